@@ -1,0 +1,78 @@
+/**
+ * The subset of admission.k8s.io/v1 (and v1beta1, which has the same shape) this webhook reads and
+ * writes. Hand-written so the request path carries no generated client types.
+ */
+
+export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
+
+export type GroupVersionKind = { readonly group: string; readonly version: string; readonly kind: string };
+
+export type ObjectMeta = {
+  readonly name?: string;
+  readonly generateName?: string;
+  readonly namespace?: string;
+  readonly uid?: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly annotations?: Readonly<Record<string, string>>;
+  readonly [key: string]: unknown;
+};
+
+/** Any Kubernetes object as it arrives in a review: only the envelope is typed. */
+export type KubeObject = {
+  readonly apiVersion?: string;
+  readonly kind?: string;
+  readonly metadata?: ObjectMeta;
+  readonly spec?: unknown;
+  readonly [key: string]: unknown;
+};
+
+export type AdmissionRequest = {
+  readonly uid: string;
+  readonly kind: GroupVersionKind;
+  readonly resource?: { readonly group: string; readonly version: string; readonly resource: string };
+  readonly subResource?: string;
+  readonly requestKind?: GroupVersionKind;
+  readonly name?: string;
+  readonly namespace?: string;
+  readonly operation: Operation;
+  readonly userInfo?: { readonly username?: string; readonly groups?: readonly string[] };
+  readonly object?: KubeObject | null;
+  readonly oldObject?: KubeObject | null;
+  readonly dryRun?: boolean;
+  readonly options?: unknown;
+};
+
+export type AdmissionResponse = {
+  readonly uid: string;
+  readonly allowed: boolean;
+  readonly status?: { readonly code: number; readonly message: string };
+  readonly warnings?: readonly string[];
+  readonly auditAnnotations?: Readonly<Record<string, string>>;
+  readonly patchType?: 'JSONPatch';
+  readonly patch?: string;
+};
+
+export type AdmissionReview = {
+  readonly apiVersion: string;
+  readonly kind: 'AdmissionReview';
+  readonly request?: AdmissionRequest;
+  readonly response?: AdmissionResponse;
+};
+
+/** "group/Kind": how rules are looked up, independent of the served version. */
+export const groupKind = (gvk: { readonly group?: string; readonly kind?: string }): string => `${gvk.group ?? ''}/${gvk.kind ?? ''}`;
+
+/** group and kind of an object from its own apiVersion/kind (for objects read from files or informers). */
+export function objectGroupKind(obj: KubeObject): string {
+  const api = obj.apiVersion ?? '';
+  const group = api.includes('/') ? api.slice(0, api.indexOf('/')) : '';
+  return groupKind({ group, kind: obj.kind ?? '' });
+}
+
+/** "namespace/name" (or the generateName prefix for pods created by controllers). */
+export function objectRef(obj: KubeObject | null | undefined, namespace = ''): string {
+  const m = obj?.metadata;
+  const name = m?.name ?? (m?.generateName ? `${m.generateName}*` : '<unnamed>');
+  const ns = m?.namespace ?? namespace;
+  return ns ? `${ns}/${name}` : name;
+}

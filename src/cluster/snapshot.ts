@@ -1,0 +1,94 @@
+/**
+ * The immutable view of the cluster that rules and mutation read. Indexes hold compact records
+ * (what the rules need), never whole objects, so memory stays flat as clusters grow.
+ */
+import type { Cidr } from '../net/cidr.ts';
+
+/** A detected range with where it came from, e.g. "ServiceCIDR/kubernetes", "config", "default (kubeadm)". */
+export type DetectedRange = { readonly cidr: Cidr; readonly origin: string };
+
+export type ClusterCidrs = {
+  readonly pod: readonly DetectedRange[];
+  readonly service: readonly DetectedRange[];
+};
+
+export type NamespaceInfo = {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** only the annotations this project reads (egress-warden.io/*, mesh capture keys) */
+  readonly annotations: Readonly<Record<string, string>>;
+};
+
+/** Identity of an indexed object: lets a rule skip the previous version of the object it validates. */
+export type ObjectRef = { readonly namespace: string; readonly name: string };
+
+export type ServiceEntryRef = ObjectRef & {
+  readonly hosts: readonly string[];
+  /** as written; empty means the mesh default (all namespaces) */
+  readonly exportTo: readonly string[];
+  readonly resolution: string;
+  readonly addresses: readonly string[];
+};
+
+export type ServiceEntryPort = {
+  readonly entry: ServiceEntryRef;
+  readonly number: number;
+  readonly name: string;
+  /** upper case, as Istio compares it; "" when unset */
+  readonly protocol: string;
+};
+
+export type VirtualServiceRoute = {
+  readonly service: ObjectRef & { readonly hosts: readonly string[]; readonly exportTo: readonly string[] };
+  readonly type: 'http' | 'tls' | 'tcp';
+  /** match port; undefined matches any port */
+  readonly port: number | undefined;
+};
+
+export type EgressPort = {
+  readonly egress: ObjectRef & { readonly hosts: readonly string[]; readonly ipAddresses: readonly string[] };
+  /** "namespace/name" of the source ServiceAccount */
+  readonly source: string;
+  readonly number: number;
+  /** as written (OSM is case-sensitive) */
+  readonly protocol: string;
+};
+
+export type ServicePort = {
+  readonly service: ObjectRef & { readonly clusterIPs: readonly string[] };
+  readonly port: number;
+  readonly name: string;
+  /** lower case, from appProtocol or the port-name prefix; "" when neither says */
+  readonly protocol: string;
+};
+
+export type ClusterSnapshot = {
+  readonly cidrs: ClusterCidrs;
+  readonly namespaces: ReadonlyMap<string, NamespaceInfo>;
+  /** keyed by exact host as written (wildcards included verbatim) */
+  readonly serviceEntriesByHost: ReadonlyMap<string, readonly ServiceEntryPort[]>;
+  readonly serviceEntriesByPort: ReadonlyMap<number, readonly ServiceEntryPort[]>;
+  readonly virtualServicesByHost: ReadonlyMap<string, readonly VirtualServiceRoute[]>;
+  /** keyed by egressKey(source, port) */
+  readonly egressesBySourcePort: ReadonlyMap<string, readonly EgressPort[]>;
+  readonly servicesByPort: ReadonlyMap<number, readonly ServicePort[]>;
+  /** "namespace/name" of every HTTPRouteGroup */
+  readonly httpRouteGroups: ReadonlySet<string>;
+};
+
+export const egressKey = (source: string, port: number): string => `${source}#${port}`;
+
+export const sameObject = (a: ObjectRef, b: ObjectRef): boolean => a.namespace === b.namespace && a.name === b.name;
+
+const none = new Map<never, never>();
+
+export const emptySnapshot = (cidrs: ClusterCidrs = { pod: [], service: [] }): ClusterSnapshot => ({
+  cidrs,
+  namespaces: none,
+  serviceEntriesByHost: none,
+  serviceEntriesByPort: none,
+  virtualServicesByHost: none,
+  egressesBySourcePort: none,
+  servicesByPort: none,
+  httpRouteGroups: new Set(),
+});

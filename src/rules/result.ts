@@ -1,0 +1,34 @@
+/**
+ * Findings and their algebra. A rule returns a Result; results merge without branching, so a
+ * validator reads as a flat list of checks (the shape of Istio's Validation{Err, Warning}).
+ */
+
+export type Severity = 'error' | 'warning';
+
+/** One finding: stable code (EW1xx…EW5xx), kube field path, lowercase message without a trailing period. */
+export type Issue = { readonly code: string; readonly path: string; readonly message: string };
+
+export type Result = { readonly errors: readonly Issue[]; readonly warnings: readonly Issue[] };
+
+export const ok: Result = Object.freeze({ errors: [], warnings: [] });
+
+export const err = (code: string, path: string, message: string): Result => ({ errors: [{ code, path, message }], warnings: [] });
+
+export const warn = (code: string, path: string, message: string): Result => ({ errors: [], warnings: [{ code, path, message }] });
+
+export function merge(...parts: readonly Result[]): Result {
+  if (parts.length === 1) return parts[0]!;
+  const errors: Issue[] = [];
+  const warnings: Issue[] = [];
+  for (const p of parts) {
+    if (p.errors.length) errors.push(...p.errors);
+    if (p.warnings.length) warnings.push(...p.warnings);
+  }
+  return errors.length || warnings.length ? { errors, warnings } : ok;
+}
+
+/** Every error becomes a warning: the `warn` enforcement mode. */
+export const demote = (r: Result): Result => (r.errors.length ? { errors: [], warnings: [...r.errors, ...r.warnings] } : r);
+
+/** `[CODE] path: message`, the one line format used in denials, warnings, logs and the CLI. */
+export const show = (i: Issue): string => `[${i.code}] ${i.path}: ${i.message}`;

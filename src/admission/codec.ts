@@ -1,0 +1,74 @@
+/**
+ * The only place that knows the AdmissionReview wire format. Decoding never throws and names what
+ * is missing; encoding echoes the uid and answers in the version the API server sent.
+ */
+import type { AdmissionRequest, AdmissionResponse, AdmissionReview } from './types.ts';
+
+export const REVIEW_VERSIONS = ['admission.k8s.io/v1', 'admission.k8s.io/v1beta1'] as const;
+const OPERATIONS = new Set(['CREATE', 'UPDATE', 'DELETE', 'CONNECT']);
+
+export type Decoded =
+  | { readonly ok: true; readonly apiVersion: string; readonly request: AdmissionRequest }
+  | { readonly ok: false; readonly problem: string };
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isText = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+
+export function decodeReview(body: unknown): Decoded {
+  if (!isObject(body)) return { ok: false, problem: 'body is not a JSON object: expected an AdmissionReview' };
+  const missing: string[] = [];
+  if (body.kind !== 'AdmissionReview') missing.push(`kind: "AdmissionReview" (got ${JSON.stringify(body.kind ?? null)})`);
+  if (!REVIEW_VERSIONS.includes(body.apiVersion as (typeof REVIEW_VERSIONS)[number])) {
+    missing.push(`apiVersion: one of ${REVIEW_VERSIONS.join(', ')} (got ${JSON.stringify(body.apiVersion ?? null)})`);
+  }
+  const req = body.request;
+  if (!isObject(req)) {
+    missing.push('request');
+  } else {
+    if (!isText(req.uid)) missing.push('request.uid');
+    if (!isObject(req.kind) || !isText(req.kind.kind) || typeof req.kind.version !== 'string' || typeof req.kind.group !== 'string') {
+      missing.push('request.kind{group,version,kind}');
+    }
+    if (!OPERATIONS.has(req.operation as string)) missing.push('request.operation (CREATE, UPDATE, DELETE or CONNECT)');
+    if (req.object !== undefined && req.object !== null && !isObject(req.object)) missing.push('request.object as an object or null');
+    if (req.oldObject !== undefined && req.oldObject !== null && !isObject(req.oldObject)) missing.push('request.oldObject as an object or null');
+    if (req.namespace !== undefined && typeof req.namespace !== 'string') missing.push('request.namespace as a string');
+  }
+  if (missing.length) return { ok: false, problem: `not a valid AdmissionReview: missing or invalid ${missing.join(', ')}` };
+  return { ok: true, apiVersion: body.apiVersion as string, request: req as unknown as AdmissionRequest };
+}
+
+/** What a handler decided, before it is put on the wire. */
+export type Answer = {
+  readonly allowed: boolean;
+  readonly code?: number;
+  readonly message?: string;
+  readonly warnings?: readonly string[];
+  readonly auditAnnotations?: Readonly<Record<string, string>>;
+  /** JSON Patch operations; sent only when non-empty */
+  readonly patch?: readonly unknown[];
+};
+
+export function encodeReview(apiVersion: string, uid: string, a: Answer): AdmissionReview {
+  const response: AdmissionResponse = {
+    uid,
+    allowed: a.allowed,
+    ...(a.allowed ? {} : { status: { code: a.code ?? 403, message: a.message ?? 'denied by egress-warden' } }),
+    ...(a.warnings?.length ? { warnings: [...a.warnings] } : {}),
+    ...(a.auditAnnotations && Object.keys(a.auditAnnotations).length ? { auditAnnotations: { ...a.auditAnnotations } } : {}),
+    ...(a.patch?.length ? { patchType: 'JSONPatch' as const, patch: Buffer.from(JSON.stringify(a.patch)).toString('base64') } : {}),
+  };
+  return { apiVersion, kind: 'AdmissionReview', response };
+}
+
+/**
+ * The `?timeout=` the API server appends ("5s", "10s", "500ms", "1m30s"), in milliseconds.
+ * Undefined when absent or unreadable.
+ */
+export function parseTimeout(value: unknown): number | undefined {
+  if (typeof value !== 'string' || !/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(value)) return undefined;
+  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  let total = 0;
+  for (const [, n, , u] of value.matchAll(/(\d+(\.\d+)?)(ms|s|m|h)/g)) total += Number(n) * unit[u!]!;
+  return total;
+}

@@ -1,0 +1,43 @@
+/**
+ * Builds the Fastify application; listening, certificates and cluster state are the caller's.
+ * Tests build it the same way, with tls: null for inject() or with a real pair for HTTPS.
+ */
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { Server as HttpsServer } from 'node:https';
+import { admissionRoutes, BODY_LIMIT, type RouteDeps } from './http/routes.ts';
+
+export type TlsPair = { readonly cert: string; readonly key: string };
+
+export type AppOptions = RouteDeps & {
+  readonly tls: TlsPair | null;
+  readonly logLevel?: string | false;
+  /** released after in-flight requests drain, when the app closes */
+  readonly stop?: () => Promise<void>;
+};
+
+export function buildApp({ tls, logLevel = 'info', stop, ...deps }: AppOptions): FastifyInstance {
+  const app = Fastify({
+    ...(tls ? { https: { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' as const } } : {}),
+    bodyLimit: BODY_LIMIT,
+    // The API server reuses connections; outlive its idle timeout so it never writes to a closing socket.
+    keepAliveTimeout: 90_000,
+    // A client that trickles its request must not hold a connection for ever.
+    requestTimeout: 30_000,
+    forceCloseConnections: 'idle',
+    // One log line per review, written by the route with the review's uid, instead of two generic ones.
+    logController: new LogController({ disableRequestLogging: true }),
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    logger: logLevel === false ? false : { level: logLevel, base: { service: 'egress-warden' } },
+  });
+  // Fastify parses text/plain by default; an AdmissionReview is JSON only, anything else gets a 415.
+  app.removeContentTypeParser('text/plain');
+  app.register(admissionRoutes, deps);
+  if (stop) app.addHook('onClose', stop);
+  return app;
+}
+
+/** New connections get the new certificate; established keep-alive connections keep theirs. */
+export function replaceCertificate(app: FastifyInstance, tls: TlsPair): void {
+  (app.server as HttpsServer).setSecureContext({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' });
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+/** The `egress-warden` command: dispatches to one command module, loaded on demand. */
+import { readFileSync } from 'node:fs';
+import type { Command, CommandIo } from './commands/io.ts';
+
+const COMMANDS: Record<string, { readonly about: string; readonly load: () => Promise<Command> }> = {
+  serve: { about: 'run the admission webhook over HTTPS', load: async () => (await import('./commands/serve.ts')).runServe },
+  certs: { about: 'write a CA and a serving certificate', load: async () => (await import('./commands/certs.ts')).runCerts },
+};
+
+const HELP = `egress-warden: admission webhook for Istio and OSM egress objects and sidecar capture ranges
+
+usage: egress-warden <command> [flags]   (egress-warden <command> --help for its flags)
+
+commands:
+${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.about}`).join('\n')}
+`;
+
+const io: CommandIo = {
+  out: (t) => void process.stdout.write(t),
+  err: (t) => void process.stderr.write(t),
+  readStdin: async () => {
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  },
+  env: process.env,
+};
+
+const [name, ...rest] = process.argv.slice(2);
+if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+  io.out(HELP);
+  process.exitCode = name === undefined ? 2 : 0;
+} else if (name === 'version' || name === '--version') {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  io.out(`${pkg.version}\n`);
+} else if (!COMMANDS[name]) {
+  io.err(`egress-warden: unknown command "${name}"\n\n${HELP}`);
+  process.exitCode = 2;
+} else {
+  try {
+    process.exitCode = await (await COMMANDS[name].load())(rest, io);
+  } catch (e) {
+    io.err(`egress-warden ${name}: ${(e as Error).message}\n`);
+    process.exitCode = 1;
+  }
+  // serve resolves only after shutdown; nothing else should keep the process alive past its answer
+  if (name !== 'serve') process.exit();
+}

@@ -1,0 +1,65 @@
+/**
+ * `serve` settings from flags and environment: the one reader of process.env for the server.
+ * Flags win over environment, which wins over defaults. Fails fast, naming the flag or variable.
+ */
+import { parseArgs } from 'node:util';
+
+export type ServeConfig = Readonly<{
+  port: number;
+  host: string;
+  certDir: string;
+  /** names for a development certificate generated on first start */
+  service: string;
+  namespace: string;
+  kubeconfig: string | undefined;
+  podCidrs: readonly string[];
+  serviceCidrs: readonly string[];
+  stateDir: string | undefined;
+  logLevel: string;
+  /** run without a cluster even when a kubeconfig is found */
+  noCluster: boolean;
+}>;
+
+const list = (v: string | undefined): string[] => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+
+export const SERVE_USAGE = `usage: egress-warden serve [--port 8443] [--host 0.0.0.0] [--certs certs]
+                          [--kubeconfig FILE | --no-cluster] [--pod-cidrs LIST] [--service-cidrs LIST]
+                          [--state DIR] [--log-level info]
+environment: EW_PORT, EW_HOST, EW_CERTS, KUBECONFIG, EW_POD_CIDRS, EW_SERVICE_CIDRS, EW_STATE, EW_LOG_LEVEL`;
+
+export function readServeConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ServeConfig {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      port: { type: 'string' }, host: { type: 'string' }, certs: { type: 'string' },
+      service: { type: 'string' }, namespace: { type: 'string' },
+      kubeconfig: { type: 'string' }, 'no-cluster': { type: 'boolean' },
+      'pod-cidrs': { type: 'string' }, 'service-cidrs': { type: 'string' },
+      state: { type: 'string' }, 'log-level': { type: 'string' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const portText = values.port ?? env.EW_PORT ?? '8443';
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) {
+    throw new Error(`config: --port / EW_PORT must be 0..65535 (0 picks a free port), got "${portText}"`);
+  }
+  const logLevel = values['log-level'] ?? env.EW_LOG_LEVEL ?? 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new Error(`config: --log-level / EW_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "${logLevel}"`);
+  }
+  return Object.freeze({
+    port,
+    host: values.host ?? env.EW_HOST ?? '0.0.0.0',
+    certDir: values.certs ?? env.EW_CERTS ?? 'certs',
+    service: values.service ?? 'egress-warden',
+    namespace: values.namespace ?? env.POD_NAMESPACE ?? 'egress-warden',
+    kubeconfig: values.kubeconfig ?? env.KUBECONFIG,
+    noCluster: values['no-cluster'] ?? false,
+    podCidrs: list(values['pod-cidrs'] ?? env.EW_POD_CIDRS),
+    serviceCidrs: list(values['service-cidrs'] ?? env.EW_SERVICE_CIDRS),
+    stateDir: values.state ?? env.EW_STATE,
+    logLevel,
+  });
+}

@@ -1,0 +1,133 @@
+/**
+ * Serving certificates: generation (a CA plus a leaf signed by it), loading, and reloading when the
+ * files change (a rotated Secret or cert-manager renewal). The only module that imports selfsigned.
+ */
+import { createSecureContext } from 'node:tls';
+import { X509Certificate } from 'node:crypto';
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { watch, type FSWatcher } from 'node:fs';
+import { join } from 'node:path';
+import { generate } from 'selfsigned';
+
+export type Pems = { readonly caCert: string; readonly cert: string; readonly key: string };
+
+export const FILES = { ca: 'ca.crt', cert: 'tls.crt', key: 'tls.key' } as const;
+
+export type CertOptions = {
+  readonly service: string;
+  readonly namespace: string;
+  readonly days: number;
+  /** extra DNS names or IP addresses */
+  readonly sans?: readonly string[];
+};
+
+const IP = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]*)$/;
+
+/** The names the API server may dial: the Service in every spelling, plus local development. */
+export function subjectAltNames({ service, namespace, sans = [] }: CertOptions): string[] {
+  const names = [service, `${service}.${namespace}`, `${service}.${namespace}.svc`, `${service}.${namespace}.svc.cluster.local`, 'localhost', '127.0.0.1', ...sans];
+  return [...new Set(names)];
+}
+
+/**
+ * A CA and a serving certificate it signs. SHA-256 and ECDSA P-256: the API server is a Go client,
+ * which rejects SHA-1 signatures and ignores the CN, so every name it dials must be a SAN.
+ */
+export async function generateCertificates(opts: CertOptions): Promise<Pems> {
+  const notBeforeDate = new Date(Date.now() - 5 * 60_000); // tolerate clock skew between nodes
+  const notAfterDate = new Date(notBeforeDate.getTime() + opts.days * 86_400_000);
+  const ca = await generate([{ name: 'commonName', value: `${opts.service}-ca` }], {
+    keyType: 'ec', curve: 'P-256', algorithm: 'sha256', notBeforeDate, notAfterDate,
+    extensions: [
+      { name: 'basicConstraints', cA: true, critical: true },
+      { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
+    ],
+  });
+  const altNames = subjectAltNames(opts).map((n) => (IP.test(n) ? { type: 7 as const, ip: n } : { type: 2 as const, value: n }));
+  const leaf = await generate([{ name: 'commonName', value: `${opts.service}.${opts.namespace}.svc` }], {
+    keyType: 'ec', curve: 'P-256', algorithm: 'sha256', notBeforeDate, notAfterDate,
+    ca: { key: ca.private, cert: ca.cert },
+    extensions: [
+      { name: 'basicConstraints', cA: false },
+      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+      { name: 'extKeyUsage', serverAuth: true },
+      { name: 'subjectAltName', altNames },
+    ],
+  });
+  return { caCert: ca.cert, cert: leaf.cert, key: leaf.private };
+}
+
+export async function writeCertificates(dir: string, pems: Pems): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, FILES.ca), pems.caCert);
+  await writeFile(join(dir, FILES.cert), pems.cert);
+  await writeFile(join(dir, FILES.key), pems.key, { mode: 0o600 });
+  await chmod(join(dir, FILES.key), 0o600);
+}
+
+export type ServingPair = { readonly cert: string; readonly key: string; readonly notAfter: Date; readonly fingerprint: string };
+
+/** Reads tls.crt/tls.key and proves they form a usable pair before anyone serves them. */
+export async function loadServingPair(dir: string): Promise<ServingPair> {
+  const [cert, key] = await Promise.all([readFile(join(dir, FILES.cert), 'utf8'), readFile(join(dir, FILES.key), 'utf8')]);
+  try {
+    createSecureContext({ cert, key });
+  } catch (e) {
+    throw new Error(`tls: ${join(dir, FILES.cert)} and ${FILES.key} do not form a usable pair: ${(e as Error).message}`);
+  }
+  const x509 = new X509Certificate(cert);
+  return { cert, key, notAfter: new Date(x509.validTo), fingerprint: x509.fingerprint256 };
+}
+
+const exists = (p: string) => stat(p).then(() => true, () => false);
+
+/** Loads the pair, generating a development CA and certificate first when the directory has none. */
+export async function ensureServingPair(dir: string, opts: CertOptions): Promise<{ pair: ServingPair; generated: boolean }> {
+  if (await exists(join(dir, FILES.cert)) || await exists(join(dir, FILES.key))) return { pair: await loadServingPair(dir), generated: false };
+  await writeCertificates(dir, await generateCertificates(opts));
+  return { pair: await loadServingPair(dir), generated: true };
+}
+
+/**
+ * Calls `onChange` with the new pair whenever the files in `dir` change to a different, valid pair.
+ * Kubernetes updates a mounted Secret by swapping a symlink, which fs.watch on the directory sees;
+ * a slow poll covers filesystems where watching is unreliable.
+ */
+export function watchServingPair(
+  dir: string,
+  current: ServingPair,
+  onChange: (pair: ServingPair) => void,
+  onError: (e: Error) => void,
+  pollMs = 10_000,
+): () => void {
+  let fingerprint = current.fingerprint;
+  let timer: NodeJS.Timeout | undefined;
+  const check = async () => {
+    try {
+      const pair = await loadServingPair(dir);
+      if (pair.fingerprint === fingerprint) return;
+      fingerprint = pair.fingerprint;
+      onChange(pair);
+    } catch (e) {
+      onError(e as Error); // a half-written pair: keep serving the old one until the next change
+    }
+  };
+  const soon = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => void check(), 200); // files of a rotation arrive one by one
+  };
+  let watcher: FSWatcher | undefined;
+  try {
+    watcher = watch(dir, soon);
+    watcher.on('error', () => watcher?.close());
+  } catch {
+    watcher = undefined;
+  }
+  const poll = setInterval(() => void check(), pollMs);
+  poll.unref();
+  return () => {
+    clearTimeout(timer);
+    clearInterval(poll);
+    watcher?.close();
+  };
+}

@@ -33,6 +33,14 @@ export function buildApp({ tls, logLevel = 'info', stop, ...deps }: AppOptions):
   // Fastify parses text/plain by default; an AdmissionReview is JSON only, anything else gets a 415.
   app.removeContentTypeParser('text/plain');
   app.register(admissionRoutes, deps);
+  // Answers finished during shutdown close their connection, so keep-alive clients (the API server)
+  // reconnect to another replica instead of holding this process open until they idle out.
+  let closing = false;
+  app.addHook('preClose', async () => { closing = true; });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
   if (stop) app.addHook('onClose', stop);
   return app;
 }

@@ -2,7 +2,7 @@
 import { request, Agent } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 
-export type Reply = { readonly status: number; readonly body: string; readonly json: () => any; readonly fingerprint: string };
+export type Reply = { readonly status: number; readonly body: string; readonly json: () => any; readonly fingerprint: string; readonly reused: boolean };
 
 export function send(
   url: string,
@@ -15,7 +15,7 @@ export function send(
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
         const body = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: res.statusCode ?? 0, body, json: () => JSON.parse(body), fingerprint });
+        resolve({ status: res.statusCode ?? 0, body, json: () => JSON.parse(body), fingerprint, reused: req.reusedSocket });
       });
     });
     req.on('error', reject);

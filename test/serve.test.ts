@@ -1,0 +1,112 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent, request } from 'node:https';
+import { spawn } from 'node:child_process';
+import { readServeConfig } from '../src/config.ts';
+import { startServer } from '../src/commands/serve.ts';
+import { generateCertificates, writeCertificates } from '../src/tls.ts';
+import { fixture } from './support.ts';
+import { postJson, send } from './https-client.ts';
+
+const Serve = suite('serve: certificates and shutdown');
+
+const until = async (check: () => Promise<boolean> | boolean, ms = 5_000) => {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('condition not met in time');
+};
+
+Serve('generates a development CA and a key readable only by its owner on first start', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ew-certs-'));
+  const server = await startServer(readServeConfig(['--port', '0', '--host', '127.0.0.1', '--certs', dir], {}), false);
+  try {
+    assert.is(statSync(join(dir, 'tls.key')).mode & 0o777, 0o600);
+    const r = await send(`${server.url}/healthz`, { ca: readFileSync(join(dir, 'ca.crt'), 'utf8') });
+    assert.is(r.status, 200);
+  } finally {
+    await server.close();
+  }
+});
+
+Serve('serves a rotated certificate to new connections while an open keep-alive connection keeps working', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ew-rotate-'));
+  const server = await startServer(readServeConfig(['--port', '0', '--host', '127.0.0.1', '--certs', dir], {}), false);
+  const oldCa = readFileSync(join(dir, 'ca.crt'), 'utf8');
+  const keepAlive = new Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    const review = fixture<any>('reviews/003-validate-create-serviceentry.review-v1.json').review;
+    const first = await postJson(`${server.url}/validate`, oldCa, review, keepAlive);
+    const next = await generateCertificates({ service: 'egress-warden', namespace: 'egress-warden', days: 30 });
+    await writeCertificates(dir, next);
+    await until(async () => (await send(`${server.url}/healthz`, { ca: next.caCert }).catch(() => undefined))?.status === 200);
+    const fresh = await send(`${server.url}/healthz`, { ca: next.caCert });
+    assert.is.not(fresh.fingerprint, first.fingerprint);
+    // The keep-alive socket negotiated with the old certificate is still good.
+    const again = await postJson(`${server.url}/validate`, oldCa, review, keepAlive);
+    assert.is(again.status, 200);
+    assert.ok(again.reused, 'the second review went over the first connection');
+    assert.is(again.json().response.uid, review.request.uid);
+  } finally {
+    keepAlive.destroy();
+    await server.close();
+  }
+});
+
+Serve('keeps the current certificate when the files are replaced by something unusable', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ew-badcert-'));
+  const server = await startServer(readServeConfig(['--port', '0', '--host', '127.0.0.1', '--certs', dir], {}), false);
+  const ca = readFileSync(join(dir, 'ca.crt'), 'utf8');
+  try {
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(dir, 'tls.crt'), 'not a certificate');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.is((await send(`${server.url}/healthz`, { ca })).status, 200);
+  } finally {
+    await server.close();
+  }
+});
+
+Serve('finishes an in-flight review after SIGTERM, then exits 0', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ew-drain-'));
+  const child = spawn(process.execPath, ['src/cli.ts', 'serve', '--port', '0', '--host', '127.0.0.1', '--certs', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout.on('data', (d: Buffer) => { log += d.toString(); });
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  try {
+    await until(() => /"url":"(https:[^"]+)"/.test(log), 10_000);
+    const url = /"url":"(https:[^"]+)"/.exec(log)![1]!;
+    const ca = readFileSync(join(dir, 'ca.crt'), 'utf8');
+    const body = JSON.stringify(fixture<any>('reviews/003-validate-create-serviceentry.review-v1.json').review);
+    // Send half the body, signal, then the rest: the review is in flight when SIGTERM arrives.
+    const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(`${url}/validate`, { method: 'POST', ca, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => { text += d.toString(); });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      });
+      req.on('error', reject);
+      req.write(body.slice(0, 100));
+      setTimeout(() => {
+        child.kill('SIGTERM');
+        setTimeout(() => req.end(body.slice(100)), 300);
+      }, 200);
+    });
+    const r = await answer;
+    assert.is(r.status, 200);
+    assert.is(JSON.parse(r.body).response.allowed, true);
+    const started = Date.now();
+    assert.is(await exited, 0);
+    assert.ok(Date.now() - started < 25_000);
+    assert.match(log, /shutting down/);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
+Serve.run();

@@ -3,5 +3,8 @@
  * Importing this module registers every rule with the engine.
  */
 import { register } from './registry.ts';
+import { validateEgress } from './egress.ts';
+import { validateNamespace } from './namespace.ts';
 
-void register;
+register('policy.openservicemesh.io', 'Egress', 'egress', validateEgress);
+register('', 'Namespace', 'namespace', validateNamespace);

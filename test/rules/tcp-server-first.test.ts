@@ -1,0 +1,208 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { KubeObject } from '../../src/admission/types.ts';
+import type { ClusterSnapshot } from '../../src/cluster/snapshot.ts';
+import { validateEgress } from '../../src/rules/egress.ts';
+import type { Result } from '../../src/rules/result.ts';
+import { egressConflict, egressConflicts, type EgressMatch } from '../../src/rules/tcp-server-first.ts';
+import { accepts, clean, denies, fixture, snapshotWith, warns } from '../support.ts';
+
+const m = (protocol: string, ipAddresses: string[] = [], hosts: string[] = []): EgressMatch => ({ protocol, ipAddresses, hosts });
+
+// ---
+
+const Verdicts = suite('rules/tcp-server-first verdict table');
+
+type Row = { readonly name: string; readonly a: EgressMatch; readonly b: EgressMatch; readonly verdict: string | undefined; readonly severity?: 'error' | 'warning' };
+
+const rows: readonly Row[] = [
+  { name: 'denies tcp-server-first with http', a: m('tcp-server-first'), b: m('http', [], ['api.example.com']), verdict: 'EW420', severity: 'error' },
+  { name: 'denies tcp-server-first with https that has hosts', a: m('tcp-server-first', ['203.0.113.0/24']), b: m('https', [], ['api.example.com']), verdict: 'EW421', severity: 'error' },
+  { name: 'denies tcp-server-first with tcp when neither lists ipAddresses', a: m('tcp-server-first'), b: m('tcp'), verdict: 'EW422', severity: 'error' },
+  { name: 'denies tcp-server-first with tcp sharing a CIDR entry', a: m('tcp-server-first', ['10.0.0.0/24', '10.9.0.0/16']), b: m('tcp', ['10.0.0.0/24']), verdict: 'EW422', severity: 'error' },
+  { name: 'denies a shared CIDR entry once host bits are cleared', a: m('tcp-server-first', ['10.0.0.5/24']), b: m('tcp', ['10.0.0.0/24']), verdict: 'EW422', severity: 'error' },
+  { name: 'denies tcp-server-first with https without hosts and without IPs', a: m('tcp-server-first'), b: m('https'), verdict: 'EW422', severity: 'error' },
+  { name: 'treats unparsable entries as dropped, the way OSM opens the port to every IP', a: m('tcp-server-first', ['10.0.0.300/24']), b: m('tcp'), verdict: 'EW422', severity: 'error' },
+  { name: 'warns about tcp-server-first with tcp where only one side lists IPs', a: m('tcp-server-first', ['10.0.0.0/24']), b: m('tcp'), verdict: 'EW423', severity: 'warning' },
+  { name: 'warns about tcp-server-first with tcp on disjoint IPs', a: m('tcp-server-first', ['10.0.0.0/24']), b: m('tcp', ['10.1.0.0/24']), verdict: 'EW423', severity: 'warning' },
+  { name: 'warns about tcp-server-first with tcp on overlapping but distinct CIDRs', a: m('tcp-server-first', ['10.0.0.0/8']), b: m('tcp', ['10.1.0.0/16']), verdict: 'EW423', severity: 'warning' },
+  { name: 'denies tcp and https without hosts and without IPs', a: m('tcp'), b: m('https'), verdict: 'EW424', severity: 'error' },
+  { name: 'denies two tcp matches that share a CIDR entry but are not identical', a: m('tcp', ['10.0.0.0/24']), b: m('tcp', ['10.0.0.0/24', '10.1.0.0/24']), verdict: 'EW424', severity: 'error' },
+  { name: 'denies two https matches that share a host but list different hosts', a: m('https', [], ['api.example.com']), b: m('https', [], ['api.example.com', 'b.example.com']), verdict: 'EW424', severity: 'error' },
+  { name: 'allows identical tcp matches, which OSM deduplicates', a: m('tcp', ['10.0.0.0/24']), b: m('tcp', ['10.0.0.0/24']), verdict: undefined },
+  { name: 'allows two tcp-server-first matches without IPs, which OSM deduplicates', a: m('tcp-server-first'), b: m('tcp-server-first'), verdict: undefined },
+  { name: 'allows tcp with https that has hosts (SNI tells them apart)', a: m('tcp'), b: m('https', [], ['api.example.com']), verdict: undefined },
+  { name: 'allows tcp with http on the same port', a: m('tcp'), b: m('http', [], ['api.example.com']), verdict: undefined },
+  { name: 'ignores an upper-case protocol, which builds no chain at all', a: m('tcp-server-first'), b: m('HTTP'), verdict: undefined },
+];
+
+for (const r of rows) {
+  Verdicts(r.name, () => {
+    const there = egressConflict(r.a, r.b, 'Egress x/y');
+    const back = egressConflict(r.b, r.a, 'Egress x/y');
+    assert.is(there?.code, r.verdict);
+    assert.is(back?.code, r.verdict, 'the verdict does not depend on which side is validated');
+    assert.is(there?.severity, r.severity);
+  });
+}
+
+Verdicts('explains what breaks from the side being validated', () => {
+  assert.match(egressConflict(m('http'), m('tcp-server-first'), 'Egress db/pg')!.why, 'Egress db/pg makes the port tcp-server-first');
+  assert.match(egressConflict(m('tcp-server-first'), m('http'), 'Egress web/api')!.why, 'the http match of Egress web/api never applies');
+  assert.match(egressConflict(m('tcp'), m('tcp-server-first'), 'Egress db/pg')!.why, 'Envoy rejects the whole outbound listener');
+});
+
+Verdicts.run();
+
+// ---
+
+const Sets = suite('rules/tcp-server-first across objects');
+
+type Spec = Record<string, unknown>;
+const sa = (namespace: string, name: string) => ({ kind: 'ServiceAccount', name, namespace });
+
+function egress(namespace: string, name: string, spec: Spec): KubeObject {
+  const o = fixture('objects/egress.valid.json');
+  return { ...o, metadata: { ...o.metadata, namespace, name }, spec: { ...(o.spec as Spec), hosts: undefined, ...spec } };
+}
+
+function service(namespace: string, name: string, ports: Record<string, unknown>[]): KubeObject {
+  return { apiVersion: 'v1', kind: 'Service', metadata: { namespace, name }, spec: { clusterIP: '10.96.0.20', ports } };
+}
+
+const mesh = (name: string): KubeObject =>
+  ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'openservicemesh.io/monitored-by': 'osm' } } });
+const outside = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: {} } });
+
+const judgeIn = (o: KubeObject, snapshot: ClusterSnapshot, operation: 'CREATE' | 'UPDATE' = 'CREATE'): Result =>
+  validateEgress(o, { snapshot, namespace: o.metadata!.namespace!, operation });
+
+const pgServerFirst = egress('db', 'pg', { sources: [sa('shop', 'curl')], ports: [{ number: 5432, protocol: 'tcp-server-first' }] });
+
+Sets('denies http on a port another namespace made tcp-server-first for the same client', () => {
+  const r = judgeIn(egress('shop', 'web', { hosts: ['api.example.com'], ports: [{ number: 5432, protocol: 'http' }] }), snapshotWith([pgServerFirst]));
+  denies(r, 'EW420', 'spec.ports[0]');
+  assert.match(r.errors[0]!.message, 'http port 5432 of shop/curl never matches: Egress db/pg makes the port tcp-server-first');
+});
+
+Sets('denies a new tcp-server-first Egress that would break an existing https Egress', () => {
+  const https = egress('shop', 'api', { hosts: ['api.example.com'], ports: [{ number: 443, protocol: 'https' }] });
+  const r = judgeIn(egress('db', 'odd', { sources: [sa('shop', 'curl')], ports: [{ number: 443, protocol: 'tcp-server-first' }] }), snapshotWith([https]));
+  denies(r, 'EW421', 'spec.ports[0]');
+  assert.match(r.errors[0]!.message, 'Egress shop/api');
+});
+
+Sets('denies tcp next to tcp-server-first with neither listing ipAddresses', () => {
+  const r = judgeIn(egress('shop', 'pg-raw', { ports: [{ number: 5432, protocol: 'tcp' }] }), snapshotWith([pgServerFirst]));
+  denies(r, 'EW422', 'spec.ports[0]');
+});
+
+Sets('warns only when tcp and tcp-server-first use disjoint ipAddresses', () => {
+  const a = egress('db', 'pg', { sources: [sa('shop', 'curl')], ports: [{ number: 5432, protocol: 'tcp-server-first' }], ipAddresses: ['203.0.113.0/24'] });
+  const r = judgeIn(egress('shop', 'pg-b', { ports: [{ number: 5432, protocol: 'tcp' }], ipAddresses: ['198.51.100.0/24'] }), snapshotWith([a]));
+  accepts(r);
+  warns(r, 'EW423', 'spec.ports[0]');
+});
+
+Sets('denies tcp and https with no hosts and no IPs on the same port', () => {
+  const a = egress('shop', 'raw', { ports: [{ number: 8443, protocol: 'tcp' }] });
+  denies(judgeIn(egress('shop', 'tls', { ports: [{ number: 8443, protocol: 'https' }] }), snapshotWith([a])), 'EW424', 'spec.ports[0]');
+});
+
+Sets('finds the conflict through any of several sources', () => {
+  const r = judgeIn(egress('shop', 'web', {
+    hosts: ['api.example.com'],
+    sources: [sa('shop', 'other'), sa('shop', 'curl')],
+    ports: [{ number: 80, protocol: 'http' }, { number: 5432, protocol: 'http' }],
+  }), snapshotWith([pgServerFirst]));
+  denies(r, 'EW420', 'spec.ports[1]');
+  assert.is(r.errors.length, 1);
+  assert.match(r.errors[0]!.message, 'of shop/curl');
+});
+
+Sets('allows the same port for a different client', () => {
+  clean(judgeIn(egress('shop', 'web', { hosts: ['api.example.com'], sources: [sa('shop', 'other')], ports: [{ number: 5432, protocol: 'http' }] }), snapshotWith([pgServerFirst])));
+});
+
+Sets('allows a different port for the same client', () => {
+  clean(judgeIn(egress('shop', 'web', { hosts: ['api.example.com'], ports: [{ number: 5433, protocol: 'http' }] }), snapshotWith([pgServerFirst])));
+});
+
+Sets('does not count the previous version of the object on UPDATE', () => {
+  const updated = egress('db', 'pg', { sources: [sa('shop', 'curl')], ports: [{ number: 5432, protocol: 'tcp' }] });
+  clean(judgeIn(updated, snapshotWith([pgServerFirst]), 'UPDATE'));
+});
+
+Sets('still sees a third object when updating one of two', () => {
+  const raw = egress('shop', 'raw', { ports: [{ number: 5432, protocol: 'tcp' }] });
+  const updated = egress('db', 'pg', { sources: [sa('shop', 'curl')], ports: [{ number: 5432, protocol: 'tcp-server-first' }], ipAddresses: ['10.0.0.0/8'] });
+  const r = judgeIn(updated, snapshotWith([pgServerFirst, raw]), 'UPDATE');
+  accepts(r);
+  warns(r, 'EW423', 'spec.ports[0]');
+});
+
+Sets('ignores an existing Egress whose protocol OSM would not apply', () => {
+  const upper = egress('db', 'pg', { sources: [sa('shop', 'curl')], ports: [{ number: 5432, protocol: 'TCP-SERVER-FIRST' }] });
+  clean(judgeIn(egress('shop', 'web', { hosts: ['api.example.com'], ports: [{ number: 5432, protocol: 'http' }] }), snapshotWith([upper])));
+});
+
+Sets('denies two ports of one Egress that break each other', () => {
+  const r = judgeIn(egress('shop', 'both', { hosts: ['api.example.com'], ports: [{ number: 5432, protocol: 'http' }, { number: 5432, protocol: 'tcp-server-first' }] }), snapshotWith());
+  denies(r, 'EW420', 'spec.ports[1]');
+  assert.match(r.errors.find((e) => e.code === 'EW420')!.message, 'the http match of spec.ports[0] never applies');
+});
+
+Sets('denies tcp and tcp-server-first on one port of one Egress without IPs', () => {
+  denies(judgeIn(egress('shop', 'both', { ports: [{ number: 3306, protocol: 'tcp' }, { number: 3306, protocol: 'tcp-server-first' }] }), snapshotWith()), 'EW422', 'spec.ports[1]');
+});
+
+Sets('warns about http on a port that an in-mesh Service declares tcp-server-first', () => {
+  const svc = service('db', 'mysql', [{ name: 'mysql', port: 3306, appProtocol: 'tcp-server-first' }]);
+  const r = judgeIn(egress('shop', 'web', { hosts: ['api.example.com'], ports: [{ number: 3306, protocol: 'http' }] }), snapshotWith([mesh('db'), svc]));
+  accepts(r);
+  warns(r, 'EW425', 'spec.ports[0]');
+  assert.match(r.warnings[0]!.message, 'Service db/mysql');
+});
+
+Sets('reads a tcp-server-first Service port from its name prefix', () => {
+  const svc = service('db', 'mysql', [{ name: 'tcp-server-first-mysql', port: 3306 }]);
+  warns(judgeIn(egress('shop', 'raw', { ports: [{ number: 3306, protocol: 'tcp' }] }), snapshotWith([svc])), 'EW425', 'spec.ports[0]');
+});
+
+Sets('ignores tcp-server-first Services in namespaces outside the mesh', () => {
+  const svc = service('legacy', 'mysql', [{ name: 'mysql', port: 3306, appProtocol: 'tcp-server-first' }]);
+  clean(judgeIn(egress('shop', 'web', { hosts: ['api.example.com'], ports: [{ number: 3306, protocol: 'http' }] }), snapshotWith([outside('legacy'), svc])));
+});
+
+Sets('does not warn when the Egress port is itself tcp-server-first like the Service', () => {
+  const svc = service('db', 'mysql', [{ name: 'mysql', port: 3306, appProtocol: 'tcp-server-first' }]);
+  clean(judgeIn(egress('shop', 'raw', { ports: [{ number: 3306, protocol: 'tcp-server-first' }] }), snapshotWith([svc])));
+});
+
+Sets('reports one finding per conflict even when the other object lists the client twice', () => {
+  const twice = egress('db', 'pg', { sources: [sa('shop', 'curl'), sa('shop', 'curl')], ports: [{ number: 5432, protocol: 'tcp-server-first' }] });
+  const r = egressConflicts(egress('shop', 'web', { hosts: ['api.example.com'], ports: [{ number: 5432, protocol: 'http' }] }), snapshotWith([twice]), 'shop');
+  assert.is(r.errors.length, 1);
+});
+
+Sets('judges a set of objects: only the ones in conflict are flagged', () => {
+  const objects = [
+    pgServerFirst,
+    egress('shop', 'api', { hosts: ['api.example.com'], ports: [{ number: 443, protocol: 'https' }] }),
+    egress('batch', 'pg', { sources: [sa('batch', 'worker')], ports: [{ number: 5432, protocol: 'tcp' }] }),
+    egress('shop', 'redis', { ports: [{ number: 6379, protocol: 'tcp-server-first' }], ipAddresses: ['203.0.113.9/32'] }),
+  ];
+  const snapshot = snapshotWith(objects);
+  for (const o of objects) clean(judgeIn(o, snapshot, 'UPDATE'));
+  const newcomer = egress('shop', 'mixed', {
+    hosts: ['api.example.com'],
+    ports: [{ number: 443, protocol: 'https' }, { number: 5432, protocol: 'http' }, { number: 6379, protocol: 'tcp' }],
+    ipAddresses: ['203.0.113.9/32'],
+  });
+  const r = judgeIn(newcomer, snapshot);
+  denies(r, 'EW420', 'spec.ports[1]');
+  denies(r, 'EW422', 'spec.ports[2]');
+  assert.is(r.errors.length, 2);
+});
+
+Sets.run();

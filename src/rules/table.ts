@@ -4,7 +4,5 @@
  */
 import { register } from './registry.ts';
 import { validateEgress } from './egress.ts';
-import { validateNamespace } from './namespace.ts';
 
 register('policy.openservicemesh.io', 'Egress', 'egress', validateEgress);
-register('', 'Namespace', 'namespace', validateNamespace);

@@ -5,6 +5,7 @@ import type { Command, CommandIo } from './commands/io.ts';
 
 const COMMANDS: Record<string, { readonly about: string; readonly load: () => Promise<Command> }> = {
   serve: { about: 'run the admission webhook over HTTPS', load: async () => (await import('./commands/serve.ts')).runServe },
+  manifests: { about: 'render the installation (RBAC, Deployment, webhook configurations)', load: async () => (await import('./commands/manifests.ts')).runManifests },
   certs: { about: 'write a CA and a serving certificate', load: async () => (await import('./commands/certs.ts')).runCerts },
 };
 

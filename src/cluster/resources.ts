@@ -15,7 +15,8 @@ export type Access = {
   readonly why: string;
 };
 
-const watch = ['get', 'list', 'watch'] as const;
+// Informers only LIST and WATCH; nothing here GETs a single object except the two ConfigMaps.
+const watch = ['list', 'watch'] as const;
 
 export const ACCESS: readonly Access[] = [
   { group: '', resource: 'namespaces', verbs: watch, why: 'enforcement mode labels and capture annotations' },
@@ -30,3 +31,61 @@ export const ACCESS: readonly Access[] = [
   { group: 'policy.openservicemesh.io', resource: 'egresses', verbs: watch, why: 'tcp-server-first conflicts across Egresses' },
   { group: 'specs.smi-spec.io', resource: 'httproutegroups', verbs: watch, why: 'Egress matches that name an HTTPRouteGroup' },
 ];
+
+/** A resource kept in an informer. */
+export type Watched = {
+  readonly group: string;
+  /** plural, as in the URL */
+  readonly resource: string;
+  readonly kind: string;
+  /**
+   * Versions to use, first served wins. Unset: the group's preferred version if it serves the
+   * resource, else the first version that does (CRDs move from v1alpha3 to v1 on their own schedule).
+   */
+  readonly versions?: readonly string[];
+  /** core kinds exist on every cluster; optional ones are looked up in discovery every minute */
+  readonly optional: boolean;
+  /** 'cidr' objects feed CIDR detection; 'index' objects become compact records in the snapshot */
+  readonly role: 'index' | 'cidr';
+};
+
+export const WATCHED: readonly Watched[] = [
+  { group: '', resource: 'namespaces', kind: 'Namespace', versions: ['v1'], optional: false, role: 'index' },
+  { group: '', resource: 'services', kind: 'Service', versions: ['v1'], optional: false, role: 'index' },
+  { group: '', resource: 'nodes', kind: 'Node', versions: ['v1'], optional: false, role: 'cidr' },
+  { group: 'networking.k8s.io', resource: 'servicecidrs', kind: 'ServiceCIDR', versions: ['v1', 'v1beta1'], optional: true, role: 'cidr' },
+  { group: 'networking.istio.io', resource: 'serviceentries', kind: 'ServiceEntry', optional: true, role: 'index' },
+  { group: 'networking.istio.io', resource: 'virtualservices', kind: 'VirtualService', optional: true, role: 'index' },
+  { group: 'policy.openservicemesh.io', resource: 'egresses', kind: 'Egress', versions: ['v1alpha1'], optional: true, role: 'index' },
+  { group: 'specs.smi-spec.io', resource: 'httproutegroups', kind: 'HTTPRouteGroup', optional: true, role: 'index' },
+];
+
+/** A resource at one version: what a list or an informer is opened on. */
+export type Target = { readonly group: string; readonly version: string; readonly resource: string; readonly kind: string };
+
+/** "servicecidrs.networking.k8s.io", "nodes": kubectl's name for a resource. */
+export const resourceName = (r: { readonly group: string; readonly resource: string }): string =>
+  r.group ? `${r.resource}.${r.group}` : r.resource;
+
+export const apiVersionOf = (t: { readonly group: string; readonly version: string }): string =>
+  t.group ? `${t.group}/${t.version}` : t.version;
+
+/** The collection URL path, e.g. "/api/v1/nodes", "/apis/networking.istio.io/v1/serviceentries". */
+export const collectionPath = (t: Target): string =>
+  t.group ? `/apis/${t.group}/${t.version}/${t.resource}` : `/api/${t.version}/${t.resource}`;
+
+/** Pods are listed for CIDR verification, never watched. */
+export const PODS: Target = { group: '', version: 'v1', resource: 'pods', kind: 'Pod' };
+
+/** Where kubeadm and kube-proxy keep their network settings. */
+export const CIDR_CONFIGMAPS = { namespace: 'kube-system', kubeadm: 'kubeadm-config', kubeProxy: 'kube-proxy' } as const;
+
+/**
+ * The version to open a watched resource on, given discovery (resource name → served versions,
+ * preferred first), or undefined when the resource is not served.
+ */
+export function chooseVersion(w: Watched, served: ReadonlyMap<string, readonly string[]>): string | undefined {
+  const versions = served.get(resourceName(w)) ?? [];
+  if (w.versions) return w.versions.find((v) => versions.includes(v));
+  return versions[0];
+}

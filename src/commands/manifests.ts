@@ -1,0 +1,156 @@
+/**
+ * `egress-warden manifests`: prints the installation (or writes it as a kustomize base), with the
+ * webhooks' caBundle taken from a CA file, or delegated to cert-manager.
+ */
+import { X509Certificate } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  DEFAULT_NAME, DEFAULT_NAMESPACE, optionProblems, renderInstallation, renderKustomization, serviceHost, tlsSecretName,
+  type FailurePolicy, type InstallOptions,
+} from '../manifests/install.ts';
+import { toYaml } from '../yaml.ts';
+import { USAGE, type Command, type CommandIo } from './io.ts';
+
+const HELP = `usage: egress-warden manifests [options]
+
+Prints the installation as YAML for \`kubectl apply -f -\`.
+
+  --namespace NS            namespace to install into (default ${DEFAULT_NAMESPACE})
+  --name NAME               name of every object and of the webhook configurations (default ${DEFAULT_NAME});
+                            must sort before istio-sidecar-injector
+  --image IMG               container image (default: this version's tag)
+  --ca FILE                 PEM CA that signed the serving certificate; fills every caBundle
+  --cert-manager            issue the certificate with cert-manager; its cainjector fills caBundle
+  --url https://HOST:PORT   register the webhooks by URL (a server outside the cluster): prints only
+                            the two webhook configurations, nothing that runs in the cluster
+  --failure-policy P        Fail (default) or Ignore, for ServiceEntry/VirtualService/Egress validation
+  --namespace-label K=V     send only namespaces labelled K=V to the webhooks (staged rollout)
+  --write DIR               write a kustomize base into DIR instead of printing
+
+Without --ca or --cert-manager, caBundle is left out: set it before the webhooks can be called.
+The serving certificate lives in Secret <name>-tls (tls.crt, tls.key, ca.crt) with the DNS name
+<name>.<namespace>.svc.
+`;
+
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
+
+type Ca = { readonly pem: string; readonly notes: readonly string[] };
+
+/** The CERTIFICATE blocks of a CA file, checked and normalized, or why they cannot be used. */
+export function readCaBundle(text: string, file: string, now: Date): Ca | { readonly error: string } {
+  const blocks = [...text.matchAll(PEM_BLOCK)];
+  if (blocks.some((b) => b[1]?.includes('PRIVATE KEY'))) return { error: `--ca ${file} holds a private key; pass the CA certificate (ca.crt)` };
+  const certs = blocks.filter((b) => b[1] === 'CERTIFICATE').map((b) => b[0]);
+  if (certs.length === 0) return { error: `--ca ${file} holds no PEM certificate` };
+  const notes: string[] = [];
+  for (const [i, pem] of certs.entries()) {
+    let cert: X509Certificate;
+    try {
+      cert = new X509Certificate(pem);
+    } catch {
+      return { error: `--ca ${file}: certificate ${i + 1} does not parse` };
+    }
+    if (new Date(cert.validTo) < now) notes.push(`--ca ${file}: certificate ${i + 1} (${cert.subject.replace(/\n/g, ', ')}) expired on ${cert.validTo}`);
+    if (!cert.ca && cert.issuer !== cert.subject) notes.push(`--ca ${file}: certificate ${i + 1} is not a CA; the API server trusts it only as the serving certificate itself`);
+  }
+  return { pem: `${certs.join('\n')}\n`, notes };
+}
+
+function parse(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      namespace: { type: 'string' },
+      name: { type: 'string' },
+      image: { type: 'string' },
+      ca: { type: 'string' },
+      'cert-manager': { type: 'boolean' },
+      url: { type: 'string' },
+      'failure-policy': { type: 'string' },
+      'namespace-label': { type: 'string' },
+      write: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }).values;
+}
+
+const fail = (io: CommandIo, message: string): number => {
+  io.err(`manifests: ${message}\n`);
+  return USAGE;
+};
+
+export const runManifests: Command = async (argv, io) => {
+  let flags: ReturnType<typeof parse>;
+  try {
+    flags = parse(argv);
+  } catch (e) {
+    return fail(io, `${(e as Error).message}\n\n${HELP}`);
+  }
+  if (flags.help) {
+    io.out(HELP);
+    return 0;
+  }
+
+  const policy = flags['failure-policy'];
+  if (policy !== undefined && policy !== 'Fail' && policy !== 'Ignore') return fail(io, `--failure-policy must be Fail or Ignore, got "${policy}"`);
+  const label = flags['namespace-label'];
+  const eq = label?.indexOf('=') ?? -1;
+  if (label !== undefined && eq < 1) return fail(io, `--namespace-label must be KEY=VALUE, got "${label}"`);
+
+  let caPem: string | undefined;
+  if (flags.ca !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(flags.ca, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      return fail(io, `cannot read --ca ${flags.ca}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    }
+    const ca = readCaBundle(text, flags.ca, new Date());
+    if ('error' in ca) return fail(io, ca.error);
+    for (const n of ca.notes) io.err(`manifests: warning: ${n}\n`);
+    caPem = ca.pem;
+  }
+
+  const options: InstallOptions = {
+    ...(flags.name !== undefined ? { name: flags.name } : {}),
+    ...(flags.namespace !== undefined ? { namespace: flags.namespace } : {}),
+    ...(flags.image !== undefined ? { image: flags.image } : {}),
+    ...(caPem !== undefined ? { caPem } : {}),
+    ...(flags['cert-manager'] ? { certManager: true } : {}),
+    ...(flags.url !== undefined ? { url: flags.url } : {}),
+    ...(policy !== undefined ? { failurePolicy: policy as FailurePolicy } : {}),
+    ...(label !== undefined ? { onlyLabelled: { key: label.slice(0, eq), value: label.slice(eq + 1) } } : {}),
+  };
+  const problems = optionProblems(options);
+  if (problems.length) return fail(io, problems.join('\nmanifests: '));
+
+  if (options.url !== undefined && caPem === undefined) {
+    io.err(`manifests: note: no --ca, so the API server verifies ${options.url} against its system roots\n`);
+  }
+  if (options.url === undefined && caPem === undefined && !options.certManager) {
+    const name = options.name ?? DEFAULT_NAME;
+    const ns = options.namespace ?? DEFAULT_NAMESPACE;
+    io.err(`manifests: note: caBundle is left out; pass --ca or --cert-manager, and create Secret ${ns}/${tlsSecretName(name)} for ${serviceHost(name, ns)}\n`);
+  }
+
+  if (flags.write === undefined) {
+    io.out(toYaml(renderInstallation(options)));
+    return 0;
+  }
+  try {
+    for (const f of renderKustomization(options)) {
+      const path = join(flags.write, f.path);
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, f.text);
+      io.out(`${path}\n`);
+    }
+  } catch (e) {
+    return fail(io, `cannot write ${flags.write}: ${(e as Error).message}`);
+  }
+  return 0;
+};

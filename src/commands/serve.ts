@@ -10,6 +10,7 @@ import { createMetrics } from '../http/metrics.ts';
 import type { ClusterSource, Reviewer } from '../http/routes.ts';
 import { judge } from '../rules/registry.ts';
 import '../rules/table.ts';
+import { admitPod } from '../mutate/admit-pod.ts';
 import { snapshotFromObjects } from '../cluster/indexes.ts';
 import { parseCidr } from '../net/cidr.ts';
 import { USAGE, type Command } from './io.ts';
@@ -25,7 +26,7 @@ export type Server = {
 };
 
 const validate: Reviewer = (req, snapshot) => judge(req, snapshot);
-const mutate: Reviewer = () => ({ allowed: true });
+const mutate: Reviewer = (req, snapshot) => admitPod(req, snapshot);
 
 function staticCluster(config: ServeConfig): ClusterSource {
   const ranges = (list: readonly string[], fallback: string, origin: string) =>

@@ -1,0 +1,246 @@
+/**
+ * The capture annotations: this project's keys (read from namespaces and pods), the keys each mesh
+ * reads from pods, and how each side parses and formats a CIDR list. Istio and OSM parse their own
+ * annotations differently (strict netip vs trimmed net.ParseCIDR), so each gets its own parser that
+ * accepts exactly what that mesh accepts, with that mesh's words in the message.
+ */
+import { compareCidrs, formatCidrs, isAll, isIp, parseIpOrCidr, type Cidr } from '../net/cidr.ts';
+import { err, merge, ok, warn, type Result } from '../rules/result.ts';
+
+/** Every EW5xx code: capture annotations and CIDRs. The README documents each one. */
+export const CODES: Readonly<Record<string, string>> = Object.freeze({
+  EW501: 'egress-warden.io/outbound-capture is not one of all, cluster, off',
+  EW502: 'an egress-warden.io CIDR list holds an entry that is not an IP address or CIDR',
+  EW503: 'a range has host bits set; the network address is what takes effect',
+  EW504: 'an excluded range overlaps a cluster CIDR: in-cluster traffic to it skips the sidecar (and mTLS)',
+  EW505: 'an excluded range is 0.0.0.0/0 or ::/0: all traffic of that family skips the sidecar',
+  EW506: 'an excluded range overlaps an included range: the exclusion wins',
+  EW507: "an Istio capture annotation on the pod fails Istio's own validation (Istio would reject the pod)",
+  EW508: "an OSM capture annotation on the pod fails OSM's own validation (OSM would reject the pod)",
+  EW509: 'OSM captures IPv4 only: an IPv6 range is left out, or breaks osm-init when set by hand',
+  EW510: 'egress-warden.io/capture-ip-ranges is set but the capture mode is not cluster: it is ignored',
+  EW511: 'cluster mode, but no cluster CIDRs are known: the include list is left at the mesh default',
+  EW512: 'unknown egress-warden.io annotation (a typo is otherwise silently ignored)',
+  EW513: 'a mesh annotation set on the pod replaces the computed value',
+  EW514: 'osm-init was injected before this webhook ran: its iptables rules do not use the computed ranges',
+  EW515: 'a mesh capture annotation on a namespace: the mesh reads it from pods only',
+  EW516: 'the egress-warden.io/mode label is not one of enforce, warn, audit: the namespace is enforced',
+  EW517: 'an istio-init/istio-validation container does not run istio-iptables: its args are left alone',
+  EW599: 'internal error while computing the pod patch: the pod is admitted unchanged',
+});
+
+export const CAPTURE = 'egress-warden.io/outbound-capture';
+export const BYPASS = 'egress-warden.io/bypass-ip-ranges';
+export const CAPTURE_RANGES = 'egress-warden.io/capture-ip-ranges';
+export const APPLIED = 'egress-warden.io/applied';
+export const MODE_ANNOTATION = 'egress-warden.io/mode';
+const PREFIX = 'egress-warden.io/';
+
+export type Mesh = 'istio' | 'osm';
+export type Side = 'include' | 'exclude';
+export type CaptureMode = 'all' | 'cluster' | 'off';
+
+export const MESH_KEYS: Readonly<Record<Mesh, Readonly<Record<Side, string>>>> = Object.freeze({
+  istio: { include: 'traffic.sidecar.istio.io/includeOutboundIPRanges', exclude: 'traffic.sidecar.istio.io/excludeOutboundIPRanges' },
+  osm: { include: 'openservicemesh.io/outbound-ip-range-inclusion-list', exclude: 'openservicemesh.io/outbound-ip-range-exclusion-list' },
+});
+
+/** Where a setting was read: the pod itself or its namespace. */
+export type Origin = { readonly kind: 'pod' } | { readonly kind: 'namespace'; readonly name: string };
+
+export const originText = (o: Origin): string => (o.kind === 'pod' ? 'pod' : `namespace ${o.name}`);
+
+/** Kube field-path syntax for an annotation: metadata.annotations[key]. */
+export const annotationPath = (key: string): string => `metadata.annotations[${key}]`;
+
+const q = (s: string): string => JSON.stringify(s);
+
+/** One parsed setting; `invalid` keeps the key's place so a bad pod value still replaces the namespace's. */
+export type Setting<T> =
+  | { readonly state: 'absent' }
+  | { readonly state: 'invalid' }
+  | { readonly state: 'valid'; readonly value: T; readonly origin: Origin };
+
+export type CaptureSettings = {
+  readonly mode: Setting<CaptureMode>;
+  readonly bypass: Setting<readonly Cidr[]>;
+  readonly capture: Setting<readonly Cidr[]>;
+};
+
+const MODES: readonly CaptureMode[] = ['all', 'cluster', 'off'];
+
+/**
+ * This project's CIDR lists are forgiving in form (commas and/or whitespace, bare addresses as /32
+ * or /128) and strict in content (Go's address syntax: no inet_aton forms, no leading zeros).
+ */
+export function parseRangeList(value: string): { readonly ranges: { readonly cidr: Cidr; readonly text: string; readonly hostBitsSet: boolean }[]; readonly bad: readonly string[] } {
+  const ranges: { cidr: Cidr; text: string; hostBitsSet: boolean }[] = [];
+  const bad: string[] = [];
+  for (const text of value.split(/[\s,]+/)) {
+    if (text === '') continue;
+    const p = parseIpOrCidr(text);
+    if (p) ranges.push({ cidr: p.cidr, text, hostBitsSet: p.hostBitsSet });
+    else bad.push(text);
+  }
+  return { ranges, bad };
+}
+
+function readMode(annotations: Readonly<Record<string, string>>, origin: Origin): { setting: Setting<CaptureMode>; findings: Result } {
+  const raw = annotations[CAPTURE];
+  if (raw === undefined) return { setting: { state: 'absent' }, findings: ok };
+  const value = raw.trim();
+  if ((MODES as readonly string[]).includes(value)) return { setting: { state: 'valid', value: value as CaptureMode, origin }, findings: ok };
+  return {
+    setting: { state: 'invalid' },
+    findings: err('EW501', annotationPath(CAPTURE), `${q(raw)} on ${originText(origin)} is not one of ${MODES.join(', ')}`),
+  };
+}
+
+function readList(annotations: Readonly<Record<string, string>>, key: string, origin: Origin): { setting: Setting<readonly Cidr[]>; findings: Result } {
+  const raw = annotations[key];
+  if (raw === undefined) return { setting: { state: 'absent' }, findings: ok };
+  const { ranges, bad } = parseRangeList(raw);
+  const at = annotationPath(key);
+  if (bad.length) {
+    const what = bad.length === 1 ? `${q(bad[0]!)} is` : `${bad.map(q).join(', ')} are`;
+    return { setting: { state: 'invalid' }, findings: err('EW502', at, `${what} not an IP or CIDR in ${q(raw)} on ${originText(origin)}`) };
+  }
+  const findings = merge(
+    ...ranges.filter((r) => r.hostBitsSet).map((r) => warn('EW503', at, `${r.text} has host bits set, means ${r.cidr.text}`)),
+    ...(key === BYPASS ? ranges.filter((r) => isAll(r.cidr)).map((r) => warn('EW505', at, `${r.text}: all IPv${r.cidr.family} traffic bypasses the sidecar`)) : []),
+  );
+  const cidrs = ranges.map((r) => r.cidr).sort(compareCidrs);
+  return { setting: { state: 'valid', value: cidrs, origin }, findings };
+}
+
+function unknownKeys(annotations: Readonly<Record<string, string>>, origin: Origin): Result {
+  const known = new Set([CAPTURE, BYPASS, CAPTURE_RANGES, ...(origin.kind === 'pod' ? [APPLIED] : [])]);
+  return merge(...Object.keys(annotations).filter((k) => k.startsWith(PREFIX) && !known.has(k)).map((k) =>
+    warn('EW512', annotationPath(k), k === MODE_ANNOTATION
+      ? 'the mode is a namespace label, not an annotation'
+      : 'unknown egress-warden.io annotation (a typo?)')));
+}
+
+/** Reads this project's annotations from one object. Shared by the namespace rule and the pod mutation. */
+export function readCaptureAnnotations(annotations: Readonly<Record<string, string>>, origin: Origin): { readonly settings: CaptureSettings; readonly findings: Result } {
+  const mode = readMode(annotations, origin);
+  const bypass = readList(annotations, BYPASS, origin);
+  const capture = readList(annotations, CAPTURE_RANGES, origin);
+  return {
+    settings: { mode: mode.setting, bypass: bypass.setting, capture: capture.setting },
+    findings: merge(mode.findings, bypass.findings, capture.findings, unknownKeys(annotations, origin)),
+  };
+}
+
+/** A pod value, valid or not, replaces the namespace value of the same key (no merge). */
+export function effectiveSettings(namespace: CaptureSettings, pod: CaptureSettings): CaptureSettings {
+  const pick = <T>(p: Setting<T>, n: Setting<T>): Setting<T> => (p.state === 'absent' ? n : p);
+  return { mode: pick(pod.mode, namespace.mode), bypass: pick(pod.bypass, namespace.bypass), capture: pick(pod.capture, namespace.capture) };
+}
+
+/** A mesh annotation value the mesh would accept: "*" (Istio include only) or a list of ranges. */
+export type MeshValue = {
+  readonly all: boolean;
+  readonly cidrs: readonly Cidr[];
+  /** entries with host bits set, as written, with the network they stand for */
+  readonly hostBits: readonly { readonly text: string; readonly cidr: Cidr }[];
+  readonly value: string;
+};
+
+const GO_BITS = /^(?:0|[1-9]\d*)$/;
+
+/** Go's netip.ParsePrefix, which Istio's injector uses: strict, no spaces, host bits allowed. */
+function netipProblem(s: string): string | undefined {
+  const where = `netip.ParsePrefix(${q(s)})`;
+  const slash = s.lastIndexOf('/');
+  if (slash < 0) return `${where}: no '/'`;
+  const addr = s.slice(0, slash);
+  const bits = s.slice(slash + 1);
+  if (addr.includes('%')) return `${where}: IPv6 zones cannot be present in a prefix`;
+  if (!isIp(addr)) return `${where}: ParseAddr(${q(addr)}): unable to parse IP`;
+  if (!GO_BITS.test(bits)) return `${where}: bad bits after slash: ${q(bits)}`;
+  if (Number(bits) > (addr.includes(':') ? 128 : 32)) return `${where}: prefix length out of range`;
+  return undefined;
+}
+
+/**
+ * Istio's `validateCIDRList` (pkg/kube/inject/validate.go): split on ",", no trimming, each element
+ * through netip.ParsePrefix. "" means no ranges; "*" is allowed for the include list only.
+ */
+export function parseIstioRanges(value: string, side: Side): { readonly ok: MeshValue } | { readonly problem: string } {
+  const name = side === 'include' ? 'includeIPRanges' : 'excludeIPRanges';
+  if (value === '') return { ok: { all: false, cidrs: [], hostBits: [], value } };
+  if (value === '*' && side === 'include') return { ok: { all: true, cidrs: [], hostBits: [], value } };
+  const cidrs: Cidr[] = [];
+  const hostBits: { text: string; cidr: Cidr }[] = [];
+  for (const item of value.split(',')) {
+    const problem = netipProblem(item);
+    const parsed = problem ? undefined : parseIpOrCidr(item);
+    if (!parsed) return { problem: `invalid value '${value}' for annotation '${MESH_KEYS.istio[side]}': ${name} invalid: failed parsing cidr '${item}': ${problem}` };
+    cidrs.push(parsed.cidr);
+    if (parsed.hostBitsSet) hostBits.push({ text: item, cidr: parsed.cidr });
+  }
+  return { ok: { all: false, cidrs, hostBits, value } };
+}
+
+/**
+ * OSM's `getOutboundIPRangeListForPod` (pkg/injector/exclusions.go): split on ",", TrimSpace, Go
+ * net.ParseCIDR (leading zeros in the prefix length allowed, host bits allowed). Empty items,
+ * including an empty value, are rejected.
+ */
+export function parseOsmRanges(value: string, side: Side): { readonly ok: MeshValue } | { readonly problem: string } {
+  const cidrs: Cidr[] = [];
+  const hostBits: { text: string; cidr: Cidr }[] = [];
+  for (const raw of value.split(',')) {
+    const item = raw.trim();
+    const slash = item.indexOf('/');
+    const bits = slash < 0 ? '' : item.slice(slash + 1);
+    const parsed = slash > 0 && /^\d+$/.test(bits) && isIp(item.slice(0, slash))
+      ? parseIpOrCidr(`${item.slice(0, slash)}/${Number(bits)}`) : undefined;
+    if (!parsed) return { problem: `Invalid IP range '${item}' specified for annotation '${MESH_KEYS.osm[side]}'` };
+    cidrs.push(parsed.cidr);
+    if (parsed.hostBitsSet) hostBits.push({ text: item, cidr: parsed.cidr });
+  }
+  return { ok: { all: false, cidrs, hostBits, value } };
+}
+
+export const parseMeshRanges = (mesh: Mesh, value: string, side: Side) =>
+  mesh === 'istio' ? parseIstioRanges(value, side) : parseOsmRanges(value, side);
+
+/** Both meshes read a comma-separated list; Istio's parser rejects spaces, so none are written. */
+export const formatMeshRanges = (cidrs: readonly Cidr[]): string => formatCidrs(cidrs, ',');
+
+/**
+ * What the pod got and why: the capture mode and where it was set, and per side either the value
+ * this webhook wrote with the source of every input range, or the pod annotation that was kept.
+ */
+export type Applied = {
+  readonly mesh: Mesh;
+  readonly mode: CaptureMode;
+  readonly modeFrom: string;
+  readonly include?: AppliedSide;
+  readonly exclude?: AppliedSide;
+};
+
+/** `from` is a map (input range → source) when this webhook wrote the value, or the key that was kept. */
+export type AppliedSide = { readonly value: string; readonly from: Readonly<Record<string, string>> | string };
+
+export const formatApplied = (a: Applied): string => JSON.stringify(a);
+
+/** The previous record on a reinvoked pod, if it is one this webhook could have written. */
+export function parseApplied(text: string | undefined): Applied | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const a = JSON.parse(text) as Partial<Applied> | null;
+    if (!a || typeof a !== 'object' || (a.mesh !== 'istio' && a.mesh !== 'osm')) return undefined;
+    return a as Applied;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the side's current annotation value is the one this webhook wrote (a reinvocation). */
+export function writtenByUs(applied: Applied | undefined, side: Side, value: string): boolean {
+  const s = applied?.[side];
+  return s !== undefined && typeof s.from === 'object' && s.value === value;
+}

@@ -1,0 +1,193 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { AdmissionRequest, KubeObject } from '../../src/admission/types.ts';
+import { admitPod, type PodVerdict } from '../../src/mutate/admit-pod.ts';
+import { cidrsOf, denies, fixture, snapshotWith, warns } from '../support.ts';
+import { ISTIO_NS, OSM_NS, annotate, initArgs, label, namespace, plainPod, podReview, reviewFixture, shopNamespace, withSpec } from './pods.ts';
+
+const AdmitPod = suite('mutate/admit-pod');
+
+const CLUSTER = { 'egress-warden.io/outbound-capture': 'cluster' };
+
+/** `ns: null` leaves the namespace out of the snapshot. */
+function admit(pod: KubeObject, ns: KubeObject | null = namespace('shop', ISTIO_NS), extra: Partial<AdmissionRequest> = {}): PodVerdict {
+  return admitPod(podReview(pod, 'shop', extra), snapshotWith(ns ? [ns] : []));
+}
+
+const touched = (v: PodVerdict) => v.patch.map((o) => o.path);
+const unchanged = (v: PodVerdict) => {
+  assert.ok(v.allowed, v.message);
+  assert.equal(v.patch, []);
+};
+
+AdmitPod('allows every kind other than Pod untouched', () => {
+  const req = reviewFixture('011-validate-update-namespace.review-v1.json');
+  unchanged(admitPod(req, snapshotWith([shopNamespace()])));
+});
+
+AdmitPod('does not patch on UPDATE (init containers are immutable), DELETE or a subresource', () => {
+  const pod = plainPod(CLUSTER);
+  unchanged(admit(pod, null, { operation: 'UPDATE', oldObject: pod }));
+  unchanged(admit(pod, null, { operation: 'DELETE', object: null, oldObject: pod }));
+  unchanged(admit(pod, namespace('shop', ISTIO_NS), { subResource: 'ephemeralcontainers', operation: 'UPDATE' }));
+});
+
+AdmitPod('leaves alone host-network pods, mirror pods, kube-system and pods with no mesh', () => {
+  unchanged(admit(withSpec(plainPod(CLUSTER), { hostNetwork: true })));
+  unchanged(admit(plainPod({ ...CLUSTER, 'kubernetes.io/config.mirror': 'x' })));
+  unchanged(admitPod(podReview(plainPod(CLUSTER), 'kube-system'), snapshotWith([namespace('kube-system', ISTIO_NS)])));
+  unchanged(admit(plainPod(CLUSTER), namespace('shop', { record: 'yes' })));
+});
+
+AdmitPod('honours sidecar.istio.io/inject: "false" on the pod', () => {
+  unchanged(admit(label(plainPod(CLUSTER), { 'sidecar.istio.io/inject': 'false' })));
+});
+
+AdmitPod('off mode leaves the pod alone, even with a bypass list', () => {
+  unchanged(admit(plainPod({ 'egress-warden.io/outbound-capture': 'off', 'egress-warden.io/bypass-ip-ranges': '192.0.2.0/24' })));
+});
+
+AdmitPod('all mode without a bypass list makes no patch', () => {
+  const v = admit(plainPod({ 'egress-warden.io/outbound-capture': 'all' }));
+  unchanged(v);
+  assert.equal(v.warnings, []);
+});
+
+AdmitPod('a namespace missing from the snapshot counts as having no labels or annotations', () => {
+  unchanged(admit(plainPod(CLUSTER), null));
+  const v = admit(label(plainPod(CLUSTER), { 'sidecar.istio.io/inject': 'true' }), null);
+  assert.ok(touched(v).includes('/metadata/annotations/traffic.sidecar.istio.io~1includeOutboundIPRanges'));
+});
+
+AdmitPod('denies an invalid pod value, naming the key, the value and the source, with no patch', () => {
+  const v = admit(plainPod({ 'egress-warden.io/outbound-capture': 'clustre' }));
+  assert.not.ok(v.allowed);
+  assert.is(v.code, 403);
+  assert.equal(v.patch, []);
+  assert.match(v.message ?? '', '[EW501] metadata.annotations[egress-warden.io/outbound-capture]: "clustre" on pod');
+});
+
+AdmitPod('denies an invalid namespace value the pod inherits, naming the namespace', () => {
+  const v = admit(plainPod(), namespace('shop', ISTIO_NS, { 'egress-warden.io/bypass-ip-ranges': '203.0.113.0/24;10.0.0.0/8' }));
+  assert.not.ok(v.allowed);
+  denies(v.findings, 'EW502', 'metadata.annotations[egress-warden.io/bypass-ip-ranges]');
+  assert.match(v.message ?? '', 'on namespace shop');
+});
+
+AdmitPod('a pod value replaces an invalid namespace value, so the pod is allowed', () => {
+  const ns = namespace('shop', ISTIO_NS, { 'egress-warden.io/bypass-ip-ranges': 'nope' });
+  const v = admit(plainPod({ 'egress-warden.io/bypass-ip-ranges': '192.0.2.0/24' }), ns);
+  assert.ok(v.allowed, v.message);
+  assert.ok(touched(v).includes('/metadata/annotations/traffic.sidecar.istio.io~1excludeOutboundIPRanges'));
+});
+
+AdmitPod("denies a user-set Istio annotation Istio would reject, in Istio's words", () => {
+  const v = admit(plainPod({ 'traffic.sidecar.istio.io/excludeOutboundIPRanges': '10.0.0.0/8, 192.168.0.0/16' }));
+  assert.not.ok(v.allowed);
+  denies(v.findings, 'EW507', 'metadata.annotations[traffic.sidecar.istio.io/excludeOutboundIPRanges]');
+  assert.match(v.message ?? '', `excludeIPRanges invalid: failed parsing cidr ' 192.168.0.0/16'`);
+});
+
+AdmitPod("denies a user-set OSM annotation OSM would reject, in OSM's words", () => {
+  const v = admit(plainPod({ 'openservicemesh.io/outbound-ip-range-exclusion-list': '10.0.0.0/8,' }), namespace('shop', OSM_NS));
+  assert.not.ok(v.allowed);
+  denies(v.findings, 'EW508');
+  assert.match(v.message ?? '', `Invalid IP range '' specified for annotation 'openservicemesh.io/outbound-ip-range-exclusion-list'`);
+});
+
+AdmitPod('warn mode allows an invalid value with a warning, and patches nothing from it', () => {
+  const ns = namespace('shop', { ...ISTIO_NS, 'egress-warden.io/mode': 'warn' }, CLUSTER);
+  const v = admit(plainPod({ 'egress-warden.io/bypass-ip-ranges': '192.0.2.0/33' }), ns);
+  assert.ok(v.allowed);
+  assert.is(v.mode, 'warn');
+  assert.ok(v.warnings.some((w) => w.startsWith('[EW502]')), v.warnings.join('\n'));
+  assert.ok(touched(v).includes('/metadata/annotations/traffic.sidecar.istio.io~1includeOutboundIPRanges'));
+  assert.not.ok(touched(v).includes('/metadata/annotations/traffic.sidecar.istio.io~1excludeOutboundIPRanges'));
+  const bad = admit(plainPod({ 'egress-warden.io/outbound-capture': 'everything' }), ns);
+  assert.ok(bad.allowed);
+  assert.equal(bad.patch, [], 'an unreadable capture mode patches nothing at all');
+});
+
+AdmitPod('warn mode keeps an invalid user-set mesh annotation as it is', () => {
+  const ns = namespace('shop', { ...ISTIO_NS, 'egress-warden.io/mode': 'warn' }, { 'egress-warden.io/bypass-ip-ranges': '192.0.2.0/24' });
+  const v = admit(plainPod({ 'traffic.sidecar.istio.io/excludeOutboundIPRanges': '*' }), ns);
+  assert.ok(v.allowed);
+  assert.equal(v.patch, []);
+  assert.ok(v.warnings.some((w) => w.startsWith('[EW507]')));
+});
+
+AdmitPod('audit mode shows nothing, records findings for the audit log, and still patches valid input', () => {
+  const ns = namespace('shop', { ...ISTIO_NS, 'egress-warden.io/mode': 'audit' }, CLUSTER);
+  const v = admit(plainPod({ 'egress-warden.io/capture-ip-ranges': 'bad' }), ns);
+  assert.ok(v.allowed);
+  assert.equal(v.warnings, []);
+  assert.match(v.auditAnnotations?.findings ?? '', '[EW502]');
+  assert.ok(v.patch.length > 0);
+});
+
+AdmitPod('warns about host bits, overlaps with cluster CIDRs and excluding everything, and still patches', () => {
+  const v = admit(plainPod({ 'egress-warden.io/bypass-ip-ranges': '192.0.2.9/24 10.96.0.1 ::/0' }));
+  assert.ok(v.allowed);
+  for (const code of ['EW503', 'EW504', 'EW505']) warns(v.findings, code);
+  assert.ok(v.warnings.every((w) => w.length <= 120 && !w.endsWith('…')), v.warnings.join('\n'));
+  assert.ok(v.patch.length > 0);
+});
+
+AdmitPod('a dry-run review gets the same answer', () => {
+  const req = reviewFixture('013-mutate-create-pod.review-v1.json');
+  const snapshot = snapshotWith([shopNamespace()]);
+  assert.equal(admitPod({ ...req, dryRun: true }, snapshot), admitPod(req, snapshot));
+});
+
+AdmitPod('warns that osm-init injected before this webhook ignores the computed ranges', () => {
+  const pod = withSpec(plainPod(CLUSTER), { initContainers: [{ name: 'osm-init', command: ['/bin/sh', '-c', 'iptables-restore'] }] });
+  const v = admit(pod, namespace('shop', OSM_NS));
+  warns(v.findings, 'EW514', 'spec.initContainers');
+  assert.ok(v.allowed);
+});
+
+AdmitPod('leaves a custom istio-init that does not run istio-iptables alone, saying so', () => {
+  const pod = withSpec(plainPod(CLUSTER), { initContainers: [{ name: 'istio-init', command: ['/bin/sh', '-c', 'setup'], args: ['x'] }] });
+  const v = admit(pod);
+  warns(v.findings, 'EW517', 'spec.initContainers[0].args');
+  assert.not.ok(touched(v).some((p) => p.startsWith('/spec/')));
+});
+
+AdmitPod('under istio-cni a "*" copied by Istio is the mesh default, while one set before injection is the user\'s', () => {
+  const cni: KubeObject = fixture('objects/pod-istio-cni.json');
+  assert.ok(touched(admit(cni, namespace('shop', ISTIO_NS, CLUSTER))).includes('/metadata/annotations/traffic.sidecar.istio.io~1includeOutboundIPRanges'));
+  const before = admit(plainPod({ 'traffic.sidecar.istio.io/includeOutboundIPRanges': '*' }), namespace('shop', ISTIO_NS, CLUSTER));
+  assert.not.ok(touched(before).includes('/metadata/annotations/traffic.sidecar.istio.io~1includeOutboundIPRanges'));
+  warns(before.findings, 'EW513');
+});
+
+AdmitPod('a reinvocation after the cluster CIDRs changed rewrites the values this webhook wrote', () => {
+  const ns = namespace('shop', ISTIO_NS, CLUSTER);
+  const first = admitPod(podReview(fixture('objects/pod-istio-init.json')), snapshotWith([ns]));
+  const pod = annotate(fixture('objects/pod-istio-init.json'), {
+    'traffic.sidecar.istio.io/includeOutboundIPRanges': '10.96.0.0/12,10.244.0.0/16',
+    'egress-warden.io/applied': first.applied!,
+  });
+  const later = admitPod(podReview(pod), snapshotWith([ns], cidrsOf(['10.0.0.0/14'], ['10.96.0.0/12'])));
+  assert.ok(touched(later).includes('/metadata/annotations/traffic.sidecar.istio.io~1includeOutboundIPRanges'));
+  assert.equal(later.findings.warnings, [], 'its own earlier value is not mistaken for a user choice');
+});
+
+AdmitPod('a failure inside the mutation admits the pod unchanged with a warning naming it', () => {
+  const pod = plainPod({ 'egress-warden.io/outbound-capture': 7 as unknown as string });
+  const v = admit(pod);
+  assert.ok(v.allowed);
+  assert.equal(v.patch, []);
+  warns(v.findings, 'EW599');
+  assert.match(v.warnings[0] ?? '', /^\[EW599\] metadata: internal error, pod admitted unchanged: /);
+});
+
+AdmitPod('the fixture pod gets its -x arg rewritten and nothing else in its spec', () => {
+  const req = reviewFixture('012-mutate-create-pod.review-v1.json');
+  const v = admitPod(req, snapshotWith([shopNamespace()]));
+  const specOps = v.patch.filter((o) => o.path.startsWith('/spec/'));
+  const args = initArgs(req.object!);
+  assert.equal(specOps, [{ op: 'replace', path: `/spec/initContainers/0/args/${args.indexOf('-x') + 1}`, value: '203.0.113.0/24' }]);
+});
+
+AdmitPod.run();

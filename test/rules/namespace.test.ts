@@ -1,0 +1,101 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { KubeObject, Operation } from '../../src/admission/types.ts';
+import type { ClusterSnapshot } from '../../src/cluster/snapshot.ts';
+import { admitPod } from '../../src/mutate/admit-pod.ts';
+import { validateNamespace } from '../../src/rules/namespace.ts';
+import { accepts, clean, denies, snapshotWith, warns } from '../support.ts';
+import { ISTIO_NS, namespace, plainPod, podReview, shopNamespace } from '../mutate/pods.ts';
+
+const Namespace = suite('rules/namespace');
+
+const check = (ns: KubeObject, operation: Operation = 'CREATE', snapshot: ClusterSnapshot = snapshotWith()) =>
+  validateNamespace(ns, { snapshot, namespace: ns.metadata?.name ?? '', operation });
+
+const annotated = (annotations: Record<string, string>, labels: Record<string, string> = ISTIO_NS) => namespace('shop', labels, annotations);
+
+Namespace('accepts the annotation of review 011 (a bypass range outside the cluster)', () => {
+  clean(check(shopNamespace(), 'UPDATE'));
+});
+
+Namespace('accepts a namespace without any of these annotations', () => {
+  clean(check(namespace('plain', {})));
+});
+
+Namespace('denies a typo in outbound-capture at kubectl annotate time', () => {
+  denies(check(annotated({ 'egress-warden.io/outbound-capture': 'clusterr' })), 'EW501', 'metadata.annotations[egress-warden.io/outbound-capture]');
+});
+
+Namespace('denies a CIDR list entry that does not parse', () => {
+  const r = check(annotated({ 'egress-warden.io/capture-ip-ranges': '10.0.0.0/8,192.168.0.256/24' }));
+  denies(r, 'EW502', 'metadata.annotations[egress-warden.io/capture-ip-ranges]');
+  assert.match(r.errors[0]!.message, '"192.168.0.256/24" is not an IP or CIDR in "10.0.0.0/8,192.168.0.256/24" on namespace shop');
+});
+
+Namespace('warns about host bits, overlaps with cluster CIDRs and excluding everything', () => {
+  const r = check(annotated({ 'egress-warden.io/bypass-ip-ranges': '10.244.3.1/16,0.0.0.0/0' }));
+  accepts(r);
+  warns(r, 'EW503');
+  warns(r, 'EW504');
+  warns(r, 'EW505');
+});
+
+Namespace('warns when capture-ip-ranges is set but the namespace is not in cluster mode', () => {
+  warns(check(annotated({ 'egress-warden.io/capture-ip-ranges': '192.0.2.0/24' })), 'EW510');
+  clean(check(annotated({ 'egress-warden.io/outbound-capture': 'cluster', 'egress-warden.io/capture-ip-ranges': '192.0.2.0/24' })));
+});
+
+Namespace('warns about an unknown egress-warden.io key and a mode written as an annotation', () => {
+  const r = check(annotated({ 'egress-warden.io/bypass-ranges': '192.0.2.0/24', 'egress-warden.io/mode': 'warn' }));
+  accepts(r);
+  warns(r, 'EW512', 'metadata.annotations[egress-warden.io/bypass-ranges]');
+  warns(r, 'EW512', 'metadata.annotations[egress-warden.io/mode]');
+});
+
+Namespace('warns that the meshes read their capture annotations from pods only', () => {
+  warns(check(annotated({ 'traffic.sidecar.istio.io/excludeOutboundIPRanges': '192.0.2.0/24' })), 'EW515');
+  warns(check(annotated({ 'openservicemesh.io/outbound-ip-range-exclusion-list': '192.0.2.0/24' })), 'EW515');
+  clean(check(annotated({ 'openservicemesh.io/sidecar-injection': 'enabled' })));
+});
+
+Namespace('warns about an enforcement mode label it does not know', () => {
+  warns(check(annotated({}, { 'egress-warden.io/mode': 'Warn' })), 'EW516', 'metadata.labels[egress-warden.io/mode]');
+  clean(check(annotated({}, { 'egress-warden.io/mode': 'audit' })));
+});
+
+Namespace('off mode ignores the range lists (but still checks their syntax)', () => {
+  clean(check(annotated({ 'egress-warden.io/outbound-capture': 'off', 'egress-warden.io/capture-ip-ranges': '192.0.2.0/24' })));
+  denies(check(annotated({ 'egress-warden.io/outbound-capture': 'off', 'egress-warden.io/bypass-ip-ranges': 'x' })), 'EW502');
+});
+
+Namespace('on UPDATE, an invalid value that was already there warns instead of blocking other edits', () => {
+  const before = annotated({ 'egress-warden.io/bypass-ip-ranges': '10.0.0.0/33' });
+  const snapshot = snapshotWith([before]);
+  const relabelled = annotated({ 'egress-warden.io/bypass-ip-ranges': '10.0.0.0/33' }, { ...ISTIO_NS, team: 'a' });
+  const r = check(relabelled, 'UPDATE', snapshot);
+  accepts(r);
+  warns(r, 'EW502');
+  assert.match(r.warnings[0]!.message, 'set before this change');
+  denies(check(annotated({ 'egress-warden.io/bypass-ip-ranges': '10.0.0.0/34' }), 'UPDATE', snapshot), 'EW502');
+  denies(check(relabelled, 'CREATE', snapshot), 'EW502');
+});
+
+const AGREEMENT: readonly Record<string, string>[] = [
+  { 'egress-warden.io/outbound-capture': 'cluster' },
+  { 'egress-warden.io/outbound-capture': 'Cluster' },
+  { 'egress-warden.io/bypass-ip-ranges': '203.0.113.0/24 198.51.100.1' },
+  { 'egress-warden.io/bypass-ip-ranges': '203.0.113.0/24;198.51.100.1' },
+  { 'egress-warden.io/capture-ip-ranges': '::1/129', 'egress-warden.io/outbound-capture': 'cluster' },
+  { 'egress-warden.io/capture-ip-ranges': '2001:db8::/32', 'egress-warden.io/outbound-capture': 'cluster' },
+];
+
+Namespace('a namespace the rule accepts never makes a pod in it fail, and one it denies always does', () => {
+  for (const annotations of AGREEMENT) {
+    const ns = annotated(annotations);
+    const rule = check(ns);
+    const pod = admitPod(podReview(plainPod()), snapshotWith([ns]));
+    assert.is(pod.allowed, rule.errors.length === 0, JSON.stringify(annotations));
+  }
+});
+
+Namespace.run();

@@ -2,7 +2,7 @@
  * Builds the Fastify application; listening, certificates and cluster state are the caller's.
  * Tests build it the same way, with tls: null for inject() or with a real pair for HTTPS.
  */
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Server as HttpsServer } from 'node:https';
 import { admissionRoutes, BODY_LIMIT, type RouteDeps } from './http/routes.ts';
 
@@ -10,12 +10,12 @@ export type TlsPair = { readonly cert: string; readonly key: string };
 
 export type AppOptions = RouteDeps & {
   readonly tls: TlsPair | null;
-  readonly logLevel?: string | false;
+  readonly logger: FastifyBaseLogger;
   /** released after in-flight requests drain, when the app closes */
   readonly stop?: () => Promise<void>;
 };
 
-export function buildApp({ tls, logLevel = 'info', stop, ...deps }: AppOptions): FastifyInstance {
+export function buildApp({ tls, logger, stop, ...deps }: AppOptions): FastifyInstance {
   const app = Fastify({
     ...(tls ? { https: { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' as const } } : {}),
     bodyLimit: BODY_LIMIT,
@@ -28,7 +28,7 @@ export function buildApp({ tls, logLevel = 'info', stop, ...deps }: AppOptions):
     logController: new LogController({ disableRequestLogging: true }),
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
-    logger: logLevel === false ? false : { level: logLevel, base: { service: 'egress-warden' } },
+    loggerInstance: logger,
   });
   // Fastify parses text/plain by default; an AdmissionReview is JSON only, anything else gets a 415.
   app.removeContentTypeParser('text/plain');

@@ -17,7 +17,7 @@ let ca: string;
 
 HTTP.before(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ew-http-'));
-  server = await startServer(readServeConfig(['--port', '0', '--host', '127.0.0.1', '--certs', dir], {}), false);
+  server = await startServer(readServeConfig(['--port', '0', '--host', '127.0.0.1', '--certs', dir, '--no-cluster'], {}), { env: {}, logLevel: false });
   ca = readFileSync(join(dir, 'ca.crt'), 'utf8');
   // A rule with a bug in it, to prove one broken rule cannot take the server down.
   register('test.egress-warden.io', 'Broken', 'broken-rule', () => { throw new Error('boom'); });

@@ -24,7 +24,7 @@ const until = async (check: () => Promise<boolean> | boolean, ms = 5_000) => {
 
 Serve('generates a development CA and a key readable only by its owner on first start', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ew-certs-'));
-  const server = await startServer(readServeConfig(['--port', '0', '--host', '127.0.0.1', '--certs', dir], {}), false);
+  const server = await startServer(readServeConfig(['--port', '0', '--host', '127.0.0.1', '--certs', dir, '--no-cluster'], {}), { env: {}, logLevel: false });
   try {
     assert.is(statSync(join(dir, 'tls.key')).mode & 0o777, 0o600);
     const r = await send(`${server.url}/healthz`, { ca: readFileSync(join(dir, 'ca.crt'), 'utf8') });
@@ -36,7 +36,7 @@ Serve('generates a development CA and a key readable only by its owner on first 
 
 Serve('serves a rotated certificate to new connections while an open keep-alive connection keeps working', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ew-rotate-'));
-  const server = await startServer(readServeConfig(['--port', '0', '--host', '127.0.0.1', '--certs', dir], {}), false);
+  const server = await startServer(readServeConfig(['--port', '0', '--host', '127.0.0.1', '--certs', dir, '--no-cluster'], {}), { env: {}, logLevel: false });
   const oldCa = readFileSync(join(dir, 'ca.crt'), 'utf8');
   const keepAlive = new Agent({ keepAlive: true, maxSockets: 1 });
   try {
@@ -60,7 +60,7 @@ Serve('serves a rotated certificate to new connections while an open keep-alive 
 
 Serve('keeps the current certificate when the files are replaced by something unusable', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ew-badcert-'));
-  const server = await startServer(readServeConfig(['--port', '0', '--host', '127.0.0.1', '--certs', dir], {}), false);
+  const server = await startServer(readServeConfig(['--port', '0', '--host', '127.0.0.1', '--certs', dir, '--no-cluster'], {}), { env: {}, logLevel: false });
   const ca = readFileSync(join(dir, 'ca.crt'), 'utf8');
   try {
     const { writeFileSync } = await import('node:fs');
@@ -74,7 +74,7 @@ Serve('keeps the current certificate when the files are replaced by something un
 
 Serve('finishes an in-flight review after SIGTERM, then exits 0', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ew-drain-'));
-  const child = spawn(process.execPath, ['src/cli.ts', 'serve', '--port', '0', '--host', '127.0.0.1', '--certs', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['src/cli.ts', 'serve', '--port', '0', '--host', '127.0.0.1', '--certs', dir, '--no-cluster'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout.on('data', (d: Buffer) => { log += d.toString(); });
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));

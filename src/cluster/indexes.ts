@@ -21,8 +21,28 @@ type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
-const strs = (v: unknown): string[] => arr(v).filter((x): x is string => typeof x === 'string');
 const num = (v: unknown): number => (typeof v === 'number' && Number.isInteger(v) ? v : 0);
+
+// Records are held for every object in the cluster, so repeated values are stored once: strings
+// that recur across objects (namespaces, protocols, port names, sources) come from a pool, and
+// every empty list is the same frozen array.
+const NONE: readonly string[] = Object.freeze([]);
+const POOL_MAX = 200_000;
+const pool = new Map<string, string>();
+
+/** The pooled copy of a string that recurs across objects. */
+export function intern(s: string): string {
+  const found = pool.get(s);
+  if (found !== undefined) return found;
+  if (pool.size < POOL_MAX) pool.set(s, s);
+  return s;
+}
+
+const strs = (v: unknown, pooled = false): readonly string[] => {
+  if (!Array.isArray(v) || v.length === 0) return NONE;
+  const out = v.filter((x): x is string => typeof x === 'string');
+  return out.length === 0 ? NONE : pooled ? out.map(intern) : out;
+};
 
 /** Annotation prefixes this project reads from namespaces; the rest is dropped to keep the index small. */
 const NAMESPACE_ANNOTATION_PREFIXES = ['egress-warden.io/', 'traffic.sidecar.istio.io/', 'openservicemesh.io/'];
@@ -37,8 +57,8 @@ export function servicePortProtocol(port: { readonly name?: unknown; readonly ap
   return SERVICE_PROTOCOLS.find((p) => name === p || name.startsWith(`${p}-`)) ?? '';
 }
 
-function meta(o: KubeObject) {
-  return { namespace: o.metadata?.namespace ?? '', name: o.metadata?.name ?? '' };
+function meta(o: KubeObject): { namespace: string; name: string } {
+  return { namespace: intern(o.metadata?.namespace ?? ''), name: o.metadata?.name ?? '' };
 }
 
 export function compact(o: KubeObject): Compact | undefined {
@@ -52,17 +72,20 @@ export function compact(o: KubeObject): Compact | undefined {
       return { kind: 'Namespace', namespace: { name: o.metadata?.name ?? '', labels: { ...o.metadata?.labels }, annotations } };
     }
     case 'networking.istio.io/ServiceEntry': {
+      const { namespace, name } = meta(o);
       const entry = {
-        ...meta(o), hosts: strs(spec.hosts), exportTo: strs(spec.exportTo),
-        resolution: str(spec.resolution) || 'NONE', addresses: strs(spec.addresses),
+        namespace, name, hosts: strs(spec.hosts), exportTo: strs(spec.exportTo, true),
+        resolution: intern(str(spec.resolution) || 'NONE'), addresses: strs(spec.addresses),
       };
-      const ports = arr(spec.ports).map(obj).map((p) => ({
-        entry, number: num(p.number), name: str(p.name), protocol: str(p.protocol).toUpperCase(),
-      }));
+      const ports = arr(spec.ports).map((v) => {
+        const p = obj(v);
+        return { entry, number: num(p.number), name: intern(str(p.name)), protocol: intern(str(p.protocol).toUpperCase()) };
+      });
       return { kind: 'ServiceEntry', ports };
     }
     case 'networking.istio.io/VirtualService': {
-      const service = { ...meta(o), hosts: strs(spec.hosts), exportTo: strs(spec.exportTo) };
+      const { namespace, name } = meta(o);
+      const service = { namespace, name, hosts: strs(spec.hosts), exportTo: strs(spec.exportTo, true) };
       const routes: VirtualServiceRoute[] = [];
       for (const type of ['http', 'tls', 'tcp'] as const) {
         for (const route of arr(spec[type]).map(obj)) {
@@ -74,18 +97,21 @@ export function compact(o: KubeObject): Compact | undefined {
       return { kind: 'VirtualService', routes };
     }
     case 'policy.openservicemesh.io/Egress': {
-      const egress = { ...meta(o), hosts: strs(spec.hosts), ipAddresses: strs(spec.ipAddresses) };
+      const { namespace, name } = meta(o);
+      const egress = { namespace, name, hosts: strs(spec.hosts), ipAddresses: strs(spec.ipAddresses) };
       const ports: EgressPort[] = [];
       for (const s of arr(spec.sources).map(obj)) {
-        const source = `${str(s.namespace)}/${str(s.name)}`;
-        for (const p of arr(spec.ports).map(obj)) ports.push({ egress, source, number: num(p.number), protocol: str(p.protocol) });
+        const source = intern(`${str(s.namespace)}/${str(s.name)}`);
+        for (const p of arr(spec.ports).map(obj)) ports.push({ egress, source, number: num(p.number), protocol: intern(str(p.protocol)) });
       }
       return { kind: 'Egress', ports };
     }
     case '/Service': {
-      const clusterIPs = strs(spec.clusterIPs).length ? strs(spec.clusterIPs) : strs([spec.clusterIP]).filter((ip) => ip && ip !== 'None');
-      const service = { ...meta(o), clusterIPs };
-      const ports = arr(spec.ports).map(obj).map((p) => ({ service, port: num(p.port), name: str(p.name), protocol: servicePortProtocol(p) }));
+      const listed = strs(spec.clusterIPs).length ? strs(spec.clusterIPs) : strs([spec.clusterIP]);
+      const clusterIPs = listed.filter((ip) => ip && ip !== 'None');
+      const { namespace, name } = meta(o);
+      const service = { namespace, name, clusterIPs: clusterIPs.length ? clusterIPs : NONE };
+      const ports = arr(spec.ports).map(obj).map((p) => ({ service, port: num(p.port), name: intern(str(p.name)), protocol: intern(servicePortProtocol(p)) }));
       return { kind: 'Service', ports };
     }
     case 'specs.smi-spec.io/HTTPRouteGroup': {
@@ -151,4 +177,30 @@ export function snapshotFromObjects(objects: Iterable<KubeObject>, cidrs: Cluste
     if (c) items.push(c);
   }
   return snapshotFromCompact(items, cidrs);
+}
+
+/** The snapshot fields each kind fills. */
+export const INDEX_FIELDS: Readonly<Record<Compact['kind'], readonly (keyof ClusterSnapshot)[]>> = {
+  Namespace: ['namespaces'],
+  ServiceEntry: ['serviceEntriesByHost', 'serviceEntriesByPort'],
+  VirtualService: ['virtualServicesByHost'],
+  Egress: ['egressesBySourcePort'],
+  Service: ['servicesByPort'],
+  HTTPRouteGroup: ['httpRouteGroups'],
+};
+
+/**
+ * A new snapshot that rebuilds only the indexes of the kinds that changed and shares the others
+ * with `prev`: an Egress event does not pay for re-indexing 100,000 ServiceEntries.
+ * `itemsOf(kind)` yields every current record of that kind.
+ */
+export function rebuildSnapshot(
+  prev: ClusterSnapshot, changed: Iterable<Compact['kind']>, itemsOf: (kind: Compact['kind']) => Iterable<Compact>, cidrs: ClusterCidrs,
+): ClusterSnapshot {
+  const next: Record<string, unknown> = { ...prev, cidrs };
+  for (const kind of new Set(changed)) {
+    const part = snapshotFromCompact(itemsOf(kind), cidrs);
+    for (const field of INDEX_FIELDS[kind]) next[field] = part[field];
+  }
+  return next as ClusterSnapshot;
 }

@@ -7,12 +7,12 @@ import { buildApp, replaceCertificate } from '../app.ts';
 import { readServeConfig, SERVE_USAGE, type ServeConfig } from '../config.ts';
 import { ensureServingPair, watchServingPair } from '../tls.ts';
 import { createMetrics } from '../http/metrics.ts';
-import type { ClusterSource, Reviewer } from '../http/routes.ts';
+import type { Reviewer } from '../http/routes.ts';
 import { judge } from '../rules/registry.ts';
 import '../rules/table.ts';
 import { admitPod } from '../mutate/admit-pod.ts';
-import { snapshotFromObjects } from '../cluster/indexes.ts';
-import { parseCidr } from '../net/cidr.ts';
+import { startClusterView } from '../cluster/view.ts';
+import { createLogger } from '../log.ts';
 import { USAGE, type Command } from './io.ts';
 
 /** How long in-flight reviews get to finish after SIGTERM before the process exits anyway. */
@@ -28,24 +28,27 @@ export type Server = {
 const validate: Reviewer = (req, snapshot) => judge(req, snapshot);
 const mutate: Reviewer = (req, snapshot) => admitPod(req, snapshot);
 
-function staticCluster(config: ServeConfig): ClusterSource {
-  const ranges = (list: readonly string[], fallback: string, origin: string) =>
-    (list.length ? list : [fallback]).map((t) => ({ cidr: parseCidr(t)!, origin: list.length ? 'config' : origin }));
-  const snapshot = snapshotFromObjects([], {
-    pod: ranges(config.podCidrs, '10.244.0.0/16', 'default (kubeadm)'),
-    service: ranges(config.serviceCidrs, '10.96.0.0/12', 'default (kubeadm)'),
-  });
-  return { current: () => snapshot, ready: () => true, status: () => ({ mode: 'no cluster' }) };
-}
+export type StartOptions = {
+  /** environment for cluster selection (KUBECONFIG, in-cluster service variables) */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly logLevel?: string | false;
+};
 
-export async function startServer(config: ServeConfig, logLevel: string | false = config.logLevel): Promise<Server> {
+export async function startServer(config: ServeConfig, { env, logLevel = config.logLevel }: StartOptions): Promise<Server> {
   const { pair, generated } = await ensureServingPair(config.certDir, { service: config.service, namespace: config.namespace, days: 365 });
-  const cluster = staticCluster(config);
-  const metrics = createMetrics(() => ({ ready: cluster.ready(), informers: [] }));
+  const logger = createLogger(logLevel);
+  const cluster = await startClusterView({
+    env, log: logger, kubeconfig: config.kubeconfig, noCluster: config.noCluster, namespace: config.namespace,
+    podCidrs: config.podCidrs, serviceCidrs: config.serviceCidrs, stateDir: config.stateDir,
+  });
+  const metrics = createMetrics(() => cluster.status());
   let stopWatching = () => {};
   const app = buildApp({
-    tls: pair, logLevel, cluster, validate, mutate, metrics,
-    stop: async () => stopWatching(),
+    tls: pair, logger, cluster, validate, mutate, metrics,
+    stop: async () => {
+      stopWatching();
+      await cluster.stop();
+    },
   });
   if (generated) app.log.warn({ dir: config.certDir }, 'generated a development CA and serving certificate; use real certificates in a cluster');
   await app.listen({ host: config.host, port: config.port });
@@ -69,7 +72,14 @@ export const runServe: Command = async (argv, io) => {
     io.err(`serve: ${(e as Error).message}\n${SERVE_USAGE}\n`);
     return USAGE;
   }
-  const server = await startServer(config);
+  let server: Server;
+  try {
+    server = await startServer(config, { env: io.env });
+  } catch (e) {
+    const message = (e as Error).message;
+    io.err(`serve: ${message}\n`);
+    return /^(config|state|tls):/.test(message) ? USAGE : 1;
+  }
   server.app.log.info({ url: server.url }, 'egress-warden is serving');
   return new Promise<number>((resolve) => {
     const shutdown = (signal: string) => {

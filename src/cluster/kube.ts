@@ -1,0 +1,200 @@
+/**
+ * ClusterApi on @kubernetes/client-node: cluster selection, discovery, paginated lists, informers
+ * whose caches hold slim objects, the two ConfigMaps and the dry-run Service create.
+ */
+import * as k8s from '@kubernetes/client-node';
+import { existsSync, readFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import type { KubeObject } from '../admission/types.ts';
+import type { ApiError, ClusterApi, Discovery, Informer, InformerHandlers } from './api.ts';
+import { WATCHED, collectionPath, type Target, type Watched } from './resources.ts';
+import { carrier, slim } from './slim.ts';
+
+const SERVICE_ACCOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
+const PAGE = 500;
+
+export type Selection = { readonly api: ClusterApi; readonly source: string } | { readonly none: string };
+
+/** An ApiError from whatever client-node threw: HTTP status and the Status message when there is one. */
+export function toApiError(e: unknown): ApiError {
+  if (e instanceof k8s.ApiException) {
+    let message = `HTTP ${e.code}`;
+    try {
+      const body: unknown = typeof e.body === 'string' ? JSON.parse(e.body) : e.body;
+      if (body && typeof body === 'object' && typeof (body as { message?: unknown }).message === 'string') message = (body as { message: string }).message;
+    } catch {
+      if (typeof e.body === 'string' && e.body) message = `HTTP ${e.code}: ${e.body.slice(0, 200)}`;
+    }
+    return Object.assign(new Error(message), { status: e.code });
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  const status = (err as { statusCode?: unknown }).statusCode;
+  return typeof status === 'number' ? Object.assign(new Error(`HTTP ${status}: ${err.message}`), { status }) : err;
+}
+
+function loadFiles(kc: k8s.KubeConfig, files: readonly string[]): void {
+  files.forEach((file, i) => {
+    const next = i === 0 ? kc : new k8s.KubeConfig();
+    try {
+      next.loadFromFile(file);
+    } catch (e) {
+      throw new Error(`kubeconfig: cannot load ${file}: ${(e as Error).message}`);
+    }
+    if (next !== kc) kc.mergeConfig(next, true);
+  });
+}
+
+/**
+ * Picks the cluster the way kubectl does: --kubeconfig (a path list), KUBECONFIG, the in-cluster
+ * service account, ~/.kube/config. `none` when there is nothing to pick; throws when a named
+ * kubeconfig cannot be used.
+ */
+export function connectCluster(opts: { readonly kubeconfig?: string | undefined; readonly env: Readonly<Record<string, string | undefined>>; readonly namespace?: string | undefined }): Selection {
+  const kc = new k8s.KubeConfig();
+  const files = (opts.kubeconfig ?? opts.env.KUBECONFIG ?? '').split(delimiter).filter(Boolean);
+  const home = opts.env.HOME ?? opts.env.USERPROFILE;
+  const homeConfig = home ? join(home, '.kube', 'config') : undefined;
+  let source: string;
+  let namespace = opts.namespace;
+  if (files.length) {
+    loadFiles(kc, files);
+    source = `kubeconfig ${files.join(delimiter)}`;
+  } else if (opts.env.KUBERNETES_SERVICE_HOST && existsSync(`${SERVICE_ACCOUNT}/token`)) {
+    kc.loadFromCluster();
+    source = 'in-cluster service account';
+    if (!namespace && existsSync(`${SERVICE_ACCOUNT}/namespace`)) namespace = readFileSync(`${SERVICE_ACCOUNT}/namespace`, 'utf8').trim();
+  } else if (homeConfig && existsSync(homeConfig)) {
+    loadFiles(kc, [homeConfig]);
+    source = `kubeconfig ${homeConfig}`;
+  } else {
+    return { none: 'no --kubeconfig, no KUBECONFIG, not running in a pod, no ~/.kube/config' };
+  }
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error(`kubeconfig: ${source}: the current context "${kc.getCurrentContext()}" names no cluster`);
+  namespace ||= kc.getContextObject(kc.getCurrentContext())?.namespace || 'default';
+  return { api: kubeApi(kc, namespace), source: `${source} (context ${kc.getCurrentContext()}, ${cluster.server})` };
+}
+
+type Page = { readonly items?: readonly unknown[]; readonly metadata?: { readonly resourceVersion?: string; readonly _continue?: string; readonly continue?: string } };
+
+type Shrink = (o: unknown, t: Target) => KubeObject;
+
+/** Shrinks watched objects before the informer's cache stores them. */
+class SlimWatch extends k8s.Watch {
+  readonly target: Target;
+  readonly shrink: Shrink;
+  constructor(kc: k8s.KubeConfig, target: Target, shrink: Shrink) {
+    super(kc);
+    this.target = target;
+    this.shrink = shrink;
+  }
+  override watch(path: string, query: Record<string, string | number | boolean | undefined>, callback: (phase: string, obj: unknown, raw?: unknown) => void, done: (err: unknown) => void) {
+    return super.watch(path, query, (phase, obj, raw) => {
+      callback(phase, phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED' ? this.shrink(obj, this.target) : obj, raw);
+    }, done);
+  }
+}
+
+export function kubeApi(kc: k8s.KubeConfig, namespace: string): ClusterApi {
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+  const apis = kc.makeApiClient(k8s.ApisApi);
+  const server = kc.getCurrentCluster()?.server ?? '';
+
+  const page = (t: Target, _continue: string | undefined): Promise<Page> => {
+    const q = { limit: PAGE, ...(_continue ? { _continue } : {}) };
+    if (t.group) return custom.listClusterCustomObject({ group: t.group, version: t.version, plural: t.resource, ...q }) as Promise<Page>;
+    switch (t.resource) {
+      case 'namespaces': return core.listNamespace(q);
+      case 'nodes': return core.listNode(q);
+      case 'services': return core.listServiceForAllNamespaces(q);
+      case 'pods': return core.listPodForAllNamespaces(q);
+      default: throw new Error(`no list call for core resource ${t.resource}`);
+    }
+  };
+
+  const listAll = async (t: Target, shrink: Shrink = slim): Promise<{ items: KubeObject[]; resourceVersion: string }> => {
+    const items: KubeObject[] = [];
+    let resourceVersion = '';
+    let next: string | undefined;
+    try {
+      do {
+        const p = await page(t, next);
+        for (const item of p.items ?? []) items.push(shrink(item, t));
+        resourceVersion = p.metadata?.resourceVersion ?? resourceVersion;
+        next = p.metadata?._continue || p.metadata?.continue || undefined;
+      } while (next);
+    } catch (e) {
+      throw toApiError(e);
+    }
+    return { items, resourceVersion };
+  };
+
+  const discover = async (): Promise<Discovery> => {
+    const wanted = new Set(WATCHED.filter((w) => w.optional).map((w) => w.group));
+    const out = new Map<string, string[]>();
+    try {
+      const { groups } = await apis.getAPIVersions();
+      await Promise.all(groups.filter((g) => wanted.has(g.name)).map(async (g) => {
+        const versions = [...new Set([g.preferredVersion?.version, ...g.versions.map((v) => v.version)].filter((v): v is string => !!v))];
+        const lists = await Promise.all(versions.map((version) => custom.getAPIResources({ group: g.name, version })));
+        lists.forEach((list, i) => {
+          for (const r of list.resources) {
+            if (r.name.includes('/')) continue; // subresources
+            const key = `${r.name}.${g.name}`;
+            out.set(key, [...(out.get(key) ?? []), versions[i]!]);
+          }
+        });
+      }));
+    } catch (e) {
+      throw toApiError(e);
+    }
+    return out;
+  };
+
+  const informer = (target: Target & { readonly watched: Watched }, on: InformerHandlers): Informer => {
+    const shrink = target.watched.role === 'index' ? carrier : slim;
+    const lw = new k8s.ListWatch<k8s.KubernetesObject>(collectionPath(target), new SlimWatch(kc, target, shrink), async () => {
+      const { items, resourceVersion } = await listAll(target, shrink);
+      return { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion }, items: items as k8s.KubernetesObject[] };
+    }, false);
+    lw.on('add', (o) => on.add(o as KubeObject));
+    lw.on('update', (o) => on.update(o as KubeObject));
+    lw.on('delete', (o) => on.delete(o as KubeObject));
+    lw.on('error', (e) => on.error(toApiError(e)));
+    lw.on('connect', () => on.connect());
+    return { start: () => lw.start(), stop: () => lw.stop() };
+  };
+
+  const getConfigMap = async (ns: string, name: string): Promise<KubeObject | undefined> => {
+    try {
+      const cm = await core.readNamespacedConfigMap({ namespace: ns, name });
+      return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns }, data: { ...cm.data } };
+    } catch (e) {
+      const err = toApiError(e);
+      if (err.status === 404) return undefined;
+      throw err;
+    }
+  };
+
+  const dryRunService = async (clusterIP: string): Promise<string | undefined> => {
+    try {
+      await core.createNamespacedService({
+        namespace,
+        dryRun: 'All',
+        body: {
+          apiVersion: 'v1', kind: 'Service',
+          metadata: { generateName: 'egress-warden-cidr-probe-' },
+          spec: { type: 'ClusterIP', clusterIP, clusterIPs: [clusterIP], ports: [{ port: 443, protocol: 'TCP' }] },
+        },
+      });
+      return undefined;
+    } catch (e) {
+      const err = toApiError(e);
+      if (err.status === 422 || err.status === 400) return err.message;
+      throw err;
+    }
+  };
+
+  return { server, namespace, discover, informer, list: async (t) => (await listAll(t)).items, getConfigMap, dryRunService };
+}

@@ -1,0 +1,74 @@
+/**
+ * What the informer caches keep of each object: identity, the fields compaction and CIDR detection
+ * read, nothing else. managedFields, last-applied annotations and Node/Pod status dominate the
+ * size of real objects, and the caches would otherwise hold every one of them.
+ */
+import type { KubeObject } from '../admission/types.ts';
+import { compact, type Compact } from './indexes.ts';
+import { apiVersionOf, type Target } from './resources.ts';
+
+type Obj = Record<string, unknown>;
+const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
+
+const pick = (from: Obj, keys: readonly string[]): Obj => {
+  const out: Obj = {};
+  for (const k of keys) if (from[k] !== undefined) out[k] = from[k];
+  return out;
+};
+
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * A small copy of a listed or watched object, stamped with apiVersion and kind (list items of
+ * built-in kinds come without them). Reads only plain fields, so generated models (LIST) and raw
+ * JSON (WATCH) slim to the same shape.
+ */
+export function slim(o: unknown, t: Target): KubeObject {
+  const src = obj(o);
+  const m = obj(src.metadata);
+  const metadata: Obj = pick(m, ['name', 'namespace', 'resourceVersion']);
+  if (t.kind === 'Namespace') {
+    if (m.labels) metadata.labels = { ...obj(m.labels) };
+    if (m.annotations) {
+      const { [LAST_APPLIED]: _, ...rest } = obj(m.annotations) as Record<string, string>;
+      metadata.annotations = rest;
+    }
+  }
+  const spec = obj(src.spec);
+  const out: Obj = { apiVersion: apiVersionOf(t), kind: t.kind, metadata };
+  switch (t.kind) {
+    case 'Namespace':
+      break;
+    case 'Node':
+      out.spec = pick(spec, ['podCIDR', 'podCIDRs']);
+      break;
+    case 'Pod':
+      out.spec = pick(spec, ['hostNetwork']);
+      out.status = pick(obj(src.status), ['podIP', 'podIPs']);
+      break;
+    default:
+      out.spec = spec;
+  }
+  return out as KubeObject;
+}
+
+/** Where a carrier keeps its compact record (a symbol: no API field can collide with it). */
+export const COMPACTED: unique symbol = Symbol('compacted');
+
+type Carrier = KubeObject & { readonly [COMPACTED]: Compact | undefined };
+
+/**
+ * For indexed kinds the informer cache needs only identity and resourceVersion; the compact record
+ * rides along, so the cache and the view share one copy instead of the cache holding the spec.
+ */
+export function carrier(o: unknown, t: Target): KubeObject {
+  const full = slim(o, t);
+  const m = full.metadata ?? {};
+  const metadata = { name: m.name, namespace: m.namespace, resourceVersion: m.resourceVersion };
+  const out: Carrier = { apiVersion: full.apiVersion, kind: full.kind, metadata, [COMPACTED]: compact(full) };
+  return out;
+}
+
+/** The compact record of an object: the one a carrier brings, or computed from the whole object. */
+export const compactOf = (o: KubeObject): Compact | undefined =>
+  COMPACTED in o ? (o as Carrier)[COMPACTED] : compact(o);

@@ -1,0 +1,123 @@
+/**
+ * `egress-warden cidrs`: the pod and service CIDRs the webhook would use, where each came from,
+ * and whether the cluster's pod and Service addresses fall inside them.
+ */
+import { parseArgs } from 'node:util';
+import type { Selection } from '../cluster/kube.ts';
+import { gatherAll } from '../cluster/gather.ts';
+import {
+  detectCidrs, parseCidrList, rangeRows, splitList, verifyCidrs,
+  type CidrInputs, type ConfiguredCidrs, type RangeRow, type Verification,
+} from '../cluster/detect.ts';
+import { USAGE, type Command, type CommandIo } from './io.ts';
+
+export const CIDRS_USAGE = `usage: egress-warden cidrs [--kubeconfig FILE] [--output text|json] [--pod-cidrs LIST] [--service-cidrs LIST]
+environment: KUBECONFIG, EW_POD_CIDRS, EW_SERVICE_CIDRS
+exit status: 0 ranges shown; 1 the cluster could not be read or addresses fall outside the ranges; 2 bad usage`;
+
+type Connect = (opts: { readonly kubeconfig?: string | undefined; readonly env: CommandIo['env'] }) => Promise<Selection>;
+
+export type CidrsReport = {
+  /** how the cluster was selected, null without one */
+  readonly cluster: string | null;
+  readonly pod: readonly RangeRow[];
+  readonly service: readonly RangeRow[];
+  readonly verification: Verification | null;
+  readonly notes: readonly string[];
+};
+
+function option(flag: string | undefined, envValue: string | undefined, flagName: string, variable: string): ConfiguredCidrs | undefined {
+  if (flag !== undefined) return { values: splitList(flag), origin: flagName };
+  const values = splitList(envValue ?? '');
+  return values.length ? { values, origin: variable } : undefined;
+}
+
+/** Rows aligned on columns shared by every table of the report. */
+function table(rows: readonly RangeRow[], all: readonly RangeRow[]): string {
+  const w = Math.max(...all.map((r) => r.cidr.length));
+  const s = Math.max(...all.map((r) => r.source.length));
+  return rows.map((r) => `  ${r.cidr.padEnd(w)}  ${r.source.padEnd(s)}  ${r.origin}\n`).join('');
+}
+
+function verificationText(v: Verification): string {
+  const outside = [...v.pods.outside.map((o) => ({ ...o, what: 'pod' })), ...v.services.outside.map((o) => ({ ...o, what: 'Service' }))];
+  const head = `verification: ${v.pods.checked} pods and ${v.services.checked} Services checked; `;
+  if (!outside.length) return `${head}every address is inside the detected ranges\n`;
+  const shown = outside.slice(0, 20).map((o) => `  ${o.what} ${o.name} ${o.ip}\n`).join('');
+  const more = outside.length > 20 ? `  … and ${outside.length - 20} more\n` : '';
+  return `${head}${v.pods.outside.length} pod and ${v.services.outside.length} Service addresses are OUTSIDE the detected ranges:\n${shown}${more}`;
+}
+
+export function formatCidrsText(r: CidrsReport): string {
+  const head = r.cluster ? `cluster: ${r.cluster}\n` : 'no cluster: using configured/default CIDRs\n';
+  const notes = r.notes.length ? `notes:\n${r.notes.map((n) => `  - ${n}\n`).join('')}` : '';
+  const all = [...r.pod, ...r.service];
+  return `${head}\npod CIDRs\n${table(r.pod, all)}service CIDRs\n${table(r.service, all)}\n${r.verification ? verificationText(r.verification) : ''}${notes}`;
+}
+
+export function cidrsCommand(connect: Connect): Command {
+  return async (argv, io) => {
+    let values: { kubeconfig?: string | undefined; output?: string | undefined; 'pod-cidrs'?: string | undefined; 'service-cidrs'?: string | undefined; help?: boolean | undefined };
+    try {
+      ({ values } = parseArgs({
+        args: [...argv],
+        options: {
+          kubeconfig: { type: 'string' }, output: { type: 'string', short: 'o' },
+          'pod-cidrs': { type: 'string' }, 'service-cidrs': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        },
+        strict: true, allowPositionals: false,
+      }));
+    } catch (e) {
+      io.err(`cidrs: ${(e as Error).message}\n${CIDRS_USAGE}\n`);
+      return USAGE;
+    }
+    if (values.help) {
+      io.out(`${CIDRS_USAGE}\n`);
+      return 0;
+    }
+    const output = values.output ?? 'text';
+    if (output !== 'text' && output !== 'json') {
+      io.err(`cidrs: --output must be text or json, got "${output}"\n${CIDRS_USAGE}\n`);
+      return USAGE;
+    }
+    const podConfig = option(values['pod-cidrs'], io.env.EW_POD_CIDRS, '--pod-cidrs', 'EW_POD_CIDRS');
+    const serviceConfig = option(values['service-cidrs'], io.env.EW_SERVICE_CIDRS, '--service-cidrs', 'EW_SERVICE_CIDRS');
+    const problems = [podConfig, serviceConfig].flatMap((c) => (c ? parseCidrList(c.values, c.origin).problems : []));
+    if (problems.length) {
+      io.err(`cidrs: ${problems.join('; ')}\n`);
+      return USAGE;
+    }
+    const config: Pick<CidrInputs, 'podConfig' | 'serviceConfig'> = { ...(podConfig ? { podConfig } : {}), ...(serviceConfig ? { serviceConfig } : {}) };
+
+    let selection: Selection;
+    try {
+      selection = await connect({ kubeconfig: values.kubeconfig, env: io.env });
+    } catch (e) {
+      io.err(`cidrs: ${(e as Error).message}\n`);
+      return 1;
+    }
+    let report: CidrsReport;
+    let unreadable = false;
+    if ('none' in selection) {
+      const d = detectCidrs(config);
+      const rows = rangeRows(d);
+      report = { cluster: null, pod: rows.filter((r) => r.kind === 'pod'), service: rows.filter((r) => r.kind === 'service'), verification: null, notes: [selection.none, ...d.notes] };
+    } else {
+      const g = await gatherAll(selection.api, config);
+      const d = detectCidrs(g.inputs);
+      const rows = rangeRows(d);
+      unreadable = g.notes.some((n) => n.startsWith('discovery:'));
+      report = {
+        cluster: selection.source,
+        pod: rows.filter((r) => r.kind === 'pod'), service: rows.filter((r) => r.kind === 'service'),
+        verification: unreadable ? null : verifyCidrs(d.cidrs, g.pods, g.services),
+        notes: [...g.notes, ...d.notes],
+      };
+    }
+    io.out(output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatCidrsText(report));
+    const outside = report.verification ? report.verification.pods.outside.length + report.verification.services.outside.length : 0;
+    return unreadable || outside > 0 ? 1 : 0;
+  };
+}
+
+export const runCidrs: Command = cidrsCommand(async (opts) => (await import('../cluster/kube.ts')).connectCluster(opts));

@@ -1,0 +1,343 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { KubeObject } from '../src/admission/types.ts';
+import { runCheck } from '../src/commands/check.ts';
+import { captureIo } from '../src/commands/io.ts';
+import { incrementalSnapshot } from '../src/cluster/incremental.ts';
+import { snapshotFromObjects } from '../src/cluster/indexes.ts';
+import type { ClusterSnapshot } from '../src/cluster/snapshot.ts';
+import { readInputs } from '../src/manifest-files.ts';
+import { parseDocuments } from '../src/yaml.ts';
+import { cidrsOf } from './support.ts';
+import { fakeApiServer } from './cluster/fake-apiserver.ts';
+
+const DIR = 'test/fixtures/check';
+
+type Finding = { file: string; line: number; kind: string; namespace: string; name: string; severity: string; code: string; path: string; message: string };
+type JsonReport = { findings: Finding[]; summary: { objects: number; errors: number; warnings: number; skipped: number } };
+
+async function check(args: readonly string[], stdin = '') {
+  const io = captureIo(stdin);
+  const code = await runCheck(args, io);
+  return { code, out: io.stdout(), err: io.stderr() };
+}
+
+async function checkJson(args: readonly string[], stdin = '') {
+  const r = await check([...args, '--output', 'json'], stdin);
+  return { code: r.code, report: JSON.parse(r.out) as JsonReport, err: r.err };
+}
+
+const has = (report: JsonReport, f: Partial<Finding>) =>
+  assert.ok(
+    report.findings.some((x) => Object.entries(f).every(([k, v]) => x[k as keyof Finding] === v)),
+    `expected a finding ${JSON.stringify(f)} in ${JSON.stringify(report.findings, null, 1)}`,
+  );
+
+const serviceEntry = (name: string, protocol: string, host = 'api.example.com') => `apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata:
+  name: ${name}
+  namespace: shop
+spec:
+  hosts:
+  - ${host}
+  location: MESH_EXTERNAL
+  resolution: DNS
+  ports:
+  - number: 443
+    name: ${protocol.toLowerCase()}
+    protocol: ${protocol}
+`;
+
+const upperEgress = (name: string, namespace?: string) => `apiVersion: policy.openservicemesh.io/v1alpha1
+kind: Egress
+metadata:
+  name: ${name}
+${namespace ? `  namespace: ${namespace}\n` : ''}spec:
+  sources:
+  - kind: ServiceAccount
+    name: runner
+    namespace: ci
+  hosts:
+  - ${name}.example.com
+  ports:
+  - number: 80
+    protocol: HTTP
+`;
+
+// ---
+
+const Check = suite('commands/check');
+
+Check('passes manifests the webhook would admit: exit 0 and only a summary line', async () => {
+  const r = await check([`${DIR}/good`]);
+  assert.is(r.code, 0, r.out + r.err);
+  assert.is(r.out, '3 objects checked: 0 errors, 0 warnings, 1 skipped\n');
+});
+
+Check('fails on errors: exit 1, one line per finding naming file, field line, object, code and path', async () => {
+  const r = await check([`${DIR}/bad`]);
+  assert.is(r.code, 1);
+  const lines = r.out.trimEnd().split('\n');
+  assert.ok(lines.includes(`${DIR}/bad/egress.json:8 Egress ci/legacy [EW322] spec.ports[0].protocol: ${lines.find((l) => l.includes('EW322'))!.split('spec.ports[0].protocol: ')[1]}`));
+  assert.match(r.out, `${DIR}/bad/service-entry.yaml:16 ServiceEntry shop/mirror [EW111] spec.ports[1].name: `);
+  assert.match(lines.at(-1)!, /^3 objects checked: \d+ errors?, \d+ warnings?, 0 skipped$/);
+});
+
+Check('denies the three classic mistakes: duplicate port name, TLS route without sniHosts, upper-case OSM protocol', async () => {
+  const { code, report } = await checkJson([`${DIR}/bad`]);
+  assert.is(code, 1);
+  has(report, { kind: 'ServiceEntry', name: 'mirror', severity: 'error', code: 'EW111', path: 'spec.ports[1].name', line: 16 });
+  // sniHosts is not written: the line is the match it belongs in
+  has(report, { kind: 'VirtualService', name: 'mirror', severity: 'error', code: 'EW211', path: 'spec.tls[0].match[0].sniHosts', line: 11 });
+  has(report, { kind: 'Egress', name: 'legacy', severity: 'error', code: 'EW322', path: 'spec.ports[0].protocol', line: 8 });
+});
+
+Check('writes JSON with stable field names for every finding and the summary', async () => {
+  const { report } = await checkJson([`${DIR}/bad/egress.json`]);
+  assert.equal(Object.keys(report), ['findings', 'summary']);
+  assert.equal(Object.keys(report.summary), ['objects', 'errors', 'warnings', 'skipped']);
+  assert.equal(report.findings[0], {
+    file: `${DIR}/bad/egress.json`, line: 8, kind: 'Egress', namespace: 'ci', name: 'legacy', severity: 'error',
+    code: 'EW322', path: 'spec.ports[0].protocol', message: report.findings[0]!.message,
+  });
+  assert.ok(report.findings[0]!.message.includes('"HTTP"'));
+});
+
+Check('lists an object\'s errors before its warnings, objects in input order', async () => {
+  // the second entry clashes with the first (warning) and repeats a port name (error)
+  const second = `${serviceEntry('second', 'HTTP').trimEnd()}\n  - number: 8443\n    name: http\n    protocol: HTTP\n`;
+  const { report } = await checkJson(['-'], `${serviceEntry('first', 'TLS')}---\n${second}`);
+  const mine = report.findings.filter((f) => f.name === 'second');
+  assert.ok(mine.some((f) => f.severity === 'error') && mine.some((f) => f.severity === 'warning'), JSON.stringify(mine));
+  const firstWarning = mine.findIndex((f) => f.severity === 'warning');
+  assert.ok(mine.slice(firstWarning).every((f) => f.severity === 'warning'));
+  assert.equal(report.findings.filter((f) => f.name === 'first'), []);
+});
+
+Check('warn mode reports errors as warnings and exits 0', async () => {
+  const { code, report } = await checkJson([`${DIR}/bad`, '--mode', 'warn']);
+  assert.is(code, 0);
+  assert.is(report.summary.errors, 0);
+  assert.ok(report.summary.warnings >= 3);
+  has(report, { code: 'EW111', severity: 'warning' });
+});
+
+Check('ignores the mode label of namespaces: a warn namespace still fails the check', async () => {
+  const ns = 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ci\n  labels:\n    egress-warden.io/mode: warn\n---\n';
+  const r = await check(['-'], ns + upperEgress('upper', 'ci'));
+  assert.is(r.code, 1);
+});
+
+Check('exits 2 naming the file and line of a YAML syntax error, and checks nothing', async () => {
+  const r = await check([`${DIR}/bad`, `${DIR}/syntax-error.yaml`]);
+  assert.is(r.code, 2);
+  assert.is(r.out, '');
+  assert.match(r.err, `check: ${DIR}/syntax-error.yaml:8: `);
+});
+
+Check('exits 2 for a path that does not exist', async () => {
+  const r = await check([`${DIR}/good`, `${DIR}/missing.yaml`]);
+  assert.is(r.code, 2);
+  assert.match(r.err, `check: ${DIR}/missing.yaml: no such file or directory`);
+});
+
+Check('exits 2 on bad usage: no input, an unknown flag, an unknown output or mode', async () => {
+  for (const args of [[], ['--frobnicate', DIR], [DIR, '--output', 'yaml'], [DIR, '--mode', 'audit'], [DIR, '--pod-cidrs', 'ten']]) {
+    const r = await check(args);
+    assert.is(r.code, 2, args.join(' '));
+    assert.match(r.err, 'usage: egress-warden check');
+  }
+});
+
+Check('expands List kinds and points at the line of the item\'s field', async () => {
+  const { code, report } = await checkJson([`${DIR}/list`]);
+  assert.is(code, 1);
+  has(report, { file: `${DIR}/list/list.yaml`, line: 27, kind: 'Egress', name: 'upper', code: 'EW322' });
+  assert.is(report.summary.skipped, 1); // the Service
+});
+
+Check('reads every document of a file, skipping empty ones and counting the ones that are not objects', async () => {
+  const { code, report } = await checkJson([`${DIR}/multi-doc.yaml`]);
+  assert.is(code, 0);
+  assert.is(report.summary.skipped + report.summary.objects, 3);
+  assert.is(report.summary.skipped, 1);
+});
+
+Check('puts objects without a namespace in default, or in the namespace given with -n', async () => {
+  const plain = await checkJson(['-'], upperEgress('nons'));
+  has(plain.report, { name: 'nons', namespace: 'default' });
+  const given = await checkJson(['-', '-n', 'team-a'], upperEgress('nons'));
+  has(given.report, { name: 'nons', namespace: 'team-a' });
+  const text = await check(['-'], upperEgress('nons'));
+  assert.match(text.out, '<stdin>:14 Egress default/nons [EW322] spec.ports[0].protocol: ');
+});
+
+Check('walks directories in lexical order and skips hidden folders and other extensions', async () => {
+  const { report } = await checkJson([`${DIR}/walk`]);
+  assert.equal(report.findings.map((f) => `${f.file} ${f.name}`), [
+    `${DIR}/walk/a.yaml first`, `${DIR}/walk/b.yml second`, `${DIR}/walk/sub/c.json third`,
+  ]);
+});
+
+Check('checks a set as applied in order: an object is checked against the ones before it only', async () => {
+  const { report } = await checkJson(['-'], `${serviceEntry('first', 'HTTP')}---\n${serviceEntry('second', 'TLS')}`);
+  has(report, { name: 'second', code: 'EW404', severity: 'warning' });
+  assert.not.ok(report.findings.some((f) => f.name === 'first'));
+});
+
+Check('a re-declared object replaces its earlier version instead of conflicting with it', async () => {
+  const stdin = [serviceEntry('api', 'HTTP'), serviceEntry('api', 'TLS'), serviceEntry('other', 'TLS')].join('---\n');
+  const { code, report } = await checkJson(['-'], stdin);
+  assert.is(code, 0);
+  assert.equal(report.findings, []);
+});
+
+Check('uses --state objects for cross-object checks without reporting on them', async () => {
+  const { code, report } = await checkJson([`${DIR}/good`, '--state', `${DIR}/state`]);
+  assert.is(code, 0);
+  has(report, { name: 'payments-api', kind: 'ServiceEntry', code: 'EW404', severity: 'warning' });
+  assert.not.ok(report.findings.some((f) => f.file.includes('/state/')));
+  const broken = await check([`${DIR}/good`, '--state', `${DIR}/syntax-error.yaml`]);
+  assert.is(broken.code, 2);
+});
+
+Check('exits 2 naming the kubeconfig when it cannot be loaded', async () => {
+  const r = await check([`${DIR}/good`, '--kubeconfig', `${DIR}/missing-kubeconfig`]);
+  assert.is(r.code, 2);
+  assert.match(r.err, `check: kubeconfig: cannot load ${DIR}/missing-kubeconfig`, r.err);
+});
+
+Check('takes the objects already in the cluster from --kubeconfig', async () => {
+  const server = await fakeApiServer({});
+  try {
+    const [existing] = (await readInputs([`${DIR}/state/cluster.yaml`], captureIo())).items;
+    server.collections.set('/api/v1/namespaces', []);
+    server.collections.set('/api/v1/nodes', []);
+    server.collections.set('/api/v1/services', []);
+    server.collections.set('/api/v1/pods', []);
+    server.collections.set('/apis/networking.k8s.io/v1/servicecidrs', []);
+    server.collections.set('/apis/networking.istio.io/v1/serviceentries', [existing!.object]);
+    server.collections.set('/apis/networking.istio.io/v1beta1/virtualservices', []);
+    const { code, report, err } = await checkJson([`${DIR}/good`, '--kubeconfig', server.kubeconfig]);
+    assert.is(code, 0, err);
+    has(report, { name: 'payments-api', kind: 'ServiceEntry', code: 'EW404', severity: 'warning' });
+  } finally {
+    await server.close();
+  }
+});
+
+Check('checks pods with the mutating webhook\'s annotation checks', async () => {
+  const pod = `apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+  labels:
+    istio-injection: enabled
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: shop
+  annotations:
+    egress-warden.io/bypass-ip-ranges: "10.0.0.0/33"
+spec:
+  containers:
+  - name: app
+    image: nginx
+`;
+  const { code, report } = await checkJson(['-'], pod);
+  assert.is(code, 1);
+  has(report, { kind: 'Pod', name: 'web', line: 14, severity: 'error' });
+});
+
+Check.run();
+
+// ---
+
+const Incremental = suite('cluster/incremental');
+
+const objectsIn = async (path: string): Promise<KubeObject[]> =>
+  (await readInputs([path], captureIo())).items.map((i) => i.object);
+
+const maps = (s: ClusterSnapshot) => [
+  s.namespaces, s.serviceEntriesByHost, s.serviceEntriesByPort, s.virtualServicesByHost, s.egressesBySourcePort,
+  s.servicesByPort, s.httpRouteGroups,
+];
+
+Incremental('holds the same indexes as a snapshot built at once from the same objects', async () => {
+  const objects = [...await objectsIn(`${DIR}/good`), ...await objectsIn(`${DIR}/list`), ...await objectsIn(`${DIR}/state`)];
+  const cidrs = cidrsOf(['10.244.0.0/16'], ['10.96.0.0/12']);
+  const grown = incrementalSnapshot(snapshotFromObjects([], cidrs));
+  for (const o of objects) grown.add(o);
+  assert.equal(maps(grown.snapshot), maps(snapshotFromObjects(objects, cidrs)));
+  assert.is(grown.snapshot.cidrs, cidrs);
+});
+
+Incremental('replaces an object of the base without changing the base', async () => {
+  const [v1] = (await readInputs(['-'], captureIo(serviceEntry('api', 'HTTP', 'old.example.com')))).items;
+  const [v2] = (await readInputs(['-'], captureIo(serviceEntry('api', 'TLS', 'new.example.com')))).items;
+  const base = snapshotFromObjects([v1!.object], cidrsOf([], []));
+  const grown = incrementalSnapshot(base);
+  grown.add(v2!.object);
+  assert.not.ok(grown.snapshot.serviceEntriesByHost.has('old.example.com'));
+  assert.equal(grown.snapshot.serviceEntriesByPort.get(443)!.map((p) => p.protocol), ['TLS']);
+  assert.ok(base.serviceEntriesByHost.has('old.example.com'));
+  assert.equal(base.serviceEntriesByPort.get(443)!.map((p) => p.protocol), ['HTTP']);
+});
+
+Incremental.run();
+
+// ---
+
+const Yaml = suite('yaml');
+
+const located = (text: string) => {
+  const r = parseDocuments(text);
+  if ('error' in r) throw new Error(r.error.message);
+  return r.docs;
+};
+
+Yaml('finds the line of nested fields, list items and annotation keys with dots', () => {
+  const [doc] = located(`# leading comment
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  annotations:
+    egress-warden.io/bypass-ip-ranges: 10.0.0.0/8
+spec:
+  containers:
+  - name: app
+    image: nginx
+  - name: sidecar
+    image: envoy
+`);
+  assert.is(doc!.line, 2);
+  assert.is(doc!.lineOf(''), 2);
+  assert.is(doc!.lineOf('spec.containers[1].image'), 13);
+  assert.is(doc!.lineOf('spec.containers[1]'), 12);
+  assert.is(doc!.lineOf('metadata.annotations[egress-warden.io/bypass-ip-ranges]'), 7);
+  assert.is(doc!.lineOf('metadata.annotations.egress-warden.io/bypass-ip-ranges'), 7);
+  assert.is(doc!.lineOf('metadata.annotations["egress-warden.io/bypass-ip-ranges"]'), 7);
+});
+
+Yaml('falls back to the deepest part of a path that is written', () => {
+  const [doc] = located('spec:\n  ports:\n  - number: 80\n');
+  assert.is(doc!.lineOf('spec.ports[0].name'), 3);
+  assert.is(doc!.lineOf('spec.ports[4].name'), 2);
+  assert.is(doc!.lineOf('spec.tls'), 1);
+});
+
+Yaml('reads JSON with lines, and gives each document of a stream its own line', () => {
+  const docs = located('a: 1\n---\n\n{"b": [1,\n  {"c": 2}]}\n');
+  assert.equal(docs.map((d) => d.line), [1, 4]);
+  assert.is(docs[1]!.lineOf('b[1].c'), 5);
+});
+
+Yaml('rejects duplicate keys with the line of the second one, as kubectl does', () => {
+  assert.equal(parseDocuments('metadata:\n  name: a\n  name: b\n'), { error: { line: 3, message: 'duplicated mapping key' } });
+});
+
+Yaml.run();

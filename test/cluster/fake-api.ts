@@ -1,0 +1,95 @@
+/** A ClusterApi of plain objects: informers the test drives by hand, discovery it edits. */
+import type { KubeObject } from '../../src/admission/types.ts';
+import type { ClusterApi, InformerHandlers } from '../../src/cluster/api.ts';
+import type { Log } from '../../src/cluster/view.ts';
+import { resourceName, type Target } from '../../src/cluster/resources.ts';
+
+export type FakeInformer = {
+  readonly target: Target;
+  readonly on: InformerHandlers;
+  starts: number;
+  stopped: boolean;
+};
+
+export type Fake = {
+  readonly api: ClusterApi;
+  /** current objects per kind: what a (re)list returns */
+  readonly objects: Map<string, KubeObject[]>;
+  /** every informer the view created, newest last */
+  readonly informers: FakeInformer[];
+  /** resource name → served versions */
+  readonly served: Map<string, string[]>;
+  /** errors the next starts of a kind's informer report, one per start */
+  readonly failures: Map<string, unknown[]>;
+  readonly configMaps: Map<string, KubeObject>;
+  pods: KubeObject[];
+  dryRunMessage: string | undefined;
+  /** the newest informer of a kind */
+  readonly informer: (kind: string) => FakeInformer;
+};
+
+export function fakeApi(init: Record<string, KubeObject[]> = {}): Fake {
+  const fake: Fake = {
+    objects: new Map(Object.entries(init)),
+    informers: [],
+    served: new Map(),
+    failures: new Map(),
+    configMaps: new Map(),
+    pods: [],
+    dryRunMessage: undefined,
+    informer: (kind) => {
+      const found = fake.informers.filter((i) => i.target.kind === kind).at(-1);
+      if (!found) throw new Error(`no informer for ${kind}`);
+      return found;
+    },
+    api: {
+      server: 'https://fake.example:6443',
+      namespace: 'egress-warden',
+      discover: async () => new Map(fake.served),
+      informer: (target, on) => {
+        const inf: FakeInformer = { target, on, starts: 0, stopped: false };
+        fake.informers.push(inf);
+        return {
+          start: async () => {
+            inf.starts++;
+            inf.stopped = false;
+            await Promise.resolve();
+            const failure = fake.failures.get(target.kind)?.shift();
+            if (failure !== undefined) {
+              on.error(failure);
+              return;
+            }
+            for (const o of fake.objects.get(target.kind) ?? []) on.add(o);
+          },
+          stop: async () => {
+            inf.stopped = true;
+          },
+        };
+      },
+      list: async (t) => (t.kind === 'Pod' ? fake.pods : fake.objects.get(t.kind) ?? []),
+      getConfigMap: async (ns, name) => fake.configMaps.get(`${ns}/${name}`),
+      dryRunService: async () => fake.dryRunMessage,
+    },
+  };
+  return fake;
+}
+
+export const serve = (fake: Fake, group: string, resource: string, versions: string[]) =>
+  fake.served.set(resourceName({ group, resource }), versions);
+
+export type Logged = { readonly level: string; readonly msg: string; readonly obj: object };
+
+export function recordingLog(): Log & { readonly lines: Logged[] } {
+  const lines: Logged[] = [];
+  const at = (level: string) => (obj: object, msg: string) => void lines.push({ level, msg, obj });
+  return { lines, info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+/** Waits until `check` holds, polling; fails with `what` after `ms`. */
+export async function until(check: () => boolean, what: string, ms = 2_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting: ${what}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}

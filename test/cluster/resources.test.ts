@@ -1,0 +1,42 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ACCESS, CIDR_CONFIGMAPS, PODS, WATCHED, chooseVersion, collectionPath, resourceName } from '../../src/cluster/resources.ts';
+
+const Resources = suite('cluster/resources');
+
+const grants = (group: string, resource: string, verb: string, namespace?: string) =>
+  ACCESS.some((a) => a.group === group && a.resource === resource && a.verbs.includes(verb) && a.namespace === namespace);
+
+Resources('grants exactly list and watch, cluster-wide, on every watched resource', () => {
+  for (const w of WATCHED) {
+    const rows = ACCESS.filter((a) => a.group === w.group && a.resource === w.resource && a.namespace === undefined);
+    assert.equal(rows.map((a) => [...a.verbs]), [['list', 'watch']], resourceName(w));
+  }
+});
+
+Resources('grants only what CIDR detection calls: list pods, get two ConfigMaps, create Services in its own namespace', () => {
+  assert.ok(grants('', PODS.resource, 'list'));
+  const cm = ACCESS.find((a) => a.resource === 'configmaps')!;
+  assert.equal([cm.verbs, cm.namespace, cm.resourceNames], [['get'], CIDR_CONFIGMAPS.namespace, [CIDR_CONFIGMAPS.kubeadm, CIDR_CONFIGMAPS.kubeProxy]]);
+  assert.ok(grants('', 'services', 'create', 'self'));
+});
+
+Resources('holds no access that nothing uses', () => {
+  const used = new Set([...WATCHED.map((w) => `${w.group}/${w.resource}/*/list,watch`), `/pods/*/list`, `/configmaps/kube-system/get`, `/services/self/create`]);
+  for (const a of ACCESS) assert.ok(used.has(`${a.group}/${a.resource}/${a.namespace ?? '*'}/${a.verbs.join(',')}`), JSON.stringify(a));
+  assert.is(ACCESS.length, used.size);
+});
+
+Resources('opens ServiceCIDRs on v1, else v1beta1, and CRDs on their preferred served version', () => {
+  const sc = WATCHED.find((w) => w.kind === 'ServiceCIDR')!;
+  const se = WATCHED.find((w) => w.kind === 'ServiceEntry')!;
+  assert.is(chooseVersion(sc, new Map([['servicecidrs.networking.k8s.io', ['v1beta1', 'v1']]])), 'v1');
+  assert.is(chooseVersion(sc, new Map([['servicecidrs.networking.k8s.io', ['v1beta1']]])), 'v1beta1');
+  assert.is(chooseVersion(sc, new Map([['servicecidrs.networking.k8s.io', ['v1alpha1']]])), undefined);
+  assert.is(chooseVersion(se, new Map([['serviceentries.networking.istio.io', ['v1beta1', 'v1', 'v1alpha3']]])), 'v1beta1');
+  assert.is(chooseVersion(se, new Map()), undefined);
+  assert.is(collectionPath({ ...se, version: 'v1' }), '/apis/networking.istio.io/v1/serviceentries');
+  assert.is(collectionPath(PODS), '/api/v1/pods');
+});
+
+Resources.run();

@@ -1,0 +1,63 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { loadStateDir } from '../../src/cluster/state-dir.ts';
+
+const folder = (files: Record<string, string>): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'ew-state-'));
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(join(dir, name, '..'), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
+  return dir;
+};
+const names = (objects: readonly { kind?: string; metadata?: { name?: string } }[]) => objects.map((o) => `${o.kind}/${o.metadata?.name}`);
+
+const State = suite('cluster/state-dir');
+
+State('walks a folder recursively in name order and reads YAML, multi-document YAML and JSON', () => {
+  const dir = folder({
+    'b.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: shop}\n',
+    'a/egress.json': JSON.stringify({ apiVersion: 'policy.openservicemesh.io/v1alpha1', kind: 'Egress', metadata: { name: 'db', namespace: 'shop' } }),
+    'a/deeper/se.yml': 'apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: gh, namespace: shop}\n',
+    'README.md': '# not read',
+    '.hidden/x.yaml': 'not: read',
+  });
+  const s = loadStateDir(dir);
+  assert.equal(s.errors, []);
+  assert.is(s.files, 3);
+  assert.equal(names(s.objects), ['ServiceEntry/gh', 'Egress/db', 'Namespace/shop', 'Service/api']);
+  assert.equal(s.located.map((l) => `${l.file.slice(dir.length + 1)}:${l.line}`), ['a/deeper/se.yml:1', 'a/egress.json:1', 'b.yaml:1', 'b.yaml:5']);
+});
+
+State('expands List kinds, filling in the kind of items in typed lists', () => {
+  const dir = folder({
+    'list.yaml': 'apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Namespace\n  metadata: {name: a}\n',
+    'typed.yaml': 'apiVersion: networking.istio.io/v1\nkind: ServiceEntryList\nitems:\n- metadata: {name: gh, namespace: shop}\n  spec: {hosts: [github.com]}\n',
+  });
+  const s = loadStateDir(dir);
+  assert.equal(s.errors, []);
+  assert.equal(s.objects.map((o) => `${o.apiVersion} ${o.kind}/${o.metadata?.name}`), ['v1 Namespace/a', 'networking.istio.io/v1 ServiceEntry/gh']);
+});
+
+State('names the file and line of YAML that does not parse and of documents that are not objects', () => {
+  const dir = folder({
+    'bad.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: [unclosed\n',
+    'loose.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata: {name: ok}\n---\njust: a map\n',
+  });
+  const s = loadStateDir(dir);
+  assert.is(s.errors.length, 2);
+  assert.match(s.errors[0]!, new RegExp(`^${join(dir, 'bad.yaml')}:\\d+: `));
+  assert.is(s.errors[1], `${join(dir, 'loose.yaml')}:5: not a Kubernetes object (apiVersion and kind are required)`);
+  assert.equal(names(s.objects), ['Namespace/ok']);
+});
+
+State('reads a single file as well as a folder, and reports a path that does not exist', () => {
+  const dir = folder({ 'one.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata: {name: solo}\n' });
+  assert.equal(names(loadStateDir(join(dir, 'one.yaml')).objects), ['Namespace/solo']);
+  assert.equal(loadStateDir(join(dir, 'missing')).errors, [`${join(dir, 'missing')}: ENOENT`]);
+});
+
+State.run();

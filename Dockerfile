@@ -24,5 +24,5 @@ COPY src ./src
 USER 1000:1000
 EXPOSE 8443
 # exec form: node is PID 1 and receives SIGTERM itself, so the server drains on shutdown
-ENTRYPOINT ["node", "src/cli.ts"]
+ENTRYPOINT ["node", "/app/src/cli.ts"]
 CMD ["serve", "--port", "8443", "--certs", "/etc/egress-warden/certs"]

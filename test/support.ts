@@ -50,3 +50,12 @@ export function accepts(r: Result): void {
 export function clean(r: Result): void {
   assert.equal(r.errors.length + r.warnings.length, 0, `expected no findings, got ${list(r, 'errors')} ${list(r, 'warnings')}`);
 }
+
+/** Neither an error nor a warning with this code. */
+export function without(r: Result, code: string): void {
+  const hits = [...r.errors, ...r.warnings].filter((i) => i.code === code);
+  assert.equal(hits.length, 0, `expected no ${code}, got ${JSON.stringify(hits)}`);
+}
+
+/** The message of the first finding with this code, or "". */
+export const messageOf = (r: Result, code: string): string => [...r.errors, ...r.warnings].find((i) => i.code === code)?.message ?? '';

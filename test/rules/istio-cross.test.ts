@@ -6,7 +6,7 @@ import { CODES } from '../../src/rules/istio-cross.ts';
 import type { Result } from '../../src/rules/result.ts';
 import { validateServiceEntry } from '../../src/rules/service-entry.ts';
 import { validateVirtualService } from '../../src/rules/virtual-service.ts';
-import { cidrsOf, clean, fixture, snapshotWith, warns } from '../support.ts';
+import { cidrsOf, clean, fixture, snapshotWith, warns, messageOf, without } from '../support.ts';
 
 const Cross = suite('rules/istio-cross');
 
@@ -22,11 +22,7 @@ const ctx = (snapshot: ClusterSnapshot, operation: Operation = 'CREATE') => ({ s
 const checkSE = (o: KubeObject, cluster: readonly KubeObject[] = [], op?: Operation) => validateServiceEntry(o, ctx(snapshotWith(cluster), op));
 const checkVS = (o: KubeObject, cluster: readonly KubeObject[] = []) => validateVirtualService(o, ctx(snapshotWith(cluster)));
 
-function without(r: Result, code: string): void {
-  const hits = [...r.errors, ...r.warnings].filter((i) => i.code === code);
-  assert.equal(hits.length, 0, `expected no ${code}, got ${JSON.stringify(hits)}`);
-}
-const message = (r: Result, code: string): string => r.warnings.find((i) => i.code === code)?.message ?? '';
+const message = messageOf;
 
 const port = (name: string, number: number, protocol?: string) => ({ name, number, ...(protocol ? { protocol } : {}) });
 /** httpbin.org declared with port 443 as plain HTTP: the classic mistake. */

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import type { KubeObject, ObjectMeta } from '../../src/admission/types.ts';
 import type { Result } from '../../src/rules/result.ts';
 import { CODES, validateServiceEntry } from '../../src/rules/service-entry.ts';
-import { accepts, clean, denies, fixture, snapshotWith, warns } from '../support.ts';
+import { accepts, clean, denies, fixture, snapshotWith, warns, messageOf, without } from '../support.ts';
 
 const SE = suite('rules/service-entry');
 
@@ -15,12 +15,7 @@ function se(spec: Record<string, unknown>, meta: Partial<ObjectMeta> = {}): Kube
 }
 const run = (o: KubeObject): Result => validateServiceEntry(o, { snapshot: snapshotWith(), namespace: 'shop', operation: 'CREATE' });
 
-/** Neither an error nor a warning with this code. */
-function without(r: Result, code: string): void {
-  const hits = [...r.errors, ...r.warnings].filter((i) => i.code === code);
-  assert.equal(hits.length, 0, `expected no ${code}, got ${JSON.stringify(hits)}`);
-}
-const message = (r: Result, code: string): string => [...r.errors, ...r.warnings].find((i) => i.code === code)?.message ?? '';
+const message = messageOf;
 
 const tcp = (name = 'tcp', number = 5432, protocol = 'TCP') => ({ name, number, protocol });
 const staticEntry = (extra: Record<string, unknown>) => se({ resolution: 'STATIC', addresses: ['203.0.113.10'], ports: [tcp()], ...extra });

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import type { KubeObject, ObjectMeta } from '../../src/admission/types.ts';
 import type { Result } from '../../src/rules/result.ts';
 import { CODES, validateVirtualService } from '../../src/rules/virtual-service.ts';
-import { accepts, clean, denies, fixture, snapshotWith, warns } from '../support.ts';
+import { accepts, clean, denies, fixture, snapshotWith, warns, messageOf, without } from '../support.ts';
 
 const VS = suite('rules/virtual-service');
 
@@ -14,11 +14,7 @@ function vs(spec: Record<string, unknown>, meta: Partial<ObjectMeta> = {}): Kube
 }
 const run = (o: KubeObject): Result => validateVirtualService(o, { snapshot: snapshotWith(), namespace: 'shop', operation: 'CREATE' });
 
-function without(r: Result, code: string): void {
-  const hits = [...r.errors, ...r.warnings].filter((i) => i.code === code);
-  assert.equal(hits.length, 0, `expected no ${code}, got ${JSON.stringify(hits)}`);
-}
-const message = (r: Result, code: string): string => [...r.errors, ...r.warnings].find((i) => i.code === code)?.message ?? '';
+const message = messageOf;
 
 const dest = (host = 'httpbin.org', port = 443) => ({ destination: { host, port: { number: port } } });
 /** A tls route for httpbin.org:443 with the given match fields. */

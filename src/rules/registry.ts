@@ -10,6 +10,8 @@ export type RuleContext = {
   readonly snapshot: ClusterSnapshot;
   readonly namespace: string;
   readonly operation: Operation;
+  /** the stored version on UPDATE, as the API server sent it (fresher than the snapshot) */
+  readonly oldObject?: KubeObject;
 };
 
 export type Rule = (obj: KubeObject, ctx: RuleContext) => Result;
@@ -84,13 +86,14 @@ export function judge(req: AdmissionRequest, snapshot: ClusterSnapshot): Verdict
   const entry = ruleFor(req.kind);
   const obj = req.object;
   if (!entry || !obj || typeof obj !== 'object') return allow;
-  const namespace = req.namespace ?? obj.metadata?.namespace ?? '';
+  const namespace = req.namespace || obj.metadata?.namespace || '';
   // A Namespace carries its own mode; everything else takes the mode of the namespace it lives in.
   const labels = req.kind.kind === 'Namespace' && req.kind.group === '' ? obj.metadata?.labels : snapshot.namespaces.get(namespace)?.labels;
   const mode = modeOf(labels);
   let result: Result;
   try {
-    result = entry.rule(obj, { snapshot, namespace, operation: req.operation });
+    const oldObject = req.operation === 'UPDATE' && req.oldObject && typeof req.oldObject === 'object' ? req.oldObject : undefined;
+    result = entry.rule(obj, { snapshot, namespace, operation: req.operation, ...(oldObject ? { oldObject } : {}) });
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     return { allowed: false, code: 500, message: `internal error in rule ${entry.name}: ${why}`, warnings: [], mode, findings: ok };

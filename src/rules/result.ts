@@ -16,13 +16,16 @@ export const err = (code: string, path: string, message: string): Result => ({ e
 
 export const warn = (code: string, path: string, message: string): Result => ({ errors: [], warnings: [{ code, path, message }] });
 
-export function merge(...parts: readonly Result[]): Result {
+export const merge = (...parts: readonly Result[]): Result => mergeAll(parts);
+
+/** merge() over a list of any length (spreading a long list into arguments overflows the stack). */
+export function mergeAll(parts: readonly Result[]): Result {
   if (parts.length === 1) return parts[0]!;
   const errors: Issue[] = [];
   const warnings: Issue[] = [];
   for (const p of parts) {
-    if (p.errors.length) errors.push(...p.errors);
-    if (p.warnings.length) warnings.push(...p.warnings);
+    for (const e of p.errors) errors.push(e);
+    for (const w of p.warnings) warnings.push(w);
   }
   return errors.length || warnings.length ? { errors, warnings } : ok;
 }

@@ -1,0 +1,33 @@
+/**
+ * Reading untyped JSON: admission objects, informer objects and `check` inputs can hold anything,
+ * so code reads fields through these instead of trusting a TypeScript shape. None of them throws.
+ */
+
+export type Obj = Readonly<Record<string, unknown>>;
+
+export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const asObj = (v: unknown): Obj => (isObj(v) ? v : {});
+export const asArr = (v: unknown): readonly unknown[] => (Array.isArray(v) ? v : []);
+export const asStr = (v: unknown): string => (typeof v === 'string' ? v : '');
+/** A list of strings; other items become "" so that indexes (and field paths) stay aligned. */
+export const asStrs = (v: unknown): string[] => asArr(v).map(asStr);
+/** Only the string items of a list. */
+export const onlyStrs = (v: unknown): string[] => asArr(v).filter((x): x is string => typeof x === 'string');
+export const asInt = (v: unknown): number => (typeof v === 'number' && Number.isInteger(v) ? v : 0);
+
+/** Go's %q for the plain strings messages quote. */
+export const q = (s: string): string => JSON.stringify(s);
+
+/**
+ * A short, safe rendering of any value for a message: strings quoted and cut, other values by
+ * type. Never serializes deep structures (which could overflow the stack) and never calls a
+ * user-supplied toString.
+ */
+export function describe(v: unknown, max = 64): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > max ? `${v.slice(0, max)}…` : v);
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `a list of ${v.length}`;
+  if (typeof v === 'object') return 'an object';
+  if (typeof v === 'number' || typeof v === 'boolean') return `${typeof v} ${v}`;
+  return typeof v;
+}

@@ -26,12 +26,22 @@ export function buildApp({ tls, logger, stop, ...deps }: AppOptions): FastifyIns
     forceCloseConnections: 'idle',
     // One log line per review, written by the route with the review's uid, instead of two generic ones.
     logController: new LogController({ disableRequestLogging: true }),
-    onProtoPoisoning: 'error',
-    onConstructorPoisoning: 'error',
     loggerInstance: logger,
   });
   // Fastify parses text/plain by default; an AdmissionReview is JSON only, anything else gets a 415.
   app.removeContentTypeParser('text/plain');
+  // Plain JSON.parse: a key named __proto__ becomes an ordinary property (no prototype is touched),
+  // so an object that legitimately holds one is validated instead of refused, and a syntax error
+  // is reported with its position.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_request, body, done) => {
+    if (body === '') return done(Object.assign(new Error('body is empty: expected an AdmissionReview'), { statusCode: 400 }), undefined);
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (e) {
+      done(Object.assign(new Error(`body is not valid JSON: ${(e as Error).message}`), { statusCode: 400 }), undefined);
+    }
+  });
   app.register(admissionRoutes, deps);
   // Answers finished during shutdown close their connection, so keep-alive clients (the API server)
   // reconnect to another replica instead of holding this process open until they idle out.

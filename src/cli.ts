@@ -47,6 +47,7 @@ if (name === undefined || name === 'help' || name === '--help' || name === '-h')
     io.err(`egress-warden ${name}: ${(e as Error).message}\n`);
     process.exitCode = 1;
   }
-  // serve resolves only after shutdown; nothing else should keep the process alive past its answer
-  if (name !== 'serve') process.exit();
+  // A command is over when it returns (serve returns after its drain): no timer or socket left
+  // behind may keep the process alive past that.
+  process.exit();
 }

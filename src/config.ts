@@ -24,8 +24,10 @@ const list = (v: string | undefined): string[] => (v ?? '').split(',').map((s) =
 
 export const SERVE_USAGE = `usage: egress-warden serve [--port 8443] [--host 0.0.0.0] [--certs certs]
                           [--kubeconfig FILE | --no-cluster] [--pod-cidrs LIST] [--service-cidrs LIST]
-                          [--state DIR] [--log-level info]
-environment: EW_PORT, EW_HOST, EW_CERTS, KUBECONFIG, EW_POD_CIDRS, EW_SERVICE_CIDRS, EW_STATE, EW_LOG_LEVEL`;
+                          [--state DIR] [--log-level info] [--service egress-warden] [--namespace egress-warden]
+--service and --namespace name the Service in a development certificate generated on first start.
+environment: EW_PORT, EW_HOST, EW_CERTS, KUBECONFIG, EW_POD_CIDRS, EW_SERVICE_CIDRS, EW_STATE, EW_LOG_LEVEL,
+             POD_NAMESPACE (default of --namespace)`;
 
 export function readServeConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ServeConfig {
   const { values } = parseArgs({

@@ -76,6 +76,33 @@ for (const [what, make, status, message] of badInputs) {
   });
 }
 
+HTTP('answers 400, not 500, to a review whose kind is nested 20,000 levels deep', async () => {
+  const body = `{"apiVersion":"admission.k8s.io/v1","kind":${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
+  const r = await send(`${server.url}/validate`, { ca, body, headers: { 'content-type': 'application/json' } });
+  assert.is(r.status, 400);
+  assert.match(r.json().message, /kind: "AdmissionReview" \(got a list of 1\)/);
+});
+
+HTTP('validates an object that holds a __proto__ key as ordinary data', async () => {
+  const review = base();
+  const body = JSON.stringify(review).replace('"annotations":{', '"annotations":{"__proto__":"x",');
+  const r = await send(`${server.url}/validate`, { ca, body, headers: { 'content-type': 'application/json' } });
+  assert.is(r.status, 200);
+  assert.is(r.json().response.uid, review.request.uid);
+  assert.is(({} as Record<string, unknown>).x, undefined);
+});
+
+HTTP('counts reviews of unknown kinds under one metrics label, so made-up kinds cannot grow memory', async () => {
+  for (let i = 0; i < 5; i++) {
+    const review = base();
+    review.request.kind = { group: 'example.com', version: 'v1', kind: `Made${i}Up` };
+    await postJson(`${server.url}/validate`, ca, review);
+  }
+  const metrics = (await send(`${server.url}/metrics`, { ca })).body;
+  assert.not.match(metrics, /Made\dUp/);
+  assert.match(metrics, /kind="other",operation="CREATE",verdict="allowed"/);
+});
+
 HTTP('accepts a review just under the 7 MiB limit', async () => {
   const review = base();
   const padding = 'x'.repeat(6.9 * 1024 * 1024);

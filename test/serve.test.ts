@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { Agent, request } from 'node:https';
 import { spawn } from 'node:child_process';
 import { readServeConfig } from '../src/config.ts';
-import { startServer } from '../src/commands/serve.ts';
+import { runServe, startServer } from '../src/commands/serve.ts';
+import { captureIo } from '../src/commands/io.ts';
 import { generateCertificates, writeCertificates } from '../src/tls.ts';
 import { fixture } from './support.ts';
 import { postJson, send } from './https-client.ts';
@@ -107,6 +108,26 @@ Serve('finishes an in-flight review after SIGTERM, then exits 0', async () => {
   } finally {
     child.kill('SIGKILL');
   }
+});
+
+Serve('refuses to start on a port in use, naming the address, and exits 1', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ew-busy-'));
+  const first = await startServer(readServeConfig(['--port', '0', '--host', '127.0.0.1', '--certs', dir, '--no-cluster'], {}), { env: {}, logLevel: false });
+  try {
+    const port = new URL(first.url).port;
+    const io = captureIo();
+    const status = await runServe(['--port', port, '--host', '127.0.0.1', '--certs', dir, '--no-cluster', '--log-level', 'silent'], io);
+    assert.is(status, 1);
+    assert.match(io.stderr(), new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}`));
+  } finally {
+    await first.close();
+  }
+});
+
+Serve('prints its flags for --help', async () => {
+  const io = captureIo();
+  assert.is(await runServe(['--help'], io), 0);
+  assert.match(io.stdout(), /--kubeconfig FILE \| --no-cluster/);
 });
 
 Serve.run();

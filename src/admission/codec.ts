@@ -2,6 +2,7 @@
  * The only place that knows the AdmissionReview wire format. Decoding never throws and names what
  * is missing; encoding echoes the uid and answers in the version the API server sent.
  */
+import { describe, isObj as isObject } from '../json.ts';
 import type { AdmissionRequest, AdmissionResponse, AdmissionReview } from './types.ts';
 
 export const REVIEW_VERSIONS = ['admission.k8s.io/v1', 'admission.k8s.io/v1beta1'] as const;
@@ -11,15 +12,14 @@ export type Decoded =
   | { readonly ok: true; readonly apiVersion: string; readonly request: AdmissionRequest }
   | { readonly ok: false; readonly problem: string };
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isText = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
 
 export function decodeReview(body: unknown): Decoded {
   if (!isObject(body)) return { ok: false, problem: 'body is not a JSON object: expected an AdmissionReview' };
   const missing: string[] = [];
-  if (body.kind !== 'AdmissionReview') missing.push(`kind: "AdmissionReview" (got ${JSON.stringify(body.kind ?? null)})`);
+  if (body.kind !== 'AdmissionReview') missing.push(`kind: "AdmissionReview" (got ${describe(body.kind ?? null)})`);
   if (!REVIEW_VERSIONS.includes(body.apiVersion as (typeof REVIEW_VERSIONS)[number])) {
-    missing.push(`apiVersion: one of ${REVIEW_VERSIONS.join(', ')} (got ${JSON.stringify(body.apiVersion ?? null)})`);
+    missing.push(`apiVersion: one of ${REVIEW_VERSIONS.join(', ')} (got ${describe(body.apiVersion ?? null)})`);
   }
   const req = body.request;
   if (!isObject(req)) {

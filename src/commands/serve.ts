@@ -50,8 +50,13 @@ export async function startServer(config: ServeConfig, { env, logLevel = config.
       await cluster.stop();
     },
   });
+  try {
+    await listen(app, config);
+  } catch (e) {
+    await app.close();
+    throw e;
+  }
   if (generated) app.log.warn({ dir: config.certDir }, 'generated a development CA and serving certificate; use real certificates in a cluster');
-  await app.listen({ host: config.host, port: config.port });
   stopWatching = watchServingPair(config.certDir, pair,
     (next) => {
       replaceCertificate(app, next);
@@ -64,7 +69,20 @@ export async function startServer(config: ServeConfig, { env, logLevel = config.
   return { app, url: `https://${host.includes(':') ? `[${host}]` : host}:${port}`, close: () => app.close() };
 }
 
+/** Listen, naming the address in the error (EADDRINUSE alone does not say which). */
+async function listen(app: FastifyInstance, config: ServeConfig): Promise<void> {
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (e) {
+    throw new Error(`cannot listen on ${config.host}:${config.port}: ${(e as Error).message}`);
+  }
+}
+
 export const runServe: Command = async (argv, io) => {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.out(`${SERVE_USAGE}\n`);
+    return 0;
+  }
   let config: ServeConfig;
   try {
     config = readServeConfig(argv, io.env);
@@ -86,6 +104,8 @@ export const runServe: Command = async (argv, io) => {
       server.app.log.info({ signal }, 'shutting down: finishing in-flight reviews');
       const deadline = setTimeout(() => {
         server.app.log.error({ limitMs: DRAIN_LIMIT_MS }, 'in-flight reviews did not finish in time; exiting');
+        // Once closing, Node no longer times out a client that trickles its body; cut it off.
+        server.app.server.closeAllConnections();
         resolve(1);
       }, DRAIN_LIMIT_MS);
       deadline.unref();

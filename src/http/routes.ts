@@ -35,6 +35,10 @@ export type RouteDeps = {
 /** Room for an object and its oldObject at the API server's 3 MiB write limit (controller-runtime's cap). */
 export const BODY_LIMIT = 7 * 1024 * 1024;
 
+/** Kinds this webhook is registered for; anything else is counted as "other" so label values stay bounded. */
+const KNOWN_KINDS = new Set(['ServiceEntry', 'VirtualService', 'Egress', 'Namespace', 'Pod']);
+const kindLabel = (kind: string): string => (KNOWN_KINDS.has(kind) ? kind : 'other');
+
 /** Leave this much of the API server's timeout for the answer to travel back. */
 const TIMEOUT_MARGIN_MS = 250;
 
@@ -79,7 +83,7 @@ export const admissionRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) 
     }
     const seconds = reply.elapsedTime / 1e3;
     const verdict = verdictLabel(outcome);
-    metrics.observe(route, req.kind.kind, req.operation, verdict, seconds);
+    metrics.observe(route, kindLabel(req.kind.kind), req.operation, verdict, seconds);
     for (const i of outcome.findings?.errors ?? []) metrics.findings(route, 'error', i.code, outcome.mode ?? 'enforce');
     for (const i of outcome.findings?.warnings ?? []) metrics.findings(route, 'warning', i.code, outcome.mode ?? 'enforce');
     request.log.info({

@@ -273,8 +273,8 @@ function deployment(r: Resolved): KubeObject {
         spec: {
           serviceAccountName: r.name,
           enableServiceLinks: false,
-          // preStop pause (10 s) + drain of in-flight reviews (timeoutSeconds is 3 s) fit comfortably
-          terminationGracePeriodSeconds: 30,
+          // preStop pause (10 s) + the server's own drain limit (25 s) must end before the kubelet's SIGKILL
+          terminationGracePeriodSeconds: 40,
           securityContext: {
             runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000,
             seccompProfile: { type: 'RuntimeDefault' },

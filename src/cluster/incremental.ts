@@ -7,7 +7,7 @@
  * the same view to every call is correct; the base snapshot itself is never modified.
  */
 import type { KubeObject } from '../admission/types.ts';
-import { compact } from './indexes.ts';
+import { compact, isUnaddressedTcp, refOf } from './indexes.ts';
 import {
   type ClusterSnapshot, type EgressPort, type NamespaceInfo, type ObjectRef, type ServiceEntryPort, type ServicePort,
   type VirtualServiceRoute, egressKey,
@@ -29,6 +29,7 @@ export function incrementalSnapshot(base: ClusterSnapshot): IncrementalSnapshot 
   const namespaces = new Map<string, NamespaceInfo>(base.namespaces);
   const seByHost = new Map<string, ServiceEntryPort[]>(base.serviceEntriesByHost as Map<string, ServiceEntryPort[]>);
   const seByPort = new Map<number, ServiceEntryPort[]>(base.serviceEntriesByPort as Map<number, ServiceEntryPort[]>);
+  const seUnaddressedTcp = new Map<number, ServiceEntryPort[]>(base.unaddressedTcpServiceEntriesByPort as Map<number, ServiceEntryPort[]>);
   const vsByHost = new Map<string, VirtualServiceRoute[]>(base.virtualServicesByHost as Map<string, VirtualServiceRoute[]>);
   const egresses = new Map<string, EgressPort[]>(base.egressesBySourcePort as Map<string, EgressPort[]>);
   const services = new Map<number, ServicePort[]>(base.servicesByPort as Map<number, ServicePort[]>);
@@ -64,6 +65,7 @@ export function incrementalSnapshot(base: ClusterSnapshot): IncrementalSnapshot 
   const any = <K, V>(m: Map<K, V[]>) => m as unknown as Map<unknown, unknown[]>;
   for (const [k, list] of seByHost) for (const p of list) file('ServiceEntry', p.entry, any(seByHost), k, p);
   for (const [k, list] of seByPort) for (const p of list) file('ServiceEntry', p.entry, any(seByPort), k, p);
+  for (const [k, list] of seUnaddressedTcp) for (const p of list) file('ServiceEntry', p.entry, any(seUnaddressedTcp), k, p);
   for (const [k, list] of vsByHost) for (const r of list) file('VirtualService', r.service, any(vsByHost), k, r);
   for (const [k, list] of egresses) for (const p of list) file('Egress', p.egress, any(egresses), k, p);
   for (const [k, list] of services) for (const p of list) file('Service', p.service, any(services), k, p);
@@ -95,7 +97,7 @@ export function incrementalSnapshot(base: ClusterSnapshot): IncrementalSnapshot 
   const add = (obj: KubeObject) => {
     const c = compact(obj);
     if (!c) return;
-    const ref = { namespace: obj.metadata?.namespace ?? '', name: obj.metadata?.name ?? '' };
+    const ref = refOf(obj);
     switch (c.kind) {
       case 'Namespace':
         namespaces.set(c.namespace.name, c.namespace);
@@ -107,6 +109,7 @@ export function incrementalSnapshot(base: ClusterSnapshot): IncrementalSnapshot 
         remove(c.kind, ref);
         for (const p of c.ports) {
           place(c.kind, ref, any(seByPort), p.number, p);
+          if (isUnaddressedTcp(p)) place(c.kind, ref, any(seUnaddressedTcp), p.number, p);
           for (const h of p.entry.hosts) place(c.kind, ref, any(seByHost), h, p);
         }
         return;
@@ -127,7 +130,7 @@ export function incrementalSnapshot(base: ClusterSnapshot): IncrementalSnapshot 
 
   const snapshot: ClusterSnapshot = {
     cidrs: base.cidrs, namespaces, serviceEntriesByHost: seByHost, serviceEntriesByPort: seByPort,
-    virtualServicesByHost: vsByHost, egressesBySourcePort: egresses, servicesByPort: services, httpRouteGroups: routeGroups,
+    unaddressedTcpServiceEntriesByPort: seUnaddressedTcp, virtualServicesByHost: vsByHost, egressesBySourcePort: egresses, servicesByPort: services, httpRouteGroups: routeGroups,
   };
   return { snapshot, add };
 }

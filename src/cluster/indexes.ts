@@ -3,8 +3,10 @@
  * objects becomes a ClusterSnapshot. Pure; used by the informer layer, `--state` and `check`.
  */
 import { objectGroupKind, type KubeObject } from '../admission/types.ts';
+import { asArr, asInt, asObj, asStr, onlyStrs } from '../json.ts';
+import { isPlainTcp } from '../rules/protocol.ts';
 import {
-  type ClusterCidrs, type ClusterSnapshot, type EgressPort, type NamespaceInfo, type ServiceEntryPort,
+  type ClusterCidrs, type ClusterSnapshot, type EgressPort, type NamespaceInfo, type ObjectRef, type ServiceEntryPort,
   type ServicePort, type VirtualServiceRoute, egressKey,
 } from './snapshot.ts';
 
@@ -16,12 +18,6 @@ export type Compact =
   | { readonly kind: 'Egress'; readonly ports: readonly EgressPort[] }
   | { readonly kind: 'Service'; readonly ports: readonly ServicePort[] }
   | { readonly kind: 'HTTPRouteGroup'; readonly ref: string };
-
-type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
-const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-const str = (v: unknown): string => (typeof v === 'string' ? v : '');
-const num = (v: unknown): number => (typeof v === 'number' && Number.isInteger(v) ? v : 0);
 
 // Records are held for every object in the cluster, so repeated values are stored once: strings
 // that recur across objects (namespaces, protocols, port names, sources) come from a pool, and
@@ -39,8 +35,7 @@ export function intern(s: string): string {
 }
 
 const strs = (v: unknown, pooled = false): readonly string[] => {
-  if (!Array.isArray(v) || v.length === 0) return NONE;
-  const out = v.filter((x): x is string => typeof x === 'string');
+  const out = onlyStrs(v);
   return out.length === 0 ? NONE : pooled ? out.map(intern) : out;
 };
 
@@ -51,71 +46,73 @@ const SERVICE_PROTOCOLS = ['tcp-server-first', 'https', 'http2', 'http', 'grpc-w
 
 /** A Service port's protocol the way OSM and Istio read it: appProtocol first, then the name prefix. */
 export function servicePortProtocol(port: { readonly name?: unknown; readonly appProtocol?: unknown }): string {
-  const app = str(port.appProtocol).toLowerCase();
+  const app = asStr(port.appProtocol).toLowerCase();
   if (app) return app;
-  const name = str(port.name).toLowerCase();
+  const name = asStr(port.name).toLowerCase();
   return SERVICE_PROTOCOLS.find((p) => name === p || name.startsWith(`${p}-`)) ?? '';
 }
 
-function meta(o: KubeObject): { namespace: string; name: string } {
-  return { namespace: intern(o.metadata?.namespace ?? ''), name: o.metadata?.name ?? '' };
+/** namespace/name of an object, read the same way wherever records are filed by owner. */
+export function refOf(o: KubeObject): ObjectRef {
+  return { namespace: intern(asStr(o.metadata?.namespace)), name: asStr(o.metadata?.name) };
 }
 
 export function compact(o: KubeObject): Compact | undefined {
-  const spec = obj(o.spec);
+  const spec = asObj(o.spec);
   switch (objectGroupKind(o)) {
     case '/Namespace': {
+      // Values are kept as sent, strings or not: the rules that read them report the wrong types.
       const annotations: Record<string, string> = {};
-      for (const [k, v] of Object.entries(o.metadata?.annotations ?? {})) {
-        if (NAMESPACE_ANNOTATION_PREFIXES.some((p) => k.startsWith(p))) annotations[k] = v;
+      for (const [k, v] of Object.entries(asObj(o.metadata?.annotations))) {
+        if (NAMESPACE_ANNOTATION_PREFIXES.some((p) => k.startsWith(p))) annotations[k] = v as string;
       }
-      return { kind: 'Namespace', namespace: { name: o.metadata?.name ?? '', labels: { ...o.metadata?.labels }, annotations } };
+      return { kind: 'Namespace', namespace: { name: asStr(o.metadata?.name), labels: { ...asObj(o.metadata?.labels) } as Record<string, string>, annotations } };
     }
     case 'networking.istio.io/ServiceEntry': {
-      const { namespace, name } = meta(o);
+      const { namespace, name } = refOf(o);
       const entry = {
         namespace, name, hosts: strs(spec.hosts), exportTo: strs(spec.exportTo, true),
-        resolution: intern(str(spec.resolution) || 'NONE'), addresses: strs(spec.addresses),
+        resolution: intern(asStr(spec.resolution) || 'NONE'), addresses: strs(spec.addresses),
       };
-      const ports = arr(spec.ports).map((v) => {
-        const p = obj(v);
-        return { entry, number: num(p.number), name: intern(str(p.name)), protocol: intern(str(p.protocol).toUpperCase()) };
+      const ports = asArr(spec.ports).map((v) => {
+        const p = asObj(v);
+        return { entry, number: asInt(p.number), name: intern(asStr(p.name)), protocol: intern(asStr(p.protocol).toUpperCase()) };
       });
       return { kind: 'ServiceEntry', ports };
     }
     case 'networking.istio.io/VirtualService': {
-      const { namespace, name } = meta(o);
+      const { namespace, name } = refOf(o);
       const service = { namespace, name, hosts: strs(spec.hosts), exportTo: strs(spec.exportTo, true) };
       const routes: VirtualServiceRoute[] = [];
       for (const type of ['http', 'tls', 'tcp'] as const) {
-        for (const route of arr(spec[type]).map(obj)) {
-          const matches = arr(route.match).map(obj);
+        for (const route of asArr(spec[type]).map(asObj)) {
+          const matches = asArr(route.match).map(asObj);
           if (matches.length === 0) routes.push({ service, type, port: undefined });
-          for (const m of matches) routes.push({ service, type, port: num(m.port) || undefined });
+          for (const m of matches) routes.push({ service, type, port: asInt(m.port) || undefined });
         }
       }
       return { kind: 'VirtualService', routes };
     }
     case 'policy.openservicemesh.io/Egress': {
-      const { namespace, name } = meta(o);
+      const { namespace, name } = refOf(o);
       const egress = { namespace, name, hosts: strs(spec.hosts), ipAddresses: strs(spec.ipAddresses) };
       const ports: EgressPort[] = [];
-      for (const s of arr(spec.sources).map(obj)) {
-        const source = intern(`${str(s.namespace)}/${str(s.name)}`);
-        for (const p of arr(spec.ports).map(obj)) ports.push({ egress, source, number: num(p.number), protocol: intern(str(p.protocol)) });
+      for (const s of asArr(spec.sources).map(asObj)) {
+        const source = intern(`${asStr(s.namespace)}/${asStr(s.name)}`);
+        for (const p of asArr(spec.ports).map(asObj)) ports.push({ egress, source, number: asInt(p.number), protocol: intern(asStr(p.protocol)) });
       }
       return { kind: 'Egress', ports };
     }
     case '/Service': {
       const listed = strs(spec.clusterIPs).length ? strs(spec.clusterIPs) : strs([spec.clusterIP]);
       const clusterIPs = listed.filter((ip) => ip && ip !== 'None');
-      const { namespace, name } = meta(o);
+      const { namespace, name } = refOf(o);
       const service = { namespace, name, clusterIPs: clusterIPs.length ? clusterIPs : NONE };
-      const ports = arr(spec.ports).map(obj).map((p) => ({ service, port: num(p.port), name: intern(str(p.name)), protocol: intern(servicePortProtocol(p)) }));
+      const ports = asArr(spec.ports).map(asObj).map((p) => ({ service, port: asInt(p.port), name: intern(asStr(p.name)), protocol: intern(servicePortProtocol(p)) }));
       return { kind: 'Service', ports };
     }
     case 'specs.smi-spec.io/HTTPRouteGroup': {
-      const m = meta(o);
+      const m = refOf(o);
       return { kind: 'HTTPRouteGroup', ref: `${m.namespace}/${m.name}` };
     }
     default:
@@ -129,11 +126,15 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   else map.set(key, [value]);
 }
 
+/** Whether a ServiceEntry port belongs in unaddressedTcpServiceEntriesByPort. */
+export const isUnaddressedTcp = (p: ServiceEntryPort): boolean => p.entry.addresses.length === 0 && isPlainTcp(p.protocol);
+
 /** Build a snapshot from compacted objects. */
 export function snapshotFromCompact(items: Iterable<Compact>, cidrs: ClusterCidrs): ClusterSnapshot {
   const namespaces = new Map<string, NamespaceInfo>();
   const seByHost = new Map<string, ServiceEntryPort[]>();
   const seByPort = new Map<number, ServiceEntryPort[]>();
+  const seUnaddressedTcp = new Map<number, ServiceEntryPort[]>();
   const vsByHost = new Map<string, VirtualServiceRoute[]>();
   const egresses = new Map<string, EgressPort[]>();
   const services = new Map<number, ServicePort[]>();
@@ -146,6 +147,7 @@ export function snapshotFromCompact(items: Iterable<Compact>, cidrs: ClusterCidr
       case 'ServiceEntry':
         for (const p of c.ports) {
           push(seByPort, p.number, p);
+          if (isUnaddressedTcp(p)) push(seUnaddressedTcp, p.number, p);
           for (const h of p.entry.hosts) push(seByHost, h, p);
         }
         break;
@@ -164,7 +166,8 @@ export function snapshotFromCompact(items: Iterable<Compact>, cidrs: ClusterCidr
     }
   }
   return {
-    cidrs, namespaces, serviceEntriesByHost: seByHost, serviceEntriesByPort: seByPort, virtualServicesByHost: vsByHost,
+    cidrs, namespaces, serviceEntriesByHost: seByHost, serviceEntriesByPort: seByPort,
+    unaddressedTcpServiceEntriesByPort: seUnaddressedTcp, virtualServicesByHost: vsByHost,
     egressesBySourcePort: egresses, servicesByPort: services, httpRouteGroups: routeGroups,
   };
 }
@@ -182,7 +185,7 @@ export function snapshotFromObjects(objects: Iterable<KubeObject>, cidrs: Cluste
 /** The snapshot fields each kind fills. */
 export const INDEX_FIELDS: Readonly<Record<Compact['kind'], readonly (keyof ClusterSnapshot)[]>> = {
   Namespace: ['namespaces'],
-  ServiceEntry: ['serviceEntriesByHost', 'serviceEntriesByPort'],
+  ServiceEntry: ['serviceEntriesByHost', 'serviceEntriesByPort', 'unaddressedTcpServiceEntriesByPort'],
   VirtualService: ['virtualServicesByHost'],
   Egress: ['egressesBySourcePort'],
   Service: ['servicesByPort'],

@@ -68,6 +68,12 @@ export type ClusterSnapshot = {
   /** keyed by exact host as written (wildcards included verbatim) */
   readonly serviceEntriesByHost: ReadonlyMap<string, readonly ServiceEntryPort[]>;
   readonly serviceEntriesByPort: ReadonlyMap<number, readonly ServiceEntryPort[]>;
+  /**
+   * The ports of serviceEntriesByPort whose entry has no addresses and whose protocol is plain TCP
+   * or unset (isPlainTcp): the ports that share 0.0.0.0:<port> and can take one another's traffic.
+   * A port shared by thousands of addressed or TLS entries then costs nothing to check.
+   */
+  readonly unaddressedTcpServiceEntriesByPort: ReadonlyMap<number, readonly ServiceEntryPort[]>;
   readonly virtualServicesByHost: ReadonlyMap<string, readonly VirtualServiceRoute[]>;
   /** keyed by egressKey(source, port) */
   readonly egressesBySourcePort: ReadonlyMap<string, readonly EgressPort[]>;
@@ -87,6 +93,7 @@ export const emptySnapshot = (cidrs: ClusterCidrs = { pod: [], service: [] }): C
   namespaces: none,
   serviceEntriesByHost: none,
   serviceEntriesByPort: none,
+  unaddressedTcpServiceEntriesByPort: none,
   virtualServicesByHost: none,
   egressesBySourcePort: none,
   servicesByPort: none,

@@ -5,10 +5,11 @@
  * breaks the client's whole outbound listener (tcp-server-first conflicts, in tcp-server-first.ts).
  */
 import type { KubeObject } from '../admission/types.ts';
+import { asArr, asObj, asStr, describe, isObj, type Obj } from '../json.ts';
 import { parseCidrDetailed } from '../net/cidr.ts';
-import { checkHost, isDns1123Label, isIpAddress, partialWildcardProblem, portNumberProblem } from './fields.ts';
+import { checkHost, isDns1123Label, isIpAddress, notStringProblem, partialWildcardProblem, portNumberProblem } from './fields.ts';
 import type { Rule } from './registry.ts';
-import { err, merge, ok, warn, type Result } from './result.ts';
+import { err, merge, mergeAll, ok, warn, type Result } from './result.ts';
 import { CONFLICT_CODES, EGRESS_PROTOCOLS, egressConflicts } from './tcp-server-first.ts';
 
 export const CODES: Readonly<Record<string, string>> = {
@@ -22,7 +23,7 @@ export const CODES: Readonly<Record<string, string>> = {
   EW312: 'a source without a valid ServiceAccount name',
   EW313: 'a source without a valid namespace',
   EW320: 'spec.ports is missing or empty',
-  EW321: 'a port number outside 1..65535',
+  EW321: 'a port number that is not an integer in 1..65535',
   EW322: 'a protocol in the wrong case (OSM compares case-sensitively and silently ignores it)',
   EW323: 'a protocol missing or not one of http, https, tcp, tcp-server-first',
   EW330: 'an IPv6 ipAddresses entry (OSM egress is IPv4-only)',
@@ -40,24 +41,21 @@ export const CODES: Readonly<Record<string, string>> = {
 const SMI_GROUP = 'specs.smi-spec.io/v1alpha4';
 const POLICY_GROUP = 'policy.openservicemesh.io/v1alpha1';
 
-type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
-const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
-const text = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v) ?? String(v));
+/** Port numbers listed in one message; an Egress may have thousands. */
+const PORTS_NAMED = 10;
 
 // Kubernetes object names (ServiceAccounts): a lower-case DNS-1123 subdomain.
 const isSubdomain = (s: string): boolean => s.length <= 253 && s.split('.').every((l) => isDns1123Label(l));
 
 /** OSM's egressValidator (pkg/validator/validators.go), same order and words, lower-cased first letter. */
 function checkMatches(spec: Obj, namespace: string, ports: readonly Obj[], routeGroups: ReadonlySet<string>): Result {
-  const matches = arr(spec.matches);
-  const nonHttp = ports
+  const matches = asArr(spec.matches);
+  const nonHttp = [...new Set(ports
     .filter((p) => typeof p.protocol === 'string' && EGRESS_PROTOCOLS.includes(p.protocol) && p.protocol !== 'http')
-    .map((p) => text(p.number))
-    .filter((n, i, all) => all.indexOf(n) === i);
+    .map((p) => (typeof p.number === 'number' ? String(p.number) : describe(p.number))))];
+  const named = nonHttp.length > PORTS_NAMED ? `${nonHttp.slice(0, PORTS_NAMED).join(', ')}, …` : nonHttp.join(', ');
   let upstream = 0;
-  return merge(ok, ...matches.map((m, i): Result => {
+  return mergeAll(matches.map((m, i): Result => {
     const at = `spec.matches[${i}]`;
     if (!isObj(m) || typeof m.apiGroup !== 'string' || typeof m.kind !== 'string' || typeof m.name !== 'string') {
       return err('EW305', at, 'a match needs apiGroup, kind and name');
@@ -67,7 +65,7 @@ function checkMatches(spec: Obj, namespace: string, ports: readonly Obj[], route
         return err('EW302', `${at}.kind`, `expected 'matches.kind' for match '${m.name}' to be 'HTTPRouteGroup', got: ${m.kind}`);
       }
       return merge(
-        nonHttp.length ? warn('EW343', at, `HTTPRouteGroup ${m.name} applies to http ports only; ignored on ${nonHttp.length > 1 ? 'ports' : 'port'} ${nonHttp.join(', ')}`) : ok,
+        nonHttp.length ? warn('EW343', at, `HTTPRouteGroup ${m.name} applies to http ports only; ignored on ${nonHttp.length > 1 ? 'ports' : 'port'} ${named}`) : ok,
         routeGroups.has(`${namespace}/${m.name}`) ? ok : warn('EW344', `${at}.name`, `HTTPRouteGroup ${namespace}/${m.name} not found; this match allows nothing`),
       );
     }
@@ -83,19 +81,19 @@ function checkMatches(spec: Obj, namespace: string, ports: readonly Obj[], route
 }
 
 function checkSources(spec: Obj): Result {
-  const sources = arr(spec.sources);
+  const sources = asArr(spec.sources);
   if (sources.length === 0) return err('EW310', 'spec.sources', 'at least one source ServiceAccount is required; without one the Egress allows no client');
-  return merge(ok, ...sources.map((s, i): Result => {
+  return mergeAll(sources.map((s, i): Result => {
     const at = `spec.sources[${i}]`;
     if (!isObj(s)) return err('EW311', at, 'a source must be an object with kind, name and namespace');
     const name = s.name;
     const ns = s.namespace;
     return merge(
-      s.kind === 'ServiceAccount' ? ok : err('EW311', `${at}.kind`, `source kind must be ServiceAccount, got ${text(s.kind)}`),
+      s.kind === 'ServiceAccount' ? ok : err('EW311', `${at}.kind`, `source kind must be ServiceAccount, got ${describe(s.kind)}`),
       typeof name === 'string' && isSubdomain(name) ? ok
-        : err('EW312', `${at}.name`, name === undefined || name === '' ? 'source name (the ServiceAccount) is required' : `source name ${text(name)} is not a valid ServiceAccount name`),
+        : err('EW312', `${at}.name`, name === undefined || name === '' ? 'source name (the ServiceAccount) is required' : `source name ${describe(name)} is not a valid ServiceAccount name`),
       typeof ns === 'string' && isDns1123Label(ns) ? ok
-        : err('EW313', `${at}.namespace`, ns === undefined || ns === '' ? 'source namespace is required' : `source namespace ${text(ns)} is not a valid namespace name`),
+        : err('EW313', `${at}.namespace`, ns === undefined || ns === '' ? 'source namespace is required' : `source namespace ${describe(ns)} is not a valid namespace name`),
     );
   }));
 }
@@ -105,16 +103,16 @@ function checkProtocol(p: unknown, at: string): Result {
   if (p === undefined || p === '') return err('EW323', at, `protocol is required: one of ${EGRESS_PROTOCOLS.join(', ')}`);
   const lower = typeof p === 'string' ? p.toLowerCase() : '';
   if (EGRESS_PROTOCOLS.includes(lower)) {
-    return err('EW322', at, `protocol ${JSON.stringify(p)} must be written "${lower}": OSM compares it case-sensitively and silently ignores this port`);
+    return err('EW322', at, `protocol ${describe(p)} must be written "${lower}": OSM compares it case-sensitively and silently ignores this port`);
   }
-  return err('EW323', at, `unsupported protocol ${text(p)}: OSM Egress ignores it; use one of ${EGRESS_PROTOCOLS.join(', ')}`);
+  return err('EW323', at, `unsupported protocol ${describe(p)}: OSM Egress ignores it; use one of ${EGRESS_PROTOCOLS.join(', ')}`);
 }
 
 function checkPorts(ports: readonly unknown[]): Result {
   if (ports.length === 0) return err('EW320', 'spec.ports', 'at least one port is required');
-  return merge(ok, ...ports.map((p, i): Result => {
+  return mergeAll(ports.map((p, i): Result => {
     const at = `spec.ports[${i}]`;
-    const port = obj(p);
+    const port = asObj(p);
     const problem = portNumberProblem(port.number);
     return merge(
       problem ? err('EW321', `${at}.number`, problem) : ok,
@@ -124,20 +122,22 @@ function checkPorts(ports: readonly unknown[]): Result {
 }
 
 function checkIpAddress(entry: unknown, at: string): Result {
-  const s = typeof entry === 'string' ? entry : '';
+  const notString = notStringProblem('an ipAddresses entry', entry);
+  if (notString) return err('EW331', at, `${notString}: OSM drops it, and a port left without valid entries is open to every IP`);
+  const s = entry as string;
   const parsed = s === s.trim() ? parseCidrDetailed(s) : undefined;
   if (parsed?.cidr.family === 6 || (!parsed && s.includes(':') && isIpAddress(s.split('/')[0]!))) {
-    return err('EW330', at, `${text(entry)} is IPv6; OSM egress matches IPv4 destinations only`);
+    return err('EW330', at, `${describe(s)} is IPv6; OSM egress matches IPv4 destinations only`);
   }
   if (!parsed) {
     const hint = isIpAddress(s) ? `, write ${s}/32` : '';
-    return err('EW331', at, `${text(entry)} is not an IPv4 CIDR (a.b.c.d/n)${hint}: OSM drops it, and a port left without valid entries is open to every IP`);
+    return err('EW331', at, `${describe(s)} is not an IPv4 CIDR (a.b.c.d/n)${hint}: OSM drops it, and a port left without valid entries is open to every IP`);
   }
   return parsed.hostBitsSet ? warn('EW332', at, `${s} has host bits set; it means ${parsed.cidr.text}`) : ok;
 }
 
 function checkHosts(spec: Obj, protocols: ReadonlySet<string>): Result {
-  const hosts = arr(spec.hosts);
+  const hosts = asArr(spec.hosts);
   const https = protocols.has('https');
   const http = protocols.has('http');
   const hostChecks = hosts.map((h, i): Result => {
@@ -150,8 +150,7 @@ function checkHosts(spec: Obj, protocols: ReadonlySet<string>): Result {
       : checkHost(h, at, { code: 'EW340' });
   });
   return merge(
-    ok,
-    ...hostChecks,
+    mergeAll(hostChecks),
     http && hosts.length === 0 ? warn('EW342', 'spec.hosts', 'an http port needs hosts: without them OSM builds no routes and the port answers 404') : ok,
     hosts.length > 0 && protocols.size > 0 && !http && !https
       ? warn('EW345', 'spec.hosts', 'hosts are ignored for tcp and tcp-server-first ports; use ipAddresses to narrow them') : ok,
@@ -159,16 +158,16 @@ function checkHosts(spec: Obj, protocols: ReadonlySet<string>): Result {
 }
 
 export const validateEgress: Rule = (o: KubeObject, ctx) => {
-  const spec = obj(o.spec);
-  const namespace = o.metadata?.namespace ?? ctx.namespace;
-  const ports = arr(spec.ports);
-  const protocols = new Set(ports.map(obj).map((p) => p.protocol).filter((p): p is string => typeof p === 'string' && EGRESS_PROTOCOLS.includes(p)));
+  const spec = asObj(o.spec);
+  const namespace = asStr(o.metadata?.namespace) || ctx.namespace;
+  const ports = asArr(spec.ports);
+  const protocols = new Set(ports.map(asObj).map((p) => p.protocol).filter((p): p is string => typeof p === 'string' && EGRESS_PROTOCOLS.includes(p)));
   return merge(
-    checkMatches(spec, namespace, ports.map(obj), ctx.snapshot.httpRouteGroups),
+    checkMatches(spec, namespace, ports.map(asObj), ctx.snapshot.httpRouteGroups),
     checkSources(spec),
     checkPorts(ports),
-    ...arr(spec.ipAddresses).map((a, i) => checkIpAddress(a, `spec.ipAddresses[${i}]`)),
+    mergeAll(asArr(spec.ipAddresses).map((a, i) => checkIpAddress(a, `spec.ipAddresses[${i}]`))),
     checkHosts(spec, protocols),
-    egressConflicts(o, ctx.snapshot, ctx.namespace),
+    egressConflicts(o, ctx.snapshot, namespace),
   );
 };

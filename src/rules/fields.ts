@@ -1,11 +1,13 @@
 /**
- * Field checks shared by the rule files: DNS labels, host names, IP subnets, port numbers, exportTo.
+ * Field checks shared by the rule files: DNS labels, host names, IP subnets, port numbers, exportTo,
+ * and the collector that keeps findings reached along several paths from being reported twice.
  * The `…Problem` functions return the problem's message (or undefined) and carry no code; the
  * `check…` functions wrap them into a Result under the caller's code and field path. Messages follow
  * Istio's validation (pkg/config/validation/agent) so users see the words they can search for.
  */
+import { asObj, asStr, describe, q } from '../json.ts';
 import { isIp, parseCidrDetailed } from '../net/cidr.ts';
-import { err, merge, ok, type Result } from './result.ts';
+import { err, mergeAll, ok, type Issue, type Result, type Severity } from './result.ts';
 
 export const DNS1123_LABEL_MAX = 63;
 export const DOMAIN_MAX = 255;
@@ -98,8 +100,21 @@ export const isCidrText = (text: string): boolean => text.includes('/');
 
 export const isPortNumber = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 65535;
 
+/**
+ * A value's type and a short rendering, for "must be …, got …" messages: `string "443"`,
+ * `number 1.5`, `an object`. Safe for any JSON value (see describe).
+ */
+export const got = (v: unknown): string => (typeof v === 'string' ? `string ${describe(v)}` : describe(v));
+
+/** "must be a string" for a value that should be one, else undefined. */
+export const notStringProblem = (what: string, v: unknown): string | undefined =>
+  typeof v === 'string' ? undefined : `${what} must be a string, got ${got(v)}`;
+
+// A number written as a string ("443") is a type mistake, not a range one: say so.
 export const portNumberProblem = (n: unknown): string | undefined =>
-  isPortNumber(n) ? undefined : `port number ${String(n)} must be in the range 1..65535`;
+  typeof n !== 'number' || !Number.isInteger(n) ? `port number must be an integer, got ${got(n)}`
+  : isPortNumber(n) ? undefined
+  : `port number ${n} must be in the range 1..65535`;
 
 /** A port number in 1..65535, under the caller's code. */
 export function checkPortNumber(n: unknown, path: string, code: string): Result {
@@ -115,7 +130,7 @@ export type HostOptions = {
 
 /** A host name: FQDN or short name, with a leading wildcard label when allowed. */
 export function checkHost(host: unknown, path: string, opts: HostOptions): Result {
-  if (typeof host !== 'string') return err(opts.code, path, `host must be a string, got ${typeof host}`);
+  if (typeof host !== 'string') return err(opts.code, path, `host must be a string, got ${got(host)}`);
   const p = opts.wildcard === false ? fqdnProblem(host) : wildcardDomainProblem(host);
   return p ? err(opts.code, path, p) : ok;
 }
@@ -159,7 +174,7 @@ export function exportToProblems(exportTo: readonly string[], namespace: string,
 /** exportTo as an error Result under the caller's code; `path` is the list's path ("spec.exportTo"). */
 export function checkExportTo(exportTo: readonly string[], namespace: string, path: string, code: string, opts: ExportToOptions = {}): Result {
   const problems = exportToProblems(exportTo, namespace, opts);
-  return problems.length ? merge(...problems.map(([i, m]) => err(code, i === undefined ? path : `${path}[${i}]`, m))) : ok;
+  return problems.length ? mergeAll(problems.map(([i, m]) => err(code, i === undefined ? path : `${path}[${i}]`, m))) : ok;
 }
 
 /**
@@ -202,7 +217,8 @@ export function labelProblems(labels: Readonly<Record<string, unknown>>): string
     if (!m) out.push(`invalid tag key: ${q(k)}`);
     else if (m[1] && m[1].length - 1 > 253) out.push(`invalid tag key: ${q(k)} (DNS prefix is too long)`);
     else if (m[2]!.length > DNS1123_LABEL_MAX) out.push(`invalid tag key: ${q(k)} (name is too long)`);
-    if (typeof v !== 'string' || !LABEL_VALUE.test(v)) out.push(`invalid tag value: ${q(String(v))}`);
+    if (typeof v !== 'string') out.push(`invalid tag value for ${q(k)}: must be a string, got ${got(v)}`);
+    else if (!LABEL_VALUE.test(v)) out.push(`invalid tag value: ${q(v)}`);
   }
   return out;
 }
@@ -250,26 +266,63 @@ const ISTIO_REJECTED_ANNOTATIONS = ['istio.io/dry-run', 'internal.istio.io/webho
  * Istio's metadata wrapper (validateMetadata): the first rejected annotation, with its message.
  * When it fires Istio validates nothing else.
  */
-export function istioMetadataProblem(meta: { readonly name?: string; readonly namespace?: string; readonly annotations?: Readonly<Record<string, string>> } | undefined, namespace: string): [key: string, message: string] | undefined {
-  const ann = meta?.annotations ?? {};
+export function istioMetadataProblem(meta: { readonly name?: unknown; readonly namespace?: unknown; readonly annotations?: unknown } | undefined, namespace: string): [key: string, message: string] | undefined {
+  const ann = asObj(meta?.annotations);
   for (const key of ISTIO_REJECTED_ANNOTATIONS) {
     if (!Object.hasOwn(ann, key)) continue;
-    if (key === 'istio.io/dry-run') return [key, `${meta?.namespace ?? namespace}/${meta?.name ?? ''} has unsupported annotation ${key}, please remove the annotation`];
+    if (key === 'istio.io/dry-run') return [key, `${asStr(meta?.namespace) || namespace}/${asStr(meta?.name)} has unsupported annotation ${key}, please remove the annotation`];
     if (key === 'internal.istio.io/webhook-always-reject') return [key, `${q(key)} annotation found, rejecting`];
     return [key, `${q(key)} annotation found, this may not be set by users`];
   }
   return undefined;
 }
 
-// Reading untyped specs: admission objects and `check` inputs can hold anything, so rules read
-// fields through these instead of trusting a TypeScript shape.
-export type Obj = Readonly<Record<string, unknown>>;
-export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-export const asObj = (v: unknown): Obj => (isObj(v) ? v : {});
-export const asArr = (v: unknown): readonly unknown[] => (Array.isArray(v) ? v : []);
-export const asStr = (v: unknown): string => (typeof v === 'string' ? v : '');
-/** A list of strings; other items become "" so that indexes (and field paths) stay aligned. */
-export const asStrs = (v: unknown): string[] => asArr(v).map(asStr);
-
-/** Go's %q for the plain strings these messages quote. */
-export const q = (s: string): string => JSON.stringify(s);
+/**
+ * Collects findings once per (code, path, message): the cluster indexes can lead to the same finding
+ * along several paths (an object that lists a client twice, a host under two wildcards). Past
+ * `limit` findings, more are only counted, not compared, so the work and the answer stay bounded
+ * for objects with thousands of conflicting entries; callers that set a limit must not repeat a
+ * finding, and say how many more there were with `result(summary)`.
+ */
+export function collector(limit = Number.POSITIVE_INFINITY) {
+  const seen = new Set<string>();
+  const errors: Issue[] = [];
+  const warnings: Issue[] = [];
+  let over = 0;
+  let overCode = '';
+  let overSeverity: Severity = 'warning';
+  const skip = (n: number, severity: Severity, code: string) => {
+    if (n <= 0) return;
+    over += n;
+    // the summary carries the code of the first error left out, so a denial still names one
+    if (overCode === '' || (severity === 'error' && overSeverity === 'warning')) {
+      overCode = code;
+      overSeverity = severity;
+    }
+  };
+  return {
+    add(severity: Severity, code: string, path: string, message: string): void {
+      if (errors.length + warnings.length >= limit) {
+        skip(1, severity, code);
+        return;
+      }
+      const key = `${code}\u0000${path}\u0000${message}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+      (severity === 'error' ? errors : warnings).push({ code, path, message });
+    },
+    /** Counts `n` findings past the limit without building them. */
+    skip,
+    /** Whether the limit is reached: further findings are only counted. */
+    full: (): boolean => errors.length + warnings.length >= limit,
+    /** The findings, plus one at `path` saying how many more there were, when some were left out. */
+    result(summary?: (more: number) => readonly [path: string, message: string]): Result {
+      if (over > 0 && summary) {
+        const [path, message] = summary(over);
+        const last: Issue = { code: overCode, path, message };
+        return overSeverity === 'error' ? { errors: [...errors, last], warnings } : { errors, warnings: [...warnings, last] };
+      }
+      return errors.length || warnings.length ? { errors, warnings } : ok;
+    },
+  };
+}

@@ -9,10 +9,11 @@
 import type { KubeObject } from '../admission/types.ts';
 import { sameObject, type ObjectRef, type ServiceEntryPort } from '../cluster/snapshot.ts';
 import { overlaps, parseIpOrCidr } from '../net/cidr.ts';
-import { asArr, asObj, asStr, asStrs, coveringHosts, isObj, isPortNumber, q, shareAudience } from './fields.ts';
-import { isHttp, isTls, nameContradictsProtocol, parseProtocol, protocolFromPortName, type Protocol } from './protocol.ts';
+import { asArr, asObj, asStr, asStrs, isObj, q } from '../json.ts';
+import { collector, coveringHosts, isPortNumber, shareAudience } from './fields.ts';
+import { isHttp, isPlainTcp, isTls, nameContradictsProtocol, parseProtocol, protocolFromPortName, type Protocol } from './protocol.ts';
 import type { RuleContext } from './registry.ts';
-import { merge, ok, warn, type Result } from './result.ts';
+import { ok, type Result } from './result.ts';
 
 export const CODES: Record<string, string> = {
   EW401: 'tls route for a host and port that a ServiceEntry declares HTTP, HTTP2 or GRPC: Istio ignores the route',
@@ -29,19 +30,10 @@ const ref = (o: ObjectRef): string => `${o.namespace}/${o.name}`;
 const shown = (protocol: string): string => protocol || 'unset';
 const unique = (list: readonly string[]): string[] => [...new Set(list)].sort();
 
-/** Collects warnings once per (code, path, message). */
-function collector() {
-  const seen = new Set<string>();
-  const out: Result[] = [];
-  return {
-    add(code: string, path: string, message: string) {
-      const key = `${code}\u0000${path}\u0000${message}`;
-      if (seen.has(key)) return;
-      seen.add(key);
-      out.push(warn(code, path, message));
-    },
-    result: (): Result => merge(ok, ...out),
-  };
+/** Every finding here is a warning: Istio accepts the object, and only its effect is in doubt. */
+function warnings() {
+  const c = collector();
+  return { add: (code: string, path: string, message: string) => c.add('warning', code, path, message), result: () => c.result() };
 }
 
 /** ServiceEntry ports of `host` (exact or covering wildcard) visible together with `scope`, minus `skip`. */
@@ -59,11 +51,6 @@ function entryPortsFor(host: string, ctx: RuleContext, scope: Scope, skip?: Obje
 type Port = { readonly index: number; readonly number: number; readonly name: string; readonly protocol: string; readonly parsed: Protocol | undefined };
 
 const isTcpOrUnset = (protocol: string): boolean => protocol === '' || protocol === 'TCP';
-/** Neither told apart by SNI nor sniffed as HTTP: TCP, Mongo, Redis, MySQL or unset. */
-const isPlainTcp = (protocol: string): boolean => {
-  const p = parseProtocol(protocol);
-  return protocol === '' || (p !== undefined && !isHttp(p) && !isTls(p) && p !== 'UDP');
-};
 
 const NAMES_SHOWN = 3;
 
@@ -84,7 +71,7 @@ function firstNames(list: readonly ServiceEntryPort[], keep: (p: ServiceEntryPor
 /** Cross-object checks for a ServiceEntry. */
 export function serviceEntryCross(obj: KubeObject, ctx: RuleContext): Result {
   const spec = asObj(obj.spec);
-  const me: Scope = { namespace: obj.metadata?.namespace || ctx.namespace, name: obj.metadata?.name ?? '', exportTo: asStrs(spec.exportTo) };
+  const me: Scope = { namespace: asStr(obj.metadata?.namespace) || ctx.namespace, name: asStr(obj.metadata?.name), exportTo: asStrs(spec.exportTo) };
   const hosts = asStrs(spec.hosts).filter(Boolean);
   const addresses = asStrs(spec.addresses);
   const resolution = asStr(spec.resolution) || 'NONE';
@@ -94,7 +81,7 @@ export function serviceEntryCross(obj: KubeObject, ctx: RuleContext): Result {
     const protocol = asStr(p.protocol).toUpperCase();
     ports.push({ index, number: p.number, name: asStr(p.name), protocol, parsed: parseProtocol(protocol) });
   });
-  const c = collector();
+  const c = warnings();
 
   // EW403: the name is what people read, the protocol field is what Istio uses.
   for (const p of ports) {
@@ -134,25 +121,25 @@ export function serviceEntryCross(obj: KubeObject, ctx: RuleContext): Result {
   // EW405: a NONE entry without addresses listens on 0.0.0.0:<port> as plain TCP. Other entries on
   // that port lose traffic only if they have no addresses of their own (else they get their own
   // listener) and are matched neither by SNI (HTTPS/TLS) nor by sniffing (HTTP-class): Envoy then
-  // keeps one TCP filter chain and drops the other.
+  // keeps one TCP filter chain and drops the other. The snapshot indexes exactly those ports.
   if (addresses.length === 0) {
     const catchAll = resolution === 'NONE';
     for (const p of ports) {
       if (!isPlainTcp(p.protocol)) continue;
-      const list = ctx.snapshot.serviceEntriesByPort.get(p.number) ?? [];
-      const peers = firstNames(list, (o) => !sameObject(o.entry, me) && o.entry.addresses.length === 0 && isPlainTcp(o.protocol) && shareAudience(o.entry, me));
-      if (catchAll && isTcpOrUnset(p.protocol) && peers) {
+      const list = ctx.snapshot.unaddressedTcpServiceEntriesByPort.get(p.number) ?? [];
+      if (list.length === 0) continue;
+      const peers = catchAll && isTcpOrUnset(p.protocol) ? firstNames(list, (o) => !sameObject(o.entry, me) && shareAudience(o.entry, me)) : '';
+      if (peers) {
         c.add('EW405', `spec.ports[${p.index}]`, `${shown(p.protocol)} port ${p.number} with resolution NONE and no addresses captures ${peers}`);
       }
-      const captors = firstNames(list, (o) => o.entry.resolution === 'NONE' && isTcpOrUnset(o.protocol) && !sameObject(o.entry, me)
-        && o.entry.addresses.length === 0 && shareAudience(o.entry, me));
+      const captors = firstNames(list, (o) => o.entry.resolution === 'NONE' && isTcpOrUnset(o.protocol) && !sameObject(o.entry, me) && shareAudience(o.entry, me));
       if (captors) {
         c.add('EW405', `spec.ports[${p.index}]`, `port ${p.number} traffic is captured by ${captors} (resolution NONE, TCP, no addresses)`);
       }
     }
   }
 
-  // EW401/EW402, looking from the entry at the routes written for its hosts.
+  // EW401/EW402 from the entry's side: a new entry can silently turn existing routes for its hosts off.
   hosts.forEach((host, h) => {
     const routes = coveringHosts(host).flatMap((k) => ctx.snapshot.virtualServicesByHost.get(k) ?? []);
     if (routes.length === 0) return;
@@ -184,10 +171,10 @@ export function serviceEntryCross(obj: KubeObject, ctx: RuleContext): Result {
 /** Cross-object checks for a VirtualService: its tls and http routes against the ServiceEntries of its hosts. */
 export function virtualServiceCross(obj: KubeObject, ctx: RuleContext): Result {
   const spec = asObj(obj.spec);
-  const me: Scope = { namespace: obj.metadata?.namespace || ctx.namespace, name: obj.metadata?.name ?? '', exportTo: asStrs(spec.exportTo) };
+  const me: Scope = { namespace: asStr(obj.metadata?.namespace) || ctx.namespace, name: asStr(obj.metadata?.name), exportTo: asStrs(spec.exportTo) };
   const hosts = asStrs(spec.hosts).filter(Boolean);
   const vsGateways = asStrs(spec.gateways);
-  const c = collector();
+  const c = warnings();
   if (hosts.length === 0) return ok;
   const portsByHost = new Map(hosts.map((h) => [h, entryPortsFor(h, ctx, me)] as const));
 

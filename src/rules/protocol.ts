@@ -23,6 +23,17 @@ export const isTls = (p: Protocol | undefined): boolean => p === 'HTTPS' || p ==
 export const isTcp = (p: Protocol | undefined): boolean => p !== undefined && TCP.has(p);
 
 /**
+ * A ServiceEntry port protocol (as written, any case) that Envoy tells apart neither by SNI nor by
+ * sniffing HTTP: TCP, Mongo, Redis, MySQL, or unset (""). On 0.0.0.0:<port> such ports of
+ * different entries fall into one TCP filter chain, so one entry takes the other's traffic.
+ */
+export function isPlainTcp(protocol: string): boolean {
+  if (protocol === '') return true;
+  const p = parseProtocol(protocol);
+  return p !== undefined && !isHttp(p) && !isTls(p) && p !== 'UDP';
+}
+
+/**
  * Which kind of VirtualService route a port of this protocol serves: http routes on HTTP-class
  * ports, tls routes on HTTPS/TLS, tcp routes on the other TCP-class ports; unset means sniffed.
  */

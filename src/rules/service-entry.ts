@@ -4,36 +4,37 @@
  * The checks no mesh makes come after, from istio-cross.ts.
  */
 import type { KubeObject } from '../admission/types.ts';
+import { asArr, asObj, asStr, asStrs, describe, isObj, q, type Obj } from '../json.ts';
 import {
-  asArr, asObj, asStr, asStrs, checkExportTo, fqdnProblem, ipSubnetProblem, isCidrText, isDns1123Label, isIpAddress,
-  isObj, istioMetadataProblem, labelProblems, partialWildcardProblem, portNumberProblem, q, wildcardDomainProblem, type Obj,
+  checkExportTo, fqdnProblem, got, ipSubnetProblem, isCidrText, isDns1123Label, isIpAddress, istioMetadataProblem, labelProblems,
+  notStringProblem, partialWildcardProblem, portNumberProblem, wildcardDomainProblem,
 } from './fields.ts';
 import { serviceEntryCross } from './istio-cross.ts';
 import { isHttp, isTcp, isTls, parseProtocol } from './protocol.ts';
 import type { Rule } from './registry.ts';
-import { err, merge, ok, warn, type Result } from './result.ts';
+import { err, merge, mergeAll, warn, type Result } from './result.ts';
 
 export const CODES: Record<string, string> = {
   EW101: 'annotation istiod rejects on a ServiceEntry (istio.io/dry-run, internal.istio.io/*)',
-  EW102: 'workloadSelector label with an empty key or a wildcard',
+  EW102: 'workloadSelector label with an empty key, a wildcard or a value that is not a string',
   EW103: 'workloadSelector without labels selects every workload in the namespace (warning)',
   EW104: 'workloadSelector and endpoints are both set',
   EW105: 'no hosts',
-  EW106: 'host is "*" or not a valid (wildcard) domain name',
+  EW106: 'host is "*", not a string or not a valid (wildcard) domain name',
   EW107: 'partial wildcard host such as "*foo.com" (warning)',
-  EW108: 'address is not a valid IP or CIDR',
+  EW108: 'address is not a string holding a valid IP or CIDR',
   EW109: 'CIDR address with a resolution other than NONE or STATIC',
   EW110: 'null port',
   EW111: 'port name already defined',
   EW112: 'port number already defined',
-  EW113: 'port number or targetPort outside 1..65535',
+  EW113: 'port number or targetPort that is not an integer in 1..65535',
   EW114: 'TCP or unset-protocol port without addresses where IP auto-allocation does not apply (warning)',
-  EW115: 'port name is not a DNS-1123 label',
-  EW116: 'unsupported protocol',
+  EW115: 'port name is not a string holding a DNS-1123 label',
+  EW116: 'unsupported protocol, or a protocol that is not a string',
   EW117: 'endpoints with resolution NONE',
   EW118: 'workloadSelector with resolution NONE (warning)',
   EW119: 'null endpoint',
-  EW120: 'endpoint address missing or not an IP (STATIC), not an IP or FQDN (DNS), or a bad unix socket',
+  EW120: 'endpoint address missing, not a string, not an IP (STATIC), not an IP or FQDN (DNS), or a bad unix socket',
   EW121: 'endpoint without address but with a network (warning)',
   EW122: 'unix socket endpoint with ports, or with other than exactly one service port',
   EW123: 'endpoint port name not declared by the entry, or invalid port name or number',
@@ -53,6 +54,12 @@ export const CODES: Record<string, string> = {
 const AUTOALLOCATE_LABEL = 'networking.istio.io/enable-autoallocate-ip';
 const UNIX_PREFIX = 'unix://';
 
+/** A port number as messages show it: plain when it is a number, typed otherwise ("string \"443\""). */
+const shownNumber = (v: unknown): string => (typeof v === 'number' ? String(v) : got(v));
+
+/** "must be a string" for a field that is set to something else; unset (or null, which Go reads as "") is left to the other checks. */
+const typeProblem = (what: string, v: unknown): string | undefined => (v === undefined || v === null ? undefined : notStringProblem(what, v));
+
 /** ServiceEntry validation: Istio parity, then the cross-object checks. */
 export const validateServiceEntry: Rule = (obj, ctx) => {
   const parity = validateServiceEntryParity(obj, ctx.namespace);
@@ -61,7 +68,7 @@ export const validateServiceEntry: Rule = (obj, ctx) => {
 
 /** What istiod's validating webhook says about a ServiceEntry, and nothing more. */
 export function validateServiceEntryParity(obj: KubeObject, contextNamespace: string): Result {
-  const namespace = obj.metadata?.namespace || contextNamespace;
+  const namespace = asStr(obj.metadata?.namespace) || contextNamespace;
   const meta = istioMetadataProblem(obj.metadata, namespace);
   if (meta) return err('EW101', `metadata.annotations[${meta[0]}]`, meta[1]);
 
@@ -73,13 +80,18 @@ export function validateServiceEntryParity(obj: KubeObject, contextNamespace: st
   const selectorErrors: Result[] = [];
   for (const [k, v] of Object.entries(selectorLabels)) {
     const at = `spec.workloadSelector.labels[${k}]`;
-    if (k === '') selectorErrors.push(err('EW102', at, `empty key is not supported in selector: ${q(`${k}=${String(v)}`)}`));
-    if (k.includes('*') || String(v).includes('*')) selectorErrors.push(err('EW102', at, `wildcard is not supported in selector: ${q(`${k}=${String(v)}`)}`));
+    if (typeof v !== 'string') {
+      selectorErrors.push(err('EW102', at, `selector label ${q(k)} must have a string value, got ${got(v)}`));
+      continue;
+    }
+    if (k === '') selectorErrors.push(err('EW102', at, `empty key is not supported in selector: ${q(`${k}=${v}`)}`));
+    if (k.includes('*') || v.includes('*')) selectorErrors.push(err('EW102', at, `wildcard is not supported in selector: ${q(`${k}=${v}`)}`));
   }
-  if (selectorErrors.length) return merge(...selectorErrors);
+  if (selectorErrors.length) return mergeAll(selectorErrors);
 
   const out: Result[] = [];
-  const resolution = spec.resolution === undefined || spec.resolution === null ? 'NONE' : String(spec.resolution);
+  const resolution = spec.resolution === undefined || spec.resolution === null ? 'NONE'
+    : typeof spec.resolution === 'string' ? spec.resolution : describe(spec.resolution);
   const hosts = asStrs(spec.hosts);
   const addresses = asStrs(spec.addresses);
   const endpointsSet = Array.isArray(spec.endpoints);
@@ -93,10 +105,13 @@ export function validateServiceEntryParity(obj: KubeObject, contextNamespace: st
     out.push(err('EW104', 'spec.endpoints', 'only one of WorkloadSelector or Endpoints is allowed in Service Entry'));
   }
 
-  // hosts
   if (hosts.length === 0) out.push(err('EW105', 'spec.hosts', 'service entry must have at least one host'));
-  hosts.forEach((h, i) => {
+  asArr(spec.hosts).forEach((h, i) => {
     const at = `spec.hosts[${i}]`;
+    if (typeof h !== 'string') {
+      out.push(err('EW106', at, `host must be a string, got ${got(h)}`));
+      return;
+    }
     if (h === '*') {
       out.push(err('EW106', at, 'invalid host *'));
       return;
@@ -109,16 +124,15 @@ export function validateServiceEntryParity(obj: KubeObject, contextNamespace: st
     }
   });
 
-  // addresses
-  addresses.forEach((a, i) => {
-    const p = ipSubnetProblem(a);
+  asArr(spec.addresses).forEach((a, i) => {
+    const p = typeof a === 'string' ? ipSubnetProblem(a) : `address must be a string, got ${got(a)}`;
     if (p) out.push(err('EW108', `spec.addresses[${i}]`, p));
   });
   if (addresses.some(isCidrText) && resolution !== 'NONE' && resolution !== 'STATIC') {
     out.push(err('EW109', 'spec.addresses', 'CIDR addresses are allowed only for NONE/STATIC resolution types'));
   }
 
-  // ports
+  // Istio allocates an address itself only for an entry that resolves, has none of its own and does not opt out.
   const autoAllocation = resolution !== 'NONE' && asStr(obj.metadata?.labels?.[AUTOALLOCATE_LABEL]).toLowerCase() !== 'false' && addresses.length === 0;
   const portNames = new Set<string>();
   const portNumbers = new Set<unknown>();
@@ -132,7 +146,7 @@ export function validateServiceEntryParity(obj: KubeObject, contextNamespace: st
     const protocol = asStr(raw.protocol);
     if (portNames.has(name)) out.push(err('EW111', `${at}.name`, `service entry port name ${q(name)} already defined`));
     portNames.add(name);
-    if (portNumbers.has(raw.number)) out.push(err('EW112', `${at}.number`, `service entry port ${String(raw.number)} already defined`));
+    if (portNumbers.has(raw.number)) out.push(err('EW112', `${at}.number`, `service entry port ${shownNumber(raw.number)} already defined`));
     portNumbers.add(raw.number);
     if (raw.targetPort !== undefined && raw.targetPort !== null && raw.targetPort !== 0) {
       const p = portNumberProblem(raw.targetPort);
@@ -142,13 +156,16 @@ export function validateServiceEntryParity(obj: KubeObject, contextNamespace: st
     if (addresses.length === 0 && !autoAllocation && (protocol === '' || protocol === 'TCP')) {
       out.push(warn('EW114', at, 'addresses are required for ports serving TCP (or unset) protocol without IP autoallocation'));
     }
-    if (!isDns1123Label(name, { allowUpper: true })) out.push(err('EW115', `${at}.name`, `invalid port name: ${name}`));
-    if (protocol !== '' && !parseProtocol(protocol)) out.push(err('EW116', `${at}.protocol`, `unsupported protocol: ${protocol}`));
+    const nameType = typeProblem('port name', raw.name);
+    if (nameType) out.push(err('EW115', `${at}.name`, nameType));
+    else if (!isDns1123Label(name, { allowUpper: true })) out.push(err('EW115', `${at}.name`, `invalid port name: ${name}`));
+    const protocolType = typeProblem('protocol', raw.protocol);
+    if (protocolType) out.push(err('EW116', `${at}.protocol`, protocolType));
+    else if (protocol !== '' && !parseProtocol(protocol)) out.push(err('EW116', `${at}.protocol`, `unsupported protocol: ${protocol}`));
     const n = portNumberProblem(raw.number);
     if (n) out.push(err('EW113', `${at}.number`, n));
   });
 
-  // resolution
   switch (resolution) {
     case 'NONE':
       if (endpoints.length) out.push(err('EW117', 'spec.endpoints', 'no endpoints should be provided for resolution type none'));
@@ -207,21 +224,21 @@ export function validateServiceEntryParity(obj: KubeObject, contextNamespace: st
   }
 
   out.push(checkExportTo(asStrs(spec.exportTo), namespace, 'spec.exportTo', 'EW134', { allowNone: true }));
-  return merge(ok, ...out);
+  return mergeAll(out);
 }
 
 /** Endpoint ports and labels: the same checks for STATIC and DNS endpoints. */
-function endpointPortsAndLabels(ep: Obj, at: string, portNames: ReadonlySet<string>): Result[] {
+function endpointPortsAndLabels(ep: Obj, at: string, portNames: ReadonlySet<string>): Result {
   const out: Result[] = [];
   for (const [name, number] of Object.entries(asObj(ep.ports))) {
     const pat = `${at}.ports[${name}]`;
-    if (!portNames.has(name)) out.push(err('EW123', pat, `endpoint port ${String(number)} is not defined by the service entry`));
+    if (!portNames.has(name)) out.push(err('EW123', pat, `endpoint port ${shownNumber(number)} is not defined by the service entry`));
     if (!isDns1123Label(name, { allowUpper: true })) out.push(err('EW123', pat, `invalid port name: ${name}`));
     const p = portNumberProblem(number);
     if (p) out.push(err('EW123', pat, p));
   }
   for (const m of labelProblems(asObj(ep.labels))) out.push(err('EW124', `${at}.labels`, m));
-  return out;
+  return mergeAll(out);
 }
 
 function unixAddressProblem(path: string): string | undefined {
@@ -233,6 +250,8 @@ function unixAddressProblem(path: string): string | undefined {
 /** A STATIC endpoint: an IP, or a unix socket on an entry with exactly one port. */
 function staticEndpoint(raw: unknown, at: string, portNames: ReadonlySet<string>): Result {
   if (!isObj(raw)) return err('EW119', at, 'endpoint cannot be nil');
+  const addressType = typeProblem('endpoint address', raw.address);
+  if (addressType) return merge(err('EW120', `${at}.address`, addressType), endpointPortsAndLabels(raw, at, portNames));
   const address = asStr(raw.address);
   const network = asStr(raw.network);
   const out: Result[] = [];
@@ -248,9 +267,9 @@ function staticEndpoint(raw: unknown, at: string, portNames: ReadonlySet<string>
   } else if (address !== '' && !isIpAddress(address)) {
     out.push(err('EW120', `${at}.address`, `endpoint address ${q(address)} is not a valid IP address`));
   }
-  out.push(...endpointPortsAndLabels(raw, at, portNames));
+  out.push(endpointPortsAndLabels(raw, at, portNames));
   if (unix && portNames.size !== 1) out.push(err('EW122', at, 'exactly 1 service port required for unix endpoints'));
-  return merge(ok, ...out);
+  return mergeAll(out);
 }
 
 /** A DNS endpoint: an IP or a name to resolve. */
@@ -258,11 +277,13 @@ function dnsEndpoint(raw: unknown, at: string, portNames: ReadonlySet<string>): 
   if (!isObj(raw)) return err('EW119', at, 'endpoint cannot be nil');
   const address = asStr(raw.address);
   const out: Result[] = [];
-  if (!isIpAddress(address) && fqdnProblem(address)) {
+  const addressType = typeProblem('endpoint address', raw.address);
+  if (addressType) out.push(err('EW120', `${at}.address`, addressType));
+  else if (!isIpAddress(address) && fqdnProblem(address)) {
     out.push(err('EW120', `${at}.address`, `endpoint address ${q(address)} is not a valid FQDN or an IP address`));
   }
-  out.push(...endpointPortsAndLabels(raw, at, portNames));
-  return merge(ok, ...out);
+  out.push(endpointPortsAndLabels(raw, at, portNames));
+  return mergeAll(out);
 }
 
 const DYNAMIC_DNS_PROTOCOLS = new Set(['HTTP', 'TLS', 'GRPC', 'HTTP2']);
@@ -294,5 +315,5 @@ function dynamicDns(obj: KubeObject, spec: Obj, hosts: readonly string[], addres
   if (spec.location === 'MESH_INTERNAL' && waypoint !== undefined && waypoint !== 'none') {
     out.push(err('EW131', 'spec.location', 'location MESH_INTERNAL with resolution type DYNAMIC_DNS is not supported when using waypoints'));
   }
-  return merge(ok, ...out);
+  return mergeAll(out);
 }

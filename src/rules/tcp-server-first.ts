@@ -10,9 +10,11 @@
  * be listed by Egress objects in any namespace.
  */
 import type { KubeObject } from '../admission/types.ts';
-import { egressKey, sameObject, type ClusterSnapshot, type ObjectRef } from '../cluster/snapshot.ts';
-import { overlaps, parseCidrDetailed, type Cidr } from '../net/cidr.ts';
-import { err, merge, ok, warn, type Issue, type Result } from './result.ts';
+import { egressKey, sameObject, type ClusterSnapshot, type EgressPort, type ObjectRef } from '../cluster/snapshot.ts';
+import { asArr, asObj, asStr, onlyStrs } from '../json.ts';
+import { compareCidrs, parseCidrDetailed, type Cidr } from '../net/cidr.ts';
+import { collector } from './fields.ts';
+import type { Result, Severity } from './result.ts';
 
 export const TCP_SERVER_FIRST = 'tcp-server-first';
 
@@ -71,10 +73,47 @@ function chainOf(m: EgressMatch): Chain {
   };
 }
 
-const shared = (a: ReadonlySet<string>, b: ReadonlySet<string>): string | undefined => {
+/**
+ * The first key of `a` (in its order, which the message names) that `b` also has. Walks the smaller
+ * set first, so a huge list on one side costs nothing when the sides share no key.
+ */
+function shared(a: ReadonlySet<string>, b: ReadonlySet<string>): string | undefined {
+  if (a.size > b.size) {
+    let found: string | undefined;
+    let count = 0;
+    for (const k of b) {
+      if (!a.has(k)) continue;
+      found = k;
+      if (++count > 1) break;
+    }
+    if (count <= 1) return found;
+  }
   for (const k of a) if (b.has(k)) return k;
   return undefined;
-};
+}
+
+const WIDTH = { 4: 32n, 6: 128n } as const;
+const lastOf = (c: Cidr): bigint => c.base | ((1n << (WIDTH[c.family] - BigInt(c.bits))) - 1n);
+
+/**
+ * Whether any range of `a` overlaps any range of `b`: one sweep over both lists sorted by start,
+ * instead of comparing every pair (lists can hold thousands of entries).
+ */
+function anyOverlap(a: readonly Cidr[], b: readonly Cidr[]): boolean {
+  const all = [...a.map((c) => ({ c, side: 0 })), ...b.map((c) => ({ c, side: 1 }))].sort((x, y) => compareCidrs(x.c, y.c));
+  const reach: [bigint, bigint] = [-1n, -1n];
+  let family = 0;
+  for (const { c, side } of all) {
+    if (c.family !== family) {
+      family = c.family;
+      reach[0] = reach[1] = -1n;
+    }
+    if (reach[1 - side]! >= c.base) return true;
+    const end = lastOf(c);
+    if (end > reach[side]!) reach[side] = end;
+  }
+  return false;
+}
 
 const sameSet = (a: ReadonlySet<string>, b: ReadonlySet<string>): boolean => a.size === b.size && [...a].every((k) => b.has(k));
 
@@ -90,6 +129,11 @@ const hasNames = (c: Chain): boolean => !c.nameKeys.has('');
  * `ours` ("tcp port 5432 of shop/curl …").
  */
 export function egressConflict(ours: EgressMatch, other: EgressMatch, where: string): Conflict | undefined {
+  return conflictOf(ours, other, where, chainOf);
+}
+
+/** egressConflict with the chains built by `chain`, so callers comparing many pairs build each once. */
+function conflictOf(ours: EgressMatch, other: EgressMatch, where: string, chain: (m: EgressMatch) => Chain): Conflict | undefined {
   const a = ours.protocol;
   const b = other.protocol;
   if (!EGRESS_PROTOCOLS.includes(a) || !EGRESS_PROTOCOLS.includes(b)) return undefined;
@@ -103,8 +147,8 @@ export function egressConflict(ours: EgressMatch, other: EgressMatch, where: str
         : `turns off the HTTP inspector, so the http match of ${where} never applies`,
     };
   }
-  const ca = chainOf(ours);
-  const cb = chainOf(other);
+  const ca = chain(ours);
+  const cb = chain(other);
   if (pair(TCP_SERVER_FIRST, 'https') && (hasNames(ca) || hasNames(cb))) {
     return {
       code: 'EW421', severity: 'error',
@@ -132,43 +176,22 @@ export function egressConflict(ours: EgressMatch, other: EgressMatch, where: str
   }
   if (!withServerFirst || a === b) return undefined;
   const how = ca.cidrs.length === 0 || cb.cidrs.length === 0 ? 'IPs on one side'
-    : ca.cidrs.some((x) => cb.cidrs.some((y) => overlaps(x, y))) ? 'overlapping IPs'
+    : anyOverlap(ca.cidrs, cb.cidrs) ? 'overlapping IPs'
     : 'disjoint IPs';
   return { code: 'EW423', severity: 'warning', why: `is ${b} in ${where} (${how}); OSM forbids it` };
 }
-
-type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
-const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-const strs = (v: unknown): string[] => arr(v).filter((x): x is string => typeof x === 'string');
 
 const MONITORED_LABEL = 'openservicemesh.io/monitored-by';
 
 /** Source ServiceAccounts of an Egress as "namespace/name", the key OSM selects policies by. */
 export function egressSources(spec: unknown): string[] {
   const out = new Set<string>();
-  for (const s of arr(obj(spec).sources).map(obj)) {
+  for (const s of asArr(asObj(spec).sources).map(asObj)) {
     if (s.kind === 'ServiceAccount' && typeof s.name === 'string' && s.name && typeof s.namespace === 'string' && s.namespace) {
       out.add(`${s.namespace}/${s.name}`);
     }
   }
   return [...out];
-}
-
-const issue = (c: Conflict, path: string, message: string): Result =>
-  c.severity === 'error' ? err(c.code, path, message) : warn(c.code, path, message);
-
-function unique(r: Result): Result {
-  const once = (list: readonly Issue[]) => {
-    const seen = new Set<string>();
-    return list.filter((i) => {
-      const k = `${i.code} ${i.path} ${i.message}`;
-      if (seen.has(k)) return false;
-      seen.add(k);
-      return true;
-    });
-  };
-  return r.errors.length || r.warnings.length ? { errors: once(r.errors), warnings: once(r.warnings) } : ok;
 }
 
 /** Whether a Service's namespace is in the mesh, or unknown to the snapshot (offline checks). */
@@ -178,48 +201,118 @@ function inMesh(snapshot: ClusterSnapshot, namespace: string): boolean {
 }
 
 /**
+ * Findings listed per Egress. An object with thousands of ports on one number would otherwise
+ * produce a finding per pair; past this many, the rest are counted in one last finding.
+ */
+const CONFLICTS_SHOWN = 50;
+
+/** A finding every port of one (number, protocol) gets alike, up to the port's own path. */
+type Verdict = { readonly severity: Severity; readonly code: string; readonly message: string };
+
+/** The findings of one (number, protocol) and, for counting them past the limit at once, their summary. */
+type Verdicts = { readonly list: readonly Verdict[]; readonly severity: Severity; readonly code: string };
+
+function summarized(list: readonly Verdict[]): Verdicts {
+  const first = list.find((v) => v.severity === 'error') ?? list[0];
+  return { list, severity: first?.severity ?? 'warning', code: first?.code ?? '' };
+}
+
+/**
  * Every listener conflict the Egress `o` would cause: against the other ports of `o` itself,
  * against Egress objects of the snapshot that list the same client and port (the previous version
  * of `o` excluded), and against in-mesh Services whose port is tcp-server-first.
+ *
+ * All ports of one Egress share its hosts and ipAddresses, so two ports of one number and protocol
+ * are the same match: the cluster is read once per (number, protocol), and a port is compared with
+ * the first earlier port of each other protocol only. Work per port is then bounded, whatever the
+ * number of ports.
  */
 export function egressConflicts(o: KubeObject, snapshot: ClusterSnapshot, namespace: string): Result {
-  const self: ObjectRef = { namespace: o.metadata?.namespace ?? namespace, name: o.metadata?.name ?? '' };
-  const spec = obj(o.spec);
-  const hosts = strs(spec.hosts);
-  const ipAddresses = strs(spec.ipAddresses);
+  const self: ObjectRef = { namespace: asStr(o.metadata?.namespace) || namespace, name: asStr(o.metadata?.name) };
+  const spec = asObj(o.spec);
+  const hosts = onlyStrs(spec.hosts);
+  const ipAddresses = onlyStrs(spec.ipAddresses);
   const sources = egressSources(spec);
-  const ports = arr(spec.ports).map(obj).map((p, i) => ({ i, number: p.number, protocol: typeof p.protocol === 'string' ? p.protocol : '' }))
-    .filter((p): p is { i: number; number: number; protocol: string } =>
-      typeof p.number === 'number' && Number.isInteger(p.number) && EGRESS_PROTOCOLS.includes(p.protocol));
-  const found: Result[] = [];
 
-  for (const [k, p] of ports.entries()) {
-    const path = `spec.ports[${p.i}]`;
-    const ours: EgressMatch = { protocol: p.protocol, ipAddresses, hosts };
+  // Chains are built once per match: the object's own matches differ only by protocol, and a
+  // snapshot record shares its Egress (hosts, ipAddresses) with the other ports of that Egress.
+  const chains = new Map<EgressMatch, Chain>();
+  const chain = (m: EgressMatch): Chain => {
+    let c = chains.get(m);
+    if (!c) chains.set(m, (c = chainOf(m)));
+    return c;
+  };
+  const ownMatches = new Map<string, EgressMatch>();
+  const own = (protocol: string): EgressMatch => {
+    let m = ownMatches.get(protocol);
+    if (!m) ownMatches.set(protocol, (m = { protocol, ipAddresses, hosts }));
+    return m;
+  };
+  const otherMatches = new Map<EgressPort['egress'], Map<string, EgressMatch>>();
+  const other = (e: EgressPort): EgressMatch => {
+    let byProtocol = otherMatches.get(e.egress);
+    if (!byProtocol) otherMatches.set(e.egress, (byProtocol = new Map()));
+    let m = byProtocol.get(e.protocol);
+    if (!m) byProtocol.set(e.protocol, (m = { protocol: e.protocol, ipAddresses: e.egress.ipAddresses, hosts: e.egress.hosts }));
+    return m;
+  };
 
-    for (const q of ports.slice(0, k)) {
-      if (q.number !== p.number) continue;
-      const c = egressConflict(ours, { protocol: q.protocol, ipAddresses, hosts }, `spec.ports[${q.i}]`);
-      if (c) found.push(issue(c, path, `${p.protocol} port ${p.number} ${c.why}`));
-    }
-
+  /** What the cluster says about every port of this number and protocol. */
+  const fromCluster = (number: number, protocol: string): Verdicts => {
+    const out: Verdict[] = [];
+    const ours = own(protocol);
     for (const source of sources) {
-      for (const e of snapshot.egressesBySourcePort.get(egressKey(source, p.number)) ?? []) {
+      // a record repeats when its Egress lists the client or the port twice
+      const seen = new Set<string>();
+      for (const e of snapshot.egressesBySourcePort.get(egressKey(source, number)) ?? []) {
         if (sameObject(e.egress, self)) continue;
-        const other = { protocol: e.protocol, ipAddresses: e.egress.ipAddresses, hosts: e.egress.hosts };
-        const c = egressConflict(ours, other, `Egress ${e.egress.namespace}/${e.egress.name}`);
-        if (c) found.push(issue(c, path, `${p.protocol} port ${p.number} of ${source} ${c.why}`));
+        const id = `${e.egress.namespace}/${e.egress.name}#${e.protocol}`;
+        if (seen.has(id)) continue;
+        seen.add(id);
+        const c = conflictOf(ours, other(e), `Egress ${e.egress.namespace}/${e.egress.name}`, chain);
+        if (c) out.push({ severity: c.severity, code: c.code, message: `${protocol} port ${number} of ${source} ${c.why}` });
       }
     }
-
-    if (p.protocol === TCP_SERVER_FIRST) continue;
-    const breaks = p.protocol === 'http' ? 'http here never matches'
-      : p.protocol === 'https' && hosts.length ? 'no SNI is read, hosts never match'
+    if (protocol === TCP_SERVER_FIRST) return summarized(out);
+    const breaks = protocol === 'http' ? 'http here never matches'
+      : protocol === 'https' && hosts.length ? 'no SNI is read, hosts never match'
       : 'OSM docs forbid mixing it with tcp';
-    for (const s of snapshot.servicesByPort.get(p.number) ?? []) {
+    const services = new Set<string>();
+    for (const s of snapshot.servicesByPort.get(number) ?? []) {
       if (s.protocol !== TCP_SERVER_FIRST || !inMesh(snapshot, s.service.namespace)) continue;
-      found.push(warn('EW425', path, `Service ${s.service.namespace}/${s.service.name} makes port ${p.number} tcp-server-first: ${breaks}`));
+      const name = `${s.service.namespace}/${s.service.name}`;
+      if (services.has(name)) continue;
+      services.add(name);
+      out.push({ severity: 'warning', code: 'EW425', message: `Service ${name} makes port ${number} tcp-server-first: ${breaks}` });
     }
-  }
-  return unique(merge(ok, ...found));
+    return summarized(out);
+  };
+
+  const found = collector(CONFLICTS_SHOWN);
+  const cluster = new Map<string, Verdicts>();
+  /** protocol → index of the first port with it, per port number */
+  const earlier = new Map<number, Map<string, number>>();
+
+  asArr(spec.ports).forEach((raw, i) => {
+    const port = asObj(raw);
+    const number = port.number;
+    const protocol = asStr(port.protocol);
+    if (typeof number !== 'number' || !Number.isInteger(number) || !EGRESS_PROTOCOLS.includes(protocol)) return;
+    const path = `spec.ports[${i}]`;
+
+    let firsts = earlier.get(number);
+    if (!firsts) earlier.set(number, (firsts = new Map()));
+    for (const [theirs, j] of firsts) {
+      const c = conflictOf(own(protocol), own(theirs), `spec.ports[${j}]`, chain);
+      if (c) found.add(c.severity, c.code, path, `${protocol} port ${number} ${c.why}`);
+    }
+    if (!firsts.has(protocol)) firsts.set(protocol, i);
+
+    const key = `${number}#${protocol}`;
+    let verdicts = cluster.get(key);
+    if (!verdicts) cluster.set(key, (verdicts = fromCluster(number, protocol)));
+    if (found.full()) found.skip(verdicts.list.length, verdicts.severity, verdicts.code);
+    else for (const v of verdicts.list) found.add(v.severity, v.code, path, v.message);
+  });
+  return found.result((more) => ['spec.ports', `${more} more listener ${more === 1 ? 'conflict' : 'conflicts'} not listed`]);
 }

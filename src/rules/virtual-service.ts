@@ -4,20 +4,21 @@
  * exist (one of http, tcp or tls) and are read by the cross-object checks, not validated in depth.
  */
 import type { KubeObject } from '../admission/types.ts';
+import { asArr, asObj, asStr, asStrs, isObj, q, type Obj } from '../json.ts';
 import {
-  asArr, asObj, asStr, asStrs, checkExportTo, fqdnProblem, hostSubsetOf, hostsOverlap, ipSubnetProblem, isDns1123Label,
-  isIpAddress, isObj, istioMetadataProblem, labelProblems, portNumberProblem, q, wildcardDomainProblem, DOMAIN_MAX, type Obj,
+  checkExportTo, fqdnProblem, got, ipSubnetProblem, isDns1123Label, isIpAddress, istioMetadataProblem, labelProblems,
+  notStringProblem, portNumberProblem, wildcardDomainProblem, DOMAIN_MAX,
 } from './fields.ts';
 import { virtualServiceCross } from './istio-cross.ts';
 import type { Rule } from './registry.ts';
-import { err, merge, ok, warn, type Result } from './result.ts';
+import { err, merge, mergeAll, ok, warn, type Result } from './result.ts';
 
 export const CODES: Record<string, string> = {
   EW201: 'annotation istiod rejects on a VirtualService (istio.io/dry-run, internal.istio.io/*)',
   EW202: 'delegate VirtualService (no hosts) with gateways, tls or tcp routes',
-  EW203: 'invalid gateway reference',
+  EW203: 'invalid gateway reference, or one that is not a string',
   EW204: 'legacy gateway reference "name.namespace" (warning)',
-  EW205: 'host is not a valid (wildcard) domain name',
+  EW205: 'host is not a string or not a valid (wildcard) domain name',
   EW206: 'host "*" on a VirtualService bound to the mesh',
   EW207: 'two hosts of the VirtualService overlap',
   EW208: 'none of http, tcp or tls is provided',
@@ -25,32 +26,43 @@ export const CODES: Record<string, string> = {
   EW210: 'null tls or tcp match',
   EW211: 'tls match without sniHosts',
   EW212: 'SNI host is an IP address (warning)',
-  EW213: 'SNI host is not a valid domain name',
+  EW213: 'SNI host is not a string or not a valid domain name',
   EW214: 'SNI host is not within any host of the VirtualService',
-  EW215: 'match destinationSubnets entry is not an IP or CIDR',
-  EW216: 'match port outside 1..65535',
+  EW215: 'match destinationSubnets entry is not a string holding an IP or CIDR',
+  EW216: 'match port that is not an integer in 1..65535',
   EW217: 'invalid match sourceLabels or gateways',
   EW218: 'tls or tcp route without destinations',
-  EW219: 'invalid route destination (null, missing, negative or all-zero weights)',
-  EW220: 'invalid destination host, subset or port',
+  EW219: 'invalid route destination (null, missing, weight not an integer, negative or all-zero weights)',
+  EW220: 'invalid destination host, subset or port (or one that is not a string)',
   EW221: 'invalid exportTo',
   EW222: 'tls or tcp rule or match that earlier rules make unreachable (warning)',
 };
 
 const MESH = 'mesh';
 
+/** Overlapping host pairs listed: a list with thousands of copies of one host has millions of pairs. */
+const HOST_PAIRS_SHOWN = 50;
+/** Hosts named in one message. */
+const HOSTS_NAMED = 10;
+/** Nesting followed when comparing matches; deeper values compare as one opaque value. */
+const MATCH_DEPTH = 64;
+
+const shownHosts = (hosts: readonly string[]): string =>
+  hosts.length > HOSTS_NAMED ? `${hosts.slice(0, HOSTS_NAMED).join(', ')}, …` : hosts.join(', ');
+
 /** VirtualService validation: Istio parity for hosts, tls and tcp, then the cross-object checks. */
 export const validateVirtualService: Rule = (obj, ctx) => merge(validateVirtualServiceParity(obj, ctx.namespace), virtualServiceCross(obj, ctx));
 
 /** What istiod's validating webhook says about a VirtualService's hosts, gateways, tls and tcp routes. */
 export function validateVirtualServiceParity(obj: KubeObject, contextNamespace: string): Result {
-  const namespace = obj.metadata?.namespace || contextNamespace;
+  const namespace = asStr(obj.metadata?.namespace) || contextNamespace;
   const meta = istioMetadataProblem(obj.metadata, namespace);
   if (meta) return err('EW201', `metadata.annotations[${meta[0]}]`, meta[1]);
 
   const spec = asObj(obj.spec);
   const hosts = asStrs(spec.hosts);
   const gateways = asStrs(spec.gateways);
+  const rawHosts = asArr(spec.hosts);
   const http = asArr(spec.http);
   const tls = asArr(spec.tls);
   const tcp = asArr(spec.tcp);
@@ -61,12 +73,18 @@ export function validateVirtualServiceParity(obj: KubeObject, contextNamespace: 
     if (tls.length) out.push(err('EW202', 'spec.tls', 'delegate virtual service must have no tls route specified'));
     if (tcp.length) out.push(err('EW202', 'spec.tcp', 'delegate virtual service must have no tcp route specified'));
   }
-  out.push(gatewayNames(gateways, 'spec.gateways'));
+  out.push(gatewayNames(asArr(spec.gateways), 'spec.gateways'));
 
   const boundToGateway = gateways.length > 0 && !gateways.includes(MESH);
   const hasSni = tls.some((r) => asArr(asObj(r).match).some((m) => asArr(asObj(m).sniHosts).length > 0));
   let allHostsValid = true;
-  hosts.forEach((h, i) => {
+  rawHosts.forEach((raw, i) => {
+    if (typeof raw !== 'string') {
+      out.push(err('EW205', `spec.hosts[${i}]`, `host must be a string, got ${got(raw)}`));
+      allHostsValid = false;
+      return;
+    }
+    const h = raw;
     const p = boundToGateway ? gatewayDomainProblem(hasSni, h) : wildcardDomainProblem(h);
     if (p) {
       if (!isIpAddress(h)) {
@@ -78,31 +96,96 @@ export function validateVirtualServiceParity(obj: KubeObject, contextNamespace: 
       allHostsValid = false;
     }
   });
-  if (allHostsValid) {
-    for (let i = 0; i < hosts.length; i++) {
-      for (let j = i + 1; j < hosts.length; j++) {
-        if (hostsOverlap(hosts[i]!, hosts[j]!)) out.push(err('EW207', `spec.hosts[${j}]`, `duplicate hosts in virtual service: ${hosts[i]} & ${hosts[j]}`));
-      }
-    }
-  }
+  const index = hostIndex(hosts);
+  if (allHostsValid) out.push(overlappingHosts(hosts, index));
 
   if (http.length === 0 && tcp.length === 0 && tls.length === 0) out.push(err('EW208', 'spec', 'http, tcp or tls must be provided in virtual service'));
 
-  tls.forEach((r, i) => out.push(tlsRoute(r, `spec.tls[${i}]`, hosts, boundToGateway)));
+  tls.forEach((r, i) => out.push(tlsRoute(r, `spec.tls[${i}]`, hosts, index, boundToGateway)));
   tcp.forEach((r, i) => out.push(tcpRoute(r, `spec.tcp[${i}]`)));
   out.push(checkExportTo(asStrs(spec.exportTo), namespace, 'spec.exportTo', 'EW221'));
   out.push(unreachable(tcp, 'spec.tcp'), unreachable(tls, 'spec.tls'));
-  return merge(ok, ...out);
+  return mergeAll(out);
+}
+
+type HostIndex = {
+  /** indices of the hosts that overlap host `i` (Istio's host.Name.Matches), `i` itself included */
+  readonly overlapping: (i: number) => number[];
+  /** whether `name` is a subset of one of the hosts (Istio's host.Name.SubsetOf) */
+  readonly covers: (name: string) => boolean;
+};
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+/**
+ * The hosts of one VirtualService, indexed for Istio's matching: "*x" matches every name ending in
+ * "x" as a string ("*foo.com" matches "barfoo.com"). A lookup tries only the suffix lengths of the
+ * wildcards present, so n hosts cost n × (distinct wildcard lengths), not n × n.
+ */
+function hostIndex(hosts: readonly string[]): HostIndex {
+  const exact = new Map<string, number[]>();
+  /** wildcard "*x" by "x" */
+  const wild = new Map<string, number[]>();
+  hosts.forEach((h, i) => (h.startsWith('*') ? push(wild, h.slice(1), i) : push(exact, h, i)));
+  const lengths = [...new Set([...wild.keys()].map((x) => x.length))];
+  const body = (h: string): string => (h.startsWith('*') ? h.slice(1) : h);
+  // what a wildcard "*x" covers: the hosts, and the rests of narrower wildcards, that end with "x"
+  const bySuffix = new Map<string, number[]>();
+  hosts.forEach((h, i) => {
+    const b = body(h);
+    for (const n of lengths) if (n <= b.length) push(bySuffix, b.slice(b.length - n), i);
+  });
+  /** wildcards whose "x" is a suffix of `name` */
+  const wildcardsEnding = (name: string): number[][] =>
+    lengths.filter((n) => n <= name.length).map((n) => wild.get(name.slice(name.length - n)) ?? []);
+  return {
+    overlapping(i) {
+      const h = hosts[i]!;
+      const lists = h.startsWith('*')
+        ? [bySuffix.get(body(h)) ?? [], ...wildcardsEnding(body(h))]
+        : [exact.get(h) ?? [], ...wildcardsEnding(h)];
+      return [...new Set(lists.flat())].sort((a, b) => a - b);
+    },
+    covers(name) {
+      if (!name.startsWith('*') && exact.has(name)) return true;
+      return wildcardsEnding(body(name)).some((l) => l.length > 0);
+    },
+  };
+}
+
+/** Pairs of hosts that overlap, each reported at the later host as Istio does, up to HOST_PAIRS_SHOWN. */
+function overlappingHosts(hosts: readonly string[], index: HostIndex): Result {
+  const out: Result[] = [];
+  for (let i = 0; i < hosts.length; i++) {
+    for (const j of index.overlapping(i)) {
+      if (j <= i) continue;
+      if (out.length === HOST_PAIRS_SHOWN) {
+        out.push(err('EW207', 'spec.hosts', `more duplicate hosts in virtual service not listed (first ${HOST_PAIRS_SHOWN} shown)`));
+        return mergeAll(out);
+      }
+      out.push(err('EW207', `spec.hosts[${j}]`, `duplicate hosts in virtual service: ${hosts[i]} & ${hosts[j]}`));
+    }
+  }
+  return mergeAll(out);
 }
 
 /**
  * Gateway references: "namespace/name", or a legacy short or dotted name. As in Istio, the first
  * entry without a "/" ends the check (so entries after "mesh" are not looked at).
  */
-function gatewayNames(names: readonly string[], path: string): Result {
+function gatewayNames(names: readonly unknown[], path: string): Result {
   const out: Result[] = [];
-  for (const [i, g] of names.entries()) {
+  for (const [i, raw] of names.entries()) {
     const at = `${path}[${i}]`;
+    if (typeof raw !== 'string') {
+      out.push(err('EW203', at, `gateway must be a string, got ${got(raw)}`));
+      continue;
+    }
+    const g = raw;
     const slash = g.indexOf('/');
     if (slash < 0) {
       if (g.includes('.')) {
@@ -119,7 +202,7 @@ function gatewayNames(names: readonly string[], path: string): Result {
     if (!isDns1123Label(ns, { allowUpper: true })) out.push(err('EW203', at, `invalid value for namespace: ${q(ns)}`));
     if (!isDns1123Label(name, { allowUpper: true })) out.push(err('EW203', at, `invalid value for gateway name: ${q(name)}`));
   }
-  return merge(ok, ...out);
+  return mergeAll(out);
 }
 
 const OUTBOUND_FORMAT = 'outbound_.<PORT>_._.<HOSTNAME>';
@@ -143,16 +226,16 @@ function gatewayDomainProblem(sni: boolean, domain: string): string | undefined 
   return wildcardDomainProblem(domain);
 }
 
-function tlsRoute(raw: unknown, at: string, hosts: readonly string[], boundToGateway: boolean): Result {
+function tlsRoute(raw: unknown, at: string, hosts: readonly string[], index: HostIndex, boundToGateway: boolean): Result {
   if (!isObj(raw)) return ok;
   const out: Result[] = [];
   const matches = asArr(raw.match);
   if (matches.length === 0) out.push(err('EW209', `${at}.match`, 'TLS route must have at least one match condition'));
-  matches.forEach((m, j) => out.push(tlsMatch(m, `${at}.match[${j}]`, hosts, boundToGateway)));
+  matches.forEach((m, j) => out.push(tlsMatch(m, `${at}.match[${j}]`, hosts, index, boundToGateway)));
   const route = asArr(raw.route);
   if (route.length === 0) out.push(err('EW218', `${at}.route`, 'TLS route is required'));
   out.push(routeDestinations(route, `${at}.route`));
-  return merge(ok, ...out);
+  return mergeAll(out);
 }
 
 function tcpRoute(raw: unknown, at: string): Result {
@@ -166,34 +249,37 @@ function tcpRoute(raw: unknown, at: string): Result {
   const route = asArr(raw.route);
   if (route.length === 0) out.push(err('EW218', `${at}.route`, 'TCP route is required'));
   out.push(routeDestinations(route, `${at}.route`));
-  return merge(ok, ...out);
+  return mergeAll(out);
 }
 
-function tlsMatch(raw: unknown, at: string, hosts: readonly string[], boundToGateway: boolean): Result {
+function tlsMatch(raw: unknown, at: string, hosts: readonly string[], index: HostIndex, boundToGateway: boolean): Result {
   if (!isObj(raw)) return err('EW210', at, 'TLS match may not be null');
   const out: Result[] = [];
-  const sniHosts = asStrs(raw.sniHosts);
+  const sniHosts = asArr(raw.sniHosts);
   if (sniHosts.length === 0) out.push(err('EW211', `${at}.sniHosts`, 'TLS match must have at least one SNI host'));
-  sniHosts.forEach((s, k) => out.push(sniHost(s, `${at}.sniHosts[${k}]`, hosts, boundToGateway)));
+  sniHosts.forEach((s, k) => {
+    const sat = `${at}.sniHosts[${k}]`;
+    out.push(typeof s === 'string' ? sniHost(s, sat, hosts, index, boundToGateway) : err('EW213', sat, `SNI host must be a string, got ${got(s)}`));
+  });
   out.push(l4Match(raw, at));
-  return merge(ok, ...out);
+  return mergeAll(out);
 }
 
-function sniHost(sni: string, at: string, hosts: readonly string[], boundToGateway: boolean): Result {
+function sniHost(sni: string, at: string, hosts: readonly string[], index: HostIndex, boundToGateway: boolean): Result {
   const p = boundToGateway ? gatewayDomainProblem(true, sni) : wildcardDomainProblem(sni);
   if (p) {
     if (isIpAddress(sni)) return warn('EW212', at, `${q(sni)} is an IP address: against the SNI spec, few clients send it`);
     return err('EW213', at, p);
   }
-  if (hosts.some((h) => hostSubsetOf(sni, h))) return ok;
-  return err('EW214', at, `SNI host ${q(sni)} is not a compatible subset of any of the virtual service hosts: [${hosts.join(', ')}]`);
+  if (index.covers(sni)) return ok;
+  return err('EW214', at, `SNI host ${q(sni)} is not a compatible subset of any of the virtual service hosts: [${shownHosts(hosts)}]`);
 }
 
 /** The L4 parts shared by tls and tcp matches. */
 function l4Match(m: Obj, at: string): Result {
   const out: Result[] = [];
-  asStrs(m.destinationSubnets).forEach((s, k) => {
-    const p = ipSubnetProblem(s);
+  asArr(m.destinationSubnets).forEach((s, k) => {
+    const p = typeof s === 'string' ? ipSubnetProblem(s) : `destination subnet must be a string, got ${got(s)}`;
     if (p) out.push(err('EW215', `${at}.destinationSubnets[${k}]`, p));
   });
   if (m.port !== undefined && m.port !== null && m.port !== 0) {
@@ -201,9 +287,9 @@ function l4Match(m: Obj, at: string): Result {
     if (p) out.push(err('EW216', `${at}.port`, p));
   }
   for (const l of labelProblems(asObj(m.sourceLabels))) out.push(err('EW217', `${at}.sourceLabels`, l));
-  const gw = gatewayNames(asStrs(m.gateways), `${at}.gateways`);
+  const gw = gatewayNames(asArr(m.gateways), `${at}.gateways`);
   out.push({ errors: gw.errors.map((e) => ({ ...e, code: 'EW217' })), warnings: gw.warnings });
-  return merge(ok, ...out);
+  return mergeAll(out);
 }
 
 function routeDestinations(list: readonly unknown[], at: string): Result {
@@ -218,36 +304,47 @@ function routeDestinations(list: readonly unknown[], at: string): Result {
     if (!isObj(raw.destination)) out.push(err('EW219', `${rat}.destination`, 'destination is required'));
     else out.push(destination(raw.destination, `${rat}.destination`));
     const weight = typeof raw.weight === 'number' ? raw.weight : 0;
-    if (weight < 0) out.push(err('EW219', `${rat}.weight`, `weight ${weight} < 0`));
+    if (raw.weight !== undefined && raw.weight !== null && !Number.isInteger(raw.weight)) {
+      out.push(err('EW219', `${rat}.weight`, `weight must be an integer, got ${got(raw.weight)}`));
+    } else if (weight < 0) out.push(err('EW219', `${rat}.weight`, `weight ${weight} < 0`));
     total += weight;
   });
   if (list.length > 1 && total === 0) out.push(err('EW219', at, 'total destination weight = 0'));
-  return merge(ok, ...out);
+  return mergeAll(out);
 }
 
 function destination(d: Obj, at: string): Result {
   const out: Result[] = [];
   const host = asStr(d.host);
-  if (host === '*') out.push(err('EW220', `${at}.host`, 'invalid destination host *'));
+  const hostType = d.host === undefined || d.host === null ? undefined : notStringProblem('destination host', d.host);
+  if (hostType) out.push(err('EW220', `${at}.host`, hostType));
+  else if (host === '*') out.push(err('EW220', `${at}.host`, 'invalid destination host *'));
   else {
     const p = wildcardDomainProblem(host);
     if (p) out.push(err('EW220', `${at}.host`, p));
   }
   if (d.subset !== undefined && d.subset !== '') {
     const subset = asStr(d.subset);
-    if (!isDns1123Label(subset, { allowUpper: true })) out.push(err('EW220', `${at}.subset`, `subset name is invalid: ${subset}`));
+    const subsetType = notStringProblem('subset name', d.subset);
+    if (subsetType) out.push(err('EW220', `${at}.subset`, subsetType));
+    else if (!isDns1123Label(subset, { allowUpper: true })) out.push(err('EW220', `${at}.subset`, `subset name is invalid: ${subset}`));
   }
   if (isObj(d.port)) {
     const p = portNumberProblem(d.port.number ?? 0);
     if (p) out.push(err('EW220', `${at}.port.number`, p));
   }
-  return merge(ok, ...out);
+  return mergeAll(out);
 }
 
-/** Canonical JSON of a match (keys sorted), so equal matches compare equal whatever their key order. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (isObj(v)) return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(',')}}`;
+/**
+ * Canonical JSON of a match (keys sorted), so equal matches compare equal whatever their key order.
+ * Values nested deeper than MATCH_DEPTH compare as one opaque value: real matches are a few levels
+ * deep, and following an arbitrarily deep input would overflow the stack.
+ */
+function canonical(v: unknown, depth = 0): string {
+  if (depth > MATCH_DEPTH) return '"<deep>"';
+  if (Array.isArray(v)) return `[${v.map((x) => canonical(x, depth + 1)).join(',')}]`;
+  if (isObj(v)) return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k], depth + 1)}`).join(',')}}`;
   return JSON.stringify(v) ?? 'null';
 }
 
@@ -285,5 +382,5 @@ function unreachable(routes: readonly unknown[], path: string): Result {
     });
     if (duplicates === matches.length) out.push(warn('EW222', at, `virtualService rule #${i} not used (all matches used by prior rules)`));
   });
-  return merge(ok, ...out);
+  return mergeAll(out);
 }

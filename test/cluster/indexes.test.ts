@@ -1,7 +1,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { KubeObject } from '../../src/admission/types.ts';
+import { incrementalSnapshot } from '../../src/cluster/incremental.ts';
 import { compact, rebuildSnapshot, snapshotFromObjects, type Compact } from '../../src/cluster/indexes.ts';
+import type { ClusterSnapshot } from '../../src/cluster/snapshot.ts';
 import { cidrsOf } from '../support.ts';
 
 const se = (name: string, hosts: string[]): KubeObject => ({
@@ -35,3 +37,46 @@ Rebuild('empties the indexes of a kind whose records are all gone', () => {
 });
 
 Rebuild.run();
+
+// ---
+
+const Unaddressed = suite('cluster/indexes ServiceEntry ports on 0.0.0.0');
+
+const entry = (name: string, spec: Record<string, unknown>): KubeObject => ({
+  apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name, namespace: 'shop' }, spec: { hosts: [`${name}.example.com`], ...spec },
+});
+const plain = entry('plain', {
+  resolution: 'NONE',
+  ports: [
+    { number: 5432, name: 'tcp', protocol: 'TCP' }, { number: 5433, name: 'db' }, { number: 443, name: 'tls', protocol: 'TLS' },
+    { number: 80, name: 'http', protocol: 'HTTP' }, { number: 27017, name: 'mongo', protocol: 'mongo' }, { number: 53, name: 'dns', protocol: 'UDP' },
+  ],
+});
+const addressed = entry('addressed', { addresses: ['203.0.113.1'], ports: [{ number: 5432, name: 'tcp', protocol: 'TCP' }] });
+const unaddressed = (s: ClusterSnapshot) =>
+  [...s.unaddressedTcpServiceEntriesByPort].map(([port, list]) => [port, list.map((p) => `${p.entry.name}/${p.name}`)]);
+
+Unaddressed('indexes only the ports of entries without addresses whose protocol is plain TCP or unset', () => {
+  const s = snapshotFromObjects([plain, addressed], cidrsOf([], []));
+  assert.equal(unaddressed(s), [[5432, ['plain/tcp']], [5433, ['plain/db']], [27017, ['plain/mongo']]]);
+  assert.is(s.serviceEntriesByPort.get(5432)?.length, 2);
+});
+
+Unaddressed('rebuilds that index with the other ServiceEntry indexes', () => {
+  const prev = snapshotFromObjects([plain, egress], cidrsOf([], []));
+  const next = rebuildSnapshot(prev, ['ServiceEntry'], () => [compact(addressed)!, compact(entry('plain', { ports: [{ number: 6379, name: 'redis', protocol: 'REDIS' }] }))!], prev.cidrs);
+  assert.equal(unaddressed(next), [[6379, ['plain/redis']]]);
+  assert.is(rebuildSnapshot(next, ['Egress'], () => [], prev.cidrs).unaddressedTcpServiceEntriesByPort, next.unaddressedTcpServiceEntriesByPort);
+});
+
+Unaddressed('grows that index one object at a time as it is built at once, replacing earlier versions', () => {
+  const base = snapshotFromObjects([plain], cidrsOf([], []));
+  const grown = incrementalSnapshot(base);
+  const later = [addressed, entry('plain', { addresses: ['203.0.113.2'], ports: [{ number: 5432, name: 'tcp', protocol: 'TCP' }] }), entry('mq', { ports: [{ number: 5672, name: 'amqp' }] })];
+  for (const o of later) grown.add(o);
+  assert.equal(unaddressed(grown.snapshot), unaddressed(snapshotFromObjects(later, cidrsOf([], []))));
+  assert.equal(unaddressed(grown.snapshot), [[5672, ['mq/amqp']]]);
+  assert.equal(unaddressed(base).length, 3, 'the base snapshot is untouched');
+});
+
+Unaddressed.run();

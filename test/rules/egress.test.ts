@@ -137,6 +137,45 @@ Egress('reports OSM match errors with OSM words', () => {
     "expected 'matches.apiGroup' to be one of [specs.smi-spec.io/v1alpha4 policy.openservicemesh.io/v1alpha1], got: example.com/v1");
 });
 
+Egress('reports fields holding objects, even ones with their own toString, instead of failing', () => {
+  const odd = JSON.parse('{"toString":1,"valueOf":1}') as unknown;
+  const r = run(withSpec({
+    sources: [{ kind: odd, name: odd, namespace: odd }],
+    ports: [{ number: odd, protocol: odd }],
+    ipAddresses: [odd],
+    hosts: [odd],
+  }));
+  denies(r, 'EW311', 'spec.sources[0].kind');
+  denies(r, 'EW312', 'spec.sources[0].name');
+  denies(r, 'EW313', 'spec.sources[0].namespace');
+  denies(r, 'EW321', 'spec.ports[0].number');
+  denies(r, 'EW323', 'spec.ports[0].protocol');
+  denies(r, 'EW331', 'spec.ipAddresses[0]');
+  denies(r, 'EW340', 'spec.hosts[0]');
+  const says = (code: string) => r.errors.find((e) => e.code === code)!.message;
+  assert.is(says('EW321'), 'port number must be an integer, got an object');
+  assert.match(says('EW331'), 'an ipAddresses entry must be a string, got an object');
+  assert.is(says('EW340'), 'host must be a string, got an object');
+});
+
+Egress('says a port number written as a string must be an integer', () => {
+  const r = run(withSpec({ ports: [{ number: '80', protocol: 'http' }] }));
+  assert.is(r.errors.find((e) => e.code === 'EW321')?.message, 'port number must be an integer, got string "80"');
+});
+
+Egress('looks up route groups in the request namespace when metadata.namespace is empty', () => {
+  const o = withSpec({ matches: [smi('r')] });
+  const r = run({ ...o, metadata: { ...o.metadata, namespace: '' } }, snapshotWith([routeGroup('r')]));
+  clean(r);
+});
+
+Egress('names at most ten ports in one message', () => {
+  const ports = Array.from({ length: 30 }, (_, i) => ({ number: 1000 + i, protocol: 'tcp' }));
+  const r = run(withSpec({ hosts: undefined, ports: [{ number: 80, protocol: 'http' }, ...ports], matches: [smi('r')] }), snapshotWith([routeGroup('r')]));
+  const w = r.warnings.find((i) => i.code === 'EW343')!;
+  assert.ok(w.message.endsWith('ignored on ports 1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009, …'), w.message);
+});
+
 Egress('does not throw on a spec of the wrong shape', () => {
   for (const spec of [null, 'x', 42, [], { ports: 'x', sources: {}, hosts: 'h', ipAddresses: 7, matches: [null] }]) {
     const r = run({ ...base(), spec });
@@ -191,6 +230,12 @@ Engine('keeps every warning line within 120 characters', () => {
   assert.ok(v.allowed);
   assert.ok(v.warnings.length >= 2);
   for (const w of v.warnings) assert.ok(w.length <= 120, w);
+});
+
+Engine('judges an Egress with 200,000 ipAddresses without failing', () => {
+  const ipAddresses = Array.from({ length: 200_000 }, (_, i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}/32`);
+  const v = judge(requestWith({ hosts: [], ipAddresses, ports: [{ number: 5432, protocol: 'tcp' }] }), snapshotWith());
+  assert.ok(v.allowed, v.message);
 });
 
 Engine.run();

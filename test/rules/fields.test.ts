@@ -1,11 +1,12 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  checkExportTo, checkHost, checkPortNumber, coveringHosts, exportToProblems, fqdnProblem, hostSubsetOf, hostsOverlap, ipSubnetProblem,
-  isDns1123Label, istioMetadataProblem, labelProblems, partialWildcardProblem, shareAudience, visibleFrom, wildcardDomainProblem,
+  checkExportTo, checkHost, checkPortNumber, collector, coveringHosts, exportToProblems, fqdnProblem, got, hostSubsetOf, hostsOverlap,
+  ipSubnetProblem, isDns1123Label, istioMetadataProblem, labelProblems, partialWildcardProblem, portNumberProblem, shareAudience, visibleFrom,
+  wildcardDomainProblem,
 } from '../../src/rules/fields.ts';
 import { isHttp, isTcp, isTls, nameContradictsProtocol, parseProtocol, protocolFromPortName, routeClass } from '../../src/rules/protocol.ts';
-import { accepts, denies } from '../support.ts';
+import { accepts, denies, messageOf } from '../support.ts';
 
 const Fields = suite('rules/fields');
 
@@ -71,6 +72,36 @@ Fields('checks port numbers in 1..65535', () => {
   accepts(checkPortNumber(1, 'p', 'EW999'));
   accepts(checkPortNumber(65535, 'p', 'EW999'));
   for (const bad of [0, 65536, -1, 1.5, '80', undefined]) denies(checkPortNumber(bad, 'p', 'EW999'), 'EW999', 'p');
+});
+
+Fields('says what type a port number has when it is not an integer', () => {
+  const table: ReadonlyArray<[unknown, string | undefined]> = [
+    [443, undefined], [0, 'port number 0 must be in the range 1..65535'], ['443', 'port number must be an integer, got string "443"'],
+    [1.5, 'port number must be an integer, got number 1.5'], [null, 'port number must be an integer, got null'],
+    [[443], 'port number must be an integer, got a list of 1'], [JSON.parse('{"toString":1}'), 'port number must be an integer, got an object'],
+  ];
+  for (const [n, problem] of table) assert.is(portNumberProblem(n), problem, JSON.stringify(n));
+});
+
+Fields('names the type of a value that should have been a string', () => {
+  assert.is(messageOf(checkHost(42, 'spec.hosts[1]', { code: 'EW999' }), 'EW999'), 'host must be a string, got number 42');
+  assert.equal(labelProblems({ app: JSON.parse('{"toString":1}'), tier: 'web' }), ['invalid tag value for "app": must be a string, got an object']);
+  assert.is(got('x'.repeat(100)), `string "${'x'.repeat(64)}…"`);
+});
+
+Fields('collects each finding once and counts those past the limit in one last finding', () => {
+  const c = collector(2);
+  c.add('warning', 'EW1', 'a', 'm');
+  c.add('warning', 'EW1', 'a', 'm');
+  c.add('warning', 'EW2', 'b', 'm');
+  c.add('warning', 'EW3', 'c', 'm');
+  c.add('error', 'EW4', 'd', 'm');
+  c.skip(5, 'error', 'EW5');
+  assert.ok(c.full());
+  const r = c.result((more) => ['spec', `${more} more`]);
+  assert.equal(r.warnings.map((i) => i.code), ['EW1', 'EW2']);
+  assert.equal(r.errors, [{ code: 'EW4', path: 'spec', message: '7 more' }]);
+  assert.equal(collector().result(), { errors: [], warnings: [] });
 });
 
 Fields('validates exportTo like istiod, entry by entry', () => {

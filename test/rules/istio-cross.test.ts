@@ -166,6 +166,15 @@ Cross('names at most three captured entries', () => {
   assert.is(message(checkSE(catchAll(), many), 'EW405'), 'TCP port 5432 with resolution NONE and no addresses captures shop/a, shop/b, shop/c, …');
 });
 
+Cross('finds the one capturing entry among 5,000 entries with addresses on the same port', () => {
+  const one = db();
+  const addressed = Array.from({ length: 5_000 }, (_, i): KubeObject =>
+    ({ ...one, metadata: { ...one.metadata, name: `db-${i}` }, spec: { ...(one.spec as object), addresses: [`203.0.113.${i % 250}`] } }));
+  const r = checkSE(db({ meta: { name: 'new' } }), [...addressed, catchAll()]);
+  warns(r, 'EW405', 'spec.ports[0]');
+  assert.is(message(r, 'EW405'), 'port 5432 traffic is captured by shop/tcp-catch-all (resolution NONE, TCP, no addresses)');
+});
+
 Cross('does not warn about an HTTP port under resolution NONE', () => {
   without(checkSE(catchAll({ spec: { ports: [port('http', 5432, 'HTTP')] } }), [db()]), 'EW405');
 });

@@ -1,7 +1,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { KubeObject, ObjectMeta } from '../../src/admission/types.ts';
+import type { AdmissionRequest, KubeObject, ObjectMeta } from '../../src/admission/types.ts';
 import type { Result } from '../../src/rules/result.ts';
+import { judge, register } from '../../src/rules/registry.ts';
 import { CODES, validateServiceEntry } from '../../src/rules/service-entry.ts';
 import { accepts, clean, denies, fixture, snapshotWith, warns, messageOf, without } from '../support.ts';
 
@@ -14,6 +15,9 @@ function se(spec: Record<string, unknown>, meta: Partial<ObjectMeta> = {}): Kube
   return { ...o, metadata: { ...o.metadata, ...meta }, spec: { ...(o.spec as object), ...spec } };
 }
 const run = (o: KubeObject): Result => validateServiceEntry(o, { snapshot: snapshotWith(), namespace: 'shop', operation: 'CREATE' });
+
+register('networking.istio.io', 'ServiceEntry', 'service-entry', validateServiceEntry);
+const review = fixture<{ review: { request: AdmissionRequest } }>('reviews/003-validate-create-serviceentry.review-v1.json').review.request;
 
 const message = messageOf;
 
@@ -91,7 +95,10 @@ const cases: Case[] = [
   { it: 'accepts distinct port names and numbers', code: 'EW111', verdict: 'passes', obj: () => se({}) },
   { it: 'denies a port number out of range', code: 'EW113', verdict: 'denies', path: 'spec.ports[0].number',
     obj: () => se({ ports: [tcp('http', 70000, 'HTTP')] }), message: 'port number 70000 must be in the range 1..65535' },
-  { it: 'denies a missing port number', code: 'EW113', verdict: 'denies', path: 'spec.ports[0].number', obj: () => se({ ports: [{ name: 'http', protocol: 'HTTP' }] }) },
+  { it: 'denies a missing port number', code: 'EW113', verdict: 'denies', path: 'spec.ports[0].number', obj: () => se({ ports: [{ name: 'http', protocol: 'HTTP' }] }),
+    message: 'port number must be an integer, got undefined' },
+  { it: 'says a port number written as a string must be an integer', code: 'EW113', verdict: 'denies', path: 'spec.ports[0].number',
+    obj: () => se({ ports: [{ name: 'https', number: '443', protocol: 'HTTPS' }] }), message: 'port number must be an integer, got string "443"' },
   { it: 'denies a targetPort out of range', code: 'EW113', verdict: 'denies', path: 'spec.ports[0].targetPort',
     obj: () => se({ ports: [{ name: 'http', number: 80, protocol: 'HTTP', targetPort: 65536 }] }) },
   { it: 'accepts a valid targetPort', code: 'EW113', verdict: 'passes', obj: () => se({ ports: [{ name: 'http', number: 80, protocol: 'HTTP', targetPort: 8080 }] }) },
@@ -253,6 +260,61 @@ SE('survives malformed specs without throwing', () => {
     const r = run({ ...base(), spec });
     assert.ok(r.errors.length > 0);
   }
+});
+
+/** What the API server sends for `{"toString": 1}`: String() and template literals throw on it. */
+const odd = (): unknown => JSON.parse('{"toString":1,"valueOf":1}');
+
+SE('reports fields holding objects, even ones with their own toString, instead of failing', () => {
+  const r = run(se({
+    resolution: 'STATIC',
+    hosts: [odd()],
+    addresses: [odd()],
+    ports: [{ name: odd(), number: odd(), protocol: odd(), targetPort: odd() }, { name: 'tcp', number: odd() }],
+    endpoints: [{ address: odd(), ports: { tcp: odd() }, labels: { app: odd() } }, { address: '203.0.113.9', ports: { db: odd() } }],
+  }));
+  const says = (path: string) => r.errors.filter((e) => e.path === path).map((e) => `[${e.code}] ${e.message}`);
+  assert.equal(says('spec.hosts[0]'), ['[EW106] host must be a string, got an object']);
+  assert.equal(says('spec.addresses[0]'), ['[EW108] address must be a string, got an object']);
+  assert.equal(says('spec.ports[0].name'), ['[EW115] port name must be a string, got an object']);
+  assert.equal(says('spec.ports[0].protocol'), ['[EW116] protocol must be a string, got an object']);
+  assert.equal(says('spec.ports[0].targetPort'), ['[EW113] port number must be an integer, got an object']);
+  assert.equal(says('spec.ports[0].number'), ['[EW113] port number must be an integer, got an object']);
+  assert.equal(says('spec.endpoints[0].address'), ['[EW120] endpoint address must be a string, got an object']);
+  assert.equal(says('spec.endpoints[0].ports[tcp]'), ['[EW123] port number must be an integer, got an object']);
+  assert.equal(says('spec.endpoints[0].labels'), ['[EW124] invalid tag value for "app": must be a string, got an object']);
+  assert.equal(says('spec.endpoints[1].ports[db]'), [
+    '[EW123] endpoint port an object is not defined by the service entry', '[EW123] port number must be an integer, got an object',
+  ]);
+});
+
+SE('reports a repeated port number of the wrong type with its type', () => {
+  const r = run(se({ ports: [{ name: 'a', number: '80', protocol: 'HTTP' }, { name: 'b', number: '80', protocol: 'HTTP' }] }));
+  assert.is(message(r, 'EW112'), 'service entry port string "80" already defined');
+});
+
+SE('reports a workloadSelector label value that is not a string', () => {
+  const r = run(se({ resolution: 'STATIC', workloadSelector: { labels: { app: odd() } } }));
+  assert.equal(r.errors, [{ code: 'EW102', path: 'spec.workloadSelector.labels[app]', message: 'selector label "app" must have a string value, got an object' }]);
+});
+
+SE('reports a resolution that is not a string', () => {
+  const r = run(se({ resolution: odd() }));
+  assert.is(message(r, 'EW132'), 'unsupported resolution type an object');
+});
+
+SE('reads the namespace of the request when metadata.namespace is not a string', () => {
+  const r = run(se({}, { namespace: odd() as string, annotations: { 'istio.io/dry-run': 'true' } }));
+  assert.is(message(r, 'EW101'), 'shop/httpbin-ext has unsupported annotation istio.io/dry-run, please remove the annotation');
+});
+
+SE('judges a ServiceEntry with 100,000 ports without failing', () => {
+  const ports = Array.from({ length: 100_000 }, (_, i) => ({ name: `tcp-${i}`, number: 1 + (i % 65_535), protocol: 'TCP' }));
+  const v = judge({ ...review, object: se({ resolution: 'NONE', ports }) }, snapshotWith());
+  assert.is(v.code, 403, v.message?.slice(0, 200));
+  assert.is(v.findings.errors.length, 100_000 - 65_535);
+  assert.ok(v.findings.errors.every((e) => e.code === 'EW112'));
+  assert.is(v.findings.warnings.filter((w) => w.code === 'EW114').length, 100_000);
 });
 
 SE('documents every code it can emit', () => {

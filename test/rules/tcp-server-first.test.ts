@@ -206,3 +206,59 @@ Sets('judges a set of objects: only the ones in conflict are flagged', () => {
 });
 
 Sets.run();
+
+// ---
+
+const Scale = suite('rules/tcp-server-first at scale');
+
+const repeated = (n: number, port: Record<string, unknown>) => Array.from({ length: n }, () => ({ ...port }));
+
+Scale('names only the first earlier port of each protocol when ports repeat', () => {
+  const r = judgeIn(egress('shop', 'dup', {
+    hosts: ['api.example.com'],
+    ports: [{ number: 80, protocol: 'http' }, { number: 80, protocol: 'http' }, { number: 80, protocol: 'tcp-server-first' }],
+  }), snapshotWith());
+  assert.equal(r.errors.map((e) => [e.code, e.path]), [['EW420', 'spec.ports[2]']]);
+  assert.match(r.errors[0]!.message, 'the http match of spec.ports[0] never applies');
+});
+
+Scale('judges an Egress with 20,000 ports numbered 80, listing 50 conflicts and counting the rest', () => {
+  const ports = [{ number: 80, protocol: 'tcp-server-first' }, ...repeated(19_999, { number: 80, protocol: 'http' })];
+  const r = judgeIn(egress('shop', 'huge', { hosts: ['api.example.com'], ports }), snapshotWith());
+  assert.is(r.errors.length, 51);
+  assert.equal(r.errors.slice(0, 50).map((e) => e.path), Array.from({ length: 50 }, (_, i) => `spec.ports[${i + 1}]`));
+  assert.ok(r.errors.slice(0, 50).every((e) => e.code === 'EW420'));
+  assert.equal(r.errors[50], { code: 'EW420', path: 'spec.ports', message: '19949 more listener conflicts not listed' });
+});
+
+Scale('judges 5,000 ports against 1,000 conflicting Egresses of the same client with bounded findings', () => {
+  const others = Array.from({ length: 1_000 }, (_, i) =>
+    egress('db', `pg-${i}`, { sources: [sa('shop', 'curl')], ports: [{ number: 5432, protocol: 'tcp-server-first' }] }));
+  const r = judgeIn(egress('shop', 'web', { hosts: ['api.example.com'], ports: repeated(5_000, { number: 5432, protocol: 'http' }) }), snapshotWith(others));
+  assert.is(r.errors.length, 51);
+  assert.match(r.errors[0]!.message, 'http port 5432 of shop/curl never matches: Egress db/pg-0 makes the port tcp-server-first');
+  assert.equal(r.errors[50], { code: 'EW420', path: 'spec.ports', message: `${5_000 * 1_000 - 50} more listener conflicts not listed` });
+});
+
+Scale('keeps the summary an error when only warnings fit in the list', () => {
+  const svc = service('db', 'mysql', [{ name: 'mysql', port: 3306, appProtocol: 'tcp-server-first' }]);
+  const ports = [...repeated(60, { number: 3306, protocol: 'tcp' }), { number: 3306, protocol: 'tcp-server-first' }];
+  const r = judgeIn(egress('shop', 'raw', { ports }), snapshotWith([svc]));
+  assert.is(r.warnings.length, 50);
+  assert.equal(r.errors, [{ code: 'EW422', path: 'spec.ports', message: '11 more listener conflicts not listed' }]);
+});
+
+Scale('tells overlapping from disjoint IP lists without comparing every pair', () => {
+  const ips = (n: number, third: number) => Array.from({ length: n }, (_, i) => `10.${third}.${i >> 8}.${i & 255}/32`);
+  assert.match(egressConflict(m('tcp-server-first', ips(5_000, 1)), m('tcp', [...ips(5_000, 2), '10.1.0.0/16']), 'Egress x/y')!.why, 'overlapping IPs');
+  assert.match(egressConflict(m('tcp-server-first', ips(5_000, 1)), m('tcp', ips(5_000, 2)), 'Egress x/y')!.why, 'disjoint IPs');
+  assert.match(egressConflict(m('tcp-server-first', ['10.0.0.0/8']), m('tcp', ['10.255.255.255/32']), 'Egress x/y')!.why, 'overlapping IPs');
+  assert.match(egressConflict(m('tcp-server-first', ['10.0.0.0/8']), m('tcp', ['::a00:0/104']), 'Egress x/y')!.why, 'disjoint IPs');
+});
+
+Scale('does not count the previous version on UPDATE when metadata.namespace is empty', () => {
+  const updated = egress('', 'pg', { sources: [sa('shop', 'curl')], ports: [{ number: 5432, protocol: 'tcp' }] });
+  clean(validateEgress(updated, { snapshot: snapshotWith([pgServerFirst]), namespace: 'db', operation: 'UPDATE' }));
+});
+
+Scale.run();

@@ -2,6 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { KubeObject, ObjectMeta } from '../../src/admission/types.ts';
 import type { Result } from '../../src/rules/result.ts';
+import { hostSubsetOf, hostsOverlap } from '../../src/rules/fields.ts';
 import { CODES, validateVirtualService } from '../../src/rules/virtual-service.ts';
 import { accepts, clean, denies, fixture, snapshotWith, warns, messageOf, without } from '../support.ts';
 
@@ -180,6 +181,100 @@ VS('survives malformed specs without throwing', () => {
     const r = run({ ...base(), spec });
     assert.ok(r.errors.length > 0);
   }
+});
+
+/** What the API server sends for `{"toString": 1}`: String() and template literals throw on it. */
+const odd = (): unknown => JSON.parse('{"toString":1,"valueOf":1}');
+
+VS('reports fields holding objects, even ones with their own toString, instead of failing', () => {
+  const r = run(vs({
+    hosts: ['httpbin.org', odd()],
+    gateways: [odd()],
+    http: undefined,
+    tls: [{ match: [{ port: odd(), sniHosts: [odd()], destinationSubnets: [odd()], sourceLabels: { app: odd() }, gateways: [odd()] }],
+      route: [{ destination: { host: odd(), subset: odd(), port: { number: odd() } }, weight: odd() }] }],
+  }));
+  const says = (path: string) => r.errors.filter((e) => e.path === path).map((e) => `[${e.code}] ${e.message}`);
+  assert.equal(says('spec.hosts[1]'), ['[EW205] host must be a string, got an object']);
+  assert.equal(says('spec.gateways[0]'), ['[EW203] gateway must be a string, got an object']);
+  const m = 'spec.tls[0].match[0]';
+  assert.equal(says(`${m}.port`), ['[EW216] port number must be an integer, got an object']);
+  assert.equal(says(`${m}.sniHosts[0]`), ['[EW213] SNI host must be a string, got an object']);
+  assert.equal(says(`${m}.destinationSubnets[0]`), ['[EW215] destination subnet must be a string, got an object']);
+  assert.equal(says(`${m}.sourceLabels`), ['[EW217] invalid tag value for "app": must be a string, got an object']);
+  assert.equal(says(`${m}.gateways[0]`), ['[EW217] gateway must be a string, got an object']);
+  const d = 'spec.tls[0].route[0]';
+  assert.equal(says(`${d}.destination.host`), ['[EW220] destination host must be a string, got an object']);
+  assert.equal(says(`${d}.destination.subset`), ['[EW220] subset name must be a string, got an object']);
+  assert.equal(says(`${d}.destination.port.number`), ['[EW220] port number must be an integer, got an object']);
+  assert.equal(says(`${d}.weight`), ['[EW219] weight must be an integer, got an object']);
+});
+
+VS('reads the namespace of the request when metadata.namespace is not a string', () => {
+  const r = run(vs({}, { namespace: odd() as string, annotations: { 'istio.io/dry-run': 'true' } }));
+  assert.is(message(r, 'EW201'), 'shop/httpbin-ext has unsupported annotation istio.io/dry-run, please remove the annotation');
+});
+
+const nested = (depth: number, leaf: unknown): unknown => {
+  let v = leaf;
+  for (let i = 0; i < depth; i++) v = { a: v };
+  return v;
+};
+
+VS('compares tcp matches nested 3,000 levels deep instead of failing', () => {
+  const deep = () => ({ port: 5432, extra: nested(3_000, 'x') });
+  const r = run(vs({ http: undefined, tls: undefined, tcp: [tcpRoute(deep()), tcpRoute(deep())] }));
+  accepts(r);
+  warns(r, 'EW222', 'spec.tcp[1].match[0]');
+});
+
+VS('still tells apart matches that differ within the first levels of nesting', () => {
+  const r = run(vs({ http: undefined, tls: undefined, tcp: [tcpRoute({ port: 5432, extra: nested(20, 'x') }), tcpRoute({ port: 5432, extra: nested(20, 'y') })] }));
+  clean(r);
+});
+
+VS('judges 20,000 hosts, finding the one duplicate and the one host under a wildcard', () => {
+  const hosts = ['*.w.example.com', ...Array.from({ length: 20_000 }, (_, i) => `h${i}.example.com`), 'h7.example.com', 'x.w.example.com'];
+  const r = run(vs({ hosts, tls: undefined }));
+  assert.equal(r.errors.filter((e) => e.code === 'EW207').map((e) => [e.path, e.message]), [
+    ['spec.hosts[20002]', 'duplicate hosts in virtual service: *.w.example.com & x.w.example.com'],
+    ['spec.hosts[20001]', 'duplicate hosts in virtual service: h7.example.com & h7.example.com'],
+  ]);
+});
+
+VS('reports the same overlapping hosts as comparing every pair, partial wildcards included', () => {
+  const hosts = ['*foo.com', 'barfoo.com', '*.com', 'a.b.com', '*.b.com', '*.a.b.com', 'a.b.com', 'foo.com', '*', 'x.y', '*.a.b.com', 'b.com'];
+  const expected: string[][] = [];
+  for (let i = 0; i < hosts.length; i++) {
+    for (let j = i + 1; j < hosts.length; j++) {
+      if (hostsOverlap(hosts[i]!, hosts[j]!)) expected.push([`spec.hosts[${j}]`, `duplicate hosts in virtual service: ${hosts[i]} & ${hosts[j]}`]);
+    }
+  }
+  const r = run(vs({ hosts, gateways: ['istio-system/egressgateway'], tls: undefined }));
+  assert.equal(r.errors.filter((e) => e.code === 'EW207').map((e) => [e.path, e.message]), expected);
+  assert.ok(expected.length > 20);
+});
+
+VS('lists 50 overlapping host pairs and says there are more', () => {
+  const r = run(vs({ hosts: Array.from({ length: 5_000 }, () => 'api.example.com'), tls: undefined }));
+  const found = r.errors.filter((e) => e.code === 'EW207');
+  assert.is(found.length, 51);
+  assert.equal(found[50], { code: 'EW207', path: 'spec.hosts', message: 'more duplicate hosts in virtual service not listed (first 50 shown)' });
+});
+
+VS('accepts an SNI host exactly when some host covers it, as comparing every host does', () => {
+  const hosts = ['*foo.com', 'a.b.com', '*.c.com', 'd.com'];
+  for (const sni of ['barfoo.com', '*.xfoo.com', 'a.b.com', 'b.com', '*.b.com', 'x.c.com', '*.x.c.com', '*.c.com', 'c.com', 'd.com', 'e.com']) {
+    const covered = hosts.some((h) => hostSubsetOf(sni, h));
+    const r = run(vs({ hosts, gateways: ['istio-system/egressgateway'], http: undefined, tls: [tlsRoute({ sniHosts: [sni] })] }));
+    assert.is(r.errors.every((e) => e.code !== 'EW214'), covered, sni);
+  }
+});
+
+VS('names at most ten hosts when an SNI host is outside all of them', () => {
+  const hosts = Array.from({ length: 30 }, (_, i) => `h${i}.example.com`);
+  const r = run(vs({ hosts, http: undefined, tls: [tlsRoute({ sniHosts: ['other.example.org'] })] }));
+  assert.match(message(r, 'EW214'), /\[h0\.example\.com, .*, h9\.example\.com, …\]$/);
 });
 
 VS('documents every code it can emit', () => {

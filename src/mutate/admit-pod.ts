@@ -6,16 +6,17 @@
 import type { Operation } from 'fast-json-patch';
 import type { AdmissionRequest, KubeObject } from '../admission/types.ts';
 import type { ClusterSnapshot, NamespaceInfo } from '../cluster/snapshot.ts';
+import { asObj, describe } from '../json.ts';
 import { formatWarnings, modeOf, verdictOf, type Mode } from '../rules/registry.ts';
 import { err, merge, ok, warn, type Issue, type Result } from '../rules/result.ts';
 import {
   APPLIED, BYPASS, CAPTURE, CAPTURE_RANGES, MESH_KEYS, annotationPath, effectiveSettings, formatApplied,
-  formatMeshRanges, originText, parseApplied, parseMeshRanges, readCaptureAnnotations, writtenByUs,
+  formatMeshRanges, originText, parseApplied, parseMeshRanges, readCaptureAnnotations, stringValues, writtenByUs,
   type AppliedSide, type CaptureSettings, type Side,
 } from './annotations.ts';
 import { meshOf } from './mesh.ts';
 import { patchPod } from './pod-patch.ts';
-import { planRanges, type PlannedSide, type RangeInput, type UserValue } from './ranges.ts';
+import { planRanges, rangeInput, type PlannedSide, type UserValue } from './ranges.ts';
 
 export type PodVerdict = {
   readonly allowed: boolean;
@@ -38,8 +39,6 @@ const keyOf: Readonly<Record<string, keyof CaptureSettings>> = {
 
 const only = (r: Result, keep: (i: Issue) => boolean): Result => merge({ errors: r.errors.filter(keep), warnings: r.warnings.filter(keep) });
 
-const rangeInput = (s: CaptureSettings['bypass']): RangeInput | undefined => (s.state === 'valid' ? { cidrs: s.value, origin: s.origin } : undefined);
-
 function appliedSide(p: PlannedSide | undefined): AppliedSide | undefined {
   if (!p) return undefined;
   return p.by === 'computed' ? { value: formatMeshRanges(p.cidrs), from: p.from } : { value: p.user.value, from: `pod ${p.user.key}` };
@@ -47,10 +46,10 @@ function appliedSide(p: PlannedSide | undefined): AppliedSide | undefined {
 
 function mutate(pod: KubeObject, namespace: string, ns: NamespaceInfo | undefined, snapshot: ClusterSnapshot, mode: Mode): PodVerdict {
   const pass: PodVerdict = { allowed: true, warnings: [], patch: [], mode, findings: ok };
-  const target = meshOf(pod, namespace, ns);
-  if ('skip' in target) return pass;
-  const podAnnotations = pod.metadata?.annotations ?? {};
-  const fromNamespace = readCaptureAnnotations(ns?.annotations ?? {}, { kind: 'namespace', name: namespace });
+  const { target, findings: meshFindings } = meshOf(pod, namespace, ns);
+  if ('skip' in target) return meshFindings.errors.length || meshFindings.warnings.length ? { ...fold(meshFindings, mode), patch: [] } : pass;
+  const podAnnotations = asObj(pod.metadata?.annotations);
+  const fromNamespace = readCaptureAnnotations(ns?.annotations, { kind: 'namespace', name: namespace });
   const fromPod = readCaptureAnnotations(podAnnotations, { kind: 'pod' });
   const settings = effectiveSettings(fromNamespace.settings, fromPod.settings);
   // A namespace finding matters to this pod only where the pod does not set the key itself.
@@ -58,7 +57,7 @@ function mutate(pod: KubeObject, namespace: string, ns: NamespaceInfo | undefine
     const key = keyOf[i.path];
     return key !== undefined && fromPod.settings[key].state === 'absent';
   });
-  const settingFindings = merge(namespaceFindings, fromPod.findings);
+  const settingFindings = merge(meshFindings, namespaceFindings, fromPod.findings);
 
   if (settings.mode.state === 'invalid') return { ...fold(settingFindings, mode), patch: [] };
   const capture = settings.mode.state === 'valid' ? settings.mode.value : 'all';
@@ -66,14 +65,19 @@ function mutate(pod: KubeObject, namespace: string, ns: NamespaceInfo | undefine
   const modeFrom = settings.mode.state === 'valid' ? originText(settings.mode.origin) : 'default';
 
   const keys = MESH_KEYS[target.mesh];
-  const previous = parseApplied(podAnnotations[APPLIED]);
+  const own = stringValues(podAnnotations, [keys.include, keys.exclude, APPLIED], { field: 'annotations', origin: { kind: 'pod' } });
+  const previous = parseApplied(own.values[APPLIED]);
   const user: { include?: UserValue; exclude?: UserValue } = {};
   const ours = new Set<Side>();
   const blocked = new Set<Side>();
-  const userFindings: Result[] = [];
+  const userFindings: Result[] = [own.findings];
   for (const side of SIDES) {
     const key = keys[side];
-    const value = podAnnotations[key];
+    if (own.unreadable.has(key)) {
+      blocked.add(side);
+      continue;
+    }
+    const value = own.values[key];
     if (value === undefined) continue;
     if (writtenByUs(previous, side, value)) {
       ours.add(side);
@@ -153,7 +157,9 @@ export function admitPod(req: AdmissionRequest, snapshot: ClusterSnapshot): PodV
   try {
     return mutate(pod, namespace, ns, snapshot, mode);
   } catch (e) {
-    const findings = warn('EW599', 'metadata', `internal error, pod admitted unchanged: ${e instanceof Error ? e.message : String(e)}`);
+    // Every input problem is a finding; what lands here is a bug, named for the bug report.
+    const failure = e instanceof Error ? `${e.name}: ${e.message}` : `thrown ${describe(e)}`;
+    const findings = warn('EW599', 'metadata', `internal error, pod admitted unchanged: ${failure}`);
     return { allowed: true, warnings: formatWarnings(findings.warnings), patch: [], mode, findings };
   }
 }

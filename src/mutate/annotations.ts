@@ -4,8 +4,10 @@
  * annotations differently (strict netip vs trimmed net.ParseCIDR), so each gets its own parser that
  * accepts exactly what that mesh accepts, with that mesh's words in the message.
  */
+import { asObj, describe, isObj, q, type Obj } from '../json.ts';
 import { compareCidrs, formatCidrs, isAll, isIp, parseIpOrCidr, type Cidr } from '../net/cidr.ts';
-import { err, merge, ok, warn, type Result } from '../rules/result.ts';
+import { MODE_LABEL } from '../rules/registry.ts';
+import { err, merge, mergeAll, ok, warn, type Result } from '../rules/result.ts';
 
 /** Every EW5xx code: capture annotations and CIDRs. The README documents each one. */
 export const CODES: Readonly<Record<string, string>> = Object.freeze({
@@ -26,14 +28,14 @@ export const CODES: Readonly<Record<string, string>> = Object.freeze({
   EW515: 'a mesh capture annotation on a namespace: the mesh reads it from pods only',
   EW516: 'the egress-warden.io/mode label is not one of enforce, warn, audit: the namespace is enforced',
   EW517: 'an istio-init/istio-validation container does not run istio-iptables: its args are left alone',
-  EW599: 'internal error while computing the pod patch: the pod is admitted unchanged',
+  EW518: 'a label or annotation egress-warden reads has a value that is not a string (unquoted true, a number, or no value in YAML)',
+  EW599: 'an unexpected internal error (a bug) while computing the pod patch: the pod is admitted unchanged',
 });
 
 export const CAPTURE = 'egress-warden.io/outbound-capture';
 export const BYPASS = 'egress-warden.io/bypass-ip-ranges';
 export const CAPTURE_RANGES = 'egress-warden.io/capture-ip-ranges';
 export const APPLIED = 'egress-warden.io/applied';
-export const MODE_ANNOTATION = 'egress-warden.io/mode';
 const PREFIX = 'egress-warden.io/';
 
 export type Mesh = 'istio' | 'osm';
@@ -53,7 +55,45 @@ export const originText = (o: Origin): string => (o.kind === 'pod' ? 'pod' : `na
 /** Kube field-path syntax for an annotation: metadata.annotations[key]. */
 export const annotationPath = (key: string): string => `metadata.annotations[${key}]`;
 
-const q = (s: string): string => JSON.stringify(s);
+/** Which map of an object's metadata a value sits in, and whose object it is. */
+export type MapAt = { readonly field: 'labels' | 'annotations'; readonly origin: Origin };
+
+export type StringValues = {
+  /** the keys read that hold a string, with their values */
+  readonly values: Readonly<Record<string, string>>;
+  /** the keys read that are present but hold something else: reported, and not to be used */
+  readonly unreadable: ReadonlySet<string>;
+  readonly findings: Result;
+};
+
+function notAString(v: unknown, origin: Origin): string {
+  const fix = v === null ? 'give it a value, or "" for an empty one'
+    : typeof v === 'boolean' || typeof v === 'number' ? 'quote it in YAML' : 'write it as one string';
+  return `value on ${originText(origin)} must be a string, got ${describe(v)}: ${fix}`;
+}
+
+/**
+ * The values of `keys` in a label or annotation map. Kubernetes only stores strings, but `check`
+ * reads YAML, where `true`, `8080` and a key with no value are not strings: such a value of a key
+ * read here is an error (EW518) and is left out. Keys not read are ignored whatever their value.
+ */
+export function stringValues(map: unknown, keys: readonly string[], at: MapAt): StringValues {
+  const m = asObj(map);
+  const values: Record<string, string> = {};
+  const unreadable = new Set<string>();
+  const findings: Result[] = [];
+  for (const key of keys) {
+    if (!Object.hasOwn(m, key)) continue;
+    const v = m[key];
+    if (typeof v === 'string') {
+      values[key] = v;
+    } else {
+      unreadable.add(key);
+      findings.push(err('EW518', `metadata.${at.field}[${key}]`, notAString(v, at.origin)));
+    }
+  }
+  return { values, unreadable, findings: mergeAll(findings) };
+}
 
 /** One parsed setting; `invalid` keeps the key's place so a bad pod value still replaces the namespace's. */
 export type Setting<T> =
@@ -85,8 +125,10 @@ export function parseRangeList(value: string): { readonly ranges: { readonly cid
   return { ranges, bad };
 }
 
-function readMode(annotations: Readonly<Record<string, string>>, origin: Origin): { setting: Setting<CaptureMode>; findings: Result } {
-  const raw = annotations[CAPTURE];
+// A key whose value is not a string is invalid (EW518 says why): it still replaces the namespace's value.
+function readMode(read: StringValues, origin: Origin): { setting: Setting<CaptureMode>; findings: Result } {
+  if (read.unreadable.has(CAPTURE)) return { setting: { state: 'invalid' }, findings: ok };
+  const raw = read.values[CAPTURE];
   if (raw === undefined) return { setting: { state: 'absent' }, findings: ok };
   const value = raw.trim();
   if ((MODES as readonly string[]).includes(value)) return { setting: { state: 'valid', value: value as CaptureMode, origin }, findings: ok };
@@ -96,8 +138,9 @@ function readMode(annotations: Readonly<Record<string, string>>, origin: Origin)
   };
 }
 
-function readList(annotations: Readonly<Record<string, string>>, key: string, origin: Origin): { setting: Setting<readonly Cidr[]>; findings: Result } {
-  const raw = annotations[key];
+function readList(read: StringValues, key: string, origin: Origin): { setting: Setting<readonly Cidr[]>; findings: Result } {
+  if (read.unreadable.has(key)) return { setting: { state: 'invalid' }, findings: ok };
+  const raw = read.values[key];
   if (raw === undefined) return { setting: { state: 'absent' }, findings: ok };
   const { ranges, bad } = parseRangeList(raw);
   const at = annotationPath(key);
@@ -105,30 +148,34 @@ function readList(annotations: Readonly<Record<string, string>>, key: string, or
     const what = bad.length === 1 ? `${q(bad[0]!)} is` : `${bad.map(q).join(', ')} are`;
     return { setting: { state: 'invalid' }, findings: err('EW502', at, `${what} not an IP or CIDR in ${q(raw)} on ${originText(origin)}`) };
   }
-  const findings = merge(
+  const findings = mergeAll([
     ...ranges.filter((r) => r.hostBitsSet).map((r) => warn('EW503', at, `${r.text} has host bits set, means ${r.cidr.text}`)),
     ...(key === BYPASS ? ranges.filter((r) => isAll(r.cidr)).map((r) => warn('EW505', at, `${r.text}: all IPv${r.cidr.family} traffic bypasses the sidecar`)) : []),
-  );
+  ]);
   const cidrs = ranges.map((r) => r.cidr).sort(compareCidrs);
   return { setting: { state: 'valid', value: cidrs, origin }, findings };
 }
 
-function unknownKeys(annotations: Readonly<Record<string, string>>, origin: Origin): Result {
+function unknownKeys(annotations: Obj, origin: Origin): Result {
   const known = new Set([CAPTURE, BYPASS, CAPTURE_RANGES, ...(origin.kind === 'pod' ? [APPLIED] : [])]);
-  return merge(...Object.keys(annotations).filter((k) => k.startsWith(PREFIX) && !known.has(k)).map((k) =>
-    warn('EW512', annotationPath(k), k === MODE_ANNOTATION
+  return mergeAll(Object.keys(annotations).filter((k) => k.startsWith(PREFIX) && !known.has(k)).map((k) =>
+    warn('EW512', annotationPath(k), k === MODE_LABEL
       ? 'the mode is a namespace label, not an annotation'
       : 'unknown egress-warden.io annotation (a typo?)')));
 }
 
-/** Reads this project's annotations from one object. Shared by the namespace rule and the pod mutation. */
-export function readCaptureAnnotations(annotations: Readonly<Record<string, string>>, origin: Origin): { readonly settings: CaptureSettings; readonly findings: Result } {
-  const mode = readMode(annotations, origin);
-  const bypass = readList(annotations, BYPASS, origin);
-  const capture = readList(annotations, CAPTURE_RANGES, origin);
+/**
+ * Reads this project's annotations from one object's metadata.annotations, whatever it holds.
+ * Shared by the namespace rule and the pod mutation.
+ */
+export function readCaptureAnnotations(annotations: unknown, origin: Origin): { readonly settings: CaptureSettings; readonly findings: Result } {
+  const read = stringValues(annotations, [CAPTURE, BYPASS, CAPTURE_RANGES], { field: 'annotations', origin });
+  const mode = readMode(read, origin);
+  const bypass = readList(read, BYPASS, origin);
+  const capture = readList(read, CAPTURE_RANGES, origin);
   return {
     settings: { mode: mode.setting, bypass: bypass.setting, capture: capture.setting },
-    findings: merge(mode.findings, bypass.findings, capture.findings, unknownKeys(annotations, origin)),
+    findings: merge(read.findings, mode.findings, bypass.findings, capture.findings, unknownKeys(asObj(annotations), origin)),
   };
 }
 
@@ -227,16 +274,27 @@ export type AppliedSide = { readonly value: string; readonly from: Readonly<Reco
 
 export const formatApplied = (a: Applied): string => JSON.stringify(a);
 
-/** The previous record on a reinvoked pod, if it is one this webhook could have written. */
-export function parseApplied(text: string | undefined): Applied | undefined {
-  if (text === undefined) return undefined;
+const isAppliedSide = (v: unknown): v is AppliedSide =>
+  isObj(v) && typeof v.value === 'string'
+  && (typeof v.from === 'string' || (isObj(v.from) && Object.values(v.from).every((s) => typeof s === 'string')));
+
+const isApplied = (a: unknown): a is Applied =>
+  isObj(a) && (a.mesh === 'istio' || a.mesh === 'osm') && (MODES as readonly unknown[]).includes(a.mode) && typeof a.modeFrom === 'string'
+  && (a.include === undefined || isAppliedSide(a.include)) && (a.exclude === undefined || isAppliedSide(a.exclude));
+
+/**
+ * The previous record on a reinvoked pod, if it has exactly the shape this webhook writes; anything
+ * else (hand-edited, truncated, another tool's) was not written by us.
+ */
+export function parseApplied(text: unknown): Applied | undefined {
+  if (typeof text !== 'string') return undefined;
+  let a: unknown;
   try {
-    const a = JSON.parse(text) as Partial<Applied> | null;
-    if (!a || typeof a !== 'object' || (a.mesh !== 'istio' && a.mesh !== 'osm')) return undefined;
-    return a as Applied;
+    a = JSON.parse(text);
   } catch {
     return undefined;
   }
+  return isApplied(a) ? a : undefined;
 }
 
 /** Whether the side's current annotation value is the one this webhook wrote (a reinvocation). */

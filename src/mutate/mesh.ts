@@ -1,9 +1,13 @@
 /**
  * Which mesh will put a sidecar into this pod, or why the pod is none of this webhook's business.
- * Mirrors the meshes' own injection decisions (Istio's webhook selectors and injectRequired, OSM's
- * mustInject) closely enough that annotations are written only where a mesh will read them.
+ * Mirrors the meshes' own injection decisions, in two steps each: whether the mesh's injector
+ * webhook is called at all (its namespace and object selectors), then whether the injector injects
+ * (Istio's injectRequired, OSM's mustInject). Annotations are written only where a mesh reads them.
  */
 import type { KubeObject } from '../admission/types.ts';
+import { asArr, asObj, type Obj } from '../json.ts';
+import { merge, ok, type Result } from '../rules/result.ts';
+import { stringValues, type Origin } from './annotations.ts';
 
 export type Container = { readonly name?: unknown; readonly args?: unknown; readonly restartPolicy?: unknown };
 
@@ -20,6 +24,9 @@ export type MeshTarget =
   | { readonly mesh: 'osm'; readonly injected: boolean }
   | { readonly skip: string };
 
+/** The target, and the findings about label and annotation values the decision could not read (EW518). */
+export type MeshDecision = { readonly target: MeshTarget; readonly findings: Result };
+
 export type NamespaceView = { readonly labels: Readonly<Record<string, string>>; readonly annotations: Readonly<Record<string, string>> };
 
 export const SYSTEM_NAMESPACES: ReadonlySet<string> = new Set(['kube-system', 'kube-public', 'kube-node-lease']);
@@ -31,22 +38,25 @@ const ISTIO_REV = 'istio.io/rev';
 const ISTIO_NS = 'istio-injection';
 const ISTIO_CONTAINERS = new Set(['istio-init', 'istio-validation', 'istio-proxy']);
 const ISTIO_INITS = new Set(['istio-init', 'istio-validation']);
+// Istio's injector also never injects here (its IgnoredNamespaces, beyond the system namespaces).
+const ISTIO_IGNORED = 'local-path-storage';
 const OSM_MONITORED = 'openservicemesh.io/monitored-by';
+const OSM_IGNORE = 'openservicemesh.io/ignore';
+const OSM_CONTROL_PLANE = 'control-plane';
 const OSM_INJECT = 'openservicemesh.io/sidecar-injection';
 const OSM_INIT = 'osm-init';
 
-type PodSpec = { readonly hostNetwork?: unknown; readonly initContainers?: unknown; readonly containers?: unknown };
+/**
+ * The namespace labels and annotations whose values decide injection. Keys tested only for
+ * presence (istio.io/rev, monitored-by, ...) are not here: any value counts.
+ */
+export const NAMESPACE_LABELS_READ: readonly string[] = [ISTIO_NS];
+export const NAMESPACE_ANNOTATIONS_READ: readonly string[] = [OSM_INJECT];
 
 export const containersOf = (list: unknown): readonly Container[] =>
   Array.isArray(list) ? list.filter((c): c is Container => c !== null && typeof c === 'object') : [];
 
-// Istio's injectRequired reads these spellings (yaml.org/type/bool), case-insensitively.
-function istioBool(v: string | undefined): boolean | undefined {
-  const s = v?.toLowerCase();
-  if (s === 'y' || s === 'yes' || s === 'true' || s === 'on') return true;
-  if (s === 'n' || s === 'no' || s === 'false' || s === 'off') return false;
-  return undefined;
-}
+const has = (map: Obj, key: string): boolean => map[key] !== undefined;
 
 // OSM's sidecar-injection annotation: enabled/yes/true and disabled/no/false, case-insensitive.
 function osmBool(v: string | undefined): boolean | undefined {
@@ -57,53 +67,104 @@ function osmBool(v: string | undefined): boolean | undefined {
 }
 
 const runsIstioIptables = (c: Container): boolean => {
-  const args = Array.isArray(c.args) ? c.args : [];
+  const args = asArr(c.args);
   return args[0] === 'istio-iptables' || args.some((a) => typeof a === 'string' && /^(?:-i|-x|--istio-service-(?:exclude-)?cidr)(?:=|$)/.test(a));
 };
 
-function istioWants(pod: KubeObject, ns: NamespaceView | undefined, names: ReadonlySet<string>): boolean {
+type Seen = {
+  readonly podLabels: Obj;
+  readonly nsLabels: Obj;
+  /** the string values of the keys read for their value */
+  readonly podLabel: Readonly<Record<string, string>>;
+  readonly podAnnotation: Readonly<Record<string, string>>;
+  readonly nsLabel: Readonly<Record<string, string>>;
+  readonly nsAnnotation: Readonly<Record<string, string>>;
+};
+
+/**
+ * Whether one of the webhooks of Istio's sidecar-injector configuration is called for the pod.
+ * Label selectors compare label values exactly, and see labels only: the deprecated
+ * sidecar.istio.io/inject annotation alone never selects a pod.
+ */
+function istioWebhookCalled(s: Seen): boolean {
+  const optedOut = s.podLabel[ISTIO_INJECT] === 'false';
+  // namespace.: istio-injection In [enabled]
+  if (has(s.nsLabels, ISTIO_NS)) return s.nsLabel[ISTIO_NS] === 'enabled' && !optedOut;
+  // rev.namespace.: istio.io/rev on the namespace, no istio-injection
+  if (has(s.nsLabels, ISTIO_REV)) return !optedOut;
+  // rev.object.: neither namespace label, istio.io/rev on the pod
+  if (has(s.podLabels, ISTIO_REV)) return !optedOut;
+  // object.: neither namespace label, sidecar.istio.io/inject In [true] on the pod
+  return s.podLabel[ISTIO_INJECT] === 'true';
+}
+
+/**
+ * Istio's injectRequired under the default policy (enabled): the label, else the deprecated
+ * annotation; empty leaves it to the policy, a YAML true injects, any other value opts out.
+ */
+function istioInjectRequired(s: Seen): boolean {
+  const v = (s.podLabel[ISTIO_INJECT] ?? s.podAnnotation[ISTIO_INJECT] ?? '').toLowerCase();
+  return v === '' || v === 'y' || v === 'yes' || v === 'true' || v === 'on';
+}
+
+function istioWants(s: Seen, namespace: string, names: ReadonlySet<string>): boolean {
   // A sidecar that is already there decides: Istio ran before this webhook (or this is a reinvocation).
   if ([...names].some((n) => ISTIO_CONTAINERS.has(n))) return true;
-  const labels = pod.metadata?.labels ?? {};
-  const annotations = pod.metadata?.annotations ?? {};
-  // The label wins over the deprecated annotation, as in injectRequired.
-  const inject = istioBool(labels[ISTIO_INJECT] ?? annotations[ISTIO_INJECT]);
-  if (inject === false) return false;
-  const nsInjection = ns?.labels[ISTIO_NS];
-  if (nsInjection === 'enabled') return true;
-  // Any other istio-injection value (disabled) keeps every Istio webhook selector from matching.
-  if (nsInjection !== undefined) return false;
-  if (ns?.labels[ISTIO_REV] !== undefined) return true;
-  return inject === true || labels[ISTIO_REV] !== undefined;
+  if (namespace === ISTIO_IGNORED) return false;
+  return istioWebhookCalled(s) && istioInjectRequired(s);
 }
 
-function osmWants(pod: KubeObject, ns: NamespaceView | undefined, names: ReadonlySet<string>): boolean {
+/**
+ * OSM's injector webhook is called only in namespaces labelled monitored-by (and not ignore or
+ * control-plane); there mustInject injects when the pod says yes, or the namespace says yes and
+ * the pod does not say no. The pod annotation alone does nothing in a namespace OSM does not monitor.
+ */
+function osmWants(s: Seen, names: ReadonlySet<string>): boolean {
   if (names.has(OSM_INIT)) return true;
-  const onPod = osmBool(pod.metadata?.annotations?.[OSM_INJECT]);
+  if (!has(s.nsLabels, OSM_MONITORED) || has(s.nsLabels, OSM_IGNORE) || has(s.nsLabels, OSM_CONTROL_PLANE)) return false;
+  const onPod = osmBool(s.podAnnotation[OSM_INJECT]);
   if (onPod !== undefined) return onPod;
-  if (osmBool(ns?.annotations[OSM_INJECT]) === false) return false;
-  return ns?.labels[OSM_MONITORED] !== undefined;
+  return osmBool(s.nsAnnotation[OSM_INJECT]) === true;
 }
 
-export function meshOf(pod: KubeObject, namespace: string, ns: NamespaceView | undefined): MeshTarget {
-  const spec = (pod.spec ?? {}) as PodSpec;
-  if (spec.hostNetwork === true) return { skip: 'the pod uses the host network' };
-  if (pod.metadata?.annotations?.[MIRROR] !== undefined) return { skip: 'the pod is a static (mirror) pod' };
-  if (SYSTEM_NAMESPACES.has(namespace)) return { skip: `namespace ${namespace} is never meshed` };
-  const rawInits: readonly unknown[] = Array.isArray(spec.initContainers) ? spec.initContainers : [];
+const POD: Origin = { kind: 'pod' };
+
+export function meshOf(pod: KubeObject, namespace: string, ns: NamespaceView | undefined): MeshDecision {
+  const skip = (why: string): MeshDecision => ({ target: { skip: why }, findings: ok });
+  const spec = asObj(pod.spec);
+  const podAnnotations = asObj(pod.metadata?.annotations);
+  if (spec.hostNetwork === true) return skip('the pod uses the host network');
+  if (has(podAnnotations, MIRROR)) return skip('the pod is a static (mirror) pod');
+  if (SYSTEM_NAMESPACES.has(namespace)) return skip(`namespace ${namespace} is never meshed`);
+
+  const inNamespace: Origin = { kind: 'namespace', name: namespace };
+  const podLabels = asObj(pod.metadata?.labels);
+  const nsLabels = asObj(ns?.labels);
+  const podLabel = stringValues(podLabels, [ISTIO_INJECT], { field: 'labels', origin: POD });
+  const podAnnotation = stringValues(podAnnotations, [ISTIO_INJECT, OSM_INJECT], { field: 'annotations', origin: POD });
+  const nsLabel = stringValues(nsLabels, NAMESPACE_LABELS_READ, { field: 'labels', origin: inNamespace });
+  const nsAnnotation = stringValues(ns?.annotations, NAMESPACE_ANNOTATIONS_READ, { field: 'annotations', origin: inNamespace });
+  const findings = merge(podLabel.findings, podAnnotation.findings, nsLabel.findings, nsAnnotation.findings);
+  const seen: Seen = {
+    podLabels, nsLabels,
+    podLabel: podLabel.values, podAnnotation: podAnnotation.values, nsLabel: nsLabel.values, nsAnnotation: nsAnnotation.values,
+  };
+
+  const rawInits = asArr(spec.initContainers);
   const all = [...containersOf(rawInits), ...containersOf(spec.containers)];
   const names = new Set(all.map((c) => c.name).filter((n): n is string => typeof n === 'string'));
-  if (istioWants(pod, ns, names)) {
+  if (istioWants(seen, namespace, names)) {
     const found: IstioInit[] = [];
     rawInits.forEach((raw, index) => {
-      const c = (raw ?? {}) as Container;
+      const c = asObj(raw) as Container;
       if (typeof c.name === 'string' && ISTIO_INITS.has(c.name)) found.push({ index, name: c.name, rewritable: runsIstioIptables(c) });
     });
-    return {
+    const target: MeshTarget = {
       mesh: 'istio', inits: found, cni: names.has('istio-validation'),
-      injected: names.has('istio-proxy') || pod.metadata?.annotations?.[ISTIO_STATUS] !== undefined,
+      injected: names.has('istio-proxy') || has(podAnnotations, ISTIO_STATUS),
     };
+    return { target, findings };
   }
-  if (osmWants(pod, ns, names)) return { mesh: 'osm', injected: names.has(OSM_INIT) };
-  return { skip: 'no Istio or OSM sidecar will be injected' };
+  if (osmWants(seen, names)) return { target: { mesh: 'osm', injected: names.has(OSM_INIT) }, findings };
+  return { target: { skip: 'no Istio or OSM sidecar will be injected' }, findings };
 }

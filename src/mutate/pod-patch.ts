@@ -6,6 +6,7 @@
 import jsonpatch from 'fast-json-patch'; // CJS: default import, never `{ compare }`
 import type { Operation } from 'fast-json-patch';
 import type { KubeObject } from '../admission/types.ts';
+import { isObj } from '../json.ts';
 
 /** An istio-iptables flag in both spellings. */
 export type Flag = { readonly short: string; readonly long: string };
@@ -57,9 +58,10 @@ type Mutable = { metadata?: { annotations?: Record<string, string> }; spec?: { i
  * carrying managedFields and last-applied-configuration.
  */
 export function patchPod(pod: KubeObject, changes: PodChanges): Operation[] {
-  const spec = (pod.spec ?? undefined) as { initContainers?: unknown } | undefined;
+  const spec = isObj(pod.spec) ? pod.spec : undefined;
+  const current = pod.metadata?.annotations;
   const before: Mutable = {
-    metadata: pod.metadata?.annotations ? { annotations: { ...pod.metadata.annotations } } : {},
+    metadata: isObj(current) ? { annotations: { ...current } as Record<string, string> } : {},
     ...(spec && Array.isArray(spec.initContainers) ? { spec: { initContainers: spec.initContainers as { args?: unknown }[] } } : {}),
   };
   const after = structuredClone(before);

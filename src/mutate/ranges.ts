@@ -8,13 +8,16 @@ import { compareCidrs, isAll, mergeCidrs, overlaps, type Cidr } from '../net/cid
 import { merge, ok, warn, type Result } from '../rules/result.ts';
 import {
   BYPASS, CAPTURE, CAPTURE_RANGES, annotationPath, formatMeshRanges, originText,
-  type CaptureMode, type MeshValue, type Origin, type Side,
+  type CaptureMode, type MeshValue, type Origin, type Setting, type Side,
 } from './annotations.ts';
 
 /** One input range and where it came from ("pod CIDR (ServiceCIDR/kubernetes)", "namespace shop"). */
 export type Sourced = { readonly cidr: Cidr; readonly from: string };
 
 export type RangeInput = { readonly cidrs: readonly Cidr[]; readonly origin: Origin };
+
+/** A range-list setting as plan input: absent and invalid settings contribute no ranges. */
+export const rangeInput = (s: Setting<readonly Cidr[]>): RangeInput | undefined => (s.state === 'valid' ? { cidrs: s.value, origin: s.origin } : undefined);
 
 /** A mesh annotation the user set on the pod: it wins, and is only checked. */
 export type UserValue = MeshValue & { readonly key: string };

@@ -16,7 +16,8 @@ export type RuleContext = {
 
 export type Rule = (obj: KubeObject, ctx: RuleContext) => Result;
 
-export type Mode = 'enforce' | 'warn' | 'audit';
+export const MODES = ['enforce', 'warn', 'audit'] as const;
+export type Mode = (typeof MODES)[number];
 
 export const MODE_LABEL = 'egress-warden.io/mode';
 
@@ -62,7 +63,7 @@ export function formatWarnings(issues: readonly Issue[]): string[] {
 /** The enforcement mode of a namespace (label egress-warden.io/mode); unknown values enforce. */
 export function modeOf(labels: Readonly<Record<string, string>> | undefined): Mode {
   const m = labels?.[MODE_LABEL];
-  return m === 'warn' || m === 'audit' ? m : 'enforce';
+  return (MODES as readonly string[]).includes(m ?? '') ? (m as Mode) : 'enforce';
 }
 
 /** Folds a rule's result into a verdict under a mode. */

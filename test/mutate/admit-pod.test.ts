@@ -3,7 +3,9 @@ import * as assert from 'uvu/assert';
 import type { AdmissionRequest, KubeObject } from '../../src/admission/types.ts';
 import { admitPod, type PodVerdict } from '../../src/mutate/admit-pod.ts';
 import { cidrsOf, denies, fixture, snapshotWith, warns } from '../support.ts';
-import { ISTIO_NS, OSM_NS, annotate, initArgs, label, namespace, plainPod, podReview, reviewFixture, shopNamespace, withSpec } from './pods.ts';
+import {
+  ISTIO_NS, OSM_INJECT, OSM_NS, annotate, initArgs, label, namespace, plainPod, podReview, reviewFixture, shopNamespace, withSpec,
+} from './pods.ts';
 
 const AdmitPod = suite('mutate/admit-pod');
 
@@ -89,7 +91,7 @@ AdmitPod("denies a user-set Istio annotation Istio would reject, in Istio's word
 });
 
 AdmitPod("denies a user-set OSM annotation OSM would reject, in OSM's words", () => {
-  const v = admit(plainPod({ 'openservicemesh.io/outbound-ip-range-exclusion-list': '10.0.0.0/8,' }), namespace('shop', OSM_NS));
+  const v = admit(plainPod({ 'openservicemesh.io/outbound-ip-range-exclusion-list': '10.0.0.0/8,' }), namespace('shop', OSM_NS, OSM_INJECT));
   assert.not.ok(v.allowed);
   denies(v.findings, 'EW508');
   assert.match(v.message ?? '', `Invalid IP range '' specified for annotation 'openservicemesh.io/outbound-ip-range-exclusion-list'`);
@@ -173,13 +175,76 @@ AdmitPod('a reinvocation after the cluster CIDRs changed rewrites the values thi
   assert.equal(later.findings.warnings, [], 'its own earlier value is not mistaken for a user choice');
 });
 
-AdmitPod('a failure inside the mutation admits the pod unchanged with a warning naming it', () => {
-  const pod = plainPod({ 'egress-warden.io/outbound-capture': 7 as unknown as string });
+AdmitPod('a failure inside the mutation admits the pod unchanged with a warning naming the failure', () => {
+  const pod = plainPod(CLUSTER);
+  Object.defineProperty(pod, 'spec', { get: () => { throw new RangeError('spec went away'); } });
   const v = admit(pod);
   assert.ok(v.allowed);
   assert.equal(v.patch, []);
   warns(v.findings, 'EW599');
-  assert.match(v.warnings[0] ?? '', /^\[EW599\] metadata: internal error, pod admitted unchanged: /);
+  assert.equal(v.warnings, ['[EW599] metadata: internal error, pod admitted unchanged: RangeError: spec went away']);
+});
+
+AdmitPod('denies a pod whose sidecar.istio.io/inject label is an unquoted YAML boolean, saying to quote it', () => {
+  const v = admit(label(plainPod(CLUSTER), { 'sidecar.istio.io/inject': true as unknown as string }), namespace('shop', {}));
+  assert.not.ok(v.allowed);
+  assert.is(v.code, 403);
+  assert.equal(v.patch, []);
+  denies(v.findings, 'EW518', 'metadata.labels[sidecar.istio.io/inject]');
+  assert.match(v.message ?? '', 'value on pod must be a string, got boolean true: quote it in YAML');
+});
+
+AdmitPod('denies a pod in a namespace whose outbound-capture has no value, naming the namespace, instead of failing', () => {
+  const ns = namespace('shop', ISTIO_NS, { 'egress-warden.io/outbound-capture': null as unknown as string });
+  const v = admit(plainPod(), ns);
+  assert.not.ok(v.allowed);
+  denies(v.findings, 'EW518', 'metadata.annotations[egress-warden.io/outbound-capture]');
+  assert.match(v.message ?? '', 'on namespace shop must be a string, got null');
+  assert.ok(admit(plainPod(CLUSTER), ns).allowed, 'a pod that sets the key itself is not held to the namespace value');
+});
+
+AdmitPod('denies a mesh capture annotation on the pod that is a number, and in warn mode leaves that side unwritten', () => {
+  const pod = plainPod({ ...CLUSTER, 'traffic.sidecar.istio.io/excludeOutboundIPRanges': 10 as unknown as string });
+  const v = admit(pod);
+  assert.not.ok(v.allowed);
+  denies(v.findings, 'EW518', 'metadata.annotations[traffic.sidecar.istio.io/excludeOutboundIPRanges]');
+  const lenient = admit(pod, namespace('shop', { ...ISTIO_NS, 'egress-warden.io/mode': 'warn' }, { 'egress-warden.io/bypass-ip-ranges': '192.0.2.0/24' }));
+  assert.ok(lenient.allowed);
+  assert.ok(touched(lenient).includes('/metadata/annotations/traffic.sidecar.istio.io~1includeOutboundIPRanges'));
+  assert.not.ok(touched(lenient).includes('/metadata/annotations/traffic.sidecar.istio.io~1excludeOutboundIPRanges'));
+});
+
+AdmitPod('ignores pod labels and annotations it does not read, whatever their value', () => {
+  const pod = label(plainPod({ ...CLUSTER, 'example.com/replicas': 3 as unknown as string }), { 'example.com/canary': true as unknown as string });
+  const v = admit(pod);
+  assert.ok(v.allowed, v.message);
+  assert.equal(v.findings.errors, []);
+  assert.ok(v.patch.length > 0);
+});
+
+AdmitPod('an applied record this webhook could not have written is read as the user\'s value, not as an internal error', () => {
+  const pod = plainPod({
+    ...CLUSTER,
+    'traffic.sidecar.istio.io/includeOutboundIPRanges': '10.0.0.0/8',
+    'egress-warden.io/applied': '{"mesh":"istio","mode":"cluster","modeFrom":"pod","include":null}',
+  });
+  const v = admit(pod);
+  assert.ok(v.allowed, v.message);
+  warns(v.findings, 'EW513', 'metadata.annotations[traffic.sidecar.istio.io/includeOutboundIPRanges]');
+  assert.not.ok(v.findings.warnings.some((w) => w.code === 'EW599'), v.warnings.join('\n'));
+  assert.not.ok(touched(v).includes('/metadata/annotations/traffic.sidecar.istio.io~1includeOutboundIPRanges'));
+});
+
+AdmitPod('leaves alone a pod that asks OSM for a sidecar in a namespace OSM does not monitor', () => {
+  unchanged(admit(plainPod({ ...CLUSTER, 'openservicemesh.io/sidecar-injection': 'enabled' }), namespace('shop', {})));
+  const monitored = admit(plainPod({ ...CLUSTER, 'openservicemesh.io/sidecar-injection': 'enabled' }), namespace('shop', OSM_NS));
+  assert.ok(touched(monitored).includes('/metadata/annotations/openservicemesh.io~1outbound-ip-range-inclusion-list'));
+});
+
+AdmitPod('leaves alone a pod that asks Istio only through the deprecated annotation in an unlabelled namespace', () => {
+  unchanged(admit(plainPod({ ...CLUSTER, 'sidecar.istio.io/inject': 'true' }), namespace('shop', {})));
+  const labelled = admit(label(plainPod(CLUSTER), { 'sidecar.istio.io/inject': 'true' }), namespace('shop', {}));
+  assert.ok(touched(labelled).includes('/metadata/annotations/traffic.sidecar.istio.io~1includeOutboundIPRanges'));
 });
 
 AdmitPod('the fixture pod gets its -x arg rewritten and nothing else in its spec', () => {

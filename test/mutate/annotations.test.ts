@@ -55,6 +55,31 @@ Annotations('warns about an unknown egress-warden.io key and about the mode set 
   clean(readCaptureAnnotations({ 'egress-warden.io/applied': '{}' }, pod).findings);
 });
 
+Annotations('reports a capture annotation written as YAML null or a number, saying it must be a string, instead of failing', () => {
+  const cases: readonly [Record<string, unknown>, string, string][] = [
+    [{ [CAPTURE]: null }, CAPTURE, 'got null: give it a value, or "" for an empty one'],
+    [{ [CAPTURE]: 7 }, CAPTURE, 'got number 7: quote it in YAML'],
+    [{ [BYPASS]: null }, BYPASS, 'got null'],
+    [{ [CAPTURE_RANGES]: ['10.0.0.0/8'] }, CAPTURE_RANGES, 'got a list of 1: write it as one string'],
+  ];
+  for (const [annotations, key, words] of cases) {
+    const r = readCaptureAnnotations(annotations, shop);
+    denies(r.findings, 'EW518', `metadata.annotations[${key}]`);
+    assert.is(r.findings.errors.length, 1, JSON.stringify(r.findings));
+    assert.match(r.findings.errors[0]!.message, `value on namespace shop must be a string, ${words}`);
+  }
+  const eff = effectiveSettings(readCaptureAnnotations({ [BYPASS]: '10.0.0.0/8' }, shop).settings, readCaptureAnnotations({ [BYPASS]: null }, pod).settings);
+  assert.is(eff.bypass.state, 'invalid', 'an unreadable pod value still replaces the namespace value');
+});
+
+Annotations('ignores annotations it does not read, whatever their value, and still flags unknown egress-warden.io keys', () => {
+  clean(readCaptureAnnotations({ 'example.com/x': null, 'example.com/n': 3 }, pod).findings);
+  const r = readCaptureAnnotations({ 'egress-warden.io/bypass-ranges': 5 }, pod);
+  warns(r.findings, 'EW512', 'metadata.annotations[egress-warden.io/bypass-ranges]');
+  accepts(r.findings);
+  clean(readCaptureAnnotations('not a map', pod).findings);
+});
+
 Annotations('a pod value replaces the namespace value, even an invalid one', () => {
   const ns = readCaptureAnnotations({ [CAPTURE]: 'cluster', [BYPASS]: '10.0.0.0/8' }, shop).settings;
   const p = readCaptureAnnotations({ [BYPASS]: 'nope' }, pod).settings;
@@ -110,6 +135,25 @@ Annotations('the applied record round-trips and tells values this webhook wrote 
   assert.not.ok(writtenByUs(a, 'include', '10.0.0.0/9'));
   assert.not.ok(writtenByUs(a, 'exclude', '192.0.2.0/24'));
   for (const junk of [undefined, '', 'not json', '{"mesh":"linkerd"}', 'null']) assert.is(parseApplied(junk), undefined);
+});
+
+Annotations('an applied record of any other shape counts as not written by egress-warden', () => {
+  const malformed = [
+    '{"mesh":"istio","include":null}',
+    '{"mesh":"istio","mode":"cluster","modeFrom":"pod","include":null}',
+    '{"mesh":"istio","mode":"cluster","modeFrom":"pod","include":{"value":"10.0.0.0/8","from":null}}',
+    '{"mesh":"istio","mode":"cluster","modeFrom":"pod","include":{"value":"10.0.0.0/8","from":{"10.0.0.0/8":1}}}',
+    '{"mesh":"osm","mode":"cluster","modeFrom":"pod","exclude":{"value":8,"from":"pod"}}',
+    '{"mesh":"osm","mode":"sometimes","modeFrom":"pod"}',
+    '{"mesh":"osm","mode":"all"}',
+    '[]',
+  ];
+  for (const text of malformed) {
+    assert.is(parseApplied(text), undefined, text);
+    assert.not.ok(writtenByUs(parseApplied(text), 'include', '10.0.0.0/8'), text);
+  }
+  assert.is(parseApplied(42), undefined);
+  assert.ok(parseApplied('{"mesh":"osm","mode":"all","modeFrom":"default"}'), 'a record with neither side is well formed');
 });
 
 Annotations('every EW5xx code used in the sources is documented in CODES, and no other', () => {

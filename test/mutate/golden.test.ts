@@ -7,7 +7,7 @@ import type { AdmissionRequest, KubeObject } from '../../src/admission/types.ts'
 import type { ClusterCidrs } from '../../src/cluster/snapshot.ts';
 import { admitPod } from '../../src/mutate/admit-pod.ts';
 import { cidrsOf, fixture, snapshotWith } from '../support.ts';
-import { ISTIO_NS, OSM_NS, annotate, initArgs, namespace, plainPod, podReview, reviewFixture, shopNamespace } from './pods.ts';
+import { ISTIO_NS, OSM_INJECT, OSM_NS, annotate, initArgs, namespace, plainPod, podReview, reviewFixture, shopNamespace } from './pods.ts';
 
 const Golden = suite('mutate/golden');
 
@@ -143,7 +143,7 @@ const cases: readonly Case[] = [
   {
     name: 'osm-dual-stack',
     request: podReview(plainPod({ 'egress-warden.io/bypass-ip-ranges': '203.0.113.0/24,2001:db8::/32' })),
-    namespaces: [namespace('shop', OSM_NS, { 'egress-warden.io/outbound-capture': 'cluster' })],
+    namespaces: [namespace('shop', OSM_NS, { ...OSM_INJECT, 'egress-warden.io/outbound-capture': 'cluster' })],
     cidrs: DUAL,
     warns: ['EW509'],
     check: (pod) => {

@@ -16,6 +16,8 @@ export const namespace = (name: string, labels: Record<string, string>, annotati
 
 export const ISTIO_NS = { 'istio-injection': 'enabled' };
 export const OSM_NS = { 'openservicemesh.io/monitored-by': 'osm' };
+/** The annotation `osm namespace add` sets next to the label: without it (or the pod asking), OSM injects nothing. */
+export const OSM_INJECT = { 'openservicemesh.io/sidecar-injection': 'enabled' };
 
 /** A CREATE review for a pod, in `ns` unless the pod says otherwise. */
 export function podReview(pod: KubeObject, ns = pod.metadata?.namespace ?? 'shop', extra: Partial<AdmissionRequest> = {}): AdmissionRequest {

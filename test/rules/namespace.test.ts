@@ -1,16 +1,31 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { KubeObject, Operation } from '../../src/admission/types.ts';
+import type { AdmissionRequest, KubeObject, Operation } from '../../src/admission/types.ts';
 import type { ClusterSnapshot } from '../../src/cluster/snapshot.ts';
 import { admitPod } from '../../src/mutate/admit-pod.ts';
 import { validateNamespace } from '../../src/rules/namespace.ts';
+import { judge, register } from '../../src/rules/registry.ts';
 import { accepts, clean, denies, snapshotWith, warns } from '../support.ts';
 import { ISTIO_NS, namespace, plainPod, podReview, shopNamespace } from '../mutate/pods.ts';
 
 const Namespace = suite('rules/namespace');
 
-const check = (ns: KubeObject, operation: Operation = 'CREATE', snapshot: ClusterSnapshot = snapshotWith()) =>
-  validateNamespace(ns, { snapshot, namespace: ns.metadata?.name ?? '', operation });
+register('', 'Namespace', 'namespace', validateNamespace);
+
+const check = (ns: KubeObject, operation: Operation = 'CREATE', snapshot: ClusterSnapshot = snapshotWith(), oldObject?: KubeObject) =>
+  validateNamespace(ns, { snapshot, namespace: ns.metadata?.name ?? '', operation, ...(oldObject ? { oldObject } : {}) });
+
+/** The review the API server sends for a Namespace write. */
+const review = (ns: KubeObject, operation: Operation = 'CREATE', oldObject: KubeObject | null = null): AdmissionRequest => ({
+  uid: '00000000-0000-4000-8000-000000000001',
+  kind: { group: '', version: 'v1', kind: 'Namespace' },
+  name: ns.metadata?.name ?? '',
+  operation, object: ns, oldObject,
+});
+
+/** A namespace whose metadata holds values YAML did not make strings. */
+const untyped = (annotations: Record<string, unknown>, labels: Record<string, unknown> = ISTIO_NS): KubeObject =>
+  ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels, annotations } as KubeObject['metadata'] });
 
 const annotated = (annotations: Record<string, string>, labels: Record<string, string> = ISTIO_NS) => namespace('shop', labels, annotations);
 
@@ -80,6 +95,53 @@ Namespace('on UPDATE, an invalid value that was already there warns instead of b
   denies(check(relabelled, 'CREATE', snapshot), 'EW502');
 });
 
+Namespace('denies an annotation written as YAML null or a number with a clear finding, not an internal error', () => {
+  for (const value of [null, 7]) {
+    const ns = untyped({ 'egress-warden.io/outbound-capture': value });
+    denies(check(ns), 'EW518', 'metadata.annotations[egress-warden.io/outbound-capture]');
+    const v = judge(review(ns), snapshotWith());
+    assert.is(v.code, 403, v.message);
+    assert.match(v.message ?? '', '[EW518] metadata.annotations[egress-warden.io/outbound-capture]: value on namespace shop must be a string');
+  }
+  const empty = check(untyped({ 'egress-warden.io/bypass-ip-ranges': null }));
+  denies(empty, 'EW518', 'metadata.annotations[egress-warden.io/bypass-ip-ranges]');
+  assert.match(empty.errors[0]!.message, 'give it a value, or "" for an empty one');
+});
+
+Namespace('denies an unquoted mode label or injection label, which would otherwise be read as absent', () => {
+  denies(check(untyped({}, { 'egress-warden.io/mode': true })), 'EW518', 'metadata.labels[egress-warden.io/mode]');
+  denies(check(untyped({}, { 'istio-injection': true })), 'EW518', 'metadata.labels[istio-injection]');
+  denies(check(untyped({ 'openservicemesh.io/sidecar-injection': true }, {})), 'EW518', 'metadata.annotations[openservicemesh.io/sidecar-injection]');
+});
+
+Namespace('ignores labels and annotations it does not read, whatever their value', () => {
+  clean(check(untyped({ 'example.com/owner': null, 'example.com/replicas': 3 }, { ...ISTIO_NS, team: true })));
+});
+
+Namespace('on UPDATE, the stored namespace the API server sends decides what was already there, even when the cache lacks it', () => {
+  const before = annotated({ 'egress-warden.io/bypass-ip-ranges': '10.0.0.0/33' });
+  const relabelled = annotated({ 'egress-warden.io/bypass-ip-ranges': '10.0.0.0/33' }, { ...ISTIO_NS, team: 'a' });
+  const r = check(relabelled, 'UPDATE', snapshotWith(), before);
+  accepts(r);
+  warns(r, 'EW502');
+  const v = judge(review(relabelled, 'UPDATE', before), snapshotWith());
+  assert.ok(v.allowed, v.message);
+  warns(v.findings, 'EW502');
+  assert.match(v.findings.warnings[0]!.message, 'set before this change');
+  // The stored object wins over a stale cache that still shows a valid value.
+  const stale = snapshotWith([annotated({ 'egress-warden.io/bypass-ip-ranges': '192.0.2.0/24' })]);
+  accepts(check(relabelled, 'UPDATE', stale, before));
+  denies(check(relabelled, 'UPDATE', snapshotWith([before]), annotated({})), 'EW502');
+});
+
+Namespace('on UPDATE, an unquoted value that was already there warns instead of blocking other edits', () => {
+  const before = untyped({ 'egress-warden.io/outbound-capture': null });
+  const after = untyped({ 'egress-warden.io/outbound-capture': null }, { ...ISTIO_NS, team: 'a' });
+  const r = check(after, 'UPDATE', snapshotWith(), before);
+  accepts(r);
+  warns(r, 'EW518', 'metadata.annotations[egress-warden.io/outbound-capture]');
+});
+
 const AGREEMENT: readonly Record<string, string>[] = [
   { 'egress-warden.io/outbound-capture': 'cluster' },
   { 'egress-warden.io/outbound-capture': 'Cluster' },
@@ -87,6 +149,8 @@ const AGREEMENT: readonly Record<string, string>[] = [
   { 'egress-warden.io/bypass-ip-ranges': '203.0.113.0/24;198.51.100.1' },
   { 'egress-warden.io/capture-ip-ranges': '::1/129', 'egress-warden.io/outbound-capture': 'cluster' },
   { 'egress-warden.io/capture-ip-ranges': '2001:db8::/32', 'egress-warden.io/outbound-capture': 'cluster' },
+  { 'egress-warden.io/outbound-capture': null as unknown as string },
+  { 'egress-warden.io/bypass-ip-ranges': 10 as unknown as string },
 ];
 
 Namespace('a namespace the rule accepts never makes a pod in it fail, and one it denies always does', () => {

@@ -46,10 +46,14 @@ export function buildApp({ tls, logger, stop, ...deps }: AppOptions): FastifyIns
   // Answers finished during shutdown close their connection, so keep-alive clients (the API server)
   // reconnect to another replica instead of holding this process open until they idle out.
   let closing = false;
-  app.addHook('preClose', async () => { closing = true; });
-  app.addHook('onSend', async (_request, reply, payload) => {
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  // Callback style: an async hook costs a promise on every answer, this is the hot path.
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
-    return payload;
+    done(null, payload);
   });
   if (stop) app.addHook('onClose', stop);
   return app;

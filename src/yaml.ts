@@ -31,8 +31,21 @@ const POP = 6;
 /** Aliases are legal YAML but no manifest needs many; a cap stops alias bombs from expanding later. */
 const MAX_ALIASES = 100;
 
+export type ParseOptions = {
+  /**
+   * false: a JSON text is read with JSON.parse, about ten times faster on large cluster dumps, at
+   * the cost of not reporting duplicate keys (the last one wins, as in JSON.parse). Field lines
+   * are still found on demand. For state folders, not for the manifests `check` judges.
+   */
+  readonly exact?: boolean;
+};
+
 /** All documents of a YAML or JSON text, or the first syntax error with its line. Empty documents are dropped. */
-export function parseDocuments(text: string): { readonly docs: LocatedDocument[] } | { readonly error: ParseFailure } {
+export function parseDocuments(text: string, { exact = true }: ParseOptions = {}): { readonly docs: LocatedDocument[] } | { readonly error: ParseFailure } {
+  if (!exact && /^\s*[[{]/.test(text)) {
+    const fast = parseJson(text);
+    if (fast) return { docs: [fast] };
+  }
   let events: Event[];
   let values: unknown[];
   try {
@@ -67,6 +80,31 @@ export function parseDocuments(text: string): { readonly docs: LocatedDocument[]
   }
   return { docs };
 }
+
+/** One JSON document, its field lines found by the exact parser only when asked; undefined if it is not JSON. */
+function parseJson(text: string): LocatedDocument | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined; // let the exact parser report the error with its line
+  }
+  let exact: LocatedDocument | undefined;
+  const lineOf = (path: string): number => {
+    if (!exact) {
+      const r = parseDocuments(text);
+      exact = 'docs' in r ? r.docs[0] : undefined;
+    }
+    return exact?.lineOf(path) ?? 1;
+  };
+  return { value, line: lines1(text), lineOf };
+}
+
+/** Line of the first non-blank character. */
+const lines1 = (text: string): number => {
+  const start = text.search(/\S/);
+  return start <= 0 ? 1 : text.slice(0, start).split('\n').length;
+};
 
 function nthDocument(events: readonly Event[], n: number): number {
   for (let i = 0, seen = 0; i < events.length; i++) {

@@ -6,7 +6,8 @@ import { captureIo } from '../src/commands/io.ts';
 import { incrementalSnapshot } from '../src/cluster/incremental.ts';
 import { snapshotFromObjects } from '../src/cluster/indexes.ts';
 import type { ClusterSnapshot } from '../src/cluster/snapshot.ts';
-import { readInputs } from '../src/manifest-files.ts';
+import { readInputs } from '../src/cluster/manifest-files.ts';
+import { loadStateDir } from '../src/cluster/state-dir.ts';
 import { parseDocuments } from '../src/yaml.ts';
 import { cidrsOf } from './support.ts';
 import { fakeApiServer } from './cluster/fake-apiserver.ts';
@@ -173,7 +174,7 @@ Check('puts objects without a namespace in default, or in the namespace given wi
   assert.match(text.out, '<stdin>:14 Egress default/nons [EW322] spec.ports[0].protocol: ');
 });
 
-Check('walks directories in lexical order and skips hidden folders and other extensions', async () => {
+Check('walks directories in byte order of names and skips hidden files, hidden folders and other extensions', async () => {
   const { report } = await checkJson([`${DIR}/walk`]);
   assert.equal(report.findings.map((f) => `${f.file} ${f.name}`), [
     `${DIR}/walk/a.yaml first`, `${DIR}/walk/b.yml second`, `${DIR}/walk/sub/c.json third`,
@@ -202,6 +203,21 @@ Check('uses --state objects for cross-object checks without reporting on them', 
   assert.is(broken.code, 2);
 });
 
+Check('refuses a --state document that is not a Kubernetes object with its file and line, as serve --state does', async () => {
+  const r = await check([`${DIR}/good`, '--state', `${DIR}/state-loose`]);
+  assert.is(r.code, 2);
+  assert.is(r.out, '');
+  const problem = `${DIR}/state-loose/cluster.yaml:8: not a Kubernetes object (apiVersion and kind are required)`;
+  assert.is(r.err, `check: ${problem}\n`);
+  assert.equal(loadStateDir(`${DIR}/state-loose`).errors, [problem]);
+});
+
+Check('counts an input document that is not a Kubernetes object as skipped rather than failing', async () => {
+  const { code, report } = await checkJson([`${DIR}/state-loose`]);
+  assert.is(code, 0);
+  assert.equal(report.summary, { objects: 1, errors: 0, warnings: 0, skipped: 1 });
+});
+
 Check('exits 2 naming the kubeconfig when it cannot be loaded', async () => {
   const r = await check([`${DIR}/good`, '--kubeconfig', `${DIR}/missing-kubeconfig`]);
   assert.is(r.code, 2);
@@ -211,7 +227,7 @@ Check('exits 2 naming the kubeconfig when it cannot be loaded', async () => {
 Check('takes the objects already in the cluster from --kubeconfig', async () => {
   const server = await fakeApiServer({});
   try {
-    const [existing] = (await readInputs([`${DIR}/state/cluster.yaml`], captureIo())).items;
+    const [existing] = (await readInputs([`${DIR}/state/cluster.yaml`], captureIo(), 'lenient')).items;
     server.collections.set('/api/v1/namespaces', []);
     server.collections.set('/api/v1/nodes', []);
     server.collections.set('/api/v1/services', []);
@@ -259,7 +275,7 @@ Check.run();
 const Incremental = suite('cluster/incremental');
 
 const objectsIn = async (path: string): Promise<KubeObject[]> =>
-  (await readInputs([path], captureIo())).items.map((i) => i.object);
+  (await readInputs([path], captureIo(), 'lenient')).items.map((i) => i.object);
 
 const maps = (s: ClusterSnapshot) => [
   s.namespaces, s.serviceEntriesByHost, s.serviceEntriesByPort, s.virtualServicesByHost, s.egressesBySourcePort,
@@ -276,8 +292,8 @@ Incremental('holds the same indexes as a snapshot built at once from the same ob
 });
 
 Incremental('replaces an object of the base without changing the base', async () => {
-  const [v1] = (await readInputs(['-'], captureIo(serviceEntry('api', 'HTTP', 'old.example.com')))).items;
-  const [v2] = (await readInputs(['-'], captureIo(serviceEntry('api', 'TLS', 'new.example.com')))).items;
+  const [v1] = (await readInputs(['-'], captureIo(serviceEntry('api', 'HTTP', 'old.example.com')), 'lenient')).items;
+  const [v2] = (await readInputs(['-'], captureIo(serviceEntry('api', 'TLS', 'new.example.com')), 'lenient')).items;
   const base = snapshotFromObjects([v1!.object], cidrsOf([], []));
   const grown = incrementalSnapshot(base);
   grown.add(v2!.object);

@@ -5,6 +5,7 @@
  * pod's `applied` annotation can say why a range is there.
  */
 import type { KubeObject } from '../admission/types.ts';
+import { asArr, asObj, asStr, onlyStrs, type Obj } from '../json.ts';
 import { containsAddress, mergeCidrs, parseCidr, type Cidr, type Family } from '../net/cidr.ts';
 import { parseDocuments } from '../yaml.ts';
 import { CIDR_CONFIGMAPS } from './resources.ts';
@@ -55,11 +56,6 @@ export type CidrDetection = {
 export const DEFAULT_CIDRS: Readonly<Record<CidrKind, string>> = { pod: '10.244.0.0/16', service: '10.96.0.0/12' };
 export const DEFAULT_ORIGIN = 'default (kubeadm)';
 
-type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
-const strs = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
-const str = (v: unknown): string => (typeof v === 'string' ? v : '');
-
 /** Splits a list the way Kubernetes settings write it: commas (kubeadm, kube-proxy) or spaces (Cilium). */
 export const splitList = (text: string): string[] => text.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean);
 
@@ -88,10 +84,12 @@ function fromConfig(kind: CidrKind, config: ConfiguredCidrs | undefined, notes: 
 
 function fromServiceCidrs(objects: readonly KubeObject[] | undefined, notes: string[]): Candidate[] {
   const out: DetectedRange[] = [];
-  for (const o of [...(objects ?? [])].sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''))) {
-    const name = o.metadata?.name ?? '';
+  const nameOf = (o: KubeObject) => o.metadata?.name ?? '';
+  // byte order: the same ranges in the same order on every machine, whatever its locale
+  for (const o of [...(objects ?? [])].sort((x, y) => (nameOf(x) < nameOf(y) ? -1 : nameOf(x) > nameOf(y) ? 1 : 0))) {
+    const name = nameOf(o);
     const origin = `ServiceCIDR/${name}`;
-    const { cidrs, problems } = parseCidrList(strs(obj(o.spec).cidrs), `${origin} spec.cidrs`);
+    const { cidrs, problems } = parseCidrList(onlyStrs(asObj(o.spec).cidrs), `${origin} spec.cidrs`);
     notes.push(...problems);
     for (const c of cidrs) if (!out.some((r) => r.cidr.text === c.text)) out.push({ cidr: c, origin });
   }
@@ -102,7 +100,7 @@ function fromServiceCidrs(objects: readonly KubeObject[] | undefined, notes: str
 function configMapYaml(cm: KubeObject | undefined, key: string, notes: string[]): Obj | undefined {
   if (!cm) return undefined;
   const where = `${CIDR_CONFIGMAPS.namespace}/${cm.metadata?.name ?? ''} data.${key}`;
-  const text = str(obj(cm.data)[key]);
+  const text = asStr(asObj(cm.data)[key]);
   if (!text) {
     notes.push(`${where}: missing`);
     return undefined;
@@ -112,17 +110,17 @@ function configMapYaml(cm: KubeObject | undefined, key: string, notes: string[])
     notes.push(`${where}: line ${parsed.error.line}: ${parsed.error.message}`);
     return undefined;
   }
-  return obj(parsed.docs[0]?.value);
+  return asObj(parsed.docs[0]?.value);
 }
 
 function listSetting(kind: CidrKind, source: CidrSource, value: unknown, origin: string, notes: string[]): Candidate[] {
-  const { cidrs, problems } = parseCidrList(splitList(str(value)), origin);
+  const { cidrs, problems } = parseCidrList(splitList(asStr(value)), origin);
   notes.push(...problems);
   return cidrs.length ? [{ kind, source, ranges: ranges(cidrs, origin) }] : [];
 }
 
 function fromKubeadm(cm: KubeObject | undefined, notes: string[]): Candidate[] {
-  const networking = obj(configMapYaml(cm, 'ClusterConfiguration', notes)?.networking);
+  const networking = asObj(configMapYaml(cm, 'ClusterConfiguration', notes)?.networking);
   const at = `${CIDR_CONFIGMAPS.namespace}/${CIDR_CONFIGMAPS.kubeadm}`;
   return [
     ...listSetting('pod', 'kubeadm-config', networking.podSubnet, `${at} networking.podSubnet`, notes),
@@ -159,8 +157,8 @@ function fromNodes(nodes: readonly KubeObject[] | undefined, notes: string[]): C
   const all: Cidr[] = [];
   let withRanges = 0;
   for (const n of nodes ?? []) {
-    const spec = obj(n.spec);
-    const texts = strs(spec.podCIDRs).length ? strs(spec.podCIDRs) : strs([spec.podCIDR]).filter(Boolean);
+    const spec = asObj(n.spec);
+    const texts = onlyStrs(spec.podCIDRs).length ? onlyStrs(spec.podCIDRs) : onlyStrs([spec.podCIDR]).filter(Boolean);
     const { cidrs, problems } = parseCidrList(texts, `Node/${n.metadata?.name ?? ''} spec.podCIDRs`);
     notes.push(...problems);
     if (cidrs.length) withRanges++;
@@ -231,10 +229,10 @@ export type Verification = {
 export function podAddresses(pods: Iterable<KubeObject>): Addressed[] {
   const out: Addressed[] = [];
   for (const p of pods) {
-    if (obj(p.spec).hostNetwork === true) continue;
-    const status = obj(p.status);
-    const listed = Array.isArray(status.podIPs) ? status.podIPs.map((i) => str(obj(i).ip)).filter(Boolean) : [];
-    const ips = listed.length ? listed : strs([status.podIP]).filter(Boolean);
+    if (asObj(p.spec).hostNetwork === true) continue;
+    const status = asObj(p.status);
+    const listed = asArr(status.podIPs).map((i) => asStr(asObj(i).ip)).filter(Boolean);
+    const ips = listed.length ? listed : onlyStrs([status.podIP]).filter(Boolean);
     if (ips.length) out.push({ name: `${p.metadata?.namespace ?? ''}/${p.metadata?.name ?? ''}`, ips });
   }
   return out;
@@ -244,8 +242,8 @@ export function podAddresses(pods: Iterable<KubeObject>): Addressed[] {
 export function serviceAddresses(services: Iterable<KubeObject>): Addressed[] {
   const out: Addressed[] = [];
   for (const s of services) {
-    const spec = obj(s.spec);
-    const listed = strs(spec.clusterIPs).length ? strs(spec.clusterIPs) : strs([spec.clusterIP]);
+    const spec = asObj(s.spec);
+    const listed = onlyStrs(spec.clusterIPs).length ? onlyStrs(spec.clusterIPs) : onlyStrs([spec.clusterIP]);
     const ips = listed.filter((ip) => ip && ip !== 'None');
     if (ips.length) out.push({ name: `${s.metadata?.namespace ?? ''}/${s.metadata?.name ?? ''}`, ips });
   }

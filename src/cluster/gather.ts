@@ -1,7 +1,8 @@
 /**
- * Gathers the inputs of CIDR detection from the API server. A source that is missing or forbidden
- * is a note, not a failure: detection moves on to the next source. Only failures that may pass
- * (network, 5xx) are flagged so the caller can ask again.
+ * Gathers the inputs of CIDR detection from the API server. A read that fails (forbidden,
+ * unreachable, a server error) never stops detection, which moves on to the next source; it is
+ * named in `failed`, so the webhook can show it and `egress-warden cidrs` can refuse to call the
+ * result verified. Only failures that may pass (network, 5xx) are flagged so the caller can ask again.
  */
 import type { KubeObject } from '../admission/types.ts';
 import { apiMessage, apiStatus, type ClusterApi } from './api.ts';
@@ -16,22 +17,29 @@ export type StaticInputs = {
   readonly kubeadmConfig?: KubeObject;
   readonly kubeProxy?: KubeObject;
   readonly dryRun: readonly string[];
+  /** reads that failed, "what: reason" */
+  readonly failed: readonly string[];
+  /** what the sources said that is worth knowing but is no failure */
   readonly notes: readonly string[];
   /** some source failed in a way that may pass; ask again later */
   readonly retry: boolean;
 };
 
-type Noted = { notes: string[]; retry: boolean };
+type Noted = { failed: string[]; notes: string[]; retry: boolean };
 
-async function attempt<T>(what: string, run: () => Promise<T>, n: Noted): Promise<T | undefined> {
+/**
+ * The answer of one read, or undefined when it failed (recorded in `n`). `absentIf404`: a 404
+ * means the thing does not exist, which is an answer (the optional ConfigMaps), not a failure.
+ */
+async function attempt<T>(what: string, run: () => Promise<T>, n: Noted, absentIf404 = false): Promise<T | undefined> {
   try {
     return await run();
   } catch (e) {
     const status = apiStatus(e);
-    if (status === 403) n.notes.push(`${what}: forbidden (RBAC)`);
-    else if (status === 404) return undefined;
+    if (status === 404 && absentIf404) return undefined;
+    if (status === 403) n.failed.push(`${what}: forbidden (RBAC)`);
     else {
-      n.notes.push(`${what}: ${apiMessage(e).split('\n')[0]}`);
+      n.failed.push(`${what}: ${apiMessage(e).split('\n')[0]}`);
       n.retry = true;
     }
     return undefined;
@@ -43,8 +51,8 @@ async function attempt<T>(what: string, run: () => Promise<T>, n: Noted): Promis
  * ServiceCIDRs, and their dry-run answer never names the range.
  */
 export async function gatherStatic(api: ClusterApi, opts: { readonly dryRun: boolean } = { dryRun: true }): Promise<StaticInputs> {
-  const n: Noted = { notes: [], retry: false };
-  const cm = (name: string) => attempt(`${CIDR_CONFIGMAPS.namespace}/${name}`, () => api.getConfigMap(CIDR_CONFIGMAPS.namespace, name), n);
+  const n: Noted = { failed: [], notes: [], retry: false };
+  const cm = (name: string) => attempt(`${CIDR_CONFIGMAPS.namespace}/${name}`, () => api.getConfigMap(CIDR_CONFIGMAPS.namespace, name), n, true);
   const [kubeadmConfig, kubeProxy, ...probes] = await Promise.all([
     cm(CIDR_CONFIGMAPS.kubeadm),
     cm(CIDR_CONFIGMAPS.kubeProxy),
@@ -58,6 +66,7 @@ export async function gatherStatic(api: ClusterApi, opts: { readonly dryRun: boo
     ...(kubeadmConfig ? { kubeadmConfig } : {}),
     ...(kubeProxy ? { kubeProxy } : {}),
     dryRun: probes.filter((m): m is string => m !== undefined),
+    failed: n.failed,
     notes: n.notes,
     retry: n.retry,
   };
@@ -66,8 +75,11 @@ export async function gatherStatic(api: ClusterApi, opts: { readonly dryRun: boo
 /** Everything `egress-warden cidrs` needs, read once. */
 export type Gathered = {
   readonly inputs: CidrInputs;
-  readonly pods: readonly Addressed[];
-  readonly services: readonly Addressed[];
+  /** null when they could not be listed */
+  readonly pods: readonly Addressed[] | null;
+  readonly services: readonly Addressed[] | null;
+  /** reads that failed, "what: reason": what was shown is not verified */
+  readonly failed: readonly string[];
   readonly notes: readonly string[];
   /** "networking.k8s.io/v1" or undefined when the cluster serves no ServiceCIDR API */
   readonly serviceCidrApi: string | undefined;
@@ -79,7 +91,7 @@ const target = (kind: string, version: string): Target => {
 };
 
 export async function gatherAll(api: ClusterApi, config: { readonly podConfig?: ConfiguredCidrs; readonly serviceConfig?: ConfiguredCidrs }): Promise<Gathered> {
-  const n: Noted = { notes: [], retry: false };
+  const n: Noted = { failed: [], notes: [], retry: false };
   const discovery = await attempt('discovery', () => api.discover(), n);
   const scWatched = WATCHED.find((w) => w.kind === 'ServiceCIDR')!;
   const scVersion = discovery && chooseVersion(scWatched, discovery);
@@ -91,15 +103,16 @@ export async function gatherAll(api: ClusterApi, config: { readonly podConfig?: 
     list(target('Service', 'v1')),
     gatherStatic(api, { dryRun: !scVersion }),
   ]);
-  const { notes, retry: _, dryRun, ...configMaps } = statics;
+  const { failed, notes, retry: _, dryRun, ...configMaps } = statics;
   return {
     inputs: {
       ...config, ...configMaps, dryRun,
       ...(nodes ? { nodes } : {}),
       ...(serviceCidrs ? { serviceCidrs } : {}),
     },
-    pods: podAddresses(pods ?? []),
-    services: serviceAddresses(services ?? []),
+    pods: pods ? podAddresses(pods) : null,
+    services: services ? serviceAddresses(services) : null,
+    failed: [...n.failed, ...failed],
     notes: [...n.notes, ...notes],
     serviceCidrApi: scVersion ? `${scWatched.group}/${scVersion}` : undefined,
   };

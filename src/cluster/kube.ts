@@ -6,6 +6,7 @@ import * as k8s from '@kubernetes/client-node';
 import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { KubeObject } from '../admission/types.ts';
+import { asObj, asStr } from '../json.ts';
 import type { ApiError, ClusterApi, Discovery, Informer, InformerHandlers } from './api.ts';
 import { WATCHED, collectionPath, type Target, type Watched } from './resources.ts';
 import { carrier, slim } from './slim.ts';
@@ -21,7 +22,7 @@ export function toApiError(e: unknown): ApiError {
     let message = `HTTP ${e.code}`;
     try {
       const body: unknown = typeof e.body === 'string' ? JSON.parse(e.body) : e.body;
-      if (body && typeof body === 'object' && typeof (body as { message?: unknown }).message === 'string') message = (body as { message: string }).message;
+      message = asStr(asObj(body).message) || message;
     } catch {
       if (typeof e.body === 'string' && e.body) message = `HTTP ${e.code}: ${e.body.slice(0, 200)}`;
     }
@@ -29,7 +30,10 @@ export function toApiError(e: unknown): ApiError {
   }
   const err = e instanceof Error ? e : new Error(String(e));
   const status = (err as { statusCode?: unknown }).statusCode;
-  return typeof status === 'number' ? Object.assign(new Error(`HTTP ${status}: ${err.message}`), { status }) : err;
+  if (typeof status === 'number') return Object.assign(new Error(`HTTP ${status}: ${err.message}`), { status });
+  // fetch says only "fetch failed"; the cause (ECONNREFUSED, a DNS or TLS failure) is what an operator can act on
+  const cause = err.cause instanceof Error ? err.cause.message : '';
+  return cause && !err.message.includes(cause) ? new Error(`${err.message}: ${cause}`, { cause: err }) : err;
 }
 
 function loadFiles(kc: k8s.KubeConfig, files: readonly string[]): void {

@@ -4,14 +4,15 @@
  * size of real objects, and the caches would otherwise hold every one of them.
  */
 import type { KubeObject } from '../admission/types.ts';
+import { asObj, type Obj } from '../json.ts';
 import { compact, type Compact } from './indexes.ts';
 import { apiVersionOf, type Target } from './resources.ts';
 
-type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
+/** A copy being built: unlike the read-only Obj, it gets fields set. */
+type Fields = Record<string, unknown>;
 
-const pick = (from: Obj, keys: readonly string[]): Obj => {
-  const out: Obj = {};
+const pick = (from: Obj, keys: readonly string[]): Fields => {
+  const out: Fields = {};
   for (const k of keys) if (from[k] !== undefined) out[k] = from[k];
   return out;
 };
@@ -24,18 +25,18 @@ const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
  * JSON (WATCH) slim to the same shape.
  */
 export function slim(o: unknown, t: Target): KubeObject {
-  const src = obj(o);
-  const m = obj(src.metadata);
-  const metadata: Obj = pick(m, ['name', 'namespace', 'resourceVersion']);
+  const src = asObj(o);
+  const m = asObj(src.metadata);
+  const metadata: Fields = pick(m, ['name', 'namespace', 'resourceVersion']);
   if (t.kind === 'Namespace') {
-    if (m.labels) metadata.labels = { ...obj(m.labels) };
+    if (m.labels) metadata.labels = { ...asObj(m.labels) };
     if (m.annotations) {
-      const { [LAST_APPLIED]: _, ...rest } = obj(m.annotations) as Record<string, string>;
+      const { [LAST_APPLIED]: _, ...rest } = asObj(m.annotations) as Record<string, string>;
       metadata.annotations = rest;
     }
   }
-  const spec = obj(src.spec);
-  const out: Obj = { apiVersion: apiVersionOf(t), kind: t.kind, metadata };
+  const spec = asObj(src.spec);
+  const out: Fields = { apiVersion: apiVersionOf(t), kind: t.kind, metadata };
   switch (t.kind) {
     case 'Namespace':
       break;
@@ -44,7 +45,7 @@ export function slim(o: unknown, t: Target): KubeObject {
       break;
     case 'Pod':
       out.spec = pick(spec, ['hostNetwork']);
-      out.status = pick(obj(src.status), ['podIP', 'podIPs']);
+      out.status = pick(asObj(src.status), ['podIP', 'podIPs']);
       break;
     default:
       out.spec = spec;

@@ -257,7 +257,9 @@ function liveView(api: ClusterApi, config: Pick<CidrInputs, 'podConfig' | 'servi
   let verifying = false;
   const waiters = new Set<(ok: boolean) => void>();
 
-  const later = (fn: () => void, ms: number): NodeJS.Timeout => {
+  /** Runs fn after ms; nothing is scheduled once stopped, so stop() is final whatever is still in flight. */
+  const later = (fn: () => void, ms: number): NodeJS.Timeout | undefined => {
+    if (stopped) return undefined;
     const t = setTimeout(() => { timers.delete(t); fn(); }, ms);
     t.unref();
     timers.add(t);
@@ -395,6 +397,7 @@ function liveView(api: ClusterApi, config: Pick<CidrInputs, 'podConfig' | 'servi
       discovery = await api.discover();
       discoveryError = undefined;
     } catch (e) {
+      if (stopped) return;
       discoveryError = apiMessage(e).split('\n')[0];
       log.warn({ err: discoveryError }, 'discovery failed; optional resources are looked up again later');
       later(() => void rediscover(), discovery ? timing.rediscoverMs : timing.restartMinMs);
@@ -424,7 +427,7 @@ function liveView(api: ClusterApi, config: Pick<CidrInputs, 'podConfig' | 'servi
     try {
       s = await gatherStatic(api, { dryRun: !slots.has('servicecidrs.networking.k8s.io') });
     } catch (e) {
-      s = { dryRun: [], notes: [`CIDR sources: ${apiMessage(e)}`], retry: true };
+      s = { dryRun: [], failed: [`CIDR sources: ${apiMessage(e)}`], notes: [], retry: true };
     } finally {
       gathering = false;
     }
@@ -441,7 +444,7 @@ function liveView(api: ClusterApi, config: Pick<CidrInputs, 'podConfig' | 'servi
     const nodes = cidrSlot('Node');
     const serviceCidrs = cidrSlot('ServiceCIDR');
     if (!discovery || !statics || !nodes?.published || (serviceCidrs && !serviceCidrs.published)) return undefined;
-    const { notes: _, retry: __, ...found } = statics;
+    const { failed: _, notes: __, retry: ___, ...found } = statics;
     return {
       ...config, ...found,
       nodes: [...nodes.published.items.values()] as KubeObject[],
@@ -464,6 +467,7 @@ function liveView(api: ClusterApi, config: Pick<CidrInputs, 'podConfig' | 'servi
     verifying = true;
     try {
       const pods = podAddresses(await api.list(PODS));
+      if (stopped) return;
       const v: Verification = verifyCidrs(detection.cidrs, pods, serviceIps());
       const examples = [...v.pods.outside, ...v.services.outside].slice(0, 10).map((o) => `${o.name} ${o.ip}`);
       verification = {
@@ -476,6 +480,7 @@ function liveView(api: ClusterApi, config: Pick<CidrInputs, 'podConfig' | 'servi
           'addresses outside the detected cluster CIDRs; set --pod-cidrs / --service-cidrs');
       }
     } catch (e) {
+      if (stopped) return;
       verifyNote = `verification: ${apiMessage(e).split('\n')[0]}`;
       log.warn({ err: verifyNote }, 'could not list pods to verify the detected CIDRs');
     } finally {
@@ -579,7 +584,7 @@ function liveView(api: ClusterApi, config: Pick<CidrInputs, 'podConfig' | 'servi
         objects: (s.published ?? s.run).items.size, ...(s.error ? { error: s.error } : {}),
       })),
       absent: discovery ? WATCHED.filter((w) => w.optional && !slots.has(resourceName(w))).map(resourceName) : [],
-      cidrs: cidrsStatus(d, detection !== undefined, [...(statics?.notes ?? []), ...(verifyNote ? [verifyNote] : [])], verification),
+      cidrs: cidrsStatus(d, detection !== undefined, [...(statics?.failed ?? []), ...(statics?.notes ?? []), ...(verifyNote ? [verifyNote] : [])], verification),
       snapshot: { generation, builtAt: iso(builtAt), buildMs },
     };
   };

@@ -6,12 +6,13 @@
  */
 import '../rules/table.ts';
 import { parseArgs } from 'node:util';
-import { objectGroupKind, type AdmissionRequest, type GroupVersionKind, type KubeObject } from '../admission/types.ts';
+import { groupKind, objectGroupKind, type AdmissionRequest, type GroupVersionKind, type KubeObject } from '../admission/types.ts';
 import { detectCidrs, parseCidrList, splitList, type CidrInputs, type ConfiguredCidrs } from '../cluster/detect.ts';
 import { incrementalSnapshot } from '../cluster/incremental.ts';
+import { readInputs, showInputError, type InputItem } from '../cluster/manifest-files.ts';
 import { CIDR_CONFIGMAPS } from '../cluster/resources.ts';
 import { emptySnapshot, type ClusterCidrs, type ClusterSnapshot } from '../cluster/snapshot.ts';
-import { readInputs, type InputError, type InputItem } from '../manifest-files.ts';
+import { loadStateDir } from '../cluster/state-dir.ts';
 import { admitPod } from '../mutate/admit-pod.ts';
 import { judge, ruleFor } from '../rules/registry.ts';
 import { demote, show, type Issue, type Result, type Severity } from '../rules/result.ts';
@@ -57,14 +58,16 @@ export type CheckOptions = {
   readonly mode: 'enforce' | 'warn';
 };
 
+/** The kind a review of this object would carry: group and kind as objectGroupKind reads them, plus the version. */
 function gvkOf(obj: KubeObject): GroupVersionKind {
+  const gk = objectGroupKind(obj);
+  const slash = gk.indexOf('/');
   const api = obj.apiVersion ?? '';
-  const slash = api.indexOf('/');
-  return { group: slash < 0 ? '' : api.slice(0, slash), version: slash < 0 ? api : api.slice(slash + 1), kind: obj.kind ?? '' };
+  return { group: gk.slice(0, slash), version: api.slice(api.indexOf('/') + 1), kind: gk.slice(slash + 1) };
 }
 
-const isNamespaceKind = (gvk: GroupVersionKind) => gvk.group === '' && gvk.kind === 'Namespace';
-const isPodKind = (gvk: GroupVersionKind) => gvk.group === '' && gvk.kind === 'Pod';
+const isNamespaceKind = (gvk: GroupVersionKind) => groupKind(gvk) === '/Namespace';
+const isPodKind = (gvk: GroupVersionKind) => groupKind(gvk) === '/Pod';
 
 /** Namespaced objects without a namespace land in the default one, as with `kubectl apply`. */
 function placed(obj: KubeObject, gvk: GroupVersionKind, namespace: string): KubeObject {
@@ -213,10 +216,8 @@ export function formatJson(report: Report): string {
   return `${JSON.stringify({ findings, summary: report.summary }, null, 2)}\n`;
 }
 
-const where = (e: InputError) => (e.line === undefined ? e.file : `${e.file}:${e.line}`);
-
-function unreadable(io: CommandIo, errors: readonly InputError[]): number {
-  for (const e of errors) io.err(`check: ${where(e)}: ${e.message}\n`);
+function unreadable(io: CommandIo, errors: readonly string[]): number {
+  for (const e of errors) io.err(`check: ${e}\n`);
   return USAGE;
 }
 
@@ -261,14 +262,15 @@ export const runCheck: Command = async (argv, io) => {
     configured[kind] = given;
   }
 
-  const stateObjects: KubeObject[] = [];
+  // --state is read exactly as `serve --state` reads it; the inputs leniently, since manifest trees hold other YAML too
+  let stateObjects: readonly KubeObject[] = [];
   if (values.state !== undefined) {
-    const s = await readInputs([values.state], io);
+    const s = loadStateDir(values.state);
     if (s.errors.length) return unreadable(io, s.errors);
-    for (const i of s.items) stateObjects.push(i.object);
+    stateObjects = s.objects;
   }
-  const inputs = await readInputs(positionals, io);
-  if (inputs.errors.length) return unreadable(io, inputs.errors);
+  const inputs = await readInputs(positionals, io, 'lenient');
+  if (inputs.errors.length) return unreadable(io, inputs.errors.map(showInputError));
 
   let state: ClusterSnapshot;
   if (values.kubeconfig !== undefined) {

@@ -13,7 +13,7 @@ import { USAGE, type Command, type CommandIo } from './io.ts';
 
 export const CIDRS_USAGE = `usage: egress-warden cidrs [--kubeconfig FILE] [--output text|json] [--pod-cidrs LIST] [--service-cidrs LIST]
 environment: KUBECONFIG, EW_POD_CIDRS, EW_SERVICE_CIDRS
-exit status: 0 ranges shown; 1 the cluster could not be read or addresses fall outside the ranges; 2 bad usage`;
+exit status: 0 ranges shown and verified; 1 a read of the cluster failed (could not verify) or addresses fall outside the ranges; 2 bad usage`;
 
 type Connect = (opts: { readonly kubeconfig?: string | undefined; readonly env: CommandIo['env'] }) => Promise<Selection>;
 
@@ -22,7 +22,10 @@ export type CidrsReport = {
   readonly cluster: string | null;
   readonly pod: readonly RangeRow[];
   readonly service: readonly RangeRow[];
+  /** null without a cluster, or when pods or Services could not be listed */
   readonly verification: Verification | null;
+  /** reads of the cluster that failed, "what: reason": the ranges shown are not verified */
+  readonly failed: readonly string[];
   readonly notes: readonly string[];
 };
 
@@ -52,7 +55,8 @@ export function formatCidrsText(r: CidrsReport): string {
   const head = r.cluster ? `cluster: ${r.cluster}\n` : 'no cluster: using configured/default CIDRs\n';
   const notes = r.notes.length ? `notes:\n${r.notes.map((n) => `  - ${n}\n`).join('')}` : '';
   const all = [...r.pod, ...r.service];
-  return `${head}\npod CIDRs\n${table(r.pod, all)}service CIDRs\n${table(r.service, all)}\n${r.verification ? verificationText(r.verification) : ''}${notes}`;
+  const failed = r.failed.map((f) => `could not verify: ${f}\n`).join('');
+  return `${head}\npod CIDRs\n${table(r.pod, all)}service CIDRs\n${table(r.service, all)}\n${r.verification ? verificationText(r.verification) : ''}${failed}${notes}`;
 }
 
 export function cidrsCommand(connect: Connect): Command {
@@ -97,26 +101,28 @@ export function cidrsCommand(connect: Connect): Command {
       return 1;
     }
     let report: CidrsReport;
-    let unreadable = false;
     if ('none' in selection) {
       const d = detectCidrs(config);
       const rows = rangeRows(d);
-      report = { cluster: null, pod: rows.filter((r) => r.kind === 'pod'), service: rows.filter((r) => r.kind === 'service'), verification: null, notes: [selection.none, ...d.notes] };
+      report = {
+        cluster: null, pod: rows.filter((r) => r.kind === 'pod'), service: rows.filter((r) => r.kind === 'service'),
+        verification: null, failed: [], notes: [selection.none, ...d.notes],
+      };
     } else {
       const g = await gatherAll(selection.api, config);
       const d = detectCidrs(g.inputs);
       const rows = rangeRows(d);
-      unreadable = g.notes.some((n) => n.startsWith('discovery:'));
       report = {
         cluster: selection.source,
         pod: rows.filter((r) => r.kind === 'pod'), service: rows.filter((r) => r.kind === 'service'),
-        verification: unreadable ? null : verifyCidrs(d.cidrs, g.pods, g.services),
+        verification: g.pods && g.services ? verifyCidrs(d.cidrs, g.pods, g.services) : null,
+        failed: g.failed,
         notes: [...g.notes, ...d.notes],
       };
     }
     io.out(output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatCidrsText(report));
     const outside = report.verification ? report.verification.pods.outside.length + report.verification.services.outside.length : 0;
-    return unreadable || outside > 0 ? 1 : 0;
+    return report.failed.length > 0 || outside > 0 ? 1 : 0;
   };
 }
 

@@ -24,6 +24,10 @@ export type Fake = {
   readonly configMaps: Map<string, KubeObject>;
   pods: KubeObject[];
   dryRunMessage: string | undefined;
+  /** calls of discover() so far */
+  discoveries: number;
+  /** when set, discover() waits for it, and fails when it rejects */
+  discoveryGate: Promise<void> | undefined;
   /** the newest informer of a kind */
   readonly informer: (kind: string) => FakeInformer;
 };
@@ -37,6 +41,8 @@ export function fakeApi(init: Record<string, KubeObject[]> = {}): Fake {
     configMaps: new Map(),
     pods: [],
     dryRunMessage: undefined,
+    discoveries: 0,
+    discoveryGate: undefined,
     informer: (kind) => {
       const found = fake.informers.filter((i) => i.target.kind === kind).at(-1);
       if (!found) throw new Error(`no informer for ${kind}`);
@@ -45,7 +51,11 @@ export function fakeApi(init: Record<string, KubeObject[]> = {}): Fake {
     api: {
       server: 'https://fake.example:6443',
       namespace: 'egress-warden',
-      discover: async () => new Map(fake.served),
+      discover: async () => {
+        fake.discoveries++;
+        if (fake.discoveryGate) await fake.discoveryGate;
+        return new Map(fake.served);
+      },
       informer: (target, on) => {
         const inf: FakeInformer = { target, on, starts: 0, stopped: false };
         fake.informers.push(inf);

@@ -16,6 +16,8 @@ export type FakeServer = {
   /** collection path ("/api/v1/nodes") → objects; lists read it, tests edit it */
   readonly collections: Map<string, KubeObject[]>;
   readonly configMaps: Map<string, KubeObject>;
+  /** paths ("/api/v1/pods") answered with 403 Forbidden, as RBAC would */
+  readonly forbidden: Set<string>;
   /** pushes a watch event to every open watch of a collection */
   readonly emit: (path: string, type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: KubeObject) => void;
   readonly watching: (path: string) => number;
@@ -59,6 +61,7 @@ const status = (code: number, reason: string, message: string) =>
 export async function fakeApiServer(dryRunAnswers: Record<string, string>): Promise<FakeServer> {
   const collections = new Map<string, KubeObject[]>();
   const configMaps = new Map<string, KubeObject>();
+  const forbidden = new Set<string>();
   const watches = new Map<string, Set<ServerResponse>>();
   const requests: string[] = [];
   let rv = 1000;
@@ -72,6 +75,9 @@ export async function fakeApiServer(dryRunAnswers: Record<string, string>): Prom
     const url = new URL(req.url ?? '/', 'http://x');
     const path = url.pathname;
     requests.push(`${req.method} ${path}${url.search}`);
+    if (forbidden.has(path)) {
+      return send(res, 403, status(403, 'Forbidden', `${path} is forbidden: User "tester" cannot ${req.method === 'GET' ? 'read' : 'write'} it`));
+    }
     if (req.method === 'POST' && /^\/api\/v1\/namespaces\/[^/]+\/services$/.test(path)) {
       let text = '';
       req.on('data', (c) => (text += c));
@@ -120,7 +126,7 @@ export async function fakeApiServer(dryRunAnswers: Record<string, string>): Prom
   ].join('\n'));
 
   return {
-    url, kubeconfig, collections, configMaps, requests,
+    url, kubeconfig, collections, configMaps, forbidden, requests,
     emit: (path, type, obj) => {
       rv++;
       const object = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(rv) } };

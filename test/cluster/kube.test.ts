@@ -53,6 +53,19 @@ Kube('reports no cluster when nothing selects one', () => {
   assert.equal(connectCluster({ env: { HOME: '/nonexistent' } }), { none: 'no --kubeconfig, no KUBECONFIG, not running in a pod, no ~/.kube/config' });
 });
 
+Kube('names the cause when the API server cannot be reached, not only that the request failed', async () => {
+  const closed = await fakeApiServer({});
+  await closed.close();
+  const sel = connectCluster({ kubeconfig: closed.kubeconfig, env: {} });
+  assert.ok('api' in sel);
+  try {
+    await sel.api.discover();
+    assert.unreachable('discovery should fail');
+  } catch (e) {
+    assert.match((e as Error).message, /ECONNREFUSED/);
+  }
+});
+
 Kube('discovers served versions per resource, preferred first, skipping subresources', async () => {
   const d = await api.discover();
   assert.equal(Object.fromEntries(d), {
@@ -144,9 +157,41 @@ Kube('prints CIDRs, sources and the verification for a cluster', async () => {
 Kube('gives the same report as JSON', async () => {
   const io = captureIo('', { KUBECONFIG: server.kubeconfig, EW_SERVICE_CIDRS: '10.100.128.0/17' });
   assert.is(await runCidrs(['--output', 'json'], io), 0);
-  const report = JSON.parse(io.stdout()) as { service: { cidr: string; origin: string }[]; verification: { services: { outside: unknown[] } } };
+  const report = JSON.parse(io.stdout()) as { service: { cidr: string; origin: string }[]; verification: { services: { outside: unknown[] } }; failed: string[] };
   assert.equal(report.service.map((r) => `${r.cidr} ${r.origin}`), ['10.100.128.0/17 EW_SERVICE_CIDRS']);
   assert.equal(report.verification.services.outside, []);
+  assert.equal(report.failed, [], 'absent ConfigMaps (404) are no failure');
+});
+
+Kube('exits 1 saying it could not verify when listing pods is forbidden, instead of passing on zero pods', async () => {
+  server.forbidden.add('/api/v1/pods');
+  try {
+    const io = captureIo('', { KUBECONFIG: server.kubeconfig, EW_SERVICE_CIDRS: '10.100.128.0/17' });
+    assert.is(await runCidrs([], io), 1);
+    const out = io.stdout();
+    assert.match(out, '\ncould not verify: list pods: forbidden (RBAC)\n');
+    assert.not.match(out, 'verification:');
+    assert.not.match(out, 'every address is inside');
+    const json = captureIo('', { KUBECONFIG: server.kubeconfig, EW_SERVICE_CIDRS: '10.100.128.0/17' });
+    assert.is(await runCidrs(['--output', 'json'], json), 1);
+    const report = JSON.parse(json.stdout()) as { verification: unknown; failed: string[] };
+    assert.equal([report.verification, report.failed], [null, ['list pods: forbidden (RBAC)']]);
+  } finally {
+    server.forbidden.clear();
+  }
+});
+
+Kube('exits 1 saying it could not verify when a CIDR ConfigMap cannot be read for another reason than being absent', async () => {
+  server.forbidden.add('/api/v1/namespaces/kube-system/configmaps/kubeadm-config');
+  try {
+    const io = captureIo('', { KUBECONFIG: server.kubeconfig, EW_SERVICE_CIDRS: '10.100.128.0/17' });
+    assert.is(await runCidrs([], io), 1);
+    const out = io.stdout();
+    assert.match(out, 'verification: 2 pods and 1 Services checked; every address is inside the detected ranges\n');
+    assert.match(out, '\ncould not verify: kube-system/kubeadm-config: forbidden (RBAC)\n');
+  } finally {
+    server.forbidden.clear();
+  }
 });
 
 Kube.run();

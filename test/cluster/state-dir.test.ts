@@ -24,12 +24,19 @@ State('walks a folder recursively in name order and reads YAML, multi-document Y
     'a/deeper/se.yml': 'apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: gh, namespace: shop}\n',
     'README.md': '# not read',
     '.hidden/x.yaml': 'not: read',
+    '.yamllint.yml': 'rules: {}',
   });
   const s = loadStateDir(dir);
   assert.equal(s.errors, []);
   assert.is(s.files, 3);
   assert.equal(names(s.objects), ['ServiceEntry/gh', 'Egress/db', 'Namespace/shop', 'Service/api']);
   assert.equal(s.located.map((l) => `${l.file.slice(dir.length + 1)}:${l.line}`), ['a/deeper/se.yml:1', 'a/egress.json:1', 'b.yaml:1', 'b.yaml:5']);
+});
+
+State('orders names by bytes, not by locale, so every machine loads the same objects in the same order', () => {
+  const ns = (name: string) => `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${name}}\n`;
+  const dir = folder({ 'b.yaml': ns('b'), 'B.yaml': ns('upper-b'), 'a.yaml': ns('a'), '_x.yaml': ns('underscore'), 'Z/z.yaml': ns('z') });
+  assert.equal(names(loadStateDir(dir).objects), ['Namespace/upper-b', 'Namespace/z', 'Namespace/underscore', 'Namespace/a', 'Namespace/b']);
 });
 
 State('expands List kinds, filling in the kind of items in typed lists', () => {
@@ -42,22 +49,24 @@ State('expands List kinds, filling in the kind of items in typed lists', () => {
   assert.equal(s.objects.map((o) => `${o.apiVersion} ${o.kind}/${o.metadata?.name}`), ['v1 Namespace/a', 'networking.istio.io/v1 ServiceEntry/gh']);
 });
 
-State('names the file and line of YAML that does not parse and of documents that are not objects', () => {
+State('names the file and line of YAML that does not parse and of documents and list items that are not objects', () => {
   const dir = folder({
     'bad.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: [unclosed\n',
+    'list.yaml': 'apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Namespace\n  metadata: {name: listed}\n- just: an item\n',
     'loose.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata: {name: ok}\n---\njust: a map\n',
   });
   const s = loadStateDir(dir);
-  assert.is(s.errors.length, 2);
+  assert.is(s.errors.length, 3);
   assert.match(s.errors[0]!, new RegExp(`^${join(dir, 'bad.yaml')}:\\d+: `));
-  assert.is(s.errors[1], `${join(dir, 'loose.yaml')}:5: not a Kubernetes object (apiVersion and kind are required)`);
-  assert.equal(names(s.objects), ['Namespace/ok']);
+  assert.is(s.errors[1], `${join(dir, 'list.yaml')}:7: items[1]: not a Kubernetes object (apiVersion and kind are required)`);
+  assert.is(s.errors[2], `${join(dir, 'loose.yaml')}:5: not a Kubernetes object (apiVersion and kind are required)`);
+  assert.equal(names(s.objects), ['Namespace/listed', 'Namespace/ok']);
 });
 
 State('reads a single file as well as a folder, and reports a path that does not exist', () => {
   const dir = folder({ 'one.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata: {name: solo}\n' });
   assert.equal(names(loadStateDir(join(dir, 'one.yaml')).objects), ['Namespace/solo']);
-  assert.equal(loadStateDir(join(dir, 'missing')).errors, [`${join(dir, 'missing')}: ENOENT`]);
+  assert.equal(loadStateDir(join(dir, 'missing')).errors, [`${join(dir, 'missing')}: no such file or directory`]);
 });
 
 State.run();

@@ -220,6 +220,20 @@ View('stops its informers and timers', async () => {
   assert.is(await view.untilReady(10), false);
 });
 
+View('stays stopped: a discovery that fails after stop() is neither retried nor logged', async () => {
+  const fake = cluster();
+  let fail: (e: Error) => void = () => {};
+  fake.discoveryGate = new Promise<void>((_, reject) => { fail = reject; });
+  const { view, log } = await start(fake, { restartMinMs: 1, rediscoverMs: 1 });
+  assert.is(fake.discoveries, 1);
+  await view.stop();
+  const logged = log.lines.length;
+  fail(new Error('connection reset by peer'));
+  await new Promise((r) => setTimeout(r, 30));
+  assert.is(fake.discoveries, 1, 'no discovery after stop()');
+  assert.equal(log.lines.slice(logged).map((l) => l.msg), []);
+});
+
 // ---
 
 const NoCluster = suite('cluster/view without a cluster');

@@ -1,0 +1,71 @@
+/**
+ * One measured load run with autocannon: fixed connections, keep-alive HTTP/1.1, one request body.
+ * Latencies come from autocannon's per-response timings (sub-millisecond, unlike its 1 ms
+ * histogram), leaving out each connection's first answer, which carries the TLS handshake.
+ */
+import autocannon from 'autocannon';
+import { cpuMsOf } from './processes.ts';
+import { percentile, Samples } from './stats.ts';
+
+export type LoadOptions = {
+  readonly url: string;
+  /** the server's pid, for its CPU time */
+  readonly pid: number;
+  readonly body: Buffer;
+  readonly connections: number;
+  readonly seconds: number;
+};
+
+export type Measure = {
+  /** answered requests per second, all statuses */
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly requests: number;
+  /** connection errors, timeouts and non-2xx answers */
+  readonly failures: number;
+  /** CPU used by the server and by this load generator, in % of one core */
+  readonly serverCpu: number;
+  readonly clientCpu: number;
+};
+
+export async function measure(o: LoadOptions): Promise<Measure> {
+  const latencies = new Samples();
+  const seen = new WeakSet<object>();
+  let answered = 0;
+  let bad = 0;
+  const serverCpu0 = cpuMsOf(o.pid);
+  const clientCpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const instance = autocannon({
+    url: o.url,
+    connections: o.connections,
+    pipelining: 1,
+    duration: o.seconds,
+    timeout: 10,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: o.body,
+    skipAggregateResult: true,
+  });
+  instance.on('response', (client: object, status: number, _bytes: number, ms: number) => {
+    answered++;
+    if (status < 200 || status > 299) bad++;
+    if (seen.has(client)) latencies.push(ms);
+    else seen.add(client);
+  });
+  const result = await instance;
+  const wallMs = performance.now() - t0;
+  const client = process.cpuUsage(clientCpu0);
+  const serverMs = cpuMsOf(o.pid) - serverCpu0;
+  const sorted = latencies.sorted();
+  return {
+    rps: answered / (wallMs / 1000),
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    requests: answered,
+    failures: bad + result.errors + result.timeouts,
+    serverCpu: (serverMs / wallMs) * 100,
+    clientCpu: (((client.user + client.system) / 1000) / wallMs) * 100,
+  };
+}

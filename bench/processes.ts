@@ -1,0 +1,146 @@
+/**
+ * Server child processes: each server under test runs in its own Node process, so the load
+ * generator (this process) never shares an event loop with it. Linux /proc gives its memory and CPU.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export type ServerProcess = {
+  readonly label: string;
+  readonly url: string;
+  readonly pid: number;
+  /** spawn to first healthy answer, in milliseconds */
+  readonly startMs: number;
+  readonly stop: () => Promise<void>;
+};
+
+const running = new Set<ChildProcess>();
+// A bench interrupted half-way must not leave servers behind.
+process.on('exit', () => { for (const c of running) c.kill('SIGKILL'); });
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => { for (const c of running) c.kill('SIGKILL'); process.exit(130); });
+}
+
+/** A port that was free a moment ago (the servers are told which port to bind, then polled). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const address = s.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** GET over HTTPS without verifying the development certificate; resolves status and body. */
+export function get(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { rejectUnauthorized: false, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', reject);
+    req.setTimeout(5_000, () => req.destroy(new Error('timed out')));
+    req.end();
+  });
+}
+
+/** POST a JSON body; resolves status and parsed body. */
+export function post(url: string, body: Buffer): Promise<{ status: number; json: any }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, {
+      method: 'POST', rejectUnauthorized: false, agent: false,
+      headers: { 'content-type': 'application/json', 'content-length': String(body.length) },
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json: unknown;
+        try { json = JSON.parse(text); } catch { json = text; }
+        resolve({ status: res.statusCode ?? 0, json });
+      });
+    });
+    req.on('error', reject);
+    req.setTimeout(10_000, () => req.destroy(new Error('timed out')));
+    req.end(body);
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Starts `node <args>` from the repository root and waits until GET /healthz answers 200.
+ * The process's output is kept to explain a failed start.
+ */
+export async function startServer(label: string, args: readonly string[], port: number, timeoutMs = 300_000): Promise<ServerProcess> {
+  const t0 = performance.now();
+  const env = { ...process.env };
+  delete env.KUBECONFIG; // the bench measures the no-cluster server; never reach for a real cluster
+  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  let output = '';
+  const keep = (c: Buffer) => { output = (output + c.toString('utf8')).slice(-4_000); };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  let exited: number | null | undefined;
+  const exit = new Promise<void>((resolve) => child.once('exit', (code) => { exited = code; running.delete(child); resolve(); }));
+  const url = `https://127.0.0.1:${port}`;
+  for (;;) {
+    if (exited !== undefined) throw new Error(`${label} exited with ${exited} before it was healthy:\n${output}`);
+    if (performance.now() - t0 > timeoutMs) {
+      child.kill('SIGKILL');
+      throw new Error(`${label} was not healthy after ${timeoutMs} ms:\n${output}`);
+    }
+    try {
+      if ((await get(`${url}/healthz`)).status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    await sleep(50);
+  }
+  const startMs = performance.now() - t0;
+  const stop = async () => {
+    if (exited !== undefined) return;
+    child.kill('SIGTERM');
+    const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    await exit;
+    clearTimeout(killer);
+  };
+  return { label, url, pid: child.pid!, startMs, stop };
+}
+
+/** Resident and peak resident memory of a process, in bytes (VmRSS, VmHWM). */
+export function memoryOf(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN) * 1024;
+  return { rss: kb('VmRSS'), peak: kb('VmHWM') };
+}
+
+let ticks: number | undefined;
+function clockTicks(): number {
+  if (ticks === undefined) {
+    try {
+      ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      ticks = 100;
+    }
+  }
+  return ticks;
+}
+
+/** User + system CPU time a process has used so far, in milliseconds. */
+export function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // fields after the command name, which is in parentheses and may contain spaces
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks();
+}

@@ -1,0 +1,112 @@
+/**
+ * The AdmissionReviews the benchmark sends: real API-server reviews from test/fixtures/reviews with a
+ * new uid and an edited spec, so the bodies keep their real size and shape (managedFields,
+ * last-applied-configuration, userInfo).
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { KubeObject } from '../src/admission/types.ts';
+
+export type Expect = 'allowed' | 'denied' | 'patched';
+
+export type Scenario = {
+  /** row label in the tables */
+  readonly name: string;
+  /** path and query, as the API server calls it */
+  readonly path: string;
+  readonly review: { readonly apiVersion: string; readonly kind: string; readonly request: Record<string, unknown> & { object: KubeObject } };
+  readonly body: Buffer;
+  /** what egress-warden should answer, checked once before the load */
+  readonly expect: Expect;
+};
+
+/** The namespace every bench review lives in; the state folder labels it for Istio injection and cluster capture. */
+export const NAMESPACE = 'shop';
+
+/** What `kubectl get ns shop -o yaml` would show for a namespace set up for cluster-only capture. */
+export const benchNamespace = (): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'Namespace',
+  metadata: {
+    name: NAMESPACE,
+    labels: { 'kubernetes.io/metadata.name': NAMESPACE, 'istio-injection': 'enabled' },
+    annotations: { 'egress-warden.io/outbound-capture': 'cluster' },
+  },
+});
+
+type Fixture = { readonly url: string; readonly review: Scenario['review'] };
+
+const fixtureDir = fileURLToPath(new URL('../test/fixtures/reviews/', import.meta.url));
+const load = (file: string): Fixture => JSON.parse(readFileSync(fixtureDir + file, 'utf8')) as Fixture;
+
+/** kubectl's last-applied-configuration for an object: what it sent, without server fields. */
+function lastApplied(o: KubeObject): string {
+  const { name, namespace } = o.metadata ?? {};
+  return `${JSON.stringify({ apiVersion: o.apiVersion, kind: o.kind, metadata: { annotations: {}, name, namespace }, spec: o.spec })}\n`;
+}
+
+/** A fixture with a fresh uid and, when a spec is given, the object's name and spec replaced. */
+function derive(file: string, name: string, spec: unknown): Fixture {
+  const f = load(file);
+  const req = f.review.request;
+  req.uid = randomUUID();
+  if (spec !== undefined) {
+    const o = req.object;
+    const renamed: KubeObject = { ...o, metadata: { ...o.metadata, name, uid: randomUUID() }, spec };
+    req.name = name;
+    req.object = {
+      ...renamed,
+      metadata: { ...renamed.metadata, annotations: { ...o.metadata?.annotations, 'kubectl.kubernetes.io/last-applied-configuration': lastApplied(renamed) } },
+    };
+  }
+  return f;
+}
+
+const HOST = 'api.payments.example.com';
+
+const scenario = (name: string, f: Fixture, expect: Expect): Scenario =>
+  ({ name, path: f.url, review: f.review, body: Buffer.from(JSON.stringify(f.review)), expect });
+
+/** The five reviews of the side-by-side run, in table order. */
+export function scenarios(): Scenario[] {
+  const seSpec = (portName: string) => ({
+    hosts: [HOST],
+    location: 'MESH_EXTERNAL',
+    resolution: 'DNS',
+    exportTo: ['.'],
+    ports: [
+      { name: 'https', number: 443, protocol: 'HTTPS' },
+      { name: portName, number: 80, protocol: 'HTTP' },
+    ],
+  });
+  return [
+    scenario('ServiceEntry (valid)', derive('003-validate-create-serviceentry.review-v1.json', 'payments-api', seSpec('http')), 'allowed'),
+    // An upper-case port name with punctuation is not a DNS label: Istio's own webhook denies it.
+    scenario('ServiceEntry (denied)', derive('003-validate-create-serviceentry.review-v1.json', 'payments-api-bad', seSpec('HTTP_80!')), 'denied'),
+    scenario('VirtualService (TLS, sniHosts)', derive('008-validate-create-virtualservice.review-v1.json', 'payments-api', {
+      hosts: [HOST],
+      exportTo: ['.'],
+      tls: [{ match: [{ port: 443, sniHosts: [HOST] }], route: [{ destination: { host: HOST, port: { number: 443 } }, weight: 100 }] }],
+    }), 'allowed'),
+    scenario('Egress (OSM)', derive('009-validate-create-egress.review-v1.json', 'payments-api', {
+      sources: [{ kind: 'ServiceAccount', name: 'checkout', namespace: NAMESPACE }],
+      hosts: [HOST],
+      ports: [{ number: 443, protocol: 'https' }],
+    }), 'allowed'),
+    // An Istio-injected pod (istio-init with -i '*') in the cluster-capture namespace: the answer carries a patch.
+    scenario('/mutate Pod (Istio, cluster capture)', derive('012-mutate-create-pod.review-v1.json', 'app', undefined), 'patched'),
+  ];
+}
+
+/** A review of `object`, shaped like the ServiceEntry fixture; used by the state probe and the rule benchmark. */
+export function reviewOf(object: KubeObject, group: string, version: string, resource: string): Scenario['review'] {
+  const f = load('003-validate-create-serviceentry.review-v1.json');
+  const gvk = { group, version, kind: object.kind ?? '' };
+  const gvr = { group, version, resource };
+  Object.assign(f.review.request, {
+    uid: randomUUID(), kind: gvk, requestKind: gvk, resource: gvr, requestResource: gvr,
+    name: object.metadata?.name, namespace: object.metadata?.namespace, object,
+  });
+  return f.review;
+}

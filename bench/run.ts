@@ -1,0 +1,159 @@
+/**
+ * `npm run bench`: egress-warden next to a bare-Fastify baseline in the same run, its cost
+ * against cluster size, and the rule engine alone. Prints markdown and writes bench/results.md.
+ * A measurement, not a test: nothing here passes or fails on the figures.
+ *
+ *   npm run bench                 3 alternating rounds of 5 s, sizes 0 / 10,000 / 100,000
+ *   npm run bench -- --quick      1 round of 1 s, sizes 0 / 1,000 (keeps the bench working in CI);
+ *                                 written to the temp folder unless --out is given
+ *   options: --rounds N --duration S --connections C --parts rules,http,scale --out FILE
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { arch, cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ROOT } from './processes.ts';
+import { runRules } from './rules.ts';
+import { runScale } from './scale.ts';
+import { runSideBySide } from './side-by-side.ts';
+
+const PARTS = ['rules', 'http', 'scale'] as const;
+type Part = (typeof PARTS)[number];
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean' },
+    rounds: { type: 'string' },
+    duration: { type: 'string' },
+    connections: { type: 'string' },
+    parts: { type: 'string' },
+    out: { type: 'string' },
+  },
+});
+
+const quick = values.quick ?? false;
+const number = (text: string | undefined, fallback: number, flag: string): number => {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0) {
+    process.stderr.write(`bench: --${flag} must be a positive number, got "${text}"\n`);
+    process.exit(2);
+  }
+  return n;
+};
+const rounds = Math.round(number(values.rounds, quick ? 1 : 3, 'rounds'));
+const seconds = number(values.duration, quick ? 1 : 5, 'duration');
+const connections = Math.round(number(values.connections, 64, 'connections'));
+const warmupSeconds = quick ? 0.5 : 2;
+const parts = new Set<string>(values.parts ? values.parts.split(',').map((p) => p.trim()) : PARTS);
+for (const p of parts) {
+  if (!PARTS.includes(p as Part)) {
+    process.stderr.write(`bench: --parts takes ${PARTS.join(', ')}, got "${p}"\n`);
+    process.exit(2);
+  }
+}
+const sizes = quick ? [0, 1_000] : [0, 10_000, 100_000];
+const ruleObjects = quick ? 10_000 : 100_000;
+// bench/results.md holds the figures the README quotes; a quick run must not replace them.
+const out = values.out ?? (quick ? join(tmpdir(), 'egress-warden-bench-quick.md') : join(ROOT, 'bench', 'results.md'));
+const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+function commit(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${head} + uncommitted changes in src/` : head;
+  } catch {
+    return 'unknown';
+  }
+}
+
+const load = () => loadavg().map((n) => n.toFixed(2)).join(' / ');
+const loadBefore = load();
+const startedAt = new Date().toISOString();
+
+const machine = () => [
+  `- Date: ${startedAt}`,
+  `- Command: \`${command}\``,
+  `- Commit: ${commit()}`,
+  `- Machine: ${cpus().length} cores, ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GB RAM, ${platform()} ${release()} ${arch()}`,
+  `- Node ${process.version}; autocannon ${connections} connections, keep-alive HTTP/1.1 over TLS, no pipelining; ` +
+    `${rounds} round${rounds > 1 ? 's' : ''} of ${seconds} s per server and review after a ${warmupSeconds} s warm-up`,
+  `- Load average (1 / 5 / 15 min) before: ${loadBefore}; after: ${load()} (anything else running on the machine shows here)`,
+].join('\n');
+
+const sections: string[] = [];
+const started = performance.now();
+log(`bench: ${quick ? 'quick' : 'full'} run; parts ${[...parts].join(', ')}`);
+
+if (parts.has('http')) {
+  log('bench: side by side with the baseline');
+  const r = await runSideBySide({ rounds, seconds, warmupSeconds, connections, log });
+  sections.push(`## /validate and /mutate next to the baseline
+
+Both servers run in their own process with the same certificate; the load generator runs in a third.
+The baseline is a bare Fastify HTTPS route that parses the same body and answers a fixed AdmissionReview,
+the ceiling for this stack. Requests/s and latencies are medians over the rounds; the ratio is the median
+of each round's egress-warden / baseline requests/s. Latencies leave out each connection's first
+answer (the TLS handshake), as the API server keeps its connections open.
+
+${r.markdown}
+
+At ${connections} connections a server answering R requests/s holds each request ${connections}/R seconds on
+average (Little's law), so a p99 under 10 ms at ${connections} connections needs at least
+${(connections * 100).toLocaleString('en-US')} requests/s. Where the baseline itself is slower than that, its own p99
+is the reference for egress-warden's, and the one-connection table shows what one review costs.
+${r.notes.length ? `\nUnexpected answers (the figures above measured them as they are):\n\n${r.notes.map((n) => `- ${n}`).join('\n')}\n` : ''}`);
+  process.stdout.write(`${sections.at(-1)}\n`);
+}
+
+if (parts.has('scale')) {
+  log('bench: scale');
+  const markdown = await runScale({ sizes, rounds, seconds, warmupSeconds, connections, builds: quick ? 1 : 3, log });
+  sections.push(`## Cost against cluster size
+
+One egress-warden process per size, started with \`--state\` on a folder of generated ServiceEntries
+and OSM Egresses (half each, over 200 team namespaces; \`bench/generate.ts\`). All of them run at
+the same time and are loaded in turn within each round, with the same reviews as above. "p99 vs empty"
+compares with the 0-object server. "State seen by the rules" sends a ServiceEntry that clashes with a
+generated one and looks for the cross-object warning. RSS and peak RSS are the server's VmRSS / VmHWM
+from /proc; heap used is V8's, from the server's /metrics. The in-process columns time
+\`loadStateDir\` and \`snapshotFromObjects\` in the bench process.
+
+${markdown}
+`);
+  process.stdout.write(`${sections.at(-1)}\n`);
+}
+
+if (parts.has('rules')) {
+  log('bench: rules in-process');
+  const markdown = runRules({ objects: ruleObjects, seconds: quick ? 0.25 : 1, repeats: quick ? 1 : 3, log });
+  sections.push(`## Rule engine alone
+
+In-process calls per second of \`judge()\` (and of \`admitPod()\` for the pod) on the decoded bench reviews,
+single-threaded, with a snapshot holding only the bench namespace and with one of ${ruleObjects.toLocaleString('en-US')}
+generated objects. This is the upper bound the HTTP figures approach when parsing and TLS cost nothing;
+in the server every review is a freshly parsed object, so the same rules take longer there than in
+this loop over one object.
+
+${markdown}
+`);
+  process.stdout.write(`${sections.at(-1)}\n`);
+}
+
+const document = `# egress-warden benchmark results
+
+${machine()}
+
+The machine has ${cpus().length} cores shared by the servers and the load generator, so the absolute
+figures are low and noisy; read them relative to the baseline measured in the same run. This is a
+measurement, not a test: no figure fails the run. Targets are those of DESIGN.md ("Targets").
+
+${sections.join('\n')}
+_Total bench time: ${((performance.now() - started) / 1000).toFixed(0)} s._
+`;
+writeFileSync(out, document);
+log(`bench: wrote ${out}`);

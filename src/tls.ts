@@ -3,7 +3,7 @@
  * files change (a rotated Secret or cert-manager renewal). The only module that imports selfsigned.
  */
 import { createSecureContext } from 'node:tls';
-import { X509Certificate } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
@@ -36,7 +36,10 @@ export function subjectAltNames({ service, namespace, sans = [] }: CertOptions):
 export async function generateCertificates(opts: CertOptions): Promise<Pems> {
   const notBeforeDate = new Date(Date.now() - 5 * 60_000); // tolerate clock skew between nodes
   const notAfterDate = new Date(notBeforeDate.getTime() + opts.days * 86_400_000);
-  const ca = await generate([{ name: 'commonName', value: `${opts.service}-ca` }], {
+  // A distinct CA name per generation: selfsigned writes no key identifiers, so clients that trust
+  // the old and the new CA during a rotation tell them apart by issuer name alone.
+  const caName = `${opts.service}-ca-${randomBytes(4).toString('hex')}`;
+  const ca = await generate([{ name: 'commonName', value: caName }], {
     keyType: 'ec', curve: 'P-256', algorithm: 'sha256', notBeforeDate, notAfterDate,
     extensions: [
       { name: 'basicConstraints', cA: true, critical: true },

@@ -130,4 +130,14 @@ Serve('prints its flags for --help', async () => {
   assert.match(io.stdout(), /--kubeconfig FILE \| --no-cluster/);
 });
 
+Serve('gives every generated CA its own name, so clients trusting an old and a new CA during a rotation pick the right one', async () => {
+  const { X509Certificate } = await import('node:crypto');
+  const a = await generateCertificates({ service: 'egress-warden', namespace: 'egress-warden', days: 1 });
+  const b = await generateCertificates({ service: 'egress-warden', namespace: 'egress-warden', days: 1 });
+  const issuerA = new X509Certificate(a.cert).issuer;
+  assert.is.not(issuerA, new X509Certificate(b.cert).issuer);
+  assert.is(issuerA, new X509Certificate(a.caCert).subject);
+  assert.ok(new X509Certificate(a.cert).verify(new X509Certificate(a.caCert).publicKey));
+});
+
 Serve.run();

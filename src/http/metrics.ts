@@ -77,10 +77,20 @@ export function createMetrics(sample: () => StateSample, defaults = true): Metri
       for (const i of sample().informers) this.set({ informer: i.name }, i.restarts);
     },
   });
+  // prom-client hashes a label object on every call; the label sets here are few and fixed, so
+  // each gets its child once and the hot path only increments.
+  const counters = new Map<string, { inc: () => void }>();
+  const timers = new Map<string, { observe: (v: number) => void }>();
   return {
     observe(route, kind, operation, verdict, seconds) {
-      requests.inc({ route, kind, operation, verdict });
-      duration.observe({ route, kind, operation }, seconds);
+      const timerKey = `${route}\0${kind}\0${operation}`;
+      const countKey = `${timerKey}\0${verdict}`;
+      let counter = counters.get(countKey);
+      if (!counter) counters.set(countKey, (counter = requests.labels(route, kind, operation, verdict)));
+      let timer = timers.get(timerKey);
+      if (!timer) timers.set(timerKey, (timer = duration.labels(route, kind, operation)));
+      counter.inc();
+      timer.observe(seconds);
     },
     findings(route, severity, code, mode) {
       findings.inc({ route, severity, code, mode });

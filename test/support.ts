@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as assert from 'uvu/assert';
+import type { Test } from 'uvu';
 import type { KubeObject } from '../src/admission/types.ts';
 import type { Result } from '../src/rules/result.ts';
 import { snapshotFromObjects } from '../src/cluster/indexes.ts';
@@ -59,3 +60,27 @@ export function without(r: Result, code: string): void {
 
 /** The message of the first finding with this code, or "". */
 export const messageOf = (r: Result, code: string): string => [...r.errors, ...r.warnings].find((i) => i.code === code)?.message ?? '';
+
+/** One row of a rule's table-driven tests. */
+export type RuleCase = {
+  readonly it: string;
+  readonly obj: () => KubeObject;
+  readonly code: string;
+  /** 'denies' / 'warns' assert the finding; 'passes' asserts the code is absent */
+  readonly verdict: 'denies' | 'warns' | 'passes';
+  readonly path?: string;
+  readonly message?: string;
+};
+
+/** Registers one test per row: the object, judged by `run`, gets (or does not get) the row's finding. */
+export function ruleCases(test: Test, cases: readonly RuleCase[], run: (o: KubeObject) => Result): void {
+  for (const c of cases) {
+    test(c.it, () => {
+      const r = run(c.obj());
+      if (c.verdict === 'denies') denies(r, c.code, c.path);
+      else if (c.verdict === 'warns') warns(r, c.code, c.path);
+      else without(r, c.code);
+      if (c.message !== undefined) assert.is(messageOf(r, c.code), c.message);
+    });
+  }
+}

@@ -47,36 +47,17 @@ export function createMetrics(sample: () => StateSample, defaults = true): Metri
     registers: [registry],
     collect() { this.set(sample().ready ? 1 : 0); },
   });
-  new Gauge({
-    name: 'egress_warden_informer_healthy',
-    help: '1 when the informer is running and has synced',
-    labelNames: ['informer'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const i of sample().informers) this.set({ informer: i.name }, i.healthy && i.synced ? 1 : 0);
-    },
-  });
-  new Gauge({
-    name: 'egress_warden_informer_objects',
-    help: 'Objects held in the index, per informer',
-    labelNames: ['informer'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const i of sample().informers) this.set({ informer: i.name }, i.objects);
-    },
-  });
-  new Gauge({
-    name: 'egress_warden_informer_restarts',
-    help: 'Times the informer was restarted after an error',
-    labelNames: ['informer'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const i of sample().informers) this.set({ informer: i.name }, i.restarts);
-    },
-  });
+  const perInformer = (name: string, help: string, value: (i: StateSample['informers'][number]) => number) =>
+    new Gauge({
+      name, help, labelNames: ['informer'] as const, registers: [registry],
+      collect() {
+        this.reset();
+        for (const i of sample().informers) this.set({ informer: i.name }, value(i));
+      },
+    });
+  perInformer('egress_warden_informer_healthy', '1 when the informer is running and has synced', (i) => (i.healthy && i.synced ? 1 : 0));
+  perInformer('egress_warden_informer_objects', 'Objects held in the index, per informer', (i) => i.objects);
+  perInformer('egress_warden_informer_restarts', 'Times the informer was restarted after an error', (i) => i.restarts);
   // prom-client hashes a label object on every call; the label sets here are few and fixed, so
   // each gets its child once and the hot path only increments.
   const counters = new Map<string, { inc: () => void }>();

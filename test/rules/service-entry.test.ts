@@ -4,7 +4,7 @@ import type { AdmissionRequest, KubeObject, ObjectMeta } from '../../src/admissi
 import type { Result } from '../../src/rules/result.ts';
 import { judge, register } from '../../src/rules/registry.ts';
 import { CODES, validateServiceEntry } from '../../src/rules/service-entry.ts';
-import { accepts, clean, denies, fixture, snapshotWith, warns, messageOf, without } from '../support.ts';
+import { accepts, clean, denies, fixture, snapshotWith, warns, messageOf, without, ruleCases, type RuleCase } from '../support.ts';
 
 const SE = suite('rules/service-entry');
 
@@ -24,15 +24,7 @@ const message = messageOf;
 const tcp = (name = 'tcp', number = 5432, protocol = 'TCP') => ({ name, number, protocol });
 const staticEntry = (extra: Record<string, unknown>) => se({ resolution: 'STATIC', addresses: ['203.0.113.10'], ports: [tcp()], ...extra });
 
-type Case = {
-  readonly it: string;
-  readonly obj: () => KubeObject;
-  readonly code: string;
-  /** 'denies' / 'warns' assert the finding; 'passes' asserts the code is absent */
-  readonly verdict: 'denies' | 'warns' | 'passes';
-  readonly path?: string;
-  readonly message?: string;
-};
+type Case = RuleCase;
 
 const cases: Case[] = [
   // metadata
@@ -213,15 +205,7 @@ const cases: Case[] = [
   { it: 'accepts exportTo to its own and other namespaces', code: 'EW134', verdict: 'passes', obj: () => se({ exportTo: ['.', 'billing'] }) },
 ];
 
-for (const c of cases) {
-  SE(c.it, () => {
-    const r = run(c.obj());
-    if (c.verdict === 'denies') denies(r, c.code, c.path);
-    else if (c.verdict === 'warns') warns(r, c.code, c.path);
-    else without(r, c.code);
-    if (c.message !== undefined) assert.is(message(r, c.code), c.message);
-  });
-}
+ruleCases(SE, cases, run);
 
 SE('accepts the canonical fixture with no findings', () => {
   clean(run(base()));

@@ -4,7 +4,7 @@ import type { KubeObject, ObjectMeta } from '../../src/admission/types.ts';
 import type { Result } from '../../src/rules/result.ts';
 import { hostSubsetOf, hostsOverlap } from '../../src/rules/fields.ts';
 import { CODES, validateVirtualService } from '../../src/rules/virtual-service.ts';
-import { accepts, clean, denies, fixture, snapshotWith, warns, messageOf, without } from '../support.ts';
+import { accepts, clean, denies, fixture, snapshotWith, warns, messageOf, without, ruleCases, type RuleCase } from '../support.ts';
 
 const VS = suite('rules/virtual-service');
 
@@ -23,14 +23,7 @@ const tlsRoute = (match: Record<string, unknown> = {}, route: unknown[] = [dest(
 const tcpRoute = (match?: Record<string, unknown>, route: unknown[] = [dest('db.example.com', 5432)]) => ({ ...(match ? { match: [match] } : {}), route });
 const tlsOnly = (...routes: unknown[]) => vs({ http: undefined, tls: routes });
 
-type Case = {
-  readonly it: string;
-  readonly obj: () => KubeObject;
-  readonly code: string;
-  readonly verdict: 'denies' | 'warns' | 'passes';
-  readonly path?: string;
-  readonly message?: string;
-};
+type Case = RuleCase;
 
 const cases: Case[] = [
   { it: 'denies the istio.io/dry-run annotation', code: 'EW201', verdict: 'denies', path: 'metadata.annotations[istio.io/dry-run]',
@@ -146,15 +139,7 @@ const cases: Case[] = [
   { it: 'does not warn about distinct matches', code: 'EW222', verdict: 'passes', obj: () => tlsOnly(tlsRoute(), tlsRoute({ port: 8443 })) },
 ];
 
-for (const c of cases) {
-  VS(c.it, () => {
-    const r = run(c.obj());
-    if (c.verdict === 'denies') denies(r, c.code, c.path);
-    else if (c.verdict === 'warns') warns(r, c.code, c.path);
-    else without(r, c.code);
-    if (c.message !== undefined) assert.is(message(r, c.code), c.message);
-  });
-}
+ruleCases(VS, cases, run);
 
 VS('accepts the canonical fixture with no findings', () => {
   clean(run(base()));

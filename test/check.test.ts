@@ -94,6 +94,16 @@ Check('denies the three classic mistakes: duplicate port name, TLS route without
   has(report, { kind: 'Egress', name: 'legacy', severity: 'error', code: 'EW322', path: 'spec.ports[0].protocol', line: 8 });
 });
 
+Check('checks the pod template of a workload as the Pod its controller would create, at the template\'s lines', async () => {
+  const { code, report } = await checkJson([`${DIR}/workloads`]);
+  assert.is(code, 1);
+  has(report, { kind: 'Deployment', namespace: 'shop', name: 'web', severity: 'error', code: 'EW502',
+    path: 'spec.template.metadata.annotations[egress-warden.io/bypass-ip-ranges]', line: 21 });
+  has(report, { kind: 'CronJob', namespace: 'shop', name: 'report', severity: 'error', code: 'EW501',
+    path: 'spec.jobTemplate.spec.template.metadata.annotations[egress-warden.io/outbound-capture]', line: 39 });
+  assert.is(report.summary.objects, 3);
+});
+
 Check('writes JSON with stable field names for every finding and the summary', async () => {
   const { report } = await checkJson([`${DIR}/bad/egress.json`]);
   assert.equal(Object.keys(report), ['findings', 'summary']);

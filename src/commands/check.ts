@@ -13,6 +13,7 @@ import { readInputs, showInputError, type InputItem } from '../cluster/manifest-
 import { CIDR_CONFIGMAPS } from '../cluster/resources.ts';
 import { emptySnapshot, type ClusterCidrs, type ClusterSnapshot } from '../cluster/snapshot.ts';
 import { loadStateDir } from '../cluster/state-dir.ts';
+import { asObj, isObj } from '../json.ts';
 import { admitPod } from '../mutate/admit-pod.ts';
 import { judge, ruleFor } from '../rules/registry.ts';
 import { demote, show, type Issue, type Result, type Severity } from '../rules/result.ts';
@@ -21,7 +22,8 @@ import { USAGE, type Command, type CommandIo } from './io.ts';
 const HELP = `usage: egress-warden check [PATH ...] [-] [--state DIR] [--kubeconfig FILE] [--namespace NS]
                           [--output text|json] [--mode enforce|warn]
                           [--pod-cidrs LIST] [--service-cidrs LIST]
-Validates ServiceEntry, VirtualService, Egress, Namespace and Pod manifests with the webhook's rules.
+Validates ServiceEntry, VirtualService, Egress, Namespace and Pod manifests (and the pod templates of
+workloads) with the webhook's rules.
 PATH is a file or a directory (read recursively: .yaml, .yml, .json); - reads stdin.
   --state DIR       objects already in the cluster (same formats), used for cross-object checks only
   --kubeconfig FILE take the objects already in the cluster from that cluster (read-only)
@@ -84,6 +86,41 @@ function requestFor(obj: KubeObject, gvk: GroupVersionKind, n: number): Admissio
   };
 }
 
+/**
+ * Where workloads keep the pod they create. Capture annotations are written there, so a workload is
+ * checked as the Pod its controller will create would be.
+ */
+const POD_TEMPLATES: Readonly<Record<string, readonly string[]>> = {
+  'apps/Deployment': ['spec', 'template'],
+  'apps/StatefulSet': ['spec', 'template'],
+  'apps/DaemonSet': ['spec', 'template'],
+  'apps/ReplicaSet': ['spec', 'template'],
+  '/ReplicationController': ['spec', 'template'],
+  'batch/Job': ['spec', 'template'],
+  'batch/CronJob': ['spec', 'jobTemplate', 'spec', 'template'],
+};
+
+/** The Pod a workload's controller would create, and the field path of its template. */
+function templatePod(obj: KubeObject, gvk: GroupVersionKind): { readonly pod: KubeObject; readonly at: string } | undefined {
+  const path = POD_TEMPLATES[groupKind(gvk)];
+  if (!path) return undefined;
+  let template: unknown = obj;
+  for (const key of path) template = asObj(template)[key];
+  if (!isObj(template)) return undefined;
+  const meta = asObj(template.metadata);
+  const pod: KubeObject = {
+    apiVersion: 'v1', kind: 'Pod', spec: template.spec,
+    metadata: { ...meta, namespace: obj.metadata?.namespace ?? '', generateName: `${obj.metadata?.name ?? 'workload'}-` },
+  };
+  return { pod, at: path.join('.') };
+}
+
+/** Issue paths of the template's Pod, moved under the workload's template field. */
+const under = (at: string, r: Result): Result => {
+  const move = (i: Issue): Issue => ({ ...i, path: i.path ? `${at}.${i.path}` : at });
+  return { errors: r.errors.map(move), warnings: r.warnings.map(move) };
+};
+
 /** Findings of a Pod: the mutating webhook's checks (capture annotations, mesh ranges); its patch is not needed here. */
 const podFindings = (req: AdmissionRequest, snapshot: ClusterSnapshot): Result => admitPod(req, snapshot).findings;
 
@@ -111,14 +148,17 @@ export function checkItems(items: readonly InputItem[], state: ClusterSnapshot, 
   items.forEach((item, n) => {
     const gvk = gvkOf(item.object);
     const obj = placed(item.object, gvk, opts.namespace);
-    if (!ruleFor(gvk) && !isPodKind(gvk)) {
+    const template = templatePod(obj, gvk);
+    if (!ruleFor(gvk) && !isPodKind(gvk) && !template) {
       skipped++;
       live.add(obj);
       return;
     }
     objects++;
     const req = requestFor(obj, gvk, n);
-    const raw = isPodKind(gvk) ? podFindings(req, live.snapshot) : engineFindings(req, live.snapshot);
+    const raw = template
+      ? under(template.at, podFindings(requestFor(template.pod, { group: '', version: 'v1', kind: 'Pod' }, n), live.snapshot))
+      : isPodKind(gvk) ? podFindings(req, live.snapshot) : engineFindings(req, live.snapshot);
     live.add(obj);
     const r = opts.mode === 'warn' ? demote(raw) : raw;
     const m = obj.metadata;

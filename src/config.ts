@@ -59,8 +59,9 @@ export function readServeConfig(argv: readonly string[], env: Readonly<Record<st
     namespace: values.namespace ?? env.POD_NAMESPACE ?? 'egress-warden',
     kubeconfig: values.kubeconfig ?? env.KUBECONFIG,
     noCluster: values['no-cluster'] ?? false,
-    podCidrs: list(values['pod-cidrs'] ?? env.EW_POD_CIDRS),
-    serviceCidrs: list(values['service-cidrs'] ?? env.EW_SERVICE_CIDRS),
+    // EW_POD_CIDRS / EW_SERVICE_CIDRS are read by the cluster view, which names the variable as the source.
+    podCidrs: list(values['pod-cidrs']),
+    serviceCidrs: list(values['service-cidrs']),
     stateDir: values.state ?? env.EW_STATE,
     logLevel,
   });

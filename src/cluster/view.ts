@@ -131,9 +131,9 @@ const isList = (o: CidrOption): o is readonly string[] => Array.isArray(o);
 
 function configured(option: CidrOption | undefined, envValue: string | undefined, flag: string, variable: string): ConfiguredCidrs | undefined {
   if (option && !isList(option)) return option.values.length ? option : undefined;
-  if (option?.length) return { values: option, origin: `config (${flag})` };
+  if (option?.length) return { values: option, origin: flag };
   const fromEnv = splitList(envValue ?? '');
-  return fromEnv.length ? { values: fromEnv, origin: `config (${variable})` } : undefined;
+  return fromEnv.length ? { values: fromEnv, origin: variable } : undefined;
 }
 
 /** Explicit CIDRs from options or environment; throws naming each value that is not a CIDR. */
@@ -167,8 +167,8 @@ export function staticClusterView(opts: Pick<ViewOptions, 'podCidrs' | 'serviceC
   const buildMs = performance.now() - t0;
   const builtAt = new Date().toISOString();
   const rows = rangeRows(detection);
-  opts.log.warn({ pod: rows.filter((r) => r.kind === 'pod').map((r) => `${r.cidr} (${r.origin})`),
-    service: rows.filter((r) => r.kind === 'service').map((r) => `${r.cidr} (${r.origin})`) }, reason);
+  opts.log.warn({ podCidrs: rows.filter((r) => r.kind === 'pod').map((r) => `${r.cidr} (${r.origin})`),
+    serviceCidrs: rows.filter((r) => r.kind === 'service').map((r) => `${r.cidr} (${r.origin})`) }, reason);
   const status: ViewStatus = {
     ready: true, reason, cluster: null, informers: [], absent: [],
     cidrs: cidrsStatus(detection, true, [], null),

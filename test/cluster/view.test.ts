@@ -251,7 +251,7 @@ NoCluster('is ready at once on the documented defaults and says why', () => {
 NoCluster('uses configured ranges from options or environment, naming where they came from', async () => {
   const view = await startClusterView({ env: { EW_SERVICE_CIDRS: '172.20.0.0/16' }, log: recordingLog(), noCluster: true, podCidrs: ['10.1.0.0/16', 'fd00:1::/56'] });
   assert.equal(view.status().cidrs.ranges.map((r) => `${r.kind} ${r.cidr} ${r.origin}`), [
-    'pod 10.1.0.0/16 config (--pod-cidrs)', 'pod fd00:1::/56 config (--pod-cidrs)', 'service 172.20.0.0/16 config (EW_SERVICE_CIDRS)',
+    'pod 10.1.0.0/16 --pod-cidrs', 'pod fd00:1::/56 --pod-cidrs', 'service 172.20.0.0/16 EW_SERVICE_CIDRS',
   ]);
 });
 
@@ -260,7 +260,7 @@ NoCluster('refuses configured values that are not CIDRs', async () => {
     await startClusterView({ env: { EW_POD_CIDRS: '10.1.0.0/16,10.2.0.0' }, log: recordingLog(), noCluster: true });
     assert.unreachable('should have thrown');
   } catch (e) {
-    assert.is((e as Error).message, 'config: config (EW_POD_CIDRS): "10.2.0.0" is not a CIDR');
+    assert.is((e as Error).message, 'config: EW_POD_CIDRS: "10.2.0.0" is not a CIDR');
   }
 });
 

@@ -7,7 +7,8 @@ import { USAGE, type Command } from './io.ts';
 
 const HELP = `usage: egress-warden certs [--dir certs] [--service egress-warden] [--namespace egress-warden]
                           [--days 365] [--san NAME_OR_IP ...] [--force]
-Writes ca.crt, tls.crt and tls.key (mode 0600). Existing files are kept unless --force is given.`;
+Writes ca.crt, tls.crt and tls.key (the key with mode 0600). If tls.crt exists, stops with status 2
+unless --force is given.`;
 
 export const runCerts: Command = async (argv, io) => {
   let values;

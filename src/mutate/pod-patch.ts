@@ -64,7 +64,12 @@ export function patchPod(pod: KubeObject, changes: PodChanges): Operation[] {
     metadata: isObj(current) ? { annotations: { ...current } as Record<string, string> } : {},
     ...(spec && Array.isArray(spec.initContainers) ? { spec: { initContainers: spec.initContainers as { args?: unknown }[] } } : {}),
   };
-  const after = structuredClone(before);
+  // Copy only what changes below (the annotations map, each init container's own fields): a deep
+  // clone of the projection was a sixth of the cost of a whole review.
+  const after: Mutable = {
+    metadata: { ...before.metadata },
+    ...(before.spec?.initContainers ? { spec: { initContainers: before.spec.initContainers.map((c) => (isObj(c) ? { ...c } : c)) } } : {}),
+  };
   const annotations = { ...after.metadata?.annotations };
   for (const [key, value] of Object.entries(changes.annotations)) {
     if (value === null) delete annotations[key];

@@ -7,11 +7,8 @@
  * the same view to every call is correct; the base snapshot itself is never modified.
  */
 import type { KubeObject } from '../admission/types.ts';
-import { compact, isUnaddressedTcp, refOf } from './indexes.ts';
-import {
-  type ClusterSnapshot, type EgressPort, type NamespaceInfo, type ObjectRef, type ServiceEntryPort, type ServicePort,
-  type VirtualServiceRoute, egressKey,
-} from './snapshot.ts';
+import { compact, eachIndexEntry, emptyListIndexes, LIST_INDEX_OWNERS, refOf, type ListIndex } from './indexes.ts';
+import type { ClusterSnapshot, NamespaceInfo, ObjectRef } from './snapshot.ts';
 
 export type IncrementalSnapshot = {
   /** The live view: reflects every `add` so far. */
@@ -27,13 +24,9 @@ const identity = (kind: string, ref: ObjectRef): string => `${kind}|${ref.namesp
 
 export function incrementalSnapshot(base: ClusterSnapshot): IncrementalSnapshot {
   const namespaces = new Map<string, NamespaceInfo>(base.namespaces);
-  const seByHost = new Map<string, ServiceEntryPort[]>(base.serviceEntriesByHost as Map<string, ServiceEntryPort[]>);
-  const seByPort = new Map<number, ServiceEntryPort[]>(base.serviceEntriesByPort as Map<number, ServiceEntryPort[]>);
-  const seUnaddressedTcp = new Map<number, ServiceEntryPort[]>(base.unaddressedTcpServiceEntriesByPort as Map<number, ServiceEntryPort[]>);
-  const vsByHost = new Map<string, VirtualServiceRoute[]>(base.virtualServicesByHost as Map<string, VirtualServiceRoute[]>);
-  const egresses = new Map<string, EgressPort[]>(base.egressesBySourcePort as Map<string, EgressPort[]>);
-  const services = new Map<number, ServicePort[]>(base.servicesByPort as Map<number, ServicePort[]>);
   const routeGroups = new Set<string>(base.httpRouteGroups);
+  const lists = emptyListIndexes();
+  for (const index of Object.keys(lists) as ListIndex[]) lists[index] = new Map(base[index] as ReadonlyMap<unknown, unknown[]>);
 
   // Lists still shared with the base are copied before their first change (copy on write).
   const owned = new Set<unknown[]>();
@@ -62,13 +55,10 @@ export function incrementalSnapshot(base: ClusterSnapshot): IncrementalSnapshot 
   };
 
   // The base's records are filed by owner too, so that re-declaring a cluster object replaces it.
-  const any = <K, V>(m: Map<K, V[]>) => m as unknown as Map<unknown, unknown[]>;
-  for (const [k, list] of seByHost) for (const p of list) file('ServiceEntry', p.entry, any(seByHost), k, p);
-  for (const [k, list] of seByPort) for (const p of list) file('ServiceEntry', p.entry, any(seByPort), k, p);
-  for (const [k, list] of seUnaddressedTcp) for (const p of list) file('ServiceEntry', p.entry, any(seUnaddressedTcp), k, p);
-  for (const [k, list] of vsByHost) for (const r of list) file('VirtualService', r.service, any(vsByHost), k, r);
-  for (const [k, list] of egresses) for (const p of list) file('Egress', p.egress, any(egresses), k, p);
-  for (const [k, list] of services) for (const p of list) file('Service', p.service, any(services), k, p);
+  for (const index of Object.keys(lists) as ListIndex[]) {
+    const { kind, owner } = LIST_INDEX_OWNERS[index];
+    for (const [key, list] of lists[index]) for (const record of list) file(kind, owner(record), lists[index], key, record);
+  }
 
   const remove = (kind: string, ref: ObjectRef) => {
     const id = identity(kind, ref);
@@ -97,40 +87,15 @@ export function incrementalSnapshot(base: ClusterSnapshot): IncrementalSnapshot 
   const add = (obj: KubeObject) => {
     const c = compact(obj);
     if (!c) return;
-    const ref = refOf(obj);
-    switch (c.kind) {
-      case 'Namespace':
-        namespaces.set(c.namespace.name, c.namespace);
-        return;
-      case 'HTTPRouteGroup':
-        routeGroups.add(c.ref);
-        return;
-      case 'ServiceEntry':
-        remove(c.kind, ref);
-        for (const p of c.ports) {
-          place(c.kind, ref, any(seByPort), p.number, p);
-          if (isUnaddressedTcp(p)) place(c.kind, ref, any(seUnaddressedTcp), p.number, p);
-          for (const h of p.entry.hosts) place(c.kind, ref, any(seByHost), h, p);
-        }
-        return;
-      case 'VirtualService':
-        remove(c.kind, ref);
-        for (const r of c.routes) for (const h of r.service.hosts) place(c.kind, ref, any(vsByHost), h, r);
-        return;
-      case 'Egress':
-        remove(c.kind, ref);
-        for (const p of c.ports) place(c.kind, ref, any(egresses), egressKey(p.source, p.number), p);
-        return;
-      case 'Service':
-        remove(c.kind, ref);
-        for (const p of c.ports) place(c.kind, ref, any(services), p.port, p);
-        return;
+    if (c.kind === 'Namespace') namespaces.set(c.namespace.name, c.namespace);
+    else if (c.kind === 'HTTPRouteGroup') routeGroups.add(c.ref);
+    else {
+      const ref = refOf(obj);
+      remove(c.kind, ref);
+      eachIndexEntry(c, (index, key, record) => place(c.kind, ref, lists[index], key, record));
     }
   };
 
-  const snapshot: ClusterSnapshot = {
-    cidrs: base.cidrs, namespaces, serviceEntriesByHost: seByHost, serviceEntriesByPort: seByPort,
-    unaddressedTcpServiceEntriesByPort: seUnaddressedTcp, virtualServicesByHost: vsByHost, egressesBySourcePort: egresses, servicesByPort: services, httpRouteGroups: routeGroups,
-  };
+  const snapshot: ClusterSnapshot = { cidrs: base.cidrs, namespaces, httpRouteGroups: routeGroups, ...(lists as unknown as Pick<ClusterSnapshot, ListIndex>) };
   return { snapshot, add };
 }

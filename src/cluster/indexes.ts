@@ -129,47 +129,68 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
 /** Whether a ServiceEntry port belongs in unaddressedTcpServiceEntriesByPort. */
 export const isUnaddressedTcp = (p: ServiceEntryPort): boolean => p.entry.addresses.length === 0 && isPlainTcp(p.protocol);
 
+/** The snapshot indexes that map a key to a list of records. */
+export type ListIndex =
+  | 'serviceEntriesByHost' | 'serviceEntriesByPort' | 'unaddressedTcpServiceEntriesByPort'
+  | 'virtualServicesByHost' | 'egressesBySourcePort' | 'servicesByPort';
+
+export type ListIndexes = Record<ListIndex, Map<unknown, unknown[]>>;
+
+export const emptyListIndexes = (): ListIndexes => ({
+  serviceEntriesByHost: new Map(), serviceEntriesByPort: new Map(), unaddressedTcpServiceEntriesByPort: new Map(),
+  virtualServicesByHost: new Map(), egressesBySourcePort: new Map(), servicesByPort: new Map(),
+});
+
+/** The object a list-index record came from, for taking an object's records out again. */
+export const LIST_INDEX_OWNERS: Readonly<Record<ListIndex, { readonly kind: Compact['kind']; readonly owner: (record: unknown) => ObjectRef }>> = {
+  serviceEntriesByHost: { kind: 'ServiceEntry', owner: (r) => (r as ServiceEntryPort).entry },
+  serviceEntriesByPort: { kind: 'ServiceEntry', owner: (r) => (r as ServiceEntryPort).entry },
+  unaddressedTcpServiceEntriesByPort: { kind: 'ServiceEntry', owner: (r) => (r as ServiceEntryPort).entry },
+  virtualServicesByHost: { kind: 'VirtualService', owner: (r) => (r as VirtualServiceRoute).service },
+  egressesBySourcePort: { kind: 'Egress', owner: (r) => (r as EgressPort).egress },
+  servicesByPort: { kind: 'Service', owner: (r) => (r as ServicePort).service },
+};
+
+/**
+ * Every list-index entry one compacted object makes: the one place that says which record is filed
+ * under which key, for the full build, the per-kind rebuild and the incremental snapshot of `check`.
+ */
+export function eachIndexEntry(c: Compact, put: (index: ListIndex, key: unknown, record: unknown) => void): void {
+  switch (c.kind) {
+    case 'ServiceEntry':
+      for (const p of c.ports) {
+        put('serviceEntriesByPort', p.number, p);
+        if (isUnaddressedTcp(p)) put('unaddressedTcpServiceEntriesByPort', p.number, p);
+        for (const h of p.entry.hosts) put('serviceEntriesByHost', h, p);
+      }
+      break;
+    case 'VirtualService':
+      for (const r of c.routes) for (const h of r.service.hosts) put('virtualServicesByHost', h, r);
+      break;
+    case 'Egress':
+      for (const p of c.ports) put('egressesBySourcePort', egressKey(p.source, p.number), p);
+      break;
+    case 'Service':
+      for (const p of c.ports) put('servicesByPort', p.port, p);
+      break;
+    case 'Namespace':
+    case 'HTTPRouteGroup':
+      break;
+  }
+}
+
 /** Build a snapshot from compacted objects. */
 export function snapshotFromCompact(items: Iterable<Compact>, cidrs: ClusterCidrs): ClusterSnapshot {
   const namespaces = new Map<string, NamespaceInfo>();
-  const seByHost = new Map<string, ServiceEntryPort[]>();
-  const seByPort = new Map<number, ServiceEntryPort[]>();
-  const seUnaddressedTcp = new Map<number, ServiceEntryPort[]>();
-  const vsByHost = new Map<string, VirtualServiceRoute[]>();
-  const egresses = new Map<string, EgressPort[]>();
-  const services = new Map<number, ServicePort[]>();
   const routeGroups = new Set<string>();
+  const lists = emptyListIndexes();
+  const put = (index: ListIndex, key: unknown, record: unknown) => push(lists[index], key, record);
   for (const c of items) {
-    switch (c.kind) {
-      case 'Namespace':
-        namespaces.set(c.namespace.name, c.namespace);
-        break;
-      case 'ServiceEntry':
-        for (const p of c.ports) {
-          push(seByPort, p.number, p);
-          if (isUnaddressedTcp(p)) push(seUnaddressedTcp, p.number, p);
-          for (const h of p.entry.hosts) push(seByHost, h, p);
-        }
-        break;
-      case 'VirtualService':
-        for (const r of c.routes) for (const h of r.service.hosts) push(vsByHost, h, r);
-        break;
-      case 'Egress':
-        for (const p of c.ports) push(egresses, egressKey(p.source, p.number), p);
-        break;
-      case 'Service':
-        for (const p of c.ports) push(services, p.port, p);
-        break;
-      case 'HTTPRouteGroup':
-        routeGroups.add(c.ref);
-        break;
-    }
+    if (c.kind === 'Namespace') namespaces.set(c.namespace.name, c.namespace);
+    else if (c.kind === 'HTTPRouteGroup') routeGroups.add(c.ref);
+    else eachIndexEntry(c, put);
   }
-  return {
-    cidrs, namespaces, serviceEntriesByHost: seByHost, serviceEntriesByPort: seByPort,
-    unaddressedTcpServiceEntriesByPort: seUnaddressedTcp, virtualServicesByHost: vsByHost,
-    egressesBySourcePort: egresses, servicesByPort: services, httpRouteGroups: routeGroups,
-  };
+  return { cidrs, namespaces, httpRouteGroups: routeGroups, ...(lists as unknown as Pick<ClusterSnapshot, ListIndex>) };
 }
 
 /** Build a snapshot from whole objects (state folders, `check` inputs, tests). Unknown kinds are ignored. */

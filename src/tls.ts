@@ -8,6 +8,7 @@ import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
+import { isIp } from './net/cidr.ts';
 
 export type Pems = { readonly caCert: string; readonly cert: string; readonly key: string };
 
@@ -20,8 +21,6 @@ export type CertOptions = {
   /** extra DNS names or IP addresses */
   readonly sans?: readonly string[];
 };
-
-const IP = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]*)$/;
 
 /** The names the API server may dial: the Service in every spelling, plus local development. */
 export function subjectAltNames({ service, namespace, sans = [] }: CertOptions): string[] {
@@ -46,7 +45,7 @@ export async function generateCertificates(opts: CertOptions): Promise<Pems> {
       { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
     ],
   });
-  const altNames = subjectAltNames(opts).map((n) => (IP.test(n) ? { type: 7 as const, ip: n } : { type: 2 as const, value: n }));
+  const altNames = subjectAltNames(opts).map((n) => (isIp(n) ? { type: 7 as const, ip: n } : { type: 2 as const, value: n }));
   const leaf = await generate([{ name: 'commonName', value: `${opts.service}.${opts.namespace}.svc` }], {
     keyType: 'ec', curve: 'P-256', algorithm: 'sha256', notBeforeDate, notAfterDate,
     ca: { key: ca.private, cert: ca.cert },

@@ -140,4 +140,14 @@ Serve('gives every generated CA its own name, so clients trusting an old and a n
   assert.ok(new X509Certificate(a.cert).verify(new X509Certificate(a.caCert).publicKey));
 });
 
+Serve('puts addresses given as extra SANs in IP entries and names in DNS entries', async () => {
+  const { X509Certificate } = await import('node:crypto');
+  const p = await generateCertificates({ service: 'egress-warden', namespace: 'egress-warden', days: 1, sans: ['192.168.1.20', 'fd00::5', 'webhook.example.internal'] });
+  const san = new X509Certificate(p.cert).subjectAltName ?? '';
+  assert.match(san, /IP Address:192\.168\.1\.20/);
+  assert.match(san, /IP Address:FD00:0:0:0:0:0:0:5/);
+  assert.match(san, /DNS:webhook\.example\.internal/);
+  assert.match(san, /DNS:egress-warden\.egress-warden\.svc(,|$)/);
+});
+
 Serve.run();

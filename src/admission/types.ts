@@ -68,11 +68,3 @@ export function objectGroupKind(obj: KubeObject): string {
   const group = api.includes('/') ? api.slice(0, api.indexOf('/')) : '';
   return groupKind({ group, kind: obj.kind ?? '' });
 }
-
-/** "namespace/name" (or the generateName prefix for pods created by controllers). */
-export function objectRef(obj: KubeObject | null | undefined, namespace = ''): string {
-  const m = obj?.metadata;
-  const name = m?.name ?? (m?.generateName ? `${m.generateName}*` : '<unnamed>');
-  const ns = m?.namespace ?? namespace;
-  return ns ? `${ns}/${name}` : name;
-}

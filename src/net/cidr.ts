@@ -83,7 +83,6 @@ export function parseIpOrCidr(text: string): ParsedCidr | undefined {
 /** A bare IPv4 or IPv6 address, strictly. */
 export const isIp = (text: string): boolean => addressValue(text) !== undefined;
 
-export const isIpv4 = (text: string): boolean => IPV4.test(text);
 
 const last = (c: Cidr): bigint => c.base | ((1n << BigInt(width(c.family) - c.bits)) - 1n);
 

@@ -62,9 +62,12 @@ export type AdmissionReview = {
 /** "group/Kind": how rules are looked up, independent of the served version. */
 export const groupKind = (gvk: { readonly group?: string; readonly kind?: string }): string => `${gvk.group ?? ''}/${gvk.kind ?? ''}`;
 
-/** group and kind of an object from its own apiVersion/kind (for objects read from files or informers). */
-export function objectGroupKind(obj: KubeObject): string {
+/** Group, version and kind of an object from its own apiVersion/kind (objects read from files or informers). */
+export function objectGvk(obj: KubeObject): GroupVersionKind {
   const api = obj.apiVersion ?? '';
-  const group = api.includes('/') ? api.slice(0, api.indexOf('/')) : '';
-  return groupKind({ group, kind: obj.kind ?? '' });
+  const slash = api.indexOf('/');
+  return { group: slash < 0 ? '' : api.slice(0, slash), version: api.slice(slash + 1), kind: obj.kind ?? '' };
 }
+
+/** "group/Kind" of an object from its own apiVersion/kind. */
+export const objectGroupKind = (obj: KubeObject): string => groupKind(objectGvk(obj));

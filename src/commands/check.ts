@@ -6,7 +6,7 @@
  */
 import '../rules/table.ts';
 import { parseArgs } from 'node:util';
-import { groupKind, objectGroupKind, type AdmissionRequest, type GroupVersionKind, type KubeObject } from '../admission/types.ts';
+import { groupKind, objectGroupKind, objectGvk, type AdmissionRequest, type GroupVersionKind, type KubeObject } from '../admission/types.ts';
 import { detectCidrs, parseCidrList, splitList, type CidrInputs, type ConfiguredCidrs } from '../cluster/detect.ts';
 import { incrementalSnapshot } from '../cluster/incremental.ts';
 import { readInputs, showInputError, type InputItem } from '../cluster/manifest-files.ts';
@@ -59,14 +59,6 @@ export type CheckOptions = {
   readonly namespace: string;
   readonly mode: 'enforce' | 'warn';
 };
-
-/** The kind a review of this object would carry: group and kind as objectGroupKind reads them, plus the version. */
-function gvkOf(obj: KubeObject): GroupVersionKind {
-  const gk = objectGroupKind(obj);
-  const slash = gk.indexOf('/');
-  const api = obj.apiVersion ?? '';
-  return { group: gk.slice(0, slash), version: api.slice(api.indexOf('/') + 1), kind: gk.slice(slash + 1) };
-}
 
 const isNamespaceKind = (gvk: GroupVersionKind) => groupKind(gvk) === '/Namespace';
 const isPodKind = (gvk: GroupVersionKind) => groupKind(gvk) === '/Pod';
@@ -139,14 +131,14 @@ function engineFindings(req: AdmissionRequest, snapshot: ClusterSnapshot): Resul
  */
 export function checkItems(items: readonly InputItem[], state: ClusterSnapshot, opts: CheckOptions, context: readonly KubeObject[] = []): Report {
   const live = incrementalSnapshot(state);
-  for (const o of context) live.add(placed(o, gvkOf(o), opts.namespace));
+  for (const o of context) live.add(placed(o, objectGvk(o), opts.namespace));
   const findings: Finding[] = [];
   let objects = 0;
   let skipped = 0;
   let errors = 0;
   let warnings = 0;
   items.forEach((item, n) => {
-    const gvk = gvkOf(item.object);
+    const gvk = objectGvk(item.object);
     const obj = placed(item.object, gvk, opts.namespace);
     const template = templatePod(obj, gvk);
     if (!ruleFor(gvk) && !isPodKind(gvk) && !template) {

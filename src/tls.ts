@@ -59,11 +59,14 @@ export async function generateCertificates(opts: CertOptions): Promise<Pems> {
   return { caCert: ca.cert, cert: leaf.cert, key: leaf.private };
 }
 
+/** A PEM file ends with a newline, so `cat old/ca.crt new/ca.crt` is a valid bundle. */
+const pemFile = (pem: string): string => (pem.endsWith('\n') ? pem : `${pem}\n`);
+
 export async function writeCertificates(dir: string, pems: Pems): Promise<void> {
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, FILES.ca), pems.caCert);
-  await writeFile(join(dir, FILES.cert), pems.cert);
-  await writeFile(join(dir, FILES.key), pems.key, { mode: 0o600 });
+  await writeFile(join(dir, FILES.ca), pemFile(pems.caCert));
+  await writeFile(join(dir, FILES.cert), pemFile(pems.cert));
+  await writeFile(join(dir, FILES.key), pemFile(pems.key), { mode: 0o600 });
   await chmod(join(dir, FILES.key), 0o600);
 }
 

@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'node:https';
@@ -33,6 +33,16 @@ Serve('generates a development CA and a key readable only by its owner on first 
   } finally {
     await server.close();
   }
+});
+
+Serve('writes PEM files that end with a newline, so two CA files concatenate into a valid bundle', async () => {
+  const dirs = [mkdtempSync(join(tmpdir(), 'ew-pem-a-')), mkdtempSync(join(tmpdir(), 'ew-pem-b-'))];
+  for (const dir of dirs) await writeCertificates(dir, await generateCertificates({ service: 'egress-warden', namespace: 'egress-warden', days: 1 }));
+  for (const dir of dirs) for (const f of ['ca.crt', 'tls.crt', 'tls.key']) assert.ok(readFileSync(join(dir, f), 'utf8').endsWith('\n'), `${f} lacks a final newline`);
+  const bundle = dirs.map((d) => readFileSync(join(d, 'ca.crt'), 'utf8')).join('');
+  assert.is(bundle.match(/^-----BEGIN CERTIFICATE-----$/gm)?.length, 2);
+  assert.is(bundle.match(/^-----END CERTIFICATE-----$/gm)?.length, 2);
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
 Serve('serves a rotated certificate to new connections while an open keep-alive connection keeps working', async () => {

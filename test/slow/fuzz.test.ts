@@ -4,14 +4,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readServeConfig } from '../src/config.ts';
-import { startServer } from '../src/commands/serve.ts';
-import { collector, describeFailure, fuzz, loadSeedlings, summaryLine } from './fuzz/campaign.ts';
-import { judgeAnswer, type Answer } from './fuzz/check.ts';
-import { exchange } from './fuzz/client.ts';
-import { generateCase, type FuzzCase } from './fuzz/mutate.ts';
-import { parseSeed } from './fuzz/random.ts';
-import { fixture } from './support.ts';
+import { readServeConfig } from '../../src/config.ts';
+import { startServer } from '../../src/commands/serve.ts';
+import { collector, describeFailure, fuzz, loadSeedlings, summaryLine } from '../fuzz/campaign.ts';
+import { judgeAnswer, type Answer } from '../fuzz/check.ts';
+import { exchange } from '../fuzz/client.ts';
+import { generateCase, type FuzzCase } from '../fuzz/mutate.ts';
+import { parseSeed } from '../fuzz/random.ts';
+import { fixture } from '../support.ts';
 
 /** Fixed so that npm test is repeatable; FUZZ_SEED=<n> explores another stream. */
 const SEED = process.env.FUZZ_SEED ? parseSeed(process.env.FUZZ_SEED) : 0x5eed;

@@ -70,6 +70,8 @@ export type VerificationStatus = {
   readonly servicesOutside: number;
   /** the first addresses outside the ranges, "namespace/name ip" */
   readonly examples: readonly string[];
+  /** what there was nothing of to check ("no pods with IPs to check"): those ranges stay unverified */
+  readonly unchecked: readonly string[];
   readonly at: string;
 };
 
@@ -472,7 +474,8 @@ function liveView(api: ClusterApi, config: Pick<CidrInputs, 'podConfig' | 'servi
       const examples = [...v.pods.outside, ...v.services.outside].slice(0, 10).map((o) => `${o.name} ${o.ip}`);
       verification = {
         checkedPods: v.pods.checked, checkedServices: v.services.checked,
-        podsOutside: v.pods.outside.length, servicesOutside: v.services.outside.length, examples, at: new Date().toISOString(),
+        podsOutside: v.pods.outside.length, servicesOutside: v.services.outside.length, examples, unchecked: v.unchecked,
+        at: new Date().toISOString(),
       };
       verifyNote = undefined;
       if (examples.length) {

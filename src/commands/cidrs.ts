@@ -44,7 +44,11 @@ function table(rows: readonly RangeRow[], all: readonly RangeRow[]): string {
 
 function verificationText(v: Verification): string {
   const outside = [...v.pods.outside.map((o) => ({ ...o, what: 'pod' })), ...v.services.outside.map((o) => ({ ...o, what: 'Service' }))];
-  const head = `verification: ${v.pods.checked} pods and ${v.services.checked} Services checked; `;
+  const counts = [[v.pods.checked, 'pods'], [v.services.checked, 'Services']] as const;
+  const checked = counts.filter(([n]) => n > 0).map(([n, what]) => `${n} ${what}`);
+  const said = [...(checked.length ? [`${checked.join(' and ')} checked`] : []), ...v.unchecked];
+  if (!checked.length) return `verification: ${said.join('; ')}\n`;
+  const head = `verification: ${said.join('; ')}; `;
   if (!outside.length) return `${head}every address is inside the detected ranges\n`;
   const shown = outside.slice(0, 20).map((o) => `  ${o.what} ${o.name} ${o.ip}\n`).join('');
   const more = outside.length > 20 ? `  … and ${outside.length - 20} more\n` : '';

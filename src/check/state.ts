@@ -1,17 +1,16 @@
 /**
- * The cluster an offline check runs against: no live objects, and the cluster CIDRs taken from the
- * flags, else from the ServiceCIDR, Node and kube-system ConfigMap objects read, else kubeadm's
+ * The cluster an offline check runs against: no live objects, and the cluster CIDRs the operator
+ * configured, else from the ServiceCIDR, Node and kube-system ConfigMap objects read, else kubeadm's
  * defaults, exactly as the webhook detects them.
  */
 import { objectGroupKind, type KubeObject } from '../admission/types.ts';
-import { detectCidrs, type CidrInputs, type ConfiguredCidrs } from '../cluster/detect.ts';
+import type { ConfiguredPair } from '../cluster/cidr-settings.ts';
+import { detectCidrs, type CidrInputs } from '../cluster/detect.ts';
 import { CIDR_CONFIGMAPS } from '../cluster/resources.ts';
 import { emptySnapshot, type ClusterCidrs, type ClusterSnapshot } from '../cluster/snapshot.ts';
 
-function cidrsOf(objects: readonly KubeObject[], pod?: ConfiguredCidrs, service?: ConfiguredCidrs): ClusterCidrs {
-  const inputs: { -readonly [K in keyof CidrInputs]: CidrInputs[K] } = {
-    ...(pod ? { podConfig: pod } : {}), ...(service ? { serviceConfig: service } : {}),
-  };
+function cidrsOf(objects: readonly KubeObject[], configured: ConfiguredPair): ClusterCidrs {
+  const inputs: { -readonly [K in keyof CidrInputs]: CidrInputs[K] } = { ...configured };
   const serviceCidrs: KubeObject[] = [];
   const nodes: KubeObject[] = [];
   for (const o of objects) {
@@ -29,5 +28,5 @@ function cidrsOf(objects: readonly KubeObject[], pod?: ConfiguredCidrs, service?
 }
 
 /** `objects`: everything read (--state and the inputs), searched for CIDR sources only. */
-export const offlineSnapshot = (objects: readonly KubeObject[], pod?: ConfiguredCidrs, service?: ConfiguredCidrs): ClusterSnapshot =>
-  emptySnapshot(cidrsOf(objects, pod, service));
+export const offlineSnapshot = (objects: readonly KubeObject[], configured: ConfiguredPair): ClusterSnapshot =>
+  emptySnapshot(cidrsOf(objects, configured));

@@ -6,9 +6,10 @@
 import { performance } from 'node:perf_hooks';
 import type { KubeObject } from '../admission/types.ts';
 import { apiMessage, type ClusterApi, type Discovery, type Informer, type InformerFactory, type InformerHandlers } from './api.ts';
+import { readCidrSettings, type ConfiguredPair } from './cidr-settings.ts';
 import {
-  detectCidrs, parseCidrList, podAddresses, rangeRows, sameCidrs, splitList, usesDefaults, verifyCidrs,
-  type Addressed, type CidrDetection, type CidrInputs, type ConfiguredCidrs, type RangeRow, type Verification,
+  detectCidrs, podAddresses, rangeRows, sameCidrs, usesDefaults, verifyCidrs,
+  type Addressed, type CidrDetection, type CidrInputs, type RangeRow, type Verification,
 } from './detect.ts';
 import { gatherStatic, type StaticInputs } from './gather.ts';
 import { compact, rebuildSnapshot, snapshotFromObjects, type Compact } from './indexes.ts';
@@ -104,8 +105,6 @@ export type ClusterView = {
   readonly stop: () => Promise<void>;
 };
 
-export type CidrOption = readonly string[] | ConfiguredCidrs;
-
 export type ViewOptions = {
   readonly env: Env;
   readonly log: Log;
@@ -115,9 +114,11 @@ export type ViewOptions = {
   readonly noCluster?: boolean;
   /** own namespace, for the dry-run Service create */
   readonly namespace?: string;
-  /** explicit ranges; without them EW_POD_CIDRS / EW_SERVICE_CIDRS from env */
-  readonly podCidrs?: CidrOption;
-  readonly serviceCidrs?: CidrOption;
+  /** the CIDR settings as a command read them (readCidrSettings); then podCidrs, serviceCidrs and env are not read for them */
+  readonly cidrs?: ConfiguredPair;
+  /** without `cidrs`: explicit ranges, else EW_POD_CIDRS / EW_SERVICE_CIDRS from env */
+  readonly podCidrs?: readonly string[];
+  readonly serviceCidrs?: readonly string[];
   /** objects from YAML/JSON files, added to the snapshot */
   readonly stateDir?: string;
   /** the API server seam; by default client-node on the selected cluster */
@@ -129,22 +130,14 @@ export type ViewOptions = {
 
 export const NO_CLUSTER_REASON = 'no cluster: using configured/default CIDRs';
 
-const isList = (o: CidrOption): o is readonly string[] => Array.isArray(o);
+const given = (values: readonly string[] | undefined) => (values?.length ? values.join(',') : undefined);
 
-function configured(option: CidrOption | undefined, envValue: string | undefined, flag: string, variable: string): ConfiguredCidrs | undefined {
-  if (option && !isList(option)) return option.values.length ? option : undefined;
-  if (option?.length) return { values: option, origin: flag };
-  const fromEnv = splitList(envValue ?? '');
-  return fromEnv.length ? { values: fromEnv, origin: variable } : undefined;
-}
-
-/** Explicit CIDRs from options or environment; throws naming each value that is not a CIDR. */
-export function configuredCidrs(opts: Pick<ViewOptions, 'podCidrs' | 'serviceCidrs' | 'env'>): Pick<CidrInputs, 'podConfig' | 'serviceConfig'> {
-  const podConfig = configured(opts.podCidrs, opts.env.EW_POD_CIDRS, '--pod-cidrs', 'EW_POD_CIDRS');
-  const serviceConfig = configured(opts.serviceCidrs, opts.env.EW_SERVICE_CIDRS, '--service-cidrs', 'EW_SERVICE_CIDRS');
-  const problems = [podConfig, serviceConfig].flatMap((c) => (c ? parseCidrList(c.values, c.origin).problems : []));
+/** The configured CIDRs, read with the commands' reader unless a command already read them; throws naming each value that is not a CIDR. */
+export function configuredCidrs(opts: Pick<ViewOptions, 'cidrs' | 'podCidrs' | 'serviceCidrs' | 'env'>): ConfiguredPair {
+  if (opts.cidrs) return opts.cidrs;
+  const { config, problems } = readCidrSettings({ pod: given(opts.podCidrs), service: given(opts.serviceCidrs) }, opts.env);
   if (problems.length) throw new Error(`config: ${problems.join('; ')}`);
-  return { ...(podConfig ? { podConfig } : {}), ...(serviceConfig ? { serviceConfig } : {}) };
+  return config;
 }
 
 function loadState(dir: string | undefined, log: Log): readonly KubeObject[] {
@@ -161,7 +154,7 @@ const cidrsStatus = (d: CidrDetection, known: boolean, notes: readonly string[],
   ({ known, ranges: rangeRows(d), defaulted: usesDefaults(d), notes: [...d.notes, ...notes], verification });
 
 /** A view over configured/default CIDRs and the --state objects: ready at once, never changes. */
-export function staticClusterView(opts: Pick<ViewOptions, 'podCidrs' | 'serviceCidrs' | 'env' | 'stateDir' | 'log'>, reason = NO_CLUSTER_REASON): ClusterView {
+export function staticClusterView(opts: Pick<ViewOptions, 'cidrs' | 'podCidrs' | 'serviceCidrs' | 'env' | 'stateDir' | 'log'>, reason = NO_CLUSTER_REASON): ClusterView {
   const detection = detectCidrs(configuredCidrs(opts));
   const objects = loadState(opts.stateDir, opts.log);
   const t0 = performance.now();

@@ -3,15 +3,15 @@
  * cluster. This file reads the arguments, the files and (with --kubeconfig) the live cluster; the
  * engine in check/ judges the set and renders the report.
  */
-import { parseArgs } from 'node:util';
 import type { KubeObject } from '../admission/types.ts';
 import { checkItems } from '../check/items.ts';
 import { formatJson, formatText } from '../check/report.ts';
 import { offlineSnapshot } from '../check/state.ts';
-import { parseCidrList, splitList, type ConfiguredCidrs } from '../cluster/detect.ts';
+import { readCidrSettings, type ConfiguredPair } from '../cluster/cidr-settings.ts';
 import { readInputs, showInputError } from '../cluster/manifest-files.ts';
 import type { ClusterSnapshot } from '../cluster/snapshot.ts';
 import { loadStateDir } from '../cluster/state-dir.ts';
+import { parseCommand } from './flags.ts';
 import { USAGE, type Command, type CommandIo } from './io.ts';
 
 const HELP = `usage: egress-warden check [PATH ...] [-] [--state DIR] [--kubeconfig FILE] [--namespace NS]
@@ -26,8 +26,9 @@ PATH is a file or a directory (read recursively: .yaml, .yml, .json); - reads st
   -o, --output      text (default) or json
   --mode            enforce (default): errors fail the check; warn: errors are reported as warnings
   --pod-cidrs, --service-cidrs
-                    cluster ranges for pod capture checks (default: from ServiceCIDR, Node and
-                    kube-system ConfigMap objects read, else kubeadm's 10.244.0.0/16 and 10.96.0.0/12)
+                    cluster ranges for pod capture checks (default: EW_POD_CIDRS, EW_SERVICE_CIDRS,
+                    else from ServiceCIDR, Node and kube-system ConfigMap objects read, else
+                    kubeadm's 10.244.0.0/16 and 10.96.0.0/12)
 Exit status: 0 no errors, 1 errors found, 2 bad usage or unreadable input.`;
 
 /** How long a live cluster gets to list everything the rules read. */
@@ -37,7 +38,7 @@ const SYNC_TIMEOUT_MS = 30_000;
  * The live cluster's snapshot (--kubeconfig), read once through the webhook's own cluster view,
  * or why it could not be had. The client library is loaded only here: offline checks never pay for it.
  */
-async function clusterState(kubeconfig: string, configured: Partial<Record<'pod' | 'service', ConfiguredCidrs>>, io: CommandIo): Promise<ClusterSnapshot | string> {
+async function clusterState(kubeconfig: string, cidrs: ConfiguredPair, io: CommandIo): Promise<ClusterSnapshot | string> {
   const { startClusterView } = await import('../cluster/view.ts');
   // Informers retry on their own; each distinct complaint is worth one line, not one per retry.
   const said = new Set<string>();
@@ -49,8 +50,7 @@ async function clusterState(kubeconfig: string, configured: Partial<Record<'pod'
   let view;
   try {
     view = await startClusterView({
-      env: io.env, kubeconfig, log: { info: () => {}, warn: say, error: say },
-      ...(configured.pod ? { podCidrs: configured.pod } : {}), ...(configured.service ? { serviceCidrs: configured.service } : {}),
+      env: io.env, kubeconfig, cidrs, log: { info: () => {}, warn: say, error: say },
     });
   } catch (e) {
     return e instanceof Error ? e.message : String(e);
@@ -68,46 +68,22 @@ function unreadable(io: CommandIo, errors: readonly string[]): number {
   return USAGE;
 }
 
+const OPTIONS = {
+  state: { type: 'string' }, kubeconfig: { type: 'string' }, 'pod-cidrs': { type: 'string' }, 'service-cidrs': { type: 'string' },
+  namespace: { type: 'string', short: 'n', default: 'default' }, output: { type: 'string', short: 'o', default: 'text' },
+  mode: { type: 'string', default: 'enforce' },
+} as const;
+
 export const runCheck: Command = async (argv, io) => {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: {
-        state: { type: 'string' }, kubeconfig: { type: 'string' }, 'pod-cidrs': { type: 'string' }, 'service-cidrs': { type: 'string' }, namespace: { type: 'string', short: 'n', default: 'default' },
-        output: { type: 'string', short: 'o', default: 'text' }, mode: { type: 'string', default: 'enforce' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true, allowPositionals: true,
-    });
-  } catch (e) {
-    io.err(`check: ${(e as Error).message}\n${HELP}\n`);
-    return USAGE;
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    io.out(`${HELP}\n`);
-    return 0;
-  }
-  const usage = (message: string) => {
-    io.err(`check: ${message}\n${HELP}\n`);
-    return USAGE;
-  };
+  const run = parseCommand(argv, io, { name: 'check', help: HELP, options: OPTIONS, positionals: true });
+  if (typeof run === 'number') return run;
+  const { values, positionals, usage } = run;
   if (values.output !== 'text' && values.output !== 'json') return usage(`--output must be text or json, got "${values.output}"`);
   if (values.mode !== 'enforce' && values.mode !== 'warn') return usage(`--mode must be enforce or warn, got "${values.mode}"`);
   if (!values.namespace) return usage('--namespace must not be empty');
   if (positionals.length === 0) return usage('no input: name files or directories, or - for stdin');
-
-  const configured: Partial<Record<'pod' | 'service', ConfiguredCidrs>> = {};
-  for (const kind of ['pod', 'service'] as const) {
-    const flag = `${kind}-cidrs` as const;
-    const text = values[flag];
-    if (text === undefined) continue;
-    const given = { values: splitList(text), origin: `--${flag}` };
-    const { problems } = parseCidrList(given.values, given.origin);
-    if (problems.length || given.values.length === 0) return usage(problems.join('; ') || `--${flag} is empty`);
-    configured[kind] = given;
-  }
+  const { config, problems } = readCidrSettings({ pod: values['pod-cidrs'], service: values['service-cidrs'] }, io.env);
+  if (problems.length) return usage(problems.join('; '));
 
   // --state is read exactly as `serve --state` reads it; the inputs leniently, since manifest trees hold other YAML too
   let stateObjects: readonly KubeObject[] = [];
@@ -121,14 +97,14 @@ export const runCheck: Command = async (argv, io) => {
 
   let state: ClusterSnapshot;
   if (values.kubeconfig !== undefined) {
-    const live = await clusterState(values.kubeconfig, configured, io);
+    const live = await clusterState(values.kubeconfig, config, io);
     if (typeof live === 'string') {
       io.err(`check: ${live}\n`);
       return USAGE;
     }
     state = live;
   } else {
-    state = offlineSnapshot([...stateObjects, ...inputs.items.map((i) => i.object)], configured.pod, configured.service);
+    state = offlineSnapshot([...stateObjects, ...inputs.items.map((i) => i.object)], config);
   }
 
   const checked = checkItems(inputs.items, state, { namespace: values.namespace, mode: values.mode }, stateObjects);

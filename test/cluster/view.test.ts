@@ -178,6 +178,14 @@ View('verifies pod and Service addresses against the detected ranges', async () 
   assert.ok(log.lines.some((l) => l.level === 'warn' && l.msg.startsWith('addresses outside the detected cluster CIDRs')));
 });
 
+View('says when there were no pods with IPs to verify the pod ranges against', async () => {
+  const { view } = await start(cluster());
+  await view.untilReady(2_000);
+  await until(() => view.status().cidrs.verification !== null, 'verification');
+  const v = view.status().cidrs.verification!;
+  assert.equal([v.checkedPods, v.checkedServices, v.unchecked], [0, 1, ['no pods with IPs to check']]);
+});
+
 View('falls back to the kubeadm ConfigMap on clusters without ServiceCIDRs', async () => {
   const fake = cluster();
   fake.served.delete('servicecidrs.networking.k8s.io');

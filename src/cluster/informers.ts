@@ -6,6 +6,7 @@
  */
 import type { KubeObject } from '../admission/types.ts';
 import { apiMessage, type ClusterApi, type Discovery, type Informer, type InformerHandlers } from './api.ts';
+import { restartDelay, streakOver } from './backoff.ts';
 import type { Lifetime } from './lifetime.ts';
 import { WATCHED, chooseVersion, resourceName, type Target, type Watched } from './resources.ts';
 import { compactOf } from './slim.ts';
@@ -50,8 +51,10 @@ type Slot = {
   lastEvent: number | undefined;
   lastSeen: number;
   error: string | undefined;
-  backoff: number;
-  lastErrorAt: number;
+  /** failures since the streak began (backoff.ts) */
+  failures: number;
+  /** when the current run synced; undefined once it failed */
+  upSince: number | undefined;
   timer: NodeJS.Timeout | undefined;
 };
 
@@ -84,15 +87,16 @@ export function superviseInformers(api: ClusterApi, timing: Timing, log: Log, li
     const now = Date.now();
     slot.healthy = false;
     slot.error = apiMessage(e).split('\n')[0];
-    // a failure soon after the last one keeps doubling the wait; a long healthy spell resets it
-    slot.backoff = now - slot.lastErrorAt > 2 * timing.restartMaxMs ? timing.restartMinMs : Math.min(slot.backoff * 2, timing.restartMaxMs);
-    slot.lastErrorAt = now;
-    log.warn({ informer: slot.name, version: slot.target.version, err: slot.error, restartInMs: slot.backoff }, 'informer stopped; restarting');
+    if (streakOver(slot.upSince, now, timing)) slot.failures = 0;
+    slot.upSince = undefined;
+    slot.failures++;
+    const wait = restartDelay(slot.failures, timing);
+    log.warn({ informer: slot.name, version: slot.target.version, err: slot.error, restartInMs: wait }, 'informer stopped; restarting');
     life.cancel(slot.timer);
     slot.timer = life.later(() => {
       slot.restarts++;
       void startRun(slot, run);
-    }, slot.backoff);
+    }, wait);
   };
 
   const newRun = (slot: Slot): Run => {
@@ -126,6 +130,7 @@ export function superviseInformers(api: ClusterApi, timing: Timing, log: Log, li
     if (!live(slot, run) || run.errors !== before) return;
     slot.healthy = true;
     slot.error = undefined;
+    slot.upSince = Date.now();
     if (slot.published !== run) {
       slot.published = run;
       log.info({ informer: slot.name, version: slot.target.version, objects: run.items.size }, 'informer synced');
@@ -138,7 +143,7 @@ export function superviseInformers(api: ClusterApi, timing: Timing, log: Log, li
     const slot: Slot = {
       watched, target, name: resourceName(watched), run: undefined as unknown as Run, published: undefined,
       healthy: false, restarts: 0, relists: 0, lastEvent: undefined, lastSeen: Date.now(), error: undefined,
-      backoff: timing.restartMinMs, lastErrorAt: 0, timer: undefined,
+      failures: 0, upSince: undefined, timer: undefined,
     };
     slot.run = newRun(slot);
     slots.set(slot.name, slot);

@@ -15,7 +15,7 @@ export type Timing = {
   /** quiet time before a burst of events is published; stretched to the last build time, so rebuilds take at most half the CPU */
   readonly coalesceMs: number;
   readonly maxCoalesceMs: number;
-  /** restart backoff after an informer error, doubling up to the max */
+  /** restart back-off after an informer error: doubling from min up to max, each wait jittered (backoff.ts) */
   readonly restartMinMs: number;
   readonly restartMaxMs: number;
   /** an informer with neither events nor reconnects for this long is listed again from scratch */
@@ -29,7 +29,7 @@ export type Timing = {
 };
 
 export const DEFAULT_TIMING: Timing = {
-  coalesceMs: 150, maxCoalesceMs: 1_000, restartMinMs: 1_000, restartMaxMs: 60_000,
+  coalesceMs: 150, maxCoalesceMs: 1_000, restartMinMs: 1_000, restartMaxMs: 30_000,
   silenceMs: 5 * 60_000, rediscoverMs: 60_000, regatherMs: 10 * 60_000, reverifyMs: 10 * 60_000,
 };
 

@@ -124,6 +124,21 @@ View('turns unready when a synced informer stops and ready again once it restart
   assert.is(fake.informer('Service').starts, 2, 'the same informer resumes');
 });
 
+View('waits longer after each failure in a row, jittered, and starts over once a restarted informer stayed up', async () => {
+  const fake = cluster();
+  fake.failures.set('Egress', [new Error('connect ECONNREFUSED'), new Error('connect ECONNREFUSED'), new Error('connect ECONNREFUSED')]);
+  const { view, log } = await start(fake, { restartMinMs: 20, restartMaxMs: 60 });
+  assert.ok(await view.untilReady(2_000), view.status().reason);
+  const waits = () => log.lines.filter((l) => l.msg === 'informer stopped; restarting').map((l) => (l.obj as { restartInMs: number }).restartInMs);
+  const [first, second, third] = waits();
+  assert.ok(first! >= 10 && first! <= 20 && second! >= 20 && second! <= 40 && third! >= 30 && third! <= 60, waits().join());
+  await new Promise((r) => setTimeout(r, 80));
+  fake.informer('Egress').on.error(new Error('watch closed'));
+  await until(() => waits().length === 4, 'the fourth failure');
+  assert.ok(waits()[3]! >= 10 && waits()[3]! <= 20, `a new streak starts at the shortest wait: ${waits().join()}`);
+  await until(() => view.ready(), 'ready again');
+});
+
 View('starts the informer of a CRD that appears later and drops it when it goes away', async () => {
   const fake = cluster();
   fake.objects.set('VirtualService', [{

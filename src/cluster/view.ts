@@ -105,6 +105,8 @@ export async function startClusterView(opts: ViewOptions): Promise<ClusterView> 
 
 function liveView(api: ClusterApi, config: ConfiguredPair, stateObjects: readonly KubeObject[], log: Log, timing: Timing): ClusterView {
   const life = lifetime();
+  // The parts reach each other only through these closures, and none is called before start below,
+  // so a part may name one set up after it.
   const informers = superviseInformers(api, timing, log, life, (watched) => {
     if (watched.role === 'index') published.mark(watched.kind as Compact['kind']);
     else cidrs.changed();

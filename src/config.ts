@@ -3,6 +3,7 @@
  * Flags win over environment, which wins over defaults. Fails fast, naming the flag or variable.
  */
 import { parseArgs } from 'node:util';
+import { readCidrSettings, type ConfiguredPair } from './cluster/cidr-settings.ts';
 
 export type ServeConfig = Readonly<{
   port: number;
@@ -12,15 +13,13 @@ export type ServeConfig = Readonly<{
   service: string;
   namespace: string;
   kubeconfig: string | undefined;
-  podCidrs: readonly string[];
-  serviceCidrs: readonly string[];
+  /** --pod-cidrs / --service-cidrs, else EW_POD_CIDRS / EW_SERVICE_CIDRS, each naming where it came from */
+  cidrs: ConfiguredPair;
   stateDir: string | undefined;
   logLevel: string;
   /** run without a cluster even when a kubeconfig is found */
   noCluster: boolean;
 }>;
-
-const list = (v: string | undefined): string[] => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 
 export const SERVE_USAGE = `usage: egress-warden serve [--port 8443] [--host 0.0.0.0] [--certs certs]
                           [--kubeconfig FILE | --no-cluster] [--pod-cidrs LIST] [--service-cidrs LIST]
@@ -29,19 +28,22 @@ export const SERVE_USAGE = `usage: egress-warden serve [--port 8443] [--host 0.0
 environment: EW_PORT, EW_HOST, EW_CERTS, KUBECONFIG, EW_POD_CIDRS, EW_SERVICE_CIDRS, EW_STATE, EW_LOG_LEVEL,
              POD_NAMESPACE (default of --namespace)`;
 
-export function readServeConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ServeConfig {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      port: { type: 'string' }, host: { type: 'string' }, certs: { type: 'string' },
-      service: { type: 'string' }, namespace: { type: 'string' },
-      kubeconfig: { type: 'string' }, 'no-cluster': { type: 'boolean' },
-      'pod-cidrs': { type: 'string' }, 'service-cidrs': { type: 'string' },
-      state: { type: 'string' }, 'log-level': { type: 'string' },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
+export const SERVE_OPTIONS = {
+  port: { type: 'string' }, host: { type: 'string' }, certs: { type: 'string' },
+  service: { type: 'string' }, namespace: { type: 'string' },
+  kubeconfig: { type: 'string' }, 'no-cluster': { type: 'boolean' },
+  'pod-cidrs': { type: 'string' }, 'service-cidrs': { type: 'string' },
+  state: { type: 'string' }, 'log-level': { type: 'string' },
+} as const;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export function readServeConfig(argv: readonly string[], env: Env): ServeConfig {
+  return serveConfig(parseArgs({ args: [...argv], options: SERVE_OPTIONS, strict: true, allowPositionals: false }).values, env);
+}
+
+/** The settings from parsed flags (SERVE_OPTIONS) and the environment. */
+export function serveConfig(values: ReturnType<typeof parseArgs<{ options: typeof SERVE_OPTIONS }>>['values'], env: Env): ServeConfig {
   const portText = values.port ?? env.EW_PORT ?? '8443';
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port > 65535) {
@@ -51,6 +53,8 @@ export function readServeConfig(argv: readonly string[], env: Readonly<Record<st
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new Error(`config: --log-level / EW_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "${logLevel}"`);
   }
+  const { config: cidrs, problems } = readCidrSettings({ pod: values['pod-cidrs'], service: values['service-cidrs'] }, env);
+  if (problems.length) throw new Error(`config: ${problems.join('; ')}`);
   return Object.freeze({
     port,
     host: values.host ?? env.EW_HOST ?? '0.0.0.0',
@@ -59,9 +63,7 @@ export function readServeConfig(argv: readonly string[], env: Readonly<Record<st
     namespace: values.namespace ?? env.POD_NAMESPACE ?? 'egress-warden',
     kubeconfig: values.kubeconfig ?? env.KUBECONFIG,
     noCluster: values['no-cluster'] ?? false,
-    // EW_POD_CIDRS / EW_SERVICE_CIDRS are read by the cluster view, which names the variable as the source.
-    podCidrs: list(values['pod-cidrs']),
-    serviceCidrs: list(values['service-cidrs']),
+    cidrs,
     stateDir: values.state ?? env.EW_STATE,
     logLevel,
   });

@@ -223,7 +223,15 @@ export type Outside = { readonly name: string; readonly ip: string };
 export type Verification = {
   readonly pods: { readonly checked: number; readonly outside: readonly Outside[] };
   readonly services: { readonly checked: number; readonly outside: readonly Outside[] };
+  /**
+   * What there was nothing of to check, e.g. NO_PODS_TO_CHECK: zero checked is then no evidence that
+   * the ranges are right (a control plane without kubelets runs no pods with IPs), and no failure either.
+   */
+  readonly unchecked: readonly string[];
 };
+
+export const NO_PODS_TO_CHECK = 'no pods with IPs to check';
+export const NO_SERVICES_TO_CHECK = 'no Services with cluster IPs to check';
 
 /** Pod IPs of pods on the pod network (hostNetwork pods carry node addresses). */
 export function podAddresses(pods: Iterable<KubeObject>): Addressed[] {
@@ -261,9 +269,12 @@ export function verifyCidrs(cidrs: ClusterCidrs, pods: Iterable<Addressed>, serv
     }
     return { checked, outside };
   };
+  const checkedPods = check(pods, cidrs.pod.map((r) => r.cidr));
+  const checkedServices = check(services, cidrs.service.map((r) => r.cidr));
   return {
-    pods: check(pods, cidrs.pod.map((r) => r.cidr)),
-    services: check(services, cidrs.service.map((r) => r.cidr)),
+    pods: checkedPods,
+    services: checkedServices,
+    unchecked: [...(checkedPods.checked ? [] : [NO_PODS_TO_CHECK]), ...(checkedServices.checked ? [] : [NO_SERVICES_TO_CHECK])],
   };
 }
 

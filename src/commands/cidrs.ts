@@ -2,14 +2,12 @@
  * `egress-warden cidrs`: the pod and service CIDRs the webhook would use, where each came from,
  * and whether the cluster's pod and Service addresses fall inside them.
  */
-import { parseArgs } from 'node:util';
 import type { Selection } from '../cluster/kube.ts';
 import { gatherAll } from '../cluster/gather.ts';
-import {
-  detectCidrs, parseCidrList, rangeRows, splitList, verifyCidrs,
-  type CidrInputs, type ConfiguredCidrs, type RangeRow, type Verification,
-} from '../cluster/detect.ts';
-import { USAGE, type Command, type CommandIo } from './io.ts';
+import { readCidrSettings } from '../cluster/cidr-settings.ts';
+import { detectCidrs, rangeRows, verifyCidrs, type RangeRow, type Verification } from '../cluster/detect.ts';
+import { parseCommand } from './flags.ts';
+import type { Command, CommandIo } from './io.ts';
 
 export const CIDRS_USAGE = `usage: egress-warden cidrs [--kubeconfig FILE] [--output text|json] [--pod-cidrs LIST] [--service-cidrs LIST]
 environment: KUBECONFIG, EW_POD_CIDRS, EW_SERVICE_CIDRS
@@ -29,12 +27,6 @@ export type CidrsReport = {
   readonly notes: readonly string[];
 };
 
-function option(flag: string | undefined, envValue: string | undefined, flagName: string, variable: string): ConfiguredCidrs | undefined {
-  if (flag !== undefined) return { values: splitList(flag), origin: flagName };
-  const values = splitList(envValue ?? '');
-  return values.length ? { values, origin: variable } : undefined;
-}
-
 /** Rows aligned on columns shared by every table of the report. */
 function table(rows: readonly RangeRow[], all: readonly RangeRow[]): string {
   const w = Math.max(...all.map((r) => r.cidr.length));
@@ -44,7 +36,11 @@ function table(rows: readonly RangeRow[], all: readonly RangeRow[]): string {
 
 function verificationText(v: Verification): string {
   const outside = [...v.pods.outside.map((o) => ({ ...o, what: 'pod' })), ...v.services.outside.map((o) => ({ ...o, what: 'Service' }))];
-  const head = `verification: ${v.pods.checked} pods and ${v.services.checked} Services checked; `;
+  const counts = [[v.pods.checked, 'pods'], [v.services.checked, 'Services']] as const;
+  const checked = counts.filter(([n]) => n > 0).map(([n, what]) => `${n} ${what}`);
+  const said = [...(checked.length ? [`${checked.join(' and ')} checked`] : []), ...v.unchecked];
+  if (!checked.length) return `verification: ${said.join('; ')}\n`;
+  const head = `verification: ${said.join('; ')}; `;
   if (!outside.length) return `${head}every address is inside the detected ranges\n`;
   const shown = outside.slice(0, 20).map((o) => `  ${o.what} ${o.name} ${o.ip}\n`).join('');
   const more = outside.length > 20 ? `  … and ${outside.length - 20} more\n` : '';
@@ -59,39 +55,20 @@ export function formatCidrsText(r: CidrsReport): string {
   return `${head}\npod CIDRs\n${table(r.pod, all)}service CIDRs\n${table(r.service, all)}\n${r.verification ? verificationText(r.verification) : ''}${failed}${notes}`;
 }
 
+const OPTIONS = {
+  kubeconfig: { type: 'string' }, output: { type: 'string', short: 'o' },
+  'pod-cidrs': { type: 'string' }, 'service-cidrs': { type: 'string' },
+} as const;
+
 export function cidrsCommand(connect: Connect): Command {
   return async (argv, io) => {
-    let values: { kubeconfig?: string | undefined; output?: string | undefined; 'pod-cidrs'?: string | undefined; 'service-cidrs'?: string | undefined; help?: boolean | undefined };
-    try {
-      ({ values } = parseArgs({
-        args: [...argv],
-        options: {
-          kubeconfig: { type: 'string' }, output: { type: 'string', short: 'o' },
-          'pod-cidrs': { type: 'string' }, 'service-cidrs': { type: 'string' }, help: { type: 'boolean', short: 'h' },
-        },
-        strict: true, allowPositionals: false,
-      }));
-    } catch (e) {
-      io.err(`cidrs: ${(e as Error).message}\n${CIDRS_USAGE}\n`);
-      return USAGE;
-    }
-    if (values.help) {
-      io.out(`${CIDRS_USAGE}\n`);
-      return 0;
-    }
+    const run = parseCommand(argv, io, { name: 'cidrs', help: CIDRS_USAGE, options: OPTIONS, positionals: false });
+    if (typeof run === 'number') return run;
+    const { values, usage, refuse } = run;
     const output = values.output ?? 'text';
-    if (output !== 'text' && output !== 'json') {
-      io.err(`cidrs: --output must be text or json, got "${output}"\n${CIDRS_USAGE}\n`);
-      return USAGE;
-    }
-    const podConfig = option(values['pod-cidrs'], io.env.EW_POD_CIDRS, '--pod-cidrs', 'EW_POD_CIDRS');
-    const serviceConfig = option(values['service-cidrs'], io.env.EW_SERVICE_CIDRS, '--service-cidrs', 'EW_SERVICE_CIDRS');
-    const problems = [podConfig, serviceConfig].flatMap((c) => (c ? parseCidrList(c.values, c.origin).problems : []));
-    if (problems.length) {
-      io.err(`cidrs: ${problems.join('; ')}\n`);
-      return USAGE;
-    }
-    const config: Pick<CidrInputs, 'podConfig' | 'serviceConfig'> = { ...(podConfig ? { podConfig } : {}), ...(serviceConfig ? { serviceConfig } : {}) };
+    if (output !== 'text' && output !== 'json') return usage(`--output must be text or json, got "${output}"`);
+    const { config, problems } = readCidrSettings({ pod: values['pod-cidrs'], service: values['service-cidrs'] }, io.env);
+    if (problems.length) return refuse(problems.join('; '));
 
     let selection: Selection;
     try {

@@ -5,13 +5,13 @@
 import { X509Certificate } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   DEFAULT_NAME, DEFAULT_NAMESPACE, optionProblems, renderInstallation, renderKustomization, serviceHost, tlsSecretName,
   type FailurePolicy, type InstallOptions,
 } from '../manifests/install.ts';
 import { toYaml } from '../yaml.ts';
-import { USAGE, type Command, type CommandIo } from './io.ts';
+import { parseCommand } from './flags.ts';
+import type { Command } from './io.ts';
 
 const HELP = `usage: egress-warden manifests [options]
 
@@ -31,8 +31,7 @@ Prints the installation as YAML for \`kubectl apply -f -\`.
 
 Without --ca or --cert-manager, caBundle is left out: set it before the webhooks can be called.
 The serving certificate lives in Secret <name>-tls (tls.crt, tls.key, ca.crt) with the DNS name
-<name>.<namespace>.svc.
-`;
+<name>.<namespace>.svc.`;
 
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
 
@@ -58,48 +57,28 @@ export function readCaBundle(text: string, file: string, now: Date): Ca | { read
   return { pem: `${certs.join('\n')}\n`, notes };
 }
 
-function parse(argv: readonly string[]) {
-  return parseArgs({
-    args: [...argv],
-    strict: true,
-    allowPositionals: false,
-    options: {
-      namespace: { type: 'string' },
-      name: { type: 'string' },
-      image: { type: 'string' },
-      ca: { type: 'string' },
-      'cert-manager': { type: 'boolean' },
-      url: { type: 'string' },
-      'failure-policy': { type: 'string' },
-      'namespace-label': { type: 'string' },
-      write: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  }).values;
-}
-
-const fail = (io: CommandIo, message: string): number => {
-  io.err(`manifests: ${message}\n`);
-  return USAGE;
-};
+const OPTIONS = {
+  namespace: { type: 'string' },
+  name: { type: 'string' },
+  image: { type: 'string' },
+  ca: { type: 'string' },
+  'cert-manager': { type: 'boolean' },
+  url: { type: 'string' },
+  'failure-policy': { type: 'string' },
+  'namespace-label': { type: 'string' },
+  write: { type: 'string' },
+} as const;
 
 export const runManifests: Command = async (argv, io) => {
-  let flags: ReturnType<typeof parse>;
-  try {
-    flags = parse(argv);
-  } catch (e) {
-    return fail(io, `${(e as Error).message}\n\n${HELP}`);
-  }
-  if (flags.help) {
-    io.out(HELP);
-    return 0;
-  }
+  const run = parseCommand(argv, io, { name: 'manifests', help: HELP, options: OPTIONS, positionals: false });
+  if (typeof run === 'number') return run;
+  const { values: flags, refuse } = run;
 
   const policy = flags['failure-policy'];
-  if (policy !== undefined && policy !== 'Fail' && policy !== 'Ignore') return fail(io, `--failure-policy must be Fail or Ignore, got "${policy}"`);
+  if (policy !== undefined && policy !== 'Fail' && policy !== 'Ignore') return refuse(`--failure-policy must be Fail or Ignore, got "${policy}"`);
   const label = flags['namespace-label'];
   const eq = label?.indexOf('=') ?? -1;
-  if (label !== undefined && eq < 1) return fail(io, `--namespace-label must be KEY=VALUE, got "${label}"`);
+  if (label !== undefined && eq < 1) return refuse(`--namespace-label must be KEY=VALUE, got "${label}"`);
 
   let caPem: string | undefined;
   if (flags.ca !== undefined) {
@@ -108,10 +87,10 @@ export const runManifests: Command = async (argv, io) => {
       text = await readFile(flags.ca, 'utf8');
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      return fail(io, `cannot read --ca ${flags.ca}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+      return refuse(`cannot read --ca ${flags.ca}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
     }
     const ca = readCaBundle(text, flags.ca, new Date());
-    if ('error' in ca) return fail(io, ca.error);
+    if ('error' in ca) return refuse(ca.error);
     for (const n of ca.notes) io.err(`manifests: warning: ${n}\n`);
     caPem = ca.pem;
   }
@@ -127,7 +106,7 @@ export const runManifests: Command = async (argv, io) => {
     ...(label !== undefined ? { onlyLabelled: { key: label.slice(0, eq), value: label.slice(eq + 1) } } : {}),
   };
   const problems = optionProblems(options);
-  if (problems.length) return fail(io, problems.join('\nmanifests: '));
+  if (problems.length) return refuse(problems.join('\nmanifests: '));
 
   if (options.url !== undefined && caPem === undefined) {
     io.err(`manifests: note: no --ca, so the API server verifies ${options.url} against its system roots\n`);
@@ -150,7 +129,7 @@ export const runManifests: Command = async (argv, io) => {
       io.out(`${path}\n`);
     }
   } catch (e) {
-    return fail(io, `cannot write ${flags.write}: ${(e as Error).message}`);
+    return refuse(`cannot write ${flags.write}: ${(e as Error).message}`);
   }
   return 0;
 };

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { buildApp, replaceCertificate } from '../app.ts';
-import { readServeConfig, SERVE_USAGE, type ServeConfig } from '../config.ts';
+import { SERVE_OPTIONS, SERVE_USAGE, serveConfig, type ServeConfig } from '../config.ts';
 import { ensureServingPair, watchServingPair } from '../tls.ts';
 import { createMetrics } from '../http/metrics.ts';
 import type { Reviewer } from '../http/routes.ts';
@@ -13,6 +13,7 @@ import '../rules/table.ts';
 import { admitPod } from '../mutate/admit-pod.ts';
 import { startClusterView } from '../cluster/view.ts';
 import { createLogger } from '../log.ts';
+import { parseCommand } from './flags.ts';
 import { USAGE, type Command } from './io.ts';
 
 /** How long in-flight reviews get to finish after SIGTERM before the process exits anyway. */
@@ -39,7 +40,7 @@ export async function startServer(config: ServeConfig, { env, logLevel = config.
   const logger = createLogger(logLevel);
   const cluster = await startClusterView({
     env, log: logger, kubeconfig: config.kubeconfig, noCluster: config.noCluster, namespace: config.namespace,
-    podCidrs: config.podCidrs, serviceCidrs: config.serviceCidrs, stateDir: config.stateDir,
+    cidrs: config.cidrs, stateDir: config.stateDir,
   });
   const metrics = createMetrics(() => cluster.status());
   let stopWatching = () => {};
@@ -79,16 +80,13 @@ async function listen(app: FastifyInstance, config: ServeConfig): Promise<void> 
 }
 
 export const runServe: Command = async (argv, io) => {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    io.out(`${SERVE_USAGE}\n`);
-    return 0;
-  }
+  const run = parseCommand(argv, io, { name: 'serve', help: SERVE_USAGE, options: SERVE_OPTIONS, positionals: false });
+  if (typeof run === 'number') return run;
   let config: ServeConfig;
   try {
-    config = readServeConfig(argv, io.env);
+    config = serveConfig(run.values, io.env);
   } catch (e) {
-    io.err(`serve: ${(e as Error).message}\n${SERVE_USAGE}\n`);
-    return USAGE;
+    return run.usage((e as Error).message);
   }
   let server: Server;
   try {

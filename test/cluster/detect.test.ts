@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { KubeObject } from '../../src/admission/types.ts';
 import {
-  detectCidrs, dryRunRanges, podAddresses, serviceAddresses, usesDefaults, verifyCidrs,
+  detectCidrs, dryRunRanges, NO_PODS_TO_CHECK, podAddresses, serviceAddresses, usesDefaults, verifyCidrs,
   type CidrDetection, type CidrInputs,
 } from '../../src/cluster/detect.ts';
 import { cidrsOf, fixture } from '../support.ts';
@@ -156,6 +156,13 @@ Verify('counts and names pod and Service addresses outside the detected ranges',
 Verify('finds nothing outside when every address is in range', () => {
   const v = verifyCidrs(cidrsOf(['10.244.0.0/16'], ['10.96.0.0/12']), [{ name: 'a/b', ips: ['10.244.0.9'] }], [{ name: 'a/s', ips: ['10.96.0.1'] }]);
   assert.equal([v.pods.outside, v.services.outside], [[], []]);
+});
+
+Verify('says there were no pods with IPs to check instead of reporting zero checked as a result', () => {
+  const cidrs = cidrsOf(['10.244.0.0/16'], ['10.96.0.0/12']);
+  const v = verifyCidrs(cidrs, podAddresses([pod('node-agent', { podIP: '172.18.0.2' }, { hostNetwork: true }), pod('pending', {})]), [{ name: 'default/kubernetes', ips: ['10.96.0.1'] }]);
+  assert.equal([v.pods.checked, v.services.checked, v.unchecked], [0, 1, [NO_PODS_TO_CHECK]]);
+  assert.equal(verifyCidrs(cidrs, [{ name: 'a/b', ips: ['10.244.0.9'] }], [{ name: 'a/s', ips: ['10.96.0.1'] }]).unchecked, []);
 });
 
 Detect.run();

@@ -124,6 +124,21 @@ View('turns unready when a synced informer stops and ready again once it restart
   assert.is(fake.informer('Service').starts, 2, 'the same informer resumes');
 });
 
+View('waits longer after each failure in a row, jittered, and starts over once a restarted informer stayed up', async () => {
+  const fake = cluster();
+  fake.failures.set('Egress', [new Error('connect ECONNREFUSED'), new Error('connect ECONNREFUSED'), new Error('connect ECONNREFUSED')]);
+  const { view, log } = await start(fake, { restartMinMs: 20, restartMaxMs: 60 });
+  assert.ok(await view.untilReady(2_000), view.status().reason);
+  const waits = () => log.lines.filter((l) => l.msg === 'informer stopped; restarting').map((l) => (l.obj as { restartInMs: number }).restartInMs);
+  const [first, second, third] = waits();
+  assert.ok(first! >= 10 && first! <= 20 && second! >= 20 && second! <= 40 && third! >= 30 && third! <= 60, waits().join());
+  await new Promise((r) => setTimeout(r, 80));
+  fake.informer('Egress').on.error(new Error('watch closed'));
+  await until(() => waits().length === 4, 'the fourth failure');
+  assert.ok(waits()[3]! >= 10 && waits()[3]! <= 20, `a new streak starts at the shortest wait: ${waits().join()}`);
+  await until(() => view.ready(), 'ready again');
+});
+
 View('starts the informer of a CRD that appears later and drops it when it goes away', async () => {
   const fake = cluster();
   fake.objects.set('VirtualService', [{
@@ -176,6 +191,14 @@ View('verifies pod and Service addresses against the detected ranges', async () 
   const v = view.status().cidrs.verification!;
   assert.equal([v.checkedPods, v.podsOutside, v.checkedServices, v.servicesOutside, v.examples], [2, 1, 1, 0, ['shop/vpc 192.168.7.7']]);
   assert.ok(log.lines.some((l) => l.level === 'warn' && l.msg.startsWith('addresses outside the detected cluster CIDRs')));
+});
+
+View('says when there were no pods with IPs to verify the pod ranges against', async () => {
+  const { view } = await start(cluster());
+  await view.untilReady(2_000);
+  await until(() => view.status().cidrs.verification !== null, 'verification');
+  const v = view.status().cidrs.verification!;
+  assert.equal([v.checkedPods, v.checkedServices, v.unchecked], [0, 1, ['no pods with IPs to check']]);
 });
 
 View('falls back to the kubeadm ConfigMap on clusters without ServiceCIDRs', async () => {

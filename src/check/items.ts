@@ -1,0 +1,131 @@
+/**
+ * The check engine: judges a set of objects in order with the webhook's own rules, each against the
+ * state plus the objects before it, as the set would be judged once applied in that order.
+ */
+import '../rules/table.ts';
+import { groupKind, objectGvk, type AdmissionRequest, type GroupVersionKind, type KubeObject } from '../admission/types.ts';
+import { incrementalSnapshot } from '../cluster/incremental.ts';
+import type { InputItem } from '../cluster/manifest-files.ts';
+import type { ClusterSnapshot } from '../cluster/snapshot.ts';
+import { asObj, isObj } from '../json.ts';
+import { admitPod } from '../mutate/admit-pod.ts';
+import { judge, ruleFor } from '../rules/registry.ts';
+import { demote, type Issue, type Result, type Severity } from '../rules/result.ts';
+import type { Finding, Report } from './report.ts';
+
+/** A rule that threw: reported as an error, since the webhook would deny the object. */
+export const RULE_FAILED = 'EW000';
+
+export type CheckOptions = {
+  /** namespace given to objects that name none */
+  readonly namespace: string;
+  readonly mode: 'enforce' | 'warn';
+};
+
+const isNamespaceKind = (gvk: GroupVersionKind) => groupKind(gvk) === '/Namespace';
+const isPodKind = (gvk: GroupVersionKind) => groupKind(gvk) === '/Pod';
+
+/** Namespaced objects without a namespace land in the default one, as with `kubectl apply`. */
+function placed(obj: KubeObject, gvk: GroupVersionKind, namespace: string): KubeObject {
+  if (isNamespaceKind(gvk) || obj.metadata?.namespace) return obj;
+  return { ...obj, metadata: { ...obj.metadata, namespace } };
+}
+
+function requestFor(obj: KubeObject, gvk: GroupVersionKind, n: number): AdmissionRequest {
+  const name = obj.metadata?.name;
+  const namespace = isNamespaceKind(gvk) ? undefined : obj.metadata?.namespace;
+  return {
+    uid: `check-${n}`, kind: gvk, operation: 'CREATE', object: obj,
+    ...(name === undefined ? {} : { name }), ...(namespace === undefined ? {} : { namespace }),
+  };
+}
+
+/**
+ * Where workloads keep the pod they create. Capture annotations are written there, so a workload is
+ * checked as the Pod its controller will create would be.
+ */
+const POD_TEMPLATES: Readonly<Record<string, readonly string[]>> = {
+  'apps/Deployment': ['spec', 'template'],
+  'apps/StatefulSet': ['spec', 'template'],
+  'apps/DaemonSet': ['spec', 'template'],
+  'apps/ReplicaSet': ['spec', 'template'],
+  '/ReplicationController': ['spec', 'template'],
+  'batch/Job': ['spec', 'template'],
+  'batch/CronJob': ['spec', 'jobTemplate', 'spec', 'template'],
+};
+
+/** The Pod a workload's controller would create, and the field path of its template. */
+function templatePod(obj: KubeObject, gvk: GroupVersionKind): { readonly pod: KubeObject; readonly at: string } | undefined {
+  const path = POD_TEMPLATES[groupKind(gvk)];
+  if (!path) return undefined;
+  let template: unknown = obj;
+  for (const key of path) template = asObj(template)[key];
+  if (!isObj(template)) return undefined;
+  const meta = asObj(template.metadata);
+  const pod: KubeObject = {
+    apiVersion: 'v1', kind: 'Pod', spec: template.spec,
+    metadata: { ...meta, namespace: obj.metadata?.namespace ?? '', generateName: `${obj.metadata?.name ?? 'workload'}-` },
+  };
+  return { pod, at: path.join('.') };
+}
+
+/** Issue paths of the template's Pod, moved under the workload's template field. */
+const under = (at: string, r: Result): Result => {
+  const move = (i: Issue): Issue => ({ ...i, path: i.path ? `${at}.${i.path}` : at });
+  return { errors: r.errors.map(move), warnings: r.warnings.map(move) };
+};
+
+/** Findings of a Pod: the mutating webhook's checks (capture annotations, mesh ranges); its patch is not needed here. */
+const podFindings = (req: AdmissionRequest, snapshot: ClusterSnapshot): Result => admitPod(req, snapshot).findings;
+
+/** Findings of a kind the engine validates. */
+function engineFindings(req: AdmissionRequest, snapshot: ClusterSnapshot): Result {
+  const v = judge(req, snapshot);
+  if (!v.allowed && v.findings.errors.length === 0) {
+    return { errors: [{ code: RULE_FAILED, path: '', message: v.message ?? 'the rule failed' }], warnings: [] };
+  }
+  return v.findings;
+}
+
+/**
+ * Validates items in order, each against `state`, then the `context` objects (--state: added, never
+ * validated), then the items before it.
+ */
+export function checkItems(items: readonly InputItem[], state: ClusterSnapshot, opts: CheckOptions, context: readonly KubeObject[] = []): Report {
+  const live = incrementalSnapshot(state);
+  for (const o of context) live.add(placed(o, objectGvk(o), opts.namespace));
+  const findings: Finding[] = [];
+  let objects = 0;
+  let skipped = 0;
+  let errors = 0;
+  let warnings = 0;
+  items.forEach((item, n) => {
+    const gvk = objectGvk(item.object);
+    const obj = placed(item.object, gvk, opts.namespace);
+    const template = templatePod(obj, gvk);
+    if (!ruleFor(gvk) && !isPodKind(gvk) && !template) {
+      skipped++;
+      live.add(obj);
+      return;
+    }
+    objects++;
+    const req = requestFor(obj, gvk, n);
+    const raw = template
+      ? under(template.at, podFindings(requestFor(template.pod, { group: '', version: 'v1', kind: 'Pod' }, n), live.snapshot))
+      : isPodKind(gvk) ? podFindings(req, live.snapshot) : engineFindings(req, live.snapshot);
+    live.add(obj);
+    const r = opts.mode === 'warn' ? demote(raw) : raw;
+    const m = obj.metadata;
+    const base = {
+      file: item.file, kind: gvk.kind, namespace: isNamespaceKind(gvk) ? '' : (m?.namespace ?? ''),
+      name: m?.name ?? (m?.generateName ? `${m.generateName}*` : ''),
+    };
+    const add = (severity: Severity) => (i: Issue) =>
+      findings.push({ ...base, line: item.lineOf(i.path), severity, code: i.code, path: i.path, message: i.message });
+    r.errors.forEach(add('error'));
+    r.warnings.forEach(add('warning'));
+    errors += r.errors.length;
+    warnings += r.warnings.length;
+  });
+  return { findings, summary: { objects, errors, warnings, skipped } };
+}

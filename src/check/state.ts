@@ -1,0 +1,32 @@
+/**
+ * The cluster an offline check runs against: no live objects, and the cluster CIDRs the operator
+ * configured, else from the ServiceCIDR, Node and kube-system ConfigMap objects read, else kubeadm's
+ * defaults, exactly as the webhook detects them.
+ */
+import { objectGroupKind, type KubeObject } from '../admission/types.ts';
+import type { ConfiguredPair } from '../cluster/cidr-settings.ts';
+import { detectCidrs, type CidrInputs } from '../cluster/detect.ts';
+import { CIDR_CONFIGMAPS } from '../cluster/resources.ts';
+import { emptySnapshot, type ClusterCidrs, type ClusterSnapshot } from '../cluster/snapshot.ts';
+
+function cidrsOf(objects: readonly KubeObject[], configured: ConfiguredPair): ClusterCidrs {
+  const inputs: { -readonly [K in keyof CidrInputs]: CidrInputs[K] } = { ...configured };
+  const serviceCidrs: KubeObject[] = [];
+  const nodes: KubeObject[] = [];
+  for (const o of objects) {
+    const gk = objectGroupKind(o);
+    if (gk === 'networking.k8s.io/ServiceCIDR') serviceCidrs.push(o);
+    else if (gk === '/Node') nodes.push(o);
+    else if (gk === '/ConfigMap' && o.metadata?.namespace === CIDR_CONFIGMAPS.namespace) {
+      if (o.metadata.name === CIDR_CONFIGMAPS.kubeadm) inputs.kubeadmConfig = o;
+      if (o.metadata.name === CIDR_CONFIGMAPS.kubeProxy) inputs.kubeProxy = o;
+    }
+  }
+  if (serviceCidrs.length) inputs.serviceCidrs = serviceCidrs;
+  if (nodes.length) inputs.nodes = nodes;
+  return detectCidrs(inputs).cidrs;
+}
+
+/** `objects`: everything read (--state and the inputs), searched for CIDR sources only. */
+export const offlineSnapshot = (objects: readonly KubeObject[], configured: ConfiguredPair): ClusterSnapshot =>
+  emptySnapshot(cidrsOf(objects, configured));

@@ -1,0 +1,215 @@
+/**
+ * Informer supervision: one informer per watched resource, restarted with back-off after an error
+ * (client-node stops a watch for good on any error but 410), listed again from scratch after a
+ * silence, and switched or dropped when the served version of an optional resource changes. Each
+ * keeps the items of its last synced run, which is what gets published.
+ */
+import type { KubeObject } from '../admission/types.ts';
+import { apiMessage, type ClusterApi, type Discovery, type Informer, type InformerHandlers } from './api.ts';
+import { restartDelay, streakOver } from './backoff.ts';
+import type { Lifetime } from './lifetime.ts';
+import { WATCHED, chooseVersion, resourceName, type Target, type Watched } from './resources.ts';
+import { compactOf } from './slim.ts';
+import { iso, type InformerStatus, type Log, type Timing } from './view-types.ts';
+
+export type Informers = {
+  /** starts the informers of the resources every cluster serves, and the silence watchdog */
+  readonly start: () => void;
+  /** starts, switches or drops the informers of optional resources to match what the cluster serves */
+  readonly follow: (discovery: Discovery) => void;
+  /** whether a resource ("servicecidrs.networking.k8s.io") has an informer */
+  readonly has: (name: string) => boolean;
+  /** the items of the last synced run of a kind's informer, "namespace/name" → Compact (index role) or the slim object */
+  readonly published: (kind: string) => ReadonlyMap<string, unknown> | undefined;
+  /** the first informer readiness waits for, or undefined when all have synced and are healthy */
+  readonly waitingFor: () => string | undefined;
+  readonly status: () => InformerStatus[];
+  /** "name=objects" per informer, for the log */
+  readonly sizes: () => string[];
+  readonly stop: () => Promise<void>;
+};
+
+type Run = {
+  readonly informer: Informer;
+  /** "namespace/name" → Compact (index role) or the slim object (cidr role) */
+  readonly items: Map<string, unknown>;
+  errors: number;
+  /** stopped on purpose: client-node reports the aborted watch as an error, which is not one */
+  stopped: boolean;
+};
+
+type Slot = {
+  readonly watched: Watched;
+  readonly target: Target & { readonly watched: Watched };
+  readonly name: string;
+  run: Run;
+  /** the run whose items are in the snapshot: the last one that synced */
+  published: Run | undefined;
+  healthy: boolean;
+  restarts: number;
+  relists: number;
+  lastEvent: number | undefined;
+  lastSeen: number;
+  error: string | undefined;
+  /** failures since the streak began (backoff.ts) */
+  failures: number;
+  /** when the current run synced; undefined once it failed */
+  upSince: number | undefined;
+  timer: NodeJS.Timeout | undefined;
+};
+
+const keyOf = (o: KubeObject): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+
+/** `changed`: a published run's items changed, or an informer was dropped. */
+export function superviseInformers(api: ClusterApi, timing: Timing, log: Log, life: Lifetime, changed: (watched: Watched) => void): Informers {
+  const slots = new Map<string, Slot>();
+
+  const live = (slot: Slot, run: Run) => !life.ended() && !run.stopped && slot.run === run;
+
+  const put = (slot: Slot, run: Run, o: KubeObject) => {
+    if (!live(slot, run)) return;
+    slot.lastEvent = slot.lastSeen = Date.now();
+    const value = slot.watched.role === 'index' ? compactOf(o) : o;
+    if (value === undefined) run.items.delete(keyOf(o));
+    else run.items.set(keyOf(o), value);
+    if (slot.published === run) changed(slot.watched);
+  };
+
+  const remove = (slot: Slot, run: Run, o: KubeObject) => {
+    if (!live(slot, run)) return;
+    slot.lastEvent = slot.lastSeen = Date.now();
+    if (run.items.delete(keyOf(o)) && slot.published === run) changed(slot.watched);
+  };
+
+  const failed = (slot: Slot, run: Run, e: unknown) => {
+    if (!live(slot, run)) return;
+    run.errors++;
+    const now = Date.now();
+    slot.healthy = false;
+    slot.error = apiMessage(e).split('\n')[0];
+    if (streakOver(slot.upSince, now, timing)) slot.failures = 0;
+    slot.upSince = undefined;
+    slot.failures++;
+    const wait = restartDelay(slot.failures, timing);
+    log.warn({ informer: slot.name, version: slot.target.version, err: slot.error, restartInMs: wait }, 'informer stopped; restarting');
+    life.cancel(slot.timer);
+    slot.timer = life.later(() => {
+      slot.restarts++;
+      void startRun(slot, run);
+    }, wait);
+  };
+
+  const newRun = (slot: Slot): Run => {
+    const run: Run = { informer: undefined as unknown as Informer, items: new Map(), errors: 0, stopped: false };
+    const on: InformerHandlers = {
+      add: (o) => put(slot, run, o),
+      update: (o) => put(slot, run, o),
+      delete: (o) => remove(slot, run, o),
+      error: (e) => failed(slot, run, e),
+      connect: () => { if (live(slot, run)) slot.lastSeen = Date.now(); },
+    };
+    (run as { informer: Informer }).informer = api.informer(slot.target, on);
+    return run;
+  };
+
+  const halt = (run: Run): Promise<void> => {
+    run.stopped = true;
+    return run.informer.stop().catch(() => {});
+  };
+
+  async function startRun(slot: Slot, run: Run): Promise<void> {
+    if (!live(slot, run)) return;
+    const before = run.errors;
+    slot.lastSeen = Date.now();
+    try {
+      await run.informer.start();
+    } catch (e) {
+      failed(slot, run, e);
+      return;
+    }
+    if (!live(slot, run) || run.errors !== before) return;
+    slot.healthy = true;
+    slot.error = undefined;
+    slot.upSince = Date.now();
+    if (slot.published !== run) {
+      slot.published = run;
+      log.info({ informer: slot.name, version: slot.target.version, objects: run.items.size }, 'informer synced');
+    }
+    changed(slot.watched);
+  }
+
+  const add = (watched: Watched, version: string) => {
+    const target = { group: watched.group, version, resource: watched.resource, kind: watched.kind, watched };
+    const slot: Slot = {
+      watched, target, name: resourceName(watched), run: undefined as unknown as Run, published: undefined,
+      healthy: false, restarts: 0, relists: 0, lastEvent: undefined, lastSeen: Date.now(), error: undefined,
+      failures: 0, upSince: undefined, timer: undefined,
+    };
+    slot.run = newRun(slot);
+    slots.set(slot.name, slot);
+    void startRun(slot, slot.run);
+  };
+
+  const drop = (slot: Slot, why: string) => {
+    slots.delete(slot.name);
+    life.cancel(slot.timer);
+    void halt(slot.run);
+    log.info({ informer: slot.name, version: slot.target.version }, why);
+    changed(slot.watched);
+  };
+
+  /** Lists again from scratch; the old items stay published until the new list has synced. */
+  const relist = (slot: Slot, why: string) => {
+    life.cancel(slot.timer);
+    void halt(slot.run);
+    slot.relists++;
+    log.warn({ informer: slot.name, version: slot.target.version, silentMs: Date.now() - slot.lastSeen }, why);
+    slot.run = newRun(slot);
+    void startRun(slot, slot.run);
+  };
+
+  const watchdog = () => {
+    const now = Date.now();
+    for (const slot of slots.values()) {
+      if (slot.healthy && now - slot.lastSeen > timing.silenceMs) relist(slot, 'informer silent too long; listing again');
+    }
+    life.later(watchdog, Math.max(1, Math.floor(timing.silenceMs / 4)));
+  };
+
+  const slotOf = (kind: string) => [...slots.values()].find((s) => s.watched.kind === kind);
+
+  return {
+    start: () => {
+      for (const w of WATCHED) if (!w.optional) add(w, w.versions?.[0] ?? 'v1');
+      life.later(watchdog, Math.max(1, Math.floor(timing.silenceMs / 4)));
+    },
+    follow: (discovery) => {
+      for (const w of WATCHED) {
+        if (!w.optional) continue;
+        const version = chooseVersion(w, discovery);
+        const slot = slots.get(resourceName(w));
+        if (slot && slot.target.version === version) continue;
+        if (slot) drop(slot, version ? `served version changed to ${version}; switching` : 'resource no longer served; dropping its objects');
+        if (version) add(w, version);
+      }
+    },
+    has: (name) => slots.has(name),
+    published: (kind) => slotOf(kind)?.published?.items,
+    waitingFor: () => {
+      for (const s of slots.values()) {
+        if (!s.published) return `informer ${s.name} (${s.target.version}) has not synced${s.error ? `: ${s.error}` : ''}`;
+        if (!s.healthy) return `informer ${s.name} (${s.target.version}) failed: ${s.error ?? 'unknown error'}; restarting`;
+      }
+      return undefined;
+    },
+    status: () => [...slots.values()].map((s) => ({
+      name: s.name, version: s.target.version, synced: s.published !== undefined, healthy: s.healthy,
+      restarts: s.restarts, relists: s.relists, lastEvent: iso(s.lastEvent),
+      objects: (s.published ?? s.run).items.size, ...(s.error ? { error: s.error } : {}),
+    })),
+    sizes: () => [...slots.values()].map((s) => `${s.name}=${s.published?.items.size ?? 0}`),
+    stop: async () => {
+      await Promise.all([...slots.values()].map((s) => halt(s.run)));
+    },
+  };
+}

@@ -81,14 +81,25 @@ onDisposable('the pod range is the union of the nodes\' podCIDRs, marked partial
   }
 });
 
-test('egress-warden cidrs prints the detected ranges with their sources and exits 0', async () => {
+test('egress-warden cidrs prints the detected ranges with their sources, says there are no pods with IPs to check, and exits 0', async () => {
   const io = captureIo('', { KUBECONFIG: kubeconfig });
   const code = await runCidrs(['--output', 'json'], io);
-  const report = JSON.parse(io.stdout()) as { cluster: string | null; pod: { source: string }[]; service: { cidr: string; source: string }[] };
+  const report = JSON.parse(io.stdout()) as {
+    cluster: string | null; pod: { source: string }[]; service: { cidr: string; source: string }[];
+    verification: { pods: { checked: number }; unchecked: string[] } | null;
+  };
   assert.is(code, 0, io.stderr() + io.stdout());
   assert.ok(report.cluster);
   assert.ok(report.pod.length > 0 && report.service.length > 0, io.stdout());
-  if (disposable) assert.equal(report.service.map((r) => r.cidr), [process.env.EW_E2E_SERVICE_RANGE]);
+  if (disposable) {
+    assert.equal(report.service.map((r) => r.cidr), [process.env.EW_E2E_SERVICE_RANGE]);
+    // no kubelet, so no pod has an IP: said plainly, not reported as a check that passed
+    assert.is(report.verification?.pods.checked, 0);
+    assert.ok(report.verification?.unchecked.includes('no pods with IPs to check'), io.stdout());
+    const text = captureIo('', { KUBECONFIG: kubeconfig });
+    assert.is(await runCidrs([], text), 0);
+    assert.match(text.stdout(), /no pods with IPs to check/);
+  }
 });
 
 Cluster.run();

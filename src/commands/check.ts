@@ -16,7 +16,7 @@ import { loadStateDir } from '../cluster/state-dir.ts';
 import { asObj, isObj } from '../json.ts';
 import { admitPod } from '../mutate/admit-pod.ts';
 import { judge, ruleFor } from '../rules/registry.ts';
-import { demote, show, type Issue, type Result, type Severity } from '../rules/result.ts';
+import { demote, show, type Issue, type Result, type Severity } from '../catalogue/result.ts';
 import { USAGE, type Command, type CommandIo } from './io.ts';
 
 const HELP = `usage: egress-warden check [PATH ...] [-] [--state DIR] [--kubeconfig FILE] [--namespace NS]

@@ -7,7 +7,7 @@ import { STATUS_CODES } from 'node:http';
 import { decodeReview, encodeReview, parseTimeout, type Answer } from '../admission/codec.ts';
 import type { AdmissionRequest } from '../admission/types.ts';
 import type { ClusterSnapshot } from '../cluster/snapshot.ts';
-import type { Result } from '../rules/result.ts';
+import type { Result } from '../catalogue/result.ts';
 import type { Metrics, Verdict } from './metrics.ts';
 import { problemOut, reviewOut } from './schemas.ts';
 

@@ -8,7 +8,7 @@ import type { AdmissionRequest, KubeObject } from '../admission/types.ts';
 import type { ClusterSnapshot, NamespaceInfo } from '../cluster/snapshot.ts';
 import { asObj, describe } from '../json.ts';
 import { formatWarnings, modeOf, verdictOf, type Mode } from '../rules/registry.ts';
-import { err, merge, ok, warn, type Issue, type Result } from '../rules/result.ts';
+import { finding, merge, ok, type Issue, type Result } from '../catalogue/result.ts';
 import {
   APPLIED, BYPASS, CAPTURE, CAPTURE_RANGES, MESH_KEYS, annotationPath, effectiveSettings, formatApplied,
   formatMeshRanges, originText, parseApplied, parseMeshRanges, readCaptureAnnotations, stringValues, writtenByUs,
@@ -88,7 +88,7 @@ function mutate(pod: KubeObject, namespace: string, ns: NamespaceInfo | undefine
     const parsed = parseMeshRanges(target.mesh, value, side);
     if ('problem' in parsed) {
       blocked.add(side);
-      userFindings.push(err(target.mesh === 'istio' ? 'EW507' : 'EW508', annotationPath(key), parsed.problem));
+      userFindings.push(finding(target.mesh === 'istio' ? 'EW507' : 'EW508', annotationPath(key), parsed.problem));
     } else {
       user[side] = { ...parsed.ok, key };
     }
@@ -102,9 +102,9 @@ function mutate(pod: KubeObject, namespace: string, ns: NamespaceInfo | undefine
   const rewritable = target.mesh === 'istio' ? target.inits.filter((i) => i.rewritable) : [];
   const lateFindings = merge(
     target.mesh === 'osm' && target.injected && computed.length
-      ? warn('EW514', 'spec.initContainers', 'osm-init came first: its iptables rules miss the computed ranges') : ok,
+      ? finding('EW514', 'spec.initContainers', 'osm-init came first: its iptables rules miss the computed ranges') : ok,
     ...(target.mesh === 'istio' && computed.length
-      ? target.inits.filter((i) => !i.rewritable).map((i) => warn('EW517', `spec.initContainers[${i.index}].args`, `${i.name} does not run istio-iptables: args left alone`))
+      ? target.inits.filter((i) => !i.rewritable).map((i) => finding('EW517', `spec.initContainers[${i.index}].args`, `${i.name} does not run istio-iptables: args left alone`))
       : []),
   );
   const verdict = fold(merge(settingFindings, ...userFindings, plan.findings, lateFindings), mode);
@@ -159,7 +159,7 @@ export function admitPod(req: AdmissionRequest, snapshot: ClusterSnapshot): PodV
   } catch (e) {
     // Every input problem is a finding; what lands here is a bug, named for the bug report.
     const failure = e instanceof Error ? `${e.name}: ${e.message}` : `thrown ${describe(e)}`;
-    const findings = warn('EW599', 'metadata', `internal error, pod admitted unchanged: ${failure}`);
+    const findings = finding('EW599', 'metadata', `internal error, pod admitted unchanged: ${failure}`);
     return { allowed: true, warnings: formatWarnings(findings.warnings), patch: [], mode, findings };
   }
 }

@@ -6,7 +6,7 @@
  */
 import type { KubeObject } from '../admission/types.ts';
 import { asArr, asObj, type Obj } from '../json.ts';
-import { merge, ok, type Result } from '../rules/result.ts';
+import { merge, ok, type Result } from '../catalogue/result.ts';
 import { stringValues, type Origin } from './annotations.ts';
 
 export type Container = { readonly name?: unknown; readonly args?: unknown; readonly restartPolicy?: unknown };

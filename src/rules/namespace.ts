@@ -10,7 +10,7 @@ import {
 import { NAMESPACE_ANNOTATIONS_READ, NAMESPACE_LABELS_READ } from '../mutate/mesh.ts';
 import { planRanges, rangeInput } from '../mutate/ranges.ts';
 import { MODE_LABEL, MODES, modeOf, type Mode, type Rule } from './registry.ts';
-import { merge, mergeAll, ok, warn, type Issue, type Result } from './result.ts';
+import { finding, merge, mergeAll, ok, type Issue, type Result } from '../catalogue/result.ts';
 
 // Listed for the message only; modeOf decides which values are modes.
 
@@ -19,12 +19,12 @@ const POD_ONLY = [/^traffic\.sidecar\.istio\.io\//, /^openservicemesh\.io\/(?:ou
 
 function meshKeys(annotations: Obj): Result {
   return mergeAll(Object.keys(annotations).filter((k) => POD_ONLY.some((re) => re.test(k))).map((k) =>
-    warn('EW515', annotationPath(k), 'the mesh reads this on pods only')));
+    finding('EW515', annotationPath(k), 'the mesh reads this on pods only')));
 }
 
 function modeLabel(labels: Readonly<Record<string, string>>): Result {
   const v = labels[MODE_LABEL];
-  return v === undefined || modeOf(labels) === v ? ok : warn('EW516', `metadata.labels[${MODE_LABEL}]`, `${q(v)} is not one of ${MODES.join(', ')}: enforcing`);
+  return v === undefined || modeOf(labels) === v ? ok : finding('EW516', `metadata.labels[${MODE_LABEL}]`, `${q(v)} is not one of ${MODES.join(', ')}: enforcing`);
 }
 
 type Meta = { readonly labels?: unknown; readonly annotations?: unknown };

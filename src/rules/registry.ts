@@ -4,7 +4,7 @@
  */
 import { groupKind, type AdmissionRequest, type KubeObject, type Operation } from '../admission/types.ts';
 import type { ClusterSnapshot } from '../cluster/snapshot.ts';
-import { demote, ok, show, type Issue, type Result } from './result.ts';
+import { demote, ok, show, type Issue, type Result } from '../catalogue/result.ts';
 
 export type RuleContext = {
   readonly snapshot: ClusterSnapshot;

@@ -1,9 +1,10 @@
 import { suite } from 'uvu';
+import { CODES } from '../../src/catalogue/findings.ts';
 import * as assert from 'uvu/assert';
 import type { AdmissionRequest, KubeObject, ObjectMeta } from '../../src/admission/types.ts';
-import type { Result } from '../../src/rules/result.ts';
+import type { Result } from '../../src/catalogue/result.ts';
 import { judge, register } from '../../src/rules/registry.ts';
-import { CODES, validateServiceEntry } from '../../src/rules/service-entry.ts';
+import { validateServiceEntry } from '../../src/rules/service-entry.ts';
 import { accepts, clean, denies, fixture, snapshotWith, warns, messageOf, without, ruleCases, type RuleCase } from '../support.ts';
 
 const SE = suite('rules/service-entry');
@@ -301,10 +302,9 @@ SE('judges a ServiceEntry with 100,000 ports without failing', () => {
   assert.is(v.findings.warnings.filter((w) => w.code === 'EW114').length, 100_000);
 });
 
-SE('documents every code it can emit', () => {
-  assert.ok(Object.keys(CODES).every((k) => /^EW1\d\d$/.test(k)));
+SE('has a test case for every EW1xx code', () => {
   const tested = new Set(cases.map((c) => c.code));
-  for (const code of Object.keys(CODES)) assert.ok(tested.has(code), `no test for ${code}`);
+  for (const code of CODES.filter((c) => c.startsWith('EW1'))) assert.ok(tested.has(code), `no test for ${code}`);
 });
 
 SE.run();

@@ -18,7 +18,7 @@ const OWNERS: Record<string, readonly string[]> = {
   'fastify': ['src/app.ts'],
   '@kubernetes/client-node': ['src/cluster/kube.ts'],
   'ipaddr.js': ['src/net/cidr.ts'],
-  'fast-json-patch': ['src/mutate/pod-patch.ts'],
+  'fast-json-patch': ['src/capture/pod-patch.ts'],
   'selfsigned': ['src/tls.ts'],
   'prom-client': ['src/http/metrics.ts'],
   'pino': ['src/log.ts'],
@@ -31,9 +31,9 @@ for (const [pkg, owners] of Object.entries(OWNERS)) {
   });
 }
 
-Architecture('rules and mutation do no I/O and read no environment or clock', () => {
+Architecture('catalogue, rules, capture and review do no I/O and read no environment or clock', () => {
   const impure = /from 'node:(fs|net|http|https|child_process|os)|process\.env|Date\.now\(|new Date\(|fastify|client-node/;
-  const offenders = source.filter(({ path, text }) => /^src\/(rules|mutate)\//.test(path) && impure.test(text)).map((f) => f.path);
+  const offenders = source.filter(({ path, text }) => /^src\/(catalogue|rules|capture|review)\//.test(path) && impure.test(text)).map((f) => f.path);
   assert.equal(offenders, []);
 });
 

@@ -4,7 +4,7 @@
  */
 import { objectGroupKind, type KubeObject } from '../admission/types.ts';
 import { asArr, asInt, asObj, asStr, onlyStrs } from '../json.ts';
-import { isPlainTcp } from '../rules/protocol.ts';
+import { isPlainTcp } from '../catalogue/protocols.ts';
 import {
   type ClusterCidrs, type ClusterSnapshot, type EgressPort, type NamespaceInfo, type ObjectRef, type ServiceEntryPort,
   type ServicePort, type VirtualServiceRoute, egressKey,

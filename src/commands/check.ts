@@ -4,7 +4,6 @@
  * objects read before it, then added to that state: the set is checked as it would be once applied
  * in that order.
  */
-import '../rules/table.ts';
 import { parseArgs } from 'node:util';
 import { groupKind, objectGroupKind, objectGvk, type AdmissionRequest, type GroupVersionKind, type KubeObject } from '../admission/types.ts';
 import { detectCidrs, parseCidrList, splitList, type CidrInputs, type ConfiguredCidrs } from '../cluster/detect.ts';
@@ -14,8 +13,8 @@ import { CIDR_CONFIGMAPS } from '../cluster/resources.ts';
 import { emptySnapshot, type ClusterCidrs, type ClusterSnapshot } from '../cluster/snapshot.ts';
 import { loadStateDir } from '../cluster/state-dir.ts';
 import { asObj, isObj } from '../json.ts';
-import { admitPod } from '../mutate/admit-pod.ts';
-import { judge, ruleFor } from '../rules/registry.ts';
+import { admitPod } from '../review/mutate.ts';
+import { judge, ruleFor } from '../review/validate.ts';
 import { demote, show, type Issue, type Result, type Severity } from '../catalogue/result.ts';
 import { USAGE, type Command, type CommandIo } from './io.ts';
 

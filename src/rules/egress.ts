@@ -8,7 +8,7 @@ import type { KubeObject } from '../admission/types.ts';
 import { asArr, asObj, asStr, describe, isObj, type Obj } from '../json.ts';
 import { parseCidrDetailed } from '../net/cidr.ts';
 import { checkHost, isDns1123Label, isIpAddress, notStringProblem, partialWildcardProblem, portNumberProblem } from './fields.ts';
-import type { Rule } from './registry.ts';
+import type { Rule } from './rule.ts';
 import { finding, merge, mergeAll, ok, type Result } from '../catalogue/result.ts';
 import { EGRESS_PROTOCOLS, egressConflicts } from './tcp-server-first.ts';
 

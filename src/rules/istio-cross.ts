@@ -11,8 +11,8 @@ import { sameObject, type ObjectRef, type ServiceEntryPort } from '../cluster/sn
 import { overlaps, parseIpOrCidr } from '../net/cidr.ts';
 import { asArr, asObj, asStr, asStrs, isObj, q } from '../json.ts';
 import { collector, coveringHosts, isPortNumber, shareAudience } from './fields.ts';
-import { isHttp, isPlainTcp, isTls, nameContradictsProtocol, parseProtocol, protocolFromPortName, type Protocol } from './protocol.ts';
-import type { RuleContext } from './registry.ts';
+import { isHttp, isPlainTcp, isTls, nameContradictsProtocol, parseProtocol, protocolFromPortName, type Protocol } from '../catalogue/protocols.ts';
+import type { RuleContext } from './rule.ts';
 import { ok, type Result } from '../catalogue/result.ts';
 
 type Scope = ObjectRef & { readonly exportTo: readonly string[] };

@@ -10,8 +10,8 @@ import {
   notStringProblem, partialWildcardProblem, portNumberProblem, wildcardDomainProblem,
 } from './fields.ts';
 import { serviceEntryCross } from './istio-cross.ts';
-import { isHttp, isTcp, isTls, parseProtocol } from './protocol.ts';
-import type { Rule } from './registry.ts';
+import { isHttp, isTcp, isTls, parseProtocol } from '../catalogue/protocols.ts';
+import type { Rule } from './rule.ts';
 import { finding, merge, mergeAll, type Result } from '../catalogue/result.ts';
 
 const AUTOALLOCATE_LABEL = 'networking.istio.io/enable-autoallocate-ip';

@@ -10,7 +10,7 @@ import {
   notStringProblem, portNumberProblem, wildcardDomainProblem, DOMAIN_MAX,
 } from './fields.ts';
 import { virtualServiceCross } from './istio-cross.ts';
-import type { Rule } from './registry.ts';
+import type { Rule } from './rule.ts';
 import { finding, merge, mergeAll, ok, type Result } from '../catalogue/result.ts';
 
 const MESH = 'mesh';

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import type { AdmissionRequest, KubeObject } from '../../src/admission/types.ts';
 import type { ClusterSnapshot } from '../../src/cluster/snapshot.ts';
 import { validateEgress } from '../../src/rules/egress.ts';
-import { judge, register } from '../../src/rules/registry.ts';
+import { judge } from '../../src/review/validate.ts';
 import type { Result } from '../../src/catalogue/result.ts';
 import { accepts, clean, denies, fixture, snapshotWith, warns } from '../support.ts';
 
@@ -182,7 +182,6 @@ Egress.run();
 
 const Engine = suite('rules/egress through the engine');
 
-register('policy.openservicemesh.io', 'Egress', 'egress', validateEgress);
 
 const review = fixture<{ review: { request: AdmissionRequest } }>('reviews/009-validate-create-egress.review-v1.json').review.request;
 const requestWith = (spec: Spec): AdmissionRequest => ({ ...review, object: { ...review.object, spec: { ...(review.object!.spec as Spec), ...spec } } });

@@ -5,7 +5,7 @@ import {
   ipSubnetProblem, isDns1123Label, istioMetadataProblem, labelProblems, partialWildcardProblem, portNumberProblem, shareAudience, visibleFrom,
   wildcardDomainProblem,
 } from '../../src/rules/fields.ts';
-import { isHttp, isTcp, isTls, nameContradictsProtocol, parseProtocol, protocolFromPortName, routeClass } from '../../src/rules/protocol.ts';
+import { isHttp, isTcp, isTls, nameContradictsProtocol, parseProtocol, protocolFromPortName, routeClass } from '../../src/catalogue/protocols.ts';
 import { accepts, denies, messageOf } from '../support.ts';
 
 const Fields = suite('rules/fields');

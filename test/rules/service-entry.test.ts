@@ -3,7 +3,7 @@ import { CODES } from '../../src/catalogue/findings.ts';
 import * as assert from 'uvu/assert';
 import type { AdmissionRequest, KubeObject, ObjectMeta } from '../../src/admission/types.ts';
 import type { Result } from '../../src/catalogue/result.ts';
-import { judge, register } from '../../src/rules/registry.ts';
+import { judge } from '../../src/review/validate.ts';
 import { validateServiceEntry } from '../../src/rules/service-entry.ts';
 import { accepts, clean, denies, fixture, snapshotWith, warns, messageOf, without, ruleCases, type RuleCase } from '../support.ts';
 
@@ -17,7 +17,6 @@ function se(spec: Record<string, unknown>, meta: Partial<ObjectMeta> = {}): Kube
 }
 const run = (o: KubeObject): Result => validateServiceEntry(o, { snapshot: snapshotWith(), namespace: 'shop', operation: 'CREATE' });
 
-register('networking.istio.io', 'ServiceEntry', 'service-entry', validateServiceEntry);
 const review = fixture<{ review: { request: AdmissionRequest } }>('reviews/003-validate-create-serviceentry.review-v1.json').review.request;
 
 const message = messageOf;

@@ -5,7 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AdmissionRequest, KubeObject } from '../../src/admission/types.ts';
 import type { ClusterCidrs } from '../../src/cluster/snapshot.ts';
-import { admitPod } from '../../src/mutate/admit-pod.ts';
+import { admitPod } from '../../src/review/mutate.ts';
 import { cidrsOf, fixture, snapshotWith } from '../support.ts';
 import { ISTIO_NS, OSM_INJECT, OSM_NS, annotate, initArgs, namespace, plainPod, podReview, reviewFixture, shopNamespace } from './pods.ts';
 

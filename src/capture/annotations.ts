@@ -6,7 +6,7 @@
  */
 import { asObj, describe, isObj, q, type Obj } from '../json.ts';
 import { compareCidrs, formatCidrs, isAll, isIp, parseIpOrCidr, type Cidr } from '../net/cidr.ts';
-import { MODE_LABEL } from '../rules/registry.ts';
+import { MODE_LABEL } from '../catalogue/keys.ts';
 import { finding, merge, mergeAll, ok, type Result } from '../catalogue/result.ts';
 
 export const CAPTURE = 'egress-warden.io/outbound-capture';

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import {
   BYPASS, CAPTURE, CAPTURE_RANGES, effectiveSettings, formatApplied, parseApplied, parseIstioRanges, parseOsmRanges,
   parseRangeList, readCaptureAnnotations, writtenByUs,
-} from '../../src/mutate/annotations.ts';
+} from '../../src/capture/annotations.ts';
 import { accepts, clean, denies, warns } from '../support.ts';
 
 const Annotations = suite('mutate/annotations');

@@ -6,23 +6,10 @@
  */
 import { asObj, describe, isObj, q, type Obj } from '../json.ts';
 import { compareCidrs, formatCidrs, isAll, isIp, parseIpOrCidr, type Cidr } from '../net/cidr.ts';
-import { MODE_LABEL } from '../catalogue/keys.ts';
+import { APPLIED, BYPASS, CAPTURE, CAPTURE_RANGES, MESH_KEYS, MODE_LABEL, OWN_PREFIX, type Mesh, type Side } from '../catalogue/keys.ts';
 import { finding, merge, mergeAll, ok, type Result } from '../catalogue/result.ts';
 
-export const CAPTURE = 'egress-warden.io/outbound-capture';
-export const BYPASS = 'egress-warden.io/bypass-ip-ranges';
-export const CAPTURE_RANGES = 'egress-warden.io/capture-ip-ranges';
-export const APPLIED = 'egress-warden.io/applied';
-const PREFIX = 'egress-warden.io/';
-
-export type Mesh = 'istio' | 'osm';
-export type Side = 'include' | 'exclude';
 export type CaptureMode = 'all' | 'cluster' | 'off';
-
-export const MESH_KEYS: Readonly<Record<Mesh, Readonly<Record<Side, string>>>> = Object.freeze({
-  istio: { include: 'traffic.sidecar.istio.io/includeOutboundIPRanges', exclude: 'traffic.sidecar.istio.io/excludeOutboundIPRanges' },
-  osm: { include: 'openservicemesh.io/outbound-ip-range-inclusion-list', exclude: 'openservicemesh.io/outbound-ip-range-exclusion-list' },
-});
 
 /** Where a setting was read: the pod itself or its namespace. */
 export type Origin = { readonly kind: 'pod' } | { readonly kind: 'namespace'; readonly name: string };
@@ -135,7 +122,7 @@ function readList(read: StringValues, key: string, origin: Origin): { setting: S
 
 function unknownKeys(annotations: Obj, origin: Origin): Result {
   const known = new Set([CAPTURE, BYPASS, CAPTURE_RANGES, ...(origin.kind === 'pod' ? [APPLIED] : [])]);
-  return mergeAll(Object.keys(annotations).filter((k) => k.startsWith(PREFIX) && !known.has(k)).map((k) =>
+  return mergeAll(Object.keys(annotations).filter((k) => k.startsWith(OWN_PREFIX) && !known.has(k)).map((k) =>
     finding('EW512', annotationPath(k), k === MODE_LABEL
       ? 'the mode is a namespace label, not an annotation'
       : 'unknown egress-warden.io annotation (a typo?)')));

@@ -8,11 +8,8 @@ import type { KubeObject } from '../admission/types.ts';
 import type { ClusterSnapshot, NamespaceInfo } from '../cluster/snapshot.ts';
 import { asObj } from '../json.ts';
 import { finding, merge, ok, type Issue, type Result } from '../catalogue/result.ts';
-import {
-  APPLIED, BYPASS, CAPTURE, CAPTURE_RANGES, MESH_KEYS, annotationPath, effectiveSettings, formatApplied,
-  formatMeshRanges, originText, parseApplied, parseMeshRanges, readCaptureAnnotations, stringValues, writtenByUs,
-  type AppliedSide, type CaptureMode, type CaptureSettings, type Mesh, type Side,
-} from './annotations.ts';
+import { annotationPath, effectiveSettings, formatApplied, formatMeshRanges, originText, parseApplied, parseMeshRanges, readCaptureAnnotations, stringValues, writtenByUs, type AppliedSide, type CaptureMode, type CaptureSettings } from './annotations.ts';
+import { APPLIED, BYPASS, CAPTURE, CAPTURE_RANGES, MESH_KEYS, type Mesh, type Side } from '../catalogue/keys.ts';
 import { meshOf, type IstioInit } from './mesh.ts';
 import { patchPod } from './pod-patch.ts';
 import { planRanges, rangeInput, type Plan, type PlannedSide, type UserValue } from './ranges.ts';

@@ -6,10 +6,8 @@
 import type { ClusterCidrs } from '../cluster/snapshot.ts';
 import { compareCidrs, isAll, mergeCidrs, overlaps, type Cidr } from '../net/cidr.ts';
 import { finding, merge, ok, type Result } from '../catalogue/result.ts';
-import {
-  BYPASS, CAPTURE, CAPTURE_RANGES, annotationPath, formatMeshRanges, originText,
-  type CaptureMode, type MeshValue, type Origin, type Setting, type Side,
-} from './annotations.ts';
+import { annotationPath, formatMeshRanges, originText, type CaptureMode, type MeshValue, type Origin, type Setting } from './annotations.ts';
+import { BYPASS, CAPTURE, CAPTURE_RANGES, type Side } from '../catalogue/keys.ts';
 
 /** One input range and where it came from ("pod CIDR (ServiceCIDR/kubernetes)", "namespace shop"). */
 export type Sourced = { readonly cidr: Cidr; readonly from: string };

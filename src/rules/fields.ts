@@ -9,6 +9,7 @@ import { asObj, asStr, describe, q } from '../json.ts';
 import { isIp, parseCidrDetailed } from '../net/cidr.ts';
 import { severityOf, type Code } from '../catalogue/findings.ts';
 import { finding, merge, mergeAll, ok, type Issue, type Result } from '../catalogue/result.ts';
+import { ISTIO_REJECTED_ANNOTATIONS } from '../catalogue/keys.ts';
 
 export const DNS1123_LABEL_MAX = 63;
 export const DOMAIN_MAX = 255;
@@ -261,7 +262,6 @@ export function coveringHosts(host: string): string[] {
 }
 
 /** Annotations Istio's validating webhook rejects on every kind but AuthorizationPolicy. */
-const ISTIO_REJECTED_ANNOTATIONS = ['istio.io/dry-run', 'internal.istio.io/webhook-always-reject', 'internal.istio.io/parent-namespace', 'internal.istio.io/parents'];
 
 /**
  * Istio's metadata wrapper (validateMetadata): the first rejected annotation, with its message.

@@ -13,8 +13,8 @@ import { serviceEntryCross } from './istio-cross.ts';
 import { isHttp, isTcp, isTls, parseProtocol } from '../catalogue/protocols.ts';
 import type { Rule } from './rule.ts';
 import { finding, merge, mergeAll, type Result } from '../catalogue/result.ts';
+import { ISTIO_AUTOALLOCATE, ISTIO_USE_WAYPOINT } from '../catalogue/keys.ts';
 
-const AUTOALLOCATE_LABEL = 'networking.istio.io/enable-autoallocate-ip';
 const UNIX_PREFIX = 'unix://';
 
 /** A port number as messages show it: plain when it is a number, typed otherwise ("string \"443\""). */
@@ -96,7 +96,7 @@ export function validateServiceEntryParity(obj: KubeObject, contextNamespace: st
   }
 
   // Istio allocates an address itself only for an entry that resolves, has none of its own and does not opt out.
-  const autoAllocation = resolution !== 'NONE' && asStr(obj.metadata?.labels?.[AUTOALLOCATE_LABEL]).toLowerCase() !== 'false' && addresses.length === 0;
+  const autoAllocation = resolution !== 'NONE' && asStr(obj.metadata?.labels?.[ISTIO_AUTOALLOCATE]).toLowerCase() !== 'false' && addresses.length === 0;
   const portNames = new Set<string>();
   const portNumbers = new Set<unknown>();
   ports.forEach((raw, i) => {
@@ -274,7 +274,7 @@ function dynamicDns(obj: KubeObject, spec: Obj, hosts: readonly string[], addres
       out.push(finding('EW130', `spec.ports[${i}].protocol`, 'only HTTP, TLS, GRPC, and HTTP2 protocols are supported for resolution type DYNAMIC_DNS'));
     }
   });
-  const waypoint = obj.metadata?.labels?.['istio.io/use-waypoint'];
+  const waypoint = obj.metadata?.labels?.[ISTIO_USE_WAYPOINT];
   if (spec.location === 'MESH_INTERNAL' && waypoint !== undefined && waypoint !== 'none') {
     out.push(finding('EW131', 'spec.location', 'location MESH_INTERNAL with resolution type DYNAMIC_DNS is not supported when using waypoints'));
   }

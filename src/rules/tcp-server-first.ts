@@ -16,6 +16,7 @@ import { compareCidrs, parseCidrDetailed, type Cidr } from '../net/cidr.ts';
 import { collector } from './fields.ts';
 import { severityOf, type Code } from '../catalogue/findings.ts';
 import type { Result } from '../catalogue/result.ts';
+import { OSM_MONITORED_BY } from '../catalogue/keys.ts';
 
 export const TCP_SERVER_FIRST = 'tcp-server-first';
 
@@ -172,7 +173,6 @@ function conflictOf(ours: EgressMatch, other: EgressMatch, where: string, chain:
   return { code: 'EW423', why: `is ${b} in ${where} (${how}); OSM forbids it` };
 }
 
-const MONITORED_LABEL = 'openservicemesh.io/monitored-by';
 
 /** Source ServiceAccounts of an Egress as "namespace/name", the key OSM selects policies by. */
 export function egressSources(spec: unknown): string[] {
@@ -188,7 +188,7 @@ export function egressSources(spec: unknown): string[] {
 /** Whether a Service's namespace is in the mesh, or unknown to the snapshot (offline checks). */
 function inMesh(snapshot: ClusterSnapshot, namespace: string): boolean {
   const ns = snapshot.namespaces.get(namespace);
-  return ns === undefined || ns.labels[MONITORED_LABEL] !== undefined;
+  return ns === undefined || ns.labels[OSM_MONITORED_BY] !== undefined;
 }
 
 /**

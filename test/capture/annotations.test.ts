@@ -1,9 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import {
-  BYPASS, CAPTURE, CAPTURE_RANGES, effectiveSettings, formatApplied, parseApplied, parseIstioRanges, parseOsmRanges,
-  parseRangeList, readCaptureAnnotations, writtenByUs,
-} from '../../src/capture/annotations.ts';
+import { effectiveSettings, formatApplied, parseApplied, parseIstioRanges, parseOsmRanges, parseRangeList, readCaptureAnnotations, writtenByUs } from '../../src/capture/annotations.ts';
+import { BYPASS, CAPTURE, CAPTURE_RANGES } from '../../src/catalogue/keys.ts';
 import { accepts, clean, denies, warns } from '../support.ts';
 
 const Annotations = suite('mutate/annotations');

@@ -1,6 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MESH_KEYS, parseIstioRanges, parseRangeList, type MeshValue } from '../../src/capture/annotations.ts';
+import { parseIstioRanges, parseRangeList, type MeshValue } from '../../src/capture/annotations.ts';
+import { MESH_KEYS } from '../../src/catalogue/keys.ts';
 import { planRanges, type PlanInput, type PlannedSide, type UserValue } from '../../src/capture/ranges.ts';
 import { cidrsOf, clean, warns } from '../support.ts';
 

@@ -2,7 +2,6 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { KubeObject, ObjectMeta, Operation } from '../../src/admission/types.ts';
 import type { ClusterSnapshot } from '../../src/cluster/snapshot.ts';
-import type { Result } from '../../src/catalogue/result.ts';
 import { validateServiceEntry } from '../../src/rules/service-entry.ts';
 import { validateVirtualService } from '../../src/rules/virtual-service.ts';
 import { cidrsOf, clean, fixture, snapshotWith, warns, messageOf, without } from '../support.ts';

@@ -5,7 +5,7 @@ import type { AdmissionRequest, KubeObject, ObjectMeta } from '../../src/admissi
 import type { Result } from '../../src/catalogue/result.ts';
 import { judge } from '../../src/review/validate.ts';
 import { validateServiceEntry } from '../../src/rules/service-entry.ts';
-import { accepts, clean, denies, fixture, snapshotWith, warns, messageOf, without, ruleCases, type RuleCase } from '../support.ts';
+import { accepts, clean, fixture, snapshotWith, messageOf, ruleCases, type RuleCase } from '../support.ts';
 
 const SE = suite('rules/service-entry');
 

@@ -4,7 +4,7 @@ import { effectiveSettings, formatApplied, parseApplied, parseIstioRanges, parse
 import { BYPASS, CAPTURE, CAPTURE_RANGES } from '../../src/catalogue/keys.ts';
 import { accepts, clean, denies, warns } from '../support.ts';
 
-const Annotations = suite('mutate/annotations');
+const Annotations = suite('capture/annotations');
 
 const pod = { kind: 'pod' } as const;
 const shop = { kind: 'namespace', name: 'shop' } as const;

@@ -5,7 +5,7 @@ import { meshOf, type NamespaceView } from '../../src/capture/mesh.ts';
 import { clean, denies, fixture } from '../support.ts';
 import { ISTIO_NS, OSM_INJECT, OSM_NS, annotate, label, plainPod, withSpec } from './pods.ts';
 
-const Mesh = suite('mutate/mesh');
+const Mesh = suite('capture/mesh');
 
 const ns = (labels: Record<string, string> = {}, annotations: Record<string, string> = {}): NamespaceView => ({ labels, annotations });
 const which = (pod: KubeObject, view?: NamespaceView, name = 'shop') => {

@@ -8,7 +8,7 @@ import { judge } from '../../src/review/validate.ts';
 import { accepts, clean, denies, snapshotWith, warns } from '../support.ts';
 import { ISTIO_NS, namespace, plainPod, podReview, shopNamespace } from './pods.ts';
 
-const Namespace = suite('rules/namespace');
+const Namespace = suite('capture/namespace-rule');
 
 
 const check = (ns: KubeObject, operation: Operation = 'CREATE', snapshot: ClusterSnapshot = snapshotWith(), oldObject?: KubeObject) =>

@@ -6,7 +6,7 @@ import { EXCLUDE_FLAG, INCLUDE_FLAG, patchPod, setFlag } from '../../src/capture
 import { fixture } from '../support.ts';
 import { initArgs, plainPod } from './pods.ts';
 
-const PodPatch = suite('mutate/pod-patch');
+const PodPatch = suite('capture/pod-patch');
 
 const FORMS: readonly [string[], string[]][] = [
   [['istio-iptables', '-i', '*', '-b', '*'], ['istio-iptables', '-i', 'V', '-b', '*']],

@@ -5,7 +5,7 @@ import { MESH_KEYS } from '../../src/catalogue/keys.ts';
 import { planRanges, type PlanInput, type PlannedSide, type UserValue } from '../../src/capture/ranges.ts';
 import { cidrsOf, clean, warns } from '../support.ts';
 
-const Ranges = suite('mutate/ranges');
+const Ranges = suite('capture/ranges');
 
 const KUBEADM = cidrsOf(['10.244.0.0/16'], ['10.96.0.0/12'], 'kubeadm-config');
 const list = (v: string) => parseRangeList(v).ranges.map((r) => r.cidr);

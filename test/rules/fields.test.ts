@@ -176,7 +176,7 @@ Fields('finds the first annotation istiod rejects', () => {
 
 Fields.run();
 
-const Protocol = suite('rules/protocol');
+const Protocol = suite('catalogue/protocols');
 
 Protocol('parses protocol names case-insensitively and rejects the rest', () => {
   assert.is(parseProtocol('https'), 'HTTPS');

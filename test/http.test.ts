@@ -3,17 +3,17 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readServeConfig } from '../src/config.ts';
-import { startServer, type Server } from '../src/commands/serve.ts';
 import { buildApp } from '../src/app.ts';
 import { emptySnapshot } from '../src/cluster/snapshot.ts';
+import { startServer, type Server } from '../src/commands/serve.ts';
+import { readServeConfig } from '../src/config.ts';
 import { createMetrics } from '../src/http/metrics.ts';
 import { createLogger } from '../src/log.ts';
 import { admitPod } from '../src/review/mutate.ts';
 import { RULES } from '../src/review/rules.ts';
 import { judgeWith } from '../src/review/validate.ts';
-import { fixture } from './support.ts';
 import { postJson, send } from './https-client.ts';
+import { fixture } from './support.ts';
 
 type Recorded = { url: string; headers: Record<string, string>; review: any };
 

@@ -4,10 +4,10 @@
  * annotations differently (strict netip vs trimmed net.ParseCIDR), so each gets its own parser that
  * accepts exactly what that mesh accepts, with that mesh's words in the message.
  */
-import { asObj, describe, isObj, q, type Obj } from '../json.ts';
-import { compareCidrs, formatCidrs, isAll, isIp, parseIpOrCidr, type Cidr } from '../net/cidr.ts';
 import { APPLIED, BYPASS, CAPTURE, CAPTURE_RANGES, MESH_KEYS, MODE_LABEL, OWN_PREFIX, type Mesh, type Side } from '../catalogue/keys.ts';
 import { finding, merge, mergeAll, ok, type Result } from '../catalogue/result.ts';
+import { asObj, describe, isObj, q, type Obj } from '../json.ts';
+import { compareCidrs, formatCidrs, isAll, isIp, parseIpOrCidr, type Cidr } from '../net/cidr.ts';
 
 export type CaptureMode = 'all' | 'cluster' | 'off';
 

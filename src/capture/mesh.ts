@@ -5,12 +5,12 @@
  * (Istio's injectRequired, OSM's mustInject). Annotations are written only where a mesh reads them.
  */
 import type { KubeObject } from '../admission/types.ts';
-import { asArr, asObj, type Obj } from '../json.ts';
 import {
   ISTIO_INJECT, ISTIO_INJECTION, ISTIO_REV, ISTIO_STATUS, MIRROR_ANNOTATION, OSM_CONTROL_PLANE, OSM_IGNORE, OSM_MONITORED_BY, OSM_SIDECAR_INJECTION,
 } from '../catalogue/keys.ts';
 import { ISTIO_IGNORED_NAMESPACE, NEVER_MESHED } from '../catalogue/namespaces.ts';
 import { merge, ok, type Result } from '../catalogue/result.ts';
+import { asArr, asObj, type Obj } from '../json.ts';
 import { stringValues, type Origin } from './annotations.ts';
 
 export type Container = { readonly name?: unknown; readonly args?: unknown; readonly restartPolicy?: unknown };

@@ -5,11 +5,14 @@
  */
 import type { Operation } from 'fast-json-patch';
 import type { KubeObject } from '../admission/types.ts';
+import { APPLIED, BYPASS, CAPTURE, CAPTURE_RANGES, MESH_KEYS, type Mesh, type Side } from '../catalogue/keys.ts';
+import { finding, merge, ok, type Issue, type Result } from '../catalogue/result.ts';
 import type { ClusterSnapshot, NamespaceInfo } from '../cluster/snapshot.ts';
 import { asObj } from '../json.ts';
-import { finding, merge, ok, type Issue, type Result } from '../catalogue/result.ts';
-import { annotationPath, effectiveSettings, formatApplied, formatMeshRanges, originText, parseApplied, parseMeshRanges, readCaptureAnnotations, stringValues, writtenByUs, type AppliedSide, type CaptureMode, type CaptureSettings } from './annotations.ts';
-import { APPLIED, BYPASS, CAPTURE, CAPTURE_RANGES, MESH_KEYS, type Mesh, type Side } from '../catalogue/keys.ts';
+import {
+  annotationPath, effectiveSettings, formatApplied, formatMeshRanges, originText, parseApplied, parseMeshRanges, readCaptureAnnotations,
+  stringValues, writtenByUs, type AppliedSide, type CaptureMode, type CaptureSettings,
+} from './annotations.ts';
 import { meshOf, type IstioInit } from './mesh.ts';
 import { patchPod } from './pod-patch.ts';
 import { planRanges, rangeInput, type Plan, type PlannedSide, type UserValue } from './ranges.ts';

@@ -3,11 +3,11 @@
  * with the source of every input range, plus the warnings a platform owner wants before the pod
  * starts. Pure: the cluster CIDRs and the parsed annotations come in as data.
  */
+import { BYPASS, CAPTURE, CAPTURE_RANGES, type Side } from '../catalogue/keys.ts';
+import { finding, merge, ok, type Result } from '../catalogue/result.ts';
 import type { ClusterCidrs } from '../cluster/snapshot.ts';
 import { compareCidrs, isAll, mergeCidrs, overlaps, type Cidr } from '../net/cidr.ts';
-import { finding, merge, ok, type Result } from '../catalogue/result.ts';
 import { annotationPath, formatMeshRanges, originText, type CaptureMode, type MeshValue, type Origin, type Setting } from './annotations.ts';
-import { BYPASS, CAPTURE, CAPTURE_RANGES, type Side } from '../catalogue/keys.ts';
 
 /** One input range and where it came from ("pod CIDR (ServiceCIDR/kubernetes)", "namespace shop"). */
 export type Sourced = { readonly cidr: Cidr; readonly from: string };

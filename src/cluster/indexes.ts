@@ -3,9 +3,9 @@
  * objects becomes a ClusterSnapshot. Pure; used by the informer layer, `--state` and `check`.
  */
 import { objectGroupKind, type KubeObject } from '../admission/types.ts';
-import { asArr, asInt, asObj, asStr, onlyStrs } from '../json.ts';
 import { OWN_PREFIX } from '../catalogue/keys.ts';
 import { isPlainTcp } from '../catalogue/protocols.ts';
+import { asArr, asInt, asObj, asStr, onlyStrs } from '../json.ts';
 import {
   type ClusterCidrs, type ClusterSnapshot, type EgressPort, type NamespaceInfo, type ObjectRef, type ServiceEntryPort,
   type ServicePort, type VirtualServiceRoute, egressKey,

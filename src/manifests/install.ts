@@ -5,8 +5,8 @@
  * code cannot drift apart.
  */
 import type { KubeObject } from '../admission/types.ts';
-import { webhookRules } from '../catalogue/kinds.ts';
 import { IGNORE_LABEL, NAMESPACE_NAME_LABEL } from '../catalogue/keys.ts';
+import { webhookRules } from '../catalogue/kinds.ts';
 import { CONTROL_PLANE_NAMESPACES, SHARED_NAMESPACES } from '../catalogue/namespaces.ts';
 import { ACCESS, type Access } from '../cluster/resources.ts';
 import { toYaml } from '../yaml.ts';

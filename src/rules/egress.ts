@@ -5,11 +5,11 @@
  * breaks the client's whole outbound listener (tcp-server-first conflicts, in tcp-server-first.ts).
  */
 import type { KubeObject } from '../admission/types.ts';
+import { finding, merge, mergeAll, ok, type Result } from '../catalogue/result.ts';
 import { asArr, asObj, asStr, describe, isObj, type Obj } from '../json.ts';
 import { parseCidrDetailed } from '../net/cidr.ts';
 import { checkHost, isDns1123Label, isIpAddress, notStringProblem, partialWildcardProblem, portNumberProblem } from './fields.ts';
 import type { Rule } from './rule.ts';
-import { finding, merge, mergeAll, ok, type Result } from '../catalogue/result.ts';
 import { EGRESS_PROTOCOLS, egressConflicts } from './tcp-server-first.ts';
 
 const SMI_GROUP = 'specs.smi-spec.io/v1alpha4';

@@ -5,11 +5,11 @@
  * `check…` functions wrap them into a Result under the caller's code and field path. Messages follow
  * Istio's validation (pkg/config/validation/agent) so users see the words they can search for.
  */
+import { severityOf, type Code } from '../catalogue/findings.ts';
+import { ISTIO_REJECTED_ANNOTATIONS } from '../catalogue/keys.ts';
+import { finding, merge, mergeAll, ok, type Issue, type Result } from '../catalogue/result.ts';
 import { asObj, asStr, describe, q } from '../json.ts';
 import { isIp, parseCidrDetailed } from '../net/cidr.ts';
-import { severityOf, type Code } from '../catalogue/findings.ts';
-import { finding, merge, mergeAll, ok, type Issue, type Result } from '../catalogue/result.ts';
-import { ISTIO_REJECTED_ANNOTATIONS } from '../catalogue/keys.ts';
 
 export const DNS1123_LABEL_MAX = 63;
 export const DOMAIN_MAX = 255;

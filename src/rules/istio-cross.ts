@@ -7,13 +7,13 @@
  * itself in `check`): entries of the same kind with the same namespace/name are never conflicts.
  */
 import type { KubeObject } from '../admission/types.ts';
-import { sameObject, type ObjectRef, type ServiceEntryPort } from '../cluster/snapshot.ts';
-import { overlaps, parseIpOrCidr } from '../net/cidr.ts';
-import { asArr, asObj, asStr, asStrs, isObj, q } from '../json.ts';
-import { collector, coveringHosts, isPortNumber, shareAudience } from './fields.ts';
 import { isHttp, isPlainTcp, isTls, nameContradictsProtocol, parseProtocol, protocolFromPortName, type Protocol } from '../catalogue/protocols.ts';
-import type { RuleContext } from './rule.ts';
 import { ok, type Result } from '../catalogue/result.ts';
+import { sameObject, type ObjectRef, type ServiceEntryPort } from '../cluster/snapshot.ts';
+import { asArr, asObj, asStr, asStrs, isObj, q } from '../json.ts';
+import { overlaps, parseIpOrCidr } from '../net/cidr.ts';
+import { collector, coveringHosts, isPortNumber, shareAudience } from './fields.ts';
+import type { RuleContext } from './rule.ts';
 
 type Scope = ObjectRef & { readonly exportTo: readonly string[] };
 

@@ -4,16 +4,16 @@
  * The checks no mesh makes come after, from istio-cross.ts.
  */
 import type { KubeObject } from '../admission/types.ts';
+import { ISTIO_AUTOALLOCATE, ISTIO_USE_WAYPOINT } from '../catalogue/keys.ts';
+import { isHttp, isTcp, isTls, parseProtocol } from '../catalogue/protocols.ts';
+import { finding, merge, mergeAll, type Result } from '../catalogue/result.ts';
 import { asArr, asObj, asStr, asStrs, describe, isObj, q, type Obj } from '../json.ts';
 import {
   checkExportTo, fqdnProblem, got, ipSubnetProblem, isCidrText, isDns1123Label, isIpAddress, istioMetadataProblem, labelProblems,
   notStringProblem, partialWildcardProblem, portNumberProblem, wildcardDomainProblem,
 } from './fields.ts';
 import { serviceEntryCross } from './istio-cross.ts';
-import { isHttp, isTcp, isTls, parseProtocol } from '../catalogue/protocols.ts';
 import type { Rule } from './rule.ts';
-import { finding, merge, mergeAll, type Result } from '../catalogue/result.ts';
-import { ISTIO_AUTOALLOCATE, ISTIO_USE_WAYPOINT } from '../catalogue/keys.ts';
 
 const UNIX_PREFIX = 'unix://';
 

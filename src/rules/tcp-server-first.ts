@@ -10,13 +10,13 @@
  * be listed by Egress objects in any namespace.
  */
 import type { KubeObject } from '../admission/types.ts';
+import { severityOf, type Code } from '../catalogue/findings.ts';
+import { OSM_MONITORED_BY } from '../catalogue/keys.ts';
+import type { Result } from '../catalogue/result.ts';
 import { egressKey, sameObject, type ClusterSnapshot, type EgressPort, type ObjectRef } from '../cluster/snapshot.ts';
 import { asArr, asObj, asStr, onlyStrs } from '../json.ts';
 import { compareCidrs, parseCidrDetailed, type Cidr } from '../net/cidr.ts';
 import { collector } from './fields.ts';
-import { severityOf, type Code } from '../catalogue/findings.ts';
-import type { Result } from '../catalogue/result.ts';
-import { OSM_MONITORED_BY } from '../catalogue/keys.ts';
 
 export const TCP_SERVER_FIRST = 'tcp-server-first';
 

@@ -4,6 +4,7 @@
  * exist (one of http, tcp or tls) and are read by the cross-object checks, not validated in depth.
  */
 import type { KubeObject } from '../admission/types.ts';
+import { finding, merge, mergeAll, ok, type Result } from '../catalogue/result.ts';
 import { asArr, asObj, asStr, asStrs, isObj, q, type Obj } from '../json.ts';
 import {
   checkExportTo, fqdnProblem, got, ipSubnetProblem, isDns1123Label, isIpAddress, istioMetadataProblem, labelProblems,
@@ -11,7 +12,6 @@ import {
 } from './fields.ts';
 import { virtualServiceCross } from './istio-cross.ts';
 import type { Rule } from './rule.ts';
-import { finding, merge, mergeAll, ok, type Result } from '../catalogue/result.ts';
 
 const MESH = 'mesh';
 

@@ -1,9 +1,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AdmissionRequest, KubeObject, Operation } from '../../src/admission/types.ts';
+import { validateNamespace } from '../../src/capture/namespace-rule.ts';
 import type { ClusterSnapshot } from '../../src/cluster/snapshot.ts';
 import { admitPod } from '../../src/review/mutate.ts';
-import { validateNamespace } from '../../src/capture/namespace-rule.ts';
 import { judge } from '../../src/review/validate.ts';
 import { accepts, clean, denies, snapshotWith, warns } from '../support.ts';
 import { ISTIO_NS, namespace, plainPod, podReview, shopNamespace } from './pods.ts';

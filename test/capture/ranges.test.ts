@@ -1,8 +1,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseIstioRanges, parseRangeList, type MeshValue } from '../../src/capture/annotations.ts';
-import { MESH_KEYS } from '../../src/catalogue/keys.ts';
 import { planRanges, type PlanInput, type PlannedSide, type UserValue } from '../../src/capture/ranges.ts';
+import { MESH_KEYS } from '../../src/catalogue/keys.ts';
 import { cidrsOf, clean, warns } from '../support.ts';
 
 const Ranges = suite('capture/ranges');

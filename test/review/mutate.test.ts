@@ -1,12 +1,12 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { AdmissionRequest, KubeObject } from '../../src/admission/types.ts';
 import type { Decision } from '../../src/admission/decision.ts';
+import type { AdmissionRequest, KubeObject } from '../../src/admission/types.ts';
 import { admitPod } from '../../src/review/mutate.ts';
-import { cidrsOf, denies, fixture, snapshotWith, warns } from '../support.ts';
 import {
   ISTIO_NS, OSM_INJECT, OSM_NS, annotate, initArgs, label, namespace, plainPod, podReview, reviewFixture, shopNamespace, withSpec,
 } from '../capture/pods.ts';
+import { cidrsOf, denies, fixture, snapshotWith, warns } from '../support.ts';
 
 const AdmitPod = suite('review/mutate: pods under the enforcement modes');
 

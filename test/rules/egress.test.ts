@@ -1,10 +1,10 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AdmissionRequest, KubeObject } from '../../src/admission/types.ts';
-import type { ClusterSnapshot } from '../../src/cluster/snapshot.ts';
-import { validateEgress } from '../../src/rules/egress.ts';
-import { judge } from '../../src/review/validate.ts';
 import type { Result } from '../../src/catalogue/result.ts';
+import type { ClusterSnapshot } from '../../src/cluster/snapshot.ts';
+import { judge } from '../../src/review/validate.ts';
+import { validateEgress } from '../../src/rules/egress.ts';
 import { accepts, clean, denies, fixture, snapshotWith, warns } from '../support.ts';
 
 const base = (): KubeObject => fixture('objects/egress.valid.json');

@@ -1,11 +1,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { isHttp, isTcp, isTls, nameContradictsProtocol, parseProtocol, protocolFromPortName, routeClass } from '../../src/catalogue/protocols.ts';
 import {
   checkExportTo, checkHost, checkPortNumber, collector, coveringHosts, exportToProblems, fqdnProblem, got, hostSubsetOf, hostsOverlap,
   ipSubnetProblem, isDns1123Label, istioMetadataProblem, labelProblems, partialWildcardProblem, portNumberProblem, shareAudience, visibleFrom,
   wildcardDomainProblem,
 } from '../../src/rules/fields.ts';
-import { isHttp, isTcp, isTls, nameContradictsProtocol, parseProtocol, protocolFromPortName, routeClass } from '../../src/catalogue/protocols.ts';
 import { accepts, denies, messageOf } from '../support.ts';
 
 const Fields = suite('rules/fields');

@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
-import { CODES } from '../../src/catalogue/findings.ts';
 import * as assert from 'uvu/assert';
 import type { AdmissionRequest, KubeObject, ObjectMeta } from '../../src/admission/types.ts';
+import { CODES } from '../../src/catalogue/findings.ts';
 import type { Result } from '../../src/catalogue/result.ts';
 import { judge } from '../../src/review/validate.ts';
 import { validateServiceEntry } from '../../src/rules/service-entry.ts';

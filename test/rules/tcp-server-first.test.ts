@@ -1,10 +1,10 @@
 import { suite } from 'uvu';
-import { severityOf } from '../../src/catalogue/findings.ts';
 import * as assert from 'uvu/assert';
 import type { KubeObject } from '../../src/admission/types.ts';
+import { severityOf } from '../../src/catalogue/findings.ts';
+import type { Result } from '../../src/catalogue/result.ts';
 import type { ClusterSnapshot } from '../../src/cluster/snapshot.ts';
 import { validateEgress } from '../../src/rules/egress.ts';
-import type { Result } from '../../src/catalogue/result.ts';
 import { egressConflict, egressConflicts, type EgressMatch } from '../../src/rules/tcp-server-first.ts';
 import { accepts, clean, denies, fixture, snapshotWith, warns } from '../support.ts';
 

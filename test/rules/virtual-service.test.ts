@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
-import { CODES } from '../../src/catalogue/findings.ts';
 import * as assert from 'uvu/assert';
 import type { KubeObject, ObjectMeta } from '../../src/admission/types.ts';
+import { CODES } from '../../src/catalogue/findings.ts';
 import type { Result } from '../../src/catalogue/result.ts';
 import { hostSubsetOf, hostsOverlap } from '../../src/rules/fields.ts';
 import { validateVirtualService } from '../../src/rules/virtual-service.ts';

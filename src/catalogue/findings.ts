@@ -31,7 +31,7 @@ export const FINDINGS = {
   EW102: {
     severity: 'error',
     title: 'workloadSelector label with an empty key, a wildcard or a value that is not a string',
-    meaning: '`workloadSelector` label with an empty key or a `*`; nothing else is checked.',
+    meaning: '`workloadSelector` label with an empty key, a `*`, or a value that is not a string; nothing else is checked.',
     fix: 'Give every workloadSelector label a non-empty key without `*` and a string value.',
   },
   EW103: {
@@ -55,7 +55,7 @@ export const FINDINGS = {
   EW106: {
     severity: 'error',
     title: 'host is "*", not a string or not a valid (wildcard) domain name',
-    meaning: 'Host is `*` or not a valid domain name (a wildcard is allowed only as the first label; upper case and a trailing dot are allowed; the top-level domain cannot be all digits).',
+    meaning: 'Host is `*`, not a string, or not a valid domain name (a wildcard is allowed only as the first label; upper case and a trailing dot are allowed; the top-level domain cannot be all digits).',
     fix: 'Write a domain name such as `api.example.com` or `*.example.com`; `*` alone is not allowed.',
   },
   EW107: {
@@ -67,7 +67,7 @@ export const FINDINGS = {
   EW108: {
     severity: 'error',
     title: 'address is not a string holding a valid IP or CIDR',
-    meaning: 'Address is not an IP or CIDR (Go syntax: no leading zeros; host bits may be set).',
+    meaning: 'Address is not a string holding an IP or CIDR (Go syntax: no leading zeros; host bits may be set).',
     fix: 'Write an IP address or CIDR in Go syntax (`203.0.113.7`, `203.0.113.0/24`), without leading zeros.',
   },
   EW109: {
@@ -109,13 +109,13 @@ export const FINDINGS = {
   EW115: {
     severity: 'error',
     title: 'port name is not a string holding a DNS-1123 label',
-    meaning: 'Port name is not a DNS-1123 label (upper case is allowed, as in istiod).',
+    meaning: 'Port name is not a string holding a DNS-1123 label (upper case is allowed, as in istiod).',
     fix: 'Name the port with lowercase letters, digits and `-` (a DNS-1123 label), such as `https-api`.',
   },
   EW116: {
     severity: 'error',
     title: 'unsupported protocol, or a protocol that is not a string',
-    meaning: 'Unsupported protocol (valid ones, in any case: HTTP, HTTPS, HTTP2, HTTP_PROXY, GRPC, GRPC-Web, TCP, TLS, UDP, Mongo, Redis, MySQL).',
+    meaning: 'Unsupported protocol, or one that is not a string (valid ones, in any case: HTTP, HTTPS, HTTP2, HTTP_PROXY, GRPC, GRPC-Web, TCP, TLS, UDP, Mongo, Redis, MySQL).',
     fix: 'Use one of HTTP, HTTPS, HTTP2, HTTP_PROXY, GRPC, GRPC-Web, TCP, TLS, UDP, Mongo, Redis, MySQL.',
   },
   EW117: {
@@ -139,7 +139,7 @@ export const FINDINGS = {
   EW120: {
     severity: 'error',
     title: 'endpoint address missing, not a string, not an IP (STATIC), not an IP or FQDN (DNS), or a bad unix socket',
-    meaning: 'Endpoint address: missing or not an IP (`STATIC`), not an IP or FQDN (`DNS`), or a `unix://` path that is not absolute.',
+    meaning: 'Endpoint address: missing, not a string, not an IP (`STATIC`), not an IP or FQDN (`DNS`), or a `unix://` path that is not absolute.',
     fix: 'Give each endpoint an IP (STATIC), an IP or FQDN (DNS), or an absolute `unix://` path.',
   },
   EW121: {
@@ -241,7 +241,7 @@ export const FINDINGS = {
   EW203: {
     severity: 'error',
     title: 'invalid gateway reference, or one that is not a string',
-    meaning: 'Invalid gateway reference (`namespace/name`, both DNS labels). As in istiod, the first entry without a `/` (such as `mesh`) ends the check.',
+    meaning: 'Invalid gateway reference, or one that is not a string (`namespace/name`, both DNS labels). As in istiod, the first entry without a `/` (such as `mesh`) ends the check.',
     fix: 'Write gateways as `namespace/name`, both DNS labels, or `mesh`.',
   },
   EW204: {
@@ -253,7 +253,7 @@ export const FINDINGS = {
   EW205: {
     severity: 'error',
     title: 'host is not a string or not a valid (wildcard) domain name',
-    meaning: 'Host is not a valid domain name (IP addresses and short names are accepted; a gateway-bound VirtualService with SNI matches also accepts `outbound_.<PORT>_._.<HOSTNAME>`).',
+    meaning: 'Host is not a string or not a valid domain name (IP addresses and short names are accepted; a gateway-bound VirtualService with SNI matches also accepts `outbound_.<PORT>_._.<HOSTNAME>`).',
     fix: 'Write a domain name, a short name or an IP address.',
   },
   EW206: {
@@ -301,7 +301,7 @@ export const FINDINGS = {
   EW213: {
     severity: 'error',
     title: 'SNI host is not a string or not a valid domain name',
-    meaning: 'SNI host is not a valid domain name.',
+    meaning: 'SNI host is not a string or not a valid domain name.',
     fix: 'Write the SNI host as a domain name.',
   },
   EW214: {
@@ -313,7 +313,7 @@ export const FINDINGS = {
   EW215: {
     severity: 'error',
     title: 'match destinationSubnets entry is not a string holding an IP or CIDR',
-    meaning: '`destinationSubnets` entry is not an IP or CIDR.',
+    meaning: '`destinationSubnets` entry is not a string holding an IP or CIDR.',
     fix: 'Write an IP address or CIDR.',
   },
   EW216: {
@@ -337,13 +337,13 @@ export const FINDINGS = {
   EW219: {
     severity: 'error',
     title: 'invalid route destination (null, missing, weight not an integer, negative or all-zero weights)',
-    meaning: 'Null route entry, missing `destination`, negative `weight`, or several destinations all weighing 0.',
+    meaning: 'Null route entry, missing `destination`, a `weight` that is not an integer or is negative, or several destinations all weighing 0.',
     fix: 'Give every route entry a `destination`, and weights that are non-negative integers, not all 0.',
   },
   EW220: {
     severity: 'error',
     title: 'invalid destination host, subset or port (or one that is not a string)',
-    meaning: 'Destination host `*` or invalid, subset not a DNS label, or port outside 1..65535.',
+    meaning: 'Destination host `*`, invalid or not a string, subset not a DNS label, or port outside 1..65535.',
     fix: 'Name a destination host (not `*`), a subset that is a DNS label, and a port in 1..65535.',
   },
   EW221: {

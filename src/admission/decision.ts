@@ -24,4 +24,4 @@ export type Decision = {
 };
 
 /** Allowed, with nothing to say and nothing to change. */
-export const allowed = (mode?: Mode): Decision => ({ allowed: true, warnings: [], patch: [], findings: ok, ...(mode ? { mode } : {}) });
+export const allow = (mode?: Mode): Decision => ({ allowed: true, warnings: [], patch: [], findings: ok, ...(mode ? { mode } : {}) });

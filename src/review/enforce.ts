@@ -3,9 +3,9 @@
  * the namespace decides here whether errors deny (enforce), only warn (warn) or go to the audit log
  * (audit), as Kyverno's webhook layer enforces what its engine reports.
  */
-import { allowed, type Decision } from '../admission/decision.ts';
+import { allow, type Decision } from '../admission/decision.ts';
 import type { Mode } from '../catalogue/modes.ts';
-import { demote, show, type Issue, type Result } from '../catalogue/result.ts';
+import { demote, ok, show, type Issue, type Result } from '../catalogue/result.ts';
 
 /** Kubernetes asks for warnings of at most 120 characters and drops those past 4096 in total. */
 const WARNING_MAX = 120;
@@ -29,13 +29,13 @@ export function enforce(r: Result, mode: Mode): Decision {
   if (mode === 'audit') {
     const all = [...r.errors, ...r.warnings];
     return {
-      ...allowed(mode), findings: r,
+      ...allow(mode), findings: r,
       ...(all.length ? { auditAnnotations: { findings: all.map(show).join('; ') } } : {}),
     };
   }
   const shown = mode === 'warn' ? demote(r) : r;
   const warnings = formatWarnings(shown.warnings);
-  if (shown.errors.length === 0) return { ...allowed(mode), warnings, findings: r };
+  if (shown.errors.length === 0) return { ...allow(mode), warnings, findings: r };
   return { allowed: false, code: 403, message: shown.errors.map(show).join('\n'), warnings, patch: [], mode, findings: r };
 }
 
@@ -45,6 +45,6 @@ export function enforce(r: Result, mode: Mode): Decision {
  */
 export function fallback(failClosed: boolean, why: string): Decision {
   return failClosed
-    ? { ...allowed(), allowed: false, code: 500, message: `egress-warden could not validate this object: ${why}` }
-    : { ...allowed(), warnings: [`egress-warden left this pod unchanged: ${why}`] };
+    ? { allowed: false, code: 500, message: `egress-warden could not validate this object: ${why}`, warnings: [], patch: [], findings: ok }
+    : { ...allow(), warnings: [`egress-warden left this pod unchanged: ${why}`] };
 }

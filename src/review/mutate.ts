@@ -2,7 +2,7 @@
  * POST /mutate: the capture plan of a Pod, under the namespace's enforcement mode exactly as on
  * the validating side. A denial carries no patch, and a failure in capture never blocks a pod.
  */
-import { allowed, type Decision } from '../admission/decision.ts';
+import { allow, type Decision } from '../admission/decision.ts';
 import type { AdmissionRequest } from '../admission/types.ts';
 import { planPod } from '../capture/plan-pod.ts';
 import { judgedKind } from '../catalogue/kinds.ts';
@@ -24,7 +24,7 @@ export function admitPod(req: AdmissionRequest, snapshot: ClusterSnapshot): Deci
   const pod = req.object;
   const kind = judgedKind(req.kind);
   if (kind?.webhook !== 'mutate' || req.kind.group !== kind.group || !(kind.operations as readonly string[]).includes(req.operation) || req.subResource || !pod || typeof pod !== 'object') {
-    return allowed(mode);
+    return allow(mode);
   }
   try {
     const plan = planPod(pod, namespace, ns, snapshot);
@@ -36,6 +36,6 @@ export function admitPod(req: AdmissionRequest, snapshot: ClusterSnapshot): Deci
     // Every input problem is a finding; what lands here is a bug, named for the bug report.
     const failure = e instanceof Error ? `${e.name}: ${e.message}` : `thrown ${describe(e)}`;
     const findings = finding('EW599', 'metadata', `internal error, pod admitted unchanged: ${failure}`);
-    return { ...allowed(mode), warnings: formatWarnings(findings.warnings), findings };
+    return { ...allow(mode), warnings: formatWarnings(findings.warnings), findings };
   }
 }

@@ -2,7 +2,7 @@
  * POST /validate: gate, look up, run, enforce. Rules are looked up by group/Kind, never by version:
  * a new CRD version must not silently skip validation (Istio's FindByGroupKind).
  */
-import { allowed, type Decision } from '../admission/decision.ts';
+import { allow, type Decision } from '../admission/decision.ts';
 import type { AdmissionRequest } from '../admission/types.ts';
 import { judgedKind, judges, type ValidatingRuleName } from '../catalogue/kinds.ts';
 import { DEFAULT_MODE, modeOf } from '../catalogue/modes.ts';
@@ -24,7 +24,7 @@ export function judgeWith(rules: Rules) {
   return (req: AdmissionRequest, snapshot: ClusterSnapshot): Decision => {
     const entry = ruleFor(req.kind, rules);
     const obj = req.object;
-    if (!entry || !judges(req.kind, req.operation) || !obj || typeof obj !== 'object') return allowed(DEFAULT_MODE);
+    if (!entry || !judges(req.kind, req.operation) || !obj || typeof obj !== 'object') return allow(DEFAULT_MODE);
     const namespace = req.namespace || obj.metadata?.namespace || '';
     // A Namespace carries its own mode; everything else takes the mode of the namespace it lives in.
     const labels = req.kind.kind === 'Namespace' && req.kind.group === '' ? obj.metadata?.labels : snapshot.namespaces.get(namespace)?.labels;
@@ -34,7 +34,7 @@ export function judgeWith(rules: Rules) {
       return enforce(entry.rule(obj, { snapshot, namespace, operation: req.operation, ...(oldObject ? { oldObject } : {}) }), mode);
     } catch (e) {
       const why = e instanceof Error ? e.message : String(e);
-      return { ...allowed(mode), allowed: false, code: 500, message: `internal error in rule ${entry.name}: ${why}`, findings: ok };
+      return { allowed: false, code: 500, message: `internal error in rule ${entry.name}: ${why}`, warnings: [], patch: [], mode, findings: ok };
     }
   };
 }

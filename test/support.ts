@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import * as assert from 'uvu/assert';
 import type { Test } from 'uvu';
 import type { KubeObject } from '../src/admission/types.ts';
-import type { Result } from '../src/rules/result.ts';
+import type { Result } from '../src/catalogue/result.ts';
 import { snapshotFromObjects } from '../src/cluster/indexes.ts';
 import type { ClusterCidrs, ClusterSnapshot } from '../src/cluster/snapshot.ts';
 import { parseCidr } from '../src/net/cidr.ts';

@@ -3,6 +3,7 @@
  * is missing; encoding echoes the uid and answers in the version the API server sent.
  */
 import { describe, isObj as isObject } from '../json.ts';
+import type { Decision } from './decision.ts';
 import type { AdmissionRequest, AdmissionResponse, AdmissionReview } from './types.ts';
 
 export const REVIEW_VERSIONS = ['admission.k8s.io/v1', 'admission.k8s.io/v1beta1'] as const;
@@ -38,25 +39,14 @@ export function decodeReview(body: unknown): Decoded {
   return { ok: true, apiVersion: body.apiVersion as string, request: req as unknown as AdmissionRequest };
 }
 
-/** What a handler decided, before it is put on the wire. */
-export type Answer = {
-  readonly allowed: boolean;
-  readonly code?: number;
-  readonly message?: string;
-  readonly warnings?: readonly string[];
-  readonly auditAnnotations?: Readonly<Record<string, string>>;
-  /** JSON Patch operations; sent only when non-empty */
-  readonly patch?: readonly unknown[];
-};
-
-export function encodeReview(apiVersion: string, uid: string, a: Answer): AdmissionReview {
+export function encodeReview(apiVersion: string, uid: string, a: Decision): AdmissionReview {
   const response: AdmissionResponse = {
     uid,
     allowed: a.allowed,
     ...(a.allowed ? {} : { status: { code: a.code ?? 403, message: a.message ?? 'denied by egress-warden' } }),
-    ...(a.warnings?.length ? { warnings: [...a.warnings] } : {}),
+    ...(a.warnings.length ? { warnings: [...a.warnings] } : {}),
     ...(a.auditAnnotations && Object.keys(a.auditAnnotations).length ? { auditAnnotations: { ...a.auditAnnotations } } : {}),
-    ...(a.patch?.length ? { patchType: 'JSONPatch' as const, patch: Buffer.from(JSON.stringify(a.patch)).toString('base64') } : {}),
+    ...(a.patch.length ? { patchType: 'JSONPatch' as const, patch: Buffer.from(JSON.stringify(a.patch)).toString('base64') } : {}),
   };
   return { apiVersion, kind: 'AdmissionReview', response };
 }

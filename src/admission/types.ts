@@ -2,8 +2,9 @@
  * The subset of admission.k8s.io/v1 (and v1beta1, which has the same shape) this webhook reads and
  * writes. Hand-written so the request path carries no generated client types.
  */
+import { groupKind, type Operation } from '../catalogue/kinds.ts';
 
-export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
+export { groupKind, type Operation };
 
 export type GroupVersionKind = { readonly group: string; readonly version: string; readonly kind: string };
 
@@ -58,9 +59,6 @@ export type AdmissionReview = {
   readonly request?: AdmissionRequest;
   readonly response?: AdmissionResponse;
 };
-
-/** "group/Kind": how rules are looked up, independent of the served version. */
-export const groupKind = (gvk: { readonly group?: string; readonly kind?: string }): string => `${gvk.group ?? ''}/${gvk.kind ?? ''}`;
 
 /** Group, version and kind of an object from its own apiVersion/kind (objects read from files or informers). */
 export function objectGvk(obj: KubeObject): GroupVersionKind {

@@ -2,15 +2,14 @@
  * The check engine: judges a set of objects in order with the webhook's own rules, each against the
  * state plus the objects before it, as the set would be judged once applied in that order.
  */
-import '../rules/table.ts';
 import { groupKind, objectGvk, type AdmissionRequest, type GroupVersionKind, type KubeObject } from '../admission/types.ts';
 import { incrementalSnapshot } from '../cluster/incremental.ts';
 import type { InputItem } from '../cluster/manifest-files.ts';
 import type { ClusterSnapshot } from '../cluster/snapshot.ts';
 import { asObj, isObj } from '../json.ts';
-import { admitPod } from '../mutate/admit-pod.ts';
-import { judge, ruleFor } from '../rules/registry.ts';
-import { demote, type Issue, type Result, type Severity } from '../rules/result.ts';
+import { admitPod } from '../review/mutate.ts';
+import { judge, ruleFor } from '../review/validate.ts';
+import { demote, type Issue, type Result, type Severity } from '../catalogue/result.ts';
 import type { Finding, Report } from './report.ts';
 
 /** A rule that threw: reported as an error, since the webhook would deny the object. */

@@ -1,5 +1,5 @@
 /** What `egress-warden check` reports, and its two renderings. */
-import { show, type Severity } from '../rules/result.ts';
+import { show, type Severity } from '../catalogue/result.ts';
 
 export type Finding = {
   readonly file: string;

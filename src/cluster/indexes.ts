@@ -3,8 +3,9 @@
  * objects becomes a ClusterSnapshot. Pure; used by the informer layer, `--state` and `check`.
  */
 import { objectGroupKind, type KubeObject } from '../admission/types.ts';
+import { OWN_PREFIX } from '../catalogue/keys.ts';
+import { isPlainTcp } from '../catalogue/protocols.ts';
 import { asArr, asInt, asObj, asStr, onlyStrs } from '../json.ts';
-import { isPlainTcp } from '../rules/protocol.ts';
 import {
   type ClusterCidrs, type ClusterSnapshot, type EgressPort, type NamespaceInfo, type ObjectRef, type ServiceEntryPort,
   type ServicePort, type VirtualServiceRoute, egressKey,
@@ -40,7 +41,7 @@ const strs = (v: unknown, pooled = false): readonly string[] => {
 };
 
 /** Annotation prefixes this project reads from namespaces; the rest is dropped to keep the index small. */
-const NAMESPACE_ANNOTATION_PREFIXES = ['egress-warden.io/', 'traffic.sidecar.istio.io/', 'openservicemesh.io/'];
+const NAMESPACE_ANNOTATION_PREFIXES = [OWN_PREFIX, 'traffic.sidecar.istio.io/', 'openservicemesh.io/'];
 
 const SERVICE_PROTOCOLS = ['tcp-server-first', 'https', 'http2', 'http', 'grpc-web', 'grpc', 'tls', 'tcp', 'udp', 'mongo', 'mysql', 'redis'];
 

@@ -1,8 +1,9 @@
 /**
  * Every API resource this webhook reads or writes. The informers and CIDR detection take their
  * targets from here, and the ClusterRole/Roles in manifests/ are checked against it, so permissions
- * and code cannot drift apart.
+ * and code cannot drift apart. The judged kinds checked across objects come from the catalogue.
  */
+import { JUDGED_KINDS } from '../catalogue/kinds.ts';
 
 export type Access = {
   readonly group: string;
@@ -18,6 +19,9 @@ export type Access = {
 // Informers only LIST and WATCH; nothing here GETs a single object except the two ConfigMaps.
 const watch = ['list', 'watch'] as const;
 
+/** Judged kinds whose rules compare objects across the cluster: watched and indexed. */
+const CROSS_OBJECT = JUDGED_KINDS.filter((k) => k.crossObject !== false);
+
 export const ACCESS: readonly Access[] = [
   { group: '', resource: 'namespaces', verbs: watch, why: 'enforcement mode labels and capture annotations' },
   { group: '', resource: 'nodes', verbs: watch, why: 'spec.podCIDRs, the last CIDR source' },
@@ -26,9 +30,7 @@ export const ACCESS: readonly Access[] = [
   { group: '', resource: 'services', verbs: ['create'], namespace: 'self', why: 'dry-run Service create whose error names the service range' },
   { group: '', resource: 'configmaps', verbs: ['get'], namespace: 'kube-system', resourceNames: ['kubeadm-config', 'kube-proxy'], why: 'kubeadm and kube-proxy CIDR settings' },
   { group: 'networking.k8s.io', resource: 'servicecidrs', verbs: watch, why: 'service CIDRs (Kubernetes 1.33+, v1beta1 on 1.31-1.32)' },
-  { group: 'networking.istio.io', resource: 'serviceentries', verbs: watch, why: 'cross-object ServiceEntry checks' },
-  { group: 'networking.istio.io', resource: 'virtualservices', verbs: watch, why: 'cross-object VirtualService checks' },
-  { group: 'policy.openservicemesh.io', resource: 'egresses', verbs: watch, why: 'tcp-server-first conflicts across Egresses' },
+  ...CROSS_OBJECT.map((k) => ({ group: k.group, resource: k.plural, verbs: watch, why: k.crossObject.why })),
   { group: 'specs.smi-spec.io', resource: 'httproutegroups', verbs: watch, why: 'Egress matches that name an HTTPRouteGroup' },
 ];
 
@@ -54,9 +56,9 @@ export const WATCHED: readonly Watched[] = [
   { group: '', resource: 'services', kind: 'Service', versions: ['v1'], optional: false, role: 'index' },
   { group: '', resource: 'nodes', kind: 'Node', versions: ['v1'], optional: false, role: 'cidr' },
   { group: 'networking.k8s.io', resource: 'servicecidrs', kind: 'ServiceCIDR', versions: ['v1', 'v1beta1'], optional: true, role: 'cidr' },
-  { group: 'networking.istio.io', resource: 'serviceentries', kind: 'ServiceEntry', optional: true, role: 'index' },
-  { group: 'networking.istio.io', resource: 'virtualservices', kind: 'VirtualService', optional: true, role: 'index' },
-  { group: 'policy.openservicemesh.io', resource: 'egresses', kind: 'Egress', versions: ['v1alpha1'], optional: true, role: 'index' },
+  ...CROSS_OBJECT.map((k): Watched => ({
+    group: k.group, resource: k.plural, kind: k.kind, ...('versions' in k ? { versions: k.versions } : {}), optional: (k.group as string) !== '', role: 'index',
+  })),
   { group: 'specs.smi-spec.io', resource: 'httproutegroups', kind: 'HTTPRouteGroup', optional: true, role: 'index' },
 ];
 

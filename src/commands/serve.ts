@@ -8,9 +8,8 @@ import { SERVE_OPTIONS, SERVE_USAGE, serveConfig, type ServeConfig } from '../co
 import { ensureServingPair, watchServingPair } from '../tls.ts';
 import { createMetrics } from '../http/metrics.ts';
 import type { Reviewer } from '../http/routes.ts';
-import { judge } from '../rules/registry.ts';
-import '../rules/table.ts';
-import { admitPod } from '../mutate/admit-pod.ts';
+import { judge } from '../review/validate.ts';
+import { admitPod } from '../review/mutate.ts';
 import { startClusterView } from '../cluster/view.ts';
 import { createLogger } from '../log.ts';
 import { parseCommand } from './flags.ts';

@@ -4,7 +4,8 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-export type Verdict = 'allowed' | 'warned' | 'denied' | 'error' | 'invalid';
+/** The `verdict` label of the request counter: how a review ended, as a bounded label value. */
+export type ReviewLabel = 'allowed' | 'warned' | 'denied' | 'error' | 'invalid';
 
 /** Cluster-state figures sampled at scrape time. */
 export type StateSample = {
@@ -13,7 +14,7 @@ export type StateSample = {
 };
 
 export type Metrics = {
-  readonly observe: (route: string, kind: string, operation: string, verdict: Verdict, seconds: number) => void;
+  readonly observe: (route: string, kind: string, operation: string, verdict: ReviewLabel, seconds: number) => void;
   readonly findings: (route: string, severity: 'error' | 'warning', code: string, mode: string) => void;
   readonly text: () => Promise<string>;
   readonly contentType: string;

@@ -4,17 +4,17 @@
  */
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
-import { decodeReview, encodeReview, parseTimeout, type Answer } from '../admission/codec.ts';
+import { decodeReview, encodeReview, parseTimeout } from '../admission/codec.ts';
+import type { Decision } from '../admission/decision.ts';
 import type { AdmissionRequest } from '../admission/types.ts';
+import { JUDGED_KINDS } from '../catalogue/kinds.ts';
+import { DEFAULT_MODE } from '../catalogue/modes.ts';
 import type { ClusterSnapshot } from '../cluster/snapshot.ts';
-import type { Result } from '../rules/result.ts';
-import type { Metrics, Verdict } from './metrics.ts';
+import { fallback } from '../review/enforce.ts';
+import type { Metrics, ReviewLabel } from './metrics.ts';
 import { problemOut, reviewOut } from './schemas.ts';
 
-/** A reviewer's answer plus what the logs and metrics want to know about it. */
-export type Outcome = Answer & { readonly mode?: string; readonly findings?: Result };
-
-export type Reviewer = (req: AdmissionRequest, snapshot: ClusterSnapshot) => Outcome;
+export type Reviewer = (req: AdmissionRequest, snapshot: ClusterSnapshot) => Decision;
 
 export type ClusterSource = {
   readonly current: () => ClusterSnapshot;
@@ -36,7 +36,7 @@ export type RouteDeps = {
 export const BODY_LIMIT = 7 * 1024 * 1024;
 
 /** Kinds this webhook is registered for; anything else is counted as "other" so label values stay bounded. */
-const KNOWN_KINDS = new Set(['ServiceEntry', 'VirtualService', 'Egress', 'Namespace', 'Pod']);
+const KNOWN_KINDS: ReadonlySet<string> = new Set(JUDGED_KINDS.map((k) => k.kind));
 const kindLabel = (kind: string): string => (KNOWN_KINDS.has(kind) ? kind : 'other');
 
 /** Leave this much of the API server's timeout for the answer to travel back. */
@@ -44,17 +44,13 @@ const TIMEOUT_MARGIN_MS = 250;
 
 type Route = '/validate' | '/mutate';
 
-function verdictLabel(o: Outcome): Verdict {
-  if (!o.allowed) return o.code !== undefined && o.code >= 500 ? 'error' : 'denied';
-  return o.warnings?.length ? 'warned' : 'allowed';
+function reviewLabel(d: Decision): ReviewLabel {
+  if (!d.allowed) return d.code !== undefined && d.code >= 500 ? 'error' : 'denied';
+  return d.warnings.length ? 'warned' : 'allowed';
 }
 
-/** What to answer when the review cannot be finished: validation fails closed, mutation fails open. */
-function fallback(route: Route, why: string): Outcome {
-  return route === '/validate'
-    ? { allowed: false, code: 500, message: `egress-warden could not validate this object: ${why}` }
-    : { allowed: true, warnings: [`egress-warden left this pod unchanged: ${why}`] };
-}
+/** Validation fails closed, mutation fails open. */
+const failClosed = (route: Route): boolean => route === '/validate';
 
 export const admissionRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
   const { cluster, metrics } = deps;
@@ -71,31 +67,32 @@ export const admissionRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) 
     const req = decoded.request;
     const timeoutMs = parseTimeout((request.query as Record<string, unknown> | undefined)?.timeout);
     const waitedMs = reply.elapsedTime; // since the request arrived, before any work on it
-    let outcome: Outcome;
+    let decision: Decision;
     if (timeoutMs !== undefined && waitedMs > timeoutMs - TIMEOUT_MARGIN_MS) {
       // The API server stops waiting at its timeout; an answer after that is wasted work.
-      outcome = fallback(route, `the request waited ${Math.round(waitedMs)} ms of its ${timeoutMs} ms timeout`);
+      decision = fallback(failClosed(route), `the request waited ${Math.round(waitedMs)} ms of its ${timeoutMs} ms timeout`);
     } else {
       try {
-        outcome = reviewer(req, cluster.current());
+        decision = reviewer(req, cluster.current());
       } catch (e) {
         request.log.error({ err: e, uid: req.uid }, 'reviewer failed');
-        outcome = fallback(route, `internal error: ${(e as Error).message}`);
+        decision = fallback(failClosed(route), `internal error: ${(e as Error).message}`);
       }
     }
     const seconds = reply.elapsedTime / 1e3;
-    const verdict = verdictLabel(outcome);
+    const verdict = reviewLabel(decision);
+    const mode = decision.mode ?? DEFAULT_MODE;
     metrics.observe(route, kindLabel(req.kind.kind), req.operation, verdict, seconds);
-    for (const i of outcome.findings?.errors ?? []) metrics.findings(route, 'error', i.code, outcome.mode ?? 'enforce');
-    for (const i of outcome.findings?.warnings ?? []) metrics.findings(route, 'warning', i.code, outcome.mode ?? 'enforce');
+    for (const i of decision.findings.errors) metrics.findings(route, 'error', i.code, mode);
+    for (const i of decision.findings.warnings) metrics.findings(route, 'warning', i.code, mode);
     if (logReviews) request.log.info({
       uid: req.uid, kind: req.kind.kind, namespace: req.namespace ?? '', name: req.name ?? req.object?.metadata?.name ?? req.object?.metadata?.generateName ?? '',
-      operation: req.operation, dryRun: req.dryRun === true, verdict, mode: outcome.mode, ms: Math.round(seconds * 1e6) / 1e3,
-      ...(outcome.findings && (outcome.findings.errors.length || outcome.findings.warnings.length)
-        ? { findings: [...outcome.findings.errors, ...outcome.findings.warnings].map((i) => i.code) } : {}),
-      ...(outcome.patch?.length ? { patched: outcome.patch.length } : {}),
+      operation: req.operation, dryRun: req.dryRun === true, verdict, mode: decision.mode, ms: Math.round(seconds * 1e6) / 1e3,
+      ...(decision.findings.errors.length || decision.findings.warnings.length
+        ? { findings: [...decision.findings.errors, ...decision.findings.warnings].map((i) => i.code) } : {}),
+      ...(decision.patch.length ? { patched: decision.patch.length } : {}),
     }, 'admission review');
-    return encodeReview(decoded.apiVersion, req.uid, outcome);
+    return encodeReview(decoded.apiVersion, req.uid, decision);
   };
 
   // Bad input is the client's problem, said plainly: never a 500, never a stack trace.

@@ -5,6 +5,9 @@
  * code cannot drift apart.
  */
 import type { KubeObject } from '../admission/types.ts';
+import { IGNORE_LABEL, NAMESPACE_NAME_LABEL } from '../catalogue/keys.ts';
+import { webhookRules } from '../catalogue/kinds.ts';
+import { CONTROL_PLANE_NAMESPACES, SHARED_NAMESPACES } from '../catalogue/namespaces.ts';
 import { ACCESS, type Access } from '../cluster/resources.ts';
 import { toYaml } from '../yaml.ts';
 
@@ -15,11 +18,6 @@ export const DEFAULT_IMAGE = 'egress-warden:0.1.0';
 export const SERVER_PORT = 8443;
 export const CERT_DIR = '/etc/egress-warden/certs';
 
-export const IGNORE_LABEL = 'egress-warden.io/ignore';
-/** Set by the API server on every namespace (immutable, equal to the name). */
-export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
-/** Namespaces never sent to the webhook besides our own: the control plane must keep working without us. */
-export const SYSTEM_NAMESPACES = ['kube-system', 'kube-node-lease'] as const;
 
 export const VALIDATE_WEBHOOK = 'validate.egress-warden.io';
 export const NAMESPACES_WEBHOOK = 'namespaces.egress-warden.io';
@@ -63,7 +61,6 @@ const validLabelKey = (key: string): boolean => {
 };
 
 /** Namespaces that are not ours to take: rendering the Namespace object would relabel them. */
-const SHARED_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
 /** What is wrong with the options, one message per problem (empty when they can be rendered). */
 export function optionProblems(o: InstallOptions): string[] {
@@ -117,7 +114,7 @@ const resolve = (o: InstallOptions): Resolved => ({
 });
 
 /** The namespaces a webhook never sees (besides those labelled egress-warden.io/ignore). */
-export const excludedNamespaces = (namespace = DEFAULT_NAMESPACE): string[] => [...SYSTEM_NAMESPACES, namespace];
+export const excludedNamespaces = (namespace = DEFAULT_NAMESPACE): string[] => [...CONTROL_PLANE_NAMESPACES, namespace];
 
 /** The TLS Secret the server mounts: tls.crt, tls.key and ca.crt. */
 export const tlsSecretName = (name = DEFAULT_NAME): string => `${name}-tls`;
@@ -362,10 +359,7 @@ function validatingConfiguration(r: Resolved): KubeObject {
       {
         name: VALIDATE_WEBHOOK,
         clientConfig: clientConfig(r, '/validate'),
-        rules: [
-          { apiGroups: ['networking.istio.io'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources: ['serviceentries', 'virtualservices'], scope: 'Namespaced' },
-          { apiGroups: ['policy.openservicemesh.io'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources: ['egresses'], scope: 'Namespaced' },
-        ],
+        rules: webhookRules('validate'),
         failurePolicy: r.failurePolicy,
         namespaceSelector: scope,
         ...common,
@@ -377,7 +371,7 @@ function validatingConfiguration(r: Resolved): KubeObject {
         // it is excluded before and after the change (dropping the ignore label is still checked).
         name: NAMESPACES_WEBHOOK,
         clientConfig: clientConfig(r, '/validate'),
-        rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['namespaces'], scope: 'Cluster' }],
+        rules: webhookRules('namespaces'),
         failurePolicy: 'Ignore',
         objectSelector: scope,
         ...common,
@@ -392,7 +386,7 @@ function mutatingConfiguration(r: Resolved): KubeObject {
     webhooks: [{
       name: MUTATE_WEBHOOK,
       clientConfig: clientConfig(r, '/mutate'),
-      rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'], scope: 'Namespaced' }],
+      rules: webhookRules('mutate'),
       // a pod must never fail to start because the range computation is unavailable
       failurePolicy: 'Ignore',
       // called again when a later webhook (Istio's injector) changes the pod; our patch is idempotent

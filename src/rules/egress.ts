@@ -5,38 +5,12 @@
  * breaks the client's whole outbound listener (tcp-server-first conflicts, in tcp-server-first.ts).
  */
 import type { KubeObject } from '../admission/types.ts';
+import { finding, merge, mergeAll, ok, type Result } from '../catalogue/result.ts';
 import { asArr, asObj, asStr, describe, isObj, type Obj } from '../json.ts';
 import { parseCidrDetailed } from '../net/cidr.ts';
 import { checkHost, isDns1123Label, isIpAddress, notStringProblem, partialWildcardProblem, portNumberProblem } from './fields.ts';
-import type { Rule } from './registry.ts';
-import { err, merge, mergeAll, ok, warn, type Result } from './result.ts';
-import { CONFLICT_CODES, EGRESS_PROTOCOLS, egressConflicts } from './tcp-server-first.ts';
-
-export const CODES: Readonly<Record<string, string>> = {
-  EW301: "matches[].apiGroup is not specs.smi-spec.io/v1alpha4 or policy.openservicemesh.io/v1alpha1 (OSM's check)",
-  EW302: "an SMI match (specs.smi-spec.io/v1alpha4) must be of kind HTTPRouteGroup (OSM's check)",
-  EW303: "a policy match (policy.openservicemesh.io/v1alpha1) must be of kind UpstreamTrafficSetting (OSM's check)",
-  EW304: "more than one UpstreamTrafficSetting match (OSM's check)",
-  EW305: 'a match without apiGroup, kind or name',
-  EW310: 'spec.sources is missing or empty: the Egress applies to no client',
-  EW311: 'a source whose kind is not ServiceAccount',
-  EW312: 'a source without a valid ServiceAccount name',
-  EW313: 'a source without a valid namespace',
-  EW320: 'spec.ports is missing or empty',
-  EW321: 'a port number that is not an integer in 1..65535',
-  EW322: 'a protocol in the wrong case (OSM compares case-sensitively and silently ignores it)',
-  EW323: 'a protocol missing or not one of http, https, tcp, tcp-server-first',
-  EW330: 'an IPv6 ipAddresses entry (OSM egress is IPv4-only)',
-  EW331: 'an ipAddresses entry that is not an IPv4 CIDR (OSM drops it, which can open the port to every IP)',
-  EW332: 'an ipAddresses entry with host bits set (warning)',
-  EW340: 'a host that is not a valid DNS name',
-  EW341: 'an https host with a partial wildcard (Envoy rejects the listener)',
-  EW342: 'an http port without hosts: no routes, the port answers 404 (warning)',
-  EW343: 'an HTTPRouteGroup match on an Egress with non-http ports, where it is ignored (warning)',
-  EW344: 'a referenced HTTPRouteGroup that does not exist (warning)',
-  EW345: 'hosts on an Egress with only tcp / tcp-server-first ports, where hosts are ignored (warning)',
-  ...CONFLICT_CODES,
-};
+import type { Rule } from './rule.ts';
+import { EGRESS_PROTOCOLS, egressConflicts } from './tcp-server-first.ts';
 
 const SMI_GROUP = 'specs.smi-spec.io/v1alpha4';
 const POLICY_GROUP = 'policy.openservicemesh.io/v1alpha1';
@@ -58,64 +32,64 @@ function checkMatches(spec: Obj, namespace: string, ports: readonly Obj[], route
   return mergeAll(matches.map((m, i): Result => {
     const at = `spec.matches[${i}]`;
     if (!isObj(m) || typeof m.apiGroup !== 'string' || typeof m.kind !== 'string' || typeof m.name !== 'string') {
-      return err('EW305', at, 'a match needs apiGroup, kind and name');
+      return finding('EW305', at, 'a match needs apiGroup, kind and name');
     }
     if (m.apiGroup === SMI_GROUP) {
       if (m.kind !== 'HTTPRouteGroup') {
-        return err('EW302', `${at}.kind`, `expected 'matches.kind' for match '${m.name}' to be 'HTTPRouteGroup', got: ${m.kind}`);
+        return finding('EW302', `${at}.kind`, `expected 'matches.kind' for match '${m.name}' to be 'HTTPRouteGroup', got: ${m.kind}`);
       }
       return merge(
-        nonHttp.length ? warn('EW343', at, `HTTPRouteGroup ${m.name} applies to http ports only; ignored on ${nonHttp.length > 1 ? 'ports' : 'port'} ${named}`) : ok,
-        routeGroups.has(`${namespace}/${m.name}`) ? ok : warn('EW344', `${at}.name`, `HTTPRouteGroup ${namespace}/${m.name} not found; this match allows nothing`),
+        nonHttp.length ? finding('EW343', at, `HTTPRouteGroup ${m.name} applies to http ports only; ignored on ${nonHttp.length > 1 ? 'ports' : 'port'} ${named}`) : ok,
+        routeGroups.has(`${namespace}/${m.name}`) ? ok : finding('EW344', `${at}.name`, `HTTPRouteGroup ${namespace}/${m.name} not found; this match allows nothing`),
       );
     }
     if (m.apiGroup === POLICY_GROUP) {
       if (m.kind !== 'UpstreamTrafficSetting') {
-        return err('EW303', `${at}.kind`, `expected 'matches.kind' for match '${m.name}' to be 'UpstreamTrafficSetting', got: ${m.kind}`);
+        return finding('EW303', `${at}.kind`, `expected 'matches.kind' for match '${m.name}' to be 'UpstreamTrafficSetting', got: ${m.kind}`);
       }
       upstream++;
-      return upstream > 1 ? err('EW304', at, 'cannot have more than 1 UpstreamTrafficSetting match') : ok;
+      return upstream > 1 ? finding('EW304', at, 'cannot have more than 1 UpstreamTrafficSetting match') : ok;
     }
-    return err('EW301', `${at}.apiGroup`, `expected 'matches.apiGroup' to be one of [${SMI_GROUP} ${POLICY_GROUP}], got: ${m.apiGroup}`);
+    return finding('EW301', `${at}.apiGroup`, `expected 'matches.apiGroup' to be one of [${SMI_GROUP} ${POLICY_GROUP}], got: ${m.apiGroup}`);
   }));
 }
 
 function checkSources(spec: Obj): Result {
   const sources = asArr(spec.sources);
-  if (sources.length === 0) return err('EW310', 'spec.sources', 'at least one source ServiceAccount is required; without one the Egress allows no client');
+  if (sources.length === 0) return finding('EW310', 'spec.sources', 'at least one source ServiceAccount is required; without one the Egress allows no client');
   return mergeAll(sources.map((s, i): Result => {
     const at = `spec.sources[${i}]`;
-    if (!isObj(s)) return err('EW311', at, 'a source must be an object with kind, name and namespace');
+    if (!isObj(s)) return finding('EW311', at, 'a source must be an object with kind, name and namespace');
     const name = s.name;
     const ns = s.namespace;
     return merge(
-      s.kind === 'ServiceAccount' ? ok : err('EW311', `${at}.kind`, `source kind must be ServiceAccount, got ${describe(s.kind)}`),
+      s.kind === 'ServiceAccount' ? ok : finding('EW311', `${at}.kind`, `source kind must be ServiceAccount, got ${describe(s.kind)}`),
       typeof name === 'string' && isSubdomain(name) ? ok
-        : err('EW312', `${at}.name`, name === undefined || name === '' ? 'source name (the ServiceAccount) is required' : `source name ${describe(name)} is not a valid ServiceAccount name`),
+        : finding('EW312', `${at}.name`, name === undefined || name === '' ? 'source name (the ServiceAccount) is required' : `source name ${describe(name)} is not a valid ServiceAccount name`),
       typeof ns === 'string' && isDns1123Label(ns) ? ok
-        : err('EW313', `${at}.namespace`, ns === undefined || ns === '' ? 'source namespace is required' : `source namespace ${describe(ns)} is not a valid namespace name`),
+        : finding('EW313', `${at}.namespace`, ns === undefined || ns === '' ? 'source namespace is required' : `source namespace ${describe(ns)} is not a valid namespace name`),
     );
   }));
 }
 
 function checkProtocol(p: unknown, at: string): Result {
   if (typeof p === 'string' && EGRESS_PROTOCOLS.includes(p)) return ok;
-  if (p === undefined || p === '') return err('EW323', at, `protocol is required: one of ${EGRESS_PROTOCOLS.join(', ')}`);
+  if (p === undefined || p === '') return finding('EW323', at, `protocol is required: one of ${EGRESS_PROTOCOLS.join(', ')}`);
   const lower = typeof p === 'string' ? p.toLowerCase() : '';
   if (EGRESS_PROTOCOLS.includes(lower)) {
-    return err('EW322', at, `protocol ${describe(p)} must be written "${lower}": OSM compares it case-sensitively and silently ignores this port`);
+    return finding('EW322', at, `protocol ${describe(p)} must be written "${lower}": OSM compares it case-sensitively and silently ignores this port`);
   }
-  return err('EW323', at, `unsupported protocol ${describe(p)}: OSM Egress ignores it; use one of ${EGRESS_PROTOCOLS.join(', ')}`);
+  return finding('EW323', at, `unsupported protocol ${describe(p)}: OSM Egress ignores it; use one of ${EGRESS_PROTOCOLS.join(', ')}`);
 }
 
 function checkPorts(ports: readonly unknown[]): Result {
-  if (ports.length === 0) return err('EW320', 'spec.ports', 'at least one port is required');
+  if (ports.length === 0) return finding('EW320', 'spec.ports', 'at least one port is required');
   return mergeAll(ports.map((p, i): Result => {
     const at = `spec.ports[${i}]`;
     const port = asObj(p);
     const problem = portNumberProblem(port.number);
     return merge(
-      problem ? err('EW321', `${at}.number`, problem) : ok,
+      problem ? finding('EW321', `${at}.number`, problem) : ok,
       checkProtocol(port.protocol, `${at}.protocol`),
     );
   }));
@@ -123,17 +97,17 @@ function checkPorts(ports: readonly unknown[]): Result {
 
 function checkIpAddress(entry: unknown, at: string): Result {
   const notString = notStringProblem('an ipAddresses entry', entry);
-  if (notString) return err('EW331', at, `${notString}: OSM drops it, and a port left without valid entries is open to every IP`);
+  if (notString) return finding('EW331', at, `${notString}: OSM drops it, and a port left without valid entries is open to every IP`);
   const s = entry as string;
   const parsed = s === s.trim() ? parseCidrDetailed(s) : undefined;
   if (parsed?.cidr.family === 6 || (!parsed && s.includes(':') && isIpAddress(s.split('/')[0]!))) {
-    return err('EW330', at, `${describe(s)} is IPv6; OSM egress matches IPv4 destinations only`);
+    return finding('EW330', at, `${describe(s)} is IPv6; OSM egress matches IPv4 destinations only`);
   }
   if (!parsed) {
     const hint = isIpAddress(s) ? `, write ${s}/32` : '';
-    return err('EW331', at, `${describe(s)} is not an IPv4 CIDR (a.b.c.d/n)${hint}: OSM drops it, and a port left without valid entries is open to every IP`);
+    return finding('EW331', at, `${describe(s)} is not an IPv4 CIDR (a.b.c.d/n)${hint}: OSM drops it, and a port left without valid entries is open to every IP`);
   }
-  return parsed.hostBitsSet ? warn('EW332', at, `${s} has host bits set; it means ${parsed.cidr.text}`) : ok;
+  return parsed.hostBitsSet ? finding('EW332', at, `${s} has host bits set; it means ${parsed.cidr.text}`) : ok;
 }
 
 function checkHosts(spec: Obj, protocols: ReadonlySet<string>): Result {
@@ -146,14 +120,14 @@ function checkHosts(spec: Obj, protocols: ReadonlySet<string>): Result {
     if (http && !https && typeof h === 'string' && isIpAddress(h)) return ok;
     const partial = https && typeof h === 'string' ? partialWildcardProblem(h) : undefined;
     return partial
-      ? err('EW341', at, `${partial} on an https port: Envoy rejects the listener ("partial wildcards are not supported in server_names")`)
+      ? finding('EW341', at, `${partial} on an https port: Envoy rejects the listener ("partial wildcards are not supported in server_names")`)
       : checkHost(h, at, { code: 'EW340' });
   });
   return merge(
     mergeAll(hostChecks),
-    http && hosts.length === 0 ? warn('EW342', 'spec.hosts', 'an http port needs hosts: without them OSM builds no routes and the port answers 404') : ok,
+    http && hosts.length === 0 ? finding('EW342', 'spec.hosts', 'an http port needs hosts: without them OSM builds no routes and the port answers 404') : ok,
     hosts.length > 0 && protocols.size > 0 && !http && !https
-      ? warn('EW345', 'spec.hosts', 'hosts are ignored for tcp and tcp-server-first ports; use ipAddresses to narrow them') : ok,
+      ? finding('EW345', 'spec.hosts', 'hosts are ignored for tcp and tcp-server-first ports; use ipAddresses to narrow them') : ok,
   );
 }
 

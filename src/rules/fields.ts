@@ -5,9 +5,11 @@
  * `check…` functions wrap them into a Result under the caller's code and field path. Messages follow
  * Istio's validation (pkg/config/validation/agent) so users see the words they can search for.
  */
+import { severityOf, type Code } from '../catalogue/findings.ts';
+import { ISTIO_REJECTED_ANNOTATIONS } from '../catalogue/keys.ts';
+import { finding, merge, mergeAll, ok, type Issue, type Result } from '../catalogue/result.ts';
 import { asObj, asStr, describe, q } from '../json.ts';
 import { isIp, parseCidrDetailed } from '../net/cidr.ts';
-import { err, mergeAll, ok, type Issue, type Result, type Severity } from './result.ts';
 
 export const DNS1123_LABEL_MAX = 63;
 export const DOMAIN_MAX = 255;
@@ -117,22 +119,22 @@ export const portNumberProblem = (n: unknown): string | undefined =>
   : `port number ${n} must be in the range 1..65535`;
 
 /** A port number in 1..65535, under the caller's code. */
-export function checkPortNumber(n: unknown, path: string, code: string): Result {
+export function checkPortNumber(n: unknown, path: string, code: Code): Result {
   const p = portNumberProblem(n);
-  return p ? err(code, path, p) : ok;
+  return p ? finding(code, path, p) : ok;
 }
 
 export type HostOptions = {
-  readonly code: string;
+  readonly code: Code;
   /** allow a wildcard first label ("*.example.com"); default true */
   readonly wildcard?: boolean;
 };
 
 /** A host name: FQDN or short name, with a leading wildcard label when allowed. */
 export function checkHost(host: unknown, path: string, opts: HostOptions): Result {
-  if (typeof host !== 'string') return err(opts.code, path, `host must be a string, got ${got(host)}`);
+  if (typeof host !== 'string') return finding(opts.code, path, `host must be a string, got ${got(host)}`);
   const p = opts.wildcard === false ? fqdnProblem(host) : wildcardDomainProblem(host);
-  return p ? err(opts.code, path, p) : ok;
+  return p ? finding(opts.code, path, p) : ok;
 }
 
 export type ExportToOptions = {
@@ -171,10 +173,10 @@ export function exportToProblems(exportTo: readonly string[], namespace: string,
   return out;
 }
 
-/** exportTo as an error Result under the caller's code; `path` is the list's path ("spec.exportTo"). */
-export function checkExportTo(exportTo: readonly string[], namespace: string, path: string, code: string, opts: ExportToOptions = {}): Result {
+/** exportTo as a Result under the caller's code; `path` is the list's path ("spec.exportTo"). */
+export function checkExportTo(exportTo: readonly string[], namespace: string, path: string, code: Code, opts: ExportToOptions = {}): Result {
   const problems = exportToProblems(exportTo, namespace, opts);
-  return problems.length ? mergeAll(problems.map(([i, m]) => err(code, i === undefined ? path : `${path}[${i}]`, m))) : ok;
+  return problems.length ? mergeAll(problems.map(([i, m]) => finding(code, i === undefined ? path : `${path}[${i}]`, m))) : ok;
 }
 
 /**
@@ -260,7 +262,6 @@ export function coveringHosts(host: string): string[] {
 }
 
 /** Annotations Istio's validating webhook rejects on every kind but AuthorizationPolicy. */
-const ISTIO_REJECTED_ANNOTATIONS = ['istio.io/dry-run', 'internal.istio.io/webhook-always-reject', 'internal.istio.io/parent-namespace', 'internal.istio.io/parents'];
 
 /**
  * Istio's metadata wrapper (validateMetadata): the first rejected annotation, with its message.
@@ -289,27 +290,23 @@ export function collector(limit = Number.POSITIVE_INFINITY) {
   const errors: Issue[] = [];
   const warnings: Issue[] = [];
   let over = 0;
-  let overCode = '';
-  let overSeverity: Severity = 'warning';
-  const skip = (n: number, severity: Severity, code: string) => {
+  let overCode: Code | undefined;
+  const skip = (n: number, code: Code) => {
     if (n <= 0) return;
     over += n;
     // the summary carries the code of the first error left out, so a denial still names one
-    if (overCode === '' || (severity === 'error' && overSeverity === 'warning')) {
-      overCode = code;
-      overSeverity = severity;
-    }
+    if (overCode === undefined || (severityOf(code) === 'error' && severityOf(overCode) === 'warning')) overCode = code;
   };
   return {
-    add(severity: Severity, code: string, path: string, message: string): void {
+    add(code: Code, path: string, message: string): void {
       if (errors.length + warnings.length >= limit) {
-        skip(1, severity, code);
+        skip(1, code);
         return;
       }
       const key = `${code}\u0000${path}\u0000${message}`;
       if (seen.has(key)) return;
       seen.add(key);
-      (severity === 'error' ? errors : warnings).push({ code, path, message });
+      (severityOf(code) === 'error' ? errors : warnings).push({ code, path, message });
     },
     /** Counts `n` findings past the limit without building them. */
     skip,
@@ -317,10 +314,9 @@ export function collector(limit = Number.POSITIVE_INFINITY) {
     full: (): boolean => errors.length + warnings.length >= limit,
     /** The findings, plus one at `path` saying how many more there were, when some were left out. */
     result(summary?: (more: number) => readonly [path: string, message: string]): Result {
-      if (over > 0 && summary) {
+      if (over > 0 && overCode !== undefined && summary) {
         const [path, message] = summary(over);
-        const last: Issue = { code: overCode, path, message };
-        return overSeverity === 'error' ? { errors: [...errors, last], warnings } : { errors, warnings: [...warnings, last] };
+        return merge({ errors, warnings }, finding(overCode, path, message));
       }
       return errors.length || warnings.length ? { errors, warnings } : ok;
     },

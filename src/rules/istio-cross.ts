@@ -7,22 +7,13 @@
  * itself in `check`): entries of the same kind with the same namespace/name are never conflicts.
  */
 import type { KubeObject } from '../admission/types.ts';
+import { isHttp, isPlainTcp, isTls, nameContradictsProtocol, parseProtocol, protocolFromPortName, type Protocol } from '../catalogue/protocols.ts';
+import { ok, type Result } from '../catalogue/result.ts';
 import { sameObject, type ObjectRef, type ServiceEntryPort } from '../cluster/snapshot.ts';
-import { overlaps, parseIpOrCidr } from '../net/cidr.ts';
 import { asArr, asObj, asStr, asStrs, isObj, q } from '../json.ts';
+import { overlaps, parseIpOrCidr } from '../net/cidr.ts';
 import { collector, coveringHosts, isPortNumber, shareAudience } from './fields.ts';
-import { isHttp, isPlainTcp, isTls, nameContradictsProtocol, parseProtocol, protocolFromPortName, type Protocol } from './protocol.ts';
-import type { RuleContext } from './registry.ts';
-import { ok, type Result } from './result.ts';
-
-export const CODES: Record<string, string> = {
-  EW401: 'tls route for a host and port that a ServiceEntry declares HTTP, HTTP2 or GRPC: Istio ignores the route',
-  EW402: 'http route for a host and port that a ServiceEntry declares HTTPS or TLS: Istio ignores the route',
-  EW403: 'ServiceEntry port name announces one protocol and its protocol field says another',
-  EW404: 'two ServiceEntries visible to the same namespace declare one host and port with different protocols',
-  EW405: 'TCP or unset-protocol port without addresses under resolution NONE takes the same plain-TCP port of other entries without addresses',
-  EW406: 'ServiceEntry address overlaps the cluster pod or service CIDRs',
-};
+import type { RuleContext } from './rule.ts';
 
 type Scope = ObjectRef & { readonly exportTo: readonly string[] };
 
@@ -30,11 +21,6 @@ const ref = (o: ObjectRef): string => `${o.namespace}/${o.name}`;
 const shown = (protocol: string): string => protocol || 'unset';
 const unique = (list: readonly string[]): string[] => [...new Set(list)].sort();
 
-/** Every finding here is a warning: Istio accepts the object, and only its effect is in doubt. */
-function warnings() {
-  const c = collector();
-  return { add: (code: string, path: string, message: string) => c.add('warning', code, path, message), result: () => c.result() };
-}
 
 /** ServiceEntry ports of `host` (exact or covering wildcard) visible together with `scope`, minus `skip`. */
 function entryPortsFor(host: string, ctx: RuleContext, scope: Scope, skip?: ObjectRef): ServiceEntryPort[] {
@@ -81,7 +67,7 @@ export function serviceEntryCross(obj: KubeObject, ctx: RuleContext): Result {
     const protocol = asStr(p.protocol).toUpperCase();
     ports.push({ index, number: p.number, name: asStr(p.name), protocol, parsed: parseProtocol(protocol) });
   });
-  const c = warnings();
+  const c = collector();
 
   // EW403: the name is what people read, the protocol field is what Istio uses.
   for (const p of ports) {
@@ -174,7 +160,7 @@ export function virtualServiceCross(obj: KubeObject, ctx: RuleContext): Result {
   const me: Scope = { namespace: asStr(obj.metadata?.namespace) || ctx.namespace, name: asStr(obj.metadata?.name), exportTo: asStrs(spec.exportTo) };
   const hosts = asStrs(spec.hosts).filter(Boolean);
   const vsGateways = asStrs(spec.gateways);
-  const c = warnings();
+  const c = collector();
   if (hosts.length === 0) return ok;
   const portsByHost = new Map(hosts.map((h) => [h, entryPortsFor(h, ctx, me)] as const));
 

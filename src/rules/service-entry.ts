@@ -4,54 +4,17 @@
  * The checks no mesh makes come after, from istio-cross.ts.
  */
 import type { KubeObject } from '../admission/types.ts';
+import { ISTIO_AUTOALLOCATE, ISTIO_USE_WAYPOINT } from '../catalogue/keys.ts';
+import { isHttp, isTcp, isTls, parseProtocol } from '../catalogue/protocols.ts';
+import { finding, merge, mergeAll, type Result } from '../catalogue/result.ts';
 import { asArr, asObj, asStr, asStrs, describe, isObj, q, type Obj } from '../json.ts';
 import {
   checkExportTo, fqdnProblem, got, ipSubnetProblem, isCidrText, isDns1123Label, isIpAddress, istioMetadataProblem, labelProblems,
   notStringProblem, partialWildcardProblem, portNumberProblem, wildcardDomainProblem,
 } from './fields.ts';
 import { serviceEntryCross } from './istio-cross.ts';
-import { isHttp, isTcp, isTls, parseProtocol } from './protocol.ts';
-import type { Rule } from './registry.ts';
-import { err, merge, mergeAll, warn, type Result } from './result.ts';
+import type { Rule } from './rule.ts';
 
-export const CODES: Record<string, string> = {
-  EW101: 'annotation istiod rejects on a ServiceEntry (istio.io/dry-run, internal.istio.io/*)',
-  EW102: 'workloadSelector label with an empty key, a wildcard or a value that is not a string',
-  EW103: 'workloadSelector without labels selects every workload in the namespace (warning)',
-  EW104: 'workloadSelector and endpoints are both set',
-  EW105: 'no hosts',
-  EW106: 'host is "*", not a string or not a valid (wildcard) domain name',
-  EW107: 'partial wildcard host such as "*foo.com" (warning)',
-  EW108: 'address is not a string holding a valid IP or CIDR',
-  EW109: 'CIDR address with a resolution other than NONE or STATIC',
-  EW110: 'null port',
-  EW111: 'port name already defined',
-  EW112: 'port number already defined',
-  EW113: 'port number or targetPort that is not an integer in 1..65535',
-  EW114: 'TCP or unset-protocol port without addresses where IP auto-allocation does not apply (warning)',
-  EW115: 'port name is not a string holding a DNS-1123 label',
-  EW116: 'unsupported protocol, or a protocol that is not a string',
-  EW117: 'endpoints with resolution NONE',
-  EW118: 'workloadSelector with resolution NONE (warning)',
-  EW119: 'null endpoint',
-  EW120: 'endpoint address missing, not a string, not an IP (STATIC), not an IP or FQDN (DNS), or a bad unix socket',
-  EW121: 'endpoint without address but with a network (warning)',
-  EW122: 'unix socket endpoint with ports, or with other than exactly one service port',
-  EW123: 'endpoint port name not declared by the entry, or invalid port name or number',
-  EW124: 'invalid endpoint label key or value',
-  EW125: 'DNS or DNS_ROUND_ROBIN without endpoints and a host that is not an FQDN (wildcards included)',
-  EW126: 'DNS_ROUND_ROBIN with more than one endpoint',
-  EW127: 'DNS resolution with addresses, a TCP-class port and more than one host (warning)',
-  EW128: 'DYNAMIC_DNS without hosts, or with a host that is not wildcarded',
-  EW129: 'DYNAMIC_DNS with addresses or endpoints',
-  EW130: 'DYNAMIC_DNS port whose protocol is not HTTP, TLS, GRPC or HTTP2',
-  EW131: 'DYNAMIC_DNS with location MESH_INTERNAL on a waypoint',
-  EW132: 'unsupported resolution',
-  EW133: 'more than one host with a port that is neither HTTP-class nor HTTPS/TLS (resolution other than NONE)',
-  EW134: 'invalid exportTo',
-};
-
-const AUTOALLOCATE_LABEL = 'networking.istio.io/enable-autoallocate-ip';
 const UNIX_PREFIX = 'unix://';
 
 /** A port number as messages show it: plain when it is a number, typed otherwise ("string \"443\""). */
@@ -70,7 +33,7 @@ export const validateServiceEntry: Rule = (obj, ctx) => {
 export function validateServiceEntryParity(obj: KubeObject, contextNamespace: string): Result {
   const namespace = asStr(obj.metadata?.namespace) || contextNamespace;
   const meta = istioMetadataProblem(obj.metadata, namespace);
-  if (meta) return err('EW101', `metadata.annotations[${meta[0]}]`, meta[1]);
+  if (meta) return finding('EW101', `metadata.annotations[${meta[0]}]`, meta[1]);
 
   const spec = asObj(obj.spec);
   const hasSelector = isObj(spec.workloadSelector);
@@ -81,11 +44,11 @@ export function validateServiceEntryParity(obj: KubeObject, contextNamespace: st
   for (const [k, v] of Object.entries(selectorLabels)) {
     const at = `spec.workloadSelector.labels[${k}]`;
     if (typeof v !== 'string') {
-      selectorErrors.push(err('EW102', at, `selector label ${q(k)} must have a string value, got ${got(v)}`));
+      selectorErrors.push(finding('EW102', at, `selector label ${q(k)} must have a string value, got ${got(v)}`));
       continue;
     }
-    if (k === '') selectorErrors.push(err('EW102', at, `empty key is not supported in selector: ${q(`${k}=${v}`)}`));
-    if (k.includes('*') || v.includes('*')) selectorErrors.push(err('EW102', at, `wildcard is not supported in selector: ${q(`${k}=${v}`)}`));
+    if (k === '') selectorErrors.push(finding('EW102', at, `empty key is not supported in selector: ${q(`${k}=${v}`)}`));
+    if (k.includes('*') || v.includes('*')) selectorErrors.push(finding('EW102', at, `wildcard is not supported in selector: ${q(`${k}=${v}`)}`));
   }
   if (selectorErrors.length) return mergeAll(selectorErrors);
 
@@ -99,77 +62,77 @@ export function validateServiceEntryParity(obj: KubeObject, contextNamespace: st
   const ports = asArr(spec.ports);
 
   if (hasSelector && Object.keys(selectorLabels).length === 0) {
-    out.push(warn('EW103', 'spec.workloadSelector', 'workload selector specified without labels, will be applied to all services in namespace'));
+    out.push(finding('EW103', 'spec.workloadSelector', 'workload selector specified without labels, will be applied to all services in namespace'));
   }
   if (hasSelector && endpointsSet) {
-    out.push(err('EW104', 'spec.endpoints', 'only one of WorkloadSelector or Endpoints is allowed in Service Entry'));
+    out.push(finding('EW104', 'spec.endpoints', 'only one of WorkloadSelector or Endpoints is allowed in Service Entry'));
   }
 
-  if (hosts.length === 0) out.push(err('EW105', 'spec.hosts', 'service entry must have at least one host'));
+  if (hosts.length === 0) out.push(finding('EW105', 'spec.hosts', 'service entry must have at least one host'));
   asArr(spec.hosts).forEach((h, i) => {
     const at = `spec.hosts[${i}]`;
     if (typeof h !== 'string') {
-      out.push(err('EW106', at, `host must be a string, got ${got(h)}`));
+      out.push(finding('EW106', at, `host must be a string, got ${got(h)}`));
       return;
     }
     if (h === '*') {
-      out.push(err('EW106', at, 'invalid host *'));
+      out.push(finding('EW106', at, 'invalid host *'));
       return;
     }
     const p = wildcardDomainProblem(h);
-    if (p) out.push(err('EW106', at, p));
+    if (p) out.push(finding('EW106', at, p));
     if (resolution !== 'DYNAMIC_DNS') {
       const w = partialWildcardProblem(h);
-      if (w) out.push(warn('EW107', at, w));
+      if (w) out.push(finding('EW107', at, w));
     }
   });
 
   asArr(spec.addresses).forEach((a, i) => {
     const p = typeof a === 'string' ? ipSubnetProblem(a) : `address must be a string, got ${got(a)}`;
-    if (p) out.push(err('EW108', `spec.addresses[${i}]`, p));
+    if (p) out.push(finding('EW108', `spec.addresses[${i}]`, p));
   });
   if (addresses.some(isCidrText) && resolution !== 'NONE' && resolution !== 'STATIC') {
-    out.push(err('EW109', 'spec.addresses', 'CIDR addresses are allowed only for NONE/STATIC resolution types'));
+    out.push(finding('EW109', 'spec.addresses', 'CIDR addresses are allowed only for NONE/STATIC resolution types'));
   }
 
   // Istio allocates an address itself only for an entry that resolves, has none of its own and does not opt out.
-  const autoAllocation = resolution !== 'NONE' && asStr(obj.metadata?.labels?.[AUTOALLOCATE_LABEL]).toLowerCase() !== 'false' && addresses.length === 0;
+  const autoAllocation = resolution !== 'NONE' && asStr(obj.metadata?.labels?.[ISTIO_AUTOALLOCATE]).toLowerCase() !== 'false' && addresses.length === 0;
   const portNames = new Set<string>();
   const portNumbers = new Set<unknown>();
   ports.forEach((raw, i) => {
     const at = `spec.ports[${i}]`;
     if (!isObj(raw)) {
-      out.push(err('EW110', at, 'service entry port may not be null'));
+      out.push(finding('EW110', at, 'service entry port may not be null'));
       return;
     }
     const name = asStr(raw.name);
     const protocol = asStr(raw.protocol);
-    if (portNames.has(name)) out.push(err('EW111', `${at}.name`, `service entry port name ${q(name)} already defined`));
+    if (portNames.has(name)) out.push(finding('EW111', `${at}.name`, `service entry port name ${q(name)} already defined`));
     portNames.add(name);
-    if (portNumbers.has(raw.number)) out.push(err('EW112', `${at}.number`, `service entry port ${shownNumber(raw.number)} already defined`));
+    if (portNumbers.has(raw.number)) out.push(finding('EW112', `${at}.number`, `service entry port ${shownNumber(raw.number)} already defined`));
     portNumbers.add(raw.number);
     if (raw.targetPort !== undefined && raw.targetPort !== null && raw.targetPort !== 0) {
       const p = portNumberProblem(raw.targetPort);
-      if (p) out.push(err('EW113', `${at}.targetPort`, p));
+      if (p) out.push(finding('EW113', `${at}.targetPort`, p));
     }
     // case-sensitive on purpose: Istio's webhook compares the raw string with "TCP"
     if (addresses.length === 0 && !autoAllocation && (protocol === '' || protocol === 'TCP')) {
-      out.push(warn('EW114', at, 'addresses are required for ports serving TCP (or unset) protocol without IP autoallocation'));
+      out.push(finding('EW114', at, 'addresses are required for ports serving TCP (or unset) protocol without IP autoallocation'));
     }
     const nameType = typeProblem('port name', raw.name);
-    if (nameType) out.push(err('EW115', `${at}.name`, nameType));
-    else if (!isDns1123Label(name, { allowUpper: true })) out.push(err('EW115', `${at}.name`, `invalid port name: ${name}`));
+    if (nameType) out.push(finding('EW115', `${at}.name`, nameType));
+    else if (!isDns1123Label(name, { allowUpper: true })) out.push(finding('EW115', `${at}.name`, `invalid port name: ${name}`));
     const protocolType = typeProblem('protocol', raw.protocol);
-    if (protocolType) out.push(err('EW116', `${at}.protocol`, protocolType));
-    else if (protocol !== '' && !parseProtocol(protocol)) out.push(err('EW116', `${at}.protocol`, `unsupported protocol: ${protocol}`));
+    if (protocolType) out.push(finding('EW116', `${at}.protocol`, protocolType));
+    else if (protocol !== '' && !parseProtocol(protocol)) out.push(finding('EW116', `${at}.protocol`, `unsupported protocol: ${protocol}`));
     const n = portNumberProblem(raw.number);
-    if (n) out.push(err('EW113', `${at}.number`, n));
+    if (n) out.push(finding('EW113', `${at}.number`, n));
   });
 
   switch (resolution) {
     case 'NONE':
-      if (endpoints.length) out.push(err('EW117', 'spec.endpoints', 'no endpoints should be provided for resolution type none'));
-      if (hasSelector) out.push(warn('EW118', 'spec.workloadSelector', 'workloadSelector should not be set when resolution mode is NONE'));
+      if (endpoints.length) out.push(finding('EW117', 'spec.endpoints', 'no endpoints should be provided for resolution type none'));
+      if (hasSelector) out.push(finding('EW118', 'spec.workloadSelector', 'workloadSelector should not be set when resolution mode is NONE'));
       break;
     case 'STATIC':
       endpoints.forEach((ep, i) => out.push(staticEndpoint(ep, `spec.endpoints[${i}]`, portNames)));
@@ -181,22 +144,22 @@ export function validateServiceEntryParity(obj: KubeObject, contextNamespace: st
         for (const [i, h] of hosts.entries()) {
           const p = fqdnProblem(h);
           if (!p) continue;
-          out.push(err('EW125', `spec.hosts[${i}]`, `hosts must be FQDN or contain only prefix wildcards if no endpoints are provided for resolution mode ${resolution}, ${p}`));
+          out.push(finding('EW125', `spec.hosts[${i}]`, `hosts must be FQDN or contain only prefix wildcards if no endpoints are provided for resolution mode ${resolution}, ${p}`));
           break;
         }
       }
       if (resolution === 'DNS_ROUND_ROBIN' && endpoints.length > 1) {
-        out.push(err('EW126', 'spec.endpoints', 'there must only be 0 or 1 endpoint for resolution mode DNS_ROUND_ROBIN'));
+        out.push(finding('EW126', 'spec.endpoints', 'there must only be 0 or 1 endpoint for resolution mode DNS_ROUND_ROBIN'));
       }
       endpoints.forEach((ep, i) => out.push(dnsEndpoint(ep, `spec.endpoints[${i}]`, portNames)));
       if (addresses.length > 0) {
         for (const [i, p] of ports.entries()) {
           if (!isObj(p)) {
-            out.push(err('EW110', `spec.ports[${i}]`, 'ports cannot be nil'));
+            out.push(finding('EW110', `spec.ports[${i}]`, 'ports cannot be nil'));
             continue;
           }
           if (!isTcp(parseProtocol(p.protocol))) continue;
-          if (hosts.length > 1) out.push(warn('EW127', 'spec.hosts', 'service entry can not have more than one host specified simultaneously with address and tcp port'));
+          if (hosts.length > 1) out.push(finding('EW127', 'spec.hosts', 'service entry can not have more than one host specified simultaneously with address and tcp port'));
           break;
         }
       }
@@ -206,19 +169,19 @@ export function validateServiceEntryParity(obj: KubeObject, contextNamespace: st
       out.push(dynamicDns(obj, spec, hosts, addresses, ports));
       break;
     default:
-      out.push(err('EW132', 'spec.resolution', `unsupported resolution type ${resolution}`));
+      out.push(finding('EW132', 'spec.resolution', `unsupported resolution type ${resolution}`));
   }
 
   // Several hosts sharing a port can only be told apart by Host header or SNI.
   if (resolution !== 'NONE' && hosts.length > 1) {
     for (const [i, p] of ports.entries()) {
       if (!isObj(p)) {
-        out.push(err('EW110', `spec.ports[${i}]`, 'ports cannot be nil'));
+        out.push(finding('EW110', `spec.ports[${i}]`, 'ports cannot be nil'));
         continue;
       }
       const proto = parseProtocol(p.protocol);
       if (isHttp(proto) || isTls(proto)) continue;
-      out.push(err('EW133', `spec.ports[${i}].protocol`, 'multiple hosts provided with non-HTTP, non-TLS ports'));
+      out.push(finding('EW133', `spec.ports[${i}].protocol`, 'multiple hosts provided with non-HTTP, non-TLS ports'));
       break;
     }
   }
@@ -232,12 +195,12 @@ function endpointPortsAndLabels(ep: Obj, at: string, portNames: ReadonlySet<stri
   const out: Result[] = [];
   for (const [name, number] of Object.entries(asObj(ep.ports))) {
     const pat = `${at}.ports[${name}]`;
-    if (!portNames.has(name)) out.push(err('EW123', pat, `endpoint port ${shownNumber(number)} is not defined by the service entry`));
-    if (!isDns1123Label(name, { allowUpper: true })) out.push(err('EW123', pat, `invalid port name: ${name}`));
+    if (!portNames.has(name)) out.push(finding('EW123', pat, `endpoint port ${shownNumber(number)} is not defined by the service entry`));
+    if (!isDns1123Label(name, { allowUpper: true })) out.push(finding('EW123', pat, `invalid port name: ${name}`));
     const p = portNumberProblem(number);
-    if (p) out.push(err('EW123', pat, p));
+    if (p) out.push(finding('EW123', pat, p));
   }
-  for (const m of labelProblems(asObj(ep.labels))) out.push(err('EW124', `${at}.labels`, m));
+  for (const m of labelProblems(asObj(ep.labels))) out.push(finding('EW124', `${at}.labels`, m));
   return mergeAll(out);
 }
 
@@ -249,38 +212,38 @@ function unixAddressProblem(path: string): string | undefined {
 
 /** A STATIC endpoint: an IP, or a unix socket on an entry with exactly one port. */
 function staticEndpoint(raw: unknown, at: string, portNames: ReadonlySet<string>): Result {
-  if (!isObj(raw)) return err('EW119', at, 'endpoint cannot be nil');
+  if (!isObj(raw)) return finding('EW119', at, 'endpoint cannot be nil');
   const addressType = typeProblem('endpoint address', raw.address);
-  if (addressType) return merge(err('EW120', `${at}.address`, addressType), endpointPortsAndLabels(raw, at, portNames));
+  if (addressType) return merge(finding('EW120', `${at}.address`, addressType), endpointPortsAndLabels(raw, at, portNames));
   const address = asStr(raw.address);
   const network = asStr(raw.network);
   const out: Result[] = [];
   if (address === '') {
-    if (network === '') return err('EW120', `${at}.address`, 'address is required');
-    out.push(warn('EW121', `${at}.address`, `address is unset with network ${q(network)}`));
+    if (network === '') return finding('EW120', `${at}.address`, 'address is required');
+    out.push(finding('EW121', `${at}.address`, `address is unset with network ${q(network)}`));
   }
   const unix = address.startsWith(UNIX_PREFIX);
   if (unix) {
     const p = unixAddressProblem(address.slice(UNIX_PREFIX.length));
-    if (p) out.push(err('EW120', `${at}.address`, p));
-    if (Object.keys(asObj(raw.ports)).length) out.push(err('EW122', `${at}.ports`, `unix endpoint ${address} must not include ports`));
+    if (p) out.push(finding('EW120', `${at}.address`, p));
+    if (Object.keys(asObj(raw.ports)).length) out.push(finding('EW122', `${at}.ports`, `unix endpoint ${address} must not include ports`));
   } else if (address !== '' && !isIpAddress(address)) {
-    out.push(err('EW120', `${at}.address`, `endpoint address ${q(address)} is not a valid IP address`));
+    out.push(finding('EW120', `${at}.address`, `endpoint address ${q(address)} is not a valid IP address`));
   }
   out.push(endpointPortsAndLabels(raw, at, portNames));
-  if (unix && portNames.size !== 1) out.push(err('EW122', at, 'exactly 1 service port required for unix endpoints'));
+  if (unix && portNames.size !== 1) out.push(finding('EW122', at, 'exactly 1 service port required for unix endpoints'));
   return mergeAll(out);
 }
 
 /** A DNS endpoint: an IP or a name to resolve. */
 function dnsEndpoint(raw: unknown, at: string, portNames: ReadonlySet<string>): Result {
-  if (!isObj(raw)) return err('EW119', at, 'endpoint cannot be nil');
+  if (!isObj(raw)) return finding('EW119', at, 'endpoint cannot be nil');
   const address = asStr(raw.address);
   const out: Result[] = [];
   const addressType = typeProblem('endpoint address', raw.address);
-  if (addressType) out.push(err('EW120', `${at}.address`, addressType));
+  if (addressType) out.push(finding('EW120', `${at}.address`, addressType));
   else if (!isIpAddress(address) && fqdnProblem(address)) {
-    out.push(err('EW120', `${at}.address`, `endpoint address ${q(address)} is not a valid FQDN or an IP address`));
+    out.push(finding('EW120', `${at}.address`, `endpoint address ${q(address)} is not a valid FQDN or an IP address`));
   }
   out.push(endpointPortsAndLabels(raw, at, portNames));
   return mergeAll(out);
@@ -291,29 +254,29 @@ const DYNAMIC_DNS_PROTOCOLS = new Set(['HTTP', 'TLS', 'GRPC', 'HTTP2']);
 /** DYNAMIC_DNS: wildcard hosts resolved per request, so no addresses, no endpoints, L7 or SNI ports. */
 function dynamicDns(obj: KubeObject, spec: Obj, hosts: readonly string[], addresses: readonly string[], ports: readonly unknown[]): Result {
   const out: Result[] = [];
-  if (hosts.length === 0) out.push(err('EW128', 'spec.hosts', 'at least one wildcard host must be provided for resolution type DYNAMIC_DNS'));
+  if (hosts.length === 0) out.push(finding('EW128', 'spec.hosts', 'at least one wildcard host must be provided for resolution type DYNAMIC_DNS'));
   hosts.forEach((h, i) => {
-    if (!h.startsWith('*')) out.push(err('EW128', `spec.hosts[${i}]`, 'host must be wildcarded for resolution mode DYNAMIC_DNS'));
+    if (!h.startsWith('*')) out.push(finding('EW128', `spec.hosts[${i}]`, 'host must be wildcarded for resolution mode DYNAMIC_DNS'));
   });
   if (addresses.length) {
-    out.push(err('EW129', 'spec.addresses', 'addresses cannot be set for resolution type DYNAMIC_DNS. HTTP route domains will only be generated from the hosts field values'));
+    out.push(finding('EW129', 'spec.addresses', 'addresses cannot be set for resolution type DYNAMIC_DNS. HTTP route domains will only be generated from the hosts field values'));
   }
   if (asArr(spec.endpoints).length) {
-    out.push(err('EW129', 'spec.endpoints', 'endpoints cannot be set for resolution type DYNAMIC_DNS. Destination IP address determined from hosts field values'));
+    out.push(finding('EW129', 'spec.endpoints', 'endpoints cannot be set for resolution type DYNAMIC_DNS. Destination IP address determined from hosts field values'));
   }
   ports.forEach((p, i) => {
     if (!isObj(p)) {
-      out.push(err('EW130', `spec.ports[${i}]`, 'port cannot be nil'));
+      out.push(finding('EW130', `spec.ports[${i}]`, 'port cannot be nil'));
       return;
     }
     const proto = parseProtocol(p.protocol);
     if (!proto || !DYNAMIC_DNS_PROTOCOLS.has(proto)) {
-      out.push(err('EW130', `spec.ports[${i}].protocol`, 'only HTTP, TLS, GRPC, and HTTP2 protocols are supported for resolution type DYNAMIC_DNS'));
+      out.push(finding('EW130', `spec.ports[${i}].protocol`, 'only HTTP, TLS, GRPC, and HTTP2 protocols are supported for resolution type DYNAMIC_DNS'));
     }
   });
-  const waypoint = obj.metadata?.labels?.['istio.io/use-waypoint'];
+  const waypoint = obj.metadata?.labels?.[ISTIO_USE_WAYPOINT];
   if (spec.location === 'MESH_INTERNAL' && waypoint !== undefined && waypoint !== 'none') {
-    out.push(err('EW131', 'spec.location', 'location MESH_INTERNAL with resolution type DYNAMIC_DNS is not supported when using waypoints'));
+    out.push(finding('EW131', 'spec.location', 'location MESH_INTERNAL with resolution type DYNAMIC_DNS is not supported when using waypoints'));
   }
   return mergeAll(out);
 }

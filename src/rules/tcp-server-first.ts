@@ -10,25 +10,18 @@
  * be listed by Egress objects in any namespace.
  */
 import type { KubeObject } from '../admission/types.ts';
+import { severityOf, type Code } from '../catalogue/findings.ts';
+import { OSM_MONITORED_BY } from '../catalogue/keys.ts';
+import type { Result } from '../catalogue/result.ts';
 import { egressKey, sameObject, type ClusterSnapshot, type EgressPort, type ObjectRef } from '../cluster/snapshot.ts';
 import { asArr, asObj, asStr, onlyStrs } from '../json.ts';
 import { compareCidrs, parseCidrDetailed, type Cidr } from '../net/cidr.ts';
 import { collector } from './fields.ts';
-import type { Result, Severity } from './result.ts';
 
 export const TCP_SERVER_FIRST = 'tcp-server-first';
 
 /** Protocols that produce a filter chain, compared case-sensitively as OSM's listener builder does. */
 export const EGRESS_PROTOCOLS: readonly string[] = ['http', 'https', 'tcp', TCP_SERVER_FIRST];
-
-export const CONFLICT_CODES: Readonly<Record<string, string>> = {
-  EW420: 'tcp-server-first and http on the same port for the same client: the http match never applies (error)',
-  EW421: 'tcp-server-first and https with hosts on the same port for the same client: no SNI is read, hosts never match (error)',
-  EW422: 'tcp-server-first and tcp (or https without hosts) with the same destination match: Envoy rejects the listener (error)',
-  EW423: 'tcp-server-first and tcp on the same port for the same client with distinct IP matches: works, OSM docs forbid it (warning)',
-  EW424: 'tcp/https matches of the same client and port that collide without tcp-server-first: Envoy rejects the listener (error)',
-  EW425: 'an in-mesh Service makes the port tcp-server-first, which breaks this Egress port for mesh clients (warning)',
-};
 
 /** One Egress port as OSM turns it into a filter chain. */
 export type EgressMatch = {
@@ -39,8 +32,7 @@ export type EgressMatch = {
 };
 
 export type Conflict = {
-  readonly code: string;
-  readonly severity: 'error' | 'warning';
+  readonly code: Code;
   /** what breaks, completing a sentence about the port of the object being validated */
   readonly why: string;
 };
@@ -141,7 +133,7 @@ function conflictOf(ours: EgressMatch, other: EgressMatch, where: string, chain:
 
   if (pair(TCP_SERVER_FIRST, 'http')) {
     return {
-      code: 'EW420', severity: 'error',
+      code: 'EW420',
       why: a === 'http'
         ? `never matches: ${where} makes the port tcp-server-first, which turns off the HTTP inspector`
         : `turns off the HTTP inspector, so the http match of ${where} never applies`,
@@ -151,7 +143,7 @@ function conflictOf(ours: EgressMatch, other: EgressMatch, where: string, chain:
   const cb = chain(other);
   if (pair(TCP_SERVER_FIRST, 'https') && (hasNames(ca) || hasNames(cb))) {
     return {
-      code: 'EW421', severity: 'error',
+      code: 'EW421',
       why: a === 'https'
         ? `never matches its hosts: ${where} makes the port tcp-server-first, which turns off the TLS inspector (no SNI is read)`
         : `turns off the TLS inspector, so no SNI is read and the https hosts of ${where} never match`,
@@ -170,7 +162,7 @@ function conflictOf(ours: EgressMatch, other: EgressMatch, where: string, chain:
       ...(name === '' ? [] : [`both name host ${name}`]),
     ].join(' and ');
     return {
-      code: withServerFirst ? 'EW422' : 'EW424', severity: 'error',
+      code: withServerFirst ? 'EW422' : 'EW424',
       why: `has the same listener match as ${b} in ${where} (${on}): Envoy rejects the whole outbound listener, so the client loses every egress and mesh route`,
     };
   }
@@ -178,10 +170,9 @@ function conflictOf(ours: EgressMatch, other: EgressMatch, where: string, chain:
   const how = ca.cidrs.length === 0 || cb.cidrs.length === 0 ? 'IPs on one side'
     : anyOverlap(ca.cidrs, cb.cidrs) ? 'overlapping IPs'
     : 'disjoint IPs';
-  return { code: 'EW423', severity: 'warning', why: `is ${b} in ${where} (${how}); OSM forbids it` };
+  return { code: 'EW423', why: `is ${b} in ${where} (${how}); OSM forbids it` };
 }
 
-const MONITORED_LABEL = 'openservicemesh.io/monitored-by';
 
 /** Source ServiceAccounts of an Egress as "namespace/name", the key OSM selects policies by. */
 export function egressSources(spec: unknown): string[] {
@@ -197,7 +188,7 @@ export function egressSources(spec: unknown): string[] {
 /** Whether a Service's namespace is in the mesh, or unknown to the snapshot (offline checks). */
 function inMesh(snapshot: ClusterSnapshot, namespace: string): boolean {
   const ns = snapshot.namespaces.get(namespace);
-  return ns === undefined || ns.labels[MONITORED_LABEL] !== undefined;
+  return ns === undefined || ns.labels[OSM_MONITORED_BY] !== undefined;
 }
 
 /**
@@ -207,14 +198,14 @@ function inMesh(snapshot: ClusterSnapshot, namespace: string): boolean {
 const CONFLICTS_SHOWN = 50;
 
 /** A finding every port of one (number, protocol) gets alike, up to the port's own path. */
-type Verdict = { readonly severity: Severity; readonly code: string; readonly message: string };
+type Verdict = { readonly code: Code; readonly message: string };
 
 /** The findings of one (number, protocol) and, for counting them past the limit at once, their summary. */
-type Verdicts = { readonly list: readonly Verdict[]; readonly severity: Severity; readonly code: string };
+type Verdicts = { readonly list: readonly Verdict[]; readonly code: Code | undefined };
 
 function summarized(list: readonly Verdict[]): Verdicts {
-  const first = list.find((v) => v.severity === 'error') ?? list[0];
-  return { list, severity: first?.severity ?? 'warning', code: first?.code ?? '' };
+  const first = list.find((v) => severityOf(v.code) === 'error') ?? list[0];
+  return { list, code: first?.code };
 }
 
 /**
@@ -270,7 +261,7 @@ export function egressConflicts(o: KubeObject, snapshot: ClusterSnapshot, namesp
         if (seen.has(id)) continue;
         seen.add(id);
         const c = conflictOf(ours, other(e), `Egress ${e.egress.namespace}/${e.egress.name}`, chain);
-        if (c) out.push({ severity: c.severity, code: c.code, message: `${protocol} port ${number} of ${source} ${c.why}` });
+        if (c) out.push({ code: c.code, message: `${protocol} port ${number} of ${source} ${c.why}` });
       }
     }
     if (protocol === TCP_SERVER_FIRST) return summarized(out);
@@ -283,7 +274,7 @@ export function egressConflicts(o: KubeObject, snapshot: ClusterSnapshot, namesp
       const name = `${s.service.namespace}/${s.service.name}`;
       if (services.has(name)) continue;
       services.add(name);
-      out.push({ severity: 'warning', code: 'EW425', message: `Service ${name} makes port ${number} tcp-server-first: ${breaks}` });
+      out.push({ code: 'EW425', message: `Service ${name} makes port ${number} tcp-server-first: ${breaks}` });
     }
     return summarized(out);
   };
@@ -304,15 +295,15 @@ export function egressConflicts(o: KubeObject, snapshot: ClusterSnapshot, namesp
     if (!firsts) earlier.set(number, (firsts = new Map()));
     for (const [theirs, j] of firsts) {
       const c = conflictOf(own(protocol), own(theirs), `spec.ports[${j}]`, chain);
-      if (c) found.add(c.severity, c.code, path, `${protocol} port ${number} ${c.why}`);
+      if (c) found.add(c.code, path, `${protocol} port ${number} ${c.why}`);
     }
     if (!firsts.has(protocol)) firsts.set(protocol, i);
 
     const key = `${number}#${protocol}`;
     let verdicts = cluster.get(key);
     if (!verdicts) cluster.set(key, (verdicts = fromCluster(number, protocol)));
-    if (found.full()) found.skip(verdicts.list.length, verdicts.severity, verdicts.code);
-    else for (const v of verdicts.list) found.add(v.severity, v.code, path, v.message);
+    if (!found.full()) for (const v of verdicts.list) found.add(v.code, path, v.message);
+    else if (verdicts.code !== undefined) found.skip(verdicts.list.length, verdicts.code);
   });
   return found.result((more) => ['spec.ports', `${more} more listener ${more === 1 ? 'conflict' : 'conflicts'} not listed`]);
 }

@@ -4,39 +4,14 @@
  * exist (one of http, tcp or tls) and are read by the cross-object checks, not validated in depth.
  */
 import type { KubeObject } from '../admission/types.ts';
+import { finding, merge, mergeAll, ok, type Result } from '../catalogue/result.ts';
 import { asArr, asObj, asStr, asStrs, isObj, q, type Obj } from '../json.ts';
 import {
   checkExportTo, fqdnProblem, got, ipSubnetProblem, isDns1123Label, isIpAddress, istioMetadataProblem, labelProblems,
   notStringProblem, portNumberProblem, wildcardDomainProblem, DOMAIN_MAX,
 } from './fields.ts';
 import { virtualServiceCross } from './istio-cross.ts';
-import type { Rule } from './registry.ts';
-import { err, merge, mergeAll, ok, warn, type Result } from './result.ts';
-
-export const CODES: Record<string, string> = {
-  EW201: 'annotation istiod rejects on a VirtualService (istio.io/dry-run, internal.istio.io/*)',
-  EW202: 'delegate VirtualService (no hosts) with gateways, tls or tcp routes',
-  EW203: 'invalid gateway reference, or one that is not a string',
-  EW204: 'legacy gateway reference "name.namespace" (warning)',
-  EW205: 'host is not a string or not a valid (wildcard) domain name',
-  EW206: 'host "*" on a VirtualService bound to the mesh',
-  EW207: 'two hosts of the VirtualService overlap',
-  EW208: 'none of http, tcp or tls is provided',
-  EW209: 'tls route without match',
-  EW210: 'null tls or tcp match',
-  EW211: 'tls match without sniHosts',
-  EW212: 'SNI host is an IP address (warning)',
-  EW213: 'SNI host is not a string or not a valid domain name',
-  EW214: 'SNI host is not within any host of the VirtualService',
-  EW215: 'match destinationSubnets entry is not a string holding an IP or CIDR',
-  EW216: 'match port that is not an integer in 1..65535',
-  EW217: 'invalid match sourceLabels or gateways',
-  EW218: 'tls or tcp route without destinations',
-  EW219: 'invalid route destination (null, missing, weight not an integer, negative or all-zero weights)',
-  EW220: 'invalid destination host, subset or port (or one that is not a string)',
-  EW221: 'invalid exportTo',
-  EW222: 'tls or tcp rule or match that earlier rules make unreachable (warning)',
-};
+import type { Rule } from './rule.ts';
 
 const MESH = 'mesh';
 
@@ -57,7 +32,7 @@ export const validateVirtualService: Rule = (obj, ctx) => merge(validateVirtualS
 export function validateVirtualServiceParity(obj: KubeObject, contextNamespace: string): Result {
   const namespace = asStr(obj.metadata?.namespace) || contextNamespace;
   const meta = istioMetadataProblem(obj.metadata, namespace);
-  if (meta) return err('EW201', `metadata.annotations[${meta[0]}]`, meta[1]);
+  if (meta) return finding('EW201', `metadata.annotations[${meta[0]}]`, meta[1]);
 
   const spec = asObj(obj.spec);
   const hosts = asStrs(spec.hosts);
@@ -69,9 +44,9 @@ export function validateVirtualServiceParity(obj: KubeObject, contextNamespace: 
   const out: Result[] = [];
 
   if (hosts.length === 0) {
-    if (gateways.length) out.push(err('EW202', 'spec.gateways', 'delegate virtual service must have no gateways specified'));
-    if (tls.length) out.push(err('EW202', 'spec.tls', 'delegate virtual service must have no tls route specified'));
-    if (tcp.length) out.push(err('EW202', 'spec.tcp', 'delegate virtual service must have no tcp route specified'));
+    if (gateways.length) out.push(finding('EW202', 'spec.gateways', 'delegate virtual service must have no gateways specified'));
+    if (tls.length) out.push(finding('EW202', 'spec.tls', 'delegate virtual service must have no tls route specified'));
+    if (tcp.length) out.push(finding('EW202', 'spec.tcp', 'delegate virtual service must have no tcp route specified'));
   }
   out.push(gatewayNames(asArr(spec.gateways), 'spec.gateways'));
 
@@ -80,7 +55,7 @@ export function validateVirtualServiceParity(obj: KubeObject, contextNamespace: 
   let allHostsValid = true;
   rawHosts.forEach((raw, i) => {
     if (typeof raw !== 'string') {
-      out.push(err('EW205', `spec.hosts[${i}]`, `host must be a string, got ${got(raw)}`));
+      out.push(finding('EW205', `spec.hosts[${i}]`, `host must be a string, got ${got(raw)}`));
       allHostsValid = false;
       return;
     }
@@ -88,18 +63,18 @@ export function validateVirtualServiceParity(obj: KubeObject, contextNamespace: 
     const p = boundToGateway ? gatewayDomainProblem(hasSni, h) : wildcardDomainProblem(h);
     if (p) {
       if (!isIpAddress(h)) {
-        out.push(err('EW205', `spec.hosts[${i}]`, p));
+        out.push(finding('EW205', `spec.hosts[${i}]`, p));
         allHostsValid = false;
       }
     } else if (!boundToGateway && h === '*') {
-      out.push(err('EW206', `spec.hosts[${i}]`, 'wildcard host * is not allowed for virtual services bound to the mesh gateway'));
+      out.push(finding('EW206', `spec.hosts[${i}]`, 'wildcard host * is not allowed for virtual services bound to the mesh gateway'));
       allHostsValid = false;
     }
   });
   const index = hostIndex(hosts);
   if (allHostsValid) out.push(overlappingHosts(hosts, index));
 
-  if (http.length === 0 && tcp.length === 0 && tls.length === 0) out.push(err('EW208', 'spec', 'http, tcp or tls must be provided in virtual service'));
+  if (http.length === 0 && tcp.length === 0 && tls.length === 0) out.push(finding('EW208', 'spec', 'http, tcp or tls must be provided in virtual service'));
 
   tls.forEach((r, i) => out.push(tlsRoute(r, `spec.tls[${i}]`, hosts, index, boundToGateway)));
   tcp.forEach((r, i) => out.push(tcpRoute(r, `spec.tcp[${i}]`)));
@@ -164,10 +139,10 @@ function overlappingHosts(hosts: readonly string[], index: HostIndex): Result {
     for (const j of index.overlapping(i)) {
       if (j <= i) continue;
       if (out.length === HOST_PAIRS_SHOWN) {
-        out.push(err('EW207', 'spec.hosts', `more duplicate hosts in virtual service not listed (first ${HOST_PAIRS_SHOWN} shown)`));
+        out.push(finding('EW207', 'spec.hosts', `more duplicate hosts in virtual service not listed (first ${HOST_PAIRS_SHOWN} shown)`));
         return mergeAll(out);
       }
-      out.push(err('EW207', `spec.hosts[${j}]`, `duplicate hosts in virtual service: ${hosts[i]} & ${hosts[j]}`));
+      out.push(finding('EW207', `spec.hosts[${j}]`, `duplicate hosts in virtual service: ${hosts[i]} & ${hosts[j]}`));
     }
   }
   return mergeAll(out);
@@ -182,7 +157,7 @@ function gatewayNames(names: readonly unknown[], path: string): Result {
   for (const [i, raw] of names.entries()) {
     const at = `${path}[${i}]`;
     if (typeof raw !== 'string') {
-      out.push(err('EW203', at, `gateway must be a string, got ${got(raw)}`));
+      out.push(finding('EW203', at, `gateway must be a string, got ${got(raw)}`));
       continue;
     }
     const g = raw;
@@ -190,17 +165,17 @@ function gatewayNames(names: readonly unknown[], path: string): Result {
     if (slash < 0) {
       if (g.includes('.')) {
         const parts = g.split('.');
-        out.push(warn('EW204', at, `legacy gateway name ${q(g)}; prefer ${q(`${parts[1]}/${parts[0]}`)}`));
+        out.push(finding('EW204', at, `legacy gateway name ${q(g)}; prefer ${q(`${parts[1]}/${parts[0]}`)}`));
       }
       const p = fqdnProblem(g);
-      if (p) out.push(err('EW203', at, p));
+      if (p) out.push(finding('EW203', at, p));
       break;
     }
     const ns = g.slice(0, slash);
     const name = g.slice(slash + 1);
-    if (!ns || !name) out.push(err('EW203', at, 'config namespace and gateway name cannot be empty'));
-    if (!isDns1123Label(ns, { allowUpper: true })) out.push(err('EW203', at, `invalid value for namespace: ${q(ns)}`));
-    if (!isDns1123Label(name, { allowUpper: true })) out.push(err('EW203', at, `invalid value for gateway name: ${q(name)}`));
+    if (!ns || !name) out.push(finding('EW203', at, 'config namespace and gateway name cannot be empty'));
+    if (!isDns1123Label(ns, { allowUpper: true })) out.push(finding('EW203', at, `invalid value for namespace: ${q(ns)}`));
+    if (!isDns1123Label(name, { allowUpper: true })) out.push(finding('EW203', at, `invalid value for gateway name: ${q(name)}`));
   }
   return mergeAll(out);
 }
@@ -230,10 +205,10 @@ function tlsRoute(raw: unknown, at: string, hosts: readonly string[], index: Hos
   if (!isObj(raw)) return ok;
   const out: Result[] = [];
   const matches = asArr(raw.match);
-  if (matches.length === 0) out.push(err('EW209', `${at}.match`, 'TLS route must have at least one match condition'));
+  if (matches.length === 0) out.push(finding('EW209', `${at}.match`, 'TLS route must have at least one match condition'));
   matches.forEach((m, j) => out.push(tlsMatch(m, `${at}.match[${j}]`, hosts, index, boundToGateway)));
   const route = asArr(raw.route);
-  if (route.length === 0) out.push(err('EW218', `${at}.route`, 'TLS route is required'));
+  if (route.length === 0) out.push(finding('EW218', `${at}.route`, 'TLS route is required'));
   out.push(routeDestinations(route, `${at}.route`));
   return mergeAll(out);
 }
@@ -243,23 +218,23 @@ function tcpRoute(raw: unknown, at: string): Result {
   const out: Result[] = [];
   asArr(raw.match).forEach((m, j) => {
     const mat = `${at}.match[${j}]`;
-    if (!isObj(m)) out.push(err('EW210', mat, 'tcp match may not be nil'));
+    if (!isObj(m)) out.push(finding('EW210', mat, 'tcp match may not be nil'));
     else out.push(l4Match(m, mat));
   });
   const route = asArr(raw.route);
-  if (route.length === 0) out.push(err('EW218', `${at}.route`, 'TCP route is required'));
+  if (route.length === 0) out.push(finding('EW218', `${at}.route`, 'TCP route is required'));
   out.push(routeDestinations(route, `${at}.route`));
   return mergeAll(out);
 }
 
 function tlsMatch(raw: unknown, at: string, hosts: readonly string[], index: HostIndex, boundToGateway: boolean): Result {
-  if (!isObj(raw)) return err('EW210', at, 'TLS match may not be null');
+  if (!isObj(raw)) return finding('EW210', at, 'TLS match may not be null');
   const out: Result[] = [];
   const sniHosts = asArr(raw.sniHosts);
-  if (sniHosts.length === 0) out.push(err('EW211', `${at}.sniHosts`, 'TLS match must have at least one SNI host'));
+  if (sniHosts.length === 0) out.push(finding('EW211', `${at}.sniHosts`, 'TLS match must have at least one SNI host'));
   sniHosts.forEach((s, k) => {
     const sat = `${at}.sniHosts[${k}]`;
-    out.push(typeof s === 'string' ? sniHost(s, sat, hosts, index, boundToGateway) : err('EW213', sat, `SNI host must be a string, got ${got(s)}`));
+    out.push(typeof s === 'string' ? sniHost(s, sat, hosts, index, boundToGateway) : finding('EW213', sat, `SNI host must be a string, got ${got(s)}`));
   });
   out.push(l4Match(raw, at));
   return mergeAll(out);
@@ -268,11 +243,11 @@ function tlsMatch(raw: unknown, at: string, hosts: readonly string[], index: Hos
 function sniHost(sni: string, at: string, hosts: readonly string[], index: HostIndex, boundToGateway: boolean): Result {
   const p = boundToGateway ? gatewayDomainProblem(true, sni) : wildcardDomainProblem(sni);
   if (p) {
-    if (isIpAddress(sni)) return warn('EW212', at, `${q(sni)} is an IP address: against the SNI spec, few clients send it`);
-    return err('EW213', at, p);
+    if (isIpAddress(sni)) return finding('EW212', at, `${q(sni)} is an IP address: against the SNI spec, few clients send it`);
+    return finding('EW213', at, p);
   }
   if (index.covers(sni)) return ok;
-  return err('EW214', at, `SNI host ${q(sni)} is not a compatible subset of any of the virtual service hosts: [${shownHosts(hosts)}]`);
+  return finding('EW214', at, `SNI host ${q(sni)} is not a compatible subset of any of the virtual service hosts: [${shownHosts(hosts)}]`);
 }
 
 /** The L4 parts shared by tls and tcp matches. */
@@ -280,13 +255,13 @@ function l4Match(m: Obj, at: string): Result {
   const out: Result[] = [];
   asArr(m.destinationSubnets).forEach((s, k) => {
     const p = typeof s === 'string' ? ipSubnetProblem(s) : `destination subnet must be a string, got ${got(s)}`;
-    if (p) out.push(err('EW215', `${at}.destinationSubnets[${k}]`, p));
+    if (p) out.push(finding('EW215', `${at}.destinationSubnets[${k}]`, p));
   });
   if (m.port !== undefined && m.port !== null && m.port !== 0) {
     const p = portNumberProblem(m.port);
-    if (p) out.push(err('EW216', `${at}.port`, p));
+    if (p) out.push(finding('EW216', `${at}.port`, p));
   }
-  for (const l of labelProblems(asObj(m.sourceLabels))) out.push(err('EW217', `${at}.sourceLabels`, l));
+  for (const l of labelProblems(asObj(m.sourceLabels))) out.push(finding('EW217', `${at}.sourceLabels`, l));
   const gw = gatewayNames(asArr(m.gateways), `${at}.gateways`);
   out.push({ errors: gw.errors.map((e) => ({ ...e, code: 'EW217' })), warnings: gw.warnings });
   return mergeAll(out);
@@ -298,18 +273,18 @@ function routeDestinations(list: readonly unknown[], at: string): Result {
   list.forEach((raw, i) => {
     const rat = `${at}[${i}]`;
     if (!isObj(raw)) {
-      out.push(err('EW219', rat, 'weight may not be nil'));
+      out.push(finding('EW219', rat, 'weight may not be nil'));
       return;
     }
-    if (!isObj(raw.destination)) out.push(err('EW219', `${rat}.destination`, 'destination is required'));
+    if (!isObj(raw.destination)) out.push(finding('EW219', `${rat}.destination`, 'destination is required'));
     else out.push(destination(raw.destination, `${rat}.destination`));
     const weight = typeof raw.weight === 'number' ? raw.weight : 0;
     if (raw.weight !== undefined && raw.weight !== null && !Number.isInteger(raw.weight)) {
-      out.push(err('EW219', `${rat}.weight`, `weight must be an integer, got ${got(raw.weight)}`));
-    } else if (weight < 0) out.push(err('EW219', `${rat}.weight`, `weight ${weight} < 0`));
+      out.push(finding('EW219', `${rat}.weight`, `weight must be an integer, got ${got(raw.weight)}`));
+    } else if (weight < 0) out.push(finding('EW219', `${rat}.weight`, `weight ${weight} < 0`));
     total += weight;
   });
-  if (list.length > 1 && total === 0) out.push(err('EW219', at, 'total destination weight = 0'));
+  if (list.length > 1 && total === 0) out.push(finding('EW219', at, 'total destination weight = 0'));
   return mergeAll(out);
 }
 
@@ -317,21 +292,21 @@ function destination(d: Obj, at: string): Result {
   const out: Result[] = [];
   const host = asStr(d.host);
   const hostType = d.host === undefined || d.host === null ? undefined : notStringProblem('destination host', d.host);
-  if (hostType) out.push(err('EW220', `${at}.host`, hostType));
-  else if (host === '*') out.push(err('EW220', `${at}.host`, 'invalid destination host *'));
+  if (hostType) out.push(finding('EW220', `${at}.host`, hostType));
+  else if (host === '*') out.push(finding('EW220', `${at}.host`, 'invalid destination host *'));
   else {
     const p = wildcardDomainProblem(host);
-    if (p) out.push(err('EW220', `${at}.host`, p));
+    if (p) out.push(finding('EW220', `${at}.host`, p));
   }
   if (d.subset !== undefined && d.subset !== '') {
     const subset = asStr(d.subset);
     const subsetType = notStringProblem('subset name', d.subset);
-    if (subsetType) out.push(err('EW220', `${at}.subset`, subsetType));
-    else if (!isDns1123Label(subset, { allowUpper: true })) out.push(err('EW220', `${at}.subset`, `subset name is invalid: ${subset}`));
+    if (subsetType) out.push(finding('EW220', `${at}.subset`, subsetType));
+    else if (!isDns1123Label(subset, { allowUpper: true })) out.push(finding('EW220', `${at}.subset`, `subset name is invalid: ${subset}`));
   }
   if (isObj(d.port)) {
     const p = portNumberProblem(d.port.number ?? 0);
-    if (p) out.push(err('EW220', `${at}.port.number`, p));
+    if (p) out.push(finding('EW220', `${at}.port.number`, p));
   }
   return mergeAll(out);
 }
@@ -361,12 +336,12 @@ function unreachable(routes: readonly unknown[], path: string): Result {
     const at = `${path}[${i}]`;
     const matches = asArr(raw.match);
     if (matches.length === 0) {
-      if (catchAll >= 0) out.push(warn('EW222', at, `virtualService rule #${i} not used (only the last rule can have no matches)`));
+      if (catchAll >= 0) out.push(finding('EW222', at, `virtualService rule #${i} not used (only the last rule can have no matches)`));
       catchAll = i;
       return;
     }
     if (catchAll >= 0) {
-      out.push(warn('EW222', at, `virtualService rule #${i} not used (route without matches defined before)`));
+      out.push(finding('EW222', at, `virtualService rule #${i} not used (route without matches defined before)`));
       return;
     }
     let duplicates = 0;
@@ -378,9 +353,9 @@ function unreachable(routes: readonly unknown[], path: string): Result {
         return;
       }
       duplicates++;
-      out.push(warn('EW222', `${at}.match[${j}]`, `virtualService rule #${i} match #${j} is not used (duplicate/overlapping match in rule #${prior})`));
+      out.push(finding('EW222', `${at}.match[${j}]`, `virtualService rule #${i} match #${j} is not used (duplicate/overlapping match in rule #${prior})`));
     });
-    if (duplicates === matches.length) out.push(warn('EW222', at, `virtualService rule #${i} not used (all matches used by prior rules)`));
+    if (duplicates === matches.length) out.push(finding('EW222', at, `virtualService rule #${i} not used (all matches used by prior rules)`));
   });
   return mergeAll(out);
 }

@@ -1,11 +1,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { isHttp, isTcp, isTls, nameContradictsProtocol, parseProtocol, protocolFromPortName, routeClass } from '../../src/catalogue/protocols.ts';
 import {
   checkExportTo, checkHost, checkPortNumber, collector, coveringHosts, exportToProblems, fqdnProblem, got, hostSubsetOf, hostsOverlap,
   ipSubnetProblem, isDns1123Label, istioMetadataProblem, labelProblems, partialWildcardProblem, portNumberProblem, shareAudience, visibleFrom,
   wildcardDomainProblem,
 } from '../../src/rules/fields.ts';
-import { isHttp, isTcp, isTls, nameContradictsProtocol, parseProtocol, protocolFromPortName, routeClass } from '../../src/rules/protocol.ts';
 import { accepts, denies, messageOf } from '../support.ts';
 
 const Fields = suite('rules/fields');
@@ -53,9 +53,9 @@ Fields('flags partial wildcards but not a leading "*." label', () => {
 });
 
 Fields('checks hosts under the caller code, with or without wildcards', () => {
-  accepts(checkHost('*.example.com', 'spec.hosts[0]', { code: 'EW999' }));
-  denies(checkHost('*.example.com', 'spec.hosts[0]', { code: 'EW999', wildcard: false }), 'EW999', 'spec.hosts[0]');
-  denies(checkHost(42, 'spec.hosts[1]', { code: 'EW999' }), 'EW999', 'spec.hosts[1]');
+  accepts(checkHost('*.example.com', 'spec.hosts[0]', { code: 'EW106' }));
+  denies(checkHost('*.example.com', 'spec.hosts[0]', { code: 'EW106', wildcard: false }), 'EW106', 'spec.hosts[0]');
+  denies(checkHost(42, 'spec.hosts[1]', { code: 'EW106' }), 'EW106', 'spec.hosts[1]');
 });
 
 Fields('parses IPs and CIDRs as strictly as Go does', () => {
@@ -69,9 +69,9 @@ Fields('parses IPs and CIDRs as strictly as Go does', () => {
 });
 
 Fields('checks port numbers in 1..65535', () => {
-  accepts(checkPortNumber(1, 'p', 'EW999'));
-  accepts(checkPortNumber(65535, 'p', 'EW999'));
-  for (const bad of [0, 65536, -1, 1.5, '80', undefined]) denies(checkPortNumber(bad, 'p', 'EW999'), 'EW999', 'p');
+  accepts(checkPortNumber(1, 'p', 'EW113'));
+  accepts(checkPortNumber(65535, 'p', 'EW113'));
+  for (const bad of [0, 65536, -1, 1.5, '80', undefined]) denies(checkPortNumber(bad, 'p', 'EW113'), 'EW113', 'p');
 });
 
 Fields('says what type a port number has when it is not an integer', () => {
@@ -84,23 +84,23 @@ Fields('says what type a port number has when it is not an integer', () => {
 });
 
 Fields('names the type of a value that should have been a string', () => {
-  assert.is(messageOf(checkHost(42, 'spec.hosts[1]', { code: 'EW999' }), 'EW999'), 'host must be a string, got number 42');
+  assert.is(messageOf(checkHost(42, 'spec.hosts[1]', { code: 'EW106' }), 'EW106'), 'host must be a string, got number 42');
   assert.equal(labelProblems({ app: JSON.parse('{"toString":1}'), tier: 'web' }), ['invalid tag value for "app": must be a string, got an object']);
   assert.is(got('x'.repeat(100)), `string "${'x'.repeat(64)}…"`);
 });
 
-Fields('collects each finding once and counts those past the limit in one last finding', () => {
+Fields('collects each finding once, files it by its code\'s severity, and counts those past the limit in one last finding', () => {
   const c = collector(2);
-  c.add('warning', 'EW1', 'a', 'm');
-  c.add('warning', 'EW1', 'a', 'm');
-  c.add('warning', 'EW2', 'b', 'm');
-  c.add('warning', 'EW3', 'c', 'm');
-  c.add('error', 'EW4', 'd', 'm');
-  c.skip(5, 'error', 'EW5');
+  c.add('EW401', 'a', 'm');
+  c.add('EW401', 'a', 'm');
+  c.add('EW402', 'b', 'm');
+  c.add('EW403', 'c', 'm');
+  c.add('EW420', 'd', 'm');
+  c.skip(5, 'EW422');
   assert.ok(c.full());
   const r = c.result((more) => ['spec', `${more} more`]);
-  assert.equal(r.warnings.map((i) => i.code), ['EW1', 'EW2']);
-  assert.equal(r.errors, [{ code: 'EW4', path: 'spec', message: '7 more' }]);
+  assert.equal(r.warnings.map((i) => i.code), ['EW401', 'EW402']);
+  assert.equal(r.errors, [{ code: 'EW420', path: 'spec', message: '7 more' }]);
   assert.equal(collector().result(), { errors: [], warnings: [] });
 });
 
@@ -122,8 +122,8 @@ Fields('validates exportTo like istiod, entry by entry', () => {
   for (const [exportTo, allowNone, problems] of table) {
     assert.equal(exportToProblems(exportTo, 'shop', { allowNone }), problems, JSON.stringify(exportTo));
   }
-  denies(checkExportTo(['*', 'billing'], 'shop', 'spec.exportTo', 'EW999'), 'EW999', 'spec.exportTo');
-  denies(checkExportTo(['x_y'], 'shop', 'spec.exportTo', 'EW999'), 'EW999', 'spec.exportTo[0]');
+  denies(checkExportTo(['*', 'billing'], 'shop', 'spec.exportTo', 'EW134'), 'EW134', 'spec.exportTo');
+  denies(checkExportTo(['x_y'], 'shop', 'spec.exportTo', 'EW134'), 'EW134', 'spec.exportTo[0]');
 });
 
 Fields('decides exportTo visibility per namespace', () => {
@@ -176,7 +176,7 @@ Fields('finds the first annotation istiod rejects', () => {
 
 Fields.run();
 
-const Protocol = suite('rules/protocol');
+const Protocol = suite('catalogue/protocols');
 
 Protocol('parses protocol names case-insensitively and rejects the rest', () => {
   assert.is(parseProtocol('https'), 'HTTPS');

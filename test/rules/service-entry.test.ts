@@ -1,10 +1,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AdmissionRequest, KubeObject, ObjectMeta } from '../../src/admission/types.ts';
-import type { Result } from '../../src/rules/result.ts';
-import { judge, register } from '../../src/rules/registry.ts';
-import { CODES, validateServiceEntry } from '../../src/rules/service-entry.ts';
-import { accepts, clean, denies, fixture, snapshotWith, warns, messageOf, without, ruleCases, type RuleCase } from '../support.ts';
+import { CODES } from '../../src/catalogue/findings.ts';
+import type { Result } from '../../src/catalogue/result.ts';
+import { judge } from '../../src/review/validate.ts';
+import { validateServiceEntry } from '../../src/rules/service-entry.ts';
+import { accepts, clean, fixture, snapshotWith, messageOf, ruleCases, type RuleCase } from '../support.ts';
 
 const SE = suite('rules/service-entry');
 
@@ -16,7 +17,6 @@ function se(spec: Record<string, unknown>, meta: Partial<ObjectMeta> = {}): Kube
 }
 const run = (o: KubeObject): Result => validateServiceEntry(o, { snapshot: snapshotWith(), namespace: 'shop', operation: 'CREATE' });
 
-register('networking.istio.io', 'ServiceEntry', 'service-entry', validateServiceEntry);
 const review = fixture<{ review: { request: AdmissionRequest } }>('reviews/003-validate-create-serviceentry.review-v1.json').review.request;
 
 const message = messageOf;
@@ -301,10 +301,9 @@ SE('judges a ServiceEntry with 100,000 ports without failing', () => {
   assert.is(v.findings.warnings.filter((w) => w.code === 'EW114').length, 100_000);
 });
 
-SE('documents every code it can emit', () => {
-  assert.ok(Object.keys(CODES).every((k) => /^EW1\d\d$/.test(k)));
+SE('has a test case for every EW1xx code', () => {
   const tested = new Set(cases.map((c) => c.code));
-  for (const code of Object.keys(CODES)) assert.ok(tested.has(code), `no test for ${code}`);
+  for (const code of CODES.filter((c) => c.startsWith('EW1'))) assert.ok(tested.has(code), `no test for ${code}`);
 });
 
 SE.run();

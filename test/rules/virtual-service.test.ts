@@ -1,9 +1,10 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { KubeObject, ObjectMeta } from '../../src/admission/types.ts';
-import type { Result } from '../../src/rules/result.ts';
+import { CODES } from '../../src/catalogue/findings.ts';
+import type { Result } from '../../src/catalogue/result.ts';
 import { hostSubsetOf, hostsOverlap } from '../../src/rules/fields.ts';
-import { CODES, validateVirtualService } from '../../src/rules/virtual-service.ts';
+import { validateVirtualService } from '../../src/rules/virtual-service.ts';
 import { accepts, clean, denies, fixture, snapshotWith, warns, messageOf, without, ruleCases, type RuleCase } from '../support.ts';
 
 const VS = suite('rules/virtual-service');
@@ -262,10 +263,9 @@ VS('names at most ten hosts when an SNI host is outside all of them', () => {
   assert.match(message(r, 'EW214'), /\[h0\.example\.com, .*, h9\.example\.com, …\]$/);
 });
 
-VS('documents every code it can emit', () => {
-  assert.ok(Object.keys(CODES).every((k) => /^EW2\d\d$/.test(k)));
+VS('has a test case for every EW2xx code', () => {
   const tested = new Set(cases.map((c) => c.code));
-  for (const code of Object.keys(CODES)) assert.ok(tested.has(code), `no test for ${code}`);
+  for (const code of CODES.filter((c) => c.startsWith('EW2'))) assert.ok(tested.has(code), `no test for ${code}`);
 });
 
 VS('accepts a VirtualService that routes egress through a gateway', () => {

@@ -1,10 +1,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MESH_KEYS, parseIstioRanges, parseRangeList, type MeshValue } from '../../src/mutate/annotations.ts';
-import { planRanges, type PlanInput, type PlannedSide, type UserValue } from '../../src/mutate/ranges.ts';
+import { parseIstioRanges, parseRangeList, type MeshValue } from '../../src/capture/annotations.ts';
+import { planRanges, type PlanInput, type PlannedSide, type UserValue } from '../../src/capture/ranges.ts';
+import { MESH_KEYS } from '../../src/catalogue/keys.ts';
 import { cidrsOf, clean, warns } from '../support.ts';
 
-const Ranges = suite('mutate/ranges');
+const Ranges = suite('capture/ranges');
 
 const KUBEADM = cidrsOf(['10.244.0.0/16'], ['10.96.0.0/12'], 'kubeadm-config');
 const list = (v: string) => parseRangeList(v).ranges.map((r) => r.cidr);

@@ -5,8 +5,12 @@
  * (Istio's injectRequired, OSM's mustInject). Annotations are written only where a mesh reads them.
  */
 import type { KubeObject } from '../admission/types.ts';
+import {
+  ISTIO_INJECT, ISTIO_INJECTION, ISTIO_REV, ISTIO_STATUS, MIRROR_ANNOTATION, OSM_CONTROL_PLANE, OSM_IGNORE, OSM_MONITORED_BY, OSM_SIDECAR_INJECTION,
+} from '../catalogue/keys.ts';
+import { ISTIO_IGNORED_NAMESPACE, NEVER_MESHED } from '../catalogue/namespaces.ts';
+import { merge, ok, type Result } from '../catalogue/result.ts';
 import { asArr, asObj, type Obj } from '../json.ts';
-import { merge, ok, type Result } from '../rules/result.ts';
 import { stringValues, type Origin } from './annotations.ts';
 
 export type Container = { readonly name?: unknown; readonly args?: unknown; readonly restartPolicy?: unknown };
@@ -29,29 +33,16 @@ export type MeshDecision = { readonly target: MeshTarget; readonly findings: Res
 
 export type NamespaceView = { readonly labels: Readonly<Record<string, string>>; readonly annotations: Readonly<Record<string, string>> };
 
-export const SYSTEM_NAMESPACES: ReadonlySet<string> = new Set(['kube-system', 'kube-public', 'kube-node-lease']);
-
-const MIRROR = 'kubernetes.io/config.mirror';
-const ISTIO_INJECT = 'sidecar.istio.io/inject';
-const ISTIO_STATUS = 'sidecar.istio.io/status';
-const ISTIO_REV = 'istio.io/rev';
-const ISTIO_NS = 'istio-injection';
 const ISTIO_CONTAINERS = new Set(['istio-init', 'istio-validation', 'istio-proxy']);
 const ISTIO_INITS = new Set(['istio-init', 'istio-validation']);
-// Istio's injector also never injects here (its IgnoredNamespaces, beyond the system namespaces).
-const ISTIO_IGNORED = 'local-path-storage';
-const OSM_MONITORED = 'openservicemesh.io/monitored-by';
-const OSM_IGNORE = 'openservicemesh.io/ignore';
-const OSM_CONTROL_PLANE = 'control-plane';
-const OSM_INJECT = 'openservicemesh.io/sidecar-injection';
 const OSM_INIT = 'osm-init';
 
 /**
  * The namespace labels and annotations whose values decide injection. Keys tested only for
  * presence (istio.io/rev, monitored-by, ...) are not here: any value counts.
  */
-export const NAMESPACE_LABELS_READ: readonly string[] = [ISTIO_NS];
-export const NAMESPACE_ANNOTATIONS_READ: readonly string[] = [OSM_INJECT];
+export const NAMESPACE_LABELS_READ: readonly string[] = [ISTIO_INJECTION];
+export const NAMESPACE_ANNOTATIONS_READ: readonly string[] = [OSM_SIDECAR_INJECTION];
 
 export const containersOf = (list: unknown): readonly Container[] =>
   Array.isArray(list) ? list.filter((c): c is Container => c !== null && typeof c === 'object') : [];
@@ -89,7 +80,7 @@ type Seen = {
 function istioWebhookCalled(s: Seen): boolean {
   const optedOut = s.podLabel[ISTIO_INJECT] === 'false';
   // namespace.: istio-injection In [enabled]
-  if (has(s.nsLabels, ISTIO_NS)) return s.nsLabel[ISTIO_NS] === 'enabled' && !optedOut;
+  if (has(s.nsLabels, ISTIO_INJECTION)) return s.nsLabel[ISTIO_INJECTION] === 'enabled' && !optedOut;
   // rev.namespace.: istio.io/rev on the namespace, no istio-injection
   if (has(s.nsLabels, ISTIO_REV)) return !optedOut;
   // rev.object.: neither namespace label, istio.io/rev on the pod
@@ -110,7 +101,7 @@ function istioInjectRequired(s: Seen): boolean {
 function istioWants(s: Seen, namespace: string, names: ReadonlySet<string>): boolean {
   // A sidecar that is already there decides: Istio ran before this webhook (or this is a reinvocation).
   if ([...names].some((n) => ISTIO_CONTAINERS.has(n))) return true;
-  if (namespace === ISTIO_IGNORED) return false;
+  if (namespace === ISTIO_IGNORED_NAMESPACE) return false;
   return istioWebhookCalled(s) && istioInjectRequired(s);
 }
 
@@ -121,10 +112,10 @@ function istioWants(s: Seen, namespace: string, names: ReadonlySet<string>): boo
  */
 function osmWants(s: Seen, names: ReadonlySet<string>): boolean {
   if (names.has(OSM_INIT)) return true;
-  if (!has(s.nsLabels, OSM_MONITORED) || has(s.nsLabels, OSM_IGNORE) || has(s.nsLabels, OSM_CONTROL_PLANE)) return false;
-  const onPod = osmBool(s.podAnnotation[OSM_INJECT]);
+  if (!has(s.nsLabels, OSM_MONITORED_BY) || has(s.nsLabels, OSM_IGNORE) || has(s.nsLabels, OSM_CONTROL_PLANE)) return false;
+  const onPod = osmBool(s.podAnnotation[OSM_SIDECAR_INJECTION]);
   if (onPod !== undefined) return onPod;
-  return osmBool(s.nsAnnotation[OSM_INJECT]) === true;
+  return osmBool(s.nsAnnotation[OSM_SIDECAR_INJECTION]) === true;
 }
 
 const POD: Origin = { kind: 'pod' };
@@ -134,14 +125,14 @@ export function meshOf(pod: KubeObject, namespace: string, ns: NamespaceView | u
   const spec = asObj(pod.spec);
   const podAnnotations = asObj(pod.metadata?.annotations);
   if (spec.hostNetwork === true) return skip('the pod uses the host network');
-  if (has(podAnnotations, MIRROR)) return skip('the pod is a static (mirror) pod');
-  if (SYSTEM_NAMESPACES.has(namespace)) return skip(`namespace ${namespace} is never meshed`);
+  if (has(podAnnotations, MIRROR_ANNOTATION)) return skip('the pod is a static (mirror) pod');
+  if (NEVER_MESHED.has(namespace)) return skip(`namespace ${namespace} is never meshed`);
 
   const inNamespace: Origin = { kind: 'namespace', name: namespace };
   const podLabels = asObj(pod.metadata?.labels);
   const nsLabels = asObj(ns?.labels);
   const podLabel = stringValues(podLabels, [ISTIO_INJECT], { field: 'labels', origin: POD });
-  const podAnnotation = stringValues(podAnnotations, [ISTIO_INJECT, OSM_INJECT], { field: 'annotations', origin: POD });
+  const podAnnotation = stringValues(podAnnotations, [ISTIO_INJECT, OSM_SIDECAR_INJECTION], { field: 'annotations', origin: POD });
   const nsLabel = stringValues(nsLabels, NAMESPACE_LABELS_READ, { field: 'labels', origin: inNamespace });
   const nsAnnotation = stringValues(ns?.annotations, NAMESPACE_ANNOTATIONS_READ, { field: 'annotations', origin: inNamespace });
   const findings = merge(podLabel.findings, podAnnotation.findings, nsLabel.findings, nsAnnotation.findings);

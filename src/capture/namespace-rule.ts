@@ -3,28 +3,32 @@
  * `kubectl annotate` instead of at the next pod creation. Reads the annotations and plans the
  * ranges with the same code as the pod mutation, so both always agree.
  */
+import type { KubeObject, Operation } from '../admission/types.ts';
+import { BYPASS, CAPTURE_RANGES, MODE_LABEL, POD_ONLY_MESH_KEYS } from '../catalogue/keys.ts';
+import { MODES, modeOf } from '../catalogue/modes.ts';
+import { finding, merge, mergeAll, ok, type Issue, type Result } from '../catalogue/result.ts';
+import type { ClusterSnapshot } from '../cluster/snapshot.ts';
 import { asObj, q, type Obj } from '../json.ts';
-import {
-  BYPASS, CAPTURE_RANGES, annotationPath, readCaptureAnnotations, stringValues, type Origin,
-} from '../mutate/annotations.ts';
-import { NAMESPACE_ANNOTATIONS_READ, NAMESPACE_LABELS_READ } from '../mutate/mesh.ts';
-import { planRanges, rangeInput } from '../mutate/ranges.ts';
-import { MODE_LABEL, MODES, modeOf, type Mode, type Rule } from './registry.ts';
-import { merge, mergeAll, ok, warn, type Issue, type Result } from './result.ts';
+import { annotationPath, readCaptureAnnotations, stringValues, type Origin } from './annotations.ts';
+import { NAMESPACE_ANNOTATIONS_READ, NAMESPACE_LABELS_READ } from './mesh.ts';
+import { planRanges, rangeInput } from './ranges.ts';
 
-// Listed for the message only; modeOf decides which values are modes.
-
-// Read by the meshes from the pod only; on a namespace they do nothing.
-const POD_ONLY = [/^traffic\.sidecar\.istio\.io\//, /^openservicemesh\.io\/(?:outbound-ip-range-|outbound-port-exclusion-list$|inbound-port-exclusion-list$)/];
+/** What the check needs of the request: a validating rule's context, as the review layer passes it. */
+export type NamespaceContext = {
+  readonly snapshot: ClusterSnapshot;
+  readonly operation: Operation;
+  /** the stored namespace on UPDATE, as the API server sent it */
+  readonly oldObject?: KubeObject;
+};
 
 function meshKeys(annotations: Obj): Result {
-  return mergeAll(Object.keys(annotations).filter((k) => POD_ONLY.some((re) => re.test(k))).map((k) =>
-    warn('EW515', annotationPath(k), 'the mesh reads this on pods only')));
+  return mergeAll(Object.keys(annotations).filter((k) => POD_ONLY_MESH_KEYS.some((re) => re.test(k))).map((k) =>
+    finding('EW515', annotationPath(k), 'the mesh reads this on pods only')));
 }
 
 function modeLabel(labels: Readonly<Record<string, string>>): Result {
   const v = labels[MODE_LABEL];
-  return v === undefined || modeOf(labels) === v ? ok : warn('EW516', `metadata.labels[${MODE_LABEL}]`, `${q(v)} is not one of ${MODES.join(', ')}: enforcing`);
+  return v === undefined || modeOf(labels) === v ? ok : finding('EW516', `metadata.labels[${MODE_LABEL}]`, `${q(v)} is not one of ${MODES.join(', ')}: enforcing`);
 }
 
 type Meta = { readonly labels?: unknown; readonly annotations?: unknown };
@@ -43,7 +47,7 @@ function keepUnchanged(r: Result, now: Meta, before: Meta): Result {
   return kept.length ? { errors: r.errors.filter((i) => !unchanged(i)), warnings: [...kept, ...r.warnings] } : r;
 }
 
-export const validateNamespace: Rule = (obj, { snapshot, operation, oldObject }) => {
+export function validateNamespace(obj: KubeObject, { snapshot, operation, oldObject }: NamespaceContext): Result {
   const name = obj.metadata?.name ?? '';
   const origin: Origin = { kind: 'namespace', name };
   const annotations = obj.metadata?.annotations;
@@ -61,4 +65,4 @@ export const validateNamespace: Rule = (obj, { snapshot, operation, oldObject })
   // The old object is what the API server holds now; the snapshot may lag behind it (or miss it).
   const before: Meta | undefined = oldObject ? oldObject.metadata ?? {} : snapshot.namespaces.get(name);
   return before ? keepUnchanged(result, obj.metadata ?? {}, before) : result;
-};
+}

@@ -2,11 +2,11 @@ import jsonpatch from 'fast-json-patch';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { KubeObject } from '../../src/admission/types.ts';
-import { EXCLUDE_FLAG, INCLUDE_FLAG, patchPod, setFlag } from '../../src/mutate/pod-patch.ts';
+import { EXCLUDE_FLAG, INCLUDE_FLAG, patchPod, setFlag } from '../../src/capture/pod-patch.ts';
 import { fixture } from '../support.ts';
 import { initArgs, plainPod } from './pods.ts';
 
-const PodPatch = suite('mutate/pod-patch');
+const PodPatch = suite('capture/pod-patch');
 
 const FORMS: readonly [string[], string[]][] = [
   [['istio-iptables', '-i', '*', '-b', '*'], ['istio-iptables', '-i', 'V', '-b', '*']],

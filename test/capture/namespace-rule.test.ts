@@ -1,19 +1,18 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AdmissionRequest, KubeObject, Operation } from '../../src/admission/types.ts';
+import { validateNamespace } from '../../src/capture/namespace-rule.ts';
 import type { ClusterSnapshot } from '../../src/cluster/snapshot.ts';
-import { admitPod } from '../../src/mutate/admit-pod.ts';
-import { validateNamespace } from '../../src/rules/namespace.ts';
-import { judge, register } from '../../src/rules/registry.ts';
+import { admitPod } from '../../src/review/mutate.ts';
+import { judge } from '../../src/review/validate.ts';
 import { accepts, clean, denies, snapshotWith, warns } from '../support.ts';
-import { ISTIO_NS, namespace, plainPod, podReview, shopNamespace } from '../mutate/pods.ts';
+import { ISTIO_NS, namespace, plainPod, podReview, shopNamespace } from './pods.ts';
 
-const Namespace = suite('rules/namespace');
+const Namespace = suite('capture/namespace-rule');
 
-register('', 'Namespace', 'namespace', validateNamespace);
 
 const check = (ns: KubeObject, operation: Operation = 'CREATE', snapshot: ClusterSnapshot = snapshotWith(), oldObject?: KubeObject) =>
-  validateNamespace(ns, { snapshot, namespace: ns.metadata?.name ?? '', operation, ...(oldObject ? { oldObject } : {}) });
+  validateNamespace(ns, { snapshot, operation, ...(oldObject ? { oldObject } : {}) });
 
 /** The review the API server sends for a Namespace write. */
 const review = (ns: KubeObject, operation: Operation = 'CREATE', oldObject: KubeObject | null = null): AdmissionRequest => ({

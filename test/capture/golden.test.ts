@@ -5,11 +5,11 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AdmissionRequest, KubeObject } from '../../src/admission/types.ts';
 import type { ClusterCidrs } from '../../src/cluster/snapshot.ts';
-import { admitPod } from '../../src/mutate/admit-pod.ts';
+import { admitPod } from '../../src/review/mutate.ts';
 import { cidrsOf, fixture, snapshotWith } from '../support.ts';
 import { ISTIO_NS, OSM_INJECT, OSM_NS, annotate, initArgs, namespace, plainPod, podReview, reviewFixture, shopNamespace } from './pods.ts';
 
-const Golden = suite('mutate/golden');
+const Golden = suite('capture/golden');
 
 const DIR = resolve('test/fixtures/golden');
 const UPDATE = process.env.UPDATE_GOLDEN === '1';

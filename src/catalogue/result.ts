@@ -2,19 +2,18 @@
  * Findings and their algebra. A rule returns a Result; results merge without branching, so a
  * validator reads as a flat list of checks (the shape of Istio's Validation{Err, Warning}).
  */
+import { severityOf, type Code } from './findings.ts';
 
-export type Severity = 'error' | 'warning';
-
-/** One finding: stable code (EW1xx…EW5xx), kube field path, lowercase message without a trailing period. */
-export type Issue = { readonly code: string; readonly path: string; readonly message: string };
+/** One finding: stable code (see findings.ts), kube field path, lowercase message without a trailing period. */
+export type Issue = { readonly code: Code; readonly path: string; readonly message: string };
 
 export type Result = { readonly errors: readonly Issue[]; readonly warnings: readonly Issue[] };
 
 export const ok: Result = Object.freeze({ errors: [], warnings: [] });
 
-export const err = (code: string, path: string, message: string): Result => ({ errors: [{ code, path, message }], warnings: [] });
-
-export const warn = (code: string, path: string, message: string): Result => ({ errors: [], warnings: [{ code, path, message }] });
+/** One finding, filed as an error or a warning by its code's severity. */
+export const finding = (code: Code, path: string, message: string): Result =>
+  severityOf(code) === 'error' ? { errors: [{ code, path, message }], warnings: [] } : { errors: [], warnings: [{ code, path, message }] };
 
 export const merge = (...parts: readonly Result[]): Result => mergeAll(parts);
 
@@ -34,4 +33,6 @@ export function mergeAll(parts: readonly Result[]): Result {
 export const demote = (r: Result): Result => (r.errors.length ? { errors: [], warnings: [...r.errors, ...r.warnings] } : r);
 
 /** `[CODE] path: message`, the one line format used in denials, warnings, logs and the CLI. */
-export const show = (i: Issue): string => `[${i.code}] ${i.path}: ${i.message}`;
+export type { Severity } from './findings.ts';
+
+export const show = (i: { readonly code: string; readonly path: string; readonly message: string }): string => `[${i.code}] ${i.path}: ${i.message}`;

@@ -3,13 +3,11 @@
  * with the source of every input range, plus the warnings a platform owner wants before the pod
  * starts. Pure: the cluster CIDRs and the parsed annotations come in as data.
  */
+import { BYPASS, CAPTURE, CAPTURE_RANGES, type Side } from '../catalogue/keys.ts';
+import { finding, merge, ok, type Result } from '../catalogue/result.ts';
 import type { ClusterCidrs } from '../cluster/snapshot.ts';
 import { compareCidrs, isAll, mergeCidrs, overlaps, type Cidr } from '../net/cidr.ts';
-import { merge, ok, warn, type Result } from '../rules/result.ts';
-import {
-  BYPASS, CAPTURE, CAPTURE_RANGES, annotationPath, formatMeshRanges, originText,
-  type CaptureMode, type MeshValue, type Origin, type Setting, type Side,
-} from './annotations.ts';
+import { annotationPath, formatMeshRanges, originText, type CaptureMode, type MeshValue, type Origin, type Setting } from './annotations.ts';
 
 /** One input range and where it came from ("pod CIDR (ServiceCIDR/kubernetes)", "namespace shop"). */
 export type Sourced = { readonly cidr: Cidr; readonly from: string };
@@ -62,7 +60,7 @@ function families(sources: readonly Sourced[], ipv4Only: boolean, key: string): 
   const list = [...new Set(dropped.map((s) => s.cidr.text))].join(',');
   return {
     kept: sources.filter((s) => s.cidr.family === 4),
-    findings: warn('EW509', annotationPath(key), `IPv4 only, left out ${list}`),
+    findings: finding('EW509', annotationPath(key), `IPv4 only, left out ${list}`),
   };
 }
 
@@ -70,16 +68,16 @@ function userChecks(user: UserValue | undefined, side: Side, ipv4Only: boolean):
   if (!user) return ok;
   const at = annotationPath(user.key);
   return merge(
-    ...user.hostBits.map((h) => warn('EW503', at, `${h.text} has host bits set, means ${h.cidr.text}`)),
-    ...(side === 'exclude' ? user.cidrs.filter(isAll).map((c) => warn('EW505', at, `${c.text}: all IPv${c.family} traffic bypasses the sidecar`)) : []),
-    ...(ipv4Only ? user.cidrs.filter((c) => c.family === 6).map((c) => warn('EW509', at, `osm-init fails on IPv6 ${c.text}`)) : []),
+    ...user.hostBits.map((h) => finding('EW503', at, `${h.text} has host bits set, means ${h.cidr.text}`)),
+    ...(side === 'exclude' ? user.cidrs.filter(isAll).map((c) => finding('EW505', at, `${c.text}: all IPv${c.family} traffic bypasses the sidecar`)) : []),
+    ...(ipv4Only ? user.cidrs.filter((c) => c.family === 6).map((c) => finding('EW509', at, `osm-init fails on IPv6 ${c.text}`)) : []),
   );
 }
 
 function overridden(user: UserValue | undefined, planned: PlannedSide | undefined): Result {
   if (!user || planned?.by !== 'computed') return ok;
   const value = formatMeshRanges(planned.cidrs);
-  return value === user.value ? ok : warn('EW513', annotationPath(user.key), `overrides computed ${value}`);
+  return value === user.value ? ok : finding('EW513', annotationPath(user.key), `overrides computed ${value}`);
 }
 
 export function planRanges(input: PlanInput): Plan {
@@ -99,12 +97,12 @@ export function planRanges(input: PlanInput): Plan {
     findings.push(merge(inCluster.findings, extra.findings));
     // Capturing only the extra ranges would stop capturing in-cluster traffic: the mesh itself.
     if (inCluster.kept.length === 0) {
-      findings.push(warn('EW511', annotationPath(CAPTURE), `no ${ipv4Only ? 'IPv4 ' : ''}cluster CIDRs known: include left as is`));
+      findings.push(finding('EW511', annotationPath(CAPTURE), `no ${ipv4Only ? 'IPv4 ' : ''}cluster CIDRs known: include left as is`));
     } else {
       include = computed([...inCluster.kept, ...extra.kept]);
     }
   } else if (captureSources.length) {
-    findings.push(warn('EW510', annotationPath(CAPTURE_RANGES), `ignored in ${mode} mode (only cluster mode uses it)`));
+    findings.push(finding('EW510', annotationPath(CAPTURE_RANGES), `ignored in ${mode} mode (only cluster mode uses it)`));
   }
   const bypass = families(bypassSources, ipv4Only, keys.exclude);
   findings.push(bypass.findings);
@@ -127,11 +125,11 @@ export function planRanges(input: PlanInput): Plan {
     if (isAll(e.cidr)) continue; // EW505 already says it, louder
     const inCluster = clusterSources.find((c) => overlaps(c.cidr, e.cidr));
     if (inCluster) {
-      findings.push(warn('EW504', e.at, `${e.cidr.text} overlaps cluster ${inCluster.cidr.text}: no mTLS`));
+      findings.push(finding('EW504', e.at, `${e.cidr.text} overlaps cluster ${inCluster.cidr.text}: no mTLS`));
       continue;
     }
     const inc = included.find((i) => overlaps(i.cidr, e.cidr));
-    if (inc) findings.push(warn('EW506', e.at, `${e.cidr.text} overlaps included ${inc.cidr.text}, excluded`));
+    if (inc) findings.push(finding('EW506', e.at, `${e.cidr.text} overlaps included ${inc.cidr.text}, excluded`));
   }
   return { ...(include ? { include } : {}), ...(exclude ? { exclude } : {}), findings: merge(...findings) };
 }

@@ -1,11 +1,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { KubeObject } from '../../src/admission/types.ts';
-import { meshOf, type NamespaceView } from '../../src/mutate/mesh.ts';
+import { meshOf, type NamespaceView } from '../../src/capture/mesh.ts';
 import { clean, denies, fixture } from '../support.ts';
 import { ISTIO_NS, OSM_INJECT, OSM_NS, annotate, label, plainPod, withSpec } from './pods.ts';
 
-const Mesh = suite('mutate/mesh');
+const Mesh = suite('capture/mesh');
 
 const ns = (labels: Record<string, string> = {}, annotations: Record<string, string> = {}): NamespaceView => ({ labels, annotations });
 const which = (pod: KubeObject, view?: NamespaceView, name = 'shop') => {

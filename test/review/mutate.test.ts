@@ -1,23 +1,24 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import type { Decision } from '../../src/admission/decision.ts';
 import type { AdmissionRequest, KubeObject } from '../../src/admission/types.ts';
-import { admitPod, type PodVerdict } from '../../src/mutate/admit-pod.ts';
-import { cidrsOf, denies, fixture, snapshotWith, warns } from '../support.ts';
+import { admitPod } from '../../src/review/mutate.ts';
 import {
   ISTIO_NS, OSM_INJECT, OSM_NS, annotate, initArgs, label, namespace, plainPod, podReview, reviewFixture, shopNamespace, withSpec,
-} from './pods.ts';
+} from '../capture/pods.ts';
+import { cidrsOf, denies, fixture, snapshotWith, warns } from '../support.ts';
 
-const AdmitPod = suite('mutate/admit-pod');
+const AdmitPod = suite('review/mutate: pods under the enforcement modes');
 
 const CLUSTER = { 'egress-warden.io/outbound-capture': 'cluster' };
 
 /** `ns: null` leaves the namespace out of the snapshot. */
-function admit(pod: KubeObject, ns: KubeObject | null = namespace('shop', ISTIO_NS), extra: Partial<AdmissionRequest> = {}): PodVerdict {
+function admit(pod: KubeObject, ns: KubeObject | null = namespace('shop', ISTIO_NS), extra: Partial<AdmissionRequest> = {}): Decision {
   return admitPod(podReview(pod, 'shop', extra), snapshotWith(ns ? [ns] : []));
 }
 
-const touched = (v: PodVerdict) => v.patch.map((o) => o.path);
-const unchanged = (v: PodVerdict) => {
+const touched = (v: Decision) => v.patch.map((o) => o.path);
+const unchanged = (v: Decision) => {
   assert.ok(v.allowed, v.message);
   assert.equal(v.patch, []);
 };

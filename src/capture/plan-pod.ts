@@ -1,34 +1,26 @@
 /**
- * POST /mutate for Pods: which mesh, which settings (pod over namespace), which ranges, then the
- * patch. Findings fold into a verdict under the namespace's enforcement mode exactly as on the
- * validating side; a denial carries no patch, and a failure in this code never blocks a pod.
+ * The capture plan of a Pod: which mesh, which settings (pod over namespace), which ranges, and the
+ * patch that writes them. Only reports: the review layer applies the namespace's mode to the
+ * findings and builds the patch only when the pod is allowed.
  */
 import type { Operation } from 'fast-json-patch';
-import type { AdmissionRequest, KubeObject } from '../admission/types.ts';
+import type { KubeObject } from '../admission/types.ts';
+import { APPLIED, BYPASS, CAPTURE, CAPTURE_RANGES, MESH_KEYS, type Mesh, type Side } from '../catalogue/keys.ts';
+import { finding, merge, ok, type Issue, type Result } from '../catalogue/result.ts';
 import type { ClusterSnapshot, NamespaceInfo } from '../cluster/snapshot.ts';
-import { asObj, describe } from '../json.ts';
-import { formatWarnings, modeOf, verdictOf, type Mode } from '../rules/registry.ts';
-import { err, merge, ok, warn, type Issue, type Result } from '../rules/result.ts';
+import { asObj } from '../json.ts';
 import {
-  APPLIED, BYPASS, CAPTURE, CAPTURE_RANGES, MESH_KEYS, annotationPath, effectiveSettings, formatApplied,
-  formatMeshRanges, originText, parseApplied, parseMeshRanges, readCaptureAnnotations, stringValues, writtenByUs,
-  type AppliedSide, type CaptureSettings, type Side,
+  annotationPath, effectiveSettings, formatApplied, formatMeshRanges, originText, parseApplied, parseMeshRanges, readCaptureAnnotations,
+  stringValues, writtenByUs, type AppliedSide, type CaptureMode, type CaptureSettings,
 } from './annotations.ts';
-import { meshOf } from './mesh.ts';
+import { meshOf, type IstioInit } from './mesh.ts';
 import { patchPod } from './pod-patch.ts';
-import { planRanges, rangeInput, type PlannedSide, type UserValue } from './ranges.ts';
+import { planRanges, rangeInput, type Plan, type PlannedSide, type UserValue } from './ranges.ts';
 
-export type PodVerdict = {
-  readonly allowed: boolean;
-  readonly code?: number;
-  readonly message?: string;
-  readonly warnings: string[];
-  readonly auditAnnotations?: Readonly<Record<string, string>>;
-  readonly patch: Operation[];
-  readonly mode: Mode;
+export type PodPlan = {
   readonly findings: Result;
-  /** the egress-warden.io/applied value written to the pod, when there is a patch */
-  readonly applied?: string;
+  /** the patch and the egress-warden.io/applied value it writes; absent when there is nothing to write */
+  readonly build?: () => { readonly patch: Operation[]; readonly applied?: string };
 };
 
 const SIDES: readonly Side[] = ['include', 'exclude'];
@@ -44,10 +36,10 @@ function appliedSide(p: PlannedSide | undefined): AppliedSide | undefined {
   return p.by === 'computed' ? { value: formatMeshRanges(p.cidrs), from: p.from } : { value: p.user.value, from: `pod ${p.user.key}` };
 }
 
-function mutate(pod: KubeObject, namespace: string, ns: NamespaceInfo | undefined, snapshot: ClusterSnapshot, mode: Mode): PodVerdict {
-  const pass: PodVerdict = { allowed: true, warnings: [], patch: [], mode, findings: ok };
+/** What capture would do to `pod` in `namespace` (ns: that namespace as the snapshot holds it). */
+export function planPod(pod: KubeObject, namespace: string, ns: NamespaceInfo | undefined, snapshot: ClusterSnapshot): PodPlan {
   const { target, findings: meshFindings } = meshOf(pod, namespace, ns);
-  if ('skip' in target) return meshFindings.errors.length || meshFindings.warnings.length ? { ...fold(meshFindings, mode), patch: [] } : pass;
+  if ('skip' in target) return { findings: meshFindings };
   const podAnnotations = asObj(pod.metadata?.annotations);
   const fromNamespace = readCaptureAnnotations(ns?.annotations, { kind: 'namespace', name: namespace });
   const fromPod = readCaptureAnnotations(podAnnotations, { kind: 'pod' });
@@ -59,9 +51,9 @@ function mutate(pod: KubeObject, namespace: string, ns: NamespaceInfo | undefine
   });
   const settingFindings = merge(meshFindings, namespaceFindings, fromPod.findings);
 
-  if (settings.mode.state === 'invalid') return { ...fold(settingFindings, mode), patch: [] };
+  if (settings.mode.state === 'invalid') return { findings: settingFindings };
   const capture = settings.mode.state === 'valid' ? settings.mode.value : 'all';
-  if (capture === 'off') return pass;
+  if (capture === 'off') return { findings: ok };
   const modeFrom = settings.mode.state === 'valid' ? originText(settings.mode.origin) : 'default';
 
   const keys = MESH_KEYS[target.mesh];
@@ -88,7 +80,7 @@ function mutate(pod: KubeObject, namespace: string, ns: NamespaceInfo | undefine
     const parsed = parseMeshRanges(target.mesh, value, side);
     if ('problem' in parsed) {
       blocked.add(side);
-      userFindings.push(err(target.mesh === 'istio' ? 'EW507' : 'EW508', annotationPath(key), parsed.problem));
+      userFindings.push(finding(target.mesh === 'istio' ? 'EW507' : 'EW508', annotationPath(key), parsed.problem));
     } else {
       user[side] = { ...parsed.ok, key };
     }
@@ -102,14 +94,27 @@ function mutate(pod: KubeObject, namespace: string, ns: NamespaceInfo | undefine
   const rewritable = target.mesh === 'istio' ? target.inits.filter((i) => i.rewritable) : [];
   const lateFindings = merge(
     target.mesh === 'osm' && target.injected && computed.length
-      ? warn('EW514', 'spec.initContainers', 'osm-init came first: its iptables rules miss the computed ranges') : ok,
+      ? finding('EW514', 'spec.initContainers', 'osm-init came first: its iptables rules miss the computed ranges') : ok,
     ...(target.mesh === 'istio' && computed.length
-      ? target.inits.filter((i) => !i.rewritable).map((i) => warn('EW517', `spec.initContainers[${i.index}].args`, `${i.name} does not run istio-iptables: args left alone`))
+      ? target.inits.filter((i) => !i.rewritable).map((i) => finding('EW517', `spec.initContainers[${i.index}].args`, `${i.name} does not run istio-iptables: args left alone`))
       : []),
   );
-  const verdict = fold(merge(settingFindings, ...userFindings, plan.findings, lateFindings), mode);
-  if (!verdict.allowed) return { ...verdict, patch: [] };
+  const findings = merge(settingFindings, ...userFindings, plan.findings, lateFindings);
+  return { findings, build: () => build(pod, target.mesh, { capture, modeFrom, plan, computed, ours, podAnnotations, rewritable }) };
+}
 
+type Built = {
+  readonly capture: CaptureMode;
+  readonly modeFrom: string;
+  readonly plan: Plan;
+  readonly computed: readonly Side[];
+  readonly ours: ReadonlySet<Side>;
+  readonly podAnnotations: Readonly<Record<string, unknown>>;
+  readonly rewritable: readonly IstioInit[];
+};
+
+function build(pod: KubeObject, mesh: Mesh, { capture, modeFrom, plan, computed, ours, podAnnotations, rewritable }: Built) {
+  const keys = MESH_KEYS[mesh];
   const annotations: Record<string, string | null> = {};
   const args: { include?: string; exclude?: string } = {};
   for (const side of SIDES) {
@@ -125,7 +130,7 @@ function mutate(pod: KubeObject, namespace: string, ns: NamespaceInfo | undefine
     const record = (s: Side) => (computed.includes(s) || plan[s]?.by === 'pod' ? appliedSide(plan[s]) : undefined);
     const include = record('include');
     const exclude = record('exclude');
-    applied = formatApplied({ mesh: target.mesh, mode: capture, modeFrom, ...(include ? { include } : {}), ...(exclude ? { exclude } : {}) });
+    applied = formatApplied({ mesh, mode: capture, modeFrom, ...(include ? { include } : {}), ...(exclude ? { exclude } : {}) });
     annotations[APPLIED] = applied;
   } else if (ours.size && podAnnotations[APPLIED] !== undefined) {
     annotations[APPLIED] = null;
@@ -134,32 +139,5 @@ function mutate(pod: KubeObject, namespace: string, ns: NamespaceInfo | undefine
   const patch = Object.keys(annotations).length
     ? patchPod(pod, { annotations, ...(containers.length ? { args: { containers, ...args } } : {}) })
     : [];
-  return { ...verdict, patch, ...(patch.length && applied !== undefined ? { applied } : {}) };
-}
-
-function fold(findings: Result, mode: Mode): Omit<PodVerdict, 'patch'> {
-  const v = verdictOf(findings, mode);
-  return { ...v, warnings: [...v.warnings] };
-}
-
-/**
- * The mutation for one admission request. Only Pod CREATE is mutated: init containers are
- * immutable after creation, so a patch on UPDATE could only make the API server refuse the update.
- */
-export function admitPod(req: AdmissionRequest, snapshot: ClusterSnapshot): PodVerdict {
-  const namespace = req.namespace || req.object?.metadata?.namespace || '';
-  const ns = snapshot.namespaces.get(namespace);
-  const mode = modeOf(ns?.labels);
-  const pod = req.object;
-  if (req.kind.group !== '' || req.kind.kind !== 'Pod' || req.operation !== 'CREATE' || req.subResource || !pod || typeof pod !== 'object') {
-    return { allowed: true, warnings: [], patch: [], mode, findings: ok };
-  }
-  try {
-    return mutate(pod, namespace, ns, snapshot, mode);
-  } catch (e) {
-    // Every input problem is a finding; what lands here is a bug, named for the bug report.
-    const failure = e instanceof Error ? `${e.name}: ${e.message}` : `thrown ${describe(e)}`;
-    const findings = warn('EW599', 'metadata', `internal error, pod admitted unchanged: ${failure}`);
-    return { allowed: true, warnings: formatWarnings(findings.warnings), patch: [], mode, findings };
-  }
+  return { patch, ...(patch.length && applied !== undefined ? { applied } : {}) };
 }

@@ -4,48 +4,12 @@
  * annotations differently (strict netip vs trimmed net.ParseCIDR), so each gets its own parser that
  * accepts exactly what that mesh accepts, with that mesh's words in the message.
  */
+import { APPLIED, BYPASS, CAPTURE, CAPTURE_RANGES, MESH_KEYS, MODE_LABEL, OWN_PREFIX, type Mesh, type Side } from '../catalogue/keys.ts';
+import { finding, merge, mergeAll, ok, type Result } from '../catalogue/result.ts';
 import { asObj, describe, isObj, q, type Obj } from '../json.ts';
 import { compareCidrs, formatCidrs, isAll, isIp, parseIpOrCidr, type Cidr } from '../net/cidr.ts';
-import { MODE_LABEL } from '../rules/registry.ts';
-import { err, merge, mergeAll, ok, warn, type Result } from '../rules/result.ts';
 
-/** Every EW5xx code: capture annotations and CIDRs. The README documents each one. */
-export const CODES: Readonly<Record<string, string>> = Object.freeze({
-  EW501: 'egress-warden.io/outbound-capture is not one of all, cluster, off',
-  EW502: 'an egress-warden.io CIDR list holds an entry that is not an IP address or CIDR',
-  EW503: 'a range has host bits set; the network address is what takes effect',
-  EW504: 'an excluded range overlaps a cluster CIDR: in-cluster traffic to it skips the sidecar (and mTLS)',
-  EW505: 'an excluded range is 0.0.0.0/0 or ::/0: all traffic of that family skips the sidecar',
-  EW506: 'an excluded range overlaps an included range: the exclusion wins',
-  EW507: "an Istio capture annotation on the pod fails Istio's own validation (Istio would reject the pod)",
-  EW508: "an OSM capture annotation on the pod fails OSM's own validation (OSM would reject the pod)",
-  EW509: 'OSM captures IPv4 only: an IPv6 range is left out, or breaks osm-init when set by hand',
-  EW510: 'egress-warden.io/capture-ip-ranges is set but the capture mode is not cluster: it is ignored',
-  EW511: 'cluster mode, but no cluster CIDRs are known: the include list is left at the mesh default',
-  EW512: 'unknown egress-warden.io annotation (a typo is otherwise silently ignored)',
-  EW513: 'a mesh annotation set on the pod replaces the computed value',
-  EW514: 'osm-init was injected before this webhook ran: its iptables rules do not use the computed ranges',
-  EW515: 'a mesh capture annotation on a namespace: the mesh reads it from pods only',
-  EW516: 'the egress-warden.io/mode label is not one of enforce, warn, audit: the namespace is enforced',
-  EW517: 'an istio-init/istio-validation container does not run istio-iptables: its args are left alone',
-  EW518: 'a label or annotation egress-warden reads has a value that is not a string (unquoted true, a number, or no value in YAML)',
-  EW599: 'an unexpected internal error (a bug) while computing the pod patch: the pod is admitted unchanged',
-});
-
-export const CAPTURE = 'egress-warden.io/outbound-capture';
-export const BYPASS = 'egress-warden.io/bypass-ip-ranges';
-export const CAPTURE_RANGES = 'egress-warden.io/capture-ip-ranges';
-export const APPLIED = 'egress-warden.io/applied';
-const PREFIX = 'egress-warden.io/';
-
-export type Mesh = 'istio' | 'osm';
-export type Side = 'include' | 'exclude';
 export type CaptureMode = 'all' | 'cluster' | 'off';
-
-export const MESH_KEYS: Readonly<Record<Mesh, Readonly<Record<Side, string>>>> = Object.freeze({
-  istio: { include: 'traffic.sidecar.istio.io/includeOutboundIPRanges', exclude: 'traffic.sidecar.istio.io/excludeOutboundIPRanges' },
-  osm: { include: 'openservicemesh.io/outbound-ip-range-inclusion-list', exclude: 'openservicemesh.io/outbound-ip-range-exclusion-list' },
-});
 
 /** Where a setting was read: the pod itself or its namespace. */
 export type Origin = { readonly kind: 'pod' } | { readonly kind: 'namespace'; readonly name: string };
@@ -89,7 +53,7 @@ export function stringValues(map: unknown, keys: readonly string[], at: MapAt): 
       values[key] = v;
     } else {
       unreadable.add(key);
-      findings.push(err('EW518', `metadata.${at.field}[${key}]`, notAString(v, at.origin)));
+      findings.push(finding('EW518', `metadata.${at.field}[${key}]`, notAString(v, at.origin)));
     }
   }
   return { values, unreadable, findings: mergeAll(findings) };
@@ -134,7 +98,7 @@ function readMode(read: StringValues, origin: Origin): { setting: Setting<Captur
   if ((MODES as readonly string[]).includes(value)) return { setting: { state: 'valid', value: value as CaptureMode, origin }, findings: ok };
   return {
     setting: { state: 'invalid' },
-    findings: err('EW501', annotationPath(CAPTURE), `${q(raw)} on ${originText(origin)} is not one of ${MODES.join(', ')}`),
+    findings: finding('EW501', annotationPath(CAPTURE), `${q(raw)} on ${originText(origin)} is not one of ${MODES.join(', ')}`),
   };
 }
 
@@ -146,11 +110,11 @@ function readList(read: StringValues, key: string, origin: Origin): { setting: S
   const at = annotationPath(key);
   if (bad.length) {
     const what = bad.length === 1 ? `${q(bad[0]!)} is` : `${bad.map(q).join(', ')} are`;
-    return { setting: { state: 'invalid' }, findings: err('EW502', at, `${what} not an IP or CIDR in ${q(raw)} on ${originText(origin)}`) };
+    return { setting: { state: 'invalid' }, findings: finding('EW502', at, `${what} not an IP or CIDR in ${q(raw)} on ${originText(origin)}`) };
   }
   const findings = mergeAll([
-    ...ranges.filter((r) => r.hostBitsSet).map((r) => warn('EW503', at, `${r.text} has host bits set, means ${r.cidr.text}`)),
-    ...(key === BYPASS ? ranges.filter((r) => isAll(r.cidr)).map((r) => warn('EW505', at, `${r.text}: all IPv${r.cidr.family} traffic bypasses the sidecar`)) : []),
+    ...ranges.filter((r) => r.hostBitsSet).map((r) => finding('EW503', at, `${r.text} has host bits set, means ${r.cidr.text}`)),
+    ...(key === BYPASS ? ranges.filter((r) => isAll(r.cidr)).map((r) => finding('EW505', at, `${r.text}: all IPv${r.cidr.family} traffic bypasses the sidecar`)) : []),
   ]);
   const cidrs = ranges.map((r) => r.cidr).sort(compareCidrs);
   return { setting: { state: 'valid', value: cidrs, origin }, findings };
@@ -158,8 +122,8 @@ function readList(read: StringValues, key: string, origin: Origin): { setting: S
 
 function unknownKeys(annotations: Obj, origin: Origin): Result {
   const known = new Set([CAPTURE, BYPASS, CAPTURE_RANGES, ...(origin.kind === 'pod' ? [APPLIED] : [])]);
-  return mergeAll(Object.keys(annotations).filter((k) => k.startsWith(PREFIX) && !known.has(k)).map((k) =>
-    warn('EW512', annotationPath(k), k === MODE_LABEL
+  return mergeAll(Object.keys(annotations).filter((k) => k.startsWith(OWN_PREFIX) && !known.has(k)).map((k) =>
+    finding('EW512', annotationPath(k), k === MODE_LABEL
       ? 'the mode is a namespace label, not an annotation'
       : 'unknown egress-warden.io annotation (a typo?)')));
 }

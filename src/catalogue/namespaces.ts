@@ -1,0 +1,18 @@
+/**
+ * Namespaces with a fixed meaning. The three sets differ on purpose: each answers its own question.
+ */
+
+/** No mesh injects sidecars here, so pods in them are never mutated. */
+export const NEVER_MESHED: ReadonlySet<string> = new Set(['kube-system', 'kube-public', 'kube-node-lease']);
+
+/**
+ * Never sent to the webhooks (besides the webhook's own namespace): the control plane must keep
+ * working while the webhook is down.
+ */
+export const CONTROL_PLANE_NAMESPACES = ['kube-system', 'kube-node-lease'] as const;
+
+/** Namespaces shared with other software: the webhook refuses to be installed into one. */
+export const SHARED_NAMESPACES: readonly string[] = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+/** Istio's injector never injects here either (its IgnoredNamespaces, beyond NEVER_MESHED). */
+export const ISTIO_IGNORED_NAMESPACE = 'local-path-storage';

@@ -1,0 +1,19 @@
+/**
+ * Which function judges each rule the catalogue names. Typed by the catalogue's rule names, so a
+ * kind added there without its rule here does not type-check.
+ */
+import { validateNamespace } from '../capture/namespace-rule.ts';
+import type { ValidatingRuleName } from '../catalogue/kinds.ts';
+import { validateEgress } from '../rules/egress.ts';
+import type { Rule } from '../rules/rule.ts';
+import { validateServiceEntry } from '../rules/service-entry.ts';
+import { validateVirtualService } from '../rules/virtual-service.ts';
+
+export type Rules = Readonly<Record<ValidatingRuleName, Rule>>;
+
+export const RULES: Rules = {
+  'service-entry': validateServiceEntry,
+  'virtual-service': validateVirtualService,
+  egress: validateEgress,
+  namespace: validateNamespace,
+};

@@ -19,21 +19,25 @@ export type ServeConfig = Readonly<{
   logLevel: string;
   /** run without a cluster even when a kubeconfig is found */
   noCluster: boolean;
+  /** judge every UPDATE as if the object were new, instead of denying only what it introduces */
+  strictUpdates: boolean;
 }>;
 
 export const SERVE_USAGE = `usage: egress-warden serve [--port 8443] [--host 0.0.0.0] [--certs certs]
                           [--kubeconfig FILE | --no-cluster] [--pod-cidrs LIST] [--service-cidrs LIST]
                           [--state DIR] [--log-level info] [--service egress-warden] [--namespace egress-warden]
+                          [--strict-updates]
 --service and --namespace name the Service in a development certificate generated on first start.
+--strict-updates denies an UPDATE for findings the stored object already had (default: only for new ones).
 environment: EW_PORT, EW_HOST, EW_CERTS, KUBECONFIG, EW_POD_CIDRS, EW_SERVICE_CIDRS, EW_STATE, EW_LOG_LEVEL,
-             POD_NAMESPACE (default of --namespace)`;
+             EW_STRICT_UPDATES (true/false), POD_NAMESPACE (default of --namespace)`;
 
 export const SERVE_OPTIONS = {
   port: { type: 'string' }, host: { type: 'string' }, certs: { type: 'string' },
   service: { type: 'string' }, namespace: { type: 'string' },
   kubeconfig: { type: 'string' }, 'no-cluster': { type: 'boolean' },
   'pod-cidrs': { type: 'string' }, 'service-cidrs': { type: 'string' },
-  state: { type: 'string' }, 'log-level': { type: 'string' },
+  state: { type: 'string' }, 'log-level': { type: 'string' }, 'strict-updates': { type: 'boolean' },
 } as const;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -53,6 +57,8 @@ export function serveConfig(values: ReturnType<typeof parseArgs<{ options: typeo
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new Error(`config: --log-level / EW_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "${logLevel}"`);
   }
+  const strictText = env.EW_STRICT_UPDATES ?? '';
+  if (!['', 'true', 'false'].includes(strictText)) throw new Error(`config: EW_STRICT_UPDATES must be true or false, got "${strictText}"`);
   const { config: cidrs, problems } = readCidrSettings({ pod: values['pod-cidrs'], service: values['service-cidrs'] }, env);
   if (problems.length) throw new Error(`config: ${problems.join('; ')}`);
   return Object.freeze({
@@ -66,5 +72,6 @@ export function serveConfig(values: ReturnType<typeof parseArgs<{ options: typeo
     cidrs,
     stateDir: values.state ?? env.EW_STATE,
     logLevel,
+    strictUpdates: values['strict-updates'] ?? strictText === 'true',
   });
 }

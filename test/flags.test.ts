@@ -86,5 +86,15 @@ for (const [name, run] of Object.entries(COMMANDS)) {
   });
 }
 
+const Strict = suite('serve: strict updates');
+
+Strict('serve ratchets updates by default; --strict-updates or EW_STRICT_UPDATES=true turns it off, other values are refused', () => {
+  assert.is(readServeConfig([], {}).strictUpdates, false);
+  assert.is(readServeConfig(['--strict-updates'], {}).strictUpdates, true);
+  assert.is(readServeConfig([], { EW_STRICT_UPDATES: 'true' }).strictUpdates, true);
+  assert.is(readServeConfig([], { EW_STRICT_UPDATES: 'false' }).strictUpdates, false);
+  assert.throws(() => readServeConfig([], { EW_STRICT_UPDATES: 'yes' }), /EW_STRICT_UPDATES must be true or false/);
+});
 Cidrs.run();
+Strict.run();
 Preamble.run();

@@ -3,10 +3,10 @@
  * `kubectl annotate` instead of at the next pod creation. Reads the annotations and plans the
  * ranges with the same code as the pod mutation, so both always agree.
  */
-import type { KubeObject, Operation } from '../admission/types.ts';
+import type { KubeObject } from '../admission/types.ts';
 import { BYPASS, CAPTURE_RANGES, MODE_LABEL, POD_ONLY_MESH_KEYS } from '../catalogue/keys.ts';
 import { MODES, modeOf } from '../catalogue/modes.ts';
-import { finding, merge, mergeAll, ok, type Issue, type Result } from '../catalogue/result.ts';
+import { finding, merge, mergeAll, ok, type Result } from '../catalogue/result.ts';
 import type { ClusterSnapshot } from '../cluster/snapshot.ts';
 import { asObj, q, type Obj } from '../json.ts';
 import { annotationPath, readCaptureAnnotations, stringValues, type Origin } from './annotations.ts';
@@ -14,12 +14,7 @@ import { NAMESPACE_ANNOTATIONS_READ, NAMESPACE_LABELS_READ } from './mesh.ts';
 import { planRanges, rangeInput } from './ranges.ts';
 
 /** What the check needs of the request: a validating rule's context, as the review layer passes it. */
-export type NamespaceContext = {
-  readonly snapshot: ClusterSnapshot;
-  readonly operation: Operation;
-  /** the stored namespace on UPDATE, as the API server sent it */
-  readonly oldObject?: KubeObject;
-};
+export type NamespaceContext = { readonly snapshot: ClusterSnapshot };
 
 function meshKeys(annotations: Obj): Result {
   return mergeAll(Object.keys(annotations).filter((k) => POD_ONLY_MESH_KEYS.some((re) => re.test(k))).map((k) =>
@@ -31,23 +26,7 @@ function modeLabel(labels: Readonly<Record<string, string>>): Result {
   return v === undefined || modeOf(labels) === v ? ok : finding('EW516', `metadata.labels[${MODE_LABEL}]`, `${q(v)} is not one of ${MODES.join(', ')}: enforcing`);
 }
 
-type Meta = { readonly labels?: unknown; readonly annotations?: unknown };
-
-/**
- * On UPDATE, an invalid label or annotation value that was already there before this change does
- * not block the update (adding a label must stay possible); it is still reported, as a warning.
- */
-function keepUnchanged(r: Result, now: Meta, before: Meta): Result {
-  if (r.errors.length === 0) return r;
-  const unchanged = (i: Issue) => (['labels', 'annotations'] as const).some((field) => {
-    const was = asObj(before[field]);
-    return Object.entries(asObj(now[field])).some(([k, v]) => `metadata.${field}[${k}]` === i.path && Object.hasOwn(was, k) && was[k] === v);
-  });
-  const kept = r.errors.filter(unchanged).map((i) => ({ ...i, message: `${i.message} (set before this change)` }));
-  return kept.length ? { errors: r.errors.filter((i) => !unchanged(i)), warnings: [...kept, ...r.warnings] } : r;
-}
-
-export function validateNamespace(obj: KubeObject, { snapshot, operation, oldObject }: NamespaceContext): Result {
+export function validateNamespace(obj: KubeObject, { snapshot }: NamespaceContext): Result {
   const name = obj.metadata?.name ?? '';
   const origin: Origin = { kind: 'namespace', name };
   const annotations = obj.metadata?.annotations;
@@ -60,9 +39,6 @@ export function validateNamespace(obj: KubeObject, { snapshot, operation, oldObj
   // The keys that decide which pods are mutated are read from here too: an unreadable one is reported now.
   const labels = stringValues(obj.metadata?.labels, [MODE_LABEL, ...NAMESPACE_LABELS_READ], { field: 'labels', origin });
   const injection = stringValues(annotations, NAMESPACE_ANNOTATIONS_READ, { field: 'annotations', origin });
-  const result = merge(findings, plan, meshKeys(asObj(annotations)), labels.findings, injection.findings, modeLabel(labels.values));
-  if (operation !== 'UPDATE') return result;
-  // The old object is what the API server holds now; the snapshot may lag behind it (or miss it).
-  const before: Meta | undefined = oldObject ? oldObject.metadata ?? {} : snapshot.namespaces.get(name);
-  return before ? keepUnchanged(result, obj.metadata ?? {}, before) : result;
+  // On UPDATE, values that were already there warn instead of blocking: the review layer ratchets.
+  return merge(findings, plan, meshKeys(asObj(annotations)), labels.findings, injection.findings, modeLabel(labels.values));
 }

@@ -8,7 +8,8 @@ import { SERVE_OPTIONS, SERVE_USAGE, serveConfig, type ServeConfig } from '../co
 import { ensureServingPair, watchServingPair } from '../tls.ts';
 import { createMetrics } from '../http/metrics.ts';
 import type { Reviewer } from '../http/routes.ts';
-import { judge } from '../review/validate.ts';
+import { RULES } from '../review/rules.ts';
+import { judgeWith } from '../review/validate.ts';
 import { admitPod } from '../review/mutate.ts';
 import { startClusterView } from '../cluster/view.ts';
 import { createLogger } from '../log.ts';
@@ -25,7 +26,6 @@ export type Server = {
   readonly close: () => Promise<void>;
 };
 
-const validate: Reviewer = (req, snapshot) => judge(req, snapshot);
 const mutate: Reviewer = (req, snapshot) => admitPod(req, snapshot);
 
 export type StartOptions = {
@@ -44,7 +44,7 @@ export async function startServer(config: ServeConfig, { env, logLevel = config.
   const metrics = createMetrics(() => cluster.status());
   let stopWatching = () => {};
   const app = buildApp({
-    tls: pair, logger, cluster, validate, mutate, metrics,
+    tls: pair, logger, cluster, validate: judgeWith(RULES, { strictUpdates: config.strictUpdates }), mutate, metrics,
     stop: async () => {
       stopWatching();
       await cluster.stop();

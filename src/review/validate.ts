@@ -10,7 +10,13 @@ import { ok } from '../catalogue/result.ts';
 import type { ClusterSnapshot } from '../cluster/snapshot.ts';
 import type { Rule } from '../rules/rule.ts';
 import { enforce } from './enforce.ts';
+import { isBeingDeleted, preexistingNote, ratchet } from './ratchet.ts';
 import { RULES, type Rules } from './rules.ts';
+
+export type JudgeOptions = {
+  /** judge every UPDATE as if the object were new (no ratcheting): `serve --strict-updates` */
+  readonly strictUpdates?: boolean;
+};
 
 /** The validating rule of a group/Kind, with its name; undefined for kinds that are not validated. */
 export function ruleFor(gvk: { readonly group?: string; readonly kind?: string }, rules: Rules = RULES): { readonly name: ValidatingRuleName; readonly rule: Rule } | undefined {
@@ -19,8 +25,12 @@ export function ruleFor(gvk: { readonly group?: string; readonly kind?: string }
   return { name: k.rule, rule: rules[k.rule] };
 }
 
-/** The validation of one request with the given rules. A throwing rule denies with code 500 and its name instead of crashing the server. */
-export function judgeWith(rules: Rules) {
+/**
+ * The validation of one request with the given rules. A throwing rule denies with code 500 and its
+ * name instead of crashing the server. An UPDATE is denied only for what it introduces (see
+ * ratchet.ts), unless `strictUpdates`; an object being deleted is not judged at all.
+ */
+export function judgeWith(rules: Rules, { strictUpdates = false }: JudgeOptions = {}) {
   return (req: AdmissionRequest, snapshot: ClusterSnapshot): Decision => {
     const entry = ruleFor(req.kind, rules);
     const obj = req.object;
@@ -29,9 +39,17 @@ export function judgeWith(rules: Rules) {
     // A Namespace carries its own mode; everything else takes the mode of the namespace it lives in.
     const labels = req.kind.kind === 'Namespace' && req.kind.group === '' ? obj.metadata?.labels : snapshot.namespaces.get(namespace)?.labels;
     const mode = modeOf(labels);
+    const oldObject = req.operation === 'UPDATE' && req.oldObject && typeof req.oldObject === 'object' ? req.oldObject : undefined;
+    const ratcheting = oldObject !== undefined && !strictUpdates;
+    if (ratcheting && isBeingDeleted(obj)) return allow(mode);
     try {
-      const oldObject = req.operation === 'UPDATE' && req.oldObject && typeof req.oldObject === 'object' ? req.oldObject : undefined;
-      return enforce(entry.rule(obj, { snapshot, namespace, operation: req.operation, ...(oldObject ? { oldObject } : {}) }), mode);
+      const found = entry.rule(obj, { snapshot, namespace, operation: req.operation, ...(oldObject ? { oldObject } : {}) });
+      if (!ratcheting || found.errors.length === 0) return enforce(found, mode);
+      // The stored object, judged against the same cluster: what it already broke does not block.
+      const before = entry.rule(oldObject, { snapshot, namespace, operation: 'CREATE' });
+      const { result, preexisting } = ratchet(before, found);
+      const decision = enforce(result, mode);
+      return preexisting && mode !== 'audit' ? { ...decision, warnings: [...decision.warnings, preexistingNote(preexisting)] } : decision;
     } catch (e) {
       const why = e instanceof Error ? e.message : String(e);
       return { allowed: false, code: 500, message: `internal error in rule ${entry.name}: ${why}`, warnings: [], patch: [], mode, findings: ok };

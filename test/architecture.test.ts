@@ -56,7 +56,7 @@ const RANK: Readonly<Record<string, number>> = {
   rules: 5, capture: 5,
   review: 6,
   http: 7, manifests: 7, check: 7,
-  'app.ts': 8, 'config.ts': 8,
+  'app.ts': 8, 'config.ts': 8, audit: 8,
   commands: 9,
   'cli.ts': 10,
 };

@@ -100,6 +100,10 @@ export function planRanges(input: PlanInput): Plan {
       findings.push(finding('EW511', annotationPath(CAPTURE), `no ${ipv4Only ? 'IPv4 ' : ''}cluster CIDRs known: include left as is`));
     } else {
       include = computed([...inCluster.kept, ...extra.kept]);
+      // Node podCIDRs are slices: a node that joins later brings a range this pod will not capture.
+      if (cluster.pod.some((r) => r.partial)) {
+        findings.push(finding('EW519', annotationPath(CAPTURE), 'pod CIDRs are only the current nodes\' podCIDRs: pods on nodes added later bypass the sidecar'));
+      }
     }
   } else if (captureSources.length) {
     findings.push(finding('EW510', annotationPath(CAPTURE_RANGES), `ignored in ${mode} mode (only cluster mode uses it)`));

@@ -670,6 +670,12 @@ export const FINDINGS = {
     meaning: 'A label or annotation egress-warden reads has a value that is not a string: an unquoted `true` or number, or a key with no value, in YAML. Quote it (`"true"`), or write `""` for an empty value. Keys egress-warden does not read are never checked.',
     fix: 'Quote the value in YAML (`"true"`, `"8080"`), or write `""` for an empty one.',
   },
+  EW519: {
+    severity: 'warning',
+    title: 'cluster capture mode with a pod range known only from the current nodes\' podCIDRs',
+    meaning: 'The pod CIDRs were detected only as the union of the nodes\' `spec.podCIDRs` (no ServiceCIDR, kubeadm-config, kube-proxy or configured range named the whole pod range), the usual case on managed clusters. A pod in `cluster` capture mode captures exactly those slices: when a node joins with a new podCIDR, traffic from existing pods to pods on it goes around the sidecar (no mTLS, no policy) until they are restarted.',
+    fix: 'Give the whole pod range with `serve --pod-cidrs` (or `EW_POD_CIDRS`), for instance the cluster\'s `--cluster-cidr`; `egress-warden audit` lists the pods whose ranges went stale and need a restart.',
+  },
   EW599: {
     severity: 'warning',
     title: 'an unexpected internal error (a bug) while computing the pod patch: the pod is admitted unchanged',

@@ -167,7 +167,7 @@ function fromNodes(nodes: readonly KubeObject[] | undefined, notes: string[]): C
   if (!all.length) return [];
   const total = nodes?.length ?? 0;
   const origin = `Node.spec.podCIDRs (${withRanges} of ${total} node${total === 1 ? '' : 's'}, partial)`;
-  return [{ kind: 'pod', source: 'nodes', ranges: ranges(mergeCidrs(all), origin), partial: true }];
+  return [{ kind: 'pod', source: 'nodes', ranges: ranges(mergeCidrs(all), origin).map((r) => ({ ...r, partial: true })), partial: true }];
 }
 
 const FAMILIES: readonly Family[] = [4, 6];

@@ -5,7 +5,12 @@
 import type { Cidr } from '../net/cidr.ts';
 
 /** A detected range with where it came from, e.g. "ServiceCIDR/kubernetes", "config", "default (kubeadm)". */
-export type DetectedRange = { readonly cidr: Cidr; readonly origin: string };
+export type DetectedRange = {
+  readonly cidr: Cidr;
+  readonly origin: string;
+  /** the range is a slice of the real one (a node's podCIDR): ranges of nodes that join later are missing */
+  readonly partial?: boolean;
+};
 
 export type ClusterCidrs = {
   readonly pod: readonly DetectedRange[];

@@ -6,6 +6,7 @@ import type { Command, CommandIo } from './commands/io.ts';
 const COMMANDS: Record<string, { readonly about: string; readonly load: () => Promise<Command> }> = {
   serve: { about: 'run the admission webhook over HTTPS', load: async () => (await import('./commands/serve.ts')).runServe },
   check: { about: "validate manifests offline with the webhook's rules", load: async () => (await import('./commands/check.ts')).runCheck },
+  audit: { about: 'judge what a live cluster stores and list pods whose capture went stale', load: async () => (await import('./commands/audit.ts')).runAudit },
   cidrs: { about: 'print the detected pod and service CIDRs and where they came from', load: async () => (await import('./commands/cidrs.ts')).runCidrs },
   manifests: { about: 'render the installation (RBAC, Deployment, webhook configurations)', load: async () => (await import('./commands/manifests.ts')).runManifests },
   certs: { about: 'write a CA and a serving certificate', load: async () => (await import('./commands/certs.ts')).runCerts },

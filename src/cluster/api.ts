@@ -42,8 +42,11 @@ export type ClusterApi = {
   readonly namespace: string;
   readonly discover: () => Promise<Discovery>;
   readonly informer: InformerFactory;
-  /** every object of a resource, slimmed, across namespaces (paginated) */
-  readonly list: (target: Target) => Promise<KubeObject[]>;
+  /**
+   * every object of a resource across namespaces (paginated): slimmed to what the view keeps, or
+   * with `as: 'judged'` to what the rules and the capture read (audit)
+   */
+  readonly list: (target: Target, as?: 'slim' | 'judged') => Promise<KubeObject[]>;
   /** a ConfigMap, or undefined when it does not exist */
   readonly getConfigMap: (namespace: string, name: string) => Promise<KubeObject | undefined>;
   /**

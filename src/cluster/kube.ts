@@ -9,7 +9,7 @@ import type { KubeObject } from '../admission/types.ts';
 import { asObj, asStr } from '../json.ts';
 import type { ApiError, ClusterApi, Discovery, Informer, InformerHandlers } from './api.ts';
 import { WATCHED, collectionPath, type Target, type Watched } from './resources.ts';
-import { carrier, slim } from './slim.ts';
+import { carrier, judged, slim } from './slim.ts';
 
 const SERVICE_ACCOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
 const PAGE = 500;
@@ -200,5 +200,5 @@ export function kubeApi(kc: k8s.KubeConfig, namespace: string): ClusterApi {
     }
   };
 
-  return { server, namespace, discover, informer, list: async (t) => (await listAll(t)).items, getConfigMap, dryRunService };
+  return { server, namespace, discover, informer, list: async (t, as = 'slim') => (await listAll(t, as === 'judged' ? judged : slim)).items, getConfigMap, dryRunService };
 }

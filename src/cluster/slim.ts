@@ -53,6 +53,33 @@ export function slim(o: unknown, t: Target): KubeObject {
   return out as KubeObject;
 }
 
+/**
+ * What the rules and the capture read of a stored object, for an audit of what the cluster holds:
+ * labels and annotations (without kubectl's copy of the whole object), the deletion mark, the spec
+ * (of a Pod only its mesh-relevant parts: init containers' names and args, hostNetwork) and no status.
+ */
+export function judged(o: unknown, t: Target): KubeObject {
+  const src = asObj(o);
+  const m = asObj(src.metadata);
+  const metadata: Fields = pick(m, ['name', 'namespace', 'resourceVersion', 'labels', 'deletionTimestamp']);
+  if (m.annotations) {
+    const { [LAST_APPLIED]: _, ...rest } = asObj(m.annotations) as Record<string, string>;
+    metadata.annotations = rest;
+  }
+  const spec = asObj(src.spec);
+  const out: Fields = { apiVersion: apiVersionOf(t), kind: t.kind, metadata };
+  if (t.kind === 'Pod') {
+    out.spec = {
+      ...pick(spec, ['hostNetwork', 'serviceAccountName']),
+      initContainers: Array.isArray(spec.initContainers) ? spec.initContainers.map((c) => pick(asObj(c), ['name', 'image', 'args', 'restartPolicy'])) : [],
+      containers: Array.isArray(spec.containers) ? spec.containers.map((c) => pick(asObj(c), ['name', 'image', 'args'])) : [],
+    };
+  } else if (t.kind !== 'Namespace') {
+    out.spec = spec;
+  }
+  return out as KubeObject;
+}
+
 /** Where a carrier keeps its compact record (a symbol: no API field can collide with it). */
 export const COMPACTED: unique symbol = Symbol('compacted');
 

@@ -1,0 +1,83 @@
+/**
+ * `egress-warden audit`: judges what a live cluster already stores with the admission rules, and
+ * lists the pods whose capture ranges went stale. Read-only: it lists, it never writes.
+ */
+import type { KubeObject } from '../admission/types.ts';
+import { audit, formatAuditJson, formatAuditText, inNamespace } from '../audit/audit.ts';
+import { JUDGED_KINDS } from '../catalogue/kinds.ts';
+import { readCidrSettings } from '../cluster/cidr-settings.ts';
+import { PODS, WATCHED, chooseVersion } from '../cluster/resources.ts';
+import { parseCommand } from './flags.ts';
+import { USAGE, type Command } from './io.ts';
+
+const HELP = `usage: egress-warden audit [--kubeconfig FILE] [-n NAMESPACE] [--output text|json]
+                          [--pod-cidrs LIST] [--service-cidrs LIST]
+Judges every ServiceEntry, VirtualService, Egress and Namespace the cluster stores with the webhook's
+rules, each against all the others, and lists the pods whose sidecar capture ranges differ from what
+the webhook would write now (restart them to apply the current ranges).
+  --kubeconfig FILE  the cluster (default: KUBECONFIG, in-cluster, ~/.kube/config)
+  -n, --namespace    report only this namespace
+  -o, --output       text (default) or json
+  --pod-cidrs, --service-cidrs
+                     the ranges serve is configured with, if any (default: EW_POD_CIDRS,
+                     EW_SERVICE_CIDRS, else detected as serve detects them)
+Exit status: 0 nothing to report, 1 errors found or pods to restart, 2 bad usage or the cluster
+could not be read.`;
+
+/** How long the cluster gets to list everything the rules read. */
+const SYNC_TIMEOUT_MS = 60_000;
+
+const OPTIONS = {
+  kubeconfig: { type: 'string' }, namespace: { type: 'string', short: 'n' }, output: { type: 'string', short: 'o', default: 'text' },
+  'pod-cidrs': { type: 'string' }, 'service-cidrs': { type: 'string' },
+} as const;
+
+/** The kinds the rules judge on the validating side, as the view watches them. */
+const AUDITED = WATCHED.filter((w) => JUDGED_KINDS.some((k) => k.webhook !== 'mutate' && k.group === w.group && k.kind === w.kind));
+
+export const runAudit: Command = async (argv, io) => {
+  const run = parseCommand(argv, io, { name: 'audit', help: HELP, options: OPTIONS, positionals: false });
+  if (typeof run === 'number') return run;
+  const { values, usage, refuse } = run;
+  if (values.output !== 'text' && values.output !== 'json') return usage(`--output must be text or json, got "${values.output}"`);
+  const { config: cidrs, problems } = readCidrSettings({ pod: values['pod-cidrs'], service: values['service-cidrs'] }, io.env);
+  if (problems.length) return usage(problems.join('; '));
+
+  // The client library is loaded only for commands that talk to a cluster.
+  const [{ connectCluster }, { startClusterView }] = await Promise.all([import('../cluster/kube.ts'), import('../cluster/view.ts')]);
+  const selected = connectCluster({ kubeconfig: values.kubeconfig, env: io.env });
+  if ('none' in selected) return refuse(`no cluster: ${selected.none}`);
+  const { api } = selected;
+
+  const said = new Set<string>();
+  const say = (_: object, msg: string) => {
+    if (said.has(msg)) return;
+    said.add(msg);
+    io.err(`audit: cluster: ${msg}\n`);
+  };
+  const view = await startClusterView({ env: io.env, kubeconfig: values.kubeconfig, cidrs, log: { info: () => {}, warn: say, error: say } });
+  let objects: KubeObject[] = [];
+  let pods: KubeObject[];
+  let snapshot;
+  try {
+    if (!(await view.untilReady(SYNC_TIMEOUT_MS))) return refuse(`cluster not ready after ${SYNC_TIMEOUT_MS / 1000} s: ${view.status().reason}`);
+    snapshot = view.current();
+    const served = await api.discover();
+    for (const w of AUDITED) {
+      // Discovery lists only the optional groups; core kinds are always served at their one version.
+      const version = w.optional ? chooseVersion(w, served) : w.versions?.[0];
+      if (version === undefined) continue; // the CRD is not installed: nothing of that kind is stored
+      objects = objects.concat(await api.list({ group: w.group, version, resource: w.resource, kind: w.kind }, 'judged'));
+    }
+    pods = await api.list(PODS, 'judged');
+  } catch (e) {
+    io.err(`audit: cannot read the cluster (${selected.source}): ${(e as Error).message}\n`);
+    return USAGE;
+  } finally {
+    await view.stop();
+  }
+  const all = audit(objects, pods, snapshot);
+  const report = values.namespace !== undefined ? inNamespace(all, values.namespace) : all;
+  io.out(values.output === 'json' ? formatAuditJson(report) : formatAuditText(report));
+  return report.summary.errors > 0 || report.summary.stalePods > 0 ? 1 : 0;
+};

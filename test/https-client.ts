@@ -1,5 +1,5 @@
 /** A tiny HTTPS client for tests: trusts the test CA, exposes status, body and the peer certificate. */
-import { request, Agent } from 'node:https';
+import { request, type Agent } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 
 export type Reply = { readonly status: number; readonly body: string; readonly json: () => any; readonly fingerprint: string; readonly reused: boolean };

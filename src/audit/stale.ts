@@ -32,7 +32,7 @@ export type StalePod = {
 const RANGE_KEYS: ReadonlySet<string> = new Set(Object.values(MESH_KEYS).flatMap((k) => [k.include, k.exclude]));
 
 /** JSON Pointer segment decoding (RFC 6901). */
-const unescape = (s: string): string => s.replace(/~1/g, '/').replace(/~0/g, '~');
+const decodePointer = (s: string): string => s.replace(/~1/g, '/').replace(/~0/g, '~');
 
 /** The range changes a capture patch makes, read against the pod it applies to. */
 function rangeChanges(pod: KubeObject, patch: readonly { op: string; path: string; value?: unknown }[]): RangeChange[] {
@@ -46,7 +46,7 @@ function rangeChanges(pod: KubeObject, patch: readonly { op: string; path: strin
     }
     const annotation = /^\/metadata\/annotations\/(.+)$/.exec(op.path);
     if (annotation) {
-      const key = unescape(annotation[1]!);
+      const key = decodePointer(annotation[1]!);
       if (RANGE_KEYS.has(key)) out.push({ where: key, was: was(key), now: op.op === 'remove' ? null : asStr(op.value) });
       continue;
     }

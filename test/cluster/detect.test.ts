@@ -19,7 +19,7 @@ const serviceCidr = (name: string, cidrs: string[]): KubeObject => {
 const kubeadm = (networking: string): KubeObject => {
   const cm = fixture('cluster/kubeadm-config.json');
   const data = cm.data as Record<string, string>;
-  const text = data.ClusterConfiguration!.replace(/networking:\n(  .*\n)+/, `networking:\n${networking}`);
+  const text = data.ClusterConfiguration!.replace(/networking:\n( {2}.*\n)+/, `networking:\n${networking}`);
   return { ...cm, data: { ...data, ClusterConfiguration: text } };
 };
 

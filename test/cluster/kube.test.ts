@@ -85,7 +85,7 @@ Kube('lists across pages and keeps slim objects stamped with their kind', async 
 Kube('reads ConfigMaps and treats a missing one as absent', async () => {
   server.configMaps.set('kube-system/kubeadm-config', fixture('cluster/kubeadm-config.json'));
   const cm = await api.getConfigMap('kube-system', 'kubeadm-config');
-  assert.match(String((cm?.data as Record<string, string>).ClusterConfiguration), /podSubnet: 10\.244\.0\.0\/16/);
+  assert.match(String((cm?.data as Record<string, string> | undefined)?.ClusterConfiguration), /podSubnet: 10\.244\.0\.0\/16/);
   assert.is(await api.getConfigMap('kube-system', 'kube-proxy'), undefined);
   server.configMaps.clear();
 });
@@ -147,8 +147,8 @@ Kube('prints CIDRs, sources and the verification for a cluster', async () => {
   assert.is(code, 1, 'a Service address lies outside 10.96.0.0/16');
   const out = io.stdout();
   assert.match(out, `cluster: kubeconfig ${server.kubeconfig} (context fake, ${server.url})`);
-  assert.match(out, /pod CIDRs\n  10\.100\.0\.0\/23 +nodes +Node\.spec\.podCIDRs \(3 of 3 nodes, partial\)\n  10\.100\.2\.0\/24 /);
-  assert.match(out, /service CIDRs\n  10\.96\.0\.0\/16 +ServiceCIDR +ServiceCIDR\/kubernetes\n/);
+  assert.match(out, /pod CIDRs\n {2}10\.100\.0\.0\/23 +nodes +Node\.spec\.podCIDRs \(3 of 3 nodes, partial\)\n {2}10\.100\.2\.0\/24 /);
+  assert.match(out, /service CIDRs\n {2}10\.96\.0\.0\/16 +ServiceCIDR +ServiceCIDR\/kubernetes\n/);
   assert.match(out, 'verification: 2 pods and 1 Services checked; 0 pod and 1 Service addresses are OUTSIDE the detected ranges:\n  Service shop/api 10.100.128.1\n');
   assert.not.match(out, 'notes:', 'a cluster serving ServiceCIDRs is not probed with a dry-run create');
   assert.not.ok(server.requests.some((r) => r.startsWith('POST') && !r.includes('dryRun=All')), 'every create is a dry run');

@@ -81,7 +81,7 @@ onDisposable('a node that joins with a new podCIDR lists exactly the pods in clu
   });
   const clustered = hook.namespace('cluster', { 'istio-injection': 'enabled' }, { 'egress-warden.io/outbound-capture': 'cluster' });
   const everything = hook.namespace('all', { 'istio-injection': 'enabled' });
-  const include = (p: Obj) => (p.metadata.annotations ?? {})['traffic.sidecar.istio.io/includeOutboundIPRanges'] as string | undefined;
+  const include = (p: Obj) => p.metadata.annotations?.['traffic.sidecar.istio.io/includeOutboundIPRanges'] as string | undefined;
   await eventually('pods in cluster mode are mutated from the node range', () => {
     const r = create(pod('probe', clustered), '--dry-run=server', '-o', 'json');
     return r.code === 0 && include(JSON.parse(r.stdout) as Obj)?.includes('10.246.1.0/24') ? true : undefined;

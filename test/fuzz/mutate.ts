@@ -46,6 +46,7 @@ const STRINGS: readonly string[] = [
   'http', 'HTTP', 'HTTPS', 'TLS', 'TCP', 'tcp', 'GRPC', 'Mongo', 'MySQL', 'UDP', 'MESH_EXTERNAL', 'MESH_INTERNAL',
   'DNS', 'STATIC', 'NONE', 'DNS_ROUND_ROBIN', 'CREATE', 'create', 'PATCH', '443', '0', '-1', '65536', '1e3', '0x1bb',
   'NaN', 'Infinity', 'true', 'false', 'null', 'undefined', '__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a log-injection probe, a literal on purpose
   '${jndi:ldap://x}', '%s%s%s%n', '{{.}}', '\\', '"', '\u0000', '\u0000\u0001\u001f', 'é', 'e\u0301', '🦀', '👩‍👩‍👧‍👦',
   '\u202eevil', '\u200b', '\ufeff', '\ud800', '\udfff', '\uffff', 'ﾟ', '𝔘𝔫𝔦', '漢字漢字', 'a\nb', 'a\r\nb', 'a\tb',
   'kube-system', 'istio-system', 'default', 'all', 'cluster', 'off', 'enforce', 'warn', 'audit', 'admission.k8s.io/v1',
@@ -211,8 +212,8 @@ function deepNesting(r: Rng): { raw: string; what: string } {
   const depth = r.logInt(16, 60_000);
   switch (r.int(3)) {
     case 0: return { raw: '['.repeat(depth) + ']'.repeat(depth), what: `${depth} nested arrays` };
-    case 1: return { raw: '{"a":'.repeat(depth) + 'null' + '}'.repeat(depth), what: `${depth} nested objects` };
-    default: return { raw: '[{"x":'.repeat(depth) + '0' + '}]'.repeat(depth), what: `${depth} nested arrays of objects` };
+    case 1: return { raw: `${'{"a":'.repeat(depth)}null${'}'.repeat(depth)}`, what: `${depth} nested objects` };
+    default: return { raw: `${'[{"x":'.repeat(depth)}0${'}]'.repeat(depth)}`, what: `${depth} nested arrays of objects` };
   }
 }
 
@@ -400,7 +401,7 @@ const TEXT_MUTATIONS: readonly TextMutation[] = [
     if (!m) return { text: t, what: 'found no uid to repeat' };
     const dup = `"uid":${JSON.stringify(r.chance(0.8) ? `dup-${r.int(1e9)}` : r.pick(STRINGS))}`;
     const before = r.chance(0.5);
-    const text = before ? t.slice(0, m.index) + dup + ',' + t.slice(m.index) : t.slice(0, m.index + m[0].length) + ',' + dup + t.slice(m.index + m[0].length);
+    const text = before ? `${t.slice(0, m.index) + dup},${t.slice(m.index)}` : `${t.slice(0, m.index + m[0].length)},${dup}${t.slice(m.index + m[0].length)}`;
     return { text, what: `repeated the uid key ${before ? 'before' : 'after'} the original as ${dup}` };
   },
   (r, t) => {

@@ -233,7 +233,7 @@ Drills('after SIGTERM under load, finishes the 30 reviews in flight, closes idle
     const unacceptable = probes.filter((p) => !['ECONNREFUSED', '503', 'ECONNRESET', '200'].includes(p));
     assert.equal(unacceptable, [], `probes after SIGTERM: ${probes.join(', ')}`);
     assert.ok(probes.includes('ECONNREFUSED'), `no probe was refused: ${probes.join(', ')}`);
-    const counts = Object.entries(probes.reduce<Record<string, number>>((m, p) => ({ ...m, [p]: (m[p] ?? 0) + 1 }), {})).map(([k, v]) => `${k}×${v}`).join(', ');
+    const counts = Object.entries(probes.reduce<Record<string, number>>((m, p) => { m[p] = (m[p] ?? 0) + 1; return m; }, {})).map(([k, v]) => `${k}×${v}`).join(', ');
     figure(`sigterm: 30/30 in-flight reviews answered 200 (6 of 1 MiB, 10 on reused connections, bodies completed over the 580 ms after the shutdown began); `
       + `8 idle keep-alive connections closed within ${idleMs.toFixed(0)} ms; exit code 0 after ${exitMs.toFixed(0)} ms; new connections after the signal: ${counts}`);
   } finally {

@@ -188,10 +188,10 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     writeFileSync(join(pki, 'sa.pub'), sa.publicKey.export({ type: 'spki', format: 'pem' }));
     const adminToken = randomBytes(24).toString('hex');
     const kcmToken = randomBytes(24).toString('hex');
-    writeFileSync(join(pki, 'tokens.csv'), [
+    writeFileSync(join(pki, 'tokens.csv'), `${[
       `${adminToken},admin,admin,"system:masters"`,
       `${kcmToken},system:kube-controller-manager,kcm,"system:authenticated"`,
-    ].join('\n') + '\n', { mode: 0o600 });
+    ].join('\n')}\n`, { mode: 0o600 });
 
     const [etcdPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
     const etcdUrl = `http://127.0.0.1:${etcdPort}`;

@@ -99,7 +99,8 @@ Drills('answers every review while the certificate files are replaced under load
   try {
     const seenNew = () => results.filter((r) => r.answer.ok && r.answer.fingerprint === newFingerprint).length;
     const worker = async () => {
-      const end = Date.now() + 6_000;
+      // Bounded by work, not time, so a loaded machine only makes it slower; the cap is a safety net.
+      const end = Date.now() + 120_000;
       while (Date.now() < end && (issued < 200 || seenNew() < 40 || !writtenAt)) {
         const i = issued++;
         const uid = `rotation-${i}`;
@@ -294,7 +295,7 @@ Drills('keeps answering normal reviews within the webhook timeout while slow cli
     })();
     const done = Promise.all([slowAnswers, bigAnswers]).finally(() => { busy = false; });
     const probes: { uid: string; answer: Answer }[] = [];
-    for (let i = 0; busy; i++) {
+    for (let i = 0; busy || probes.length < 20; i++) {
       const uid = `probe-${i}`;
       probes.push({ uid, answer: await post(server.url, ca, probeAgent, '/validate?timeout=10s', review('serviceEntry', uid)) });
       await sleep(10);
@@ -385,11 +386,16 @@ Drills('keeps judging with the last good snapshot while an informer fails and re
     const load = Promise.all([...Array.from({ length: 8 }, worker), watcher()]);
     await sleep(200);
 
-    // The namespaces watch drops; the next three restarts fail too (100, 200, 400 ms of backoff).
-    fake.failures.set('Namespace', [new Error('connect ECONNREFUSED 10.0.0.1:443'), new Error('HTTP 500'), new Error('HTTP 503')]);
+    // The namespaces watch drops, and its restarts keep failing (backoff up to 400 ms) until enough
+    // readiness probes and reviews have seen the outage: bounded by work, so load only makes it longer.
+    const refusals = Array.from({ length: 10_000 }, (_, i) => new Error(i % 2 ? 'HTTP 503' : 'connect ECONNREFUSED 10.0.0.1:443'));
+    fake.failures.set('Namespace', refusals);
     const failedAt = performance.now();
     fake.informer('Namespace').on.error(new Error('watch closed: connection reset by peer'));
-    const recovered = await until(() => readiness.find((r) => r.sent > failedAt && r.status === 200), 'readiness after the restarts', 5_000);
+    await until(() => (readiness.filter((r) => r.sent > failedAt).length >= 5 && judged.filter((j) => j.sent > failedAt).length >= 20 ? true : undefined),
+      'readiness probes and reviews during the outage', 60_000);
+    fake.failures.set('Namespace', []);
+    const recovered = await until(() => readiness.find((r) => r.sent > failedAt && r.status === 200), 'readiness after the restarts', 10_000);
     await sleep(200);
     running = false;
     await load;
@@ -416,11 +422,12 @@ Drills('keeps judging with the last good snapshot while an informer fails and re
       }
     }
     const status = view.status().informers.find((i) => i.name === 'namespaces')!;
-    assert.equal([status.restarts, status.healthy, status.synced], [4, true, true]);
+    assert.equal([status.healthy, status.synced], [true, true]);
+    assert.ok(status.restarts >= 2, `${status.restarts} restarts`);
     const metrics = await get(url, ca, '/metrics');
-    assert.match(metrics.ok ? metrics.body : '', /egress_warden_informer_restarts\{informer="namespaces"\} 4/);
+    assert.match(metrics.ok ? metrics.body : '', new RegExp(`egress_warden_informer_restarts\\{informer="namespaces"\\} ${status.restarts}\n`));
     const latencies = outage.map((j) => j.answer.ms);
-    figure(`informer failure: namespaces informer down ${(recovered.sent - failedAt).toFixed(0)} ms (4 restarts); ${during.length} readiness probes, all 503 naming it; `
+    figure(`informer failure: namespaces informer down ${(recovered.sent - failedAt).toFixed(0)} ms (${status.restarts} restarts); ${during.length} readiness probes, all 503 naming it; `
       + `${judged.length} reviews, ${outage.length} during the outage, 0 failed, all judged with the last good snapshot; `
       + `p50 ${ms(quantile(latencies, 0.5))}, p99 ${ms(quantile(latencies, 0.99))} during the outage`);
   } finally {

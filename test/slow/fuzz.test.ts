@@ -81,14 +81,15 @@ Generator.run();
 const Fuzz = suite('fuzz: the real HTTPS server under damaged reviews');
 
 Fuzz('answers 3,000 damaged reviews with a 4xx and a message or a well-formed review with the right uid, and keeps memory flat', async () => {
-  const s = await fuzz({ seed: SEED, cases: 3000, seconds: 8 });
+  // Bounded by the number of cases; the time limit is only a safety net, so a loaded machine runs slower, not fewer.
+  const s = await fuzz({ seed: SEED, cases: 3000, seconds: 240 });
   const report = [
     summaryLine(s),
     ...s.failures.slice(0, 5).map((f) => describeFailure(SEED, f)),
     `replay the run: FUZZ_SEED=${SEED} npm test, or node --expose-gc test/fuzz/run.ts --seed ${SEED} --cases 3000`,
   ].join('\n');
   if (s.failures.length || !s.memory.ok || !s.alive) process.stderr.write(`${report}\n`);
-  assert.ok(s.ran >= 500, `only ${s.ran} cases ran in the time allowed\n${report}`);
+  assert.is(s.ran, 3000, `only ${s.ran} cases ran in the time allowed\n${report}`);
   assert.is(s.failures.length, 0, report);
   assert.ok(s.memory.ok, `memory grew\n${report}`);
   assert.ok(s.alive, `the server stopped answering\n${report}`);

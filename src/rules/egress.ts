@@ -43,7 +43,7 @@ function checkMatches(spec: Obj, namespace: string, ports: readonly Obj[], route
         nonHttp.length ? finding('EW343', at, `HTTPRouteGroup ${m.name} applies to http ports only; ignored on ${nonHttp.length > 1 ? 'ports' : 'port'} ${named}`) : ok,
         matchCount === undefined ? finding('EW344', `${at}.name`, `HTTPRouteGroup ${namespace}/${m.name} not found; this match allows nothing`)
           // a group reference replaces OSM's match-everything route, and an empty group adds none back
-          : matchCount === 0 ? finding('EW346', `${at}.name`, `HTTPRouteGroup ${namespace}/${m.name} has no matches: OSM builds no route from it, so the http ports answer 404`)
+          : matchCount === 0 ? finding('EW346', `${at}.name`, `HTTPRouteGroup ${m.name} has no matches: the http ports answer 404 (OSM builds no route from it)`)
           : ok,
       );
     }
@@ -62,7 +62,7 @@ function checkSources(spec: Obj): Result {
   if (!Array.isArray(spec.sources)) return finding('EW310', 'spec.sources', 'spec.sources is required: a list of source ServiceAccounts');
   const sources: readonly unknown[] = spec.sources;
   // The CRD sets no minItems: OSM selects Egress policies by source ServiceAccount, so this one is never selected.
-  if (sources.length === 0) return finding('EW314', 'spec.sources', 'sources is empty: OSM selects Egress policies by source ServiceAccount, so this Egress applies to no client');
+  if (sources.length === 0) return finding('EW314', 'spec.sources', 'sources is empty: this Egress applies to no client (OSM selects Egress policies by source ServiceAccount)');
   return mergeAll(sources.map((s, i): Result => {
     const at = `spec.sources[${i}]`;
     if (!isObj(s)) return finding('EW311', at, 'a source must be an object with kind, name and namespace');
@@ -92,7 +92,7 @@ function checkPorts(raw: unknown): Result {
   if (!Array.isArray(raw)) return finding('EW320', 'spec.ports', 'spec.ports is required: a list of port numbers and protocols');
   const ports: readonly unknown[] = raw;
   // The CRD sets no minItems: OSM builds its filter chains, clusters and routes per port, so none are built.
-  if (ports.length === 0) return finding('EW324', 'spec.ports', 'ports is empty: OSM builds egress filter chains per port, so this Egress opens nothing');
+  if (ports.length === 0) return finding('EW324', 'spec.ports', 'ports is empty: this Egress opens nothing (OSM builds its egress filter chains per port)');
   return mergeAll(ports.map((p, i): Result => {
     const at = `spec.ports[${i}]`;
     const port = asObj(p);

@@ -451,7 +451,7 @@ export const FINDINGS = {
   EW325: {
     severity: 'error',
     title: 'an http port listed twice in one Egress with hosts: Envoy rejects the route configuration',
-    meaning: 'The same port number appears twice with protocol `http` (in any case) in an Egress that has hosts. OSM builds the routes of an http port once per listing, so each host becomes two virtual hosts with the same domains in the port\'s route configuration (`rds-egress.<port>`). Envoy rejects a route configuration with duplicate domains, and the client keeps stale routes.',
+    meaning: 'The same port number appears twice with protocol `http` in an Egress that has hosts (a second listing counts in any case: OSM lower-cases the protocol when it builds routes). OSM builds the routes of an http port once per listing, so each host becomes two virtual hosts with the same domains in the port\'s route configuration (`rds-egress.<port>`). Envoy rejects a route configuration with duplicate domains, and the client keeps stale routes.',
     fix: 'List each http port once.',
   },
   EW330: {

@@ -112,12 +112,14 @@ function checkPorts(raw: unknown): Result {
  */
 function checkRepeatedHttpPorts(ports: readonly unknown[], hosts: readonly unknown[]): Result {
   if (!hosts.some((h) => typeof h === 'string')) return ok;
+  // Envoy asks for rds-egress.<port> only when a listener chain uses it, which takes an exact "http".
+  const listened = new Set(ports.map(asObj).filter((p) => p.protocol === 'http').map((p) => p.number));
   const first = new Map<number, number>();
   const reported = new Set<number>();
   const found = collector(PORTS_NAMED);
   ports.forEach((raw, i) => {
     const p = asObj(raw);
-    if (typeof p.number !== 'number' || typeof p.protocol !== 'string' || p.protocol.toLowerCase() !== 'http') return;
+    if (typeof p.number !== 'number' || typeof p.protocol !== 'string' || p.protocol.toLowerCase() !== 'http' || !listened.has(p.number)) return;
     const earlier = first.get(p.number);
     if (earlier === undefined) first.set(p.number, i);
     else if (!reported.has(p.number)) {

@@ -210,6 +210,9 @@ Egress('denies http and HTTP on one port: the routes are built for both, though 
   const r = run(withSpec({ ports: ports([80, 'http'], [80, 'HTTP']) }));
   denies(r, 'EW325', 'spec.ports[1]');
   denies(r, 'EW322', 'spec.ports[1].protocol');
+  // HTTP alone builds routes no listener chain asks for, so Envoy never sees the duplicate
+  const upper = run(withSpec({ ports: ports([80, 'HTTP'], [80, 'HTTP']) }));
+  assert.not.ok(upper.errors.some((e) => e.code === 'EW325'));
 });
 
 Egress('does not call an http port listed twice without hosts a duplicate: OSM builds no routes for it', () => {

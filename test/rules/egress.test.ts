@@ -77,8 +77,9 @@ const cases: readonly Case[] = [
   { name: 'denies an https host with a partial wildcard that Envoy rejects', spec: { hosts: ['api*.example.com'], ports: [{ number: 443, protocol: 'https' }] }, code: 'EW341', path: 'spec.hosts[0]' },
   { name: 'warns that an http port without hosts answers 404', spec: { hosts: [] }, code: 'EW342', path: 'spec.hosts', severity: 'warning' },
   { name: 'warns that an HTTPRouteGroup match is ignored on an https port', spec: { hosts: ['api.example.com'], ports: [{ number: 443, protocol: 'https' }], matches: [smi('r')] }, code: 'EW343', path: 'spec.matches[0]', severity: 'warning' },
+  // buildHTTPRouteConfigs logs a missing group (ErrEgressSMIHTTPRouteGroupNotFound) and adds no match for it;
+  // any group reference turns off the wildcard route, and an empty group adds no match back either.
   { name: 'warns about a referenced HTTPRouteGroup that does not exist', spec: { matches: [smi('missing')] }, code: 'EW344', path: 'spec.matches[0].name', severity: 'warning' },
-  // buildHTTPRouteConfigs: a group reference turns off the wildcard route, and an empty group adds no match back.
   { name: 'warns that a referenced HTTPRouteGroup without matches leaves the http ports answering 404', spec: { matches: [smi('empty')] }, code: 'EW346', path: 'spec.matches[0].name', severity: 'warning' },
   { name: 'warns that hosts do nothing on tcp ports', spec: { hosts: ['db.example.com'], ports: [{ number: 5432, protocol: 'tcp' }] }, code: 'EW345', path: 'spec.hosts', severity: 'warning' },
 ];

@@ -172,6 +172,7 @@ Webhooks('egress objects are validated on create and update in every version, fa
   assert.equal(w.rules.map((r) => [r.apiGroups, r.resources, r.apiVersions, r.operations]), [
     [['networking.istio.io'], ['serviceentries', 'virtualservices'], ['*'], ['CREATE', 'UPDATE']],
     [['policy.openservicemesh.io'], ['egresses'], ['*'], ['CREATE', 'UPDATE']],
+    [['specs.smi-spec.io'], ['httproutegroups'], ['*'], ['CREATE', 'UPDATE']],
   ]);
   assert.equal([w.failurePolicy, w.timeoutSeconds, w.matchPolicy, w.sideEffects], ['Fail', 3, 'Equivalent', 'None']);
   assert.is(w.clientConfig.service?.path, '/validate');

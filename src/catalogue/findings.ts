@@ -390,8 +390,8 @@ export const FINDINGS = {
   },
   EW310: {
     severity: 'error',
-    title: 'spec.sources is missing or empty: the Egress applies to no client',
-    meaning: '`spec.sources` is missing or empty, so the Egress allows no client.',
+    title: 'spec.sources is missing or not a list',
+    meaning: '`spec.sources` is missing or not a list. The CRD requires it, so the API server rejects the object.',
     fix: 'List the ServiceAccounts allowed out under `spec.sources`.',
   },
   EW311: {
@@ -412,10 +412,16 @@ export const FINDINGS = {
     meaning: 'A source without a valid `namespace`.',
     fix: 'Name the ServiceAccount\'s namespace.',
   },
+  EW314: {
+    severity: 'warning',
+    title: 'spec.sources is empty: the Egress applies to no client',
+    meaning: '`spec.sources` is an empty list. The CRD allows it (no `minItems`), but OSM selects Egress policies by source ServiceAccount, so this Egress is never selected and allows nothing.',
+    fix: 'List the ServiceAccounts allowed out under `spec.sources`, or delete the Egress.',
+  },
   EW320: {
     severity: 'error',
-    title: 'spec.ports is missing or empty',
-    meaning: '`spec.ports` is missing or empty.',
+    title: 'spec.ports is missing or not a list',
+    meaning: '`spec.ports` is missing or not a list. The CRD requires it, so the API server rejects the object.',
     fix: 'List at least one port under `spec.ports`.',
   },
   EW321: {
@@ -435,6 +441,18 @@ export const FINDINGS = {
     title: 'a protocol missing or not one of http, https, tcp, tcp-server-first',
     meaning: 'The protocol is missing or is not one of `http`, `https`, `tcp`, `tcp-server-first`. `grpc` and anything else are ignored by OSM Egress.',
     fix: 'Use one of http, https, tcp, tcp-server-first.',
+  },
+  EW324: {
+    severity: 'warning',
+    title: 'spec.ports is empty: the Egress opens nothing',
+    meaning: '`spec.ports` is an empty list. The CRD allows it (no `minItems`), but OSM builds egress filter chains, clusters and routes per port, so this Egress opens nothing.',
+    fix: 'List the ports the clients need under `spec.ports`, or delete the Egress.',
+  },
+  EW325: {
+    severity: 'error',
+    title: 'an http port listed twice in one Egress with hosts: Envoy rejects the route configuration',
+    meaning: 'The same port number appears twice with protocol `http` in an Egress that has hosts (a second listing counts in any case: OSM lower-cases the protocol when it builds routes). OSM builds the routes of an http port once per listing, so each host becomes two virtual hosts with the same domains in the port\'s route configuration (`rds-egress.<port>`). Envoy rejects a route configuration with duplicate domains, and the client keeps stale routes.',
+    fix: 'List each http port once.',
   },
   EW330: {
     severity: 'error',
@@ -489,6 +507,54 @@ export const FINDINGS = {
     title: 'hosts on an Egress with only tcp / tcp-server-first ports, where hosts are ignored',
     meaning: '`hosts` on an Egress with only `tcp` / `tcp-server-first` ports. OSM ignores hosts there; use `ipAddresses`.',
     fix: 'Use `ipAddresses` for tcp ports, or remove the hosts.',
+  },
+  EW346: {
+    severity: 'warning',
+    title: 'a referenced HTTPRouteGroup has no matches: the http ports answer 404',
+    meaning: 'The referenced `HTTPRouteGroup` exists but has no matches. OSM then builds no route for the Egress\'s http hosts (a group reference replaces the match-everything route), so every request on its http ports gets 404.',
+    fix: 'Add matches to the HTTPRouteGroup, or remove the reference to allow every path and method.',
+  },
+  EW350: {
+    severity: 'error',
+    title: 'an HTTPRouteGroup without spec.matches, or a match that is not an object with a name',
+    meaning: 'An `HTTPRouteGroup` without `spec.matches`, or a match that is not an object or has no `name`. OSM\'s CRD requires both, so the API server rejects the object.',
+    fix: 'Give the group a `spec.matches` list, and every match a name.',
+  },
+  EW351: {
+    severity: 'warning',
+    title: 'an HTTPRouteGroup with no matches: an Egress that uses it allows nothing',
+    meaning: 'An `HTTPRouteGroup` whose `spec.matches` is empty. OSM builds one route per match, and a group reference replaces the match-everything route, so an Egress that uses this group answers 404 on its http ports.',
+    fix: 'Add matches (a match without `pathRegex` and `methods` allows every path and method).',
+  },
+  EW352: {
+    severity: 'error',
+    title: 'an HTTPRouteGroup pathRegex or header value that RE2 rejects',
+    meaning: 'A `pathRegex` or header value that is not a string or that RE2 cannot compile. OSM sends both to Envoy as `safe_regex` (RE2), and Envoy rejects the whole route configuration; every client whose Egress uses the group keeps stale routes. The message carries RE2\'s own error, the one Envoy reports. Lookaround (`(?=`), backreferences (`\\1`) and other syntax RE2 lacks are the usual cause.',
+    fix: 'Rewrite the pattern in RE2 syntax (no lookaround or backreferences; escape `(`, `[`, `{` meant literally).',
+  },
+  EW353: {
+    severity: 'error',
+    title: 'an HTTPRouteGroup method that is not an HTTP method or *',
+    meaning: 'A `methods` entry outside OSM\'s CRD enum (`*`, `GET`, `HEAD`, `PUT`, `POST`, `DELETE`, `CONNECT`, `OPTIONS`, `TRACE`, `PATCH`), or `methods` that is not a list. The API server rejects it; OSM would match it case-sensitively against `:method`.',
+    fix: 'Write the method in upper case, or `*` for any method.',
+  },
+  EW354: {
+    severity: 'error',
+    title: 'HTTPRouteGroup headers written as a list, which OSM cannot decode',
+    meaning: 'OSM\'s CRD declares `headers` as a list of maps, but OSM decodes HTTPRouteGroups with smi-sdk-go v1alpha4, where `headers` is one map of header name to RE2 value. A list cannot be decoded, so OSM\'s HTTPRouteGroup informer fails and stops updating (the map form is what OSM reads, and its CRD rejects it).',
+    fix: 'Remove the header matches: with OSM\'s CRD they cannot be used. Match on the path and methods instead.',
+  },
+  EW355: {
+    severity: 'error',
+    title: 'a malformed HTTPRouteGroup header match',
+    meaning: '`headers` is not a map of header name to string, or a header name is empty or holds NUL, CR or LF, which Envoy rejects in a route\'s header matcher.',
+    fix: 'Write headers as `name: RE2 pattern` pairs with non-empty names.',
+  },
+  EW356: {
+    severity: 'warning',
+    title: 'an HTTPRouteGroup with more patterns than are compiled per object',
+    meaning: 'The group holds more distinct patterns (path and header regexes with RE2 operators) than egress-warden compiles for one object (200), to keep the webhook\'s answer within its timeout. The rest were not checked.',
+    fix: 'Split the group into smaller groups, each under the limit.',
   },
   EW401: {
     severity: 'warning',

@@ -47,6 +47,11 @@ export const JUDGED_KINDS = [
     operations: ['CREATE', 'UPDATE'], webhook: 'validate', rule: 'egress', crossObject: { why: 'tcp-server-first conflicts across Egresses' },
   },
   {
+    // The Egress rule reads these through the snapshot (resources.ts watches them); this rule judges one group alone.
+    group: 'specs.smi-spec.io', kind: 'HTTPRouteGroup', plural: 'httproutegroups', versions: ['v1alpha4'], scope: 'Namespaced',
+    operations: ['CREATE', 'UPDATE'], webhook: 'validate', rule: 'http-route-group', crossObject: false,
+  },
+  {
     group: '', kind: 'Namespace', plural: 'namespaces', versions: ['v1'], scope: 'Cluster',
     operations: ['CREATE', 'UPDATE'], webhook: 'namespaces', rule: 'namespace', crossObject: false,
   },

@@ -24,7 +24,7 @@ const identity = (kind: string, ref: ObjectRef): string => `${kind}|${ref.namesp
 
 export function incrementalSnapshot(base: ClusterSnapshot): IncrementalSnapshot {
   const namespaces = new Map<string, NamespaceInfo>(base.namespaces);
-  const routeGroups = new Set<string>(base.httpRouteGroups);
+  const routeGroups = new Map<string, number>(base.httpRouteGroups);
   const lists = emptyListIndexes();
   for (const index of Object.keys(lists) as ListIndex[]) lists[index] = new Map(base[index] as ReadonlyMap<unknown, unknown[]>);
 
@@ -88,7 +88,7 @@ export function incrementalSnapshot(base: ClusterSnapshot): IncrementalSnapshot 
     const c = compact(obj);
     if (!c) return;
     if (c.kind === 'Namespace') namespaces.set(c.namespace.name, c.namespace);
-    else if (c.kind === 'HTTPRouteGroup') routeGroups.add(c.ref);
+    else if (c.kind === 'HTTPRouteGroup') routeGroups.set(c.ref, c.matches);
     else {
       const ref = refOf(obj);
       remove(c.kind, ref);

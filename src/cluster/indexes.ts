@@ -18,7 +18,7 @@ export type Compact =
   | { readonly kind: 'VirtualService'; readonly routes: readonly VirtualServiceRoute[] }
   | { readonly kind: 'Egress'; readonly ports: readonly EgressPort[] }
   | { readonly kind: 'Service'; readonly ports: readonly ServicePort[] }
-  | { readonly kind: 'HTTPRouteGroup'; readonly ref: string };
+  | { readonly kind: 'HTTPRouteGroup'; readonly ref: string; readonly matches: number };
 
 // Records are held for every object in the cluster, so repeated values are stored once: strings
 // that recur across objects (namespaces, protocols, port names, sources) come from a pool, and
@@ -114,7 +114,7 @@ export function compact(o: KubeObject): Compact | undefined {
     }
     case 'specs.smi-spec.io/HTTPRouteGroup': {
       const m = refOf(o);
-      return { kind: 'HTTPRouteGroup', ref: `${m.namespace}/${m.name}` };
+      return { kind: 'HTTPRouteGroup', ref: `${m.namespace}/${m.name}`, matches: asArr(spec.matches).length };
     }
     default:
       return undefined;
@@ -183,12 +183,12 @@ export function eachIndexEntry(c: Compact, put: (index: ListIndex, key: unknown,
 /** Build a snapshot from compacted objects. */
 export function snapshotFromCompact(items: Iterable<Compact>, cidrs: ClusterCidrs): ClusterSnapshot {
   const namespaces = new Map<string, NamespaceInfo>();
-  const routeGroups = new Set<string>();
+  const routeGroups = new Map<string, number>();
   const lists = emptyListIndexes();
   const put = (index: ListIndex, key: unknown, record: unknown) => push(lists[index], key, record);
   for (const c of items) {
     if (c.kind === 'Namespace') namespaces.set(c.namespace.name, c.namespace);
-    else if (c.kind === 'HTTPRouteGroup') routeGroups.add(c.ref);
+    else if (c.kind === 'HTTPRouteGroup') routeGroups.set(c.ref, c.matches);
     else eachIndexEntry(c, put);
   }
   return { cidrs, namespaces, httpRouteGroups: routeGroups, ...(lists as unknown as Pick<ClusterSnapshot, ListIndex>) };

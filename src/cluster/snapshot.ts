@@ -83,8 +83,8 @@ export type ClusterSnapshot = {
   /** keyed by egressKey(source, port) */
   readonly egressesBySourcePort: ReadonlyMap<string, readonly EgressPort[]>;
   readonly servicesByPort: ReadonlyMap<number, readonly ServicePort[]>;
-  /** "namespace/name" of every HTTPRouteGroup */
-  readonly httpRouteGroups: ReadonlySet<string>;
+  /** "namespace/name" of every HTTPRouteGroup → how many matches it lists (0: an Egress using it allows nothing) */
+  readonly httpRouteGroups: ReadonlyMap<string, number>;
 };
 
 export const egressKey = (source: string, port: number): string => `${source}#${port}`;
@@ -102,5 +102,5 @@ export const emptySnapshot = (cidrs: ClusterCidrs = { pod: [], service: [] }): C
   virtualServicesByHost: none,
   egressesBySourcePort: none,
   servicesByPort: none,
-  httpRouteGroups: new Set(),
+  httpRouteGroups: none,
 });

@@ -5,6 +5,7 @@
 import { validateNamespace } from '../capture/namespace-rule.ts';
 import type { ValidatingRuleName } from '../catalogue/kinds.ts';
 import { validateEgress } from '../rules/egress.ts';
+import { validateHttpRouteGroup } from '../rules/http-route-group.ts';
 import type { Rule } from '../rules/rule.ts';
 import { validateServiceEntry } from '../rules/service-entry.ts';
 import { validateVirtualService } from '../rules/virtual-service.ts';
@@ -15,5 +16,6 @@ export const RULES: Rules = {
   'service-entry': validateServiceEntry,
   'virtual-service': validateVirtualService,
   egress: validateEgress,
+  'http-route-group': validateHttpRouteGroup,
   namespace: validateNamespace,
 };

@@ -8,7 +8,7 @@ import type { KubeObject } from '../admission/types.ts';
 import { finding, merge, mergeAll, ok, type Result } from '../catalogue/result.ts';
 import { asArr, asObj, asStr, describe, isObj, type Obj } from '../json.ts';
 import { parseCidrDetailed } from '../net/cidr.ts';
-import { checkHost, isDns1123Label, isIpAddress, notStringProblem, partialWildcardProblem, portNumberProblem } from './fields.ts';
+import { checkHost, collector, isDns1123Label, isIpAddress, notStringProblem, partialWildcardProblem, portNumberProblem } from './fields.ts';
 import type { Rule } from './rule.ts';
 import { EGRESS_PROTOCOLS, egressConflicts } from './tcp-server-first.ts';
 
@@ -22,7 +22,7 @@ const PORTS_NAMED = 10;
 const isSubdomain = (s: string): boolean => s.length <= 253 && s.split('.').every((l) => isDns1123Label(l));
 
 /** OSM's egressValidator (pkg/validator/validators.go), same order and words, lower-cased first letter. */
-function checkMatches(spec: Obj, namespace: string, ports: readonly Obj[], routeGroups: ReadonlySet<string>): Result {
+function checkMatches(spec: Obj, namespace: string, ports: readonly Obj[], routeGroups: ReadonlyMap<string, number>): Result {
   const matches = asArr(spec.matches);
   const nonHttp = [...new Set(ports
     .filter((p) => typeof p.protocol === 'string' && EGRESS_PROTOCOLS.includes(p.protocol) && p.protocol !== 'http')
@@ -38,9 +38,13 @@ function checkMatches(spec: Obj, namespace: string, ports: readonly Obj[], route
       if (m.kind !== 'HTTPRouteGroup') {
         return finding('EW302', `${at}.kind`, `expected 'matches.kind' for match '${m.name}' to be 'HTTPRouteGroup', got: ${m.kind}`);
       }
+      const matchCount = routeGroups.get(`${namespace}/${m.name}`);
       return merge(
         nonHttp.length ? finding('EW343', at, `HTTPRouteGroup ${m.name} applies to http ports only; ignored on ${nonHttp.length > 1 ? 'ports' : 'port'} ${named}`) : ok,
-        routeGroups.has(`${namespace}/${m.name}`) ? ok : finding('EW344', `${at}.name`, `HTTPRouteGroup ${namespace}/${m.name} not found; this match allows nothing`),
+        matchCount === undefined ? finding('EW344', `${at}.name`, `HTTPRouteGroup ${namespace}/${m.name} not found; this match allows nothing`)
+          // a group reference replaces OSM's match-everything route, and an empty group adds none back
+          : matchCount === 0 ? finding('EW346', `${at}.name`, `HTTPRouteGroup ${m.name} has no matches: the http ports answer 404 (OSM builds no route from it)`)
+          : ok,
       );
     }
     if (m.apiGroup === POLICY_GROUP) {
@@ -55,8 +59,10 @@ function checkMatches(spec: Obj, namespace: string, ports: readonly Obj[], route
 }
 
 function checkSources(spec: Obj): Result {
-  const sources = asArr(spec.sources);
-  if (sources.length === 0) return finding('EW310', 'spec.sources', 'at least one source ServiceAccount is required; without one the Egress allows no client');
+  if (!Array.isArray(spec.sources)) return finding('EW310', 'spec.sources', 'spec.sources is required: a list of source ServiceAccounts');
+  const sources: readonly unknown[] = spec.sources;
+  // The CRD sets no minItems: OSM selects Egress policies by source ServiceAccount, so this one is never selected.
+  if (sources.length === 0) return finding('EW314', 'spec.sources', 'sources is empty: this Egress applies to no client (OSM selects Egress policies by source ServiceAccount)');
   return mergeAll(sources.map((s, i): Result => {
     const at = `spec.sources[${i}]`;
     if (!isObj(s)) return finding('EW311', at, 'a source must be an object with kind, name and namespace');
@@ -82,8 +88,11 @@ function checkProtocol(p: unknown, at: string): Result {
   return finding('EW323', at, `unsupported protocol ${describe(p)}: OSM Egress ignores it; use one of ${EGRESS_PROTOCOLS.join(', ')}`);
 }
 
-function checkPorts(ports: readonly unknown[]): Result {
-  if (ports.length === 0) return finding('EW320', 'spec.ports', 'at least one port is required');
+function checkPorts(raw: unknown): Result {
+  if (!Array.isArray(raw)) return finding('EW320', 'spec.ports', 'spec.ports is required: a list of port numbers and protocols');
+  const ports: readonly unknown[] = raw;
+  // The CRD sets no minItems: OSM builds its filter chains, clusters and routes per port, so none are built.
+  if (ports.length === 0) return finding('EW324', 'spec.ports', 'ports is empty: this Egress opens nothing (OSM builds its egress filter chains per port)');
   return mergeAll(ports.map((p, i): Result => {
     const at = `spec.ports[${i}]`;
     const port = asObj(p);
@@ -93,6 +102,33 @@ function checkPorts(ports: readonly unknown[]): Result {
       checkProtocol(port.protocol, `${at}.protocol`),
     );
   }));
+}
+
+/**
+ * OSM builds the routes of an http port once per listing (GetEgressHTTPRouteConfigsPerPort appends
+ * per port entry, and lower-cases the protocol there, unlike the listener), so a number listed twice
+ * gives each host two virtual hosts with the same domains, and Envoy rejects the route configuration.
+ * Other repeats are harmless: identical traffic matches and clusters are deduplicated.
+ */
+function checkRepeatedHttpPorts(ports: readonly unknown[], hosts: readonly unknown[]): Result {
+  if (!hosts.some((h) => typeof h === 'string')) return ok;
+  // Envoy asks for rds-egress.<port> only when a listener chain uses it, which takes an exact "http".
+  const listened = new Set(ports.map(asObj).filter((p) => p.protocol === 'http').map((p) => p.number));
+  const first = new Map<number, number>();
+  const reported = new Set<number>();
+  const found = collector(PORTS_NAMED);
+  ports.forEach((raw, i) => {
+    const p = asObj(raw);
+    if (typeof p.number !== 'number' || typeof p.protocol !== 'string' || p.protocol.toLowerCase() !== 'http' || !listened.has(p.number)) return;
+    const earlier = first.get(p.number);
+    if (earlier === undefined) first.set(p.number, i);
+    else if (!reported.has(p.number)) {
+      // once per number: a port listed thousands of times is one broken route configuration
+      reported.add(p.number);
+      found.add('EW325', `spec.ports[${i}]`, `http port ${p.number} is listed again (first at spec.ports[${earlier}]): OSM builds its routes twice, and Envoy rejects route configuration rds-egress.${p.number} for duplicate domains, so the client keeps stale routes`);
+    }
+  });
+  return found.result((more) => ['spec.ports', `${more} more http ${more === 1 ? 'port' : 'ports'} listed twice`]);
 }
 
 function checkIpAddress(entry: unknown, at: string): Result {
@@ -139,7 +175,8 @@ export const validateEgress: Rule = (o: KubeObject, ctx) => {
   return merge(
     checkMatches(spec, namespace, ports.map(asObj), ctx.snapshot.httpRouteGroups),
     checkSources(spec),
-    checkPorts(ports),
+    checkPorts(spec.ports),
+    checkRepeatedHttpPorts(ports, asArr(spec.hosts)),
     mergeAll(asArr(spec.ipAddresses).map((a, i) => checkIpAddress(a, `spec.ipAddresses[${i}]`))),
     checkHosts(spec, protocols),
     egressConflicts(o, ctx.snapshot, namespace),

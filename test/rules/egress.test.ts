@@ -19,8 +19,8 @@ const run = (o: KubeObject, snapshot: ClusterSnapshot = snapshotWith()): Result 
 const tcp = (ipAddresses: unknown[]) => withSpec({ hosts: undefined, ports: [{ number: 5432, protocol: 'tcp' }], ipAddresses });
 const smi = (name: string) => ({ apiGroup: 'specs.smi-spec.io/v1alpha4', kind: 'HTTPRouteGroup', name });
 const uts = (name: string) => ({ apiGroup: 'policy.openservicemesh.io/v1alpha1', kind: 'UpstreamTrafficSetting', name });
-const routeGroup = (name: string): KubeObject =>
-  ({ apiVersion: 'specs.smi-spec.io/v1alpha4', kind: 'HTTPRouteGroup', metadata: { name, namespace: 'shop' }, spec: {} });
+const routeGroup = (name: string, matches: unknown[] = [{ name: 'all' }]): KubeObject =>
+  ({ apiVersion: 'specs.smi-spec.io/v1alpha4', kind: 'HTTPRouteGroup', metadata: { name, namespace: 'shop' }, spec: { matches } });
 
 // ---
 
@@ -40,14 +40,20 @@ const cases: readonly Case[] = [
   { name: 'denies a second UpstreamTrafficSetting match', spec: { matches: [uts('a'), uts('b')] }, code: 'EW304', path: 'spec.matches[1]' },
   { name: 'denies a match without a name', spec: { matches: [{ apiGroup: 'specs.smi-spec.io/v1alpha4', kind: 'HTTPRouteGroup' }] }, code: 'EW305', path: 'spec.matches[0]' },
   // sources
-  { name: 'denies an Egress without sources', spec: { sources: [] }, code: 'EW310', path: 'spec.sources' },
-  { name: 'denies an Egress whose sources field is missing', spec: { sources: undefined }, code: 'EW310', path: 'spec.sources' },
+  // The CRD requires sources but sets no minItems; OSM selects Egress policies by source ServiceAccount
+  // (ListEgressPoliciesForServiceAccount), so an empty list is legal and selects no client.
+  { name: 'warns that an Egress with an empty sources list applies to no client, which OSM allows', spec: { sources: [] }, code: 'EW314', path: 'spec.sources', severity: 'warning' },
+  { name: 'denies an Egress whose sources field is missing, which the CRD requires', spec: { sources: undefined }, code: 'EW310', path: 'spec.sources' },
+  { name: 'denies an Egress whose sources field is not a list', spec: { sources: { kind: 'ServiceAccount' } }, code: 'EW310', path: 'spec.sources' },
   { name: 'denies a source that is not a ServiceAccount', spec: { sources: [{ kind: 'Service', name: 'curl', namespace: 'shop' }] }, code: 'EW311', path: 'spec.sources[0].kind' },
   { name: 'denies a source without a name', spec: { sources: [{ kind: 'ServiceAccount', namespace: 'shop' }] }, code: 'EW312', path: 'spec.sources[0].name' },
   { name: 'denies a source name that is not a Kubernetes name', spec: { sources: [{ kind: 'ServiceAccount', name: 'Curl_SA', namespace: 'shop' }] }, code: 'EW312', path: 'spec.sources[0].name' },
   { name: 'denies a source without a namespace', spec: { sources: [{ kind: 'ServiceAccount', name: 'curl' }] }, code: 'EW313', path: 'spec.sources[0].namespace' },
   // ports and protocols
-  { name: 'denies an Egress without ports', spec: { ports: [] }, code: 'EW320', path: 'spec.ports' },
+  // The CRD requires ports but sets no minItems; OSM builds filter chains, clusters and routes per
+  // port (GetEgressTrafficMatches), so an empty list is legal and opens nothing.
+  { name: 'warns that an Egress with an empty ports list opens nothing, which OSM allows', spec: { ports: [] }, code: 'EW324', path: 'spec.ports', severity: 'warning' },
+  { name: 'denies an Egress whose ports field is missing, which the CRD requires', spec: { ports: undefined }, code: 'EW320', path: 'spec.ports' },
   { name: 'denies port number 0', spec: { ports: [{ number: 0, protocol: 'http' }] }, code: 'EW321', path: 'spec.ports[0].number' },
   { name: 'denies port number 65536', spec: { ports: [{ number: 65536, protocol: 'http' }] }, code: 'EW321', path: 'spec.ports[0].number' },
   { name: 'denies a port number written as a string', spec: { ports: [{ number: '80', protocol: 'http' }] }, code: 'EW321', path: 'spec.ports[0].number' },
@@ -71,13 +77,16 @@ const cases: readonly Case[] = [
   { name: 'denies an https host with a partial wildcard that Envoy rejects', spec: { hosts: ['api*.example.com'], ports: [{ number: 443, protocol: 'https' }] }, code: 'EW341', path: 'spec.hosts[0]' },
   { name: 'warns that an http port without hosts answers 404', spec: { hosts: [] }, code: 'EW342', path: 'spec.hosts', severity: 'warning' },
   { name: 'warns that an HTTPRouteGroup match is ignored on an https port', spec: { hosts: ['api.example.com'], ports: [{ number: 443, protocol: 'https' }], matches: [smi('r')] }, code: 'EW343', path: 'spec.matches[0]', severity: 'warning' },
+  // buildHTTPRouteConfigs logs a missing group (ErrEgressSMIHTTPRouteGroupNotFound) and adds no match for it;
+  // any group reference turns off the wildcard route, and an empty group adds no match back either.
   { name: 'warns about a referenced HTTPRouteGroup that does not exist', spec: { matches: [smi('missing')] }, code: 'EW344', path: 'spec.matches[0].name', severity: 'warning' },
+  { name: 'warns that a referenced HTTPRouteGroup without matches leaves the http ports answering 404', spec: { matches: [smi('empty')] }, code: 'EW346', path: 'spec.matches[0].name', severity: 'warning' },
   { name: 'warns that hosts do nothing on tcp ports', spec: { hosts: ['db.example.com'], ports: [{ number: 5432, protocol: 'tcp' }] }, code: 'EW345', path: 'spec.hosts', severity: 'warning' },
 ];
 
 for (const c of cases) {
   Egress(c.name, () => {
-    const r = run(withSpec(c.spec), snapshotWith([routeGroup('r')]));
+    const r = run(withSpec(c.spec), snapshotWith([routeGroup('r'), routeGroup('empty', [])]));
     if (c.severity === 'warning') {
       warns(r, c.code, c.path);
       accepts(r);
@@ -174,6 +183,68 @@ Egress('does not throw on a spec of the wrong shape', () => {
     const r = run({ ...base(), spec });
     assert.ok(r.errors.length > 0);
   }
+});
+
+// --- The same port number twice in one Egress, decided by what OSM builds from it.
+
+const ports = (...list: Array<[number, string]>) => list.map(([number, protocol]) => ({ number, protocol }));
+
+Egress('denies an http port listed twice with hosts: Envoy rejects the route configuration for duplicate domains', () => {
+  // GetEgressHTTPRouteConfigsPerPort appends buildHTTPRouteConfigs once per listing, so rds-egress.80
+  // gets two virtual hosts with domains [httpbin.org, httpbin.org:80]; Envoy's route matcher refuses
+  // duplicate domains ("Only unique values for domains are permitted") and NACKs the update.
+  const r = run(withSpec({ ports: ports([80, 'http'], [443, 'https'], [80, 'http']) }));
+  denies(r, 'EW325', 'spec.ports[2]');
+  assert.match(r.errors[0]!.message, 'first at spec.ports[0]');
+  assert.is(r.errors.length, 1);
+});
+
+Egress('reports each repeated http port once, and at most ten of them', () => {
+  const list = Array.from({ length: 30 }, (_, i) => [8000 + i, 'http'] as [number, string]);
+  const r = run(withSpec({ ports: ports(...list, ...list, ...list) }));
+  assert.is(r.errors.length, 11);
+  assert.equal(r.errors[10], { code: 'EW325', path: 'spec.ports', message: '20 more http ports listed twice' });
+});
+
+Egress('denies http and HTTP on one port: the routes are built for both, though only http gets a listener', () => {
+  // The route side lower-cases the protocol (strings.ToLower), the listener side does not (EW322).
+  const r = run(withSpec({ ports: ports([80, 'http'], [80, 'HTTP']) }));
+  denies(r, 'EW325', 'spec.ports[1]');
+  denies(r, 'EW322', 'spec.ports[1].protocol');
+  // HTTP alone builds routes no listener chain asks for, so Envoy never sees the duplicate
+  const upper = run(withSpec({ ports: ports([80, 'HTTP'], [80, 'HTTP']) }));
+  assert.not.ok(upper.errors.some((e) => e.code === 'EW325'));
+});
+
+Egress('does not call an http port listed twice without hosts a duplicate: OSM builds no routes for it', () => {
+  const r = run(withSpec({ hosts: undefined, ports: ports([80, 'http'], [80, 'http']) }));
+  assert.not.ok(r.errors.some((e) => e.code === 'EW325'));
+  warns(r, 'EW342', 'spec.hosts');
+});
+
+Egress('accepts the same tcp or https port twice: OSM deduplicates identical traffic matches and clusters', () => {
+  // DeduplicateTrafficMatches and DeduplicateClusterConfigs drop the second, identical entry, so
+  // Envoy sees one filter chain and one cluster.
+  clean(run(withSpec({ hosts: undefined, ports: ports([5432, 'tcp'], [5432, 'tcp']), ipAddresses: ['203.0.113.0/24'] })));
+  clean(run(withSpec({ ports: ports([443, 'https'], [443, 'https']) })));
+});
+
+Egress('accepts http and tcp on one port: the chains differ in application_protocols', () => {
+  // The http chain matches application_protocols [http/1.0, http/1.1, h2c]; the tcp chain does not
+  // set them, so Envoy accepts both.
+  clean(run(withSpec({ ports: ports([8080, 'http'], [8080, 'tcp']), ipAddresses: ['203.0.113.0/24'] })));
+});
+
+Egress('accepts https with hosts and tcp on one port: the chains differ in server_names', () => {
+  const r = run(withSpec({ ports: ports([443, 'https'], [443, 'tcp']), ipAddresses: ['203.0.113.0/24'] }));
+  assert.is(r.errors.length, 0);
+});
+
+Egress('denies tcp and https without hosts on one port: identical filter chain matches make Envoy reject the listener', () => {
+  // Both chains match {destination_port, prefix_ranges}; Envoy refuses a listener with two chains that
+  // share every match field ("multiple filter chains with the same matching rules"), for the whole proxy.
+  denies(run(withSpec({ hosts: undefined, ports: ports([443, 'tcp'], [443, 'https']) })), 'EW424', 'spec.ports[1]');
+  denies(run(withSpec({ hosts: undefined, ports: ports([5432, 'tcp'], [5432, 'tcp-server-first']) })), 'EW422', 'spec.ports[1]');
 });
 
 Egress.run();

@@ -213,19 +213,22 @@ Sets.run();
 const Scale = suite('rules/tcp-server-first at scale');
 
 const repeated = (n: number, port: Record<string, unknown>) => Array.from({ length: n }, () => ({ ...port }));
+/** The listener conflicts of a result, without the findings about the same http port listed twice (EW325). */
+const listenerOnly = (r: Result): Result => ({ ...r, errors: r.errors.filter((e) => e.code !== 'EW325') });
 
 Scale('names only the first earlier port of each protocol when ports repeat', () => {
   const r = judgeIn(egress('shop', 'dup', {
     hosts: ['api.example.com'],
     ports: [{ number: 80, protocol: 'http' }, { number: 80, protocol: 'http' }, { number: 80, protocol: 'tcp-server-first' }],
   }), snapshotWith());
-  assert.equal(r.errors.map((e) => [e.code, e.path]), [['EW420', 'spec.ports[2]']]);
-  assert.match(r.errors[0]!.message, 'the http match of spec.ports[0] never applies');
+  assert.equal(r.errors.map((e) => [e.code, e.path]), [['EW325', 'spec.ports[1]'], ['EW420', 'spec.ports[2]']]);
+  assert.match(r.errors[1]!.message, 'the http match of spec.ports[0] never applies');
 });
 
 Scale('judges an Egress with 20,000 ports numbered 80, listing 50 conflicts and counting the rest', () => {
   const ports = [{ number: 80, protocol: 'tcp-server-first' }, ...repeated(19_999, { number: 80, protocol: 'http' })];
-  const r = judgeIn(egress('shop', 'huge', { hosts: ['api.example.com'], ports }), snapshotWith());
+  // the repeated http port is also one EW325 (routes built twice), left out here
+  const r = listenerOnly(judgeIn(egress('shop', 'huge', { hosts: ['api.example.com'], ports }), snapshotWith()));
   assert.is(r.errors.length, 51);
   assert.equal(r.errors.slice(0, 50).map((e) => e.path), Array.from({ length: 50 }, (_, i) => `spec.ports[${i + 1}]`));
   assert.ok(r.errors.slice(0, 50).every((e) => e.code === 'EW420'));
@@ -235,7 +238,7 @@ Scale('judges an Egress with 20,000 ports numbered 80, listing 50 conflicts and 
 Scale('judges 5,000 ports against 1,000 conflicting Egresses of the same client with bounded findings', () => {
   const others = Array.from({ length: 1_000 }, (_, i) =>
     egress('db', `pg-${i}`, { sources: [sa('shop', 'curl')], ports: [{ number: 5432, protocol: 'tcp-server-first' }] }));
-  const r = judgeIn(egress('shop', 'web', { hosts: ['api.example.com'], ports: repeated(5_000, { number: 5432, protocol: 'http' }) }), snapshotWith(others));
+  const r = listenerOnly(judgeIn(egress('shop', 'web', { hosts: ['api.example.com'], ports: repeated(5_000, { number: 5432, protocol: 'http' }) }), snapshotWith(others)));
   assert.is(r.errors.length, 51);
   assert.match(r.errors[0]!.message, 'http port 5432 of shop/curl never matches: Egress db/pg-0 makes the port tcp-server-first');
   assert.equal(r.errors[50], { code: 'EW420', path: 'spec.ports', message: `${5_000 * 1_000 - 50} more listener conflicts not listed` });

@@ -22,6 +22,8 @@ export type IstioMeshConfig = {
 };
 
 export type OsmMeshConfig = {
+  /** where the MeshConfig was found */
+  readonly object: { readonly namespace: string; readonly name: string };
   /** spec.traffic.enableEgress: every destination the policies do not name is let through */
   readonly enableEgress: Sourced<boolean>;
   /** spec.featureFlags.enableEgressPolicy: Egress objects take effect */
@@ -125,6 +127,7 @@ function osmOf(meshConfig: KubeObject | undefined): OsmMeshConfig | undefined {
   const list = (key: string): Sourced<readonly string[]> =>
     isObj(traffic) && Array.isArray(traffic[key]) ? { value: onlyStrs(traffic[key]), from: `${where} spec.traffic.${key}` } : { value: [], from: `default empty (unset in ${where})` };
   return {
+    object: { namespace: asStr(meshConfig.metadata?.namespace), name: asStr(meshConfig.metadata?.name) },
     enableEgress: bool(traffic, 'traffic', 'enableEgress'),
     enableEgressPolicy: bool(flags, 'featureFlags', 'enableEgressPolicy'),
     inclusions: list('outboundIPRangeInclusionList'),

@@ -490,6 +490,18 @@ export const FINDINGS = {
     meaning: '`hosts` on an Egress with only `tcp` / `tcp-server-first` ports. OSM ignores hosts there; use `ipAddresses`.',
     fix: 'Use `ipAddresses` for tcp ports, or remove the hosts.',
   },
+  EW346: {
+    severity: 'warning',
+    title: 'an Egress in a mesh whose egress policy is off (enableEgressPolicy false): it has no effect',
+    meaning: 'OSM\'s MeshConfig sets `spec.featureFlags.enableEgressPolicy` to false (or leaves it unset): OSM ignores every Egress, so this one allows nothing. Read from the MeshConfig egress-warden finds (see cluster-state.md, mesh settings).',
+    fix: 'Set `spec.featureFlags.enableEgressPolicy: true` in the MeshConfig, or drop the Egress.',
+  },
+  EW347: {
+    severity: 'warning',
+    title: 'an Egress in a mesh whose egress is open to all (enableEgress true): it restricts nothing',
+    meaning: 'OSM\'s MeshConfig sets `spec.traffic.enableEgress` to true: every external destination is let through whether an Egress names it or not, so this Egress grants nothing that was not already allowed.',
+    fix: 'Set `spec.traffic.enableEgress: false` to make Egress policies the only way out, or drop the Egress.',
+  },
   EW401: {
     severity: 'warning',
     title: 'tls route for a host and port that a ServiceEntry declares HTTP, HTTP2 or GRPC: Istio ignores the route',
@@ -669,6 +681,12 @@ export const FINDINGS = {
     title: 'a label or annotation egress-warden reads has a value that is not a string (unquoted true, a number, or no value in YAML)',
     meaning: 'A label or annotation egress-warden reads has a value that is not a string: an unquoted `true` or number, or a key with no value, in YAML. Quote it (`"true"`), or write `""` for an empty value. Keys egress-warden does not read are never checked.',
     fix: 'Quote the value in YAML (`"true"`, `"8080"`), or write `""` for an empty one.',
+  },
+  EW519: {
+    severity: 'warning',
+    title: 'a capture mode that takes external traffic out of a REGISTRY_ONLY mesh\'s control',
+    meaning: 'Istio\'s mesh config sets `outboundTrafficPolicy.mode: REGISTRY_ONLY`, and `egress-warden.io/outbound-capture: cluster` on this namespace or pod captures only the cluster\'s ranges: connections to external addresses leave the pod without the sidecar, so the lockdown (and every ServiceEntry, VirtualService and telemetry for them) does not apply. This may be intended; it is a warning.',
+    fix: 'Use capture mode `all` (the default) to keep external traffic under the registry, or accept that these pods reach any external address directly.',
   },
   EW599: {
     severity: 'warning',

@@ -6,7 +6,7 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { apply, cli, hasCrd, kubectl, must, runId, type Obj } from '../support/kube.ts';
+import { accepted, apply, cli, hasCrd, kubectl, must, ourWarnings, runId, startWebhook, type Obj } from '../support/kube.ts';
 
 const E2E = suite('e2e/explain: will this pod reach this destination, and if not, why');
 const test = process.env.KUBECONFIG ? E2E : E2E.skip;
@@ -116,6 +116,24 @@ test('a tcp-server-first match on the port is blocked, naming both objects', () 
   assert.is(e.code, 1);
   const conflict = e.reasons.find((x) => x.step === 'conflict');
   assert.equal(conflict?.objects, [`Egress ${curl}/mysql-80`, `Egress ${curl}/httpbin-80`]);
+});
+
+test('the webhook reads the MeshConfig: an Egress created while egress policy is off is admitted with a warning that it has no effect', async () => {
+  if (!hasCrd('egresses.policy.openservicemesh.io') || !hasCrd('meshconfigs.config.openservicemesh.io')) return;
+  must(['patch', 'meshconfig.config.openservicemesh.io', 'osm-mesh-config', '-n', 'osm-system', '--type=merge', '-p', '{"spec":{"featureFlags":{"enableEgressPolicy":false}}}']);
+  // The settings are read when the webhook starts (and every ten minutes after).
+  const hook = await startWebhook();
+  try {
+    const ns = hook.namespace('osm');
+    const r = apply({
+      apiVersion: 'policy.openservicemesh.io/v1alpha1', kind: 'Egress', metadata: { name: 'httpbin', namespace: ns },
+      spec: { sources: [{ kind: 'ServiceAccount', name: 'curl', namespace: ns }], hosts: ['httpbin.org'], ports: [{ number: 80, protocol: 'http' }] },
+    });
+    accepted(r);
+    assert.ok(ourWarnings(r.stderr).some((l) => /\[EW346\].*enableEgressPolicy false/.test(l)), r.stderr);
+  } finally {
+    await hook.dispose();
+  }
 });
 
 E2E.run();

@@ -538,6 +538,12 @@ export const FINDINGS = {
     meaning: 'A ServiceEntry address or CIDR overlaps the cluster\'s pod or service CIDRs, so in-cluster traffic to those IPs would match this entry. The message names the range and where it was detected.',
     fix: 'Remove the address, or use one outside the cluster\'s pod and service CIDRs.',
   },
+  EW407: {
+    severity: 'warning',
+    title: 'a VirtualService names an external host no ServiceEntry registers, in a REGISTRY_ONLY mesh',
+    meaning: 'Istio\'s mesh config sets `outboundTrafficPolicy.mode: REGISTRY_ONLY`, and this mesh-bound VirtualService names (in `hosts` or a route destination) a host outside the cluster that no ServiceEntry visible to its namespace registers. A VirtualService never registers a host: traffic to it goes to BlackHoleCluster (HTTP 502, or a reset). Read from the Istio mesh config egress-warden finds (see cluster-state.md, mesh settings).',
+    fix: 'Add a ServiceEntry for the host and port (`egress-warden explain` prints one), or fix the host name.',
+  },
   EW420: {
     severity: 'error',
     title: 'tcp-server-first and http on the same port for the same client: the http match never applies',

@@ -9,6 +9,7 @@ import type { KubeObject } from '../admission/types.ts';
 import { isHttp, isPlainTcp, isTls, parseProtocol } from '../catalogue/protocols.ts';
 import type { ClusterSnapshot, ServiceEntryPort } from '../cluster/snapshot.ts';
 import { containsAddress, parseIpOrCidr } from '../net/cidr.ts';
+import { exportedTo } from '../rules/mesh-mode.ts';
 import { candidateKeys, hostMatches, slug, type Destination } from './destination.ts';
 import type { MeshAnswer, Reason, Source } from './types.ts';
 
@@ -21,12 +22,6 @@ function classOf(protocol: string): PortClass {
   if (isHttp(p)) return 'http';
   if (isTls(p)) return 'tls';
   return 'tcp';
-}
-
-/** exportTo as Istio reads it: empty or * everywhere, . its own namespace, ~ nowhere, else the names. */
-export function visibleIn(exportTo: readonly string[], own: string, namespace: string): boolean {
-  if (exportTo.length === 0 || exportTo.includes('*')) return true;
-  return exportTo.some((e) => (e === '.' ? own === namespace : e === namespace));
 }
 
 const entryName = (p: ServiceEntryPort): string => `ServiceEntry ${p.entry.namespace}/${p.entry.name}`;
@@ -43,7 +38,7 @@ function matchingPorts(snapshot: ClusterSnapshot, dest: Destination, namespace: 
       if (containsAddress(listed, dest.address)) found.add(p);
     }
   }
-  return [...found].filter((p) => visibleIn(p.entry.exportTo, p.entry.namespace, namespace));
+  return [...found].filter((p) => exportedTo(p.entry.exportTo, p.entry.namespace, namespace));
 }
 
 /** Why a port of this class does or does not carry what the client speaks; undefined when it does. */
@@ -87,7 +82,7 @@ export function explainIstio(source: Source, dest: Destination, snapshot: Cluste
   // VirtualServices: shown for what they do on this port, never a registration.
   for (const key of candidateKeys(dest.host)) {
     for (const r of snapshot.virtualServicesByHost.get(key) ?? []) {
-      if (!visibleIn(r.service.exportTo, r.service.namespace, ns)) continue;
+      if (!exportedTo(r.service.exportTo, r.service.namespace, ns)) continue;
       if (r.port !== undefined && r.port !== dest.port) continue;
       reasons.push({ step: 'route', says: `a ${r.type} route for ${key}${r.port ? ` on port ${r.port}` : ''}: used only on ${r.type === 'http' ? 'HTTP or sniffed' : r.type === 'tls' ? 'TLS/HTTPS' : 'TCP'} ports of a registered host`, objects: [`VirtualService ${r.service.namespace}/${r.service.name}`] });
     }
@@ -111,7 +106,7 @@ export function explainIstio(source: Source, dest: Destination, snapshot: Cluste
   }
 
   // Plain-TCP entries without addresses share 0.0.0.0:<port>: one of them takes every TCP connection on it.
-  const shared = (snapshot.unaddressedTcpServiceEntriesByPort.get(dest.port) ?? []).filter((p) => visibleIn(p.entry.exportTo, p.entry.namespace, ns));
+  const shared = (snapshot.unaddressedTcpServiceEntriesByPort.get(dest.port) ?? []).filter((p) => exportedTo(p.entry.exportTo, p.entry.namespace, ns));
   const others = shared.filter((p) => !working.includes(p));
   const ourTcp = working.filter((p) => isPlainTcp(p.protocol));
   if (others.length && (ourTcp.length || (!working.length && dest.scheme !== 'http'))) {

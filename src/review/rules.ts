@@ -6,7 +6,7 @@ import { validateNamespace } from '../capture/namespace-rule.ts';
 import type { ValidatingRuleName } from '../catalogue/kinds.ts';
 import { merge } from '../catalogue/result.ts';
 import { validateEgress } from '../rules/egress.ts';
-import { egressUnderMeshConfig } from '../rules/mesh-mode.ts';
+import { egressUnderMeshConfig, virtualServiceUnderMeshConfig } from '../rules/mesh-mode.ts';
 import type { Rule } from '../rules/rule.ts';
 import { validateServiceEntry } from '../rules/service-entry.ts';
 import { validateVirtualService } from '../rules/virtual-service.ts';
@@ -15,7 +15,7 @@ export type Rules = Readonly<Record<ValidatingRuleName, Rule>>;
 
 export const RULES: Rules = {
   'service-entry': validateServiceEntry,
-  'virtual-service': validateVirtualService,
+  'virtual-service': (obj, ctx) => merge(validateVirtualService(obj, ctx), virtualServiceUnderMeshConfig(obj, ctx)),
   egress: (obj, ctx) => merge(validateEgress(obj, ctx), egressUnderMeshConfig(obj, ctx)),
   namespace: validateNamespace,
 };

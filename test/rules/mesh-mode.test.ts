@@ -65,4 +65,32 @@ MeshMode('a pod asking for cluster capture in a REGISTRY_ONLY Istio mesh is warn
   assert.ok(plan.build?.().patch.length);
 });
 
+const vs = (spec: object): KubeObject =>
+  ({ apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { namespace: 'shop', name: 'httpbin' }, spec }) as KubeObject;
+const judgeVs = (v: KubeObject, snapshot: ClusterSnapshot) => RULES['virtual-service'](v, { snapshot, namespace: 'shop', operation: 'CREATE' });
+const httpbinRoute = vs({ hosts: ['httpbin.org'], http: [{ timeout: '3s', route: [{ destination: { host: 'httpbin.org' } }] }] });
+const httpbinEntry = (exportTo: string[] = []) => ({
+  apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { namespace: 'shop', name: 'httpbin' },
+  spec: { hosts: ['httpbin.org'], exportTo, location: 'MESH_EXTERNAL', resolution: 'DNS', ports: [{ number: 80, name: 'http', protocol: 'HTTP' }] },
+}) as KubeObject;
+
+MeshMode('a VirtualService for an external host no ServiceEntry registers, under REGISTRY_ONLY, is warned once per host (EW407)', () => {
+  const r = judgeVs(httpbinRoute, withMesh([istio('REGISTRY_ONLY')]));
+  assert.equal(codes(r), ['EW407']);
+  assert.is(r.warnings[0]!.path, 'spec.hosts[0]');
+});
+
+MeshMode('no EW407 with a visible ServiceEntry, under ALLOW_ANY, for in-cluster names, or on a gateway-bound VirtualService', () => {
+  assert.equal(codes(judgeVs(httpbinRoute, withMesh([istio('REGISTRY_ONLY'), httpbinEntry()]))), []);
+  assert.equal(codes(judgeVs(httpbinRoute, withMesh([istio('ALLOW_ANY')]))), []);
+  const internal = vs({ hosts: ['reviews'], http: [{ route: [{ destination: { host: 'reviews.bookinfo.svc.cluster.local' } }] }] });
+  assert.equal(codes(judgeVs(internal, withMesh([istio('REGISTRY_ONLY')]))), []);
+  const ingress = vs({ hosts: ['httpbin.org'], gateways: ['istio-system/ingress'], http: [{ route: [{ destination: { host: 'httpbin.org' } }] }] });
+  assert.equal(codes(judgeVs(ingress, withMesh([istio('REGISTRY_ONLY')]))), []);
+});
+
+MeshMode('a ServiceEntry exported to another namespace only does not register the host for this VirtualService', () => {
+  assert.equal(codes(judgeVs(httpbinRoute, withMesh([istio('REGISTRY_ONLY'), { ...httpbinEntry(['other']) }]))), ['EW407']);
+});
+
 MeshMode.run();

@@ -7,6 +7,7 @@ const COMMANDS: Record<string, { readonly about: string; readonly load: () => Pr
   serve: { about: 'run the admission webhook over HTTPS', load: async () => (await import('./commands/serve.ts')).runServe },
   check: { about: "validate manifests offline with the webhook's rules", load: async () => (await import('./commands/check.ts')).runCheck },
   audit: { about: 'judge what a live cluster stores and list pods whose capture went stale', load: async () => (await import('./commands/audit.ts')).runAudit },
+  explain: { about: 'say whether a pod reaches a destination through its mesh, and if not, why', load: async () => (await import('./commands/explain.ts')).runExplain },
   cidrs: { about: 'print the detected pod and service CIDRs and where they came from', load: async () => (await import('./commands/cidrs.ts')).runCidrs },
   manifests: { about: 'render the installation (RBAC, Deployment, webhook configurations)', load: async () => (await import('./commands/manifests.ts')).runManifests },
   certs: { about: 'write a CA and a serving certificate', load: async () => (await import('./commands/certs.ts')).runCerts },

@@ -54,7 +54,7 @@ const RANK: Readonly<Record<string, number>> = {
   admission: 3, 'tls.ts': 3,
   cluster: 4,
   rules: 5, capture: 5,
-  review: 6,
+  review: 6, explain: 6,
   http: 7, manifests: 7, check: 7,
   'app.ts': 8, 'config.ts': 8, audit: 8,
   commands: 9,

@@ -38,4 +38,16 @@ Cidrs('reports the same in JSON', async () => {
   assert.equal([report.verification.pods.checked, report.verification.unchecked, report.failed], [0, ['no pods with IPs to check'], []]);
 });
 
+Cidrs('shows the mesh settings with where each came from, and says when no mesh is installed', async () => {
+  const fake = fakeApi({ Node: [node('cp', ['10.244.0.0/24'])], Service: [kubernetes] });
+  const none = captureIo();
+  await cidrsCommand(async () => ({ api: fake.api, source: 'fake' }))([], none);
+  assert.match(none.stdout(), 'mesh: no Istio mesh config and no OSM MeshConfig found');
+  fake.configMaps.set('istio-system/istio', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: 'istio-system', name: 'istio' }, data: { mesh: 'outboundTrafficPolicy:\n  mode: REGISTRY_ONLY\n' } });
+  const io = captureIo();
+  await cidrsCommand(async () => ({ api: fake.api, source: 'fake' }))(['--output', 'json'], io);
+  const report = JSON.parse(io.stdout()) as { mesh: { settings: { mesh: string; setting: string; value: string; from: string }[] } };
+  assert.equal(report.mesh.settings[0], { mesh: 'istio', setting: 'outboundTrafficPolicy.mode', value: 'REGISTRY_ONLY', from: 'ConfigMap istio-system/istio mesh.outboundTrafficPolicy.mode' });
+});
+
 Cidrs.run();

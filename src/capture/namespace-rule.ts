@@ -4,12 +4,13 @@
  * ranges with the same code as the pod mutation, so both always agree.
  */
 import type { KubeObject } from '../admission/types.ts';
-import { BYPASS, CAPTURE_RANGES, MODE_LABEL, POD_ONLY_MESH_KEYS } from '../catalogue/keys.ts';
+import { BYPASS, CAPTURE_RANGES, ISTIO_INJECTION, ISTIO_REV, MODE_LABEL, POD_ONLY_MESH_KEYS } from '../catalogue/keys.ts';
 import { MODES, modeOf } from '../catalogue/modes.ts';
 import { finding, merge, mergeAll, ok, type Result } from '../catalogue/result.ts';
 import type { ClusterSnapshot } from '../cluster/snapshot.ts';
 import { asObj, q, type Obj } from '../json.ts';
 import { annotationPath, readCaptureAnnotations, stringValues, type Origin } from './annotations.ts';
+import { lockdownBypass } from './lockdown.ts';
 import { NAMESPACE_ANNOTATIONS_READ, NAMESPACE_LABELS_READ } from './mesh.ts';
 import { planRanges, rangeInput } from './ranges.ts';
 
@@ -40,5 +41,8 @@ export function validateNamespace(obj: KubeObject, { snapshot }: NamespaceContex
   const labels = stringValues(obj.metadata?.labels, [MODE_LABEL, ...NAMESPACE_LABELS_READ], { field: 'labels', origin });
   const injection = stringValues(annotations, NAMESPACE_ANNOTATIONS_READ, { field: 'annotations', origin });
   // On UPDATE, values that were already there warn instead of blocking: the review layer ratchets.
-  return merge(findings, plan, meshKeys(asObj(annotations)), labels.findings, injection.findings, modeLabel(labels.values));
+  const nsLabels = asObj(obj.metadata?.labels);
+  const istio = labels.values[ISTIO_INJECTION] === 'enabled' || (nsLabels[ISTIO_INJECTION] === undefined && nsLabels[ISTIO_REV] !== undefined);
+  const lockdown = istio ? lockdownBypass(mode, `namespace ${name}`, snapshot) : ok;
+  return merge(findings, plan, meshKeys(asObj(annotations)), labels.findings, injection.findings, modeLabel(labels.values), lockdown);
 }

@@ -13,6 +13,7 @@ import {
   annotationPath, effectiveSettings, formatApplied, formatMeshRanges, originText, parseApplied, parseMeshRanges, readCaptureAnnotations,
   stringValues, writtenByUs, type AppliedSide, type CaptureMode, type CaptureSettings,
 } from './annotations.ts';
+import { lockdownBypass } from './lockdown.ts';
 import { meshOf, type IstioInit } from './mesh.ts';
 import { patchPod } from './pod-patch.ts';
 import { planRanges, rangeInput, type Plan, type PlannedSide, type UserValue } from './ranges.ts';
@@ -99,7 +100,8 @@ export function planPod(pod: KubeObject, namespace: string, ns: NamespaceInfo | 
       ? target.inits.filter((i) => !i.rewritable).map((i) => finding('EW517', `spec.initContainers[${i.index}].args`, `${i.name} does not run istio-iptables: args left alone`))
       : []),
   );
-  const findings = merge(settingFindings, ...userFindings, plan.findings, lateFindings);
+  const lockdown = target.mesh === 'istio' ? lockdownBypass(capture, modeFrom, snapshot) : ok;
+  const findings = merge(settingFindings, ...userFindings, plan.findings, lateFindings, lockdown);
   return { findings, build: () => build(pod, target.mesh, { capture, modeFrom, plan, computed, ours, podAnnotations, rewritable }) };
 }
 

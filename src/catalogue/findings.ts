@@ -556,6 +556,18 @@ export const FINDINGS = {
     meaning: 'The group holds more distinct patterns (path and header regexes with RE2 operators) than egress-warden compiles for one object (200), to keep the webhook\'s answer within its timeout. The rest were not checked.',
     fix: 'Split the group into smaller groups, each under the limit.',
   },
+  EW348: {
+    severity: 'warning',
+    title: 'an Egress in a mesh whose egress policy is off (enableEgressPolicy false): it has no effect',
+    meaning: 'OSM\'s MeshConfig sets `spec.featureFlags.enableEgressPolicy` to false (or leaves it unset): OSM ignores every Egress, so this one allows nothing. Read from the MeshConfig egress-warden finds (see cluster-state.md, mesh settings).',
+    fix: 'Set `spec.featureFlags.enableEgressPolicy: true` in the MeshConfig, or drop the Egress.',
+  },
+  EW349: {
+    severity: 'warning',
+    title: 'an Egress in a mesh whose egress is open to all (enableEgress true): it restricts nothing',
+    meaning: 'OSM\'s MeshConfig sets `spec.traffic.enableEgress` to true: every external destination is let through whether an Egress names it or not, so this Egress grants nothing that was not already allowed.',
+    fix: 'Set `spec.traffic.enableEgress: false` to make Egress policies the only way out, or drop the Egress.',
+  },
   EW401: {
     severity: 'warning',
     title: 'tls route for a host and port that a ServiceEntry declares HTTP, HTTP2 or GRPC: Istio ignores the route',
@@ -591,6 +603,12 @@ export const FINDINGS = {
     title: 'ServiceEntry address overlaps the cluster pod or service CIDRs',
     meaning: 'A ServiceEntry address or CIDR overlaps the cluster\'s pod or service CIDRs, so in-cluster traffic to those IPs would match this entry. The message names the range and where it was detected.',
     fix: 'Remove the address, or use one outside the cluster\'s pod and service CIDRs.',
+  },
+  EW407: {
+    severity: 'warning',
+    title: 'a VirtualService names an external host no ServiceEntry registers, in a REGISTRY_ONLY mesh',
+    meaning: 'Istio\'s mesh config sets `outboundTrafficPolicy.mode: REGISTRY_ONLY`, and this mesh-bound VirtualService names (in `hosts` or a route destination) a host outside the cluster that no ServiceEntry visible to its namespace registers. A VirtualService never registers a host: traffic to it goes to BlackHoleCluster (HTTP 502, or a reset). Read from the Istio mesh config egress-warden finds (see cluster-state.md, mesh settings).',
+    fix: 'Add a ServiceEntry for the host and port (`egress-warden explain` prints one), or fix the host name.',
   },
   EW420: {
     severity: 'error',
@@ -741,6 +759,12 @@ export const FINDINGS = {
     title: 'cluster capture mode with a pod range known only from the current nodes\' podCIDRs',
     meaning: 'The pod CIDRs were detected only as the union of the nodes\' `spec.podCIDRs` (no ServiceCIDR, kubeadm-config, kube-proxy or configured range named the whole pod range), the usual case on managed clusters. A pod in `cluster` capture mode captures exactly those slices: when a node joins with a new podCIDR, traffic from existing pods to pods on it goes around the sidecar (no mTLS, no policy) until they are restarted.',
     fix: 'Give the whole pod range with `serve --pod-cidrs` (or `EW_POD_CIDRS`), for instance the cluster\'s `--cluster-cidr`; `egress-warden audit` lists the pods whose ranges went stale and need a restart.',
+  },
+  EW520: {
+    severity: 'warning',
+    title: 'a capture mode that takes external traffic out of a REGISTRY_ONLY mesh\'s control',
+    meaning: 'Istio\'s mesh config sets `outboundTrafficPolicy.mode: REGISTRY_ONLY`, and `egress-warden.io/outbound-capture: cluster` on this namespace or pod captures only the cluster\'s ranges: connections to external addresses leave the pod without the sidecar, so the lockdown (and every ServiceEntry, VirtualService and telemetry for them) does not apply. This may be intended; it is a warning.',
+    fix: 'Use capture mode `all` (the default) to keep external traffic under the registry, or accept that these pods reach any external address directly.',
   },
   EW599: {
     severity: 'warning',

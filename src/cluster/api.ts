@@ -54,4 +54,6 @@ export type ClusterApi = {
    * message, or undefined when it accepted (the address was in range).
    */
   readonly dryRunService: (clusterIP: string) => Promise<string | undefined>;
+  /** one whole object (not slimmed), or undefined when it does not exist; absent on seams that read no single objects */
+  readonly get?: (target: Target, namespace: string, name: string) => Promise<KubeObject | undefined>;
 };

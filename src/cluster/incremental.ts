@@ -96,6 +96,6 @@ export function incrementalSnapshot(base: ClusterSnapshot): IncrementalSnapshot 
     }
   };
 
-  const snapshot: ClusterSnapshot = { cidrs: base.cidrs, namespaces, httpRouteGroups: routeGroups, ...(lists as unknown as Pick<ClusterSnapshot, ListIndex>) };
+  const snapshot: ClusterSnapshot = { cidrs: base.cidrs, namespaces, httpRouteGroups: routeGroups, ...(lists as unknown as Pick<ClusterSnapshot, ListIndex>), mesh: base.mesh };
   return { snapshot, add };
 }

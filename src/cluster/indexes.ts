@@ -6,6 +6,7 @@ import { objectGroupKind, type KubeObject } from '../admission/types.ts';
 import { OWN_PREFIX } from '../catalogue/keys.ts';
 import { isPlainTcp } from '../catalogue/protocols.ts';
 import { asArr, asInt, asObj, asStr, onlyStrs } from '../json.ts';
+import { NO_MESH_CONFIG } from './mesh-config.ts';
 import {
   type ClusterCidrs, type ClusterSnapshot, type EgressPort, type NamespaceInfo, type ObjectRef, type ServiceEntryPort,
   type ServicePort, type VirtualServiceRoute, egressKey,
@@ -191,7 +192,7 @@ export function snapshotFromCompact(items: Iterable<Compact>, cidrs: ClusterCidr
     else if (c.kind === 'HTTPRouteGroup') routeGroups.set(c.ref, c.matches);
     else eachIndexEntry(c, put);
   }
-  return { cidrs, namespaces, httpRouteGroups: routeGroups, ...(lists as unknown as Pick<ClusterSnapshot, ListIndex>) };
+  return { cidrs, namespaces, httpRouteGroups: routeGroups, ...(lists as unknown as Pick<ClusterSnapshot, ListIndex>), mesh: NO_MESH_CONFIG };
 }
 
 /** Build a snapshot from whole objects (state folders, `check` inputs, tests). Unknown kinds are ignored. */

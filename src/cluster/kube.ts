@@ -8,7 +8,7 @@ import { delimiter, join } from 'node:path';
 import type { KubeObject } from '../admission/types.ts';
 import { asObj, asStr } from '../json.ts';
 import type { ApiError, ClusterApi, Discovery, Informer, InformerHandlers } from './api.ts';
-import { WATCHED, collectionPath, type Target, type Watched } from './resources.ts';
+import { WATCHED, apiVersionOf, collectionPath, type Target, type Watched } from './resources.ts';
 import { carrier, judged, slim } from './slim.ts';
 
 const SERVICE_ACCOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -200,5 +200,22 @@ export function kubeApi(kc: k8s.KubeConfig, namespace: string): ClusterApi {
     }
   };
 
-  return { server, namespace, discover, informer, list: async (t, as = 'slim') => (await listAll(t, as === 'judged' ? judged : slim)).items, getConfigMap, dryRunService };
+  const get = async (t: Target, ns: string, name: string): Promise<KubeObject | undefined> => {
+    try {
+      const found = t.group
+        ? await custom.getNamespacedCustomObject({ group: t.group, version: t.version, plural: t.resource, namespace: ns, name })
+        : t.resource === 'pods' ? await core.readNamespacedPod({ namespace: ns, name })
+          : t.resource === 'configmaps' ? await core.readNamespacedConfigMap({ namespace: ns, name })
+            : undefined;
+      if (found === undefined) throw new Error(`no get call for core resource ${t.resource}`);
+      // Models of built-in kinds come without apiVersion and kind, and serialize to their JSON field names.
+      return { ...(JSON.parse(JSON.stringify(found)) as KubeObject), apiVersion: apiVersionOf(t), kind: t.kind };
+    } catch (e) {
+      const err = toApiError(e);
+      if (err.status === 404) return undefined;
+      throw err;
+    }
+  };
+
+  return { server, namespace, discover, informer, list: async (t, as = 'slim') => (await listAll(t, as === 'judged' ? judged : slim)).items, getConfigMap, dryRunService, get };
 }

@@ -10,6 +10,7 @@ import type { CidrSources } from './cidr-sources.ts';
 import { compact, rebuildSnapshot, snapshotFromObjects, type Compact } from './indexes.ts';
 import type { Informers } from './informers.ts';
 import type { Lifetime } from './lifetime.ts';
+import type { MeshConfig } from './mesh-config.ts';
 import type { ClusterSnapshot } from './snapshot.ts';
 import type { Timing } from './view-types.ts';
 
@@ -32,6 +33,8 @@ export type PublisherDeps = {
   readonly informers: Pick<Informers, 'published'>;
   readonly cidrs: Pick<CidrSources, 'refresh' | 'cidrs'>;
   readonly stateObjects: readonly KubeObject[];
+  /** the meshes' settings as last read */
+  readonly mesh: () => MeshConfig;
   /** whether to publish without waiting (the first snapshot, once every input is in) */
   readonly immediate: () => boolean;
   /** after each build */
@@ -40,7 +43,7 @@ export type PublisherDeps = {
 
 const keyOf = (o: KubeObject): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 
-export function publisher({ timing, life, informers, cidrs, stateObjects, immediate, built }: PublisherDeps): Publisher {
+export function publisher({ timing, life, informers, cidrs, stateObjects, mesh, immediate, built }: PublisherDeps): Publisher {
   const dirty = new Set<Compact['kind']>();
   const stateByKind = new Map<Compact['kind'], Map<string, Compact>>();
   for (const o of stateObjects) {
@@ -70,7 +73,7 @@ export function publisher({ timing, life, informers, cidrs, stateObjects, immedi
     if (life.ended()) return;
     const t0 = performance.now();
     cidrs.refresh();
-    snapshot = rebuildSnapshot(snapshot, dirty, itemsOf, cidrs.cidrs());
+    snapshot = { ...rebuildSnapshot(snapshot, dirty, itemsOf, cidrs.cidrs()), mesh: mesh() };
     dirty.clear();
     buildMs = performance.now() - t0;
     builtAt = Date.now();

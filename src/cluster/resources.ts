@@ -30,6 +30,9 @@ export const ACCESS: readonly Access[] = [
   { group: '', resource: 'services', verbs: ['create'], namespace: 'self', why: 'dry-run Service create whose error names the service range' },
   { group: '', resource: 'configmaps', verbs: ['get'], namespace: 'kube-system', resourceNames: ['kubeadm-config', 'kube-proxy'], why: 'kubeadm and kube-proxy CIDR settings' },
   { group: 'networking.k8s.io', resource: 'servicecidrs', verbs: watch, why: 'service CIDRs (Kubernetes 1.33+, v1beta1 on 1.31-1.32)' },
+  // The mesh's namespace is configurable, so these are granted by name in every namespace, not by a Role in one.
+  { group: '', resource: 'configmaps', verbs: ['get'], resourceNames: ['istio', 'istio-sidecar-injector'], why: "Istio's mesh config (outbound traffic policy) and its injector's default capture ranges" },
+  { group: 'config.openservicemesh.io', resource: 'meshconfigs', verbs: ['get'], resourceNames: ['osm-mesh-config'], why: "OSM's MeshConfig (egress and egress policy switches)" },
   ...CROSS_OBJECT.map((k) => ({ group: k.group, resource: k.plural, verbs: watch, why: k.crossObject.why })),
   { group: 'specs.smi-spec.io', resource: 'httproutegroups', verbs: watch, why: 'Egress matches that name an HTTPRouteGroup' },
 ];

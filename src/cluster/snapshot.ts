@@ -3,6 +3,7 @@
  * (what the rules need), never whole objects, so memory stays flat as clusters grow.
  */
 import type { Cidr } from '../net/cidr.ts';
+import { NO_MESH_CONFIG, type MeshConfig } from './mesh-config.ts';
 
 /** A detected range with where it came from, e.g. "ServiceCIDR/kubernetes", "config", "default (kubeadm)". */
 export type DetectedRange = {
@@ -85,6 +86,8 @@ export type ClusterSnapshot = {
   readonly servicesByPort: ReadonlyMap<number, readonly ServicePort[]>;
   /** "namespace/name" of every HTTPRouteGroup → how many matches it lists (0: an Egress using it allows nothing) */
   readonly httpRouteGroups: ReadonlyMap<string, number>;
+  /** the meshes' own egress settings (mesh-config.ts); `read: false` when nothing could be read */
+  readonly mesh: MeshConfig;
 };
 
 export const egressKey = (source: string, port: number): string => `${source}#${port}`;
@@ -103,4 +106,5 @@ export const emptySnapshot = (cidrs: ClusterCidrs = { pod: [], service: [] }): C
   egressesBySourcePort: none,
   servicesByPort: none,
   httpRouteGroups: none,
+  mesh: NO_MESH_CONFIG,
 });

@@ -15,6 +15,8 @@ import { discoveryLoop } from './discovery.ts';
 import { snapshotFromObjects, type Compact } from './indexes.ts';
 import { superviseInformers } from './informers.ts';
 import { lifetime } from './lifetime.ts';
+import { meshConfigFrom, meshLocations, NO_MESH_CONFIG, type MeshLocations } from './mesh-config.ts';
+import { meshSource } from './mesh-source.ts';
 import { publisher } from './publisher.ts';
 import { readiness } from './readiness.ts';
 import { loadStateDir } from './state-dir.ts';
@@ -44,6 +46,8 @@ export type ViewOptions = {
   /** replaces api.informer (tests drive fake informers through it) */
   readonly informerFactory?: InformerFactory;
   readonly timing?: Partial<Timing>;
+  /** where the meshes keep their settings; by default from EW_ISTIO_NAMESPACE and the like in env, else the meshes' defaults */
+  readonly meshLocations?: MeshLocations;
 };
 
 export const NO_CLUSTER_REASON = 'no cluster: using configured/default CIDRs';
@@ -67,11 +71,12 @@ function loadState(dir: string | undefined, log: Log): readonly KubeObject[] {
 }
 
 /** A view over configured/default CIDRs and the --state objects: ready at once, never changes. */
-export function staticClusterView(opts: Pick<ViewOptions, 'cidrs' | 'podCidrs' | 'serviceCidrs' | 'env' | 'stateDir' | 'log'>, reason = NO_CLUSTER_REASON): ClusterView {
+export function staticClusterView(opts: Pick<ViewOptions, 'cidrs' | 'podCidrs' | 'serviceCidrs' | 'env' | 'stateDir' | 'log' | 'meshLocations'>, reason = NO_CLUSTER_REASON): ClusterView {
   const detection = detectCidrs(configuredCidrs(opts));
   const objects = loadState(opts.stateDir, opts.log);
   const t0 = performance.now();
-  const snapshot = snapshotFromObjects(objects, detection.cidrs);
+  const mesh = opts.stateDir ? meshConfigFrom(objects, opts.meshLocations ?? meshLocations(opts.env)) : NO_MESH_CONFIG;
+  const snapshot = { ...snapshotFromObjects(objects, detection.cidrs), mesh };
   const buildMs = performance.now() - t0;
   const builtAt = new Date().toISOString();
   const rows = rangeRows(detection);
@@ -100,10 +105,10 @@ export async function startClusterView(opts: ViewOptions): Promise<ClusterView> 
   }
   if (!api) return staticClusterView(opts);
   if (opts.informerFactory) api = { ...api, informer: opts.informerFactory };
-  return liveView(api, config, loadState(opts.stateDir, opts.log), opts.log, { ...DEFAULT_TIMING, ...opts.timing });
+  return liveView(api, config, loadState(opts.stateDir, opts.log), opts.log, { ...DEFAULT_TIMING, ...opts.timing }, opts.meshLocations ?? meshLocations(opts.env));
 }
 
-function liveView(api: ClusterApi, config: ConfiguredPair, stateObjects: readonly KubeObject[], log: Log, timing: Timing): ClusterView {
+function liveView(api: ClusterApi, config: ConfiguredPair, stateObjects: readonly KubeObject[], log: Log, timing: Timing, loc: MeshLocations): ClusterView {
   const life = lifetime();
   // The parts reach each other only through these closures, and none is called before start below,
   // so a part may name one set up after it.
@@ -117,8 +122,10 @@ function liveView(api: ClusterApi, config: ConfiguredPair, stateObjects: readonl
     serviceIps: () => serviceIps(published.itemsOf('Service')),
     publish: () => published.schedule(),
   });
+  // The meshes' settings never hold readiness back: a mesh that is not installed is the common case.
+  const mesh = meshSource({ api, loc, timing, log, life, changed: () => published.schedule() });
   const published = publisher({
-    timing, life, informers, cidrs, stateObjects,
+    timing, life, informers, cidrs, stateObjects, mesh: mesh.current,
     immediate: () => !ready.announced() && ready.waitingFor() === undefined,
     built: () => ready.settle(),
   });
@@ -135,6 +142,7 @@ function liveView(api: ClusterApi, config: ConfiguredPair, stateObjects: readonl
   log.info({ server: api.server }, 'watching the cluster');
   informers.start();
   discovery.start();
+  mesh.start();
 
   return {
     current: published.current,

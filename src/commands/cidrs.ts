@@ -6,6 +6,8 @@ import type { Selection } from '../cluster/kube.ts';
 import { gatherAll } from '../cluster/gather.ts';
 import { readCidrSettings } from '../cluster/cidr-settings.ts';
 import { detectCidrs, rangeRows, verifyCidrs, type RangeRow, type Verification } from '../cluster/detect.ts';
+import { meshLocations, meshRows, type MeshRow } from '../cluster/mesh-config.ts';
+import { readMeshConfig } from '../cluster/mesh-source.ts';
 import { parseCommand } from './flags.ts';
 import type { Command, CommandIo } from './io.ts';
 
@@ -25,6 +27,8 @@ export type CidrsReport = {
   /** reads of the cluster that failed, "what: reason": the ranges shown are not verified */
   readonly failed: readonly string[];
   readonly notes: readonly string[];
+  /** the meshes' egress settings and where each came from; null without a cluster */
+  readonly mesh: { readonly settings: readonly MeshRow[]; readonly notes: readonly string[] } | null;
 };
 
 /** Rows aligned on columns shared by every table of the report. */
@@ -47,12 +51,20 @@ function verificationText(v: Verification): string {
   return `${head}${v.pods.outside.length} pod and ${v.services.outside.length} Service addresses are OUTSIDE the detected ranges:\n${shown}${more}`;
 }
 
+function meshText(m: NonNullable<CidrsReport['mesh']>): string {
+  if (!m.settings.length && !m.notes.length) return '\nmesh: no Istio mesh config and no OSM MeshConfig found\n';
+  const w = Math.max(0, ...m.settings.map((r) => `${r.mesh} ${r.setting}`.length));
+  const v = Math.max(0, ...m.settings.map((r) => r.value.length));
+  const rows = m.settings.map((r) => `  ${`${r.mesh} ${r.setting}`.padEnd(w)}  ${r.value.padEnd(v)}  ${r.from}\n`).join('');
+  return `\nmesh settings\n${rows}${m.notes.map((n) => `  note: ${n}\n`).join('')}`;
+}
+
 export function formatCidrsText(r: CidrsReport): string {
   const head = r.cluster ? `cluster: ${r.cluster}\n` : 'no cluster: using configured/default CIDRs\n';
   const notes = r.notes.length ? `notes:\n${r.notes.map((n) => `  - ${n}\n`).join('')}` : '';
   const all = [...r.pod, ...r.service];
   const failed = r.failed.map((f) => `could not verify: ${f}\n`).join('');
-  return `${head}\npod CIDRs\n${table(r.pod, all)}service CIDRs\n${table(r.service, all)}\n${r.verification ? verificationText(r.verification) : ''}${failed}${notes}`;
+  return `${head}\npod CIDRs\n${table(r.pod, all)}service CIDRs\n${table(r.service, all)}\n${r.verification ? verificationText(r.verification) : ''}${failed}${notes}${r.mesh ? meshText(r.mesh) : ''}`;
 }
 
 const OPTIONS = {
@@ -83,10 +95,10 @@ export function cidrsCommand(connect: Connect): Command {
       const rows = rangeRows(d);
       report = {
         cluster: null, pod: rows.filter((r) => r.kind === 'pod'), service: rows.filter((r) => r.kind === 'service'),
-        verification: null, failed: [], notes: [selection.none, ...d.notes],
+        verification: null, failed: [], notes: [selection.none, ...d.notes], mesh: null,
       };
     } else {
-      const g = await gatherAll(selection.api, config);
+      const [g, mesh] = await Promise.all([gatherAll(selection.api, config), readMeshConfig(selection.api, meshLocations(io.env))]);
       const d = detectCidrs(g.inputs);
       const rows = rangeRows(d);
       report = {
@@ -95,6 +107,7 @@ export function cidrsCommand(connect: Connect): Command {
         verification: g.pods && g.services ? verifyCidrs(d.cidrs, g.pods, g.services) : null,
         failed: g.failed,
         notes: [...g.notes, ...d.notes],
+        mesh: { settings: meshRows(mesh), notes: mesh.notes },
       };
     }
     io.out(output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatCidrsText(report));

@@ -4,8 +4,10 @@
  */
 import { validateNamespace } from '../capture/namespace-rule.ts';
 import type { ValidatingRuleName } from '../catalogue/kinds.ts';
+import { merge } from '../catalogue/result.ts';
 import { validateEgress } from '../rules/egress.ts';
 import { validateHttpRouteGroup } from '../rules/http-route-group.ts';
+import { egressUnderMeshConfig, virtualServiceUnderMeshConfig } from '../rules/mesh-mode.ts';
 import type { Rule } from '../rules/rule.ts';
 import { validateServiceEntry } from '../rules/service-entry.ts';
 import { validateVirtualService } from '../rules/virtual-service.ts';
@@ -14,8 +16,8 @@ export type Rules = Readonly<Record<ValidatingRuleName, Rule>>;
 
 export const RULES: Rules = {
   'service-entry': validateServiceEntry,
-  'virtual-service': validateVirtualService,
-  egress: validateEgress,
+  'virtual-service': (obj, ctx) => merge(validateVirtualService(obj, ctx), virtualServiceUnderMeshConfig(obj, ctx)),
+  egress: (obj, ctx) => merge(validateEgress(obj, ctx), egressUnderMeshConfig(obj, ctx)),
   'http-route-group': validateHttpRouteGroup,
   namespace: validateNamespace,
 };

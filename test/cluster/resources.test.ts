@@ -1,5 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { DEFAULT_MESH_LOCATIONS } from '../../src/cluster/mesh-config.ts';
 import { ACCESS, CIDR_CONFIGMAPS, PODS, WATCHED, chooseVersion, collectionPath, resourceName } from '../../src/cluster/resources.ts';
 
 const Resources = suite('cluster/resources');
@@ -16,15 +17,23 @@ Resources('grants exactly list and watch, cluster-wide, on every watched resourc
 
 Resources('grants only what CIDR detection calls: list pods, get two ConfigMaps, create Services in its own namespace', () => {
   assert.ok(grants('', PODS.resource, 'list'));
-  const cm = ACCESS.find((a) => a.resource === 'configmaps')!;
+  const cm = ACCESS.find((a) => a.resource === 'configmaps' && a.namespace === CIDR_CONFIGMAPS.namespace)!;
   assert.equal([cm.verbs, cm.namespace, cm.resourceNames], [['get'], CIDR_CONFIGMAPS.namespace, [CIDR_CONFIGMAPS.kubeadm, CIDR_CONFIGMAPS.kubeProxy]]);
   assert.ok(grants('', 'services', 'create', 'self'));
 });
 
 Resources('holds no access that nothing uses', () => {
-  const used = new Set([...WATCHED.map((w) => `${w.group}/${w.resource}/*/list,watch`), `/pods/*/list`, `/configmaps/kube-system/get`, `/services/self/create`]);
+  const used = new Set([...WATCHED.map((w) => `${w.group}/${w.resource}/*/list,watch`), `/pods/*/list`, `/configmaps/kube-system/get`, `/services/self/create`,
+    '/configmaps/*/get', 'config.openservicemesh.io/meshconfigs/*/get']);
   for (const a of ACCESS) assert.ok(used.has(`${a.group}/${a.resource}/${a.namespace ?? '*'}/${a.verbs.join(',')}`), JSON.stringify(a));
   assert.is(ACCESS.length, used.size);
+});
+
+Resources('reads the meshes\' settings by name only, under the names the meshes install them with', () => {
+  const byName = ACCESS.filter((a) => a.namespace === undefined && a.verbs.join() === 'get');
+  assert.equal(byName.map((a) => a.resourceNames), [
+    [DEFAULT_MESH_LOCATIONS.istioConfigMap, DEFAULT_MESH_LOCATIONS.injectorConfigMap], [DEFAULT_MESH_LOCATIONS.osmMeshConfig],
+  ]);
 });
 
 Resources('opens ServiceCIDRs on v1, else v1beta1, and CRDs on their preferred served version', () => {

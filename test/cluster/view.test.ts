@@ -56,6 +56,14 @@ View.after.each(async () => {
   views = [];
 });
 
+View('carries the mesh settings in the snapshot, read from where Istio installs them, without waiting for them to be ready', async () => {
+  const fake = cluster();
+  fake.configMaps.set('istio-system/istio', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: 'istio-system', name: 'istio' }, data: { mesh: 'outboundTrafficPolicy:\n  mode: REGISTRY_ONLY\n' } });
+  const { view } = await start(fake);
+  await until(() => view.current().mesh.istio?.outboundPolicy.value === 'REGISTRY_ONLY', 'the mesh settings in the snapshot');
+  assert.is(view.current().mesh.osm, undefined);
+});
+
 View('builds compact indexes from the initial lists and turns ready once everything synced', async () => {
   const { view } = await start(cluster());
   assert.is(view.ready(), false);

@@ -1,0 +1,118 @@
+/**
+ * OSM's answer for captured traffic, as its outbound listener is built: with enableEgress every
+ * destination passes through; otherwise only Egress policies for the pod's ServiceAccount open the
+ * way, and only when enableEgressPolicy is on. http matches by Host on the port (no hosts, no
+ * routes), https by SNI, tcp and tcp-server-first by destination IP range (none: every IP). A
+ * tcp-server-first match on a port turns off the TLS and HTTP inspectors there, so no https or http
+ * match on that port can match. Protocols are compared case-sensitively.
+ */
+import type { KubeObject } from '../admission/types.ts';
+import { OSM_MESHCONFIG_GROUP } from '../cluster/mesh-config.ts';
+import { egressKey, type ClusterSnapshot, type EgressPort } from '../cluster/snapshot.ts';
+import { containsAddress, parseIpOrCidr } from '../net/cidr.ts';
+import { hostMatches, slug, type Destination } from './destination.ts';
+import type { MeshAnswer, Reason, Source } from './types.ts';
+
+const egressName = (p: EgressPort): string => `Egress ${p.egress.namespace}/${p.egress.name}`;
+
+const SCHEME_PROTOCOL: Readonly<Record<Destination['scheme'], string>> = { http: 'http', https: 'https', tls: 'https', tcp: 'tcp' };
+
+/** An Egress that lets the ServiceAccount reach exactly the destination. */
+export function egressFix(dest: Destination, source: Source): KubeObject {
+  const protocol = SCHEME_PROTOCOL[dest.scheme];
+  const byIp = protocol === 'tcp';
+  return {
+    apiVersion: 'policy.openservicemesh.io/v1alpha1', kind: 'Egress',
+    metadata: { name: `${source.serviceAccount}-${slug(dest.host)}-${dest.port}`.slice(0, 63).replace(/-+$/, ''), namespace: source.namespace },
+    spec: {
+      sources: [{ kind: 'ServiceAccount', name: source.serviceAccount, namespace: source.namespace }],
+      ...(byIp ? (dest.address !== undefined ? { ipAddresses: [`${dest.address}/32`] } : {}) : { hosts: [dest.host] }),
+      ports: [{ number: dest.port, protocol }],
+    },
+  };
+}
+
+const inRanges = (ipAddresses: readonly string[], address: string): boolean =>
+  containsAddress(ipAddresses.map((a) => parseIpOrCidr(a)?.cidr).filter((c) => c !== undefined), address);
+
+/** Whether one Egress port lets the destination through, and why (or why not). */
+function judge(p: EgressPort, dest: Destination): { readonly ok: boolean; readonly says: string } {
+  const ranges = p.egress.ipAddresses;
+  const byRange = (): { ok: boolean; says: string } => {
+    if (ranges.length === 0) return { ok: true, says: `${p.protocol} on port ${p.number} for every IP` };
+    if (dest.address === undefined) return { ok: false, says: `${p.protocol} on port ${p.number} only for ${ranges.join(', ')}; ${dest.host}'s address is unknown (give --address)` };
+    const inside = inRanges(ranges, dest.address);
+    return { ok: inside, says: `${p.protocol} on port ${p.number} for ${ranges.join(', ')}: ${dest.address} is ${inside ? 'inside' : 'outside'}` };
+  };
+  switch (p.protocol) {
+    case 'tcp':
+    case 'tcp-server-first':
+      return byRange();
+    case 'http': {
+      if (dest.scheme !== 'http') return { ok: false, says: `http on port ${p.number}, but the client speaks ${dest.scheme}` };
+      if (p.egress.hosts.length === 0) return { ok: false, says: `http on port ${p.number} without hosts: no routes, every request gets 404` };
+      if (!p.egress.hosts.some((h) => hostMatches(h, dest.host))) return { ok: false, says: `http on port ${p.number} for ${p.egress.hosts.join(', ')}, not ${dest.host}` };
+      if (ranges.length && dest.address !== undefined && !inRanges(ranges, dest.address)) return { ok: false, says: `http for ${dest.host}, but ${dest.address} is outside ${ranges.join(', ')}` };
+      return { ok: true, says: `http on port ${p.number} for ${dest.host} (its HTTPRouteGroup matches, if any, further limit paths and methods)` };
+    }
+    case 'https': {
+      if (dest.scheme !== 'https' && dest.scheme !== 'tls') return { ok: false, says: `https on port ${p.number}, matched by SNI, but the client speaks ${dest.scheme}` };
+      if (p.egress.hosts.length && !p.egress.hosts.some((h) => hostMatches(h, dest.host))) return { ok: false, says: `https on port ${p.number} for SNI ${p.egress.hosts.join(', ')}, not ${dest.host}` };
+      if (ranges.length) return byRange();
+      return { ok: true, says: `https on port ${p.number}${p.egress.hosts.length ? ` for SNI ${dest.host}` : ' for any SNI'}` };
+    }
+    default:
+      return { ok: false, says: `protocol "${p.protocol}" builds no filter chain (OSM compares http, https, tcp and tcp-server-first case-sensitively)` };
+  }
+}
+
+export function explainOsm(source: Source, dest: Destination, snapshot: ClusterSnapshot): MeshAnswer {
+  const reasons: Reason[] = [];
+  const o = snapshot.mesh.osm;
+  const sa = `${source.namespace}/${source.serviceAccount}`;
+  if (!o) {
+    reasons.push({ step: 'mesh', says: snapshot.mesh.read ? 'no OSM MeshConfig found: its egress switches are unknown, so the Egress policies are judged as if enableEgress were false and enableEgressPolicy true' : 'mesh settings not read: judged as if enableEgress were false and enableEgressPolicy true' });
+  } else {
+    reasons.push({ step: 'mesh', says: `enableEgress ${o.enableEgress.value} [${o.enableEgress.from}]; enableEgressPolicy ${o.enableEgressPolicy.value} [${o.enableEgressPolicy.from}]` });
+    if (o.enableEgress.value) {
+      reasons.push({ step: 'match', says: 'egress passthrough is on mesh-wide: every external destination is let through, Egress policies or not' });
+      return { verdict: 'allowed', reasons, fix: [] };
+    }
+  }
+  const fix = egressFix(dest, source);
+  if (o && !o.enableEgressPolicy.value) {
+    reasons.push({ step: 'match', says: 'enableEgress is false and Egress policies are off (enableEgressPolicy false): nothing opens the way out' });
+    const patch: KubeObject = {
+      apiVersion: `${OSM_MESHCONFIG_GROUP}/v1alpha2`, kind: 'MeshConfig',
+      metadata: { ...o.object },
+      spec: { featureFlags: { enableEgressPolicy: true } },
+    };
+    return { verdict: 'blocked', reasons, fix: [patch, fix] };
+  }
+
+  const ports = snapshot.egressesBySourcePort.get(egressKey(sa, dest.port)) ?? [];
+  if (ports.length === 0) {
+    reasons.push({ step: 'match', says: `no Egress lists ServiceAccount ${sa} with port ${dest.port}: the connection is refused (curl exits 7)` });
+    return { verdict: 'blocked', reasons, fix: [fix] };
+  }
+  const serverFirst = ports.filter((p) => p.protocol === 'tcp-server-first');
+  const allowing: EgressPort[] = [];
+  for (const p of ports) {
+    const j = judge(p, dest);
+    reasons.push({ step: j.ok ? 'match' : 'note', says: `${j.ok ? 'lets it through' : 'does not match'}: ${j.says}`, objects: [egressName(p)] });
+    if (j.ok) allowing.push(p);
+  }
+  // tcp-server-first turns the inspectors off on the port: http and https chains there never match.
+  const inspected = allowing.filter((p) => p.protocol === 'http' || p.protocol === 'https');
+  if (serverFirst.length && inspected.length && inspected.length === allowing.length) {
+    reasons.push({
+      step: 'conflict',
+      says: `port ${dest.port} also has a tcp-server-first match, which turns off the TLS and HTTP inspectors there: the ${inspected.map((p) => p.protocol).join('/')} match never sees a host or SNI`,
+      objects: [...new Set([...serverFirst, ...inspected].map(egressName))],
+    });
+    return { verdict: 'blocked', reasons, fix: [] };
+  }
+  if (allowing.length) return { verdict: 'allowed', reasons, fix: [] };
+  reasons.push({ step: 'match', says: `no Egress for ${sa} on port ${dest.port} covers ${dest.scheme}://${dest.host}` });
+  return { verdict: 'blocked', reasons, fix: [fix] };
+}

@@ -13,7 +13,7 @@ import { asObj, isObj } from '../json.ts';
 import { admitPod } from '../review/mutate.ts';
 import { judge } from '../review/validate.ts';
 import { demote, finding, type Issue, type Result, type Severity } from '../catalogue/result.ts';
-import type { Finding, Report } from './report.ts';
+import type { CheckedObject, Finding, Report } from './report.ts';
 
 export type CheckOptions = {
   /** namespace given to objects that name none */
@@ -100,6 +100,7 @@ export function checkItems(items: readonly InputItem[], state: ClusterSnapshot, 
     return { item, gvk, obj };
   });
   const findings: Finding[] = [];
+  const checked: CheckedObject[] = [];
   let objects = 0;
   let skipped = 0;
   let errors = 0;
@@ -121,12 +122,13 @@ export function checkItems(items: readonly InputItem[], state: ClusterSnapshot, 
       file: item.file, kind: gvk.kind, namespace: isNamespaceKind(gvk) ? '' : (m?.namespace ?? ''),
       name: m?.name ?? (m?.generateName ? `${m.generateName}*` : ''),
     };
+    const object = checked.push({ ...base, line: item.line }) - 1;
     const add = (severity: Severity) => (i: Issue) =>
-      findings.push({ ...base, line: item.lineOf(i.path), severity, code: i.code, path: i.path, message: i.message });
+      findings.push({ object, ...base, line: item.lineOf(i.path), severity, code: i.code, path: i.path, message: i.message });
     r.errors.forEach(add('error'));
     r.warnings.forEach(add('warning'));
     errors += r.errors.length;
     warnings += r.warnings.length;
   });
-  return { findings, summary: { objects, errors, warnings, skipped } };
+  return { findings, checked, problems: [], summary: { objects, errors, warnings, skipped } };
 }

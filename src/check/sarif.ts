@@ -31,8 +31,8 @@ function rule(code: Code) {
     shortDescription: { text: f.title },
     fullDescription: { text: f.meaning },
     help: {
-      text: `${f.meaning}\nFix: ${f.fix}\nReference: ${docs}`,
-      markdown: `${f.meaning}\n\n**Fix.** ${f.fix}\n\nReference: [${code}](${docs})`,
+      text: `${f.meaning}\nFix: ${f.fix}\nReference: ${docs} in the egress-warden repository`,
+      markdown: `${f.meaning}\n\n**Fix.** ${f.fix}\n\nReference: [${code}](${docs}) in the egress-warden repository`,
     },
     defaultConfiguration: { level: f.severity },
     properties: { docs },

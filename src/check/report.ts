@@ -55,7 +55,7 @@ export const objectRef = (o: { readonly namespace: string; readonly name: string
 /** `PATH: MESSAGE`, or the message alone for a finding about the whole object; always one line. */
 export const issueText = (f: Finding): string => oneLine(f.path ? `${f.path}: ${f.message}` : f.message);
 
-export const oneLine = (s: string): string => s.replace(/\s*[\r\n]+\s*/g, ' ');
+const oneLine = (s: string): string => s.replace(/\s*[\r\n]+\s*/g, ' ');
 
 /** "file:line: message", "file: message", or the message alone when no file is to blame. */
 export const showProblem = (p: Problem): string =>
@@ -68,7 +68,7 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
  * line, then one line per code found with its title and docs section.
  */
 export function formatText(report: Report): string {
-  const lines = report.problems.map((p) => `${showProblem(p)}`);
+  const lines = report.problems.map(showProblem);
   for (const f of report.findings) lines.push(`${f.file}:${f.line}: ${f.severity} ${f.kind} ${objectRef(f)} [${f.code}] ${issueText(f)}`);
   const s = report.summary;
   if (report.problems.length === 0) {

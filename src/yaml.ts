@@ -2,11 +2,19 @@
  * YAML in and out: the only module that imports js-yaml. Reads multi-document YAML (JSON is
  * YAML) keeping each document's line and, on demand, the line of any field path; writes manifests.
  *
+ * Manifests are read as kubectl reads them: sigs.k8s.io/yaml decodes with go-yaml v2 (YAML 1.1
+ * plain scalars: `yes`/`on` are booleans, `0777` is octal, `1_000` is a number; timestamps stay
+ * strings) and converts to JSON. A reader that disagrees with kubectl about what a file says
+ * would deny or pass objects the cluster never sees; test/yaml.test.ts lists each difference.
+ *
  * Reading goes through js-yaml's event stream: it is about ten times faster than `yaml` on large
  * manifest sets, and its events carry source offsets, so field lines are found without a second
  * parser.
  */
-import { constructFromEvents, dump, getScalarValue, parseEvents, YAMLException, type Event } from 'js-yaml';
+import {
+  constructFromEvents, defineMappingTag, defineScalarTag, defineSequenceTag, dump, FAILSAFE_SCHEMA, getScalarValue, NOT_RESOLVED, parseEvents, YAMLException,
+  type Event,
+} from 'js-yaml';
 
 export type Document = { readonly value: unknown; readonly line: number };
 
@@ -27,9 +35,171 @@ const SEQUENCE = 2;
 const MAPPING = 3;
 const SCALAR = 4;
 const POP = 6;
+const PLAIN = 1;
+const FLOW = 2;
 
 /** Aliases are legal YAML but no manifest needs many; a cap stops alias bombs from expanding later. */
 const MAX_ALIASES = 100;
+
+// --- go-yaml v2 plain scalars (sigs.k8s.io/yaml/goyaml.v2/resolve.go), as kubectl reads them
+
+type Resolved = { readonly tag: 'null' | 'bool' | 'int' | 'float' | 'str'; readonly value: unknown };
+
+const words = (list: readonly string[], r: Resolved): Array<[string, Resolved]> => list.map((w) => [w, r]);
+
+const WORDS: ReadonlyMap<string, Resolved> = new Map([
+  ...words(['y', 'Y', 'yes', 'Yes', 'YES', 'true', 'True', 'TRUE', 'on', 'On', 'ON'], { tag: 'bool', value: true }),
+  ...words(['n', 'N', 'no', 'No', 'NO', 'false', 'False', 'FALSE', 'off', 'Off', 'OFF'], { tag: 'bool', value: false }),
+  ...words(['', '~', 'null', 'Null', 'NULL'], { tag: 'null', value: null }),
+  ...words(['.nan', '.NaN', '.NAN'], { tag: 'float', value: NaN }),
+  ...words(['.inf', '.Inf', '.INF', '+.inf', '+.Inf', '+.INF'], { tag: 'float', value: Infinity }),
+  ...words(['-.inf', '-.Inf', '-.INF'], { tag: 'float', value: -Infinity }),
+]);
+
+/** Go's strconv.ParseInt(s, 0, 64) syntax (any size: go-yaml falls back to big integers). */
+const GO_INT = /^[-+]?(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)$/;
+/** go-yaml's yamlStyleFloat. */
+const GO_FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$/;
+const DOT_FLOAT = /^\.[0-9]+(?:[eE][-+]?[0-9]+)?$/;
+
+function goInt(s: string): number {
+  const negative = s[0] === '-';
+  const digits = s[0] === '-' || s[0] === '+' ? s.slice(1) : s;
+  const prefix = digits.slice(0, 2).toLowerCase();
+  const n = prefix === '0x' ? parseInt(digits.slice(2), 16)
+    : prefix === '0o' ? parseInt(digits.slice(2), 8)
+      : prefix === '0b' ? parseInt(digits.slice(2), 2)
+        : digits.length > 1 && digits[0] === '0' ? parseInt(digits.slice(1), 8)
+          : parseInt(digits, 10);
+  return negative ? -n : n;
+}
+
+/** What go-yaml v2 makes of a plain scalar, by its first character as resolve() dispatches. */
+function resolveGo(source: string): Resolved {
+  const c = source[0];
+  const word = WORDS.get(source);
+  if (c === undefined || 'yYnNtTfFoO~'.includes(c)) return word ?? { tag: 'str', value: source };
+  if (c === '.') return word ?? (DOT_FLOAT.test(source) ? { tag: 'float', value: Number(source) } : { tag: 'str', value: source });
+  if (c !== '+' && c !== '-' && (c < '0' || c > '9')) return { tag: 'str', value: source };
+  if (word) return word;
+  // Timestamps (2024-01-02) resolve first and are kept as strings when decoded into interface{}.
+  const plain = source.replaceAll('_', '');
+  if (GO_INT.test(plain)) return { tag: 'int', value: goInt(plain) };
+  if (GO_FLOAT.test(plain)) return { tag: 'float', value: Number(plain) };
+  return { tag: 'str', value: source };
+}
+
+const goScalar = (tag: Resolved['tag'], firstChars: readonly string[]) =>
+  defineScalarTag(`tag:yaml.org,2002:${tag}`, {
+    implicit: true,
+    implicitFirstChars: firstChars,
+    resolve: (source) => {
+      const r = resolveGo(source);
+      return r.tag === tag ? r.value : NOT_RESOLVED;
+    },
+    identify: () => false,
+  });
+
+const NUMBER_START = ['+', '-', '.', ...'0123456789'];
+
+/** A plain `<<`: go-yaml's merge key (a quoted "<<" is an ordinary key); anywhere else, the string "<<". */
+const MERGE = Symbol('<<');
+const text0 = (v: unknown): unknown => (v === MERGE ? '<<' : v);
+
+const goMerge = defineScalarTag('tag:egress-warden.io,2026:merge', {
+  implicit: true,
+  implicitFirstChars: ['<'],
+  resolve: (source) => (source === '<<' ? MERGE : NOT_RESOLVED),
+  identify: () => false,
+});
+
+type GoMap = { readonly value: Record<string, unknown>; readonly merged: Set<string> };
+
+const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A key as sigs.k8s.io/yaml writes it into JSON; undefined for keys it refuses. */
+function jsonKey(key: unknown): string | undefined {
+  if (typeof key === 'string') return key;
+  if (typeof key === 'number') return Number.isNaN(key) ? '.nan' : key === Infinity ? '.inf' : key === -Infinity ? '-.inf' : String(key);
+  if (typeof key === 'boolean') return String(key);
+  return undefined;
+}
+
+function setKey(m: GoMap, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(m.value, key, { value, enumerable: true, configurable: true, writable: true });
+  else m.value[key] = value;
+}
+
+/**
+ * Mappings as go-yaml v2 builds them: a merge (`<<`) writes its keys where it stands, over the keys
+ * before it, and keys after it override it (of a merged list, the first map wins); a key written
+ * twice is an error, as kubectl's strict field validation reports it.
+ */
+const goMap = defineMappingTag<GoMap, Record<string, unknown>>('tag:yaml.org,2002:map', {
+  create: () => ({ value: {}, merged: new Set() }),
+  has: (m, key) => {
+    const k = jsonKey(key);
+    return k !== undefined && Object.hasOwn(m.value, k) && !m.merged.has(k);
+  },
+  addPair: (m, key, value) => {
+    if (key === MERGE) {
+      const sources = Array.isArray(value) ? [...value].reverse() : [value];
+      if (!sources.every(isMap)) return 'map merge requires map or sequence of maps as the value';
+      for (const source of sources) {
+        for (const k of Object.keys(source)) {
+          setKey(m, k, source[k]);
+          m.merged.add(k);
+        }
+      }
+      return '';
+    }
+    const k = jsonKey(key);
+    if (k === undefined) return `unsupported map key: ${key === null ? 'null' : typeof key}`;
+    setKey(m, k, text0(value));
+    m.merged.delete(k);
+    return '';
+  },
+  keys: (v) => Object.keys(v),
+  get: (v, key) => v[String(key)],
+  finalize: (m) => m.value,
+  identify: isMap,
+});
+
+const goSeq = defineSequenceTag<unknown[]>('tag:yaml.org,2002:seq', {
+  create: () => [],
+  addItem: (list, item) => {
+    list.push(text0(item));
+  },
+  identify: Array.isArray,
+});
+
+const KUBECTL_SCHEMA = FAILSAFE_SCHEMA.withTags(
+  goScalar('null', ['', '~', 'n', 'N']), goScalar('bool', [...'yYnNtTfFoO']), goScalar('int', NUMBER_START), goScalar('float', NUMBER_START),
+  goMerge, goMap, goSeq,
+);
+
+/**
+ * go-yaml ends a plain scalar in a flow collection only at a blank or a flow indicator, so in
+ * `[1.2.3.4, 001:db8::]` the last item is the string "001:db8::"; YAML 1.2 (js-yaml) ends it before
+ * a `:` that a flow indicator follows and reads a one-key map. Such scalars are quoted on the same
+ * line (lines and the scalar's value unchanged: a plain scalar ending in ":" is always a string).
+ */
+function goFlowScalars(text: string, events: readonly Event[]): string | undefined {
+  const cuts: Array<readonly [number, number]> = [];
+  const styles: number[] = [];
+  for (const e of events) {
+    if (e.type === MAPPING || e.type === SEQUENCE) styles.push(e.style);
+    else if (e.type === POP) styles.pop();
+    else if (e.type === SCALAR && e.style === PLAIN && e.valueEnd >= 0 && styles.at(-1) === FLOW
+      && text[e.valueEnd] === ':' && ',]}'.includes(text[e.valueEnd + 1] ?? '')) {
+      cuts.push([e.valueStart, e.valueEnd + 1]);
+    }
+  }
+  if (cuts.length === 0) return undefined;
+  let out = text;
+  for (const [from, to] of cuts.reverse()) out = `${out.slice(0, from)}'${out.slice(from, to).replaceAll("'", "''")}'${out.slice(to)}`;
+  return out;
+}
 
 export type ParseOptions = {
   /**
@@ -50,8 +220,12 @@ export function parseDocuments(text: string, { exact = true }: ParseOptions = {}
   let values: unknown[];
   try {
     events = parseEvents(text, {});
-    // Duplicate keys are an error, as for kubectl (sigs.k8s.io/yaml rejects them).
-    values = constructFromEvents(events, { source: text, maxAliases: MAX_ALIASES });
+    const quoted = goFlowScalars(text, events);
+    if (quoted !== undefined) {
+      text = quoted;
+      events = parseEvents(text, {});
+    }
+    values = constructFromEvents(events, { source: text, schema: KUBECTL_SCHEMA, maxAliases: MAX_ALIASES });
   } catch (e) {
     if (e instanceof YAMLException) return { error: { line: (e.mark?.line ?? 0) + 1, message: e.reason } };
     throw e;
@@ -65,7 +239,7 @@ export function parseDocuments(text: string, { exact = true }: ParseOptions = {}
   for (let i = 0; i < events.length; i++) {
     if (events[i]!.type !== DOCUMENT) continue;
     const index = n++;
-    const value = values[index];
+    const value = text0(values[index]);
     if (value === null || value === undefined) continue;
     const line = lines(startOf(events[i + 1]!));
     let tree: Node | undefined;

@@ -14,7 +14,7 @@ import { fakeApiServer } from './cluster/fake-apiserver.ts';
 
 const DIR = 'test/fixtures/check';
 
-type Finding = { file: string; line: number; kind: string; namespace: string; name: string; severity: string; code: string; path: string; message: string };
+type Finding = { file: string; line: number; kind: string; namespace: string; name: string; severity: string; code: string; path: string; message: string; docs?: string };
 type JsonReport = { findings: Finding[]; summary: { objects: number; errors: number; warnings: number; skipped: number } };
 
 async function check(args: readonly string[], stdin = '') {
@@ -80,9 +80,12 @@ Check('fails on errors: exit 1, one line per finding naming file, field line, ob
   const r = await check([`${DIR}/bad`]);
   assert.is(r.code, 1);
   const lines = r.out.trimEnd().split('\n');
-  assert.ok(lines.includes(`${DIR}/bad/egress.json:8 Egress ci/legacy [EW322] spec.ports[0].protocol: ${lines.find((l) => l.includes('EW322'))!.split('spec.ports[0].protocol: ')[1]}`));
-  assert.match(r.out, `${DIR}/bad/service-entry.yaml:16 ServiceEntry shop/mirror [EW111] spec.ports[1].name: `);
-  assert.match(lines.at(-1)!, /^3 objects checked: \d+ errors?, \d+ warnings?, 0 skipped$/);
+  assert.ok(lines.includes(`${DIR}/bad/egress.json:8: error Egress ci/legacy [EW322] spec.ports[0].protocol: ${lines.find((l) => l.includes('EW322'))!.split('spec.ports[0].protocol: ')[1]}`));
+  assert.match(r.out, `${DIR}/bad/service-entry.yaml:16: error ServiceEntry shop/mirror [EW111] spec.ports[1].name: `);
+  const summary = lines.findIndex((l) => / objects? checked: /.test(l));
+  assert.match(lines[summary]!, /^3 objects checked: \d+ errors?, \d+ warnings?, 0 skipped$/);
+  // then each code found, with its docs section
+  assert.ok(lines.slice(summary + 1).some((l) => l.startsWith('  EW111 ') && l.endsWith(': docs/codes.md#ew111')), lines.join('\n'));
 });
 
 Check('denies the three classic mistakes: duplicate port name, TLS route without sniHosts, upper-case OSM protocol', async () => {
@@ -106,11 +109,11 @@ Check('checks the pod template of a workload as the Pod its controller would cre
 
 Check('writes JSON with stable field names for every finding and the summary', async () => {
   const { report } = await checkJson([`${DIR}/bad/egress.json`]);
-  assert.equal(Object.keys(report), ['findings', 'summary']);
+  assert.equal(Object.keys(report), ['findings', 'problems', 'summary']);
   assert.equal(Object.keys(report.summary), ['objects', 'errors', 'warnings', 'skipped']);
   assert.equal(report.findings[0], {
     file: `${DIR}/bad/egress.json`, line: 8, kind: 'Egress', namespace: 'ci', name: 'legacy', severity: 'error',
-    code: 'EW322', path: 'spec.ports[0].protocol', message: report.findings[0]!.message,
+    code: 'EW322', path: 'spec.ports[0].protocol', message: report.findings[0]!.message, docs: 'docs/codes.md#ew322',
   });
   assert.ok(report.findings[0]!.message.includes('"HTTP"'));
 });
@@ -123,7 +126,8 @@ Check('lists an object\'s errors before its warnings, objects in input order', a
   assert.ok(mine.some((f) => f.severity === 'error') && mine.some((f) => f.severity === 'warning'), JSON.stringify(mine));
   const firstWarning = mine.findIndex((f) => f.severity === 'warning');
   assert.ok(mine.slice(firstWarning).every((f) => f.severity === 'warning'));
-  assert.equal(report.findings.filter((f) => f.name === 'first'), []);
+  const names = report.findings.map((f) => f.name);
+  assert.ok(names.lastIndexOf('first') < names.indexOf('second'), names.join(' '));
 });
 
 Check('warn mode reports errors as warnings and exits 0', async () => {
@@ -181,7 +185,7 @@ Check('puts objects without a namespace in default, or in the namespace given wi
   const given = await checkJson(['-', '-n', 'team-a'], upperEgress('nons'));
   has(given.report, { name: 'nons', namespace: 'team-a' });
   const text = await check(['-'], upperEgress('nons'));
-  assert.match(text.out, '<stdin>:14 Egress default/nons [EW322] spec.ports[0].protocol: ');
+  assert.match(text.out, '<stdin>:14: error Egress default/nons [EW322] spec.ports[0].protocol: ');
 });
 
 Check('walks directories in byte order of names and skips hidden files, hidden folders and other extensions', async () => {
@@ -191,17 +195,17 @@ Check('walks directories in byte order of names and skips hidden files, hidden f
   ]);
 });
 
-Check('checks a set as applied in order: an object is checked against the ones before it only', async () => {
+Check('judges each object against all the others, whatever their order: both sides of a conflict are told', async () => {
   const { report } = await checkJson(['-'], `${serviceEntry('first', 'HTTP')}---\n${serviceEntry('second', 'TLS')}`);
+  has(report, { name: 'first', code: 'EW404', severity: 'warning' });
   has(report, { name: 'second', code: 'EW404', severity: 'warning' });
-  assert.not.ok(report.findings.some((f) => f.name === 'first'));
 });
 
 Check('a re-declared object replaces its earlier version instead of conflicting with it', async () => {
-  const stdin = [serviceEntry('api', 'HTTP'), serviceEntry('api', 'TLS'), serviceEntry('other', 'TLS')].join('---\n');
-  const { code, report } = await checkJson(['-'], stdin);
-  assert.is(code, 0);
-  assert.equal(report.findings, []);
+  const stdin = [serviceEntry('api', 'TLS'), serviceEntry('api', 'HTTP'), serviceEntry('other', 'HTTP')].join('---\n');
+  const { report } = await checkJson(['-'], stdin);
+  assert.not.ok(report.findings.some((f) => f.message.includes('shop/api')), JSON.stringify(report.findings));
+  assert.equal(report.findings.filter((f) => f.name === 'other'), []);
 });
 
 Check('uses --state objects for cross-object checks without reporting on them', async () => {

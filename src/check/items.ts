@@ -1,19 +1,19 @@
 /**
- * The check engine: judges a set of objects in order with the webhook's own rules, each against the
- * state plus the objects before it, as the set would be judged once applied in that order.
+ * The check engine: judges a set of objects with the webhook's own rules. The whole set is added to
+ * the state first, then each object is judged against all the others, so the verdict on a set does
+ * not depend on the order of its files or documents (a VirtualService before its ServiceEntry, an
+ * Egress before its HTTPRouteGroup).
  */
 import { groupKind, objectGvk, type AdmissionRequest, type GroupVersionKind, type KubeObject } from '../admission/types.ts';
+import { judgedKind } from '../catalogue/kinds.ts';
 import { incrementalSnapshot } from '../cluster/incremental.ts';
 import type { InputItem } from '../cluster/manifest-files.ts';
 import type { ClusterSnapshot } from '../cluster/snapshot.ts';
 import { asObj, isObj } from '../json.ts';
 import { admitPod } from '../review/mutate.ts';
-import { judge, ruleFor } from '../review/validate.ts';
-import { demote, type Issue, type Result, type Severity } from '../catalogue/result.ts';
-import type { Finding, Report } from './report.ts';
-
-/** A rule that threw: reported as an error, since the webhook would deny the object. */
-export const RULE_FAILED = 'EW000';
+import { judge } from '../review/validate.ts';
+import { demote, finding, type Issue, type Result, type Severity } from '../catalogue/result.ts';
+import type { CheckedObject, Finding, Report } from './report.ts';
 
 export type CheckOptions = {
   /** namespace given to objects that name none */
@@ -80,31 +80,35 @@ const podFindings = (req: AdmissionRequest, snapshot: ClusterSnapshot): Result =
 /** Findings of a kind the engine validates. */
 function engineFindings(req: AdmissionRequest, snapshot: ClusterSnapshot): Result {
   const v = judge(req, snapshot);
-  if (!v.allowed && v.findings.errors.length === 0) {
-    return { errors: [{ code: RULE_FAILED, path: '', message: v.message ?? 'the rule failed' }], warnings: [] };
-  }
+  // A denial without findings is a rule that threw: the webhook would deny the object.
+  if (!v.allowed && v.findings.errors.length === 0) return finding('EW000', '', v.message ?? 'the rule failed');
   return v.findings;
 }
 
 /**
- * Validates items in order, each against `state`, then the `context` objects (--state: added, never
- * validated), then the items before it.
+ * Validates every item against `state`, the `context` objects (--state: added, never validated) and
+ * all the other items. An object declared more than once (same kind, namespace and name) counts
+ * once, in its last declaration, as `kubectl apply` leaves it.
  */
 export function checkItems(items: readonly InputItem[], state: ClusterSnapshot, opts: CheckOptions, context: readonly KubeObject[] = []): Report {
   const live = incrementalSnapshot(state);
   for (const o of context) live.add(placed(o, objectGvk(o), opts.namespace));
+  const placedItems = items.map((item) => {
+    const gvk = objectGvk(item.object);
+    const obj = placed(item.object, gvk, opts.namespace);
+    live.add(obj);
+    return { item, gvk, obj };
+  });
   const findings: Finding[] = [];
+  const checked: CheckedObject[] = [];
   let objects = 0;
   let skipped = 0;
   let errors = 0;
   let warnings = 0;
-  items.forEach((item, n) => {
-    const gvk = objectGvk(item.object);
-    const obj = placed(item.object, gvk, opts.namespace);
+  placedItems.forEach(({ item, gvk, obj }, n) => {
     const template = templatePod(obj, gvk);
-    if (!ruleFor(gvk) && !isPodKind(gvk) && !template) {
+    if (!judgedKind(gvk) && !template) {
       skipped++;
-      live.add(obj);
       return;
     }
     objects++;
@@ -112,19 +116,19 @@ export function checkItems(items: readonly InputItem[], state: ClusterSnapshot, 
     const raw = template
       ? under(template.at, podFindings(requestFor(template.pod, { group: '', version: 'v1', kind: 'Pod' }, n), live.snapshot))
       : isPodKind(gvk) ? podFindings(req, live.snapshot) : engineFindings(req, live.snapshot);
-    live.add(obj);
     const r = opts.mode === 'warn' ? demote(raw) : raw;
     const m = obj.metadata;
     const base = {
       file: item.file, kind: gvk.kind, namespace: isNamespaceKind(gvk) ? '' : (m?.namespace ?? ''),
       name: m?.name ?? (m?.generateName ? `${m.generateName}*` : ''),
     };
+    const object = checked.push({ ...base, line: item.line }) - 1;
     const add = (severity: Severity) => (i: Issue) =>
-      findings.push({ ...base, line: item.lineOf(i.path), severity, code: i.code, path: i.path, message: i.message });
+      findings.push({ object, ...base, line: item.lineOf(i.path), severity, code: i.code, path: i.path, message: i.message });
     r.errors.forEach(add('error'));
     r.warnings.forEach(add('warning'));
     errors += r.errors.length;
     warnings += r.warnings.length;
   });
-  return { findings, summary: { objects, errors, warnings, skipped } };
+  return { findings, checked, problems: [], summary: { objects, errors, warnings, skipped } };
 }

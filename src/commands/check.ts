@@ -3,33 +3,39 @@
  * cluster. This file reads the arguments, the files and (with --kubeconfig) the live cluster; the
  * engine in check/ judges the set and renders the report.
  */
+import { readFileSync } from 'node:fs';
 import type { KubeObject } from '../admission/types.ts';
+import { formatGithub } from '../check/github.ts';
 import { checkItems } from '../check/items.ts';
-import { formatJson, formatText } from '../check/report.ts';
+import { formatJunit } from '../check/junit.ts';
+import { formatJson, formatText, problemReport, showProblem, type FailOn, type Problem, type Report } from '../check/report.ts';
+import { formatSarif } from '../check/sarif.ts';
 import { offlineSnapshot } from '../check/state.ts';
 import { readCidrSettings, type ConfiguredPair } from '../cluster/cidr-settings.ts';
-import { readInputs, showInputError } from '../cluster/manifest-files.ts';
+import { readInputs } from '../cluster/manifest-files.ts';
 import type { ClusterSnapshot } from '../cluster/snapshot.ts';
 import { loadStateDir } from '../cluster/state-dir.ts';
 import { parseCommand } from './flags.ts';
 import { USAGE, type Command, type CommandIo } from './io.ts';
 
 const HELP = `usage: egress-warden check [PATH ...] [-] [--state DIR] [--kubeconfig FILE] [--namespace NS]
-                          [--output text|json] [--mode enforce|warn]
-                          [--pod-cidrs LIST] [--service-cidrs LIST]
+                          [--output text|json|sarif|junit|github] [--fail-on error|warning]
+                          [--mode enforce|warn] [--pod-cidrs LIST] [--service-cidrs LIST]
 Validates ServiceEntry, VirtualService, Egress, Namespace and Pod manifests (and the pod templates of
 workloads) with the webhook's rules.
 PATH is a file or a directory (read recursively: .yaml, .yml, .json); - reads stdin.
   --state DIR       objects already in the cluster (same formats), used for cross-object checks only
   --kubeconfig FILE take the objects already in the cluster from that cluster (read-only)
   -n, --namespace   namespace of objects that name none (default: default)
-  -o, --output      text (default) or json
-  --mode            enforce (default): errors fail the check; warn: errors are reported as warnings
+  -o, --output      text (default), json, sarif (code scanning), junit (GitLab, Jenkins) or github
+                    (workflow annotations); written to stdout whatever the exit status
+  --fail-on         error (default): errors fail the check; warning: warnings fail it too
+  --mode            enforce (default): errors are errors; warn: errors are reported as warnings
   --pod-cidrs, --service-cidrs
                     cluster ranges for pod capture checks (default: EW_POD_CIDRS, EW_SERVICE_CIDRS,
                     else from ServiceCIDR, Node and kube-system ConfigMap objects read, else
                     kubeadm's 10.244.0.0/16 and 10.96.0.0/12)
-Exit status: 0 no errors, 1 errors found, 2 bad usage or unreadable input.`;
+Exit status: 0 passed, 1 findings that fail the check, 2 bad usage, unreadable input or no input.`;
 
 /** How long a live cluster gets to list everything the rules read. */
 const SYNC_TIMEOUT_MS = 30_000;
@@ -63,22 +69,48 @@ async function clusterState(kubeconfig: string, cidrs: ConfiguredPair, io: Comma
   }
 }
 
-function unreadable(io: CommandIo, errors: readonly string[]): number {
-  for (const e of errors) io.err(`check: ${e}\n`);
+const OUTPUTS = ['text', 'json', 'sarif', 'junit', 'github'] as const;
+type Output = (typeof OUTPUTS)[number];
+
+const isOutput = (s: string): s is Output => (OUTPUTS as readonly string[]).includes(s);
+
+const version = (): string => (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+function render(report: Report, output: Output, failOn: FailOn): string {
+  switch (output) {
+    case 'text': return formatText(report);
+    case 'json': return formatJson(report);
+    case 'sarif': return formatSarif(report, version());
+    case 'junit': return formatJunit(report, failOn);
+    case 'github': return formatGithub(report);
+  }
+}
+
+/**
+ * Nothing could be judged: each problem on stderr, and for the machine formats a report naming
+ * them on stdout, so that a CI step reading stdout sees why the check failed.
+ */
+function unreadable(io: CommandIo, problems: readonly Problem[], output: Output, failOn: FailOn): number {
+  const report = problemReport(problems);
+  for (const p of problems) io.err(`check: ${showProblem(p)}\n`);
+  if (output !== 'text') io.out(render(report, output, failOn));
   return USAGE;
 }
 
 const OPTIONS = {
   state: { type: 'string' }, kubeconfig: { type: 'string' }, 'pod-cidrs': { type: 'string' }, 'service-cidrs': { type: 'string' },
   namespace: { type: 'string', short: 'n', default: 'default' }, output: { type: 'string', short: 'o', default: 'text' },
-  mode: { type: 'string', default: 'enforce' },
+  mode: { type: 'string', default: 'enforce' }, 'fail-on': { type: 'string', default: 'error' },
 } as const;
 
 export const runCheck: Command = async (argv, io) => {
   const run = parseCommand(argv, io, { name: 'check', help: HELP, options: OPTIONS, positionals: true });
   if (typeof run === 'number') return run;
   const { values, positionals, usage } = run;
-  if (values.output !== 'text' && values.output !== 'json') return usage(`--output must be text or json, got "${values.output}"`);
+  const output = values.output;
+  if (!isOutput(output)) return usage(`--output must be one of ${OUTPUTS.join(', ')}, got "${output}"`);
+  const failOn = values['fail-on'];
+  if (failOn !== 'error' && failOn !== 'warning') return usage(`--fail-on must be error or warning, got "${failOn}"`);
   if (values.mode !== 'enforce' && values.mode !== 'warn') return usage(`--mode must be enforce or warn, got "${values.mode}"`);
   if (!values.namespace) return usage('--namespace must not be empty');
   if (positionals.length === 0) return usage('no input: name files or directories, or - for stdin');
@@ -89,26 +121,31 @@ export const runCheck: Command = async (argv, io) => {
   let stateObjects: readonly KubeObject[] = [];
   if (values.state !== undefined) {
     const s = loadStateDir(values.state);
-    if (s.errors.length) return unreadable(io, s.errors);
+    if (s.problems.length) return unreadable(io, s.problems, output, failOn);
     stateObjects = s.objects;
   }
   const inputs = await readInputs(positionals, io, 'lenient');
-  if (inputs.errors.length) return unreadable(io, inputs.errors.map(showInputError));
+  if (inputs.errors.length) return unreadable(io, inputs.errors, output, failOn);
+  // A wrong path, an empty file or an empty stdin must not pass the gate as "0 objects checked".
+  const named = positionals.map((p) => (p === '-' ? '<stdin>' : p)).join(' ');
+  if (inputs.files === 0) return unreadable(io, [{ file: named, message: 'no input: no .yaml, .yml or .json file found' }], output, failOn);
+  if (inputs.items.length === 0) {
+    const why = inputs.skipped ? `${inputs.skipped} documents read, none a Kubernetes object (apiVersion and kind)` : 'the input is empty';
+    return unreadable(io, [{ file: named, message: `no input: ${why}` }], output, failOn);
+  }
 
   let state: ClusterSnapshot;
   if (values.kubeconfig !== undefined) {
     const live = await clusterState(values.kubeconfig, config, io);
-    if (typeof live === 'string') {
-      io.err(`check: ${live}\n`);
-      return USAGE;
-    }
+    if (typeof live === 'string') return unreadable(io, [{ message: live }], output, failOn);
     state = live;
   } else {
     state = offlineSnapshot([...stateObjects, ...inputs.items.map((i) => i.object)], config);
   }
 
   const checked = checkItems(inputs.items, state, { namespace: values.namespace, mode: values.mode }, stateObjects);
-  const report = { findings: checked.findings, summary: { ...checked.summary, skipped: checked.summary.skipped + inputs.skipped } };
-  io.out(values.output === 'json' ? formatJson(report) : formatText(report));
-  return report.summary.errors > 0 ? 1 : 0;
+  const report = { ...checked, summary: { ...checked.summary, skipped: checked.summary.skipped + inputs.skipped } };
+  io.out(render(report, output, failOn));
+  const failing = report.summary.errors + (failOn === 'warning' ? report.summary.warnings : 0);
+  return failing > 0 ? 1 : 0;
 };

@@ -6,6 +6,7 @@
 import { allow, type Decision } from '../admission/decision.ts';
 import type { Mode } from '../catalogue/modes.ts';
 import { demote, ok, show, type Issue, type Result } from '../catalogue/result.ts';
+import { shortenLine } from './line.ts';
 
 /** Kubernetes asks for warnings of at most 120 characters and drops those past 4096 in total. */
 const WARNING_MAX = 120;
@@ -16,7 +17,7 @@ export function formatWarnings(issues: readonly Issue[]): string[] {
   let total = 0;
   for (const i of issues) {
     const line = show(i);
-    const text = line.length > WARNING_MAX ? `${line.slice(0, WARNING_MAX - 1)}…` : line;
+    const text = shortenLine(line, WARNING_MAX);
     if (total + text.length > WARNINGS_TOTAL) break;
     total += text.length;
     out.push(text);

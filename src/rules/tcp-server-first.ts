@@ -135,8 +135,8 @@ function conflictOf(ours: EgressMatch, other: EgressMatch, where: string, chain:
     return {
       code: 'EW420',
       why: a === 'http'
-        ? `never matches: ${where} makes the port tcp-server-first, which turns off the HTTP inspector`
-        : `turns off the HTTP inspector, so the http match of ${where} never applies`,
+        ? `never matches: ${where} makes the port tcp-server-first, which turns off the HTTP inspector; use another port for one of them, or make this one tcp-server-first too`
+        : `turns off the HTTP inspector, so the http match of ${where} never applies; use another port for one of them, or make that one tcp-server-first too`,
     };
   }
   const ca = chain(ours);

@@ -231,7 +231,7 @@ function tlsMatch(raw: unknown, at: string, hosts: readonly string[], index: Hos
   if (!isObj(raw)) return finding('EW210', at, 'TLS match may not be null');
   const out: Result[] = [];
   const sniHosts = asArr(raw.sniHosts);
-  if (sniHosts.length === 0) out.push(finding('EW211', `${at}.sniHosts`, 'TLS match must have at least one SNI host'));
+  if (sniHosts.length === 0) out.push(finding('EW211', `${at}.sniHosts`, 'TLS match must have at least one SNI host: add sniHosts with the server names the route is for'));
   sniHosts.forEach((s, k) => {
     const sat = `${at}.sniHosts[${k}]`;
     out.push(typeof s === 'string' ? sniHost(s, sat, hosts, index, boundToGateway) : finding('EW213', sat, `SNI host must be a string, got ${got(s)}`));

@@ -75,7 +75,7 @@ const cases: Case[] = [
     obj: () => vs({ tls: undefined, tcp: [{ match: [null], route: [dest('db.example.com', 5432)] }] }), message: 'tcp match may not be nil' },
   { it: 'accepts a tcp route without match', code: 'EW210', verdict: 'passes', obj: () => vs({ tls: undefined, tcp: [tcpRoute()] }) },
   { it: 'denies a tls match without sniHosts', code: 'EW211', verdict: 'denies', path: 'spec.tls[0].match[0].sniHosts',
-    obj: () => tlsOnly({ match: [{ port: 443 }], route: [dest()] }), message: 'TLS match must have at least one SNI host' },
+    obj: () => tlsOnly({ match: [{ port: 443 }], route: [dest()] }), message: 'TLS match must have at least one SNI host: add sniHosts with the server names the route is for' },
   { it: 'accepts a tls match with sniHosts', code: 'EW211', verdict: 'passes', obj: () => tlsOnly(tlsRoute()) },
   { it: 'warns about an IP address as SNI host, without checking it against the hosts', code: 'EW212', verdict: 'warns', path: 'spec.tls[0].match[0].sniHosts[0]',
     obj: () => tlsOnly(tlsRoute({ sniHosts: ['203.0.113.9'] })), message: '"203.0.113.9" is an IP address: against the SNI spec, few clients send it' },

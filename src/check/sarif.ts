@@ -1,0 +1,75 @@
+/**
+ * SARIF 2.1.0 (OASIS), as GitHub code scanning and other SARIF viewers read it: one run whose
+ * driver lists every finding code as a rule (id, title, help with the meaning, the fix and the
+ * code's section in docs/codes.md), one result per finding at its file and line, and input that
+ * could not be read as tool execution notifications of a run that did not succeed.
+ */
+import { CODES, FINDINGS, type Code } from '../catalogue/findings.ts';
+import { docsLink, issueText, objectRef, type Problem, type Report } from './report.ts';
+
+export const SARIF_SCHEMA = 'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json';
+
+/** The root the relative paths of a run are against: the directory check ran in (the checkout in CI). */
+const ROOT = '%SRCROOT%';
+
+/** A file name as an artifact location: relative paths stay relative to the checkout, every segment percent-encoded. */
+function artifact(file: string): { uri: string; uriBaseId?: string } {
+  const path = file.replace(/\\/g, '/');
+  const encoded = path.split('/').map((s) => encodeURIComponent(s)).join('/');
+  if (path.startsWith('/')) return { uri: `file://${encoded}` };
+  return { uri: encoded.replace(/^(\.\/)+/, ''), uriBaseId: ROOT };
+}
+
+const RULE_INDEX: ReadonlyMap<Code, number> = new Map(CODES.map((c, i) => [c, i]));
+
+function rule(code: Code) {
+  const f = FINDINGS[code];
+  const docs = docsLink(code);
+  return {
+    id: code,
+    name: code,
+    shortDescription: { text: f.title },
+    fullDescription: { text: f.meaning },
+    help: {
+      text: `${f.meaning}\nFix: ${f.fix}\nReference: ${docs} in the egress-warden repository`,
+      markdown: `${f.meaning}\n\n**Fix.** ${f.fix}\n\nReference: [${code}](${docs}) in the egress-warden repository`,
+    },
+    defaultConfiguration: { level: f.severity },
+    properties: { docs },
+  };
+}
+
+const notification = (p: Problem) => ({
+  level: 'error',
+  message: { text: p.message },
+  ...(p.file === undefined ? {} : {
+    locations: [{ physicalLocation: { artifactLocation: artifact(p.file), ...(p.line === undefined ? {} : { region: { startLine: p.line } }) } }],
+  }),
+});
+
+export function formatSarif(report: Report, version: string): string {
+  const results = report.findings.map((f) => ({
+    ruleId: f.code,
+    ruleIndex: RULE_INDEX.get(f.code)!,
+    level: f.severity,
+    message: { text: `${f.kind} ${objectRef(f)} ${issueText(f)}` },
+    locations: [{
+      physicalLocation: { artifactLocation: artifact(f.file), region: { startLine: f.line } },
+      logicalLocations: [{ name: f.name || '<unnamed>', fullyQualifiedName: `${f.kind}/${objectRef(f)}`, kind: 'resource' }],
+    }],
+  }));
+  const log = {
+    $schema: SARIF_SCHEMA,
+    version: '2.1.0',
+    runs: [{
+      tool: { driver: { name: 'egress-warden', version, semanticVersion: version, rules: CODES.map(rule) } },
+      originalUriBaseIds: { [ROOT]: { description: { text: 'the directory egress-warden check ran in' } } },
+      invocations: [{
+        executionSuccessful: report.problems.length === 0,
+        ...(report.problems.length ? { toolExecutionNotifications: report.problems.map(notification) } : {}),
+      }],
+      results,
+    }],
+  };
+  return `${JSON.stringify(log, null, 2)}\n`;
+}

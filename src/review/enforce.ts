@@ -7,17 +7,26 @@ import { allow, type Decision } from '../admission/decision.ts';
 import type { Mode } from '../catalogue/modes.ts';
 import { demote, ok, show, type Issue, type Result } from '../catalogue/result.ts';
 import { shortenLine } from './line.ts';
+import { PREEXISTING } from './ratchet.ts';
 
 /** Kubernetes asks for warnings of at most 120 characters and drops those past 4096 in total. */
 const WARNING_MAX = 120;
 const WARNINGS_TOTAL = 4096;
 
+/** A pre-existing finding: the line is cut without its marker, which then goes back after the field, whole. */
+function marked(i: Issue): string {
+  const short = shortenLine(show({ ...i, message: i.message.slice(PREEXISTING.length) }), WARNING_MAX - PREEXISTING.length);
+  // after `[CODE] field: `, or after `[CODE] ` when the cut took the field's colon
+  const field = short.indexOf(': ');
+  const at = field >= 0 ? field + 2 : short.indexOf('] ') + 2;
+  return `${short.slice(0, at)}${PREEXISTING}${short.slice(at)}`;
+}
+
 export function formatWarnings(issues: readonly Issue[]): string[] {
   const out: string[] = [];
   let total = 0;
   for (const i of issues) {
-    const line = show(i);
-    const text = shortenLine(line, WARNING_MAX);
+    const text = i.message.startsWith(PREEXISTING) ? marked(i) : shortenLine(show(i), WARNING_MAX);
     if (total + text.length > WARNINGS_TOTAL) break;
     total += text.length;
     out.push(text);

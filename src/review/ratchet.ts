@@ -9,8 +9,8 @@
 import type { KubeObject } from '../admission/types.ts';
 import type { Issue, Result } from '../catalogue/result.ts';
 
-/** Marks a finding the stored object already had; first in the message, so a cut line keeps it. */
-export const PREEXISTING = 'pre-existing, not blocking this update: ';
+/** Marks a finding the stored object already had: one word first in the message, kept whole when a line is cut. */
+export const PREEXISTING = 'pre-existing: ';
 
 /**
  * What an UPDATE does, as far as judging goes: moving the object towards deletion (its

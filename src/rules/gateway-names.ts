@@ -35,6 +35,3 @@ export function gatewayNames(names: readonly unknown[], path: string): Result {
   }
   return mergeAll(out);
 }
-
-/** Whether a VirtualService with these gateways is bound to gateways only (istiod's isGateway). */
-export const boundToGatewaysOnly = (gateways: readonly string[]): boolean => gateways.length > 0 && !gateways.includes('mesh');

@@ -150,23 +150,48 @@ function headerExpressionProblem(v: string): string | undefined {
   return state === 'literal' ? undefined : `invalid header configuration. Un-terminated variable expression '${v}'`;
 }
 
-// Go's regexp (RE2) rejects Perl lookarounds and backreferences, which JavaScript accepts.
-const LOOKAROUND = /\(\?<?[=!]/;
+// Go's regexp (RE2) rejects Perl lookarounds, which JavaScript accepts (an escaped "(" is a literal).
+const LOOKAROUND = /(?<!\\)\(\?<?[=!]/;
 // Go caps a counted repetition at 1000.
 const REPEAT_COUNT = /\{(\d+)(?:,(\d*))?\}/g;
 const REPEAT_MAX = 1000;
+// Letters and digits Go's regexp knows after a backslash (octal 1-7 only when another octal digit follows).
+const GO_ESCAPES = new Set('0xafnrtvAbBzQEdDsSwWpP');
+
+/**
+ * The first escape Go's regexp refuses: a backreference (`\1`), or a backslash before a letter or
+ * digit RE2 gives no meaning (`\q`, `\u`, `\Z`). Punctuation may always be escaped; `\Q…\E` is literal.
+ */
+function badEscape(re: string): string | undefined {
+  for (let i = 0; i < re.length; i++) {
+    if (re[i] !== '\\') continue;
+    const c = re[i + 1] ?? '';
+    if (c === 'Q') {
+      const end = re.indexOf('\\E', i + 2);
+      if (end < 0) return undefined;
+      i = end + 1;
+      continue;
+    }
+    i++;
+    if (!/[A-Za-z0-9]/.test(c) || GO_ESCAPES.has(c)) continue;
+    if (c >= '1' && c <= '7' && /[0-7]/.test(re[i + 1] ?? '')) continue;
+    return `\\${c}`;
+  }
+  return undefined;
+}
 
 /**
  * Whether Go's regexp (RE2 syntax) compiles `re`, approximated in JavaScript: the RE2-only syntax
  * (inline flags, `(?P<name>`, `\A`, `\z`, `\Q…\E`, POSIX classes) is rewritten into JavaScript
- * first, the Perl-only syntax JavaScript would accept (lookarounds, backreferences, counts over
- * 1000) is refused first. What remains compiles the same in both for the patterns routes use.
+ * first, the Perl-only syntax JavaScript would accept (lookarounds, backreferences, unknown
+ * escapes, counts over 1000) is refused first. What remains compiles the same in both for the
+ * patterns routes use.
  */
 export function re2Problem(re: string): string | undefined {
-  const look = LOOKAROUND.exec(re);
+  const look = LOOKAROUND.exec(stripEscapedBackslashes(re));
   if (look) return `error parsing regexp: invalid or unsupported Perl syntax: \`${look[0]}\``;
-  const backref = /\\([1-9])/.exec(stripEscapedBackslashes(re));
-  if (backref) return `error parsing regexp: invalid escape sequence: \`\\${backref[1]}\``;
+  const escape = badEscape(re);
+  if (escape) return `error parsing regexp: invalid escape sequence: \`${escape}\``;
   for (const m of re.matchAll(REPEAT_COUNT)) {
     if (Number(m[1]) > REPEAT_MAX || (m[2] !== undefined && m[2] !== '' && Number(m[2]) > REPEAT_MAX)) {
       return `error parsing regexp: invalid repeat count: \`${m[0]}\``;
@@ -181,7 +206,7 @@ export function re2Problem(re: string): string | undefined {
   }
 }
 
-/** `\\` pairs removed, so that `\\1` (a backslash, then 1) is not read as a backreference. */
+/** `\\` pairs removed, so that an escaped backslash does not escape what follows it. */
 const stripEscapedBackslashes = (re: string): string => re.replace(/\\\\/g, '');
 
 function toJavaScript(re: string): string {

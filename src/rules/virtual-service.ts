@@ -5,12 +5,13 @@
  */
 import type { KubeObject } from '../admission/types.ts';
 import { finding, merge, mergeAll, ok, type Result } from '../catalogue/result.ts';
+import { boundToGatewaysOnly } from '../cluster/snapshot.ts';
 import { asArr, asObj, asStr, asStrs, isObj, q, type Obj } from '../json.ts';
 import { routeDestinations } from './destination.ts';
 import {
   checkExportTo, got, ipSubnetProblem, isIpAddress, istioMetadataProblem, labelProblems, portNumberProblem, wildcardDomainProblem, DOMAIN_MAX,
 } from './fields.ts';
-import { boundToGatewaysOnly, gatewayNames } from './gateway-names.ts';
+import { gatewayNames } from './gateway-names.ts';
 import { httpRoute, jwtClaimRoutes } from './http-route.ts';
 import { virtualServiceCross } from './istio-cross.ts';
 import type { Rule } from './rule.ts';

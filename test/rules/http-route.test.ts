@@ -312,8 +312,9 @@ HTTP('reports one finding per route for a VirtualService with thousands of overl
 });
 
 HTTP('RE2 checks: rejects what Go rejects and accepts what Go accepts', () => {
-  for (const re of ['a(?!b)', '(?<=a)b', '(a)\\1', 'a{1001}', '(', '[a', 'a**']) assert.ok(re2Problem(re), re);
-  for (const re of ['^/api/v[0-9]+$', '(?i)abc', '(?P<x>a)', '\\pL', '[[:digit:]]+', '\\\\1', 'a{2,1000}', '.*\\.example\\.com']) assert.is(re2Problem(re), undefined, re);
+  for (const re of ['a(?!b)', '(?<=a)b', '(a)\\1', '\\8', '\\q', '\\u0041', 'a{1001}', '(', '[a', 'a**']) assert.ok(re2Problem(re), re);
+  for (const re of ['^/api/v[0-9]+$', '(?i)abc', '(?P<x>a)', '\\pL', '[[:digit:]]+', '\\\\1', '\\12', '\\(?=', '\\Q\\1\\E', 'a{2,1000}', '.*\\.example\\.com', '\\-\\#'])
+    assert.is(re2Problem(re), undefined, re);
 });
 
 HTTP('formats floats as Go\'s %v does', () => {

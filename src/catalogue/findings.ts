@@ -640,6 +640,18 @@ export const FINDINGS = {
     meaning: 'A ServiceEntry address or CIDR overlaps the cluster\'s pod or service CIDRs, so in-cluster traffic to those IPs would match this entry. The message names the range and where it was detected.',
     fix: 'Remove the address, or use one outside the cluster\'s pod and service CIDRs.',
   },
+  EW407: {
+    severity: 'warning',
+    title: 'HTTP-class ServiceEntry port on a sidecar\'s own listener port (15001, 15006, 15021, 15090): sidecars skip it',
+    meaning: 'Every sidecar already listens on 15001 (outbound capture), 15006 (inbound capture), 15021 (health checks) and 15090 (Prometheus stats). istiod skips an HTTP, HTTP2, gRPC or HTTP_PROXY service port with one of these numbers for every sidecar (it logs "conflicts with static listener"), so the entry has no effect on that port: traffic to it takes the passthrough or blackhole route.',
+    fix: 'Use another port number for the service, or declare the port TCP with `addresses`.',
+  },
+  EW408: {
+    severity: 'error',
+    title: 'TCP or unset-protocol ServiceEntry port on a sidecar\'s own listener port that Istio puts on 0.0.0.0: every sidecar rejects its listeners',
+    meaning: 'A TCP-class or unset-protocol port numbered 15001, 15006, 15021 or 15090 on an entry istiod listens for on `0.0.0.0` (resolution `NONE` without `addresses` or `workloadSelector`, or a CIDR address wider than one IP). istiod does not check this case, and Envoy refuses a second listener on the address of its own (`has duplicate address`): every sidecar the entry is exported to rejects the listener update, and new pods never become ready.',
+    fix: 'Use another port number, or give the entry single-IP `addresses` so its listener has its own address.',
+  },
   EW420: {
     severity: 'error',
     title: 'tcp-server-first and http on the same port for the same client: the http match never applies',

@@ -4,14 +4,14 @@
  * earlier one, and for http a uri prefix match covered by an earlier, shorter prefix with the same
  * other conditions. Rules and matches are named "#<index>", or by their quoted `name` in http.
  */
-import { finding, mergeAll, type Result } from '../catalogue/result.ts';
+import { finding, mergeAll, ok, type Result } from '../catalogue/result.ts';
 import { asArr, asObj, asStr, isObj, q } from '../json.ts';
 
 /** Nesting followed when comparing matches; deeper values compare as one opaque value. */
 const MATCH_DEPTH = 64;
 /** Prefix-overlap findings listed per VirtualService. */
 const OVERLAPS_SHOWN = 50;
-/** Pairs of prefix matches compared at most, so a VirtualService with thousands of routes stays cheap. */
+/** Prefix lookups and pairs of prefix matches compared at most, so a VirtualService with thousands of routes stays cheap. */
 const OVERLAP_COMPARISONS = 200_000;
 
 /**
@@ -142,33 +142,41 @@ function covers(a: PrefixMatch, b: PrefixMatch): boolean {
 }
 
 /**
- * Later prefix matches covered by earlier ones with a shorter prefix. Candidates are found by the
- * prefix lengths present, not by comparing every pair; the comparisons and the findings are capped.
+ * Later prefix matches covered by earlier ones with a shorter prefix. The prefixes that are proper
+ * prefixes of one another form a tree, read off the sorted list with a stack (a string's nearest
+ * ancestor is the last earlier one it starts with), so candidates are found without comparing every
+ * pair; the lookups and the findings are capped.
  */
 function prefixOverlaps(list: readonly PrefixMatch[]): Result {
-  if (list.length < 2) return mergeAll([]);
-  const out: Result[] = [];
+  if (list.length < 2) return ok;
+  const parent = new Map<string, string | undefined>();
+  const stack: string[] = [];
+  for (const p of [...new Set(list.map((m) => m.prefix))].sort()) {
+    while (stack.length && !p.startsWith(stack[stack.length - 1]!)) stack.pop();
+    parent.set(p, stack[stack.length - 1]);
+    stack.push(p);
+  }
   const byPrefix = new Map<string, number[]>();
-  const lengths = new Set<number>();
+  list.forEach((m, j) => {
+    const same = byPrefix.get(m.prefix);
+    if (same) same.push(j);
+    else byPrefix.set(m.prefix, [j]);
+  });
+  const out: Result[] = [];
   let compared = 0;
   for (let j = 0; j < list.length; j++) {
     const b = list[j]!;
-    const candidates: number[] = [];
-    for (const n of lengths) {
-      if (n < b.prefix.length) candidates.push(...(byPrefix.get(b.prefix.slice(0, n)) ?? []));
-    }
-    candidates.sort((x, y) => x - y);
-    for (const i of candidates) {
-      if (++compared > OVERLAP_COMPARISONS || out.length >= OVERLAPS_SHOWN) return mergeAll(out);
-      const a = list[i]!;
-      if (covers(a, b)) {
-        out.push(finding('EW222', b.at, `virtualService rule ${b.rule} match ${b.match} of prefix ${b.prefix} is not used (duplicate/overlapping match in rule ${a.match} of prefix ${a.prefix} on ${a.rule})`));
+    for (let p = parent.get(b.prefix); p !== undefined; p = parent.get(p)) {
+      for (const i of byPrefix.get(p)!) {
+        if (i > j) break;
+        if (++compared > OVERLAP_COMPARISONS || out.length >= OVERLAPS_SHOWN) return mergeAll(out);
+        const a = list[i]!;
+        if (covers(a, b)) {
+          out.push(finding('EW222', b.at, `virtualService rule ${b.rule} match ${b.match} of prefix ${b.prefix} is not used (duplicate/overlapping match in rule ${a.match} of prefix ${a.prefix} on ${a.rule})`));
+        }
       }
+      if (++compared > OVERLAP_COMPARISONS) return mergeAll(out);
     }
-    const same = byPrefix.get(b.prefix);
-    if (same) same.push(j);
-    else byPrefix.set(b.prefix, [j]);
-    lengths.add(b.prefix.length);
   }
   return mergeAll(out);
 }

@@ -311,6 +311,40 @@ HTTP('reports one finding per route for a VirtualService with thousands of overl
   assert.is(overlaps.length, 50);
 });
 
+HTTP('judges 15,000 prefix matches of 200 different lengths (3 MiB, the API server\'s limit) in bounded time', () => {
+  const http = Array.from({ length: 15_000 }, (_, i) => ({ match: [{ uri: { prefix: `/${'a'.repeat(i % 200)}${i}` }, headers: { n: { exact: String(i) } } }], route: to() }));
+  const started = Date.now();
+  accepts(run(vs({ http })));
+  assert.ok(Date.now() - started < 20_000, `${Date.now() - started} ms`);
+});
+
+HTTP('finds the same covered prefixes as comparing every pair, as analyzeUnreachableHTTPRules does', () => {
+  let seed = 7;
+  let total = 0;
+  const rand = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+  for (let round = 0; round < 20; round++) {
+    const prefixes = Array.from({ length: 25 }, () => `/${'ab'.slice(0, 1 + rand(2)).repeat(1 + rand(3))}${rand(3) ? '' : 'x'}`);
+    const http = prefixes.map((p, i) => ({ match: [{ uri: { prefix: p }, ...(rand(4) ? {} : { method: { exact: 'POST' } }) }], route: to(), name: `r${i}` }));
+    const expected = new Set<string>();
+    const key = (m: (typeof http)[number]) => JSON.stringify(m.match[0]);
+    const firstSeen = new Map<string, number>();
+    http.forEach((r, j) => { if (!firstSeen.has(key(r))) firstSeen.set(key(r), j); });
+    const kept = http.filter((r, j) => firstSeen.get(key(r)) === j);
+    kept.forEach((b, j) => kept.slice(0, j).forEach((a) => {
+      const pa = a.match[0]!.uri.prefix;
+      const pb = b.match[0]!.uri.prefix;
+      const ma = a.match[0]!.method?.exact ?? 'GET';
+      const mb = b.match[0]!.method?.exact ?? 'GET';
+      if (pa !== pb && pb.startsWith(pa) && (ma === mb || ma.startsWith(mb))) expected.add(`"${b.name}" ${pb} < ${pa} "${a.name}"`);
+    }));
+    const found = new Set(run(vs({ http })).warnings.filter((w) => w.message.includes(' of prefix '))
+      .map((w) => w.message.replace(/^virtualService rule ("r\d+") match #0 of prefix (\S+) is not used \(duplicate\/overlapping match in rule #0 of prefix (\S+) on ("r\d+")\)$/, '$1 $2 < $3 $4')));
+    assert.equal([...found].sort(), [...expected].sort());
+    total += expected.size;
+  }
+  assert.ok(total > 20, `only ${total} covered prefixes generated`);
+});
+
 HTTP('RE2 checks: rejects what Go rejects and accepts what Go accepts', () => {
   for (const re of ['a(?!b)', '(?<=a)b', '(a)\\1', '\\8', '\\q', '\\u0041', 'a{1001}', '(', '[a', 'a**']) assert.ok(re2Problem(re), re);
   for (const re of ['^/api/v[0-9]+$', '(?i)abc', '(?P<x>a)', '\\pL', '[[:digit:]]+', '\\\\1', '\\12', '\\(?=', '\\Q\\1\\E', 'a{2,1000}', '.*\\.example\\.com', '\\-\\#'])

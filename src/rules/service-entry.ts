@@ -66,7 +66,7 @@ export function sidecarListenerPorts(obj: KubeObject): Result {
     const protocol = parseProtocol(port.protocol);
     const at = `spec.ports[${i}].number`;
     if (isHttp(protocol)) {
-      out.push(finding('EW407', at, `${port.number} is the sidecar's ${listener} listener; sidecars skip this ${protocol} port, so it has no effect`));
+      out.push(finding('EW407', at, `sidecars skip ${protocol} port ${port.number}: it is their own ${listener} listener`));
     } else if (protocol !== 'UDP' && wildcard) {
       out.push(finding('EW408', at, `0.0.0.0:${port.number} is the sidecar's ${listener} listener; every sidecar that sees this entry rejects its listeners`));
     }

@@ -216,7 +216,7 @@ const none = (ports: unknown[], extra: Record<string, unknown> = {}) => se({ hos
 const listenerCases: Case[] = [
   { it: 'conflictWithReservedListener: warns that sidecars skip an HTTP port on 15021', code: 'EW407', verdict: 'warns', path: 'spec.ports[1].number',
     obj: () => se({ ports: [{ name: 'http', number: 80, protocol: 'HTTP' }, { name: 'http-health', number: 15021, protocol: 'HTTP' }] }),
-    message: "15021 is the sidecar's health check listener; sidecars skip this HTTP port, so it has no effect" },
+    message: 'sidecars skip HTTP port 15021: it is their own health check listener' },
   { it: 'conflictWithReservedListener: an HTTP port is skipped even with addresses', code: 'EW407', verdict: 'warns',
     obj: () => none([{ name: 'grpc', number: 15090, protocol: 'GRPC' }], { addresses: ['203.0.113.7'] }) },
   { it: 'conflictWithReservedListener: no warning for ordinary ports', code: 'EW407', verdict: 'passes', obj: () => se({}) },

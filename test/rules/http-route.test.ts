@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import type { KubeObject } from '../../src/admission/types.ts';
 import { CODES } from '../../src/catalogue/findings.ts';
 import type { Result } from '../../src/catalogue/result.ts';
-import { goFloat, re2Problem } from '../../src/rules/http-fields.ts';
+import { goFloat, headerValueProblem, re2Problem } from '../../src/rules/http-fields.ts';
 import { validateVirtualService } from '../../src/rules/virtual-service.ts';
 import { accepts, clean, fixture, snapshotWith, warns, ruleCases, type RuleCase } from '../support.ts';
 
@@ -343,6 +343,34 @@ HTTP('finds the same covered prefixes as comparing every pair, as analyzeUnreach
     total += expected.size;
   }
   assert.ok(total > 20, `only ${total} covered prefixes generated`);
+});
+
+HTTP('ValidateHTTPHeaderValue: agrees with Istio\'s TestValidateHTTPHeaderValue table', () => {
+  for (const v of ['foo', '%HOSTNAME%', '100%%', 'prefix %HOSTNAME% suffix', '%DOWNSTREAM_PEER_CERT_V_END(%b %d %H:%M:%S %Y %Z)%', '%DYNAMIC_METADATA(com.test.my_filter)%']) {
+    assert.is(headerValueProblem(v), undefined, v);
+  }
+  for (const v of ['%START_TIME%%', 'abc%123']) assert.ok(headerValueProblem(v), v);
+});
+
+HTTP('ValidateHTTPRetry: agrees with Istio\'s TestValidateHTTPRetry table', () => {
+  const table: Array<[Record<string, unknown>, boolean]> = [
+    [{ attempts: 10, perTryTimeout: '2s', retryOn: '5xx,gateway-error' }, true],
+    [{ attempts: 0 }, true],
+    [{ attempts: 0, perTryTimeout: '2s', retryOn: '5xx,gateway-error' }, false],
+    [{ attempts: 10 }, true],
+    [{ attempts: 10, perTryTimeout: '2s', retryOn: '503,connect-failure' }, true],
+    [{ attempts: -1, perTryTimeout: '2s' }, false],
+    [{ attempts: 10, perTryTimeout: '2.000000001s' }, false],
+    [{ attempts: 10, perTryTimeout: '0.000000999s' }, false],
+    [{ attempts: 10, backoff: '0.000000999s' }, false],
+    [{ attempts: 10, perTryTimeout: '2s', retryOn: '5xx,invalid policy' }, false],
+    [{ attempts: 10, perTryTimeout: '2s', retryOn: '600,connect-failure' }, false],
+    [{ attempts: 0, retryRemoteLocalities: false }, false],
+  ];
+  for (const [retries, valid] of table) {
+    const r = run(route({ retries }));
+    assert.is(r.errors.every((e) => e.code !== 'EW239'), valid, JSON.stringify(retries));
+  }
 });
 
 HTTP('RE2 checks: rejects what Go rejects and accepts what Go accepts', () => {

@@ -142,8 +142,9 @@ function matchRequests(matches: readonly unknown[], at: string, f: Findings): vo
     const mat = `${at}[${j}]`;
     if (present(raw.port) && raw.port !== 0) f.add('EW227', `${mat}.port`, portNumberProblem(raw.port));
     for (const l of labelProblems(asObj(raw.sourceLabels))) f.add('EW227', `${mat}.sourceLabels`, l);
+    // istiod collects these as plain errors, so the legacy gateway name warning is dropped here
     const gw = gatewayNames(asArr(raw.gateways), `${mat}.gateways`);
-    f.push({ errors: gw.errors.map((e) => ({ ...e, code: 'EW227' })), warnings: gw.warnings });
+    f.push({ errors: gw.errors.map((e) => ({ ...e, code: 'EW227' })), warnings: [] });
     if (present(raw.sourceNamespace) && raw.sourceNamespace !== '') {
       const ns = raw.sourceNamespace;
       if (typeof ns !== 'string') f.add('EW227', `${mat}.sourceNamespace`, `sourceNamespace must be a string, got ${got(ns)}`);

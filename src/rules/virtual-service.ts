@@ -189,7 +189,7 @@ function tcpRoute(raw: unknown, at: string): Result {
   asArr(raw.match).forEach((m, j) => {
     const mat = `${at}.match[${j}]`;
     if (!isObj(m)) out.push(finding('EW210', mat, 'tcp match may not be nil'));
-    else out.push(l4Match(m, mat));
+    else out.push(l4Match(m, mat, false));
   });
   const route = asArr(raw.route);
   if (route.length === 0) out.push(finding('EW218', `${at}.route`, 'TCP route is required'));
@@ -206,7 +206,7 @@ function tlsMatch(raw: unknown, at: string, hosts: readonly string[], index: Hos
     const sat = `${at}.sniHosts[${k}]`;
     out.push(typeof s === 'string' ? sniHost(s, sat, hosts, index, boundToGateway) : finding('EW213', sat, `SNI host must be a string, got ${got(s)}`));
   });
-  out.push(l4Match(raw, at));
+  out.push(l4Match(raw, at, true));
   return mergeAll(out);
 }
 
@@ -220,8 +220,11 @@ function sniHost(sni: string, at: string, hosts: readonly string[], index: HostI
   return finding('EW214', at, `SNI host ${q(sni)} is not a compatible subset of any of the virtual service hosts: [${shownHosts(hosts)}]`);
 }
 
-/** The L4 parts shared by tls and tcp matches. */
-function l4Match(m: Obj, at: string): Result {
+/**
+ * The L4 parts shared by tls and tcp matches. istiod drops the legacy gateway name warning of a
+ * tcp match (it collects tcp match problems as plain errors), and keeps it for tls.
+ */
+function l4Match(m: Obj, at: string, gatewayWarnings: boolean): Result {
   const out: Result[] = [];
   asArr(m.destinationSubnets).forEach((s, k) => {
     const p = typeof s === 'string' ? ipSubnetProblem(s) : `destination subnet must be a string, got ${got(s)}`;
@@ -233,6 +236,6 @@ function l4Match(m: Obj, at: string): Result {
   }
   for (const l of labelProblems(asObj(m.sourceLabels))) out.push(finding('EW217', `${at}.sourceLabels`, l));
   const gw = gatewayNames(asArr(m.gateways), `${at}.gateways`);
-  out.push({ errors: gw.errors.map((e) => ({ ...e, code: 'EW217' })), warnings: gw.warnings });
+  out.push({ errors: gw.errors.map((e) => ({ ...e, code: 'EW217' })), warnings: gatewayWarnings ? gw.warnings : [] });
   return mergeAll(out);
 }

@@ -96,6 +96,8 @@ const cases: RuleCase[] = [
     obj: () => match({ port: 70000 }), message: 'port number 70000 must be in the range 1..65535' },
   { it: 'validateHTTPRouteMatchRequest: denies invalid sourceLabels', code: 'EW227', verdict: 'denies', obj: () => match({ sourceLabels: { app: 'a b' } }) },
   { it: 'validateHTTPRouteMatchRequest: denies an invalid match gateway', code: 'EW227', verdict: 'denies', obj: () => match({ gateways: ['bad_ns/gw'] }) },
+  { it: 'validateHTTPRouteMatchRequest: no legacy gateway warning in a match (istiod keeps only the errors there)', code: 'EW204', verdict: 'passes',
+    obj: () => match({ gateways: ['ingress.istio-system'] }) },
   { it: 'validateHTTPRouteMatchRequest: denies a sourceNamespace that is not a DNS label', code: 'EW227', verdict: 'denies',
     obj: () => match({ sourceNamespace: 'shop_eu' }), message: 'sourceNamespace match shop_eu is invalid' },
   { it: 'validateHTTPRouteMatchRequest: accepts a full valid match', code: 'EW227', verdict: 'passes',

@@ -25,7 +25,7 @@ const SECTIONS: readonly Section[] = [
     intro: "`policy.openservicemesh.io` Egress: OSM's own checks, and what OSM accepts but silently ignores or breaks.",
   },
   {
-    heading: 'Across Istio objects (EW401-EW406)', codes: (c) => c.startsWith('EW40'),
+    heading: 'Across Istio objects, and what the mesh itself breaks (EW401-EW410)', codes: (c) => c.startsWith('EW40') || c === 'EW410',
     intro: 'Checks no mesh makes: a ServiceEntry or VirtualService compared with the others in the cluster. All are warnings.',
   },
   {

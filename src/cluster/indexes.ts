@@ -9,7 +9,7 @@ import { asArr, asInt, asObj, asStr, onlyStrs } from '../json.ts';
 import { NO_MESH_CONFIG } from './mesh-config.ts';
 import {
   type ClusterCidrs, type ClusterSnapshot, type EgressPort, type NamespaceInfo, type ObjectRef, type ServiceEntryPort,
-  type ServicePort, type VirtualServiceRoute, egressKey,
+  type ServicePort, type VirtualServiceRoute, boundToGatewaysOnly, egressKey,
 } from './snapshot.ts';
 
 /** Everything one object contributes to the snapshot. */
@@ -85,12 +85,17 @@ export function compact(o: KubeObject): Compact | undefined {
     case 'networking.istio.io/VirtualService': {
       const { namespace, name } = refOf(o);
       const service = { namespace, name, hosts: strs(spec.hosts), exportTo: strs(spec.exportTo, true) };
+      const gateways = onlyStrs(spec.gateways);
+      // Only what sidecars use is kept: a match's own gateways replace the VirtualService's.
       const routes: VirtualServiceRoute[] = [];
       for (const type of ['http', 'tls', 'tcp'] as const) {
         for (const route of asArr(spec[type]).map(asObj)) {
           const matches = asArr(route.match).map(asObj);
-          if (matches.length === 0) routes.push({ service, type, port: undefined });
-          for (const m of matches) routes.push({ service, type, port: asInt(m.port) || undefined });
+          if (matches.length === 0 && !boundToGatewaysOnly(gateways)) routes.push({ service, type, port: undefined });
+          for (const m of matches) {
+            const own = onlyStrs(m.gateways);
+            if (!boundToGatewaysOnly(own.length ? own : gateways)) routes.push({ service, type, port: asInt(m.port) || undefined });
+          }
         }
       }
       return { kind: 'VirtualService', routes };

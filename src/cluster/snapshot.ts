@@ -44,6 +44,7 @@ export type ServiceEntryPort = {
   readonly protocol: string;
 };
 
+/** One match of a VirtualService route that sidecars use (matches bound to gateways only are left out). */
 export type VirtualServiceRoute = {
   readonly service: ObjectRef & { readonly hosts: readonly string[]; readonly exportTo: readonly string[] };
   readonly type: 'http' | 'tls' | 'tcp';
@@ -91,6 +92,12 @@ export type ClusterSnapshot = {
 };
 
 export const egressKey = (source: string, port: number): string => `${source}#${port}`;
+
+/**
+ * Whether gateways bind a VirtualService (or one of its matches) to gateways only, so that sidecars
+ * never use it: istiod's isGateway, a non-empty list without "mesh".
+ */
+export const boundToGatewaysOnly = (gateways: readonly string[]): boolean => gateways.length > 0 && !gateways.includes('mesh');
 
 export const sameObject = (a: ObjectRef, b: ObjectRef): boolean => a.namespace === b.namespace && a.name === b.name;
 

@@ -9,7 +9,7 @@
 import type { KubeObject } from '../admission/types.ts';
 import { isHttp, isPlainTcp, isTls, nameContradictsProtocol, parseProtocol, protocolFromPortName, type Protocol } from '../catalogue/protocols.ts';
 import { ok, type Result } from '../catalogue/result.ts';
-import { sameObject, type ObjectRef, type ServiceEntryPort } from '../cluster/snapshot.ts';
+import { boundToGatewaysOnly, sameObject, type ObjectRef, type ServiceEntryPort } from '../cluster/snapshot.ts';
 import { asArr, asObj, asStr, asStrs, isObj, q } from '../json.ts';
 import { overlaps, parseIpOrCidr } from '../net/cidr.ts';
 import { collector, coveringHosts, isPortNumber, shareAudience } from './fields.ts';
@@ -171,8 +171,7 @@ export function virtualServiceCross(obj: KubeObject, ctx: RuleContext): Result {
       const list = matches.length ? matches.map(asObj) : [{}];
       list.forEach((m, j) => {
         // only sidecar (mesh) traffic uses ServiceEntry ports; gateway-bound matches use the gateway's servers
-        const gateways = asStrs(m.gateways).length ? asStrs(m.gateways) : vsGateways;
-        if (gateways.length && !gateways.includes('mesh')) return;
+        if (boundToGatewaysOnly(asStrs(m.gateways).length ? asStrs(m.gateways) : vsGateways)) return;
         const port = isPortNumber(m.port) ? m.port : undefined;
         const at = matches.length ? `spec.${type}[${i}].match[${j}]` : `spec.${type}[${i}]`;
         for (const host of hosts) {

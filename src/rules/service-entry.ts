@@ -1,12 +1,13 @@
 /**
  * ServiceEntry validation with Istio parity: the checks of istiod's ValidateServiceEntry, in its
  * order, with its verdicts (error or warning) and messages close to its own, under stable codes.
- * The checks no mesh makes come after, from istio-cross.ts.
+ * The checks no mesh makes come after: ports the sidecar itself listens on (here), and the checks
+ * against the rest of the cluster (istio-cross.ts).
  */
 import type { KubeObject } from '../admission/types.ts';
 import { ISTIO_AUTOALLOCATE, ISTIO_USE_WAYPOINT } from '../catalogue/keys.ts';
 import { isHttp, isTcp, isTls, parseProtocol } from '../catalogue/protocols.ts';
-import { finding, merge, mergeAll, type Result } from '../catalogue/result.ts';
+import { finding, merge, mergeAll, ok, type Result } from '../catalogue/result.ts';
 import { asArr, asObj, asStr, asStrs, describe, isObj, q, type Obj } from '../json.ts';
 import {
   checkExportTo, fqdnProblem, got, ipSubnetProblem, isCidrText, isDns1123Label, isIpAddress, istioMetadataProblem, labelProblems,
@@ -26,8 +27,52 @@ const typeProblem = (what: string, v: unknown): string | undefined => (v === und
 /** ServiceEntry validation: Istio parity, then the cross-object checks. */
 export const validateServiceEntry: Rule = (obj, ctx) => {
   const parity = validateServiceEntryParity(obj, ctx.namespace);
-  return merge(parity, serviceEntryCross(obj, ctx));
+  return merge(parity, sidecarListenerPorts(obj), serviceEntryCross(obj, ctx));
 };
+
+/**
+ * The listeners every sidecar already has (Istio's defaults: meshConfig proxyListenPort and
+ * proxyInboundListenPort, the Envoy status and Prometheus ports). istiod checks a service port
+ * against them (conflictWithReservedListener) only when the listener would be 0.0.0.0:<port> and
+ * HTTP, or bound to the wildcard: it then skips the port for every sidecar.
+ */
+const SIDECAR_LISTENERS: ReadonlyMap<number, string> = new Map([
+  [15001, 'outbound capture'], [15006, 'inbound capture'], [15021, 'health check'], [15090, 'Prometheus stats'],
+]);
+
+/** An address Istio listens on as 0.0.0.0 plus a filter chain: a CIDR narrower than one address. */
+const isRange = (address: string): boolean => {
+  const [ip, bits] = address.split('/');
+  return bits !== undefined && Number(bits) < (ip!.includes(':') ? 128 : 32);
+};
+
+/**
+ * Ports of the entry on a sidecar's own listeners. An HTTP-class port is skipped by istiod, so the
+ * entry does nothing on it. A TCP or unset port that istiod puts on 0.0.0.0:<port> (resolution NONE
+ * without addresses or selector, or a CIDR address) is not checked: the sidecars get a second
+ * listener on their own listener's address and reject the update, so new pods never become ready.
+ */
+export function sidecarListenerPorts(obj: KubeObject): Result {
+  const spec = asObj(obj.spec);
+  const exportTo = asStrs(spec.exportTo);
+  if (exportTo.length === 1 && exportTo[0] === '~') return ok;
+  const addresses = asStrs(spec.addresses);
+  const wildcard = ((spec.resolution ?? 'NONE') === 'NONE' && addresses.length === 0 && !isObj(spec.workloadSelector)) || addresses.some(isRange);
+  const out: Result[] = [];
+  asArr(spec.ports).forEach((raw, i) => {
+    const port = asObj(raw);
+    const listener = typeof port.number === 'number' ? SIDECAR_LISTENERS.get(port.number) : undefined;
+    if (!listener) return;
+    const protocol = parseProtocol(port.protocol);
+    const at = `spec.ports[${i}].number`;
+    if (isHttp(protocol)) {
+      out.push(finding('EW409', at, `sidecars skip ${protocol} port ${port.number}: it is their own ${listener} listener`));
+    } else if (protocol !== 'UDP' && wildcard) {
+      out.push(finding('EW410', at, `0.0.0.0:${port.number} is the sidecar's ${listener} listener; every sidecar that sees this entry rejects its listeners`));
+    }
+  });
+  return mergeAll(out);
+}
 
 /** What istiod's validating webhook says about a ServiceEntry, and nothing more. */
 export function validateServiceEntryParity(obj: KubeObject, contextNamespace: string): Result {

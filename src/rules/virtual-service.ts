@@ -1,34 +1,34 @@
 /**
- * VirtualService validation with Istio parity for what egress configurations use: hosts, gateways,
- * tls and tcp routes, exportTo and the unreachable-rule warnings. http routes are only required to
- * exist (one of http, tcp or tls) and are read by the cross-object checks, not validated in depth.
+ * VirtualService validation with Istio parity (istiod's ValidateVirtualService): hosts, gateways,
+ * delegates, http routes (http-route.ts), tls and tcp routes, exportTo and the unreachable-rule
+ * warnings; then the cross-object checks.
  */
 import type { KubeObject } from '../admission/types.ts';
 import { finding, merge, mergeAll, ok, type Result } from '../catalogue/result.ts';
+import { boundToGatewaysOnly } from '../cluster/snapshot.ts';
 import { asArr, asObj, asStr, asStrs, isObj, q, type Obj } from '../json.ts';
+import { routeDestinations } from './destination.ts';
 import {
-  checkExportTo, fqdnProblem, got, ipSubnetProblem, isDns1123Label, isIpAddress, istioMetadataProblem, labelProblems,
-  notStringProblem, portNumberProblem, wildcardDomainProblem, DOMAIN_MAX,
+  checkExportTo, got, ipSubnetProblem, isIpAddress, istioMetadataProblem, labelProblems, portNumberProblem, wildcardDomainProblem, DOMAIN_MAX,
 } from './fields.ts';
+import { gatewayNames } from './gateway-names.ts';
+import { httpRoute, jwtClaimRoutes } from './http-route.ts';
 import { virtualServiceCross } from './istio-cross.ts';
 import type { Rule } from './rule.ts';
-
-const MESH = 'mesh';
+import { unreachableRules } from './unreachable-rules.ts';
 
 /** Overlapping host pairs listed: a list with thousands of copies of one host has millions of pairs. */
 const HOST_PAIRS_SHOWN = 50;
 /** Hosts named in one message. */
 const HOSTS_NAMED = 10;
-/** Nesting followed when comparing matches; deeper values compare as one opaque value. */
-const MATCH_DEPTH = 64;
 
 const shownHosts = (hosts: readonly string[]): string =>
   hosts.length > HOSTS_NAMED ? `${hosts.slice(0, HOSTS_NAMED).join(', ')}, …` : hosts.join(', ');
 
-/** VirtualService validation: Istio parity for hosts, tls and tcp, then the cross-object checks. */
+/** VirtualService validation: Istio parity, then the cross-object checks. */
 export const validateVirtualService: Rule = (obj, ctx) => merge(validateVirtualServiceParity(obj, ctx.namespace), virtualServiceCross(obj, ctx));
 
-/** What istiod's validating webhook says about a VirtualService's hosts, gateways, tls and tcp routes. */
+/** What istiod's validating webhook says about a VirtualService. */
 export function validateVirtualServiceParity(obj: KubeObject, contextNamespace: string): Result {
   const namespace = asStr(obj.metadata?.namespace) || contextNamespace;
   const meta = istioMetadataProblem(obj.metadata, namespace);
@@ -50,7 +50,8 @@ export function validateVirtualServiceParity(obj: KubeObject, contextNamespace: 
   }
   out.push(gatewayNames(asArr(spec.gateways), 'spec.gateways'));
 
-  const boundToGateway = gateways.length > 0 && !gateways.includes(MESH);
+  const boundToGateway = boundToGatewaysOnly(gateways);
+  out.push(jwtClaimRoutes(http, gateways, boundToGateway));
   const hasSni = tls.some((r) => asArr(asObj(r).match).some((m) => asArr(asObj(m).sniHosts).length > 0));
   let allHostsValid = true;
   rawHosts.forEach((raw, i) => {
@@ -76,10 +77,11 @@ export function validateVirtualServiceParity(obj: KubeObject, contextNamespace: 
 
   if (http.length === 0 && tcp.length === 0 && tls.length === 0) out.push(finding('EW208', 'spec', 'http, tcp or tls must be provided in virtual service'));
 
+  http.forEach((r, i) => out.push(httpRoute(r, `spec.http[${i}]`, { delegate: hosts.length === 0 })));
   tls.forEach((r, i) => out.push(tlsRoute(r, `spec.tls[${i}]`, hosts, index, boundToGateway)));
   tcp.forEach((r, i) => out.push(tcpRoute(r, `spec.tcp[${i}]`)));
   out.push(checkExportTo(asStrs(spec.exportTo), namespace, 'spec.exportTo', 'EW221'));
-  out.push(unreachable(tcp, 'spec.tcp'), unreachable(tls, 'spec.tls'));
+  out.push(unreachableRules(http, 'http', 'spec.http'), unreachableRules(tcp, 'tcp', 'spec.tcp'), unreachableRules(tls, 'tls', 'spec.tls'));
   return mergeAll(out);
 }
 
@@ -148,38 +150,6 @@ function overlappingHosts(hosts: readonly string[], index: HostIndex): Result {
   return mergeAll(out);
 }
 
-/**
- * Gateway references: "namespace/name", or a legacy short or dotted name. As in Istio, the first
- * entry without a "/" ends the check (so entries after "mesh" are not looked at).
- */
-function gatewayNames(names: readonly unknown[], path: string): Result {
-  const out: Result[] = [];
-  for (const [i, raw] of names.entries()) {
-    const at = `${path}[${i}]`;
-    if (typeof raw !== 'string') {
-      out.push(finding('EW203', at, `gateway must be a string, got ${got(raw)}`));
-      continue;
-    }
-    const g = raw;
-    const slash = g.indexOf('/');
-    if (slash < 0) {
-      if (g.includes('.')) {
-        const parts = g.split('.');
-        out.push(finding('EW204', at, `legacy gateway name ${q(g)}; prefer ${q(`${parts[1]}/${parts[0]}`)}`));
-      }
-      const p = fqdnProblem(g);
-      if (p) out.push(finding('EW203', at, p));
-      break;
-    }
-    const ns = g.slice(0, slash);
-    const name = g.slice(slash + 1);
-    if (!ns || !name) out.push(finding('EW203', at, 'config namespace and gateway name cannot be empty'));
-    if (!isDns1123Label(ns, { allowUpper: true })) out.push(finding('EW203', at, `invalid value for namespace: ${q(ns)}`));
-    if (!isDns1123Label(name, { allowUpper: true })) out.push(finding('EW203', at, `invalid value for gateway name: ${q(name)}`));
-  }
-  return mergeAll(out);
-}
-
 const OUTBOUND_FORMAT = 'outbound_.<PORT>_._.<HOSTNAME>';
 
 /** Hosts of a gateway-bound VirtualService: also the SNI names Envoy generates for AUTO_PASSTHROUGH. */
@@ -219,7 +189,7 @@ function tcpRoute(raw: unknown, at: string): Result {
   asArr(raw.match).forEach((m, j) => {
     const mat = `${at}.match[${j}]`;
     if (!isObj(m)) out.push(finding('EW210', mat, 'tcp match may not be nil'));
-    else out.push(l4Match(m, mat));
+    else out.push(l4Match(m, mat, false));
   });
   const route = asArr(raw.route);
   if (route.length === 0) out.push(finding('EW218', `${at}.route`, 'TCP route is required'));
@@ -236,7 +206,7 @@ function tlsMatch(raw: unknown, at: string, hosts: readonly string[], index: Hos
     const sat = `${at}.sniHosts[${k}]`;
     out.push(typeof s === 'string' ? sniHost(s, sat, hosts, index, boundToGateway) : finding('EW213', sat, `SNI host must be a string, got ${got(s)}`));
   });
-  out.push(l4Match(raw, at));
+  out.push(l4Match(raw, at, true));
   return mergeAll(out);
 }
 
@@ -250,8 +220,11 @@ function sniHost(sni: string, at: string, hosts: readonly string[], index: HostI
   return finding('EW214', at, `SNI host ${q(sni)} is not a compatible subset of any of the virtual service hosts: [${shownHosts(hosts)}]`);
 }
 
-/** The L4 parts shared by tls and tcp matches. */
-function l4Match(m: Obj, at: string): Result {
+/**
+ * The L4 parts shared by tls and tcp matches. istiod drops the legacy gateway name warning of a
+ * tcp match (it collects tcp match problems as plain errors), and keeps it for tls.
+ */
+function l4Match(m: Obj, at: string, gatewayWarnings: boolean): Result {
   const out: Result[] = [];
   asArr(m.destinationSubnets).forEach((s, k) => {
     const p = typeof s === 'string' ? ipSubnetProblem(s) : `destination subnet must be a string, got ${got(s)}`;
@@ -263,99 +236,6 @@ function l4Match(m: Obj, at: string): Result {
   }
   for (const l of labelProblems(asObj(m.sourceLabels))) out.push(finding('EW217', `${at}.sourceLabels`, l));
   const gw = gatewayNames(asArr(m.gateways), `${at}.gateways`);
-  out.push({ errors: gw.errors.map((e) => ({ ...e, code: 'EW217' })), warnings: gw.warnings });
-  return mergeAll(out);
-}
-
-function routeDestinations(list: readonly unknown[], at: string): Result {
-  const out: Result[] = [];
-  let total = 0;
-  list.forEach((raw, i) => {
-    const rat = `${at}[${i}]`;
-    if (!isObj(raw)) {
-      out.push(finding('EW219', rat, 'weight may not be nil'));
-      return;
-    }
-    if (!isObj(raw.destination)) out.push(finding('EW219', `${rat}.destination`, 'destination is required'));
-    else out.push(destination(raw.destination, `${rat}.destination`));
-    const weight = typeof raw.weight === 'number' ? raw.weight : 0;
-    if (raw.weight !== undefined && raw.weight !== null && !Number.isInteger(raw.weight)) {
-      out.push(finding('EW219', `${rat}.weight`, `weight must be an integer, got ${got(raw.weight)}`));
-    } else if (weight < 0) out.push(finding('EW219', `${rat}.weight`, `weight ${weight} < 0`));
-    total += weight;
-  });
-  if (list.length > 1 && total === 0) out.push(finding('EW219', at, 'total destination weight = 0'));
-  return mergeAll(out);
-}
-
-function destination(d: Obj, at: string): Result {
-  const out: Result[] = [];
-  const host = asStr(d.host);
-  const hostType = d.host === undefined || d.host === null ? undefined : notStringProblem('destination host', d.host);
-  if (hostType) out.push(finding('EW220', `${at}.host`, hostType));
-  else if (host === '*') out.push(finding('EW220', `${at}.host`, 'invalid destination host *'));
-  else {
-    const p = wildcardDomainProblem(host);
-    if (p) out.push(finding('EW220', `${at}.host`, p));
-  }
-  if (d.subset !== undefined && d.subset !== '') {
-    const subset = asStr(d.subset);
-    const subsetType = notStringProblem('subset name', d.subset);
-    if (subsetType) out.push(finding('EW220', `${at}.subset`, subsetType));
-    else if (!isDns1123Label(subset, { allowUpper: true })) out.push(finding('EW220', `${at}.subset`, `subset name is invalid: ${subset}`));
-  }
-  if (isObj(d.port)) {
-    const p = portNumberProblem(d.port.number ?? 0);
-    if (p) out.push(finding('EW220', `${at}.port.number`, p));
-  }
-  return mergeAll(out);
-}
-
-/**
- * Canonical JSON of a match (keys sorted), so equal matches compare equal whatever their key order.
- * Values nested deeper than MATCH_DEPTH compare as one opaque value: real matches are a few levels
- * deep, and following an arbitrarily deep input would overflow the stack.
- */
-function canonical(v: unknown, depth = 0): string {
-  if (depth > MATCH_DEPTH) return '"<deep>"';
-  if (Array.isArray(v)) return `[${v.map((x) => canonical(x, depth + 1)).join(',')}]`;
-  if (isObj(v)) return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k], depth + 1)}`).join(',')}}`;
-  return JSON.stringify(v) ?? 'null';
-}
-
-/**
- * Istio's unreachable-rule analysis for tls and tcp: a rule after a match-all rule, and matches that
- * repeat an earlier rule's match exactly. Rules and matches are named "#<index>" as Istio does.
- */
-function unreachable(routes: readonly unknown[], path: string): Result {
-  const out: Result[] = [];
-  const seen = new Map<string, number>();
-  let catchAll = -1;
-  routes.forEach((raw, i) => {
-    if (!isObj(raw)) return;
-    const at = `${path}[${i}]`;
-    const matches = asArr(raw.match);
-    if (matches.length === 0) {
-      if (catchAll >= 0) out.push(finding('EW222', at, `virtualService rule #${i} not used (only the last rule can have no matches)`));
-      catchAll = i;
-      return;
-    }
-    if (catchAll >= 0) {
-      out.push(finding('EW222', at, `virtualService rule #${i} not used (route without matches defined before)`));
-      return;
-    }
-    let duplicates = 0;
-    matches.forEach((m, j) => {
-      const key = canonical(m);
-      const prior = seen.get(key);
-      if (prior === undefined) {
-        seen.set(key, i);
-        return;
-      }
-      duplicates++;
-      out.push(finding('EW222', `${at}.match[${j}]`, `virtualService rule #${i} match #${j} is not used (duplicate/overlapping match in rule #${prior})`));
-    });
-    if (duplicates === matches.length) out.push(finding('EW222', at, `virtualService rule #${i} not used (all matches used by prior rules)`));
-  });
+  out.push({ errors: gw.errors.map((e) => ({ ...e, code: 'EW217' })), warnings: gatewayWarnings ? gw.warnings : [] });
   return mergeAll(out);
 }

@@ -89,6 +89,26 @@ Cross('warns from the ServiceEntry side when an existing http route targets its 
   warns(checkSE(se(), [route]), 'EW402', 'spec.ports[1].protocol');
 });
 
+Cross('does not warn from the ServiceEntry side about a VirtualService bound only to a gateway', () => {
+  // bookinfo's bookinfo-gateway VirtualService: sidecars never use it, so the entry's ports do not matter to it
+  const gatewayOnly = vs({ meta: { name: 'bookinfo' }, spec: { hosts: ['*'], gateways: ['bookinfo-gateway'], tls: undefined,
+    http: [{ match: [{ uri: { prefix: '/productpage' } }], route: [{ destination: { host: 'productpage', port: { number: 9080 } } }] }] } });
+  const tlsOnly = se({ spec: { hosts: ['api.example.com'], ports: [port('tls', 443, 'TLS')] } });
+  without(checkSE(tlsOnly, [gatewayOnly]), 'EW402');
+  without(checkVS(gatewayOnly, [tlsOnly]), 'EW402');
+});
+
+Cross('from the ServiceEntry side, skips gateway-only matches of a mesh VirtualService and keeps its mesh matches', () => {
+  const route = vs({ spec: { gateways: ['mesh', 'istio-system/egress'], tls: undefined, http: [
+    { match: [{ port: 443, gateways: ['istio-system/egress'] }], route: [{ destination: { host: 'httpbin.org' } }] },
+  ] } });
+  without(checkSE(se(), [route]), 'EW402');
+  const meshToo = vs({ spec: { gateways: ['mesh', 'istio-system/egress'], tls: undefined, http: [
+    { match: [{ port: 443, gateways: ['mesh'] }], route: [{ destination: { host: 'httpbin.org' } }] },
+  ] } });
+  warns(checkSE(se(), [meshToo]), 'EW402', 'spec.ports[1].protocol');
+});
+
 // EW403: port name vs protocol
 const namingCases: ReadonlyArray<[name: string, protocol: string, contradicts: boolean]> = [
   ['http', 'TLS', true],

@@ -46,6 +46,10 @@ const cases: Case[] = [
   { it: 'warns about a legacy name.namespace gateway reference, suggesting the new form', code: 'EW204', verdict: 'warns', path: 'spec.gateways[0]',
     obj: () => vs({ gateways: ['egressgateway.istio-system'] }),
     message: 'legacy gateway name "egressgateway.istio-system"; prefer "istio-system/egressgateway"' },
+  { it: 'warns about a legacy gateway reference in a tls match (validateTLSMatch keeps the warning)', code: 'EW204', verdict: 'warns', path: 'spec.tls[0].match[0].gateways[0]',
+    obj: () => tlsOnly(tlsRoute({ gateways: ['egress.istio-system'] })) },
+  { it: 'does not warn about a legacy gateway reference in a tcp match (validateTCPMatch drops it)', code: 'EW204', verdict: 'passes',
+    obj: () => vs({ tls: undefined, tcp: [tcpRoute({ gateways: ['egress.istio-system'] })] }) },
   { it: 'does not warn about namespace/name gateway references', code: 'EW204', verdict: 'passes', obj: () => vs({ gateways: ['istio-system/egressgateway'] }) },
 
   // hosts
@@ -263,9 +267,9 @@ VS('names at most ten hosts when an SNI host is outside all of them', () => {
   assert.match(message(r, 'EW214'), /\[h0\.example\.com, .*, h9\.example\.com, …\]$/);
 });
 
-VS('has a test case for every EW2xx code', () => {
+VS('has a test case for every EW2xx code up to EW222 (http routes: http-route.test.ts)', () => {
   const tested = new Set(cases.map((c) => c.code));
-  for (const code of CODES.filter((c) => c.startsWith('EW2'))) assert.ok(tested.has(code), `no test for ${code}`);
+  for (const code of CODES.filter((c) => c.startsWith('EW2') && c <= 'EW222')) assert.ok(tested.has(code), `no test for ${code}`);
 });
 
 VS('accepts a VirtualService that routes egress through a gateway', () => {

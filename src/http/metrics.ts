@@ -5,7 +5,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** The `verdict` label of the request counter: how a review ended, as a bounded label value. */
-export type ReviewLabel = 'allowed' | 'warned' | 'denied' | 'error' | 'invalid';
+export type ReviewLabel = 'allowed' | 'warned' | 'denied' | 'error' | 'invalid' | 'shed';
 
 /** Cluster-state figures sampled at scrape time. */
 export type StateSample = {

@@ -8,6 +8,7 @@ import { judgedKind, judges, type ValidatingRuleName } from '../catalogue/kinds.
 import { DEFAULT_MODE, modeOf } from '../catalogue/modes.ts';
 import { ok } from '../catalogue/result.ts';
 import type { ClusterSnapshot } from '../cluster/snapshot.ts';
+import { overBudget } from '../rules/budget.ts';
 import type { Rule } from '../rules/rule.ts';
 import { enforce } from './enforce.ts';
 import { RULES, type Rules } from './rules.ts';
@@ -30,6 +31,9 @@ export function judgeWith(rules: Rules) {
     const labels = req.kind.kind === 'Namespace' && req.kind.group === '' ? obj.metadata?.labels : snapshot.namespaces.get(namespace)?.labels;
     const mode = modeOf(labels);
     try {
+      // Checked before the rule, so a pathological object costs a walk of its spec and no more.
+      const tooLarge = overBudget(obj);
+      if (tooLarge) return enforce(tooLarge, mode);
       const oldObject = req.operation === 'UPDATE' && req.oldObject && typeof req.oldObject === 'object' ? req.oldObject : undefined;
       return enforce(entry.rule(obj, { snapshot, namespace, operation: req.operation, ...(oldObject ? { oldObject } : {}) }), mode);
     } catch (e) {

@@ -21,8 +21,13 @@ export type Informers = {
   readonly has: (name: string) => boolean;
   /** the items of the last synced run of a kind's informer, "namespace/name" → Compact (index role) or the slim object */
   readonly published: (kind: string) => ReadonlyMap<string, unknown> | undefined;
-  /** the first informer readiness waits for, or undefined when all have synced and are healthy */
+  /**
+   * the first informer readiness waits for, or undefined when all have synced and are healthy or
+   * failed less than timing.staleMs ago (their last synced objects are still served)
+   */
   readonly waitingFor: () => string | undefined;
+  /** milliseconds since the first synced informer that is now failing lost its health; 0 when none is */
+  readonly staleMs: () => number;
   readonly status: () => InformerStatus[];
   /** "name=objects" per informer, for the log */
   readonly sizes: () => string[];
@@ -55,6 +60,8 @@ type Slot = {
   failures: number;
   /** when the current run synced; undefined once it failed */
   upSince: number | undefined;
+  /** when the informer went from healthy to failing; undefined while healthy */
+  failingSince: number | undefined;
   timer: NodeJS.Timeout | undefined;
 };
 
@@ -85,6 +92,7 @@ export function superviseInformers(api: ClusterApi, timing: Timing, log: Log, li
     if (!live(slot, run)) return;
     run.errors++;
     const now = Date.now();
+    if (slot.healthy || slot.failingSince === undefined) slot.failingSince = now;
     slot.healthy = false;
     slot.error = apiMessage(e).split('\n')[0];
     if (streakOver(slot.upSince, now, timing)) slot.failures = 0;
@@ -131,6 +139,7 @@ export function superviseInformers(api: ClusterApi, timing: Timing, log: Log, li
     slot.healthy = true;
     slot.error = undefined;
     slot.upSince = Date.now();
+    slot.failingSince = undefined;
     if (slot.published !== run) {
       slot.published = run;
       log.info({ informer: slot.name, version: slot.target.version, objects: run.items.size }, 'informer synced');
@@ -143,7 +152,7 @@ export function superviseInformers(api: ClusterApi, timing: Timing, log: Log, li
     const slot: Slot = {
       watched, target, name: resourceName(watched), run: undefined as unknown as Run, published: undefined,
       healthy: false, restarts: 0, relists: 0, lastEvent: undefined, lastSeen: Date.now(), error: undefined,
-      failures: 0, upSince: undefined, timer: undefined,
+      failures: 0, upSince: undefined, failingSince: undefined, timer: undefined,
     };
     slot.run = newRun(slot);
     slots.set(slot.name, slot);
@@ -196,11 +205,20 @@ export function superviseInformers(api: ClusterApi, timing: Timing, log: Log, li
     has: (name) => slots.has(name),
     published: (kind) => slotOf(kind)?.published?.items,
     waitingFor: () => {
+      const now = Date.now();
       for (const s of slots.values()) {
         if (!s.published) return `informer ${s.name} (${s.target.version}) has not synced${s.error ? `: ${s.error}` : ''}`;
-        if (!s.healthy) return `informer ${s.name} (${s.target.version}) failed: ${s.error ?? 'unknown error'}; restarting`;
+        if (!s.healthy && now - (s.failingSince ?? now) >= timing.staleMs) {
+          return `informer ${s.name} (${s.target.version}) failed ${Math.round((now - s.failingSince!) / 1000)} s ago, longer than the ${Math.round(timing.staleMs / 1000)} s its last objects are served: ${s.error ?? 'unknown error'}; restarting`;
+        }
       }
       return undefined;
+    },
+    staleMs: () => {
+      const now = Date.now();
+      let oldest = now;
+      for (const s of slots.values()) if (s.published && !s.healthy && s.failingSince !== undefined) oldest = Math.min(oldest, s.failingSince);
+      return now - oldest;
     },
     status: () => [...slots.values()].map((s) => ({
       name: s.name, version: s.target.version, synced: s.published !== undefined, healthy: s.healthy,

@@ -26,11 +26,16 @@ export type Timing = {
   readonly regatherMs: number;
   /** how often pod and Service addresses are checked against the detected ranges */
   readonly reverifyMs: number;
+  /**
+   * how long a synced informer that lost the API server keeps the view ready, answering from its
+   * last synced objects, before readiness fails (docs/reliability.md, "API server outages")
+   */
+  readonly staleMs: number;
 };
 
 export const DEFAULT_TIMING: Timing = {
   coalesceMs: 150, maxCoalesceMs: 1_000, restartMinMs: 1_000, restartMaxMs: 30_000,
-  silenceMs: 5 * 60_000, rediscoverMs: 60_000, regatherMs: 10 * 60_000, reverifyMs: 10 * 60_000,
+  silenceMs: 5 * 60_000, rediscoverMs: 60_000, regatherMs: 10 * 60_000, reverifyMs: 10 * 60_000, staleMs: 5 * 60_000,
 };
 
 export type InformerStatus = {
@@ -79,6 +84,8 @@ export type ViewStatus = {
   readonly absent: readonly string[];
   readonly cidrs: CidrStatus;
   readonly snapshot: { readonly generation: number; readonly builtAt: string | null; readonly buildMs: number };
+  /** seconds since the first informer whose objects are in the snapshot lost the API server; 0 while all are healthy */
+  readonly staleSeconds: number;
 };
 
 export type ClusterView = {

@@ -62,6 +62,8 @@ type Slot = {
   upSince: number | undefined;
   /** when the informer went from healthy to failing; undefined while healthy */
   failingSince: number | undefined;
+  /** the run waiting for its restart timer, if any */
+  waiting: Run | undefined;
   timer: NodeJS.Timeout | undefined;
 };
 
@@ -100,11 +102,28 @@ export function superviseInformers(api: ClusterApi, timing: Timing, log: Log, li
     slot.failures++;
     const wait = restartDelay(slot.failures, timing);
     log.warn({ informer: slot.name, version: slot.target.version, err: slot.error, restartInMs: wait }, 'informer stopped; restarting');
+    restartIn(slot, run, wait);
+  };
+
+  const restartIn = (slot: Slot, run: Run, wait: number) => {
     life.cancel(slot.timer);
+    slot.waiting = run;
     slot.timer = life.later(() => {
+      slot.waiting = undefined;
       slot.restarts++;
       void startRun(slot, run);
     }, wait);
+  };
+
+  /**
+   * One informer synced again after failing: the API server is back, so the others still waiting
+   * out a long back-off restart now (at the shortest wait, jittered) instead of up to restartMaxMs later.
+   */
+  const wakeOthers = (synced: Slot) => {
+    for (const slot of slots.values()) {
+      if (slot === synced || slot.healthy || !slot.waiting || !live(slot, slot.waiting)) continue;
+      restartIn(slot, slot.waiting, restartDelay(1, timing));
+    }
   };
 
   const newRun = (slot: Slot): Run => {
@@ -136,10 +155,12 @@ export function superviseInformers(api: ClusterApi, timing: Timing, log: Log, li
       return;
     }
     if (!live(slot, run) || run.errors !== before) return;
+    const recovered = slot.failingSince !== undefined;
     slot.healthy = true;
     slot.error = undefined;
     slot.upSince = Date.now();
     slot.failingSince = undefined;
+    if (recovered) wakeOthers(slot);
     if (slot.published !== run) {
       slot.published = run;
       log.info({ informer: slot.name, version: slot.target.version, objects: run.items.size }, 'informer synced');
@@ -152,7 +173,7 @@ export function superviseInformers(api: ClusterApi, timing: Timing, log: Log, li
     const slot: Slot = {
       watched, target, name: resourceName(watched), run: undefined as unknown as Run, published: undefined,
       healthy: false, restarts: 0, relists: 0, lastEvent: undefined, lastSeen: Date.now(), error: undefined,
-      failures: 0, upSince: undefined, failingSince: undefined, timer: undefined,
+      failures: 0, upSince: undefined, failingSince: undefined, waiting: undefined, timer: undefined,
     };
     slot.run = newRun(slot);
     slots.set(slot.name, slot);
@@ -170,6 +191,7 @@ export function superviseInformers(api: ClusterApi, timing: Timing, log: Log, li
   /** Lists again from scratch; the old items stay published until the new list has synced. */
   const relist = (slot: Slot, why: string) => {
     life.cancel(slot.timer);
+    slot.waiting = undefined;
     void halt(slot.run);
     slot.relists++;
     log.warn({ informer: slot.name, version: slot.target.version, silentMs: Date.now() - slot.lastSeen }, why);

@@ -5,7 +5,7 @@
  * keeps the items of its last synced run, which is what gets published.
  */
 import type { KubeObject } from '../admission/types.ts';
-import { apiMessage, type ClusterApi, type Discovery, type Informer, type InformerHandlers } from './api.ts';
+import { apiMessage, apiStatus, type ClusterApi, type Discovery, type Informer, type InformerHandlers } from './api.ts';
 import { restartDelay, streakOver } from './backoff.ts';
 import type { Lifetime } from './lifetime.ts';
 import { WATCHED, chooseVersion, resourceName, type Target, type Watched } from './resources.ts';
@@ -62,8 +62,15 @@ type Slot = {
   upSince: number | undefined;
   /** when the informer went from healthy to failing; undefined while healthy */
   failingSince: number | undefined;
-  /** the run waiting for its restart timer, if any */
+  /** the run waiting for its restart timer, if any, and when that timer fires */
   waiting: Run | undefined;
+  restartAt: number;
+  /**
+   * a failure of this streak had no HTTP answer (refused, reset, timed out): the API server was
+   * unreachable. Later failures of the streak (404 while a restarted API server loads its CRDs)
+   * keep it set; a sync clears it.
+   */
+  unreachable: boolean;
   timer: NodeJS.Timeout | undefined;
 };
 
@@ -97,17 +104,39 @@ export function superviseInformers(api: ClusterApi, timing: Timing, log: Log, li
     if (slot.healthy || slot.failingSince === undefined) slot.failingSince = now;
     slot.healthy = false;
     slot.error = apiMessage(e).split('\n')[0];
+    if (apiStatus(e) === undefined) slot.unreachable = true;
     if (streakOver(slot.upSince, now, timing)) slot.failures = 0;
     slot.upSince = undefined;
     slot.failures++;
     const wait = restartDelay(slot.failures, timing);
     log.warn({ informer: slot.name, version: slot.target.version, err: slot.error, restartInMs: wait }, 'informer stopped; restarting');
     restartIn(slot, run, wait);
+    probeSoon();
+  };
+
+  /**
+   * While any informer waits out a back-off, the API server is asked every probeMs whether it is
+   * back (discovery, the cheapest call every API server answers); when it answers, the waiting
+   * informers restart at once instead of up to restartMaxMs later.
+   */
+  let probing = false;
+  const probeSoon = () => {
+    if (probing) return;
+    probing = true;
+    life.later(async () => {
+      probing = false;
+      const waiting = [...slots.values()].filter(outageVictim);
+      if (!waiting.length) return;
+      const back = await api.discover().then(() => true, () => false);
+      if (back) for (const slot of waiting) if (outageVictim(slot)) restartIn(slot, slot.waiting, restartDelay(1, timing));
+      probeSoon();
+    }, timing.probeMs);
   };
 
   const restartIn = (slot: Slot, run: Run, wait: number) => {
     life.cancel(slot.timer);
     slot.waiting = run;
+    slot.restartAt = Date.now() + wait;
     slot.timer = life.later(() => {
       slot.waiting = undefined;
       slot.restarts++;
@@ -116,12 +145,22 @@ export function superviseInformers(api: ClusterApi, timing: Timing, log: Log, li
   };
 
   /**
+   * An informer waiting out a back-off that began when the API server could not be reached, for at
+   * most staleMs. One only ever refused with a status (403) keeps its back-off, so a lasting refusal
+   * is not retried every probeMs.
+   */
+  const outageVictim = (slot: Slot): slot is Slot & { waiting: Run } =>
+    !slot.healthy && slot.unreachable && slot.waiting !== undefined && live(slot, slot.waiting) && Date.now() - (slot.failingSince ?? 0) < timing.staleMs
+    // a restart already due within the shortest wait is left to happen
+    && slot.restartAt - Date.now() > timing.restartMinMs;
+
+  /**
    * One informer synced again after failing: the API server is back, so the others still waiting
    * out a long back-off restart now (at the shortest wait, jittered) instead of up to restartMaxMs later.
    */
   const wakeOthers = (synced: Slot) => {
     for (const slot of slots.values()) {
-      if (slot === synced || slot.healthy || !slot.waiting || !live(slot, slot.waiting)) continue;
+      if (slot === synced || !outageVictim(slot)) continue;
       restartIn(slot, slot.waiting, restartDelay(1, timing));
     }
   };
@@ -160,6 +199,7 @@ export function superviseInformers(api: ClusterApi, timing: Timing, log: Log, li
     slot.error = undefined;
     slot.upSince = Date.now();
     slot.failingSince = undefined;
+    slot.unreachable = false;
     if (recovered) wakeOthers(slot);
     if (slot.published !== run) {
       slot.published = run;
@@ -173,7 +213,7 @@ export function superviseInformers(api: ClusterApi, timing: Timing, log: Log, li
     const slot: Slot = {
       watched, target, name: resourceName(watched), run: undefined as unknown as Run, published: undefined,
       healthy: false, restarts: 0, relists: 0, lastEvent: undefined, lastSeen: Date.now(), error: undefined,
-      failures: 0, upSince: undefined, failingSince: undefined, waiting: undefined, timer: undefined,
+      failures: 0, upSince: undefined, failingSince: undefined, waiting: undefined, restartAt: 0, unreachable: false, timer: undefined,
     };
     slot.run = newRun(slot);
     slots.set(slot.name, slot);

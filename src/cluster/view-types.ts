@@ -31,11 +31,13 @@ export type Timing = {
    * last synced objects, before readiness fails (docs/reliability.md, "API server outages")
    */
   readonly staleMs: number;
+  /** while an informer waits out its back-off, how often the API server is asked whether it is back */
+  readonly probeMs: number;
 };
 
 export const DEFAULT_TIMING: Timing = {
   coalesceMs: 150, maxCoalesceMs: 1_000, restartMinMs: 1_000, restartMaxMs: 30_000,
-  silenceMs: 5 * 60_000, rediscoverMs: 60_000, regatherMs: 10 * 60_000, reverifyMs: 10 * 60_000, staleMs: 5 * 60_000,
+  silenceMs: 5 * 60_000, rediscoverMs: 60_000, regatherMs: 10 * 60_000, reverifyMs: 10 * 60_000, staleMs: 5 * 60_000, probeMs: 2_000,
 };
 
 export type InformerStatus = {

@@ -133,7 +133,9 @@ const exists = (p: string) => stat(p).then(() => true, () => false);
 /** Loads the pair, generating a development CA and certificate first when the directory has none. */
 export async function ensureServingPair(dir: string, opts: CertOptions): Promise<{ pair: ServingPair; generated: boolean }> {
   if (await exists(join(dir, FILES.cert)) || await exists(join(dir, FILES.key))) return { pair: await loadServingPair(dir), generated: false };
-  await writeCertificates(dir, await generateCertificates(opts));
+  const pems = await generateCertificates(opts);
+  // A served directory gets no CA key: whoever can read the serving key should not be able to mint more.
+  await writeCertificates(dir, { caCert: pems.caCert, cert: pems.cert, key: pems.key });
   return { pair: await loadServingPair(dir), generated: true };
 }
 

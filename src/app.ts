@@ -4,29 +4,78 @@
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Server as HttpsServer } from 'node:https';
+import { admissionGate, GATE_LIMITS, type GateLimits } from './http/gate.ts';
 import { admissionRoutes, BODY_LIMIT, type RouteDeps } from './http/routes.ts';
 
 export type TlsPair = { readonly cert: string; readonly key: string };
+
+/** How long a connection may take at each stage, and how many the process holds. */
+export type ConnectionLimits = {
+  /** from accepting the TCP connection to a finished TLS handshake */
+  readonly handshakeMs: number;
+  /** from the connection (or the end of the previous request) to the last request header */
+  readonly headersMs: number;
+  /** from the first byte of a request to its last body byte */
+  readonly requestMs: number;
+  /** an idle keep-alive connection between requests */
+  readonly keepAliveMs: number;
+  /** how often Node looks for connections past headersMs or requestMs: the slack on both */
+  readonly checkEveryMs: number;
+  /** requests one connection may carry before the answer closes it */
+  readonly requestsPerConnection: number;
+  /** open connections; more are closed as soon as they are accepted */
+  readonly connections: number;
+};
+
+export const CONNECTION_LIMITS: ConnectionLimits = {
+  // A TCP connection that never starts TLS holds a socket and a file descriptor for nothing.
+  handshakeMs: 10_000,
+  headersMs: 10_000,
+  // A client that trickles its request must not hold a connection for ever; 30 s is ten times the
+  // webhook's timeoutSeconds, so the API server gave up on such a request long before.
+  requestMs: 30_000,
+  // The API server reuses connections; outlive its idle timeout so it never writes to a closing socket.
+  keepAliveMs: 90_000,
+  // Node checks the two deadlines above every 30 s by default, which let a request live 60 s.
+  checkEveryMs: 1_000,
+  // Each connection ends now and then, so the API server's connections spread over new replicas
+  // after a scale-up or a rollout instead of staying pinned to the first one.
+  requestsPerConnection: 1_000,
+  // The API servers hold a few dozen connections; far more is a flood, refused before TLS costs anything.
+  connections: 1_000,
+};
 
 export type AppOptions = RouteDeps & {
   readonly tls: TlsPair | null;
   readonly logger: FastifyBaseLogger;
   /** released after in-flight requests drain, when the app closes */
   readonly stop?: () => Promise<void>;
+  /** defaults: CONNECTION_LIMITS; tests shorten them */
+  readonly connections?: Partial<ConnectionLimits>;
+  /** defaults: GATE_LIMITS */
+  readonly gate?: Partial<GateLimits>;
 };
 
-export function buildApp({ tls, logger, stop, ...deps }: AppOptions): FastifyInstance {
+export function buildApp({ tls, logger, stop, connections, gate, ...deps }: AppOptions): FastifyInstance {
+  const limits = { ...CONNECTION_LIMITS, ...connections };
+  const server = { headersTimeout: limits.headersMs, requestTimeout: limits.requestMs, connectionsCheckingInterval: limits.checkEveryMs };
   const app = Fastify({
-    ...(tls ? { https: { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' as const } } : {}),
+    ...(tls
+      ? { https: { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' as const, handshakeTimeout: limits.handshakeMs, ...server } }
+      : { http: server }),
     bodyLimit: BODY_LIMIT,
-    // The API server reuses connections; outlive its idle timeout so it never writes to a closing socket.
-    keepAliveTimeout: 90_000,
-    // A client that trickles its request must not hold a connection for ever.
-    requestTimeout: 30_000,
+    keepAliveTimeout: limits.keepAliveMs,
+    requestTimeout: limits.requestMs,
+    maxRequestsPerSocket: limits.requestsPerConnection,
     forceCloseConnections: 'idle',
     // One log line per review, written by the route with the review's uid, instead of two generic ones.
     logController: new LogController({ disableRequestLogging: true }),
     loggerInstance: logger,
+  });
+  app.server.maxConnections = limits.connections;
+  admissionGate(app, { ...GATE_LIMITS, ...gate }, (route, why) => {
+    deps.metrics.observe(route, 'unknown', 'unknown', 'shed', 0);
+    app.log.warn({ route, problem: why }, 'review refused: too many in flight');
   });
   // Fastify parses text/plain by default; an AdmissionReview is JSON only, anything else gets a 415.
   app.removeContentTypeParser('text/plain');

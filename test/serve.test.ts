@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Agent, request } from 'node:https';
 import { spawn } from 'node:child_process';
 import { readServeConfig } from '../src/config.ts';
+import { runCerts } from '../src/commands/certs.ts';
 import { runServe, startServer } from '../src/commands/serve.ts';
 import { captureIo } from '../src/commands/io.ts';
 import { generateCertificates, writeCertificates } from '../src/tls.ts';
@@ -158,6 +159,39 @@ Serve('puts addresses given as extra SANs in IP entries and names in DNS entries
   assert.match(san, /IP Address:FD00:0:0:0:0:0:0:5/);
   assert.match(san, /DNS:webhook\.example\.internal/);
   assert.match(san, /DNS:egress-warden\.egress-warden\.svc(,|$)/);
+});
+
+Serve('certs --keep-ca renews only the serving certificate under the kept CA, and --bundle writes the old and the new CA', async () => {
+  const { X509Certificate } = await import('node:crypto');
+  const dir = mkdtempSync(join(tmpdir(), 'ew-renew-'));
+  try {
+    assert.is(await runCerts(['--dir', dir], captureIo()), 0);
+    assert.is(statSync(join(dir, 'ca.key')).mode & 0o777, 0o600);
+    const ca = readFileSync(join(dir, 'ca.crt'), 'utf8');
+    const first = readFileSync(join(dir, 'tls.crt'), 'utf8');
+    const io = captureIo();
+    assert.is(await runCerts(['--dir', dir, '--keep-ca', '--days', '30'], io), 0);
+    assert.match(io.stdout(), /the CA was kept/);
+    assert.is(readFileSync(join(dir, 'ca.crt'), 'utf8'), ca);
+    const renewed = readFileSync(join(dir, 'tls.crt'), 'utf8');
+    assert.is.not(renewed, first);
+    assert.ok(new X509Certificate(renewed).verify(new X509Certificate(ca).publicKey), 'the renewed certificate is signed by the kept CA');
+    assert.is(statSync(join(dir, 'ca.key')).mode & 0o777, 0o600);
+    assert.is(statSync(join(dir, 'tls.key')).mode & 0o777, 0o600);
+
+    assert.is(await runCerts(['--dir', dir, '--force', '--bundle'], captureIo()), 0);
+    const next = readFileSync(join(dir, 'ca.crt'), 'utf8');
+    assert.is.not(next, ca);
+    assert.is(readFileSync(join(dir, 'ca-bundle.crt'), 'utf8'), ca + next);
+
+    const empty = mkdtempSync(join(tmpdir(), 'ew-renew-none-'));
+    const refused = captureIo();
+    assert.is(await runCerts(['--dir', empty, '--keep-ca'], refused), 2);
+    assert.match(refused.stderr(), /ca\.crt is missing/);
+    rmSync(empty, { recursive: true, force: true });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 Serve.run();

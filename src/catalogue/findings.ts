@@ -22,6 +22,12 @@ export const FINDINGS = {
     meaning: 'A rule failed with an internal error (a bug) instead of judging the object. The webhook denies the object with HTTP code 500 and names the rule; `egress-warden check` reports it as this error.',
     fix: 'Report the bug with the message and the object that triggers it.',
   },
+  EW001: {
+    severity: 'error',
+    title: 'the object is far larger than anything the mesh accepts; it was not reviewed',
+    meaning: 'A list in the spec holds more than 4,096 items (the longest list any Istio CRD accepts), a string is longer than 64 KiB, or the spec holds more than 250,000 values. Istio\'s own CRDs accept at most 256 hosts, addresses and ports and 4096 endpoints in a ServiceEntry, and names of at most 256 characters, so no object this large can be a working configuration. The webhook refuses it without running the rules, so that one object cannot stall or exhaust the webhook for every other write (see [reliability](reliability.md#bounded-work-per-review)).',
+    fix: 'Split the object, or remove the repeated items; the message names the first list or string over the limit.',
+  },
   EW101: {
     severity: 'error',
     title: 'annotation istiod rejects on a ServiceEntry (istio.io/dry-run, internal.istio.io/*)',

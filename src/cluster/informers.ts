@@ -5,7 +5,7 @@
  * keeps the items of its last synced run, which is what gets published.
  */
 import type { KubeObject } from '../admission/types.ts';
-import { apiMessage, type ClusterApi, type Discovery, type Informer, type InformerHandlers } from './api.ts';
+import { apiMessage, apiStatus, type ClusterApi, type Discovery, type Informer, type InformerHandlers } from './api.ts';
 import { restartDelay, streakOver } from './backoff.ts';
 import type { Lifetime } from './lifetime.ts';
 import { WATCHED, chooseVersion, resourceName, type Target, type Watched } from './resources.ts';
@@ -21,8 +21,13 @@ export type Informers = {
   readonly has: (name: string) => boolean;
   /** the items of the last synced run of a kind's informer, "namespace/name" → Compact (index role) or the slim object */
   readonly published: (kind: string) => ReadonlyMap<string, unknown> | undefined;
-  /** the first informer readiness waits for, or undefined when all have synced and are healthy */
+  /**
+   * the first informer readiness waits for, or undefined when all have synced and are healthy or
+   * failed less than timing.staleMs ago (their last synced objects are still served)
+   */
   readonly waitingFor: () => string | undefined;
+  /** milliseconds since the first synced informer that is now failing lost its health; 0 when none is */
+  readonly staleMs: () => number;
   readonly status: () => InformerStatus[];
   /** "name=objects" per informer, for the log */
   readonly sizes: () => string[];
@@ -55,6 +60,17 @@ type Slot = {
   failures: number;
   /** when the current run synced; undefined once it failed */
   upSince: number | undefined;
+  /** when the informer went from healthy to failing; undefined while healthy */
+  failingSince: number | undefined;
+  /** the run waiting for its restart timer, if any, and when that timer fires */
+  waiting: Run | undefined;
+  restartAt: number;
+  /**
+   * a failure of this streak had no HTTP answer (refused, reset, timed out): the API server was
+   * unreachable. Later failures of the streak (404 while a restarted API server loads its CRDs)
+   * keep it set; a sync clears it.
+   */
+  unreachable: boolean;
   timer: NodeJS.Timeout | undefined;
 };
 
@@ -85,18 +101,68 @@ export function superviseInformers(api: ClusterApi, timing: Timing, log: Log, li
     if (!live(slot, run)) return;
     run.errors++;
     const now = Date.now();
+    if (slot.healthy || slot.failingSince === undefined) slot.failingSince = now;
     slot.healthy = false;
     slot.error = apiMessage(e).split('\n')[0];
+    if (apiStatus(e) === undefined) slot.unreachable = true;
     if (streakOver(slot.upSince, now, timing)) slot.failures = 0;
     slot.upSince = undefined;
     slot.failures++;
     const wait = restartDelay(slot.failures, timing);
     log.warn({ informer: slot.name, version: slot.target.version, err: slot.error, restartInMs: wait }, 'informer stopped; restarting');
+    restartIn(slot, run, wait);
+    probeSoon();
+  };
+
+  /**
+   * While any informer waits out a back-off, the API server is asked every probeMs whether it is
+   * back (discovery, the cheapest call every API server answers); when it answers, the waiting
+   * informers restart at once instead of up to restartMaxMs later.
+   */
+  let probing = false;
+  const probeSoon = () => {
+    if (probing) return;
+    probing = true;
+    life.later(async () => {
+      probing = false;
+      const waiting = [...slots.values()].filter(outageVictim);
+      if (!waiting.length) return;
+      const back = await api.discover().then(() => true, () => false);
+      if (back) for (const slot of waiting) if (outageVictim(slot)) restartIn(slot, slot.waiting, restartDelay(1, timing));
+      probeSoon();
+    }, timing.probeMs);
+  };
+
+  const restartIn = (slot: Slot, run: Run, wait: number) => {
     life.cancel(slot.timer);
+    slot.waiting = run;
+    slot.restartAt = Date.now() + wait;
     slot.timer = life.later(() => {
+      slot.waiting = undefined;
       slot.restarts++;
       void startRun(slot, run);
     }, wait);
+  };
+
+  /**
+   * An informer waiting out a back-off that began when the API server could not be reached, for at
+   * most staleMs. One only ever refused with a status (403) keeps its back-off, so a lasting refusal
+   * is not retried every probeMs.
+   */
+  const outageVictim = (slot: Slot): slot is Slot & { waiting: Run } =>
+    !slot.healthy && slot.unreachable && slot.waiting !== undefined && live(slot, slot.waiting) && Date.now() - (slot.failingSince ?? 0) < timing.staleMs
+    // a restart already due within the shortest wait is left to happen
+    && slot.restartAt - Date.now() > timing.restartMinMs;
+
+  /**
+   * One informer synced again after failing: the API server is back, so the others still waiting
+   * out a long back-off restart now (at the shortest wait, jittered) instead of up to restartMaxMs later.
+   */
+  const wakeOthers = (synced: Slot) => {
+    for (const slot of slots.values()) {
+      if (slot === synced || !outageVictim(slot)) continue;
+      restartIn(slot, slot.waiting, restartDelay(1, timing));
+    }
   };
 
   const newRun = (slot: Slot): Run => {
@@ -128,9 +194,13 @@ export function superviseInformers(api: ClusterApi, timing: Timing, log: Log, li
       return;
     }
     if (!live(slot, run) || run.errors !== before) return;
+    const recovered = slot.failingSince !== undefined;
     slot.healthy = true;
     slot.error = undefined;
     slot.upSince = Date.now();
+    slot.failingSince = undefined;
+    slot.unreachable = false;
+    if (recovered) wakeOthers(slot);
     if (slot.published !== run) {
       slot.published = run;
       log.info({ informer: slot.name, version: slot.target.version, objects: run.items.size }, 'informer synced');
@@ -143,7 +213,7 @@ export function superviseInformers(api: ClusterApi, timing: Timing, log: Log, li
     const slot: Slot = {
       watched, target, name: resourceName(watched), run: undefined as unknown as Run, published: undefined,
       healthy: false, restarts: 0, relists: 0, lastEvent: undefined, lastSeen: Date.now(), error: undefined,
-      failures: 0, upSince: undefined, timer: undefined,
+      failures: 0, upSince: undefined, failingSince: undefined, waiting: undefined, restartAt: 0, unreachable: false, timer: undefined,
     };
     slot.run = newRun(slot);
     slots.set(slot.name, slot);
@@ -161,6 +231,7 @@ export function superviseInformers(api: ClusterApi, timing: Timing, log: Log, li
   /** Lists again from scratch; the old items stay published until the new list has synced. */
   const relist = (slot: Slot, why: string) => {
     life.cancel(slot.timer);
+    slot.waiting = undefined;
     void halt(slot.run);
     slot.relists++;
     log.warn({ informer: slot.name, version: slot.target.version, silentMs: Date.now() - slot.lastSeen }, why);
@@ -196,11 +267,20 @@ export function superviseInformers(api: ClusterApi, timing: Timing, log: Log, li
     has: (name) => slots.has(name),
     published: (kind) => slotOf(kind)?.published?.items,
     waitingFor: () => {
+      const now = Date.now();
       for (const s of slots.values()) {
         if (!s.published) return `informer ${s.name} (${s.target.version}) has not synced${s.error ? `: ${s.error}` : ''}`;
-        if (!s.healthy) return `informer ${s.name} (${s.target.version}) failed: ${s.error ?? 'unknown error'}; restarting`;
+        if (!s.healthy && now - (s.failingSince ?? now) >= timing.staleMs) {
+          return `informer ${s.name} (${s.target.version}) failed ${Math.round((now - s.failingSince!) / 1000)} s ago, longer than the ${Math.round(timing.staleMs / 1000)} s its last objects are served: ${s.error ?? 'unknown error'}; restarting`;
+        }
       }
       return undefined;
+    },
+    staleMs: () => {
+      const now = Date.now();
+      let oldest = now;
+      for (const s of slots.values()) if (s.published && !s.healthy && s.failingSince !== undefined) oldest = Math.min(oldest, s.failingSince);
+      return now - oldest;
     },
     status: () => [...slots.values()].map((s) => ({
       name: s.name, version: s.target.version, synced: s.published !== undefined, healthy: s.healthy,

@@ -30,7 +30,7 @@ export type ReadinessDeps = {
   readonly log: Log;
   readonly life: Lifetime;
   readonly discovery: Pick<DiscoveryLoop, 'current' | 'error'>;
-  readonly informers: Pick<Informers, 'waitingFor' | 'status' | 'sizes' | 'has'>;
+  readonly informers: Pick<Informers, 'waitingFor' | 'status' | 'sizes' | 'has' | 'staleMs'>;
   readonly cidrs: Pick<CidrSources, 'read' | 'detected' | 'status'>;
   readonly publisher: Pick<Publisher, 'generation' | 'builtAt' | 'buildMs'>;
 };
@@ -86,6 +86,7 @@ export function readiness({ server, log, life, discovery, informers, cidrs, publ
         absent: discovery.current() ? WATCHED.filter((w) => w.optional && !informers.has(resourceName(w))).map(resourceName) : [],
         cidrs: cidrs.status(),
         snapshot: { generation: publisher.generation(), builtAt: iso(publisher.builtAt()), buildMs: publisher.buildMs() },
+        staleSeconds: Math.round(informers.staleMs() / 100) / 10,
       };
     },
     stop: () => {

@@ -26,11 +26,18 @@ export type Timing = {
   readonly regatherMs: number;
   /** how often pod and Service addresses are checked against the detected ranges */
   readonly reverifyMs: number;
+  /**
+   * how long a synced informer that lost the API server keeps the view ready, answering from its
+   * last synced objects, before readiness fails (docs/reliability.md, "API server outages")
+   */
+  readonly staleMs: number;
+  /** while an informer waits out its back-off, how often the API server is asked whether it is back */
+  readonly probeMs: number;
 };
 
 export const DEFAULT_TIMING: Timing = {
   coalesceMs: 150, maxCoalesceMs: 1_000, restartMinMs: 1_000, restartMaxMs: 30_000,
-  silenceMs: 5 * 60_000, rediscoverMs: 60_000, regatherMs: 10 * 60_000, reverifyMs: 10 * 60_000,
+  silenceMs: 5 * 60_000, rediscoverMs: 60_000, regatherMs: 10 * 60_000, reverifyMs: 10 * 60_000, staleMs: 5 * 60_000, probeMs: 2_000,
 };
 
 export type InformerStatus = {
@@ -79,6 +86,8 @@ export type ViewStatus = {
   readonly absent: readonly string[];
   readonly cidrs: CidrStatus;
   readonly snapshot: { readonly generation: number; readonly builtAt: string | null; readonly buildMs: number };
+  /** seconds since the first informer whose objects are in the snapshot lost the API server; 0 while all are healthy */
+  readonly staleSeconds: number;
 };
 
 export type ClusterView = {

@@ -83,7 +83,7 @@ export function staticClusterView(opts: Pick<ViewOptions, 'cidrs' | 'podCidrs' |
   opts.log.warn({ podCidrs: rows.filter((r) => r.kind === 'pod').map((r) => `${r.cidr} (${r.origin})`),
     serviceCidrs: rows.filter((r) => r.kind === 'service').map((r) => `${r.cidr} (${r.origin})`) }, reason);
   const status: ViewStatus = {
-    ready: true, reason, cluster: null, informers: [], absent: [],
+    ready: true, reason, cluster: null, informers: [], absent: [], staleSeconds: 0,
     cidrs: cidrStatus(detection, true, [], null),
     snapshot: { generation: 1, builtAt, buildMs },
   };

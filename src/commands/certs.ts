@@ -1,19 +1,24 @@
 /** `egress-warden certs`: a CA and a serving certificate for the webhook Service. */
 import { join } from 'node:path';
-import { stat } from 'node:fs/promises';
-import { FILES, generateCertificates, subjectAltNames, writeCertificates } from '../tls.ts';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { caBundle, FILES, generateCertificates, loadCa, subjectAltNames, writeCertificates } from '../tls.ts';
 import { parseCommand } from './flags.ts';
 import type { Command } from './io.ts';
 
 const HELP = `usage: egress-warden certs [--dir certs] [--service egress-warden] [--namespace egress-warden]
-                          [--days 365] [--san NAME_OR_IP ...] [--force]
-Writes ca.crt, tls.crt and tls.key (the key with mode 0600). If tls.crt exists, stops with status 2
-unless --force is given.`;
+                          [--days 365] [--san NAME_OR_IP ...] [--force] [--keep-ca] [--bundle]
+Writes ca.crt, ca.key, tls.crt and tls.key (the keys with mode 0600). If tls.crt exists, stops with
+status 2 unless --force or --keep-ca is given.
+  --keep-ca  renew only the serving certificate, signed by the CA already in --dir (ca.crt and
+             ca.key): the webhooks' caBundle stays valid, so nothing else has to change
+  --bundle   also write ca-bundle.crt: the CA that was in --dir before (if any) followed by the new
+             one, for caBundle while a new CA is rolled out`;
 
 const OPTIONS = {
   dir: { type: 'string', default: 'certs' }, service: { type: 'string', default: 'egress-warden' },
   namespace: { type: 'string', default: 'egress-warden' }, days: { type: 'string', default: '365' },
   san: { type: 'string', multiple: true, default: [] as string[] }, force: { type: 'boolean', default: false },
+  'keep-ca': { type: 'boolean', default: false }, bundle: { type: 'boolean', default: false },
 } as const;
 
 export const runCerts: Command = async (argv, io) => {
@@ -23,10 +28,19 @@ export const runCerts: Command = async (argv, io) => {
   const days = Number(values.days);
   if (!Number.isInteger(days) || days < 1 || days > 3650) return refuse(`--days must be a whole number from 1 to 3650, got "${values.days}"`);
   const existing = await stat(join(values.dir, FILES.cert)).then(() => true, () => false);
-  if (existing && !values.force) return refuse(`${join(values.dir, FILES.cert)} already exists; pass --force to replace it`);
+  if (existing && !values.force && !values['keep-ca']) return refuse(`${join(values.dir, FILES.cert)} already exists; pass --force to replace it, or --keep-ca to renew it under the same CA`);
+  const ca = values['keep-ca'] ? await loadCa(values.dir) : undefined;
+  if (typeof ca === 'string') return refuse(`--keep-ca: ${ca}`);
+  const previousCa = await readFile(join(values.dir, FILES.ca), 'utf8').catch(() => undefined);
   const opts = { service: values.service, namespace: values.namespace, days, sans: values.san };
-  await writeCertificates(values.dir, await generateCertificates(opts));
-  io.out(`wrote ${join(values.dir, FILES.ca)}, ${join(values.dir, FILES.cert)}, ${join(values.dir, FILES.key)} (valid ${days} days)\n`);
+  const pems = await generateCertificates(opts, ca);
+  await writeCertificates(values.dir, pems);
+  const written = [FILES.ca, FILES.caKey, FILES.cert, FILES.key].map((f) => join(values.dir, f));
+  if (values.bundle) {
+    await writeFile(join(values.dir, FILES.bundle), caBundle([...(previousCa ? [previousCa] : []), pems.caCert]));
+    written.push(join(values.dir, FILES.bundle));
+  }
+  io.out(`wrote ${written.join(', ')} (valid ${days} days${ca ? '; the CA was kept' : ''})\n`);
   io.out(`names: ${subjectAltNames(opts).join(', ')}\n`);
   return 0;
 };

@@ -5,11 +5,13 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** The `verdict` label of the request counter: how a review ended, as a bounded label value. */
-export type ReviewLabel = 'allowed' | 'warned' | 'denied' | 'error' | 'invalid';
+export type ReviewLabel = 'allowed' | 'warned' | 'denied' | 'error' | 'invalid' | 'shed';
 
 /** Cluster-state figures sampled at scrape time. */
 export type StateSample = {
   readonly ready: boolean;
+  /** seconds the snapshot has gone without an update from a failing informer (0 while all are healthy) */
+  readonly staleSeconds?: number;
   readonly informers: readonly { readonly name: string; readonly healthy: boolean; readonly synced: boolean; readonly objects: number; readonly restarts: number }[];
 };
 
@@ -47,6 +49,12 @@ export function createMetrics(sample: () => StateSample, defaults = true): Metri
     help: '1 when every informer has synced and the cluster CIDRs are known',
     registers: [registry],
     collect() { this.set(sample().ready ? 1 : 0); },
+  });
+  new Gauge({
+    name: 'egress_warden_snapshot_stale_seconds',
+    help: 'Seconds since an informer whose objects are served lost the API server; 0 while every informer is healthy',
+    registers: [registry],
+    collect() { this.set(sample().staleSeconds ?? 0); },
   });
   const perInformer = (name: string, help: string, value: (i: StateSample['informers'][number]) => number) =>
     new Gauge({

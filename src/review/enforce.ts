@@ -4,6 +4,7 @@
  * (audit), as Kyverno's webhook layer enforces what its engine reports.
  */
 import { allow, type Decision } from '../admission/decision.ts';
+import { DENIAL_CHARS_MAX, FINDING_MESSAGE_MAX, FINDINGS_SHOWN_MAX } from '../catalogue/budget.ts';
 import type { Mode } from '../catalogue/modes.ts';
 import { demote, ok, show, type Issue, type Result } from '../catalogue/result.ts';
 import { shortenLine } from './line.ts';
@@ -34,19 +35,76 @@ export function formatWarnings(issues: readonly Issue[]): string[] {
   return out;
 }
 
+const cut = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
+/** One severity's findings folded and capped; the same array when there was nothing to do. */
+function fold(issues: readonly Issue[]): { readonly issues: readonly Issue[]; readonly omitted: number } {
+  const groups = new Map<string, { readonly issue: Issue; count: number }>();
+  let changed = false;
+  let omitted = 0;
+  for (const i of issues) {
+    const key = `${i.code}\0${i.message}`;
+    const group = groups.get(key);
+    if (group) {
+      group.count++;
+      changed = true;
+    } else if (groups.size < FINDINGS_SHOWN_MAX) {
+      groups.set(key, { issue: i, count: 1 });
+      if (i.message.length > FINDING_MESSAGE_MAX || i.path.length > FINDING_MESSAGE_MAX) changed = true;
+    } else {
+      omitted++;
+      changed = true;
+    }
+  }
+  if (!changed) return { issues, omitted: 0 };
+  const out = [...groups.values()].map(({ issue, count }) => ({
+    code: issue.code,
+    path: cut(issue.path, FINDING_MESSAGE_MAX),
+    message: cut(issue.message, FINDING_MESSAGE_MAX) + (count > 1 ? ` (and at ${(count - 1).toLocaleString('en-US')} more paths)` : ''),
+  }));
+  return { issues: out, omitted };
+}
+
+/**
+ * Findings as the answer, the log line and the metrics carry them: one finding per code and
+ * message (repeated at many paths, it is shown once with a count), each cut to a readable length,
+ * at most FINDINGS_SHOWN_MAX per severity. `omitted` counts the findings beyond that cap.
+ */
+export function condense(r: Result): { readonly findings: Result; readonly omitted: number } {
+  const errors = fold(r.errors);
+  const warnings = fold(r.warnings);
+  const findings = errors.issues === r.errors && warnings.issues === r.warnings ? r : { errors: errors.issues, warnings: warnings.issues };
+  return { findings, omitted: errors.omitted + warnings.omitted };
+}
+
+/** Lines joined and capped at DENIAL_CHARS_MAX, saying how many findings did not fit. */
+function listing(issues: readonly Issue[], separator: string, omitted: number): string {
+  let text = '';
+  let shown = 0;
+  for (const i of issues) {
+    const line = show(i);
+    if (text.length + separator.length + line.length > DENIAL_CHARS_MAX - 64) break;
+    text += (shown ? separator : '') + line;
+    shown++;
+  }
+  const more = omitted + issues.length - shown;
+  return more ? `${text}${separator}… and ${more.toLocaleString('en-US')} more findings` : text;
+}
+
 /** Folds findings into a decision under a mode. */
-export function enforce(r: Result, mode: Mode): Decision {
+export function enforce(raw: Result, mode: Mode): Decision {
+  const { findings: r, omitted } = condense(raw);
   if (mode === 'audit') {
     const all = [...r.errors, ...r.warnings];
     return {
       ...allow(mode), findings: r,
-      ...(all.length ? { auditAnnotations: { findings: all.map(show).join('; ') } } : {}),
+      ...(all.length ? { auditAnnotations: { findings: listing(all, '; ', omitted) } } : {}),
     };
   }
   const shown = mode === 'warn' ? demote(r) : r;
   const warnings = formatWarnings(shown.warnings);
   if (shown.errors.length === 0) return { ...allow(mode), warnings, findings: r };
-  return { allowed: false, code: 403, message: shown.errors.map(show).join('\n'), warnings, patch: [], mode, findings: r };
+  return { allowed: false, code: 403, message: listing(shown.errors, '\n', omitted), warnings, patch: [], mode, findings: r };
 }
 
 /**

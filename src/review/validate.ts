@@ -8,6 +8,7 @@ import { judgedKind, judges, type ValidatingRuleName } from '../catalogue/kinds.
 import { DEFAULT_MODE, modeOf } from '../catalogue/modes.ts';
 import { ok } from '../catalogue/result.ts';
 import type { ClusterSnapshot } from '../cluster/snapshot.ts';
+import { overBudget } from '../rules/budget.ts';
 import type { Rule } from '../rules/rule.ts';
 import { enforce } from './enforce.ts';
 import { isBeingDeleted, preexistingNote, ratchet } from './ratchet.ts';
@@ -43,10 +44,11 @@ export function judgeWith(rules: Rules, { strictUpdates = false }: JudgeOptions 
     const ratcheting = oldObject !== undefined && !strictUpdates;
     if (ratcheting && isBeingDeleted(obj)) return allow(mode);
     try {
-      const found = entry.rule(obj, { snapshot, namespace, operation: req.operation, ...(oldObject ? { oldObject } : {}) });
+      // Checked before the rule, so a pathological object costs a walk of its spec and no more.
+      const found = overBudget(obj) ?? entry.rule(obj, { snapshot, namespace, operation: req.operation, ...(oldObject ? { oldObject } : {}) });
       if (!ratcheting || found.errors.length === 0) return enforce(found, mode);
       // The stored object, judged against the same cluster: what it already broke does not block.
-      const before = entry.rule(oldObject, { snapshot, namespace, operation: 'CREATE' });
+      const before = overBudget(oldObject) ?? entry.rule(oldObject, { snapshot, namespace, operation: 'CREATE' });
       const { result, preexisting } = ratchet(before, found);
       const decision = enforce(result, mode);
       return preexisting && mode !== 'audit' ? { ...decision, warnings: [...decision.warnings, preexistingNote(preexisting)] } : decision;

@@ -119,17 +119,45 @@ View('restarts a failing informer with backoff and is not ready until it has syn
   assert.equal([...view.current().egressesBySourcePort.keys()], ['shop/app#5432']);
 });
 
-View('turns unready when a synced informer stops and ready again once it restarted', async () => {
+View('stays ready on the last snapshot while a synced informer is down, and says how stale it is', async () => {
   const fake = cluster();
-  const { view } = await start(fake, { restartMinMs: 30 });
+  const { view } = await start(fake, { restartMinMs: 200, restartMaxMs: 200 });
+  await view.untilReady(2_000);
+  fake.informer('Service').on.error(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+  await new Promise((r) => setTimeout(r, 100));
+  assert.is(view.ready(), true);
+  assert.ok(view.status().staleSeconds >= 0.1, `staleSeconds ${view.status().staleSeconds}`);
+  assert.is(view.current().servicesByPort.get(80)?.length, 1, 'the last snapshot keeps serving');
+  await until(() => informer(view, 'services')?.healthy === true, 'healthy after the restart');
+  assert.is(view.status().staleSeconds, 0);
+});
+
+View('turns unready when a synced informer stays down longer than the staleness bound, and ready again once it restarted', async () => {
+  const fake = cluster();
+  const { view } = await start(fake, { restartMinMs: 30, staleMs: 0 });
   await view.untilReady(2_000);
   fake.informer('Service').on.error(Object.assign(new Error('Forbidden'), { status: 403 }));
   assert.is(view.ready(), false);
-  assert.is(view.status().reason, 'informer services (v1) failed: Forbidden; restarting');
+  assert.match(view.status().reason, /^informer services \(v1\) failed 0 s ago, longer than the 0 s its last objects are served: Forbidden; restarting$/);
   assert.is(view.current().servicesByPort.get(80)?.length, 1, 'the last snapshot keeps serving');
   await until(() => view.ready(), 'ready after the restart');
   assert.is(informer(view, 'services')?.restarts, 1);
   assert.is(fake.informer('Service').starts, 2, 'the same informer resumes');
+});
+
+View('an informer that could not reach the API server restarts as soon as the API server answers again, not after its back-off', async () => {
+  const fake = cluster();
+  const refused = () => Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:443'), { code: 'ECONNREFUSED' });
+  const { view, log } = await start(fake, { restartMinMs: 100, restartMaxMs: 60_000, probeMs: 50 });
+  await view.untilReady(2_000);
+  // Six failed restarts in a row: back-offs of up to 0.1, 0.2, … 3.2 s, over 3 s in all without the probe.
+  fake.failures.set('Service', Array.from({ length: 6 }, refused));
+  const failedAt = Date.now();
+  fake.informer('Service').on.error(refused());
+  await until(() => informer(view, 'services')?.healthy === true, 'healthy again', 3_000);
+  const waits = log.lines.filter((l) => l.msg === 'informer stopped; restarting').map((l) => (l.obj as { restartInMs: number }).restartInMs);
+  assert.ok(waits.length >= 7 && Math.max(...waits) >= 1_600, waits.join());
+  assert.ok(Date.now() - failedAt < 2_500, `${Date.now() - failedAt} ms`);
 });
 
 View('waits longer after each failure in a row, jittered, and starts over once a restarted informer stayed up', async () => {

@@ -1,6 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { finding, merge, ok } from '../../src/catalogue/result.ts';
+import { DENIAL_CHARS_MAX, FINDING_MESSAGE_MAX, FINDINGS_SHOWN_MAX } from '../../src/catalogue/budget.ts';
+import { finding, merge, mergeAll, ok } from '../../src/catalogue/result.ts';
 import { enforce, fallback, formatWarnings } from '../../src/review/enforce.ts';
 
 const Enforce = suite('review/enforce: what findings do under each mode');
@@ -46,6 +47,21 @@ Enforce('fails validation closed and mutation open when the review cannot finish
   assert.is(open.allowed, true);
   assert.equal(open.patch, []);
   assert.equal(open.warnings, ['egress-warden left this pod unchanged: no time left']);
+});
+
+Enforce('a denial lists a repeated finding once, caps the list and says how many were left out', () => {
+  const repeated = mergeAll(Array.from({ length: 10_000 }, (_, i) => finding('EW112', `spec.ports[${i}].number`, 'service entry port 443 already defined')));
+  const one = enforce(repeated, 'enforce');
+  assert.is(one.message, '[EW112] spec.ports[0].number: service entry port 443 already defined (and at 9,999 more paths)');
+  assert.is(one.findings.errors.length, 1);
+  const distinct = mergeAll(Array.from({ length: 5_000 }, (_, i) => finding('EW106', `spec.hosts[${i}]`, `domain name "${'x'.repeat(2_000)}${i}" invalid`)));
+  const many = enforce(distinct, 'enforce');
+  assert.ok(many.message!.length <= DENIAL_CHARS_MAX, `${many.message!.length} characters`);
+  assert.match(many.message!, /\n… and 4,9\d\d more findings$/);
+  assert.is(many.findings.errors.length, FINDINGS_SHOWN_MAX);
+  assert.ok(many.findings.errors.every((e) => e.message.length <= FINDING_MESSAGE_MAX));
+  const audit = enforce(distinct, 'audit');
+  assert.ok(audit.auditAnnotations!.findings!.length <= DENIAL_CHARS_MAX);
 });
 
 Enforce.run();

@@ -295,10 +295,12 @@ Engine('keeps every warning line within 120 characters', () => {
   for (const w of v.warnings) assert.ok(w.length <= 120, w);
 });
 
-Engine('judges an Egress with 200,000 ipAddresses without failing', () => {
-  const ipAddresses = Array.from({ length: 200_000 }, (_, i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}/32`);
-  const v = judge(requestWith({ hosts: [], ipAddresses, ports: [{ number: 5432, protocol: 'tcp' }] }), snapshotWith());
-  assert.ok(v.allowed, v.message);
+Engine('judges an Egress with 4,096 ipAddresses, and refuses one with 200,000 before the rules run', () => {
+  const addresses = (n: number) => Array.from({ length: n }, (_, i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}/32`);
+  const within = judge(requestWith({ hosts: [], ipAddresses: addresses(4_096), ports: [{ number: 5432, protocol: 'tcp' }] }), snapshotWith());
+  assert.ok(within.allowed, within.message);
+  const beyond = judge(requestWith({ hosts: [], ipAddresses: addresses(200_000), ports: [{ number: 5432, protocol: 'tcp' }] }), snapshotWith());
+  assert.match(beyond.message ?? '', /^\[EW001\] spec\.ipAddresses: a list of 200,000 items/);
 });
 
 Engine.run();

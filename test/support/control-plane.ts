@@ -41,6 +41,10 @@ export type ControlPlane = {
   /** the last lines each component wrote, for failure messages */
   readonly logs: () => string;
   readonly stop: () => Promise<void>;
+  /** SIGKILLs kube-apiserver (etcd keeps running) and waits for it to exit: an outage */
+  readonly killApiServer: () => Promise<void>;
+  /** starts kube-apiserver again, same port, certificates and etcd, and waits until /readyz is 200 */
+  readonly startApiServer: () => Promise<void>;
   /** synchronous last resort for exit handlers: SIGKILL by PID, remove the folder */
   readonly kill: () => void;
 };
@@ -204,7 +208,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
 
     const serviceClusterIpRange = opts.serviceClusterIpRange ?? '10.112.0.0/16';
     const server = `https://127.0.0.1:${apiPort}`;
-    const apiserver = run('kube-apiserver', [
+    const apiserverArgs = [
       `--etcd-servers=${etcdUrl}`, `--cert-dir=${pki}`,
       '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1', `--secure-port=${apiPort}`,
       `--tls-cert-file=${join(pki, 'apiserver.crt')}`, `--tls-private-key-file=${join(pki, 'apiserver.key')}`,
@@ -215,19 +219,33 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       // the Endpoints of Service kubernetes cannot hold a loopback address: do not maintain them
       '--endpoint-reconciler-type=none',
       ...(opts.serviceCidrs ? ['--runtime-config=networking.k8s.io/v1beta1=true', '--feature-gates=MultiCIDRServiceAllocator=true'] : []),
-    ]);
+    ];
+    let apiserver = run('kube-apiserver', apiserverArgs);
 
     const ca = pems.caCert;
-    const deadline = Date.now() + (opts.startTimeoutSeconds ?? 90) * 1000;
-    for (;;) {
-      const r = await get(`${server}/readyz`, ca, adminToken);
-      if (r.status === 200) break;
-      for (const c of [etcd, apiserver]) {
-        if (c.child.exitCode !== null) throw new Error(`control plane: ${c.name} exited with ${c.child.exitCode}\n${logs()}`);
+    const apiserverReady = async () => {
+      const deadline = Date.now() + (opts.startTimeoutSeconds ?? 90) * 1000;
+      for (;;) {
+        const r = await get(`${server}/readyz`, ca, adminToken);
+        if (r.status === 200) break;
+        for (const c of [etcd, apiserver]) {
+          if (c.child.exitCode !== null) throw new Error(`control plane: ${c.name} exited with ${c.child.exitCode}\n${logs()}`);
+        }
+        if (Date.now() > deadline) throw new Error(`control plane: kube-apiserver not ready after ${opts.startTimeoutSeconds ?? 90}s (last: ${r.status} ${r.body.slice(0, 300)})\n${logs()}`);
+        await sleep(100);
       }
-      if (Date.now() > deadline) throw new Error(`control plane: kube-apiserver not ready after ${opts.startTimeoutSeconds ?? 90}s (last: ${r.status} ${r.body.slice(0, 300)})\n${logs()}`);
-      await sleep(250);
-    }
+    };
+    await apiserverReady();
+    const killApiServer = async () => {
+      if (apiserver.child.exitCode !== null || apiserver.child.signalCode !== null) return;
+      const exited = new Promise<void>((r) => apiserver.child.once('exit', () => r()));
+      apiserver.child.kill('SIGKILL');
+      await exited;
+    };
+    const startApiServer = async () => {
+      apiserver = run('kube-apiserver', apiserverArgs);
+      await apiserverReady();
+    };
 
     const kubeconfigFor = (user: string, token: string) => [
       'apiVersion: v1', 'kind: Config',
@@ -275,7 +293,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       }
     }
     installCrds(opts.crds ?? []);
-    return { server, kubeconfig, dir, serviceClusterIpRange, installCrds, logs, stop, kill };
+    return { server, kubeconfig, dir, serviceClusterIpRange, installCrds, logs, stop, kill, killApiServer, startApiServer };
   } catch (e) {
     kill();
     throw e;

@@ -6,7 +6,7 @@ import { X509Certificate } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
-  DEFAULT_NAME, DEFAULT_NAMESPACE, optionProblems, renderInstallation, renderKustomization, serviceHost, tlsSecretName,
+  DEFAULT_NAME, DEFAULT_NAMESPACE, optionProblems, removalOrder, renderInstallation, renderKustomization, serviceHost, tlsSecretName,
   type FailurePolicy, type InstallOptions,
 } from '../manifests/install.ts';
 import { toYaml } from '../yaml.ts';
@@ -25,8 +25,11 @@ Prints the installation as YAML for \`kubectl apply -f -\`.
   --cert-manager            issue the certificate with cert-manager; its cainjector fills caBundle
   --url https://HOST:PORT   register the webhooks by URL (a server outside the cluster): prints only
                             the two webhook configurations, nothing that runs in the cluster
-  --failure-policy P        Fail (default) or Ignore, for ServiceEntry/VirtualService/Egress validation
+  --failure-policy P        Ignore (default) or Fail, for ServiceEntry/VirtualService/Egress validation:
+                            install with Ignore, switch to Fail once \`egress-warden doctor\` passes
   --namespace-label K=V     send only namespaces labelled K=V to the webhooks (staged rollout)
+  --uninstall               print the objects in removal order (webhook configurations first)
+                            for \`kubectl delete -f -\`
   --write DIR               write a kustomize base into DIR instead of printing
 
 Without --ca or --cert-manager, caBundle is left out: set it before the webhooks can be called.
@@ -66,6 +69,7 @@ const OPTIONS = {
   url: { type: 'string' },
   'failure-policy': { type: 'string' },
   'namespace-label': { type: 'string' },
+  uninstall: { type: 'boolean' },
   write: { type: 'string' },
 } as const;
 
@@ -108,6 +112,11 @@ export const runManifests: Command = async (argv, io) => {
   const problems = optionProblems(options);
   if (problems.length) return refuse(problems.join('\nmanifests: '));
 
+  if (flags.uninstall) {
+    if (flags.write !== undefined) return refuse('--uninstall prints for `kubectl delete -f -`; it cannot be combined with --write');
+    io.out(toYaml(removalOrder(renderInstallation(options))));
+    return 0;
+  }
   if (options.url !== undefined && caPem === undefined) {
     io.err(`manifests: note: no --ca, so the API server verifies ${options.url} against its system roots\n`);
   }

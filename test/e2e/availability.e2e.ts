@@ -2,7 +2,6 @@
  * What the API server does when the webhook is away or changes its certificate: the failure
  * policies as a user configures them, and a certificate rotation while writes keep arriving.
  */
-import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +9,9 @@ import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { accepted, cli, create, eventually, getJson, hasCrd, kubectl, must, sleep, startWebhook, type Webhook } from '../support/kube.ts';
+import {
+  accepted, cli, create, eventually, getJson, hasCrd, keepWriting, kubectl, must, sleep, startWebhook, type Webhook,
+} from '../support/kube.ts';
 
 const E2E = suite('e2e/availability: failure policies and certificate rotation');
 const test = process.env.KUBECONFIG ? E2E : E2E.skip;
@@ -44,42 +45,13 @@ function servedFingerprint(port: number): Promise<string> {
   });
 }
 
-/** Keeps `kubectl create --dry-run=server` going, one at a time, until stopped; counts what failed. */
-function keepWriting(ns: string) {
-  let running = true;
-  let sent = 0;
-  const failures: string[] = [];
-  const body = JSON.stringify(serviceEntry('rotating', ns));
-  const loop = (async () => {
-    while (running) {
-      const r = await new Promise<{ code: number; stderr: string }>((resolve) => {
-        const c = spawn('kubectl', ['create', '--dry-run=server', '-f', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
-        let stderr = '';
-        c.stderr.setEncoding('utf8');
-        c.stderr.on('data', (d: string) => { stderr += d; });
-        c.on('exit', (code) => resolve({ code: code ?? 1, stderr }));
-        c.stdin.end(body);
-      });
-      sent++;
-      if (r.code !== 0) failures.push(r.stderr.trim());
-    }
-  })();
-  return {
-    stop: async () => {
-      running = false;
-      await loop;
-      return { sent, failures };
-    },
-  };
-}
-
 test('a certificate rotation to a new CA while the API server keeps calling fails no write', async () => {
   if (!hasCrd('serviceentries.networking.istio.io')) return;
   const ns = hook.namespace('rotate');
   const oldCa = readFileSync(join(hook.certDir, 'ca.crt'), 'utf8');
   const oldFingerprint = new X509Certificate(readFileSync(join(hook.certDir, 'tls.crt'))).fingerprint256;
   await eventually('writes reach the webhook', () => (create(serviceEntry('probe', ns), '--dry-run=server').code === 0 ? true : undefined));
-  const writer = keepWriting(ns);
+  const writer = keepWriting(serviceEntry('rotating', ns));
   const next = mkdtempSync(join(tmpdir(), 'ew-e2e-next-'));
   try {
     await sleep(1_000);
@@ -89,7 +61,7 @@ test('a certificate rotation to a new CA while the API server keeps calling fail
     const bundle = join(next, 'bundle.crt');
     writeFileSync(bundle, `${oldCa.trim()}\n${newCa.trim()}\n`);
     const rendered = (ca: string) => cli(['manifests', '--name', hook.name, '--url', hook.url, '--ca', ca,
-      '--namespace-label', `egress-warden.io/e2e=${hook.name}`]).stdout;
+      '--namespace-label', `egress-warden.io/e2e=${hook.name}`, '--failure-policy', 'Fail']).stdout;
     must(['apply', '-f', '-'], rendered(bundle));
     await sleep(3_000); // the API server reloads webhook configurations asynchronously
     // 2. serve the new certificate: swap the files as a Secret update would

@@ -7,11 +7,12 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
   DEFAULT_NAME, DEFAULT_NAMESPACE, optionProblems, removalOrder, renderInstallation, renderKustomization, serviceHost, tlsSecretName,
-  type FailurePolicy, type InstallOptions,
+  type FailurePolicy, type InstallOptions, type ManifestFile,
 } from '../manifests/install.ts';
+import { renderChart } from '../manifests/helm.ts';
 import { toYaml } from '../yaml.ts';
 import { parseCommand } from './flags.ts';
-import type { Command } from './io.ts';
+import type { Command, CommandIo } from './io.ts';
 
 const HELP = `usage: egress-warden manifests [options]
 
@@ -31,6 +32,7 @@ Prints the installation as YAML for \`kubectl apply -f -\`.
   --uninstall               print the objects in removal order (webhook configurations first)
                             for \`kubectl delete -f -\`
   --write DIR               write a kustomize base into DIR instead of printing
+  --helm DIR                write the Helm chart into DIR (made from the same objects; takes no other flag)
 
 Without --ca or --cert-manager, caBundle is left out: set it before the webhooks can be called.
 The serving certificate lives in Secret <name>-tls (tls.crt, tls.key, ca.crt) with the DNS name
@@ -70,6 +72,7 @@ const OPTIONS = {
   'failure-policy': { type: 'string' },
   'namespace-label': { type: 'string' },
   uninstall: { type: 'boolean' },
+  helm: { type: 'string' },
   write: { type: 'string' },
 } as const;
 
@@ -77,6 +80,12 @@ export const runManifests: Command = async (argv, io) => {
   const run = parseCommand(argv, io, { name: 'manifests', help: HELP, options: OPTIONS, positionals: false });
   if (typeof run === 'number') return run;
   const { values: flags, refuse } = run;
+
+  if (flags.helm !== undefined) {
+    const others = Object.keys(flags).filter((k) => k !== 'helm');
+    if (others.length) return refuse(`--helm writes the chart, whose values replace the other flags; drop --${others.join(', --')}`);
+    return writeFiles(renderChart(), flags.helm, io, refuse);
+  }
 
   const policy = flags['failure-policy'];
   if (policy !== undefined && policy !== 'Fail' && policy !== 'Ignore') return refuse(`--failure-policy must be Fail or Ignore, got "${policy}"`);
@@ -130,15 +139,19 @@ export const runManifests: Command = async (argv, io) => {
     io.out(toYaml(renderInstallation(options)));
     return 0;
   }
+  return writeFiles(renderKustomization(options), flags.write, io, refuse);
+};
+
+async function writeFiles(files: readonly ManifestFile[], dir: string, io: CommandIo, refuse: (message: string) => number): Promise<number> {
   try {
-    for (const f of renderKustomization(options)) {
-      const path = join(flags.write, f.path);
+    for (const f of files) {
+      const path = join(dir, f.path);
       await mkdir(dirname(path), { recursive: true });
       await writeFile(path, f.text);
       io.out(`${path}\n`);
     }
   } catch (e) {
-    return refuse(`cannot write ${flags.write}: ${(e as Error).message}`);
+    return refuse(`cannot write ${dir}: ${(e as Error).message}`);
   }
   return 0;
-};
+}

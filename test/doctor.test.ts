@@ -69,6 +69,14 @@ Doctor('preflight with --cert-manager on a cluster without cert-manager fails an
   assert.match(r.out, /FAIL\s+cert-manager\s+cert-manager is not installed/);
   assert.match(r.out, /fix: install cert-manager/);
   assert.match(r.out, /ok\s+webhooks\s+not installed yet/);
+  assert.match(r.out, /ok\s+RBAC\s+you may create every object of the installation/);
+});
+
+Doctor('preflight says which objects of the installation you may not create', async () => {
+  const r = await doctor(fakeCluster(MESH_CRDS, { allowed: false }), '--preflight');
+  assert.is(r.code, 1);
+  assert.match(r.out, /FAIL\s+RBAC\s+you may not create/);
+  assert.match(r.out, /create validatingwebhookconfigurations\.admissionregistration\.k8s\.io/);
 });
 
 Doctor('a healthy in-cluster install passes every check and exits 0', async () => {

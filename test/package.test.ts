@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -23,6 +24,17 @@ Package('npm start execs the server, so that npm signals the server itself and n
 Package('private keys are kept out of git wherever certs writes them', () => {
   const ignored = readFileSync('.gitignore', 'utf8').split('\n');
   for (const pattern of ['*.key', 'dist/']) assert.ok(ignored.includes(pattern), `.gitignore lacks ${pattern}`);
+});
+
+Package('egress-warden help CMD prints that command\'s help, and an unknown one is refused with status 2', () => {
+  const cli = (...args: string[]) => spawnSync(process.execPath, ['src/cli.ts', ...args], { encoding: 'utf8' });
+  const help = cli('help', 'check');
+  assert.is(help.status, 0, help.stderr);
+  assert.match(help.stdout, /^usage: egress-warden check/);
+  assert.equal(cli('help', 'doctor').stdout, cli('doctor', '--help').stdout);
+  const unknown = cli('help', 'nope; rm -rf /');
+  assert.is(unknown.status, 2);
+  assert.match(unknown.stderr, /unknown command "nope; rm -rf \/"/);
 });
 
 Package.run();

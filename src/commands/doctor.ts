@@ -13,7 +13,9 @@ import type { AccessQuestion, AdminApi } from '../cluster/admin.ts';
 import { detectCidrs, rangeRows, usesDefaults } from '../cluster/detect.ts';
 import { gatherAll } from '../cluster/gather.ts';
 import { ACCESS, resourceName } from '../cluster/resources.ts';
-import { DEFAULT_NAME, DEFAULT_NAMESPACE, NAMESPACES_WEBHOOK, serviceHost, tlsSecretName, VALIDATE_WEBHOOK } from '../manifests/install.ts';
+import {
+  DEFAULT_NAME, DEFAULT_NAMESPACE, NAMESPACES_WEBHOOK, renderInstallation, serviceHost, tlsSecretName, VALIDATE_WEBHOOK,
+} from '../manifests/install.ts';
 import { parseCommand } from './flags.ts';
 import type { Command, CommandIo } from './io.ts';
 
@@ -24,7 +26,8 @@ Checks, against the cluster: the mesh CRDs; cert-manager (with --cert-manager, o
 configurations ask for its CA injection); both webhook configurations and their caBundle; the
 served certificate against that caBundle; a dry-run write through the webhook, as the API server
 makes it; the permissions egress-warden needs (for the ServiceAccount <name> of an in-cluster
-install, else for you, who run \`serve --url\`); the namespaces the webhooks see and their modes;
+install, else for you, who run \`serve --url\`; with --preflight, yours to create the installation);
+the namespaces the webhooks see and their modes;
 the detected pod and service CIDRs and where each came from.
 
   --preflight   before installing: missing webhook configurations are expected, not a failure
@@ -250,6 +253,39 @@ async function reachCheck(ctx: Context, namespaces: Webhook | undefined): Promis
   return { name: 'reachable', status: 'skip', summary: `the dry-run write was refused before the webhook: ${answer}` };
 }
 
+/** The resource of each kind the installation creates, for the installer's own access review. */
+const RESOURCE_OF: Readonly<Record<string, { readonly group: string; readonly resource: string }>> = {
+  Namespace: { group: '', resource: 'namespaces' }, ServiceAccount: { group: '', resource: 'serviceaccounts' },
+  ClusterRole: { group: 'rbac.authorization.k8s.io', resource: 'clusterroles' },
+  ClusterRoleBinding: { group: 'rbac.authorization.k8s.io', resource: 'clusterrolebindings' },
+  Role: { group: 'rbac.authorization.k8s.io', resource: 'roles' }, RoleBinding: { group: 'rbac.authorization.k8s.io', resource: 'rolebindings' },
+  Issuer: { group: 'cert-manager.io', resource: 'issuers' }, Certificate: { group: 'cert-manager.io', resource: 'certificates' },
+  Deployment: { group: 'apps', resource: 'deployments' }, Service: { group: '', resource: 'services' },
+  PodDisruptionBudget: { group: 'policy', resource: 'poddisruptionbudgets' },
+  NetworkPolicy: { group: 'networking.k8s.io', resource: 'networkpolicies' },
+  ValidatingWebhookConfiguration: { group: 'admissionregistration.k8s.io', resource: 'validatingwebhookconfigurations' },
+  MutatingWebhookConfiguration: { group: 'admissionregistration.k8s.io', resource: 'mutatingwebhookconfigurations' },
+};
+
+/** Before an install: may you create every object of it? */
+async function installerAccessCheck(ctx: Context): Promise<Check> {
+  const objects = renderInstallation({ name: ctx.name, namespace: ctx.namespace, certManager: ctx.certManager });
+  const questions = [...new Map(objects.flatMap((o) => {
+    const r = RESOURCE_OF[o.kind ?? ''];
+    if (!r) return [];
+    const q: AccessQuestion = { ...r, verb: 'create', ...(o.metadata?.namespace ? { namespace: o.metadata.namespace } : {}) };
+    return [[JSON.stringify(q), q] as const];
+  })).values()];
+  try {
+    const answers = await Promise.all(questions.map((q) => ctx.api.canI(q)));
+    const denied = questions.filter((_, i) => !answers[i]!.allowed).map((q) => `create ${resourceName(q)}${q.namespace ? ` in ${q.namespace}` : ''}`);
+    if (denied.length === 0) return { name: 'RBAC', status: 'ok', summary: `you may create every object of the installation (${questions.length} kinds and namespaces)` };
+    return { name: 'RBAC', status: 'fail', summary: `you may not create ${denied.length} of the installation's ${questions.length} kinds`, details: denied, fix: 'install as a cluster administrator' };
+  } catch (e) {
+    return { name: 'RBAC', status: 'skip', summary: `cannot ask: ${apiMessage(e)} (needs create on selfsubjectaccessreviews)` };
+  }
+}
+
 async function accessCheck(ctx: Context, inCluster: boolean): Promise<Check> {
   const user = inCluster ? `system:serviceaccount:${ctx.namespace}:${ctx.name}` : undefined;
   const own = inCluster ? ctx.namespace : ctx.api.namespace;
@@ -320,7 +356,7 @@ export async function diagnose(ctx: Context): Promise<Check[]> {
   const webhooks = configs.flatMap((c) => c?.webhooks ?? []);
   const injected = configs.map((c) => c?.metadata?.annotations?.[INJECT_CA_FROM]).find(Boolean);
   const validate = webhooks.find((w) => w.name === VALIDATE_WEBHOOK);
-  const inCluster = webhooks.length ? webhooks.every((w) => w.clientConfig?.service) : !ctx.preflight || ctx.certManager;
+  const inCluster = webhooks.length ? webhooks.every((w) => w.clientConfig?.service) : true;
   const checks: (Check | undefined)[] = [
     await crdCheck(ctx),
     await certManagerCheck(ctx, ctx.certManager || injected !== undefined),
@@ -331,7 +367,8 @@ export async function diagnose(ctx: Context): Promise<Check[]> {
     if (validate) checks.push(await servedCheck(ctx, validate));
     checks.push(await reachCheck(ctx, webhooks.find((w) => w.name === NAMESPACES_WEBHOOK)));
   }
-  checks.push(await accessCheck(ctx, inCluster), await namespaceCheck(ctx, validate), await cidrCheck(ctx, inCluster ? ctx.namespace : ctx.api.namespace));
+  const access = ctx.preflight && !webhooks.length ? installerAccessCheck(ctx) : accessCheck(ctx, inCluster);
+  checks.push(await access, await namespaceCheck(ctx, validate), await cidrCheck(ctx, webhooks.length && inCluster ? ctx.namespace : ctx.api.namespace));
   return checks.filter((c): c is Check => c !== undefined);
 }
 

@@ -90,6 +90,9 @@ test('the in-cluster install, and its cert-manager variant on a cluster without 
     return r.stdout;
   };
   try {
+    const ready = cli(['doctor', '--preflight', '--name', plain, '--namespace', plain]);
+    assert.is(ready.status, 0, `preflight without cert-manager:\n${ready.stdout}${ready.stderr}`);
+    assert.match(ready.stdout, /ok\s+RBAC\s+you may create every object of the installation/);
     must(['apply', '-f', '-'], render(plain, '--ca', join(hook.certDir, 'ca.crt')));
     const pre = cli(['doctor', '--preflight', '--cert-manager', '--name', variant, '--namespace', variant]);
     assert.is(pre.status, 1, 'preflight must stop a cert-manager install on a cluster without cert-manager');

@@ -11,11 +11,12 @@ const COMMANDS: Record<string, { readonly about: string; readonly load: () => Pr
   cidrs: { about: 'print the detected pod and service CIDRs and where they came from', load: async () => (await import('./commands/cidrs.ts')).runCidrs },
   manifests: { about: 'render the installation (RBAC, Deployment, webhook configurations)', load: async () => (await import('./commands/manifests.ts')).runManifests },
   certs: { about: 'write a CA and a serving certificate', load: async () => (await import('./commands/certs.ts')).runCerts },
+  doctor: { about: 'check an installation (or a cluster before one) and say what to fix', load: async () => (await import('./commands/doctor.ts')).runDoctor },
 };
 
 const HELP = `egress-warden: admission webhook for Istio and OSM egress objects and sidecar capture ranges
 
-usage: egress-warden <command> [flags]   (egress-warden <command> --help for its flags)
+usage: egress-warden <command> [flags]   (egress-warden help <command> for its flags)
 
 commands:
 ${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.about}`).join('\n')}
@@ -32,7 +33,9 @@ const io: CommandIo = {
   env: process.env,
 };
 
-const [name, ...rest] = process.argv.slice(2);
+const [first, ...operands] = process.argv.slice(2);
+// `help CMD` is `CMD --help`: the command prints its own flags
+const [name, rest] = first === 'help' && operands[0] !== undefined ? [operands[0], ['--help']] : [first, operands];
 if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
   io.out(HELP);
   process.exitCode = name === undefined ? 2 : 0;

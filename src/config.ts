@@ -2,6 +2,7 @@
  * `serve` settings from flags and environment: the one reader of process.env for the server.
  * Flags win over environment, which wins over defaults. Fails fast, naming the flag or variable.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { readCidrSettings, type ConfiguredPair } from './cluster/cidr-settings.ts';
 
@@ -11,7 +12,12 @@ export type ServeConfig = Readonly<{
   certDir: string;
   /** names for a development certificate generated on first start */
   service: string;
-  namespace: string;
+  /**
+   * The server's own namespace: --namespace, else POD_NAMESPACE (the Deployment sets it from the
+   * downward API), else the ServiceAccount's namespace file. Undefined outside a pod without either:
+   * the dry-run Service probe then goes to the kubeconfig context's namespace, as kubectl would.
+   */
+  namespace: string | undefined;
   kubeconfig: string | undefined;
   /** --pod-cidrs / --service-cidrs, else EW_POD_CIDRS / EW_SERVICE_CIDRS, each naming where it came from */
   cidrs: ConfiguredPair;
@@ -27,10 +33,27 @@ export const SERVE_USAGE = `usage: egress-warden serve [--port 8443] [--host 0.0
                           [--kubeconfig FILE | --no-cluster] [--pod-cidrs LIST] [--service-cidrs LIST]
                           [--state DIR] [--log-level info] [--service egress-warden] [--namespace egress-warden]
                           [--strict-updates]
---service and --namespace name the Service in a development certificate generated on first start.
+--service and --namespace name the Service in a development certificate generated on first start;
+--namespace is also where the dry-run Service probe goes (default: POD_NAMESPACE, then the pod's
+ServiceAccount namespace, then the kubeconfig context's namespace).
 --strict-updates denies an UPDATE for findings the stored object already had (default: only for new ones).
 environment: EW_PORT, EW_HOST, EW_CERTS, KUBECONFIG, EW_POD_CIDRS, EW_SERVICE_CIDRS, EW_STATE, EW_LOG_LEVEL,
-             EW_STRICT_UPDATES (true/false), POD_NAMESPACE (default of --namespace)`;
+             EW_STRICT_UPDATES (true/false), POD_NAMESPACE`;
+
+/** Where the kubelet mounts the namespace of a pod's ServiceAccount. */
+export const SERVICE_ACCOUNT_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+
+/** The namespace in the ServiceAccount file, or undefined outside a pod. */
+export function serviceAccountNamespace(file = SERVICE_ACCOUNT_NAMESPACE_FILE): string | undefined {
+  try {
+    return readFileSync(file, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The namespace a development certificate names when the server's own is unknown. */
+export const DEFAULT_CERT_NAMESPACE = 'egress-warden';
 
 export const SERVE_OPTIONS = {
   port: { type: 'string' }, host: { type: 'string' }, certs: { type: 'string' },
@@ -42,12 +65,18 @@ export const SERVE_OPTIONS = {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-export function readServeConfig(argv: readonly string[], env: Env): ServeConfig {
-  return serveConfig(parseArgs({ args: [...argv], options: SERVE_OPTIONS, strict: true, allowPositionals: false }).values, env);
+export function readServeConfig(argv: readonly string[], env: Env, ownNamespace: () => string | undefined = serviceAccountNamespace): ServeConfig {
+  return serveConfig(parseArgs({ args: [...argv], options: SERVE_OPTIONS, strict: true, allowPositionals: false }).values, env, ownNamespace);
 }
 
-/** The settings from parsed flags (SERVE_OPTIONS) and the environment. */
-export function serveConfig(values: ReturnType<typeof parseArgs<{ options: typeof SERVE_OPTIONS }>>['values'], env: Env): ServeConfig {
+/**
+ * The settings from parsed flags (SERVE_OPTIONS) and the environment. `ownNamespace` reads the
+ * ServiceAccount file, and is asked only when neither --namespace nor POD_NAMESPACE is set.
+ */
+export function serveConfig(
+  values: ReturnType<typeof parseArgs<{ options: typeof SERVE_OPTIONS }>>['values'], env: Env,
+  ownNamespace: () => string | undefined = serviceAccountNamespace,
+): ServeConfig {
   const portText = values.port ?? env.EW_PORT ?? '8443';
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port > 65535) {
@@ -66,7 +95,7 @@ export function serveConfig(values: ReturnType<typeof parseArgs<{ options: typeo
     host: values.host ?? env.EW_HOST ?? '0.0.0.0',
     certDir: values.certs ?? env.EW_CERTS ?? 'certs',
     service: values.service ?? 'egress-warden',
-    namespace: values.namespace ?? env.POD_NAMESPACE ?? 'egress-warden',
+    namespace: values.namespace ?? (env.POD_NAMESPACE || undefined) ?? ownNamespace(),
     kubeconfig: values.kubeconfig ?? env.KUBECONFIG,
     noCluster: values['no-cluster'] ?? false,
     cidrs,

@@ -7,7 +7,7 @@ import { cidrsCommand } from '../src/commands/cidrs.ts';
 import { captureIo, type Command } from '../src/commands/io.ts';
 import { runManifests } from '../src/commands/manifests.ts';
 import { runServe } from '../src/commands/serve.ts';
-import { readServeConfig } from '../src/config.ts';
+import { readServeConfig, serviceAccountNamespace } from '../src/config.ts';
 
 const shown = (settings: ReturnType<typeof readCidrSettings>) => [
   settings.config.podConfig && `pod ${settings.config.podConfig.values.join('|')} (${settings.config.podConfig.origin})`,
@@ -95,6 +95,21 @@ Strict('serve ratchets updates by default; --strict-updates or EW_STRICT_UPDATES
   assert.is(readServeConfig([], { EW_STRICT_UPDATES: 'false' }).strictUpdates, false);
   assert.throws(() => readServeConfig([], { EW_STRICT_UPDATES: 'yes' }), /EW_STRICT_UPDATES must be true or false/);
 });
+const Own = suite('serve: its own namespace');
+
+Own('serve takes its namespace from --namespace, then POD_NAMESPACE, then the ServiceAccount file, and otherwise leaves it to the kubeconfig', () => {
+  const file = () => 'from-file';
+  assert.is(readServeConfig(['--namespace', 'flag'], { POD_NAMESPACE: 'downward' }, file).namespace, 'flag');
+  assert.is(readServeConfig([], { POD_NAMESPACE: 'downward' }, file).namespace, 'downward');
+  assert.is(readServeConfig([], {}, file).namespace, 'from-file');
+  assert.is(readServeConfig([], { POD_NAMESPACE: '' }, () => undefined).namespace, undefined);
+});
+
+Own('outside a pod the ServiceAccount namespace file is simply absent', () => {
+  assert.is(serviceAccountNamespace('/nonexistent/serviceaccount/namespace'), undefined);
+});
+
 Cidrs.run();
+Own.run();
 Strict.run();
 Preamble.run();

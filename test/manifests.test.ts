@@ -9,7 +9,7 @@ import { captureIo } from '../src/commands/io.ts';
 import { runManifests } from '../src/commands/manifests.ts';
 import {
   CERT_DIR, DEFAULT_IMAGE, ISTIO_INJECTOR, MUTATE_WEBHOOK, NAMESPACES_WEBHOOK, SERVER_PORT, VALIDATE_WEBHOOK,
-  renderInstallation, renderKustomization, type PolicyRule,
+  removalOrder, renderInstallation, renderKustomization, type PolicyRule,
 } from '../src/manifests/install.ts';
 import { parseDocuments, toYaml } from '../src/yaml.ts';
 
@@ -108,7 +108,7 @@ Render('the checked-in manifests/ are exactly what the renderer produces, with n
     parsed(f.text);
   }
   const onDisk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true })
-    .flatMap((e) => (e.isDirectory() ? onDisk(join(dir, e.name)) : e.name.endsWith('.yaml') ? [relative('manifests', join(dir, e.name))] : []));
+    .flatMap((e) => (e.isDirectory() ? (e.name === 'helm' ? [] : onDisk(join(dir, e.name))) : e.name.endsWith('.yaml') ? [relative('manifests', join(dir, e.name))] : []));
   assert.equal(onDisk('manifests').sort(), files.map((f) => f.path).sort());
 });
 
@@ -130,14 +130,14 @@ Render('the image tag follows the package version', () => {
 const Selectors = suite('manifests/selectors');
 
 for (const namespace of ['egress-warden', 'platform-webhooks']) {
-  Selectors(`no webhook sees kube-system, kube-node-lease, its own namespace (${namespace}) or ignore-labelled namespaces`, () => {
+  Selectors(`no webhook sees kube-system, kube-node-lease, the meshes' control planes, its own namespace (${namespace}) or ignore-labelled namespaces`, () => {
     const objects = renderInstallation({ namespace });
     assert.is(webhooks(objects).length, 3);
     for (const w of webhooks(objects)) {
-      for (const name of ['kube-system', 'kube-node-lease', namespace]) assert.not.ok(sees(w, ns(name)), `${w.name} sees ${name}`);
+      for (const name of ['kube-system', 'kube-node-lease', 'istio-system', 'osm-system', namespace]) assert.not.ok(sees(w, ns(name)), `${w.name} sees ${name}`);
       assert.not.ok(sees(w, ns('shop', { 'egress-warden.io/ignore': 'true' })), `${w.name} sees an ignored namespace`);
       assert.not.ok(sees(w, ns('shop', { 'egress-warden.io/ignore': '' })), `${w.name} sees a namespace whose ignore label is empty`);
-      for (const name of ['shop', 'default', 'istio-system']) assert.ok(sees(w, ns(name, { 'istio-injection': 'enabled' })), `${w.name} misses ${name}`);
+      for (const name of ['shop', 'default', 'istio-ingress']) assert.ok(sees(w, ns(name, { 'istio-injection': 'enabled' })), `${w.name} misses ${name}`);
     }
   });
 }
@@ -167,16 +167,16 @@ Selectors('--namespace-label confines every webhook to the labelled namespaces',
 
 const Webhooks = suite('manifests/webhooks');
 
-Webhooks('egress objects are validated on create and update in every version, failing closed within 3 seconds', () => {
+Webhooks('egress objects are validated on create and update in every version, failing open until the install is switched to Fail', () => {
   const w = webhook(renderInstallation(), VALIDATE_WEBHOOK);
   assert.equal(w.rules.map((r) => [r.apiGroups, r.resources, r.apiVersions, r.operations]), [
     [['networking.istio.io'], ['serviceentries', 'virtualservices'], ['*'], ['CREATE', 'UPDATE']],
     [['policy.openservicemesh.io'], ['egresses'], ['*'], ['CREATE', 'UPDATE']],
     [['specs.smi-spec.io'], ['httproutegroups'], ['*'], ['CREATE', 'UPDATE']],
   ]);
-  assert.equal([w.failurePolicy, w.timeoutSeconds, w.matchPolicy, w.sideEffects], ['Fail', 3, 'Equivalent', 'None']);
+  assert.equal([w.failurePolicy, w.timeoutSeconds, w.matchPolicy, w.sideEffects], ['Ignore', 3, 'Equivalent', 'None']);
   assert.is(w.clientConfig.service?.path, '/validate');
-  assert.is(webhook(renderInstallation({ failurePolicy: 'Ignore' }), VALIDATE_WEBHOOK).failurePolicy, 'Ignore');
+  assert.is(webhook(renderInstallation({ failurePolicy: 'Fail' }), VALIDATE_WEBHOOK).failurePolicy, 'Fail');
 });
 
 Webhooks('namespace annotations are validated without ever blocking a namespace change', () => {
@@ -303,6 +303,31 @@ Pod('a disruption budget keeps one replica up through node drains', () => {
   assert.equal(pdb.spec.selector.matchLabels, one(renderInstallation(), 'Deployment').spec.selector.matchLabels);
 });
 
+Pod('the server learns its own namespace from the downward API, whatever namespace it was rendered for', () => {
+  const c = one(renderInstallation({ namespace: 'platform-webhooks' }), 'Deployment').spec.template.spec.containers[0];
+  assert.equal(c.env.find((e: Any) => e.name === 'POD_NAMESPACE'), { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } });
+});
+
+const Removal = suite('manifests/uninstall');
+
+Removal('removal order takes the webhook configurations away first and the namespace last', () => {
+  for (const options of [{}, { certManager: true }, { url: 'https://127.0.0.1:9443' }]) {
+    const objects = renderInstallation(options);
+    const order = removalOrder(objects);
+    assert.is(order.length, objects.length);
+    assert.equal(order.slice(0, 2).map((o) => o.kind), ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']);
+    if (!options.url) assert.is(order.at(-1)?.kind, 'Namespace');
+  }
+});
+
+Removal('manifests --uninstall prints the same objects in removal order for kubectl delete', async () => {
+  const r = await run(['--uninstall', '--namespace', 'platform-webhooks']);
+  assert.is(r.code, 0, r.err);
+  assert.equal(parsed(r.out), JSON.parse(JSON.stringify(removalOrder(renderInstallation({ namespace: 'platform-webhooks' })))));
+  const both = await run(['--uninstall', '--write', 'x']);
+  assert.is(both.code, 2);
+});
+
 const Cli = suite('manifests/cli');
 
 Cli('caBundle in every webhook is the CA file passed with --ca', async () => {
@@ -410,7 +435,9 @@ Cli('--write lays out the base and the cert-manager variant that kustomize reads
     const top = parsed(readFileSync(join(dir, 'kustomization.yaml'), 'utf8'))[0] as Any;
     assert.equal(top.resources, ['base']);
     const variant = parsed(readFileSync(join(dir, 'cert-manager/kustomization.yaml'), 'utf8'))[0] as Any;
-    assert.equal(variant.resources, ['../base', 'certificates.yaml']);
+    assert.equal(variant.resources, ['../base', 'ca.yaml', 'serving-certificate.yaml']);
+    const serving = parsed(readFileSync(join(dir, 'cert-manager/serving-certificate.yaml'), 'utf8')) as Any[];
+    assert.equal(serving.map((o) => [o.kind, o.metadata.name]), [['Certificate', 'egress-warden-tls']]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -421,4 +448,5 @@ Selectors.run();
 Webhooks.run();
 Rbac.run();
 Pod.run();
+Removal.run();
 Cli.run();

@@ -11,6 +11,12 @@ export const NEVER_MESHED: ReadonlySet<string> = new Set(['kube-system', 'kube-p
  */
 export const CONTROL_PLANE_NAMESPACES = ['kube-system', 'kube-node-lease'] as const;
 
+/**
+ * The meshes' own control planes, never sent to the webhooks either: istiod and the OSM controller
+ * must start, and their configuration stay writable, while the webhook is down.
+ */
+export const MESH_CONTROL_PLANE_NAMESPACES = ['istio-system', 'osm-system'] as const;
+
 /** Namespaces shared with other software: the webhook refuses to be installed into one. */
 export const SHARED_NAMESPACES: readonly string[] = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 

@@ -9,6 +9,7 @@ import { docsLink, fails, issueText, objectRef, showProblem, type FailOn, type F
 const xml = (s: string): string =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
     // characters XML 1.0 cannot hold at all
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: replacing control characters is the point
     .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '\uFFFD');
 
 const line = (f: Finding): string => `${f.file}:${f.line}: ${f.severity} [${f.code}] ${issueText(f)} (${docsLink(f.code)})`;

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { KubeObject } from '../admission/types.ts';
 import { asObj, asStr } from '../json.ts';
+import { servedChain, type AccessAnswer, type AccessQuestion, type AdminApi } from './admin.ts';
 import type { ApiError, ClusterApi, Discovery, Informer, InformerHandlers } from './api.ts';
 import { WATCHED, apiVersionOf, collectionPath, type Target, type Watched } from './resources.ts';
 import { carrier, judged, slim } from './slim.ts';
@@ -48,12 +49,16 @@ function loadFiles(kc: k8s.KubeConfig, files: readonly string[]): void {
   });
 }
 
+/** A kubeconfig picked the way kubectl does, with the namespace requests default to. */
+export type KubeSelection = { readonly kc: k8s.KubeConfig; readonly source: string; readonly namespace: string } | { readonly none: string };
+
 /**
  * Picks the cluster the way kubectl does: --kubeconfig (a path list), KUBECONFIG, the in-cluster
  * service account, ~/.kube/config. `none` when there is nothing to pick; throws when a named
- * kubeconfig cannot be used.
+ * kubeconfig cannot be used. The namespace: the one given, else the service account's (in a pod),
+ * else the current context's, else "default".
  */
-export function connectCluster(opts: { readonly kubeconfig?: string | undefined; readonly env: Readonly<Record<string, string | undefined>>; readonly namespace?: string | undefined }): Selection {
+export function selectKubeConfig(opts: { readonly kubeconfig?: string | undefined; readonly env: Readonly<Record<string, string | undefined>>; readonly namespace?: string | undefined }): KubeSelection {
   const kc = new k8s.KubeConfig();
   const files = (opts.kubeconfig ?? opts.env.KUBECONFIG ?? '').split(delimiter).filter(Boolean);
   const home = opts.env.HOME ?? opts.env.USERPROFILE;
@@ -76,7 +81,14 @@ export function connectCluster(opts: { readonly kubeconfig?: string | undefined;
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error(`kubeconfig: ${source}: the current context "${kc.getCurrentContext()}" names no cluster`);
   namespace ||= kc.getContextObject(kc.getCurrentContext())?.namespace || 'default';
-  return { api: kubeApi(kc, namespace), source: `${source} (context ${kc.getCurrentContext()}, ${cluster.server})` };
+  return { kc, namespace, source: `${source} (context ${kc.getCurrentContext()}, ${cluster.server})` };
+}
+
+/** The cluster as the informers and CIDR detection use it (see selectKubeConfig). */
+export function connectCluster(opts: { readonly kubeconfig?: string | undefined; readonly env: Readonly<Record<string, string | undefined>>; readonly namespace?: string | undefined }): Selection {
+  const found = selectKubeConfig(opts);
+  if ('none' in found) return found;
+  return { api: kubeApi(found.kc, found.namespace), source: found.source };
 }
 
 type Page = { readonly items?: readonly unknown[]; readonly metadata?: { readonly resourceVersion?: string; readonly _continue?: string; readonly continue?: string } };
@@ -218,4 +230,57 @@ export function kubeApi(kc: k8s.KubeConfig, namespace: string): ClusterApi {
   };
 
   return { server, namespace, discover, informer, list: async (t, as = 'slim') => (await listAll(t, as === 'judged' ? judged : slim)).items, getConfigMap, dryRunService, get };
+}
+
+/** The reads and dry-run writes of `egress-warden doctor` (admin.ts). */
+export function adminApi(kc: k8s.KubeConfig, namespace: string, source: string): AdminApi {
+  const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const authz = kc.makeApiClient(k8s.AuthorizationV1Api);
+
+  const get = async (apiVersion: string, kind: string, name: string, ns?: string): Promise<KubeObject | undefined> => {
+    try {
+      return await objects.read({ apiVersion, kind, metadata: { name, ...(ns ? { namespace: ns } : {}) } }) as KubeObject;
+    } catch (e) {
+      const err = toApiError(e);
+      if (err.status === 404) return undefined;
+      throw err;
+    }
+  };
+
+  const dryRunCreate = async (obj: KubeObject): Promise<string | undefined> => {
+    try {
+      await objects.create(obj as k8s.KubernetesObject, undefined, 'All');
+      return undefined;
+    } catch (e) {
+      const err = toApiError(e);
+      if (err.status === undefined) throw err;
+      return err.message;
+    }
+  };
+
+  const canI = async (q: AccessQuestion, user?: string): Promise<AccessAnswer> => {
+    const resourceAttributes = {
+      group: q.group, resource: q.resource, verb: q.verb,
+      ...(q.namespace ? { namespace: q.namespace } : {}), ...(q.name ? { name: q.name } : {}),
+    };
+    try {
+      const status = user
+        ? (await authz.createSubjectAccessReview({ body: { spec: { user, resourceAttributes } } })).status
+        : (await authz.createSelfSubjectAccessReview({ body: { spec: { resourceAttributes } } })).status;
+      return { allowed: status?.allowed ?? false, reason: status?.reason ?? status?.evaluationError ?? '' };
+    } catch (e) {
+      throw toApiError(e);
+    }
+  };
+
+  const listNamespaces = async (): Promise<KubeObject[]> => {
+    try {
+      return (await core.listNamespace()).items as KubeObject[];
+    } catch (e) {
+      throw toApiError(e);
+    }
+  };
+
+  return { source, namespace, cluster: (ns) => kubeApi(kc, ns), get, listNamespaces, dryRunCreate, canI, servedChain };
 }

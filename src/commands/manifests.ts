@@ -6,12 +6,13 @@ import { X509Certificate } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
-  DEFAULT_NAME, DEFAULT_NAMESPACE, optionProblems, renderInstallation, renderKustomization, serviceHost, tlsSecretName,
-  type FailurePolicy, type InstallOptions,
+  DEFAULT_NAME, DEFAULT_NAMESPACE, optionProblems, removalOrder, renderInstallation, renderKustomization, serviceHost, tlsSecretName,
+  type FailurePolicy, type InstallOptions, type ManifestFile,
 } from '../manifests/install.ts';
+import { renderChart } from '../manifests/helm.ts';
 import { toYaml } from '../yaml.ts';
 import { parseCommand } from './flags.ts';
-import type { Command } from './io.ts';
+import type { Command, CommandIo } from './io.ts';
 
 const HELP = `usage: egress-warden manifests [options]
 
@@ -25,9 +26,13 @@ Prints the installation as YAML for \`kubectl apply -f -\`.
   --cert-manager            issue the certificate with cert-manager; its cainjector fills caBundle
   --url https://HOST:PORT   register the webhooks by URL (a server outside the cluster): prints only
                             the two webhook configurations, nothing that runs in the cluster
-  --failure-policy P        Fail (default) or Ignore, for ServiceEntry/VirtualService/Egress validation
+  --failure-policy P        Ignore (default) or Fail, for ServiceEntry/VirtualService/Egress validation:
+                            install with Ignore, switch to Fail once \`egress-warden doctor\` passes
   --namespace-label K=V     send only namespaces labelled K=V to the webhooks (staged rollout)
+  --uninstall               print the objects in removal order (webhook configurations first)
+                            for \`kubectl delete -f -\`
   --write DIR               write a kustomize base into DIR instead of printing
+  --helm DIR                write the Helm chart into DIR (made from the same objects; takes no other flag)
 
 Without --ca or --cert-manager, caBundle is left out: set it before the webhooks can be called.
 The serving certificate lives in Secret <name>-tls (tls.crt, tls.key, ca.crt) with the DNS name
@@ -66,6 +71,8 @@ const OPTIONS = {
   url: { type: 'string' },
   'failure-policy': { type: 'string' },
   'namespace-label': { type: 'string' },
+  uninstall: { type: 'boolean' },
+  helm: { type: 'string' },
   write: { type: 'string' },
 } as const;
 
@@ -73,6 +80,12 @@ export const runManifests: Command = async (argv, io) => {
   const run = parseCommand(argv, io, { name: 'manifests', help: HELP, options: OPTIONS, positionals: false });
   if (typeof run === 'number') return run;
   const { values: flags, refuse } = run;
+
+  if (flags.helm !== undefined) {
+    const others = Object.keys(flags).filter((k) => k !== 'helm');
+    if (others.length) return refuse(`--helm writes the chart, whose values replace the other flags; drop --${others.join(', --')}`);
+    return writeFiles(renderChart(), flags.helm, io, refuse);
+  }
 
   const policy = flags['failure-policy'];
   if (policy !== undefined && policy !== 'Fail' && policy !== 'Ignore') return refuse(`--failure-policy must be Fail or Ignore, got "${policy}"`);
@@ -108,6 +121,11 @@ export const runManifests: Command = async (argv, io) => {
   const problems = optionProblems(options);
   if (problems.length) return refuse(problems.join('\nmanifests: '));
 
+  if (flags.uninstall) {
+    if (flags.write !== undefined) return refuse('--uninstall prints for `kubectl delete -f -`; it cannot be combined with --write');
+    io.out(toYaml(removalOrder(renderInstallation(options))));
+    return 0;
+  }
   if (options.url !== undefined && caPem === undefined) {
     io.err(`manifests: note: no --ca, so the API server verifies ${options.url} against its system roots\n`);
   }
@@ -121,15 +139,19 @@ export const runManifests: Command = async (argv, io) => {
     io.out(toYaml(renderInstallation(options)));
     return 0;
   }
+  return writeFiles(renderKustomization(options), flags.write, io, refuse);
+};
+
+async function writeFiles(files: readonly ManifestFile[], dir: string, io: CommandIo, refuse: (message: string) => number): Promise<number> {
   try {
-    for (const f of renderKustomization(options)) {
-      const path = join(flags.write, f.path);
+    for (const f of files) {
+      const path = join(dir, f.path);
       await mkdir(dirname(path), { recursive: true });
       await writeFile(path, f.text);
       io.out(`${path}\n`);
     }
   } catch (e) {
-    return refuse(`cannot write ${flags.write}: ${(e as Error).message}`);
+    return refuse(`cannot write ${dir}: ${(e as Error).message}`);
   }
   return 0;
-};
+}

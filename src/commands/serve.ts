@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { buildApp, replaceCertificate } from '../app.ts';
-import { SERVE_OPTIONS, SERVE_USAGE, serveConfig, type ServeConfig } from '../config.ts';
+import { DEFAULT_CERT_NAMESPACE, SERVE_OPTIONS, SERVE_USAGE, serveConfig, type ServeConfig } from '../config.ts';
 import { ensureServingPair, watchServingPair } from '../tls.ts';
 import { createMetrics } from '../http/metrics.ts';
 import type { Reviewer } from '../http/routes.ts';
@@ -35,7 +35,7 @@ export type StartOptions = {
 };
 
 export async function startServer(config: ServeConfig, { env, logLevel = config.logLevel }: StartOptions): Promise<Server> {
-  const { pair, generated } = await ensureServingPair(config.certDir, { service: config.service, namespace: config.namespace, days: 365 });
+  const { pair, generated } = await ensureServingPair(config.certDir, { service: config.service, namespace: config.namespace ?? DEFAULT_CERT_NAMESPACE, days: 365 });
   const logger = createLogger(logLevel);
   const cluster = await startClusterView({
     env, log: logger, kubeconfig: config.kubeconfig, noCluster: config.noCluster, namespace: config.namespace,

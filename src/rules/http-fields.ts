@@ -14,6 +14,7 @@ const RE2_SYNTAX = 'Istio uses RE2 style regex-based match (https://github.com/g
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~A-Za-z0-9]+$/;
 const PSEUDO_HEADERS = new Set([':method', ':scheme', ':authority', ':path', ':status']);
 // Control characters but horizontal tab (Istio's copy of protoc-gen-validate's header value rule).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const HEADER_VALUE_BAD = /[\u0000-\u0008\u000A-\u001F\u007F]/;
 
 const NANOS_PER_MS = 1_000_000n;
@@ -190,8 +191,8 @@ function badEscape(re: string): string | undefined {
 export function re2Problem(re: string): string | undefined {
   const look = LOOKAROUND.exec(stripEscapedBackslashes(re));
   if (look) return `error parsing regexp: invalid or unsupported Perl syntax: \`${look[0]}\``;
-  const escape = badEscape(re);
-  if (escape) return `error parsing regexp: invalid escape sequence: \`${escape}\``;
+  const unknownEscape = badEscape(re);
+  if (unknownEscape) return `error parsing regexp: invalid escape sequence: \`${unknownEscape}\``;
   for (const m of re.matchAll(REPEAT_COUNT)) {
     if (Number(m[1]) > REPEAT_MAX || (m[2] !== undefined && m[2] !== '' && Number(m[2]) > REPEAT_MAX)) {
       return `error parsing regexp: invalid repeat count: \`${m[0]}\``;

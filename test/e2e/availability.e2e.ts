@@ -1,18 +1,14 @@
 /**
- * What the API server does when the webhook is away or changes its certificate: the failure
- * policies as a user configures them, and a certificate rotation while writes keep arriving.
+ * What the API server does when the webhook is away: the failure policies as a user configures
+ * them. Certificate rotations with writes in flight are in renewal.e2e.ts.
  */
-import { spawn } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { connect } from 'node:tls';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { accepted, cli, create, eventually, getJson, hasCrd, kubectl, must, sleep, startWebhook, type Webhook } from '../support/kube.ts';
+import {
+  accepted, create, eventually, getJson, hasCrd, kubectl, must, startWebhook, type Webhook,
+} from '../support/kube.ts';
 
-const E2E = suite('e2e/availability: failure policies and certificate rotation');
+const E2E = suite('e2e/availability: the failure policies with the server down');
 const test = process.env.KUBECONFIG ? E2E : E2E.skip;
 if (!process.env.KUBECONFIG) process.stdout.write('e2e/availability: skipped, no cluster (run through npm run test:e2e)\n');
 
@@ -30,96 +26,6 @@ E2E.after(async () => {
 const serviceEntry = (name: string, ns: string) => ({
   apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name, namespace: ns },
   spec: { hosts: ['api.example.com'], location: 'MESH_EXTERNAL', resolution: 'DNS', ports: [{ number: 443, name: 'tls', protocol: 'TLS' }] },
-});
-
-/** The fingerprint of the certificate a new TLS connection to the server is given. */
-function servedFingerprint(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
-      const fp = socket.getPeerX509Certificate()?.fingerprint256 ?? '';
-      socket.end();
-      resolve(fp);
-    });
-    socket.once('error', reject);
-  });
-}
-
-/** Keeps `kubectl create --dry-run=server` going, one at a time, until stopped; counts what failed. */
-function keepWriting(ns: string) {
-  let running = true;
-  let sent = 0;
-  const failures: string[] = [];
-  const body = JSON.stringify(serviceEntry('rotating', ns));
-  const loop = (async () => {
-    while (running) {
-      const r = await new Promise<{ code: number; stderr: string }>((resolve) => {
-        const c = spawn('kubectl', ['create', '--dry-run=server', '-f', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
-        let stderr = '';
-        c.stderr.setEncoding('utf8');
-        c.stderr.on('data', (d: string) => { stderr += d; });
-        c.on('exit', (code) => resolve({ code: code ?? 1, stderr }));
-        c.stdin.end(body);
-      });
-      sent++;
-      if (r.code !== 0) failures.push(r.stderr.trim());
-    }
-  })();
-  return {
-    /** resolves once `n` more writes have been answered: each step of the rotation is crossed by writes, however slow the machine */
-    writes: (n: number) => {
-      const target = sent + n;
-      return eventually(`${n} more writes through the webhook`, () => (sent >= target ? true : undefined), 120);
-    },
-    stop: async () => {
-      running = false;
-      await loop;
-      return { sent, failures };
-    },
-  };
-}
-
-test('a certificate rotation to a new CA while the API server keeps calling fails no write', async () => {
-  if (!hasCrd('serviceentries.networking.istio.io')) return;
-  const ns = hook.namespace('rotate');
-  const oldCa = readFileSync(join(hook.certDir, 'ca.crt'), 'utf8');
-  const oldFingerprint = new X509Certificate(readFileSync(join(hook.certDir, 'tls.crt'))).fingerprint256;
-  await eventually('writes reach the webhook', () => (create(serviceEntry('probe', ns), '--dry-run=server').code === 0 ? true : undefined));
-  const writer = keepWriting(ns);
-  const next = mkdtempSync(join(tmpdir(), 'ew-e2e-next-'));
-  try {
-    await writer.writes(3);
-    // 1. trust the old and the new CA
-    assert.is(cli(['certs', '--dir', next, '--san', '127.0.0.1']).status, 0);
-    const newCa = readFileSync(join(next, 'ca.crt'), 'utf8');
-    const bundle = join(next, 'bundle.crt');
-    writeFileSync(bundle, `${oldCa.trim()}\n${newCa.trim()}\n`);
-    const rendered = (ca: string) => cli(['manifests', '--name', hook.name, '--url', hook.url, '--ca', ca,
-      '--namespace-label', `egress-warden.io/e2e=${hook.name}`]).stdout;
-    must(['apply', '-f', '-'], rendered(bundle));
-    await sleep(3_000); // the API server reloads webhook configurations asynchronously
-    await writer.writes(3);
-    // 2. serve the new certificate: swap the files as a Secret update would
-    for (const f of ['tls.key', 'tls.crt']) {
-      writeFileSync(join(hook.certDir, `.${f}.new`), readFileSync(join(next, f)));
-      renameSync(join(hook.certDir, `.${f}.new`), join(hook.certDir, f));
-    }
-    const newFingerprint = new X509Certificate(readFileSync(join(next, 'tls.crt'))).fingerprint256;
-    await eventually('new connections get the new certificate', async () => ((await servedFingerprint(hook.port)) === newFingerprint ? true : undefined));
-    await writer.writes(5);
-    // 3. trust only the new CA
-    must(['apply', '-f', '-'], rendered(join(next, 'ca.crt')));
-    writeFileSync(join(hook.certDir, 'ca.crt'), newCa);
-    await sleep(3_000);
-    await writer.writes(3);
-    assert.is.not(newFingerprint, oldFingerprint);
-  } finally {
-    const { sent, failures } = await writer.stop();
-    rmSync(next, { recursive: true, force: true });
-    assert.equal(failures, [], `${failures.length} of ${sent} writes failed`);
-    process.stdout.write(`  rotation: ${sent} writes through the webhook, ${failures.length} failed\n`);
-  }
-  const config = getJson(['validatingwebhookconfiguration', hook.name]);
-  assert.is(Buffer.from(config.webhooks[0].clientConfig.caBundle, 'base64').toString().trim(), readFileSync(join(hook.certDir, 'ca.crt'), 'utf8').trim());
 });
 
 test('with the server down and failurePolicy Fail, writes to selected namespaces fail naming the webhook, other namespaces are untouched', async () => {

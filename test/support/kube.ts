@@ -65,6 +65,43 @@ export async function eventually<T>(what: string, probe: () => T | undefined | P
 
 export const runId = (prefix = 'ew-e2e') => `${prefix}-${randomBytes(3).toString('hex')}`;
 
+/**
+ * Keeps `kubectl create --dry-run=server` of `obj` going, one at a time, until stopped; counts what
+ * failed. A child process per write: the test process must stay free to run the server's peers.
+ */
+export function keepWriting(obj: Obj) {
+  let running = true;
+  let sent = 0;
+  const failures: string[] = [];
+  const body = JSON.stringify(obj);
+  const loop = (async () => {
+    while (running) {
+      const r = await new Promise<{ code: number; stderr: string }>((resolve) => {
+        const c = spawn('kubectl', ['create', '--dry-run=server', '-f', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+        let stderr = '';
+        c.stderr.setEncoding('utf8');
+        c.stderr.on('data', (d: string) => { stderr += d; });
+        c.on('exit', (code) => resolve({ code: code ?? 1, stderr }));
+        c.stdin.end(body);
+      });
+      sent++;
+      if (r.code !== 0) failures.push(r.stderr.trim());
+    }
+  })();
+  return {
+    /** resolves once `n` more writes have been answered: each step of a rollout is crossed by writes, however slow the machine */
+    writes: (n: number) => {
+      const target = sent + n;
+      return eventually(`${n} more writes through the webhook`, () => (sent >= target ? true : undefined), 120);
+    },
+    stop: async () => {
+      running = false;
+      await loop;
+      return { sent, failures };
+    },
+  };
+}
+
 // -- kubectl's own words --------------------------------------------------------------------------
 
 export const denial = (webhook: string) => `admission webhook "${webhook}" denied the request`;

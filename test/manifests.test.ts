@@ -8,7 +8,7 @@ import { ACCESS, WATCHED, type Access } from '../src/cluster/resources.ts';
 import { captureIo } from '../src/commands/io.ts';
 import { runManifests } from '../src/commands/manifests.ts';
 import {
-  CERT_DIR, DEFAULT_IMAGE, ISTIO_INJECTOR, MUTATE_WEBHOOK, NAMESPACES_WEBHOOK, SERVER_PORT, VALIDATE_WEBHOOK,
+  CERT_DIR, DEFAULT_IMAGE, ISTIO_INJECTOR, MUTATE_WEBHOOK, NAMESPACES_WEBHOOK, OBSERVE_WEBHOOK, SERVER_PORT, VALIDATE_WEBHOOK,
   renderInstallation, renderKustomization, type PolicyRule,
 } from '../src/manifests/install.ts';
 import { parseDocuments, toYaml } from '../src/yaml.ts';
@@ -132,7 +132,7 @@ const Selectors = suite('manifests/selectors');
 for (const namespace of ['egress-warden', 'platform-webhooks']) {
   Selectors(`no webhook sees kube-system, kube-node-lease, its own namespace (${namespace}) or ignore-labelled namespaces`, () => {
     const objects = renderInstallation({ namespace });
-    assert.is(webhooks(objects).length, 3);
+    assert.is(webhooks(objects).length, 4);
     for (const w of webhooks(objects)) {
       for (const name of ['kube-system', 'kube-node-lease', namespace]) assert.not.ok(sees(w, ns(name)), `${w.name} sees ${name}`);
       assert.not.ok(sees(w, ns('shop', { 'egress-warden.io/ignore': 'true' })), `${w.name} sees an ignored namespace`);
@@ -311,7 +311,7 @@ Cli('caBundle in every webhook is the CA file passed with --ca', async () => {
     const r = await run(['--ca', join(dir, 'ca.crt')]);
     assert.is(r.code, 0, r.err);
     const hooks = webhooks(parsed(r.out));
-    assert.is(hooks.length, 3);
+    assert.is(hooks.length, 4);
     for (const w of hooks) assert.is(Buffer.from(w.clientConfig.caBundle ?? '', 'base64').toString('utf8'), readFileSync(join(dir, 'ca.crt'), 'utf8'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -349,6 +349,7 @@ Cli('--url registers the webhooks by URL and renders nothing that runs in the cl
     assert.equal(webhooks(objects).map((w) => [w.name, w.clientConfig.url, 'service' in w.clientConfig]), [
       [VALIDATE_WEBHOOK, 'https://127.0.0.1:9443/validate', false],
       [NAMESPACES_WEBHOOK, 'https://127.0.0.1:9443/validate', false],
+      [OBSERVE_WEBHOOK, 'https://127.0.0.1:9443/validate', false],
       [MUTATE_WEBHOOK, 'https://127.0.0.1:9443/mutate', false],
     ]);
   } finally {

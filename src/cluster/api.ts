@@ -51,4 +51,6 @@ export type ClusterApi = {
    * message, or undefined when it accepted (the address was in range).
    */
   readonly dryRunService: (clusterIP: string) => Promise<string | undefined>;
+  /** a Namespace as the API server holds it now, slimmed; undefined when it does not exist */
+  readonly readNamespace?: (name: string) => Promise<KubeObject | undefined>;
 };

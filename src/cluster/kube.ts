@@ -200,5 +200,15 @@ export function kubeApi(kc: k8s.KubeConfig, namespace: string): ClusterApi {
     }
   };
 
-  return { server, namespace, discover, informer, list: async (t) => (await listAll(t)).items, getConfigMap, dryRunService };
+  const readNamespace = async (name: string): Promise<KubeObject | undefined> => {
+    try {
+      return slim(await core.readNamespace({ name }), { group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace' });
+    } catch (e) {
+      const err = toApiError(e);
+      if (err.status === 404) return undefined;
+      throw err;
+    }
+  };
+
+  return { server, namespace, discover, informer, list: async (t) => (await listAll(t)).items, getConfigMap, dryRunService, readNamespace };
 }

@@ -13,7 +13,7 @@ import { readCidrSettings, type ConfiguredPair } from './cidr-settings.ts';
 import { detectCidrs, rangeRows } from './detect.ts';
 import { discoveryLoop } from './discovery.ts';
 import { snapshotFromObjects, type Compact } from './indexes.ts';
-import { superviseInformers } from './informers.ts';
+import { superviseInformers, type Delivered } from './informers.ts';
 import { lifetime } from './lifetime.ts';
 import { publisher } from './publisher.ts';
 import { readiness } from './readiness.ts';
@@ -44,6 +44,13 @@ export type ViewOptions = {
   /** replaces api.informer (tests drive fake informers through it) */
   readonly informerFactory?: InformerFactory;
   readonly timing?: Partial<Timing>;
+  /** told what the informers deliver and when a snapshot is built (read-your-writes, overlay.ts) */
+  readonly observer?: ViewObserver;
+};
+
+export type ViewObserver = {
+  readonly delivered: Delivered;
+  readonly published: () => void;
 };
 
 export const NO_CLUSTER_REASON = 'no cluster: using configured/default CIDRs';
@@ -100,10 +107,10 @@ export async function startClusterView(opts: ViewOptions): Promise<ClusterView> 
   }
   if (!api) return staticClusterView(opts);
   if (opts.informerFactory) api = { ...api, informer: opts.informerFactory };
-  return liveView(api, config, loadState(opts.stateDir, opts.log), opts.log, { ...DEFAULT_TIMING, ...opts.timing });
+  return liveView(api, config, loadState(opts.stateDir, opts.log), opts.log, { ...DEFAULT_TIMING, ...opts.timing }, opts.observer);
 }
 
-function liveView(api: ClusterApi, config: ConfiguredPair, stateObjects: readonly KubeObject[], log: Log, timing: Timing): ClusterView {
+function liveView(api: ClusterApi, config: ConfiguredPair, stateObjects: readonly KubeObject[], log: Log, timing: Timing, observer?: ViewObserver): ClusterView {
   const life = lifetime();
   // The parts reach each other only through these closures, and none is called before start below,
   // so a part may name one set up after it.
@@ -111,7 +118,7 @@ function liveView(api: ClusterApi, config: ConfiguredPair, stateObjects: readonl
     if (watched.role === 'index') published.mark(watched.kind as Compact['kind']);
     else cidrs.changed();
     published.schedule();
-  });
+  }, observer?.delivered);
   const cidrs = cidrSources({
     api, config, timing, log, life, informers,
     serviceIps: () => serviceIps(published.itemsOf('Service')),
@@ -120,7 +127,10 @@ function liveView(api: ClusterApi, config: ConfiguredPair, stateObjects: readonl
   const published = publisher({
     timing, life, informers, cidrs, stateObjects,
     immediate: () => !ready.announced() && ready.waitingFor() === undefined,
-    built: () => ready.settle(),
+    built: () => {
+      observer?.published();
+      ready.settle();
+    },
   });
   const discovery = discoveryLoop(api, timing, log, life, {
     found: (d) => {
@@ -141,6 +151,7 @@ function liveView(api: ClusterApi, config: ConfiguredPair, stateObjects: readonl
     ready: ready.ready,
     status: ready.status,
     untilReady: ready.untilReady,
+    ...(api.readNamespace ? { readNamespace: api.readNamespace } : {}),
     stop: async () => {
       if (life.ended()) return;
       life.end();

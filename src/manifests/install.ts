@@ -22,6 +22,7 @@ export const CERT_DIR = '/etc/egress-warden/certs';
 export const VALIDATE_WEBHOOK = 'validate.egress-warden.io';
 export const NAMESPACES_WEBHOOK = 'namespaces.egress-warden.io';
 export const MUTATE_WEBHOOK = 'mutate.egress-warden.io';
+export const OBSERVE_WEBHOOK = 'observe.egress-warden.io';
 /**
  * The API server calls mutating configurations in name order; ours must come before Istio's
  * injector, which copies the capture annotations into istio-init's args when it runs.
@@ -374,6 +375,17 @@ function validatingConfiguration(r: Resolved): KubeObject {
         rules: webhookRules('namespaces'),
         failurePolicy: 'Ignore',
         objectSelector: scope,
+        ...common,
+      },
+      {
+        // Never judged, always allowed: Egress matches name HTTPRouteGroups, and one applied in the
+        // same file as its Egress must be known before the informer delivers it (docs/consistency.md).
+        // Ignore: an HTTPRouteGroup must stay writable when the webhook is down.
+        name: OBSERVE_WEBHOOK,
+        clientConfig: clientConfig(r, '/validate'),
+        rules: [{ apiGroups: ['specs.smi-spec.io'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources: ['httproutegroups'], scope: 'Namespaced' }],
+        failurePolicy: 'Ignore',
+        namespaceSelector: scope,
         ...common,
       },
     ],

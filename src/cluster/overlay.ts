@@ -85,6 +85,8 @@ export function overlay(now: () => number = Date.now, ttlMs = OVERLAY_TTL_MS, ma
   };
 
   const add = (obj: KubeObject, deleted: boolean, stored: boolean) => {
+    // a review may carry anything the decoder let through; only a well-formed object can be filed
+    if (typeof obj.apiVersion !== 'string' || typeof obj.kind !== 'string' || typeof obj.metadata?.name !== 'string') return;
     const c = compact(obj);
     if (!c) return;
     const ref = c.kind === 'Namespace' ? { namespace: '', name: c.namespace.name } : refOf(obj);

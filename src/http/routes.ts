@@ -83,7 +83,14 @@ export const admissionRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) 
         decision = fallback(failClosed(route), `internal error: ${(e as Error).message}`);
       }
     }
-    if (route === '/validate') deps.validated?.(req, decision);
+    if (route === '/validate') {
+      try {
+        deps.validated?.(req, decision);
+      } catch (e) {
+        // what the hook remembers only sharpens later reviews; this answer stands
+        request.log.error({ err: e, uid: req.uid }, 'recording the decision failed');
+      }
+    }
     const seconds = reply.elapsedTime / 1e3;
     const verdict = reviewLabel(decision);
     const mode = decision.mode ?? DEFAULT_MODE;

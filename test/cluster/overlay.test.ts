@@ -114,4 +114,11 @@ Overlay('namespaces and HTTPRouteGroups are layered too', () => {
   assert.is(s.httpRouteGroups.has('db/routes'), true);
 });
 
+Overlay('an object that is not well formed is not filed', () => {
+  const o = overlay();
+  o.admitted({ apiVersion: { x: 1 } as unknown as string, kind: 'Namespace', metadata: { name: 'shop' } });
+  o.admitted({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 7 as unknown as string } });
+  assert.is(o.size(), 0);
+});
+
 Overlay.run();

@@ -152,6 +152,26 @@ HTTP('denies with code 500 naming the rule when a rule throws, and keeps serving
   }
 });
 
+HTTP('waits for a reviewer that must read first, and reports each /validate decision to the read-your-writes hook', async () => {
+  const seen: string[] = [];
+  const app = buildApp({
+    tls: null, logger: createLogger(false), metrics: createMetrics(() => ({ ready: true, informers: [] }), false),
+    cluster: { current: () => emptySnapshot(), ready: () => true, status: () => ({}) },
+    validate: judgeWith(RULES), mutate: async (req, snapshot) => admitPod(req, snapshot),
+    validated: (req, decision) => void seen.push(`${req.kind.kind} ${decision.allowed}`),
+  });
+  try {
+    const v = await app.inject({ method: 'POST', url: '/validate', payload: base() });
+    assert.is(v.json().response.uid, base().request.uid);
+    const pod = fixture<Recorded>('reviews/012-mutate-create-pod.review-v1.json').review;
+    const m = await app.inject({ method: 'POST', url: '/mutate', payload: pod });
+    assert.is(m.json().response.allowed, true);
+    assert.equal(seen, [`ServiceEntry ${v.json().response.allowed}`]);
+  } finally {
+    await app.close();
+  }
+});
+
 HTTP('answers before the API server timeout expires: validation fails closed, mutation leaves the pod alone', async () => {
   const review = base();
   const v = (await postJson(`${server.url}/validate?timeout=1ms`, ca, review)).json().response;

@@ -56,4 +56,6 @@ export type ClusterApi = {
   readonly dryRunService: (clusterIP: string) => Promise<string | undefined>;
   /** one whole object (not slimmed), or undefined when it does not exist; absent on seams that read no single objects */
   readonly get?: (target: Target, namespace: string, name: string) => Promise<KubeObject | undefined>;
+  /** a Namespace as the API server holds it now, slimmed; undefined when it does not exist */
+  readonly readNamespace?: (name: string) => Promise<KubeObject | undefined>;
 };

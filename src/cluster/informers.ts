@@ -76,11 +76,21 @@ type Slot = {
 
 const keyOf = (o: KubeObject): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 
+/** Told of every object an index informer delivers (read-your-writes confirms pending writes with it). */
+export type Delivered = (kind: string, namespace: string, name: string, resourceVersion: string | undefined) => void;
+
 /** `changed`: a published run's items changed, or an informer was dropped. */
-export function superviseInformers(api: ClusterApi, timing: Timing, log: Log, life: Lifetime, changed: (watched: Watched) => void): Informers {
+export function superviseInformers(api: ClusterApi, timing: Timing, log: Log, life: Lifetime, changed: (watched: Watched) => void, delivered?: Delivered): Informers {
   const slots = new Map<string, Slot>();
 
   const live = (slot: Slot, run: Run) => !life.ended() && !run.stopped && slot.run === run;
+
+  // only a published run's deliveries reach the next snapshot
+  const tell = (slot: Slot, o: KubeObject, rv: unknown) => {
+    if (delivered && slot.watched.role === 'index' && slot.published === slot.run) {
+      delivered(slot.watched.kind, o.metadata?.namespace ?? '', o.metadata?.name ?? '', typeof rv === 'string' ? rv : undefined);
+    }
+  };
 
   const put = (slot: Slot, run: Run, o: KubeObject) => {
     if (!live(slot, run)) return;
@@ -88,12 +98,14 @@ export function superviseInformers(api: ClusterApi, timing: Timing, log: Log, li
     const value = slot.watched.role === 'index' ? compactOf(o) : o;
     if (value === undefined) run.items.delete(keyOf(o));
     else run.items.set(keyOf(o), value);
+    tell(slot, o, o.metadata?.resourceVersion);
     if (slot.published === run) changed(slot.watched);
   };
 
   const remove = (slot: Slot, run: Run, o: KubeObject) => {
     if (!live(slot, run)) return;
     slot.lastEvent = slot.lastSeen = Date.now();
+    tell(slot, o, undefined);
     if (run.items.delete(keyOf(o)) && slot.published === run) changed(slot.watched);
   };
 

@@ -229,7 +229,17 @@ export function kubeApi(kc: k8s.KubeConfig, namespace: string): ClusterApi {
     }
   };
 
-  return { server, namespace, discover, informer, list: async (t, as = 'slim') => (await listAll(t, as === 'judged' ? judged : slim)).items, getConfigMap, dryRunService, get };
+  const readNamespace = async (name: string): Promise<KubeObject | undefined> => {
+    try {
+      return slim(await core.readNamespace({ name }), { group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace' });
+    } catch (e) {
+      const err = toApiError(e);
+      if (err.status === 404) return undefined;
+      throw err;
+    }
+  };
+
+  return { server, namespace, discover, informer, list: async (t, as = 'slim') => (await listAll(t, as === 'judged' ? judged : slim)).items, getConfigMap, dryRunService, get, readNamespace };
 }
 
 /** The reads and dry-run writes of `egress-warden doctor` (admin.ts). */

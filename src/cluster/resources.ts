@@ -16,7 +16,8 @@ export type Access = {
   readonly why: string;
 };
 
-// Informers only LIST and WATCH; nothing here GETs a single object except the two ConfigMaps.
+// Informers only LIST and WATCH; nothing here GETs a single object except the two ConfigMaps and
+// the namespace of a pod that arrived before its Namespace reached the informer.
 const watch = ['list', 'watch'] as const;
 
 /** Judged kinds whose rules compare objects across the cluster: watched and indexed. */
@@ -24,6 +25,7 @@ const CROSS_OBJECT = JUDGED_KINDS.filter((k) => k.crossObject !== false);
 
 export const ACCESS: readonly Access[] = [
   { group: '', resource: 'namespaces', verbs: watch, why: 'enforcement mode labels and capture annotations' },
+  { group: '', resource: 'namespaces', verbs: ['get'], why: 'the namespace of a pod created before the informer delivered it (read-through)' },
   { group: '', resource: 'nodes', verbs: watch, why: 'spec.podCIDRs, the last CIDR source' },
   { group: '', resource: 'services', verbs: watch, why: 'port protocols for tcp-server-first conflicts; cluster IPs for CIDR verification' },
   { group: '', resource: 'pods', verbs: ['list'], why: 'pod IPs for CIDR verification (paginated list, no informer)' },

@@ -1,4 +1,5 @@
 /** What the parts of the cluster view share and what it shows: its log, its timings, its status. */
+import type { KubeObject } from '../admission/types.ts';
 import type { RangeRow } from './detect.ts';
 import type { ClusterSnapshot } from './snapshot.ts';
 
@@ -98,6 +99,8 @@ export type ClusterView = {
   /** resolves true once ready, false when the time runs out or the view stops */
   readonly untilReady: (timeoutMs: number) => Promise<boolean>;
   readonly stop: () => Promise<void>;
+  /** a Namespace as the API server holds it now (read-through); absent without a cluster */
+  readonly readNamespace?: (name: string) => Promise<KubeObject | undefined>;
 };
 
 export const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());

@@ -13,7 +13,7 @@ import { readCidrSettings, type ConfiguredPair } from './cidr-settings.ts';
 import { detectCidrs, rangeRows } from './detect.ts';
 import { discoveryLoop } from './discovery.ts';
 import { snapshotFromObjects, type Compact } from './indexes.ts';
-import { superviseInformers } from './informers.ts';
+import { superviseInformers, type Delivered } from './informers.ts';
 import { lifetime } from './lifetime.ts';
 import { meshConfigFrom, meshLocations, NO_MESH_CONFIG, type MeshLocations } from './mesh-config.ts';
 import { meshSource } from './mesh-source.ts';
@@ -48,6 +48,13 @@ export type ViewOptions = {
   readonly timing?: Partial<Timing>;
   /** where the meshes keep their settings; by default from EW_ISTIO_NAMESPACE and the like in env, else the meshes' defaults */
   readonly meshLocations?: MeshLocations;
+  /** told what the informers deliver and when a snapshot is built (read-your-writes, overlay.ts) */
+  readonly observer?: ViewObserver;
+};
+
+export type ViewObserver = {
+  readonly delivered: Delivered;
+  readonly published: () => void;
 };
 
 export const NO_CLUSTER_REASON = 'no cluster: using configured/default CIDRs';
@@ -105,10 +112,10 @@ export async function startClusterView(opts: ViewOptions): Promise<ClusterView> 
   }
   if (!api) return staticClusterView(opts);
   if (opts.informerFactory) api = { ...api, informer: opts.informerFactory };
-  return liveView(api, config, loadState(opts.stateDir, opts.log), opts.log, { ...DEFAULT_TIMING, ...opts.timing }, opts.meshLocations ?? meshLocations(opts.env));
+  return liveView(api, config, loadState(opts.stateDir, opts.log), opts.log, { ...DEFAULT_TIMING, ...opts.timing }, opts.meshLocations ?? meshLocations(opts.env), opts.observer);
 }
 
-function liveView(api: ClusterApi, config: ConfiguredPair, stateObjects: readonly KubeObject[], log: Log, timing: Timing, loc: MeshLocations): ClusterView {
+function liveView(api: ClusterApi, config: ConfiguredPair, stateObjects: readonly KubeObject[], log: Log, timing: Timing, loc: MeshLocations, observer?: ViewObserver): ClusterView {
   const life = lifetime();
   // The parts reach each other only through these closures, and none is called before start below,
   // so a part may name one set up after it.
@@ -116,7 +123,7 @@ function liveView(api: ClusterApi, config: ConfiguredPair, stateObjects: readonl
     if (watched.role === 'index') published.mark(watched.kind as Compact['kind']);
     else cidrs.changed();
     published.schedule();
-  });
+  }, observer?.delivered);
   const cidrs = cidrSources({
     api, config, timing, log, life, informers,
     serviceIps: () => serviceIps(published.itemsOf('Service')),
@@ -127,7 +134,10 @@ function liveView(api: ClusterApi, config: ConfiguredPair, stateObjects: readonl
   const published = publisher({
     timing, life, informers, cidrs, stateObjects, mesh: mesh.current,
     immediate: () => !ready.announced() && ready.waitingFor() === undefined,
-    built: () => ready.settle(),
+    built: () => {
+      observer?.published();
+      ready.settle();
+    },
   });
   const discovery = discoveryLoop(api, timing, log, life, {
     found: (d) => {
@@ -149,6 +159,7 @@ function liveView(api: ClusterApi, config: ConfiguredPair, stateObjects: readonl
     ready: ready.ready,
     status: ready.status,
     untilReady: ready.untilReady,
+    ...(api.readNamespace ? { readNamespace: api.readNamespace } : {}),
     stop: async () => {
       if (life.ended()) return;
       life.end();

@@ -8,9 +8,13 @@ import { DEFAULT_CERT_NAMESPACE, SERVE_OPTIONS, SERVE_USAGE, serveConfig, type S
 import { ensureServingPair, watchServingPair } from '../tls.ts';
 import { createMetrics } from '../http/metrics.ts';
 import type { Reviewer } from '../http/routes.ts';
+import type { Decision } from '../admission/decision.ts';
+import type { AdmissionRequest } from '../admission/types.ts';
 import { RULES } from '../review/rules.ts';
 import { judgeWith } from '../review/validate.ts';
-import { admitPod } from '../review/mutate.ts';
+import { admitPodReadingThrough } from '../review/mutate.ts';
+import { notingPendingWrites } from '../review/consistency.ts';
+import { overlay, type Overlay } from '../cluster/overlay.ts';
 import { startClusterView } from '../cluster/view.ts';
 import { createLogger } from '../log.ts';
 import { parseCommand } from './flags.ts';
@@ -26,7 +30,16 @@ export type Server = {
   readonly close: () => Promise<void>;
 };
 
-const mutate: Reviewer = (req, snapshot) => admitPod(req, snapshot);
+/** What this webhook allowed joins the overlay (a dry run stores nothing, so it does not). */
+function remember(pending: Overlay, req: AdmissionRequest, decision: Decision): void {
+  if (req.dryRun === true || !decision.allowed || req.subResource) return;
+  const obj = req.operation === 'DELETE' ? req.oldObject : req.object;
+  if (!obj || typeof obj !== 'object') return;
+  const namespace = req.namespace || obj.metadata?.namespace;
+  const named = namespace && !obj.metadata?.namespace ? { ...obj, metadata: { ...obj.metadata, namespace } } : obj;
+  if (req.operation === 'CREATE' || req.operation === 'UPDATE') pending.admitted(named);
+  else if (req.operation === 'DELETE') pending.admitted(named, true);
+}
 
 export type StartOptions = {
   /** environment for cluster selection (KUBECONFIG, in-cluster service variables) */
@@ -37,17 +50,23 @@ export type StartOptions = {
 export async function startServer(config: ServeConfig, { env, logLevel = config.logLevel }: StartOptions): Promise<Server> {
   const { pair, generated } = await ensureServingPair(config.certDir, { service: config.service, namespace: config.namespace ?? DEFAULT_CERT_NAMESPACE, days: 365 });
   const logger = createLogger(logLevel);
-  const cluster = await startClusterView({
+  // Read-your-writes (docs/consistency.md): what this replica admitted, over what the informers show.
+  const pending = overlay();
+  const view = await startClusterView({
     env, log: logger, kubeconfig: config.kubeconfig, noCluster: config.noCluster, namespace: config.namespace,
     cidrs: config.cidrs, stateDir: config.stateDir,
+    observer: { delivered: pending.delivered, published: pending.published },
   });
+  const cluster = { ...view, current: () => pending.layer(view.current()) };
+  const validate: Reviewer = notingPendingWrites(judgeWith(RULES, { strictUpdates: config.strictUpdates }));
+  const mutate = admitPodReadingThrough(view.readNamespace ? { read: view.readNamespace, remember: pending.stored } : undefined);
   const metrics = createMetrics(() => cluster.status());
   let stopWatching = () => {};
   const app = buildApp({
-    tls: pair, logger, cluster, validate: judgeWith(RULES, { strictUpdates: config.strictUpdates }), mutate, metrics,
+    tls: pair, logger, cluster, validate, mutate, metrics, validated: (req, decision) => remember(pending, req, decision),
     stop: async () => {
       stopWatching();
-      await cluster.stop();
+      await view.stop();
     },
   });
   try {

@@ -14,7 +14,8 @@ import { fallback } from '../review/enforce.ts';
 import type { Metrics, ReviewLabel } from './metrics.ts';
 import { problemOut, reviewOut } from './schemas.ts';
 
-export type Reviewer = (req: AdmissionRequest, snapshot: ClusterSnapshot) => Decision;
+/** Synchronous except where a review must first read something from the API server (mutate.ts). */
+export type Reviewer = (req: AdmissionRequest, snapshot: ClusterSnapshot) => Decision | Promise<Decision>;
 
 export type ClusterSource = {
   readonly current: () => ClusterSnapshot;
@@ -30,6 +31,8 @@ export type RouteDeps = {
   readonly metrics: Metrics;
   /** false until the serving certificate is loaded */
   readonly certsLoaded?: () => boolean;
+  /** told of every /validate decision, for read-your-writes (commands/serve.ts) */
+  readonly validated?: (req: AdmissionRequest, decision: Decision) => void;
 };
 
 /** Room for an object and its oldObject at the API server's 3 MiB write limit (controller-runtime's cap). */
@@ -73,10 +76,19 @@ export const admissionRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) 
       decision = fallback(failClosed(route), `the request waited ${Math.round(waitedMs)} ms of its ${timeoutMs} ms timeout`);
     } else {
       try {
-        decision = reviewer(req, cluster.current());
+        const d = reviewer(req, cluster.current());
+        decision = d instanceof Promise ? await d : d;
       } catch (e) {
         request.log.error({ err: e, uid: req.uid }, 'reviewer failed');
         decision = fallback(failClosed(route), `internal error: ${(e as Error).message}`);
+      }
+    }
+    if (route === '/validate') {
+      try {
+        deps.validated?.(req, decision);
+      } catch (e) {
+        // what the hook remembers only sharpens later reviews; this answer stands
+        request.log.error({ err: e, uid: req.uid }, 'recording the decision failed');
       }
     }
     const seconds = reply.elapsedTime / 1e3;

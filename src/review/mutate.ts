@@ -3,11 +3,13 @@
  * the validating side. A denial carries no patch, and a failure in capture never blocks a pod.
  */
 import { allow, type Decision } from '../admission/decision.ts';
-import type { AdmissionRequest } from '../admission/types.ts';
+import type { AdmissionRequest, KubeObject } from '../admission/types.ts';
 import { planPod } from '../capture/plan-pod.ts';
 import { judgedKind } from '../catalogue/kinds.ts';
 import { modeOf } from '../catalogue/modes.ts';
 import { finding } from '../catalogue/result.ts';
+import { compact } from '../cluster/indexes.ts';
+import { layerSnapshot } from '../cluster/overlay.ts';
 import type { ClusterSnapshot } from '../cluster/snapshot.ts';
 import { describe } from '../json.ts';
 import { enforce, formatWarnings } from './enforce.ts';
@@ -38,4 +40,46 @@ export function admitPod(req: AdmissionRequest, snapshot: ClusterSnapshot): Deci
     const findings = finding('EW599', 'metadata', `internal error, pod admitted unchanged: ${failure}`);
     return { ...allow(mode), warnings: formatWarnings(findings.warnings), findings };
   }
+}
+
+/** How long a pod's review waits for its namespace from the API server: well inside the webhook's 3 s timeout. */
+export const NAMESPACE_READ_MS = 1_000;
+
+export type NamespaceSource = {
+  /** the Namespace from the API server; undefined when it does not exist */
+  readonly read: (name: string) => Promise<KubeObject | undefined>;
+  /** a Namespace read through, for the reviews that follow before the informer delivers it */
+  readonly remember?: (ns: KubeObject) => void;
+  readonly timeoutMs?: number;
+};
+
+const withWarning = (d: Decision, text: string): Decision => ({ ...d, warnings: [...d.warnings, text] });
+
+function within<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms); });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * admitPod, except that a pod whose namespace the snapshot (with the writes this webhook admitted)
+ * does not hold waits (at most timeoutMs) for the namespace from the API server: a Namespace and a Pod applied together
+ * reach us before the informer has the Namespace, and the pod's init containers cannot change later.
+ * Only that case is asynchronous. If the namespace still cannot be known, the pod says so.
+ */
+export function admitPodReadingThrough(source: NamespaceSource | undefined) {
+  return (req: AdmissionRequest, snapshot: ClusterSnapshot): Decision | Promise<Decision> => {
+    const namespace = req.namespace || req.object?.metadata?.namespace || '';
+    // Without a cluster (no source) namespaces come only from --state: nothing to read through.
+    if (!source || req.operation !== 'CREATE' || req.subResource || !namespace || snapshot.namespaces.has(namespace)) return admitPod(req, snapshot);
+    const unknown = (why: string) => withWarning(admitPod(req, snapshot),
+      `egress-warden could not read namespace ${namespace} (${why}): its enforcement mode and capture settings were not applied to this pod`);
+    return within(source.read(namespace), source.timeoutMs ?? NAMESPACE_READ_MS).then((ns) => {
+      const c = ns && compact(ns);
+      if (!ns || c?.kind !== 'Namespace') return unknown('not found');
+      source.remember?.(ns);
+      const layered = layerSnapshot(snapshot, [{ kind: 'Namespace', ref: { namespace: '', name: namespace }, compact: c, rv: '', stored: true, at: 0, delivered: false }]);
+      return admitPod(req, layered);
+    }, (e: unknown) => unknown(e instanceof Error ? e.message : String(e)));
+  };
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { KubeObject } from '../../src/admission/types.ts';
+import { overlay } from '../../src/cluster/overlay.ts';
 import { startClusterView, staticClusterView, NO_CLUSTER_REASON, type ClusterView, type Timing } from '../../src/cluster/view.ts';
 import { fixture } from '../support.ts';
 import { fakeApi, recordingLog, serve, until, type Fake } from './fake-api.ts';
@@ -267,6 +268,22 @@ View('adds --state objects to the cluster snapshot; cluster objects win on the s
   const { view } = await start(cluster(), FAST, { stateDir: dir });
   await view.untilReady(2_000);
   assert.equal(hosts(view), ['files.pythonhosted.org', 'github.com', 'local.example.com', 'pypi.org']);
+});
+
+View('confirms a pending write once its informer delivered it and a snapshot holding it was published', async () => {
+  const fake = cluster();
+  const pending = overlay();
+  const log = recordingLog();
+  const view = await startClusterView({ env: {}, log, api: fake.api, timing: FAST, observer: { delivered: pending.delivered, published: pending.published } });
+  views.push(view);
+  await view.untilReady(2_000);
+  const written = { ...se('npm', ['registry.npmjs.org']), metadata: { name: 'npm', namespace: 'shop' } };
+  pending.admitted(written);
+  assert.ok(pending.layer(view.current()).serviceEntriesByHost.has('registry.npmjs.org'), 'visible at once through the overlay');
+  assert.not.ok(view.current().serviceEntriesByHost.has('registry.npmjs.org'));
+  fake.informer('ServiceEntry').on.add({ ...written, metadata: { ...written.metadata, resourceVersion: '7' } });
+  await until(() => pending.size() === 0, 'the pending write confirmed');
+  assert.ok(view.current().serviceEntriesByHost.has('registry.npmjs.org'), 'the published snapshot holds it when the overlay lets go');
 });
 
 View('stops its informers and timers', async () => {

@@ -1,0 +1,78 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { AdmissionRequest, KubeObject } from '../../src/admission/types.ts';
+import { overlay } from '../../src/cluster/overlay.ts';
+import { notingPendingWrites } from '../../src/review/consistency.ts';
+import { admitPod, admitPodReadingThrough } from '../../src/review/mutate.ts';
+import { judge } from '../../src/review/validate.ts';
+import { ISTIO_NS, namespace, plainPod, podReview } from '../capture/pods.ts';
+import { snapshotWith } from '../support.ts';
+
+const Pending = suite('review/consistency: findings that rest on a pending write say so');
+
+const egress = (name: string, protocol: string): KubeObject => ({
+  apiVersion: 'policy.openservicemesh.io/v1alpha1', kind: 'Egress', metadata: { name, namespace: 'db' },
+  spec: { sources: [{ kind: 'ServiceAccount', name: 'app', namespace: 'db' }], ports: [{ number: 5432, protocol }], ...(protocol === 'http' ? { hosts: ['api.example.com'] } : {}) },
+});
+const review = (o: KubeObject): AdmissionRequest => ({
+  uid: 'u', kind: { group: 'policy.openservicemesh.io', version: 'v1alpha1', kind: 'Egress' }, operation: 'CREATE', namespace: 'db', name: o.metadata?.name ?? '', object: o,
+});
+const validate = notingPendingWrites(judge, () => 1_250);
+
+Pending('a denial that rests on an object known only from the overlay names it and says it is pending', () => {
+  const o = overlay(() => 1_000);
+  o.admitted(egress('pg', 'tcp-server-first'));
+  const d = validate(review(egress('api', 'http')), o.layer(snapshotWith([])));
+  assert.is(d.allowed, false);
+  assert.match(d.message ?? '', /\[EW420\].*\(Egress db\/pg known only from a write admitted 250 ms ago, not yet in the cluster view\)/);
+});
+
+Pending('a finding the published snapshot already makes is left as it is', () => {
+  const o = overlay(() => 1_000);
+  o.admitted(egress('other', 'tcp'));
+  const base = snapshotWith([egress('pg', 'tcp-server-first')]);
+  const d = validate(review(egress('api', 'http')), o.layer(base));
+  assert.is(d.allowed, false);
+  assert.is(d.message, judge(review(egress('api', 'http')), base).message);
+});
+
+Pending('without pending writes the review is the plain one', () => {
+  const base = snapshotWith([egress('pg', 'tcp-server-first')]);
+  assert.equal(validate(review(egress('api', 'http')), base), judge(review(egress('api', 'http')), base));
+});
+
+Pending.run();
+
+const ReadThrough = suite('review/mutate: a pod whose namespace the view lacks waits for it from the API server');
+
+const shop = namespace('shop', ISTIO_NS, { 'egress-warden.io/outbound-capture': 'cluster', 'egress-warden.io/bypass-ip-ranges': '192.0.2.0/24' });
+
+ReadThrough('a namespace missing from the view is read and the pod mutated as its settings say', async () => {
+  const remembered: KubeObject[] = [];
+  const mutate = admitPodReadingThrough({ read: async () => shop, remember: (ns) => void remembered.push(ns) });
+  const d = await mutate(podReview(plainPod(), 'shop'), snapshotWith([]));
+  assert.ok(d.patch.length > 0);
+  assert.equal(d, admitPod(podReview(plainPod(), 'shop'), snapshotWith([shop])));
+  assert.equal(remembered, [shop]);
+});
+
+ReadThrough('a namespace in the view is not read, and the review stays synchronous', () => {
+  const mutate = admitPodReadingThrough({ read: async () => { throw new Error('must not be read'); } });
+  const d = mutate(podReview(plainPod(), 'shop'), snapshotWith([shop]));
+  assert.not.instance(d, Promise);
+});
+
+ReadThrough('a namespace that cannot be read in time leaves a warning saying what was not applied', async () => {
+  const mutate = admitPodReadingThrough({ read: () => new Promise(() => {}), timeoutMs: 20 });
+  const d = await mutate(podReview(plainPod(), 'shop'), snapshotWith([]));
+  assert.is(d.allowed, true);
+  assert.ok(d.warnings.some((w) => /could not read namespace shop \(no answer within 20 ms\): its enforcement mode and capture settings were not applied/.test(w)), d.warnings.join('\n'));
+});
+
+ReadThrough('a failed read says why', async () => {
+  const mutate = admitPodReadingThrough({ read: async () => { throw new Error('HTTP 403: forbidden'); } });
+  const d = await mutate(podReview(plainPod(), 'shop'), snapshotWith([]));
+  assert.ok(d.warnings.some((w) => w.includes('(HTTP 403: forbidden)')), d.warnings.join('\n'));
+});
+
+ReadThrough.run();

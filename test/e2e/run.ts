@@ -62,13 +62,27 @@ async function main(): Promise<number> {
   }
 
   const uvu = join('node_modules', 'uvu', 'bin.js');
-  const child = spawn(process.execPath, [uvu, 'test/e2e', pattern], { env, stdio: 'inherit' });
+  const child = spawn(process.execPath, [uvu, 'test/e2e', pattern], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  // uvu exits 0 when a suite's before() hook throws and its tests never run: read its totals too.
+  let printed = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    process.stdout.write(d);
+    printed += d.toString();
+  });
   const limit = setTimeout(() => {
     say(`FAILED: the suites ran past ${RUN_LIMIT_MS / 1000}s; stopping them`);
     child.kill('SIGKILL');
   }, RUN_LIMIT_MS);
-  const code = await new Promise<number>((resolve) => child.on('exit', (c, s) => resolve(c ?? (s ? 1 : 0))));
+  let code = await new Promise<number>((resolve) => child.on('close', (c, s) => resolve(c ?? (s ? 1 : 0))));
   clearTimeout(limit);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: strips the colours of uvu's report
+  const plain = printed.replace(/\x1b\[[0-9;]*m/g, '');
+  const total = Number(/Total:\s+(\d+)/.exec(plain)?.[1] ?? 0);
+  const passed = Number(/Passed:\s+(\d+)/.exec(plain)?.[1] ?? 0);
+  if (code === 0 && passed < total) {
+    say(`FAILED: ${total - passed} of ${total} tests did not pass (a suite's set-up failed before its tests ran)`);
+    code = 1;
+  }
   if (code !== 0 && plane) process.stdout.write(`\ncontrol plane logs (last lines):\n${plane.logs()}\n`);
   return code;
 }

@@ -36,6 +36,19 @@ Pending('a finding the published snapshot already makes is left as it is', () =>
   assert.is(d.message, judge(review(egress('api', 'http')), base).message);
 });
 
+Pending('a ratcheted update keeps its pre-existing summary line when a finding is noted as pending', () => {
+  const o = overlay(() => 1_000);
+  o.admitted(egress('pg', 'tcp-server-first'));
+  const http = egress('api', 'http') as KubeObject & { spec: Record<string, unknown> };
+  const stored = { ...http, spec: { ...http.spec, ports: [{ number: 5432, protocol: 'http' }, { number: 8080, protocol: 'HTTP' }] } } as KubeObject;
+  const touched = { ...stored, metadata: { ...stored.metadata, labels: { team: 'a' } } } as KubeObject;
+  const d = validate({ ...review(touched), operation: 'UPDATE', oldObject: stored }, o.layer(snapshotWith([])));
+  assert.ok(d.allowed, d.message);
+  assert.equal(d.findings.warnings.filter((w) => w.message.includes('known only from a write admitted')).map((w) => w.code), ['EW420']);
+  assert.ok(d.warnings.some((w) => /^\[EW322\].*pre-existing/.test(w)), d.warnings.join('\n'));
+  assert.ok(d.warnings.some((w) => w.startsWith('egress-warden: 2 pre-existing findings')), d.warnings.join('\n'));
+});
+
 Pending('without pending writes the review is the plain one', () => {
   const base = snapshotWith([egress('pg', 'tcp-server-first')]);
   assert.equal(validate(review(egress('api', 'http')), base), judge(review(egress('api', 'http')), base));

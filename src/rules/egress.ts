@@ -43,7 +43,7 @@ function checkMatches(spec: Obj, namespace: string, ports: readonly Obj[], route
         nonHttp.length ? finding('EW343', at, `HTTPRouteGroup ${m.name} applies to http ports only; ignored on ${nonHttp.length > 1 ? 'ports' : 'port'} ${named}`) : ok,
         matchCount === undefined ? finding('EW344', `${at}.name`, `HTTPRouteGroup ${namespace}/${m.name} not found; this match allows nothing`)
           // a group reference replaces OSM's match-everything route, and an empty group adds none back
-          : matchCount === 0 ? finding('EW346', `${at}.name`, `HTTPRouteGroup ${m.name} has no matches: the http ports answer 404 (OSM builds no route from it)`)
+          : matchCount === 0 ? finding('EW346', `${at}.name`, `HTTPRouteGroup ${m.name} has no matches: the http ports answer 404`)
           : ok,
       );
     }

@@ -104,7 +104,7 @@ export const validateHttpRouteGroup: Rule = (o: KubeObject) => {
   const matches = spec.matches;
   if (!Array.isArray(matches)) return finding('EW350', 'spec.matches', 'spec.matches is required: a list of matches (the CRD requires it)');
   if (matches.length === 0) {
-    return finding('EW351', 'spec.matches', 'matches is empty: an Egress that uses this group answers 404 on its http ports (OSM builds no route from it)');
+    return finding('EW351', 'spec.matches', 'no matches: an Egress using this group answers 404 on its http ports (OSM builds no route)');
   }
   const re2 = compiler();
   const found = mergeAll(matches.map((m, i) => checkMatch(m, `spec.matches[${i}]`, re2)));

@@ -14,10 +14,10 @@ export function egressUnderMeshConfig(_obj: KubeObject, { snapshot }: Pick<RuleC
   const osm = snapshot.mesh.osm;
   if (!osm) return ok;
   if (osm.enableEgress.value) {
-    return finding('EW349', 'spec', `egress is open to all (enableEgress true, ${osm.enableEgress.from}): this Egress restricts nothing`);
+    return finding('EW349', 'spec', `this Egress restricts nothing: OSM lets all egress out (enableEgress true, ${osm.enableEgress.from})`);
   }
   if (!osm.enableEgressPolicy.value) {
-    return finding('EW348', 'spec', `egress policy is off (enableEgressPolicy false, ${osm.enableEgressPolicy.from}): OSM ignores this Egress`);
+    return finding('EW348', 'spec', `OSM ignores this Egress: egress policy is off (enableEgressPolicy false, ${osm.enableEgressPolicy.from})`);
   }
   return ok;
 }

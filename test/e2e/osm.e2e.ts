@@ -58,14 +58,14 @@ test('an Egress that names an HTTPRouteGroup without matches is warned that its 
   const ns = hook.namespace('emptygroup');
   const r = apply(routeGroup('nothing', ns, []));
   accepted(r);
-  assert.match(ourWarnings(r.stderr).join('\n'), /\[EW351\] spec\.matches/);
+  assert.match(ourWarnings(r.stderr).join('\n'), /\[EW351\] spec\.matches/, r.stderr);
   const uses = egress('uses-nothing', ns, { matches: [{ apiGroup: 'specs.smi-spec.io/v1alpha4', kind: 'HTTPRouteGroup', name: 'nothing' }] });
   // the group reaches the webhook's snapshot through its informer; until then the match reads as missing (EW344)
   const line = await eventually('EW346 for the empty group', () => {
     const w = ourWarnings(apply(uses, '--dry-run=server').stderr).find((l) => l.includes('[EW346]'));
     return w;
   });
-  assert.match(line, /\[EW346\] spec\.matches\[0\]\.name: HTTPRouteGroup nothing has no matches: the http ports answer 404/);
+  assert.match(line, /\[EW346\] spec\.matches\[0\]\.name: HTTPRouteGroup nothing has no matches: the http ports answer 404/, line);
 });
 
 E2E.run();

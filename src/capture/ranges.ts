@@ -102,7 +102,7 @@ export function planRanges(input: PlanInput): Plan {
       include = computed([...inCluster.kept, ...extra.kept]);
       // Node podCIDRs are slices: a node that joins later brings a range this pod will not capture.
       if (cluster.pod.some((r) => r.partial)) {
-        findings.push(finding('EW519', annotationPath(CAPTURE), 'pod CIDRs are only the current nodes\' podCIDRs: pods on nodes added later bypass the sidecar'));
+        findings.push(finding('EW519', annotationPath(CAPTURE), 'partial pod range (node podCIDRs): pods on nodes added later bypass the sidecar'));
       }
     }
   } else if (captureSources.length) {

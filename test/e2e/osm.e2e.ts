@@ -3,24 +3,10 @@
  * (OSM's own webhook registration does not list them), and Egress objects that OSM accepts but that
  * match nothing, admitted with a warning that names the effect.
  */
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { accepted, acceptedCleanly, apply, denied, eventually, hasCrd, kubectl, ourWarnings, startWebhook, type Webhook } from '../support/kube.ts';
+import { accepted, acceptedCleanly, apply, denied, eventually, hasCrd, kubectl, ourWarnings, webhookSuite } from '../support/kube.ts';
 
-const E2E = suite('e2e/osm: HTTPRouteGroups and Egress objects through a real API server');
-const test = process.env.KUBECONFIG ? E2E : E2E.skip;
-if (!process.env.KUBECONFIG) process.stdout.write('e2e/osm: skipped, no cluster (run through npm run test:e2e)\n');
-
-let hook: Webhook;
-
-E2E.before(async () => {
-  if (!process.env.KUBECONFIG) return;
-  hook = await startWebhook();
-});
-
-E2E.after(async () => {
-  await hook?.dispose();
-});
+const { E2E, test, ctx } = webhookSuite('e2e/osm: HTTPRouteGroups and Egress objects through a real API server');
 
 const routeGroup = (name: string, ns: string, matches: unknown[]) => ({
   apiVersion: 'specs.smi-spec.io/v1alpha4', kind: 'HTTPRouteGroup', metadata: { name, namespace: ns }, spec: { matches },
@@ -36,7 +22,7 @@ const egress = (name: string, ns: string, spec: Record<string, unknown>) => ({
 
 test('an HTTPRouteGroup whose pathRegex RE2 rejects is denied with RE2\'s error, the one Envoy would report', () => {
   if (!hasCrd('httproutegroups.specs.smi-spec.io')) return;
-  const ns = hook.namespace('hrg');
+  const ns = ctx.hook.namespace('hrg');
   acceptedCleanly(apply(routeGroup('status-ok', ns, [{ name: 'status', pathRegex: '/status(/.*)?', methods: ['GET'] }])));
   const r = apply(routeGroup('status-bad', ns, [{ name: 'status', pathRegex: '/status(', methods: ['GET'] }]));
   denied(r, 'validate.egress-warden.io', /\[EW352\] spec\.matches\[0\]\.pathRegex: pathRegex "\/status\(" is not valid RE2 \(missing \): \/status\(\)/);
@@ -45,7 +31,7 @@ test('an HTTPRouteGroup whose pathRegex RE2 rejects is denied with RE2\'s error,
 
 test('an Egress with an empty sources list is admitted with a warning that it applies to no client', () => {
   if (!hasCrd('egresses.policy.openservicemesh.io')) return;
-  const ns = hook.namespace('nosources');
+  const ns = ctx.hook.namespace('nosources');
   const r = apply(egress('nobody', ns, { sources: [] }));
   accepted(r);
   const warnings = ourWarnings(r.stderr);
@@ -55,7 +41,7 @@ test('an Egress with an empty sources list is admitted with a warning that it ap
 
 test('an Egress that names an HTTPRouteGroup without matches is warned that its http port answers 404, once the group is seen', async () => {
   if (!hasCrd('httproutegroups.specs.smi-spec.io') || !hasCrd('egresses.policy.openservicemesh.io')) return;
-  const ns = hook.namespace('emptygroup');
+  const ns = ctx.hook.namespace('emptygroup');
   const r = apply(routeGroup('nothing', ns, []));
   accepted(r);
   assert.match(ourWarnings(r.stderr).join('\n'), /\[EW351\] spec\.matches/, r.stderr);

@@ -8,24 +8,10 @@ import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cli, create, eventually, getJson, hasCrd, keepWriting, must, sleep, startWebhook, type Webhook } from '../support/kube.ts';
+import { cli, create, eventually, getJson, hasCrd, keepWriting, must, sleep, webhookSuite } from '../support/kube.ts';
 
-const E2E = suite('e2e/renewal: the documented certificate renewal and CA roll fail no write');
-const test = process.env.KUBECONFIG ? E2E : E2E.skip;
-if (!process.env.KUBECONFIG) process.stdout.write('e2e/renewal: skipped, no cluster (run through npm run test:e2e)\n');
-
-let hook: Webhook;
-
-E2E.before(async () => {
-  if (!process.env.KUBECONFIG) return;
-  hook = await startWebhook();
-});
-
-E2E.after(async () => {
-  await hook?.dispose();
-});
+const { E2E, test, ctx } = webhookSuite('e2e/renewal: the documented certificate renewal and CA roll fail no write');
 
 const serviceEntry = (name: string, ns: string) => ({
   apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name, namespace: ns },
@@ -46,15 +32,15 @@ function servedFingerprint(port: number): Promise<string> {
 /** The Secret update: the new pair replaces the served one, each file swapped in whole. */
 function swapServingPair(from: string): string {
   for (const f of ['tls.key', 'tls.crt']) {
-    writeFileSync(join(hook.certDir, `.${f}.new`), readFileSync(join(from, f)));
-    renameSync(join(hook.certDir, `.${f}.new`), join(hook.certDir, f));
+    writeFileSync(join(ctx.hook.certDir, `.${f}.new`), readFileSync(join(from, f)));
+    renameSync(join(ctx.hook.certDir, `.${f}.new`), join(ctx.hook.certDir, f));
   }
   return new X509Certificate(readFileSync(join(from, 'tls.crt'))).fingerprint256;
 }
 
-const caBundleOf = () => Buffer.from(getJson(['validatingwebhookconfiguration', hook.name]).webhooks[0].clientConfig.caBundle, 'base64').toString();
+const caBundleOf = () => Buffer.from(getJson(['validatingwebhookconfiguration', ctx.hook.name]).webhooks[0].clientConfig.caBundle, 'base64').toString();
 
-const render = (ca: string) => cli(['manifests', '--name', hook.name, '--url', hook.url, '--ca', ca, '--namespace-label', `egress-warden.io/e2e=${hook.name}`]).stdout;
+const render = (ca: string) => cli(['manifests', '--name', ctx.hook.name, '--url', ctx.hook.url, '--ca', ca, '--namespace-label', `egress-warden.io/e2e=${ctx.hook.name}`]).stdout;
 
 /** Runs `steps` while writes keep going; asserts none failed. */
 async function underWrites(ns: string, what: string, steps: (writes: (n: number) => Promise<unknown>) => Promise<void>): Promise<void> {
@@ -73,19 +59,19 @@ async function underWrites(ns: string, what: string, steps: (writes: (n: number)
 
 test('certs --keep-ca renews the serving certificate without touching caBundle, and no write fails', async () => {
   if (!hasCrd('serviceentries.networking.istio.io')) return;
-  const ns = hook.namespace('keep-ca');
+  const ns = ctx.hook.namespace('keep-ca');
   const bundleBefore = caBundleOf();
   const work = mkdtempSync(join(tmpdir(), 'ew-e2e-renew-'));
   try {
-    for (const f of ['ca.crt', 'ca.key']) copyFileSync(join(hook.certDir, f), join(work, f));
-    const before = await servedFingerprint(hook.port);
+    for (const f of ['ca.crt', 'ca.key']) copyFileSync(join(ctx.hook.certDir, f), join(work, f));
+    const before = await servedFingerprint(ctx.hook.port);
     await underWrites(ns, 'renewal under the same CA', async (writes) => {
       const r = cli(['certs', '--dir', work, '--keep-ca', '--san', '127.0.0.1']);
       assert.is(r.status, 0, r.stderr);
       assert.is(statSync(join(work, 'ca.key')).mode & 0o777, 0o600);
       const renewed = swapServingPair(work);
       assert.is.not(renewed, before);
-      await eventually('new connections get the renewed certificate', async () => ((await servedFingerprint(hook.port)) === renewed ? true : undefined));
+      await eventually('new connections get the renewed certificate', async () => ((await servedFingerprint(ctx.hook.port)) === renewed ? true : undefined));
       await writes(5);
     });
     assert.is(caBundleOf(), bundleBefore);
@@ -96,10 +82,10 @@ test('certs --keep-ca renews the serving certificate without touching caBundle, 
 
 test('certs --force --bundle rolls to a new CA through an old+new caBundle, and no write fails', async () => {
   if (!hasCrd('serviceentries.networking.istio.io')) return;
-  const ns = hook.namespace('roll-ca');
+  const ns = ctx.hook.namespace('roll-ca');
   const work = mkdtempSync(join(tmpdir(), 'ew-e2e-roll-'));
   try {
-    for (const f of ['ca.crt', 'ca.key', 'tls.crt', 'tls.key']) copyFileSync(join(hook.certDir, f), join(work, f));
+    for (const f of ['ca.crt', 'ca.key', 'tls.crt', 'tls.key']) copyFileSync(join(ctx.hook.certDir, f), join(work, f));
     const oldCa = readFileSync(join(work, 'ca.crt'), 'utf8');
     await underWrites(ns, 'roll to a new CA', async (writes) => {
       // 1. a new CA and certificate, and the bundle of both CAs
@@ -113,7 +99,7 @@ test('certs --force --bundle rolls to a new CA through an old+new caBundle, and 
       await writes(3);
       // 3. serve the new certificate
       const next = swapServingPair(work);
-      await eventually('new connections get the new certificate', async () => ((await servedFingerprint(hook.port)) === next ? true : undefined));
+      await eventually('new connections get the new certificate', async () => ((await servedFingerprint(ctx.hook.port)) === next ? true : undefined));
       await writes(5);
       // 4. trust only the new CA
       must(['apply', '-f', '-'], render(join(work, 'ca.crt')));

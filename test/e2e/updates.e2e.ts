@@ -4,27 +4,14 @@
  * introduces. The classic webhook incident this guards against: a finalizer that can never be
  * removed, and a namespace stuck in Terminating for ever.
  */
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  accepted, apply, denied, eventually, getJson, hasCrd, kubectl, must, ourWarnings, startWebhook, type Obj, type Webhook,
+  accepted, apply, denied, eventually, getJson, hasCrd, kubectl, must, ourWarnings, webhookSuite, type Obj,
 } from '../support/kube.ts';
 
-const E2E = suite('e2e/updates: existing violations never block deletion or unrelated edits');
-const test = process.env.KUBECONFIG ? E2E : E2E.skip;
-if (!process.env.KUBECONFIG) process.stdout.write('e2e/updates: skipped, no cluster (run through npm run test:e2e)\n');
+const { E2E, test, ctx } = webhookSuite('e2e/updates: existing violations never block deletion or unrelated edits');
 
-let hook: Webhook;
 const FINALIZER = 'example.com/cleanup';
-
-E2E.before(async () => {
-  if (!process.env.KUBECONFIG) return;
-  hook = await startWebhook();
-});
-
-E2E.after(async () => {
-  await hook?.dispose();
-});
 
 /** Port name `https_443` (EW115: not a protocol prefix Istio knows) and a wildcard host with DNS resolution (EW125). */
 const invalidServiceEntry = (name: string, ns: string) => ({
@@ -43,11 +30,11 @@ const egress = (name: string, ns: string, protocol: string) => ({
  * would be before an install. `enforce()` then brings it under the webhook.
  */
 function unselectedNamespace(suffix: string) {
-  const ns = hook.namespace(suffix, { 'egress-warden.io/e2e': `${hook.name}-later` });
+  const ns = ctx.hook.namespace(suffix, { 'egress-warden.io/e2e': `${ctx.hook.name}-later` });
   return {
     ns,
     enforce: async (probe: () => boolean) => {
-      must(['label', '--overwrite', 'namespace', ns, `egress-warden.io/e2e=${hook.name}`]);
+      must(['label', '--overwrite', 'namespace', ns, `egress-warden.io/e2e=${ctx.hook.name}`]);
       await eventually(`the webhook judges namespace ${ns}`, () => (probe() ? true : undefined));
     },
   };

@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { freePort } from './control-plane.ts';
 
@@ -275,4 +276,22 @@ export function hasCrd(name: string): boolean {
   if (disposable) throw new Error(`CRD ${name} is not installed on the test control plane`);
   process.stdout.write(`  (skipped: CRD ${name} is not installed on this cluster)\n`);
   return false;
+}
+
+/**
+ * An e2e suite with a webhook of its own, started before its tests and removed after them; without
+ * a cluster the suite says that it skipped. `ctx.hook` is the running webhook.
+ */
+export function webhookSuite(title: string, opts: WebhookOptions = {}) {
+  const E2E = suite(title);
+  const live = Boolean(process.env.KUBECONFIG);
+  if (!live) process.stdout.write(`${title.split(':')[0]}: skipped, no cluster (run through npm run test:e2e)\n`);
+  const ctx = {} as { hook: Webhook };
+  E2E.before(async () => {
+    if (live) ctx.hook = await startWebhook(opts);
+  });
+  E2E.after(async () => {
+    await ctx.hook?.dispose();
+  });
+  return { E2E, test: live ? E2E : E2E.skip, ctx };
 }

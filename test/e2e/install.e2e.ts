@@ -10,11 +10,10 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect } from 'node:tls';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  accepted, cli, create, denied, E2E_LABEL, eventually, getJson, hasCrd, keepWriting, kubectl, must, runId, sleep, startWebhook, untilCalled,
+  accepted, cli, create, denied, E2E_LABEL, eventually, getJson, hasCrd, keepWriting, kubectl, must, runId, sleep, servedFingerprint, startWebhook, untilCalled,
   type Obj, type Webhook,
 } from '../support/kube.ts';
 
@@ -136,17 +135,6 @@ test('once its server is ready and trusted the webhook enforces, doctor passes, 
   accepted(create(serviceEntry('valid-after-fail', ns)));
 });
 
-/** The fingerprint of the certificate a new TLS connection to the server is given. */
-function servedFingerprint(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
-      const fp = socket.getPeerX509Certificate()?.fingerprint256 ?? '';
-      socket.end();
-      resolve(fp);
-    });
-    socket.once('error', reject);
-  });
-}
 
 test('moving from the development CA to a new CA, the way docs/install.md moves to cert-manager, fails no write', async () => {
   if (!hasCrd('serviceentries.networking.istio.io')) return;

@@ -7,9 +7,8 @@ import { X509Certificate } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect } from 'node:tls';
 import * as assert from 'uvu/assert';
-import { cli, create, eventually, getJson, hasCrd, keepWriting, must, sleep, webhookSuite } from '../support/kube.ts';
+import { cli, create, eventually, getJson, hasCrd, keepWriting, must, sleep, servedFingerprint, webhookSuite } from '../support/kube.ts';
 
 const { E2E, test, ctx } = webhookSuite('e2e/renewal: the documented certificate renewal and CA roll fail no write');
 
@@ -18,16 +17,6 @@ const serviceEntry = (name: string, ns: string) => ({
   spec: { hosts: ['api.example.com'], location: 'MESH_EXTERNAL', resolution: 'DNS', ports: [{ number: 443, name: 'tls', protocol: 'TLS' }] },
 });
 
-function servedFingerprint(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
-      const fp = socket.getPeerX509Certificate()?.fingerprint256 ?? '';
-      socket.end();
-      resolve(fp);
-    });
-    socket.once('error', reject);
-  });
-}
 
 /** The Secret update: the new pair replaces the served one, each file swapped in whole. */
 function swapServingPair(from: string): string {

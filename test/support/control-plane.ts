@@ -110,9 +110,11 @@ export function reapAbandoned(root = tmpdir()): string[] {
   return reaped;
 }
 
-function get(url: string, ca: string, token: string): Promise<{ status: number; body: string }> {
+/** GET over HTTPS that never throws: status 0 and the error's message when the request failed. */
+export function httpsGet(url: string, opts: { readonly ca: string | Buffer; readonly token?: string }): Promise<{ status: number; body: string }> {
   return new Promise((resolve) => {
-    const req = request(url, { ca, headers: { authorization: `Bearer ${token}` }, timeout: 2_000 }, (res) => {
+    const headers = opts.token ? { authorization: `Bearer ${opts.token}` } : {};
+    const req = request(url, { ca: opts.ca, headers, timeout: 2_000 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => { body += d; });
@@ -226,7 +228,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     const apiserverReady = async () => {
       const deadline = Date.now() + (opts.startTimeoutSeconds ?? 90) * 1000;
       for (;;) {
-        const r = await get(`${server}/readyz`, ca, adminToken);
+        const r = await httpsGet(`${server}/readyz`, { ca, token: adminToken });
         if (r.status === 200) break;
         for (const c of [etcd, apiserver]) {
           if (c.child.exitCode !== null) throw new Error(`control plane: ${c.name} exited with ${c.child.exitCode}\n${logs()}`);

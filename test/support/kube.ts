@@ -6,12 +6,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
+import { connect } from 'node:tls';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { freePort } from './control-plane.ts';
+import { freePort, httpsGet } from './control-plane.ts';
 
 export type Obj = Record<string, any>;
 export type Run = { readonly code: number; readonly stdout: string; readonly stderr: string };
@@ -177,17 +177,7 @@ export async function startWebhook(opts: WebhookOptions = {}): Promise<Webhook> 
   let output = '';
 
   const ca = () => readFileSync(join(certDir, 'ca.crt'));
-  const get = (path: string) => new Promise<{ status: number; body: string }>((resolve) => {
-    const req = request({ host, port, path, ca: ca(), timeout: 2000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => { body += d; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', (e) => resolve({ status: 0, body: e.message }));
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.end();
-  });
+  const get = (path: string) => httpsGet(`${url}${path}`, { ca: ca() });
 
   const start = async () => {
     output = '';
@@ -294,4 +284,16 @@ export function webhookSuite(title: string, opts: WebhookOptions = {}) {
     await ctx.hook?.dispose();
   });
   return { E2E, test: live ? E2E : E2E.skip, ctx };
+}
+
+/** The fingerprint of the certificate a new TLS connection to the server is given. */
+export function servedFingerprint(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
+      const fp = socket.getPeerX509Certificate()?.fingerprint256 ?? '';
+      socket.end();
+      resolve(fp);
+    });
+    socket.once('error', reject);
+  });
 }

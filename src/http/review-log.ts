@@ -18,15 +18,17 @@ export type ReviewLog = {
    * notable: the review patched the object or found something (an audit-mode finding allows quietly).
    */
   readonly level: (verdict: ReviewLabel, notable: boolean) => 'info' | 'debug' | undefined;
-  readonly count: (verdict: ReviewLabel, patched: boolean) => void;
+  /** shed requests are not reviews: the gate logs each one at warn (app.ts) */
+  readonly count: (verdict: Counted, patched: boolean) => void;
   /** writes the summary of what was counted since the last one, and stops the timer */
   readonly stop: () => void;
 };
 
 const LEVEL_VALUES: Readonly<Record<string, number>> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
 
-type Counts = Record<ReviewLabel, number> & { patched: number };
-const zero = (): Counts => ({ allowed: 0, warned: 0, denied: 0, error: 0, invalid: 0, shed: 0, patched: 0 });
+type Counted = Exclude<ReviewLabel, 'shed'>;
+type Counts = Record<Counted, number> & { patched: number };
+const zero = (): Counts => ({ allowed: 0, warned: 0, denied: 0, error: 0, invalid: 0, patched: 0 });
 
 export function reviewLog(log: FastifyBaseLogger, { policy, summaryMs }: ReviewLogOptions): ReviewLog {
   // The level is fixed for the life of the process: decide once what is written.

@@ -51,7 +51,7 @@ const TIMEOUT_MARGIN_MS = 250;
 
 type Route = '/validate' | '/mutate';
 
-function reviewLabel(d: Decision): ReviewLabel {
+function reviewLabel(d: Decision): Extract<ReviewLabel, 'allowed' | 'warned' | 'denied' | 'error'> {
   if (!d.allowed) return d.code !== undefined && d.code >= 500 ? 'error' : 'denied';
   return d.warnings.length ? 'warned' : 'allowed';
 }

@@ -22,10 +22,13 @@ export type SideBySideOptions = {
 
 export type SideBySide = { readonly markdown: string; readonly notes: readonly string[] };
 
-/** egress-warden serving on the given port with the given certificate and state folders. */
+/**
+ * egress-warden serving on the given port with the given certificate and state folders, logging as
+ * it does by default: what a review costs includes the line it writes.
+ */
 export function wardenArgs(port: number, certs: string, state: string): string[] {
   return ['src/cli.ts', 'serve', '--port', String(port), '--host', '127.0.0.1', '--certs', certs,
-    '--log-level', 'silent', '--no-cluster', '--state', state];
+    '--no-cluster', '--state', state];
 }
 
 /** One line saying what egress-warden answered, so the table shows the rules really ran. */

@@ -71,6 +71,9 @@ export function buildApp({ tls, logger, stop, connections, gate, ...deps }: AppO
     // One log line per review, written by the route with the review's uid, instead of two generic ones.
     logController: new LogController({ disableRequestLogging: true }),
     loggerInstance: logger,
+    // Fastify would make a child logger per request only to bind its request counter; a review's
+    // line names its uid instead, so requests share the process logger.
+    childLoggerFactory: (parent) => parent,
   });
   app.server.maxConnections = limits.connections;
   admissionGate(app, { ...GATE_LIMITS, ...gate }, (route, why) => {

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { readCidrSettings, type ConfiguredPair } from './cluster/cidr-settings.ts';
+import { DEFAULT_REVIEW_LOG_POLICY, REVIEW_LOG_POLICIES, type ReviewLogPolicy } from './log.ts';
 
 export type ServeConfig = Readonly<{
   port: number;
@@ -23,6 +24,8 @@ export type ServeConfig = Readonly<{
   cidrs: ConfiguredPair;
   stateDir: string | undefined;
   logLevel: string;
+  /** which reviews write a log line (src/http/review-log.ts) */
+  logReviews: ReviewLogPolicy;
   /** run without a cluster even when a kubeconfig is found */
   noCluster: boolean;
   /** judge every UPDATE as if the object were new, instead of denying only what it introduces */
@@ -31,14 +34,16 @@ export type ServeConfig = Readonly<{
 
 export const SERVE_USAGE = `usage: egress-warden serve [--port 8443] [--host 0.0.0.0] [--certs certs]
                           [--kubeconfig FILE | --no-cluster] [--pod-cidrs LIST] [--service-cidrs LIST]
-                          [--state DIR] [--log-level info] [--service egress-warden] [--namespace egress-warden]
-                          [--strict-updates]
+                          [--state DIR] [--log-level info] [--log-reviews changes|all|none]
+                          [--service egress-warden] [--namespace egress-warden] [--strict-updates]
 --service and --namespace name the Service in a development certificate generated on first start;
 --namespace is also where the dry-run Service probe goes (default: POD_NAMESPACE, then the pod's
 ServiceAccount namespace, then the kubeconfig context's namespace).
 --strict-updates denies an UPDATE for findings the stored object already had (default: only for new ones).
+--log-reviews changes logs denials, warnings, findings, patched pods and errors at info and other reviews
+at debug; all logs every review at info; none only the summary of reviews written every minute.
 environment: EW_PORT, EW_HOST, EW_CERTS, KUBECONFIG, EW_POD_CIDRS, EW_SERVICE_CIDRS, EW_STATE, EW_LOG_LEVEL,
-             EW_STRICT_UPDATES (true/false), POD_NAMESPACE`;
+             EW_LOG_REVIEWS, EW_STRICT_UPDATES (true/false), POD_NAMESPACE`;
 
 /** Where the kubelet mounts the namespace of a pod's ServiceAccount. */
 export const SERVICE_ACCOUNT_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -60,7 +65,8 @@ export const SERVE_OPTIONS = {
   service: { type: 'string' }, namespace: { type: 'string' },
   kubeconfig: { type: 'string' }, 'no-cluster': { type: 'boolean' },
   'pod-cidrs': { type: 'string' }, 'service-cidrs': { type: 'string' },
-  state: { type: 'string' }, 'log-level': { type: 'string' }, 'strict-updates': { type: 'boolean' },
+  state: { type: 'string' }, 'log-level': { type: 'string' },
+  'log-reviews': { type: 'string' }, 'strict-updates': { type: 'boolean' },
 } as const;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -86,6 +92,10 @@ export function serveConfig(
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new Error(`config: --log-level / EW_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "${logLevel}"`);
   }
+  const logReviews = values['log-reviews'] ?? env.EW_LOG_REVIEWS ?? DEFAULT_REVIEW_LOG_POLICY;
+  if (!(REVIEW_LOG_POLICIES as readonly string[]).includes(logReviews)) {
+    throw new Error(`config: --log-reviews / EW_LOG_REVIEWS must be one of ${REVIEW_LOG_POLICIES.join(', ')}, got "${logReviews}"`);
+  }
   const strictText = env.EW_STRICT_UPDATES ?? '';
   if (!['', 'true', 'false'].includes(strictText)) throw new Error(`config: EW_STRICT_UPDATES must be true or false, got "${strictText}"`);
   const { config: cidrs, problems } = readCidrSettings({ pod: values['pod-cidrs'], service: values['service-cidrs'] }, env);
@@ -101,6 +111,7 @@ export function serveConfig(
     cidrs,
     stateDir: values.state ?? env.EW_STATE,
     logLevel,
+    logReviews: logReviews as ReviewLogPolicy,
     strictUpdates: values['strict-updates'] ?? strictText === 'true',
   });
 }

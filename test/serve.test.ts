@@ -121,6 +121,37 @@ Serve('finishes an in-flight review after SIGTERM, then exits 0', async () => {
   }
 });
 
+Serve('writes every review line and the summary to stdout before exiting on SIGTERM right after a burst', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ew-lastlines-'));
+  const child = spawn(process.execPath, ['src/cli.ts', 'serve', '--port', '0', '--host', '127.0.0.1', '--certs', dir, '--no-cluster', '--log-reviews', 'all'],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout.on('data', (d: Buffer) => { log += d.toString(); });
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  try {
+    await until(() => /"url":"(https:[^"]+)"/.test(log), 10_000);
+    const url = /"url":"(https:[^"]+)"/.exec(log)![1]!;
+    const ca = readFileSync(join(dir, 'ca.crt'), 'utf8');
+    const keepAlive = new Agent({ keepAlive: true, maxSockets: 8 });
+    const uids = Array.from({ length: 200 }, (_, i) => `last-lines-${i}`);
+    await Promise.all(uids.map((uid) => {
+      const review = fixture<any>('reviews/003-validate-create-serviceentry.review-v1.json').review;
+      review.request.uid = uid;
+      return postJson(`${url}/validate`, ca, review, keepAlive);
+    }));
+    keepAlive.destroy();
+    child.kill('SIGTERM');
+    assert.is(await exited, 0);
+    const lines = log.trim().split('\n').map((l) => JSON.parse(l));
+    const logged = new Set(lines.filter((l) => l.msg === 'admission review').map((l) => l.uid));
+    assert.equal(uids.filter((u) => !logged.has(u)), [], 'every review has its line');
+    assert.is(lines.at(-1).msg, 'admission reviews since the last summary');
+    assert.is(lines.at(-1).reviews, 200);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
 Serve('refuses to start on a port in use, naming the address, and exits 1', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ew-busy-'));
   const first = await startServer(readServeConfig(['--port', '0', '--host', '127.0.0.1', '--certs', dir, '--no-cluster'], {}), { env: {}, logLevel: false });

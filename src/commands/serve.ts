@@ -16,7 +16,7 @@ import { admitPodReadingThrough } from '../review/mutate.ts';
 import { notingPendingWrites } from '../review/consistency.ts';
 import { overlay, type Overlay } from '../cluster/overlay.ts';
 import { startClusterView } from '../cluster/view.ts';
-import { createLogger } from '../log.ts';
+import { createLogger, flushLog } from '../log.ts';
 import { parseCommand } from './flags.ts';
 import { USAGE, type Command } from './io.ts';
 
@@ -64,6 +64,7 @@ export async function startServer(config: ServeConfig, { env, logLevel = config.
   let stopWatching = () => {};
   const app = buildApp({
     tls: pair, logger, cluster, validate, mutate, metrics, validated: (req, decision) => remember(pending, req, decision),
+    reviewLog: { policy: config.logReviews },
     stop: async () => {
       stopWatching();
       await view.stop();
@@ -85,7 +86,11 @@ export async function startServer(config: ServeConfig, { env, logLevel = config.
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
-  return { app, url: `https://${host.includes(':') ? `[${host}]` : host}:${port}`, close: () => app.close() };
+  const close = async () => {
+    await app.close();
+    await flushLog(logger);
+  };
+  return { app, url: `https://${host.includes(':') ? `[${host}]` : host}:${port}`, close };
 }
 
 /** Listen, naming the address in the error (EADDRINUSE alone does not say which). */

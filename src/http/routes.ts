@@ -12,6 +12,8 @@ import { DEFAULT_MODE } from '../catalogue/modes.ts';
 import type { ClusterSnapshot } from '../cluster/snapshot.ts';
 import { fallback } from '../review/enforce.ts';
 import type { Metrics, ReviewLabel } from './metrics.ts';
+import { DEFAULT_REVIEW_LOG_POLICY } from '../log.ts';
+import { reviewLog, SUMMARY_EVERY_MS, type ReviewLogOptions } from './review-log.ts';
 import { problemOut, reviewOut } from './schemas.ts';
 
 /** Synchronous except where a review must first read something from the API server (mutate.ts). */
@@ -33,6 +35,8 @@ export type RouteDeps = {
   readonly certsLoaded?: () => boolean;
   /** told of every /validate decision, for read-your-writes (commands/serve.ts) */
   readonly validated?: (req: AdmissionRequest, decision: Decision) => void;
+  /** which reviews get a log line (default: changes, summary every minute) */
+  readonly reviewLog?: Partial<ReviewLogOptions>;
 };
 
 /** Room for an object and its oldObject at the API server's 3 MiB write limit (controller-runtime's cap). */
@@ -47,9 +51,25 @@ const TIMEOUT_MARGIN_MS = 250;
 
 type Route = '/validate' | '/mutate';
 
-function reviewLabel(d: Decision): ReviewLabel {
+function reviewLabel(d: Decision): Extract<ReviewLabel, 'allowed' | 'warned' | 'denied' | 'error'> {
   if (!d.allowed) return d.code !== undefined && d.code >= 500 ? 'error' : 'denied';
   return d.warnings.length ? 'warned' : 'allowed';
+}
+
+/**
+ * The one line a review writes. Absent fields are undefined rather than spread in: pino leaves
+ * undefined out, and this object is built for every logged review.
+ */
+function reviewLine(req: AdmissionRequest, d: Decision, verdict: ReviewLabel, seconds: number, err: unknown) {
+  const { errors, warnings } = d.findings;
+  return {
+    uid: req.uid, kind: req.kind.kind, namespace: req.namespace ?? '',
+    name: req.name ?? req.object?.metadata?.name ?? req.object?.metadata?.generateName ?? '',
+    operation: req.operation, dryRun: req.dryRun === true, verdict, mode: d.mode, ms: Math.round(seconds * 1e6) / 1e3,
+    findings: errors.length || warnings.length ? errors.concat(warnings).map((i) => i.code) : undefined,
+    patched: d.patch.length || undefined,
+    err,
+  };
 }
 
 /** Validation fails closed, mutation fails open. */
@@ -57,13 +77,17 @@ const failClosed = (route: Route): boolean => route === '/validate';
 
 export const admissionRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
   const { cluster, metrics } = deps;
-  // Building the log line costs more than the rules do; skip it when it would be dropped anyway.
-  const logReviews = ['info', 'debug', 'trace'].includes(app.log.level);
+  const reviews = reviewLog(app.log, { policy: DEFAULT_REVIEW_LOG_POLICY, summaryMs: SUMMARY_EVERY_MS, ...deps.reviewLog });
+  app.addHook('onClose', (_app, done) => {
+    reviews.stop();
+    done();
+  });
 
   const review = (route: Route, reviewer: Reviewer) => async (request: FastifyRequest, reply: FastifyReply) => {
     const decoded = decodeReview(request.body);
     if (!decoded.ok) {
       metrics.observe(route, 'unknown', 'unknown', 'invalid', reply.elapsedTime / 1e3);
+      reviews.count('invalid', false);
       request.log.info({ route, problem: decoded.problem }, 'rejected request that is not an AdmissionReview');
       return reply.code(400).type('application/json').send({ statusCode: 400, error: 'Bad Request', message: decoded.problem });
     }
@@ -71,6 +95,8 @@ export const admissionRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) 
     const timeoutMs = parseTimeout((request.query as Record<string, unknown> | undefined)?.timeout);
     const waitedMs = reply.elapsedTime; // since the request arrived, before any work on it
     let decision: Decision;
+    // a reviewer that throws is told in the review's own line, at error
+    let failure: unknown;
     if (timeoutMs !== undefined && waitedMs > timeoutMs - TIMEOUT_MARGIN_MS) {
       // The API server stops waiting at its timeout; an answer after that is wasted work.
       decision = fallback(failClosed(route), `the request waited ${Math.round(waitedMs)} ms of its ${timeoutMs} ms timeout`);
@@ -79,7 +105,7 @@ export const admissionRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) 
         const d = reviewer(req, cluster.current());
         decision = d instanceof Promise ? await d : d;
       } catch (e) {
-        request.log.error({ err: e, uid: req.uid }, 'reviewer failed');
+        failure = e;
         decision = fallback(failClosed(route), `internal error: ${(e as Error).message}`);
       }
     }
@@ -97,13 +123,15 @@ export const admissionRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) 
     metrics.observe(route, kindLabel(req.kind.kind), req.operation, verdict, seconds);
     for (const i of decision.findings.errors) metrics.findings(route, 'error', i.code, mode);
     for (const i of decision.findings.warnings) metrics.findings(route, 'warning', i.code, mode);
-    if (logReviews) request.log.info({
-      uid: req.uid, kind: req.kind.kind, namespace: req.namespace ?? '', name: req.name ?? req.object?.metadata?.name ?? req.object?.metadata?.generateName ?? '',
-      operation: req.operation, dryRun: req.dryRun === true, verdict, mode: decision.mode, ms: Math.round(seconds * 1e6) / 1e3,
-      ...(decision.findings.errors.length || decision.findings.warnings.length
-        ? { findings: [...decision.findings.errors, ...decision.findings.warnings].map((i) => i.code) } : {}),
-      ...(decision.patch.length ? { patched: decision.patch.length } : {}),
-    }, 'admission review');
+    const patched = decision.patch.length > 0;
+    reviews.count(verdict, patched);
+    if (failure !== undefined) {
+      request.log.error(reviewLine(req, decision, verdict, seconds, failure), 'admission review failed');
+    } else {
+      // Nothing is built for a line the policy drops: most reviews are allowed unchanged.
+      const level = reviews.level(verdict, patched || decision.findings.errors.length > 0 || decision.findings.warnings.length > 0);
+      if (level !== undefined) request.log[level](reviewLine(req, decision, verdict, seconds, undefined), 'admission review');
+    }
     return encodeReview(decoded.apiVersion, req.uid, decision);
   };
 
@@ -114,6 +142,7 @@ export const admissionRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) 
     else request.log.info({ url: request.url, status, problem: error.message }, 'rejected request');
     if (request.url.startsWith('/validate') || request.url.startsWith('/mutate')) {
       metrics.observe(request.routeOptions.url ?? request.url, 'unknown', 'unknown', 'invalid', reply.elapsedTime / 1e3);
+      reviews.count('invalid', false);
     }
     const message = status === 415
       ? `unsupported content type ${JSON.stringify(request.headers['content-type'] ?? '')}: send application/json`

@@ -37,9 +37,6 @@ export function notingPendingWrites(judge: Judge, now: () => number = Date.now):
     const t = now();
     const mark = (list: readonly Issue[]) => list.map((i) => (known.has(show(i)) ? i : note(i, layering.pending, t)));
     const noted: Result = { errors: mark(r.errors), warnings: mark(r.warnings) };
-    const redone = enforce(noted, decision.mode);
-    // Lines that are not findings (the ratchet's pre-existing summary) are kept as the review wrote them.
-    const extra = decision.warnings.filter((w) => !w.startsWith('['));
-    return extra.length ? { ...redone, warnings: [...redone.warnings, ...extra] } : redone;
+    return enforce(noted, decision.mode);
   };
 }

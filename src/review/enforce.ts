@@ -8,7 +8,7 @@ import { DENIAL_CHARS_MAX, FINDING_MESSAGE_MAX, FINDINGS_SHOWN_MAX } from '../ca
 import type { Mode } from '../catalogue/modes.ts';
 import { demote, ok, show, type Issue, type Result } from '../catalogue/result.ts';
 import { shortenLine } from './line.ts';
-import { PREEXISTING } from './ratchet.ts';
+import { PREEXISTING, preexistingNote } from './ratchet.ts';
 
 /** Kubernetes asks for warnings of at most 120 characters and drops those past 4096 in total. */
 const WARNING_MAX = 120;
@@ -102,7 +102,9 @@ export function enforce(raw: Result, mode: Mode): Decision {
     };
   }
   const shown = mode === 'warn' ? demote(r) : r;
-  const warnings = formatWarnings(shown.warnings);
+  // Findings an update kept from the stored object (ratchet.ts) get one line saying what to do about them.
+  const preexisting = raw.warnings.filter((i) => i.message.startsWith(PREEXISTING)).length;
+  const warnings = preexisting ? [...formatWarnings(shown.warnings), preexistingNote(preexisting)] : formatWarnings(shown.warnings);
   if (shown.errors.length === 0) return { ...allow(mode), warnings, findings: r };
   return { allowed: false, code: 403, message: listing(shown.errors, '\n', omitted), warnings, patch: [], mode, findings: r };
 }

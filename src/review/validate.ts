@@ -11,7 +11,7 @@ import type { ClusterSnapshot } from '../cluster/snapshot.ts';
 import { overBudget } from '../rules/budget.ts';
 import type { Rule } from '../rules/rule.ts';
 import { enforce } from './enforce.ts';
-import { isBeingDeleted, preexistingNote, ratchet } from './ratchet.ts';
+import { isBeingDeleted, ratchet } from './ratchet.ts';
 import { RULES, type Rules } from './rules.ts';
 
 export type JudgeOptions = {
@@ -49,9 +49,7 @@ export function judgeWith(rules: Rules, { strictUpdates = false }: JudgeOptions 
       if (!ratcheting || found.errors.length === 0) return enforce(found, mode);
       // The stored object, judged against the same cluster: what it already broke does not block.
       const before = overBudget(oldObject) ?? entry.rule(oldObject, { snapshot, namespace, operation: 'CREATE' });
-      const { result, preexisting } = ratchet(before, found);
-      const decision = enforce(result, mode);
-      return preexisting && mode !== 'audit' ? { ...decision, warnings: [...decision.warnings, preexistingNote(preexisting)] } : decision;
+      return enforce(ratchet(before, found).result, mode);
     } catch (e) {
       const why = e instanceof Error ? e.message : String(e);
       return { allowed: false, code: 500, message: `internal error in rule ${entry.name}: ${why}`, warnings: [], patch: [], mode, findings: ok };

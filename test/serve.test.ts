@@ -84,15 +84,25 @@ Serve('keeps the current certificate when the files are replaced by something un
   }
 });
 
-Serve('finishes an in-flight review after SIGTERM, then exits 0', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ew-drain-'));
-  const child = spawn(process.execPath, ['src/cli.ts', 'serve', '--port', '0', '--host', '127.0.0.1', '--certs', dir, '--no-cluster'], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** `egress-warden serve` as a child process on a free port: its stdout so far, its exit code, its URL once it serves. */
+function spawnServe(dir: string, extra: readonly string[] = []) {
+  const child = spawn(process.execPath, ['src/cli.ts', 'serve', '--port', '0', '--host', '127.0.0.1', '--certs', dir, '--no-cluster', ...extra],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout.on('data', (d: Buffer) => { log += d.toString(); });
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  try {
+  const url = async () => {
     await until(() => /"url":"(https:[^"]+)"/.test(log), 10_000);
-    const url = /"url":"(https:[^"]+)"/.exec(log)![1]!;
+    return /"url":"(https:[^"]+)"/.exec(log)![1]!;
+  };
+  return { child, log: () => log, exited, url };
+}
+
+Serve('finishes an in-flight review after SIGTERM, then exits 0', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ew-drain-'));
+  const { child, log, exited, url: served } = spawnServe(dir);
+  try {
+    const url = await served();
     const ca = readFileSync(join(dir, 'ca.crt'), 'utf8');
     const body = JSON.stringify(fixture<any>('reviews/003-validate-create-serviceentry.review-v1.json').review);
     // Send half the body, signal, then the rest: the review is in flight when SIGTERM arrives.
@@ -115,7 +125,7 @@ Serve('finishes an in-flight review after SIGTERM, then exits 0', async () => {
     const started = Date.now();
     assert.is(await exited, 0);
     assert.ok(Date.now() - started < 25_000);
-    assert.match(log, /shutting down/);
+    assert.match(log(), /shutting down/);
   } finally {
     child.kill('SIGKILL');
   }
@@ -123,14 +133,9 @@ Serve('finishes an in-flight review after SIGTERM, then exits 0', async () => {
 
 Serve('writes every review line and the summary to stdout before exiting on SIGTERM right after a burst', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ew-lastlines-'));
-  const child = spawn(process.execPath, ['src/cli.ts', 'serve', '--port', '0', '--host', '127.0.0.1', '--certs', dir, '--no-cluster', '--log-reviews', 'all'],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  child.stdout.on('data', (d: Buffer) => { log += d.toString(); });
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const { child, log, exited, url: served } = spawnServe(dir, ['--log-reviews', 'all']);
   try {
-    await until(() => /"url":"(https:[^"]+)"/.test(log), 10_000);
-    const url = /"url":"(https:[^"]+)"/.exec(log)![1]!;
+    const url = await served();
     const ca = readFileSync(join(dir, 'ca.crt'), 'utf8');
     const keepAlive = new Agent({ keepAlive: true, maxSockets: 8 });
     const uids = Array.from({ length: 200 }, (_, i) => `last-lines-${i}`);
@@ -142,7 +147,7 @@ Serve('writes every review line and the summary to stdout before exiting on SIGT
     keepAlive.destroy();
     child.kill('SIGTERM');
     assert.is(await exited, 0);
-    const lines = log.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = log().trim().split('\n').map((l) => JSON.parse(l));
     const logged = new Set(lines.filter((l) => l.msg === 'admission review').map((l) => l.uid));
     assert.equal(uids.filter((u) => !logged.has(u)), [], 'every review has its line');
     assert.is(lines.at(-1).msg, 'admission reviews since the last summary');

@@ -8,6 +8,7 @@ import { JUDGED_KINDS } from '../catalogue/kinds.ts';
 import { readCidrSettings } from '../cluster/cidr-settings.ts';
 import { PODS, WATCHED, chooseVersion } from '../cluster/resources.ts';
 import { parseCommand } from './flags.ts';
+import { liveSnapshot } from './live.ts';
 import { USAGE, type Command } from './io.ts';
 
 const HELP = `usage: egress-warden audit [--kubeconfig FILE] [-n NAMESPACE] [--output text|json]
@@ -43,25 +44,16 @@ export const runAudit: Command = async (argv, io) => {
   const { config: cidrs, problems } = readCidrSettings({ pod: values['pod-cidrs'], service: values['service-cidrs'] }, io.env);
   if (problems.length) return usage(problems.join('; '));
 
+  const snapshot = await liveSnapshot('audit', values.kubeconfig, cidrs, io, SYNC_TIMEOUT_MS);
+  if (typeof snapshot === 'string') return refuse(snapshot);
   // The client library is loaded only for commands that talk to a cluster.
-  const [{ connectCluster }, { startClusterView }] = await Promise.all([import('../cluster/kube.ts'), import('../cluster/view.ts')]);
+  const { connectCluster } = await import('../cluster/kube.ts');
   const selected = connectCluster({ kubeconfig: values.kubeconfig, env: io.env });
   if ('none' in selected) return refuse(`no cluster: ${selected.none}`);
   const { api } = selected;
-
-  const said = new Set<string>();
-  const say = (_: object, msg: string) => {
-    if (said.has(msg)) return;
-    said.add(msg);
-    io.err(`audit: cluster: ${msg}\n`);
-  };
-  const view = await startClusterView({ env: io.env, kubeconfig: values.kubeconfig, cidrs, log: { info: () => {}, warn: say, error: say } });
   let objects: KubeObject[] = [];
   let pods: KubeObject[];
-  let snapshot;
   try {
-    if (!(await view.untilReady(SYNC_TIMEOUT_MS))) return refuse(`cluster not ready after ${SYNC_TIMEOUT_MS / 1000} s: ${view.status().reason}`);
-    snapshot = view.current();
     const served = await api.discover();
     for (const w of AUDITED) {
       // Discovery lists only the optional groups; core kinds are always served at their one version.
@@ -73,8 +65,6 @@ export const runAudit: Command = async (argv, io) => {
   } catch (e) {
     io.err(`audit: cannot read the cluster (${selected.source}): ${(e as Error).message}\n`);
     return USAGE;
-  } finally {
-    await view.stop();
   }
   const all = audit(objects, pods, snapshot);
   const report = values.namespace !== undefined ? inNamespace(all, values.namespace) : all;

@@ -11,11 +11,12 @@ import { formatJunit } from '../check/junit.ts';
 import { formatJson, formatText, problemReport, showProblem, type FailOn, type Problem, type Report } from '../check/report.ts';
 import { formatSarif } from '../check/sarif.ts';
 import { offlineSnapshot } from '../check/state.ts';
-import { readCidrSettings, type ConfiguredPair } from '../cluster/cidr-settings.ts';
+import { readCidrSettings } from '../cluster/cidr-settings.ts';
 import { readInputs } from '../cluster/manifest-files.ts';
 import type { ClusterSnapshot } from '../cluster/snapshot.ts';
 import { loadStateDir } from '../cluster/state-dir.ts';
 import { parseCommand } from './flags.ts';
+import { liveSnapshot } from './live.ts';
 import { USAGE, type Command, type CommandIo } from './io.ts';
 
 const HELP = `usage: egress-warden check [PATH ...] [-] [--state DIR] [--kubeconfig FILE] [--namespace NS]
@@ -40,34 +41,6 @@ Exit status: 0 passed, 1 findings that fail the check, 2 bad usage, unreadable i
 /** How long a live cluster gets to list everything the rules read. */
 const SYNC_TIMEOUT_MS = 30_000;
 
-/**
- * The live cluster's snapshot (--kubeconfig), read once through the webhook's own cluster view,
- * or why it could not be had. The client library is loaded only here: offline checks never pay for it.
- */
-async function clusterState(kubeconfig: string, cidrs: ConfiguredPair, io: CommandIo): Promise<ClusterSnapshot | string> {
-  const { startClusterView } = await import('../cluster/view.ts');
-  // Informers retry on their own; each distinct complaint is worth one line, not one per retry.
-  const said = new Set<string>();
-  const say = (_: object, msg: string) => {
-    if (said.has(msg)) return;
-    said.add(msg);
-    io.err(`check: cluster: ${msg}\n`);
-  };
-  let view;
-  try {
-    view = await startClusterView({
-      env: io.env, kubeconfig, cidrs, log: { info: () => {}, warn: say, error: say },
-    });
-  } catch (e) {
-    return e instanceof Error ? e.message : String(e);
-  }
-  try {
-    if (!(await view.untilReady(SYNC_TIMEOUT_MS))) return `cluster not ready after ${SYNC_TIMEOUT_MS / 1000} s: ${view.status().reason}`;
-    return view.current();
-  } finally {
-    await view.stop();
-  }
-}
 
 const OUTPUTS = ['text', 'json', 'sarif', 'junit', 'github'] as const;
 type Output = (typeof OUTPUTS)[number];
@@ -136,7 +109,7 @@ export const runCheck: Command = async (argv, io) => {
 
   let state: ClusterSnapshot;
   if (values.kubeconfig !== undefined) {
-    const live = await clusterState(values.kubeconfig, config, io);
+    const live = await liveSnapshot('check', values.kubeconfig, config, io, SYNC_TIMEOUT_MS);
     if (typeof live === 'string') return unreadable(io, [{ message: live }], output, failOn);
     state = live;
   } else {

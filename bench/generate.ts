@@ -82,6 +82,62 @@ export function generateObjects(count: number): KubeObject[] {
   return Array.from({ length: count }, (_, i) => (i % 2 === 0 ? serviceEntry(i) : egress(i)));
 }
 
+/**
+ * Writes admitted moments ago (read-your-writes, src/cluster/overlay.ts): `count` objects of every
+ * kind the snapshot indexes, with names no other pending object has. About a quarter are new
+ * versions of objects `generateObjects` and `teamNamespaces` made (the overlay hides their stored
+ * records), the rest are new.
+ * None of them clashes with the bench reviews (other namespaces, other hosts), so the reviews answer
+ * as they do without them and what is measured is the cost of the layering alone.
+ * `services: false` leaves out Services, which only the informers write (no webhook admits them).
+ */
+export function pendingObjects(count: number, { services = true }: { services?: boolean } = {}): KubeObject[] {
+  const shares: [Kind, number][] = [
+    ['ServiceEntry', 0.3], ['Egress', 0.3], ['VirtualService', 0.16], ['Service', services ? 0.12 : 0],
+    ['HTTPRouteGroup', 0.08], ['Namespace', 0.04],
+  ];
+  const total = shares.reduce((n, [, w]) => n + w, 0);
+  const counts = shares.map(([kind, weight]) => [kind, Math.floor((count * weight) / total)] as const);
+  // rounding down leaves a few over; they go to the first kind, so the total is exact
+  const left = count - counts.reduce((n, [, c]) => n + c, 0);
+  const out: KubeObject[] = [];
+  counts.forEach(([kind, n], k) => {
+    for (let i = 0; i < n + (k === 0 ? left : 0); i++) out.push(PENDING_MAKERS[kind](i));
+  });
+  return out;
+}
+
+type Kind = 'ServiceEntry' | 'Egress' | 'VirtualService' | 'Service' | 'HTTPRouteGroup' | 'Namespace';
+
+/** A newer version of a stored object: what an update admitted moments ago looks like. */
+const bumped = (o: KubeObject): KubeObject => ({ ...o, metadata: { ...o.metadata, resourceVersion: String(Number(o.metadata?.resourceVersion ?? 0) + 1), generation: 2 } });
+
+const PENDING_MAKERS: Readonly<Record<Kind, (i: number) => KubeObject>> = {
+  // even indexes are updates of generated ServiceEntries (generateObjects makes them at even i)
+  ServiceEntry: (i) => (i % 3 === 0 ? bumped(serviceEntry(2 * i)) : { ...serviceEntry(1_000_000 + 2 * i), metadata: { ...meta(i, `pending-se-${i}`), resourceVersion: '' } }),
+  Egress: (i) => (i % 3 === 0 ? bumped(egress(2 * i + 1)) : { ...egress(1_000_001 + 2 * i), metadata: { ...meta(i, `pending-egress-${i}`), resourceVersion: '' } }),
+  VirtualService: (i) => ({
+    apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { ...meta(i, `pending-vs-${i}`), resourceVersion: '' },
+    spec: {
+      hosts: [partnerHost(2 * i)], exportTo: ['.'],
+      tls: [{ match: [{ port: 443, sniHosts: [partnerHost(2 * i)] }], route: [{ destination: { host: partnerHost(2 * i), port: { number: 443 } } }] }],
+    },
+  }),
+  Service: (i) => ({
+    apiVersion: 'v1', kind: 'Service', metadata: { ...meta(i, `pending-svc-${i}`), resourceVersion: '' },
+    spec: { clusterIP: `10.96.${(i >> 8) % 256}.${i % 256}`, ports: [{ name: i % 4 ? 'http' : 'tcp-postgres', port: i % 4 ? 8080 : 5432, targetPort: 8080 }] },
+  }),
+  HTTPRouteGroup: (i) => ({
+    apiVersion: 'specs.smi-spec.io/v1alpha4', kind: 'HTTPRouteGroup', metadata: { ...meta(i, `pending-routes-${i}`), resourceVersion: '' },
+    spec: { matches: [{ name: 'api', pathRegex: `/v${i % 3}/.*`, methods: ['GET', 'POST'] }] },
+  }),
+  // the first TEAMS are new versions of the team namespaces (a label added), the rest are new
+  Namespace: (i) => ({
+    apiVersion: 'v1', kind: 'Namespace',
+    metadata: { name: i < TEAMS ? team(i) : `pending-ns-${i}`, labels: { 'kubernetes.io/metadata.name': i < TEAMS ? team(i) : `pending-ns-${i}`, 'example.com/cost-centre': `cc-${i % 7}` } },
+  }),
+};
+
 /** The team namespaces the generated objects live in (none for an empty state). */
 export function teamNamespaces(count: number): KubeObject[] {
   return Array.from({ length: Math.min(count, TEAMS) }, (_, i) => ({

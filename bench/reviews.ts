@@ -19,6 +19,11 @@ export type Scenario = {
   readonly body: Buffer;
   /** what egress-warden should answer, checked once before the load */
   readonly expect: Expect;
+  /**
+   * allowed writes of one other caller the server holds pending (read-your-writes) while this is
+   * measured: the bench fills them in through the admission path before each measured run
+   */
+  readonly pendingWrites?: number;
 };
 
 /** The namespace every bench review lives in; the state folder labels it for Istio injection and cluster capture. */
@@ -63,7 +68,8 @@ function derive(file: string, name: string, spec: unknown): Fixture {
   return f;
 }
 
-const HOST = 'api.payments.example.com';
+/** The external host every bench review names. */
+export const BENCH_HOST = 'api.payments.example.com';
 
 const scenario = (name: string, f: Fixture, expect: Expect): Scenario =>
   ({ name, path: f.url, review: f.review, body: Buffer.from(JSON.stringify(f.review)), expect });
@@ -71,7 +77,7 @@ const scenario = (name: string, f: Fixture, expect: Expect): Scenario =>
 /** The five reviews of the side-by-side run, in table order. */
 export function scenarios(): Scenario[] {
   const seSpec = (portName: string) => ({
-    hosts: [HOST],
+    hosts: [BENCH_HOST],
     location: 'MESH_EXTERNAL',
     resolution: 'DNS',
     exportTo: ['.'],
@@ -85,19 +91,23 @@ export function scenarios(): Scenario[] {
     // An upper-case port name with punctuation is not a DNS label: Istio's own webhook denies it.
     scenario('ServiceEntry (denied)', derive('003-validate-create-serviceentry.review-v1.json', 'payments-api-bad', seSpec('HTTP_80!')), 'denied'),
     scenario('VirtualService (TLS, sniHosts)', derive('008-validate-create-virtualservice.review-v1.json', 'payments-api', {
-      hosts: [HOST],
+      hosts: [BENCH_HOST],
       exportTo: ['.'],
-      tls: [{ match: [{ port: 443, sniHosts: [HOST] }], route: [{ destination: { host: HOST, port: { number: 443 } }, weight: 100 }] }],
+      tls: [{ match: [{ port: 443, sniHosts: [BENCH_HOST] }], route: [{ destination: { host: BENCH_HOST, port: { number: 443 } }, weight: 100 }] }],
     }), 'allowed'),
     scenario('Egress (OSM)', derive('009-validate-create-egress.review-v1.json', 'payments-api', {
       sources: [{ kind: 'ServiceAccount', name: 'checkout', namespace: NAMESPACE }],
-      hosts: [HOST],
+      hosts: [BENCH_HOST],
       ports: [{ number: 443, protocol: 'https' }],
     }), 'allowed'),
     // An Istio-injected pod (istio-init with -i '*') in the cluster-capture namespace: the answer carries a patch.
     scenario('/mutate Pod (Istio, cluster capture)', derive('012-mutate-create-pod.review-v1.json', 'app', undefined), 'patched'),
   ];
 }
+
+/** `s` measured while the server holds `count` pending writes: the same body, another row. */
+export const withPendingWrites = (s: Scenario, count: number): Scenario =>
+  ({ ...s, name: `${s.name} with ${count.toLocaleString('en-US')} pending writes`, pendingWrites: count });
 
 /** A review of `object`, shaped like the ServiceEntry fixture; used by the state probe and the rule benchmark. */
 export function reviewOf(object: KubeObject, group: string, version: string, resource: string): Scenario['review'] {

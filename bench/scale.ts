@@ -18,7 +18,7 @@ import { BENCH_CIDRS, generateObjects, writeState } from './generate.ts';
 import { measure, type Measure } from './load.ts';
 import { freePort, get, memoryOf, post, startServer, type ServerProcess } from './processes.ts';
 import { reviewOf, scenarios, type Scenario } from './reviews.ts';
-import { describeAnswer, wardenArgs, warmUp } from './side-by-side.ts';
+import { addressed, describeAnswer, tokenPath, wardenArgs, warmUp, writeBenchToken } from './side-by-side.ts';
 import { fmt, median, numericFrom, table } from './stats.ts';
 
 export type ScaleOptions = {
@@ -51,6 +51,8 @@ type Prepared = {
   readonly files: number;
   readonly parseMs: number;
   readonly buildMs: number;
+  /** the caller token written into the server's certificate folder before it started */
+  readonly token: string;
   server?: ServerProcess;
   serverBuildMs?: number;
   stateSeen: string;
@@ -101,7 +103,8 @@ function prepare(size: number, list: readonly Scenario[], o: ScaleOptions): Prep
   const files = writeState(join(work, 'state'), size);
   const parseMs = timeParse(join(work, 'state'));
   const buildMs = timeBuild(generateObjects(size), o.builds);
-  return { size, work, files, parseMs, buildMs, stateSeen: 'n/a (empty)', idle: NO_MEMORY, after: NO_MEMORY, runs: new Map(list.map((s) => [s, []])) };
+  const token = writeBenchToken(join(work, 'certs'));
+  return { size, work, files, parseMs, buildMs, token, stateSeen: 'n/a (empty)', idle: NO_MEMORY, after: NO_MEMORY, runs: new Map(list.map((s) => [s, []])) };
 }
 
 /** Starts the server of one size alone (its start time is not shared with another start) and checks what it loaded. */
@@ -116,7 +119,7 @@ async function launch(p: Prepared): Promise<void> {
     // a /readyz body without snapshot timings
   }
   if (p.size > 0) {
-    const probe = await post(`${server.url}/validate?timeout=10s`, stateProbe());
+    const probe = await post(server.url + tokenPath('/validate?timeout=10s', p.token), stateProbe());
     const warned = JSON.stringify(probe.json?.response?.warnings ?? []).includes('EW404');
     p.stateSeen = warned ? 'yes (EW404 on a clashing probe)' : `no (probe: ${describeAnswer(probe.status, probe.json)})`;
   }
@@ -136,13 +139,13 @@ export async function runScale(o: ScaleOptions): Promise<string> {
       await launch(p);
       o.log(`scale: ${fmt.int(size)} objects: server healthy in ${(p.server!.startMs / 1000).toFixed(1)} s, state seen: ${p.stateSeen}`);
     }
-    for (const p of results) await warmUp(p.server!, list, o.warmupSeconds, o.connections);
+    for (const p of results) await warmUp(p.server!, list.map((s) => addressed(s, p.token)), o.warmupSeconds, o.connections);
     // All sizes run side by side, alternating within each round, like the baseline comparison.
     for (let round = 1; round <= o.rounds; round++) {
       for (const s of list) {
         for (const p of results) {
           const server = p.server!;
-          const m = await measure({ url: server.url + s.path, pid: server.pid, body: s.body, connections: o.connections, seconds: o.seconds });
+          const m = await measure({ url: server.url + tokenPath(s.path, p.token), pid: server.pid, body: s.body, connections: o.connections, seconds: o.seconds });
           p.runs.get(s)!.push(m);
           o.log(`scale ${fmt.int(p.size).padStart(7)} round ${round}/${o.rounds} ${s.name.padEnd(22)} ${fmt.int(m.rps).padStart(7)} req/s  p50 ${fmt.ms(m.p50)} ms  p99 ${fmt.ms(m.p99)} ms${m.failures ? `  ${m.failures} failures` : ''}`);
         }

@@ -4,10 +4,41 @@
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Server as HttpsServer } from 'node:https';
+import { callerGate, refusalLog } from './http/caller.ts';
 import { admissionGate, GATE_LIMITS, type GateLimits } from './http/gate.ts';
 import { admissionRoutes, BODY_LIMIT, type RouteDeps } from './http/routes.ts';
 
 export type TlsPair = { readonly cert: string; readonly key: string };
+
+/** How the HTTPS server negotiates, beyond its certificate. */
+export type TlsPolicy = {
+  readonly minVersion: 'TLSv1.2' | 'TLSv1.3';
+  /** PEM of the CA whose client certificates are accepted on the admission paths (caller.ts checks them) */
+  readonly clientCa?: string;
+};
+
+export const TLS_POLICY: TlsPolicy = { minVersion: 'TLSv1.2' };
+
+/**
+ * Forward secrecy and authenticated encryption only: ECDHE key exchange with AES-GCM or
+ * ChaCha20-Poly1305 under TLS 1.2 (no CBC, no SHA-1 MACs, no static RSA), and TLS 1.3's suites.
+ * The API server's Go client offers all of these.
+ */
+export const CIPHERS = [
+  'TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
+/** The secure-context options of the server, for the first certificate and every reload. */
+export function secureOptions(tls: TlsPair, policy: TlsPolicy = TLS_POLICY) {
+  return {
+    cert: tls.cert, key: tls.key, minVersion: policy.minVersion, ciphers: CIPHERS, honorCipherOrder: true,
+    // Probes and scrapes come without a certificate, so the handshake asks but does not insist;
+    // the admission paths refuse a missing or unverified one (http/caller.ts).
+    ...(policy.clientCa ? { ca: policy.clientCa, requestCert: true, rejectUnauthorized: false } : {}),
+  };
+}
 
 /** How long a connection may take at each stage, and how many the process holds. */
 export type ConnectionLimits = {
@@ -54,14 +85,16 @@ export type AppOptions = RouteDeps & {
   readonly connections?: Partial<ConnectionLimits>;
   /** defaults: GATE_LIMITS */
   readonly gate?: Partial<GateLimits>;
+  /** defaults: TLS_POLICY */
+  readonly tlsPolicy?: TlsPolicy;
 };
 
-export function buildApp({ tls, logger, stop, connections, gate, ...deps }: AppOptions): FastifyInstance {
+export function buildApp({ tls, logger, stop, connections, gate, tlsPolicy, ...deps }: AppOptions): FastifyInstance {
   const limits = { ...CONNECTION_LIMITS, ...connections };
   const server = { headersTimeout: limits.headersMs, requestTimeout: limits.requestMs, connectionsCheckingInterval: limits.checkEveryMs };
   const app = Fastify({
     ...(tls
-      ? { https: { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' as const, handshakeTimeout: limits.handshakeMs, ...server } }
+      ? { https: { ...secureOptions(tls, tlsPolicy), handshakeTimeout: limits.handshakeMs, ...server } }
       : { http: server }),
     bodyLimit: BODY_LIMIT,
     keepAliveTimeout: limits.keepAliveMs,
@@ -76,6 +109,11 @@ export function buildApp({ tls, logger, stop, connections, gate, ...deps }: AppO
     childLoggerFactory: (parent) => parent,
   });
   app.server.maxConnections = limits.connections;
+  const logRefusal = refusalLog((fields, message) => app.log.warn(fields, message));
+  callerGate(app, deps.auth, (route, reason, peer) => {
+    deps.metrics.refused(route, reason);
+    logRefusal(route, reason, peer);
+  });
   admissionGate(app, { ...GATE_LIMITS, ...gate }, (route, why) => {
     deps.metrics.observe(route, 'unknown', 'unknown', 'shed', 0);
     app.log.warn({ route, problem: why }, 'review refused: too many in flight');
@@ -112,6 +150,6 @@ export function buildApp({ tls, logger, stop, connections, gate, ...deps }: AppO
 }
 
 /** New connections get the new certificate; established keep-alive connections keep theirs. */
-export function replaceCertificate(app: FastifyInstance, tls: TlsPair): void {
-  (app.server as HttpsServer).setSecureContext({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' });
+export function replaceCertificate(app: FastifyInstance, tls: TlsPair, policy: TlsPolicy = TLS_POLICY): void {
+  (app.server as HttpsServer).setSecureContext(secureOptions(tls, policy));
 }

@@ -30,20 +30,89 @@ export type ServeConfig = Readonly<{
   noCluster: boolean;
   /** judge every UPDATE as if the object were new, instead of denying only what it introduces */
   strictUpdates: boolean;
+  /** --token-file / EW_TOKEN_FILE; undefined: <certDir>/token, generated when missing */
+  tokenFile: string | undefined;
+  /** serve the admission paths without a token (--insecure-no-token): loud, and read-your-writes is off without a client CA */
+  insecureNoToken: boolean;
+  /** --client-ca / EW_CLIENT_CA: PEM file of the CA whose client certificates the admission paths require */
+  clientCa: string | undefined;
+  /** --client-names / EW_CLIENT_NAMES: CN or DNS names accepted from that CA; empty: any */
+  clientNames: readonly string[];
+  /** --tls-min-version / EW_TLS_MIN_VERSION */
+  tlsMinVersion: 'TLSv1.2' | 'TLSv1.3';
 }>;
 
-export const SERVE_USAGE = `usage: egress-warden serve [--port 8443] [--host 0.0.0.0] [--certs certs]
-                          [--kubeconfig FILE | --no-cluster] [--pod-cidrs LIST] [--service-cidrs LIST]
-                          [--state DIR] [--log-level info] [--log-reviews changes|all|none]
-                          [--service egress-warden] [--namespace egress-warden] [--strict-updates]
+/**
+ * Every `serve` setting, one row each: its flag, the environment variable that stands in for it, and
+ * how the usage line shows it. The parser's options, the usage text and the environment list are
+ * derived from these rows; serveConfig() reads each through `setting()`.
+ */
+const SETTINGS = {
+  port: { type: 'string', env: 'EW_PORT', usage: '[--port 8443]' },
+  host: { type: 'string', env: 'EW_HOST', usage: '[--host 0.0.0.0]' },
+  certs: { type: 'string', env: 'EW_CERTS', usage: '[--certs certs]' },
+  kubeconfig: { type: 'string', env: 'KUBECONFIG', usage: '[--kubeconfig FILE | --no-cluster]' },
+  'no-cluster': { type: 'boolean' },
+  'pod-cidrs': { type: 'string', env: 'EW_POD_CIDRS', usage: '[--pod-cidrs LIST]' },
+  'service-cidrs': { type: 'string', env: 'EW_SERVICE_CIDRS', usage: '[--service-cidrs LIST]' },
+  state: { type: 'string', env: 'EW_STATE', usage: '[--state DIR]' },
+  'log-level': { type: 'string', env: 'EW_LOG_LEVEL', usage: '[--log-level info]' },
+  'log-reviews': { type: 'string', env: 'EW_LOG_REVIEWS', usage: '[--log-reviews changes|all|none]' },
+  service: { type: 'string', usage: '[--service egress-warden]' },
+  namespace: { type: 'string', env: 'POD_NAMESPACE', usage: '[--namespace egress-warden]' },
+  'strict-updates': { type: 'boolean', env: 'EW_STRICT_UPDATES', usage: '[--strict-updates]' },
+  'token-file': { type: 'string', env: 'EW_TOKEN_FILE', usage: '[--token-file FILE | --insecure-no-token]' },
+  'insecure-no-token': { type: 'boolean' },
+  'client-ca': { type: 'string', env: 'EW_CLIENT_CA', usage: '[--client-ca FILE]' },
+  'client-names': { type: 'string', env: 'EW_CLIENT_NAMES', usage: '[--client-names LIST]' },
+  'tls-min-version': { type: 'string', env: 'EW_TLS_MIN_VERSION', usage: '[--tls-min-version 1.2|1.3]' },
+} as const satisfies Readonly<Record<string, { readonly type: 'string' | 'boolean'; readonly env?: string; readonly usage?: string }>>;
+
+type SettingName = keyof typeof SETTINGS;
+
+const envOf = (name: SettingName): string | undefined => {
+  const row = SETTINGS[name];
+  return 'env' in row ? row.env : undefined;
+};
+
+/** The parser's options: the rows themselves (parseArgs reads `type` and ignores the rest). */
+export const SERVE_OPTIONS: typeof SETTINGS = SETTINGS;
+
+const INDENT = ' '.repeat('usage: egress-warden serve '.length);
+
+/** The usage parts, wrapped at about 110 characters. */
+function synopsis(): string {
+  const lines: string[] = [];
+  let line = 'usage: egress-warden serve';
+  for (const row of Object.values(SETTINGS) as { usage?: string }[]) {
+    if (row.usage === undefined) continue;
+    if (line.length + 1 + row.usage.length > 110) {
+      lines.push(line);
+      line = INDENT.slice(0, -1);
+    }
+    line += ` ${row.usage}`;
+  }
+  return [...lines, line].join('\n');
+}
+
+const ENVIRONMENT = (Object.values(SETTINGS) as { type: string; env?: string }[])
+  .flatMap((row) => (row.env === undefined ? [] : [row.type === 'boolean' ? `${row.env} (true/false)` : row.env]));
+
+export const SERVE_USAGE = `${synopsis()}
+--token-file names the caller token file (one token per line, each accepted; a token removed from the
+file stays accepted for 5 minutes). The webhook configurations call /validate/<token> and /mutate/<token>;
+other callers get 401 or 403 and change nothing. Default: <certs>/token, generated when missing.
+--insecure-no-token serves /validate and /mutate to anyone who reaches the port; what they send is
+then never remembered (read-your-writes is off) unless --client-ca authenticates the callers.
+--client-ca also requires, on the admission paths, a client certificate from that CA (the API server
+presents one through its AdmissionConfiguration); --client-names limits it to these CN or DNS names.
 --service and --namespace name the Service in a development certificate generated on first start;
 --namespace is also where the dry-run Service probe goes (default: POD_NAMESPACE, then the pod's
 ServiceAccount namespace, then the kubeconfig context's namespace).
 --strict-updates denies an UPDATE for findings the stored object already had (default: only for new ones).
 --log-reviews changes logs denials, warnings, findings, patched pods and errors at info and other reviews
 at debug; all logs every review at info; none only the summary of reviews written every minute.
-environment: EW_PORT, EW_HOST, EW_CERTS, KUBECONFIG, EW_POD_CIDRS, EW_SERVICE_CIDRS, EW_STATE, EW_LOG_LEVEL,
-             EW_LOG_REVIEWS, EW_STRICT_UPDATES (true/false), POD_NAMESPACE`;
+environment (an empty variable counts as unset): ${ENVIRONMENT.join(', ')}`;
 
 /** Where the kubelet mounts the namespace of a pod's ServiceAccount. */
 export const SERVICE_ACCOUNT_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -60,15 +129,6 @@ export function serviceAccountNamespace(file = SERVICE_ACCOUNT_NAMESPACE_FILE): 
 /** The namespace a development certificate names when the server's own is unknown. */
 export const DEFAULT_CERT_NAMESPACE = 'egress-warden';
 
-export const SERVE_OPTIONS = {
-  port: { type: 'string' }, host: { type: 'string' }, certs: { type: 'string' },
-  service: { type: 'string' }, namespace: { type: 'string' },
-  kubeconfig: { type: 'string' }, 'no-cluster': { type: 'boolean' },
-  'pod-cidrs': { type: 'string' }, 'service-cidrs': { type: 'string' },
-  state: { type: 'string' }, 'log-level': { type: 'string' },
-  'log-reviews': { type: 'string' }, 'strict-updates': { type: 'boolean' },
-} as const;
-
 type Env = Readonly<Record<string, string | undefined>>;
 
 export function readServeConfig(argv: readonly string[], env: Env, ownNamespace: () => string | undefined = serviceAccountNamespace): ServeConfig {
@@ -83,35 +143,54 @@ export function serveConfig(
   values: ReturnType<typeof parseArgs<{ options: typeof SERVE_OPTIONS }>>['values'], env: Env,
   ownNamespace: () => string | undefined = serviceAccountNamespace,
 ): ServeConfig {
-  const portText = values.port ?? env.EW_PORT ?? '8443';
+  /** The flag, else its variable (empty counts as unset), else undefined. */
+  const setting = (name: Exclude<SettingName, 'no-cluster' | 'insecure-no-token' | 'strict-updates'>): string | undefined => {
+    const variable = envOf(name);
+    return values[name] ?? (variable === undefined ? undefined : env[variable] || undefined);
+  };
+  const named = (name: SettingName) => (envOf(name) === undefined ? `--${name}` : `--${name} / ${envOf(name)}`);
+  const portText = setting('port') ?? '8443';
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port > 65535) {
-    throw new Error(`config: --port / EW_PORT must be 0..65535 (0 picks a free port), got "${portText}"`);
+    throw new Error(`config: ${named('port')} must be 0..65535 (0 picks a free port), got "${portText}"`);
   }
-  const logLevel = values['log-level'] ?? env.EW_LOG_LEVEL ?? 'info';
+  const logLevel = setting('log-level') ?? 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
-    throw new Error(`config: --log-level / EW_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "${logLevel}"`);
+    throw new Error(`config: ${named('log-level')} must be one of fatal, error, warn, info, debug, trace, silent, got "${logLevel}"`);
   }
-  const logReviews = values['log-reviews'] ?? env.EW_LOG_REVIEWS ?? DEFAULT_REVIEW_LOG_POLICY;
+  const logReviews = setting('log-reviews') ?? DEFAULT_REVIEW_LOG_POLICY;
   if (!(REVIEW_LOG_POLICIES as readonly string[]).includes(logReviews)) {
-    throw new Error(`config: --log-reviews / EW_LOG_REVIEWS must be one of ${REVIEW_LOG_POLICIES.join(', ')}, got "${logReviews}"`);
+    throw new Error(`config: ${named('log-reviews')} must be one of ${REVIEW_LOG_POLICIES.join(', ')}, got "${logReviews}"`);
   }
-  const strictText = env.EW_STRICT_UPDATES ?? '';
-  if (!['', 'true', 'false'].includes(strictText)) throw new Error(`config: EW_STRICT_UPDATES must be true or false, got "${strictText}"`);
+  const strictText = env[SETTINGS['strict-updates'].env] ?? '';
+  if (!['', 'true', 'false'].includes(strictText)) throw new Error(`config: ${SETTINGS['strict-updates'].env} must be true or false, got "${strictText}"`);
+  const tokenFile = setting('token-file');
+  const insecureNoToken = values['insecure-no-token'] ?? false;
+  if (tokenFile !== undefined && insecureNoToken) throw new Error(`config: ${named('token-file')} and --insecure-no-token exclude each other`);
+  const clientNames = (setting('client-names') ?? '').split(',').map((n) => n.trim()).filter(Boolean);
+  const clientCa = setting('client-ca');
+  if (clientNames.length && clientCa === undefined) throw new Error(`config: ${named('client-names')} needs ${named('client-ca')}`);
+  const tlsText = setting('tls-min-version') ?? '1.2';
+  if (tlsText !== '1.2' && tlsText !== '1.3') throw new Error(`config: ${named('tls-min-version')} must be 1.2 or 1.3, got "${tlsText}"`);
   const { config: cidrs, problems } = readCidrSettings({ pod: values['pod-cidrs'], service: values['service-cidrs'] }, env);
   if (problems.length) throw new Error(`config: ${problems.join('; ')}`);
   return Object.freeze({
     port,
-    host: values.host ?? env.EW_HOST ?? '0.0.0.0',
-    certDir: values.certs ?? env.EW_CERTS ?? 'certs',
-    service: values.service ?? 'egress-warden',
-    namespace: values.namespace ?? (env.POD_NAMESPACE || undefined) ?? ownNamespace(),
-    kubeconfig: values.kubeconfig ?? env.KUBECONFIG,
+    host: setting('host') ?? '0.0.0.0',
+    certDir: setting('certs') ?? 'certs',
+    service: setting('service') ?? 'egress-warden',
+    namespace: setting('namespace') ?? ownNamespace(),
+    kubeconfig: setting('kubeconfig'),
     noCluster: values['no-cluster'] ?? false,
     cidrs,
-    stateDir: values.state ?? env.EW_STATE,
+    stateDir: setting('state'),
     logLevel,
     logReviews: logReviews as ReviewLogPolicy,
     strictUpdates: values['strict-updates'] ?? strictText === 'true',
+    tokenFile,
+    insecureNoToken,
+    clientCa,
+    clientNames,
+    tlsMinVersion: tlsText === '1.3' ? 'TLSv1.3' : 'TLSv1.2',
   });
 }

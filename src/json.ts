@@ -31,3 +31,6 @@ export function describe(v: unknown, max = 64): string {
   if (typeof v === 'number' || typeof v === 'boolean') return `${typeof v} ${v}`;
   return typeof v;
 }
+
+/** What went wrong, from anything thrown: an Error's message, else the value itself described. */
+export const errorText = (e: unknown): string => (e instanceof Error ? e.message : `thrown ${describe(e)}`);

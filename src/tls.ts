@@ -5,8 +5,8 @@
 import { createSecureContext } from 'node:tls';
 import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
+import { followDirectory } from './follow.ts';
 import { generate } from 'selfsigned';
 import { isIp } from './net/cidr.ts';
 
@@ -140,9 +140,8 @@ export async function ensureServingPair(dir: string, opts: CertOptions): Promise
 }
 
 /**
- * Calls `onChange` with the new pair whenever the files in `dir` change to a different, valid pair.
- * Kubernetes updates a mounted Secret by swapping a symlink, which fs.watch on the directory sees;
- * a slow poll covers filesystems where watching is unreliable.
+ * Calls `onChange` with the new pair whenever the files in `dir` change to a different, valid pair;
+ * a half-written pair goes to `onError` and the old one keeps being served until the next change.
  */
 export function watchServingPair(
   dir: string,
@@ -151,34 +150,5 @@ export function watchServingPair(
   onError: (e: Error) => void,
   pollMs = 10_000,
 ): () => void {
-  let fingerprint = current.fingerprint;
-  let timer: NodeJS.Timeout | undefined;
-  const check = async () => {
-    try {
-      const pair = await loadServingPair(dir);
-      if (pair.fingerprint === fingerprint) return;
-      fingerprint = pair.fingerprint;
-      onChange(pair);
-    } catch (e) {
-      onError(e as Error); // a half-written pair: keep serving the old one until the next change
-    }
-  };
-  const soon = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => void check(), 200); // files of a rotation arrive one by one
-  };
-  let watcher: FSWatcher | undefined;
-  try {
-    watcher = watch(dir, soon);
-    watcher.on('error', () => watcher?.close());
-  } catch {
-    watcher = undefined;
-  }
-  const poll = setInterval(() => void check(), pollMs);
-  poll.unref();
-  return () => {
-    clearTimeout(timer);
-    clearInterval(poll);
-    watcher?.close();
-  };
+  return followDirectory(dir, current, () => loadServingPair(dir), (a, b) => a.fingerprint === b.fingerprint, onChange, onError, pollMs);
 }

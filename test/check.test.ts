@@ -245,7 +245,7 @@ Check('takes the objects already in the cluster from --kubeconfig', async () => 
     server.collections.set('/api/v1/namespaces', []);
     server.collections.set('/api/v1/nodes', []);
     server.collections.set('/api/v1/services', []);
-    server.collections.set('/api/v1/pods', []);
+    server.collections.set('/apis/discovery.k8s.io/v1/endpointslices', []);
     server.collections.set('/apis/networking.k8s.io/v1/servicecidrs', []);
     server.collections.set('/apis/networking.istio.io/v1/serviceentries', [existing!.object]);
     server.collections.set('/apis/networking.istio.io/v1beta1/virtualservices', []);

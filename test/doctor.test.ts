@@ -1,10 +1,13 @@
 import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { KubeObject } from '../src/admission/types.ts';
 import type { AdminApi } from '../src/cluster/admin.ts';
 import type { ClusterApi } from '../src/cluster/api.ts';
-import { chainTrusted, doctorCommand, selects } from '../src/commands/doctor.ts';
+import { chainTrusted, doctorCommand, registeredPath, selects } from '../src/commands/doctor.ts';
 import { captureIo } from '../src/commands/io.ts';
 import { renderInstallation } from '../src/manifests/install.ts';
 import { generateCertificates } from '../src/tls.ts';
@@ -31,7 +34,7 @@ Trust('label selectors are read as the API server reads them', () => {
 });
 
 /** A cluster as the doctor sees it: objects by "Kind/namespace/name", and how writes and reviews are answered. */
-function fakeCluster(objects: readonly KubeObject[], opts: { dryRun?: string; allowed?: boolean; served?: string[] } = {}): AdminApi {
+function fakeCluster(objects: readonly KubeObject[], opts: { dryRun?: string; allowed?: boolean; served?: string[]; forbidden?: string[] } = {}): AdminApi {
   const byKey = new Map(objects.map((o) => [`${o.kind}/${o.metadata?.namespace ?? ''}/${o.metadata?.name}`, o]));
   const cluster: ClusterApi = {
     server: 'https://fake', namespace: 'default', discover: async () => new Map(), list: async () => [],
@@ -39,7 +42,10 @@ function fakeCluster(objects: readonly KubeObject[], opts: { dryRun?: string; al
   };
   return {
     source: 'fake cluster', namespace: 'default', cluster: () => cluster,
-    get: async (_v, kind, name, ns) => byKey.get(`${kind}/${ns ?? ''}/${name}`),
+    get: async (_v, kind, name, ns) => {
+      if (opts.forbidden?.includes(kind)) throw Object.assign(new Error(`${kind.toLowerCase()}s "${name}" is forbidden`), { code: 403 });
+      return byKey.get(`${kind}/${ns ?? ''}/${name}`);
+    },
     listNamespaces: async () => objects.filter((o) => o.kind === 'Namespace'),
     dryRunCreate: async () => opts.dryRun,
     canI: async () => ({ allowed: opts.allowed ?? true, reason: '' }),
@@ -80,10 +86,11 @@ Doctor('preflight says which objects of the installation you may not create', as
 });
 
 Doctor('a healthy in-cluster install passes every check and exits 0', async () => {
-  const installed = renderInstallation({ caPem: dev.caCert });
+  const installed = renderInstallation({ caPem: dev.caCert, tokens: [TOKEN] });
   const r = await doctor(fakeCluster([...MESH_CRDS, ...installed, secret(dev)], { dryRun: DENIED }));
   assert.is(r.code, 0, r.out);
-  for (const check of ['CRDs', 'webhooks', 'caBundle', 'certificate', 'reachable', 'RBAC', 'namespaces']) assert.match(r.out, new RegExp(`ok\\s+${check}\\s`));
+  for (const check of ['CRDs', 'webhooks', 'caBundle', 'certificate', 'token', 'reachable', 'RBAC', 'namespaces']) assert.match(r.out, new RegExp(`ok\\s+${check}\\s`));
+  assert.match(r.out, /ok\s+token\s+every webhook path carries a token the server holds \(Secret egress-warden\/egress-warden-token\)/);
   assert.match(r.out, /fails open \(Ignore\)/);
   assert.match(r.out, /--failure-policy Fail/);
 });
@@ -97,6 +104,91 @@ Doctor('a certificate from another CA, an unreachable webhook and missing permis
   assert.match(r.out, /FAIL\s+RBAC\s+system:serviceaccount:egress-warden:egress-warden: \d+ of \d+ permissions missing/);
 });
 
+const TOKEN = 'tok0123456789abcdefghijklmnopqrstuvwxyz-abcd';
+const OTHER = 'oth0123456789abcdefghijklmnopqrstuvwxyz-abcd';
+
+/** An in-cluster install whose webhooks were rendered with one token and whose Secret holds others. */
+function installedWith(registered: string, held: readonly string[]): KubeObject[] {
+  const secretOf = renderInstallation({ caPem: dev.caCert, tokens: [...held] }).filter((o) => o.kind === 'Secret');
+  return [...renderInstallation({ caPem: dev.caCert, tokens: [registered] }).filter((o) => o.kind !== 'Secret'), ...secretOf];
+}
+
+const Token = suite('doctor: the caller token in the webhook paths');
+
+Token('a registered path is read as its endpoint and the token after it, also behind a URL prefix', () => {
+  assert.equal(registeredPath({ clientConfig: { service: { path: `/validate/${TOKEN}` } } }), { path: `/validate/${TOKEN}`, endpoint: 'validate', token: TOKEN });
+  assert.equal(registeredPath({ clientConfig: { url: `https://h:9443/x/mutate/${TOKEN}` } }), { path: `/x/mutate/${TOKEN}`, endpoint: 'mutate', token: TOKEN });
+  assert.equal(registeredPath({ clientConfig: { service: { path: '/validate' } } }), { path: '/validate', endpoint: 'validate' });
+  assert.equal(registeredPath({ clientConfig: { service: { path: '/review' } } }), { path: '/review' });
+});
+
+Token('webhooks that call with a token the server does not hold fail, named, with the fix', async () => {
+  const r = await doctor(fakeCluster([...MESH_CRDS, ...installedWith(OTHER, [TOKEN]), secret(dev)], { dryRun: DENIED }));
+  assert.is(r.code, 1);
+  assert.match(r.out, /FAIL\s+token\s+validate\.egress-warden\.io, namespaces\.egress-warden\.io, mutate\.egress-warden\.io call with a token that Secret egress-warden\/egress-warden-token does not hold/);
+  assert.match(r.out, /fix: render the configurations with the server's token/);
+  assert.match(r.out, /kubectl -n egress-warden get secret egress-warden-token -o jsonpath='\{\.data\.token\}' \| base64 -d > token/);
+});
+
+Token('during a rotation the registered token may be any line of the Secret, and doctor says what is left to do', async () => {
+  const r = await doctor(fakeCluster([...MESH_CRDS, ...installedWith(OTHER, [TOKEN, OTHER]), secret(dev)], { dryRun: DENIED }));
+  assert.is(r.code, 0, r.out);
+  assert.match(r.out, /ok\s+token\s+every webhook path carries a token the server holds/);
+  assert.match(r.out, /holds 2 tokens, a rotation in progress/);
+});
+
+Token('bare paths are reported as authentication turned off, with the fix, and fail when the server holds a token', async () => {
+  const off = await doctor(fakeCluster([...MESH_CRDS, ...renderInstallation({ caPem: dev.caCert, noToken: true }), secret(dev)], { dryRun: DENIED }));
+  assert.match(off.out, /WARN\s+token\s+caller authentication is off: no webhook path carries a token \(validate\.egress-warden\.io, namespaces\.egress-warden\.io, mutate\.egress-warden\.io\)/);
+  assert.match(off.out, /read-your-writes is off/);
+  assert.match(off.out, /fix: render the installation without --no-token/);
+  const held = renderInstallation({ caPem: dev.caCert, tokens: [TOKEN] }).filter((o) => o.kind === 'Secret');
+  const refused = await doctor(fakeCluster([...MESH_CRDS, ...renderInstallation({ caPem: dev.caCert, noToken: true }), ...held, secret(dev)], { dryRun: DENIED }));
+  assert.is(refused.code, 1);
+  assert.match(refused.out, /FAIL\s+token\s+no webhook path carries a caller token, but the server holds one/);
+});
+
+Token('a token path without the token Secret fails: the server has no token to accept', async () => {
+  const r = await doctor(fakeCluster([...MESH_CRDS, ...renderInstallation({ caPem: dev.caCert, tokens: [TOKEN] }).filter((o) => o.kind !== 'Secret'), secret(dev)], { dryRun: DENIED }));
+  assert.is(r.code, 1);
+  assert.match(r.out, /FAIL\s+token\s+the webhook paths carry a token, but no Secret egress-warden\/egress-warden-token/);
+});
+
+Token('a Secret doctor may not read leaves the token uncompared, and --token-file compares with the file instead', async () => {
+  const objects = [...MESH_CRDS, ...installedWith(TOKEN, [TOKEN]), secret(dev)];
+  const forbidden = await doctor(fakeCluster(objects, { dryRun: DENIED, forbidden: ['Secret'] }));
+  assert.match(forbidden.out, /ok\s+token\s+every webhook path carries a caller token/);
+  assert.match(forbidden.out, /not compared with the server's: cannot read Secret egress-warden\/egress-warden-token/);
+  const dir = mkdtempSync(join(tmpdir(), 'ew-doctor-'));
+  try {
+    writeFileSync(join(dir, 'token'), `${OTHER}\n`);
+    const r = await doctor(fakeCluster(objects, { dryRun: DENIED, forbidden: ['Secret'] }), '--token-file', join(dir, 'token'));
+    assert.is(r.code, 1);
+    assert.match(r.out, new RegExp(`FAIL\\s+token\\s+.* call with a token that ${join(dir, 'token').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} does not hold`));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+Token('a server registered by URL is compared with --token-file, the file `serve --token-file` reads', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ew-doctor-'));
+  try {
+    writeFileSync(join(dir, 'token'), `${TOKEN}\n`);
+    const installed = renderInstallation({ url: 'https://127.0.0.1:9443', caPem: dev.caCert, tokens: [TOKEN] });
+    const uncompared = await doctor(fakeCluster([...MESH_CRDS, ...installed]));
+    assert.match(uncompared.out, /ok\s+token\s+every webhook path carries a caller token/);
+    assert.match(uncompared.out, /pass --token-file FILE/);
+    const same = await doctor(fakeCluster([...MESH_CRDS, ...installed]), '--token-file', join(dir, 'token'));
+    assert.match(same.out, /ok\s+token\s+every webhook path carries a token the server holds/);
+    const mutateOnly = renderInstallation({ url: 'https://127.0.0.1:9443', caPem: dev.caCert, tokens: [OTHER] }).filter((o) => o.kind === 'MutatingWebhookConfiguration');
+    const mixed = [...installed.filter((o) => o.kind !== 'MutatingWebhookConfiguration'), ...mutateOnly];
+    const wrong = await doctor(fakeCluster([...MESH_CRDS, ...mixed]), '--token-file', join(dir, 'token'));
+    assert.match(wrong.out, /FAIL\s+token\s+mutate\.egress-warden\.io calls with a token that .* does not hold: the server refuses it/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 Doctor('the JSON report lists every check with its status, and bad usage exits 2', async () => {
   const r = await doctor(fakeCluster(MESH_CRDS), '--output', 'json');
   const report = JSON.parse(r.out) as { checks: { name: string; status: string }[] };
@@ -107,3 +199,4 @@ Doctor('the JSON report lists every check with its status, and bad usage exits 2
 
 Trust.run();
 Doctor.run();
+Token.run();

@@ -7,6 +7,7 @@ import { buildApp } from '../src/app.ts';
 import { emptySnapshot } from '../src/cluster/snapshot.ts';
 import { startServer, type Server } from '../src/commands/serve.ts';
 import { readServeConfig } from '../src/config.ts';
+import { UNAUTHENTICATED } from '../src/http/caller.ts';
 import { createMetrics } from '../src/http/metrics.ts';
 import { createLogger } from '../src/log.ts';
 import { admitPod } from '../src/review/mutate.ts';
@@ -28,13 +29,16 @@ HTTP.before(async () => {
 });
 HTTP.after(() => server.close());
 
+/** A recorded path with the server's caller token after the endpoint. */
+const tokened = (path: string) => path.replace(/^\/(validate|mutate)/, (m) => server.paths[m.slice(1) as 'validate' | 'mutate']);
+
 const reviews = readdirSync('test/fixtures/reviews').filter((f) => f.endsWith('.json'));
 
 HTTP('answers every recorded API server review with its uid, in the version it was sent', async () => {
   assert.ok(reviews.length >= 13);
   for (const name of reviews) {
     const { url, headers, review } = fixture<Recorded>(`reviews/${name}`);
-    const r = await send(server.url + url, { ca, body: JSON.stringify(review), headers });
+    const r = await send(server.url + tokened(url), { ca, body: JSON.stringify(review), headers });
     assert.is(r.status, 200, name);
     const answer = r.json();
     assert.is(answer.apiVersion, review.apiVersion, name);
@@ -49,7 +53,7 @@ HTTP('answers every recorded API server review with its uid, in the version it w
 HTTP('allows a DELETE review whose object is null', async () => {
   const { review } = fixture<Recorded>('reviews/010-validate-delete-serviceentry.review-v1.json');
   assert.is(review.request.object, null);
-  const r = await postJson(`${server.url}/validate`, ca, review);
+  const r = await postJson(`${server.url}${server.paths.validate}`, ca, review);
   assert.is(r.json().response.allowed, true);
 });
 
@@ -73,7 +77,7 @@ const badInputs: [string, () => { body: string | Buffer; headers: Record<string,
 for (const [what, make, status, message] of badInputs) {
   HTTP(`answers ${status} with a message to ${what}`, async () => {
     for (const path of ['/validate', '/mutate']) {
-      const r = await send(server.url + path, { ca, ...make() });
+      const r = await send(server.url + tokened(path), { ca, ...make() });
       assert.is(r.status, status, `${path}: ${r.body}`);
       assert.match(r.json().message, message);
     }
@@ -82,7 +86,7 @@ for (const [what, make, status, message] of badInputs) {
 
 HTTP('answers 400, not 500, to a review whose kind is nested 20,000 levels deep', async () => {
   const body = `{"apiVersion":"admission.k8s.io/v1","kind":${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
-  const r = await send(`${server.url}/validate`, { ca, body, headers: { 'content-type': 'application/json' } });
+  const r = await send(`${server.url}${server.paths.validate}`, { ca, body, headers: { 'content-type': 'application/json' } });
   assert.is(r.status, 400);
   assert.match(r.json().message, /kind: "AdmissionReview" \(got a list of 1\)/);
 });
@@ -90,7 +94,7 @@ HTTP('answers 400, not 500, to a review whose kind is nested 20,000 levels deep'
 HTTP('validates an object that holds a __proto__ key as ordinary data', async () => {
   const review = base();
   const body = JSON.stringify(review).replace('"annotations":{', '"annotations":{"__proto__":"x",');
-  const r = await send(`${server.url}/validate`, { ca, body, headers: { 'content-type': 'application/json' } });
+  const r = await send(`${server.url}${server.paths.validate}`, { ca, body, headers: { 'content-type': 'application/json' } });
   assert.is(r.status, 200);
   assert.is(r.json().response.uid, review.request.uid);
   assert.is(({} as Record<string, unknown>).x, undefined);
@@ -100,7 +104,7 @@ HTTP('counts reviews of unknown kinds under one metrics label, so made-up kinds 
   for (let i = 0; i < 5; i++) {
     const review = base();
     review.request.kind = { group: 'example.com', version: 'v1', kind: `Made${i}Up` };
-    await postJson(`${server.url}/validate`, ca, review);
+    await postJson(`${server.url}${server.paths.validate}`, ca, review);
   }
   const metrics = (await send(`${server.url}/metrics`, { ca })).body;
   assert.not.match(metrics, /Made\dUp/);
@@ -111,7 +115,7 @@ HTTP('accepts a review just under the 7 MiB limit', async () => {
   const review = base();
   const padding = 'x'.repeat(6.9 * 1024 * 1024);
   review.request.object.metadata.annotations['example.com/padding'] = padding;
-  const r = await postJson(`${server.url}/validate`, ca, review);
+  const r = await postJson(`${server.url}${server.paths.validate}`, ca, review);
   assert.is(r.status, 200);
   assert.is(r.json().response.uid, review.request.uid);
 });
@@ -123,11 +127,11 @@ HTTP('answers 404 for an unknown path', async () => {
 
 HTTP('keeps every answer right under 50 concurrent requests of good and bad input', async () => {
   const jobs = Array.from({ length: 50 }, (_, i) => {
-    if (i % 3 === 0) return send(`${server.url}/validate`, { ca, body: '{nope', headers: { 'content-type': 'application/json' } }).then((r) => assert.is(r.status, 400));
-    if (i % 3 === 1) return send(`${server.url}/mutate`, { ca, body: 'x', headers: { 'content-type': 'text/plain' } }).then((r) => assert.is(r.status, 415));
+    if (i % 3 === 0) return send(`${server.url}${server.paths.validate}`, { ca, body: '{nope', headers: { 'content-type': 'application/json' } }).then((r) => assert.is(r.status, 400));
+    if (i % 3 === 1) return send(`${server.url}${server.paths.mutate}`, { ca, body: 'x', headers: { 'content-type': 'text/plain' } }).then((r) => assert.is(r.status, 415));
     const review = base();
     review.request.uid = `uid-${i}`;
-    return postJson(`${server.url}/validate`, ca, review).then((r) => assert.is(r.json().response.uid, `uid-${i}`));
+    return postJson(`${server.url}${server.paths.validate}`, ca, review).then((r) => assert.is(r.json().response.uid, `uid-${i}`));
   });
   await Promise.all(jobs);
 });
@@ -135,7 +139,7 @@ HTTP('keeps every answer right under 50 concurrent requests of good and bad inpu
 HTTP('denies with code 500 naming the rule when a rule throws, and keeps serving', async () => {
   // A rule with a bug in it, to prove one broken rule cannot take the server down.
   const app = buildApp({
-    tls: null, logger: createLogger(false), metrics: createMetrics(() => ({ ready: true, informers: [] }), false),
+    tls: null, logger: createLogger(false), metrics: createMetrics(() => ({ ready: true, informers: [] }), false), auth: UNAUTHENTICATED,
     cluster: { current: () => emptySnapshot(), ready: () => true, status: () => ({}) },
     validate: judgeWith({ ...RULES, 'service-entry': () => { throw new Error('boom'); } }), mutate: admitPod,
   });
@@ -155,10 +159,10 @@ HTTP('denies with code 500 naming the rule when a rule throws, and keeps serving
 HTTP('waits for a reviewer that must read first, and reports each /validate decision to the read-your-writes hook', async () => {
   const seen: string[] = [];
   const app = buildApp({
-    tls: null, logger: createLogger(false), metrics: createMetrics(() => ({ ready: true, informers: [] }), false),
+    tls: null, logger: createLogger(false), metrics: createMetrics(() => ({ ready: true, informers: [] }), false), auth: UNAUTHENTICATED,
     cluster: { current: () => emptySnapshot(), ready: () => true, status: () => ({}) },
     validate: judgeWith(RULES), mutate: async (req, snapshot) => admitPod(req, snapshot),
-    validated: (req, decision) => void seen.push(`${req.kind.kind} ${decision.allowed}`),
+    validated: (req, decision) => { seen.push(`${req.kind.kind} ${decision.allowed}`); return false; },
   });
   try {
     const v = await app.inject({ method: 'POST', url: '/validate', payload: base() });
@@ -174,12 +178,12 @@ HTTP('waits for a reviewer that must read first, and reports each /validate deci
 
 HTTP('answers before the API server timeout expires: validation fails closed, mutation leaves the pod alone', async () => {
   const review = base();
-  const v = (await postJson(`${server.url}/validate?timeout=1ms`, ca, review)).json().response;
+  const v = (await postJson(`${server.url}${server.paths.validate}?timeout=1ms`, ca, review)).json().response;
   assert.is(v.allowed, false);
   assert.is(v.status.code, 500);
   assert.match(v.status.message, /timeout/);
   const pod = fixture<Recorded>('reviews/012-mutate-create-pod.review-v1.json').review;
-  const m = (await postJson(`${server.url}/mutate?timeout=1ms`, ca, pod)).json().response;
+  const m = (await postJson(`${server.url}${server.paths.mutate}?timeout=1ms`, ca, pod)).json().response;
   assert.is(m.allowed, true);
   assert.is(m.patch, undefined);
   assert.match(m.warnings[0], /unchanged/);

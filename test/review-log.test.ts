@@ -4,6 +4,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { buildApp } from '../src/app.ts';
 import { emptySnapshot } from '../src/cluster/snapshot.ts';
+import { UNAUTHENTICATED } from '../src/http/caller.ts';
 import { createMetrics } from '../src/http/metrics.ts';
 import type { ReviewLogPolicy } from '../src/log.ts';
 import { admitPod } from '../src/review/mutate.ts';
@@ -30,7 +31,7 @@ async function run(policy: ReviewLogPolicy, level: string): Promise<{ lines: Lin
   const lines: Line[] = [];
   const sink = new Writable({ write(chunk, _enc, done) { lines.push(JSON.parse(String(chunk))); done(); } });
   const app = buildApp({
-    tls: null, logger: pino({ level }, sink), metrics: createMetrics(() => ({ ready: true, informers: [] }), false),
+    tls: null, logger: pino({ level }, sink), metrics: createMetrics(() => ({ ready: true, informers: [] }), false), auth: UNAUTHENTICATED,
     cluster: { current: () => emptySnapshot(), ready: () => true, status: () => ({}) },
     validate: judgeWith(RULES), mutate: admitPod, reviewLog: { policy },
   });

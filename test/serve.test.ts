@@ -53,14 +53,14 @@ Serve('serves a rotated certificate to new connections while an open keep-alive 
   const keepAlive = new Agent({ keepAlive: true, maxSockets: 1 });
   try {
     const review = fixture<any>('reviews/003-validate-create-serviceentry.review-v1.json').review;
-    const first = await postJson(`${server.url}/validate`, oldCa, review, keepAlive);
+    const first = await postJson(`${server.url}${server.paths.validate}`, oldCa, review, keepAlive);
     const next = await generateCertificates({ service: 'egress-warden', namespace: 'egress-warden', days: 30 });
     await writeCertificates(dir, next);
     await until(async () => (await send(`${server.url}/healthz`, { ca: next.caCert }).catch(() => undefined))?.status === 200);
     const fresh = await send(`${server.url}/healthz`, { ca: next.caCert });
     assert.is.not(fresh.fingerprint, first.fingerprint);
     // The keep-alive socket negotiated with the old certificate is still good.
-    const again = await postJson(`${server.url}/validate`, oldCa, review, keepAlive);
+    const again = await postJson(`${server.url}${server.paths.validate}`, oldCa, review, keepAlive);
     assert.is(again.status, 200);
     assert.ok(again.reused, 'the second review went over the first connection');
     assert.is(again.json().response.uid, review.request.uid);
@@ -107,7 +107,7 @@ Serve('finishes an in-flight review after SIGTERM, then exits 0', async () => {
     const body = JSON.stringify(fixture<any>('reviews/003-validate-create-serviceentry.review-v1.json').review);
     // Send half the body, signal, then the rest: the review is in flight when SIGTERM arrives.
     const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request(`${url}/validate`, { method: 'POST', ca, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
+      const req = request(`${url}/validate/${readFileSync(join(dir, 'token'), 'utf8').trim()}`, { method: 'POST', ca, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
         let text = '';
         res.on('data', (d: Buffer) => { text += d.toString(); });
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
@@ -122,9 +122,8 @@ Serve('finishes an in-flight review after SIGTERM, then exits 0', async () => {
     const r = await answer;
     assert.is(r.status, 200);
     assert.is(JSON.parse(r.body).response.allowed, true);
-    const started = Date.now();
+    // 0, not 1: the drain finished before the server's own deadline cut it off
     assert.is(await exited, 0);
-    assert.ok(Date.now() - started < 25_000);
     assert.match(log(), /shutting down/);
   } finally {
     child.kill('SIGKILL');
@@ -138,11 +137,12 @@ Serve('writes every review line and the summary to stdout before exiting on SIGT
     const url = await served();
     const ca = readFileSync(join(dir, 'ca.crt'), 'utf8');
     const keepAlive = new Agent({ keepAlive: true, maxSockets: 8 });
+    const token = readFileSync(join(dir, 'token'), 'utf8').trim();
     const uids = Array.from({ length: 200 }, (_, i) => `last-lines-${i}`);
     await Promise.all(uids.map((uid) => {
       const review = fixture<any>('reviews/003-validate-create-serviceentry.review-v1.json').review;
       review.request.uid = uid;
-      return postJson(`${url}/validate`, ca, review, keepAlive);
+      return postJson(`${url}/validate/${token}`, ca, review, keepAlive);
     }));
     keepAlive.destroy();
     child.kill('SIGTERM');

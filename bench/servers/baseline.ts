@@ -1,7 +1,9 @@
 /**
  * The ceiling for this stack: a bare Fastify HTTPS server, same certificate, same body limit, that
  * parses the AdmissionReview body and answers a fixed allowed review (echoing the uid, without
- * which the API server would reject the answer). Nothing else: no schema, no logging, no rules.
+ * which the API server would reject the answer). Nothing else: no schema, no logging, no rules, no
+ * caller check. It answers at the token paths egress-warden serves (`/validate/<token>`), so both
+ * servers get the same request line, and at the bare paths.
  *
  * Run: node bench/servers/baseline.ts --port PORT --certs DIR   (DIR holds tls.crt and tls.key)
  */
@@ -34,6 +36,9 @@ const answer = async (request: { body: unknown }) => ({
 
 app.post('/validate', answer);
 app.post('/mutate', answer);
+// the token is taken and not looked at: checking it is part of what egress-warden costs
+app.post('/validate/:token', answer);
+app.post('/mutate/:token', answer);
 app.get('/healthz', async () => ({ ok: true }));
 
 await app.listen({ host: values.host ?? '127.0.0.1', port: Number(values.port) });

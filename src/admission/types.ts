@@ -69,3 +69,9 @@ export function objectGvk(obj: KubeObject): GroupVersionKind {
 
 /** "group/Kind" of an object from its own apiVersion/kind. */
 export const objectGroupKind = (obj: KubeObject): string => groupKind(objectGvk(obj));
+
+/** `namespace/name`: how objects are keyed and named everywhere ("/name" for a cluster-scoped one). */
+export const namespacedName = (namespace: string, name: string): string => `${namespace}/${name}`;
+
+/** The `namespace/name` key of an object as sent, missing fields counting as empty. */
+export const objectKey = (o: KubeObject): string => namespacedName(o.metadata?.namespace ?? '', o.metadata?.name ?? '');

@@ -1,65 +1,20 @@
 /**
- * The judged kinds: one row per kind this webhook reviews. The webhook registrations in the
- * manifests, the rule lookup and its operation gate, the metric kind labels and the informers
- * of the kinds checked across objects are all derived from these rows (Istio's metadata.yaml).
- * Adding a kind is one row here plus its rule.
+ * The judged kinds: the rows of the resource table (resources.ts) that a webhook reviews. The
+ * webhook registrations in the manifests, the rule lookup and its operation gate and the metric
+ * kind labels are derived from them. Adding a kind is one row there plus its rule.
  */
+import { RESOURCES, type Operation, type Resource, type Webhook } from './resources.ts';
 
-export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
+export type { Operation, Webhook };
 
-/** The three webhook registrations: objects validated, namespaces validated, pods mutated. */
-export type Webhook = 'validate' | 'namespaces' | 'mutate';
+/** A resource row with its webhook, operations and rule. */
+export type JudgedKind = Resource & { readonly operations: readonly Operation[]; readonly webhook: Webhook; readonly rule: string };
 
-export type JudgedKind = {
-  /** "" for core kinds */
-  readonly group: string;
-  readonly kind: string;
-  /** the resource, as in the URL and in RBAC */
-  readonly plural: string;
-  /**
-   * Versions to read, first served wins; unset: the group's preferred version. The webhook is
-   * registered for every version of a CRD, so that a new CRD version is never left unjudged.
-   */
-  readonly versions?: readonly string[];
-  readonly scope: 'Namespaced' | 'Cluster';
-  readonly operations: readonly Operation[];
-  readonly webhook: Webhook;
-  /** the rule that judges it, named in denials of a rule that failed */
-  readonly rule: string;
-  /**
-   * Whether the rule compares the object with others of its kind in the cluster: such kinds are
-   * watched, indexed in the snapshot, and need list and watch permissions.
-   */
-  readonly crossObject: false | { readonly why: string };
-};
+type Row = (typeof RESOURCES)[number];
 
-export const JUDGED_KINDS = [
-  {
-    group: 'networking.istio.io', kind: 'ServiceEntry', plural: 'serviceentries', scope: 'Namespaced',
-    operations: ['CREATE', 'UPDATE'], webhook: 'validate', rule: 'service-entry', crossObject: { why: 'cross-object ServiceEntry checks' },
-  },
-  {
-    group: 'networking.istio.io', kind: 'VirtualService', plural: 'virtualservices', scope: 'Namespaced',
-    operations: ['CREATE', 'UPDATE'], webhook: 'validate', rule: 'virtual-service', crossObject: { why: 'cross-object VirtualService checks' },
-  },
-  {
-    group: 'policy.openservicemesh.io', kind: 'Egress', plural: 'egresses', versions: ['v1alpha1'], scope: 'Namespaced',
-    operations: ['CREATE', 'UPDATE'], webhook: 'validate', rule: 'egress', crossObject: { why: 'tcp-server-first conflicts across Egresses' },
-  },
-  {
-    // The Egress rule reads these through the snapshot (resources.ts watches them); this rule judges one group alone.
-    group: 'specs.smi-spec.io', kind: 'HTTPRouteGroup', plural: 'httproutegroups', versions: ['v1alpha4'], scope: 'Namespaced',
-    operations: ['CREATE', 'UPDATE'], webhook: 'validate', rule: 'http-route-group', crossObject: false,
-  },
-  {
-    group: '', kind: 'Namespace', plural: 'namespaces', versions: ['v1'], scope: 'Cluster',
-    operations: ['CREATE', 'UPDATE'], webhook: 'namespaces', rule: 'namespace', crossObject: false,
-  },
-  {
-    group: '', kind: 'Pod', plural: 'pods', versions: ['v1'], scope: 'Namespaced',
-    operations: ['CREATE'], webhook: 'mutate', rule: 'pod-capture', crossObject: false,
-  },
-] as const satisfies readonly JudgedKind[];
+const judged = (r: Row): r is Extract<Row, { readonly rule: string }> => 'rule' in r;
+
+export const JUDGED_KINDS = RESOURCES.filter(judged);
 
 export type JudgedKindRow = (typeof JUDGED_KINDS)[number];
 /** The name of a rule, as the rows spell it; the review layer maps each to its function. */

@@ -17,6 +17,15 @@ export const CONTROL_PLANE_NAMESPACES = ['kube-system', 'kube-node-lease'] as co
  */
 export const MESH_CONTROL_PLANE_NAMESPACES = ['istio-system', 'osm-system'] as const;
 
+/**
+ * The meshes' own objects at their default names. Istio names its sidecar injector's ConfigMap and
+ * its MutatingWebhookConfiguration alike; the API server calls mutating configurations in name order.
+ */
+export const MESH_OBJECTS = {
+  istioNamespace: MESH_CONTROL_PLANE_NAMESPACES[0], istioMeshConfigMap: 'istio', istioInjector: 'istio-sidecar-injector',
+  osmNamespace: MESH_CONTROL_PLANE_NAMESPACES[1], osmMeshConfig: 'osm-mesh-config',
+} as const;
+
 /** Namespaces shared with other software: the webhook refuses to be installed into one. */
 export const SHARED_NAMESPACES: readonly string[] = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 

@@ -70,3 +70,15 @@ export function nameContradictsProtocol(named: Protocol, declared: Protocol): bo
   if (named === 'TCP' && isTcp(declared)) return false;
   return true;
 }
+
+/** OSM's protocol for server-first TCP (MySQL, PostgreSQL, SMTP): no HTTP inspector on its port. */
+export const TCP_SERVER_FIRST = 'tcp-server-first';
+
+/** OSM Egress protocols that produce a filter chain, compared case-sensitively as OSM's listener builder does. */
+export const EGRESS_PROTOCOLS: readonly string[] = ['http', 'https', 'tcp', TCP_SERVER_FIRST];
+
+/**
+ * The protocol prefixes of a Service port name, longest match first where one is a prefix of
+ * another (`http2` before `http`, `grpc-web` before `grpc`), as OSM and Istio read `<protocol>-<suffix>`.
+ */
+export const SERVICE_PORT_PROTOCOLS: readonly string[] = [TCP_SERVER_FIRST, 'https', 'http2', 'http', 'grpc-web', 'grpc', 'tls', 'tcp', 'udp', 'mongo', 'mysql', 'redis'];

@@ -4,6 +4,7 @@
  */
 import type { KubeObject } from '../admission/types.ts';
 import type { Target, Watched } from './resources.ts';
+import { errorText } from '../json.ts';
 
 /** Callbacks an informer calls: the verbs of client-node's Informer, as one object. */
 export type InformerHandlers = {
@@ -33,7 +34,7 @@ export type ApiError = Error & { readonly status?: number };
 export const apiStatus = (e: unknown): number | undefined =>
   e && typeof e === 'object' && typeof (e as ApiError).status === 'number' ? (e as ApiError).status : undefined;
 
-export const apiMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+export const apiMessage = errorText;
 
 export type ClusterApi = {
   /** API server URL, for logs and `egress-warden cidrs` */

@@ -2,9 +2,11 @@
  * The cluster CIDRs of a live view: the configured ranges, the kube-system ConfigMaps and the dry-run
  * probe (read after discovery and again now and then), and the ServiceCIDR and Node informers. When
  * any of them changed and all are in, the publisher asks for a new detection; a detection that moved
- * the ranges checks pod and Service addresses against them again.
+ * the ranges checks pod and Service addresses against them again. Pod IPs come from a list of
+ * EndpointSlices (the pods behind Services), never from pods: a read of pods would hand over every
+ * pod's spec and environment to check only their IPs.
  */
-import type { KubeObject } from '../admission/types.ts';
+import { namespacedName, type KubeObject } from '../admission/types.ts';
 import { apiMessage, type ClusterApi } from './api.ts';
 import type { ConfiguredPair } from './cidr-settings.ts';
 import {
@@ -14,7 +16,7 @@ import { gatherStatic, type StaticInputs } from './gather.ts';
 import type { Compact } from './indexes.ts';
 import type { Informers } from './informers.ts';
 import type { Lifetime } from './lifetime.ts';
-import { PODS } from './resources.ts';
+import { ENDPOINT_SLICES } from './resources.ts';
 import type { ClusterCidrs } from './snapshot.ts';
 import type { CidrStatus, Log, Timing, VerificationStatus } from './view-types.ts';
 
@@ -52,7 +54,7 @@ export function serviceIps(services: Iterable<Compact>): Addressed[] {
   for (const c of services) {
     if (c.kind !== 'Service') continue;
     const s = c.ports[0]?.service;
-    if (s?.clusterIPs.length) out.push({ name: `${s.namespace}/${s.name}`, ips: s.clusterIPs });
+    if (s?.clusterIPs.length) out.push({ name: namespacedName(s.namespace, s.name), ips: s.clusterIPs });
   }
   return out;
 }
@@ -109,7 +111,9 @@ export function cidrSources({ api, config, timing, log, life, informers, service
     if (life.ended() || verifying || !detection) return;
     verifying = true;
     try {
-      const pods = podAddresses(await api.list(PODS));
+      const slices = await api.list(ENDPOINT_SLICES);
+      // the Node informer has synced before the first detection, so host-network pods can be told apart
+      const pods = podAddresses(slices, [...(informers.published('Node')?.values() ?? [])] as KubeObject[]);
       if (life.ended()) return;
       const v = verifyCidrs(detection.cidrs, pods, serviceIps());
       const examples = [...v.pods.outside, ...v.services.outside].slice(0, 10).map((o) => `${o.name} ${o.ip}`);
@@ -126,7 +130,7 @@ export function cidrSources({ api, config, timing, log, life, informers, service
     } catch (e) {
       if (life.ended()) return;
       verifyNote = `verification: ${apiMessage(e).split('\n')[0]}`;
-      log.warn({ err: verifyNote }, 'could not list pods to verify the detected CIDRs');
+      log.warn({ err: verifyNote }, 'could not list EndpointSlices to verify the detected CIDRs');
     } finally {
       verifying = false;
     }

@@ -4,9 +4,9 @@
  * family (IPv4, IPv6). Every range keeps where it came from, so `egress-warden cidrs` and the
  * pod's `applied` annotation can say why a range is there.
  */
-import type { KubeObject } from '../admission/types.ts';
+import { objectKey, type KubeObject } from '../admission/types.ts';
 import { asArr, asObj, asStr, onlyStrs, type Obj } from '../json.ts';
-import { containsAddress, mergeCidrs, parseCidr, type Cidr, type Family } from '../net/cidr.ts';
+import { containsAddress, mergeCidrs, parseCidr, parseIpOrCidr, type Cidr, type Family } from '../net/cidr.ts';
 import { parseDocuments } from '../yaml.ts';
 import { CIDR_CONFIGMAPS } from './resources.ts';
 import type { ClusterCidrs, DetectedRange } from './snapshot.ts';
@@ -221,29 +221,70 @@ export type Addressed = { readonly name: string; readonly ips: readonly string[]
 export type Outside = { readonly name: string; readonly ip: string };
 
 export type Verification = {
+  /** pods behind Services, with the IPs their EndpointSlices list */
   readonly pods: { readonly checked: number; readonly outside: readonly Outside[] };
   readonly services: { readonly checked: number; readonly outside: readonly Outside[] };
   /**
    * What there was nothing of to check, e.g. NO_PODS_TO_CHECK: zero checked is then no evidence that
-   * the ranges are right (a control plane without kubelets runs no pods with IPs), and no failure either.
+   * the ranges are right (a control plane without kubelets runs no pods, and the only endpoint of
+   * the `kubernetes` Service is the API server), and no failure either.
    */
   readonly unchecked: readonly string[];
 };
 
-export const NO_PODS_TO_CHECK = 'no pods with IPs to check';
+export const NO_PODS_TO_CHECK = 'no pod IPs from EndpointSlices to check';
 export const NO_SERVICES_TO_CHECK = 'no Services with cluster IPs to check';
 
-/** Pod IPs of pods on the pod network (hostNetwork pods carry node addresses). */
-export function podAddresses(pods: Iterable<KubeObject>): Addressed[] {
-  const out: Addressed[] = [];
-  for (const p of pods) {
-    if (asObj(p.spec).hostNetwork === true) continue;
-    const status = asObj(p.status);
-    const listed = asArr(status.podIPs).map((i) => asStr(asObj(i).ip)).filter(Boolean);
-    const ips = listed.length ? listed : onlyStrs([status.podIP]).filter(Boolean);
-    if (ips.length) out.push({ name: `${p.metadata?.namespace ?? ''}/${p.metadata?.name ?? ''}`, ips });
+/** One text per address, so "fd00::1" and "fd00:0::1" compare equal; a value that is no address stays as it is. */
+const addressKey = (ip: string): string => parseIpOrCidr(ip)?.cidr.text ?? ip;
+
+/** Address types kubelet takes a host-network pod's IPs from: the InternalIP of each family, else the ExternalIP. */
+export const HOST_ADDRESS_TYPES: ReadonlySet<string> = new Set(['InternalIP', 'ExternalIP']);
+
+/** The Nodes' InternalIP and ExternalIP addresses, as addressKey writes them. */
+export function nodeAddresses(nodes: Iterable<KubeObject>): Set<string> {
+  const out = new Set<string>();
+  for (const n of nodes) {
+    for (const a of asArr(asObj(n.status).addresses)) {
+      const { type, address } = asObj(a);
+      if (HOST_ADDRESS_TYPES.has(asStr(type)) && asStr(address)) out.add(addressKey(asStr(address)));
+    }
   }
   return out;
+}
+
+/** The pod an endpoint stands for ("namespace/name"), or undefined when its target is not a Pod. */
+function endpointPod(endpoint: unknown, slice: KubeObject): string | undefined {
+  const ref = asObj(asObj(endpoint).targetRef);
+  if (asStr(ref.kind) !== 'Pod' || !asStr(ref.name)) return undefined;
+  return `${asStr(ref.namespace) || slice.metadata?.namespace || ''}/${asStr(ref.name)}`;
+}
+
+/**
+ * Pod IPs from EndpointSlices, one entry per pod however many Services (and, dual-stack, slices
+ * of either family) list it. Only endpoints whose targetRef is a Pod count: the API server's own
+ * endpoints (the `kubernetes` Service) and hand-made ones point at no pod, and FQDN slices hold
+ * names. EndpointSlices do not say whether a pod runs on the host network, where its IPs are its
+ * node's: addresses equal to a Node's InternalIP or ExternalIP are dropped (`nodes`), as hostNetwork
+ * pods were skipped when pods were read. Pods behind no Service are not seen.
+ */
+export function podAddresses(slices: Iterable<KubeObject>, nodes: Iterable<KubeObject>): Addressed[] {
+  const onNodes = nodeAddresses(nodes);
+  const byPod = new Map<string, string[]>();
+  for (const slice of slices) {
+    const type = asStr(slice.addressType);
+    if (type !== 'IPv4' && type !== 'IPv6') continue;
+    for (const endpoint of asArr(slice.endpoints)) {
+      const pod = endpointPod(endpoint, slice);
+      if (!pod) continue;
+      const ips = onlyStrs(asObj(endpoint).addresses).filter((ip) => ip && !onNodes.has(addressKey(ip)));
+      if (!ips.length) continue;
+      const known = byPod.get(pod) ?? [];
+      for (const ip of ips) if (!known.includes(ip)) known.push(ip);
+      byPod.set(pod, known);
+    }
+  }
+  return [...byPod].map(([name, ips]) => ({ name, ips }));
 }
 
 /** Cluster IPs of Services that have them (headless and ExternalName Services have none). */
@@ -253,7 +294,7 @@ export function serviceAddresses(services: Iterable<KubeObject>): Addressed[] {
     const spec = asObj(s.spec);
     const listed = onlyStrs(spec.clusterIPs).length ? onlyStrs(spec.clusterIPs) : onlyStrs([spec.clusterIP]);
     const ips = listed.filter((ip) => ip && ip !== 'None');
-    if (ips.length) out.push({ name: `${s.metadata?.namespace ?? ''}/${s.metadata?.name ?? ''}`, ips });
+    if (ips.length) out.push({ name: objectKey(s), ips });
   }
   return out;
 }

@@ -7,7 +7,7 @@
 import type { KubeObject } from '../admission/types.ts';
 import { apiMessage, apiStatus, type ClusterApi } from './api.ts';
 import { podAddresses, serviceAddresses, type Addressed, type CidrInputs, type ConfiguredCidrs } from './detect.ts';
-import { CIDR_CONFIGMAPS, PODS, WATCHED, chooseVersion, resourceName, type Target } from './resources.ts';
+import { CIDR_CONFIGMAPS, ENDPOINT_SLICES, WATCHED, chooseVersion, resourceName, type Target } from './resources.ts';
 
 /** Addresses no service range contains (TEST-NET-1 and the IPv6 documentation prefix). */
 export const DRY_RUN_PROBES = ['192.0.2.1', '2001:db8::1'] as const;
@@ -75,7 +75,7 @@ export async function gatherStatic(api: ClusterApi, opts: { readonly dryRun: boo
 /** Everything `egress-warden cidrs` needs, read once. */
 export type Gathered = {
   readonly inputs: CidrInputs;
-  /** null when they could not be listed */
+  /** pod IPs from EndpointSlices; null when they could not be listed */
   readonly pods: readonly Addressed[] | null;
   readonly services: readonly Addressed[] | null;
   /** reads that failed, "what: reason": what was shown is not verified */
@@ -96,10 +96,10 @@ export async function gatherAll(api: ClusterApi, config: { readonly podConfig?: 
   const scWatched = WATCHED.find((w) => w.kind === 'ServiceCIDR')!;
   const scVersion = discovery && chooseVersion(scWatched, discovery);
   const list = (t: Target) => attempt(`list ${resourceName(t)}`, () => api.list(t), n);
-  const [nodes, serviceCidrs, pods, services, statics] = await Promise.all([
+  const [nodes, serviceCidrs, slices, services, statics] = await Promise.all([
     list(target('Node', 'v1')),
     scVersion ? list(target('ServiceCIDR', scVersion)) : Promise.resolve(undefined),
-    list(PODS),
+    list(ENDPOINT_SLICES),
     list(target('Service', 'v1')),
     gatherStatic(api, { dryRun: !scVersion }),
   ]);
@@ -110,7 +110,8 @@ export async function gatherAll(api: ClusterApi, config: { readonly podConfig?: 
       ...(nodes ? { nodes } : {}),
       ...(serviceCidrs ? { serviceCidrs } : {}),
     },
-    pods: pods ? podAddresses(pods) : null,
+    // without the Nodes (their list failed, which is named) host-network pods cannot be told apart
+    pods: slices ? podAddresses(slices, nodes ?? []) : null,
     services: services ? serviceAddresses(services) : null,
     failed: [...n.failed, ...failed],
     notes: [...n.notes, ...notes],

@@ -2,9 +2,9 @@
  * Compaction: each cluster object becomes the few small records the rules need, and a set of
  * objects becomes a ClusterSnapshot. Pure; used by the informer layer, `--state` and `check`.
  */
-import { objectGroupKind, type KubeObject } from '../admission/types.ts';
+import { objectGroupKind, type KubeObject, namespacedName } from '../admission/types.ts';
 import { OWN_PREFIX } from '../catalogue/keys.ts';
-import { isPlainTcp } from '../catalogue/protocols.ts';
+import { isPlainTcp, SERVICE_PORT_PROTOCOLS } from '../catalogue/protocols.ts';
 import { asArr, asInt, asObj, asStr, onlyStrs } from '../json.ts';
 import { NO_MESH_CONFIG } from './mesh-config.ts';
 import {
@@ -44,14 +44,13 @@ const strs = (v: unknown, pooled = false): readonly string[] => {
 /** Annotation prefixes this project reads from namespaces; the rest is dropped to keep the index small. */
 const NAMESPACE_ANNOTATION_PREFIXES = [OWN_PREFIX, 'traffic.sidecar.istio.io/', 'openservicemesh.io/'];
 
-const SERVICE_PROTOCOLS = ['tcp-server-first', 'https', 'http2', 'http', 'grpc-web', 'grpc', 'tls', 'tcp', 'udp', 'mongo', 'mysql', 'redis'];
 
 /** A Service port's protocol the way OSM and Istio read it: appProtocol first, then the name prefix. */
 export function servicePortProtocol(port: { readonly name?: unknown; readonly appProtocol?: unknown }): string {
   const app = asStr(port.appProtocol).toLowerCase();
   if (app) return app;
   const name = asStr(port.name).toLowerCase();
-  return SERVICE_PROTOCOLS.find((p) => name === p || name.startsWith(`${p}-`)) ?? '';
+  return SERVICE_PORT_PROTOCOLS.find((p) => name === p || name.startsWith(`${p}-`)) ?? '';
 }
 
 /** namespace/name of an object, read the same way wherever records are filed by owner. */
@@ -105,7 +104,7 @@ export function compact(o: KubeObject): Compact | undefined {
       const egress = { namespace, name, hosts: strs(spec.hosts), ipAddresses: strs(spec.ipAddresses) };
       const ports: EgressPort[] = [];
       for (const s of asArr(spec.sources).map(asObj)) {
-        const source = intern(`${asStr(s.namespace)}/${asStr(s.name)}`);
+        const source = intern(namespacedName(asStr(s.namespace), asStr(s.name)));
         for (const p of asArr(spec.ports).map(asObj)) ports.push({ egress, source, number: asInt(p.number), protocol: intern(asStr(p.protocol)) });
       }
       return { kind: 'Egress', ports };
@@ -120,7 +119,7 @@ export function compact(o: KubeObject): Compact | undefined {
     }
     case 'specs.smi-spec.io/HTTPRouteGroup': {
       const m = refOf(o);
-      return { kind: 'HTTPRouteGroup', ref: `${m.namespace}/${m.name}`, matches: asArr(spec.matches).length };
+      return { kind: 'HTTPRouteGroup', ref: namespacedName(m.namespace, m.name), matches: asArr(spec.matches).length };
     }
     default:
       return undefined;

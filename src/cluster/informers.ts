@@ -4,7 +4,7 @@
  * silence, and switched or dropped when the served version of an optional resource changes. Each
  * keeps the items of its last synced run, which is what gets published.
  */
-import type { KubeObject } from '../admission/types.ts';
+import { objectKey, type KubeObject } from '../admission/types.ts';
 import { apiMessage, apiStatus, type ClusterApi, type Discovery, type Informer, type InformerHandlers } from './api.ts';
 import { restartDelay, streakOver } from './backoff.ts';
 import type { Lifetime } from './lifetime.ts';
@@ -74,7 +74,6 @@ type Slot = {
   timer: NodeJS.Timeout | undefined;
 };
 
-const keyOf = (o: KubeObject): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 
 /** Told of every object an index informer delivers (read-your-writes confirms pending writes with it). */
 export type Delivered = (kind: string, namespace: string, name: string, resourceVersion: string | undefined) => void;
@@ -96,8 +95,8 @@ export function superviseInformers(api: ClusterApi, timing: Timing, log: Log, li
     if (!live(slot, run)) return;
     slot.lastEvent = slot.lastSeen = Date.now();
     const value = slot.watched.role === 'index' ? compactOf(o) : o;
-    if (value === undefined) run.items.delete(keyOf(o));
-    else run.items.set(keyOf(o), value);
+    if (value === undefined) run.items.delete(objectKey(o));
+    else run.items.set(objectKey(o), value);
     tell(slot, o, o.metadata?.resourceVersion);
     if (slot.published === run) changed(slot.watched);
   };
@@ -106,7 +105,7 @@ export function superviseInformers(api: ClusterApi, timing: Timing, log: Log, li
     if (!live(slot, run)) return;
     slot.lastEvent = slot.lastSeen = Date.now();
     tell(slot, o, undefined);
-    if (run.items.delete(keyOf(o)) && slot.published === run) changed(slot.watched);
+    if (run.items.delete(objectKey(o)) && slot.published === run) changed(slot.watched);
   };
 
   const failed = (slot: Slot, run: Run, e: unknown) => {

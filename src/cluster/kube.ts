@@ -6,10 +6,11 @@ import * as k8s from '@kubernetes/client-node';
 import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { KubeObject } from '../admission/types.ts';
-import { asObj, asStr } from '../json.ts';
+import { asArr, asObj, asStr, isObj, onlyStrs } from '../json.ts';
 import { servedChain, type AccessAnswer, type AccessQuestion, type AdminApi } from './admin.ts';
 import type { ApiError, ClusterApi, Discovery, Informer, InformerHandlers } from './api.ts';
-import { WATCHED, apiVersionOf, collectionPath, type Target, type Watched } from './resources.ts';
+import { HOST_ADDRESS_TYPES } from './detect.ts';
+import { WATCHED, apiVersionOf, collectionPath, resourceName, type Target, type Watched } from './resources.ts';
 import { carrier, judged, slim } from './slim.ts';
 
 const SERVICE_ACCOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -95,6 +96,34 @@ type Page = { readonly items?: readonly unknown[]; readonly metadata?: { readonl
 
 type Shrink = (o: unknown, t: Target) => KubeObject;
 
+/** A Node's addresses kubelet gives host-network pods: CIDR verification drops them from the pod IPs. */
+const hostAddresses = (node: unknown) => asArr(asObj(asObj(node).status).addresses)
+  .map((a) => ({ type: asStr(asObj(a).type), address: asStr(asObj(a).address) }))
+  .filter((a) => HOST_ADDRESS_TYPES.has(a.type) && a.address);
+
+/** Of each endpoint only its addresses and what it points at; conditions, topology and ports are not read. */
+const podEndpoints = (slice: unknown) => asArr(asObj(slice).endpoints).map((e) => {
+  const { addresses, targetRef } = asObj(e);
+  const ref = asObj(targetRef);
+  return { addresses: onlyStrs(addresses), ...(isObj(targetRef) ? { targetRef: { kind: asStr(ref.kind), namespace: asStr(ref.namespace), name: asStr(ref.name) } } : {}) };
+});
+
+/**
+ * slim.ts's copy plus what CIDR verification reads: a Node's host addresses, and an EndpointSlice's
+ * address type and endpoints (slim keeps a spec, which EndpointSlices do not have).
+ */
+function slimForCidrs(o: unknown, t: Target): KubeObject {
+  const small = slim(o, t);
+  if (t.kind === 'Node') {
+    const addresses = hostAddresses(o);
+    return addresses.length ? { ...small, status: { addresses } } : small;
+  }
+  if (t.kind === 'EndpointSlice') {
+    return { apiVersion: small.apiVersion, kind: small.kind, metadata: small.metadata, addressType: asStr(asObj(o).addressType), endpoints: podEndpoints(o) };
+  }
+  return small;
+}
+
 /** Shrinks watched objects before the informer's cache stores them. */
 class SlimWatch extends k8s.Watch {
   readonly target: Target;
@@ -115,21 +144,24 @@ export function kubeApi(kc: k8s.KubeConfig, namespace: string): ClusterApi {
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);
   const apis = kc.makeApiClient(k8s.ApisApi);
+  const discoveryV1 = kc.makeApiClient(k8s.DiscoveryV1Api);
   const server = kc.getCurrentCluster()?.server ?? '';
 
   const page = (t: Target, _continue: string | undefined): Promise<Page> => {
     const q = { limit: PAGE, ...(_continue ? { _continue } : {}) };
-    if (t.group) return custom.listClusterCustomObject({ group: t.group, version: t.version, plural: t.resource, ...q }) as Promise<Page>;
-    switch (t.resource) {
+    switch (t.group ? `${resourceName(t)}/${t.version}` : t.resource) {
       case 'namespaces': return core.listNamespace(q);
       case 'nodes': return core.listNode(q);
       case 'services': return core.listServiceForAllNamespaces(q);
       case 'pods': return core.listPodForAllNamespaces(q);
-      default: throw new Error(`no list call for core resource ${t.resource}`);
+      case 'endpointslices.discovery.k8s.io/v1': return discoveryV1.listEndpointSliceForAllNamespaces(q);
+      default:
+        if (t.group) return custom.listClusterCustomObject({ group: t.group, version: t.version, plural: t.resource, ...q }) as Promise<Page>;
+        throw new Error(`no list call for core resource ${t.resource}`);
     }
   };
 
-  const listAll = async (t: Target, shrink: Shrink = slim): Promise<{ items: KubeObject[]; resourceVersion: string }> => {
+  const listAll = async (t: Target, shrink: Shrink = slimForCidrs): Promise<{ items: KubeObject[]; resourceVersion: string }> => {
     const items: KubeObject[] = [];
     let resourceVersion = '';
     let next: string | undefined;
@@ -169,7 +201,7 @@ export function kubeApi(kc: k8s.KubeConfig, namespace: string): ClusterApi {
   };
 
   const informer = (target: Target & { readonly watched: Watched }, on: InformerHandlers): Informer => {
-    const shrink = target.watched.role === 'index' ? carrier : slim;
+    const shrink = target.watched.role === 'index' ? carrier : slimForCidrs;
     const lw = new k8s.ListWatch<k8s.KubernetesObject>(collectionPath(target), new SlimWatch(kc, target, shrink), async () => {
       const { items, resourceVersion } = await listAll(target, shrink);
       return { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion }, items: items as k8s.KubernetesObject[] };
@@ -239,7 +271,7 @@ export function kubeApi(kc: k8s.KubeConfig, namespace: string): ClusterApi {
     }
   };
 
-  return { server, namespace, discover, informer, list: async (t, as = 'slim') => (await listAll(t, as === 'judged' ? judged : slim)).items, getConfigMap, dryRunService, get, readNamespace };
+  return { server, namespace, discover, informer, list: async (t, as = 'slim') => (await listAll(t, as === 'judged' ? judged : slimForCidrs)).items, getConfigMap, dryRunService, get, readNamespace };
 }
 
 /** The reads and dry-run writes of `egress-warden doctor` (admin.ts). */

@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync, statSync, type Dirent } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { KubeObject } from '../admission/types.ts';
-import { asArr, isObj } from '../json.ts';
+import { asArr, errorText, isObj } from '../json.ts';
 import { parseDocuments } from '../yaml.ts';
 
 /** Name under which stdin (`-`) appears in findings. */
@@ -100,7 +100,7 @@ function reason(e: unknown): string {
   if (code === 'ENOENT') return 'no such file or directory';
   if (code === 'EACCES') return 'permission denied';
   if (code === 'EISDIR') return 'is a directory';
-  return e instanceof Error ? e.message : String(e);
+  return errorText(e);
 }
 
 /** Objects of one text, List kinds expanded. */

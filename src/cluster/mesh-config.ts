@@ -5,7 +5,8 @@
  * including "default" when the object exists but does not set it; a mesh whose objects are absent
  * is simply not there (undefined), which is no error.
  */
-import { objectGroupKind, type KubeObject } from '../admission/types.ts';
+import { objectGroupKind, type KubeObject, namespacedName } from '../admission/types.ts';
+import { MESH_OBJECTS } from '../catalogue/namespaces.ts';
 import { asObj, asStr, isObj, onlyStrs } from '../json.ts';
 import { parseDocuments } from '../yaml.ts';
 
@@ -54,8 +55,8 @@ export type MeshLocations = {
 };
 
 export const DEFAULT_MESH_LOCATIONS: MeshLocations = {
-  istioNamespace: 'istio-system', istioConfigMap: 'istio', injectorConfigMap: 'istio-sidecar-injector',
-  osmNamespace: 'osm-system', osmMeshConfig: 'osm-mesh-config',
+  istioNamespace: MESH_OBJECTS.istioNamespace, istioConfigMap: MESH_OBJECTS.istioMeshConfigMap, injectorConfigMap: MESH_OBJECTS.istioInjector,
+  osmNamespace: MESH_OBJECTS.osmNamespace, osmMeshConfig: MESH_OBJECTS.osmMeshConfig,
 };
 
 /** The environment variables that move each location. */
@@ -75,7 +76,7 @@ export function meshLocations(env: Readonly<Record<string, string | undefined>>)
 
 export const OSM_MESHCONFIG_GROUP = 'config.openservicemesh.io';
 
-const at = (o: KubeObject): string => `${asStr(o.metadata?.namespace)}/${asStr(o.metadata?.name)}`;
+const at = (o: KubeObject): string => namespacedName(asStr(o.metadata?.namespace), asStr(o.metadata?.name));
 
 function find(objects: readonly KubeObject[], groupKind: string, namespace: string, name: string): KubeObject | undefined {
   return objects.find((o) => objectGroupKind(o) === groupKind && o.metadata?.namespace === namespace && o.metadata?.name === name);

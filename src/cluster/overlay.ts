@@ -5,11 +5,15 @@
  * two conflicting objects is judged against a cluster that lacks the first.
  *
  * An entry leaves when the snapshot has caught up with it (its informer delivered that object at a
- * resourceVersion newer than the one admitted, or its deletion, and the publisher built a snapshot
- * after that), or when it expires. The API server never tells a webhook whether the write it allowed
- * was stored: a later admission step may reject it, so an entry that the informer never confirms
- * must not outlive OVERLAY_TTL_MS. Layering costs nothing while the overlay is empty; otherwise it
- * wraps only the indexes of the kinds pending, once per change, never per review.
+ * resourceVersion newer than the one admitted, and the publisher built a snapshot after that), or
+ * when it expires. The API server never tells a webhook whether the write it allowed was stored: a
+ * later admission step may reject it, so an entry that the informer never confirms must not outlive
+ * OVERLAY_TTL_MS.
+ *
+ * Only writes the API server could have sent reach this module (review/remember.ts decides), and
+ * each caller (the user the API server names) holds at most OVERLAY_PER_CALLER entries, so one
+ * caller's writes never push out another's. The layered indexes are kept up to date entry by entry:
+ * a review costs the same with 5,000 pending writes as with one.
  */
 import type { KubeObject } from '../admission/types.ts';
 import { compact, eachIndexEntry, INDEX_FIELDS, LIST_INDEX_OWNERS, refOf, type Compact, type ListIndex } from './indexes.ts';
@@ -21,44 +25,52 @@ import type { ClusterSnapshot, NamespaceInfo, ObjectRef } from './snapshot.ts';
  * failed after admission, and a phantom must not deny or warn about real objects for longer.
  */
 export const OVERLAY_TTL_MS = 10_000;
-/** At most this many pending objects; the oldest go first (a bulk import must not grow memory without bound). */
-export const OVERLAY_MAX = 5_000;
+/** Pending objects of one caller; past it that caller's oldest go first. */
+export const OVERLAY_PER_CALLER = 5_000;
+/** Pending objects of all callers together; past it the caller holding the most loses its oldest. */
+export const OVERLAY_MAX = 20_000;
+/** The caller of objects the server read from the API server itself (a pod's namespace, read through). */
+export const READ_THROUGH_CALLER = '(read through)';
 
 export type Pending = {
+  /** kind, namespace and name: one entry per object */
+  readonly key: string;
   readonly kind: Compact['kind'];
   readonly ref: ObjectRef;
-  /** undefined: deleted */
-  readonly compact: Compact | undefined;
+  readonly compact: Compact;
+  /** who wrote it: the username of the admission request */
+  readonly caller: string;
   /** the resourceVersion the admitted request carried ("" on CREATE): the informer must go past it */
   readonly rv: string;
   /** read from the API server rather than admitted: delivering that very resourceVersion confirms it */
   readonly stored: boolean;
   readonly at: number;
-  /** the informer delivered a newer version or the deletion; gone after the next build */
+  /** the informer delivered a newer version; gone after the next build */
   delivered: boolean;
 };
 
+export type Traced<T> = { readonly value: T; readonly read: readonly Pending[] };
+
 export type Overlay = {
-  /** a write this webhook allowed (not a dry run); `deleted` for DELETE */
-  readonly admitted: (obj: KubeObject, deleted?: boolean) => void;
+  /** a write this webhook allowed, by `caller` (review/remember.ts decides which writes qualify) */
+  readonly admitted: (obj: KubeObject, caller: string) => void;
   /** an object read from the API server (read-through) that the snapshot lacks */
   readonly stored: (obj: KubeObject) => void;
   /** an informer delivered an object of a kind (add, update or delete) */
   readonly delivered: (kind: string, namespace: string, name: string, rv: string | undefined) => void;
   /** a snapshot was built: entries the informers confirmed are in it now */
   readonly published: () => void;
-  /** the snapshot with the pending objects laid over it; the snapshot itself when none are */
+  /**
+   * The snapshot with the pending objects laid over it; the snapshot itself when none are. It is
+   * meant for the review it was asked for: a later admission shows in it from then on.
+   */
   readonly layer: (snapshot: ClusterSnapshot) => ClusterSnapshot;
+  /** runs `fn` (a review over a layered snapshot) and says which pending objects it read */
+  readonly trace: <T>(fn: () => T) => Traced<T>;
   readonly size: () => number;
+  /** callers with pending entries */
+  readonly callers: () => number;
 };
-
-/** What a layered snapshot was made of, for saying which finding came from a pending object. */
-export type Layering = { readonly base: ClusterSnapshot; readonly pending: readonly Pending[] };
-
-const layerings = new WeakMap<ClusterSnapshot, Layering>();
-
-/** The base and pending objects of a snapshot made by an overlay; undefined for a plain snapshot. */
-export const layeringOf = (snapshot: ClusterSnapshot): Layering | undefined => layerings.get(snapshot);
 
 const keyOf = (kind: string, namespace: string, name: string): string => `${kind}|${namespace}|${name}`;
 
@@ -69,88 +81,206 @@ function confirms(rv: string | undefined, than: string, orEqual: boolean): boole
   return orEqual ? BigInt(rv) >= BigInt(than) : BigInt(rv) > BigInt(than);
 }
 
-export function overlay(now: () => number = Date.now, ttlMs = OVERLAY_TTL_MS, max = OVERLAY_MAX): Overlay {
-  // insertion order is age order: an object admitted again moves to the end
+/** A pending object's records in the list indexes, kept to take them out again. */
+type Filed = { readonly index: ListIndex; readonly key: unknown; readonly record: unknown };
+
+/** The live layers every layered snapshot reads: changed entry by entry, never rebuilt. */
+type Layers = {
+  readonly namespaces: Map<string, { readonly info: NamespaceInfo; readonly entry: Pending }>;
+  readonly httpRouteGroups: Map<string, { readonly matches: number; readonly entry: Pending }>;
+  /** per index and key, each pending object's records there, in the order they were filed */
+  readonly lists: Map<ListIndex, Map<unknown, Map<Pending, unknown[]>>>;
+  /** pending entries per kind: which indexes need wrapping */
+  readonly kinds: Map<Compact['kind'], number>;
+};
+
+/** A first-in, first-out queue whose items may have left by other ways: readers skip those. */
+type Queue = { items: Pending[]; head: number };
+
+/** Adds `p`; true when the queue dropped what it had read (once that was most of it, so it stays as long as what it holds). */
+const enqueue = (q: Queue, p: Pending): boolean => {
+  q.items.push(p);
+  if (q.head <= 1_024 || q.head * 2 <= q.items.length) return false;
+  q.items = q.items.slice(q.head);
+  q.head = 0;
+  return true;
+};
+
+export function overlay(now: () => number = Date.now, ttlMs = OVERLAY_TTL_MS, perCaller = OVERLAY_PER_CALLER, max = OVERLAY_MAX): Overlay {
+  // An object admitted again replaces its entry in place: V8's Map takes time in proportion to its
+  // size when one key is deleted and set again and again, so age order is kept in queues instead.
   const entries = new Map<string, Pending>();
+  const ages: Queue = { items: [], head: 0 };
+  const callers = new Map<string, { count: number; readonly queue: Queue }>();
+  const filed = new Map<Pending, readonly Filed[]>();
+  const layers: Layers = { namespaces: new Map(), httpRouteGroups: new Map(), lists: new Map(), kinds: new Map() };
   let version = 0;
   let cached: { base: ClusterSnapshot; version: number; layered: ClusterSnapshot } | undefined;
+  let sink: Set<Pending> | undefined;
+  const touched = (p: Pending) => sink?.add(p);
+  const current = (p: Pending) => entries.get(p.key) === p;
+
+  /** The oldest entry of a queue still pending. */
+  const oldest = (q: Queue): Pending | undefined => {
+    while (q.head < q.items.length && !current(q.items[q.head]!)) q.head++;
+    return q.items[q.head];
+  };
+
+  /** Takes `e` out of every layer; `replaced`: its key is about to be filed again, in place. */
+  const unfile = (e: Pending, replaced = false) => {
+    if (!current(e)) return;
+    if (!replaced) entries.delete(e.key);
+    const mine = callers.get(e.caller);
+    if (mine && --mine.count === 0) callers.delete(e.caller);
+    const n = (layers.kinds.get(e.kind) ?? 1) - 1;
+    if (n === 0) layers.kinds.delete(e.kind);
+    else layers.kinds.set(e.kind, n);
+    if (!replaced && e.compact.kind === 'Namespace') layers.namespaces.delete(e.ref.name);
+    else if (!replaced && e.compact.kind === 'HTTPRouteGroup') layers.httpRouteGroups.delete(e.compact.ref);
+    for (const f of filed.get(e) ?? []) {
+      const here = layers.lists.get(f.index)?.get(f.key);
+      // an emptied key stays (the next version of the object most likely files there again) until the next sweep
+      here?.delete(e);
+    }
+    filed.delete(e);
+    version++;
+  };
+
+  /** Drops the keys no pending object files at any more. */
+  const sweep = () => {
+    for (const byKey of layers.lists.values()) for (const [k, here] of byKey) if (here.size === 0) byKey.delete(k);
+  };
+
+  const file = (e: Pending) => {
+    entries.set(e.key, e);
+    if (enqueue(ages, e)) sweep();
+    const mine = callers.get(e.caller) ?? { count: 0, queue: { items: [], head: 0 } };
+    callers.set(e.caller, mine);
+    mine.count++;
+    enqueue(mine.queue, e);
+    layers.kinds.set(e.kind, (layers.kinds.get(e.kind) ?? 0) + 1);
+    const c = e.compact;
+    if (c.kind === 'Namespace') layers.namespaces.set(e.ref.name, { info: c.namespace, entry: e });
+    else if (c.kind === 'HTTPRouteGroup') layers.httpRouteGroups.set(c.ref, { matches: c.matches, entry: e });
+    else {
+      const records: Filed[] = [];
+      eachIndexEntry(c, (index, k, record) => {
+        let byKey = layers.lists.get(index);
+        if (!byKey) layers.lists.set(index, (byKey = new Map<unknown, Map<Pending, unknown[]>>()));
+        let here = byKey.get(k);
+        if (!here) byKey.set(k, (here = new Map<Pending, unknown[]>()));
+        const mine = here.get(e);
+        if (mine) mine.push(record);
+        else {
+          here.set(e, [record]);
+          records.push({ index, key: k, record });
+        }
+      });
+      filed.set(e, records);
+    }
+    version++;
+  };
 
   const expire = () => {
     const cutoff = now() - ttlMs;
-    for (const [key, e] of entries) {
-      if (e.at > cutoff && entries.size <= max) break;
-      entries.delete(key);
-      version++;
-    }
+    for (let e = oldest(ages); e !== undefined && e.at <= cutoff; e = oldest(ages)) unfile(e);
   };
 
-  const add = (obj: KubeObject, deleted: boolean, stored: boolean) => {
+  /** Room for one more entry of `caller`: its own oldest first, else the largest holder's. */
+  const makeRoom = (caller: string) => {
+    const mine = callers.get(caller);
+    if (mine && mine.count >= perCaller) {
+      const e = oldest(mine.queue);
+      if (e) unfile(e);
+    }
+    if (entries.size < max) return;
+    let largest: { count: number; readonly queue: Queue } | undefined;
+    for (const c of callers.values()) if (!largest || c.count > largest.count) largest = c;
+    const e = largest && oldest(largest.queue);
+    if (e) unfile(e);
+  };
+
+  const add = (obj: KubeObject, caller: string, stored: boolean) => {
     // a review may carry anything the decoder let through; only a well-formed object can be filed
     if (typeof obj.apiVersion !== 'string' || typeof obj.kind !== 'string' || typeof obj.metadata?.name !== 'string') return;
     const c = compact(obj);
     if (!c) return;
     const ref = c.kind === 'Namespace' ? { namespace: '', name: c.namespace.name } : refOf(obj);
     const key = keyOf(c.kind, ref.namespace, ref.name);
-    entries.delete(key);
-    const rv = typeof obj.metadata?.resourceVersion === 'string' ? obj.metadata.resourceVersion : '';
-    entries.set(key, { kind: c.kind, ref, compact: deleted ? undefined : c, rv, stored, at: now(), delivered: false });
-    version++;
     expire();
+    let previous = entries.get(key);
+    if (previous?.caller !== caller) {
+      makeRoom(caller);
+      previous = entries.get(key);
+    }
+    if (previous) unfile(previous, true);
+    const rv = typeof obj.metadata?.resourceVersion === 'string' ? obj.metadata.resourceVersion : '';
+    file({ key, kind: c.kind, ref, compact: c, caller, rv, stored, at: now(), delivered: false });
   };
 
   return {
-    admitted: (obj, deleted = false) => add(obj, deleted, false),
-    stored: (obj) => add(obj, false, true),
+    admitted: (obj, caller) => add(obj, caller, false),
+    stored: (obj) => add(obj, READ_THROUGH_CALLER, true),
     delivered: (kind, namespace, name, rv) => {
       const e = entries.get(keyOf(kind, namespace, name));
       if (e && !e.delivered && confirms(rv, e.rv, e.stored)) e.delivered = true;
     },
     published: () => {
-      for (const [key, e] of entries) {
-        if (!e.delivered) continue;
-        entries.delete(key);
-        version++;
-      }
+      for (const e of entries.values()) if (e.delivered) unfile(e);
     },
     layer: (base) => {
       expire();
       if (entries.size === 0) return base;
       if (cached && cached.base === base && cached.version === version) return cached.layered;
-      const pending = [...entries.values()];
-      const layered = layerSnapshot(base, pending);
-      layerings.set(layered, { base, pending });
+      const pendingOf = (kind: Compact['kind'], o: ObjectRef) => entries.get(keyOf(kind, o.namespace, o.name));
+      const layered = layerSnapshot(base, layers, pendingOf, touched);
       cached = { base, version, layered };
       return layered;
     },
+    trace: (fn) => {
+      const outer = sink;
+      const read = new Set<Pending>();
+      sink = read;
+      try {
+        return { value: fn(), read: [...read] };
+      } finally {
+        sink = outer;
+      }
+    },
     size: () => entries.size,
+    callers: () => callers.size,
   };
 }
 
-/** A read-only map that answers from `over` first, then from `base` unless a key is hidden. */
-class Layered<K, V> implements ReadonlyMap<K, V> {
+/** A read-only map that answers from `over` first, then from `base`. */
+class Layered<K, V, O> implements ReadonlyMap<K, V> {
   readonly #base: ReadonlyMap<K, V>;
-  readonly #over: ReadonlyMap<K, V>;
-  readonly #hidden: ReadonlySet<K>;
-  constructor(base: ReadonlyMap<K, V>, over: ReadonlyMap<K, V>, hidden: ReadonlySet<K>) {
+  readonly #over: ReadonlyMap<K, O>;
+  readonly #value: (o: O) => V;
+  readonly #seen: (o: O) => void;
+  constructor(base: ReadonlyMap<K, V>, over: ReadonlyMap<K, O>, value: (o: O) => V, seen: (o: O) => void = () => {}) {
     this.#base = base;
     this.#over = over;
-    this.#hidden = hidden;
+    this.#value = value;
+    this.#seen = seen;
   }
   get(key: K): V | undefined {
-    if (this.#over.has(key)) return this.#over.get(key);
-    return this.#hidden.has(key) ? undefined : this.#base.get(key);
+    const o = this.#over.get(key);
+    if (o === undefined) return this.#base.get(key);
+    this.#seen(o);
+    return this.#value(o);
   }
   has(key: K): boolean {
-    return this.get(key) !== undefined;
+    return this.#over.has(key) || this.#base.has(key);
   }
   get size(): number {
-    let n = 0;
-    for (const _ of this.keys()) n++;
+    let n = this.#base.size;
+    for (const k of this.#over.keys()) if (!this.#base.has(k)) n++;
     return n;
   }
   *keys(): MapIterator<K> {
-    for (const k of this.#over.keys()) if (this.get(k) !== undefined) yield k;
-    for (const k of this.#base.keys()) if (!this.#over.has(k) && !this.#hidden.has(k)) yield k;
+    yield* this.#over.keys();
+    for (const k of this.#base.keys()) if (!this.#over.has(k)) yield k;
   }
   *values(): MapIterator<V> {
     for (const k of this.keys()) yield this.get(k)!;
@@ -166,34 +296,43 @@ class Layered<K, V> implements ReadonlyMap<K, V> {
   }
 }
 
+type Merged<V> = { readonly list: readonly V[]; readonly from: readonly Pending[] };
+
 /**
  * A list index whose lists leave out the records of pending objects (their stored versions) and add
  * the pending records. A key's list is worked out when first asked for and kept: a key nobody reads
- * costs nothing, and a key read by every review is filtered once per layering.
+ * costs nothing, and a key read by every review is merged once per layering.
  */
 class LayeredLists<K, V> implements ReadonlyMap<K, readonly V[]> {
   readonly #base: ReadonlyMap<K, readonly V[]>;
-  readonly #added: ReadonlyMap<K, readonly V[]>;
+  readonly #added: ReadonlyMap<K, ReadonlyMap<Pending, readonly unknown[]>>;
   readonly #mine: (record: V) => boolean;
-  readonly #merged = new Map<K, readonly V[]>();
-  constructor(base: ReadonlyMap<K, readonly V[]>, added: ReadonlyMap<K, readonly V[]>, owner: (record: V) => ObjectRef, pending: ReadonlySet<string>) {
+  readonly #seen: (p: Pending) => void;
+  readonly #merged = new Map<K, Merged<V>>();
+  constructor(
+    base: ReadonlyMap<K, readonly V[]>, added: ReadonlyMap<K, ReadonlyMap<Pending, readonly unknown[]>>,
+    mine: (record: V) => boolean, seen: (p: Pending) => void,
+  ) {
     this.#base = base;
     this.#added = added;
-    this.#mine = (r) => {
-      const o = owner(r);
-      return pending.has(`${o.namespace}/${o.name}`);
-    };
+    this.#mine = mine;
+    this.#seen = seen;
   }
   get(key: K): readonly V[] | undefined {
-    let list = this.#merged.get(key);
-    if (!list) {
+    let m = this.#merged.get(key);
+    if (!m) {
       const from = this.#base.get(key) ?? [];
       const kept = from.some(this.#mine) ? from.filter((r) => !this.#mine(r)) : from;
-      const extra = this.#added.get(key) ?? [];
-      list = extra.length ? [...kept, ...extra] : kept;
-      this.#merged.set(key, list);
+      const extra = this.#added.get(key);
+      if (extra?.size) {
+        const list = [...kept];
+        for (const records of extra.values()) for (const r of records) list.push(r as V);
+        m = { list, from: [...extra.keys()] };
+      } else m = { list: kept, from: [] };
+      this.#merged.set(key, m);
     }
-    return list.length ? list : undefined;
+    for (const p of m.from) this.#seen(p);
+    return m.list.length ? m.list : undefined;
   }
   has(key: K): boolean {
     return this.get(key) !== undefined;
@@ -221,53 +360,30 @@ class LayeredLists<K, V> implements ReadonlyMap<K, readonly V[]> {
   }
 }
 
+const NO_RECORDS: ReadonlyMap<unknown, ReadonlyMap<Pending, readonly unknown[]>> = new Map();
 
-/** The snapshot as it would be with the pending objects stored: only the indexes of their kinds are wrapped. */
-export function layerSnapshot(base: ClusterSnapshot, pending: readonly Pending[]): ClusterSnapshot {
+/**
+ * The snapshot as it would be with the pending objects stored. Only the indexes of the kinds
+ * pending are wrapped, over the live layers: the cost is the number of index fields, not of entries.
+ */
+function layerSnapshot(
+  base: ClusterSnapshot, layers: Layers, pendingOf: (kind: Compact['kind'], o: ObjectRef) => Pending | undefined, seen: (p: Pending) => void,
+): ClusterSnapshot {
   const out: Record<string, unknown> = { ...base };
-  const kinds = new Set(pending.map((p) => p.kind));
-  if (kinds.has('Namespace')) {
-    const over = new Map<string, NamespaceInfo>();
-    const hidden = new Set<string>();
-    for (const p of pending) {
-      if (p.kind !== 'Namespace') continue;
-      if (p.compact?.kind === 'Namespace') over.set(p.ref.name, p.compact.namespace);
-      else hidden.add(p.ref.name);
-    }
-    out.namespaces = new Layered(base.namespaces, over, hidden);
-  }
-  if (kinds.has('HTTPRouteGroup')) {
-    const over = new Map<string, number>();
-    const hidden = new Set<string>();
-    for (const p of pending) {
-      if (p.kind !== 'HTTPRouteGroup') continue;
-      const ref = `${p.ref.namespace}/${p.ref.name}`;
-      if (p.compact?.kind === 'HTTPRouteGroup') over.set(ref, p.compact.matches);
-      else hidden.add(ref);
-    }
-    out.httpRouteGroups = new Layered(base.httpRouteGroups, over, hidden);
-  }
-  const added = new Map<ListIndex, Map<unknown, unknown[]>>();
-  const owners = new Map<Compact['kind'], Set<string>>();
-  for (const p of pending) {
-    if (p.kind === 'Namespace' || p.kind === 'HTTPRouteGroup') continue;
-    const set = owners.get(p.kind) ?? new Set<string>();
-    set.add(`${p.ref.namespace}/${p.ref.name}`);
-    owners.set(p.kind, set);
-    if (!p.compact) continue;
-    eachIndexEntry(p.compact, (index, key, record) => {
-      const m = added.get(index) ?? new Map<unknown, unknown[]>();
-      added.set(index, m);
-      const list = m.get(key);
-      if (list) list.push(record);
-      else m.set(key, [record]);
-    });
-  }
-  for (const [kind, set] of owners) {
+  if (layers.namespaces.size) out.namespaces = new Layered(base.namespaces, layers.namespaces, (o) => o.info, (o) => seen(o.entry));
+  if (layers.httpRouteGroups.size) out.httpRouteGroups = new Layered(base.httpRouteGroups, layers.httpRouteGroups, (o) => o.matches, (o) => seen(o.entry));
+  for (const kind of layers.kinds.keys()) {
+    if (kind === 'Namespace' || kind === 'HTTPRouteGroup') continue;
     for (const field of INDEX_FIELDS[kind] as readonly ListIndex[]) {
       const { owner } = LIST_INDEX_OWNERS[field];
-      out[field] = new LayeredLists(base[field] as ReadonlyMap<unknown, readonly unknown[]>, added.get(field) ?? new Map(), owner, set);
+      const mine = (record: unknown) => pendingOf(kind, owner(record)) !== undefined;
+      out[field] = new LayeredLists(base[field] as ReadonlyMap<unknown, readonly unknown[]>, layers.lists.get(field) ?? NO_RECORDS, mine, seen);
     }
   }
   return out as ClusterSnapshot;
+}
+
+/** `base` with one namespace as read from the API server, for the review that had to read it. */
+export function withNamespace(base: ClusterSnapshot, info: NamespaceInfo): ClusterSnapshot {
+  return { ...base, namespaces: new Layered(base.namespaces, new Map([[info.name, info]]), (i) => i) };
 }

@@ -5,7 +5,7 @@
  * CPU; the first snapshot that has everything is published at once.
  */
 import { performance } from 'node:perf_hooks';
-import type { KubeObject } from '../admission/types.ts';
+import { objectKey, type KubeObject } from '../admission/types.ts';
 import type { CidrSources } from './cidr-sources.ts';
 import { compact, rebuildSnapshot, snapshotFromObjects, type Compact } from './indexes.ts';
 import type { Informers } from './informers.ts';
@@ -41,7 +41,6 @@ export type PublisherDeps = {
   readonly built: () => void;
 };
 
-const keyOf = (o: KubeObject): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 
 export function publisher({ timing, life, informers, cidrs, stateObjects, mesh, immediate, built }: PublisherDeps): Publisher {
   const dirty = new Set<Compact['kind']>();
@@ -50,7 +49,7 @@ export function publisher({ timing, life, informers, cidrs, stateObjects, mesh, 
     const c = compact(o);
     if (!c) continue;
     const m = stateByKind.get(c.kind) ?? new Map<string, Compact>();
-    m.set(keyOf(o), c);
+    m.set(objectKey(o), c);
     stateByKind.set(c.kind, m);
     dirty.add(c.kind);
   }

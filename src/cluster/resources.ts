@@ -1,9 +1,9 @@
 /**
- * Every API resource this webhook reads or writes. The informers and CIDR detection take their
- * targets from here, and the ClusterRole/Roles in manifests/ are checked against it, so permissions
- * and code cannot drift apart. The judged kinds checked across objects come from the catalogue.
+ * The server's view of the resource table (catalogue/resources.ts): what it keeps in informers and
+ * the permissions it needs, from which the ClusterRole/Roles in manifests/ are rendered, so
+ * permissions and code cannot drift apart.
  */
-import { JUDGED_KINDS } from '../catalogue/kinds.ts';
+import { RESOURCES, type Resource } from '../catalogue/resources.ts';
 
 export type Access = {
   readonly group: string;
@@ -16,28 +16,14 @@ export type Access = {
   readonly why: string;
 };
 
-// Informers only LIST and WATCH; nothing here GETs a single object except the two ConfigMaps and
-// the namespace of a pod that arrived before its Namespace reached the informer.
-const watch = ['list', 'watch'] as const;
+const ROWS: readonly Resource[] = RESOURCES;
 
-/** Judged kinds whose rules compare objects across the cluster: watched and indexed. */
-const CROSS_OBJECT = JUDGED_KINDS.filter((k) => k.crossObject !== false);
-
-export const ACCESS: readonly Access[] = [
-  { group: '', resource: 'namespaces', verbs: watch, why: 'enforcement mode labels and capture annotations' },
-  { group: '', resource: 'namespaces', verbs: ['get'], why: 'the namespace of a pod created before the informer delivered it (read-through)' },
-  { group: '', resource: 'nodes', verbs: watch, why: 'spec.podCIDRs, the last CIDR source' },
-  { group: '', resource: 'services', verbs: watch, why: 'port protocols for tcp-server-first conflicts; cluster IPs for CIDR verification' },
-  { group: '', resource: 'pods', verbs: ['list'], why: 'pod IPs for CIDR verification (paginated list, no informer)' },
-  { group: '', resource: 'services', verbs: ['create'], namespace: 'self', why: 'dry-run Service create whose error names the service range' },
-  { group: '', resource: 'configmaps', verbs: ['get'], namespace: 'kube-system', resourceNames: ['kubeadm-config', 'kube-proxy'], why: 'kubeadm and kube-proxy CIDR settings' },
-  { group: 'networking.k8s.io', resource: 'servicecidrs', verbs: watch, why: 'service CIDRs (Kubernetes 1.33+, v1beta1 on 1.31-1.32)' },
-  // The mesh's namespace is configurable, so these are granted by name in every namespace, not by a Role in one.
-  { group: '', resource: 'configmaps', verbs: ['get'], resourceNames: ['istio', 'istio-sidecar-injector'], why: "Istio's mesh config (outbound traffic policy) and its injector's default capture ranges" },
-  { group: 'config.openservicemesh.io', resource: 'meshconfigs', verbs: ['get'], resourceNames: ['osm-mesh-config'], why: "OSM's MeshConfig (egress and egress policy switches)" },
-  ...CROSS_OBJECT.map((k) => ({ group: k.group, resource: k.plural, verbs: watch, why: k.crossObject.why })),
-  { group: 'specs.smi-spec.io', resource: 'httproutegroups', verbs: watch, why: 'Egress matches that name an HTTPRouteGroup' },
-];
+// Informers only LIST and WATCH; nothing GETs a single object except the ConfigMaps, the MeshConfig
+// and the namespace of a pod that arrived before its Namespace reached the informer.
+export const ACCESS: readonly Access[] = ROWS.flatMap((r) => [
+  ...(r.watch ? [{ group: r.group, resource: r.plural, verbs: ['list', 'watch'], why: r.watch.why }] : []),
+  ...(r.grants ?? []).map((g) => ({ group: r.group, resource: r.plural, ...g })),
+]);
 
 /** A resource kept in an informer. */
 export type Watched = {
@@ -56,16 +42,9 @@ export type Watched = {
   readonly role: 'index' | 'cidr';
 };
 
-export const WATCHED: readonly Watched[] = [
-  { group: '', resource: 'namespaces', kind: 'Namespace', versions: ['v1'], optional: false, role: 'index' },
-  { group: '', resource: 'services', kind: 'Service', versions: ['v1'], optional: false, role: 'index' },
-  { group: '', resource: 'nodes', kind: 'Node', versions: ['v1'], optional: false, role: 'cidr' },
-  { group: 'networking.k8s.io', resource: 'servicecidrs', kind: 'ServiceCIDR', versions: ['v1', 'v1beta1'], optional: true, role: 'cidr' },
-  ...CROSS_OBJECT.map((k): Watched => ({
-    group: k.group, resource: k.plural, kind: k.kind, ...('versions' in k ? { versions: k.versions } : {}), optional: (k.group as string) !== '', role: 'index',
-  })),
-  { group: 'specs.smi-spec.io', resource: 'httproutegroups', kind: 'HTTPRouteGroup', optional: true, role: 'index' },
-];
+export const WATCHED: readonly Watched[] = ROWS.flatMap((r) => (r.watch
+  ? [{ group: r.group, resource: r.plural, kind: r.kind, ...(r.versions ? { versions: r.versions } : {}), optional: r.group !== '', role: r.watch.role }]
+  : []));
 
 /** A resource at one version: what a list or an informer is opened on. */
 export type Target = { readonly group: string; readonly version: string; readonly resource: string; readonly kind: string };
@@ -81,11 +60,20 @@ export const apiVersionOf = (t: { readonly group: string; readonly version: stri
 export const collectionPath = (t: Target): string =>
   t.group ? `/apis/${t.group}/${t.version}/${t.resource}` : `/api/${t.version}/${t.resource}`;
 
-/** Pods are listed for CIDR verification, never watched. */
-export const PODS: Target = { group: '', version: 'v1', resource: 'pods', kind: 'Pod' };
+/** A resource of a fixed version, read as the table writes it. */
+function fixedTarget(kind: string): Target {
+  const r = ROWS.find((row) => row.kind === kind);
+  if (!r?.versions?.[0]) throw new Error(`resources: ${kind} has no row with a version`);
+  return { group: r.group, version: r.versions[0], resource: r.plural, kind: r.kind };
+}
 
-/** Where kubeadm and kube-proxy keep their network settings. */
-export const CIDR_CONFIGMAPS = { namespace: 'kube-system', kubeadm: 'kubeadm-config', kubeProxy: 'kube-proxy' } as const;
+/** Read by `audit` and `explain` with the user's own credentials; the server never reads pods. */
+export const PODS: Target = fixedTarget('Pod');
+
+/** Listed for CIDR verification (pod IPs of the pods behind Services), never watched. */
+export const ENDPOINT_SLICES: Target = fixedTarget('EndpointSlice');
+
+export { CIDR_CONFIGMAPS } from '../catalogue/resources.ts';
 
 /**
  * The version to open a watched resource on, given discovery (resource name → served versions,

@@ -57,13 +57,14 @@ export type InformerStatus = {
 };
 
 export type VerificationStatus = {
+  /** pods behind Services, with the IPs their EndpointSlices list (the server reads no pods) */
   readonly checkedPods: number;
   readonly checkedServices: number;
   readonly podsOutside: number;
   readonly servicesOutside: number;
   /** the first addresses outside the ranges, "namespace/name ip" */
   readonly examples: readonly string[];
-  /** what there was nothing of to check ("no pods with IPs to check"): those ranges stay unverified */
+  /** what there was nothing of to check ("no pod IPs from EndpointSlices to check"): those ranges stay unverified */
   readonly unchecked: readonly string[];
   readonly at: string;
 };

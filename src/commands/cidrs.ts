@@ -22,7 +22,7 @@ export type CidrsReport = {
   readonly cluster: string | null;
   readonly pod: readonly RangeRow[];
   readonly service: readonly RangeRow[];
-  /** null without a cluster, or when pods or Services could not be listed */
+  /** null without a cluster, or when EndpointSlices or Services could not be listed */
   readonly verification: Verification | null;
   /** reads of the cluster that failed, "what: reason": the ranges shown are not verified */
   readonly failed: readonly string[];

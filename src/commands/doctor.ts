@@ -5,6 +5,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import type { KubeObject } from '../admission/types.ts';
+import { ENDPOINT_NAMES, ENDPOINTS, type EndpointName } from '../catalogue/endpoints.ts';
 import { BYPASS, IGNORE_LABEL, MODE_LABEL } from '../catalogue/keys.ts';
 import { JUDGED_KINDS } from '../catalogue/kinds.ts';
 import { isMode } from '../catalogue/modes.ts';
@@ -14,18 +15,20 @@ import { detectCidrs, rangeRows, usesDefaults } from '../cluster/detect.ts';
 import { gatherAll } from '../cluster/gather.ts';
 import { ACCESS, resourceName } from '../cluster/resources.ts';
 import {
-  DEFAULT_NAME, DEFAULT_NAMESPACE, NAMESPACES_WEBHOOK, renderInstallation, serviceHost, tlsSecretName, VALIDATE_WEBHOOK,
+  DEFAULT_NAME, DEFAULT_NAMESPACE, NAMESPACES_WEBHOOK, renderInstallation, serviceHost, tlsSecretName, tokenSecretName, VALIDATE_WEBHOOK,
 } from '../manifests/install.ts';
+import { newToken, parseTokens, readTokens } from '../token.ts';
 import { parseCommand } from './flags.ts';
 import type { Command, CommandIo } from './io.ts';
 
 export const DOCTOR_USAGE = `usage: egress-warden doctor [--name egress-warden] [--namespace egress-warden] [--cert-manager]
-                           [--preflight] [--kubeconfig FILE] [--output text|json]
+                           [--token-file FILE] [--preflight] [--kubeconfig FILE] [--output text|json]
 
 Checks, against the cluster: the mesh CRDs; cert-manager (with --cert-manager, or when the webhook
 configurations ask for its CA injection); both webhook configurations and their caBundle; the
-served certificate against that caBundle; a dry-run write through the webhook, as the API server
-makes it; the permissions egress-warden needs (for the ServiceAccount <name> of an in-cluster
+served certificate against that caBundle; the caller token in every webhook path against the
+server's (Secret <name>-token, or --token-file: the file \`serve --token-file\` reads); a dry-run
+write through the webhook, as the API server makes it; the permissions egress-warden needs (for the ServiceAccount <name> of an in-cluster
 install, else for you, who run \`serve --url\`; with --preflight, yours to create the installation);
 the namespaces the webhooks see and their modes;
 the detected pod and service CIDRs and where each came from.
@@ -47,7 +50,7 @@ export type Check = {
 
 export type DoctorReport = { readonly cluster: string; readonly checks: readonly Check[] };
 
-type Webhook = { readonly name?: string; readonly failurePolicy?: string; readonly clientConfig?: { readonly caBundle?: string; readonly url?: string; readonly service?: { readonly name?: string; readonly namespace?: string } }; readonly namespaceSelector?: Selector; readonly objectSelector?: Selector };
+type Webhook = { readonly name?: string; readonly failurePolicy?: string; readonly clientConfig?: { readonly caBundle?: string; readonly url?: string; readonly service?: { readonly name?: string; readonly namespace?: string; readonly path?: string } }; readonly namespaceSelector?: Selector; readonly objectSelector?: Selector };
 type Selector = { readonly matchLabels?: Readonly<Record<string, string>>; readonly matchExpressions?: readonly { readonly key: string; readonly operator: string; readonly values?: readonly string[] }[] };
 type Configuration = KubeObject & { readonly webhooks?: readonly Webhook[] };
 
@@ -105,6 +108,8 @@ type Context = {
   readonly namespace: string;
   readonly certManager: boolean;
   readonly preflight: boolean;
+  /** the server's token file, for an install whose Secret cannot be read (a --url server) */
+  readonly tokenFile?: string | undefined;
 };
 
 async function crdCheck(ctx: Context): Promise<Check> {
@@ -222,6 +227,99 @@ async function servedCheck(ctx: Context, w: Webhook): Promise<Check> {
   };
 }
 
+/** What a registered path asks for: the admission endpoint and the caller token after it (none for a bare path). */
+export function registeredPath(w: Webhook): { readonly path: string; readonly endpoint?: EndpointName; readonly token?: string } {
+  const url = w.clientConfig?.url;
+  const path = url !== undefined ? (URL.canParse(url) ? new URL(url).pathname : '') : (w.clientConfig?.service?.path ?? '');
+  for (const endpoint of ENDPOINT_NAMES) {
+    const bare = ENDPOINTS[endpoint].path;
+    if (path.endsWith(bare)) return { path, endpoint };
+    const at = path.lastIndexOf(`${bare}/`);
+    const token = at < 0 ? '' : path.slice(at + bare.length + 1);
+    if (token !== '' && !token.includes('/')) return { path, endpoint, token };
+  }
+  return { path };
+}
+
+type ServerTokens =
+  | { readonly tokens: readonly string[]; readonly from: string }
+  /** the server has no token to accept (its Secret is missing), or its token file cannot be used */
+  | { readonly broken: string }
+  /** nothing to compare with, and why */
+  | { readonly unknown: string };
+
+/** The tokens the server accepts: --token-file, else Secret <name>-token of an in-cluster install. */
+async function serverTokens(ctx: Context, inCluster: boolean): Promise<ServerTokens> {
+  if (ctx.tokenFile !== undefined) {
+    try {
+      return { tokens: await readTokens(ctx.tokenFile), from: ctx.tokenFile };
+    } catch (e) {
+      return { broken: (e as Error).message.replace(/^token: /, '') };
+    }
+  }
+  const where = `Secret ${ctx.namespace}/${tokenSecretName(ctx.name)}`;
+  if (!inCluster) return { unknown: 'the server runs outside the cluster: pass --token-file FILE (the file `serve --token-file` reads) to compare' };
+  let secret: KubeObject | undefined;
+  try {
+    secret = await ctx.api.get('v1', 'Secret', tokenSecretName(ctx.name), ctx.namespace);
+  } catch (e) {
+    return { unknown: `cannot read ${where}: ${apiMessage(e)} (or pass --token-file FILE with its token)` };
+  }
+  if (!secret) return { broken: `no ${where}: the server has no token to accept` };
+  const data = (secret.data as Record<string, string> | undefined)?.token;
+  try {
+    return { tokens: parseTokens(Buffer.from(data ?? '', 'base64').toString('utf8'), `${where} key token`), from: where };
+  } catch (e) {
+    return { broken: (e as Error).message.replace(/^token: /, '') };
+  }
+}
+
+const tokenFromSecret = (ctx: Context) =>
+  `kubectl -n ${ctx.namespace} get secret ${tokenSecretName(ctx.name)} -o jsonpath='{.data.token}' | base64 -d > token`;
+
+/**
+ * Whether the API server calls with the token the server accepts. A path without one means caller
+ * authentication is off (anyone who reaches the port is answered, and read-your-writes is off);
+ * a token the server does not hold means every call is refused, which failurePolicy Ignore hides.
+ */
+async function tokenCheck(ctx: Context, webhooks: readonly Webhook[], inCluster: boolean): Promise<Check> {
+  const paths = webhooks.map((w) => ({ name: w.name ?? '(unnamed)', ...registeredPath(w) }));
+  const names = (list: readonly { readonly name: string }[]) => list.map((p) => p.name).join(', ');
+  const rerender = `render the configurations with the server's token and apply them: egress-warden manifests --token-file token … | kubectl apply -f -${inCluster ? ` (the token: ${tokenFromSecret(ctx)})` : ''}`;
+  const unknownPath = paths.filter((p) => p.endpoint === undefined);
+  if (unknownPath.length) {
+    return { name: 'token', status: 'fail', summary: `${unknownPath.map((p) => `${p.name} calls ${p.path || 'no path'}`).join('; ')}: not an admission path of the server`, fix: 'apply the configurations from one `egress-warden manifests` rendering' };
+  }
+  const bare = paths.filter((p) => p.token === undefined);
+  const server = await serverTokens(ctx, inCluster);
+  if (bare.length === paths.length) {
+    if ('tokens' in server) {
+      return { name: 'token', status: 'fail', summary: `no webhook path carries a caller token, but the server holds one (${server.from}): it refuses every call`, fix: rerender };
+    }
+    return {
+      name: 'token', status: 'warn',
+      summary: `caller authentication is off: no webhook path carries a token (${names(bare)}), so the server answers anyone who reaches it and read-your-writes is off`,
+      fix: inCluster
+        ? `render the installation without --no-token (Secret ${ctx.namespace}/${tokenSecretName(ctx.name)} and the token paths come together) and apply it`
+        : 'run `serve --token-file certs/token` and register it with `egress-warden manifests --url … --token-file certs/token`',
+    };
+  }
+  if (bare.length) {
+    return { name: 'token', status: 'fail', summary: `${names(bare)} call without a caller token while the others carry one: the server refuses one or the other`, fix: 'apply both configurations from one rendering with --token-file' };
+  }
+  if ('unknown' in server) return { name: 'token', status: 'ok', summary: 'every webhook path carries a caller token', details: [`not compared with the server's: ${server.unknown}`] };
+  if ('broken' in server) return { name: 'token', status: 'fail', summary: `the webhook paths carry a token, but ${server.broken}`, fix: 'apply the whole rendering (the Secret comes with it), or pass --token-file with the file the server reads' };
+  const refused = paths.filter((p) => !server.tokens.includes(p.token!));
+  if (refused.length) {
+    return { name: 'token', status: 'fail', summary: `${names(refused)} call${refused.length === 1 ? 's' : ''} with a token that ${server.from} does not hold: the server refuses ${refused.length === 1 ? 'it' : 'them'}`, fix: rerender };
+  }
+  const details = [
+    ...(server.tokens.length > 1 ? [`${server.from} holds ${server.tokens.length} tokens, a rotation in progress: once the webhooks carry the new one and the server has reloaded, remove the others (docs/install.md#rotate-the-caller-token)`] : []),
+    ...(new Set(paths.map((p) => p.token)).size > 1 ? ['the webhooks carry different tokens: apply both configurations from one rendering'] : []),
+  ];
+  return { name: 'token', status: 'ok', summary: `every webhook path carries a token the server holds (${server.from})`, ...(details.length ? { details } : {}) };
+}
+
 /** The label a --namespace-label install selects on, from the namespace webhook's objectSelector. */
 function requiredLabels(w: Webhook | undefined): Record<string, string> {
   const out: Record<string, string> = {};
@@ -247,7 +345,7 @@ async function reachCheck(ctx: Context, namespaces: Webhook | undefined): Promis
     return {
       name: 'reachable', status: 'fail',
       summary: 'the API server did not get an answer from the webhook: a dry-run write it must deny went through (failurePolicy Ignore let it pass)',
-      fix: `check that the server is ready (kubectl -n ${ctx.namespace} rollout status deployment/${ctx.name}), that the Service has endpoints, that a NetworkPolicy admits the API server, and the certificate checks above`,
+      fix: `check that the server is ready (kubectl -n ${ctx.namespace} rollout status deployment/${ctx.name}), that the Service has endpoints, that a NetworkPolicy admits the API server, and the certificate and token checks above`,
     };
   }
   return { name: 'reachable', status: 'skip', summary: `the dry-run write was refused before the webhook: ${answer}` };
@@ -260,6 +358,7 @@ const RESOURCE_OF: Readonly<Record<string, { readonly group: string; readonly re
   ClusterRoleBinding: { group: 'rbac.authorization.k8s.io', resource: 'clusterrolebindings' },
   Role: { group: 'rbac.authorization.k8s.io', resource: 'roles' }, RoleBinding: { group: 'rbac.authorization.k8s.io', resource: 'rolebindings' },
   Issuer: { group: 'cert-manager.io', resource: 'issuers' }, Certificate: { group: 'cert-manager.io', resource: 'certificates' },
+  Secret: { group: '', resource: 'secrets' },
   Deployment: { group: 'apps', resource: 'deployments' }, Service: { group: '', resource: 'services' },
   PodDisruptionBudget: { group: 'policy', resource: 'poddisruptionbudgets' },
   NetworkPolicy: { group: 'networking.k8s.io', resource: 'networkpolicies' },
@@ -269,7 +368,7 @@ const RESOURCE_OF: Readonly<Record<string, { readonly group: string; readonly re
 
 /** Before an install: may you create every object of it? */
 async function installerAccessCheck(ctx: Context): Promise<Check> {
-  const objects = renderInstallation({ name: ctx.name, namespace: ctx.namespace, certManager: ctx.certManager });
+  const objects = renderInstallation({ name: ctx.name, namespace: ctx.namespace, certManager: ctx.certManager, tokens: [newToken()] });
   const questions = [...new Map(objects.flatMap((o) => {
     const r = RESOURCE_OF[o.kind ?? ''];
     if (!r) return [];
@@ -365,6 +464,7 @@ export async function diagnose(ctx: Context): Promise<Check[]> {
   if (webhooks.length) {
     checks.push(caBundleCheck(webhooks, injected));
     if (validate) checks.push(await servedCheck(ctx, validate));
+    checks.push(await tokenCheck(ctx, webhooks, inCluster));
     checks.push(await reachCheck(ctx, webhooks.find((w) => w.name === NAMESPACES_WEBHOOK)));
   }
   const access = ctx.preflight && !webhooks.length ? installerAccessCheck(ctx) : accessCheck(ctx, inCluster);
@@ -389,7 +489,7 @@ export function formatDoctorText(r: DoctorReport): string {
 
 const OPTIONS = {
   name: { type: 'string' }, namespace: { type: 'string' }, 'cert-manager': { type: 'boolean' }, preflight: { type: 'boolean' },
-  kubeconfig: { type: 'string' }, output: { type: 'string', short: 'o' },
+  kubeconfig: { type: 'string' }, output: { type: 'string', short: 'o' }, 'token-file': { type: 'string' },
 } as const;
 
 type Connect = (opts: { readonly kubeconfig?: string | undefined; readonly env: CommandIo['env'] }) => Promise<AdminApi | { readonly none: string }>;
@@ -414,7 +514,7 @@ export function doctorCommand(connect: Connect): Command {
     }
     const checks = await diagnose({
       api, name: values.name ?? DEFAULT_NAME, namespace: values.namespace ?? DEFAULT_NAMESPACE,
-      certManager: values['cert-manager'] ?? false, preflight: values.preflight ?? false,
+      certManager: values['cert-manager'] ?? false, preflight: values.preflight ?? false, tokenFile: values['token-file'],
     });
     const report: DoctorReport = { cluster: api.source, checks };
     io.out(output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatDoctorText(report));

@@ -5,11 +5,13 @@
 import { X509Certificate } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { TOKEN_FILE_NAME } from '../catalogue/endpoints.ts';
 import {
-  DEFAULT_NAME, DEFAULT_NAMESPACE, optionProblems, removalOrder, renderInstallation, renderKustomization, serviceHost, tlsSecretName,
-  type FailurePolicy, type InstallOptions, type ManifestFile,
+  DEFAULT_NAME, DEFAULT_NAMESPACE, optionProblems, removalOrder, renderInstallation, renderKustomization, servicePathTokenProblem, serviceHost,
+  tlsSecretName, tokenSecretName, type FailurePolicy, type InstallOptions, type ManifestFile,
 } from '../manifests/install.ts';
 import { renderChart } from '../manifests/helm.ts';
+import { newToken, parseTokens, readTokens } from '../token.ts';
 import { toYaml } from '../yaml.ts';
 import { parseCommand } from './flags.ts';
 import type { Command, CommandIo } from './io.ts';
@@ -25,7 +27,14 @@ Prints the installation as YAML for \`kubectl apply -f -\`.
   --ca FILE                 PEM CA that signed the serving certificate; fills every caBundle
   --cert-manager            issue the certificate with cert-manager; its cainjector fills caBundle
   --url https://HOST:PORT   register the webhooks by URL (a server outside the cluster): prints only
-                            the two webhook configurations, nothing that runs in the cluster
+                            the two webhook configurations, nothing that runs in the cluster; needs
+                            --token-file (or --no-token)
+  --token-file FILE         caller tokens, one per line (\`egress-warden certs\` writes certs/token): the
+                            first goes into every webhook path, all of them into Secret <name>-token
+  --no-token                register bare paths, for a server run with \`serve --insecure-no-token\`
+                            (in the cluster: no token Secret, and the Deployment passes that flag)
+  --allow-from CIDR[,CIDR]  the only sources the NetworkPolicy admits (default: anywhere, because the
+                            API server's address differs by platform; docs/install.md)
   --failure-policy P        Ignore (default) or Fail, for ServiceEntry/VirtualService/Egress validation:
                             install with Ignore, switch to Fail once \`egress-warden doctor\` passes
   --namespace-label K=V     send only namespaces labelled K=V to the webhooks (staged rollout)
@@ -36,7 +45,13 @@ Prints the installation as YAML for \`kubectl apply -f -\`.
 
 Without --ca or --cert-manager, caBundle is left out: set it before the webhooks can be called.
 The serving certificate lives in Secret <name>-tls (tls.crt, tls.key, ca.crt) with the DNS name
-<name>.<namespace>.svc.`;
+<name>.<namespace>.svc.
+
+In the cluster, the API server calls /validate/<token> and /mutate/<token>; the server reads the
+tokens from Secret <name>-token. Without --token-file each rendering makes a new random token, so
+re-rendering an install without it rotates the token at once: pass --token-file to keep it.
+--write reads the token from DIR/base/token instead (created when missing, never overwritten, never
+in the YAML).`;
 
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
 
@@ -74,7 +89,24 @@ const OPTIONS = {
   uninstall: { type: 'boolean' },
   helm: { type: 'string' },
   write: { type: 'string' },
+  'token-file': { type: 'string' },
+  'no-token': { type: 'boolean' },
+  'allow-from': { type: 'string', multiple: true },
 } as const;
+
+const URL_NEEDS_TOKEN = '--url registers a server outside the cluster, and the API server must call it with its caller token: '
+  + 'pass --token-file certs/token (written by `egress-warden certs`, read by `serve --token-file`), '
+  + 'or --no-token for a server run with `serve --insecure-no-token`';
+
+/** The tokens of --token-file, or why they cannot be used. */
+async function tokensOf(file: string | undefined): Promise<readonly string[] | { readonly error: string } | undefined> {
+  if (file === undefined) return undefined;
+  try {
+    return await readTokens(file);
+  } catch (e) {
+    return { error: `--token-file: ${(e as Error).message.replace(/^token: /, '')}` };
+  }
+}
 
 export const runManifests: Command = async (argv, io) => {
   const run = parseCommand(argv, io, { name: 'manifests', help: HELP, options: OPTIONS, positionals: false });
@@ -92,6 +124,9 @@ export const runManifests: Command = async (argv, io) => {
   const label = flags['namespace-label'];
   const eq = label?.indexOf('=') ?? -1;
   if (label !== undefined && eq < 1) return refuse(`--namespace-label must be KEY=VALUE, got "${label}"`);
+  if (flags['token-file'] !== undefined && flags['no-token']) return refuse('--token-file and --no-token exclude each other');
+  const tokens = await tokensOf(flags['token-file']);
+  if (tokens !== undefined && 'error' in tokens) return refuse(tokens.error);
 
   let caPem: string | undefined;
   if (flags.ca !== undefined) {
@@ -117,13 +152,19 @@ export const runManifests: Command = async (argv, io) => {
     ...(flags.url !== undefined ? { url: flags.url } : {}),
     ...(policy !== undefined ? { failurePolicy: policy as FailurePolicy } : {}),
     ...(label !== undefined ? { onlyLabelled: { key: label.slice(0, eq), value: label.slice(eq + 1) } } : {}),
+    ...(tokens !== undefined ? { tokens } : {}),
+    ...(flags['no-token'] ? { noToken: true } : {}),
+    ...(flags['allow-from'] !== undefined ? { allowFrom: flags['allow-from'].flatMap((v) => v.split(',')).map((c) => c.trim()) } : {}),
   };
   const problems = optionProblems(options);
   if (problems.length) return refuse(problems.join('\nmanifests: '));
+  if (options.url !== undefined && !options.tokens && !options.noToken && !flags.uninstall) return refuse(URL_NEEDS_TOKEN);
 
   if (flags.uninstall) {
     if (flags.write !== undefined) return refuse('--uninstall prints for `kubectl delete -f -`; it cannot be combined with --write');
-    io.out(toYaml(removalOrder(renderInstallation(options))));
+    // deletion goes by name: any token names the same Secret
+    const named = options.tokens || options.noToken ? options : { ...options, tokens: [newToken()] };
+    io.out(toYaml(removalOrder(renderInstallation(named))));
     return 0;
   }
   if (options.url !== undefined && caPem === undefined) {
@@ -136,11 +177,59 @@ export const runManifests: Command = async (argv, io) => {
   }
 
   if (flags.write === undefined) {
-    io.out(toYaml(renderInstallation(options)));
+    if (options.url === undefined && !options.tokens && !options.noToken) {
+      const name = options.name ?? DEFAULT_NAME;
+      const ns = options.namespace ?? DEFAULT_NAMESPACE;
+      io.err(`manifests: note: a new caller token was made for Secret ${ns}/${tokenSecretName(name)} and the webhook paths; `
+        + 'applied over a running install it replaces the token at once, and calls are refused until the pods see the new Secret: '
+        + 'pass --token-file to keep the token (docs/install.md#the-caller-token)\n');
+    }
+    io.out(toYaml(renderInstallation(options.tokens || options.noToken ? options : { ...options, tokens: [newToken()] })));
     return 0;
   }
-  return writeFiles(renderKustomization(options), flags.write, io, refuse);
+  const tokenFile = join(flags.write, 'base', TOKEN_FILE_NAME);
+  const kept = options.noToken ? undefined : await keptToken(tokenFile, options.tokens?.[0], options.url === undefined);
+  if (typeof kept === 'string') return refuse(kept);
+  const written = await writeFiles(renderKustomization(options), flags.write, io, refuse);
+  if (written !== 0 || options.noToken || kept?.exists) return written;
+  try {
+    // no newline: kustomize copies the file's bytes into the webhook paths
+    await writeFile(tokenFile, options.tokens?.[0] ?? newToken(), { flag: 'wx', mode: 0o600 });
+  } catch (e) {
+    return refuse(`cannot write ${tokenFile}: ${(e as Error).message}`);
+  }
+  io.out(`${tokenFile}\n`);
+  return 0;
 };
+
+/**
+ * Whether the kustomize token file exists and can be used as it is, or why not. It is never
+ * overwritten: it is the running installation's token.
+ */
+async function keptToken(file: string, wanted: string | undefined, inServicePath: boolean): Promise<{ readonly exists: boolean } | string> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return { exists: false };
+  }
+  let tokens: string[];
+  try {
+    tokens = parseTokens(text, file);
+  } catch (e) {
+    return `${(e as Error).message.replace(/^token: /, '')}; remove it to get a new one`;
+  }
+  if (tokens.length !== 1 || text !== tokens[0]) {
+    return `${file} must hold exactly one token and no newline, because kustomize copies the whole file into the webhook paths: `
+      + `rewrite it with printf '%s' TOKEN > ${file}`;
+  }
+  const refused = inServicePath ? servicePathTokenProblem(tokens[0]!) : undefined;
+  if (refused) return `${file}: ${refused} (or remove the file: --write then makes a new token)`;
+  if (wanted !== undefined && wanted !== tokens[0]) {
+    return `${file} holds another token than --token-file; it is never overwritten: remove it to take the one from --token-file, or drop --token-file`;
+  }
+  return { exists: true };
+}
 
 async function writeFiles(files: readonly ManifestFile[], dir: string, io: CommandIo, refuse: (message: string) => number): Promise<number> {
   try {

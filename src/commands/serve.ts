@@ -3,18 +3,23 @@
  * The wiring lives here so that everything it wires stays free of I/O.
  */
 import type { FastifyInstance } from 'fastify';
-import { buildApp, replaceCertificate } from '../app.ts';
+import { X509Certificate } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { buildApp, replaceCertificate, type TlsPolicy } from '../app.ts';
+import { callerPath, TOKEN_FILE_NAME, type EndpointName } from '../catalogue/endpoints.ts';
 import { DEFAULT_CERT_NAMESPACE, SERVE_OPTIONS, SERVE_USAGE, serveConfig, type ServeConfig } from '../config.ts';
 import { ensureServingPair, watchServingPair } from '../tls.ts';
+import { ensureTokens, watchTokens } from '../token.ts';
+import { authenticates, tokenSet, UNAUTHENTICATED, type CallerAuth } from '../http/caller.ts';
 import { createMetrics } from '../http/metrics.ts';
 import type { Reviewer } from '../http/routes.ts';
-import type { Decision } from '../admission/decision.ts';
-import type { AdmissionRequest } from '../admission/types.ts';
+import { admittedWrite, callerOf } from '../review/remember.ts';
 import { RULES } from '../review/rules.ts';
 import { judgeWith } from '../review/validate.ts';
 import { admitPodReadingThrough } from '../review/mutate.ts';
 import { notingPendingWrites } from '../review/consistency.ts';
-import { overlay, type Overlay } from '../cluster/overlay.ts';
+import { overlay } from '../cluster/overlay.ts';
 import { startClusterView } from '../cluster/view.ts';
 import { createLogger, flushLog } from '../log.ts';
 import { parseCommand } from './flags.ts';
@@ -27,18 +32,43 @@ export type Server = {
   readonly app: FastifyInstance;
   /** https://host:port actually bound */
   readonly url: string;
+  /** the admission paths as the webhook configurations must call them (with the caller token, when there is one) */
+  readonly paths: Readonly<Record<EndpointName, string>>;
   readonly close: () => Promise<void>;
 };
 
-/** What this webhook allowed joins the overlay (a dry run stores nothing, so it does not). */
-function remember(pending: Overlay, req: AdmissionRequest, decision: Decision): void {
-  if (req.dryRun === true || !decision.allowed || req.subResource) return;
-  const obj = req.operation === 'DELETE' ? req.oldObject : req.object;
-  if (!obj || typeof obj !== 'object') return;
-  const namespace = req.namespace || obj.metadata?.namespace;
-  const named = namespace && !obj.metadata?.namespace ? { ...obj, metadata: { ...obj.metadata, namespace } } : obj;
-  if (req.operation === 'CREATE' || req.operation === 'UPDATE') pending.admitted(named);
-  else if (req.operation === 'DELETE') pending.admitted(named, true);
+/** The CA whose client certificates the admission paths accept, checked to be one before serving. */
+async function readClientCa(file: string): Promise<string> {
+  let pem: string;
+  try {
+    pem = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new Error(`tls: cannot read --client-ca ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  try {
+    new X509Certificate(pem);
+  } catch (e) {
+    throw new Error(`tls: --client-ca ${file} is not a PEM certificate: ${(e as Error).message}`);
+  }
+  return pem;
+}
+
+type Callers = { readonly auth: CallerAuth; readonly tokenFile?: string; readonly tokens?: readonly string[]; readonly generated: boolean };
+
+/** The caller token (and client CA names) the admission paths require, from the settings. */
+async function readCallers(config: ServeConfig, hasClientCa: boolean): Promise<Callers> {
+  const clientCertificates = hasClientCa ? { names: config.clientNames } : undefined;
+  if (config.insecureNoToken) return { auth: { ...UNAUTHENTICATED, clientCertificates }, generated: false };
+  const tokenFile = config.tokenFile ?? join(config.certDir, TOKEN_FILE_NAME);
+  let read: { tokens: string[]; generated: boolean };
+  try {
+    // only the development default is generated: a named file that is missing is a broken mount
+    read = await ensureTokens(tokenFile, config.tokenFile === undefined);
+  } catch (e) {
+    const message = (e as Error).message.replace(/^token: /, '');
+    throw new Error(`token: ${message}; pass --token-file with the file the webhook configurations' token came from, or --insecure-no-token`);
+  }
+  return { auth: { tokens: tokenSet(read.tokens), clientCertificates }, tokenFile, tokens: read.tokens, generated: read.generated };
 }
 
 export type StartOptions = {
@@ -49,6 +79,9 @@ export type StartOptions = {
 
 export async function startServer(config: ServeConfig, { env, logLevel = config.logLevel }: StartOptions): Promise<Server> {
   const { pair, generated } = await ensureServingPair(config.certDir, { service: config.service, namespace: config.namespace ?? DEFAULT_CERT_NAMESPACE, days: 365 });
+  const clientCa = config.clientCa === undefined ? undefined : await readClientCa(config.clientCa);
+  const callers = await readCallers(config, clientCa !== undefined);
+  const tlsPolicy: TlsPolicy = { minVersion: config.tlsMinVersion, ...(clientCa ? { clientCa } : {}) };
   const logger = createLogger(logLevel);
   // Read-your-writes (docs/consistency.md): what this replica admitted, over what the informers show.
   const pending = overlay();
@@ -57,16 +90,27 @@ export async function startServer(config: ServeConfig, { env, logLevel = config.
     cidrs: config.cidrs, stateDir: config.stateDir,
     observer: { delivered: pending.delivered, published: pending.published },
   });
-  const cluster = { ...view, current: () => pending.layer(view.current()) };
-  const validate: Reviewer = notingPendingWrites(judgeWith(RULES, { strictUpdates: config.strictUpdates }));
-  const mutate = admitPodReadingThrough(view.readNamespace ? { read: view.readNamespace, remember: pending.stored } : undefined);
-  const metrics = createMetrics(() => cluster.status());
+  const validate: Reviewer = notingPendingWrites(judgeWith(RULES, { strictUpdates: config.strictUpdates }), pending);
+  const readThrough = admitPodReadingThrough(view.readNamespace ? { read: view.readNamespace, remember: pending.stored } : undefined);
+  const mutate: Reviewer = (req, snapshot) => readThrough(req, pending.layer(snapshot));
+  const metrics = createMetrics(() => view.status(), true, () => ({ pending: pending.size(), callers: pending.callers() }));
+  // Only an authenticated caller's writes are remembered: anyone else could make the webhook believe anything.
+  const validated = authenticates(callers.auth)
+    ? (req: Parameters<typeof admittedWrite>[0], decision: Parameters<typeof admittedWrite>[1]) => {
+      const obj = admittedWrite(req, decision);
+      if (obj) pending.admitted(obj, callerOf(req));
+      return obj !== undefined;
+    }
+    : undefined;
   let stopWatching = () => {};
+  let stopTokens = () => {};
   const app = buildApp({
-    tls: pair, logger, cluster, validate, mutate, metrics, validated: (req, decision) => remember(pending, req, decision),
+    tls: pair, tlsPolicy, logger, cluster: view, validate, mutate, metrics, auth: callers.auth,
+    ...(validated ? { validated } : {}),
     reviewLog: { policy: config.logReviews },
     stop: async () => {
       stopWatching();
+      stopTokens();
       await view.stop();
     },
   });
@@ -77,9 +121,20 @@ export async function startServer(config: ServeConfig, { env, logLevel = config.
     throw e;
   }
   if (generated) app.log.warn({ dir: config.certDir }, 'generated a development CA and serving certificate; use real certificates in a cluster');
+  announceCallers(app, config, callers);
+  const { tokens, tokenFile } = callers;
+  if (tokenFile && tokens && callers.auth.tokens) {
+    const set = callers.auth.tokens;
+    stopTokens = watchTokens(tokenFile, tokens,
+      (next) => {
+        set.replace(next);
+        app.log.info({ file: tokenFile, tokens: next.length, accepted: set.count() }, 'caller tokens reloaded; tokens no longer in the file are accepted for 5 minutes more');
+      },
+      (e) => app.log.warn({ err: e }, 'the caller token file changed but could not be read; keeping the tokens we have'));
+  }
   stopWatching = watchServingPair(config.certDir, pair,
     (next) => {
-      replaceCertificate(app, next);
+      replaceCertificate(app, next, tlsPolicy);
       app.log.info({ fingerprint: next.fingerprint, notAfter: next.notAfter }, 'serving certificate reloaded');
     },
     (e) => app.log.warn({ err: e }, 'certificate files changed but could not be loaded; keeping the current certificate'));
@@ -90,7 +145,24 @@ export async function startServer(config: ServeConfig, { env, logLevel = config.
     await app.close();
     await flushLog(logger);
   };
-  return { app, url: `https://${host.includes(':') ? `[${host}]` : host}:${port}`, close };
+  const token = callers.auth.tokens ? callers.tokens?.[0] : undefined;
+  const paths = { validate: callerPath('validate', token), mutate: callerPath('mutate', token) };
+  return { app, url: `https://${host.includes(':') ? `[${host}]` : host}:${port}`, paths, close };
+}
+
+/** Says at start who may call the admission paths, loudly when anyone may. */
+function announceCallers(app: FastifyInstance, config: ServeConfig, callers: Callers): void {
+  const { auth, tokenFile, generated } = callers;
+  if (!authenticates(auth)) {
+    app.log.warn('AUTHENTICATION IS OFF (--insecure-no-token): anyone who reaches this port gets verdicts on /validate and /mutate; read-your-writes is off, so objects applied together are judged apart');
+    return;
+  }
+  if (generated) app.log.warn({ file: tokenFile }, 'generated a caller token; register the webhooks with `egress-warden manifests --token-file` so the API server calls /validate/<token>');
+  app.log.info({
+    token: tokenFile ?? 'none (--insecure-no-token)',
+    clientCertificate: auth.clientCertificates ? { ca: config.clientCa, names: auth.clientCertificates.names.length ? auth.clientCertificates.names : 'any' } : 'not required',
+    tlsMinVersion: config.tlsMinVersion,
+  }, 'admission callers must authenticate');
 }
 
 /** Listen, naming the address in the error (EADDRINUSE alone does not say which). */
@@ -117,7 +189,7 @@ export const runServe: Command = async (argv, io) => {
   } catch (e) {
     const message = (e as Error).message;
     io.err(`serve: ${message}\n`);
-    return /^(config|state|tls):/.test(message) ? USAGE : 1;
+    return /^(config|state|tls|token):/.test(message) ? USAGE : 1;
   }
   server.app.log.info({ url: server.url }, 'egress-warden is serving');
   return new Promise<number>((resolve) => {

@@ -6,6 +6,7 @@
  * tcp-server-first match on a port turns off the TLS and HTTP inspectors there, so no https or http
  * match on that port can match. Protocols are compared case-sensitively.
  */
+import { TCP_SERVER_FIRST } from '../catalogue/protocols.ts';
 import type { KubeObject } from '../admission/types.ts';
 import { OSM_MESHCONFIG_GROUP } from '../cluster/mesh-config.ts';
 import { egressKey, type ClusterSnapshot, type EgressPort } from '../cluster/snapshot.ts';
@@ -46,7 +47,7 @@ function judge(p: EgressPort, dest: Destination): { readonly ok: boolean; readon
   };
   switch (p.protocol) {
     case 'tcp':
-    case 'tcp-server-first':
+    case TCP_SERVER_FIRST:
       return byRange();
     case 'http': {
       if (dest.scheme !== 'http') return { ok: false, says: `http on port ${p.number}, but the client speaks ${dest.scheme}` };
@@ -95,7 +96,7 @@ export function explainOsm(source: Source, dest: Destination, snapshot: ClusterS
     reasons.push({ step: 'match', says: `no Egress lists ServiceAccount ${sa} with port ${dest.port}: the connection is refused (curl exits 7)` });
     return { verdict: 'blocked', reasons, fix: [fix] };
   }
-  const serverFirst = ports.filter((p) => p.protocol === 'tcp-server-first');
+  const serverFirst = ports.filter((p) => p.protocol === TCP_SERVER_FIRST);
   const allowing: EgressPort[] = [];
   for (const p of ports) {
     const j = judge(p, dest);

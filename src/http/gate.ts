@@ -7,6 +7,7 @@
  * the pod unchanged, the validating webhook (Fail) refuses the write, which the client retries.
  */
 import type { FastifyInstance } from 'fastify';
+import { admissionTarget } from './caller.ts';
 
 export type GateLimits = {
   /** reviews received or being judged at once */
@@ -31,12 +32,13 @@ export function admissionGate(app: FastifyInstance, limits: GateLimits, shed: Sh
   let reviews = 0;
   let bytes = 0;
   app.addHook('onRequest', (request, reply, done) => {
-    if (request.method !== 'POST' || !(request.url.startsWith('/validate') || request.url.startsWith('/mutate'))) return done();
+    const target = request.method === 'POST' ? admissionTarget(request.url) : undefined;
+    if (!target) return done();
     const declared = Number(request.headers['content-length']);
     const size = Number.isFinite(declared) && declared >= 0 ? declared : UNDECLARED_BYTES;
     if (reviews + 1 > limits.reviews || (reviews > 0 && bytes + size > limits.bytes)) {
       const why = `egress-warden is at its limit of ${limits.reviews} reviews or ${Math.round(limits.bytes / 1048576)} MiB of review bodies in flight (${reviews} reviews, ${Math.round(bytes / 1048576)} MiB); try again`;
-      shed(request.url.startsWith('/mutate') ? '/mutate' : '/validate', why);
+      shed(target.path, why);
       reply.code(429).header('retry-after', '1').type('application/json').send({ statusCode: 429, error: 'Too Many Requests', message: why });
       return;
     }

@@ -15,14 +15,19 @@ export type StateSample = {
   readonly informers: readonly { readonly name: string; readonly healthy: boolean; readonly synced: boolean; readonly objects: number; readonly restarts: number }[];
 };
 
+/** Read-your-writes figures sampled at scrape time (cluster/overlay.ts). */
+export type OverlaySample = { readonly pending: number; readonly callers: number };
+
 export type Metrics = {
+  /** a caller refused before its request was read (caller.ts) */
+  readonly refused: (route: string, reason: string) => void;
   readonly observe: (route: string, kind: string, operation: string, verdict: ReviewLabel, seconds: number) => void;
   readonly findings: (route: string, severity: 'error' | 'warning', code: string, mode: string) => void;
   readonly text: () => Promise<string>;
   readonly contentType: string;
 };
 
-export function createMetrics(sample: () => StateSample, defaults = true): Metrics {
+export function createMetrics(sample: () => StateSample, defaults = true, overlay?: () => OverlaySample): Metrics {
   const registry = new Registry();
   if (defaults) collectDefaultMetrics({ register: registry, prefix: 'egress_warden_' });
   const requests = new Counter({
@@ -44,6 +49,26 @@ export function createMetrics(sample: () => StateSample, defaults = true): Metri
     labelNames: ['route', 'severity', 'code', 'mode'] as const,
     registers: [registry],
   });
+  const refused = new Counter({
+    name: 'egress_warden_refused_requests_total',
+    help: 'Calls of an admission path refused before review: no caller token, a wrong one, or no accepted client certificate',
+    labelNames: ['route', 'reason'] as const,
+    registers: [registry],
+  });
+  if (overlay) {
+    new Gauge({
+      name: 'egress_warden_overlay_pending',
+      help: 'Admitted writes the informers have not confirmed yet, which later reviews see (read-your-writes)',
+      registers: [registry],
+      collect() { this.set(overlay().pending); },
+    });
+    new Gauge({
+      name: 'egress_warden_overlay_callers',
+      help: 'Callers (users named by the API server) with admitted writes pending',
+      registers: [registry],
+      collect() { this.set(overlay().callers); },
+    });
+  }
   new Gauge({
     name: 'egress_warden_ready',
     help: '1 when every informer has synced and the cluster CIDRs are known',
@@ -81,6 +106,9 @@ export function createMetrics(sample: () => StateSample, defaults = true): Metri
       if (!timer) timers.set(timerKey, (timer = duration.labels(route, kind, operation)));
       counter.inc();
       timer.observe(seconds);
+    },
+    refused(route, reason) {
+      refused.inc({ route, reason });
     },
     findings(route, severity, code, mode) {
       findings.inc({ route, severity, code, mode });

@@ -7,14 +7,17 @@ import { STATUS_CODES } from 'node:http';
 import { decodeReview, encodeReview, parseTimeout } from '../admission/codec.ts';
 import type { Decision } from '../admission/decision.ts';
 import type { AdmissionRequest } from '../admission/types.ts';
+import { ENDPOINTS, type EndpointName } from '../catalogue/endpoints.ts';
 import { JUDGED_KINDS } from '../catalogue/kinds.ts';
 import { DEFAULT_MODE } from '../catalogue/modes.ts';
 import type { ClusterSnapshot } from '../cluster/snapshot.ts';
 import { fallback } from '../review/enforce.ts';
+import { admissionTarget, type CallerAuth } from './caller.ts';
 import type { Metrics, ReviewLabel } from './metrics.ts';
 import { DEFAULT_REVIEW_LOG_POLICY } from '../log.ts';
 import { reviewLog, SUMMARY_EVERY_MS, type ReviewLogOptions } from './review-log.ts';
 import { problemOut, reviewOut } from './schemas.ts';
+import { errorText } from '../json.ts';
 
 /** Synchronous except where a review must first read something from the API server (mutate.ts). */
 export type Reviewer = (req: AdmissionRequest, snapshot: ClusterSnapshot) => Decision | Promise<Decision>;
@@ -33,8 +36,13 @@ export type RouteDeps = {
   readonly metrics: Metrics;
   /** false until the serving certificate is loaded */
   readonly certsLoaded?: () => boolean;
-  /** told of every /validate decision, for read-your-writes (commands/serve.ts) */
-  readonly validated?: (req: AdmissionRequest, decision: Decision) => void;
+  /** who may call the admission paths (caller.ts); the paths carry the token when there is one */
+  readonly auth: CallerAuth;
+  /**
+   * Told of every /validate decision of an authenticated caller, for read-your-writes
+   * (commands/serve.ts); true when it changed what later reviews see.
+   */
+  readonly validated?: (req: AdmissionRequest, decision: Decision) => boolean;
   /** which reviews get a log line (default: changes, summary every minute) */
   readonly reviewLog?: Partial<ReviewLogOptions>;
 };
@@ -49,7 +57,6 @@ const kindLabel = (kind: string): string => (KNOWN_KINDS.has(kind) ? kind : 'oth
 /** Leave this much of the API server's timeout for the answer to travel back. */
 const TIMEOUT_MARGIN_MS = 250;
 
-type Route = '/validate' | '/mutate';
 
 function reviewLabel(d: Decision): Extract<ReviewLabel, 'allowed' | 'warned' | 'denied' | 'error'> {
   if (!d.allowed) return d.code !== undefined && d.code >= 500 ? 'error' : 'denied';
@@ -60,20 +67,19 @@ function reviewLabel(d: Decision): Extract<ReviewLabel, 'allowed' | 'warned' | '
  * The one line a review writes. Absent fields are undefined rather than spread in: pino leaves
  * undefined out, and this object is built for every logged review.
  */
-function reviewLine(req: AdmissionRequest, d: Decision, verdict: ReviewLabel, seconds: number, err: unknown) {
+function reviewLine(req: AdmissionRequest, peer: string, d: Decision, verdict: ReviewLabel, seconds: number, remembered: boolean, err: unknown) {
   const { errors, warnings } = d.findings;
   return {
-    uid: req.uid, kind: req.kind.kind, namespace: req.namespace ?? '',
+    uid: req.uid, user: typeof req.userInfo?.username === 'string' ? req.userInfo.username : undefined, peer,
+    kind: req.kind.kind, namespace: req.namespace ?? '',
     name: req.name ?? req.object?.metadata?.name ?? req.object?.metadata?.generateName ?? '',
     operation: req.operation, dryRun: req.dryRun === true, verdict, mode: d.mode, ms: Math.round(seconds * 1e6) / 1e3,
     findings: errors.length || warnings.length ? errors.concat(warnings).map((i) => i.code) : undefined,
     patched: d.patch.length || undefined,
+    remembered: remembered || undefined,
     err,
   };
 }
-
-/** Validation fails closed, mutation fails open. */
-const failClosed = (route: Route): boolean => route === '/validate';
 
 export const admissionRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
   const { cluster, metrics } = deps;
@@ -83,7 +89,8 @@ export const admissionRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) 
     done();
   });
 
-  const review = (route: Route, reviewer: Reviewer) => async (request: FastifyRequest, reply: FastifyReply) => {
+  const review = (endpoint: EndpointName, reviewer: Reviewer) => async (request: FastifyRequest, reply: FastifyReply) => {
+    const { path: route, failClosed } = ENDPOINTS[endpoint];
     const decoded = decodeReview(request.body);
     if (!decoded.ok) {
       metrics.observe(route, 'unknown', 'unknown', 'invalid', reply.elapsedTime / 1e3);
@@ -99,19 +106,20 @@ export const admissionRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) 
     let failure: unknown;
     if (timeoutMs !== undefined && waitedMs > timeoutMs - TIMEOUT_MARGIN_MS) {
       // The API server stops waiting at its timeout; an answer after that is wasted work.
-      decision = fallback(failClosed(route), `the request waited ${Math.round(waitedMs)} ms of its ${timeoutMs} ms timeout`);
+      decision = fallback(failClosed, `the request waited ${Math.round(waitedMs)} ms of its ${timeoutMs} ms timeout`);
     } else {
       try {
         const d = reviewer(req, cluster.current());
         decision = d instanceof Promise ? await d : d;
       } catch (e) {
         failure = e;
-        decision = fallback(failClosed(route), `internal error: ${(e as Error).message}`);
+        decision = fallback(failClosed, `internal error: ${errorText(e)}`);
       }
     }
-    if (route === '/validate') {
+    let remembered = false;
+    if (endpoint === 'validate' && deps.validated) {
       try {
-        deps.validated?.(req, decision);
+        remembered = deps.validated(req, decision);
       } catch (e) {
         // what the hook remembers only sharpens later reviews; this answer stands
         request.log.error({ err: e, uid: req.uid }, 'recording the decision failed');
@@ -126,11 +134,13 @@ export const admissionRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) 
     const patched = decision.patch.length > 0;
     reviews.count(verdict, patched);
     if (failure !== undefined) {
-      request.log.error(reviewLine(req, decision, verdict, seconds, failure), 'admission review failed');
+      request.log.error(reviewLine(req, request.ip, decision, verdict, seconds, remembered, failure), 'admission review failed');
     } else {
       // Nothing is built for a line the policy drops: most reviews are allowed unchanged.
-      const level = reviews.level(verdict, patched || decision.findings.errors.length > 0 || decision.findings.warnings.length > 0);
-      if (level !== undefined) request.log[level](reviewLine(req, decision, verdict, seconds, undefined), 'admission review');
+      // A review that changed what later reviews see is always worth its line: it names who and from where.
+      const notable = patched || remembered || decision.findings.errors.length > 0 || decision.findings.warnings.length > 0;
+      const level = reviews.level(verdict, notable);
+      if (level !== undefined) request.log[level](reviewLine(req, request.ip, decision, verdict, seconds, remembered, undefined), 'admission review');
     }
     return encodeReview(decoded.apiVersion, req.uid, decision);
   };
@@ -138,10 +148,13 @@ export const admissionRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) 
   // Bad input is the client's problem, said plainly: never a 500, never a stack trace.
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-    if (status === 500) request.log.error({ err: error }, 'unexpected error');
-    else request.log.info({ url: request.url, status, problem: error.message }, 'rejected request');
-    if (request.url.startsWith('/validate') || request.url.startsWith('/mutate')) {
-      metrics.observe(request.routeOptions.url ?? request.url, 'unknown', 'unknown', 'invalid', reply.elapsedTime / 1e3);
+    // the path of an admission call carries the caller token: logs and labels name the route only
+    const target = admissionTarget(request.url);
+    const where = target?.path ?? request.routeOptions.url ?? 'unknown';
+    if (status === 500) request.log.error({ route: where, err: error }, 'unexpected error');
+    else request.log.info({ route: where, status, problem: error.message }, 'rejected request');
+    if (target) {
+      metrics.observe(target.path, 'unknown', 'unknown', 'invalid', reply.elapsedTime / 1e3);
       reviews.count('invalid', false);
     }
     const message = status === 415
@@ -151,8 +164,17 @@ export const admissionRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) 
   });
 
   const schema = { response: { 200: reviewOut, '4xx': problemOut } };
-  app.post('/validate', { schema }, review('/validate', deps.validate));
-  app.post('/mutate', { schema }, review('/mutate', deps.mutate));
+  // With a token, only /<path>/<token> exists; the caller gate has refused every other token by now.
+  const suffix = deps.auth.tokens ? '/:token' : '';
+  app.post(`${ENDPOINTS.validate.path}${suffix}`, { schema }, review('validate', deps.validate));
+  app.post(`${ENDPOINTS.mutate.path}${suffix}`, { schema }, review('mutate', deps.mutate));
+  // A URL under an admission path may carry a token, right or wrong: it is never echoed or logged.
+  app.setNotFoundHandler((request, reply) => {
+    const target = admissionTarget(request.url);
+    if (target) metrics.observe(target.path, 'unknown', 'unknown', 'invalid', reply.elapsedTime / 1e3);
+    const what = target ? `${target.path}/…` : request.url.split('?')[0];
+    return reply.code(404).type('application/json').send({ statusCode: 404, error: 'Not Found', message: `no route ${request.method} ${what}` });
+  });
 
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/readyz', async (_req, reply) => {

@@ -5,10 +5,12 @@
  * code cannot drift apart.
  */
 import type { KubeObject } from '../admission/types.ts';
+import { callerPath, endpointOf, TOKEN_FILE_NAME, TOKEN_PATTERN, WEBHOOK_TIMEOUT_SECONDS } from '../catalogue/endpoints.ts';
 import { IGNORE_LABEL, NAMESPACE_NAME_LABEL } from '../catalogue/keys.ts';
-import { webhookRules } from '../catalogue/kinds.ts';
-import { CONTROL_PLANE_NAMESPACES, MESH_CONTROL_PLANE_NAMESPACES, SHARED_NAMESPACES } from '../catalogue/namespaces.ts';
+import { webhookRules, type Webhook } from '../catalogue/kinds.ts';
+import { CONTROL_PLANE_NAMESPACES, MESH_CONTROL_PLANE_NAMESPACES, MESH_OBJECTS, SHARED_NAMESPACES } from '../catalogue/namespaces.ts';
 import { ACCESS, type Access } from '../cluster/resources.ts';
+import { parseCidrDetailed } from '../net/cidr.ts';
 import { toYaml } from '../yaml.ts';
 
 export const DEFAULT_NAME = 'egress-warden';
@@ -17,7 +19,9 @@ export const DEFAULT_NAMESPACE = 'egress-warden';
 export const DEFAULT_IMAGE = 'egress-warden:0.1.0';
 export const SERVER_PORT = 8443;
 export const CERT_DIR = '/etc/egress-warden/certs';
-
+/** Where the Deployment mounts Secret <name>-token: a directory, so that a rotated token reaches the file. */
+export const TOKEN_DIR = '/etc/egress-warden/token';
+export const TOKEN_FILE = `${TOKEN_DIR}/${TOKEN_FILE_NAME}`;
 
 export const VALIDATE_WEBHOOK = 'validate.egress-warden.io';
 export const NAMESPACES_WEBHOOK = 'namespaces.egress-warden.io';
@@ -26,7 +30,7 @@ export const MUTATE_WEBHOOK = 'mutate.egress-warden.io';
  * The API server calls mutating configurations in name order; ours must come before Istio's
  * injector, which copies the capture annotations into istio-init's args when it runs.
  */
-export const ISTIO_INJECTOR = 'istio-sidecar-injector';
+export const ISTIO_INJECTOR = MESH_OBJECTS.istioInjector;
 
 const INJECT_CA_FROM = 'cert-manager.io/inject-ca-from';
 
@@ -51,6 +55,16 @@ export type InstallOptions = {
   readonly failurePolicy?: FailurePolicy;
   /** only namespaces carrying this label are sent to the webhooks (staged rollout, tests) */
   readonly onlyLabelled?: { readonly key: string; readonly value: string };
+  /**
+   * The caller tokens, one per line of Secret <name>-token; the first is registered in every
+   * webhook path. Left out (without noToken), the paths stay bare and no Secret is rendered: the
+   * kustomize generators and replacements, or the Helm template, fill both from one value.
+   */
+  readonly tokens?: readonly string[];
+  /** caller authentication off: bare paths, no token Secret, and `serve --insecure-no-token` */
+  readonly noToken?: boolean;
+  /** the only sources the NetworkPolicy admits to the server's port; left out: anywhere */
+  readonly allowFrom?: readonly string[];
 };
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -63,8 +77,6 @@ const validLabelKey = (key: string): boolean => {
   const name = slash < 0 ? key : key.slice(slash + 1);
   return LABEL_NAME.test(name) && (slash < 0 || (prefix.length <= 253 && DNS_SUBDOMAIN.test(prefix)));
 };
-
-/** Namespaces that are not ours to take: rendering the Namespace object would relabel them. */
 
 /** What is wrong with the options, one message per problem (empty when they can be rendered). */
 export function optionProblems(o: InstallOptions): string[] {
@@ -92,7 +104,41 @@ export function optionProblems(o: InstallOptions): string[] {
     if (!validLabelKey(key)) out.push(`--namespace-label: "${key}" is not a label key`);
     if (value !== '' && !LABEL_NAME.test(value)) out.push(`--namespace-label: "${value}" is not a label value`);
   }
-  return out;
+  return [...out, ...tokenProblems(o), ...allowFromProblems(o)];
+}
+
+/**
+ * The API server accepts a webhook Service path only if every segment is a lowercase RFC 1123
+ * subdomain; a URL's path has no such rule.
+ */
+const SERVICE_PATH_SEGMENT = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** Why a token cannot go into a webhook Service path, or undefined when it can. */
+export function servicePathTokenProblem(token: string): string | undefined {
+  if (SERVICE_PATH_SEGMENT.test(token)) return undefined;
+  return 'the API server refuses it in a webhook Service path, where only lower-case letters, digits, "-" and "." are allowed '
+    + '(starting and ending with a letter or digit): make one with `openssl rand -hex 32`';
+}
+
+function tokenProblems(o: InstallOptions): string[] {
+  if (o.tokens === undefined) return [];
+  if (o.noToken) return ['--token-file and --no-token exclude each other'];
+  const [first] = o.tokens;
+  if (first === undefined) return ['--token-file: the file holds no token'];
+  const malformed = o.tokens.filter((t) => !TOKEN_PATTERN.test(t)).map(() => '--token-file: a line is not a caller token (16 to 256 characters of A-Z a-z 0-9 . _ ~ -)');
+  const inPath = o.url === undefined ? servicePathTokenProblem(first) : undefined;
+  return [...malformed, ...(inPath && TOKEN_PATTERN.test(first) ? [`--token-file: the first token (the one in the paths): ${inPath}`] : [])];
+}
+
+function allowFromProblems(o: InstallOptions): string[] {
+  if (o.allowFrom === undefined) return [];
+  if (o.url !== undefined) return ['--allow-from shapes the in-cluster NetworkPolicy; with --url nothing runs in the cluster'];
+  if (o.allowFrom.length === 0) return ['--allow-from: no CIDR given'];
+  return o.allowFrom.flatMap((text) => {
+    const c = parseCidrDetailed(text);
+    if (!c) return [`--allow-from: "${text}" is not a CIDR (like 10.0.0.0/8 or fd00::/64)`];
+    return c.hostBitsSet ? [`--allow-from: "${text}" has host bits set; did you mean ${c.cidr.text}?`] : [];
+  });
 }
 
 type Resolved = {
@@ -104,6 +150,9 @@ type Resolved = {
   readonly url: string | undefined;
   readonly failurePolicy: FailurePolicy;
   readonly onlyLabelled: { readonly key: string; readonly value: string } | undefined;
+  readonly tokens: readonly string[] | undefined;
+  readonly noToken: boolean;
+  readonly allowFrom: readonly string[] | undefined;
 };
 
 const resolve = (o: InstallOptions): Resolved => ({
@@ -115,6 +164,9 @@ const resolve = (o: InstallOptions): Resolved => ({
   url: o.url?.replace(/\/+$/, ''),
   failurePolicy: o.failurePolicy ?? 'Ignore',
   onlyLabelled: o.onlyLabelled,
+  tokens: o.noToken ? undefined : o.tokens,
+  noToken: o.noToken ?? false,
+  allowFrom: o.allowFrom?.map((text) => parseCidrDetailed(text)?.cidr.text ?? text),
 });
 
 /** The namespaces a webhook never sees (besides those labelled egress-warden.io/ignore). */
@@ -123,6 +175,9 @@ export const excludedNamespaces = (namespace = DEFAULT_NAMESPACE): string[] =>
 
 /** The TLS Secret the server mounts: tls.crt, tls.key and ca.crt. */
 export const tlsSecretName = (name = DEFAULT_NAME): string => `${name}-tls`;
+
+/** The Secret holding the caller tokens, one per line under the key `token`. */
+export const tokenSecretName = (name = DEFAULT_NAME): string => `${name}-token`;
 
 /** The DNS name the API server dials, which the serving certificate must carry. */
 export const serviceHost = (name = DEFAULT_NAME, namespace = DEFAULT_NAMESPACE): string => `${name}.${namespace}.svc`;
@@ -249,6 +304,18 @@ function certManagerObjects(r: Resolved): KubeObject[] {
   ];
 }
 
+/** Turning caller authentication off is spelled out on the server too, which then warns about it. */
+const tokenArgs = (r: Resolved): string[] => (r.noToken ? ['--insecure-no-token'] : ['--token-file', TOKEN_FILE]);
+
+/** The tokens one per line, the registered one first; no trailing newline, like the kustomize file `token`. */
+export const tokenSecretData = (tokens: readonly string[]): string => Buffer.from(tokens.join('\n'), 'utf8').toString('base64');
+
+const tokenSecret = (r: Resolved, tokens: readonly string[]): KubeObject => ({
+  apiVersion: 'v1', kind: 'Secret', metadata: meta(r, tokenSecretName(r.name), r.namespace),
+  type: 'Opaque',
+  data: { [TOKEN_FILE_NAME]: tokenSecretData(tokens) },
+});
+
 function deployment(r: Resolved): KubeObject {
   const labels = labelsOf(r);
   const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
@@ -286,7 +353,7 @@ function deployment(r: Resolved): KubeObject {
             name: 'webhook',
             image: r.image,
             imagePullPolicy: 'IfNotPresent',
-            args: ['serve', '--port', String(SERVER_PORT), '--certs', CERT_DIR],
+            args: ['serve', '--port', String(SERVER_PORT), '--certs', CERT_DIR, ...tokenArgs(r)],
             ports: [{ name: 'https', containerPort: SERVER_PORT, protocol: 'TCP' }],
             env: [
               { name: 'NODE_ENV', value: 'production' },
@@ -306,13 +373,17 @@ function deployment(r: Resolved): KubeObject {
               allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true,
               capabilities: { drop: ['ALL'] },
             },
-            volumeMounts: [{ name: 'certs', mountPath: CERT_DIR, readOnly: true }],
+            volumeMounts: [
+              { name: 'certs', mountPath: CERT_DIR, readOnly: true },
+              ...(r.noToken ? [] : [{ name: 'token', mountPath: TOKEN_DIR, readOnly: true }]),
+            ],
           }],
-          volumes: [{
-            name: 'certs',
-            // mounted as a directory (no subPath) so renewed certificates appear in place and are hot-reloaded
-            secret: { secretName: tlsSecretName(r.name), defaultMode: 0o440 },
-          }],
+          // both mounted as directories (no subPath) so that renewed certificates and rotated tokens
+          // appear in place and are reloaded without a restart
+          volumes: [
+            { name: 'certs', secret: { secretName: tlsSecretName(r.name), defaultMode: 0o440 } },
+            ...(r.noToken ? [] : [{ name: 'token', secret: { secretName: tokenSecretName(r.name), defaultMode: 0o440 } }]),
+          ],
         },
       },
     },
@@ -337,17 +408,27 @@ const disruptionBudget = (r: Resolved): KubeObject => ({
   },
 });
 
-/** The API server reaches webhooks from the host network, whose addresses vary by platform: admit the port, from anywhere. */
+/**
+ * Only the server's port is admitted. From anywhere by default: the API server calls from addresses
+ * that differ by platform (a managed control plane's range, node addresses, a tunnel's pods) and
+ * that no rendering can know; a narrower `from` that misses them makes every call fail
+ * (docs/install.md, "Who may reach the server"). The caller token, not the address, is what
+ * authenticates the API server.
+ */
 const networkPolicy = (r: Resolved): KubeObject => ({
   apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: meta(r, r.name, r.namespace),
   spec: {
     podSelector: { matchLabels: labelsOf(r) },
     policyTypes: ['Ingress'],
-    ingress: [{ ports: [{ protocol: 'TCP', port: SERVER_PORT }] }],
+    ingress: [{
+      ...(r.allowFrom ? { from: r.allowFrom.map((cidr) => ({ ipBlock: { cidr } })) } : {}),
+      ports: [{ protocol: 'TCP', port: SERVER_PORT }],
+    }],
   },
 });
 
-function clientConfig(r: Resolved, path: string) {
+function clientConfig(r: Resolved, webhook: Webhook) {
+  const path = callerPath(endpointOf(webhook), r.tokens?.[0]);
   const caBundle = r.caPem === undefined ? {} : { caBundle: Buffer.from(r.caPem, 'utf8').toString('base64') };
   if (r.url !== undefined) return { url: `${r.url}${path}`, ...caBundle };
   return { service: { name: r.name, namespace: r.namespace, path, port: 443 }, ...caBundle };
@@ -358,7 +439,7 @@ function configMetadata(r: Resolved) {
   return r.certManager ? { ...m, annotations: { [INJECT_CA_FROM]: `${r.namespace}/${tlsSecretName(r.name)}` } } : m;
 }
 
-const common = { admissionReviewVersions: ['v1'], sideEffects: 'None', matchPolicy: 'Equivalent', timeoutSeconds: 3 };
+const common = { admissionReviewVersions: ['v1'], sideEffects: 'None', matchPolicy: 'Equivalent', timeoutSeconds: WEBHOOK_TIMEOUT_SECONDS };
 
 function validatingConfiguration(r: Resolved): KubeObject {
   const scope = scopeSelector(r.namespace, r.onlyLabelled);
@@ -367,7 +448,7 @@ function validatingConfiguration(r: Resolved): KubeObject {
     webhooks: [
       {
         name: VALIDATE_WEBHOOK,
-        clientConfig: clientConfig(r, '/validate'),
+        clientConfig: clientConfig(r, 'validate'),
         rules: webhookRules('validate'),
         failurePolicy: r.failurePolicy,
         namespaceSelector: scope,
@@ -379,7 +460,7 @@ function validatingConfiguration(r: Resolved): KubeObject {
         // which matches if either the old or the new labels match: a namespace is skipped only while
         // it is excluded before and after the change (dropping the ignore label is still checked).
         name: NAMESPACES_WEBHOOK,
-        clientConfig: clientConfig(r, '/validate'),
+        clientConfig: clientConfig(r, 'namespaces'),
         rules: webhookRules('namespaces'),
         failurePolicy: 'Ignore',
         objectSelector: scope,
@@ -394,7 +475,7 @@ function mutatingConfiguration(r: Resolved): KubeObject {
     apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', metadata: configMetadata(r),
     webhooks: [{
       name: MUTATE_WEBHOOK,
-      clientConfig: clientConfig(r, '/mutate'),
+      clientConfig: clientConfig(r, 'mutate'),
       rules: webhookRules('mutate'),
       // a pod must never fail to start because the range computation is unavailable
       failurePolicy: 'Ignore',
@@ -415,6 +496,7 @@ export function renderInstallation(options: InstallOptions = {}): KubeObject[] {
     namespaceObject(r),
     ...rbac(r),
     ...(r.certManager ? certManagerObjects(r) : []),
+    ...(r.tokens ? [tokenSecret(r, r.tokens)] : []),
     deployment(r),
     service(r),
     disruptionBudget(r),
@@ -443,6 +525,7 @@ const FILE_OF: Readonly<Record<string, string>> = {
   Namespace: 'namespace.yaml',
   ServiceAccount: 'rbac.yaml', ClusterRole: 'rbac.yaml', ClusterRoleBinding: 'rbac.yaml', Role: 'rbac.yaml', RoleBinding: 'rbac.yaml',
   Issuer: 'certificates.yaml', Certificate: 'certificates.yaml',
+  Secret: 'token.yaml',
   Deployment: 'deployment.yaml',
   Service: 'service.yaml',
   PodDisruptionBudget: 'pod-disruption-budget.yaml',
@@ -453,11 +536,47 @@ const FILE_OF: Readonly<Record<string, string>> = {
 const KUSTOMIZATION_NOTE = [
   '# caBundle is left out of base/webhooks.yaml. Fill it in one of three ways (manifests/README.md):',
   '#   kubectl apply -k manifests/cert-manager    (cert-manager issues the certificate and injects the CA)',
-  '#   egress-warden manifests --ca certs/ca.crt | kubectl apply -f -',
+  '#   egress-warden manifests --ca certs/ca.crt --token-file manifests/base/token | kubectl apply -f -',
   '#   an overlay patching webhooks[*].clientConfig.caBundle with base64 of your CA',
   '# Do not set `namespace:` in an overlay: it would move the kube-system Role. Use `egress-warden manifests --namespace`.',
   '',
 ].join('\n');
+
+const TOKEN_NOTE = [
+  '# The caller token is read from the file `token` beside this file (git-ignored; `egress-warden manifests',
+  '# --write DIR` creates it when missing), never written into the YAML: the Secret generator makes the',
+  '# Secret the server mounts, and the local-config ConfigMap (which kustomize uses, then leaves out of',
+  '# its output) is copied into every webhook path. One token, no newline. Rotation: docs/install.md.',
+  '',
+].join('\n');
+
+/** kustomize drops objects with this annotation from its output, but reads them as replacement sources. */
+const LOCAL_CONFIG = 'config.kubernetes.io/local-config';
+
+/**
+ * Secret <name>-token and the webhook paths, filled by kustomize from one file: the token never
+ * appears in the rendering, which stays the same whatever the token is. Each webhook's path (or URL)
+ * gets the token appended as one more `/`-separated segment.
+ */
+function tokenGenerators(r: Resolved, webhooks: readonly KubeObject[]): Record<string, unknown> {
+  const name = tokenSecretName(r.name);
+  const options = { disableNameSuffixHash: true };
+  const targets = webhooks.flatMap((config) => (config.webhooks as { name: string; clientConfig: { url?: string; service?: { path: string } } }[]).map((w) => {
+    const [field, value] = w.clientConfig.url !== undefined ? ['url', w.clientConfig.url] : ['service.path', w.clientConfig.service?.path ?? ''];
+    return {
+      select: { kind: config.kind, name: config.metadata?.name },
+      fieldPaths: [`webhooks.[name=${w.name}].clientConfig.${field}`],
+      options: { delimiter: '/', index: value.split('/').length },
+    };
+  }));
+  return {
+    ...(r.url === undefined
+      ? { secretGenerator: [{ name, namespace: r.namespace, type: 'Opaque', files: [TOKEN_FILE_NAME], options: { ...options, labels: labelsOf(r) } }] }
+      : {}),
+    configMapGenerator: [{ name, namespace: r.namespace, files: [TOKEN_FILE_NAME], options: { ...options, annotations: { [LOCAL_CONFIG]: 'true' } } }],
+    replacements: [{ source: { kind: 'ConfigMap', name, fieldPath: `data.${TOKEN_FILE_NAME}` }, targets }],
+  };
+}
 
 function group(objects: readonly KubeObject[]): ManifestFile[] {
   const files = new Map<string, KubeObject[]>();
@@ -475,13 +594,16 @@ function group(objects: readonly KubeObject[]): ManifestFile[] {
  * The variant sits beside the base, not inside it: kustomize refuses a root that contains another.
  */
 export function renderKustomization(options: InstallOptions = {}): ManifestFile[] {
-  const files = group(renderInstallation(options));
+  // the tokens come from DIR/base/token, never from the options: the rendering carries no secret
+  const objects = renderInstallation({ ...options, tokens: undefined });
+  const files = group(objects);
+  const tokenFrom = resolve(options).noToken ? {} : tokenGenerators(resolve(options), objects.filter(isWebhookConfiguration));
   const kustomization = (path: string, resources: readonly string[], note = '', extra: Record<string, unknown> = {}): ManifestFile =>
     ({ path, text: HEADER + note + toYaml([{ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources, ...extra }]) });
   const complete = options.url !== undefined || options.certManager || options.caPem !== undefined;
   const out = [
     kustomization('kustomization.yaml', ['base'], complete ? '' : KUSTOMIZATION_NOTE),
-    kustomization('base/kustomization.yaml', files.map((f) => f.path)),
+    kustomization('base/kustomization.yaml', files.map((f) => f.path), options.noToken ? '' : TOKEN_NOTE, tokenFrom),
     ...files.map((f) => ({ path: `base/${f.path}`, text: f.text })),
   ];
   if (complete) return out;

@@ -1,42 +1,47 @@
 /**
- * Read-your-writes in the review: a finding that exists only because of an object this webhook
- * admitted moments ago (cluster/overlay.ts) says so, since that object may yet have failed to be
- * stored. Costs nothing unless the snapshot is layered and the review found something; then the
- * review runs once more against the plain snapshot to tell which findings the overlay made.
+ * Read-your-writes in the review: findings that exist only because of an object this webhook
+ * admitted moments ago (cluster/overlay.ts) say so in one line of their own, since that object may
+ * yet have failed to be stored. The overlay traces which pending objects the review read; only when
+ * it read some and found something is the review run once more against the plain snapshot, so the
+ * cost does not grow with the number of pending writes.
  */
 import type { Decision } from '../admission/decision.ts';
 import type { AdmissionRequest } from '../admission/types.ts';
-import { show, type Issue, type Result } from '../catalogue/result.ts';
-import { layeringOf, type Pending } from '../cluster/overlay.ts';
+import { show, type Issue } from '../catalogue/result.ts';
+import type { Overlay, Pending } from '../cluster/overlay.ts';
 import type { ClusterSnapshot } from '../cluster/snapshot.ts';
-import { enforce } from './enforce.ts';
 
 type Judge = (req: AdmissionRequest, snapshot: ClusterSnapshot) => Decision;
 
-const named = (p: Pending): string => (p.ref.namespace ? `${p.ref.namespace}/${p.ref.name}` : p.ref.name);
+/** Objects a note names at most; the rest are counted. */
+const NAMED_MAX = 3;
 
-function note(i: Issue, pending: readonly Pending[], now: number): Issue {
-  const mentioned = pending.filter((p) => i.message.includes(named(p)) || new RegExp(`\\b${p.ref.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`).test(i.message));
-  const which = mentioned.length ? mentioned : pending;
-  const objects = which.slice(0, 3).map((p) => `${p.kind} ${named(p)}`).join(', ') + (which.length > 3 ? ', …' : '');
-  const ago = Math.max(0, now - Math.min(...which.map((p) => p.at)));
-  return { ...i, message: `${i.message} (${objects} known only from a write admitted ${ago} ms ago, not yet in the cluster view)` };
+const named = (p: Pending): string => `${p.kind} ${p.ref.namespace ? `${p.ref.namespace}/${p.ref.name}` : p.ref.name}`;
+
+/** The line that says which findings rest on which pending writes. */
+export function pendingNote(codes: readonly string[], read: readonly Pending[], now: number): string {
+  const objects = read.slice(0, NAMED_MAX).map(named).join(', ') + (read.length > NAMED_MAX ? ` and ${read.length - NAMED_MAX} more` : '');
+  const ago = Math.max(0, now - Math.min(...read.map((p) => p.at)));
+  return `egress-warden: ${codes.map((c) => `[${c}]`).join(' ')} rests on ${objects}, known only from a write admitted ${ago} ms ago and not yet in the cluster view`;
 }
 
-/** `judge` whose findings name the pending objects they rest on. */
-export function notingPendingWrites(judge: Judge, now: () => number = Date.now): Judge {
-  return (req, snapshot) => {
-    const decision = judge(req, snapshot);
-    const layering = layeringOf(snapshot);
+/** `judge` over the overlay's layering of each snapshot, whose findings say when they rest on pending writes. */
+export function notingPendingWrites(judge: Judge, pending: Pick<Overlay, 'layer' | 'trace'>, now: () => number = Date.now): Judge {
+  return (req, base) => {
+    const layered = pending.layer(base);
+    if (layered === base) return judge(req, base);
+    const { value: decision, read } = pending.trace(() => judge(req, layered));
     const r = decision.findings;
-    if (!layering || (r.errors.length === 0 && r.warnings.length === 0) || (decision.code ?? 0) >= 500 || !decision.mode) return decision;
-    const before = judge(req, layering.base).findings;
+    if (read.length === 0 || (r.errors.length === 0 && r.warnings.length === 0) || (decision.code ?? 0) >= 500) return decision;
+    const before = judge(req, base).findings;
     const known = new Set([...before.errors, ...before.warnings].map(show));
-    const fresh = (list: readonly Issue[]) => list.some((i) => !known.has(show(i)));
-    if (!fresh(r.errors) && !fresh(r.warnings)) return decision;
-    const t = now();
-    const mark = (list: readonly Issue[]) => list.map((i) => (known.has(show(i)) ? i : note(i, layering.pending, t)));
-    const noted: Result = { errors: mark(r.errors), warnings: mark(r.warnings) };
-    return enforce(noted, decision.mode);
+    const fresh = [...r.errors, ...r.warnings].filter((i: Issue) => !known.has(show(i)));
+    if (fresh.length === 0) return decision;
+    const note = pendingNote([...new Set(fresh.map((i) => i.code))], read, now());
+    // audit mode shows nothing; elsewhere the note goes where the findings went
+    if (decision.mode === 'audit') return decision;
+    return decision.allowed
+      ? { ...decision, warnings: [...decision.warnings, note] }
+      : { ...decision, message: `${decision.message ?? ''}\n${note}` };
   };
 }

@@ -3,12 +3,12 @@
  * the namespace decides here whether errors deny (enforce), only warn (warn) or go to the audit log
  * (audit), as Kyverno's webhook layer enforces what its engine reports.
  */
-import { allow, type Decision } from '../admission/decision.ts';
+import { allow, failed, type Decision } from '../admission/decision.ts';
 import { DENIAL_CHARS_MAX, FINDING_MESSAGE_MAX, FINDINGS_SHOWN_MAX } from '../catalogue/budget.ts';
 import type { Mode } from '../catalogue/modes.ts';
-import { demote, ok, show, type Issue, type Result } from '../catalogue/result.ts';
+import { demote, PREEXISTING, show, type Issue, type Result } from '../catalogue/result.ts';
 import { shortenLine } from './line.ts';
-import { PREEXISTING, preexistingNote } from './ratchet.ts';
+import { preexistingNote } from './ratchet.ts';
 
 /** Kubernetes asks for warnings of at most 120 characters and drops those past 4096 in total. */
 const WARNING_MAX = 120;
@@ -16,7 +16,7 @@ const WARNINGS_TOTAL = 4096;
 
 /** A pre-existing finding: the line is cut without its marker, which then goes back after the field, whole. */
 function marked(i: Issue): string {
-  const short = shortenLine(show({ ...i, message: i.message.slice(PREEXISTING.length) }), WARNING_MAX - PREEXISTING.length);
+  const short = shortenLine(show({ code: i.code, path: i.path, message: i.message }), WARNING_MAX - PREEXISTING.length);
   // after `[CODE] field: `, or after `[CODE] ` when the cut took the field's colon
   const field = short.indexOf(': ');
   const at = field >= 0 ? field + 2 : short.indexOf('] ') + 2;
@@ -27,7 +27,7 @@ export function formatWarnings(issues: readonly Issue[]): string[] {
   const out: string[] = [];
   let total = 0;
   for (const i of issues) {
-    const text = i.message.startsWith(PREEXISTING) ? marked(i) : shortenLine(show(i), WARNING_MAX);
+    const text = i.preexisting ? marked(i) : shortenLine(show(i), WARNING_MAX);
     if (total + text.length > WARNINGS_TOTAL) break;
     total += text.length;
     out.push(text);
@@ -43,7 +43,7 @@ function fold(issues: readonly Issue[]): { readonly issues: readonly Issue[]; re
   let changed = false;
   let omitted = 0;
   for (const i of issues) {
-    const key = `${i.code}\0${i.message}`;
+    const key = `${i.code}\0${i.preexisting ? PREEXISTING : ''}${i.message}`;
     const group = groups.get(key);
     if (group) {
       group.count++;
@@ -61,6 +61,7 @@ function fold(issues: readonly Issue[]): { readonly issues: readonly Issue[]; re
     code: issue.code,
     path: cut(issue.path, FINDING_MESSAGE_MAX),
     message: cut(issue.message, FINDING_MESSAGE_MAX) + (count > 1 ? ` (and at ${(count - 1).toLocaleString('en-US')} more paths)` : ''),
+    ...(issue.preexisting ? { preexisting: true as const } : {}),
   }));
   return { issues: out, omitted };
 }
@@ -103,7 +104,7 @@ export function enforce(raw: Result, mode: Mode): Decision {
   }
   const shown = mode === 'warn' ? demote(r) : r;
   // Findings an update kept from the stored object (ratchet.ts) get one line saying what to do about them.
-  const preexisting = raw.warnings.filter((i) => i.message.startsWith(PREEXISTING)).length;
+  const preexisting = raw.warnings.filter((i) => i.preexisting).length;
   const warnings = preexisting ? [...formatWarnings(shown.warnings), preexistingNote(preexisting)] : formatWarnings(shown.warnings);
   if (shown.errors.length === 0) return { ...allow(mode), warnings, findings: r };
   return { allowed: false, code: 403, message: listing(shown.errors, '\n', omitted), warnings, patch: [], mode, findings: r };
@@ -115,6 +116,6 @@ export function enforce(raw: Result, mode: Mode): Decision {
  */
 export function fallback(failClosed: boolean, why: string): Decision {
   return failClosed
-    ? { allowed: false, code: 500, message: `egress-warden could not validate this object: ${why}`, warnings: [], patch: [], findings: ok }
+    ? failed(`egress-warden could not validate this object: ${why}`)
     : { ...allow(), warnings: [`egress-warden left this pod unchanged: ${why}`] };
 }

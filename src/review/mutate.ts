@@ -9,9 +9,9 @@ import { judgedKind } from '../catalogue/kinds.ts';
 import { modeOf } from '../catalogue/modes.ts';
 import { finding } from '../catalogue/result.ts';
 import { compact } from '../cluster/indexes.ts';
-import { layerSnapshot } from '../cluster/overlay.ts';
+import { withNamespace } from '../cluster/overlay.ts';
 import type { ClusterSnapshot } from '../cluster/snapshot.ts';
-import { describe } from '../json.ts';
+import { describe, errorText } from '../json.ts';
 import { enforce, formatWarnings } from './enforce.ts';
 
 /**
@@ -78,8 +78,7 @@ export function admitPodReadingThrough(source: NamespaceSource | undefined) {
       const c = ns && compact(ns);
       if (!ns || c?.kind !== 'Namespace') return unknown('not found');
       source.remember?.(ns);
-      const layered = layerSnapshot(snapshot, [{ kind: 'Namespace', ref: { namespace: '', name: namespace }, compact: c, rv: '', stored: true, at: 0, delivered: false }]);
-      return admitPod(req, layered);
-    }, (e: unknown) => unknown(e instanceof Error ? e.message : String(e)));
+      return admitPod(req, withNamespace(snapshot, c.namespace));
+    }, (e: unknown) => unknown(errorText(e)));
   };
 }

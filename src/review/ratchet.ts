@@ -9,9 +9,6 @@
 import type { KubeObject } from '../admission/types.ts';
 import type { Issue, Result } from '../catalogue/result.ts';
 
-/** Marks a finding the stored object already had: one word first in the message, kept whole when a line is cut. */
-export const PREEXISTING = 'pre-existing: ';
-
 /**
  * What an UPDATE does, as far as judging goes: moving the object towards deletion (its
  * deletionTimestamp is set: only finalizers can still change) is never judged.
@@ -31,7 +28,7 @@ const identity = (i: Issue): string => `${i.code}\u0000${i.path.replace(/\[\d+\]
 export type Ratcheted = {
   /** errors the update introduces, or makes more frequent: these still deny */
   readonly result: Result;
-  /** errors the stored object already had, now among result.warnings marked PREEXISTING */
+  /** errors the stored object already had, now among result.warnings marked `preexisting` */
   readonly preexisting: number;
 };
 
@@ -54,7 +51,7 @@ export function ratchet(before: Result, after: Result): Ratcheted {
     const n = had.get(k) ?? 0;
     if (n > 0) {
       had.set(k, n - 1);
-      kept.push({ ...e, message: `${PREEXISTING}${e.message}` });
+      kept.push({ ...e, preexisting: true });
     } else {
       errors.push(e);
     }

@@ -2,11 +2,11 @@
  * POST /validate: gate, look up, run, enforce. Rules are looked up by group/Kind, never by version:
  * a new CRD version must not silently skip validation (Istio's FindByGroupKind).
  */
-import { allow, type Decision } from '../admission/decision.ts';
+import { allow, failed, type Decision } from '../admission/decision.ts';
 import type { AdmissionRequest } from '../admission/types.ts';
 import { judgedKind, judges, type ValidatingRuleName } from '../catalogue/kinds.ts';
 import { DEFAULT_MODE, modeOf } from '../catalogue/modes.ts';
-import { ok } from '../catalogue/result.ts';
+import { errorText } from '../json.ts';
 import type { ClusterSnapshot } from '../cluster/snapshot.ts';
 import { overBudget } from '../rules/budget.ts';
 import type { Rule } from '../rules/rule.ts';
@@ -51,8 +51,7 @@ export function judgeWith(rules: Rules, { strictUpdates = false }: JudgeOptions 
       const before = overBudget(oldObject) ?? entry.rule(oldObject, { snapshot, namespace, operation: 'CREATE' });
       return enforce(ratchet(before, found).result, mode);
     } catch (e) {
-      const why = e instanceof Error ? e.message : String(e);
-      return { allowed: false, code: 500, message: `internal error in rule ${entry.name}: ${why}`, warnings: [], patch: [], mode, findings: ok };
+      return failed(`internal error in rule ${entry.name}: ${errorText(e)}`, mode);
     }
   };
 }

@@ -4,13 +4,14 @@
  * partial wildcard), silently widens (an unparsable ipAddresses entry opens the port to every IP) or
  * breaks the client's whole outbound listener (tcp-server-first conflicts, in tcp-server-first.ts).
  */
-import type { KubeObject } from '../admission/types.ts';
-import { finding, merge, mergeAll, ok, type Result } from '../catalogue/result.ts';
+import { namespacedName, type KubeObject } from '../admission/types.ts';
+import { collector, finding, merge, mergeAll, ok, type Result } from '../catalogue/result.ts';
 import { asArr, asObj, asStr, describe, isObj, type Obj } from '../json.ts';
 import { parseCidrDetailed } from '../net/cidr.ts';
-import { checkHost, collector, isDns1123Label, isIpAddress, notStringProblem, partialWildcardProblem, portNumberProblem } from './fields.ts';
+import { checkHost, isDns1123Label, isIpAddress, notStringProblem, partialWildcardProblem, portNumberProblem } from './fields.ts';
 import type { Rule } from './rule.ts';
-import { EGRESS_PROTOCOLS, egressConflicts } from './tcp-server-first.ts';
+import { EGRESS_PROTOCOLS } from '../catalogue/protocols.ts';
+import { egressConflicts } from './tcp-server-first.ts';
 
 const SMI_GROUP = 'specs.smi-spec.io/v1alpha4';
 const POLICY_GROUP = 'policy.openservicemesh.io/v1alpha1';
@@ -38,7 +39,7 @@ function checkMatches(spec: Obj, namespace: string, ports: readonly Obj[], route
       if (m.kind !== 'HTTPRouteGroup') {
         return finding('EW302', `${at}.kind`, `expected 'matches.kind' for match '${m.name}' to be 'HTTPRouteGroup', got: ${m.kind}`);
       }
-      const matchCount = routeGroups.get(`${namespace}/${m.name}`);
+      const matchCount = routeGroups.get(namespacedName(namespace, m.name));
       return merge(
         nonHttp.length ? finding('EW343', at, `HTTPRouteGroup ${m.name} applies to http ports only; ignored on ${nonHttp.length > 1 ? 'ports' : 'port'} ${named}`) : ok,
         matchCount === undefined ? finding('EW344', `${at}.name`, `HTTPRouteGroup ${namespace}/${m.name} not found; this match allows nothing`)

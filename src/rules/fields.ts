@@ -1,13 +1,13 @@
 /**
  * Field checks shared by the rule files: DNS labels, host names, IP subnets, port numbers, exportTo,
- * and the collector that keeps findings reached along several paths from being reported twice.
+ * host and annotation checks.
  * The `…Problem` functions return the problem's message (or undefined) and carry no code; the
  * `check…` functions wrap them into a Result under the caller's code and field path. Messages follow
  * Istio's validation (pkg/config/validation/agent) so users see the words they can search for.
  */
-import { severityOf, type Code } from '../catalogue/findings.ts';
+import type { Code } from '../catalogue/findings.ts';
 import { ISTIO_REJECTED_ANNOTATIONS } from '../catalogue/keys.ts';
-import { finding, merge, mergeAll, ok, type Issue, type Result } from '../catalogue/result.ts';
+import { finding, mergeAll, ok, type Result } from '../catalogue/result.ts';
 import { asObj, asStr, describe, q } from '../json.ts';
 import { isIp, parseCidrDetailed } from '../net/cidr.ts';
 
@@ -278,47 +278,3 @@ export function istioMetadataProblem(meta: { readonly name?: unknown; readonly n
   return undefined;
 }
 
-/**
- * Collects findings once per (code, path, message): the cluster indexes can lead to the same finding
- * along several paths (an object that lists a client twice, a host under two wildcards). Past
- * `limit` findings, more are only counted, not compared, so the work and the answer stay bounded
- * for objects with thousands of conflicting entries; callers that set a limit must not repeat a
- * finding, and say how many more there were with `result(summary)`.
- */
-export function collector(limit = Number.POSITIVE_INFINITY) {
-  const seen = new Set<string>();
-  const errors: Issue[] = [];
-  const warnings: Issue[] = [];
-  let over = 0;
-  let overCode: Code | undefined;
-  const skip = (n: number, code: Code) => {
-    if (n <= 0) return;
-    over += n;
-    // the summary carries the code of the first error left out, so a denial still names one
-    if (overCode === undefined || (severityOf(code) === 'error' && severityOf(overCode) === 'warning')) overCode = code;
-  };
-  return {
-    add(code: Code, path: string, message: string): void {
-      if (errors.length + warnings.length >= limit) {
-        skip(1, code);
-        return;
-      }
-      const key = `${code}\u0000${path}\u0000${message}`;
-      if (seen.has(key)) return;
-      seen.add(key);
-      (severityOf(code) === 'error' ? errors : warnings).push({ code, path, message });
-    },
-    /** Counts `n` findings past the limit without building them. */
-    skip,
-    /** Whether the limit is reached: further findings are only counted. */
-    full: (): boolean => errors.length + warnings.length >= limit,
-    /** The findings, plus one at `path` saying how many more there were, when some were left out. */
-    result(summary?: (more: number) => readonly [path: string, message: string]): Result {
-      if (over > 0 && overCode !== undefined && summary) {
-        const [path, message] = summary(over);
-        return merge({ errors, warnings }, finding(overCode, path, message));
-      }
-      return errors.length || warnings.length ? { errors, warnings } : ok;
-    },
-  };
-}

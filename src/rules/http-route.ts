@@ -3,8 +3,7 @@
  * combines (route, redirect, directResponse, delegate), its matches, header operations, CORS,
  * fault injection, mirrors, redirect, direct response, retries, rewrite and timeout.
  */
-import type { Code } from '../catalogue/findings.ts';
-import { finding, mergeAll, ok, type Result } from '../catalogue/result.ts';
+import { collector, finding, mergeAll, ok, type Result } from '../catalogue/result.ts';
 import { asArr, asObj, asStr, isObj, q, type Obj } from '../json.ts';
 import { destination, routeDestinations } from './destination.ts';
 import { got, isDns1123Label, labelProblems, portNumberProblem } from './fields.ts';
@@ -45,18 +44,7 @@ const present = (v: unknown): boolean => v !== undefined && v !== null;
 const nonEmpty = (v: unknown): boolean => asArr(v).length > 0;
 
 /** Collects findings of one route in istiod's order. */
-class Findings {
-  readonly parts: Result[] = [];
-  add(code: Code, path: string, message: string | undefined): void {
-    if (message !== undefined) this.parts.push(finding(code, path, message));
-  }
-  push(r: Result): void {
-    this.parts.push(r);
-  }
-  result(): Result {
-    return mergeAll(this.parts);
-  }
-}
+type Findings = ReturnType<typeof collector>;
 
 export type HttpRouteOptions = {
   /** the VirtualService is a delegate (no hosts) */
@@ -66,7 +54,7 @@ export type HttpRouteOptions = {
 /** An http route (validateHTTPRoute). */
 export function httpRoute(raw: unknown, at: string, opts: HttpRouteOptions): Result {
   if (!isObj(raw)) return finding('EW223', at, 'http route may not be null');
-  const f = new Findings();
+  const f = collector();
   conflicts(raw, at, opts.delegate, f);
   matchRequests(asArr(raw.match), `${at}.match`, f);
   headerOperations(asObj(raw.headers), `${at}.headers`, f);
@@ -81,7 +69,7 @@ export function httpRoute(raw: unknown, at: string, opts: HttpRouteOptions): Res
   if (present(raw.rewrite)) f.add('EW240', `${at}.rewrite`, rewriteProblem(asObj(raw.rewrite)));
   f.add('EW230', at, authorityRewriteProblem(raw));
   f.push(routeDestinations(asArr(raw.route), `${at}.route`, (d, dat) => {
-    const g = new Findings();
+    const g = collector();
     headerOperations(asObj(d.headers), `${dat}.headers`, g);
     return g.result();
   }));

@@ -6,18 +6,18 @@
  * The previous version of the object being validated is in the snapshot on UPDATE (and the object
  * itself in `check`): entries of the same kind with the same namespace/name are never conflicts.
  */
-import type { KubeObject } from '../admission/types.ts';
+import { namespacedName, type KubeObject } from '../admission/types.ts';
 import { isHttp, isPlainTcp, isTls, nameContradictsProtocol, parseProtocol, protocolFromPortName, type Protocol } from '../catalogue/protocols.ts';
-import { ok, type Result } from '../catalogue/result.ts';
+import { collector, ok, type Result } from '../catalogue/result.ts';
 import { boundToGatewaysOnly, sameObject, type ObjectRef, type ServiceEntryPort } from '../cluster/snapshot.ts';
 import { asArr, asObj, asStr, asStrs, isObj, q } from '../json.ts';
 import { overlaps, parseIpOrCidr } from '../net/cidr.ts';
-import { collector, coveringHosts, isPortNumber, shareAudience } from './fields.ts';
+import { coveringHosts, isPortNumber, shareAudience } from './fields.ts';
 import type { RuleContext } from './rule.ts';
 
 type Scope = ObjectRef & { readonly exportTo: readonly string[] };
 
-const ref = (o: ObjectRef): string => `${o.namespace}/${o.name}`;
+const ref = (o: ObjectRef): string => namespacedName(o.namespace, o.name);
 const shown = (protocol: string): string => protocol || 'unset';
 const unique = (list: readonly string[]): string[] => [...new Set(list)].sort();
 

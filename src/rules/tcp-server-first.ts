@@ -9,19 +9,15 @@
  * and mesh route. The scope is the source ServiceAccount and the port number: the same client may
  * be listed by Egress objects in any namespace.
  */
-import type { KubeObject } from '../admission/types.ts';
+import { namespacedName, type KubeObject } from '../admission/types.ts';
 import { severityOf, type Code } from '../catalogue/findings.ts';
 import { OSM_MONITORED_BY } from '../catalogue/keys.ts';
-import type { Result } from '../catalogue/result.ts';
+import { EGRESS_PROTOCOLS, TCP_SERVER_FIRST } from '../catalogue/protocols.ts';
+import { collector, type Result } from '../catalogue/result.ts';
 import { egressKey, sameObject, type ClusterSnapshot, type EgressPort, type ObjectRef } from '../cluster/snapshot.ts';
 import { asArr, asObj, asStr, onlyStrs } from '../json.ts';
 import { compareCidrs, parseCidrDetailed, type Cidr } from '../net/cidr.ts';
-import { collector } from './fields.ts';
 
-export const TCP_SERVER_FIRST = 'tcp-server-first';
-
-/** Protocols that produce a filter chain, compared case-sensitively as OSM's listener builder does. */
-export const EGRESS_PROTOCOLS: readonly string[] = ['http', 'https', 'tcp', TCP_SERVER_FIRST];
 
 /** One Egress port as OSM turns it into a filter chain. */
 export type EgressMatch = {
@@ -179,7 +175,7 @@ export function egressSources(spec: unknown): string[] {
   const out = new Set<string>();
   for (const s of asArr(asObj(spec).sources).map(asObj)) {
     if (s.kind === 'ServiceAccount' && typeof s.name === 'string' && s.name && typeof s.namespace === 'string' && s.namespace) {
-      out.add(`${s.namespace}/${s.name}`);
+      out.add(namespacedName(s.namespace, s.name));
     }
   }
   return [...out];
@@ -271,7 +267,7 @@ export function egressConflicts(o: KubeObject, snapshot: ClusterSnapshot, namesp
     const services = new Set<string>();
     for (const s of snapshot.servicesByPort.get(number) ?? []) {
       if (s.protocol !== TCP_SERVER_FIRST || !inMesh(snapshot, s.service.namespace)) continue;
-      const name = `${s.service.namespace}/${s.service.name}`;
+      const name = namespacedName(s.service.namespace, s.service.name);
       if (services.has(name)) continue;
       services.add(name);
       out.push({ code: 'EW425', message: `Service ${name} makes port ${number} tcp-server-first: ${breaks}` });

@@ -6,6 +6,7 @@ import {
   type CidrDetection, type CidrInputs,
 } from '../../src/cluster/detect.ts';
 import { cidrsOf, fixture } from '../support.ts';
+import { apiServerSlice, endpointSlice } from './fake-api.ts';
 
 const messages = fixture<Record<string, string>>('cluster/dry-run-messages.json');
 const node = (name: string, podCIDRs: string[]): KubeObject => {
@@ -129,18 +130,18 @@ Detect('reports a kubeadm ClusterConfiguration that is not YAML with its line', 
 
 const Verify = suite('cluster/verify');
 
-const pod = (name: string, status: object, spec: object = {}): KubeObject =>
-  ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'shop' }, spec, status });
+const slice = endpointSlice;
+const nodeAt = (name: string, addresses: { type: string; address: string }[]): KubeObject =>
+  ({ apiVersion: 'v1', kind: 'Node', metadata: { name }, spec: {}, status: { addresses } });
+const kindNode = nodeAt('kind-worker', [{ type: 'InternalIP', address: '172.18.0.2' }, { type: 'InternalIP', address: 'fc00:f853:ccd:e793::2' }, { type: 'Hostname', address: 'kind-worker' }]);
 
 Verify('counts and names pod and Service addresses outside the detected ranges', () => {
   const cidrs = cidrsOf(['10.244.0.0/16'], ['10.96.0.0/12']);
   const pods = podAddresses([
-    pod('web', { podIP: '10.244.1.7', podIPs: [{ ip: '10.244.1.7' }] }),
-    pod('eni', { podIP: '192.168.33.9', podIPs: [{ ip: '192.168.33.9' }] }),
-    pod('dual', { podIP: '10.244.2.2', podIPs: [{ ip: '10.244.2.2' }, { ip: 'fd00:10:244::5' }] }),
-    pod('node-agent', { podIP: '172.18.0.2' }, { hostNetwork: true }),
-    pod('pending', {}),
-  ]);
+    slice('shop', 'web', 'IPv4', { web: '10.244.1.7', eni: '192.168.33.9', dual: '10.244.2.2' }),
+    slice('shop', 'web', 'IPv6', { dual: 'fd00:10:244::5' }),
+    slice('shop', 'node-agent', 'IPv4', { 'node-agent': '172.18.0.2' }),
+  ], [kindNode]);
   const services = serviceAddresses([
     { apiVersion: 'v1', kind: 'Service', metadata: { name: 'api', namespace: 'shop' }, spec: { clusterIP: '10.96.4.1', clusterIPs: ['10.96.4.1'] } },
     { apiVersion: 'v1', kind: 'Service', metadata: { name: 'old', namespace: 'shop' }, spec: { clusterIP: '10.112.0.1' } },
@@ -153,15 +154,46 @@ Verify('counts and names pod and Service addresses outside the detected ranges',
   assert.equal(v.services.outside, [{ name: 'shop/old', ip: '10.112.0.1' }]);
 });
 
+Verify('counts a pod behind several Services once, with the addresses of both its families', () => {
+  const pods = podAddresses([
+    slice('shop', 'web', 'IPv4', { 'web-1': '10.244.1.7' }),
+    slice('shop', 'web-metrics', 'IPv4', { 'web-1': '10.244.1.7' }),
+    slice('shop', 'web', 'IPv6', { 'web-1': 'fd00:10:244::7' }),
+  ], []);
+  assert.equal(pods, [{ name: 'shop/web-1', ips: ['10.244.1.7', 'fd00:10:244::7'] }]);
+});
+
+Verify('reads only endpoints that point at a Pod, from slices of addresses', () => {
+  const pods = podAddresses([
+    apiServerSlice('192.168.49.2'),
+    slice('shop', 'legacy-db', 'IPv4', { 'db-vm': '10.0.9.9' }, 'VirtualMachineInstance'),
+    slice('shop', 'external', 'FQDN', { web: 'db.example.com' }),
+    slice('shop', 'web', 'IPv4', { web: '10.244.1.7' }),
+  ], []);
+  assert.equal(pods, [{ name: 'shop/web', ips: ['10.244.1.7'] }]);
+});
+
+Verify('leaves out host-network pods, whose addresses are their node\'s InternalIP or ExternalIP, in either spelling', () => {
+  const cloudNode = nodeAt('ip-10-0-1-5', [{ type: 'ExternalIP', address: '203.0.113.5' }]);
+  const pods = podAddresses([
+    slice('kube-system', 'node-local-dns', 'IPv4', { 'nld-a': '172.18.0.2', 'nld-b': '203.0.113.5' }),
+    slice('kube-system', 'node-local-dns', 'IPv6', { 'nld-a': 'fc00:f853:0ccd:e793:0:0:0:2' }),
+    slice('shop', 'web', 'IPv4', { web: '10.244.1.7' }),
+  ], [kindNode, cloudNode]);
+  assert.equal(pods.map((p) => p.name), ['shop/web']);
+});
+
 Verify('finds nothing outside when every address is in range', () => {
   const v = verifyCidrs(cidrsOf(['10.244.0.0/16'], ['10.96.0.0/12']), [{ name: 'a/b', ips: ['10.244.0.9'] }], [{ name: 'a/s', ips: ['10.96.0.1'] }]);
   assert.equal([v.pods.outside, v.services.outside], [[], []]);
 });
 
-Verify('says there were no pods with IPs to check instead of reporting zero checked as a result', () => {
+Verify('says there were no pod IPs from EndpointSlices to check instead of reporting zero checked as a result', () => {
   const cidrs = cidrsOf(['10.244.0.0/16'], ['10.96.0.0/12']);
-  const v = verifyCidrs(cidrs, podAddresses([pod('node-agent', { podIP: '172.18.0.2' }, { hostNetwork: true }), pod('pending', {})]), [{ name: 'default/kubernetes', ips: ['10.96.0.1'] }]);
+  const pods = podAddresses([apiServerSlice('192.168.49.2'), slice('monitoring', 'node-exporter', 'IPv4', { 'node-exporter-a': '172.18.0.2' })], [kindNode]);
+  const v = verifyCidrs(cidrs, pods, [{ name: 'default/kubernetes', ips: ['10.96.0.1'] }]);
   assert.equal([v.pods.checked, v.services.checked, v.unchecked], [0, 1, [NO_PODS_TO_CHECK]]);
+  assert.is(NO_PODS_TO_CHECK, 'no pod IPs from EndpointSlices to check');
   assert.equal(verifyCidrs(cidrs, [{ name: 'a/b', ips: ['10.244.0.9'] }], [{ name: 'a/s', ips: ['10.96.0.1'] }]).unchecked, []);
 });
 

@@ -22,7 +22,6 @@ export type Fake = {
   /** errors the next starts of a kind's informer report, one per start */
   readonly failures: Map<string, unknown[]>;
   readonly configMaps: Map<string, KubeObject>;
-  pods: KubeObject[];
   dryRunMessage: string | undefined;
   /** calls of discover() so far */
   discoveries: number;
@@ -39,7 +38,6 @@ export function fakeApi(init: Record<string, KubeObject[]> = {}): Fake {
     served: new Map(),
     failures: new Map(),
     configMaps: new Map(),
-    pods: [],
     dryRunMessage: undefined,
     discoveries: 0,
     discoveryGate: undefined,
@@ -76,13 +74,36 @@ export function fakeApi(init: Record<string, KubeObject[]> = {}): Fake {
           },
         };
       },
-      list: async (t) => (t.kind === 'Pod' ? fake.pods : fake.objects.get(t.kind) ?? []),
+      list: async (t) => fake.objects.get(t.kind) ?? [],
       getConfigMap: async (ns, name) => fake.configMaps.get(`${ns}/${name}`),
       dryRunService: async () => fake.dryRunMessage,
     },
   };
   return fake;
 }
+
+/**
+ * An EndpointSlice of `service` as the EndpointSlice controller writes it, one endpoint per pod
+ * name → address; `targetKind` other than Pod for endpoints that point elsewhere.
+ */
+export function endpointSlice(namespace: string, service: string, addressType: 'IPv4' | 'IPv6' | 'FQDN', pods: Record<string, string>, targetKind = 'Pod'): KubeObject {
+  return {
+    apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
+    metadata: { name: `${service}-${addressType.toLowerCase()}`, namespace, labels: { 'kubernetes.io/service-name': service } },
+    addressType,
+    endpoints: Object.entries(pods).map(([name, address]) => ({
+      addresses: [address], conditions: { ready: true }, nodeName: 'node-a', targetRef: { kind: targetKind, namespace, name },
+    })),
+    ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+  };
+}
+
+/** The `kubernetes` Service's slice: the API server's address, pointing at no pod. */
+export const apiServerSlice = (address: string): KubeObject => ({
+  apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
+  metadata: { name: 'kubernetes', namespace: 'default', labels: { 'kubernetes.io/service-name': 'kubernetes' } },
+  addressType: 'IPv4', endpoints: [{ addresses: [address], conditions: { ready: true } }], ports: [{ name: 'https', port: 6443, protocol: 'TCP' }],
+});
 
 export const serve = (fake: Fake, group: string, resource: string, versions: string[]) =>
   fake.served.set(resourceName({ group, resource }), versions);

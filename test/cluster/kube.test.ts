@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import type { KubeObject } from '../../src/admission/types.ts';
 import type { ClusterApi } from '../../src/cluster/api.ts';
 import { connectCluster } from '../../src/cluster/kube.ts';
+import { ENDPOINT_SLICES } from '../../src/cluster/resources.ts';
 import { compactOf } from '../../src/cluster/slim.ts';
 import { startClusterView, type ClusterView } from '../../src/cluster/view.ts';
 import { runCidrs } from '../../src/commands/cidrs.ts';
@@ -23,7 +24,17 @@ const node = (name: string, cidr: string) => {
   const { apiVersion: _, kind: __, ...rest } = fixture('cluster/node.json');
   return { ...rest, metadata: { ...rest.metadata, name, ...managed }, spec: { podCIDR: cidr, podCIDRs: [cidr] } } as KubeObject;
 };
-const pod = (name: string, ip: string) => ({ metadata: { name, namespace: 'shop' }, spec: { containers: [{ name: 'c', image: 'x' }] }, status: { phase: 'Running', podIP: ip, podIPs: [{ ip }] } }) as KubeObject;
+/** An EndpointSlice list item as the API server sends it: no apiVersion and kind, every field the controller writes. */
+const slice = (service: string, endpoints: { pod?: string; ip: string }[]) => ({
+  metadata: { name: `${service}-x7k2p`, namespace: 'shop', labels: { 'kubernetes.io/service-name': service }, ...managed },
+  addressType: 'IPv4',
+  endpoints: endpoints.map(({ pod, ip }) => ({
+    addresses: [ip], conditions: { ready: true, serving: true, terminating: false }, nodeName: 'a', zone: 'z1',
+    ...(pod ? { targetRef: { kind: 'Pod', namespace: 'shop', name: pod, uid: `uid-${pod}` } } : {}),
+  })),
+  ports: [{ name: 'grpc', port: 9090, protocol: 'TCP' }],
+}) as KubeObject;
+const SLICES = '/apis/discovery.k8s.io/v1/endpointslices';
 
 let server: FakeServer;
 let api: ClusterApi;
@@ -34,7 +45,8 @@ Kube.before(async () => {
   server.collections.set('/api/v1/namespaces', [{ metadata: { name: 'shop', labels: { 'egress-warden.io/mode': 'warn' }, annotations: { 'egress-warden.io/outbound-capture': 'cluster', 'kubectl.kubernetes.io/last-applied-configuration': '{}' } } }]);
   server.collections.set('/api/v1/nodes', [node('a', '10.100.0.0/24'), node('b', '10.100.1.0/24'), node('c', '10.100.2.0/24')]);
   server.collections.set('/api/v1/services', [{ metadata: { name: 'api', namespace: 'shop' }, spec: { clusterIP: '10.100.128.1', clusterIPs: ['10.100.128.1'], ports: [{ name: 'grpc', port: 9090 }] } }]);
-  server.collections.set('/api/v1/pods', [pod('web', '10.100.0.7'), pod('job', '10.100.2.9')]);
+  // the third endpoint is a host-network pod: its address is the nodes' InternalIP (test/fixtures/cluster/node.json)
+  server.collections.set(SLICES, [slice('api', [{ pod: 'web', ip: '10.100.0.7' }, { pod: 'job', ip: '10.100.2.9' }, { pod: 'agent', ip: '172.18.0.2' }]), slice('kubernetes', [{ ip: '192.168.49.2' }])]);
   server.collections.set('/apis/networking.k8s.io/v1/servicecidrs', [fixture('cluster/servicecidr.json')]);
   server.collections.set('/apis/networking.istio.io/v1/serviceentries', [se('gh', ['github.com']), se('npm', ['registry.npmjs.org'])]);
   server.collections.set('/apis/networking.istio.io/v1beta1/virtualservices', []);
@@ -74,12 +86,27 @@ Kube('discovers served versions per resource, preferred first, skipping subresou
   });
 });
 
-Kube('lists across pages and keeps slim objects stamped with their kind', async () => {
+Kube('lists across pages and keeps slim objects stamped with their kind, Nodes with only their host addresses', async () => {
   const nodes = await api.list({ group: '', version: 'v1', resource: 'nodes', kind: 'Node' });
   assert.equal(nodes, ['a', 'b', 'c'].map((name, i) => ({
     apiVersion: 'v1', kind: 'Node', metadata: { name, resourceVersion: '48213' }, spec: { podCIDR: `10.100.${i}.0/24`, podCIDRs: [`10.100.${i}.0/24`] },
+    status: { addresses: [{ type: 'InternalIP', address: '172.18.0.2' }] },
   })));
   assert.ok(server.requests.some((r) => r.startsWith('GET /api/v1/nodes?') && r.includes('continue=page-2')));
+});
+
+Kube('lists EndpointSlices across pages, keeping of each endpoint only its addresses and the object it points at', async () => {
+  const slices = await api.list(ENDPOINT_SLICES);
+  assert.equal(slices.map((s) => [s.apiVersion, s.kind, s.metadata?.name, s.addressType]), [
+    ['discovery.k8s.io/v1', 'EndpointSlice', 'api-x7k2p', 'IPv4'], ['discovery.k8s.io/v1', 'EndpointSlice', 'kubernetes-x7k2p', 'IPv4'],
+  ]);
+  assert.equal(slices[0]!.endpoints, [
+    { addresses: ['10.100.0.7'], targetRef: { kind: 'Pod', namespace: 'shop', name: 'web' } },
+    { addresses: ['10.100.2.9'], targetRef: { kind: 'Pod', namespace: 'shop', name: 'job' } },
+    { addresses: ['172.18.0.2'], targetRef: { kind: 'Pod', namespace: 'shop', name: 'agent' } },
+  ]);
+  assert.equal(slices[1]!.endpoints, [{ addresses: ['192.168.49.2'] }], 'the API server\'s endpoint points at nothing');
+  assert.ok(server.requests.some((r) => r.startsWith(`GET ${SLICES}?`) && r.includes('continue=page-2')));
 });
 
 Kube('reads ConfigMaps and treats a missing one as absent', async () => {
@@ -154,6 +181,11 @@ Kube('prints CIDRs, sources and the verification for a cluster', async () => {
   assert.not.ok(server.requests.some((r) => r.startsWith('POST') && !r.includes('dryRun=All')), 'every create is a dry run');
 });
 
+Kube('never reads pods: neither the view nor egress-warden cidrs', () => {
+  assert.ok(server.requests.some((r) => r.startsWith(`GET ${SLICES}?`)));
+  assert.equal(server.requests.filter((r) => r.includes('/pods')), []);
+});
+
 Kube('gives the same report as JSON', async () => {
   const io = captureIo('', { KUBECONFIG: server.kubeconfig, EW_SERVICE_CIDRS: '10.100.128.0/17' });
   assert.is(await runCidrs(['--output', 'json'], io), 0);
@@ -163,19 +195,19 @@ Kube('gives the same report as JSON', async () => {
   assert.equal(report.failed, [], 'absent ConfigMaps (404) are no failure');
 });
 
-Kube('exits 1 saying it could not verify when listing pods is forbidden, instead of passing on zero pods', async () => {
-  server.forbidden.add('/api/v1/pods');
+Kube('exits 1 saying it could not verify when listing EndpointSlices is forbidden, instead of passing on zero pods', async () => {
+  server.forbidden.add(SLICES);
   try {
     const io = captureIo('', { KUBECONFIG: server.kubeconfig, EW_SERVICE_CIDRS: '10.100.128.0/17' });
     assert.is(await runCidrs([], io), 1);
     const out = io.stdout();
-    assert.match(out, '\ncould not verify: list pods: forbidden (RBAC)\n');
+    assert.match(out, '\ncould not verify: list endpointslices.discovery.k8s.io: forbidden (RBAC)\n');
     assert.not.match(out, 'verification:');
     assert.not.match(out, 'every address is inside');
     const json = captureIo('', { KUBECONFIG: server.kubeconfig, EW_SERVICE_CIDRS: '10.100.128.0/17' });
     assert.is(await runCidrs(['--output', 'json'], json), 1);
     const report = JSON.parse(json.stdout()) as { verification: unknown; failed: string[] };
-    assert.equal([report.verification, report.failed], [null, ['list pods: forbidden (RBAC)']]);
+    assert.equal([report.verification, report.failed], [null, ['list endpointslices.discovery.k8s.io: forbidden (RBAC)']]);
   } finally {
     server.forbidden.clear();
   }

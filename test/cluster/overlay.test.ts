@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AdmissionRequest, KubeObject } from '../../src/admission/types.ts';
-import { layeringOf, overlay } from '../../src/cluster/overlay.ts';
+import { overlay } from '../../src/cluster/overlay.ts';
 import { egressKey } from '../../src/cluster/snapshot.ts';
 import { judge } from '../../src/review/validate.ts';
 import { snapshotWith } from '../support.ts';
@@ -27,7 +27,7 @@ Overlay('an admitted object is seen by the next review, so a conflicting pair ap
   const o = overlay();
   const base = snapshotWith([]);
   assert.is(judge(review(egress('pg', 'tcp-server-first')), o.layer(base)).allowed, true);
-  o.admitted(egress('pg', 'tcp-server-first'));
+  o.admitted(egress('pg', 'tcp-server-first'), 'alice');
   const d = judge(review(egress('api', 'http')), o.layer(base));
   assert.is(d.allowed, false);
   assert.match(d.message ?? '', 'EW420');
@@ -36,21 +36,14 @@ Overlay('an admitted object is seen by the next review, so a conflicting pair ap
 Overlay('an admitted update replaces the stored version of the same object', () => {
   const o = overlay();
   const base = snapshotWith([egress('pg', 'tcp-server-first', '5')]);
-  o.admitted(egress('pg', 'tcp', '5'));
+  o.admitted(egress('pg', 'tcp', '5'), 'alice');
   assert.equal(ports(o.layer(base)), ['pg:tcp']);
   assert.equal(ports(base), ['pg:tcp-server-first'], 'the published snapshot is never changed');
 });
 
-Overlay('an admitted deletion hides the stored object', () => {
-  const o = overlay();
-  const base = snapshotWith([egress('pg', 'tcp-server-first', '5')]);
-  o.admitted(egress('pg', 'tcp-server-first', '5'), true);
-  assert.equal(ports(o.layer(base)), []);
-});
-
 Overlay('a pending object leaves once its informer delivered a newer version and a snapshot was built', () => {
   const o = overlay();
-  o.admitted(egress('pg', 'tcp', '5'));
+  o.admitted(egress('pg', 'tcp', '5'), 'alice');
   o.delivered('Egress', 'db', 'pg', '5');
   o.published();
   assert.is(o.size(), 1, 'the version the update started from confirms nothing');
@@ -62,7 +55,7 @@ Overlay('a pending object leaves once its informer delivered a newer version and
 
 Overlay('a created object is confirmed by any delivery of it, a read-through one by the same version', () => {
   const o = overlay();
-  o.admitted(egress('pg', 'tcp'));
+  o.admitted(egress('pg', 'tcp'), 'alice');
   o.stored({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', resourceVersion: '9' } });
   o.delivered('Egress', 'db', 'pg', '3');
   o.delivered('Namespace', '', 'shop', '9');
@@ -74,7 +67,7 @@ Overlay('a write the informers never confirm expires, so a write rejected after 
   let t = 0;
   const o = overlay(() => t, 1_000);
   const base = snapshotWith([]);
-  o.admitted(egress('pg', 'tcp-server-first'));
+  o.admitted(egress('pg', 'tcp-server-first'), 'alice');
   t = 999;
   assert.is.not(o.layer(base), base);
   t = 1_001;
@@ -82,42 +75,88 @@ Overlay('a write the informers never confirm expires, so a write rejected after 
   assert.is(o.size(), 0);
 });
 
-Overlay('the overlay holds at most its cap, dropping the oldest writes first', () => {
+Overlay('a caller past its own cap loses its oldest writes, never another caller\'s', () => {
   const o = overlay(() => 0, 1_000, 2);
-  for (const n of ['a', 'b', 'c']) o.admitted(egress(n, 'tcp'));
-  assert.is(o.size(), 2);
-  assert.equal(ports(o.layer(snapshotWith([]))).sort(), ['b:tcp', 'c:tcp']);
+  o.admitted(egress('bob-1', 'tcp'), 'bob');
+  for (const n of ['a', 'b', 'c', 'd']) o.admitted(egress(n, 'tcp'), 'alice');
+  assert.is(o.size(), 3);
+  assert.equal(ports(o.layer(snapshotWith([]))).sort(), ['bob-1:tcp', 'c:tcp', 'd:tcp']);
+  assert.is(o.callers(), 2);
 });
 
-Overlay('a layered snapshot is built once per change, not per review, and says what it was made of', () => {
+Overlay('an object admitted again replaces its pending entry: one entry, its newest records, and it ages from its last admission', () => {
+  let t = 0;
+  const o = overlay(() => t, 1_000);
+  const base = snapshotWith([]);
+  for (let i = 0; i < 3_000; i++) o.admitted(egress('pg', i % 2 ? 'tcp' : 'tcp-server-first'), 'alice');
+  o.admitted(egress('api', 'tcp'), 'bob');
+  assert.is(o.size(), 2);
+  assert.is(o.callers(), 2);
+  assert.equal(ports(o.layer(base)).sort(), ['api:tcp', 'pg:tcp']);
+  t = 600;
+  o.admitted(egress('pg', 'http'), 'alice');
+  t = 1_100;
+  assert.equal(ports(o.layer(base)), ['pg:http'], 'bob\'s write expired, the readmitted one did not');
+  o.admitted(egress('pg', 'http'), 'carol');
+  assert.is(o.callers(), 1, 'the entry moved to its newest caller');
+});
+
+Overlay('past the overall cap the caller holding the most gives way', () => {
+  const o = overlay(() => 0, 1_000, 10, 3);
+  for (const n of ['a', 'b', 'c']) o.admitted(egress(n, 'tcp'), 'alice');
+  o.admitted(egress('bob-1', 'tcp'), 'bob');
+  assert.equal(ports(o.layer(snapshotWith([]))).sort(), ['b:tcp', 'bob-1:tcp', 'c:tcp']);
+});
+
+Overlay('a layered snapshot is built once per change, not per review', () => {
   const o = overlay();
   const base = snapshotWith([]);
-  o.admitted(egress('pg', 'tcp'));
+  o.admitted(egress('pg', 'tcp'), 'alice');
   const a = o.layer(base);
   assert.is(o.layer(base), a);
-  assert.is(layeringOf(a)?.base, base);
-  assert.equal(layeringOf(a)?.pending.map((p) => p.ref.name), ['pg']);
-  o.admitted(egress('api', 'tcp'));
+  o.admitted(egress('api', 'tcp'), 'alice');
   assert.is.not(o.layer(base), a);
+});
+
+Overlay('a traced review says which pending objects it read, and only those', () => {
+  const o = overlay(() => 1_000);
+  const base = snapshotWith([]);
+  o.admitted(egress('pg', 'tcp-server-first'), 'alice');
+  o.admitted({ ...egress('elsewhere', 'tcp'), metadata: { name: 'elsewhere', namespace: 'other' }, spec: { sources: [{ kind: 'ServiceAccount', name: 'x', namespace: 'other' }], ports: [{ number: 9, protocol: 'tcp' }] } }, 'bob');
+  const { value, read } = o.trace(() => judge(review(egress('api', 'http')), o.layer(base)));
+  assert.is(value.allowed, false);
+  assert.equal(read.map((p) => p.ref.name), ['pg']);
+  assert.equal(o.trace(() => 1).read, []);
+});
+
+Overlay('an entry that leaves is gone from the indexes at once, with the others kept', () => {
+  const o = overlay();
+  const base = snapshotWith([]);
+  o.admitted(egress('pg', 'tcp', '5'), 'alice');
+  o.admitted(egress('api', 'tcp', '5'), 'alice');
+  assert.equal(ports(o.layer(base)).sort(), ['api:tcp', 'pg:tcp']);
+  o.delivered('Egress', 'db', 'pg', '6');
+  o.published();
+  assert.equal(ports(o.layer(base)), ['api:tcp']);
 });
 
 Overlay('namespaces and HTTPRouteGroups are layered too', () => {
   const o = overlay();
   const base = snapshotWith([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'old' } }]);
-  o.admitted({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: { a: 'b' } } });
-  o.admitted({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'old' } }, true);
-  o.admitted({ apiVersion: 'specs.smi-spec.io/v1alpha4', kind: 'HTTPRouteGroup', metadata: { name: 'routes', namespace: 'db' } });
+  o.admitted({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: { a: 'b' } } }, 'alice');
+  o.admitted({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'old', labels: { c: 'd' } } }, 'alice');
+  o.admitted({ apiVersion: 'specs.smi-spec.io/v1alpha4', kind: 'HTTPRouteGroup', metadata: { name: 'routes', namespace: 'db' } }, 'alice');
   const s = o.layer(base);
   assert.equal(s.namespaces.get('shop')?.labels, { a: 'b' });
-  assert.is(s.namespaces.has('old'), false);
-  assert.equal([...s.namespaces.keys()], ['shop']);
+  assert.equal(s.namespaces.get('old')?.labels, { c: 'd' });
+  assert.equal([...s.namespaces.keys()].sort(), ['old', 'shop']);
   assert.is(s.httpRouteGroups.has('db/routes'), true);
 });
 
 Overlay('an object that is not well formed is not filed', () => {
   const o = overlay();
-  o.admitted({ apiVersion: { x: 1 } as unknown as string, kind: 'Namespace', metadata: { name: 'shop' } });
-  o.admitted({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 7 as unknown as string } });
+  o.admitted({ apiVersion: { x: 1 } as unknown as string, kind: 'Namespace', metadata: { name: 'shop' } }, 'alice');
+  o.admitted({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 7 as unknown as string } }, 'alice');
   assert.is(o.size(), 0);
 });
 

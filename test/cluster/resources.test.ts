@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DEFAULT_MESH_LOCATIONS } from '../../src/cluster/mesh-config.ts';
-import { ACCESS, CIDR_CONFIGMAPS, PODS, WATCHED, chooseVersion, collectionPath, resourceName } from '../../src/cluster/resources.ts';
+import { ACCESS, CIDR_CONFIGMAPS, ENDPOINT_SLICES, PODS, WATCHED, chooseVersion, collectionPath, resourceName } from '../../src/cluster/resources.ts';
 
 const Resources = suite('cluster/resources');
 
@@ -15,18 +15,23 @@ Resources('grants list and watch together, cluster-wide, on every watched resour
   }
 });
 
-Resources('grants only what CIDR detection calls: list pods, get two ConfigMaps, create Services in its own namespace', () => {
-  assert.ok(grants('', PODS.resource, 'list'));
+Resources('grants only what CIDR detection calls: list EndpointSlices, get two ConfigMaps, create Services in its own namespace', () => {
+  assert.ok(grants(ENDPOINT_SLICES.group, ENDPOINT_SLICES.resource, 'list'));
   const cm = ACCESS.find((a) => a.resource === 'configmaps' && a.namespace === CIDR_CONFIGMAPS.namespace)!;
   assert.equal([cm.verbs, cm.namespace, cm.resourceNames], [['get'], CIDR_CONFIGMAPS.namespace, [CIDR_CONFIGMAPS.kubeadm, CIDR_CONFIGMAPS.kubeProxy]]);
   assert.ok(grants('', 'services', 'create', 'self'));
 });
 
 Resources('holds no access that nothing uses', () => {
-  const used = new Set([...WATCHED.map((w) => `${w.group}/${w.resource}/*/list,watch`), `/pods/*/list`, `/namespaces/*/get`, `/configmaps/kube-system/get`, `/services/self/create`,
+  const used = new Set([...WATCHED.map((w) => `${w.group}/${w.resource}/*/list,watch`), 'discovery.k8s.io/endpointslices/*/list', `/namespaces/*/get`, `/configmaps/kube-system/get`, `/services/self/create`,
     '/configmaps/*/get', 'config.openservicemesh.io/meshconfigs/*/get']);
   for (const a of ACCESS) assert.ok(used.has(`${a.group}/${a.resource}/${a.namespace ?? '*'}/${a.verbs.join(',')}`), JSON.stringify(a));
   assert.is(ACCESS.length, used.size);
+});
+
+Resources('never reads pods, whose specs carry their environment and so Secrets: only the CLI reads them, with its user\'s credentials', () => {
+  assert.equal(ACCESS.filter((a) => a.group === PODS.group && a.resource === PODS.resource), []);
+  assert.not.ok(WATCHED.some((w) => w.kind === PODS.kind));
 });
 
 Resources('reads the meshes\' settings by name only, under the names the meshes install them with', () => {
@@ -46,6 +51,7 @@ Resources('opens ServiceCIDRs on v1, else v1beta1, and CRDs on their preferred s
   assert.is(chooseVersion(se, new Map()), undefined);
   assert.is(collectionPath({ ...se, version: 'v1' }), '/apis/networking.istio.io/v1/serviceentries');
   assert.is(collectionPath(PODS), '/api/v1/pods');
+  assert.is(collectionPath(ENDPOINT_SLICES), '/apis/discovery.k8s.io/v1/endpointslices');
 });
 
 Resources.run();

@@ -7,7 +7,7 @@ import type { KubeObject } from '../../src/admission/types.ts';
 import { overlay } from '../../src/cluster/overlay.ts';
 import { startClusterView, staticClusterView, NO_CLUSTER_REASON, type ClusterView, type Timing } from '../../src/cluster/view.ts';
 import { fixture } from '../support.ts';
-import { fakeApi, recordingLog, serve, until, type Fake } from './fake-api.ts';
+import { apiServerSlice, endpointSlice, fakeApi, recordingLog, serve, until, type Fake } from './fake-api.ts';
 
 const FAST: Partial<Timing> = { coalesceMs: 5, maxCoalesceMs: 20, restartMinMs: 5, restartMaxMs: 40, silenceMs: 60_000, rediscoverMs: 60_000 };
 
@@ -216,12 +216,9 @@ View('detects the CIDRs again when ServiceCIDRs or Nodes change', async () => {
   assert.equal(view.status().cidrs.ranges.filter((r) => r.kind === 'service').map((r) => r.origin), ['ServiceCIDR/extra', 'ServiceCIDR/kubernetes']);
 });
 
-View('verifies pod and Service addresses against the detected ranges', async () => {
+View('verifies the pod IPs of EndpointSlices and Service addresses against the detected ranges', async () => {
   const fake = cluster();
-  fake.pods = [
-    { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'shop' }, spec: {}, status: { podIP: '10.244.0.5' } },
-    { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'vpc', namespace: 'shop' }, spec: {}, status: { podIP: '192.168.7.7' } },
-  ];
+  fake.objects.set('EndpointSlice', [endpointSlice('shop', 'api', 'IPv4', { web: '10.244.0.5', vpc: '192.168.7.7' })]);
   const { view, log } = await start(fake);
   await view.untilReady(2_000);
   await until(() => view.status().cidrs.verification !== null, 'verification');
@@ -230,12 +227,38 @@ View('verifies pod and Service addresses against the detected ranges', async () 
   assert.ok(log.lines.some((l) => l.level === 'warn' && l.msg.startsWith('addresses outside the detected cluster CIDRs')));
 });
 
-View('says when there were no pods with IPs to verify the pod ranges against', async () => {
-  const { view } = await start(cluster());
+View('does not count a host-network pod, whose address is its node\'s InternalIP, as outside the pod range', async () => {
+  const fake = cluster();
+  // both nodes of cluster() report InternalIP 172.18.0.2 (test/fixtures/cluster/node.json)
+  fake.objects.set('EndpointSlice', [endpointSlice('monitoring', 'node-exporter', 'IPv4', { 'node-exporter-a': '172.18.0.2' }), endpointSlice('shop', 'api', 'IPv4', { web: '10.244.0.5' })]);
+  const { view, log } = await start(fake);
   await view.untilReady(2_000);
   await until(() => view.status().cidrs.verification !== null, 'verification');
   const v = view.status().cidrs.verification!;
-  assert.equal([v.checkedPods, v.checkedServices, v.unchecked], [0, 1, ['no pods with IPs to check']]);
+  assert.equal([v.checkedPods, v.podsOutside, v.examples], [1, 0, []]);
+  assert.not.ok(log.lines.some((l) => l.msg.startsWith('addresses outside')));
+});
+
+View('says when EndpointSlices name no pod IPs to verify the pod ranges against, skipping the API server\'s own endpoint', async () => {
+  const fake = cluster();
+  fake.objects.set('EndpointSlice', [apiServerSlice('192.168.49.2')]);
+  const { view } = await start(fake);
+  await view.untilReady(2_000);
+  await until(() => view.status().cidrs.verification !== null, 'verification');
+  const v = view.status().cidrs.verification!;
+  assert.equal([v.checkedPods, v.podsOutside, v.checkedServices, v.unchecked], [0, 0, 1, ['no pod IPs from EndpointSlices to check']]);
+});
+
+View('notes, and logs, that the CIDRs are unverified when EndpointSlices cannot be listed', async () => {
+  const fake = cluster();
+  const list = fake.api.list;
+  const forbidden = Object.assign(new Error('endpointslices.discovery.k8s.io is forbidden'), { status: 403 });
+  const { view, log } = await start({ ...fake, api: { ...fake.api, list: async (t, as) => (t.kind === 'EndpointSlice' ? Promise.reject(forbidden) : list(t, as)) } });
+  await view.untilReady(2_000);
+  await until(() => view.status().cidrs.notes.some((n) => n.startsWith('verification:')), 'the verification note');
+  assert.ok(view.status().cidrs.notes.includes('verification: endpointslices.discovery.k8s.io is forbidden'), view.status().cidrs.notes.join('\n'));
+  assert.is(view.status().cidrs.verification, null);
+  assert.ok(log.lines.some((l) => l.level === 'warn' && l.msg === 'could not list EndpointSlices to verify the detected CIDRs'));
 });
 
 View('falls back to the kubeadm ConfigMap on clusters without ServiceCIDRs', async () => {
@@ -278,7 +301,7 @@ View('confirms a pending write once its informer delivered it and a snapshot hol
   views.push(view);
   await view.untilReady(2_000);
   const written = { ...se('npm', ['registry.npmjs.org']), metadata: { name: 'npm', namespace: 'shop' } };
-  pending.admitted(written);
+  pending.admitted(written, 'alice');
   assert.ok(pending.layer(view.current()).serviceEntriesByHost.has('registry.npmjs.org'), 'visible at once through the overlay');
   assert.not.ok(view.current().serviceEntriesByHost.has('registry.npmjs.org'));
   fake.informer('ServiceEntry').on.add({ ...written, metadata: { ...written.metadata, resourceVersion: '7' } });

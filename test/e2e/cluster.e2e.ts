@@ -2,11 +2,18 @@
  * The cluster view and CIDR detection against a real API server: informers, readiness, the
  * dry-run Service probe and node podCIDRs, and `egress-warden cidrs` as a user runs it.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { adminApi } from '../../src/cluster/kube.ts';
+import { ACCESS } from '../../src/cluster/resources.ts';
 import { startClusterView } from '../../src/cluster/view.ts';
 import { runCidrs } from '../../src/commands/cidrs.ts';
 import { captureIo } from '../../src/commands/io.ts';
+import { renderInstallation } from '../../src/manifests/install.ts';
 import { disposable, eventually, kubectl, must, runId } from '../support/kube.ts';
 
 const kubeconfig = process.env.KUBECONFIG;
@@ -81,7 +88,7 @@ onDisposable('the pod range is the union of the nodes\' podCIDRs, marked partial
   }
 });
 
-test('egress-warden cidrs prints the detected ranges with their sources, says there are no pods with IPs to check, and exits 0', async () => {
+test('egress-warden cidrs prints the detected ranges with their sources, says there are no pod IPs from EndpointSlices to check, and exits 0', async () => {
   const io = captureIo('', { KUBECONFIG: kubeconfig });
   const code = await runCidrs(['--output', 'json'], io);
   const report = JSON.parse(io.stdout()) as {
@@ -95,11 +102,103 @@ test('egress-warden cidrs prints the detected ranges with their sources, says th
     assert.equal(report.service.map((r) => r.cidr), [process.env.EW_E2E_SERVICE_RANGE]);
     // no kubelet, so no pod has an IP: said plainly, not reported as a check that passed
     assert.is(report.verification?.pods.checked, 0);
-    assert.ok(report.verification?.unchecked.includes('no pods with IPs to check'), io.stdout());
+    assert.ok(report.verification?.unchecked.includes('no pod IPs from EndpointSlices to check'), io.stdout());
     const text = captureIo('', { KUBECONFIG: kubeconfig });
     assert.is(await runCidrs([], text), 0);
-    assert.match(text.stdout(), /no pods with IPs to check/);
+    assert.match(text.stdout(), /no pod IPs from EndpointSlices to check/);
   }
 });
 
 Cluster.run();
+
+// ---
+
+const Slices = suite('e2e/cluster: pod IPs come from EndpointSlices');
+const scratchNs = `${id}-slices`;
+const hostNode = `${id}-host`;
+Slices.after(() => {
+  kubectl(['delete', 'namespace', scratchNs, '--wait=false']);
+  kubectl(['delete', 'endpointslice', 'kubernetes', '-n', 'default', '--ignore-not-found']);
+  kubectl(['delete', 'node', hostNode, '--ignore-not-found']);
+});
+(disposable ? Slices : Slices.skip)('cidrs checks the pod IPs of EndpointSlices, skipping the API server endpoint, FQDN slices and host-network pods', async () => {
+  must(['create', 'namespace', scratchNs]);
+  must(['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: hostNode }, spec: {} }));
+  must(['patch', 'node', hostNode, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { addresses: [{ type: 'InternalIP', address: '172.18.0.9' }, { type: 'Hostname', address: hostNode }] } })]);
+  const meta = (name: string, namespace: string, service: string) => ({ name, namespace, labels: { 'kubernetes.io/service-name': service, 'endpointslice.kubernetes.io/managed-by': 'e2e.egress-warden.io' } });
+  const slices = [
+    // what kube-apiserver writes for the kubernetes Service when its endpoint reconciler runs
+    { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'kubernetes', namespace: 'default', labels: { 'kubernetes.io/service-name': 'kubernetes' } }, addressType: 'IPv4', endpoints: [{ addresses: ['192.168.49.2'], conditions: { ready: true } }], ports: [{ name: 'https', port: 6443, protocol: 'TCP' }] },
+    { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: meta('web-x1', scratchNs, 'web'), addressType: 'IPv4', endpoints: [
+      { addresses: ['10.244.1.7'], targetRef: { kind: 'Pod', namespace: scratchNs, name: 'web-1' } },
+      { addresses: ['100.64.0.9'], targetRef: { kind: 'Pod', namespace: scratchNs, name: 'web-2' } },
+      { addresses: ['172.18.0.9'], targetRef: { kind: 'Pod', namespace: scratchNs, name: 'host-agent' } },
+    ] },
+    { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: meta('ext-x1', scratchNs, 'ext'), addressType: 'FQDN', endpoints: [{ addresses: ['db.example.com'] }] },
+  ];
+  for (const sl of slices) must(['create', '-f', '-'], JSON.stringify(sl));
+  const io = captureIo('', { KUBECONFIG: kubeconfig, EW_POD_CIDRS: '10.244.0.0/16' });
+  const code = await runCidrs(['--output', 'json'], io);
+  const report = JSON.parse(io.stdout()) as { verification: { pods: { checked: number; outside: { name: string; ip: string }[] }; unchecked: string[] }; failed: string[] };
+  assert.equal(report.failed, []);
+  assert.is(report.verification.pods.checked, 2);
+  assert.equal(report.verification.pods.outside, [{ name: `${scratchNs}/web-2`, ip: '100.64.0.9' }]);
+  assert.is(code, 1);
+  const view = await startClusterView({ env: { KUBECONFIG: kubeconfig, EW_POD_CIDRS: '10.244.0.0/16' }, log: quiet, namespace: 'default' });
+  try {
+    assert.ok(await view.untilReady(60_000));
+    const v = await eventually('the verification', () => (view.status() as unknown as { cidrs: { verification: { checkedPods: number; podsOutside: number; examples: string[] } | null } }).cidrs.verification ?? undefined);
+    assert.equal([v.checkedPods, v.podsOutside, v.examples.filter((e) => e.includes(scratchNs))], [2, 1, [`${scratchNs}/web-2 100.64.0.9`]]);
+  } finally {
+    await view.stop();
+  }
+});
+Slices.run();
+
+// ---
+
+const rbacName = `${id}-rbac`;
+const Rbac = suite('e2e/cluster: the rendered RBAC on a real API server');
+Rbac.after(() => {
+  for (const o of renderInstallation({ name: rbacName, namespace: rbacName }).filter((o) => /Role|ServiceAccount/.test(o.kind ?? '')).reverse()) {
+    kubectl(['delete', `${o.kind!.toLowerCase()}`, o.metadata!.name!, ...(o.metadata?.namespace ? ['-n', o.metadata.namespace] : []), '--ignore-not-found']);
+  }
+  kubectl(['delete', 'namespace', rbacName, '--wait=false']);
+});
+
+(disposable ? Rbac : Rbac.skip)('the service account of the rendered installation has every ACCESS permission, lists EndpointSlices, cannot list pods, and verifies the CIDRs', async () => {
+  const rbac = renderInstallation({ name: rbacName, namespace: rbacName }).filter((o) => ['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(o.kind ?? ''));
+  for (const o of rbac) must(['apply', '-f', '-'], JSON.stringify(o));
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(kubeconfig!);
+  const admin = adminApi(kc, rbacName, 'admin');
+  const user = `system:serviceaccount:${rbacName}:${rbacName}`;
+  const asks = ACCESS.flatMap((a) => a.verbs.flatMap((verb) => (a.resourceNames ?? [undefined]).map((n) => ({
+    group: a.group, resource: a.resource, verb,
+    ...(a.namespace === 'kube-system' ? { namespace: 'kube-system' } : a.namespace === 'self' ? { namespace: rbacName } : {}),
+    ...(n ? { name: n } : {}),
+  }))));
+  const answers = await Promise.all(asks.map((q) => admin.canI(q, user)));
+  const denied = asks.filter((_, i) => !answers[i]!.allowed);
+  assert.equal(denied, []);
+  assert.ok(asks.some((q) => q.group === 'discovery.k8s.io' && q.resource === 'endpointslices' && q.verb === 'list'));
+  assert.is((await admin.canI({ group: '', resource: 'pods', verb: 'list' }, user)).allowed, false);
+  // as that service account, cidrs reads everything it needs
+  const token = must(['create', 'token', rbacName, '-n', rbacName]).trim();
+  const server = kc.getCurrentCluster()!;
+  const dir = mkdtempSync(join(tmpdir(), 'ew-sa-'));
+  const saConfig = join(dir, 'config');
+  writeFileSync(saConfig, JSON.stringify({
+    apiVersion: 'v1', kind: 'Config', 'current-context': 'sa',
+    clusters: [{ name: 'c', cluster: { server: server.server, 'certificate-authority-data': server.caData, 'certificate-authority': server.caFile } }],
+    users: [{ name: 'sa', user: { token } }], contexts: [{ name: 'sa', context: { cluster: 'c', user: 'sa', namespace: rbacName } }],
+  }));
+  const io = captureIo('', { KUBECONFIG: saConfig });
+  await runCidrs(['--output', 'json'], io);
+  // every read it needs is allowed (whether the ranges verify depends on what other tests created)
+  const report = JSON.parse(io.stdout()) as { verification: unknown; failed: string[] };
+  assert.equal(report.failed, []);
+  assert.ok(report.verification);
+});
+
+Rbac.run();

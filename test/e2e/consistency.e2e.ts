@@ -185,6 +185,7 @@ test(`two replicas behind one URL: how often a conflicting pair slips through ($
       const config = `${name}-${spread}`;
       try {
         const manifests = cli(['manifests', '--name', config, '--url', `https://127.0.0.1:${balancer.port}`, '--ca', join(certDir, 'ca.crt'),
+          '--token-file', join(certDir, 'token'),
           '--namespace-label', `${E2E_LABEL}=${config}`, '--failure-policy', 'Fail']);
         assert.is(manifests.status, 0, manifests.stderr);
         must(['apply', '-f', '-'], manifests.stdout);

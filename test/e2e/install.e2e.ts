@@ -1,13 +1,14 @@
 /**
  * An installation's life as an operator lives it, on a real API server: installed before its server
- * runs (writes keep working), enforcing once the server is ready and trusted, switched to Fail,
- * moved from the development CA to another CA (as cert-manager's would be) with writes in flight,
- * and uninstalled without a trace. The server runs from this checkout, registered by URL; the
- * in-cluster variants are applied as rendered, with no image to run, which is the state the cluster
- * is in before the first replica becomes ready.
+ * runs (writes keep working), enforcing once the server is ready and trusted, called only with its
+ * caller token, switched to Fail, moved from the development CA to another CA (as cert-manager's
+ * would be) with writes in flight, and uninstalled without a trace. The server runs from this
+ * checkout, registered by URL; the in-cluster variants (printed, and the kustomize directory) are
+ * applied as rendered, with no image to run, which is the state the cluster is in before the first
+ * replica becomes ready.
  */
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -42,17 +43,25 @@ const serviceEntry = (name: string, namespace: string, portName = 'tls') => ({
 /** A ServiceEntry the webhook denies: its port name does not parse. */
 const invalid = (name: string, namespace: string) => serviceEntry(name, namespace, 'https_443');
 
+/** The caller token `certs --dir` wrote beside the certificates, which `serve --certs` reads. */
+const tokenFile = () => join(hook.certDir, 'token');
+const serverToken = () => readFileSync(tokenFile(), 'utf8').trim();
+
 /** `egress-warden manifests` as an operator types it, for the URL-registered server of this suite. */
 function manifests(...extra: string[]): string {
-  const r = cli(['manifests', '--name', hook.name, '--url', hook.url, '--namespace-label', `${E2E_LABEL}=${hook.name}`, ...extra]);
+  const r = cli(['manifests', '--name', hook.name, '--url', hook.url, '--token-file', tokenFile(), '--namespace-label', `${E2E_LABEL}=${hook.name}`, ...extra]);
   if (r.status !== 0) throw new Error(`manifests failed: ${r.stderr}`);
   return r.stdout;
 }
 
-const doctor = (...extra: string[]) => cli(['doctor', '--name', hook.name, ...extra]);
+const doctor = (...extra: string[]) => cli(['doctor', '--name', hook.name, '--token-file', tokenFile(), ...extra]);
+
+/** Every registered webhook of a configuration pair, as [name, url or service path]. */
+const registered = (name: string): string[][] => ['validatingwebhookconfiguration', 'mutatingwebhookconfiguration']
+  .flatMap((kind) => (getJson([kind, name]).webhooks as Obj[]).map((w) => [w.name, w.clientConfig.url ?? w.clientConfig.service.path]));
 
 /** The kinds an in-cluster install creates, for `kubectl get -l` over the whole cluster. */
-const INSTALLED_KINDS = 'namespaces,serviceaccounts,clusterroles,clusterrolebindings,roles,rolebindings,deployments,services,poddisruptionbudgets,networkpolicies,validatingwebhookconfigurations,mutatingwebhookconfigurations';
+const INSTALLED_KINDS = 'namespaces,serviceaccounts,secrets,configmaps,clusterroles,clusterrolebindings,roles,rolebindings,deployments,services,poddisruptionbudgets,networkpolicies,validatingwebhookconfigurations,mutatingwebhookconfigurations';
 
 const leftovers = (instance: string): string =>
   must(['get', INSTALLED_KINDS, '-A', '-l', `app.kubernetes.io/instance=${instance}`, '-o', 'name']).trim();
@@ -93,6 +102,10 @@ test('the in-cluster install, and its cert-manager variant on a cluster without 
     assert.is(ready.status, 0, `preflight without cert-manager:\n${ready.stdout}${ready.stderr}`);
     assert.match(ready.stdout, /ok\s+RBAC\s+you may create every object of the installation/);
     must(['apply', '-f', '-'], render(plain, '--ca', join(hook.certDir, 'ca.crt')));
+    // a rendering without --token-file made a token: the Secret the pods mount and every path carry it
+    const token = Buffer.from(getJson(['secret', '-n', plain, `${plain}-token`]).data.token, 'base64').toString('utf8');
+    assert.equal(registered(plain).map(([, path]) => path), [`/validate/${token}`, `/validate/${token}`, `/mutate/${token}`]);
+    assert.match(cli(['doctor', '--name', plain, '--namespace', plain]).stdout, new RegExp(`ok\\s+token\\s+every webhook path carries a token the server holds \\(Secret ${plain}/${plain}-token\\)`));
     const pre = cli(['doctor', '--preflight', '--cert-manager', '--name', variant, '--namespace', variant]);
     assert.is(pre.status, 1, 'preflight must stop a cert-manager install on a cluster without cert-manager');
     assert.match(pre.stdout, /FAIL\s+cert-manager\s+cert-manager is not installed/);
@@ -117,14 +130,21 @@ test('the in-cluster install, and its cert-manager variant on a cluster without 
   }
 });
 
-test('once its server is ready and trusted the webhook enforces, doctor passes, and validation can be switched to Fail', async () => {
+test('once its server is ready and trusted the webhook enforces, called with its token, doctor passes, and validation can be switched to Fail', async () => {
   if (!hasCrd('serviceentries.networking.istio.io')) return;
   await hook.start();
   await untilCalled(hook.name);
+  const token = serverToken();
+  assert.equal(registered(hook.name), [
+    ['validate.egress-warden.io', `${hook.url}/validate/${token}`], ['namespaces.egress-warden.io', `${hook.url}/validate/${token}`],
+    ['mutate.egress-warden.io', `${hook.url}/mutate/${token}`],
+  ]);
+  // judged, so the API server called the token path and the server took the call as the API server's
   denied(create(invalid('after-ready', ns)), 'validate.egress-warden.io', /\[EW115\]/);
   const r = doctor();
   assert.is(r.status, 0, `doctor:\n${r.stdout}${r.stderr}`);
-  for (const check of ['webhooks', 'caBundle', 'certificate', 'reachable', 'RBAC', 'namespaces', 'CIDRs']) {
+  assert.match(r.stdout, /^ok\s+token\s+every webhook path carries a token the server holds/m);
+  for (const check of ['webhooks', 'caBundle', 'certificate', 'token', 'reachable', 'RBAC', 'namespaces', 'CIDRs']) {
     assert.match(r.stdout, new RegExp(`^(ok  |WARN)  ${check}\\s`, 'm'), `${check} not reported as passing:\n${r.stdout}`);
   }
   assert.match(r.stdout, /fails open \(Ignore\)/);
@@ -135,6 +155,64 @@ test('once its server is ready and trusted the webhook enforces, doctor passes, 
   accepted(create(serviceEntry('valid-after-fail', ns)));
 });
 
+test('configurations that carry another token are refused by the server, doctor names them, and the right token restores judging', async () => {
+  if (!hasCrd('serviceentries.networking.istio.io')) return;
+  const dir = mkdtempSync(join(tmpdir(), 'ew-e2e-token-'));
+  try {
+    const wrong = join(dir, 'token');
+    writeFileSync(wrong, 'wrong0123456789abcdefghijklmnopqrstuvwxyzabc\n', { mode: 0o600 });
+    const r = cli(['manifests', '--name', hook.name, '--url', hook.url, '--token-file', wrong, '--ca', join(hook.certDir, 'ca.crt'),
+      '--namespace-label', `${E2E_LABEL}=${hook.name}`, '--failure-policy', 'Fail']);
+    assert.is(r.status, 0, r.stderr);
+    must(['apply', '-f', '-'], r.stdout);
+    // with Fail, a refused call fails the write: even a valid object is not admitted unjudged
+    const failed = await eventually('the API server calls with the wrong token', () => {
+      const w = create(serviceEntry('wrong-token', ns));
+      return w.code !== 0 && w.stderr.includes('failed calling webhook "validate.egress-warden.io"') ? w : undefined;
+    }, 60);
+    assert.not.ok(failed.stderr.includes('denied the request'), failed.stderr);
+    const d = doctor();
+    assert.is(d.status, 1);
+    assert.match(d.stdout, /FAIL\s+token\s+validate\.egress-warden\.io, namespaces\.egress-warden\.io, mutate\.egress-warden\.io call with a token that .* does not hold/);
+  } finally {
+    must(['apply', '-f', '-'], manifests('--ca', join(hook.certDir, 'ca.crt'), '--failure-policy', 'Fail'));
+    rmSync(dir, { recursive: true, force: true });
+  }
+  await untilCalled(hook.name);
+  accepted(create(serviceEntry('right-token', ns)));
+  denied(create(invalid('right-token-invalid', ns)), 'validate.egress-warden.io', /\[EW115\]/);
+});
+
+test('the kustomize directory takes its token from base/token: the Secret and every path carry it, and nothing else is applied', async () => {
+  if (!hasCrd('serviceentries.networking.istio.io')) return;
+  const instance = runId('ew-e2e-kust');
+  const dir = mkdtempSync(join(tmpdir(), `${instance}-`));
+  try {
+    const w = cli(['manifests', '--write', dir, '--name', instance, '--namespace', instance, '--namespace-label', `${E2E_LABEL}=${instance}`,
+      '--ca', join(hook.certDir, 'ca.crt')]);
+    assert.is(w.status, 0, w.stderr);
+    const token = readFileSync(join(dir, 'base/token'), 'utf8');
+    assert.is(statSync(join(dir, 'base/token')).mode & 0o777, 0o600);
+    must(['apply', '-k', dir]);
+    assert.equal(registered(instance), [
+      ['validate.egress-warden.io', `/validate/${token}`], ['namespaces.egress-warden.io', `/validate/${token}`], ['mutate.egress-warden.io', `/mutate/${token}`],
+    ]);
+    assert.is(Buffer.from(getJson(['secret', '-n', instance, `${instance}-token`]).data.token, 'base64').toString('utf8'), token);
+    assert.is.not(kubectl(['get', 'configmap', '-n', instance, `${instance}-token`]).code, 0, 'the local-config ConfigMap must stay out of the cluster');
+    assert.match(cli(['doctor', '--name', instance, '--namespace', instance]).stdout, /ok\s+token\s+every webhook path carries a token the server holds/);
+    const app = selectedNamespace(instance);
+    await sleep(2_000);
+    accepted(create(invalid('before-any-replica', app)));
+    kubectl(['delete', 'namespace', app, '--wait=false']);
+    kubectl(['delete', '-k', dir, '--ignore-not-found', '--wait=false']);
+    await eventually(`nothing of ${instance} is left`, () => (leftovers(instance) === '' ? true : undefined), 90);
+  } finally {
+    kubectl(['delete', 'validatingwebhookconfiguration,mutatingwebhookconfiguration,clusterrole,clusterrolebinding', instance, '--ignore-not-found']);
+    kubectl(['delete', 'namespace', instance, `${instance}-app`, '--ignore-not-found', '--wait=false']);
+    kubectl(['delete', 'role,rolebinding', '-n', 'kube-system', instance, '--ignore-not-found']);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test('moving from the development CA to a new CA, the way docs/install.md moves to cert-manager, fails no write', async () => {
   if (!hasCrd('serviceentries.networking.istio.io')) return;

@@ -29,7 +29,8 @@ function swapServingPair(from: string): string {
 
 const caBundleOf = () => Buffer.from(getJson(['validatingwebhookconfiguration', ctx.hook.name]).webhooks[0].clientConfig.caBundle, 'base64').toString();
 
-const render = (ca: string) => cli(['manifests', '--name', ctx.hook.name, '--url', ctx.hook.url, '--ca', ca, '--namespace-label', `egress-warden.io/e2e=${ctx.hook.name}`]).stdout;
+const render = (ca: string) => cli(['manifests', '--name', ctx.hook.name, '--url', ctx.hook.url, '--ca', ca, '--token-file', join(ctx.hook.certDir, 'token'),
+  '--namespace-label', `egress-warden.io/e2e=${ctx.hook.name}`]).stdout;
 
 /** Runs `steps` while writes keep going; asserts none failed. */
 async function underWrites(ns: string, what: string, steps: (writes: (n: number) => Promise<unknown>) => Promise<void>): Promise<void> {

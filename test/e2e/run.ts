@@ -4,7 +4,8 @@
  * - KUBEBUILDER_ASSETS set (the envtest layout: etcd, kube-apiserver, kube-controller-manager,
  *   kubectl): starts one throw-away control plane for the whole run, shared by every suite, and
  *   stops it afterwards, also when a suite fails, hangs past the run's limit or the run is
- *   interrupted.
+ *   interrupted. The API server presents a client certificate to webhooks; its files are in
+ *   EW_E2E_WEBHOOK_CLIENT_CA, _CA_KEY, _CERT, _KEY and its CN in EW_E2E_WEBHOOK_CLIENT_NAME.
  * - otherwise KUBECONFIG set: runs against that cluster (kind, a development cluster). Suites create
  *   only labelled namespaces and webhook configurations of their own and remove them; tests that
  *   would change cluster-wide state (Nodes) say that they skipped.
@@ -49,6 +50,12 @@ async function main(): Promise<number> {
     env.KUBECONFIG = plane.kubeconfig;
     env.EW_E2E_CLUSTER = 'envtest';
     env.EW_E2E_SERVICE_RANGE = plane.serviceClusterIpRange;
+    // the certificate the API server presents to webhooks, for suites that require one (--client-ca)
+    env.EW_E2E_WEBHOOK_CLIENT_CA = plane.webhookClient.caFile;
+    env.EW_E2E_WEBHOOK_CLIENT_CA_KEY = plane.webhookClient.caKeyFile;
+    env.EW_E2E_WEBHOOK_CLIENT_NAME = plane.webhookClient.name;
+    env.EW_E2E_WEBHOOK_CLIENT_CERT = plane.webhookClient.certFile;
+    env.EW_E2E_WEBHOOK_CLIENT_KEY = plane.webhookClient.keyFile;
     // kubectl from the assets first, as envtest does
     if (existsSync(join(assets, 'kubectl'))) env.PATH = `${assets}:${env.PATH ?? ''}`;
   } else if (process.env.KUBECONFIG) {

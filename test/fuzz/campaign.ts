@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { readServeConfig } from '../../src/config.ts';
-import { startServer } from '../../src/commands/serve.ts';
+import { startServer, type Server } from '../../src/commands/serve.ts';
 import { expectationOf, judgeAnswer, type Answer } from './check.ts';
 import { exchange, quantile } from './client.ts';
-import { generateCase, type FuzzCase, type Seedling } from './mutate.ts';
+import { addressed, generateCase, type FuzzCase, type Seedling } from './mutate.ts';
 
 export const DEFAULT_CONCURRENCY = 16;
 /**
@@ -80,8 +80,11 @@ export type FuzzSummary = {
     readonly nativeBefore: number; readonly nativeAfter: number; readonly nativeLimitMiB: number;
     readonly ok: boolean;
   };
-  /** size of the /metrics page at the end, and how many distinct `kind` and `route` label values it holds */
-  readonly metrics: { readonly bytes: number; readonly kinds: number; readonly routes: number };
+  /**
+   * size of the /metrics page at the end, how many distinct `kind` and `route` label values it
+   * holds, and whether the caller token shows anywhere on it (a path with the token must never become a label)
+   */
+  readonly metrics: { readonly bytes: number; readonly kinds: number; readonly routes: number; readonly showsToken: boolean };
   /** /healthz still answered 200 after the last case */
   readonly alive: boolean;
 };
@@ -100,6 +103,9 @@ export function collector(): () => void {
   setFlagsFromString('--expose-gc');
   return runInNewContext('gc') as () => void;
 }
+
+/** The caller token of a server started here: the last segment of the path it serves reviews at. */
+const tokenOf = (server: Server): string => server.paths.validate.slice(server.paths.validate.lastIndexOf('/') + 1);
 
 async function settledMemory(gc: () => void): Promise<{ rss: number; heap: number; native: number }> {
   for (let i = 0; i < 3; i++) {
@@ -136,6 +142,7 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzSummary> {
   const dir = mkdtempSync(join(tmpdir(), 'ew-fuzz-'));
   const server = await startServer(readServeConfig(['--port', '0', '--host', '127.0.0.1', '--certs', dir, '--no-cluster'], {}), { env: {}, logLevel: false });
   const ca = readFileSync(join(dir, 'ca.crt'), 'utf8');
+  const token = tokenOf(server);
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const gc = collector();
   const started = Date.now();
@@ -149,15 +156,16 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzSummary> {
   const worker = async (limit: number) => {
     while (next < limit && Date.now() < deadline) {
       const c = generateCase(opts.seed, next++, seedlings);
-      const expected = expectationOf(c);
+      const sent = addressed(c, token);
+      const expected = expectationOf(sent, token);
       opts.inFlight?.add(c.index);
-      const answer = await exchange(server.url, c, { ca, agent, timeoutMs: opts.timeoutMs ?? 15_000 });
+      const answer = await exchange(server.url, sent, { ca, agent, timeoutMs: opts.timeoutMs ?? 15_000 });
       opts.inFlight?.delete(c.index);
       ran++;
       latencies.push(answer.ms);
       const label = answer.ok ? String(answer.status) : answer.error.split(' ')[0] || 'error';
       statuses[label] = (statuses[label] ?? 0) + 1;
-      const why = judgeAnswer(c, answer, expected);
+      const why = judgeAnswer(sent, answer, expected);
       if (why !== undefined) {
         failures.push(failureOf(c, why));
         if (opts.saveDir) save(opts.saveDir, c, why);
@@ -185,7 +193,7 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzSummary> {
         nativeBefore: before.native, nativeAfter: after.native, nativeLimitMiB,
         ok: after.heap - before.heap <= heapLimitMiB * MiB && after.native - before.native <= nativeLimitMiB * MiB,
       },
-      metrics: metricsFigures(page.ok ? page.body : ''),
+      metrics: metricsFigures(page.ok ? page.body : '', token),
       alive: health.ok && health.status === 200,
     };
   } finally {
@@ -198,9 +206,9 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzSummary> {
 const distinct = (text: string, label: string): number =>
   new Set([...text.matchAll(new RegExp(`[{,]${label}="((?:[^"\\\\]|\\\\.)*)"`, 'g'))].map((m) => m[1])).size;
 
-function metricsFigures(text: string): FuzzSummary['metrics'] {
+function metricsFigures(text: string, token: string): FuzzSummary['metrics'] {
   const requests = text.split('\n').filter((l) => l.startsWith('egress_warden_admission_requests_total{')).join('\n');
-  return { bytes: Buffer.byteLength(text), kinds: distinct(requests, 'kind'), routes: distinct(requests, 'route') };
+  return { bytes: Buffer.byteLength(text), kinds: distinct(requests, 'kind'), routes: distinct(requests, 'route'), showsToken: text.includes(token) };
 }
 
 /** One line that says everything needed to judge and to replay the run. */
@@ -211,11 +219,11 @@ export function summaryLine(s: FuzzSummary): string {
     + `p50=${s.latencyMs.p50.toFixed(1)}ms p99=${s.latencyMs.p99.toFixed(1)}ms max=${s.latencyMs.max.toFixed(1)}ms `
     + `rss=${mib(m.rssBefore)}->${mib(m.rssAfter)}MiB heap=${mib(m.heapBefore)}->${mib(m.heapAfter)}MiB (limit +${m.heapLimitMiB}) `
     + `outside-heap=${mib(m.nativeBefore)}->${mib(m.nativeAfter)}MiB (limit +${m.nativeLimitMiB}) `
-    + `metrics=${mib(s.metrics.bytes)}MiB/${s.metrics.kinds}kinds/${s.metrics.routes}routes alive=${s.alive} statuses[${statuses}]`;
+    + `metrics=${mib(s.metrics.bytes)}MiB/${s.metrics.kinds}kinds/${s.metrics.routes}routes${s.metrics.showsToken ? '/SHOWS-THE-TOKEN' : ''} alive=${s.alive} statuses[${statuses}]`;
 }
 
-/** Whether the run passed: no failing case, memory within bounds, the server still up. */
-export const passed = (s: FuzzSummary): boolean => s.failures.length === 0 && s.memory.ok && s.alive;
+/** Whether the run passed: no failing case, memory within bounds, the server still up, the token kept off the metrics page. */
+export const passed = (s: FuzzSummary): boolean => s.failures.length === 0 && s.memory.ok && s.alive && !s.metrics.showsToken;
 
 export function describeFailure(seed: number, f: Failure): string {
   return [
@@ -232,8 +240,10 @@ export async function replay(seed: number, index: number): Promise<{ readonly c:
   const server = await startServer(readServeConfig(['--port', '0', '--host', '127.0.0.1', '--certs', dir, '--no-cluster'], {}), { env: {}, logLevel: false });
   try {
     const c = generateCase(seed, index, loadSeedlings());
-    const answer = await exchange(server.url, c, { ca: readFileSync(join(dir, 'ca.crt'), 'utf8'), agent: false });
-    return { c, answer, why: judgeAnswer(c, answer) };
+    const token = tokenOf(server);
+    const sent = addressed(c, token);
+    const answer = await exchange(server.url, sent, { ca: readFileSync(join(dir, 'ca.crt'), 'utf8'), agent: false });
+    return { c, answer, why: judgeAnswer(sent, answer, expectationOf(sent, token)) };
   } finally {
     await server.close();
     rmSync(dir, { recursive: true, force: true });

@@ -1,9 +1,13 @@
 /**
- * The fuzzer's oracle: what any answer to any request must look like. A 4xx (400, 404, 413, 415)
- * with a JSON message, or a 200 carrying a well-formed AdmissionReview whose uid is the request's.
- * Never a 5xx, a dropped connection or silence. The request is read the way the server reads JSON
- * (UTF-8, a leading byte order mark ignored, the last of duplicate keys winning), so a mutated
- * review that still holds a string uid is held to it.
+ * The fuzzer's oracle: what any answer to any request must look like. A 4xx (400, 401, 403, 404,
+ * 413, 415) with a JSON message, or a 200 carrying a well-formed AdmissionReview whose uid is the
+ * request's. Never a 5xx, a dropped connection or silence. The request is read the way the server
+ * reads JSON (UTF-8, a leading byte order mark ignored, the last of duplicate keys winning), so a
+ * mutated review that still holds a string uid is held to it.
+ *
+ * The caller token is held to what the docs promise: only `/validate/<token>` and
+ * `/mutate/<token>` are reviewed; an admission path without the token is answered 401 and with
+ * any other token 403, whatever the body, since the caller is refused before the body is read.
  */
 import type { FuzzCase } from './mutate.ts';
 
@@ -17,6 +21,10 @@ export type Answer =
 
 /** What the request itself says its answer must echo. */
 export type Expectation = {
+  /** the path names an admission endpoint with the server's caller token (or the server has none and it names one) */
+  readonly authorized: boolean;
+  /** the status a caller without the right token gets on an admission path */
+  readonly refused: 401 | 403 | undefined;
   /** the body parses as JSON */
   readonly json: boolean;
   /** request.uid, when the body still has a non-empty string there */
@@ -24,12 +32,34 @@ export type Expectation = {
   readonly apiVersion: string | undefined;
 };
 
-const REJECTIONS = new Set([400, 404, 413, 415]);
+const REJECTIONS = new Set([400, 401, 403, 404, 413, 415]);
+const ROUTES = ['/validate', '/mutate'];
 const VERSIONS = new Set(['admission.k8s.io/v1', 'admission.k8s.io/v1beta1']);
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-export function expectationOf(c: FuzzCase): Expectation {
+/**
+ * Who the path says the caller is, to a server whose caller token is `token` (undefined: a server
+ * without one). The path is read as the client puts it on the wire: a URL, with `..` resolved and
+ * anything outside ASCII percent-encoded.
+ */
+function callerOf(path: string, token: string | undefined): Pick<Expectation, 'authorized' | 'refused'> {
+  let pathname: string;
+  try {
+    pathname = new URL(`https://fuzz.invalid${path}`).pathname;
+  } catch {
+    return { authorized: false, refused: undefined };
+  }
+  if (token === undefined) return { authorized: ROUTES.includes(pathname), refused: undefined };
+  for (const route of ROUTES) {
+    if (pathname === route || pathname === `${route}/`) return { authorized: false, refused: 401 };
+    if (pathname.startsWith(`${route}/`)) return pathname === `${route}/${token}` ? { authorized: true, refused: undefined } : { authorized: false, refused: 403 };
+  }
+  return { authorized: false, refused: undefined };
+}
+
+export function expectationOf(c: FuzzCase, token?: string): Expectation {
+  const caller = callerOf(c.path, token);
   // What went over the wire: a lone surrogate in a string body was sent as U+FFFD.
   let text = (typeof c.body === 'string' ? Buffer.from(c.body, 'utf8') : c.body).toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
@@ -37,12 +67,12 @@ export function expectationOf(c: FuzzCase): Expectation {
   try {
     parsed = JSON.parse(text);
   } catch {
-    return { json: false, uid: undefined, apiVersion: undefined };
+    return { ...caller, json: false, uid: undefined, apiVersion: undefined };
   }
   const request = isRecord(parsed) ? parsed.request : undefined;
   const uid = isRecord(request) && typeof request.uid === 'string' && request.uid.length > 0 ? request.uid : undefined;
   const apiVersion = isRecord(parsed) && typeof parsed.apiVersion === 'string' ? parsed.apiVersion : undefined;
-  return { json: true, uid, apiVersion };
+  return { ...caller, json: true, uid, apiVersion };
 }
 
 const short = (s: string, n = 120) => (s.length > n ? `${s.slice(0, n)}… (${s.length} characters)` : s);
@@ -90,7 +120,12 @@ export function judgeAnswer(c: FuzzCase, a: Answer, expected: Expectation = expe
   if (!a.ok) return `no answer: ${a.error}`;
   if (a.status >= 500) return `status ${a.status}: ${short(a.body)}`;
   const json = parseJson(a.body);
+  if (expected.refused !== undefined && a.status !== expected.refused) {
+    return `status ${a.status} to a caller ${expected.refused === 401 ? 'without the token' : 'with a wrong token'}, not ${expected.refused}: ${short(a.body)}`;
+  }
+  if (expected.authorized && (a.status === 401 || a.status === 403)) return `status ${a.status} to the right caller token: ${short(a.body)}`;
   if (a.status === 200) {
+    if (!expected.authorized) return `reviewed without the caller token: ${short(a.body)}`;
     if (c.pristine || expected.json) {
       if (!/^application\/json\b/.test(a.contentType)) return `a 200 with content-type ${JSON.stringify(a.contentType)}`;
       if (!json) return `a 200 whose body is not JSON: ${short(a.body)}`;

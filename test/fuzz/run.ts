@@ -1,7 +1,8 @@
 /**
  * `npm run fuzz -- [--cases N] [--seconds S] [--seed X] [--concurrency C] [--save DIR]`
  * posts generated AdmissionReviews to a real HTTPS server until N cases or S seconds, whichever
- * comes first, and exits 1 on any failing case, memory growth past its limits, or a dead server.
+ * comes first, and exits 1 on any failing case, memory growth past its limits, a dead server, or
+ * the caller token on the metrics page.
  * `--case I` replays case I of the seed alone and prints its body and the answer.
  */
 import { parseArgs } from 'node:util';
@@ -82,6 +83,7 @@ async function main(argv: string[]): Promise<number> {
   if (summary.failures.length > 20) process.stdout.write(`… and ${summary.failures.length - 20} more failures\n`);
   if (!summary.memory.ok) process.stdout.write(`memory grew past its limit (heap +${summary.memory.heapLimitMiB} MiB, outside the heap +${summary.memory.nativeLimitMiB} MiB)\n`);
   if (!summary.alive) process.stdout.write('the server stopped answering /healthz\n');
+  if (summary.metrics.showsToken) process.stdout.write('the caller token shows on the metrics page\n');
   process.stdout.write(`${summaryLine(summary)}\n`);
   return passed(summary) ? 0 : 1;
 }

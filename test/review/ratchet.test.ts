@@ -4,7 +4,8 @@ import type { AdmissionRequest, KubeObject } from '../../src/admission/types.ts'
 import { webhookRules } from '../../src/catalogue/kinds.ts';
 import { finding, merge } from '../../src/catalogue/result.ts';
 import { admitPod } from '../../src/review/mutate.ts';
-import { PREEXISTING, ratchet } from '../../src/review/ratchet.ts';
+import { PREEXISTING } from '../../src/catalogue/result.ts';
+import { ratchet } from '../../src/review/ratchet.ts';
 import { judge, judgeWith } from '../../src/review/validate.ts';
 import { RULES } from '../../src/review/rules.ts';
 import { ISTIO_NS, namespace, plainPod, podReview } from '../capture/pods.ts';

@@ -1,8 +1,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { collector } from '../../src/catalogue/result.ts';
 import { isHttp, isTcp, isTls, nameContradictsProtocol, parseProtocol, protocolFromPortName, routeClass } from '../../src/catalogue/protocols.ts';
 import {
-  checkExportTo, checkHost, checkPortNumber, collector, coveringHosts, exportToProblems, fqdnProblem, got, hostSubsetOf, hostsOverlap,
+  checkExportTo, checkHost, checkPortNumber, coveringHosts, exportToProblems, fqdnProblem, got, hostSubsetOf, hostsOverlap,
   ipSubnetProblem, isDns1123Label, istioMetadataProblem, labelProblems, partialWildcardProblem, portNumberProblem, shareAudience, visibleFrom,
   wildcardDomainProblem,
 } from '../../src/rules/fields.ts';

@@ -7,20 +7,26 @@ import * as assert from 'uvu/assert';
 import type { AddressInfo } from 'node:net';
 import { buildApp, CONNECTION_LIMITS } from '../../src/app.ts';
 import { emptySnapshot } from '../../src/cluster/snapshot.ts';
+import { callerPath } from '../../src/catalogue/endpoints.ts';
+import { tokenSet } from '../../src/http/caller.ts';
 import { createMetrics } from '../../src/http/metrics.ts';
 import { createLogger } from '../../src/log.ts';
 import { admitPod } from '../../src/review/mutate.ts';
 import { judge } from '../../src/review/validate.ts';
 import { generateCertificates } from '../../src/tls.ts';
+import { newToken } from '../../src/token.ts';
 import { silentTcp, silentTls, slowBody, slowHeaders } from '../support/slow-clients.ts';
 
 const Deadlines = suite('connection deadlines as shipped: slow clients are cut when the docs say');
 
 Deadlines('a silent TCP connection, a silent TLS connection, slow headers and a slow body are each cut within a second of their deadline', async () => {
   const pems = await generateCertificates({ service: 'egress-warden', namespace: 'egress-warden', days: 1 });
+  // As shipped, the admission paths carry a caller token; the slow clients call them the way the API server does.
+  const token = newToken();
+  const path = callerPath('validate', token);
   const app = buildApp({
     tls: { cert: pems.cert, key: pems.key }, logger: createLogger(false),
-    metrics: createMetrics(() => ({ ready: true, informers: [] }), false),
+    metrics: createMetrics(() => ({ ready: true, informers: [] }), false), auth: { tokens: tokenSet([token]), clientCertificates: undefined },
     cluster: { current: () => emptySnapshot(), ready: () => true, status: () => ({}) },
     validate: judge, mutate: admitPod,
   });
@@ -31,7 +37,7 @@ Deadlines('a silent TCP connection, a silent TLS connection, slow headers and a 
     // The slow clients of the report: a line of headers or a byte of body every 3 s.
     const [tcp, tls, headers, body] = await Promise.all([
       silentTcp(port, limit), silentTls(port, pems.caCert, limit),
-      slowHeaders(port, pems.caCert, 3_000, limit), slowBody(port, pems.caCert, 3_000, limit),
+      slowHeaders(port, pems.caCert, 3_000, limit, path), slowBody(port, pems.caCert, 3_000, limit, path),
     ]);
     const slack = CONNECTION_LIMITS.checkEveryMs + 1_000;
     const figures = { tcp: tcp.ms, tls: tls.ms, headers: headers.ms, body: body.ms };

@@ -14,9 +14,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeObject } from '../../src/admission/types.ts';
 import { buildApp } from '../../src/app.ts';
+import { callerPath, TOKEN_FILE_NAME } from '../../src/catalogue/endpoints.ts';
 import { startClusterView, type Timing } from '../../src/cluster/view.ts';
 import { startServer } from '../../src/commands/serve.ts';
 import { readServeConfig } from '../../src/config.ts';
+import { UNAUTHENTICATED } from '../../src/http/caller.ts';
 import { createMetrics } from '../../src/http/metrics.ts';
 import type { Reviewer } from '../../src/http/routes.ts';
 import { createLogger } from '../../src/log.ts';
@@ -105,7 +107,7 @@ Drills('answers every review while the certificate files are replaced under load
         const i = issued++;
         const uid = `rotation-${i}`;
         const agent = i % 5 === 4 ? fresh : keepAlive[i % 4]!;
-        const answer = await post(server.url, ca, agent, '/validate?timeout=10s', review('serviceEntry', uid));
+        const answer = await post(server.url, ca, agent, `${server.paths.validate}?timeout=10s`, review('serviceEntry', uid));
         results.push({ uid, answer, at: performance.now() });
       }
     };
@@ -135,13 +137,13 @@ Drills('answers every review while the certificate files are replaced under load
   }
 });
 
-/** A POST whose headers and first half are sent now and the rest on finish(): a review in flight. */
-function halfSent(url: string, ca: string, agent: Agent | false, body: Buffer) {
+/** A POST to `path` whose headers and first half are sent now and the rest on finish(): a review in flight. */
+function halfSent(url: string, ca: string, agent: Agent | false, path: string, body: Buffer) {
   let finish = () => {};
   let onSent = () => {};
   const sent = new Promise<void>((r) => { onSent = r; });
   const answer = new Promise<{ ok: boolean; status: number; body: string; connection: string; reused: boolean; error: string }>((resolve) => {
-    const req = request(`${url}/validate?timeout=10s`, { method: 'POST', ca, agent, headers: { ...JSON_HEADERS, 'content-length': String(body.length) } }, (res: IncomingMessage) => {
+    const req = request(`${url}${path}?timeout=10s`, { method: 'POST', ca, agent, headers: { ...JSON_HEADERS, 'content-length': String(body.length) } }, (res: IncomingMessage) => {
       let text = '';
       res.on('data', (c: Buffer) => { text += c.toString(); });
       res.on('end', () => resolve({ ok: true, status: res.statusCode ?? 0, body: text, connection: String(res.headers.connection ?? ''), reused: req.reusedSocket, error: '' }));
@@ -165,6 +167,8 @@ Drills('after SIGTERM under load, finishes the 30 reviews in flight, closes idle
   try {
     const url = await until(() => /"url":"(https:[^"]+)"/.exec(log)?.[1], 'the server to listen', 10_000);
     const ca = readFileSync(join(dir, 'ca.crt'), 'utf8');
+    // the development start wrote the caller token beside the certificates before it listened
+    const validate = callerPath('validate', readFileSync(join(dir, TOKEN_FILE_NAME), 'utf8').trim());
 
     // Eight keep-alive connections that served a review and sit idle when the signal comes.
     const idle = new Agent({ keepAlive: true, maxSockets: 8 });
@@ -173,20 +177,20 @@ Drills('after SIGTERM under load, finishes the 30 reviews in flight, closes idle
     idle.on('free', (socket) => {
       if (idleClosed.length < 8) idleClosed.push(new Promise((r) => socket.once('close', () => r(performance.now()))));
     });
-    const warmups = await Promise.all(Array.from({ length: 8 }, (_, i) => post(url, ca, idle, '/validate', review('serviceEntry', `idle-${i}`))));
+    const warmups = await Promise.all(Array.from({ length: 8 }, (_, i) => post(url, ca, idle, validate, review('serviceEntry', `idle-${i}`))));
     assert.ok(warmups.every((a) => a.ok && a.status === 200));
 
     // Thirty reviews in flight: headers and half the body received, the rest still to come. A third
     // arrive on keep-alive connections that already served a review; every fifth is 1 MiB.
     const reused = new Agent({ keepAlive: true, maxSockets: 10 });
     agents.push(reused);
-    await Promise.all(Array.from({ length: 10 }, (_, i) => post(url, ca, reused, '/validate', review('serviceEntry', `warm-${i}`))));
+    await Promise.all(Array.from({ length: 10 }, (_, i) => post(url, ca, reused, validate, review('serviceEntry', `warm-${i}`))));
     const inFlight = Array.from({ length: 30 }, (_, i) => {
       const uid = `in-flight-${i}`;
       const body = Buffer.from(JSON.stringify(review('serviceEntry', uid, (r) => {
         if (i % 5 === 0) r.request.object.metadata.annotations['example.com/padding'] = 'x'.repeat(1024 * 1024);
       })));
-      return { uid, ...halfSent(url, ca, i < 10 ? reused : false, body) };
+      return { uid, ...halfSent(url, ca, i < 10 ? reused : false, validate, body) };
     });
     await Promise.all(inFlight.map((f) => f.sent));
     await sleep(150); // the server has parsed every request's headers
@@ -203,7 +207,7 @@ Drills('after SIGTERM under load, finishes the 30 reviews in flight, closes idle
     void exited.then(() => { gone = true; });
     const probing = (async () => {
       for (let i = 0; !gone; i++) {
-        const a = await post(url, ca, false, '/validate', review('serviceEntry', `after-${i}`), 3_000);
+        const a = await post(url, ca, false, validate, review('serviceEntry', `after-${i}`), 3_000);
         probes.push(a.ok ? (a.status === 200 ? '200' : a.status === 503 ? '503' : `status ${a.status}`) : a.error.split(' ')[0]!);
         await sleep(25);
       }
@@ -244,11 +248,11 @@ Drills('after SIGTERM under load, finishes the 30 reviews in flight, closes idle
   }
 });
 
-/** Sends `body` in `chunk`-byte pieces every `everyMs`: a slow client. */
-function trickle(url: string, ca: string, body: Buffer, chunk: number, everyMs: number): Promise<Answer> {
+/** Sends `body` to `path` in `chunk`-byte pieces every `everyMs`: a slow client. */
+function trickle(url: string, ca: string, path: string, body: Buffer, chunk: number, everyMs: number): Promise<Answer> {
   const started = performance.now();
   return new Promise((resolve) => {
-    const req = request(`${url}/validate?timeout=10s`, { method: 'POST', ca, agent: false, headers: { ...JSON_HEADERS, 'content-length': String(body.length) } }, (res) => {
+    const req = request(`${url}${path}?timeout=10s`, { method: 'POST', ca, agent: false, headers: { ...JSON_HEADERS, 'content-length': String(body.length) } }, (res) => {
       let text = '';
       res.on('data', (c: Buffer) => { text += c.toString(); });
       res.on('end', () => resolve({ ok: true, status: res.statusCode ?? 0, contentType: String(res.headers['content-type']), body: text, ms: performance.now() - started }));
@@ -282,14 +286,15 @@ Drills('keeps answering normal reviews within the webhook timeout while slow cli
     };
     const bigBodies = Array.from({ length: 6 }, (_, i) => ({ uid: `big-${i}`, body: big(`big-${i}`) }));
     const slow = Array.from({ length: 4 }, (_, i) => ({ uid: `slow-${i}`, body: Buffer.from(JSON.stringify(review('serviceEntry', `slow-${i}`))) }));
-    await post(server.url, ca, probeAgent, '/validate', review('serviceEntry', 'first')); // the probe's connection is open and warm
+    const validate = server.paths.validate;
+    await post(server.url, ca, probeAgent, validate, review('serviceEntry', 'first')); // the probe's connection is open and warm
 
     let busy = true;
-    const slowAnswers = Promise.all(slow.map((s) => trickle(server.url, ca, s.body, 64, 25)));
+    const slowAnswers = Promise.all(slow.map((s) => trickle(server.url, ca, validate, s.body, 64, 25)));
     const bigAnswers = (async () => {
       const out: Answer[] = [];
       for (let i = 0; i < bigBodies.length; i += 2) {
-        out.push(...await Promise.all(bigBodies.slice(i, i + 2).map((b) => post(server.url, ca, false, '/validate?timeout=10s', b.body))));
+        out.push(...await Promise.all(bigBodies.slice(i, i + 2).map((b) => post(server.url, ca, false, `${validate}?timeout=10s`, b.body))));
       }
       return out;
     })();
@@ -297,7 +302,7 @@ Drills('keeps answering normal reviews within the webhook timeout while slow cli
     const probes: { uid: string; answer: Answer }[] = [];
     for (let i = 0; busy || probes.length < 20; i++) {
       const uid = `probe-${i}`;
-      probes.push({ uid, answer: await post(server.url, ca, probeAgent, '/validate?timeout=10s', review('serviceEntry', uid)) });
+      probes.push({ uid, answer: await post(server.url, ca, probeAgent, `${validate}?timeout=10s`, review('serviceEntry', uid)) });
       await sleep(10);
     }
     const [slowDone, bigDone] = await done;
@@ -351,7 +356,7 @@ Drills('keeps judging with the last good snapshot while an informer fails and re
   const mutate: Reviewer = (req, snapshot) => admitPod(req, snapshot);
   const app = buildApp({
     tls: { cert: pems.cert, key: pems.key }, logger: createLogger(false), cluster: view, validate, mutate,
-    metrics: createMetrics(() => view.status(), false), stop: () => view.stop(),
+    metrics: createMetrics(() => view.status(), false), auth: UNAUTHENTICATED, stop: () => view.stop(),
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = `https://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
@@ -479,8 +484,8 @@ Drills('starts and serves on the configured CIDRs when the API server is unreach
       r.request.object.metadata.annotations = { ...r.request.object.metadata.annotations, 'egress-warden.io/outbound-capture': 'cluster' };
     });
     const jobs = Array.from({ length: 60 }, (_, i) => (i % 2
-      ? post(server.url, ca, agent, '/mutate?timeout=10s', pod(`pod-${i}`)).then((a) => ({ a, uid: `pod-${i}`, pod: true }))
-      : post(server.url, ca, agent, '/validate?timeout=10s', review('serviceEntry', `se-${i}`)).then((a) => ({ a, uid: `se-${i}`, pod: false }))));
+      ? post(server.url, ca, agent, `${server.paths.mutate}?timeout=10s`, pod(`pod-${i}`)).then((a) => ({ a, uid: `pod-${i}`, pod: true }))
+      : post(server.url, ca, agent, `${server.paths.validate}?timeout=10s`, review('serviceEntry', `se-${i}`)).then((a) => ({ a, uid: `se-${i}`, pod: false }))));
     const done = await Promise.all(jobs);
     for (const { a, uid, pod: isPod } of done) {
       const r = responseOf(a, uid);

@@ -13,6 +13,7 @@ import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DENIAL_CHARS_MAX } from '../../src/catalogue/budget.ts';
+import { callerPath, TOKEN_FILE_NAME } from '../../src/catalogue/endpoints.ts';
 import { exchange } from '../fuzz/client.ts';
 import { fixture } from '../support.ts';
 
@@ -61,6 +62,8 @@ let child: ChildProcess;
 let dir: string;
 let url: string;
 let ca: string;
+/** /validate with the caller token the development start wrote beside its certificates */
+let validate: string;
 let log = '';
 
 Worst.before(async () => {
@@ -71,6 +74,7 @@ Worst.before(async () => {
   child.stderr!.on('data', (d: Buffer) => { log += d.toString(); });
   url = await until(() => /"url":"(https:[^"]+)"/.exec(log)?.[1], 'the server to listen', 15_000);
   ca = readFileSync(join(dir, 'ca.crt'), 'utf8');
+  validate = callerPath('validate', readFileSync(join(dir, TOKEN_FILE_NAME), 'utf8').trim());
 });
 
 Worst.after(() => {
@@ -91,7 +95,7 @@ for (const [name, shape] of Object.entries(SHAPES)) {
     try {
       for (let round = 0; round < 2; round++) {
         const answers = await Promise.all(bodies.slice(round * 8, round * 8 + 8).map((body) =>
-          exchange(url, { method: 'POST', path: '/validate?timeout=3s', headers: { 'content-type': 'application/json' }, body }, { ca, agent, timeoutMs: 15_000 })));
+          exchange(url, { method: 'POST', path: `${validate}?timeout=3s`, headers: { 'content-type': 'application/json' }, body }, { ca, agent, timeoutMs: 15_000 })));
         for (const a of answers) {
           assert.ok(a.ok, a.ok ? '' : a.error);
           if (!a.ok) continue;

@@ -2,9 +2,11 @@
  * A real Kubernetes control plane for end-to-end tests, started the way controller-runtime's envtest
  * does it: etcd and kube-apiserver (and kube-controller-manager when asked) from the binaries in
  * KUBEBUILDER_ASSETS, on free loopback ports, with generated certificates, token authentication and
- * RBAC on. Everything lives in one temporary folder; `stop()` ends exactly the processes it started,
- * by PID, and removes the folder. A run that was killed before it could stop leaves a pid file that
- * the next start reaps.
+ * RBAC on. The API server presents a client certificate to every admission webhook it calls (an
+ * AdmissionConfiguration for the webhook plugins), as a production API server can be told to, so a
+ * webhook may require one; a webhook that asks for none is not shown it. Everything lives in one
+ * temporary folder; `stop()` ends exactly the processes it started, by PID, and removes the folder.
+ * A run that was killed before it could stop leaves a pid file that the next start reaps.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -14,6 +16,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateCertificates } from '../../src/tls.ts';
+import { clientCertificates } from './client-certs.ts';
 
 export type ControlPlaneOptions = {
   /** folder with etcd, kube-apiserver, kube-controller-manager (and kubectl): the envtest layout */
@@ -29,6 +32,21 @@ export type ControlPlaneOptions = {
   readonly startTimeoutSeconds?: number;
 };
 
+/** The certificate kube-apiserver presents when it calls an admission webhook, as files. */
+export type WebhookClient = {
+  /** the CA that signed the certificate: what a webhook trusts with --client-ca */
+  readonly caFile: string;
+  /** the CA's key: a test signs a certificate the webhook must refuse for its name with it */
+  readonly caKeyFile: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** the certificate's CN: what a webhook accepts with --client-names */
+  readonly name: string;
+};
+
+/** The CN of the certificate kube-apiserver presents to webhooks. */
+export const WEBHOOK_CLIENT_NAME = 'kube-apiserver-webhook-client';
+
 export type ControlPlane = {
   /** https://127.0.0.1:PORT */
   readonly server: string;
@@ -36,6 +54,7 @@ export type ControlPlane = {
   readonly kubeconfig: string;
   readonly dir: string;
   readonly serviceClusterIpRange: string;
+  readonly webhookClient: WebhookClient;
   /** installs CRD manifests and waits until each is Established */
   readonly installCrds: (files: readonly string[]) => void;
   /** the last lines each component wrote, for failure messages */
@@ -192,6 +211,34 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     const sa = generateKeyPairSync('rsa', { modulusLength: 2048 });
     writeFileSync(join(pki, 'sa.key'), sa.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
     writeFileSync(join(pki, 'sa.pub'), sa.publicKey.export({ type: 'spki', format: 'pem' }));
+
+    // The API server authenticates to webhooks only as an AdmissionConfiguration tells it: the
+    // webhook plugins' kubeconfig, whose user "*" is used for every webhook host it calls.
+    const client = await clientCertificates(WEBHOOK_CLIENT_NAME);
+    const webhookClient: WebhookClient = {
+      caFile: join(pki, 'webhook-client-ca.crt'), caKeyFile: join(pki, 'webhook-client-ca.key'),
+      certFile: join(pki, 'webhook-client.crt'), keyFile: join(pki, 'webhook-client.key'), name: client.name,
+    };
+    writeFileSync(webhookClient.caFile, client.caCert);
+    writeFileSync(webhookClient.caKeyFile, client.caKey, { mode: 0o600 });
+    writeFileSync(webhookClient.certFile, client.cert);
+    writeFileSync(webhookClient.keyFile, client.key, { mode: 0o600 });
+    const webhookKubeconfig = join(pki, 'webhook-client.kubeconfig');
+    writeFileSync(webhookKubeconfig, [
+      'apiVersion: v1', 'kind: Config',
+      'users:', "- name: '*'", '  user:',
+      `    client-certificate-data: ${Buffer.from(client.cert).toString('base64')}`,
+      `    client-key-data: ${Buffer.from(client.key).toString('base64')}`, '',
+    ].join('\n'), { mode: 0o600 });
+    const admissionConfig = join(pki, 'admission.yaml');
+    writeFileSync(admissionConfig, [
+      'apiVersion: apiserver.config.k8s.io/v1', 'kind: AdmissionConfiguration', 'plugins:',
+      ...['ValidatingAdmissionWebhook', 'MutatingAdmissionWebhook'].flatMap((plugin) => [
+        `- name: ${plugin}`, '  configuration:',
+        '    apiVersion: apiserver.config.k8s.io/v1', '    kind: WebhookAdmissionConfiguration', `    kubeConfigFile: ${webhookKubeconfig}`,
+      ]), '',
+    ].join('\n'));
+
     const adminToken = randomBytes(24).toString('hex');
     const kcmToken = randomBytes(24).toString('hex');
     writeFileSync(join(pki, 'tokens.csv'), `${[
@@ -217,7 +264,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       `--token-auth-file=${join(pki, 'tokens.csv')}`, '--authorization-mode=RBAC',
       `--service-account-key-file=${join(pki, 'sa.pub')}`, `--service-account-signing-key-file=${join(pki, 'sa.key')}`,
       '--service-account-issuer=https://kubernetes.default.svc', `--service-cluster-ip-range=${serviceClusterIpRange}`,
-      '--allow-privileged=true', '--v=1',
+      '--allow-privileged=true', '--v=1', `--admission-control-config-file=${admissionConfig}`,
       // the Endpoints of Service kubernetes cannot hold a loopback address: do not maintain them
       '--endpoint-reconciler-type=none',
       ...(opts.serviceCidrs ? ['--runtime-config=networking.k8s.io/v1beta1=true', '--feature-gates=MultiCIDRServiceAllocator=true'] : []),
@@ -295,7 +342,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       }
     }
     installCrds(opts.crds ?? []);
-    return { server, kubeconfig, dir, serviceClusterIpRange, installCrds, logs, stop, kill, killApiServer, startApiServer };
+    return { server, kubeconfig, dir, serviceClusterIpRange, webhookClient, installCrds, logs, stop, kill, killApiServer, startApiServer };
   } catch (e) {
     kill();
     throw e;

@@ -208,7 +208,8 @@ export async function startWebhook(opts: WebhookOptions = {}): Promise<Webhook> 
   };
 
   const render = (failurePolicy = opts.failurePolicy ?? 'Fail') => {
-    const r = cli(['manifests', '--name', name, '--url', url, '--ca', join(certDir, 'ca.crt'),
+    // `certs --dir` wrote the token beside the certificates, where `serve --certs` reads it
+    const r = cli(['manifests', '--name', name, '--url', url, '--ca', join(certDir, 'ca.crt'), '--token-file', join(certDir, 'token'),
       '--namespace-label', `${E2E_LABEL}=${name}`, '--failure-policy', failurePolicy]);
     if (r.status !== 0) throw new Error(`manifests failed: ${r.stderr}`);
     return r.stdout;

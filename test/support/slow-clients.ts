@@ -36,21 +36,28 @@ export async function silentTls(port: number, ca: string, limitMs: number): Prom
   return ending(s, started, limitMs, () => {});
 }
 
-/** A request whose headers arrive one line every `everyMs`, without end. */
-export async function slowHeaders(port: number, ca: string, everyMs: number, limitMs: number): Promise<Ending> {
+/**
+ * A request whose headers arrive one line every `everyMs`, without end. `path` is the admission
+ * path as the server registers it (with its caller token, if it has one).
+ */
+export async function slowHeaders(port: number, ca: string, everyMs: number, limitMs: number, path = '/validate'): Promise<Ending> {
   const started = performance.now();
   const s = await secure(port, ca);
-  s.write('POST /validate HTTP/1.1\r\nHost: localhost\r\n');
+  s.write(`POST ${path} HTTP/1.1\r\nHost: localhost\r\n`);
   let n = 0;
   const t = setInterval(() => s.write(`x-slow-${n++}: 1\r\n`), everyMs);
   return ending(s, started, limitMs, () => clearInterval(t));
 }
 
-/** A request with complete headers whose body arrives one byte every `everyMs`. */
-export async function slowBody(port: number, ca: string, everyMs: number, limitMs: number): Promise<Ending> {
+/**
+ * A request with complete headers whose body arrives one byte every `everyMs`. Only a path the
+ * server accepts (`path` with the caller token, if it has one) gets as far as reading the body:
+ * a refused caller is answered as soon as its headers are in.
+ */
+export async function slowBody(port: number, ca: string, everyMs: number, limitMs: number, path = '/validate'): Promise<Ending> {
   const started = performance.now();
   const s = await secure(port, ca);
-  s.write('POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{');
+  s.write(`POST ${path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{`);
   const t = setInterval(() => s.write(' '), everyMs);
   return ending(s, started, limitMs, () => clearInterval(t));
 }

@@ -1,0 +1,122 @@
+/**
+ * Every API resource the product judges, watches, reads or writes: one row each (Istio's
+ * metadata.yaml). The judged kinds and their webhook rules (kinds.ts), the informers, the API
+ * reads of CIDR detection and the RBAC of the installation (cluster/resources.ts) are derived
+ * from these rows, so a kind, its version and its permissions are written once.
+ */
+import { MESH_OBJECTS } from './namespaces.ts';
+
+export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
+
+/** The three webhook registrations: objects validated, namespaces validated, pods mutated. */
+export type Webhook = 'validate' | 'namespaces' | 'mutate';
+
+/** One permission the server needs on the resource, and why (rendered into the ClusterRole or a Role). */
+export type Grant = {
+  readonly verbs: readonly string[];
+  /** set when the access is confined to one namespace (rendered as a Role, not a ClusterRole) */
+  readonly namespace?: 'kube-system' | 'self';
+  /** set when only named objects are read */
+  readonly resourceNames?: readonly string[];
+  readonly why: string;
+};
+
+export type Resource = {
+  /** "" for core kinds */
+  readonly group: string;
+  readonly kind: string;
+  /** the resource, as in the URL and in RBAC */
+  readonly plural: string;
+  /**
+   * Versions to read, first served wins; unset: the group's preferred version (CRDs move from
+   * v1alpha3 to v1 on their own schedule). Judged kinds are registered for every version, so a new
+   * CRD version is never left unjudged.
+   */
+  readonly versions?: readonly string[];
+  readonly scope: 'Namespaced' | 'Cluster';
+  /** judged: the operations the webhook registration sends, the registration, and the rule */
+  readonly operations?: readonly Operation[];
+  readonly webhook?: Webhook;
+  /** the rule that judges it, named in denials of a rule that failed */
+  readonly rule?: string;
+  /**
+   * Kept in an informer, with list and watch permission and why: 'index' objects become compact
+   * records in the snapshot (the kinds the rules compare across objects among them), 'cidr'
+   * objects feed CIDR detection. Core kinds exist on every cluster; others are looked up in discovery.
+   */
+  readonly watch?: { readonly role: 'index' | 'cidr'; readonly why: string };
+  /** the server's permissions besides list and watch of a watched resource */
+  readonly grants?: readonly Grant[];
+};
+
+/** Where kubeadm and kube-proxy keep their network settings. */
+export const CIDR_CONFIGMAPS = { namespace: 'kube-system', kubeadm: 'kubeadm-config', kubeProxy: 'kube-proxy' } as const;
+
+export const RESOURCES = [
+  {
+    group: '', kind: 'Namespace', plural: 'namespaces', versions: ['v1'], scope: 'Cluster',
+    operations: ['CREATE', 'UPDATE'], webhook: 'namespaces', rule: 'namespace',
+    watch: { role: 'index', why: 'enforcement mode labels and capture annotations' },
+    grants: [{ verbs: ['get'], why: 'the namespace of a pod created before the informer delivered it (read-through)' }],
+  },
+  {
+    group: '', kind: 'Service', plural: 'services', versions: ['v1'], scope: 'Namespaced',
+    watch: { role: 'index', why: 'port protocols for tcp-server-first conflicts; cluster IPs for CIDR verification' },
+    grants: [{ verbs: ['create'], namespace: 'self', why: 'dry-run Service create whose error names the service range' }],
+  },
+  {
+    group: '', kind: 'Node', plural: 'nodes', versions: ['v1'], scope: 'Cluster',
+    watch: { role: 'cidr', why: 'spec.podCIDRs, the last CIDR source; InternalIP/ExternalIP addresses to tell host-network pods apart in CIDR verification' },
+  },
+  {
+    group: 'networking.k8s.io', kind: 'ServiceCIDR', plural: 'servicecidrs', versions: ['v1', 'v1beta1'], scope: 'Cluster',
+    watch: { role: 'cidr', why: 'service CIDRs (Kubernetes 1.33+, v1beta1 on 1.31-1.32)' },
+  },
+  {
+    group: 'networking.istio.io', kind: 'ServiceEntry', plural: 'serviceentries', scope: 'Namespaced',
+    operations: ['CREATE', 'UPDATE'], webhook: 'validate', rule: 'service-entry',
+    watch: { role: 'index', why: 'cross-object ServiceEntry checks' },
+  },
+  {
+    group: 'networking.istio.io', kind: 'VirtualService', plural: 'virtualservices', scope: 'Namespaced',
+    operations: ['CREATE', 'UPDATE'], webhook: 'validate', rule: 'virtual-service',
+    watch: { role: 'index', why: 'cross-object VirtualService checks' },
+  },
+  {
+    group: 'policy.openservicemesh.io', kind: 'Egress', plural: 'egresses', versions: ['v1alpha1'], scope: 'Namespaced',
+    operations: ['CREATE', 'UPDATE'], webhook: 'validate', rule: 'egress',
+    watch: { role: 'index', why: 'tcp-server-first conflicts across Egresses' },
+  },
+  {
+    // The Egress rule reads their match counts through the snapshot; this rule judges one group alone.
+    group: 'specs.smi-spec.io', kind: 'HTTPRouteGroup', plural: 'httproutegroups', scope: 'Namespaced',
+    operations: ['CREATE', 'UPDATE'], webhook: 'validate', rule: 'http-route-group',
+    watch: { role: 'index', why: 'Egress matches that name an HTTPRouteGroup' },
+  },
+  {
+    // Judged, never read by the server: `audit` and `explain` read pods with the user's own credentials.
+    group: '', kind: 'Pod', plural: 'pods', versions: ['v1'], scope: 'Namespaced',
+    operations: ['CREATE'], webhook: 'mutate', rule: 'pod-capture',
+  },
+  {
+    // Not pods: a cluster-wide read of pods hands over every pod's spec and environment (Secrets in
+    // env vars included) to check only their IPs. EndpointSlices carry the IPs of the pods behind Services.
+    group: 'discovery.k8s.io', kind: 'EndpointSlice', plural: 'endpointslices', versions: ['v1'], scope: 'Namespaced',
+    grants: [{ verbs: ['list'], why: 'pod IPs of the pods behind Services, for CIDR verification (paginated list, no informer)' }],
+  },
+  {
+    group: '', kind: 'ConfigMap', plural: 'configmaps', versions: ['v1'], scope: 'Namespaced',
+    grants: [
+      { verbs: ['get'], namespace: CIDR_CONFIGMAPS.namespace, resourceNames: [CIDR_CONFIGMAPS.kubeadm, CIDR_CONFIGMAPS.kubeProxy], why: 'kubeadm and kube-proxy CIDR settings' },
+      // The mesh's namespace is configurable, so these are granted by name in every namespace, not by a Role in one.
+      {
+        verbs: ['get'], resourceNames: [MESH_OBJECTS.istioMeshConfigMap, MESH_OBJECTS.istioInjector],
+        why: "Istio's mesh config (outbound traffic policy) and its injector's default capture ranges",
+      },
+    ],
+  },
+  {
+    group: 'config.openservicemesh.io', kind: 'MeshConfig', plural: 'meshconfigs', scope: 'Namespaced',
+    grants: [{ verbs: ['get'], resourceNames: [MESH_OBJECTS.osmMeshConfig], why: "OSM's MeshConfig (egress and egress policy switches)" }],
+  },
+] as const satisfies readonly Resource[];

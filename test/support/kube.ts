@@ -249,7 +249,9 @@ export async function startWebhook(opts: WebhookOptions = {}): Promise<Webhook> 
  * annotation that only this webhook denies until it does.
  */
 export async function untilCalled(name: string): Promise<void> {
-  const probe = `${name}-probe`;
+  // a name of its own each time: the probe of an earlier call may still be terminating, and would
+  // vanish under this one's feet
+  const probe = `${name}-probe-${randomBytes(2).toString('hex')}`;
   must(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: probe, labels: { [E2E_LABEL]: name } } }));
   try {
     await eventually(`the API server calls webhook ${name}`, () => {

@@ -104,7 +104,8 @@ type Reviewer = (req: AdmissionRequest, snapshot: ClusterSnapshot) => Decision;
  *   object every time (a controller re-applying one object, or the HTTP bench's one body);
  * - `stream`: each admits a different object while the oldest pending one expires, a steady stream
  *   of distinct writes (a GitOps sync): the overlay's clock advances one tick per review and the TTL
- *   is as many ticks as writes are to stay pending.
+ *   is as many ticks as writes are to stay pending, and two more, so that with nothing else pending
+ *   a review still meets the write of the review before it, as with `same`.
  */
 type Shape = 'read' | 'same' | 'stream';
 
@@ -138,8 +139,8 @@ function variant(req: AdmissionRequest, i: number): AdmissionRequest {
  */
 function served(c: Case, snapshot: ClusterSnapshot, pending: readonly KubeObject[], shape: Shape): { readonly review: () => Decision; readonly overlay: Overlay } {
   let tick = 0;
-  // A clock that stands still unless the stream moves it; the stream's TTL keeps `pending` writes (at least one).
-  const ttl = shape === 'stream' ? Math.max(1, pending.length) : Infinity;
+  // A clock that stands still unless the stream moves it.
+  const ttl = shape === 'stream' ? pending.length + 2 : Infinity;
   const o = overlay(() => tick, ttl);
   for (const obj of pending) {
     if (shape === 'stream') tick++;

@@ -97,6 +97,9 @@ export function buildApp({ tls, logger, stop, connections, gate, tlsPolicy, ...d
       ? { https: { ...secureOptions(tls, tlsPolicy), handshakeTimeout: limits.handshakeMs, ...server } }
       : { http: server }),
     bodyLimit: BODY_LIMIT,
+    // A token of any length reaches the caller gate and is refused there (403, counted): the
+    // router's default of 100 would answer a longer one itself, echoing the URL.
+    routerOptions: { maxParamLength: 16_384 },
     keepAliveTimeout: limits.keepAliveMs,
     requestTimeout: limits.requestMs,
     maxRequestsPerSocket: limits.requestsPerConnection,

@@ -108,6 +108,7 @@ Served('no token is 401, a wrong token 403, a longer path 403, and none says mor
   const cases: [string, number][] = [
     ['/validate', 401], ['/mutate', 401], ['/validate?timeout=3s', 401],
     [`/validate/${'x'.repeat(43)}`, 403], [`/mutate/${token().slice(0, -1)}`, 403], [`/validate/${token()}/x`, 403],
+    [`/validate/${'y'.repeat(300)}`, 403], [`/validate/${'y'.repeat(5_000)}`, 403],
   ];
   for (const [path, status] of cases) {
     const r = await postJson(`${server.url}${path}`, ca, review());

@@ -247,7 +247,11 @@ export function overlay(now: () => number = Date.now, ttlMs = OVERLAY_TTL_MS, pe
         sink = outer;
       }
     },
-    size: () => entries.size,
+    size: () => {
+      // a scrape between reviews must not count writes that have expired since
+      expire();
+      return entries.size;
+    },
     callers: () => callers.size,
   };
 }

@@ -75,6 +75,15 @@ Overlay('a write the informers never confirm expires, so a write rejected after 
   assert.is(o.size(), 0);
 });
 
+Overlay('the pending count a scrape reads leaves out what expired since the last review', () => {
+  let t = 0;
+  const o = overlay(() => t, 1_000);
+  o.admitted(egress('pg', 'tcp'), 'alice');
+  t = 60_000;
+  assert.is(o.size(), 0);
+  assert.is(o.callers(), 0);
+});
+
 Overlay('a caller past its own cap loses its oldest writes, never another caller\'s', () => {
   const o = overlay(() => 0, 1_000, 2);
   o.admitted(egress('bob-1', 'tcp'), 'bob');

@@ -114,27 +114,27 @@ Cluster.run();
 // ---
 
 const Slices = suite('e2e/cluster: pod IPs come from EndpointSlices');
-const scratchNs = `${id}-slices`;
+const slicesNs = `${id}-slices`;
 const hostNode = `${id}-host`;
 Slices.after(() => {
-  kubectl(['delete', 'namespace', scratchNs, '--wait=false']);
+  kubectl(['delete', 'namespace', slicesNs, '--wait=false']);
   kubectl(['delete', 'endpointslice', 'kubernetes', '-n', 'default', '--ignore-not-found']);
   kubectl(['delete', 'node', hostNode, '--ignore-not-found']);
 });
 (disposable ? Slices : Slices.skip)('cidrs checks the pod IPs of EndpointSlices, skipping the API server endpoint, FQDN slices and host-network pods', async () => {
-  must(['create', 'namespace', scratchNs]);
+  must(['create', 'namespace', slicesNs]);
   must(['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: hostNode }, spec: {} }));
   must(['patch', 'node', hostNode, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { addresses: [{ type: 'InternalIP', address: '172.18.0.9' }, { type: 'Hostname', address: hostNode }] } })]);
   const meta = (name: string, namespace: string, service: string) => ({ name, namespace, labels: { 'kubernetes.io/service-name': service, 'endpointslice.kubernetes.io/managed-by': 'e2e.egress-warden.io' } });
   const slices = [
     // what kube-apiserver writes for the kubernetes Service when its endpoint reconciler runs
     { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'kubernetes', namespace: 'default', labels: { 'kubernetes.io/service-name': 'kubernetes' } }, addressType: 'IPv4', endpoints: [{ addresses: ['192.168.49.2'], conditions: { ready: true } }], ports: [{ name: 'https', port: 6443, protocol: 'TCP' }] },
-    { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: meta('web-x1', scratchNs, 'web'), addressType: 'IPv4', endpoints: [
-      { addresses: ['10.244.1.7'], targetRef: { kind: 'Pod', namespace: scratchNs, name: 'web-1' } },
-      { addresses: ['100.64.0.9'], targetRef: { kind: 'Pod', namespace: scratchNs, name: 'web-2' } },
-      { addresses: ['172.18.0.9'], targetRef: { kind: 'Pod', namespace: scratchNs, name: 'host-agent' } },
+    { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: meta('web-x1', slicesNs, 'web'), addressType: 'IPv4', endpoints: [
+      { addresses: ['10.244.1.7'], targetRef: { kind: 'Pod', namespace: slicesNs, name: 'web-1' } },
+      { addresses: ['100.64.0.9'], targetRef: { kind: 'Pod', namespace: slicesNs, name: 'web-2' } },
+      { addresses: ['172.18.0.9'], targetRef: { kind: 'Pod', namespace: slicesNs, name: 'host-agent' } },
     ] },
-    { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: meta('ext-x1', scratchNs, 'ext'), addressType: 'FQDN', endpoints: [{ addresses: ['db.example.com'] }] },
+    { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: meta('ext-x1', slicesNs, 'ext'), addressType: 'FQDN', endpoints: [{ addresses: ['db.example.com'] }] },
   ];
   for (const sl of slices) must(['create', '-f', '-'], JSON.stringify(sl));
   const io = captureIo('', { KUBECONFIG: kubeconfig, EW_POD_CIDRS: '10.244.0.0/16' });
@@ -142,13 +142,13 @@ Slices.after(() => {
   const report = JSON.parse(io.stdout()) as { verification: { pods: { checked: number; outside: { name: string; ip: string }[] }; unchecked: string[] }; failed: string[] };
   assert.equal(report.failed, []);
   assert.is(report.verification.pods.checked, 2);
-  assert.equal(report.verification.pods.outside, [{ name: `${scratchNs}/web-2`, ip: '100.64.0.9' }]);
+  assert.equal(report.verification.pods.outside, [{ name: `${slicesNs}/web-2`, ip: '100.64.0.9' }]);
   assert.is(code, 1);
   const view = await startClusterView({ env: { KUBECONFIG: kubeconfig, EW_POD_CIDRS: '10.244.0.0/16' }, log: quiet, namespace: 'default' });
   try {
     assert.ok(await view.untilReady(60_000));
     const v = await eventually('the verification', () => (view.status() as unknown as { cidrs: { verification: { checkedPods: number; podsOutside: number; examples: string[] } | null } }).cidrs.verification ?? undefined);
-    assert.equal([v.checkedPods, v.podsOutside, v.examples.filter((e) => e.includes(scratchNs))], [2, 1, [`${scratchNs}/web-2 100.64.0.9`]]);
+    assert.equal([v.checkedPods, v.podsOutside, v.examples.filter((e) => e.includes(slicesNs))], [2, 1, [`${slicesNs}/web-2 100.64.0.9`]]);
   } finally {
     await view.stop();
   }

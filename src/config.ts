@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { TOKEN_GRACE_MS } from './catalogue/endpoints.ts';
 import { readCidrSettings, type ConfiguredPair } from './cluster/cidr-settings.ts';
 import { DEFAULT_REVIEW_LOG_POLICY, REVIEW_LOG_POLICIES, type ReviewLogPolicy } from './log.ts';
 
@@ -100,7 +101,7 @@ const ENVIRONMENT = (Object.values(SETTINGS) as { type: string; env?: string }[]
 
 export const SERVE_USAGE = `${synopsis()}
 --token-file names the caller token file (one token per line, each accepted; a token removed from the
-file stays accepted for 5 minutes). The webhook configurations call /validate/<token> and /mutate/<token>;
+file stays accepted for ${TOKEN_GRACE_MS / 60_000} minutes). The webhook configurations call /validate/<token> and /mutate/<token>;
 other callers get 401 or 403 and change nothing. Default: <certs>/token, generated when missing.
 --insecure-no-token serves /validate and /mutate to anyone who reaches the port; what they send is
 then never remembered (read-your-writes is off) unless --client-ca authenticates the callers.

@@ -7,6 +7,7 @@ import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { followDirectory } from './follow.ts';
+import { errorText } from './json.ts';
 import { generate } from 'selfsigned';
 import { isIp } from './net/cidr.ts';
 
@@ -137,6 +138,22 @@ export async function ensureServingPair(dir: string, opts: CertOptions): Promise
   // A served directory gets no CA key: whoever can read the serving key should not be able to mint more.
   await writeCertificates(dir, { caCert: pems.caCert, cert: pems.cert, key: pems.key });
   return { pair: await loadServingPair(dir), generated: true };
+}
+
+/** The CA whose client certificates the admission paths accept, checked to be one before serving. */
+export async function loadClientCa(file: string): Promise<string> {
+  let pem: string;
+  try {
+    pem = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new Error(`tls: cannot read --client-ca ${file}: ${(e as NodeJS.ErrnoException).code ?? errorText(e)}`);
+  }
+  try {
+    new X509Certificate(pem);
+  } catch (e) {
+    throw new Error(`tls: --client-ca ${file} is not a PEM certificate: ${errorText(e)}`);
+  }
+  return pem;
 }
 
 /**

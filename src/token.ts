@@ -8,6 +8,7 @@ import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { TOKEN_PATTERN } from './catalogue/endpoints.ts';
 import { followDirectory } from './follow.ts';
+import { errorText } from './json.ts';
 
 const TOKEN_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -18,18 +19,31 @@ const TOKEN_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
  */
 export const newToken = (): string => Array.from({ length: 43 }, () => TOKEN_ALPHABET[randomInt(TOKEN_ALPHABET.length)]).join('');
 
-/** The tokens of a file's text, one per line; throws `token:` naming the file and the line. */
+/** A token file that cannot be used; `problem` says why without the `token:` prefix of the message. */
+export class TokenFileError extends Error {
+  readonly problem: string;
+  constructor(problem: string) {
+    super(`token: ${problem}`);
+    this.name = 'TokenFileError';
+    this.problem = problem;
+  }
+}
+
+/** Why a token file could not be used, for a message of the caller's own. */
+export const tokenProblem = (e: unknown): string => (e instanceof TokenFileError ? e.problem : errorText(e));
+
+/** The tokens of a file's text, one per line; throws a TokenFileError naming the file and the line. */
 export function parseTokens(text: string, file: string): string[] {
   const tokens: string[] = [];
   text.split(/\r?\n/).forEach((raw, i) => {
     const line = raw.trim();
     if (line === '') return;
     if (!TOKEN_PATTERN.test(line)) {
-      throw new Error(`token: line ${i + 1} of ${file} is not a caller token (16 to 256 characters of A-Z a-z 0-9 . _ ~ -)`);
+      throw new TokenFileError(`line ${i + 1} of ${file} is not a caller token (16 to 256 characters of A-Z a-z 0-9 . _ ~ -)`);
     }
     if (!tokens.includes(line)) tokens.push(line);
   });
-  if (tokens.length === 0) throw new Error(`token: ${file} holds no token`);
+  if (tokens.length === 0) throw new TokenFileError(`${file} holds no token`);
   return tokens;
 }
 
@@ -38,7 +52,7 @@ export async function readTokens(file: string): Promise<string[]> {
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    throw new Error(`token: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new TokenFileError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? errorText(e)}`);
   }
   return parseTokens(text, file);
 }

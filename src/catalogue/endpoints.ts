@@ -45,6 +45,9 @@ export const TOKEN_FILE_NAME = 'token';
  */
 export const TOKEN_PATTERN = /^[A-Za-z0-9._~-]{16,256}$/;
 
+/** How long a token removed from the token file is still accepted: the webhook configurations may move later. */
+export const TOKEN_GRACE_MS = 5 * 60_000;
+
 /** The path the webhook configurations register: `/validate/<token>`, or the bare path without a token. */
 export const callerPath = (endpoint: EndpointName, token: string | undefined): string =>
   token === undefined ? ENDPOINTS[endpoint].path : `${ENDPOINTS[endpoint].path}/${token}`;

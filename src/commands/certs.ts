@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { TOKEN_FILE_NAME } from '../catalogue/endpoints.ts';
 import { caBundle, FILES, generateCertificates, loadCa, subjectAltNames, writeCertificates } from '../tls.ts';
-import { newToken, readTokens, writeToken } from '../token.ts';
+import { newToken, readTokens, writeToken, tokenProblem } from '../token.ts';
 import { parseCommand } from './flags.ts';
 import type { Command } from './io.ts';
 
@@ -38,7 +38,7 @@ async function tokenPlan(file: string, renew: boolean): Promise<'write' | 'keep'
     await readTokens(file);
     return 'keep';
   } catch (e) {
-    return { error: `${(e as Error).message.replace(/^token: /, '')}; pass --new-token to replace it` };
+    return { error: `${tokenProblem(e)}; pass --new-token to replace it` };
   }
 }
 

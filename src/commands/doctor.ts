@@ -17,7 +17,7 @@ import { ACCESS, resourceName } from '../cluster/resources.ts';
 import {
   DEFAULT_NAME, DEFAULT_NAMESPACE, NAMESPACES_WEBHOOK, renderInstallation, serviceHost, tlsSecretName, tokenSecretName, VALIDATE_WEBHOOK,
 } from '../manifests/install.ts';
-import { newToken, parseTokens, readTokens } from '../token.ts';
+import { newToken, parseTokens, readTokens, tokenProblem } from '../token.ts';
 import { parseCommand } from './flags.ts';
 import type { Command, CommandIo } from './io.ts';
 
@@ -254,7 +254,7 @@ async function serverTokens(ctx: Context, inCluster: boolean): Promise<ServerTok
     try {
       return { tokens: await readTokens(ctx.tokenFile), from: ctx.tokenFile };
     } catch (e) {
-      return { broken: (e as Error).message.replace(/^token: /, '') };
+      return { broken: tokenProblem(e) };
     }
   }
   const where = `Secret ${ctx.namespace}/${tokenSecretName(ctx.name)}`;
@@ -270,7 +270,7 @@ async function serverTokens(ctx: Context, inCluster: boolean): Promise<ServerTok
   try {
     return { tokens: parseTokens(Buffer.from(data ?? '', 'base64').toString('utf8'), `${where} key token`), from: where };
   } catch (e) {
-    return { broken: (e as Error).message.replace(/^token: /, '') };
+    return { broken: tokenProblem(e) };
   }
 }
 

@@ -11,7 +11,7 @@ import {
   tlsSecretName, tokenSecretName, type FailurePolicy, type InstallOptions, type ManifestFile,
 } from '../manifests/install.ts';
 import { renderChart } from '../manifests/helm.ts';
-import { newToken, parseTokens, readTokens } from '../token.ts';
+import { newToken, parseTokens, readTokens, tokenProblem } from '../token.ts';
 import { toYaml } from '../yaml.ts';
 import { parseCommand } from './flags.ts';
 import type { Command, CommandIo } from './io.ts';
@@ -104,7 +104,7 @@ async function tokensOf(file: string | undefined): Promise<readonly string[] | {
   try {
     return await readTokens(file);
   } catch (e) {
-    return { error: `--token-file: ${(e as Error).message.replace(/^token: /, '')}` };
+    return { error: `--token-file: ${tokenProblem(e)}` };
   }
 }
 
@@ -217,7 +217,7 @@ async function keptToken(file: string, wanted: string | undefined, inServicePath
   try {
     tokens = parseTokens(text, file);
   } catch (e) {
-    return `${(e as Error).message.replace(/^token: /, '')}; remove it to get a new one`;
+    return `${tokenProblem(e)}; remove it to get a new one`;
   }
   if (tokens.length !== 1 || text !== tokens[0]) {
     return `${file} must hold exactly one token and no newline, because kustomize copies the whole file into the webhook paths: `

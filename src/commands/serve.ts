@@ -3,14 +3,12 @@
  * The wiring lives here so that everything it wires stays free of I/O.
  */
 import type { FastifyInstance } from 'fastify';
-import { X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildApp, replaceCertificate, type TlsPolicy } from '../app.ts';
-import { callerPath, TOKEN_FILE_NAME, type EndpointName } from '../catalogue/endpoints.ts';
+import { callerPath, TOKEN_FILE_NAME, TOKEN_GRACE_MS, type EndpointName } from '../catalogue/endpoints.ts';
 import { DEFAULT_CERT_NAMESPACE, SERVE_OPTIONS, SERVE_USAGE, serveConfig, type ServeConfig } from '../config.ts';
-import { ensureServingPair, watchServingPair } from '../tls.ts';
-import { ensureTokens, watchTokens } from '../token.ts';
+import { ensureServingPair, loadClientCa, watchServingPair } from '../tls.ts';
+import { ensureTokens, watchTokens, tokenProblem } from '../token.ts';
 import { authenticates, tokenSet, UNAUTHENTICATED, type CallerAuth } from '../http/caller.ts';
 import { createMetrics } from '../http/metrics.ts';
 import type { Reviewer } from '../http/routes.ts';
@@ -37,22 +35,6 @@ export type Server = {
   readonly close: () => Promise<void>;
 };
 
-/** The CA whose client certificates the admission paths accept, checked to be one before serving. */
-async function readClientCa(file: string): Promise<string> {
-  let pem: string;
-  try {
-    pem = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new Error(`tls: cannot read --client-ca ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  try {
-    new X509Certificate(pem);
-  } catch (e) {
-    throw new Error(`tls: --client-ca ${file} is not a PEM certificate: ${(e as Error).message}`);
-  }
-  return pem;
-}
-
 type Callers = { readonly auth: CallerAuth; readonly tokenFile?: string; readonly tokens?: readonly string[]; readonly generated: boolean };
 
 /** The caller token (and client CA names) the admission paths require, from the settings. */
@@ -65,8 +47,7 @@ async function readCallers(config: ServeConfig, hasClientCa: boolean): Promise<C
     // only the development default is generated: a named file that is missing is a broken mount
     read = await ensureTokens(tokenFile, config.tokenFile === undefined);
   } catch (e) {
-    const message = (e as Error).message.replace(/^token: /, '');
-    throw new Error(`token: ${message}; pass --token-file with the file the webhook configurations' token came from, or --insecure-no-token`);
+    throw new Error(`token: ${tokenProblem(e)}; pass --token-file with the file the webhook configurations' token came from, or --insecure-no-token`);
   }
   return { auth: { tokens: tokenSet(read.tokens), clientCertificates }, tokenFile, tokens: read.tokens, generated: read.generated };
 }
@@ -79,7 +60,7 @@ export type StartOptions = {
 
 export async function startServer(config: ServeConfig, { env, logLevel = config.logLevel }: StartOptions): Promise<Server> {
   const { pair, generated } = await ensureServingPair(config.certDir, { service: config.service, namespace: config.namespace ?? DEFAULT_CERT_NAMESPACE, days: 365 });
-  const clientCa = config.clientCa === undefined ? undefined : await readClientCa(config.clientCa);
+  const clientCa = config.clientCa === undefined ? undefined : await loadClientCa(config.clientCa);
   const callers = await readCallers(config, clientCa !== undefined);
   const tlsPolicy: TlsPolicy = { minVersion: config.tlsMinVersion, ...(clientCa ? { clientCa } : {}) };
   const logger = createLogger(logLevel);
@@ -128,7 +109,7 @@ export async function startServer(config: ServeConfig, { env, logLevel = config.
     stopTokens = watchTokens(tokenFile, tokens,
       (next) => {
         set.replace(next);
-        app.log.info({ file: tokenFile, tokens: next.length, accepted: set.count() }, 'caller tokens reloaded; tokens no longer in the file are accepted for 5 minutes more');
+        app.log.info({ file: tokenFile, tokens: next.length, accepted: set.count() }, `caller tokens reloaded; tokens no longer in the file are accepted for ${TOKEN_GRACE_MS / 60_000} minutes more`);
       },
       (e) => app.log.warn({ err: e }, 'the caller token file changed but could not be read; keeping the tokens we have'));
   }

@@ -8,10 +8,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
-import { ENDPOINT_NAMES, ENDPOINTS, type EndpointPath } from '../catalogue/endpoints.ts';
-
-/** How long a token removed from the token file is still accepted: the webhook configurations may move later. */
-export const TOKEN_GRACE_MS = 5 * 60_000;
+import { ENDPOINT_NAMES, ENDPOINTS, TOKEN_GRACE_MS, type EndpointPath } from '../catalogue/endpoints.ts';
 
 export type TokenSet = {
   /** constant time in the candidate and in which token matches */

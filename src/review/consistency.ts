@@ -10,6 +10,8 @@ import type { AdmissionRequest } from '../admission/types.ts';
 import { show, type Issue } from '../catalogue/result.ts';
 import type { Overlay, Pending } from '../cluster/overlay.ts';
 import type { ClusterSnapshot } from '../cluster/snapshot.ts';
+import { WARNING_LIMIT } from './enforce.ts';
+import { shortenLine } from './line.ts';
 
 type Judge = (req: AdmissionRequest, snapshot: ClusterSnapshot) => Decision;
 
@@ -40,8 +42,9 @@ export function notingPendingWrites(judge: Judge, pending: Pick<Overlay, 'layer'
     const note = pendingNote([...new Set(fresh.map((i) => i.code))], read, now());
     // audit mode shows nothing; elsewhere the note goes where the findings went
     if (decision.mode === 'audit') return decision;
+    // long object names must not push the note past what the API server keeps of a warning
     return decision.allowed
-      ? { ...decision, warnings: [...decision.warnings, note] }
+      ? { ...decision, warnings: [...decision.warnings, shortenLine(note, WARNING_LIMIT)] }
       : { ...decision, message: `${decision.message ?? ''}\n${note}` };
   };
 }

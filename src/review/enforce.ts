@@ -12,6 +12,8 @@ import { preexistingNote } from './ratchet.ts';
 
 /** Kubernetes asks for warnings of at most 120 characters and drops those past 4096 in total. */
 const WARNING_MAX = 120;
+/** The API server cuts a warning past this many characters. */
+export const WARNING_LIMIT = 256;
 const WARNINGS_TOTAL = 4096;
 
 /** A pre-existing finding: the line is cut without its marker, which then goes back after the field, whole. */

@@ -5,8 +5,10 @@
  */
 import type { Timing } from './view-types.ts';
 
+type Bounds = Pick<Timing, 'restartMinMs' | 'restartMaxMs'>;
+
 /** The wait before the restart after failure number `failures` of a streak (1 for the first). */
-export function restartDelay(failures: number, timing: Pick<Timing, 'restartMinMs' | 'restartMaxMs'>, random: () => number = Math.random): number {
+export function restartDelay(failures: number, timing: Bounds, random: () => number = Math.random): number {
   const ceiling = Math.min(timing.restartMaxMs, timing.restartMinMs * 2 ** Math.max(0, failures - 1));
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
@@ -18,3 +20,30 @@ export function restartDelay(failures: number, timing: Pick<Timing, 'restartMinM
  */
 export const streakOver = (upSince: number | undefined, now: number, timing: Pick<Timing, 'restartMaxMs'>): boolean =>
   upSince !== undefined && now - upSince >= timing.restartMaxMs;
+
+/** One informer's failure streak: the wait after each failure, and the shortest wait for a wake-up. */
+export type Backoff = {
+  /** a failure at `now`: the wait before the next start */
+  readonly failed: (now: number) => number;
+  /** the run synced at `now` */
+  readonly synced: (now: number) => void;
+  /** the first wait of a streak, for a restart that need not wait out the streak (the API server answers again) */
+  readonly shortest: () => number;
+};
+
+export function backoff(timing: Bounds, random: () => number = Math.random): Backoff {
+  let failures = 0;
+  let upSince: number | undefined;
+  return {
+    failed: (now) => {
+      if (streakOver(upSince, now, timing)) failures = 0;
+      upSince = undefined;
+      failures++;
+      return restartDelay(failures, timing, random);
+    },
+    synced: (now) => {
+      upSince = now;
+    },
+    shortest: () => restartDelay(1, timing, random),
+  };
+}

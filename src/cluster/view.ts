@@ -2,7 +2,7 @@
  * The cluster view: supervised informers feed per-object compact records; a coalesced publisher
  * turns them into an immutable ClusterSnapshot that the request path reads and never waits for.
  * Without a cluster, the same interface serves a static snapshot from configuration and --state.
- * The parts live beside this file, one job each: informers.ts, discovery.ts, cidr-sources.ts,
+ * The parts live beside this file, one job each: informers.ts (supervisor.ts, one per informer), discovery.ts, cidr-sources.ts,
  * publisher.ts, readiness.ts.
  */
 import { performance } from 'node:perf_hooks';
@@ -13,7 +13,8 @@ import { readCidrSettings, type ConfiguredPair } from './cidr-settings.ts';
 import { detectCidrs, rangeRows } from './detect.ts';
 import { discoveryLoop } from './discovery.ts';
 import { snapshotFromObjects, type Compact } from './indexes.ts';
-import { superviseInformers, type Delivered } from './informers.ts';
+import { superviseInformers } from './informers.ts';
+import type { Delivered } from './supervisor.ts';
 import { lifetime } from './lifetime.ts';
 import { meshConfigFrom, meshLocations, NO_MESH_CONFIG, type MeshLocations } from './mesh-config.ts';
 import { meshSource } from './mesh-source.ts';
@@ -119,11 +120,14 @@ function liveView(api: ClusterApi, config: ConfiguredPair, stateObjects: readonl
   const life = lifetime();
   // The parts reach each other only through these closures, and none is called before start below,
   // so a part may name one set up after it.
-  const informers = superviseInformers(api, timing, log, life, (watched) => {
-    if (watched.role === 'index') published.mark(watched.kind as Compact['kind']);
-    else cidrs.changed();
-    published.schedule();
-  }, observer?.delivered);
+  const informers = superviseInformers({
+    api, timing, log, life, delivered: observer?.delivered,
+    changed: (watched) => {
+      if (watched.role === 'index') published.mark(watched.kind as Compact['kind']);
+      else cidrs.changed();
+      published.schedule();
+    },
+  });
   const cidrs = cidrSources({
     api, config, timing, log, life, informers,
     serviceIps: () => serviceIps(published.itemsOf('Service')),

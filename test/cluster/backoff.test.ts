@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { restartDelay, streakOver } from '../../src/cluster/backoff.ts';
+import { backoff, restartDelay, streakOver } from '../../src/cluster/backoff.ts';
 import { DEFAULT_TIMING } from '../../src/cluster/view.ts';
 
 const Backoff = suite('cluster/backoff');
@@ -26,6 +26,16 @@ Backoff('ends a streak only after a run stayed synced as long as the longest wai
   assert.is(streakOver(undefined, 100_000, DEFAULT_TIMING), false, 'never synced: the API server is still away');
   assert.is(streakOver(90_000, 100_000, DEFAULT_TIMING), false, 'failed 10 s after syncing: the same trouble');
   assert.is(streakOver(60_000, 100_000, DEFAULT_TIMING), true);
+});
+
+Backoff('a streak waits longer after each failure until a run stays up, then starts again at the shortest wait', () => {
+  const streak = backoff(DEFAULT_TIMING, () => 0.999_999);
+  assert.equal([streak.failed(0), streak.failed(1_000), streak.failed(3_000)], [1_000, 2_000, 4_000]);
+  streak.synced(10_000);
+  assert.is(streak.failed(20_000), 8_000, 'failed 10 s after syncing: the same streak');
+  streak.synced(30_000);
+  assert.is(streak.failed(60_000), 1_000, 'up for 30 s: a new streak');
+  assert.is(streak.shortest(), 1_000);
 });
 
 Backoff.run();

@@ -90,7 +90,8 @@ function spawnServe(dir: string, extra: readonly string[] = []) {
     { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout.on('data', (d: Buffer) => { log += d.toString(); });
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  // 'close', not 'exit': the child can exit before its last stdout chunk has been read here
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
   const url = async () => {
     await until(() => /"url":"(https:[^"]+)"/.test(log), 10_000);
     return /"url":"(https:[^"]+)"/.exec(log)![1]!;

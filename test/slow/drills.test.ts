@@ -162,7 +162,7 @@ Drills('after SIGTERM under load, finishes the 30 reviews in flight, closes idle
   let log = '';
   child.stdout.on('data', (d: Buffer) => { log += d.toString(); });
   child.stderr.on('data', (d: Buffer) => { log += d.toString(); });
-  const exited = new Promise<{ code: number | null; at: number }>((r) => child.on('exit', (code) => r({ code, at: performance.now() })));
+  const exited = new Promise<{ code: number | null; at: number }>((r) => child.on('close', (code) => r({ code, at: performance.now() })));
   const agents: Agent[] = [];
   try {
     const url = await until(() => /"url":"(https:[^"]+)"/.exec(log)?.[1], 'the server to listen', 10_000);

@@ -82,7 +82,7 @@ export function keepWriting(obj: Obj) {
         let stderr = '';
         c.stderr.setEncoding('utf8');
         c.stderr.on('data', (d: string) => { stderr += d; });
-        c.on('exit', (code) => resolve({ code: code ?? 1, stderr }));
+        c.on('close', (code) => resolve({ code: code ?? 1, stderr }));
         c.stdin.end(body);
       });
       sent++;

@@ -142,7 +142,10 @@ const dir = mkdtempSync(join(tmpdir(), 'egress-warden-check-'));
 try {
   for (let t = 0; t < TEAMS; t++) {
     mkdirSync(join(dir, `team-${t}`));
-    writeFileSync(join(dir, `team-${t}`, 'namespace.yaml'), `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team-${t}\n  labels:\n    egress-warden.io/mode: enforce\n`);
+    writeFileSync(
+      join(dir, `team-${t}`, 'namespace.yaml'),
+      `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team-${t}\n  labels:\n    egress-warden.io/mode: enforce\n`,
+    );
   }
   let objects = TEAMS;
   for (let i = 0; objects < TOTAL; i++) {

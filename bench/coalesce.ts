@@ -17,18 +17,28 @@ const EVENTS = Number(process.argv[3] ?? 500);
 const PER_SECOND = Number(process.argv[4] ?? 500);
 const EG = { group: 'policy.openservicemesh.io', version: 'v1alpha1', resource: 'egresses', kind: 'Egress' };
 
-const egress = (i: number, rv: number, host = `db-${i}.example.com`): KubeObject => carrier({
-  apiVersion: 'policy.openservicemesh.io/v1alpha1', kind: 'Egress',
-  metadata: { name: `eg-${i}`, namespace: `team-${i % 500}`, resourceVersion: String(rv) },
-  spec: { sources: [{ kind: 'ServiceAccount', name: `app-${i % 2000}`, namespace: `team-${i % 500}` }], hosts: [host], ports: [{ number: 5432 + (i % 7), protocol: 'tcp' }] },
-}, EG);
+const egress = (i: number, rv: number, host = `db-${i}.example.com`): KubeObject =>
+  carrier(
+    {
+      apiVersion: 'policy.openservicemesh.io/v1alpha1',
+      kind: 'Egress',
+      metadata: { name: `eg-${i}`, namespace: `team-${i % 500}`, resourceVersion: String(rv) },
+      spec: {
+        sources: [{ kind: 'ServiceAccount', name: `app-${i % 2000}`, namespace: `team-${i % 500}` }],
+        hosts: [host],
+        ports: [{ number: 5432 + (i % 7), protocol: 'tcp' }],
+      },
+    },
+    EG,
+  );
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function run(timing: Partial<Timing>): Promise<string> {
   let on: InformerHandlers | undefined;
   const api: ClusterApi = {
-    server: 'bench', namespace: 'bench',
+    server: 'bench',
+    namespace: 'bench',
     discover: async () => new Map([['egresses.policy.openservicemesh.io', ['v1alpha1']]]),
     informer: (target, handlers) => ({
       start: async () => {

@@ -45,19 +45,38 @@ function serviceEntry(i: number): KubeObject {
     // a managed database reached by address
     const a = `10.${200 + ((i >> 16) % 50)}.${(i >> 8) % 256}.${i % 256}`;
     spec = {
-      hosts: [`db-${i}.${team(i)}.internal`], addresses: [`${a}/32`], location: 'MESH_EXTERNAL', resolution: 'STATIC',
-      endpoints: [{ address: a }], ports: [{ number: 5432, name: 'tcp-postgres', protocol: 'TCP' }],
+      hosts: [`db-${i}.${team(i)}.internal`],
+      addresses: [`${a}/32`],
+      location: 'MESH_EXTERNAL',
+      resolution: 'STATIC',
+      endpoints: [{ address: a }],
+      ports: [{ number: 5432, name: 'tcp-postgres', protocol: 'TCP' }],
     };
   } else if (shape === 1) {
     // a CDN: wildcard host, no DNS resolution possible
-    spec = { hosts: [`*.cdn${i}.example.net`], location: 'MESH_EXTERNAL', resolution: 'NONE', ports: [{ number: 443, name: 'tls', protocol: 'TLS' }] };
+    spec = {
+      hosts: [`*.cdn${i}.example.net`],
+      location: 'MESH_EXTERNAL',
+      resolution: 'NONE',
+      ports: [{ number: 443, name: 'tls', protocol: 'TLS' }],
+    };
   } else if (shape < 8) {
     spec = {
-      hosts: [partnerHost(i)], location: 'MESH_EXTERNAL', resolution: 'DNS',
-      ports: [{ number: 443, name: 'https', protocol: 'HTTPS' }, { number: 80, name: 'http', protocol: 'HTTP' }],
+      hosts: [partnerHost(i)],
+      location: 'MESH_EXTERNAL',
+      resolution: 'DNS',
+      ports: [
+        { number: 443, name: 'https', protocol: 'HTTPS' },
+        { number: 80, name: 'http', protocol: 'HTTP' },
+      ],
     };
   } else {
-    spec = { hosts: [partnerHost(i)], location: 'MESH_EXTERNAL', resolution: 'DNS', ports: [{ number: 443, name: 'tls', protocol: 'TLS' }] };
+    spec = {
+      hosts: [partnerHost(i)],
+      location: 'MESH_EXTERNAL',
+      resolution: 'DNS',
+      ports: [{ number: 443, name: 'tls', protocol: 'TLS' }],
+    };
   }
   return { apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: meta(i, `ext-${i}`), spec: { ...spec, ...exportTo } };
 }
@@ -93,8 +112,12 @@ export function generateObjects(count: number): KubeObject[] {
  */
 export function pendingObjects(count: number, { services = true }: { services?: boolean } = {}): KubeObject[] {
   const shares: [Kind, number][] = [
-    ['ServiceEntry', 0.3], ['Egress', 0.3], ['VirtualService', 0.16], ['Service', services ? 0.12 : 0],
-    ['HTTPRouteGroup', 0.08], ['Namespace', 0.04],
+    ['ServiceEntry', 0.3],
+    ['Egress', 0.3],
+    ['VirtualService', 0.16],
+    ['Service', services ? 0.12 : 0],
+    ['HTTPRouteGroup', 0.08],
+    ['Namespace', 0.04],
   ];
   const total = shares.reduce((n, [, w]) => n + w, 0);
   const counts = shares.map(([kind, weight]) => [kind, Math.floor((count * weight) / total)] as const);
@@ -110,38 +133,68 @@ export function pendingObjects(count: number, { services = true }: { services?: 
 type Kind = 'ServiceEntry' | 'Egress' | 'VirtualService' | 'Service' | 'HTTPRouteGroup' | 'Namespace';
 
 /** A newer version of a stored object: what an update admitted moments ago looks like. */
-const bumped = (o: KubeObject): KubeObject => ({ ...o, metadata: { ...o.metadata, resourceVersion: String(Number(o.metadata?.resourceVersion ?? 0) + 1), generation: 2 } });
+const bumped = (o: KubeObject): KubeObject => ({
+  ...o,
+  metadata: { ...o.metadata, resourceVersion: String(Number(o.metadata?.resourceVersion ?? 0) + 1), generation: 2 },
+});
 
 const PENDING_MAKERS: Readonly<Record<Kind, (i: number) => KubeObject>> = {
   // even indexes are updates of generated ServiceEntries (generateObjects makes them at even i)
-  ServiceEntry: (i) => (i % 3 === 0 ? bumped(serviceEntry(2 * i)) : { ...serviceEntry(1_000_000 + 2 * i), metadata: { ...meta(i, `pending-se-${i}`), resourceVersion: '' } }),
-  Egress: (i) => (i % 3 === 0 ? bumped(egress(2 * i + 1)) : { ...egress(1_000_001 + 2 * i), metadata: { ...meta(i, `pending-egress-${i}`), resourceVersion: '' } }),
+  ServiceEntry: (i) =>
+    i % 3 === 0
+      ? bumped(serviceEntry(2 * i))
+      : { ...serviceEntry(1_000_000 + 2 * i), metadata: { ...meta(i, `pending-se-${i}`), resourceVersion: '' } },
+  Egress: (i) =>
+    i % 3 === 0
+      ? bumped(egress(2 * i + 1))
+      : { ...egress(1_000_001 + 2 * i), metadata: { ...meta(i, `pending-egress-${i}`), resourceVersion: '' } },
   VirtualService: (i) => ({
-    apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { ...meta(i, `pending-vs-${i}`), resourceVersion: '' },
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'VirtualService',
+    metadata: { ...meta(i, `pending-vs-${i}`), resourceVersion: '' },
     spec: {
-      hosts: [partnerHost(2 * i)], exportTo: ['.'],
-      tls: [{ match: [{ port: 443, sniHosts: [partnerHost(2 * i)] }], route: [{ destination: { host: partnerHost(2 * i), port: { number: 443 } } }] }],
+      hosts: [partnerHost(2 * i)],
+      exportTo: ['.'],
+      tls: [
+        {
+          match: [{ port: 443, sniHosts: [partnerHost(2 * i)] }],
+          route: [{ destination: { host: partnerHost(2 * i), port: { number: 443 } } }],
+        },
+      ],
     },
   }),
   Service: (i) => ({
-    apiVersion: 'v1', kind: 'Service', metadata: { ...meta(i, `pending-svc-${i}`), resourceVersion: '' },
-    spec: { clusterIP: `10.96.${(i >> 8) % 256}.${i % 256}`, ports: [{ name: i % 4 ? 'http' : 'tcp-postgres', port: i % 4 ? 8080 : 5432, targetPort: 8080 }] },
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { ...meta(i, `pending-svc-${i}`), resourceVersion: '' },
+    spec: {
+      clusterIP: `10.96.${(i >> 8) % 256}.${i % 256}`,
+      ports: [{ name: i % 4 ? 'http' : 'tcp-postgres', port: i % 4 ? 8080 : 5432, targetPort: 8080 }],
+    },
   }),
   HTTPRouteGroup: (i) => ({
-    apiVersion: 'specs.smi-spec.io/v1alpha4', kind: 'HTTPRouteGroup', metadata: { ...meta(i, `pending-routes-${i}`), resourceVersion: '' },
+    apiVersion: 'specs.smi-spec.io/v1alpha4',
+    kind: 'HTTPRouteGroup',
+    metadata: { ...meta(i, `pending-routes-${i}`), resourceVersion: '' },
     spec: { matches: [{ name: 'api', pathRegex: `/v${i % 3}/.*`, methods: ['GET', 'POST'] }] },
   }),
   // the first TEAMS are new versions of the team namespaces (a label added), the rest are new
   Namespace: (i) => ({
-    apiVersion: 'v1', kind: 'Namespace',
-    metadata: { name: i < TEAMS ? team(i) : `pending-ns-${i}`, labels: { 'kubernetes.io/metadata.name': i < TEAMS ? team(i) : `pending-ns-${i}`, 'example.com/cost-centre': `cc-${i % 7}` } },
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: {
+      name: i < TEAMS ? team(i) : `pending-ns-${i}`,
+      labels: { 'kubernetes.io/metadata.name': i < TEAMS ? team(i) : `pending-ns-${i}`, 'example.com/cost-centre': `cc-${i % 7}` },
+    },
   }),
 };
 
 /** The team namespaces the generated objects live in (none for an empty state). */
 export function teamNamespaces(count: number): KubeObject[] {
   return Array.from({ length: Math.min(count, TEAMS) }, (_, i) => ({
-    apiVersion: 'v1', kind: 'Namespace', metadata: { name: team(i), labels: { 'kubernetes.io/metadata.name': team(i) } },
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: team(i), labels: { 'kubernetes.io/metadata.name': team(i) } },
   }));
 }
 

@@ -69,6 +69,6 @@ export async function measure(o: LoadOptions): Promise<Measure> {
     requests: answered,
     failures: bad + result.errors + result.timeouts,
     serverCpu: (serverMs / wallMs) * 100,
-    clientCpu: (((client.user + client.system) / 1000) / wallMs) * 100,
+    clientCpu: ((client.user + client.system) / 1000 / wallMs) * 100,
   };
 }

@@ -43,8 +43,17 @@ export function pendingReviews(count: number): Buffer[] {
     const gvk = { group: r.group, version: r.version, kind: object.kind };
     const gvr = { group: r.group, version: r.version, resource: r.resource };
     const req = {
-      ...review.request, uid: randomUUID(), kind: gvk, requestKind: gvk, resource: gvr, requestResource: gvr,
-      name: object.metadata?.name, namespace: object.metadata?.namespace, operation: 'CREATE', object, oldObject: null,
+      ...review.request,
+      uid: randomUUID(),
+      kind: gvk,
+      requestKind: gvk,
+      resource: gvr,
+      requestResource: gvr,
+      name: object.metadata?.name,
+      namespace: object.metadata?.namespace,
+      operation: 'CREATE',
+      object,
+      oldObject: null,
       userInfo: { username: PENDING_CALLER, groups: ['system:serviceaccounts', 'system:serviceaccounts:argocd', 'system:authenticated'] },
     };
     return Buffer.from(JSON.stringify({ ...review, request: req }));
@@ -67,24 +76,31 @@ export async function fill(url: string, bodies: readonly Buffer[], connections =
   let next = 0;
   let allowed = 0;
   let refused: string | undefined;
-  const one = (body: Buffer) => new Promise<{ status: number; text: string }>((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': String(body.length) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+  const one = (body: Buffer) =>
+    new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = request(
+        url,
+        { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': String(body.length) } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        },
+      );
+      req.on('error', reject);
+      req.setTimeout(10_000, () => req.destroy(new Error('timed out')));
+      req.end(body);
     });
-    req.on('error', reject);
-    req.setTimeout(10_000, () => req.destroy(new Error('timed out')));
-    req.end(body);
-  });
   try {
-    await Promise.all(Array.from({ length: connections }, async () => {
-      while (next < bodies.length) {
-        const { status, text } = await one(bodies[next++]!);
-        if (status === 200 && (JSON.parse(text) as { response?: { allowed?: boolean } }).response?.allowed === true) allowed++;
-        else refused ??= `HTTP ${status}: ${text.slice(0, 300)}`;
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: connections }, async () => {
+        while (next < bodies.length) {
+          const { status, text } = await one(bodies[next++]!);
+          if (status === 200 && (JSON.parse(text) as { response?: { allowed?: boolean } }).response?.allowed === true) allowed++;
+          else refused ??= `HTTP ${status}: ${text.slice(0, 300)}`;
+        }
+      }),
+    );
   } finally {
     agent.destroy();
   }

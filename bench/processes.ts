@@ -21,9 +21,14 @@ export type ServerProcess = {
 
 const running = new Set<ChildProcess>();
 // A bench interrupted half-way must not leave servers behind.
-process.on('exit', () => { for (const c of running) c.kill('SIGKILL'); });
+process.on('exit', () => {
+  for (const c of running) c.kill('SIGKILL');
+});
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => { for (const c of running) c.kill('SIGKILL'); process.exit(130); });
+  process.once(signal, () => {
+    for (const c of running) c.kill('SIGKILL');
+    process.exit(130);
+  });
 }
 
 /** A port that was free a moment ago (the servers are told which port to bind, then polled). */
@@ -56,19 +61,29 @@ export function get(url: string): Promise<{ status: number; body: string }> {
 /** POST a JSON body; resolves status and parsed body. */
 export function post(url: string, body: Buffer): Promise<{ status: number; json: any }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, {
-      method: 'POST', rejectUnauthorized: false, agent: false,
-      headers: { 'content-type': 'application/json', 'content-length': String(body.length) },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: unknown;
-        try { json = JSON.parse(text); } catch { json = text; }
-        resolve({ status: res.statusCode ?? 0, json });
-      });
-    });
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        rejectUnauthorized: false,
+        agent: false,
+        headers: { 'content-type': 'application/json', 'content-length': String(body.length) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: unknown;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            json = text;
+          }
+          resolve({ status: res.statusCode ?? 0, json });
+        });
+      },
+    );
     req.on('error', reject);
     req.setTimeout(10_000, () => req.destroy(new Error('timed out')));
     req.end(body);
@@ -88,11 +103,19 @@ export async function startServer(label: string, args: readonly string[], port: 
   const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   let output = '';
-  const keep = (c: Buffer) => { output = (output + c.toString('utf8')).slice(-4_000); };
+  const keep = (c: Buffer) => {
+    output = (output + c.toString('utf8')).slice(-4_000);
+  };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   let exited: number | null | undefined;
-  const exit = new Promise<void>((resolve) => child.once('exit', (code) => { exited = code; running.delete(child); resolve(); }));
+  const exit = new Promise<void>((resolve) =>
+    child.once('exit', (code) => {
+      exited = code;
+      running.delete(child);
+      resolve();
+    }),
+  );
   const url = `https://127.0.0.1:${port}`;
   for (;;) {
     if (exited !== undefined) throw new Error(`${label} exited with ${exited} before it was healthy:\n${output}`);

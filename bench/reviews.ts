@@ -15,7 +15,11 @@ export type Scenario = {
   readonly name: string;
   /** path and query, as the API server calls it */
   readonly path: string;
-  readonly review: { readonly apiVersion: string; readonly kind: string; readonly request: Record<string, unknown> & { object: KubeObject } };
+  readonly review: {
+    readonly apiVersion: string;
+    readonly kind: string;
+    readonly request: Record<string, unknown> & { object: KubeObject };
+  };
   readonly body: Buffer;
   /** what egress-warden should answer, checked once before the load */
   readonly expect: Expect;
@@ -62,7 +66,10 @@ function derive(file: string, name: string, spec: unknown): Fixture {
     req.name = name;
     req.object = {
       ...renamed,
-      metadata: { ...renamed.metadata, annotations: { ...o.metadata?.annotations, 'kubectl.kubernetes.io/last-applied-configuration': lastApplied(renamed) } },
+      metadata: {
+        ...renamed.metadata,
+        annotations: { ...o.metadata?.annotations, 'kubectl.kubernetes.io/last-applied-configuration': lastApplied(renamed) },
+      },
     };
   }
   return f;
@@ -71,8 +78,13 @@ function derive(file: string, name: string, spec: unknown): Fixture {
 /** The external host every bench review names. */
 export const BENCH_HOST = 'api.payments.example.com';
 
-const scenario = (name: string, f: Fixture, expect: Expect): Scenario =>
-  ({ name, path: f.url, review: f.review, body: Buffer.from(JSON.stringify(f.review)), expect });
+const scenario = (name: string, f: Fixture, expect: Expect): Scenario => ({
+  name,
+  path: f.url,
+  review: f.review,
+  body: Buffer.from(JSON.stringify(f.review)),
+  expect,
+});
 
 /** The five reviews of the side-by-side run, in table order. */
 export function scenarios(): Scenario[] {
@@ -89,25 +101,45 @@ export function scenarios(): Scenario[] {
   return [
     scenario('ServiceEntry (valid)', derive('003-validate-create-serviceentry.review-v1.json', 'payments-api', seSpec('http')), 'allowed'),
     // An upper-case port name with punctuation is not a DNS label: Istio's own webhook denies it.
-    scenario('ServiceEntry (denied)', derive('003-validate-create-serviceentry.review-v1.json', 'payments-api-bad', seSpec('HTTP_80!')), 'denied'),
-    scenario('VirtualService (TLS, sniHosts)', derive('008-validate-create-virtualservice.review-v1.json', 'payments-api', {
-      hosts: [BENCH_HOST],
-      exportTo: ['.'],
-      tls: [{ match: [{ port: 443, sniHosts: [BENCH_HOST] }], route: [{ destination: { host: BENCH_HOST, port: { number: 443 } }, weight: 100 }] }],
-    }), 'allowed'),
-    scenario('Egress (OSM)', derive('009-validate-create-egress.review-v1.json', 'payments-api', {
-      sources: [{ kind: 'ServiceAccount', name: 'checkout', namespace: NAMESPACE }],
-      hosts: [BENCH_HOST],
-      ports: [{ number: 443, protocol: 'https' }],
-    }), 'allowed'),
+    scenario(
+      'ServiceEntry (denied)',
+      derive('003-validate-create-serviceentry.review-v1.json', 'payments-api-bad', seSpec('HTTP_80!')),
+      'denied',
+    ),
+    scenario(
+      'VirtualService (TLS, sniHosts)',
+      derive('008-validate-create-virtualservice.review-v1.json', 'payments-api', {
+        hosts: [BENCH_HOST],
+        exportTo: ['.'],
+        tls: [
+          {
+            match: [{ port: 443, sniHosts: [BENCH_HOST] }],
+            route: [{ destination: { host: BENCH_HOST, port: { number: 443 } }, weight: 100 }],
+          },
+        ],
+      }),
+      'allowed',
+    ),
+    scenario(
+      'Egress (OSM)',
+      derive('009-validate-create-egress.review-v1.json', 'payments-api', {
+        sources: [{ kind: 'ServiceAccount', name: 'checkout', namespace: NAMESPACE }],
+        hosts: [BENCH_HOST],
+        ports: [{ number: 443, protocol: 'https' }],
+      }),
+      'allowed',
+    ),
     // An Istio-injected pod (istio-init with -i '*') in the cluster-capture namespace: the answer carries a patch.
     scenario('/mutate Pod (Istio, cluster capture)', derive('012-mutate-create-pod.review-v1.json', 'app', undefined), 'patched'),
   ];
 }
 
 /** `s` measured while the server holds `count` pending writes: the same body, another row. */
-export const withPendingWrites = (s: Scenario, count: number): Scenario =>
-  ({ ...s, name: `${s.name} with ${count.toLocaleString('en-US')} pending writes`, pendingWrites: count });
+export const withPendingWrites = (s: Scenario, count: number): Scenario => ({
+  ...s,
+  name: `${s.name} with ${count.toLocaleString('en-US')} pending writes`,
+  pendingWrites: count,
+});
 
 /** A review of `object`, shaped like the ServiceEntry fixture; used by the state probe and the rule benchmark. */
 export function reviewOf(object: KubeObject, group: string, version: string, resource: string): Scenario['review'] {
@@ -115,8 +147,14 @@ export function reviewOf(object: KubeObject, group: string, version: string, res
   const gvk = { group, version, kind: object.kind ?? '' };
   const gvr = { group, version, resource };
   Object.assign(f.review.request, {
-    uid: randomUUID(), kind: gvk, requestKind: gvk, resource: gvr, requestResource: gvr,
-    name: object.metadata?.name, namespace: object.metadata?.namespace, object,
+    uid: randomUUID(),
+    kind: gvk,
+    requestKind: gvk,
+    resource: gvr,
+    requestResource: gvr,
+    name: object.metadata?.name,
+    namespace: object.metadata?.namespace,
+    object,
   });
   return f.review;
 }

@@ -55,12 +55,16 @@ function cases(): Case[] {
   const validate = (index: number, label: string): Case => {
     const req = requestOf(all[index]!.review);
     return {
-      name: label, endpoint: 'validate', req,
+      name: label,
+      endpoint: 'validate',
+      req,
       run: (s) => judge(req, s),
       answer: (s) => {
         if (!ruleFor(req.kind)) return 'no rule registered for this kind: measures the gate only';
         const v = judge(req, s);
-        return v.allowed ? `allowed${v.warnings.length ? `, ${v.warnings.length} warnings` : ''}` : `denied (${[...new Set(v.findings.errors.map((e) => e.code))].join(', ')})`;
+        return v.allowed
+          ? `allowed${v.warnings.length ? `, ${v.warnings.length} warnings` : ''}`
+          : `denied (${[...new Set(v.findings.errors.map((e) => e.code))].join(', ')})`;
       },
     };
   };
@@ -70,7 +74,9 @@ function cases(): Case[] {
     validate(2, 'VirtualService, judge()'),
     validate(3, 'Egress, judge()'),
     {
-      name: 'Pod, admitPod()', endpoint: 'mutate', req: pod,
+      name: 'Pod, admitPod()',
+      endpoint: 'mutate',
+      req: pod,
       run: (s) => admitPod(pod, s),
       answer: (s) => {
         const v = admitPod(pod, s);
@@ -137,7 +143,12 @@ function variant(req: AdmissionRequest, i: number): AdmissionRequest {
  * writes of PENDING_CALLER already in it: validation through notingPendingWrites, mutation over the
  * layered snapshot; allowed writes are admitted the way serve's `validated` hook does it.
  */
-function served(c: Case, snapshot: ClusterSnapshot, pending: readonly KubeObject[], shape: Shape): { readonly review: () => Decision; readonly overlay: Overlay } {
+function served(
+  c: Case,
+  snapshot: ClusterSnapshot,
+  pending: readonly KubeObject[],
+  shape: Shape,
+): { readonly review: () => Decision; readonly overlay: Overlay } {
   let tick = 0;
   // A clock that stands still unless the stream moves it.
   const ttl = shape === 'stream' ? pending.length + 2 : Infinity;
@@ -194,12 +205,29 @@ export function runRules(o: RulesOptions): RulesResult {
     const [empty = Number.NaN, full = Number.NaN] = rates([() => c.run(small), () => c.run(large)], o);
     o.log(`rules: ${c.name.padEnd(24)} ${fmt.int(empty).padStart(9)}/s empty  ${fmt.int(full).padStart(9)}/s with ${fmt.int(o.objects)}`);
     const [a, b] = [c.answer(small), c.answer(large)];
-    return [c.name, fmt.int(empty), (1e6 / empty).toFixed(1), fmt.int(full), (1e6 / full).toFixed(1), fmt.ratio(full / empty), a === b ? a : `${a} / ${b}`];
+    return [
+      c.name,
+      fmt.int(empty),
+      (1e6 / empty).toFixed(1),
+      fmt.int(full),
+      (1e6 / full).toFixed(1),
+      fmt.ratio(full / empty),
+      a === b ? a : `${a} / ${b}`,
+    ];
   });
   const markdown = table(
-    ['review', 'per s, empty snapshot', 'µs each, empty', `per s, ${fmt.int(o.objects)} objects`, `µs each, ${fmt.int(o.objects)} objects`, 'large / empty',
-      'answer (empty / large when they differ)'],
-    rows, numericFrom(1, 6));
+    [
+      'review',
+      'per s, empty snapshot',
+      'µs each, empty',
+      `per s, ${fmt.int(o.objects)} objects`,
+      `µs each, ${fmt.int(o.objects)} objects`,
+      'large / empty',
+      'answer (empty / large when they differ)',
+    ],
+    rows,
+    numericFrom(1, 6),
+  );
 
   // Read-your-writes: the same reviews on the large snapshot, through the reviewer serve runs, with
   // nothing pending and with PENDING writes of every indexed kind pending.
@@ -220,17 +248,35 @@ export function runRules(o: RulesOptions): RulesResult {
       const [u0, u1] = [1e6 / r0, 1e6 / r1];
       // what the reviews answer with the writes pending, and how many of those the rules read
       const { value, read } = full.overlay.trace(() => (c.endpoint === 'mutate' ? admitPod : judge)(c.req, full.overlay.layer(large)));
-      o.log(`rules: ${c.name.padEnd(24)} ${label}: ${fmt.ms(u0)} µs with nothing pending, ${fmt.ms(u1)} µs with ${full.overlay.size()} pending`);
+      o.log(
+        `rules: ${c.name.padEnd(24)} ${label}: ${fmt.ms(u0)} µs with nothing pending, ${fmt.ms(u1)} µs with ${full.overlay.size()} pending`,
+      );
       pendingRows.push([
-        c.name, label, fmt.ms(u0), fmt.ms(u1), fmt.times(u1 / u0), fmt.int(none.overlay.size()), fmt.int(full.overlay.size()),
+        c.name,
+        label,
+        fmt.ms(u0),
+        fmt.ms(u1),
+        fmt.times(u1 / u0),
+        fmt.int(none.overlay.size()),
+        fmt.int(full.overlay.size()),
         `${answerOf(value)}; read ${read.length} pending`,
       ]);
     }
   }
   const pending = table(
-    ['review', 'what each review does to the overlay', 'µs each, nothing pending', `µs each, ${fmt.int(PENDING)} pending`, 'pending / none',
-      'pending at the end (none)', `pending at the end (${fmt.int(PENDING)})`, `answer with ${fmt.int(PENDING)} pending`],
-    pendingRows, numericFrom(2, 7));
+    [
+      'review',
+      'what each review does to the overlay',
+      'µs each, nothing pending',
+      `µs each, ${fmt.int(PENDING)} pending`,
+      'pending / none',
+      'pending at the end (none)',
+      `pending at the end (${fmt.int(PENDING)})`,
+      `answer with ${fmt.int(PENDING)} pending`,
+    ],
+    pendingRows,
+    numericFrom(2, 7),
+  );
   return {
     markdown,
     pending: `${pending}\n\nPending writes: ${fmt.int(PENDING)} objects (${kinds}) from one caller; ${fmt.int(updates)} of them are new versions of objects the snapshot holds.`,

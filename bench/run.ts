@@ -74,19 +74,23 @@ function commit(): string {
   }
 }
 
-const load = () => loadavg().map((n) => n.toFixed(2)).join(' / ');
+const load = () =>
+  loadavg()
+    .map((n) => n.toFixed(2))
+    .join(' / ');
 const loadBefore = load();
 const startedAt = new Date().toISOString();
 
-const machine = () => [
-  `- Date: ${startedAt}`,
-  `- Command: \`${command}\``,
-  `- Commit: ${commit()}`,
-  `- Machine: ${cpus().length} cores, ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GB RAM, ${platform()} ${release()} ${arch()}`,
-  `- Node ${process.version}; autocannon ${connections} connections, keep-alive HTTP/1.1 over TLS, no pipelining; ` +
-    `${rounds} round${rounds > 1 ? 's' : ''} of ${seconds} s per server and review after a ${warmupSeconds} s warm-up`,
-  `- Load average (1 / 5 / 15 min) before: ${loadBefore}; after: ${load()} (anything else running on the machine shows here)`,
-].join('\n');
+const machine = () =>
+  [
+    `- Date: ${startedAt}`,
+    `- Command: \`${command}\``,
+    `- Commit: ${commit()}`,
+    `- Machine: ${cpus().length} cores, ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GB RAM, ${platform()} ${release()} ${arch()}`,
+    `- Node ${process.version}; autocannon ${connections} connections, keep-alive HTTP/1.1 over TLS, no pipelining; ` +
+      `${rounds} round${rounds > 1 ? 's' : ''} of ${seconds} s per server and review after a ${warmupSeconds} s warm-up`,
+    `- Load average (1 / 5 / 15 min) before: ${loadBefore}; after: ${load()} (anything else running on the machine shows here)`,
+  ].join('\n');
 
 const sections: string[] = [];
 const started = performance.now();

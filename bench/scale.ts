@@ -38,9 +38,16 @@ export type ScaleOptions = {
  */
 function stateProbe(): Buffer {
   const object: KubeObject = {
-    apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry',
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'ServiceEntry',
     metadata: { name: 'bench-probe', namespace: 'team-0' },
-    spec: { hosts: ['db-0.team-0.internal'], location: 'MESH_EXTERNAL', resolution: 'DNS', exportTo: ['.'], ports: [{ number: 5432, name: 'http', protocol: 'HTTP' }] },
+    spec: {
+      hosts: ['db-0.team-0.internal'],
+      location: 'MESH_EXTERNAL',
+      resolution: 'DNS',
+      exportTo: ['.'],
+      ports: [{ number: 5432, name: 'http', protocol: 'HTTP' }],
+    },
   };
   return Buffer.from(JSON.stringify(reviewOf(object, 'networking.istio.io', 'v1', 'serviceentries')));
 }
@@ -104,13 +111,28 @@ function prepare(size: number, list: readonly Scenario[], o: ScaleOptions): Prep
   const parseMs = timeParse(join(work, 'state'));
   const buildMs = timeBuild(generateObjects(size), o.builds);
   const token = writeBenchToken(join(work, 'certs'));
-  return { size, work, files, parseMs, buildMs, token, stateSeen: 'n/a (empty)', idle: NO_MEMORY, after: NO_MEMORY, runs: new Map(list.map((s) => [s, []])) };
+  return {
+    size,
+    work,
+    files,
+    parseMs,
+    buildMs,
+    token,
+    stateSeen: 'n/a (empty)',
+    idle: NO_MEMORY,
+    after: NO_MEMORY,
+    runs: new Map(list.map((s) => [s, []])),
+  };
 }
 
 /** Starts the server of one size alone (its start time is not shared with another start) and checks what it loaded. */
 async function launch(p: Prepared): Promise<void> {
   const port = await freePort();
-  const server = await startServer(`egress-warden (${fmt.int(p.size)})`, wardenArgs(port, join(p.work, 'certs'), join(p.work, 'state')), port);
+  const server = await startServer(
+    `egress-warden (${fmt.int(p.size)})`,
+    wardenArgs(port, join(p.work, 'certs'), join(p.work, 'state')),
+    port,
+  );
   p.server = server;
   try {
     const ms = JSON.parse((await get(`${server.url}/readyz`)).body)?.cluster?.snapshot?.buildMs;
@@ -139,15 +161,29 @@ export async function runScale(o: ScaleOptions): Promise<string> {
       await launch(p);
       o.log(`scale: ${fmt.int(size)} objects: server healthy in ${(p.server!.startMs / 1000).toFixed(1)} s, state seen: ${p.stateSeen}`);
     }
-    for (const p of results) await warmUp(p.server!, list.map((s) => addressed(s, p.token)), o.warmupSeconds, o.connections);
+    for (const p of results)
+      await warmUp(
+        p.server!,
+        list.map((s) => addressed(s, p.token)),
+        o.warmupSeconds,
+        o.connections,
+      );
     // All sizes run side by side, alternating within each round, like the baseline comparison.
     for (let round = 1; round <= o.rounds; round++) {
       for (const s of list) {
         for (const p of results) {
           const server = p.server!;
-          const m = await measure({ url: server.url + tokenPath(s.path, p.token), pid: server.pid, body: s.body, connections: o.connections, seconds: o.seconds });
+          const m = await measure({
+            url: server.url + tokenPath(s.path, p.token),
+            pid: server.pid,
+            body: s.body,
+            connections: o.connections,
+            seconds: o.seconds,
+          });
           p.runs.get(s)!.push(m);
-          o.log(`scale ${fmt.int(p.size).padStart(7)} round ${round}/${o.rounds} ${s.name.padEnd(22)} ${fmt.int(m.rps).padStart(7)} req/s  p50 ${fmt.ms(m.p50)} ms  p99 ${fmt.ms(m.p99)} ms${m.failures ? `  ${m.failures} failures` : ''}`);
+          o.log(
+            `scale ${fmt.int(p.size).padStart(7)} round ${round}/${o.rounds} ${s.name.padEnd(22)} ${fmt.int(m.rps).padStart(7)} req/s  p50 ${fmt.ms(m.p50)} ms  p99 ${fmt.ms(m.p99)} ms${m.failures ? `  ${m.failures} failures` : ''}`,
+          );
         }
       }
     }
@@ -172,15 +208,41 @@ export async function runScale(o: ScaleOptions): Promise<string> {
   const short = (s: Scenario) => s.name.replace(/ \(.*\)$/, '');
   const latency = table(
     ['objects', ...list.flatMap((s) => [`${short(s)} req/s`, `${short(s)} p50 ms`, `${short(s)} p99 ms`, `${short(s)} p99 vs empty`])],
-    latencyRows, numericFrom(1, 1 + list.length * 4));
+    latencyRows,
+    numericFrom(1, 1 + list.length * 4),
+  );
   const memoryRows = results.map((r) => [
-    fmt.int(r.size), String(r.files), fmt.int(r.parseMs), fmt.int(r.buildMs), r.serverBuildMs === undefined ? '—' : fmt.int(r.serverBuildMs),
-    (r.server!.startMs / 1000).toFixed(1), fmt.mb(r.idle.rss), fmt.mb(r.idle.heap), fmt.mb(r.after.rss), fmt.mb(r.after.heap), fmt.mb(r.after.peak), r.stateSeen,
+    fmt.int(r.size),
+    String(r.files),
+    fmt.int(r.parseMs),
+    fmt.int(r.buildMs),
+    r.serverBuildMs === undefined ? '—' : fmt.int(r.serverBuildMs),
+    (r.server!.startMs / 1000).toFixed(1),
+    fmt.mb(r.idle.rss),
+    fmt.mb(r.idle.heap),
+    fmt.mb(r.after.rss),
+    fmt.mb(r.after.heap),
+    fmt.mb(r.after.peak),
+    r.stateSeen,
   ]);
   const memoryTable = table(
-    ['objects', 'state files', 'parse state (ms, in-process)', 'snapshot build (ms, in-process)', 'snapshot build (ms, server)',
-      'start to healthy (s)', 'RSS idle (MB)', 'heap used idle (MB)', 'RSS after load (MB)', 'heap used after load (MB)', 'peak RSS (MB)', 'state seen by the rules'],
-    memoryRows, numericFrom(1, 11));
+    [
+      'objects',
+      'state files',
+      'parse state (ms, in-process)',
+      'snapshot build (ms, in-process)',
+      'snapshot build (ms, server)',
+      'start to healthy (s)',
+      'RSS idle (MB)',
+      'heap used idle (MB)',
+      'RSS after load (MB)',
+      'heap used after load (MB)',
+      'peak RSS (MB)',
+      'state seen by the rules',
+    ],
+    memoryRows,
+    numericFrom(1, 11),
+  );
   return `${latency}\n\n${memoryTable}`;
 }
 
@@ -189,7 +251,12 @@ if (import.meta.main) {
   const quick = values.quick ?? false;
   const sizes = values.sizes ? values.sizes.split(',').map(Number) : quick ? [0, 1_000] : [0, 10_000, 100_000];
   const markdown = await runScale({
-    sizes, rounds: quick ? 1 : 3, seconds: quick ? 1 : 5, warmupSeconds: quick ? 0.5 : 2, connections: 64, builds: quick ? 1 : 3,
+    sizes,
+    rounds: quick ? 1 : 3,
+    seconds: quick ? 1 : 5,
+    warmupSeconds: quick ? 0.5 : 2,
+    connections: 64,
+    builds: quick ? 1 : 3,
     log: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(`${markdown}\n`);

@@ -36,8 +36,7 @@ export type SideBySide = {
  * it does by default: what a review costs includes the line it writes.
  */
 export function wardenArgs(port: number, certs: string, state: string): string[] {
-  return ['src/cli.ts', 'serve', '--port', String(port), '--host', '127.0.0.1', '--certs', certs,
-    '--no-cluster', '--state', state];
+  return ['src/cli.ts', 'serve', '--port', String(port), '--host', '127.0.0.1', '--certs', certs, '--no-cluster', '--state', state];
 }
 
 /**
@@ -69,10 +68,15 @@ export function describeAnswer(status: number, json: any): string {
   const warnings = Array.isArray(r.warnings) ? r.warnings.length : 0;
   let ops = 0;
   if (typeof r.patch === 'string') {
-    try { ops = (JSON.parse(Buffer.from(r.patch, 'base64').toString('utf8')) as unknown[]).length; } catch { ops = -1; }
+    try {
+      ops = (JSON.parse(Buffer.from(r.patch, 'base64').toString('utf8')) as unknown[]).length;
+    } catch {
+      ops = -1;
+    }
   }
   return ['allowed', warnings ? `${warnings} warning${warnings > 1 ? 's' : ''}` : '', ops ? `patch of ${ops} op${ops > 1 ? 's' : ''}` : '']
-    .filter(Boolean).join(', ');
+    .filter(Boolean)
+    .join(', ');
 }
 
 const expected = (s: Scenario, answer: string): boolean =>
@@ -84,7 +88,10 @@ const targetOf = (s: Scenario) => (s.path.startsWith('/mutate') ? '≥ 60%, p99 
 export async function warmUp(server: ServerProcess, list: readonly Scenario[], seconds: number, connections: number): Promise<void> {
   if (seconds <= 0) return;
   await autocannon({
-    url: server.url, connections, duration: seconds, skipAggregateResult: true,
+    url: server.url,
+    connections,
+    duration: seconds,
+    skipAggregateResult: true,
     requests: list.map((s) => ({ method: 'POST', path: s.path, headers: { 'content-type': 'application/json' }, body: s.body })),
   });
 }
@@ -131,7 +138,8 @@ export async function runSideBySide(o: SideBySideOptions): Promise<SideBySide> {
     const wardenUrl = warden.url;
     const filled = async (): Promise<{ fillMs: number; before: number }> => {
       const f = await fill(wardenUrl + tokenPath('/validate?timeout=10s', token), fillBodies);
-      if (f.allowed !== f.sent) throw new Error(`filling the overlay: ${f.sent - f.allowed} of ${f.sent} writes not allowed; first: ${f.refused}`);
+      if (f.allowed !== f.sent)
+        throw new Error(`filling the overlay: ${f.sent - f.allowed} of ${f.sent} writes not allowed; first: ${f.refused}`);
       return { fillMs: f.ms, before: await pendingOn(wardenUrl) };
     };
     /**
@@ -154,9 +162,12 @@ export async function runSideBySide(o: SideBySideOptions): Promise<SideBySide> {
       const m = await measure({ url: wardenUrl + s.path, pid: warden!.pid, body: s.body, connections, seconds: o.seconds });
       const after = await pendingOn(wardenUrl);
       into.push({ ...start, after });
-      if (!s.pendingWrites && start.before >= PENDING_WRITES / 100) notes.push(`${s.name}: ${start.before} writes were still pending when a run began.`);
+      if (!s.pendingWrites && start.before >= PENDING_WRITES / 100)
+        notes.push(`${s.name}: ${start.before} writes were still pending when a run began.`);
       if (s.pendingWrites && !(after >= s.pendingWrites)) {
-        notes.push(`${s.name}: only ${after} writes were pending at the end of a run (filled in ${fmt.int(start.fillMs)} ms): some expired, so that run measured fewer.`);
+        notes.push(
+          `${s.name}: only ${after} writes were pending at the end of a run (filled in ${fmt.int(start.fillMs)} ms): some expired, so that run measured fewer.`,
+        );
       }
       return m;
     };
@@ -166,19 +177,34 @@ export async function runSideBySide(o: SideBySideOptions): Promise<SideBySide> {
     await filled();
     await warmUp(warden, list, o.warmupSeconds, o.connections);
 
-    const runs = new Map<Scenario, { a: Measure[]; b: Measure[]; pending: PendingRun[] }>(list.map((s) => [s, { a: [], b: [], pending: [] }]));
+    const runs = new Map<Scenario, { a: Measure[]; b: Measure[]; pending: PendingRun[] }>(
+      list.map((s) => [s, { a: [], b: [], pending: [] }]),
+    );
     for (let round = 1; round <= o.rounds; round++) {
       for (const s of list) {
         const r = runs.get(s)!;
-        const a = await measure({ url: baseline.url + s.path, pid: baseline.pid, body: s.body, connections: o.connections, seconds: o.seconds });
+        const a = await measure({
+          url: baseline.url + s.path,
+          pid: baseline.pid,
+          body: s.body,
+          connections: o.connections,
+          seconds: o.seconds,
+        });
         r.a.push(a);
         const b = await onWarden(s, o.connections, r.pending);
         r.b.push(b);
-        for (const [label, m] of [[baseline.label, a], [warden.label, b]] as const) {
-          o.log(`round ${round}/${o.rounds} ${s.name.padEnd(50)} ${label.padEnd(13)} ${fmt.int(m.rps).padStart(7)} req/s  p50 ${fmt.ms(m.p50)} ms  p99 ${fmt.ms(m.p99)} ms  p99.9 ${fmt.ms(m.p999)} ms  server CPU ${fmt.pct(m.serverCpu)}  load CPU ${fmt.pct(m.clientCpu)}${m.failures ? `  ${m.failures} failures` : ''}`);
+        for (const [label, m] of [
+          [baseline.label, a],
+          [warden.label, b],
+        ] as const) {
+          o.log(
+            `round ${round}/${o.rounds} ${s.name.padEnd(50)} ${label.padEnd(13)} ${fmt.int(m.rps).padStart(7)} req/s  p50 ${fmt.ms(m.p50)} ms  p99 ${fmt.ms(m.p99)} ms  p99.9 ${fmt.ms(m.p999)} ms  server CPU ${fmt.pct(m.serverCpu)}  load CPU ${fmt.pct(m.clientCpu)}${m.failures ? `  ${m.failures} failures` : ''}`,
+          );
         }
         const held = r.pending.at(-1)!;
-        o.log(`round ${round}/${o.rounds} pending writes on egress-warden: ${held.before} before the run${s.pendingWrites ? ` (filled in ${fmt.int(held.fillMs)} ms)` : ''}, ${held.after} after it`);
+        o.log(
+          `round ${round}/${o.rounds} pending writes on egress-warden: ${held.before} before the run${s.pendingWrites ? ` (filled in ${fmt.int(held.fillMs)} ms)` : ''}, ${held.after} after it`,
+        );
       }
     }
 
@@ -191,7 +217,9 @@ export async function runSideBySide(o: SideBySideOptions): Promise<SideBySide> {
       const pending: PendingRun[] = [];
       const b = await onWarden(s, 1, pending);
       single.set(s, { a, b, pending });
-      o.log(`1 connection ${s.name.padEnd(50)} baseline p50 ${fmt.ms(a.p50)} ms p99 ${fmt.ms(a.p99)} ms   egress-warden p50 ${fmt.ms(b.p50)} ms p99 ${fmt.ms(b.p99)} ms p99.9 ${fmt.ms(b.p999)} ms`);
+      o.log(
+        `1 connection ${s.name.padEnd(50)} baseline p50 ${fmt.ms(a.p50)} ms p99 ${fmt.ms(a.p99)} ms   egress-warden p50 ${fmt.ms(b.p50)} ms p99 ${fmt.ms(b.p99)} ms p99.9 ${fmt.ms(b.p999)} ms`,
+      );
     }
 
     const rows: string[][] = [];
@@ -202,36 +230,97 @@ export async function runSideBySide(o: SideBySideOptions): Promise<SideBySide> {
       const { a, b } = runs.get(s)!;
       const ratio = median(a.map((m, i) => b[i]!.rps / m.rps));
       rows.push([
-        s.name, fmt.int(med(a, (m) => m.rps)), fmt.int(med(b, (m) => m.rps)), fmt.ratio(ratio),
-        fmt.ms(med(a, (m) => m.p50)), fmt.ms(med(b, (m) => m.p50)), fmt.ms(med(a, (m) => m.p99)), fmt.ms(med(b, (m) => m.p99)),
-        fmt.ms(med(a, (m) => m.p999)), fmt.ms(med(b, (m) => m.p999)),
-        targetOf(s), answers.get(s) ?? '',
+        s.name,
+        fmt.int(med(a, (m) => m.rps)),
+        fmt.int(med(b, (m) => m.rps)),
+        fmt.ratio(ratio),
+        fmt.ms(med(a, (m) => m.p50)),
+        fmt.ms(med(b, (m) => m.p50)),
+        fmt.ms(med(a, (m) => m.p99)),
+        fmt.ms(med(b, (m) => m.p99)),
+        fmt.ms(med(a, (m) => m.p999)),
+        fmt.ms(med(b, (m) => m.p999)),
+        targetOf(s),
+        answers.get(s) ?? '',
       ]);
       const perCpu = (m: Measure) => m.rps / (m.serverCpu / 100);
       const failures = [...a, ...b].reduce((n, m) => n + m.failures, 0);
       diag.push([
-        s.name, fmt.pct(med(a, (m) => m.serverCpu)), fmt.pct(med(b, (m) => m.serverCpu)),
-        fmt.pct(med(a, (m) => m.clientCpu)), fmt.pct(med(b, (m) => m.clientCpu)),
-        fmt.int(med(a, perCpu)), fmt.int(med(b, perCpu)), fmt.ratio(median(a.map((m, i) => perCpu(b[i]!) / perCpu(m)))),
+        s.name,
+        fmt.pct(med(a, (m) => m.serverCpu)),
+        fmt.pct(med(b, (m) => m.serverCpu)),
+        fmt.pct(med(a, (m) => m.clientCpu)),
+        fmt.pct(med(b, (m) => m.clientCpu)),
+        fmt.int(med(a, perCpu)),
+        fmt.int(med(b, perCpu)),
+        fmt.ratio(median(a.map((m, i) => perCpu(b[i]!) / perCpu(m)))),
         String(failures),
       ]);
       const one = single.get(s)!;
-      alone.push([s.name, fmt.ms(one.a.p50), fmt.ms(one.b.p50), fmt.ms(one.a.p99), fmt.ms(one.b.p99), fmt.ms(one.b.p999), fmt.ms(one.b.p50 - one.a.p50), fmt.int(one.a.rps), fmt.int(one.b.rps)]);
+      alone.push([
+        s.name,
+        fmt.ms(one.a.p50),
+        fmt.ms(one.b.p50),
+        fmt.ms(one.a.p99),
+        fmt.ms(one.b.p99),
+        fmt.ms(one.b.p999),
+        fmt.ms(one.b.p50 - one.a.p50),
+        fmt.int(one.a.rps),
+        fmt.int(one.b.rps),
+      ]);
     }
     const main = table(
-      ['review', 'baseline req/s', 'egress-warden req/s', 'ratio', 'baseline p50 ms', 'egress-warden p50 ms', 'baseline p99 ms', 'egress-warden p99 ms',
-        'baseline p99.9 ms', 'egress-warden p99.9 ms', 'target', 'egress-warden answered'],
-      rows, numericFrom(1, 10));
+      [
+        'review',
+        'baseline req/s',
+        'egress-warden req/s',
+        'ratio',
+        'baseline p50 ms',
+        'egress-warden p50 ms',
+        'baseline p99 ms',
+        'egress-warden p99 ms',
+        'baseline p99.9 ms',
+        'egress-warden p99.9 ms',
+        'target',
+        'egress-warden answered',
+      ],
+      rows,
+      numericFrom(1, 10),
+    );
     const cpu = table(
-      ['review', 'baseline server CPU', 'egress-warden server CPU', 'load generator CPU (baseline)', 'load generator CPU (egress-warden)',
-        'baseline req per CPU-s', 'egress-warden req per CPU-s', 'ratio per CPU-s', 'failures'],
-      diag, numericFrom(1, 9));
+      [
+        'review',
+        'baseline server CPU',
+        'egress-warden server CPU',
+        'load generator CPU (baseline)',
+        'load generator CPU (egress-warden)',
+        'baseline req per CPU-s',
+        'egress-warden req per CPU-s',
+        'ratio per CPU-s',
+        'failures',
+      ],
+      diag,
+      numericFrom(1, 9),
+    );
     const unloaded = table(
-      ['review', 'baseline p50 ms', 'egress-warden p50 ms', 'baseline p99 ms', 'egress-warden p99 ms', 'egress-warden p99.9 ms', 'added at p50 ms', 'baseline req/s', 'egress-warden req/s'],
-      alone, numericFrom(1, 9));
+      [
+        'review',
+        'baseline p50 ms',
+        'egress-warden p50 ms',
+        'baseline p99 ms',
+        'egress-warden p99 ms',
+        'egress-warden p99.9 ms',
+        'added at p50 ms',
+        'baseline req/s',
+        'egress-warden req/s',
+      ],
+      alone,
+      numericFrom(1, 9),
+    );
     const pending = pendingTable(valid!, pendingRow, runs, single);
     return {
-      markdown: `${main}\n\nWhere the time went (CPU in % of one core, medians of the rounds):\n\n${cpu}\n\n` +
+      markdown:
+        `${main}\n\nWhere the time went (CPU in % of one core, medians of the rounds):\n\n${cpu}\n\n` +
         `One connection (no queueing: the time one review takes, ${o.seconds} s each):\n\n${unloaded}\n\n` +
         `Resident memory after the rounds: baseline ${fmt.mb(rss.baseline)} MB, egress-warden ${fmt.mb(rss.warden)} MB.`,
       pending,
@@ -249,7 +338,8 @@ export async function runSideBySide(o: SideBySideOptions): Promise<SideBySide> {
  * round (the two runs are back to back) and the median of the rounds' ratios is shown.
  */
 function pendingTable(
-  none: Scenario, some: Scenario,
+  none: Scenario,
+  some: Scenario,
   runs: ReadonlyMap<Scenario, { readonly b: readonly Measure[]; readonly pending: readonly PendingRun[] }>,
   single: ReadonlyMap<Scenario, { readonly b: Measure; readonly pending: readonly PendingRun[] }>,
 ): string {
@@ -262,16 +352,39 @@ function pendingTable(
   // requests per CPU-second of the server: steadier than req/s when something else takes a share of the cores
   const perCpu = (m: Measure) => m.rps / (m.serverCpu / 100);
   const row = (s: Scenario, r: typeof n) => [
-    s.name, held(r.pending), fmt.int(med(r.b, (m) => m.rps)), fmt.int(med(r.b, perCpu)),
-    fmt.ms(med(r.b, (m) => m.p50)), fmt.ms(med(r.b, (m) => m.p99)), fmt.ms(med(r.b, (m) => m.p999)),
+    s.name,
+    held(r.pending),
+    fmt.int(med(r.b, (m) => m.rps)),
+    fmt.int(med(r.b, perCpu)),
+    fmt.ms(med(r.b, (m) => m.p50)),
+    fmt.ms(med(r.b, (m) => m.p99)),
+    fmt.ms(med(r.b, (m) => m.p999)),
   ];
   const loaded = table(
-    ['review', 'pending writes (before the run → after it, range over the rounds)', 'req/s', 'req per server CPU-s', 'p50 ms', 'p99 ms', 'p99.9 ms'],
-    [row(none, n), row(some, p), [
-      'pending / none', '', fmt.times(ratio((m) => m.rps)), fmt.times(ratio(perCpu)),
-      fmt.times(ratio((m) => m.p50)), fmt.times(ratio((m) => m.p99)), fmt.times(ratio((m) => m.p999)),
-    ]],
-    numericFrom(2, 7));
+    [
+      'review',
+      'pending writes (before the run → after it, range over the rounds)',
+      'req/s',
+      'req per server CPU-s',
+      'p50 ms',
+      'p99 ms',
+      'p99.9 ms',
+    ],
+    [
+      row(none, n),
+      row(some, p),
+      [
+        'pending / none',
+        '',
+        fmt.times(ratio((m) => m.rps)),
+        fmt.times(ratio(perCpu)),
+        fmt.times(ratio((m) => m.p50)),
+        fmt.times(ratio((m) => m.p99)),
+        fmt.times(ratio((m) => m.p999)),
+      ],
+    ],
+    numericFrom(2, 7),
+  );
   const [a, b] = [single.get(none)!.b, single.get(some)!.b];
   const one = table(
     ['review, one connection', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms'],
@@ -280,6 +393,7 @@ function pendingTable(
       [some.name, fmt.int(b.rps), fmt.ms(b.p50), fmt.ms(b.p99), fmt.ms(b.p999)],
       ['pending / none', fmt.times(b.rps / a.rps), fmt.times(b.p50 / a.p50), fmt.times(b.p99 / a.p99), fmt.times(b.p999 / a.p999)],
     ],
-    numericFrom(1, 5));
+    numericFrom(1, 5),
+  );
   return `${loaded}\n\nOne connection (one run each):\n\n${one}`;
 }

@@ -25,31 +25,46 @@ if (!gc) {
   process.stderr.write('run with --expose-gc: node --expose-gc bench/snapshot.ts [count]\n');
   process.exit(2);
 }
-const mem = () => { gc(); gc(); const m = process.memoryUsage(); return { heap: m.heapUsed, rss: m.rss }; };
+const mem = () => {
+  gc();
+  gc();
+  const m = process.memoryUsage();
+  return { heap: m.heapUsed, rss: m.rss };
+};
 const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MB`;
 const ms = (t: number) => `${t.toFixed(0)} ms`;
 /** keeps measured structures reachable until the end (V8 frees locals after their last use) */
 const keep: unknown[] = [];
 
 const serviceEntry = (i: number): KubeObject => ({
-  apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry',
+  apiVersion: 'networking.istio.io/v1',
+  kind: 'ServiceEntry',
   metadata: {
-    name: `se-${i}`, namespace: `team-${i % 500}`, resourceVersion: String(1000 + i),
-    managedFields: [{ manager: 'kubectl-client-side-apply', operation: 'Update', fieldsV1: { 'f:spec': { 'f:hosts': {}, 'f:ports': {} } } }],
-    annotations: { 'kubectl.kubernetes.io/last-applied-configuration': `{"apiVersion":"networking.istio.io/v1","kind":"ServiceEntry","metadata":{"name":"se-${i}"}}` },
+    name: `se-${i}`,
+    namespace: `team-${i % 500}`,
+    resourceVersion: String(1000 + i),
+    managedFields: [
+      { manager: 'kubectl-client-side-apply', operation: 'Update', fieldsV1: { 'f:spec': { 'f:hosts': {}, 'f:ports': {} } } },
+    ],
+    annotations: {
+      'kubectl.kubernetes.io/last-applied-configuration': `{"apiVersion":"networking.istio.io/v1","kind":"ServiceEntry","metadata":{"name":"se-${i}"}}`,
+    },
   },
   spec: {
     hosts: [`api-${i}.example.com`, ...(i % 3 === 0 ? [`www-${i}.example.com`] : [])],
-    location: 'MESH_EXTERNAL', resolution: 'DNS',
+    location: 'MESH_EXTERNAL',
+    resolution: 'DNS',
     ports: [{ number: 443, name: 'tls', protocol: 'TLS' }, ...(i % 4 === 0 ? [{ number: 80, name: 'http', protocol: 'HTTP' }] : [])],
   },
 });
 const egressObject = (i: number, rv = 500_000 + i): KubeObject => ({
-  apiVersion: 'policy.openservicemesh.io/v1alpha1', kind: 'Egress',
+  apiVersion: 'policy.openservicemesh.io/v1alpha1',
+  kind: 'Egress',
   metadata: { name: `eg-${i}`, namespace: `team-${i % 500}`, resourceVersion: String(rv) },
   spec: {
     sources: [{ kind: 'ServiceAccount', name: `app-${i % 2000}`, namespace: `team-${i % 500}` }],
-    hosts: [`db-${i}.example.com`], ipAddresses: i % 5 === 0 ? [`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}/32`] : [],
+    hosts: [`db-${i}.example.com`],
+    ipAddresses: i % 5 === 0 ? [`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}/32`] : [],
     ports: [{ number: 5432 + (i % 7), protocol: i % 2 ? 'tcp' : 'tcp-server-first' }],
   },
 });
@@ -100,7 +115,11 @@ async function indexes(): Promise<object> {
     'rebuild one kind (Egress), others shared': ms(rebuildMs),
     'held by records + snapshot': `heap +${mb(held.heap - base.heap)}, rss +${mb(held.rss - base.rss)} (rss ${mb(held.rss)})`,
     'per object': `${Math.round((held.heap - base.heap) / (2 * N))} bytes of heap`,
-    'index sizes': { hosts: snapshot.serviceEntriesByHost.size, ports: snapshot.serviceEntriesByPort.size, egressKeys: next.egressesBySourcePort.size },
+    'index sizes': {
+      hosts: snapshot.serviceEntriesByHost.size,
+      ports: snapshot.serviceEntriesByPort.size,
+      egressKeys: next.egressesBySourcePort.size,
+    },
     'lookups per second': lookups,
   };
 }
@@ -117,8 +136,13 @@ async function view(): Promise<object> {
   /** what client-node's ListWatch cache holds: the carriers, by namespace/name */
   const caches = new Map<string, Map<string, KubeObject>>();
   const api: ClusterApi = {
-    server: 'bench', namespace: 'bench',
-    discover: async () => new Map([['serviceentries.networking.istio.io', ['v1']], ['egresses.policy.openservicemesh.io', ['v1alpha1']]]),
+    server: 'bench',
+    namespace: 'bench',
+    discover: async () =>
+      new Map([
+        ['serviceentries.networking.istio.io', ['v1']],
+        ['egresses.policy.openservicemesh.io', ['v1alpha1']],
+      ]),
     informer: (target, on) => ({
       start: async () => {
         handlers.set(target.kind, on);
@@ -169,7 +193,11 @@ if (phase === 'indexes' || phase === 'view') {
 } else {
   const self = fileURLToPath(import.meta.url);
   const run = (p: string): unknown => {
-    const r = spawnSync(process.execPath, ['--expose-gc', self, String(N)], { env: { ...process.env, BENCH_PHASE: p }, encoding: 'utf8', maxBuffer: 1 << 24 });
+    const r = spawnSync(process.execPath, ['--expose-gc', self, String(N)], {
+      env: { ...process.env, BENCH_PHASE: p },
+      encoding: 'utf8',
+      maxBuffer: 1 << 24,
+    });
     if (r.status !== 0) throw new Error(`${p} phase failed: ${r.stderr}`);
     return JSON.parse(r.stdout);
   };

@@ -56,4 +56,5 @@ export function table(headers: readonly string[], rows: readonly (readonly strin
 }
 
 /** The column indexes first..count-1: the figures of a table whose first columns name the row. */
-export const numericFrom = (first: number, count: number): Set<number> => new Set(Array.from({ length: count - first }, (_, i) => i + first));
+export const numericFrom = (first: number, count: number): Set<number> =>
+  new Set(Array.from({ length: count - first }, (_, i) => i + first));

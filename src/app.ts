@@ -25,15 +25,25 @@ export const TLS_POLICY: TlsPolicy = { minVersion: 'TLSv1.2' };
  * The API server's Go client offers all of these.
  */
 export const CIPHERS = [
-  'TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256',
-  'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384',
-  'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305',
+  'TLS_AES_128_GCM_SHA256',
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
 ].join(':');
 
 /** The secure-context options of the server, for the first certificate and every reload. */
 export function secureOptions(tls: TlsPair, policy: TlsPolicy = TLS_POLICY) {
   return {
-    cert: tls.cert, key: tls.key, minVersion: policy.minVersion, ciphers: CIPHERS, honorCipherOrder: true,
+    cert: tls.cert,
+    key: tls.key,
+    minVersion: policy.minVersion,
+    ciphers: CIPHERS,
+    honorCipherOrder: true,
     // Probes and scrapes come without a certificate, so the handshake asks but does not insist;
     // the admission paths refuse a missing or unverified one (http/caller.ts).
     ...(policy.clientCa ? { ca: policy.clientCa, requestCert: true, rejectUnauthorized: false } : {}),
@@ -93,9 +103,7 @@ export function buildApp({ tls, logger, stop, connections, gate, tlsPolicy, ...d
   const limits = { ...CONNECTION_LIMITS, ...connections };
   const server = { headersTimeout: limits.headersMs, requestTimeout: limits.requestMs, connectionsCheckingInterval: limits.checkEveryMs };
   const app = Fastify({
-    ...(tls
-      ? { https: { ...secureOptions(tls, tlsPolicy), handshakeTimeout: limits.handshakeMs, ...server } }
-      : { http: server }),
+    ...(tls ? { https: { ...secureOptions(tls, tlsPolicy), handshakeTimeout: limits.handshakeMs, ...server } } : { http: server }),
     bodyLimit: BODY_LIMIT,
     // A token of any length reaches the caller gate and is refused there (403, counted): the
     // router's default of 100 would answer a longer one itself, echoing the URL.

@@ -6,12 +6,27 @@ import type { Command, CommandIo } from './commands/io.ts';
 const COMMANDS: Record<string, { readonly about: string; readonly load: () => Promise<Command> }> = {
   serve: { about: 'run the admission webhook over HTTPS', load: async () => (await import('./commands/serve.ts')).runServe },
   check: { about: "validate manifests offline with the webhook's rules", load: async () => (await import('./commands/check.ts')).runCheck },
-  audit: { about: 'judge what a live cluster stores and list pods whose capture went stale', load: async () => (await import('./commands/audit.ts')).runAudit },
-  explain: { about: 'say whether a pod reaches a destination through its mesh, and if not, why', load: async () => (await import('./commands/explain.ts')).runExplain },
-  cidrs: { about: 'print the detected pod and service CIDRs and where they came from', load: async () => (await import('./commands/cidrs.ts')).runCidrs },
-  manifests: { about: 'render the installation (RBAC, Deployment, webhook configurations)', load: async () => (await import('./commands/manifests.ts')).runManifests },
+  audit: {
+    about: 'judge what a live cluster stores and list pods whose capture went stale',
+    load: async () => (await import('./commands/audit.ts')).runAudit,
+  },
+  explain: {
+    about: 'say whether a pod reaches a destination through its mesh, and if not, why',
+    load: async () => (await import('./commands/explain.ts')).runExplain,
+  },
+  cidrs: {
+    about: 'print the detected pod and service CIDRs and where they came from',
+    load: async () => (await import('./commands/cidrs.ts')).runCidrs,
+  },
+  manifests: {
+    about: 'render the installation (RBAC, Deployment, webhook configurations)',
+    load: async () => (await import('./commands/manifests.ts')).runManifests,
+  },
   certs: { about: 'write a CA and a serving certificate', load: async () => (await import('./commands/certs.ts')).runCerts },
-  doctor: { about: 'check an installation (or a cluster before one) and say what to fix', load: async () => (await import('./commands/doctor.ts')).runDoctor },
+  doctor: {
+    about: 'check an installation (or a cluster before one) and say what to fix',
+    load: async () => (await import('./commands/doctor.ts')).runDoctor,
+  },
 };
 
 const HELP = `egress-warden: admission webhook for Istio and OSM egress objects and sidecar capture ranges
@@ -19,7 +34,9 @@ const HELP = `egress-warden: admission webhook for Istio and OSM egress objects 
 usage: egress-warden <command> [flags]   (egress-warden help <command> for its flags)
 
 commands:
-${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.about}`).join('\n')}
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(10)} ${c.about}`)
+  .join('\n')}
 `;
 
 const io: CommandIo = {

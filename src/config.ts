@@ -96,8 +96,9 @@ function synopsis(): string {
   return [...lines, line].join('\n');
 }
 
-const ENVIRONMENT = (Object.values(SETTINGS) as { type: string; env?: string }[])
-  .flatMap((row) => (row.env === undefined ? [] : [row.type === 'boolean' ? `${row.env} (true/false)` : row.env]));
+const ENVIRONMENT = (Object.values(SETTINGS) as { type: string; env?: string }[]).flatMap((row) =>
+  row.env === undefined ? [] : [row.type === 'boolean' ? `${row.env} (true/false)` : row.env],
+);
 
 export const SERVE_USAGE = `${synopsis()}
 --token-file names the caller token file (one token per line, each accepted; a token removed from the
@@ -132,8 +133,16 @@ export const DEFAULT_CERT_NAMESPACE = 'egress-warden';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-export function readServeConfig(argv: readonly string[], env: Env, ownNamespace: () => string | undefined = serviceAccountNamespace): ServeConfig {
-  return serveConfig(parseArgs({ args: [...argv], options: SERVE_OPTIONS, strict: true, allowPositionals: false }).values, env, ownNamespace);
+export function readServeConfig(
+  argv: readonly string[],
+  env: Env,
+  ownNamespace: () => string | undefined = serviceAccountNamespace,
+): ServeConfig {
+  return serveConfig(
+    parseArgs({ args: [...argv], options: SERVE_OPTIONS, strict: true, allowPositionals: false }).values,
+    env,
+    ownNamespace,
+  );
 }
 
 /**
@@ -141,7 +150,8 @@ export function readServeConfig(argv: readonly string[], env: Env, ownNamespace:
  * ServiceAccount file, and is asked only when neither --namespace nor POD_NAMESPACE is set.
  */
 export function serveConfig(
-  values: ReturnType<typeof parseArgs<{ options: typeof SERVE_OPTIONS }>>['values'], env: Env,
+  values: ReturnType<typeof parseArgs<{ options: typeof SERVE_OPTIONS }>>['values'],
+  env: Env,
   ownNamespace: () => string | undefined = serviceAccountNamespace,
 ): ServeConfig {
   /** The flag, else its variable (empty counts as unset), else undefined. */
@@ -164,11 +174,16 @@ export function serveConfig(
     throw new Error(`config: ${named('log-reviews')} must be one of ${REVIEW_LOG_POLICIES.join(', ')}, got "${logReviews}"`);
   }
   const strictText = env[SETTINGS['strict-updates'].env] ?? '';
-  if (!['', 'true', 'false'].includes(strictText)) throw new Error(`config: ${SETTINGS['strict-updates'].env} must be true or false, got "${strictText}"`);
+  if (!['', 'true', 'false'].includes(strictText))
+    throw new Error(`config: ${SETTINGS['strict-updates'].env} must be true or false, got "${strictText}"`);
   const tokenFile = setting('token-file');
   const insecureNoToken = values['insecure-no-token'] ?? false;
-  if (tokenFile !== undefined && insecureNoToken) throw new Error(`config: ${named('token-file')} and --insecure-no-token exclude each other`);
-  const clientNames = (setting('client-names') ?? '').split(',').map((n) => n.trim()).filter(Boolean);
+  if (tokenFile !== undefined && insecureNoToken)
+    throw new Error(`config: ${named('token-file')} and --insecure-no-token exclude each other`);
+  const clientNames = (setting('client-names') ?? '')
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
   const clientCa = setting('client-ca');
   if (clientNames.length && clientCa === undefined) throw new Error(`config: ${named('client-names')} needs ${named('client-ca')}`);
   const tlsText = setting('tls-min-version') ?? '1.2';

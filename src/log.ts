@@ -25,5 +25,4 @@ export const createLogger = (level: string | false): Logger => {
 };
 
 /** Resolves once every line written so far has reached stdout. */
-export const flushLog = (logger: Logger): Promise<void> =>
-  new Promise((resolve) => logger.flush(() => resolve()));
+export const flushLog = (logger: Logger): Promise<void> => new Promise((resolve) => logger.flush(() => resolve()));

@@ -34,7 +34,15 @@ export type CertOptions = {
 
 /** The names the API server may dial: the Service in every spelling, plus local development. */
 export function subjectAltNames({ service, namespace, sans = [] }: CertOptions): string[] {
-  const names = [service, `${service}.${namespace}`, `${service}.${namespace}.svc`, `${service}.${namespace}.svc.cluster.local`, 'localhost', '127.0.0.1', ...sans];
+  const names = [
+    service,
+    `${service}.${namespace}`,
+    `${service}.${namespace}.svc`,
+    `${service}.${namespace}.svc.cluster.local`,
+    'localhost',
+    '127.0.0.1',
+    ...sans,
+  ];
   return [...new Set(names)];
 }
 
@@ -50,7 +58,11 @@ export async function generateCertificates(opts: CertOptions, existing?: CaPair)
   const ca = existing ? { cert: existing.cert, private: existing.key } : await generateCa(opts, notBeforeDate, notAfterDate);
   const altNames = subjectAltNames(opts).map((n) => (isIp(n) ? { type: 7 as const, ip: n } : { type: 2 as const, value: n }));
   const leaf = await generate([{ name: 'commonName', value: `${opts.service}.${opts.namespace}.svc` }], {
-    keyType: 'ec', curve: 'P-256', algorithm: 'sha256', notBeforeDate, notAfterDate,
+    keyType: 'ec',
+    curve: 'P-256',
+    algorithm: 'sha256',
+    notBeforeDate,
+    notAfterDate,
     ca: { key: ca.private, cert: ca.cert },
     extensions: [
       { name: 'basicConstraints', cA: false },
@@ -67,7 +79,11 @@ async function generateCa(opts: CertOptions, notBeforeDate: Date, notAfterDate: 
   // the old and the new CA during a rotation tell them apart by issuer name alone.
   const caName = `${opts.service}-ca-${randomBytes(4).toString('hex')}`;
   return generate([{ name: 'commonName', value: caName }], {
-    keyType: 'ec', curve: 'P-256', algorithm: 'sha256', notBeforeDate, notAfterDate,
+    keyType: 'ec',
+    curve: 'P-256',
+    algorithm: 'sha256',
+    notBeforeDate,
+    notAfterDate,
     extensions: [
       { name: 'basicConstraints', cA: true, critical: true },
       { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
@@ -80,7 +96,10 @@ async function generateCa(opts: CertOptions, notBeforeDate: Date, notAfterDate: 
  * what is missing or wrong.
  */
 export async function loadCa(dir: string): Promise<CaPair | string> {
-  const [cert, key] = await Promise.all([readFile(join(dir, FILES.ca), 'utf8').catch(() => undefined), readFile(join(dir, FILES.caKey), 'utf8').catch(() => undefined)]);
+  const [cert, key] = await Promise.all([
+    readFile(join(dir, FILES.ca), 'utf8').catch(() => undefined),
+    readFile(join(dir, FILES.caKey), 'utf8').catch(() => undefined),
+  ]);
   if (cert === undefined || key === undefined) {
     return `${join(dir, cert === undefined ? FILES.ca : FILES.caKey)} is missing: only a CA made by egress-warden certs (which keeps ca.key) can be kept`;
   }
@@ -129,11 +148,16 @@ export async function loadServingPair(dir: string): Promise<ServingPair> {
   return { cert, key, notAfter: new Date(x509.validTo), fingerprint: x509.fingerprint256 };
 }
 
-const exists = (p: string) => stat(p).then(() => true, () => false);
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
 
 /** Loads the pair, generating a development CA and certificate first when the directory has none. */
 export async function ensureServingPair(dir: string, opts: CertOptions): Promise<{ pair: ServingPair; generated: boolean }> {
-  if (await exists(join(dir, FILES.cert)) || await exists(join(dir, FILES.key))) return { pair: await loadServingPair(dir), generated: false };
+  if ((await exists(join(dir, FILES.cert))) || (await exists(join(dir, FILES.key))))
+    return { pair: await loadServingPair(dir), generated: false };
   const pems = await generateCertificates(opts);
   // A served directory gets no CA key: whoever can read the serving key should not be able to mint more.
   await writeCertificates(dir, { caCert: pems.caCert, cert: pems.cert, key: pems.key });
@@ -167,5 +191,13 @@ export function watchServingPair(
   onError: (e: Error) => void,
   pollMs = 10_000,
 ): () => void {
-  return followDirectory(dir, current, () => loadServingPair(dir), (a, b) => a.fingerprint === b.fingerprint, onChange, onError, pollMs);
+  return followDirectory(
+    dir,
+    current,
+    () => loadServingPair(dir),
+    (a, b) => a.fingerprint === b.fingerprint,
+    onChange,
+    onError,
+    pollMs,
+  );
 }

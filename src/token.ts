@@ -64,7 +64,11 @@ export async function writeToken(file: string, token: string): Promise<void> {
   await chmod(file, 0o600);
 }
 
-const exists = (p: string) => stat(p).then(() => true, () => false);
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
 
 /** The tokens in `file`, writing a new random one first when `generate` and the file does not exist. */
 export async function ensureTokens(file: string, generate: boolean): Promise<{ tokens: string[]; generated: boolean }> {
@@ -84,5 +88,13 @@ export function watchTokens(
   pollMs = 10_000,
 ): () => void {
   const same = (a: readonly string[], b: readonly string[]) => a.join('\n') === b.join('\n');
-  return followDirectory<readonly string[]>(dirname(file), current, () => readTokens(file), same, (t) => onChange([...t]), onError, pollMs);
+  return followDirectory<readonly string[]>(
+    dirname(file),
+    current,
+    () => readTokens(file),
+    same,
+    (t) => onChange([...t]),
+    onError,
+    pollMs,
+  );
 }

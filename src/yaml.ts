@@ -12,7 +12,16 @@
  * parser.
  */
 import {
-  constructFromEvents, defineMappingTag, defineScalarTag, defineSequenceTag, dump, FAILSAFE_SCHEMA, getScalarValue, NOT_RESOLVED, parseEvents, YAMLException,
+  constructFromEvents,
+  defineMappingTag,
+  defineScalarTag,
+  defineSequenceTag,
+  dump,
+  FAILSAFE_SCHEMA,
+  getScalarValue,
+  NOT_RESOLVED,
+  parseEvents,
+  YAMLException,
   type Event,
 } from 'js-yaml';
 
@@ -66,11 +75,16 @@ function goInt(s: string): number {
   const negative = s[0] === '-';
   const digits = s[0] === '-' || s[0] === '+' ? s.slice(1) : s;
   const prefix = digits.slice(0, 2).toLowerCase();
-  const n = prefix === '0x' ? parseInt(digits.slice(2), 16)
-    : prefix === '0o' ? parseInt(digits.slice(2), 8)
-      : prefix === '0b' ? parseInt(digits.slice(2), 2)
-        : digits.length > 1 && digits[0] === '0' ? parseInt(digits.slice(1), 8)
-          : parseInt(digits, 10);
+  const n =
+    prefix === '0x'
+      ? parseInt(digits.slice(2), 16)
+      : prefix === '0o'
+        ? parseInt(digits.slice(2), 8)
+        : prefix === '0b'
+          ? parseInt(digits.slice(2), 2)
+          : digits.length > 1 && digits[0] === '0'
+            ? parseInt(digits.slice(1), 8)
+            : parseInt(digits, 10);
   return negative ? -n : n;
 }
 
@@ -174,8 +188,13 @@ const goSeq = defineSequenceTag<unknown[]>('tag:yaml.org,2002:seq', {
 });
 
 const KUBECTL_SCHEMA = FAILSAFE_SCHEMA.withTags(
-  goScalar('null', ['', '~', 'n', 'N']), goScalar('bool', [...'yYnNtTfFoO']), goScalar('int', NUMBER_START), goScalar('float', NUMBER_START),
-  goMerge, goMap, goSeq,
+  goScalar('null', ['', '~', 'n', 'N']),
+  goScalar('bool', [...'yYnNtTfFoO']),
+  goScalar('int', NUMBER_START),
+  goScalar('float', NUMBER_START),
+  goMerge,
+  goMap,
+  goSeq,
 );
 
 /**
@@ -190,8 +209,14 @@ function goFlowScalars(text: string, events: readonly Event[]): string | undefin
   for (const e of events) {
     if (e.type === MAPPING || e.type === SEQUENCE) styles.push(e.style);
     else if (e.type === POP) styles.pop();
-    else if (e.type === SCALAR && e.style === PLAIN && e.valueEnd >= 0 && styles.at(-1) === FLOW
-      && text[e.valueEnd] === ':' && ',]}'.includes(text[e.valueEnd + 1] ?? '')) {
+    else if (
+      e.type === SCALAR &&
+      e.style === PLAIN &&
+      e.valueEnd >= 0 &&
+      styles.at(-1) === FLOW &&
+      text[e.valueEnd] === ':' &&
+      ',]}'.includes(text[e.valueEnd + 1] ?? '')
+    ) {
       cuts.push([e.valueStart, e.valueEnd + 1]);
     }
   }
@@ -211,7 +236,10 @@ export type ParseOptions = {
 };
 
 /** All documents of a YAML or JSON text, or the first syntax error with its line. Empty documents are dropped. */
-export function parseDocuments(text: string, { exact = true }: ParseOptions = {}): { readonly docs: LocatedDocument[] } | { readonly error: ParseFailure } {
+export function parseDocuments(
+  text: string,
+  { exact = true }: ParseOptions = {},
+): { readonly docs: LocatedDocument[] } | { readonly error: ParseFailure } {
   if (!exact && /^\s*[[{]/.test(text)) {
     const fast = parseJson(text);
     if (fast) return { docs: [fast] };
@@ -288,8 +316,7 @@ function nthDocument(events: readonly Event[], n: number): number {
 }
 
 /** Documents joined with `---`, keys in insertion order. */
-export const toYaml = (docs: readonly unknown[]): string =>
-  docs.map((d) => dump(d, { lineWidth: -1, noRefs: true })).join('---\n');
+export const toYaml = (docs: readonly unknown[]): string => docs.map((d) => dump(d, { lineWidth: -1, noRefs: true })).join('---\n');
 
 // --- lines
 

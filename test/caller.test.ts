@@ -60,7 +60,10 @@ Tokens('only the admission paths are guarded, with or without a token segment', 
 Tokens('a flood of refusals writes one line per reason and period, then says how many it left out', () => {
   let t = 0;
   const lines: Record<string, unknown>[] = [];
-  const log = refusalLog((fields) => void lines.push(fields), () => t);
+  const log = refusalLog(
+    (fields) => void lines.push(fields),
+    () => t,
+  );
   for (let i = 0; i < 100; i++) log('/validate', 'wrong-token', '10.0.0.9');
   log('/validate', 'no-token', '10.0.0.9');
   t = 10_001;
@@ -83,7 +86,10 @@ let ca: string;
 
 Served.before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ew-caller-'));
-  server = await startServer(readServeConfig(['--port', '0', '--host', '127.0.0.1', '--certs', dir, '--no-cluster'], {}), { env: {}, logLevel: false });
+  server = await startServer(readServeConfig(['--port', '0', '--host', '127.0.0.1', '--certs', dir, '--no-cluster'], {}), {
+    env: {},
+    logLevel: false,
+  });
   ca = readFileSync(join(dir, 'ca.crt'), 'utf8');
 });
 Served.after(() => server.close());
@@ -107,9 +113,14 @@ Served('the paths with the token are reviewed', async () => {
 
 Served('no token is 401, a wrong token 403, a longer path 403, and none says more than that', async () => {
   const cases: [string, number][] = [
-    ['/validate', 401], ['/mutate', 401], ['/validate?timeout=3s', 401],
-    [`/validate/${'x'.repeat(43)}`, 403], [`/mutate/${token().slice(0, -1)}`, 403], [`/validate/${token()}/x`, 403],
-    [`/validate/${'y'.repeat(300)}`, 403], [`/validate/${'y'.repeat(5_000)}`, 403],
+    ['/validate', 401],
+    ['/mutate', 401],
+    ['/validate?timeout=3s', 401],
+    [`/validate/${'x'.repeat(43)}`, 403],
+    [`/mutate/${token().slice(0, -1)}`, 403],
+    [`/validate/${token()}/x`, 403],
+    [`/validate/${'y'.repeat(300)}`, 403],
+    [`/validate/${'y'.repeat(5_000)}`, 403],
   ];
   for (const [path, status] of cases) {
     const r = await postJson(`${server.url}${path}`, ca, review());
@@ -121,7 +132,8 @@ Served('no token is 401, a wrong token 403, a longer path 403, and none says mor
 
 Served('a refused call is counted by reason, and is not a review', async () => {
   const before = (await send(`${server.url}/metrics`, { ca })).body;
-  const count = (text: string, reason: string) => Number(new RegExp(`egress_warden_refused_requests_total\\{route="/validate",reason="${reason}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+  const count = (text: string, reason: string) =>
+    Number(new RegExp(`egress_warden_refused_requests_total\\{route="/validate",reason="${reason}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
   await postJson(`${server.url}/validate/${'y'.repeat(43)}`, ca, review());
   const after = (await send(`${server.url}/metrics`, { ca })).body;
   const pending = (text: string) => /egress_warden_overlay_pending (\d+)/.exec(text)?.[1];
@@ -131,17 +143,29 @@ Served('a refused call is counted by reason, and is not a review', async () => {
 
 Served('a refused review changes nothing: its object is not seen by the next real one', async () => {
   const egress = (name: string, protocol: string) => ({
-    apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview',
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
     request: {
-      uid: `uid-${name}`, kind: { group: 'policy.openservicemesh.io', version: 'v1alpha1', kind: 'Egress' }, operation: 'CREATE',
-      namespace: 'bank', name, userInfo: { username: 'mallory' },
+      uid: `uid-${name}`,
+      kind: { group: 'policy.openservicemesh.io', version: 'v1alpha1', kind: 'Egress' },
+      operation: 'CREATE',
+      namespace: 'bank',
+      name,
+      userInfo: { username: 'mallory' },
       object: {
-        apiVersion: 'policy.openservicemesh.io/v1alpha1', kind: 'Egress', metadata: { name, namespace: 'bank' },
-        spec: { sources: [{ kind: 'ServiceAccount', name: 'app', namespace: 'bank' }], hosts: ['db.example.com'], ports: [{ number: 3306, protocol }] },
+        apiVersion: 'policy.openservicemesh.io/v1alpha1',
+        kind: 'Egress',
+        metadata: { name, namespace: 'bank' },
+        spec: {
+          sources: [{ kind: 'ServiceAccount', name: 'app', namespace: 'bank' }],
+          hosts: ['db.example.com'],
+          ports: [{ number: 3306, protocol }],
+        },
       },
     },
   });
-  for (const path of ['/validate', `/validate/${'z'.repeat(43)}`]) await postJson(`${server.url}${path}`, ca, egress('forged', 'tcp-server-first'));
+  for (const path of ['/validate', `/validate/${'z'.repeat(43)}`])
+    await postJson(`${server.url}${path}`, ca, egress('forged', 'tcp-server-first'));
   const real = await postJson(`${server.url}/validate/${token()}`, ca, egress('real', 'http'));
   assert.is(real.json().response.allowed, true, real.body);
 });
@@ -152,14 +176,18 @@ Served('health, readiness and metrics need no token', async () => {
 });
 
 Served('TLS 1.2 offers only ECDHE key exchange with AEAD ciphers: a CBC-SHA1 client is refused', async () => {
-  const handshake = (ciphers: string) => new Promise<string>((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port: Number(new URL(server.url).port), ca, servername: 'localhost', maxVersion: 'TLSv1.2', ciphers }, () => {
-      const name = socket.getCipher().name;
-      socket.end();
-      resolve(name);
+  const handshake = (ciphers: string) =>
+    new Promise<string>((resolve) => {
+      const socket = connect(
+        { host: '127.0.0.1', port: Number(new URL(server.url).port), ca, servername: 'localhost', maxVersion: 'TLSv1.2', ciphers },
+        () => {
+          const name = socket.getCipher().name;
+          socket.end();
+          resolve(name);
+        },
+      );
+      socket.once('error', (e) => resolve(`refused: ${e.message}`));
     });
-    socket.once('error', (e) => resolve(`refused: ${e.message}`));
-  });
   assert.match(await handshake('ECDHE-RSA-AES128-SHA:AES128-SHA'), /^refused/);
   assert.match(await handshake('ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256'), /^ECDHE-(RSA|ECDSA)-AES128-GCM-SHA256$/);
 });
@@ -181,23 +209,48 @@ Certs.before(async () => {
   stranger = await clientCertificates('kube-apiserver-webhook-client');
   otherName = await clientCertificates('someone-else', { ca: { cert: client.caCert, key: client.caKey } });
   writeFileSync(join(certDir, 'client-ca.crt'), client.caCert);
-  certServer = await startServer(readServeConfig(['--port', '0', '--host', '127.0.0.1', '--certs', certDir, '--no-cluster',
-    '--client-ca', join(certDir, 'client-ca.crt'), '--client-names', 'kube-apiserver-webhook-client'], {}), { env: {}, logLevel: false });
+  certServer = await startServer(
+    readServeConfig(
+      [
+        '--port',
+        '0',
+        '--host',
+        '127.0.0.1',
+        '--certs',
+        certDir,
+        '--no-cluster',
+        '--client-ca',
+        join(certDir, 'client-ca.crt'),
+        '--client-names',
+        'kube-apiserver-webhook-client',
+      ],
+      {},
+    ),
+    { env: {}, logLevel: false },
+  );
 });
 Certs.after(() => certServer.close());
 
-const call = (path: string, pems?: ClientPems) => new Promise<number>((resolve, reject) => {
-  const body = JSON.stringify(review());
-  const req = request(`${certServer.url}${path}`, {
-    method: 'POST', ca: readFileSync(join(certDir, 'ca.crt'), 'utf8'), headers: { 'content-type': 'application/json' },
-    ...(pems ? { cert: pems.cert, key: pems.key } : {}), agent: false,
-  }, (res) => {
-    res.resume();
-    res.on('end', () => resolve(res.statusCode ?? 0));
+const call = (path: string, pems?: ClientPems) =>
+  new Promise<number>((resolve, reject) => {
+    const body = JSON.stringify(review());
+    const req = request(
+      `${certServer.url}${path}`,
+      {
+        method: 'POST',
+        ca: readFileSync(join(certDir, 'ca.crt'), 'utf8'),
+        headers: { 'content-type': 'application/json' },
+        ...(pems ? { cert: pems.cert, key: pems.key } : {}),
+        agent: false,
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
   });
-  req.on('error', reject);
-  req.end(body);
-});
 
 Certs('the token and an accepted certificate are reviewed', async () => {
   assert.is(await call(certServer.paths.validate, client), 200);
@@ -222,7 +275,10 @@ const Settings = suite('serve: token settings');
 Settings('a named token file that does not exist stops the start, saying what to pass', async () => {
   const d = mkdtempSync(join(tmpdir(), 'ew-token-missing-'));
   try {
-    await startServer(readServeConfig(['--port', '0', '--host', '127.0.0.1', '--certs', d, '--no-cluster', '--token-file', join(d, 'nope')], {}), { env: {}, logLevel: false });
+    await startServer(
+      readServeConfig(['--port', '0', '--host', '127.0.0.1', '--certs', d, '--no-cluster', '--token-file', join(d, 'nope')], {}),
+      { env: {}, logLevel: false },
+    );
     assert.unreachable('started without its token');
   } catch (e) {
     assert.match((e as Error).message, /^token: cannot read .*nope: ENOENT; pass --token-file .* or --insecure-no-token$/);
@@ -231,7 +287,10 @@ Settings('a named token file that does not exist stops the start, saying what to
 
 Settings('a token added to the file is accepted once the server has read it, and the old one still is', async () => {
   const d = mkdtempSync(join(tmpdir(), 'ew-token-rotate-'));
-  const s = await startServer(readServeConfig(['--port', '0', '--host', '127.0.0.1', '--certs', d, '--no-cluster'], {}), { env: {}, logLevel: false });
+  const s = await startServer(readServeConfig(['--port', '0', '--host', '127.0.0.1', '--certs', d, '--no-cluster'], {}), {
+    env: {},
+    logLevel: false,
+  });
   try {
     const pem = readFileSync(join(d, 'ca.crt'), 'utf8');
     const old = readFileSync(join(d, 'token'), 'utf8').trim();
@@ -250,22 +309,40 @@ Settings('a token added to the file is accepted once the server has read it, and
 
 Settings('--insecure-no-token serves the bare paths, and what they are sent is never remembered', async () => {
   const d = mkdtempSync(join(tmpdir(), 'ew-no-token-'));
-  const s = await startServer(readServeConfig(['--port', '0', '--host', '127.0.0.1', '--certs', d, '--no-cluster', '--insecure-no-token'], {}), { env: {}, logLevel: false });
+  const s = await startServer(
+    readServeConfig(['--port', '0', '--host', '127.0.0.1', '--certs', d, '--no-cluster', '--insecure-no-token'], {}),
+    { env: {}, logLevel: false },
+  );
   try {
     const pem = readFileSync(join(d, 'ca.crt'), 'utf8');
     assert.is(s.paths.validate, '/validate');
     const egress = (name: string, protocol: string) => ({
-      apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview',
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
       request: {
-        uid: name, kind: { group: 'policy.openservicemesh.io', version: 'v1alpha1', kind: 'Egress' }, operation: 'CREATE', namespace: 'bank', name,
+        uid: name,
+        kind: { group: 'policy.openservicemesh.io', version: 'v1alpha1', kind: 'Egress' },
+        operation: 'CREATE',
+        namespace: 'bank',
+        name,
         object: {
-          apiVersion: 'policy.openservicemesh.io/v1alpha1', kind: 'Egress', metadata: { name, namespace: 'bank' },
-          spec: { sources: [{ kind: 'ServiceAccount', name: 'app', namespace: 'bank' }], hosts: ['db.example.com'], ports: [{ number: 3306, protocol }] },
+          apiVersion: 'policy.openservicemesh.io/v1alpha1',
+          kind: 'Egress',
+          metadata: { name, namespace: 'bank' },
+          spec: {
+            sources: [{ kind: 'ServiceAccount', name: 'app', namespace: 'bank' }],
+            hosts: ['db.example.com'],
+            ports: [{ number: 3306, protocol }],
+          },
         },
       },
     });
     assert.is((await postJson(`${s.url}/validate`, pem, egress('first', 'tcp-server-first'))).json().response.allowed, true);
-    assert.is((await postJson(`${s.url}/validate`, pem, egress('second', 'http'))).json().response.allowed, true, 'the first was not remembered');
+    assert.is(
+      (await postJson(`${s.url}/validate`, pem, egress('second', 'http'))).json().response.allowed,
+      true,
+      'the first was not remembered',
+    );
     assert.is(existsSync(join(d, 'token')), false, 'no token is written');
   } finally {
     await s.close();

@@ -24,14 +24,20 @@ function dumped(file: string): Set<string> {
 
 const read = WATCHED.filter((w) => w.role === 'index').map(resourceName);
 
-Docs('README\'s state dump names every kind the rules read', () => {
+Docs("README's state dump names every kind the rules read", () => {
   const names = dumped('README.md');
-  assert.equal(read.filter((r) => !names.has(r)), []);
+  assert.equal(
+    read.filter((r) => !names.has(r)),
+    [],
+  );
 });
 
-Docs('docs/check.md\'s state dump names every kind the rules read and every source of the cluster ranges', () => {
+Docs("docs/check.md's state dump names every kind the rules read and every source of the cluster ranges", () => {
   const names = dumped('docs/check.md');
-  assert.equal(WATCHED.map(resourceName).filter((r) => !names.has(r)), []);
+  assert.equal(
+    WATCHED.map(resourceName).filter((r) => !names.has(r)),
+    [],
+  );
   assert.ok(names.has('configmaps/kubeadm-config'), [...names].join(' '));
 });
 

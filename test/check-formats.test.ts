@@ -60,7 +60,10 @@ Formats('SARIF lists every code as a rule with its title, help, fix and docs sec
   const run = log.runs[0];
   assert.is(log.version, '2.1.0');
   assert.is(run.tool.driver.name, 'egress-warden');
-  assert.equal(run.tool.driver.rules.map((x: { id: string }) => x.id), CODES);
+  assert.equal(
+    run.tool.driver.rules.map((x: { id: string }) => x.id),
+    CODES,
+  );
   const ew111 = run.tool.driver.rules.find((x: { id: string }) => x.id === 'EW111');
   assert.ok(ew111.shortDescription.text);
   assert.match(ew111.help.markdown, '**Fix.**');
@@ -69,14 +72,18 @@ Formats('SARIF lists every code as a rule with its title, help, fix and docs sec
   const result = run.results.find((x: { ruleId: string }) => x.ruleId === 'EW111');
   assert.is(run.tool.driver.rules[result.ruleIndex].id, 'EW111');
   assert.equal(result.locations[0].physicalLocation, {
-    artifactLocation: { uri: `${DIR}/bad/service-entry.yaml`, uriBaseId: '%SRCROOT%' }, region: { startLine: 16 },
+    artifactLocation: { uri: `${DIR}/bad/service-entry.yaml`, uriBaseId: '%SRCROOT%' },
+    region: { startLine: 16 },
   });
   assert.is(result.level, 'error');
   assert.ok(run.invocations[0].executionSuccessful);
 });
 
 Formats('SARIF of stdin and of a YAML syntax error is valid too, the error as a notification of a failed run', async () => {
-  const stdin = await check(['-', '-o', 'sarif'], 'apiVersion: policy.openservicemesh.io/v1alpha1\nkind: Egress\nmetadata: {name: x}\nspec: {}\n');
+  const stdin = await check(
+    ['-', '-o', 'sarif'],
+    'apiVersion: policy.openservicemesh.io/v1alpha1\nkind: Egress\nmetadata: {name: x}\nspec: {}\n',
+  );
   validSarif(stdin.out);
   const broken = await check([`${DIR}/syntax-error.yaml`, '-o', 'sarif']);
   assert.is(broken.code, 2);
@@ -91,7 +98,10 @@ Formats('JUnit: one test case per object, a failure per object with errors, as G
   assert.is(r.code, 1);
   assert.ok(r.out.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites '));
   assert.match(r.out, /<testsuite name="egress-warden check" tests="3" failures="3" errors="0" skipped="0">/);
-  assert.match(r.out, `<testcase classname="${DIR}/bad/service-entry.yaml" name="ServiceEntry shop/mirror" file="${DIR}/bad/service-entry.yaml" line="1">`);
+  assert.match(
+    r.out,
+    `<testcase classname="${DIR}/bad/service-entry.yaml" name="ServiceEntry shop/mirror" file="${DIR}/bad/service-entry.yaml" line="1">`,
+  );
   assert.match(r.out, /<failure type="EW111" message="\[EW111\] spec\.ports\[1\]\.name: [^"]*">/);
   assert.match(r.out, 'docs/codes.md#ew111');
   const good = await check([`${DIR}/good`, '-o', 'junit']);
@@ -115,12 +125,20 @@ Formats('GitHub output annotates each finding on its file and line with its code
   assert.is(r.code, 1);
   const lines = r.out.trimEnd().split('\n');
   const ew111 = lines.find((l) => l.includes('[EW111]'))!;
-  assert.match(ew111, new RegExp(`^::error file=${DIR}/bad/service-entry\\.yaml,line=16,title=\\[EW111\\] [^:]*::ServiceEntry shop/mirror spec\\.ports\\[1\\]\\.name: .*\\(docs/codes\\.md#ew111\\)$`));
+  assert.match(
+    ew111,
+    new RegExp(
+      `^::error file=${DIR}/bad/service-entry\\.yaml,line=16,title=\\[EW111\\] [^:]*::ServiceEntry shop/mirror spec\\.ports\\[1\\]\\.name: .*\\(docs/codes\\.md#ew111\\)$`,
+    ),
+  );
   assert.match(lines.at(-1)!, /^egress-warden: 3 objects checked: /);
 });
 
 Formats('GitHub output escapes what the runner would take for command syntax', async () => {
-  const r = await check(['-', '-o', 'github'], 'apiVersion: policy.openservicemesh.io/v1alpha1\nkind: Egress\nmetadata: {name: "x", namespace: ci}\nspec:\n  sources: []\n  hosts: ["a,b:c%"]\n  ports: [{number: 80, protocol: http}]\n');
+  const r = await check(
+    ['-', '-o', 'github'],
+    'apiVersion: policy.openservicemesh.io/v1alpha1\nkind: Egress\nmetadata: {name: "x", namespace: ci}\nspec:\n  sources: []\n  hosts: ["a,b:c%"]\n  ports: [{number: 80, protocol: http}]\n',
+  );
   const commands = r.out.split('\n').filter((x) => x.startsWith('::'));
   assert.ok(commands.length > 0, r.out);
   for (const l of commands) {

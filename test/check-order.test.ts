@@ -76,7 +76,17 @@ spec:
 `,
 };
 
-type Finding = { file: string; line: number; kind: string; namespace: string; name: string; severity: string; code: string; path: string; message: string };
+type Finding = {
+  file: string;
+  line: number;
+  kind: string;
+  namespace: string;
+  name: string;
+  severity: string;
+  code: string;
+  path: string;
+  message: string;
+};
 
 /** Findings in a canonical order, without the file (whose name carries the permutation). */
 const canonical = (findings: readonly Finding[]): string[] =>
@@ -111,10 +121,22 @@ const names = Object.keys(DOCUMENTS);
 
 Order('the expected cross-object findings are there, and no false "HTTPRouteGroup not found" for one defined later', async () => {
   const all = canonical(await findings(['-'], names.map((n) => DOCUMENTS[n]).join('---\n')));
-  assert.ok(all.some((f) => f.startsWith('ServiceEntry shop/first warning [EW404]')), all.join('\n'));
-  assert.ok(all.some((f) => f.startsWith('ServiceEntry shop/second warning [EW404]')), all.join('\n'));
-  assert.ok(all.some((f) => f.startsWith('Pod shop/web error')), all.join('\n'));
-  assert.equal(all.filter((f) => f.includes('[EW344]')).map((f) => f.includes('ci/missing')), [true]);
+  assert.ok(
+    all.some((f) => f.startsWith('ServiceEntry shop/first warning [EW404]')),
+    all.join('\n'),
+  );
+  assert.ok(
+    all.some((f) => f.startsWith('ServiceEntry shop/second warning [EW404]')),
+    all.join('\n'),
+  );
+  assert.ok(
+    all.some((f) => f.startsWith('Pod shop/web error')),
+    all.join('\n'),
+  );
+  assert.equal(
+    all.filter((f) => f.includes('[EW344]')).map((f) => f.includes('ci/missing')),
+    [true],
+  );
 });
 
 Order('documents of one stream in any order give identical findings', async () => {

@@ -14,7 +14,18 @@ import { fakeApiServer } from './cluster/fake-apiserver.ts';
 
 const DIR = 'test/fixtures/check';
 
-type Finding = { file: string; line: number; kind: string; namespace: string; name: string; severity: string; code: string; path: string; message: string; docs?: string };
+type Finding = {
+  file: string;
+  line: number;
+  kind: string;
+  namespace: string;
+  name: string;
+  severity: string;
+  code: string;
+  path: string;
+  message: string;
+  docs?: string;
+};
 type JsonReport = { findings: Finding[]; summary: { objects: number; errors: number; warnings: number; skipped: number } };
 
 async function check(args: readonly string[], stdin = '') {
@@ -80,12 +91,19 @@ Check('fails on errors: exit 1, one line per finding naming file, field line, ob
   const r = await check([`${DIR}/bad`]);
   assert.is(r.code, 1);
   const lines = r.out.trimEnd().split('\n');
-  assert.ok(lines.includes(`${DIR}/bad/egress.json:8: error Egress ci/legacy [EW322] spec.ports[0].protocol: ${lines.find((l) => l.includes('EW322'))!.split('spec.ports[0].protocol: ')[1]}`));
+  assert.ok(
+    lines.includes(
+      `${DIR}/bad/egress.json:8: error Egress ci/legacy [EW322] spec.ports[0].protocol: ${lines.find((l) => l.includes('EW322'))!.split('spec.ports[0].protocol: ')[1]}`,
+    ),
+  );
   assert.match(r.out, `${DIR}/bad/service-entry.yaml:16: error ServiceEntry shop/mirror [EW111] spec.ports[1].name: `);
   const summary = lines.findIndex((l) => / objects? checked: /.test(l));
   assert.match(lines[summary]!, /^3 objects checked: \d+ errors?, \d+ warnings?, 0 skipped$/);
   // then each code found, with its docs section
-  assert.ok(lines.slice(summary + 1).some((l) => l.startsWith('  EW111 ') && l.endsWith(': docs/codes.md#ew111')), lines.join('\n'));
+  assert.ok(
+    lines.slice(summary + 1).some((l) => l.startsWith('  EW111 ') && l.endsWith(': docs/codes.md#ew111')),
+    lines.join('\n'),
+  );
 });
 
 Check('denies the three classic mistakes: duplicate port name, TLS route without sniHosts, upper-case OSM protocol', async () => {
@@ -93,17 +111,38 @@ Check('denies the three classic mistakes: duplicate port name, TLS route without
   assert.is(code, 1);
   has(report, { kind: 'ServiceEntry', name: 'mirror', severity: 'error', code: 'EW111', path: 'spec.ports[1].name', line: 16 });
   // sniHosts is not written: the line is the match it belongs in
-  has(report, { kind: 'VirtualService', name: 'mirror', severity: 'error', code: 'EW211', path: 'spec.tls[0].match[0].sniHosts', line: 11 });
+  has(report, {
+    kind: 'VirtualService',
+    name: 'mirror',
+    severity: 'error',
+    code: 'EW211',
+    path: 'spec.tls[0].match[0].sniHosts',
+    line: 11,
+  });
   has(report, { kind: 'Egress', name: 'legacy', severity: 'error', code: 'EW322', path: 'spec.ports[0].protocol', line: 8 });
 });
 
-Check('checks the pod template of a workload as the Pod its controller would create, at the template\'s lines', async () => {
+Check("checks the pod template of a workload as the Pod its controller would create, at the template's lines", async () => {
   const { code, report } = await checkJson([`${DIR}/workloads`]);
   assert.is(code, 1);
-  has(report, { kind: 'Deployment', namespace: 'shop', name: 'web', severity: 'error', code: 'EW502',
-    path: 'spec.template.metadata.annotations[egress-warden.io/bypass-ip-ranges]', line: 21 });
-  has(report, { kind: 'CronJob', namespace: 'shop', name: 'report', severity: 'error', code: 'EW501',
-    path: 'spec.jobTemplate.spec.template.metadata.annotations[egress-warden.io/outbound-capture]', line: 39 });
+  has(report, {
+    kind: 'Deployment',
+    namespace: 'shop',
+    name: 'web',
+    severity: 'error',
+    code: 'EW502',
+    path: 'spec.template.metadata.annotations[egress-warden.io/bypass-ip-ranges]',
+    line: 21,
+  });
+  has(report, {
+    kind: 'CronJob',
+    namespace: 'shop',
+    name: 'report',
+    severity: 'error',
+    code: 'EW501',
+    path: 'spec.jobTemplate.spec.template.metadata.annotations[egress-warden.io/outbound-capture]',
+    line: 39,
+  });
   assert.is(report.summary.objects, 3);
 });
 
@@ -112,13 +151,21 @@ Check('writes JSON with stable field names for every finding and the summary', a
   assert.equal(Object.keys(report), ['findings', 'problems', 'summary']);
   assert.equal(Object.keys(report.summary), ['objects', 'errors', 'warnings', 'skipped']);
   assert.equal(report.findings[0], {
-    file: `${DIR}/bad/egress.json`, line: 8, kind: 'Egress', namespace: 'ci', name: 'legacy', severity: 'error',
-    code: 'EW322', path: 'spec.ports[0].protocol', message: report.findings[0]!.message, docs: 'docs/codes.md#ew322',
+    file: `${DIR}/bad/egress.json`,
+    line: 8,
+    kind: 'Egress',
+    namespace: 'ci',
+    name: 'legacy',
+    severity: 'error',
+    code: 'EW322',
+    path: 'spec.ports[0].protocol',
+    message: report.findings[0]!.message,
+    docs: 'docs/codes.md#ew322',
   });
   assert.ok(report.findings[0]!.message.includes('"HTTP"'));
 });
 
-Check('lists an object\'s errors before its warnings, objects in input order', async () => {
+Check("lists an object's errors before its warnings, objects in input order", async () => {
   // the second entry clashes with the first (warning) and repeats a port name (error)
   const second = `${serviceEntry('second', 'HTTP').trimEnd()}\n  - number: 8443\n    name: http\n    protocol: HTTP\n`;
   const { report } = await checkJson(['-'], `${serviceEntry('first', 'TLS')}---\n${second}`);
@@ -165,7 +212,7 @@ Check('exits 2 on bad usage: no input, an unknown flag, an unknown output or mod
   }
 });
 
-Check('expands List kinds and points at the line of the item\'s field', async () => {
+Check("expands List kinds and points at the line of the item's field", async () => {
   const { code, report } = await checkJson([`${DIR}/list`]);
   assert.is(code, 1);
   has(report, { file: `${DIR}/list/list.yaml`, line: 27, kind: 'Egress', name: 'upper', code: 'EW322' });
@@ -190,9 +237,10 @@ Check('puts objects without a namespace in default, or in the namespace given wi
 
 Check('walks directories in byte order of names and skips hidden files, hidden folders and other extensions', async () => {
   const { report } = await checkJson([`${DIR}/walk`]);
-  assert.equal(report.findings.map((f) => `${f.file} ${f.name}`), [
-    `${DIR}/walk/a.yaml first`, `${DIR}/walk/b.yml second`, `${DIR}/walk/sub/c.json third`,
-  ]);
+  assert.equal(
+    report.findings.map((f) => `${f.file} ${f.name}`),
+    [`${DIR}/walk/a.yaml first`, `${DIR}/walk/b.yml second`, `${DIR}/walk/sub/c.json third`],
+  );
 });
 
 Check('judges each object against all the others, whatever their order: both sides of a conflict are told', async () => {
@@ -204,8 +252,14 @@ Check('judges each object against all the others, whatever their order: both sid
 Check('a re-declared object replaces its earlier version instead of conflicting with it', async () => {
   const stdin = [serviceEntry('api', 'TLS'), serviceEntry('api', 'HTTP'), serviceEntry('other', 'HTTP')].join('---\n');
   const { report } = await checkJson(['-'], stdin);
-  assert.not.ok(report.findings.some((f) => f.message.includes('shop/api')), JSON.stringify(report.findings));
-  assert.equal(report.findings.filter((f) => f.name === 'other'), []);
+  assert.not.ok(
+    report.findings.some((f) => f.message.includes('shop/api')),
+    JSON.stringify(report.findings),
+  );
+  assert.equal(
+    report.findings.filter((f) => f.name === 'other'),
+    [],
+  );
 });
 
 Check('uses --state objects for cross-object checks without reporting on them', async () => {
@@ -257,7 +311,7 @@ Check('takes the objects already in the cluster from --kubeconfig', async () => 
   }
 });
 
-Check('checks pods with the mutating webhook\'s annotation checks', async () => {
+Check("checks pods with the mutating webhook's annotation checks", async () => {
   const pod = `apiVersion: v1
 kind: Namespace
 metadata:
@@ -292,12 +346,17 @@ const objectsIn = async (path: string): Promise<KubeObject[]> =>
   (await readInputs([path], captureIo(), 'lenient')).items.map((i) => i.object);
 
 const maps = (s: ClusterSnapshot) => [
-  s.namespaces, s.serviceEntriesByHost, s.serviceEntriesByPort, s.virtualServicesByHost, s.egressesBySourcePort,
-  s.servicesByPort, s.httpRouteGroups,
+  s.namespaces,
+  s.serviceEntriesByHost,
+  s.serviceEntriesByPort,
+  s.virtualServicesByHost,
+  s.egressesBySourcePort,
+  s.servicesByPort,
+  s.httpRouteGroups,
 ];
 
 Incremental('holds the same indexes as a snapshot built at once from the same objects', async () => {
-  const objects = [...await objectsIn(`${DIR}/good`), ...await objectsIn(`${DIR}/list`), ...await objectsIn(`${DIR}/state`)];
+  const objects = [...(await objectsIn(`${DIR}/good`)), ...(await objectsIn(`${DIR}/list`)), ...(await objectsIn(`${DIR}/state`))];
   const cidrs = cidrsOf(['10.244.0.0/16'], ['10.96.0.0/12']);
   const grown = incrementalSnapshot(snapshotFromObjects([], cidrs));
   for (const o of objects) grown.add(o);
@@ -312,9 +371,15 @@ Incremental('replaces an object of the base without changing the base', async ()
   const grown = incrementalSnapshot(base);
   grown.add(v2!.object);
   assert.not.ok(grown.snapshot.serviceEntriesByHost.has('old.example.com'));
-  assert.equal(grown.snapshot.serviceEntriesByPort.get(443)!.map((p) => p.protocol), ['TLS']);
+  assert.equal(
+    grown.snapshot.serviceEntriesByPort.get(443)!.map((p) => p.protocol),
+    ['TLS'],
+  );
   assert.ok(base.serviceEntriesByHost.has('old.example.com'));
-  assert.equal(base.serviceEntriesByPort.get(443)!.map((p) => p.protocol), ['HTTP']);
+  assert.equal(
+    base.serviceEntriesByPort.get(443)!.map((p) => p.protocol),
+    ['HTTP'],
+  );
 });
 
 Incremental.run();
@@ -362,7 +427,10 @@ Yaml('falls back to the deepest part of a path that is written', () => {
 
 Yaml('reads JSON with lines, and gives each document of a stream its own line', () => {
   const docs = located('a: 1\n---\n\n{"b": [1,\n  {"c": 2}]}\n');
-  assert.equal(docs.map((d) => d.line), [1, 4]);
+  assert.equal(
+    docs.map((d) => d.line),
+    [1, 4],
+  );
   assert.is(docs[1]!.lineOf('b[1].c'), 5);
 });
 

@@ -24,7 +24,13 @@ import { fixture } from './support.ts';
 const Connections = suite('connections: deadlines, keep-alive and caps hold against slow clients');
 
 const LIMITS: ConnectionLimits = {
-  handshakeMs: 500, headersMs: 500, requestMs: 1_000, keepAliveMs: 300, checkEveryMs: 50, requestsPerConnection: 3, connections: 6,
+  handshakeMs: 500,
+  headersMs: 500,
+  requestMs: 1_000,
+  keepAliveMs: 300,
+  checkEveryMs: 50,
+  requestsPerConnection: 3,
+  connections: 6,
 };
 /** Waits for `done`, giving up after 1,000 looks so that a server that never does it fails the test instead of hanging it. */
 async function until(done: () => boolean): Promise<void> {
@@ -42,10 +48,15 @@ const review = fixture<{ review: any }>('reviews/003-validate-create-serviceentr
 async function started(gate?: Partial<GateLimits>): Promise<{ app: FastifyInstance; port: number; ca: string; url: string }> {
   const pems = await generateCertificates({ service: 'egress-warden', namespace: 'egress-warden', days: 1 });
   const app = buildApp({
-    tls: { cert: pems.cert, key: pems.key }, logger: createLogger(false), connections: LIMITS, ...(gate ? { gate } : {}),
-    metrics: createMetrics(() => ({ ready: true, informers: [] }), false), auth: UNAUTHENTICATED,
+    tls: { cert: pems.cert, key: pems.key },
+    logger: createLogger(false),
+    connections: LIMITS,
+    ...(gate ? { gate } : {}),
+    metrics: createMetrics(() => ({ ready: true, informers: [] }), false),
+    auth: UNAUTHENTICATED,
     cluster: { current: () => emptySnapshot(), ready: () => true, status: () => ({}) },
-    validate: judge, mutate: admitPod,
+    validate: judge,
+    mutate: admitPod,
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const port = (app.server.address() as AddressInfo).port;
@@ -54,10 +65,15 @@ async function started(gate?: Partial<GateLimits>): Promise<{ app: FastifyInstan
 
 let server: Awaited<ReturnType<typeof started>>;
 // Room for one review in flight, so the gate's answer can be seen without sending many.
-Connections.before(async () => { server = await started({ reviews: 1, bytes: 1024 * 1024 }); });
-Connections.after(async () => { await server.app.close(); });
+Connections.before(async () => {
+  server = await started({ reviews: 1, bytes: 1024 * 1024 });
+});
+Connections.after(async () => {
+  await server.app.close();
+});
 
-const within = (ms: number, deadline: number) => assert.ok(ms >= deadline - 50 && ms <= deadline + SLACK_MS, `closed after ${Math.round(ms)} ms, deadline ${deadline} ms`);
+const within = (ms: number, deadline: number) =>
+  assert.ok(ms >= deadline - 50 && ms <= deadline + SLACK_MS, `closed after ${Math.round(ms)} ms, deadline ${deadline} ms`);
 
 Connections('a TCP connection that never starts TLS is closed at the handshake deadline', async () => {
   within((await silentTcp(server.port, 5_000)).ms, LIMITS.handshakeMs);
@@ -89,7 +105,10 @@ Connections('an idle keep-alive connection is closed at the keep-alive deadline'
 Connections('a keep-alive connection is closed after its share of requests, so clients spread over replicas', async () => {
   const { answers, closed } = await requestsOnOneConnection(server.port, server.ca, LIMITS.requestsPerConnection + 1);
   const n = LIMITS.requestsPerConnection;
-  assert.ok(answers.slice(0, n - 1).every((a) => /^HTTP\/1\.1 200/.test(a) && /connection: keep-alive/i.test(a)), answers.join('\n'));
+  assert.ok(
+    answers.slice(0, n - 1).every((a) => /^HTTP\/1\.1 200/.test(a) && /connection: keep-alive/i.test(a)),
+    answers.join('\n'),
+  );
   assert.match(answers[n - 1]!, /^HTTP\/1\.1 200[\s\S]*connection: close/i);
   assert.ok(closed);
 });
@@ -107,7 +126,10 @@ Connections('connections beyond the cap are closed as soon as they are accepted'
     }
     // the three over the cap are closed by the server while the first ones, which sent nothing, are still held
     await until(() => closed.length >= 3);
-    assert.equal(closed.sort((a, b) => a - b), [LIMITS.connections, LIMITS.connections + 1, LIMITS.connections + 2]);
+    assert.equal(
+      closed.sort((a, b) => a - b),
+      [LIMITS.connections, LIMITS.connections + 1, LIMITS.connections + 2],
+    );
   } finally {
     for (const s of open) s.destroy();
   }
@@ -118,10 +140,14 @@ Connections('a review beyond the in-flight limit is answered 429 at once, and th
   const body = Buffer.from(JSON.stringify(review));
   let finish = () => {};
   const first = new Promise<number>((resolve, reject) => {
-    const req = request(`${server.url}/validate`, { method: 'POST', ca: server.ca, headers: { 'content-type': 'application/json', 'content-length': String(body.length) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = request(
+      `${server.url}/validate`,
+      { method: 'POST', ca: server.ca, headers: { 'content-type': 'application/json', 'content-length': String(body.length) } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     req.write(body.subarray(0, 100));
     finish = () => req.end(body.subarray(100));

@@ -8,7 +8,13 @@ const DOCS = suite('docs');
 /** The per-code reference is generated from the code catalogue; until it exists, links into it wait. */
 const GENERATED = normalize('docs/codes.md');
 
-const MARKDOWN = ['README.md', 'manifests/README.md', ...readdirSync('docs').filter((f) => f.endsWith('.md')).map((f) => join('docs', f))];
+const MARKDOWN = [
+  'README.md',
+  'manifests/README.md',
+  ...readdirSync('docs')
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => join('docs', f)),
+];
 
 /** Markdown lines outside fenced code blocks, with inline code spans emptied (their text is not markup). */
 function prose(markdown: string): string[] {
@@ -32,7 +38,10 @@ function headingSlugs(markdown: string): Set<string> {
     const heading = /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
     if (!heading) continue;
     const text = heading[1]!.replace(/\[([^\]]*)\]\([^)]*\)/g, '$1').replace(/`/g, '');
-    const base = text.toLowerCase().replace(/[^\p{L}\p{M}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+    const base = text
+      .toLowerCase()
+      .replace(/[^\p{L}\p{M}\p{N}\s_-]/gu, '')
+      .replace(/\s/g, '-');
     const n = seen.get(base) ?? 0;
     seen.set(base, n + 1);
     slugs.add(n === 0 ? base : `${base}-${n}`);
@@ -79,7 +88,9 @@ DOCS('every relative link in README and docs resolves to a file and heading', ()
 });
 
 DOCS('heading anchors follow GitHub: code, punctuation and repeats', () => {
-  const slugs = headingSlugs('# Running without a cluster, and `--state`\n## 2a. Install (recommended)\n## Codes\n### Codes\n```\n# not a heading\n```\n');
+  const slugs = headingSlugs(
+    '# Running without a cluster, and `--state`\n## 2a. Install (recommended)\n## Codes\n### Codes\n```\n# not a heading\n```\n',
+  );
   assert.equal([...slugs], ['running-without-a-cluster-and---state', '2a-install-recommended', 'codes', 'codes-1']);
 });
 

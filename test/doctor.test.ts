@@ -26,7 +26,12 @@ Trust('a certificate is trusted by the CA that signed it, in a bundle with other
 });
 
 Trust('label selectors are read as the API server reads them', () => {
-  const selector = { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system'] }, { key: 'egress-warden.io/ignore', operator: 'DoesNotExist' }] };
+  const selector = {
+    matchExpressions: [
+      { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system'] },
+      { key: 'egress-warden.io/ignore', operator: 'DoesNotExist' },
+    ],
+  };
   assert.ok(selects(selector, { 'kubernetes.io/metadata.name': 'shop' }));
   assert.not.ok(selects(selector, { 'kubernetes.io/metadata.name': 'kube-system' }));
   assert.not.ok(selects(selector, { 'kubernetes.io/metadata.name': 'shop', 'egress-warden.io/ignore': '' }));
@@ -34,14 +39,26 @@ Trust('label selectors are read as the API server reads them', () => {
 });
 
 /** A cluster as the doctor sees it: objects by "Kind/namespace/name", and how writes and reviews are answered. */
-function fakeCluster(objects: readonly KubeObject[], opts: { dryRun?: string; allowed?: boolean; served?: string[]; forbidden?: string[] } = {}): AdminApi {
+function fakeCluster(
+  objects: readonly KubeObject[],
+  opts: { dryRun?: string; allowed?: boolean; served?: string[]; forbidden?: string[] } = {},
+): AdminApi {
   const byKey = new Map(objects.map((o) => [`${o.kind}/${o.metadata?.namespace ?? ''}/${o.metadata?.name}`, o]));
   const cluster: ClusterApi = {
-    server: 'https://fake', namespace: 'default', discover: async () => new Map(), list: async () => [],
-    informer: () => { throw new Error('no informers here'); }, getConfigMap: async () => undefined, dryRunService: async () => undefined,
+    server: 'https://fake',
+    namespace: 'default',
+    discover: async () => new Map(),
+    list: async () => [],
+    informer: () => {
+      throw new Error('no informers here');
+    },
+    getConfigMap: async () => undefined,
+    dryRunService: async () => undefined,
   };
   return {
-    source: 'fake cluster', namespace: 'default', cluster: () => cluster,
+    source: 'fake cluster',
+    namespace: 'default',
+    cluster: () => cluster,
     get: async (_v, kind, name, ns) => {
       if (opts.forbidden?.includes(kind)) throw Object.assign(new Error(`${kind.toLowerCase()}s "${name}" is forbidden`), { code: 403 });
       return byKey.get(`${kind}/${ns ?? ''}/${name}`);
@@ -54,9 +71,13 @@ function fakeCluster(objects: readonly KubeObject[], opts: { dryRun?: string; al
 }
 
 const crd = (name: string): KubeObject => ({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name } });
-const MESH_CRDS = ['serviceentries.networking.istio.io', 'virtualservices.networking.istio.io', 'egresses.policy.openservicemesh.io'].map(crd);
+const MESH_CRDS = ['serviceentries.networking.istio.io', 'virtualservices.networking.istio.io', 'egresses.policy.openservicemesh.io'].map(
+  crd,
+);
 const secret = (pems: typeof dev): KubeObject => ({
-  apiVersion: 'v1', kind: 'Secret', metadata: { name: 'egress-warden-tls', namespace: 'egress-warden' },
+  apiVersion: 'v1',
+  kind: 'Secret',
+  metadata: { name: 'egress-warden-tls', namespace: 'egress-warden' },
   data: { 'tls.crt': Buffer.from(pems.cert).toString('base64') },
 });
 const DENIED = 'admission webhook "namespaces.egress-warden.io" denied the request: [EW501] bypass';
@@ -89,7 +110,8 @@ Doctor('a healthy in-cluster install passes every check and exits 0', async () =
   const installed = renderInstallation({ caPem: dev.caCert, tokens: [TOKEN] });
   const r = await doctor(fakeCluster([...MESH_CRDS, ...installed, secret(dev)], { dryRun: DENIED }));
   assert.is(r.code, 0, r.out);
-  for (const check of ['CRDs', 'webhooks', 'caBundle', 'certificate', 'token', 'reachable', 'RBAC', 'namespaces']) assert.match(r.out, new RegExp(`ok\\s+${check}\\s`));
+  for (const check of ['CRDs', 'webhooks', 'caBundle', 'certificate', 'token', 'reachable', 'RBAC', 'namespaces'])
+    assert.match(r.out, new RegExp(`ok\\s+${check}\\s`));
   assert.match(r.out, /ok\s+token\s+every webhook path carries a token the server holds \(Secret egress-warden\/egress-warden-token\)/);
   assert.match(r.out, /fails open \(Ignore\)/);
   assert.match(r.out, /--failure-policy Fail/);
@@ -116,8 +138,16 @@ function installedWith(registered: string, held: readonly string[]): KubeObject[
 const Token = suite('doctor: the caller token in the webhook paths');
 
 Token('a registered path is read as its endpoint and the token after it, also behind a URL prefix', () => {
-  assert.equal(registeredPath({ clientConfig: { service: { path: `/validate/${TOKEN}` } } }), { path: `/validate/${TOKEN}`, endpoint: 'validate', token: TOKEN });
-  assert.equal(registeredPath({ clientConfig: { url: `https://h:9443/x/mutate/${TOKEN}` } }), { path: `/x/mutate/${TOKEN}`, endpoint: 'mutate', token: TOKEN });
+  assert.equal(registeredPath({ clientConfig: { service: { path: `/validate/${TOKEN}` } } }), {
+    path: `/validate/${TOKEN}`,
+    endpoint: 'validate',
+    token: TOKEN,
+  });
+  assert.equal(registeredPath({ clientConfig: { url: `https://h:9443/x/mutate/${TOKEN}` } }), {
+    path: `/x/mutate/${TOKEN}`,
+    endpoint: 'mutate',
+    token: TOKEN,
+  });
   assert.equal(registeredPath({ clientConfig: { service: { path: '/validate' } } }), { path: '/validate', endpoint: 'validate' });
   assert.equal(registeredPath({ clientConfig: { service: { path: '/review' } } }), { path: '/review' });
 });
@@ -125,7 +155,10 @@ Token('a registered path is read as its endpoint and the token after it, also be
 Token('webhooks that call with a token the server does not hold fail, named, with the fix', async () => {
   const r = await doctor(fakeCluster([...MESH_CRDS, ...installedWith(OTHER, [TOKEN]), secret(dev)], { dryRun: DENIED }));
   assert.is(r.code, 1);
-  assert.match(r.out, /FAIL\s+token\s+validate\.egress-warden\.io, namespaces\.egress-warden\.io, mutate\.egress-warden\.io call with a token that Secret egress-warden\/egress-warden-token does not hold/);
+  assert.match(
+    r.out,
+    /FAIL\s+token\s+validate\.egress-warden\.io, namespaces\.egress-warden\.io, mutate\.egress-warden\.io call with a token that Secret egress-warden\/egress-warden-token does not hold/,
+  );
   assert.match(r.out, /fix: render the configurations with the server's token/);
   assert.match(r.out, /kubectl -n egress-warden get secret egress-warden-token -o jsonpath='\{\.data\.token\}' \| base64 -d > token/);
 });
@@ -138,18 +171,30 @@ Token('during a rotation the registered token may be any line of the Secret, and
 });
 
 Token('bare paths are reported as authentication turned off, with the fix, and fail when the server holds a token', async () => {
-  const off = await doctor(fakeCluster([...MESH_CRDS, ...renderInstallation({ caPem: dev.caCert, noToken: true }), secret(dev)], { dryRun: DENIED }));
-  assert.match(off.out, /WARN\s+token\s+caller authentication is off: no webhook path carries a token \(validate\.egress-warden\.io, namespaces\.egress-warden\.io, mutate\.egress-warden\.io\)/);
+  const off = await doctor(
+    fakeCluster([...MESH_CRDS, ...renderInstallation({ caPem: dev.caCert, noToken: true }), secret(dev)], { dryRun: DENIED }),
+  );
+  assert.match(
+    off.out,
+    /WARN\s+token\s+caller authentication is off: no webhook path carries a token \(validate\.egress-warden\.io, namespaces\.egress-warden\.io, mutate\.egress-warden\.io\)/,
+  );
   assert.match(off.out, /read-your-writes is off/);
   assert.match(off.out, /fix: render the installation without --no-token/);
   const held = renderInstallation({ caPem: dev.caCert, tokens: [TOKEN] }).filter((o) => o.kind === 'Secret');
-  const refused = await doctor(fakeCluster([...MESH_CRDS, ...renderInstallation({ caPem: dev.caCert, noToken: true }), ...held, secret(dev)], { dryRun: DENIED }));
+  const refused = await doctor(
+    fakeCluster([...MESH_CRDS, ...renderInstallation({ caPem: dev.caCert, noToken: true }), ...held, secret(dev)], { dryRun: DENIED }),
+  );
   assert.is(refused.code, 1);
   assert.match(refused.out, /FAIL\s+token\s+no webhook path carries a caller token, but the server holds one/);
 });
 
 Token('a token path without the token Secret fails: the server has no token to accept', async () => {
-  const r = await doctor(fakeCluster([...MESH_CRDS, ...renderInstallation({ caPem: dev.caCert, tokens: [TOKEN] }).filter((o) => o.kind !== 'Secret'), secret(dev)], { dryRun: DENIED }));
+  const r = await doctor(
+    fakeCluster(
+      [...MESH_CRDS, ...renderInstallation({ caPem: dev.caCert, tokens: [TOKEN] }).filter((o) => o.kind !== 'Secret'), secret(dev)],
+      { dryRun: DENIED },
+    ),
+  );
   assert.is(r.code, 1);
   assert.match(r.out, /FAIL\s+token\s+the webhook paths carry a token, but no Secret egress-warden\/egress-warden-token/);
 });
@@ -164,7 +209,10 @@ Token('a Secret doctor may not read leaves the token uncompared, and --token-fil
     writeFileSync(join(dir, 'token'), `${OTHER}\n`);
     const r = await doctor(fakeCluster(objects, { dryRun: DENIED, forbidden: ['Secret'] }), '--token-file', join(dir, 'token'));
     assert.is(r.code, 1);
-    assert.match(r.out, new RegExp(`FAIL\\s+token\\s+.* call with a token that ${join(dir, 'token').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} does not hold`));
+    assert.match(
+      r.out,
+      new RegExp(`FAIL\\s+token\\s+.* call with a token that ${join(dir, 'token').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} does not hold`),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -180,7 +228,9 @@ Token('a server registered by URL is compared with --token-file, the file `serve
     assert.match(uncompared.out, /pass --token-file FILE/);
     const same = await doctor(fakeCluster([...MESH_CRDS, ...installed]), '--token-file', join(dir, 'token'));
     assert.match(same.out, /ok\s+token\s+every webhook path carries a token the server holds/);
-    const mutateOnly = renderInstallation({ url: 'https://127.0.0.1:9443', caPem: dev.caCert, tokens: [OTHER] }).filter((o) => o.kind === 'MutatingWebhookConfiguration');
+    const mutateOnly = renderInstallation({ url: 'https://127.0.0.1:9443', caPem: dev.caCert, tokens: [OTHER] }).filter(
+      (o) => o.kind === 'MutatingWebhookConfiguration',
+    );
     const mixed = [...installed.filter((o) => o.kind !== 'MutatingWebhookConfiguration'), ...mutateOnly];
     const wrong = await doctor(fakeCluster([...MESH_CRDS, ...mixed]), '--token-file', join(dir, 'token'));
     assert.match(wrong.out, /FAIL\s+token\s+mutate\.egress-warden\.io calls with a token that .* does not hold: the server refuses it/);

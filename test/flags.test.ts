@@ -9,32 +9,37 @@ import { runManifests } from '../src/commands/manifests.ts';
 import { runServe } from '../src/commands/serve.ts';
 import { readServeConfig, serviceAccountNamespace } from '../src/config.ts';
 
-const shown = (settings: ReturnType<typeof readCidrSettings>) => [
-  settings.config.podConfig && `pod ${settings.config.podConfig.values.join('|')} (${settings.config.podConfig.origin})`,
-  settings.config.serviceConfig && `service ${settings.config.serviceConfig.values.join('|')} (${settings.config.serviceConfig.origin})`,
-  ...settings.problems,
-].filter(Boolean);
+const shown = (settings: ReturnType<typeof readCidrSettings>) =>
+  [
+    settings.config.podConfig && `pod ${settings.config.podConfig.values.join('|')} (${settings.config.podConfig.origin})`,
+    settings.config.serviceConfig && `service ${settings.config.serviceConfig.values.join('|')} (${settings.config.serviceConfig.origin})`,
+    ...settings.problems,
+  ].filter(Boolean);
 
 const Cidrs = suite('CIDR settings from flags and environment');
 
 Cidrs('splits a flag and a variable the same way: commas, spaces or both', () => {
   assert.equal(shown(readCidrSettings({ pod: '10.1.0.0/16 10.2.0.0/16', service: '172.20.0.0/16,fd00:20::/108' }, {})), [
-    'pod 10.1.0.0/16|10.2.0.0/16 (--pod-cidrs)', 'service 172.20.0.0/16|fd00:20::/108 (--service-cidrs)',
+    'pod 10.1.0.0/16|10.2.0.0/16 (--pod-cidrs)',
+    'service 172.20.0.0/16|fd00:20::/108 (--service-cidrs)',
   ]);
   assert.equal(shown(readCidrSettings({}, { EW_POD_CIDRS: '10.1.0.0/16 10.2.0.0/16', EW_SERVICE_CIDRS: '172.20.0.0/16, fd00:20::/108' })), [
-    'pod 10.1.0.0/16|10.2.0.0/16 (EW_POD_CIDRS)', 'service 172.20.0.0/16|fd00:20::/108 (EW_SERVICE_CIDRS)',
+    'pod 10.1.0.0/16|10.2.0.0/16 (EW_POD_CIDRS)',
+    'service 172.20.0.0/16|fd00:20::/108 (EW_SERVICE_CIDRS)',
   ]);
 });
 
 Cidrs('takes the flag over the variable and names which one it used', () => {
   assert.equal(shown(readCidrSettings({ pod: '10.1.0.0/16' }, { EW_POD_CIDRS: '10.9.0.0/16', EW_SERVICE_CIDRS: '172.20.0.0/16' })), [
-    'pod 10.1.0.0/16 (--pod-cidrs)', 'service 172.20.0.0/16 (EW_SERVICE_CIDRS)',
+    'pod 10.1.0.0/16 (--pod-cidrs)',
+    'service 172.20.0.0/16 (EW_SERVICE_CIDRS)',
   ]);
 });
 
 Cidrs('refuses a flag given empty and values that are not CIDRs, and treats an empty variable as unset', () => {
   assert.equal(readCidrSettings({ pod: ' ' }, { EW_SERVICE_CIDRS: '10.96.0.0/12 10.2.0.0' }).problems, [
-    '--pod-cidrs is empty', 'EW_SERVICE_CIDRS: "10.2.0.0" is not a CIDR',
+    '--pod-cidrs is empty',
+    'EW_SERVICE_CIDRS: "10.2.0.0" is not a CIDR',
   ]);
   assert.equal(shown(readCidrSettings({}, { EW_POD_CIDRS: '' })), []);
 });
@@ -51,9 +56,10 @@ Cidrs('cidrs and check read the same settings', async () => {
   const io = captureIo('', { EW_POD_CIDRS: '10.1.0.0/16 10.2.0.0/16' });
   assert.is(await cidrsCommand(async () => ({ none: 'no cluster selected' }))(['--service-cidrs', '172.20.0.0/16', '-o', 'json'], io), 0);
   const report = JSON.parse(io.stdout()) as { pod: { cidr: string; origin: string }[]; service: { cidr: string; origin: string }[] };
-  assert.equal([...report.pod, ...report.service].map((r) => `${r.cidr} ${r.origin}`), [
-    '10.1.0.0/16 EW_POD_CIDRS', '10.2.0.0/16 EW_POD_CIDRS', '172.20.0.0/16 --service-cidrs',
-  ]);
+  assert.equal(
+    [...report.pod, ...report.service].map((r) => `${r.cidr} ${r.origin}`),
+    ['10.1.0.0/16 EW_POD_CIDRS', '10.2.0.0/16 EW_POD_CIDRS', '172.20.0.0/16 --service-cidrs'],
+  );
   const check = captureIo('kind: ConfigMap\napiVersion: v1\nmetadata: {name: x}\n', { EW_POD_CIDRS: '10.2.0.0' });
   assert.is(await runCheck(['-'], check), 2);
   assert.match(check.stderr(), 'check: EW_POD_CIDRS: "10.2.0.0" is not a CIDR\nusage: egress-warden check');
@@ -64,7 +70,11 @@ Cidrs('cidrs and check read the same settings', async () => {
 const Preamble = suite('every command: --help and bad usage');
 
 const COMMANDS: Record<string, Command> = {
-  serve: runServe, check: runCheck, cidrs: cidrsCommand(async () => ({ none: 'no cluster selected' })), manifests: runManifests, certs: runCerts,
+  serve: runServe,
+  check: runCheck,
+  cidrs: cidrsCommand(async () => ({ none: 'no cluster selected' })),
+  manifests: runManifests,
+  certs: runCerts,
 };
 
 for (const [name, run] of Object.entries(COMMANDS)) {
@@ -97,13 +107,16 @@ Strict('serve ratchets updates by default; --strict-updates or EW_STRICT_UPDATES
 });
 const Own = suite('serve: its own namespace');
 
-Own('serve takes its namespace from --namespace, then POD_NAMESPACE, then the ServiceAccount file, and otherwise leaves it to the kubeconfig', () => {
-  const file = () => 'from-file';
-  assert.is(readServeConfig(['--namespace', 'flag'], { POD_NAMESPACE: 'downward' }, file).namespace, 'flag');
-  assert.is(readServeConfig([], { POD_NAMESPACE: 'downward' }, file).namespace, 'downward');
-  assert.is(readServeConfig([], {}, file).namespace, 'from-file');
-  assert.is(readServeConfig([], { POD_NAMESPACE: '' }, () => undefined).namespace, undefined);
-});
+Own(
+  'serve takes its namespace from --namespace, then POD_NAMESPACE, then the ServiceAccount file, and otherwise leaves it to the kubeconfig',
+  () => {
+    const file = () => 'from-file';
+    assert.is(readServeConfig(['--namespace', 'flag'], { POD_NAMESPACE: 'downward' }, file).namespace, 'flag');
+    assert.is(readServeConfig([], { POD_NAMESPACE: 'downward' }, file).namespace, 'downward');
+    assert.is(readServeConfig([], {}, file).namespace, 'from-file');
+    assert.is(readServeConfig([], { POD_NAMESPACE: '' }, () => undefined).namespace, undefined);
+  },
+);
 
 Own('outside a pod the ServiceAccount namespace file is simply absent', () => {
   assert.is(serviceAccountNamespace('/nonexistent/serviceaccount/namespace'), undefined);

@@ -24,7 +24,10 @@ let ca: string;
 
 HTTP.before(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ew-http-'));
-  server = await startServer(readServeConfig(['--port', '0', '--host', '127.0.0.1', '--certs', dir, '--no-cluster'], {}), { env: {}, logLevel: false });
+  server = await startServer(readServeConfig(['--port', '0', '--host', '127.0.0.1', '--certs', dir, '--no-cluster'], {}), {
+    env: {},
+    logLevel: false,
+  });
   ca = readFileSync(join(dir, 'ca.crt'), 'utf8');
 });
 HTTP.after(() => server.close());
@@ -64,13 +67,52 @@ const badInputs: [string, () => { body: string | Buffer; headers: Record<string,
   ['an empty body', () => ({ body: '', headers: { 'content-type': 'application/json' } }), 400, /empty|JSON/i],
   ['a text/plain body', () => ({ body: 'hello', headers: { 'content-type': 'text/plain' } }), 415, /application\/json/],
   ['a form body', () => ({ body: 'a=b', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415, /application\/json/],
-  ['a body over 7 MiB', () => ({ body: Buffer.alloc(7 * 1024 * 1024 + 1, 0x20), headers: { 'content-type': 'application/json' } }), 413, /larger than/],
+  [
+    'a body over 7 MiB',
+    () => ({ body: Buffer.alloc(7 * 1024 * 1024 + 1, 0x20), headers: { 'content-type': 'application/json' } }),
+    413,
+    /larger than/,
+  ],
   ['JSON that is an array', () => ({ body: '[]', headers: { 'content-type': 'application/json' } }), 400, /not a JSON object/],
-  ['a review without request', () => ({ body: JSON.stringify({ ...base(), request: undefined }), headers: { 'content-type': 'application/json' } }), 400, /request/],
-  ['a review without uid', () => ({ body: JSON.stringify({ ...base(), request: { ...base().request, uid: undefined } }), headers: { 'content-type': 'application/json' } }), 400, /request\.uid/],
-  ['a review without kind', () => ({ body: JSON.stringify({ ...base(), request: { ...base().request, kind: undefined } }), headers: { 'content-type': 'application/json' } }), 400, /request\.kind/],
-  ['a review with an unknown operation', () => ({ body: JSON.stringify({ ...base(), request: { ...base().request, operation: 'PATCH' } }), headers: { 'content-type': 'application/json' } }), 400, /request\.operation/],
-  ['a review of an unknown apiVersion', () => ({ body: JSON.stringify({ ...base(), apiVersion: 'admission.k8s.io/v2' }), headers: { 'content-type': 'application/json' } }), 400, /apiVersion/],
+  [
+    'a review without request',
+    () => ({ body: JSON.stringify({ ...base(), request: undefined }), headers: { 'content-type': 'application/json' } }),
+    400,
+    /request/,
+  ],
+  [
+    'a review without uid',
+    () => ({
+      body: JSON.stringify({ ...base(), request: { ...base().request, uid: undefined } }),
+      headers: { 'content-type': 'application/json' },
+    }),
+    400,
+    /request\.uid/,
+  ],
+  [
+    'a review without kind',
+    () => ({
+      body: JSON.stringify({ ...base(), request: { ...base().request, kind: undefined } }),
+      headers: { 'content-type': 'application/json' },
+    }),
+    400,
+    /request\.kind/,
+  ],
+  [
+    'a review with an unknown operation',
+    () => ({
+      body: JSON.stringify({ ...base(), request: { ...base().request, operation: 'PATCH' } }),
+      headers: { 'content-type': 'application/json' },
+    }),
+    400,
+    /request\.operation/,
+  ],
+  [
+    'a review of an unknown apiVersion',
+    () => ({ body: JSON.stringify({ ...base(), apiVersion: 'admission.k8s.io/v2' }), headers: { 'content-type': 'application/json' } }),
+    400,
+    /apiVersion/,
+  ],
   ['a body with a __proto__ key', () => ({ body: '{"__proto__": {"x": 1}}', headers: { 'content-type': 'application/json' } }), 400, /./],
 ];
 
@@ -127,8 +169,14 @@ HTTP('answers 404 for an unknown path', async () => {
 
 HTTP('keeps every answer right under 50 concurrent requests of good and bad input', async () => {
   const jobs = Array.from({ length: 50 }, (_, i) => {
-    if (i % 3 === 0) return send(`${server.url}${server.paths.validate}`, { ca, body: '{nope', headers: { 'content-type': 'application/json' } }).then((r) => assert.is(r.status, 400));
-    if (i % 3 === 1) return send(`${server.url}${server.paths.mutate}`, { ca, body: 'x', headers: { 'content-type': 'text/plain' } }).then((r) => assert.is(r.status, 415));
+    if (i % 3 === 0)
+      return send(`${server.url}${server.paths.validate}`, { ca, body: '{nope', headers: { 'content-type': 'application/json' } }).then(
+        (r) => assert.is(r.status, 400),
+      );
+    if (i % 3 === 1)
+      return send(`${server.url}${server.paths.mutate}`, { ca, body: 'x', headers: { 'content-type': 'text/plain' } }).then((r) =>
+        assert.is(r.status, 415),
+      );
     const review = base();
     review.request.uid = `uid-${i}`;
     return postJson(`${server.url}${server.paths.validate}`, ca, review).then((r) => assert.is(r.json().response.uid, `uid-${i}`));
@@ -139,9 +187,18 @@ HTTP('keeps every answer right under 50 concurrent requests of good and bad inpu
 HTTP('denies with code 500 naming the rule when a rule throws, and keeps serving', async () => {
   // A rule with a bug in it, to prove one broken rule cannot take the server down.
   const app = buildApp({
-    tls: null, logger: createLogger(false), metrics: createMetrics(() => ({ ready: true, informers: [] }), false), auth: UNAUTHENTICATED,
+    tls: null,
+    logger: createLogger(false),
+    metrics: createMetrics(() => ({ ready: true, informers: [] }), false),
+    auth: UNAUTHENTICATED,
     cluster: { current: () => emptySnapshot(), ready: () => true, status: () => ({}) },
-    validate: judgeWith({ ...RULES, 'service-entry': () => { throw new Error('boom'); } }), mutate: admitPod,
+    validate: judgeWith({
+      ...RULES,
+      'service-entry': () => {
+        throw new Error('boom');
+      },
+    }),
+    mutate: admitPod,
   });
   try {
     const r = await app.inject({ method: 'POST', url: '/validate', payload: base() });
@@ -159,10 +216,17 @@ HTTP('denies with code 500 naming the rule when a rule throws, and keeps serving
 HTTP('waits for a reviewer that must read first, and reports each /validate decision to the read-your-writes hook', async () => {
   const seen: string[] = [];
   const app = buildApp({
-    tls: null, logger: createLogger(false), metrics: createMetrics(() => ({ ready: true, informers: [] }), false), auth: UNAUTHENTICATED,
+    tls: null,
+    logger: createLogger(false),
+    metrics: createMetrics(() => ({ ready: true, informers: [] }), false),
+    auth: UNAUTHENTICATED,
     cluster: { current: () => emptySnapshot(), ready: () => true, status: () => ({}) },
-    validate: judgeWith(RULES), mutate: async (req, snapshot) => admitPod(req, snapshot),
-    validated: (req, decision) => { seen.push(`${req.kind.kind} ${decision.allowed}`); return false; },
+    validate: judgeWith(RULES),
+    mutate: async (req, snapshot) => admitPod(req, snapshot),
+    validated: (req, decision) => {
+      seen.push(`${req.kind.kind} ${decision.allowed}`);
+      return false;
+    },
   });
   try {
     const v = await app.inject({ method: 'POST', url: '/validate', payload: base() });
@@ -196,8 +260,14 @@ HTTP('reports liveness, readiness and Prometheus metrics', async () => {
   assert.is(ready.json().ready, true);
   const metrics = await send(`${server.url}/metrics`, { ca });
   assert.is(metrics.status, 200);
-  assert.match(metrics.body, /egress_warden_admission_requests_total\{route="\/validate",kind="ServiceEntry",operation="CREATE",verdict="allowed"\} \d+/);
-  assert.match(metrics.body, /egress_warden_admission_requests_total\{route="\/validate",kind="unknown",operation="unknown",verdict="invalid"\} \d+/);
+  assert.match(
+    metrics.body,
+    /egress_warden_admission_requests_total\{route="\/validate",kind="ServiceEntry",operation="CREATE",verdict="allowed"\} \d+/,
+  );
+  assert.match(
+    metrics.body,
+    /egress_warden_admission_requests_total\{route="\/validate",kind="unknown",operation="unknown",verdict="invalid"\} \d+/,
+  );
   assert.match(metrics.body, /egress_warden_admission_duration_seconds_bucket\{le="0.0005"/);
   assert.match(metrics.body, /egress_warden_admission_duration_seconds_bucket\{le="2.5"/);
 });

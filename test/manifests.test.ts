@@ -9,8 +9,20 @@ import { captureIo } from '../src/commands/io.ts';
 import { runManifests } from '../src/commands/manifests.ts';
 import { TOKEN_PATTERN, WEBHOOK_TIMEOUT_SECONDS } from '../src/catalogue/endpoints.ts';
 import {
-  CERT_DIR, DEFAULT_IMAGE, ISTIO_INJECTOR, MUTATE_WEBHOOK, NAMESPACES_WEBHOOK, SERVER_PORT, TOKEN_DIR, TOKEN_FILE, VALIDATE_WEBHOOK,
-  removalOrder, renderInstallation, renderKustomization, servicePathTokenProblem, type PolicyRule,
+  CERT_DIR,
+  DEFAULT_IMAGE,
+  ISTIO_INJECTOR,
+  MUTATE_WEBHOOK,
+  NAMESPACES_WEBHOOK,
+  SERVER_PORT,
+  TOKEN_DIR,
+  TOKEN_FILE,
+  VALIDATE_WEBHOOK,
+  removalOrder,
+  renderInstallation,
+  renderKustomization,
+  servicePathTokenProblem,
+  type PolicyRule,
 } from '../src/manifests/install.ts';
 import { parseDocuments, toYaml } from '../src/yaml.ts';
 
@@ -30,8 +42,14 @@ lmwlSDupjJBmAiEA+61Y+wR/qA6JCZCzItdb18zj2crGVDU2cuAUebMH5bM=
 
 type Selector = { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] };
 type Webhook = {
-  name: string; failurePolicy: string; timeoutSeconds: number; sideEffects: string; matchPolicy: string; reinvocationPolicy?: string;
-  namespaceSelector?: Selector; objectSelector?: Selector;
+  name: string;
+  failurePolicy: string;
+  timeoutSeconds: number;
+  sideEffects: string;
+  matchPolicy: string;
+  reinvocationPolicy?: string;
+  namespaceSelector?: Selector;
+  objectSelector?: Selector;
   clientConfig: { caBundle?: string; url?: string; service?: { name: string; namespace: string; path: string; port: number } };
   rules: { apiGroups: string[]; apiVersions: string[]; operations: string[]; resources: string[] }[];
 };
@@ -47,16 +65,24 @@ const URL_ONLY_TOKEN = 'Url_0123456789abcdefghijklmnopqrstuvwxyz~ABC';
 function matches(selector: Selector | undefined, labels: Record<string, string>): boolean {
   if (!selector) return true;
   const byLabel = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
-  return byLabel && (selector.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
-    const has = Object.hasOwn(labels, key);
-    switch (operator) {
-      case 'In': return has && values.includes(labels[key]!);
-      case 'NotIn': return !has || !values.includes(labels[key]!);
-      case 'Exists': return has;
-      case 'DoesNotExist': return !has;
-      default: throw new Error(`unknown operator ${operator}`);
-    }
-  });
+  return (
+    byLabel &&
+    (selector.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
+      const has = Object.hasOwn(labels, key);
+      switch (operator) {
+        case 'In':
+          return has && values.includes(labels[key]!);
+        case 'NotIn':
+          return !has || !values.includes(labels[key]!);
+        case 'Exists':
+          return has;
+        case 'DoesNotExist':
+          return !has;
+        default:
+          throw new Error(`unknown operator ${operator}`);
+      }
+    })
+  );
 }
 
 /** Labels the API server gives a namespace: kubernetes.io/metadata.name is always its name. */
@@ -80,7 +106,9 @@ const webhook = (objects: readonly KubeObject[], name: string): Webhook => {
 /** Would the API server send a request for an object in this namespace to this webhook? Namespaces are judged on their own labels, old or new. */
 function sees(w: Webhook, namespaceLabels: Record<string, string>, oldLabels = namespaceLabels): boolean {
   if (w.name === NAMESPACES_WEBHOOK) {
-    return matches(w.namespaceSelector, namespaceLabels) && (matches(w.objectSelector, namespaceLabels) || matches(w.objectSelector, oldLabels));
+    return (
+      matches(w.namespaceSelector, namespaceLabels) && (matches(w.objectSelector, namespaceLabels) || matches(w.objectSelector, oldLabels))
+    );
   }
   return matches(w.namespaceSelector, namespaceLabels);
 }
@@ -100,7 +128,13 @@ function parsed(text: string): KubeObject[] {
 const Render = suite('manifests/render');
 
 Render('the rendered YAML parses back into exactly the objects that were rendered', () => {
-  for (const options of [{}, { certManager: true, tokens: [TOKEN] }, { caPem: CA_PEM, noToken: true }, { url: 'https://127.0.0.1:9443', caPem: CA_PEM, tokens: [TOKEN] }, { allowFrom: ['10.0.0.0/8'] }]) {
+  for (const options of [
+    {},
+    { certManager: true, tokens: [TOKEN] },
+    { caPem: CA_PEM, noToken: true },
+    { url: 'https://127.0.0.1:9443', caPem: CA_PEM, tokens: [TOKEN] },
+    { allowFrom: ['10.0.0.0/8'] },
+  ]) {
     const objects = renderInstallation(options);
     assert.equal(parsed(toYaml(objects)), JSON.parse(JSON.stringify(objects)));
     for (const o of objects) assert.ok(o.apiVersion && o.kind && o.metadata?.name, `incomplete object ${JSON.stringify(o).slice(0, 80)}`);
@@ -110,13 +144,24 @@ Render('the rendered YAML parses back into exactly the objects that were rendere
 Render('the checked-in manifests/ are exactly what the renderer produces, with no stale files', () => {
   const files = renderKustomization();
   for (const f of files) {
-    assert.is(readFileSync(join('manifests', f.path), 'utf8'), f.text,
-      `manifests/${f.path} differs from the renderer: regenerate with \`node src/cli.ts manifests --write manifests\``);
+    assert.is(
+      readFileSync(join('manifests', f.path), 'utf8'),
+      f.text,
+      `manifests/${f.path} differs from the renderer: regenerate with \`node src/cli.ts manifests --write manifests\``,
+    );
     parsed(f.text);
   }
   // base/token is each checkout's own caller token (git-ignored), not part of the rendering
-  const onDisk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true })
-    .flatMap((e) => (e.isDirectory() ? (e.name === 'helm' ? [] : onDisk(join(dir, e.name))) : e.name.endsWith('.yaml') ? [relative('manifests', join(dir, e.name))] : []));
+  const onDisk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory()
+        ? e.name === 'helm'
+          ? []
+          : onDisk(join(dir, e.name))
+        : e.name.endsWith('.yaml')
+          ? [relative('manifests', join(dir, e.name))]
+          : [],
+    );
   assert.equal(onDisk('manifests').sort(), files.map((f) => f.path).sort());
   assert.match(readFileSync('.gitignore', 'utf8'), /^manifests\/base\/token$/m);
 });
@@ -135,31 +180,51 @@ function kustomizeBase(files: readonly { path: string; text: string }[], token: 
   const k = parsed(text('base/kustomization.yaml'))[0] as Any;
   const objects = (k.resources as string[]).flatMap((r) => parsed(text(`base/${r}`))) as Any[];
   const source = k.configMapGenerator.find((g: Any) => g.name === k.replacements[0].source.name);
-  assert.equal(source.options.annotations, { 'config.kubernetes.io/local-config': 'true' }, 'the token ConfigMap must stay out of the output');
-  for (const { select, fieldPaths: [fieldPath], options } of k.replacements[0].targets as Any[]) {
+  assert.equal(
+    source.options.annotations,
+    { 'config.kubernetes.io/local-config': 'true' },
+    'the token ConfigMap must stay out of the output',
+  );
+  for (const {
+    select,
+    fieldPaths: [fieldPath],
+    options,
+  } of k.replacements[0].targets as Any[]) {
     const [, hook, field] = /^webhooks\.\[name=([^\]]+)\]\.clientConfig\.(service\.path|url)$/.exec(fieldPath)!;
     const w = objects.find((o) => o.kind === select.kind && o.metadata.name === select.name)!.webhooks.find((h: Any) => h.name === hook);
     if (field === 'url') w.clientConfig.url = replaceSegment(w.clientConfig.url, options.delimiter, options.index, token);
     else w.clientConfig.service.path = replaceSegment(w.clientConfig.service.path, options.delimiter, options.index, token);
   }
   const secrets = (k.secretGenerator ?? []).map((g: Any) => ({
-    apiVersion: 'v1', kind: 'Secret', metadata: { name: g.name, namespace: g.namespace, labels: g.options.labels }, type: g.type,
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: g.name, namespace: g.namespace, labels: g.options.labels },
+    type: g.type,
     data: Object.fromEntries(g.files.map((f: string) => [f, Buffer.from(token).toString('base64')])),
   }));
   return [...objects, ...secrets];
 }
 
-const sorted = (objects: readonly KubeObject[]) => JSON.parse(JSON.stringify(objects))
-  .sort((a: KubeObject, b: KubeObject) => `${a.kind}/${a.metadata?.name}`.localeCompare(`${b.kind}/${b.metadata?.name}`));
+const sorted = (objects: readonly KubeObject[]) =>
+  JSON.parse(JSON.stringify(objects)).sort((a: KubeObject, b: KubeObject) =>
+    `${a.kind}/${a.metadata?.name}`.localeCompare(`${b.kind}/${b.metadata?.name}`),
+  );
 
 Render('the kustomize base carries no token: kustomize makes the Secret and every webhook path from base/token', () => {
   const files = renderKustomization();
   for (const f of files) assert.not.match(f.text, TOKEN);
   const webhooksYaml = files.find((f) => f.path === 'base/webhooks.yaml')!.text;
-  assert.equal(webhooks(parsed(webhooksYaml)).map((w) => w.clientConfig.service?.path), ['/validate', '/validate', '/mutate']);
+  assert.equal(
+    webhooks(parsed(webhooksYaml)).map((w) => w.clientConfig.service?.path),
+    ['/validate', '/validate', '/mutate'],
+  );
   assert.equal(sorted(kustomizeBase(files, TOKEN)), sorted(renderInstallation({ tokens: [TOKEN] })));
   const k = parsed(files.find((f) => f.path === 'base/kustomization.yaml')!.text)[0] as Any;
-  assert.equal([k.secretGenerator[0].files, k.secretGenerator[0].options.disableNameSuffixHash], [['token'], true], 'a hashed name would not match the Deployment');
+  assert.equal(
+    [k.secretGenerator[0].files, k.secretGenerator[0].options.disableNameSuffixHash],
+    [['token'], true],
+    'a hashed name would not match the Deployment',
+  );
 });
 
 Render('with --url the kustomize rendering appends the token to every webhook URL, whatever path the URL has', () => {
@@ -172,12 +237,27 @@ Render('with --url the kustomize rendering appends the token to every webhook UR
 
 Render('the default installation has every part an in-cluster webhook needs', () => {
   const kinds = renderInstallation().map((o) => o.kind);
-  for (const kind of ['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'Deployment', 'Service',
-    'PodDisruptionBudget', 'NetworkPolicy', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']) {
+  for (const kind of [
+    'Namespace',
+    'ServiceAccount',
+    'ClusterRole',
+    'ClusterRoleBinding',
+    'Role',
+    'RoleBinding',
+    'Deployment',
+    'Service',
+    'PodDisruptionBudget',
+    'NetworkPolicy',
+    'ValidatingWebhookConfiguration',
+    'MutatingWebhookConfiguration',
+  ]) {
     assert.ok(kinds.includes(kind), `missing ${kind}`);
   }
   assert.is(kinds[0], 'Namespace', 'the namespace must be applied first');
-  assert.ok(kinds.slice(-2).every((k) => k?.endsWith('WebhookConfiguration')), 'webhooks must be registered last');
+  assert.ok(
+    kinds.slice(-2).every((k) => k?.endsWith('WebhookConfiguration')),
+    'webhooks must be registered last',
+  );
 });
 
 Render('the image tag follows the package version', () => {
@@ -188,16 +268,21 @@ Render('the image tag follows the package version', () => {
 const Selectors = suite('manifests/selectors');
 
 for (const namespace of ['egress-warden', 'platform-webhooks']) {
-  Selectors(`no webhook sees kube-system, kube-node-lease, the meshes' control planes, its own namespace (${namespace}) or ignore-labelled namespaces`, () => {
-    const objects = renderInstallation({ namespace });
-    assert.is(webhooks(objects).length, 3);
-    for (const w of webhooks(objects)) {
-      for (const name of ['kube-system', 'kube-node-lease', 'istio-system', 'osm-system', namespace]) assert.not.ok(sees(w, ns(name)), `${w.name} sees ${name}`);
-      assert.not.ok(sees(w, ns('shop', { 'egress-warden.io/ignore': 'true' })), `${w.name} sees an ignored namespace`);
-      assert.not.ok(sees(w, ns('shop', { 'egress-warden.io/ignore': '' })), `${w.name} sees a namespace whose ignore label is empty`);
-      for (const name of ['shop', 'default', 'istio-ingress']) assert.ok(sees(w, ns(name, { 'istio-injection': 'enabled' })), `${w.name} misses ${name}`);
-    }
-  });
+  Selectors(
+    `no webhook sees kube-system, kube-node-lease, the meshes' control planes, its own namespace (${namespace}) or ignore-labelled namespaces`,
+    () => {
+      const objects = renderInstallation({ namespace });
+      assert.is(webhooks(objects).length, 3);
+      for (const w of webhooks(objects)) {
+        for (const name of ['kube-system', 'kube-node-lease', 'istio-system', 'osm-system', namespace])
+          assert.not.ok(sees(w, ns(name)), `${w.name} sees ${name}`);
+        assert.not.ok(sees(w, ns('shop', { 'egress-warden.io/ignore': 'true' })), `${w.name} sees an ignored namespace`);
+        assert.not.ok(sees(w, ns('shop', { 'egress-warden.io/ignore': '' })), `${w.name} sees a namespace whose ignore label is empty`);
+        for (const name of ['shop', 'default', 'istio-ingress'])
+          assert.ok(sees(w, ns(name, { 'istio-injection': 'enabled' })), `${w.name} misses ${name}`);
+      }
+    },
+  );
 }
 
 Selectors('the namespace webhook still sees a namespace that drops its ignore label while being annotated', () => {
@@ -227,20 +312,32 @@ const Webhooks = suite('manifests/webhooks');
 
 Webhooks('egress objects are validated on create and update in every version, failing open until the install is switched to Fail', () => {
   const w = webhook(renderInstallation(), VALIDATE_WEBHOOK);
-  assert.equal(w.rules.map((r) => [r.apiGroups, r.resources, r.apiVersions, r.operations]), [
-    [['networking.istio.io'], ['serviceentries', 'virtualservices'], ['*'], ['CREATE', 'UPDATE']],
-    [['policy.openservicemesh.io'], ['egresses'], ['*'], ['CREATE', 'UPDATE']],
-    [['specs.smi-spec.io'], ['httproutegroups'], ['*'], ['CREATE', 'UPDATE']],
-  ]);
-  assert.equal([w.failurePolicy, w.timeoutSeconds, w.matchPolicy, w.sideEffects], ['Ignore', WEBHOOK_TIMEOUT_SECONDS, 'Equivalent', 'None']);
+  assert.equal(
+    w.rules.map((r) => [r.apiGroups, r.resources, r.apiVersions, r.operations]),
+    [
+      [['networking.istio.io'], ['serviceentries', 'virtualservices'], ['*'], ['CREATE', 'UPDATE']],
+      [['policy.openservicemesh.io'], ['egresses'], ['*'], ['CREATE', 'UPDATE']],
+      [['specs.smi-spec.io'], ['httproutegroups'], ['*'], ['CREATE', 'UPDATE']],
+    ],
+  );
+  assert.equal(
+    [w.failurePolicy, w.timeoutSeconds, w.matchPolicy, w.sideEffects],
+    ['Ignore', WEBHOOK_TIMEOUT_SECONDS, 'Equivalent', 'None'],
+  );
   assert.is(webhook(renderInstallation({ tokens: [TOKEN] }), VALIDATE_WEBHOOK).clientConfig.service?.path, `/validate/${TOKEN}`);
   assert.is(webhook(renderInstallation({ failurePolicy: 'Fail' }), VALIDATE_WEBHOOK).failurePolicy, 'Fail');
 });
 
 Webhooks('namespace annotations are validated without ever blocking a namespace change', () => {
   const w = webhook(renderInstallation({ tokens: [TOKEN] }), NAMESPACES_WEBHOOK);
-  assert.equal(w.rules.map((r) => [r.apiGroups, r.resources, r.operations]), [[[''], ['namespaces'], ['CREATE', 'UPDATE']]]);
-  assert.equal([w.failurePolicy, w.timeoutSeconds, w.sideEffects, w.clientConfig.service?.path], ['Ignore', WEBHOOK_TIMEOUT_SECONDS, 'None', `/validate/${TOKEN}`]);
+  assert.equal(
+    w.rules.map((r) => [r.apiGroups, r.resources, r.operations]),
+    [[[''], ['namespaces'], ['CREATE', 'UPDATE']]],
+  );
+  assert.equal(
+    [w.failurePolicy, w.timeoutSeconds, w.sideEffects, w.clientConfig.service?.path],
+    ['Ignore', WEBHOOK_TIMEOUT_SECONDS, 'None', `/validate/${TOKEN}`],
+  );
 });
 
 Webhooks('pods are mutated on create before Istio injects, again when it does, and never blocked', () => {
@@ -248,9 +345,14 @@ Webhooks('pods are mutated on create before Istio injects, again when it does, a
   const config = one(objects, 'MutatingWebhookConfiguration');
   assert.ok(config.metadata.name < ISTIO_INJECTOR, `${config.metadata.name} does not sort before ${ISTIO_INJECTOR}`);
   const w = webhook(objects, MUTATE_WEBHOOK);
-  assert.equal(w.rules.map((r) => [r.apiGroups, r.resources, r.operations]), [[[''], ['pods'], ['CREATE']]]);
-  assert.equal([w.failurePolicy, w.reinvocationPolicy, w.timeoutSeconds, w.sideEffects, w.clientConfig.service?.path],
-    ['Ignore', 'IfNeeded', WEBHOOK_TIMEOUT_SECONDS, 'None', `/mutate/${TOKEN}`]);
+  assert.equal(
+    w.rules.map((r) => [r.apiGroups, r.resources, r.operations]),
+    [[[''], ['pods'], ['CREATE']]],
+  );
+  assert.equal(
+    [w.failurePolicy, w.reinvocationPolicy, w.timeoutSeconds, w.sideEffects, w.clientConfig.service?.path],
+    ['Ignore', 'IfNeeded', WEBHOOK_TIMEOUT_SECONDS, 'None', `/mutate/${TOKEN}`],
+  );
 });
 
 Webhooks('a configuration name that sorts after istio-sidecar-injector is refused', async () => {
@@ -263,8 +365,11 @@ Webhooks('every webhook calls the Service on 443, which forwards to the port the
   const objects = renderInstallation();
   const svc = one(objects, 'Service');
   for (const w of webhooks(objects)) {
-    assert.equal(w.clientConfig.service && [w.clientConfig.service.name, w.clientConfig.service.namespace, w.clientConfig.service.port],
-      [svc.metadata.name, svc.metadata.namespace, 443]);
+    assert.equal(w.clientConfig.service && [w.clientConfig.service.name, w.clientConfig.service.namespace, w.clientConfig.service.port], [
+      svc.metadata.name,
+      svc.metadata.namespace,
+      443,
+    ]);
   }
   assert.equal(svc.spec.ports, [{ name: 'https', port: 443, targetPort: 'https', protocol: 'TCP' }]);
   const port = one(objects, 'Deployment').spec.template.spec.containers[0].ports[0];
@@ -281,17 +386,23 @@ Network('by default the server port is open to any source, because the API serve
 Network('--allow-from admits the server port only from the CIDRs given', async () => {
   const r = await run(['--allow-from', '10.0.0.0/28,fd00:10::/64', '--allow-from', '192.168.7.0/24', '--no-token']);
   assert.is(r.code, 0, r.err);
-  assert.equal(one(parsed(r.out), 'NetworkPolicy').spec.ingress, [{
-    from: [{ ipBlock: { cidr: '10.0.0.0/28' } }, { ipBlock: { cidr: 'fd00:10::/64' } }, { ipBlock: { cidr: '192.168.7.0/24' } }],
-    ports: [{ protocol: 'TCP', port: SERVER_PORT }],
-  }]);
+  assert.equal(one(parsed(r.out), 'NetworkPolicy').spec.ingress, [
+    {
+      from: [{ ipBlock: { cidr: '10.0.0.0/28' } }, { ipBlock: { cidr: 'fd00:10::/64' } }, { ipBlock: { cidr: '192.168.7.0/24' } }],
+      ports: [{ protocol: 'TCP', port: SERVER_PORT }],
+    },
+  ]);
 });
 
 for (const [what, argv, message] of [
   ['a value that is not a CIDR', ['--allow-from', '10.0.0.0/8,control-plane'], '--allow-from: "control-plane" is not a CIDR'],
   ['a CIDR with host bits set', ['--allow-from', '10.0.0.1/8'], 'has host bits set; did you mean 10.0.0.0/8?'],
   ['a bare address', ['--allow-from', '10.0.0.1'], '--allow-from: "10.0.0.1" is not a CIDR'],
-  ['--allow-from with --url', ['--allow-from', '10.0.0.0/8', '--url', 'https://127.0.0.1:9443', '--no-token'], 'with --url nothing runs in the cluster'],
+  [
+    '--allow-from with --url',
+    ['--allow-from', '10.0.0.0/8', '--url', 'https://127.0.0.1:9443', '--no-token'],
+    'with --url nothing runs in the cluster',
+  ],
 ] as const) {
   Network(`refuses ${what} with exit status 2`, async () => {
     const r = await run([...argv]);
@@ -303,9 +414,14 @@ for (const [what, argv, message] of [
 
 const Rbac = suite('manifests/rbac');
 
-const grants = (rules: readonly PolicyRule[], a: Access) => rules.some((r) =>
-  r.apiGroups.includes(a.group) && r.resources.includes(a.resource) && a.verbs.every((v) => r.verbs.includes(v))
-  && JSON.stringify(r.resourceNames ?? []) === JSON.stringify(a.resourceNames ?? []));
+const grants = (rules: readonly PolicyRule[], a: Access) =>
+  rules.some(
+    (r) =>
+      r.apiGroups.includes(a.group) &&
+      r.resources.includes(a.resource) &&
+      a.verbs.every((v) => r.verbs.includes(v)) &&
+      JSON.stringify(r.resourceNames ?? []) === JSON.stringify(a.resourceNames ?? []),
+  );
 
 Rbac('the ClusterRole and Roles grant every access the informers and CIDR detection declare', () => {
   const objects = renderInstallation({ namespace: 'platform-webhooks' });
@@ -320,8 +436,10 @@ Rbac('the ClusterRole and Roles grant every access the informers and CIDR detect
 Rbac('the ClusterRole lets every informer list and watch its resource cluster-wide', () => {
   const rules = one(renderInstallation(), 'ClusterRole').rules as PolicyRule[];
   for (const w of WATCHED) {
-    assert.ok(grants(rules, { group: w.group, resource: w.resource, verbs: ['list', 'watch'], why: '' }),
-      `the ${w.kind} informer cannot list and watch ${w.group || 'core'}/${w.resource}`);
+    assert.ok(
+      grants(rules, { group: w.group, resource: w.resource, verbs: ['list', 'watch'], why: '' }),
+      `the ${w.kind} informer cannot list and watch ${w.group || 'core'}/${w.resource}`,
+    );
   }
 });
 
@@ -331,12 +449,22 @@ Rbac('nothing is granted beyond what the code declares, and no wildcard', () => 
     o.kind === 'ClusterRole' ? undefined : o.metadata.namespace === 'kube-system' ? 'kube-system' : 'self';
   for (const role of [...find(objects, 'ClusterRole'), ...find(objects, 'Role')]) {
     for (const r of role.rules as PolicyRule[]) {
-      for (const group of r.apiGroups) for (const resource of r.resources) for (const verb of r.verbs) {
-        assert.ok(![group, resource, verb].includes('*'), `wildcard in ${role.kind} ${JSON.stringify(r)}`);
-        assert.ok(ACCESS.some((a) => a.namespace === scopeOf(role) && a.group === group && a.resource === resource && a.verbs.includes(verb)
-          && JSON.stringify(a.resourceNames ?? []) === JSON.stringify(r.resourceNames ?? [])),
-        `${role.kind} ${role.metadata.namespace ?? ''} grants ${verb} on ${group}/${resource}, which no ACCESS entry declares`);
-      }
+      for (const group of r.apiGroups)
+        for (const resource of r.resources)
+          for (const verb of r.verbs) {
+            assert.ok(![group, resource, verb].includes('*'), `wildcard in ${role.kind} ${JSON.stringify(r)}`);
+            assert.ok(
+              ACCESS.some(
+                (a) =>
+                  a.namespace === scopeOf(role) &&
+                  a.group === group &&
+                  a.resource === resource &&
+                  a.verbs.includes(verb) &&
+                  JSON.stringify(a.resourceNames ?? []) === JSON.stringify(r.resourceNames ?? []),
+              ),
+              `${role.kind} ${role.metadata.namespace ?? ''} grants ${verb} on ${group}/${resource}, which no ACCESS entry declares`,
+            );
+          }
     }
   }
 });
@@ -347,7 +475,9 @@ Rbac('every role is bound to the service account the Deployment runs as', () => 
   assert.is(one(objects, 'Deployment').spec.template.spec.serviceAccountName, sa.metadata.name);
   const bindings = [...find(objects, 'ClusterRoleBinding'), ...find(objects, 'RoleBinding')];
   for (const role of [...find(objects, 'ClusterRole'), ...find(objects, 'Role')]) {
-    const b = bindings.find((x) => x.roleRef.kind === role.kind && x.roleRef.name === role.metadata.name && x.metadata.namespace === role.metadata.namespace);
+    const b = bindings.find(
+      (x) => x.roleRef.kind === role.kind && x.roleRef.name === role.metadata.name && x.metadata.namespace === role.metadata.namespace,
+    );
     assert.ok(b, `${role.kind} ${role.metadata.namespace ?? ''}/${role.metadata.name} is not bound`);
     assert.equal(b!.subjects, [{ kind: 'ServiceAccount', name: sa.metadata.name, namespace: sa.metadata.namespace }]);
   }
@@ -363,8 +493,10 @@ Pod('two replicas run non-root on a read-only root filesystem with the certifica
   assert.equal(d.spec.strategy.rollingUpdate, { maxUnavailable: 0, maxSurge: 1 });
   assert.is(pod.securityContext.runAsNonRoot, true);
   assert.ok(pod.securityContext.runAsUser > 0);
-  assert.equal([c.securityContext.readOnlyRootFilesystem, c.securityContext.allowPrivilegeEscalation, c.securityContext.capabilities.drop],
-    [true, false, ['ALL']]);
+  assert.equal(
+    [c.securityContext.readOnlyRootFilesystem, c.securityContext.allowPrivilegeEscalation, c.securityContext.capabilities.drop],
+    [true, false, ['ALL']],
+  );
   assert.equal(c.args, ['serve', '--port', String(SERVER_PORT), '--certs', CERT_DIR, '--token-file', TOKEN_FILE]);
   assert.equal(c.volumeMounts[0], { name: 'certs', mountPath: CERT_DIR, readOnly: true });
   assert.is(pod.volumes[0].secret.secretName, 'egress-warden-tls');
@@ -375,8 +507,10 @@ Pod('two replicas run non-root on a read-only root filesystem with the certifica
 Pod('probes check health and readiness over HTTPS, and shutdown outlasts the pause plus a review', () => {
   const c = one(renderInstallation(), 'Deployment').spec.template.spec;
   const container = c.containers[0];
-  assert.equal([container.startupProbe.httpGet.path, container.livenessProbe.httpGet.path, container.readinessProbe.httpGet.path],
-    ['/healthz', '/healthz', '/readyz']);
+  assert.equal(
+    [container.startupProbe.httpGet.path, container.livenessProbe.httpGet.path, container.readinessProbe.httpGet.path],
+    ['/healthz', '/healthz', '/readyz'],
+  );
   for (const p of [container.startupProbe, container.livenessProbe, container.readinessProbe]) assert.is(p.httpGet.scheme, 'HTTPS');
   const pause = Number(container.lifecycle.preStop.exec.command.at(-1));
   assert.ok(pause >= 5, 'the pause must outlast endpoint propagation');
@@ -394,7 +528,10 @@ Pod('the server reads the caller tokens from the token Secret, mounted as a dire
   assert.equal(mount, { name: 'token', mountPath: TOKEN_DIR, readOnly: true }, 'a subPath mount would never see a rotated token');
   assert.is(pod.volumes.find((v: Any) => v.name === 'token').secret.secretName, secret.metadata.name);
   assert.ok(TOKEN_FILE.startsWith(`${TOKEN_DIR}/`));
-  assert.ok(webhooks(objects).every((w) => w.clientConfig.service?.path.endsWith(`/${TOKEN}`)), 'the first line is the registered token');
+  assert.ok(
+    webhooks(objects).every((w) => w.clientConfig.service?.path.endsWith(`/${TOKEN}`)),
+    'the first line is the registered token',
+  );
   const kinds = objects.map((o) => o.kind);
   assert.ok(kinds.indexOf('Secret') < kinds.indexOf('Deployment'), 'the Secret is applied before the pods that mount it');
 });
@@ -405,7 +542,10 @@ Pod('with authentication turned off there is no token Secret, the paths are bare
   const c = one(objects, 'Deployment').spec.template.spec.containers[0];
   assert.ok(c.args.includes('--insecure-no-token'));
   assert.not.ok(c.args.includes('--token-file'));
-  assert.equal(webhooks(objects).map((w) => w.clientConfig.service?.path), ['/validate', '/validate', '/mutate']);
+  assert.equal(
+    webhooks(objects).map((w) => w.clientConfig.service?.path),
+    ['/validate', '/validate', '/mutate'],
+  );
 });
 
 Pod('a disruption budget keeps one replica up through node drains', () => {
@@ -416,7 +556,10 @@ Pod('a disruption budget keeps one replica up through node drains', () => {
 
 Pod('the server learns its own namespace from the downward API, whatever namespace it was rendered for', () => {
   const c = one(renderInstallation({ namespace: 'platform-webhooks' }), 'Deployment').spec.template.spec.containers[0];
-  assert.equal(c.env.find((e: Any) => e.name === 'POD_NAMESPACE'), { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } });
+  assert.equal(
+    c.env.find((e: Any) => e.name === 'POD_NAMESPACE'),
+    { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+  );
 });
 
 const Removal = suite('manifests/uninstall');
@@ -426,7 +569,10 @@ Removal('removal order takes the webhook configurations away first and the names
     const objects = renderInstallation(options);
     const order = removalOrder(objects);
     assert.is(order.length, objects.length);
-    assert.equal(order.slice(0, 2).map((o) => o.kind), ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']);
+    assert.equal(
+      order.slice(0, 2).map((o) => o.kind),
+      ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration'],
+    );
     if (!options.url) assert.is(order.at(-1)?.kind, 'Namespace');
   }
 });
@@ -451,7 +597,8 @@ Cli('caBundle in every webhook is the CA file passed with --ca', async () => {
     assert.is(r.code, 0, r.err);
     const hooks = webhooks(parsed(r.out));
     assert.is(hooks.length, 3);
-    for (const w of hooks) assert.is(Buffer.from(w.clientConfig.caBundle ?? '', 'base64').toString('utf8'), readFileSync(join(dir, 'ca.crt'), 'utf8'));
+    for (const w of hooks)
+      assert.is(Buffer.from(w.clientConfig.caBundle ?? '', 'base64').toString('utf8'), readFileSync(join(dir, 'ca.crt'), 'utf8'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -474,7 +621,10 @@ Cli('--cert-manager issues the serving certificate into the mounted Secret and i
   for (const kind of ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']) {
     assert.is(one(objects, kind).metadata.annotations['cert-manager.io/inject-ca-from'], `platform-webhooks/${leaf.metadata.name}`);
   }
-  assert.ok(webhooks(objects).every((w) => !('caBundle' in w.clientConfig)), 'a rendered caBundle would fight the cainjector');
+  assert.ok(
+    webhooks(objects).every((w) => !('caBundle' in w.clientConfig)),
+    'a rendered caBundle would fight the cainjector',
+  );
 });
 
 /** A scratch directory for the test's files, removed afterwards. */
@@ -487,19 +637,27 @@ async function inDir(body: (dir: string) => Promise<void>): Promise<void> {
   }
 }
 
-Cli('--url registers the webhooks by URL with the caller token of --token-file and renders nothing that runs in the cluster', () => inDir(async (dir) => {
-  writeFileSync(join(dir, 'ca.crt'), CA_PEM);
-  writeFileSync(join(dir, 'token'), `${TOKEN}\n${NEXT_TOKEN}\n`);
-  const r = await run(['--url', 'https://127.0.0.1:9443/', '--ca', join(dir, 'ca.crt'), '--token-file', join(dir, 'token')]);
-  assert.is(r.code, 0, r.err);
-  const objects = parsed(r.out);
-  assert.equal(objects.map((o) => o.kind), ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']);
-  assert.equal(webhooks(objects).map((w) => [w.name, w.clientConfig.url, 'service' in w.clientConfig]), [
-    [VALIDATE_WEBHOOK, `https://127.0.0.1:9443/validate/${TOKEN}`, false],
-    [NAMESPACES_WEBHOOK, `https://127.0.0.1:9443/validate/${TOKEN}`, false],
-    [MUTATE_WEBHOOK, `https://127.0.0.1:9443/mutate/${TOKEN}`, false],
-  ]);
-}));
+Cli('--url registers the webhooks by URL with the caller token of --token-file and renders nothing that runs in the cluster', () =>
+  inDir(async (dir) => {
+    writeFileSync(join(dir, 'ca.crt'), CA_PEM);
+    writeFileSync(join(dir, 'token'), `${TOKEN}\n${NEXT_TOKEN}\n`);
+    const r = await run(['--url', 'https://127.0.0.1:9443/', '--ca', join(dir, 'ca.crt'), '--token-file', join(dir, 'token')]);
+    assert.is(r.code, 0, r.err);
+    const objects = parsed(r.out);
+    assert.equal(
+      objects.map((o) => o.kind),
+      ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration'],
+    );
+    assert.equal(
+      webhooks(objects).map((w) => [w.name, w.clientConfig.url, 'service' in w.clientConfig]),
+      [
+        [VALIDATE_WEBHOOK, `https://127.0.0.1:9443/validate/${TOKEN}`, false],
+        [NAMESPACES_WEBHOOK, `https://127.0.0.1:9443/validate/${TOKEN}`, false],
+        [MUTATE_WEBHOOK, `https://127.0.0.1:9443/mutate/${TOKEN}`, false],
+      ],
+    );
+  }),
+);
 
 Cli('--url without a token is refused with the fix, and --no-token registers bare paths', async () => {
   const refused = await run(['--url', 'https://127.0.0.1:9443']);
@@ -509,50 +667,63 @@ Cli('--url without a token is refused with the fix, and --no-token registers bar
   assert.match(refused.err, '--no-token for a server run with `serve --insecure-no-token`');
   const bare = await run(['--url', 'https://127.0.0.1:9443', '--no-token']);
   assert.is(bare.code, 0, bare.err);
-  assert.equal(webhooks(parsed(bare.out)).map((w) => w.clientConfig.url), ['https://127.0.0.1:9443/validate', 'https://127.0.0.1:9443/validate', 'https://127.0.0.1:9443/mutate']);
+  assert.equal(
+    webhooks(parsed(bare.out)).map((w) => w.clientConfig.url),
+    ['https://127.0.0.1:9443/validate', 'https://127.0.0.1:9443/validate', 'https://127.0.0.1:9443/mutate'],
+  );
   const removal = await run(['--uninstall', '--url', 'https://127.0.0.1:9443']);
   assert.is(removal.code, 0, 'uninstalling needs no token');
 });
 
-Cli('in the cluster every rendering without --token-file makes a new token, says so, and puts it in the Secret and every path', async () => {
-  const first = await run([]);
-  const second = await run([]);
-  assert.is(first.code, 0, first.err);
-  const tokenOf = (out: string) => Buffer.from(one(parsed(out), 'Secret').data.token, 'base64').toString('utf8');
-  const token = tokenOf(first.out);
-  assert.ok(TOKEN_PATTERN.test(token), token);
-  assert.is(servicePathTokenProblem(token), undefined, token);
-  assert.is.not(tokenOf(second.out), token);
-  assert.equal(webhooks(parsed(first.out)).map((w) => w.clientConfig.service?.path), [`/validate/${token}`, `/validate/${token}`, `/mutate/${token}`]);
-  assert.match(first.err, 'a new caller token was made for Secret egress-warden/egress-warden-token');
-  assert.match(first.err, 'pass --token-file to keep the token');
-});
+Cli(
+  'in the cluster every rendering without --token-file makes a new token, says so, and puts it in the Secret and every path',
+  async () => {
+    const first = await run([]);
+    const second = await run([]);
+    assert.is(first.code, 0, first.err);
+    const tokenOf = (out: string) => Buffer.from(one(parsed(out), 'Secret').data.token, 'base64').toString('utf8');
+    const token = tokenOf(first.out);
+    assert.ok(TOKEN_PATTERN.test(token), token);
+    assert.is(servicePathTokenProblem(token), undefined, token);
+    assert.is.not(tokenOf(second.out), token);
+    assert.equal(
+      webhooks(parsed(first.out)).map((w) => w.clientConfig.service?.path),
+      [`/validate/${token}`, `/validate/${token}`, `/mutate/${token}`],
+    );
+    assert.match(first.err, 'a new caller token was made for Secret egress-warden/egress-warden-token');
+    assert.match(first.err, 'pass --token-file to keep the token');
+  },
+);
 
-Cli('--token-file keeps the token across renderings: every line in the Secret, the first in the paths', () => inDir(async (dir) => {
-  writeFileSync(join(dir, 'token'), `${NEXT_TOKEN}\n${TOKEN}\n`);
-  const r = await run(['--token-file', join(dir, 'token'), '--namespace', 'platform-webhooks']);
-  assert.is(r.code, 0, r.err);
-  assert.not.match(r.err, 'new caller token');
-  const objects = parsed(r.out);
-  assert.equal(objects, parsed((await run(['--token-file', join(dir, 'token'), '--namespace', 'platform-webhooks'])).out));
-  assert.is(Buffer.from(one(objects, 'Secret').data.token, 'base64').toString('utf8'), `${NEXT_TOKEN}\n${TOKEN}`);
-  assert.ok(webhooks(objects).every((w) => w.clientConfig.service?.path.endsWith(`/${NEXT_TOKEN}`)));
-}));
+Cli('--token-file keeps the token across renderings: every line in the Secret, the first in the paths', () =>
+  inDir(async (dir) => {
+    writeFileSync(join(dir, 'token'), `${NEXT_TOKEN}\n${TOKEN}\n`);
+    const r = await run(['--token-file', join(dir, 'token'), '--namespace', 'platform-webhooks']);
+    assert.is(r.code, 0, r.err);
+    assert.not.match(r.err, 'new caller token');
+    const objects = parsed(r.out);
+    assert.equal(objects, parsed((await run(['--token-file', join(dir, 'token'), '--namespace', 'platform-webhooks'])).out));
+    assert.is(Buffer.from(one(objects, 'Secret').data.token, 'base64').toString('utf8'), `${NEXT_TOKEN}\n${TOKEN}`);
+    assert.ok(webhooks(objects).every((w) => w.clientConfig.service?.path.endsWith(`/${NEXT_TOKEN}`)));
+  }),
+);
 
-Cli('a token with upper case or "_" is refused for a Service path, naming the fix, and taken for a URL', () => inDir(async (dir) => {
-  writeFileSync(join(dir, 'token'), `${URL_ONLY_TOKEN}\n`);
-  const refused = await run(['--token-file', join(dir, 'token')]);
-  assert.is(refused.code, 2);
-  assert.match(refused.err, 'the API server refuses it in a webhook Service path');
-  assert.match(refused.err, 'openssl rand -hex 32');
-  const byUrl = await run(['--url', 'https://127.0.0.1:9443', '--token-file', join(dir, 'token')]);
-  assert.is(byUrl.code, 0, byUrl.err);
-  assert.ok(webhooks(parsed(byUrl.out)).every((w) => w.clientConfig.url?.endsWith(`/${URL_ONLY_TOKEN}`)));
-  writeFileSync(join(dir, 'second'), `${TOKEN}\n${URL_ONLY_TOKEN}\n`);
-  assert.is((await run(['--token-file', join(dir, 'second')])).code, 0, 'only the first token goes into the paths');
-  writeFileSync(join(dir, 'kustomized'), URL_ONLY_TOKEN);
-  assert.is((await run(['--write', join(dir, 'k'), '--token-file', join(dir, 'kustomized')])).code, 2);
-}));
+Cli('a token with upper case or "_" is refused for a Service path, naming the fix, and taken for a URL', () =>
+  inDir(async (dir) => {
+    writeFileSync(join(dir, 'token'), `${URL_ONLY_TOKEN}\n`);
+    const refused = await run(['--token-file', join(dir, 'token')]);
+    assert.is(refused.code, 2);
+    assert.match(refused.err, 'the API server refuses it in a webhook Service path');
+    assert.match(refused.err, 'openssl rand -hex 32');
+    const byUrl = await run(['--url', 'https://127.0.0.1:9443', '--token-file', join(dir, 'token')]);
+    assert.is(byUrl.code, 0, byUrl.err);
+    assert.ok(webhooks(parsed(byUrl.out)).every((w) => w.clientConfig.url?.endsWith(`/${URL_ONLY_TOKEN}`)));
+    writeFileSync(join(dir, 'second'), `${TOKEN}\n${URL_ONLY_TOKEN}\n`);
+    assert.is((await run(['--token-file', join(dir, 'second')])).code, 0, 'only the first token goes into the paths');
+    writeFileSync(join(dir, 'kustomized'), URL_ONLY_TOKEN);
+    assert.is((await run(['--write', join(dir, 'k'), '--token-file', join(dir, 'kustomized')])).code, 2);
+  }),
+);
 
 Cli('--no-token in the cluster renders no token Secret and tells the server authentication is off', async () => {
   const r = await run(['--no-token']);
@@ -600,7 +771,10 @@ Cli('refuses --ca together with --cert-manager', async () => {
 Cli('refuses a private key passed as the CA', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ew-manifests-'));
   try {
-    writeFileSync(join(dir, 'tls.key'), '-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n');
+    writeFileSync(
+      join(dir, 'tls.key'),
+      '-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n',
+    );
     const r = await run(['--ca', join(dir, 'tls.key')]);
     assert.is(r.code, 2);
     assert.match(r.err, 'holds a private key; pass the CA certificate (ca.crt)');
@@ -609,37 +783,41 @@ Cli('refuses a private key passed as the CA', async () => {
   }
 });
 
-Cli('--write makes base/token once, mode 0600 and without a newline, and never overwrites it', () => inDir(async (dir) => {
-  const r = await run(['--write', dir]);
-  assert.is(r.code, 0, r.err);
-  const file = join(dir, 'base/token');
-  const token = readFileSync(file, 'utf8');
-  assert.ok(TOKEN_PATTERN.test(token), `"${token}" must be one token with no newline: kustomize copies the bytes into the paths`);
-  assert.is(servicePathTokenProblem(token), undefined, token);
-  assert.is(statSync(file).mode & 0o777, 0o600);
-  assert.match(r.out, file);
-  const again = await run(['--write', dir, '--cert-manager']);
-  assert.is(again.code, 0, again.err);
-  assert.is(readFileSync(file, 'utf8'), token);
-  assert.not.match(again.out, file);
-}));
+Cli('--write makes base/token once, mode 0600 and without a newline, and never overwrites it', () =>
+  inDir(async (dir) => {
+    const r = await run(['--write', dir]);
+    assert.is(r.code, 0, r.err);
+    const file = join(dir, 'base/token');
+    const token = readFileSync(file, 'utf8');
+    assert.ok(TOKEN_PATTERN.test(token), `"${token}" must be one token with no newline: kustomize copies the bytes into the paths`);
+    assert.is(servicePathTokenProblem(token), undefined, token);
+    assert.is(statSync(file).mode & 0o777, 0o600);
+    assert.match(r.out, file);
+    const again = await run(['--write', dir, '--cert-manager']);
+    assert.is(again.code, 0, again.err);
+    assert.is(readFileSync(file, 'utf8'), token);
+    assert.not.match(again.out, file);
+  }),
+);
 
-Cli('--write seeds base/token from --token-file, and refuses a base/token that differs or ends in a newline', () => inDir(async (dir) => {
-  writeFileSync(join(dir, 'mine'), `${TOKEN}\n`);
-  assert.is((await run(['--write', join(dir, 'a'), '--token-file', join(dir, 'mine')])).code, 0);
-  assert.is(readFileSync(join(dir, 'a/base/token'), 'utf8'), TOKEN);
-  assert.is((await run(['--write', join(dir, 'a'), '--token-file', join(dir, 'mine')])).code, 0, 'the same token again');
-  writeFileSync(join(dir, 'other'), NEXT_TOKEN);
-  const differs = await run(['--write', join(dir, 'a'), '--token-file', join(dir, 'other')]);
-  assert.is(differs.code, 2);
-  assert.match(differs.err, 'holds another token than --token-file');
-  writeFileSync(join(dir, 'a/base/token'), `${TOKEN}\n`);
-  const newline = await run(['--write', join(dir, 'a')]);
-  assert.is(newline.code, 2);
-  assert.match(newline.err, 'must hold exactly one token and no newline');
-  assert.is((await run(['--write', join(dir, 'b'), '--no-token'])).code, 0);
-  assert.throws(() => statSync(join(dir, 'b/base/token')), /ENOENT/, '--no-token needs no token file');
-}));
+Cli('--write seeds base/token from --token-file, and refuses a base/token that differs or ends in a newline', () =>
+  inDir(async (dir) => {
+    writeFileSync(join(dir, 'mine'), `${TOKEN}\n`);
+    assert.is((await run(['--write', join(dir, 'a'), '--token-file', join(dir, 'mine')])).code, 0);
+    assert.is(readFileSync(join(dir, 'a/base/token'), 'utf8'), TOKEN);
+    assert.is((await run(['--write', join(dir, 'a'), '--token-file', join(dir, 'mine')])).code, 0, 'the same token again');
+    writeFileSync(join(dir, 'other'), NEXT_TOKEN);
+    const differs = await run(['--write', join(dir, 'a'), '--token-file', join(dir, 'other')]);
+    assert.is(differs.code, 2);
+    assert.match(differs.err, 'holds another token than --token-file');
+    writeFileSync(join(dir, 'a/base/token'), `${TOKEN}\n`);
+    const newline = await run(['--write', join(dir, 'a')]);
+    assert.is(newline.code, 2);
+    assert.match(newline.err, 'must hold exactly one token and no newline');
+    assert.is((await run(['--write', join(dir, 'b'), '--no-token'])).code, 0);
+    assert.throws(() => statSync(join(dir, 'b/base/token')), /ENOENT/, '--no-token needs no token file');
+  }),
+);
 
 Cli('--write lays out the base and the cert-manager variant that kustomize reads', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ew-manifests-'));
@@ -652,7 +830,10 @@ Cli('--write lays out the base and the cert-manager variant that kustomize reads
     const variant = parsed(readFileSync(join(dir, 'cert-manager/kustomization.yaml'), 'utf8'))[0] as Any;
     assert.equal(variant.resources, ['../base', 'ca.yaml', 'serving-certificate.yaml']);
     const serving = parsed(readFileSync(join(dir, 'cert-manager/serving-certificate.yaml'), 'utf8')) as Any[];
-    assert.equal(serving.map((o) => [o.kind, o.metadata.name]), [['Certificate', 'egress-warden-tls']]);
+    assert.equal(
+      serving.map((o) => [o.kind, o.metadata.name]),
+      [['Certificate', 'egress-warden-tls']],
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -26,7 +26,7 @@ Package('private keys are kept out of git wherever certs writes them', () => {
   for (const pattern of ['*.key', 'dist/']) assert.ok(ignored.includes(pattern), `.gitignore lacks ${pattern}`);
 });
 
-Package('egress-warden help CMD prints that command\'s help, and an unknown one is refused with status 2', () => {
+Package("egress-warden help CMD prints that command's help, and an unknown one is refused with status 2", () => {
   const cli = (...args: string[]) => spawnSync(process.execPath, ['src/cli.ts', ...args], { encoding: 'utf8' });
   const help = cli('help', 'check');
   assert.is(help.status, 0, help.stderr);

@@ -29,11 +29,21 @@ const pod = () => fixture<any>('reviews/012-mutate-create-pod.review-v1.json').r
 /** Sends one allowed, one denied and one pod review through an app logging at `level` under `policy`. */
 async function run(policy: ReviewLogPolicy, level: string): Promise<{ lines: Line[]; patched: boolean }> {
   const lines: Line[] = [];
-  const sink = new Writable({ write(chunk, _enc, done) { lines.push(JSON.parse(String(chunk))); done(); } });
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(JSON.parse(String(chunk)));
+      done();
+    },
+  });
   const app = buildApp({
-    tls: null, logger: pino({ level }, sink), metrics: createMetrics(() => ({ ready: true, informers: [] }), false), auth: UNAUTHENTICATED,
+    tls: null,
+    logger: pino({ level }, sink),
+    metrics: createMetrics(() => ({ ready: true, informers: [] }), false),
+    auth: UNAUTHENTICATED,
     cluster: { current: () => emptySnapshot(), ready: () => true, status: () => ({}) },
-    validate: judgeWith(RULES), mutate: admitPod, reviewLog: { policy },
+    validate: judgeWith(RULES),
+    mutate: admitPod,
+    reviewLog: { policy },
   });
   let patched = false;
   try {
@@ -53,13 +63,22 @@ Log('logs denials and patched pods at info and leaves allowed-unchanged reviews 
   const { lines, patched } = await run('changes', 'info');
   const reviews = reviewLines(lines);
   assert.ok(reviews.every((l) => l.level === 30));
-  assert.equal(reviews.map((l) => l.uid).filter((u) => u !== pod().request.uid), ['denied-uid']);
-  assert.is(reviews.some((l) => l.uid === pod().request.uid), patched);
+  assert.equal(
+    reviews.map((l) => l.uid).filter((u) => u !== pod().request.uid),
+    ['denied-uid'],
+  );
+  assert.is(
+    reviews.some((l) => l.uid === pod().request.uid),
+    patched,
+  );
   const denial = reviews.find((l) => l.uid === 'denied-uid')!;
   assert.is(denial.verdict, 'denied');
   assert.ok(Array.isArray(denial.findings) && denial.findings.length > 0, 'the denial names its findings');
   const debug = reviewLines((await run('changes', 'debug')).lines);
-  assert.ok(debug.some((l) => l.uid === valid().request.uid && l.level === 20), 'the allowed review is written at debug');
+  assert.ok(
+    debug.some((l) => l.uid === valid().request.uid && l.level === 20),
+    'the allowed review is written at debug',
+  );
 });
 
 Log('writes a summary with counts per verdict when the server closes, so traffic shows at info', async () => {

@@ -26,7 +26,10 @@ const until = async (check: () => Promise<boolean> | boolean, ms = 5_000) => {
 
 Serve('generates a development CA and a key readable only by its owner on first start', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ew-certs-'));
-  const server = await startServer(readServeConfig(['--port', '0', '--host', '127.0.0.1', '--certs', dir, '--no-cluster'], {}), { env: {}, logLevel: false });
+  const server = await startServer(readServeConfig(['--port', '0', '--host', '127.0.0.1', '--certs', dir, '--no-cluster'], {}), {
+    env: {},
+    logLevel: false,
+  });
   try {
     assert.is(statSync(join(dir, 'tls.key')).mode & 0o777, 0o600);
     const r = await send(`${server.url}/healthz`, { ca: readFileSync(join(dir, 'ca.crt'), 'utf8') });
@@ -38,8 +41,11 @@ Serve('generates a development CA and a key readable only by its owner on first 
 
 Serve('writes PEM files that end with a newline, so two CA files concatenate into a valid bundle', async () => {
   const dirs = [mkdtempSync(join(tmpdir(), 'ew-pem-a-')), mkdtempSync(join(tmpdir(), 'ew-pem-b-'))];
-  for (const dir of dirs) await writeCertificates(dir, await generateCertificates({ service: 'egress-warden', namespace: 'egress-warden', days: 1 }));
-  for (const dir of dirs) for (const f of ['ca.crt', 'tls.crt', 'tls.key']) assert.ok(readFileSync(join(dir, f), 'utf8').endsWith('\n'), `${f} lacks a final newline`);
+  for (const dir of dirs)
+    await writeCertificates(dir, await generateCertificates({ service: 'egress-warden', namespace: 'egress-warden', days: 1 }));
+  for (const dir of dirs)
+    for (const f of ['ca.crt', 'tls.crt', 'tls.key'])
+      assert.ok(readFileSync(join(dir, f), 'utf8').endsWith('\n'), `${f} lacks a final newline`);
   const bundle = dirs.map((d) => readFileSync(join(d, 'ca.crt'), 'utf8')).join('');
   assert.is(bundle.match(/^-----BEGIN CERTIFICATE-----$/gm)?.length, 2);
   assert.is(bundle.match(/^-----END CERTIFICATE-----$/gm)?.length, 2);
@@ -48,7 +54,10 @@ Serve('writes PEM files that end with a newline, so two CA files concatenate int
 
 Serve('serves a rotated certificate to new connections while an open keep-alive connection keeps working', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ew-rotate-'));
-  const server = await startServer(readServeConfig(['--port', '0', '--host', '127.0.0.1', '--certs', dir, '--no-cluster'], {}), { env: {}, logLevel: false });
+  const server = await startServer(readServeConfig(['--port', '0', '--host', '127.0.0.1', '--certs', dir, '--no-cluster'], {}), {
+    env: {},
+    logLevel: false,
+  });
   const oldCa = readFileSync(join(dir, 'ca.crt'), 'utf8');
   const keepAlive = new Agent({ keepAlive: true, maxSockets: 1 });
   try {
@@ -72,7 +81,10 @@ Serve('serves a rotated certificate to new connections while an open keep-alive 
 
 Serve('keeps the current certificate when the files are replaced by something unusable', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ew-badcert-'));
-  const server = await startServer(readServeConfig(['--port', '0', '--host', '127.0.0.1', '--certs', dir, '--no-cluster'], {}), { env: {}, logLevel: false });
+  const server = await startServer(readServeConfig(['--port', '0', '--host', '127.0.0.1', '--certs', dir, '--no-cluster'], {}), {
+    env: {},
+    logLevel: false,
+  });
   const ca = readFileSync(join(dir, 'ca.crt'), 'utf8');
   try {
     const { writeFileSync } = await import('node:fs');
@@ -86,10 +98,15 @@ Serve('keeps the current certificate when the files are replaced by something un
 
 /** `egress-warden serve` as a child process on a free port: its stdout so far, its exit code, its URL once it serves. */
 function spawnServe(dir: string, extra: readonly string[] = []) {
-  const child = spawn(process.execPath, ['src/cli.ts', 'serve', '--port', '0', '--host', '127.0.0.1', '--certs', dir, '--no-cluster', ...extra],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    ['src/cli.ts', 'serve', '--port', '0', '--host', '127.0.0.1', '--certs', dir, '--no-cluster', ...extra],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let log = '';
-  child.stdout.on('data', (d: Buffer) => { log += d.toString(); });
+  child.stdout.on('data', (d: Buffer) => {
+    log += d.toString();
+  });
   // 'close', not 'exit': the child can exit before its last stdout chunk has been read here
   const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
   const url = async () => {
@@ -108,11 +125,17 @@ Serve('finishes an in-flight review after SIGTERM, then exits 0', async () => {
     const body = JSON.stringify(fixture<any>('reviews/003-validate-create-serviceentry.review-v1.json').review);
     // Send half the body, signal, then the rest: the review is in flight when SIGTERM arrives.
     const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request(`${url}/validate/${readFileSync(join(dir, 'token'), 'utf8').trim()}`, { method: 'POST', ca, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
-        let text = '';
-        res.on('data', (d: Buffer) => { text += d.toString(); });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-      });
+      const req = request(
+        `${url}/validate/${readFileSync(join(dir, 'token'), 'utf8').trim()}`,
+        { method: 'POST', ca, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } },
+        (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => {
+            text += d.toString();
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        },
+      );
       req.on('error', reject);
       req.write(body.slice(0, 100));
       setTimeout(() => {
@@ -140,17 +163,26 @@ Serve('writes every review line and the summary to stdout before exiting on SIGT
     const keepAlive = new Agent({ keepAlive: true, maxSockets: 8 });
     const token = readFileSync(join(dir, 'token'), 'utf8').trim();
     const uids = Array.from({ length: 200 }, (_, i) => `last-lines-${i}`);
-    await Promise.all(uids.map((uid) => {
-      const review = fixture<any>('reviews/003-validate-create-serviceentry.review-v1.json').review;
-      review.request.uid = uid;
-      return postJson(`${url}/validate/${token}`, ca, review, keepAlive);
-    }));
+    await Promise.all(
+      uids.map((uid) => {
+        const review = fixture<any>('reviews/003-validate-create-serviceentry.review-v1.json').review;
+        review.request.uid = uid;
+        return postJson(`${url}/validate/${token}`, ca, review, keepAlive);
+      }),
+    );
     keepAlive.destroy();
     child.kill('SIGTERM');
     assert.is(await exited, 0);
-    const lines = log().trim().split('\n').map((l) => JSON.parse(l));
+    const lines = log()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const logged = new Set(lines.filter((l) => l.msg === 'admission review').map((l) => l.uid));
-    assert.equal(uids.filter((u) => !logged.has(u)), [], 'every review has its line');
+    assert.equal(
+      uids.filter((u) => !logged.has(u)),
+      [],
+      'every review has its line',
+    );
     assert.is(lines.at(-1).msg, 'admission reviews since the last summary');
     assert.is(lines.at(-1).reviews, 200);
   } finally {
@@ -160,7 +192,10 @@ Serve('writes every review line and the summary to stdout before exiting on SIGT
 
 Serve('refuses to start on a port in use, naming the address, and exits 1', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ew-busy-'));
-  const first = await startServer(readServeConfig(['--port', '0', '--host', '127.0.0.1', '--certs', dir, '--no-cluster'], {}), { env: {}, logLevel: false });
+  const first = await startServer(readServeConfig(['--port', '0', '--host', '127.0.0.1', '--certs', dir, '--no-cluster'], {}), {
+    env: {},
+    logLevel: false,
+  });
   try {
     const port = new URL(first.url).port;
     const io = captureIo();
@@ -190,7 +225,12 @@ Serve('gives every generated CA its own name, so clients trusting an old and a n
 
 Serve('puts addresses given as extra SANs in IP entries and names in DNS entries', async () => {
   const { X509Certificate } = await import('node:crypto');
-  const p = await generateCertificates({ service: 'egress-warden', namespace: 'egress-warden', days: 1, sans: ['192.168.1.20', 'fd00::5', 'webhook.example.internal'] });
+  const p = await generateCertificates({
+    service: 'egress-warden',
+    namespace: 'egress-warden',
+    days: 1,
+    sans: ['192.168.1.20', 'fd00::5', 'webhook.example.internal'],
+  });
   const san = new X509Certificate(p.cert).subjectAltName ?? '';
   assert.match(san, /IP Address:192\.168\.1\.20/);
   assert.match(san, /IP Address:FD00:0:0:0:0:0:0:5/);

@@ -10,15 +10,15 @@ import type { ClusterCidrs, ClusterSnapshot } from '../src/cluster/snapshot.ts';
 import { parseCidr } from '../src/net/cidr.ts';
 
 /** A fresh copy of a JSON fixture under test/fixtures. */
-export const fixture = <T = KubeObject>(name: string): T =>
-  JSON.parse(readFileSync(resolve('test/fixtures', name), 'utf8')) as T;
+export const fixture = <T = KubeObject>(name: string): T => JSON.parse(readFileSync(resolve('test/fixtures', name), 'utf8')) as T;
 
 export function cidrsOf(pod: readonly string[], service: readonly string[], origin = 'test'): ClusterCidrs {
-  const ranges = (list: readonly string[]) => list.map((t) => {
-    const cidr = parseCidr(t);
-    if (!cidr) throw new Error(`bad test CIDR ${t}`);
-    return { cidr, origin };
-  });
+  const ranges = (list: readonly string[]) =>
+    list.map((t) => {
+      const cidr = parseCidr(t);
+      if (!cidr) throw new Error(`bad test CIDR ${t}`);
+      return { cidr, origin };
+    });
   return { pod: ranges(pod), service: ranges(service) };
 }
 
@@ -32,14 +32,18 @@ const list = (r: Result, which: 'errors' | 'warnings') => JSON.stringify(r[which
 
 /** The result has an error with this code (and at this path, when given). */
 export function denies(r: Result, code: string, path?: string): void {
-  assert.ok(r.errors.some((e) => e.code === code && (path === undefined || e.path === path)),
-    `expected error ${code}${path ? ` at ${path}` : ''}, got ${list(r, 'errors')}`);
+  assert.ok(
+    r.errors.some((e) => e.code === code && (path === undefined || e.path === path)),
+    `expected error ${code}${path ? ` at ${path}` : ''}, got ${list(r, 'errors')}`,
+  );
 }
 
 /** The result has a warning with this code (and at this path, when given). */
 export function warns(r: Result, code: string, path?: string): void {
-  assert.ok(r.warnings.some((e) => e.code === code && (path === undefined || e.path === path)),
-    `expected warning ${code}${path ? ` at ${path}` : ''}, got ${list(r, 'warnings')}`);
+  assert.ok(
+    r.warnings.some((e) => e.code === code && (path === undefined || e.path === path)),
+    `expected warning ${code}${path ? ` at ${path}` : ''}, got ${list(r, 'warnings')}`,
+  );
 }
 
 /** No errors at all (warnings allowed). */

@@ -14,9 +14,17 @@ type Row = { readonly yaml: string; readonly kubectl: unknown; readonly why: str
 
 /** `value: <yaml>` → the JSON value kubectl sends. */
 const SCALARS: readonly Row[] = [
-  { yaml: '[1.2.3.4, 001:db8::]', kubectl: ['1.2.3.4', '001:db8::'], why: 'go-yaml ends a plain scalar in a flow sequence only at a blank or a flow indicator, so a trailing ":" stays in the string (YAML 1.2 reads a one-key map {"001:db8:": null})' },
+  {
+    yaml: '[1.2.3.4, 001:db8::]',
+    kubectl: ['1.2.3.4', '001:db8::'],
+    why: 'go-yaml ends a plain scalar in a flow sequence only at a blank or a flow indicator, so a trailing ":" stays in the string (YAML 1.2 reads a one-key map {"001:db8:": null})',
+  },
   { yaml: '{a:, b: 1}', kubectl: { 'a:': null, b: 1 }, why: 'same in a flow mapping: "a:" is the key' },
-  { yaml: '[x:y, "q":1]', kubectl: ['x:y', { q: 1 }], why: 'a colon inside a plain scalar is text; after a quoted key it is a key indicator' },
+  {
+    yaml: '[x:y, "q":1]',
+    kubectl: ['x:y', { q: 1 }],
+    why: 'a colon inside a plain scalar is text; after a quoted key it is a key indicator',
+  },
   { yaml: '2001:db8::1', kubectl: '2001:db8::1', why: 'an IPv6 address in block context is a string' },
   { yaml: '10:30', kubectl: '10:30', why: 'sexagesimal (base 60) numbers are YAML 1.1 but go-yaml does not read them: a string' },
   { yaml: '1:20:30', kubectl: '1:20:30', why: 'likewise' },
@@ -42,7 +50,11 @@ const SCALARS: readonly Row[] = [
   { yaml: '.5', kubectl: 0.5, why: 'a float' },
   { yaml: '1.2.3.4', kubectl: '1.2.3.4', why: 'not a number: a string' },
   { yaml: '1.2.3', kubectl: '1.2.3', why: 'a version is a string' },
-  { yaml: '2024-01-02', kubectl: '2024-01-02', why: 'go-yaml resolves timestamps but keeps them as strings when decoding into interface{}' },
+  {
+    yaml: '2024-01-02',
+    kubectl: '2024-01-02',
+    why: 'go-yaml resolves timestamps but keeps them as strings when decoding into interface{}',
+  },
   { yaml: '2001-12-14t21:59:43.10-05:00', kubectl: '2001-12-14t21:59:43.10-05:00', why: 'as above' },
   { yaml: '"yes"', kubectl: 'yes', why: 'a quoted scalar is always a string' },
   { yaml: "'0777'", kubectl: '0777', why: 'as above' },
@@ -59,9 +71,21 @@ for (const row of SCALARS) {
 
 /** Whole documents. */
 const DOCUMENTS: readonly Row[] = [
-  { yaml: 'yes: 1\n010: 2\n', kubectl: { true: 1, '8': 2 }, why: 'keys resolve like values, then sigs.k8s.io/yaml writes them as JSON strings' },
-  { yaml: 'base: &b {a: 1, b: 2}\nm:\n  <<: *b\n  b: 3\n', kubectl: { base: { a: 1, b: 2 }, m: { a: 1, b: 3 } }, why: 'an anchor, an alias and a merge key; a key after the merge overrides it' },
-  { yaml: 'base: &b {a: 1}\nm:\n  a: 0\n  <<: *b\n', kubectl: { base: { a: 1 }, m: { a: 1 } }, why: 'go-yaml v2 merges where the merge key stands, over the keys before it (YAML 1.1 would keep a: 0)' },
+  {
+    yaml: 'yes: 1\n010: 2\n',
+    kubectl: { true: 1, '8': 2 },
+    why: 'keys resolve like values, then sigs.k8s.io/yaml writes them as JSON strings',
+  },
+  {
+    yaml: 'base: &b {a: 1, b: 2}\nm:\n  <<: *b\n  b: 3\n',
+    kubectl: { base: { a: 1, b: 2 }, m: { a: 1, b: 3 } },
+    why: 'an anchor, an alias and a merge key; a key after the merge overrides it',
+  },
+  {
+    yaml: 'base: &b {a: 1}\nm:\n  a: 0\n  <<: *b\n',
+    kubectl: { base: { a: 1 }, m: { a: 1 } },
+    why: 'go-yaml v2 merges where the merge key stands, over the keys before it (YAML 1.1 would keep a: 0)',
+  },
   { yaml: 'm: {<<: [{a: 1}, {a: 2, b: 2}], b: 3}\n', kubectl: { m: { a: 1, b: 3 } }, why: 'of a merged list the first map wins' },
   { yaml: 'm: {"<<": 1}\n', kubectl: { m: { '<<': 1 } }, why: 'a quoted "<<" is an ordinary key' },
   { yaml: 'a: &x [1, 2]\nb: *x\n', kubectl: { a: [1, 2], b: [1, 2] }, why: 'aliases repeat the anchored node' },
@@ -75,7 +99,7 @@ for (const row of DOCUMENTS) {
   });
 }
 
-Yaml('a key written twice is an error with its line: kubectl\'s strict field validation (the default) refuses duplicate fields', () => {
+Yaml("a key written twice is an error with its line: kubectl's strict field validation (the default) refuses duplicate fields", () => {
   const r = parseDocuments('a: 1\nb: 2\na: 3\n');
   assert.ok('error' in r);
   assert.is(r.error.line, 3);

@@ -43,6 +43,11 @@ app.get('/healthz', async () => ({ ok: true }));
 
 await app.listen({ host: values.host ?? '127.0.0.1', port: Number(values.port) });
 
-const shutdown = () => { app.close().then(() => process.exit(0), () => process.exit(1)); };
+const shutdown = () => {
+  app.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
+};
 process.once('SIGTERM', shutdown);
 process.once('SIGINT', shutdown);

@@ -32,7 +32,8 @@ export function decodeReview(body: unknown): Decoded {
     }
     if (!OPERATIONS.has(req.operation as string)) missing.push('request.operation (CREATE, UPDATE, DELETE or CONNECT)');
     if (req.object !== undefined && req.object !== null && !isObject(req.object)) missing.push('request.object as an object or null');
-    if (req.oldObject !== undefined && req.oldObject !== null && !isObject(req.oldObject)) missing.push('request.oldObject as an object or null');
+    if (req.oldObject !== undefined && req.oldObject !== null && !isObject(req.oldObject))
+      missing.push('request.oldObject as an object or null');
     if (req.namespace !== undefined && typeof req.namespace !== 'string') missing.push('request.namespace as a string');
   }
   if (missing.length) return { ok: false, problem: `not a valid AdmissionReview: missing or invalid ${missing.join(', ')}` };

@@ -27,8 +27,15 @@ export type Decision = {
  * The review itself failed (a rule threw, no time was left): code 500, so logs and metrics count it
  * as an error and not as a policy denial.
  */
-export const failed = (message: string, mode?: Mode): Decision =>
-  ({ allowed: false, code: 500, message, warnings: [], patch: [], findings: ok, ...(mode ? { mode } : {}) });
+export const failed = (message: string, mode?: Mode): Decision => ({
+  allowed: false,
+  code: 500,
+  message,
+  warnings: [],
+  patch: [],
+  findings: ok,
+  ...(mode ? { mode } : {}),
+});
 
 /** Allowed, with nothing to say and nothing to change. */
 export const allow = (mode?: Mode): Decision => ({ allowed: true, warnings: [], patch: [], findings: ok, ...(mode ? { mode } : {}) });

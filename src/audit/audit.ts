@@ -32,7 +32,13 @@ export function audit(objects: readonly KubeObject[], pods: readonly KubeObject[
   return {
     findings: checked.findings,
     stale,
-    summary: { objects: checked.summary.objects, errors: checked.summary.errors, warnings: checked.summary.warnings, pods: pods.length, stalePods: stale.length },
+    summary: {
+      objects: checked.summary.objects,
+      errors: checked.summary.errors,
+      warnings: checked.summary.warnings,
+      pods: pods.length,
+      stalePods: stale.length,
+    },
   };
 }
 
@@ -41,7 +47,8 @@ export function inNamespace(report: AuditReport, namespace: string): AuditReport
   const findings = report.findings.filter((f) => f.namespace === namespace || (f.kind === 'Namespace' && f.name === namespace));
   const stale = report.stale.filter((p) => p.namespace === namespace);
   return {
-    findings, stale,
+    findings,
+    stale,
     summary: {
       ...report.summary,
       errors: findings.filter((f) => f.severity === 'error').length,
@@ -67,12 +74,22 @@ export function formatAuditText(r: AuditReport): string {
     }
   }
   const s = r.summary;
-  lines.push(`${plural(s.objects, 'object')} audited: ${plural(s.errors, 'error')}, ${plural(s.warnings, 'warning')}; `
-    + `${plural(s.pods, 'pod')} checked, ${s.stalePods} to restart`);
+  lines.push(
+    `${plural(s.objects, 'object')} audited: ${plural(s.errors, 'error')}, ${plural(s.warnings, 'warning')}; ` +
+      `${plural(s.pods, 'pod')} checked, ${s.stalePods} to restart`,
+  );
   return `${lines.join('\n')}\n`;
 }
 
 export function formatAuditJson(r: AuditReport): string {
-  const findings = r.findings.map((f) => ({ kind: f.kind, namespace: f.namespace, name: f.name, severity: f.severity, code: f.code, path: f.path, message: f.message }));
+  const findings = r.findings.map((f) => ({
+    kind: f.kind,
+    namespace: f.namespace,
+    name: f.name,
+    severity: f.severity,
+    code: f.code,
+    path: f.path,
+    message: f.message,
+  }));
   return `${JSON.stringify({ findings, stalePods: r.stale, summary: r.summary }, null, 2)}\n`;
 }

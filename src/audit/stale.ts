@@ -37,11 +37,12 @@ const decodePointer = (s: string): string => s.replace(/~1/g, '/').replace(/~0/g
 /** The range changes a capture patch makes, read against the pod it applies to. */
 function rangeChanges(pod: KubeObject, patch: readonly { op: string; path: string; value?: unknown }[]): RangeChange[] {
   const annotations = asObj(pod.metadata?.annotations);
-  const was = (key: string) => (typeof annotations[key] === 'string' ? annotations[key] as string : null);
+  const was = (key: string) => (typeof annotations[key] === 'string' ? (annotations[key] as string) : null);
   const out: RangeChange[] = [];
   for (const op of patch) {
     if (op.path === '/metadata/annotations' && op.op === 'add') {
-      for (const [key, value] of Object.entries(asObj(op.value))) if (RANGE_KEYS.has(key)) out.push({ where: key, was: null, now: asStr(value) });
+      for (const [key, value] of Object.entries(asObj(op.value)))
+        if (RANGE_KEYS.has(key)) out.push({ where: key, was: null, now: asStr(value) });
       continue;
     }
     const annotation = /^\/metadata\/annotations\/(.+)$/.exec(op.path);
@@ -54,7 +55,11 @@ function rangeChanges(pod: KubeObject, patch: readonly { op: string; path: strin
     if (init) {
       const i = Number(init[1]);
       const args = (pod.spec as { initContainers?: { args?: unknown }[] } | undefined)?.initContainers?.[i]?.args;
-      out.push({ where: `initContainers[${i}].args`, was: Array.isArray(args) ? args.join(' ') : null, now: op.op === 'remove' ? null : JSON.stringify(op.value) });
+      out.push({
+        where: `initContainers[${i}].args`,
+        was: Array.isArray(args) ? args.join(' ') : null,
+        now: op.op === 'remove' ? null : JSON.stringify(op.value),
+      });
     }
   }
   return out;

@@ -31,8 +31,12 @@ export type StringValues = {
 };
 
 function notAString(v: unknown, origin: Origin): string {
-  const fix = v === null ? 'give it a value, or "" for an empty one'
-    : typeof v === 'boolean' || typeof v === 'number' ? 'quote it in YAML' : 'write it as one string';
+  const fix =
+    v === null
+      ? 'give it a value, or "" for an empty one'
+      : typeof v === 'boolean' || typeof v === 'number'
+        ? 'quote it in YAML'
+        : 'write it as one string';
   return `value on ${originText(origin)} must be a string, got ${describe(v)}: ${fix}`;
 }
 
@@ -77,7 +81,10 @@ const MODES: readonly CaptureMode[] = ['all', 'cluster', 'off'];
  * This project's CIDR lists are forgiving in form (commas and/or whitespace, bare addresses as /32
  * or /128) and strict in content (Go's address syntax: no inet_aton forms, no leading zeros).
  */
-export function parseRangeList(value: string): { readonly ranges: { readonly cidr: Cidr; readonly text: string; readonly hostBitsSet: boolean }[]; readonly bad: readonly string[] } {
+export function parseRangeList(value: string): {
+  readonly ranges: { readonly cidr: Cidr; readonly text: string; readonly hostBitsSet: boolean }[];
+  readonly bad: readonly string[];
+} {
   const ranges: { cidr: Cidr; text: string; hostBitsSet: boolean }[] = [];
   const bad: string[] = [];
   for (const text of value.split(/[\s,]+/)) {
@@ -95,7 +102,8 @@ function readMode(read: StringValues, origin: Origin): { setting: Setting<Captur
   const raw = read.values[CAPTURE];
   if (raw === undefined) return { setting: { state: 'absent' }, findings: ok };
   const value = raw.trim();
-  if ((MODES as readonly string[]).includes(value)) return { setting: { state: 'valid', value: value as CaptureMode, origin }, findings: ok };
+  if ((MODES as readonly string[]).includes(value))
+    return { setting: { state: 'valid', value: value as CaptureMode, origin }, findings: ok };
   return {
     setting: { state: 'invalid' },
     findings: finding('EW501', annotationPath(CAPTURE), `${q(raw)} on ${originText(origin)} is not one of ${MODES.join(', ')}`),
@@ -110,11 +118,18 @@ function readList(read: StringValues, key: string, origin: Origin): { setting: S
   const at = annotationPath(key);
   if (bad.length) {
     const what = bad.length === 1 ? `${q(bad[0]!)} is` : `${bad.map(q).join(', ')} are`;
-    return { setting: { state: 'invalid' }, findings: finding('EW502', at, `${what} not an IP or CIDR in ${q(raw)} on ${originText(origin)}`) };
+    return {
+      setting: { state: 'invalid' },
+      findings: finding('EW502', at, `${what} not an IP or CIDR in ${q(raw)} on ${originText(origin)}`),
+    };
   }
   const findings = mergeAll([
     ...ranges.filter((r) => r.hostBitsSet).map((r) => finding('EW503', at, `${r.text} has host bits set, means ${r.cidr.text}`)),
-    ...(key === BYPASS ? ranges.filter((r) => isAll(r.cidr)).map((r) => finding('EW505', at, `${r.text}: all IPv${r.cidr.family} traffic bypasses the sidecar`)) : []),
+    ...(key === BYPASS
+      ? ranges
+          .filter((r) => isAll(r.cidr))
+          .map((r) => finding('EW505', at, `${r.text}: all IPv${r.cidr.family} traffic bypasses the sidecar`))
+      : []),
   ]);
   const cidrs = ranges.map((r) => r.cidr).sort(compareCidrs);
   return { setting: { state: 'valid', value: cidrs, origin }, findings };
@@ -122,17 +137,27 @@ function readList(read: StringValues, key: string, origin: Origin): { setting: S
 
 function unknownKeys(annotations: Obj, origin: Origin): Result {
   const known = new Set([CAPTURE, BYPASS, CAPTURE_RANGES, ...(origin.kind === 'pod' ? [APPLIED] : [])]);
-  return mergeAll(Object.keys(annotations).filter((k) => k.startsWith(OWN_PREFIX) && !known.has(k)).map((k) =>
-    finding('EW512', annotationPath(k), k === MODE_LABEL
-      ? 'the mode is a namespace label, not an annotation'
-      : 'unknown egress-warden.io annotation (a typo?)')));
+  return mergeAll(
+    Object.keys(annotations)
+      .filter((k) => k.startsWith(OWN_PREFIX) && !known.has(k))
+      .map((k) =>
+        finding(
+          'EW512',
+          annotationPath(k),
+          k === MODE_LABEL ? 'the mode is a namespace label, not an annotation' : 'unknown egress-warden.io annotation (a typo?)',
+        ),
+      ),
+  );
 }
 
 /**
  * Reads this project's annotations from one object's metadata.annotations, whatever it holds.
  * Shared by the namespace rule and the pod mutation.
  */
-export function readCaptureAnnotations(annotations: unknown, origin: Origin): { readonly settings: CaptureSettings; readonly findings: Result } {
+export function readCaptureAnnotations(
+  annotations: unknown,
+  origin: Origin,
+): { readonly settings: CaptureSettings; readonly findings: Result } {
   const read = stringValues(annotations, [CAPTURE, BYPASS, CAPTURE_RANGES], { field: 'annotations', origin });
   const mode = readMode(read, origin);
   const bypass = readList(read, BYPASS, origin);
@@ -146,7 +171,11 @@ export function readCaptureAnnotations(annotations: unknown, origin: Origin): { 
 /** A pod value, valid or not, replaces the namespace value of the same key (no merge). */
 export function effectiveSettings(namespace: CaptureSettings, pod: CaptureSettings): CaptureSettings {
   const pick = <T>(p: Setting<T>, n: Setting<T>): Setting<T> => (p.state === 'absent' ? n : p);
-  return { mode: pick(pod.mode, namespace.mode), bypass: pick(pod.bypass, namespace.bypass), capture: pick(pod.capture, namespace.capture) };
+  return {
+    mode: pick(pod.mode, namespace.mode),
+    bypass: pick(pod.bypass, namespace.bypass),
+    capture: pick(pod.capture, namespace.capture),
+  };
 }
 
 /** A mesh annotation value the mesh would accept: "*" (Istio include only) or a list of ranges. */
@@ -187,7 +216,10 @@ export function parseIstioRanges(value: string, side: Side): { readonly ok: Mesh
   for (const item of value.split(',')) {
     const problem = netipProblem(item);
     const parsed = problem ? undefined : parseIpOrCidr(item);
-    if (!parsed) return { problem: `invalid value '${value}' for annotation '${MESH_KEYS.istio[side]}': ${name} invalid: failed parsing cidr '${item}': ${problem}` };
+    if (!parsed)
+      return {
+        problem: `invalid value '${value}' for annotation '${MESH_KEYS.istio[side]}': ${name} invalid: failed parsing cidr '${item}': ${problem}`,
+      };
     cidrs.push(parsed.cidr);
     if (parsed.hostBitsSet) hostBits.push({ text: item, cidr: parsed.cidr });
   }
@@ -206,8 +238,8 @@ export function parseOsmRanges(value: string, side: Side): { readonly ok: MeshVa
     const item = raw.trim();
     const slash = item.indexOf('/');
     const bits = slash < 0 ? '' : item.slice(slash + 1);
-    const parsed = slash > 0 && /^\d+$/.test(bits) && isIp(item.slice(0, slash))
-      ? parseIpOrCidr(`${item.slice(0, slash)}/${Number(bits)}`) : undefined;
+    const parsed =
+      slash > 0 && /^\d+$/.test(bits) && isIp(item.slice(0, slash)) ? parseIpOrCidr(`${item.slice(0, slash)}/${Number(bits)}`) : undefined;
     if (!parsed) return { problem: `Invalid IP range '${item}' specified for annotation '${MESH_KEYS.osm[side]}'` };
     cidrs.push(parsed.cidr);
     if (parsed.hostBitsSet) hostBits.push({ text: item, cidr: parsed.cidr });
@@ -239,12 +271,17 @@ export type AppliedSide = { readonly value: string; readonly from: Readonly<Reco
 export const formatApplied = (a: Applied): string => JSON.stringify(a);
 
 const isAppliedSide = (v: unknown): v is AppliedSide =>
-  isObj(v) && typeof v.value === 'string'
-  && (typeof v.from === 'string' || (isObj(v.from) && Object.values(v.from).every((s) => typeof s === 'string')));
+  isObj(v) &&
+  typeof v.value === 'string' &&
+  (typeof v.from === 'string' || (isObj(v.from) && Object.values(v.from).every((s) => typeof s === 'string')));
 
 const isApplied = (a: unknown): a is Applied =>
-  isObj(a) && (a.mesh === 'istio' || a.mesh === 'osm') && (MODES as readonly unknown[]).includes(a.mode) && typeof a.modeFrom === 'string'
-  && (a.include === undefined || isAppliedSide(a.include)) && (a.exclude === undefined || isAppliedSide(a.exclude));
+  isObj(a) &&
+  (a.mesh === 'istio' || a.mesh === 'osm') &&
+  (MODES as readonly unknown[]).includes(a.mode) &&
+  typeof a.modeFrom === 'string' &&
+  (a.include === undefined || isAppliedSide(a.include)) &&
+  (a.exclude === undefined || isAppliedSide(a.exclude));
 
 /**
  * The previous record on a reinvoked pod, if it has exactly the shape this webhook writes; anything

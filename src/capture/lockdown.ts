@@ -11,5 +11,9 @@ import { annotationPath, type CaptureMode } from './annotations.ts';
 export function lockdownBypass(mode: CaptureMode, from: string, snapshot: ClusterSnapshot): Result {
   const policy = snapshot.mesh.istio?.outboundPolicy;
   if (mode !== 'cluster' || policy?.value !== 'REGISTRY_ONLY') return ok;
-  return finding('EW520', annotationPath(CAPTURE), `capture mode cluster (${from}) sends external traffic around the sidecar: the mesh's REGISTRY_ONLY policy (${policy.from}) does not apply to it`);
+  return finding(
+    'EW520',
+    annotationPath(CAPTURE),
+    `capture mode cluster (${from}) sends external traffic around the sidecar: the mesh's REGISTRY_ONLY policy (${policy.from}) does not apply to it`,
+  );
 }

@@ -6,7 +6,15 @@
  */
 import type { KubeObject } from '../admission/types.ts';
 import {
-  ISTIO_INJECT, ISTIO_INJECTION, ISTIO_REV, ISTIO_STATUS, MIRROR_ANNOTATION, OSM_CONTROL_PLANE, OSM_IGNORE, OSM_MONITORED_BY, OSM_SIDECAR_INJECTION,
+  ISTIO_INJECT,
+  ISTIO_INJECTION,
+  ISTIO_REV,
+  ISTIO_STATUS,
+  MIRROR_ANNOTATION,
+  OSM_CONTROL_PLANE,
+  OSM_IGNORE,
+  OSM_MONITORED_BY,
+  OSM_SIDECAR_INJECTION,
 } from '../catalogue/keys.ts';
 import { ISTIO_IGNORED_NAMESPACE, NEVER_MESHED } from '../catalogue/namespaces.ts';
 import { merge, ok, type Result } from '../catalogue/result.ts';
@@ -59,7 +67,9 @@ function osmBool(v: string | undefined): boolean | undefined {
 
 const runsIstioIptables = (c: Container): boolean => {
   const args = asArr(c.args);
-  return args[0] === 'istio-iptables' || args.some((a) => typeof a === 'string' && /^(?:-i|-x|--istio-service-(?:exclude-)?cidr)(?:=|$)/.test(a));
+  return (
+    args[0] === 'istio-iptables' || args.some((a) => typeof a === 'string' && /^(?:-i|-x|--istio-service-(?:exclude-)?cidr)(?:=|$)/.test(a))
+  );
 };
 
 type Seen = {
@@ -137,8 +147,12 @@ export function meshOf(pod: KubeObject, namespace: string, ns: NamespaceView | u
   const nsAnnotation = stringValues(ns?.annotations, NAMESPACE_ANNOTATIONS_READ, { field: 'annotations', origin: inNamespace });
   const findings = merge(podLabel.findings, podAnnotation.findings, nsLabel.findings, nsAnnotation.findings);
   const seen: Seen = {
-    podLabels, nsLabels,
-    podLabel: podLabel.values, podAnnotation: podAnnotation.values, nsLabel: nsLabel.values, nsAnnotation: nsAnnotation.values,
+    podLabels,
+    nsLabels,
+    podLabel: podLabel.values,
+    podAnnotation: podAnnotation.values,
+    nsLabel: nsLabel.values,
+    nsAnnotation: nsAnnotation.values,
   };
 
   const rawInits = asArr(spec.initContainers);
@@ -151,7 +165,9 @@ export function meshOf(pod: KubeObject, namespace: string, ns: NamespaceView | u
       if (typeof c.name === 'string' && ISTIO_INITS.has(c.name)) found.push({ index, name: c.name, rewritable: runsIstioIptables(c) });
     });
     const target: MeshTarget = {
-      mesh: 'istio', inits: found, cni: names.has('istio-validation'),
+      mesh: 'istio',
+      inits: found,
+      cni: names.has('istio-validation'),
       injected: names.has('istio-proxy') || has(podAnnotations, ISTIO_STATUS),
     };
     return { target, findings };

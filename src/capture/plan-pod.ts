@@ -10,8 +10,19 @@ import { finding, merge, ok, type Issue, type Result } from '../catalogue/result
 import type { ClusterSnapshot, NamespaceInfo } from '../cluster/snapshot.ts';
 import { asObj } from '../json.ts';
 import {
-  annotationPath, effectiveSettings, formatApplied, formatMeshRanges, originText, parseApplied, parseMeshRanges, readCaptureAnnotations,
-  stringValues, writtenByUs, type AppliedSide, type CaptureMode, type CaptureSettings,
+  annotationPath,
+  effectiveSettings,
+  formatApplied,
+  formatMeshRanges,
+  originText,
+  parseApplied,
+  parseMeshRanges,
+  readCaptureAnnotations,
+  stringValues,
+  writtenByUs,
+  type AppliedSide,
+  type CaptureMode,
+  type CaptureSettings,
 } from './annotations.ts';
 import { lockdownBypass } from './lockdown.ts';
 import { meshOf, type IstioInit } from './mesh.ts';
@@ -27,10 +38,13 @@ export type PodPlan = {
 const SIDES: readonly Side[] = ['include', 'exclude'];
 
 const keyOf: Readonly<Record<string, keyof CaptureSettings>> = {
-  [annotationPath(CAPTURE)]: 'mode', [annotationPath(BYPASS)]: 'bypass', [annotationPath(CAPTURE_RANGES)]: 'capture',
+  [annotationPath(CAPTURE)]: 'mode',
+  [annotationPath(BYPASS)]: 'bypass',
+  [annotationPath(CAPTURE_RANGES)]: 'capture',
 };
 
-const only = (r: Result, keep: (i: Issue) => boolean): Result => merge({ errors: r.errors.filter(keep), warnings: r.warnings.filter(keep) });
+const only = (r: Result, keep: (i: Issue) => boolean): Result =>
+  merge({ errors: r.errors.filter(keep), warnings: r.warnings.filter(keep) });
 
 function appliedSide(p: PlannedSide | undefined): AppliedSide | undefined {
   if (!p) return undefined;
@@ -88,16 +102,24 @@ export function planPod(pod: KubeObject, namespace: string, ns: NamespaceInfo | 
   }
 
   const plan = planRanges({
-    mode: capture, cluster: snapshot.cidrs, capture: rangeInput(settings.capture), bypass: rangeInput(settings.bypass),
-    user, keys, ipv4Only: target.mesh === 'osm',
+    mode: capture,
+    cluster: snapshot.cidrs,
+    capture: rangeInput(settings.capture),
+    bypass: rangeInput(settings.bypass),
+    user,
+    keys,
+    ipv4Only: target.mesh === 'osm',
   });
   const computed = SIDES.filter((s) => plan[s]?.by === 'computed' && !blocked.has(s));
   const rewritable = target.mesh === 'istio' ? target.inits.filter((i) => i.rewritable) : [];
   const lateFindings = merge(
     target.mesh === 'osm' && target.injected && computed.length
-      ? finding('EW514', 'spec.initContainers', 'osm-init came first: its iptables rules miss the computed ranges') : ok,
+      ? finding('EW514', 'spec.initContainers', 'osm-init came first: its iptables rules miss the computed ranges')
+      : ok,
     ...(target.mesh === 'istio' && computed.length
-      ? target.inits.filter((i) => !i.rewritable).map((i) => finding('EW517', `spec.initContainers[${i.index}].args`, `${i.name} does not run istio-iptables: args left alone`))
+      ? target.inits
+          .filter((i) => !i.rewritable)
+          .map((i) => finding('EW517', `spec.initContainers[${i.index}].args`, `${i.name} does not run istio-iptables: args left alone`))
       : []),
   );
   const lockdown = target.mesh === 'istio' ? lockdownBypass(capture, modeFrom, snapshot) : ok;

@@ -7,7 +7,15 @@ import { BYPASS, CAPTURE, CAPTURE_RANGES, type Side } from '../catalogue/keys.ts
 import { finding, merge, ok, type Result } from '../catalogue/result.ts';
 import type { ClusterCidrs } from '../cluster/snapshot.ts';
 import { compareCidrs, isAll, mergeCidrs, overlaps, type Cidr } from '../net/cidr.ts';
-import { annotationPath, formatMeshRanges, originText, type CaptureMode, type MeshValue, type Origin, type Setting } from './annotations.ts';
+import {
+  annotationPath,
+  formatMeshRanges,
+  originText,
+  type CaptureMode,
+  type MeshValue,
+  type Origin,
+  type Setting,
+} from './annotations.ts';
 
 /** One input range and where it came from ("pod CIDR (ServiceCIDR/kubernetes)", "namespace shop"). */
 export type Sourced = { readonly cidr: Cidr; readonly from: string };
@@ -15,7 +23,8 @@ export type Sourced = { readonly cidr: Cidr; readonly from: string };
 export type RangeInput = { readonly cidrs: readonly Cidr[]; readonly origin: Origin };
 
 /** A range-list setting as plan input: absent and invalid settings contribute no ranges. */
-export const rangeInput = (s: Setting<readonly Cidr[]>): RangeInput | undefined => (s.state === 'valid' ? { cidrs: s.value, origin: s.origin } : undefined);
+export const rangeInput = (s: Setting<readonly Cidr[]>): RangeInput | undefined =>
+  s.state === 'valid' ? { cidrs: s.value, origin: s.origin } : undefined;
 
 /** A mesh annotation the user set on the pod: it wins, and is only checked. */
 export type UserValue = MeshValue & { readonly key: string };
@@ -69,7 +78,9 @@ function userChecks(user: UserValue | undefined, side: Side, ipv4Only: boolean):
   const at = annotationPath(user.key);
   return merge(
     ...user.hostBits.map((h) => finding('EW503', at, `${h.text} has host bits set, means ${h.cidr.text}`)),
-    ...(side === 'exclude' ? user.cidrs.filter(isAll).map((c) => finding('EW505', at, `${c.text}: all IPv${c.family} traffic bypasses the sidecar`)) : []),
+    ...(side === 'exclude'
+      ? user.cidrs.filter(isAll).map((c) => finding('EW505', at, `${c.text}: all IPv${c.family} traffic bypasses the sidecar`))
+      : []),
     ...(ipv4Only ? user.cidrs.filter((c) => c.family === 6).map((c) => finding('EW509', at, `osm-init fails on IPv6 ${c.text}`)) : []),
   );
 }
@@ -102,7 +113,9 @@ export function planRanges(input: PlanInput): Plan {
       include = computed([...inCluster.kept, ...extra.kept]);
       // Node podCIDRs are slices: a node that joins later brings a range this pod will not capture.
       if (cluster.pod.some((r) => r.partial)) {
-        findings.push(finding('EW519', annotationPath(CAPTURE), 'partial pod range (node podCIDRs): pods on nodes added later bypass the sidecar'));
+        findings.push(
+          finding('EW519', annotationPath(CAPTURE), 'partial pod range (node podCIDRs): pods on nodes added later bypass the sidecar'),
+        );
       }
     }
   } else if (captureSources.length) {
@@ -119,12 +132,18 @@ export function planRanges(input: PlanInput): Plan {
   if (user.exclude) exclude = { by: 'pod', user: user.exclude };
 
   // Overlap checks run on what will take effect, naming the input that causes them.
-  const excluded: { cidr: Cidr; at: string }[] = exclude?.by === 'pod'
-    ? exclude.user.cidrs.map((cidr) => ({ cidr, at: annotationPath(exclude.user.key) }))
-    : bypass.kept.map((s) => ({ cidr: s.cidr, at: annotationPath(BYPASS) }));
-  const included: Sourced[] = include?.by === 'pod'
-    ? (include.user.all ? [] : include.user.cidrs.map((cidr) => ({ cidr, from: 'pod' })))
-    : mode === 'cluster' ? captureSources : [];
+  const excluded: { cidr: Cidr; at: string }[] =
+    exclude?.by === 'pod'
+      ? exclude.user.cidrs.map((cidr) => ({ cidr, at: annotationPath(exclude.user.key) }))
+      : bypass.kept.map((s) => ({ cidr: s.cidr, at: annotationPath(BYPASS) }));
+  const included: Sourced[] =
+    include?.by === 'pod'
+      ? include.user.all
+        ? []
+        : include.user.cidrs.map((cidr) => ({ cidr, from: 'pod' }))
+      : mode === 'cluster'
+        ? captureSources
+        : [];
   for (const e of excluded) {
     if (isAll(e.cidr)) continue; // EW505 already says it, louder
     const inCluster = clusterSources.find((c) => overlaps(c.cidr, e.cidr));

@@ -9,31 +9,38 @@ type Section = { readonly heading: string; readonly codes: (code: Code) => boole
 
 const SECTIONS: readonly Section[] = [
   {
-    heading: 'The engine (EW0xx)', codes: (c) => c.startsWith('EW0'),
+    heading: 'The engine (EW0xx)',
+    codes: (c) => c.startsWith('EW0'),
     intro: 'Reported when a rule fails instead of judging.',
   },
   {
-    heading: 'ServiceEntry (EW1xx)', codes: (c) => c.startsWith('EW1'),
+    heading: 'ServiceEntry (EW1xx)',
+    codes: (c) => c.startsWith('EW1'),
     intro: "`networking.istio.io` ServiceEntry, checked as istiod checks it, with istiod's messages where it has one.",
   },
   {
-    heading: 'VirtualService (EW2xx)', codes: (c) => c.startsWith('EW2'),
-    intro: "`networking.istio.io` VirtualService tls and tcp routes, hosts, gateways and exportTo, as istiod checks them.",
+    heading: 'VirtualService (EW2xx)',
+    codes: (c) => c.startsWith('EW2'),
+    intro: '`networking.istio.io` VirtualService tls and tcp routes, hosts, gateways and exportTo, as istiod checks them.',
   },
   {
-    heading: 'OSM Egress (EW3xx)', codes: (c) => c.startsWith('EW3'),
+    heading: 'OSM Egress (EW3xx)',
+    codes: (c) => c.startsWith('EW3'),
     intro: "`policy.openservicemesh.io` Egress: OSM's own checks, and what OSM accepts but silently ignores or breaks.",
   },
   {
-    heading: 'Across Istio objects, and what the mesh itself breaks (EW401-EW410)', codes: (c) => c.startsWith('EW40') || c === 'EW410',
+    heading: 'Across Istio objects, and what the mesh itself breaks (EW401-EW410)',
+    codes: (c) => c.startsWith('EW40') || c === 'EW410',
     intro: 'Checks no mesh makes: a ServiceEntry or VirtualService compared with the others in the cluster. All are warnings.',
   },
   {
-    heading: 'tcp-server-first conflicts (EW420-EW425)', codes: (c) => c.startsWith('EW42'),
-    intro: "OSM Egress ports compared per client ServiceAccount and port number with the other Egresses and the in-mesh Services.",
+    heading: 'tcp-server-first conflicts (EW420-EW425)',
+    codes: (c) => c.startsWith('EW42'),
+    intro: 'OSM Egress ports compared per client ServiceAccount and port number with the other Egresses and the in-mesh Services.',
   },
   {
-    heading: 'Capture annotations and pod mutation (EW5xx)', codes: (c) => c.startsWith('EW5'),
+    heading: 'Capture annotations and pod mutation (EW5xx)',
+    codes: (c) => c.startsWith('EW5'),
     intro: 'The egress-warden.io capture annotations on pods and namespaces, and the mesh annotations a pod sets itself.',
   },
 ];
@@ -51,19 +58,20 @@ export function renderCodesDoc(): string {
     'the object, a warning is returned with the answer. In `warn` mode errors become warnings; in `audit`',
     'mode findings only go to the audit annotations. Link to a code as `docs/codes.md#ew115`.',
     '',
-    ...SECTIONS.map((s) => `- [${s.heading}](#${s.heading.toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-')})`),
+    ...SECTIONS.map(
+      (s) =>
+        `- [${s.heading}](#${s.heading
+          .toLowerCase()
+          .replace(/[^a-z0-9 -]/g, '')
+          .replace(/ /g, '-')})`,
+    ),
     '',
   ];
   for (const s of SECTIONS) {
     lines.push(`## ${s.heading}`, '', s.intro, '');
     for (const code of CODES.filter(s.codes)) {
       const f = FINDINGS[code];
-      lines.push(
-        `### ${code}`, '',
-        `**${f.severity}**: ${f.title}`, '',
-        `**What it means.** ${f.meaning}`, '',
-        `**Fix.** ${f.fix}`, '',
-      );
+      lines.push(`### ${code}`, '', `**${f.severity}**: ${f.title}`, '', `**What it means.** ${f.meaning}`, '', `**Fix.** ${f.fix}`, '');
     }
   }
   return `${lines.join('\n').trimEnd()}\n`;

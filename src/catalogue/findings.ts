@@ -19,19 +19,22 @@ export const FINDINGS = {
   EW000: {
     severity: 'error',
     title: 'a rule threw while judging the object',
-    meaning: 'A rule failed with an internal error (a bug) instead of judging the object. The webhook denies the object with HTTP code 500 and names the rule; `egress-warden check` reports it as this error.',
+    meaning:
+      'A rule failed with an internal error (a bug) instead of judging the object. The webhook denies the object with HTTP code 500 and names the rule; `egress-warden check` reports it as this error.',
     fix: 'Report the bug with the message and the object that triggers it.',
   },
   EW001: {
     severity: 'error',
     title: 'the object is far larger than anything the mesh accepts; it was not reviewed',
-    meaning: 'A list in the spec holds more than 4,096 items (the longest list any Istio CRD accepts), a string is longer than 64 KiB, or the spec holds more than 250,000 values. Istio\'s own CRDs accept at most 256 hosts, addresses and ports and 4096 endpoints in a ServiceEntry, and names of at most 256 characters, so no object this large can be a working configuration. The webhook refuses it without running the rules, so that one object cannot stall or exhaust the webhook for every other write (see [reliability](reliability.md#bounded-work-per-review)).',
+    meaning:
+      "A list in the spec holds more than 4,096 items (the longest list any Istio CRD accepts), a string is longer than 64 KiB, or the spec holds more than 250,000 values. Istio's own CRDs accept at most 256 hosts, addresses and ports and 4096 endpoints in a ServiceEntry, and names of at most 256 characters, so no object this large can be a working configuration. The webhook refuses it without running the rules, so that one object cannot stall or exhaust the webhook for every other write (see [reliability](reliability.md#bounded-work-per-review)).",
     fix: 'Split the object, or remove the repeated items; the message names the first list or string over the limit.',
   },
   EW101: {
     severity: 'error',
     title: 'annotation istiod rejects on a ServiceEntry (istio.io/dry-run, internal.istio.io/*)',
-    meaning: 'Annotation istiod rejects (`istio.io/dry-run`, `internal.istio.io/webhook-always-reject`, `internal.istio.io/parent-namespace`, `internal.istio.io/parents`); nothing else is checked.',
+    meaning:
+      'Annotation istiod rejects (`istio.io/dry-run`, `internal.istio.io/webhook-always-reject`, `internal.istio.io/parent-namespace`, `internal.istio.io/parents`); nothing else is checked.',
     fix: 'Remove the annotation: istiod refuses any object that carries it.',
   },
   EW102: {
@@ -61,7 +64,8 @@ export const FINDINGS = {
   EW106: {
     severity: 'error',
     title: 'host is "*", not a string or not a valid (wildcard) domain name',
-    meaning: 'Host is `*`, not a string, or not a valid domain name (a wildcard is allowed only as the first label; upper case and a trailing dot are allowed; the top-level domain cannot be all digits).',
+    meaning:
+      'Host is `*`, not a string, or not a valid domain name (a wildcard is allowed only as the first label; upper case and a trailing dot are allowed; the top-level domain cannot be all digits).',
     fix: 'Write a domain name such as `api.example.com` or `*.example.com`; `*` alone is not allowed.',
   },
   EW107: {
@@ -109,7 +113,8 @@ export const FINDINGS = {
   EW114: {
     severity: 'warning',
     title: 'TCP or unset-protocol port without addresses where IP auto-allocation does not apply',
-    meaning: 'A `TCP` or unset-protocol port without `addresses` where istiod cannot auto-allocate one (resolution `NONE`, or label `networking.istio.io/enable-autoallocate-ip: "false"`). As in istiod, only the exact string `TCP` counts.',
+    meaning:
+      'A `TCP` or unset-protocol port without `addresses` where istiod cannot auto-allocate one (resolution `NONE`, or label `networking.istio.io/enable-autoallocate-ip: "false"`). As in istiod, only the exact string `TCP` counts.',
     fix: 'Add `addresses`, or let istiod auto-allocate one (resolution other than NONE, auto-allocation enabled).',
   },
   EW115: {
@@ -121,7 +126,8 @@ export const FINDINGS = {
   EW116: {
     severity: 'error',
     title: 'unsupported protocol, or a protocol that is not a string',
-    meaning: 'Unsupported protocol, or one that is not a string (valid ones, in any case: HTTP, HTTPS, HTTP2, HTTP_PROXY, GRPC, GRPC-Web, TCP, TLS, UDP, Mongo, Redis, MySQL).',
+    meaning:
+      'Unsupported protocol, or one that is not a string (valid ones, in any case: HTTP, HTTPS, HTTP2, HTTP_PROXY, GRPC, GRPC-Web, TCP, TLS, UDP, Mongo, Redis, MySQL).',
     fix: 'Use one of HTTP, HTTPS, HTTP2, HTTP_PROXY, GRPC, GRPC-Web, TCP, TLS, UDP, Mongo, Redis, MySQL.',
   },
   EW117: {
@@ -145,7 +151,8 @@ export const FINDINGS = {
   EW120: {
     severity: 'error',
     title: 'endpoint address missing, not a string, not an IP (STATIC), not an IP or FQDN (DNS), or a bad unix socket',
-    meaning: 'Endpoint address: missing, not a string, not an IP (`STATIC`), not an IP or FQDN (`DNS`), or a `unix://` path that is not absolute.',
+    meaning:
+      'Endpoint address: missing, not a string, not an IP (`STATIC`), not an IP or FQDN (`DNS`), or a `unix://` path that is not absolute.',
     fix: 'Give each endpoint an IP (STATIC), an IP or FQDN (DNS), or an absolute `unix://` path.',
   },
   EW121: {
@@ -175,7 +182,8 @@ export const FINDINGS = {
   EW125: {
     severity: 'error',
     title: 'DNS or DNS_ROUND_ROBIN without endpoints and a host that is not an FQDN (wildcards included)',
-    meaning: '`DNS` or `DNS_ROUND_ROBIN` without endpoints, and a host that is not an FQDN (wildcards included; only the first such host is reported).',
+    meaning:
+      '`DNS` or `DNS_ROUND_ROBIN` without endpoints, and a host that is not an FQDN (wildcards included; only the first such host is reported).',
     fix: 'Add endpoints, or make every host a fully qualified name without wildcards.',
   },
   EW126: {
@@ -223,13 +231,15 @@ export const FINDINGS = {
   EW133: {
     severity: 'error',
     title: 'more than one host with a port that is neither HTTP-class nor HTTPS/TLS (resolution other than NONE)',
-    meaning: 'Several hosts, a resolution other than `NONE`, and a port that is neither HTTP-class nor HTTPS/TLS (unset counts as neither). Only the Host header or SNI can tell the hosts apart.',
+    meaning:
+      'Several hosts, a resolution other than `NONE`, and a port that is neither HTTP-class nor HTTPS/TLS (unset counts as neither). Only the Host header or SNI can tell the hosts apart.',
     fix: 'Give the port an HTTP-class or HTTPS/TLS protocol, or split the hosts into one ServiceEntry each.',
   },
   EW134: {
     severity: 'error',
     title: 'invalid exportTo',
-    meaning: 'Invalid `exportTo`: repeated entry, `.` plus the own namespace, `*` with other entries, `~` with other entries, or an entry that is not `.`, `*`, `~` or a namespace name.',
+    meaning:
+      'Invalid `exportTo`: repeated entry, `.` plus the own namespace, `*` with other entries, `~` with other entries, or an entry that is not `.`, `*`, `~` or a namespace name.',
     fix: 'List `.`, `*`, `~` or namespace names, each once, and `*` or `~` alone.',
   },
   EW201: {
@@ -247,7 +257,8 @@ export const FINDINGS = {
   EW203: {
     severity: 'error',
     title: 'invalid gateway reference, or one that is not a string',
-    meaning: 'Invalid gateway reference, or one that is not a string (`namespace/name`, both DNS labels). As in istiod, the first entry without a `/` (such as `mesh`) ends the check.',
+    meaning:
+      'Invalid gateway reference, or one that is not a string (`namespace/name`, both DNS labels). As in istiod, the first entry without a `/` (such as `mesh`) ends the check.',
     fix: 'Write gateways as `namespace/name`, both DNS labels, or `mesh`.',
   },
   EW204: {
@@ -259,7 +270,8 @@ export const FINDINGS = {
   EW205: {
     severity: 'error',
     title: 'host is not a string or not a valid (wildcard) domain name',
-    meaning: 'Host is not a string or not a valid domain name (IP addresses and short names are accepted; a gateway-bound VirtualService with SNI matches also accepts `outbound_.<PORT>_._.<HOSTNAME>`).',
+    meaning:
+      'Host is not a string or not a valid domain name (IP addresses and short names are accepted; a gateway-bound VirtualService with SNI matches also accepts `outbound_.<PORT>_._.<HOSTNAME>`).',
     fix: 'Write a domain name, a short name or an IP address.',
   },
   EW206: {
@@ -343,7 +355,8 @@ export const FINDINGS = {
   EW219: {
     severity: 'error',
     title: 'invalid route destination (null, missing, weight not an integer, negative or all-zero weights)',
-    meaning: 'Null route entry, missing `destination`, a `weight` that is not an integer or is negative, or several destinations all weighing 0.',
+    meaning:
+      'Null route entry, missing `destination`, a `weight` that is not an integer or is negative, or several destinations all weighing 0.',
     fix: 'Give every route entry a `destination`, and weights that are non-negative integers, not all 0.',
   },
   EW220: {
@@ -361,7 +374,8 @@ export const FINDINGS = {
   EW222: {
     severity: 'warning',
     title: 'http, tls or tcp rule or match that earlier rules make unreachable',
-    meaning: 'A rule after a rule without matches, a match that repeats an earlier one, or an http match whose `uri` prefix is covered by an earlier, shorter prefix with the same port, method, authority, headers and query parameters (istiod\'s "virtualService rule … not used" warnings; rules and matches are named `#<index>`, or by their `name` in http routes).',
+    meaning:
+      'A rule after a rule without matches, a match that repeats an earlier one, or an http match whose `uri` prefix is covered by an earlier, shorter prefix with the same port, method, authority, headers and query parameters (istiod\'s "virtualService rule … not used" warnings; rules and matches are named `#<index>`, or by their `name` in http routes).',
     fix: 'Move the broader rule after the narrower one, or drop the repeated match.',
   },
   EW223: {
@@ -372,56 +386,65 @@ export const FINDINGS = {
   },
   EW224: {
     severity: 'error',
-    title: 'delegate misuse: a root http route with route or redirect, or a delegate\'s route that delegates again',
-    meaning: 'An http route with `delegate` hands the request to another VirtualService, so it cannot also have `route` or `redirect`; and a delegate VirtualService (no `hosts`) cannot delegate again.',
+    title: "delegate misuse: a root http route with route or redirect, or a delegate's route that delegates again",
+    meaning:
+      'An http route with `delegate` hands the request to another VirtualService, so it cannot also have `route` or `redirect`; and a delegate VirtualService (no `hosts`) cannot delegate again.',
     fix: 'Remove `route` / `redirect` from the route that delegates, or remove `delegate` from the delegate VirtualService.',
   },
   EW225: {
     severity: 'error',
     title: 'http route combines actions that exclude each other (route, redirect, directResponse, fault, rewrite, mirror and mirrors)',
-    meaning: 'An http route with `redirect` cannot also have `route`, `fault`, `rewrite` or `directResponse`; one with `directResponse` cannot also have `route`, `fault` or `rewrite`; and `mirror` and `mirrors` cannot both be set.',
+    meaning:
+      'An http route with `redirect` cannot also have `route`, `fault`, `rewrite` or `directResponse`; one with `directResponse` cannot also have `route`, `fault` or `rewrite`; and `mirror` and `mirrors` cannot both be set.',
     fix: 'Keep one action per http route, and list mirrors only under `mirrors`.',
   },
   EW226: {
     severity: 'error',
     title: 'http route without route, redirect or directResponse',
-    meaning: 'An http route that is not a delegating route has none of `route`, `redirect` or `directResponse`, so it has nowhere to send the request.',
+    meaning:
+      'An http route that is not a delegating route has none of `route`, `redirect` or `directResponse`, so it has nowhere to send the request.',
     fix: 'Add a `route` with a destination, a `redirect` or a `directResponse`.',
   },
   EW227: {
     severity: 'error',
     title: 'invalid http match (string match, regex, header name, port, sourceLabels, gateways or sourceNamespace)',
-    meaning: 'An http match field istiod refuses: a string match with more than one of `exact`/`prefix`/`regex` (the CRD schema refuses it), an empty `prefix` (allowed on `uri` only) or `regex`, a regex longer than 1024 characters or that Go\'s RE2 does not compile (lookarounds and backreferences are not RE2), a null header match or a header name that is not a token, a port outside 1..65535, invalid `sourceLabels` or `gateways`, or a `sourceNamespace` that is not a DNS label.',
+    meaning:
+      "An http match field istiod refuses: a string match with more than one of `exact`/`prefix`/`regex` (the CRD schema refuses it), an empty `prefix` (allowed on `uri` only) or `regex`, a regex longer than 1024 characters or that Go's RE2 does not compile (lookarounds and backreferences are not RE2), a null header match or a header name that is not a token, a port outside 1..65535, invalid `sourceLabels` or `gateways`, or a `sourceNamespace` that is not a DNS label.",
     fix: 'Set one match type per string match, write regexes in RE2 syntax, and use valid header names, ports, labels, gateways and namespaces.',
   },
   EW228: {
     severity: 'error',
     title: 'JWT claim routing in a VirtualService that is not bound to gateways only',
-    meaning: 'A header match on `@request.auth.claims…` routes on a JWT claim, which istiod supports only on gateways; a VirtualService with no `gateways`, or with `mesh` among them, cannot use it.',
+    meaning:
+      'A header match on `@request.auth.claims…` routes on a JWT claim, which istiod supports only on gateways; a VirtualService with no `gateways`, or with `mesh` among them, cannot use it.',
     fix: 'Bind the VirtualService to gateways only, or match on a header the client sends.',
   },
   EW229: {
     severity: 'error',
     title: 'invalid header operation: a header name istiod refuses or a value Envoy cannot parse',
-    meaning: 'A `headers` add/set/remove (of the route or of a destination) names an empty header, a `:` pseudo-header (only `:authority` may be added or set on the request), or `host` where it cannot be changed; or a value holds control characters or a `%` expression Envoy cannot parse (a lone `%` must be written `%%`).',
+    meaning:
+      'A `headers` add/set/remove (of the route or of a destination) names an empty header, a `:` pseudo-header (only `:authority` may be added or set on the request), or `host` where it cannot be changed; or a value holds control characters or a `%` expression Envoy cannot parse (a lone `%` must be written `%%`).',
     fix: 'Use a regular header name, and write a literal percent sign as `%%`.',
   },
   EW230: {
     severity: 'error',
     title: 'the authority is rewritten in more than one place',
-    meaning: 'The request authority is set by `rewrite.authority` and by a `:authority` or `host` header operation, or by two header operations.',
+    meaning:
+      'The request authority is set by `rewrite.authority` and by a `:authority` or `host` header operation, or by two header operations.',
     fix: 'Set the authority in one place: `rewrite.authority` or one header operation.',
   },
   EW231: {
     severity: 'error',
     title: 'invalid corsPolicy',
-    meaning: 'A `corsPolicy` entry istiod refuses: an allowed origin without a value or with an invalid regex, a method Go does not name (`GET`, `HEAD`, `POST`, `PUT`, `PATCH`, `DELETE`, `CONNECT`, `OPTIONS`, `TRACE` or `*`), a header name that is not a token or `*`, or a `maxAge` that is not a whole number of seconds of at least 1ms.',
+    meaning:
+      'A `corsPolicy` entry istiod refuses: an allowed origin without a value or with an invalid regex, a method Go does not name (`GET`, `HEAD`, `POST`, `PUT`, `PATCH`, `DELETE`, `CONNECT`, `OPTIONS`, `TRACE` or `*`), a header name that is not a token or `*`, or a `maxAge` that is not a whole number of seconds of at least 1ms.',
     fix: 'Use upper-case method names, token header names, and `maxAge` in whole seconds such as `"86400s"`.',
   },
   EW232: {
     severity: 'error',
     title: 'invalid fault injection',
-    meaning: 'A `fault` with neither `abort` nor `delay`, a percentage that is not 0 or within 0.0001..100, an abort `httpStatus` outside 200..600, an unknown `grpcStatus`, an `http2Error` abort or an `exponentialDelay` (both unsupported), or a delay that is not a duration of at least 1ms in whole milliseconds.',
+    meaning:
+      'A `fault` with neither `abort` nor `delay`, a percentage that is not 0 or within 0.0001..100, an abort `httpStatus` outside 200..600, an unknown `grpcStatus`, an `http2Error` abort or an `exponentialDelay` (both unsupported), or a delay that is not a duration of at least 1ms in whole milliseconds.',
     fix: 'Give the fault an abort with an `httpStatus` or `grpcStatus`, and/or a `fixedDelay` such as `"5s"`.',
   },
   EW233: {
@@ -433,7 +456,8 @@ export const FINDINGS = {
   EW234: {
     severity: 'error',
     title: 'invalid mirror, mirrors or mirror percentage',
-    meaning: 'A `mirrors` entry that is null or has no `destination`, or a mirror percentage (`mirrorPercent`, `mirrorPercentage`, `mirrors[].percentage`) above 100 or below 0.',
+    meaning:
+      'A `mirrors` entry that is null or has no `destination`, or a mirror percentage (`mirrorPercent`, `mirrorPercentage`, `mirrors[].percentage`) above 100 or below 0.',
     fix: 'Give every mirror a destination, and a percentage from 0 to 100.',
   },
   EW235: {
@@ -445,7 +469,8 @@ export const FINDINGS = {
   EW236: {
     severity: 'error',
     title: 'invalid redirect',
-    meaning: 'A `redirect` with both `uri` and `prefixRewrite`, a `prefixRewrite` while a match uses a non-prefix `uri`, none of `uri`, `prefixRewrite`, `authority`, `scheme` or a port, a `redirectCode` outside 300..399, a scheme other than `http`/`https`, or a port outside 1..65535. istiod reports the first of these only.',
+    meaning:
+      'A `redirect` with both `uri` and `prefixRewrite`, a `prefixRewrite` while a match uses a non-prefix `uri`, none of `uri`, `prefixRewrite`, `authority`, `scheme` or a port, a `redirectCode` outside 300..399, a scheme other than `http`/`https`, or a port outside 1..65535. istiod reports the first of these only.',
     fix: 'Say where to redirect (uri, authority, scheme or port) with a 3xx code.',
   },
   EW237: {
@@ -463,43 +488,47 @@ export const FINDINGS = {
   EW239: {
     severity: 'error',
     title: 'invalid retries',
-    meaning: 'A `retries` policy with negative `attempts`, with `perTryTimeout`, `retryOn` or `retryRemoteLocalities` while `attempts` is 0 (retries off), a `retryOn` entry that is neither an HTTP status code nor an Envoy retry policy (entries are split on `,` without trimming spaces), or a `perTryTimeout` / `backoff` that is not a duration of at least 1ms in whole milliseconds.',
+    meaning:
+      'A `retries` policy with negative `attempts`, with `perTryTimeout`, `retryOn` or `retryRemoteLocalities` while `attempts` is 0 (retries off), a `retryOn` entry that is neither an HTTP status code nor an Envoy retry policy (entries are split on `,` without trimming spaces), or a `perTryTimeout` / `backoff` that is not a duration of at least 1ms in whole milliseconds.',
     fix: 'Set `attempts` above 0, and write `retryOn` as Envoy policies or status codes separated by `,` without spaces.',
   },
   EW240: {
     severity: 'error',
     title: 'invalid rewrite',
-    meaning: 'A `rewrite` with both `uri` and `uriRegexRewrite`, with none of `uri`, `uriRegexRewrite` or `authority`, or a `uriRegexRewrite` without `match` and `rewrite` or whose `match` is not RE2.',
+    meaning:
+      'A `rewrite` with both `uri` and `uriRegexRewrite`, with none of `uri`, `uriRegexRewrite` or `authority`, or a `uriRegexRewrite` without `match` and `rewrite` or whose `match` is not RE2.',
     fix: 'Rewrite the uri one way (uri or uriRegexRewrite with match and rewrite), and/or the authority.',
   },
   EW241: {
     severity: 'error',
     title: 'invalid http route timeout',
-    meaning: 'A route `timeout` that is not a duration istiod can read (seconds with an `s` suffix, such as `"1.5s"`; `"1m"` is refused), is under 1ms, or is not in whole milliseconds.',
+    meaning:
+      'A route `timeout` that is not a duration istiod can read (seconds with an `s` suffix, such as `"1.5s"`; `"1m"` is refused), is under 1ms, or is not in whole milliseconds.',
     fix: 'Write the timeout in seconds with an `s` suffix, such as `"30s"` or `"0.5s"`.',
   },
   EW301: {
     severity: 'error',
-    title: 'matches[].apiGroup is not specs.smi-spec.io/v1alpha4 or policy.openservicemesh.io/v1alpha1 (OSM\'s check)',
-    meaning: '`matches[].apiGroup` is not `specs.smi-spec.io/v1alpha4` or `policy.openservicemesh.io/v1alpha1`. OSM wants group/version here, not the bare group (OSM\'s check).',
+    title: "matches[].apiGroup is not specs.smi-spec.io/v1alpha4 or policy.openservicemesh.io/v1alpha1 (OSM's check)",
+    meaning:
+      "`matches[].apiGroup` is not `specs.smi-spec.io/v1alpha4` or `policy.openservicemesh.io/v1alpha1`. OSM wants group/version here, not the bare group (OSM's check).",
     fix: 'Write `specs.smi-spec.io/v1alpha4` or `policy.openservicemesh.io/v1alpha1` (group and version).',
   },
   EW302: {
     severity: 'error',
-    title: 'an SMI match (specs.smi-spec.io/v1alpha4) must be of kind HTTPRouteGroup (OSM\'s check)',
-    meaning: 'An SMI match must be of kind `HTTPRouteGroup` (OSM\'s check).',
+    title: "an SMI match (specs.smi-spec.io/v1alpha4) must be of kind HTTPRouteGroup (OSM's check)",
+    meaning: "An SMI match must be of kind `HTTPRouteGroup` (OSM's check).",
     fix: 'Set kind to HTTPRouteGroup.',
   },
   EW303: {
     severity: 'error',
-    title: 'a policy match (policy.openservicemesh.io/v1alpha1) must be of kind UpstreamTrafficSetting (OSM\'s check)',
-    meaning: 'A `policy.openservicemesh.io/v1alpha1` match must be of kind `UpstreamTrafficSetting` (OSM\'s check).',
+    title: "a policy match (policy.openservicemesh.io/v1alpha1) must be of kind UpstreamTrafficSetting (OSM's check)",
+    meaning: "A `policy.openservicemesh.io/v1alpha1` match must be of kind `UpstreamTrafficSetting` (OSM's check).",
     fix: 'Set kind to UpstreamTrafficSetting.',
   },
   EW304: {
     severity: 'error',
-    title: 'more than one UpstreamTrafficSetting match (OSM\'s check)',
-    meaning: 'More than one `UpstreamTrafficSetting` match (OSM\'s check).',
+    title: "more than one UpstreamTrafficSetting match (OSM's check)",
+    meaning: "More than one `UpstreamTrafficSetting` match (OSM's check).",
     fix: 'Keep one UpstreamTrafficSetting match.',
   },
   EW305: {
@@ -530,12 +559,13 @@ export const FINDINGS = {
     severity: 'error',
     title: 'a source without a valid namespace',
     meaning: 'A source without a valid `namespace`.',
-    fix: 'Name the ServiceAccount\'s namespace.',
+    fix: "Name the ServiceAccount's namespace.",
   },
   EW314: {
     severity: 'warning',
     title: 'spec.sources is empty: the Egress applies to no client',
-    meaning: '`spec.sources` is an empty list. The CRD allows it (no `minItems`), but OSM selects Egress policies by source ServiceAccount, so this Egress is never selected and allows nothing.',
+    meaning:
+      '`spec.sources` is an empty list. The CRD allows it (no `minItems`), but OSM selects Egress policies by source ServiceAccount, so this Egress is never selected and allows nothing.',
     fix: 'List the ServiceAccounts allowed out under `spec.sources`, or delete the Egress.',
   },
   EW320: {
@@ -553,37 +583,42 @@ export const FINDINGS = {
   EW322: {
     severity: 'error',
     title: 'a protocol in the wrong case (OSM compares case-sensitively and silently ignores it)',
-    meaning: 'The protocol has the wrong case (`HTTP`, `Tcp`). OSM compares protocols case-sensitively and silently builds nothing for such a port. The message gives the correct spelling.',
+    meaning:
+      'The protocol has the wrong case (`HTTP`, `Tcp`). OSM compares protocols case-sensitively and silently builds nothing for such a port. The message gives the correct spelling.',
     fix: 'Write the protocol in lower case, as the message shows.',
   },
   EW323: {
     severity: 'error',
     title: 'a protocol missing or not one of http, https, tcp, tcp-server-first',
-    meaning: 'The protocol is missing or is not one of `http`, `https`, `tcp`, `tcp-server-first`. `grpc` and anything else are ignored by OSM Egress.',
+    meaning:
+      'The protocol is missing or is not one of `http`, `https`, `tcp`, `tcp-server-first`. `grpc` and anything else are ignored by OSM Egress.',
     fix: 'Use one of http, https, tcp, tcp-server-first.',
   },
   EW324: {
     severity: 'warning',
     title: 'spec.ports is empty: the Egress opens nothing',
-    meaning: '`spec.ports` is an empty list. The CRD allows it (no `minItems`), but OSM builds egress filter chains, clusters and routes per port, so this Egress opens nothing.',
+    meaning:
+      '`spec.ports` is an empty list. The CRD allows it (no `minItems`), but OSM builds egress filter chains, clusters and routes per port, so this Egress opens nothing.',
     fix: 'List the ports the clients need under `spec.ports`, or delete the Egress.',
   },
   EW325: {
     severity: 'error',
     title: 'an http port listed twice in one Egress with hosts: Envoy rejects the route configuration',
-    meaning: 'The same port number appears twice with protocol `http` in an Egress that has hosts (a second listing counts in any case: OSM lower-cases the protocol when it builds routes). OSM builds the routes of an http port once per listing, so each host becomes two virtual hosts with the same domains in the port\'s route configuration (`rds-egress.<port>`). Envoy rejects a route configuration with duplicate domains, and the client keeps stale routes.',
+    meaning:
+      "The same port number appears twice with protocol `http` in an Egress that has hosts (a second listing counts in any case: OSM lower-cases the protocol when it builds routes). OSM builds the routes of an http port once per listing, so each host becomes two virtual hosts with the same domains in the port's route configuration (`rds-egress.<port>`). Envoy rejects a route configuration with duplicate domains, and the client keeps stale routes.",
     fix: 'List each http port once.',
   },
   EW330: {
     severity: 'error',
     title: 'an IPv6 ipAddresses entry (OSM egress is IPv4-only)',
-    meaning: 'An IPv6 `ipAddresses` entry: OSM\'s egress data plane matches IPv4 destinations only.',
+    meaning: "An IPv6 `ipAddresses` entry: OSM's egress data plane matches IPv4 destinations only.",
     fix: 'Remove the IPv6 entry; OSM egress matches IPv4 only.',
   },
   EW331: {
     severity: 'error',
     title: 'an ipAddresses entry that is not an IPv4 CIDR (OSM drops it, which can open the port to every IP)',
-    meaning: 'An `ipAddresses` entry that is not a strict IPv4 CIDR `a.b.c.d/n` (octet > 255, prefix > 32, a bare address, leading zeros, spaces). The CRD\'s unanchored pattern lets these through, and OSM then drops the entry. If no valid entry is left, the port opens to **every** IP.',
+    meaning:
+      "An `ipAddresses` entry that is not a strict IPv4 CIDR `a.b.c.d/n` (octet > 255, prefix > 32, a bare address, leading zeros, spaces). The CRD's unanchored pattern lets these through, and OSM then drops the entry. If no valid entry is left, the port opens to **every** IP.",
     fix: 'Write a strict IPv4 CIDR `a.b.c.d/n`, such as `203.0.113.0/24`.',
   },
   EW332: {
@@ -601,7 +636,8 @@ export const FINDINGS = {
   EW341: {
     severity: 'error',
     title: 'an https host with a partial wildcard (Envoy rejects the listener)',
-    meaning: 'A host with a partial wildcard (`api*.example.com`) on an Egress with an `https` port. Envoy rejects the listener: `partial wildcards are not supported in "server_names"`.',
+    meaning:
+      'A host with a partial wildcard (`api*.example.com`) on an Egress with an `https` port. Envoy rejects the listener: `partial wildcards are not supported in "server_names"`.',
     fix: 'Use a whole leading wildcard label (`*.example.com`) or list the hosts.',
   },
   EW342: {
@@ -613,14 +649,15 @@ export const FINDINGS = {
   EW343: {
     severity: 'warning',
     title: 'an HTTPRouteGroup match on an Egress with non-http ports, where it is ignored',
-    meaning: 'An `HTTPRouteGroup` match on an Egress that has non-`http` ports. OSM applies route groups to `http` ports only and ignores them elsewhere.',
+    meaning:
+      'An `HTTPRouteGroup` match on an Egress that has non-`http` ports. OSM applies route groups to `http` ports only and ignores them elsewhere.',
     fix: 'Move the HTTPRouteGroup match to an Egress with http ports only.',
   },
   EW344: {
     severity: 'warning',
     title: 'a referenced HTTPRouteGroup that does not exist',
-    meaning: 'The referenced `HTTPRouteGroup` does not exist in the Egress\'s namespace. OSM logs it and the match allows nothing.',
-    fix: 'Create the HTTPRouteGroup in the Egress\'s namespace, or fix the name.',
+    meaning: "The referenced `HTTPRouteGroup` does not exist in the Egress's namespace. OSM logs it and the match allows nothing.",
+    fix: "Create the HTTPRouteGroup in the Egress's namespace, or fix the name.",
   },
   EW345: {
     severity: 'warning',
@@ -631,115 +668,136 @@ export const FINDINGS = {
   EW346: {
     severity: 'warning',
     title: 'a referenced HTTPRouteGroup has no matches: the http ports answer 404',
-    meaning: 'The referenced `HTTPRouteGroup` exists but has no matches. OSM then builds no route for the Egress\'s http hosts (a group reference replaces the match-everything route), so every request on its http ports gets 404.',
+    meaning:
+      "The referenced `HTTPRouteGroup` exists but has no matches. OSM then builds no route for the Egress's http hosts (a group reference replaces the match-everything route), so every request on its http ports gets 404.",
     fix: 'Add matches to the HTTPRouteGroup, or remove the reference to allow every path and method.',
   },
   EW350: {
     severity: 'error',
     title: 'an HTTPRouteGroup without spec.matches, or a match that is not an object with a name',
-    meaning: 'An `HTTPRouteGroup` without `spec.matches`, or a match that is not an object or has no `name`. OSM\'s CRD requires both, so the API server rejects the object.',
+    meaning:
+      "An `HTTPRouteGroup` without `spec.matches`, or a match that is not an object or has no `name`. OSM's CRD requires both, so the API server rejects the object.",
     fix: 'Give the group a `spec.matches` list, and every match a name.',
   },
   EW351: {
     severity: 'warning',
     title: 'an HTTPRouteGroup with no matches: an Egress that uses it allows nothing',
-    meaning: 'An `HTTPRouteGroup` whose `spec.matches` is empty. OSM builds one route per match, and a group reference replaces the match-everything route, so an Egress that uses this group answers 404 on its http ports.',
+    meaning:
+      'An `HTTPRouteGroup` whose `spec.matches` is empty. OSM builds one route per match, and a group reference replaces the match-everything route, so an Egress that uses this group answers 404 on its http ports.',
     fix: 'Add matches (a match without `pathRegex` and `methods` allows every path and method).',
   },
   EW352: {
     severity: 'error',
     title: 'an HTTPRouteGroup pathRegex or header value that RE2 rejects',
-    meaning: 'A `pathRegex` or header value that is not a string or that RE2 cannot compile. OSM sends both to Envoy as `safe_regex` (RE2), and Envoy rejects the whole route configuration; every client whose Egress uses the group keeps stale routes. The message carries RE2\'s own error, the one Envoy reports. Lookaround (`(?=`), backreferences (`\\1`) and other syntax RE2 lacks are the usual cause.',
+    meaning:
+      "A `pathRegex` or header value that is not a string or that RE2 cannot compile. OSM sends both to Envoy as `safe_regex` (RE2), and Envoy rejects the whole route configuration; every client whose Egress uses the group keeps stale routes. The message carries RE2's own error, the one Envoy reports. Lookaround (`(?=`), backreferences (`\\1`) and other syntax RE2 lacks are the usual cause.",
     fix: 'Rewrite the pattern in RE2 syntax (no lookaround or backreferences; escape `(`, `[`, `{` meant literally).',
   },
   EW353: {
     severity: 'error',
     title: 'an HTTPRouteGroup method that is not an HTTP method or *',
-    meaning: 'A `methods` entry outside OSM\'s CRD enum (`*`, `GET`, `HEAD`, `PUT`, `POST`, `DELETE`, `CONNECT`, `OPTIONS`, `TRACE`, `PATCH`), or `methods` that is not a list. The API server rejects it; OSM would match it case-sensitively against `:method`.',
+    meaning:
+      "A `methods` entry outside OSM's CRD enum (`*`, `GET`, `HEAD`, `PUT`, `POST`, `DELETE`, `CONNECT`, `OPTIONS`, `TRACE`, `PATCH`), or `methods` that is not a list. The API server rejects it; OSM would match it case-sensitively against `:method`.",
     fix: 'Write the method in upper case, or `*` for any method.',
   },
   EW354: {
     severity: 'error',
     title: 'HTTPRouteGroup headers written as a list, which OSM cannot decode',
-    meaning: 'OSM\'s CRD declares `headers` as a list of maps, but OSM decodes HTTPRouteGroups with smi-sdk-go v1alpha4, where `headers` is one map of header name to RE2 value. A list cannot be decoded, so OSM\'s HTTPRouteGroup informer fails and stops updating (the map form is what OSM reads, and its CRD rejects it).',
-    fix: 'Remove the header matches: with OSM\'s CRD they cannot be used. Match on the path and methods instead.',
+    meaning:
+      "OSM's CRD declares `headers` as a list of maps, but OSM decodes HTTPRouteGroups with smi-sdk-go v1alpha4, where `headers` is one map of header name to RE2 value. A list cannot be decoded, so OSM's HTTPRouteGroup informer fails and stops updating (the map form is what OSM reads, and its CRD rejects it).",
+    fix: "Remove the header matches: with OSM's CRD they cannot be used. Match on the path and methods instead.",
   },
   EW355: {
     severity: 'error',
     title: 'a malformed HTTPRouteGroup header match',
-    meaning: '`headers` is not a map of header name to string, or a header name is empty or holds NUL, CR or LF, which Envoy rejects in a route\'s header matcher.',
+    meaning:
+      "`headers` is not a map of header name to string, or a header name is empty or holds NUL, CR or LF, which Envoy rejects in a route's header matcher.",
     fix: 'Write headers as `name: RE2 pattern` pairs with non-empty names.',
   },
   EW356: {
     severity: 'warning',
     title: 'an HTTPRouteGroup with more patterns than are compiled per object',
-    meaning: 'The group holds more distinct patterns (path and header regexes with RE2 operators) than egress-warden compiles for one object (200), to keep the webhook\'s answer within its timeout. The rest were not checked.',
+    meaning:
+      "The group holds more distinct patterns (path and header regexes with RE2 operators) than egress-warden compiles for one object (200), to keep the webhook's answer within its timeout. The rest were not checked.",
     fix: 'Split the group into smaller groups, each under the limit.',
   },
   EW348: {
     severity: 'warning',
     title: 'an Egress in a mesh whose egress policy is off (enableEgressPolicy false): it has no effect',
-    meaning: 'OSM\'s MeshConfig sets `spec.featureFlags.enableEgressPolicy` to false (or leaves it unset): OSM ignores every Egress, so this one allows nothing. Read from the MeshConfig egress-warden finds (see cluster-state.md, mesh settings).',
+    meaning:
+      "OSM's MeshConfig sets `spec.featureFlags.enableEgressPolicy` to false (or leaves it unset): OSM ignores every Egress, so this one allows nothing. Read from the MeshConfig egress-warden finds (see cluster-state.md, mesh settings).",
     fix: 'Set `spec.featureFlags.enableEgressPolicy: true` in the MeshConfig, or drop the Egress.',
   },
   EW349: {
     severity: 'warning',
     title: 'an Egress in a mesh whose egress is open to all (enableEgress true): it restricts nothing',
-    meaning: 'OSM\'s MeshConfig sets `spec.traffic.enableEgress` to true: every external destination is let through whether an Egress names it or not, so this Egress grants nothing that was not already allowed.',
+    meaning:
+      "OSM's MeshConfig sets `spec.traffic.enableEgress` to true: every external destination is let through whether an Egress names it or not, so this Egress grants nothing that was not already allowed.",
     fix: 'Set `spec.traffic.enableEgress: false` to make Egress policies the only way out, or drop the Egress.',
   },
   EW401: {
     severity: 'warning',
     title: 'tls route for a host and port that a ServiceEntry declares HTTP, HTTP2 or GRPC: Istio ignores the route',
-    meaning: '`tls` route for a host and port that a ServiceEntry declares HTTP, HTTP2 or GRPC. Istio applies `tls` routes only on HTTPS/TLS ports and ignores this one. A route without a port is reported when every port of the host is HTTP-class. Reported on the VirtualService and on the ServiceEntry.',
+    meaning:
+      '`tls` route for a host and port that a ServiceEntry declares HTTP, HTTP2 or GRPC. Istio applies `tls` routes only on HTTPS/TLS ports and ignores this one. A route without a port is reported when every port of the host is HTTP-class. Reported on the VirtualService and on the ServiceEntry.',
     fix: 'Declare the port HTTPS or TLS in the ServiceEntry, or route it with an http route.',
   },
   EW402: {
     severity: 'warning',
     title: 'http route for a host and port that a ServiceEntry declares HTTPS or TLS: Istio ignores the route',
-    meaning: '`http` route for a host and port that a ServiceEntry declares HTTPS or TLS, which Istio ignores. A route without a port is reported when every port of the host is HTTPS/TLS. Reported on both objects.',
+    meaning:
+      '`http` route for a host and port that a ServiceEntry declares HTTPS or TLS, which Istio ignores. A route without a port is reported when every port of the host is HTTPS/TLS. Reported on both objects.',
     fix: 'Declare the port HTTP in the ServiceEntry, or route it with a tls route.',
   },
   EW403: {
     severity: 'warning',
     title: 'ServiceEntry port name announces one protocol and its protocol field says another',
-    meaning: 'A port whose name announces one protocol while its `protocol` field says another (for example `name: http`, `protocol: TLS`). Istio uses only the field. Names of the same class agree (`grpc` on HTTP2, `https` on TLS, `tcp` on any TCP-class protocol).',
+    meaning:
+      'A port whose name announces one protocol while its `protocol` field says another (for example `name: http`, `protocol: TLS`). Istio uses only the field. Names of the same class agree (`grpc` on HTTP2, `https` on TLS, `tcp` on any TCP-class protocol).',
     fix: 'Rename the port after its protocol (`https-api` for HTTPS), or fix the protocol field.',
   },
   EW404: {
     severity: 'warning',
     title: 'two ServiceEntries visible to the same namespace declare one host and port with different protocols',
-    meaning: 'Another ServiceEntry that shares a namespace audience (`exportTo`) declares the same host and port number with a different protocol, and Istio keeps one of the two. The message names the other entry.',
+    meaning:
+      'Another ServiceEntry that shares a namespace audience (`exportTo`) declares the same host and port number with a different protocol, and Istio keeps one of the two. The message names the other entry.',
     fix: 'Declare the same protocol in both ServiceEntries, or narrow their exportTo so no namespace sees both.',
   },
   EW405: {
     severity: 'warning',
-    title: 'TCP or unset-protocol port without addresses under resolution NONE takes the same plain-TCP port of other entries without addresses',
-    meaning: 'A `TCP` or unset-protocol port without `addresses` under resolution `NONE` listens on `0.0.0.0:<port>`. Another entry on the same port number loses its traffic when it has no `addresses` of its own and its port is TCP, Mongo, Redis, MySQL or unset; HTTPS/TLS entries are told apart by SNI and HTTP entries by sniffing. Reported on both sides, naming up to three other entries.',
+    title:
+      'TCP or unset-protocol port without addresses under resolution NONE takes the same plain-TCP port of other entries without addresses',
+    meaning:
+      'A `TCP` or unset-protocol port without `addresses` under resolution `NONE` listens on `0.0.0.0:<port>`. Another entry on the same port number loses its traffic when it has no `addresses` of its own and its port is TCP, Mongo, Redis, MySQL or unset; HTTPS/TLS entries are told apart by SNI and HTTP entries by sniffing. Reported on both sides, naming up to three other entries.',
     fix: 'Add `addresses` to the entry, or give it a resolution other than NONE.',
   },
   EW406: {
     severity: 'warning',
     title: 'ServiceEntry address overlaps the cluster pod or service CIDRs',
-    meaning: 'A ServiceEntry address or CIDR overlaps the cluster\'s pod or service CIDRs, so in-cluster traffic to those IPs would match this entry. The message names the range and where it was detected.',
-    fix: 'Remove the address, or use one outside the cluster\'s pod and service CIDRs.',
+    meaning:
+      "A ServiceEntry address or CIDR overlaps the cluster's pod or service CIDRs, so in-cluster traffic to those IPs would match this entry. The message names the range and where it was detected.",
+    fix: "Remove the address, or use one outside the cluster's pod and service CIDRs.",
   },
   EW407: {
     severity: 'warning',
     title: 'a VirtualService names an external host no ServiceEntry registers, in a REGISTRY_ONLY mesh',
-    meaning: 'Istio\'s mesh config sets `outboundTrafficPolicy.mode: REGISTRY_ONLY`, and this mesh-bound VirtualService names (in `hosts` or a route destination) a host outside the cluster that no ServiceEntry visible to its namespace registers. A VirtualService never registers a host: traffic to it goes to BlackHoleCluster (HTTP 502, or a reset). Read from the Istio mesh config egress-warden finds (see cluster-state.md, mesh settings).',
+    meaning:
+      "Istio's mesh config sets `outboundTrafficPolicy.mode: REGISTRY_ONLY`, and this mesh-bound VirtualService names (in `hosts` or a route destination) a host outside the cluster that no ServiceEntry visible to its namespace registers. A VirtualService never registers a host: traffic to it goes to BlackHoleCluster (HTTP 502, or a reset). Read from the Istio mesh config egress-warden finds (see cluster-state.md, mesh settings).",
     fix: 'Add a ServiceEntry for the host and port (`egress-warden explain` prints one), or fix the host name.',
   },
   EW409: {
     severity: 'warning',
-    title: 'HTTP-class ServiceEntry port on a sidecar\'s own listener port (15001, 15006, 15021, 15090): sidecars skip it',
-    meaning: 'Every sidecar already listens on 15001 (outbound capture), 15006 (inbound capture), 15021 (health checks) and 15090 (Prometheus stats). istiod skips an HTTP, HTTP2, gRPC or HTTP_PROXY service port with one of these numbers for every sidecar (it logs "conflicts with static listener"), so the entry has no effect on that port: traffic to it takes the passthrough or blackhole route.',
+    title: "HTTP-class ServiceEntry port on a sidecar's own listener port (15001, 15006, 15021, 15090): sidecars skip it",
+    meaning:
+      'Every sidecar already listens on 15001 (outbound capture), 15006 (inbound capture), 15021 (health checks) and 15090 (Prometheus stats). istiod skips an HTTP, HTTP2, gRPC or HTTP_PROXY service port with one of these numbers for every sidecar (it logs "conflicts with static listener"), so the entry has no effect on that port: traffic to it takes the passthrough or blackhole route.',
     fix: 'Use another port number for the service, or declare the port TCP with `addresses`.',
   },
   EW410: {
     severity: 'error',
-    title: 'TCP or unset-protocol ServiceEntry port on a sidecar\'s own listener port that Istio puts on 0.0.0.0: every sidecar rejects its listeners',
-    meaning: 'A TCP-class or unset-protocol port numbered 15001, 15006, 15021 or 15090 on an entry istiod listens for on `0.0.0.0` (resolution `NONE` without `addresses` or `workloadSelector`, or a CIDR address wider than one IP). istiod does not check this case, and Envoy refuses a second listener on the address of its own (`has duplicate address`): every sidecar the entry is exported to rejects the listener update, and new pods never become ready.',
+    title:
+      "TCP or unset-protocol ServiceEntry port on a sidecar's own listener port that Istio puts on 0.0.0.0: every sidecar rejects its listeners",
+    meaning:
+      'A TCP-class or unset-protocol port numbered 15001, 15006, 15021 or 15090 on an entry istiod listens for on `0.0.0.0` (resolution `NONE` without `addresses` or `workloadSelector`, or a CIDR address wider than one IP). istiod does not check this case, and Envoy refuses a second listener on the address of its own (`has duplicate address`): every sidecar the entry is exported to rejects the listener update, and new pods never become ready.',
     fix: 'Use another port number, or give the entry single-IP `addresses` so its listener has its own address.',
   },
   EW420: {
@@ -757,25 +815,29 @@ export const FINDINGS = {
   EW422: {
     severity: 'error',
     title: 'tcp-server-first and tcp (or https without hosts) with the same destination match: Envoy rejects the listener',
-    meaning: '`tcp-server-first` and `tcp` (or `https` without hosts) with the same destination match. Envoy rejects the client\'s whole outbound listener.',
+    meaning:
+      "`tcp-server-first` and `tcp` (or `https` without hosts) with the same destination match. Envoy rejects the client's whole outbound listener.",
     fix: 'Give the two matches distinct, non-overlapping ipAddresses, or use one protocol.',
   },
   EW423: {
     severity: 'warning',
     title: 'tcp-server-first and tcp on the same port for the same client with distinct IP matches: works, OSM docs forbid it',
-    meaning: '`tcp-server-first` and `tcp` on the same port for the same client, with distinct IP matches. Envoy accepts this, but OSM\'s docs forbid it.',
-    fix: 'Use another port for one of the two, as OSM\'s docs ask.',
+    meaning:
+      "`tcp-server-first` and `tcp` on the same port for the same client, with distinct IP matches. Envoy accepts this, but OSM's docs forbid it.",
+    fix: "Use another port for one of the two, as OSM's docs ask.",
   },
   EW424: {
     severity: 'error',
     title: 'tcp/https matches of the same client and port that collide without tcp-server-first: Envoy rejects the listener',
-    meaning: '`tcp` / `https` matches of the same client and port that collide without `tcp-server-first` (for example `tcp` and `https` both without hosts or IPs). Envoy rejects the listener.',
+    meaning:
+      '`tcp` / `https` matches of the same client and port that collide without `tcp-server-first` (for example `tcp` and `https` both without hosts or IPs). Envoy rejects the listener.',
     fix: 'Give the matches distinct ipAddresses or hosts, or merge them into one port entry.',
   },
   EW425: {
     severity: 'warning',
     title: 'an in-mesh Service makes the port tcp-server-first, which breaks this Egress port for mesh clients',
-    meaning: 'An in-mesh Service declares the port `tcp-server-first` (through `appProtocol: tcp-server-first` or a port name `tcp-server-first-…`). This breaks this Egress\'s `http` / `https` port for mesh clients that reach that Service.',
+    meaning:
+      "An in-mesh Service declares the port `tcp-server-first` (through `appProtocol: tcp-server-first` or a port name `tcp-server-first-…`). This breaks this Egress's `http` / `https` port for mesh clients that reach that Service.",
     fix: 'Use another port, or stop declaring the Service port tcp-server-first.',
   },
   EW501: {
@@ -800,7 +862,7 @@ export const FINDINGS = {
     severity: 'warning',
     title: 'an excluded range overlaps a cluster CIDR: in-cluster traffic to it skips the sidecar (and mTLS)',
     meaning: 'An excluded range overlaps a cluster CIDR: in-cluster traffic to it skips the sidecar, and so skips mTLS.',
-    fix: 'Narrow the bypass range so it leaves out the cluster\'s pod and service CIDRs.',
+    fix: "Narrow the bypass range so it leaves out the cluster's pod and service CIDRs.",
   },
   EW505: {
     severity: 'warning',
@@ -816,14 +878,14 @@ export const FINDINGS = {
   },
   EW507: {
     severity: 'error',
-    title: 'an Istio capture annotation on the pod fails Istio\'s own validation (Istio would reject the pod)',
-    meaning: 'An Istio capture annotation on the pod fails Istio\'s own validation (Istio would reject the pod).',
+    title: "an Istio capture annotation on the pod fails Istio's own validation (Istio would reject the pod)",
+    meaning: "An Istio capture annotation on the pod fails Istio's own validation (Istio would reject the pod).",
     fix: 'Write the value as Istio expects: CIDRs separated by `,` without spaces, `*` only in the include list.',
   },
   EW508: {
     severity: 'error',
-    title: 'an OSM capture annotation on the pod fails OSM\'s own validation (OSM would reject the pod)',
-    meaning: 'An OSM capture annotation on the pod fails OSM\'s own validation (OSM would reject the pod).',
+    title: "an OSM capture annotation on the pod fails OSM's own validation (OSM would reject the pod)",
+    meaning: "An OSM capture annotation on the pod fails OSM's own validation (OSM would reject the pod).",
     fix: 'Write the value as OSM expects: CIDRs separated by `,`, no empty items.',
   },
   EW509: {
@@ -841,13 +903,15 @@ export const FINDINGS = {
   EW511: {
     severity: 'warning',
     title: 'cluster mode, but no cluster CIDRs are known: the include list is left at the mesh default',
-    meaning: '`cluster` mode, but no cluster CIDRs are known: the include list is left at the mesh default instead of capturing only the extra ranges.',
+    meaning:
+      '`cluster` mode, but no cluster CIDRs are known: the include list is left at the mesh default instead of capturing only the extra ranges.',
     fix: 'Wait for CIDR detection, or give the ranges with `--pod-cidrs` and `--service-cidrs`.',
   },
   EW512: {
     severity: 'warning',
     title: 'unknown egress-warden.io annotation (a typo is otherwise silently ignored)',
-    meaning: 'Unknown `egress-warden.io/*` annotation (probably a typo), or `egress-warden.io/mode` set as an annotation instead of a label.',
+    meaning:
+      'Unknown `egress-warden.io/*` annotation (probably a typo), or `egress-warden.io/mode` set as an annotation instead of a label.',
     fix: 'Fix the annotation name, or set `egress-warden.io/mode` as a namespace label.',
   },
   EW513: {
@@ -860,12 +924,13 @@ export const FINDINGS = {
     severity: 'warning',
     title: 'osm-init was injected before this webhook ran: its iptables rules do not use the computed ranges',
     meaning: '`osm-init` was injected before egress-warden ran, so its iptables rules do not use the computed ranges.',
-    fix: 'Order the webhooks so egress-warden runs before OSM\'s injector (reinvocationPolicy or names).',
+    fix: "Order the webhooks so egress-warden runs before OSM's injector (reinvocationPolicy or names).",
   },
   EW515: {
     severity: 'warning',
     title: 'a mesh capture annotation on a namespace: the mesh reads it from pods only',
-    meaning: 'A mesh capture annotation (`traffic.sidecar.istio.io/*`, OSM\'s range and port lists) on a namespace: the meshes read these from pods only.',
+    meaning:
+      "A mesh capture annotation (`traffic.sidecar.istio.io/*`, OSM's range and port lists) on a namespace: the meshes read these from pods only.",
     fix: 'Set the annotation on the pods (their template), or use the egress-warden.io annotations on the namespace.',
   },
   EW516: {
@@ -883,19 +948,22 @@ export const FINDINGS = {
   EW518: {
     severity: 'error',
     title: 'a label or annotation egress-warden reads has a value that is not a string (unquoted true, a number, or no value in YAML)',
-    meaning: 'A label or annotation egress-warden reads has a value that is not a string: an unquoted `true` or number, or a key with no value, in YAML. Quote it (`"true"`), or write `""` for an empty value. Keys egress-warden does not read are never checked.',
+    meaning:
+      'A label or annotation egress-warden reads has a value that is not a string: an unquoted `true` or number, or a key with no value, in YAML. Quote it (`"true"`), or write `""` for an empty value. Keys egress-warden does not read are never checked.',
     fix: 'Quote the value in YAML (`"true"`, `"8080"`), or write `""` for an empty one.',
   },
   EW519: {
     severity: 'warning',
-    title: 'cluster capture mode with a pod range known only from the current nodes\' podCIDRs',
-    meaning: 'The pod CIDRs were detected only as the union of the nodes\' `spec.podCIDRs` (no ServiceCIDR, kubeadm-config, kube-proxy or configured range named the whole pod range), the usual case on managed clusters. A pod in `cluster` capture mode captures exactly those slices: when a node joins with a new podCIDR, traffic from existing pods to pods on it goes around the sidecar (no mTLS, no policy) until they are restarted.',
-    fix: 'Give the whole pod range with `serve --pod-cidrs` (or `EW_POD_CIDRS`), for instance the cluster\'s `--cluster-cidr`; `egress-warden audit` lists the pods whose ranges went stale and need a restart.',
+    title: "cluster capture mode with a pod range known only from the current nodes' podCIDRs",
+    meaning:
+      "The pod CIDRs were detected only as the union of the nodes' `spec.podCIDRs` (no ServiceCIDR, kubeadm-config, kube-proxy or configured range named the whole pod range), the usual case on managed clusters. A pod in `cluster` capture mode captures exactly those slices: when a node joins with a new podCIDR, traffic from existing pods to pods on it goes around the sidecar (no mTLS, no policy) until they are restarted.",
+    fix: "Give the whole pod range with `serve --pod-cidrs` (or `EW_POD_CIDRS`), for instance the cluster's `--cluster-cidr`; `egress-warden audit` lists the pods whose ranges went stale and need a restart.",
   },
   EW520: {
     severity: 'warning',
-    title: 'a capture mode that takes external traffic out of a REGISTRY_ONLY mesh\'s control',
-    meaning: 'Istio\'s mesh config sets `outboundTrafficPolicy.mode: REGISTRY_ONLY`, and `egress-warden.io/outbound-capture: cluster` on this namespace or pod captures only the cluster\'s ranges: connections to external addresses leave the pod without the sidecar, so the lockdown (and every ServiceEntry, VirtualService and telemetry for them) does not apply. This may be intended; it is a warning.',
+    title: "a capture mode that takes external traffic out of a REGISTRY_ONLY mesh's control",
+    meaning:
+      "Istio's mesh config sets `outboundTrafficPolicy.mode: REGISTRY_ONLY`, and `egress-warden.io/outbound-capture: cluster` on this namespace or pod captures only the cluster's ranges: connections to external addresses leave the pod without the sidecar, so the lockdown (and every ServiceEntry, VirtualService and telemetry for them) does not apply. This may be intended; it is a warning.",
     fix: 'Use capture mode `all` (the default) to keep external traffic under the registry, or accept that these pods reach any external address directly.',
   },
   EW599: {

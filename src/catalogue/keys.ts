@@ -47,7 +47,10 @@ export const ISTIO_AUTOALLOCATE = 'networking.istio.io/enable-autoallocate-ip';
 export const ISTIO_USE_WAYPOINT = 'istio.io/use-waypoint';
 /** Istio: annotations istiod refuses on any configuration object. */
 export const ISTIO_REJECTED_ANNOTATIONS: readonly string[] = [
-  'istio.io/dry-run', 'internal.istio.io/webhook-always-reject', 'internal.istio.io/parent-namespace', 'internal.istio.io/parents',
+  'istio.io/dry-run',
+  'internal.istio.io/webhook-always-reject',
+  'internal.istio.io/parent-namespace',
+  'internal.istio.io/parents',
 ];
 
 /** OSM: namespace label of the namespaces a mesh monitors. */

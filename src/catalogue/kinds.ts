@@ -28,7 +28,8 @@ export const groupKind = (g: { readonly group?: string; readonly kind?: string }
 const BY_GROUP_KIND: ReadonlyMap<string, JudgedKindRow> = new Map(JUDGED_KINDS.map((k) => [groupKind(k), k]));
 
 /** The row of a group/Kind, whatever its version; undefined for kinds this webhook does not judge. */
-export const judgedKind = (g: { readonly group?: string; readonly kind?: string }): JudgedKindRow | undefined => BY_GROUP_KIND.get(groupKind(g));
+export const judgedKind = (g: { readonly group?: string; readonly kind?: string }): JudgedKindRow | undefined =>
+  BY_GROUP_KIND.get(groupKind(g));
 
 /** Whether this operation on this group/Kind is judged (the webhook registrations send no others). */
 export function judges(g: { readonly group?: string; readonly kind?: string }, operation: string): boolean {
@@ -41,7 +42,13 @@ export function webhookRules(webhook: Webhook) {
   const rules: { apiGroups: string[]; apiVersions: string[]; operations: string[]; resources: string[]; scope: string }[] = [];
   for (const k of JUDGED_KINDS.filter((r) => r.webhook === webhook)) {
     const apiVersions: string[] = k.group === '' ? [...(k.versions ?? ['v1'])] : ['*'];
-    const same = rules.find((r) => r.apiGroups[0] === k.group && r.scope === k.scope && r.operations.join() === k.operations.join() && r.apiVersions.join() === apiVersions.join());
+    const same = rules.find(
+      (r) =>
+        r.apiGroups[0] === k.group &&
+        r.scope === k.scope &&
+        r.operations.join() === k.operations.join() &&
+        r.apiVersions.join() === apiVersions.join(),
+    );
     if (same) same.resources.push(k.plural);
     else rules.push({ apiGroups: [k.group], apiVersions, operations: [...k.operations], resources: [k.plural], scope: k.scope });
   }

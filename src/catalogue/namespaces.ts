@@ -22,8 +22,11 @@ export const MESH_CONTROL_PLANE_NAMESPACES = ['istio-system', 'osm-system'] as c
  * its MutatingWebhookConfiguration alike; the API server calls mutating configurations in name order.
  */
 export const MESH_OBJECTS = {
-  istioNamespace: MESH_CONTROL_PLANE_NAMESPACES[0], istioMeshConfigMap: 'istio', istioInjector: 'istio-sidecar-injector',
-  osmNamespace: MESH_CONTROL_PLANE_NAMESPACES[1], osmMeshConfig: 'osm-mesh-config',
+  istioNamespace: MESH_CONTROL_PLANE_NAMESPACES[0],
+  istioMeshConfigMap: 'istio',
+  istioInjector: 'istio-sidecar-injector',
+  osmNamespace: MESH_CONTROL_PLANE_NAMESPACES[1],
+  osmMeshConfig: 'osm-mesh-config',
 } as const;
 
 /** Namespaces shared with other software: the webhook refuses to be installed into one. */

@@ -4,11 +4,32 @@
  */
 
 export type Protocol =
-  | 'TCP' | 'UDP' | 'GRPC' | 'GRPC-Web' | 'HTTP' | 'HTTP_PROXY' | 'HTTP2' | 'HTTPS' | 'TLS' | 'Mongo' | 'Redis' | 'MySQL';
+  | 'TCP'
+  | 'UDP'
+  | 'GRPC'
+  | 'GRPC-Web'
+  | 'HTTP'
+  | 'HTTP_PROXY'
+  | 'HTTP2'
+  | 'HTTPS'
+  | 'TLS'
+  | 'Mongo'
+  | 'Redis'
+  | 'MySQL';
 
 const TABLE: ReadonlyMap<string, Protocol> = new Map<string, Protocol>([
-  ['tcp', 'TCP'], ['udp', 'UDP'], ['grpc', 'GRPC'], ['grpc-web', 'GRPC-Web'], ['http', 'HTTP'], ['http_proxy', 'HTTP_PROXY'],
-  ['http2', 'HTTP2'], ['https', 'HTTPS'], ['tls', 'TLS'], ['mongo', 'Mongo'], ['redis', 'Redis'], ['mysql', 'MySQL'],
+  ['tcp', 'TCP'],
+  ['udp', 'UDP'],
+  ['grpc', 'GRPC'],
+  ['grpc-web', 'GRPC-Web'],
+  ['http', 'HTTP'],
+  ['http_proxy', 'HTTP_PROXY'],
+  ['http2', 'HTTP2'],
+  ['https', 'HTTPS'],
+  ['tls', 'TLS'],
+  ['mongo', 'Mongo'],
+  ['redis', 'Redis'],
+  ['mysql', 'MySQL'],
 ]);
 
 /** The canonical protocol, or undefined for unsupported (including ""). */
@@ -81,4 +102,17 @@ export const EGRESS_PROTOCOLS: readonly string[] = ['http', 'https', 'tcp', TCP_
  * The protocol prefixes of a Service port name, longest match first where one is a prefix of
  * another (`http2` before `http`, `grpc-web` before `grpc`), as OSM and Istio read `<protocol>-<suffix>`.
  */
-export const SERVICE_PORT_PROTOCOLS: readonly string[] = [TCP_SERVER_FIRST, 'https', 'http2', 'http', 'grpc-web', 'grpc', 'tls', 'tcp', 'udp', 'mongo', 'mysql', 'redis'];
+export const SERVICE_PORT_PROTOCOLS: readonly string[] = [
+  TCP_SERVER_FIRST,
+  'https',
+  'http2',
+  'http',
+  'grpc-web',
+  'grpc',
+  'tls',
+  'tcp',
+  'udp',
+  'mongo',
+  'mysql',
+  'redis',
+];

@@ -20,6 +20,7 @@ export function formatGithub(report: Report): string {
     lines.push(`::${f.severity} file=${property(f.file)},line=${f.line},title=${property(heading)}::${data(body)}`);
   }
   const s = report.summary;
-  if (report.problems.length === 0) lines.push(`egress-warden: ${s.objects} objects checked: ${s.errors} errors, ${s.warnings} warnings, ${s.skipped} skipped`);
+  if (report.problems.length === 0)
+    lines.push(`egress-warden: ${s.objects} objects checked: ${s.errors} errors, ${s.warnings} warnings, ${s.skipped} skipped`);
   return `${lines.join('\n')}\n`;
 }

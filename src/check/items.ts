@@ -34,8 +34,12 @@ function requestFor(obj: KubeObject, gvk: GroupVersionKind, n: number): Admissio
   const name = obj.metadata?.name;
   const namespace = isNamespaceKind(gvk) ? undefined : obj.metadata?.namespace;
   return {
-    uid: `check-${n}`, kind: gvk, operation: 'CREATE', object: obj,
-    ...(name === undefined ? {} : { name }), ...(namespace === undefined ? {} : { namespace }),
+    uid: `check-${n}`,
+    kind: gvk,
+    operation: 'CREATE',
+    object: obj,
+    ...(name === undefined ? {} : { name }),
+    ...(namespace === undefined ? {} : { namespace }),
   };
 }
 
@@ -62,7 +66,9 @@ function templatePod(obj: KubeObject, gvk: GroupVersionKind): { readonly pod: Ku
   if (!isObj(template)) return undefined;
   const meta = asObj(template.metadata);
   const pod: KubeObject = {
-    apiVersion: 'v1', kind: 'Pod', spec: template.spec,
+    apiVersion: 'v1',
+    kind: 'Pod',
+    spec: template.spec,
     metadata: { ...meta, namespace: obj.metadata?.namespace ?? '', generateName: `${obj.metadata?.name ?? 'workload'}-` },
   };
   return { pod, at: path.join('.') };
@@ -90,7 +96,12 @@ function engineFindings(req: AdmissionRequest, snapshot: ClusterSnapshot): Resul
  * all the other items. An object declared more than once (same kind, namespace and name) counts
  * once, in its last declaration, as `kubectl apply` leaves it.
  */
-export function checkItems(items: readonly InputItem[], state: ClusterSnapshot, opts: CheckOptions, context: readonly KubeObject[] = []): Report {
+export function checkItems(
+  items: readonly InputItem[],
+  state: ClusterSnapshot,
+  opts: CheckOptions,
+  context: readonly KubeObject[] = [],
+): Report {
   const live = incrementalSnapshot(state);
   for (const o of context) live.add(placed(o, objectGvk(o), opts.namespace));
   const placedItems = items.map((item) => {
@@ -115,11 +126,15 @@ export function checkItems(items: readonly InputItem[], state: ClusterSnapshot, 
     const req = requestFor(obj, gvk, n);
     const raw = template
       ? under(template.at, podFindings(requestFor(template.pod, { group: '', version: 'v1', kind: 'Pod' }, n), live.snapshot))
-      : isPodKind(gvk) ? podFindings(req, live.snapshot) : engineFindings(req, live.snapshot);
+      : isPodKind(gvk)
+        ? podFindings(req, live.snapshot)
+        : engineFindings(req, live.snapshot);
     const r = opts.mode === 'warn' ? demote(raw) : raw;
     const m = obj.metadata;
     const base = {
-      file: item.file, kind: gvk.kind, namespace: isNamespaceKind(gvk) ? '' : (m?.namespace ?? ''),
+      file: item.file,
+      kind: gvk.kind,
+      namespace: isNamespaceKind(gvk) ? '' : (m?.namespace ?? ''),
       name: m?.name ?? (m?.generateName ? `${m.generateName}*` : ''),
     };
     const object = checked.push({ ...base, line: item.line }) - 1;

@@ -7,7 +7,11 @@
 import { docsLink, fails, issueText, objectRef, showProblem, type FailOn, type Finding, type Report } from './report.ts';
 
 const xml = (s: string): string =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+  s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
     // characters XML 1.0 cannot hold at all
     // biome-ignore lint/suspicious/noControlCharactersInRegex: replacing control characters is the point
     .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '\uFFFD');
@@ -39,8 +43,11 @@ export function formatJunit(report: Report, failOn: FailOn): string {
     cases.push(parts.length ? `    <testcase ${attrs}>\n${parts.join('\n')}\n    </testcase>` : `    <testcase ${attrs}/>`);
   });
   for (const p of report.problems) {
-    const where = p.file === undefined ? 'classname="egress-warden" name="cluster"' : `classname="${xml(p.file)}" name="input" file="${xml(p.file)}"`;
-    cases.push(`    <testcase ${where}>\n      <error type="input" message="${xml(p.message)}">${xml(showProblem(p))}</error>\n    </testcase>`);
+    const where =
+      p.file === undefined ? 'classname="egress-warden" name="cluster"' : `classname="${xml(p.file)}" name="input" file="${xml(p.file)}"`;
+    cases.push(
+      `    <testcase ${where}>\n      <error type="input" message="${xml(p.message)}">${xml(showProblem(p))}</error>\n    </testcase>`,
+    );
   }
   const errors = report.problems.length;
   const tests = report.checked.length + errors;

@@ -20,7 +20,13 @@ export type Finding = {
 };
 
 /** An object that was judged, whether or not it has findings (JUnit lists each as a test case). */
-export type CheckedObject = { readonly file: string; readonly line: number; readonly kind: string; readonly namespace: string; readonly name: string };
+export type CheckedObject = {
+  readonly file: string;
+  readonly line: number;
+  readonly kind: string;
+  readonly namespace: string;
+  readonly name: string;
+};
 
 /** Why nothing could be judged: input that cannot be read, no input at all, a cluster that does not answer. */
 export type Problem = { readonly file?: string; readonly line?: number; readonly message: string };
@@ -40,8 +46,12 @@ export type FailOn = Severity;
 export const fails = (f: { readonly severity: Severity }, failOn: FailOn): boolean => f.severity === 'error' || failOn === 'warning';
 
 /** A report of problems only: nothing was judged. */
-export const problemReport = (problems: readonly Problem[]): Report =>
-  ({ findings: [], checked: [], problems, summary: { objects: 0, errors: 0, warnings: 0, skipped: 0 } });
+export const problemReport = (problems: readonly Problem[]): Report => ({
+  findings: [],
+  checked: [],
+  problems,
+  summary: { objects: 0, errors: 0, warnings: 0, skipped: 0 },
+});
 
 /** The code's section in docs/codes.md, relative to the repository root. */
 export const docsLink = (code: Code): string => `docs/codes.md#${docsSlug(code)}`;
@@ -72,7 +82,9 @@ export function formatText(report: Report): string {
   for (const f of report.findings) lines.push(`${f.file}:${f.line}: ${f.severity} ${f.kind} ${objectRef(f)} [${f.code}] ${issueText(f)}`);
   const s = report.summary;
   if (report.problems.length === 0) {
-    lines.push(`${plural(s.objects, 'object')} checked: ${plural(s.errors, 'error')}, ${plural(s.warnings, 'warning')}, ${s.skipped} skipped`);
+    lines.push(
+      `${plural(s.objects, 'object')} checked: ${plural(s.errors, 'error')}, ${plural(s.warnings, 'warning')}, ${s.skipped} skipped`,
+    );
   }
   const codes = [...new Set(report.findings.map((f) => f.code))].sort();
   for (const c of codes) lines.push(`  ${c} ${title(c)}: ${docsLink(c)}`);
@@ -81,11 +93,21 @@ export function formatText(report: Report): string {
 
 export function formatJson(report: Report): string {
   const findings = report.findings.map((f) => ({
-    file: f.file, line: f.line, kind: f.kind, namespace: f.namespace, name: f.name,
-    severity: f.severity, code: f.code, path: f.path, message: f.message, docs: docsLink(f.code),
+    file: f.file,
+    line: f.line,
+    kind: f.kind,
+    namespace: f.namespace,
+    name: f.name,
+    severity: f.severity,
+    code: f.code,
+    path: f.path,
+    message: f.message,
+    docs: docsLink(f.code),
   }));
   const problems = report.problems.map((p) => ({
-    ...(p.file === undefined ? {} : { file: p.file }), ...(p.line === undefined ? {} : { line: p.line }), message: p.message,
+    ...(p.file === undefined ? {} : { file: p.file }),
+    ...(p.line === undefined ? {} : { line: p.line }),
+    message: p.message,
   }));
   return `${JSON.stringify({ findings, problems, summary: report.summary }, null, 2)}\n`;
 }

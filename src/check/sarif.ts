@@ -15,7 +15,10 @@ const ROOT = '%SRCROOT%';
 /** A file name as an artifact location: relative paths stay relative to the checkout, every segment percent-encoded. */
 function artifact(file: string): { uri: string; uriBaseId?: string } {
   const path = file.replace(/\\/g, '/');
-  const encoded = path.split('/').map((s) => encodeURIComponent(s)).join('/');
+  const encoded = path
+    .split('/')
+    .map((s) => encodeURIComponent(s))
+    .join('/');
   if (path.startsWith('/')) return { uri: `file://${encoded}` };
   return { uri: encoded.replace(/^(\.\/)+/, ''), uriBaseId: ROOT };
 }
@@ -42,9 +45,13 @@ function rule(code: Code) {
 const notification = (p: Problem) => ({
   level: 'error',
   message: { text: p.message },
-  ...(p.file === undefined ? {} : {
-    locations: [{ physicalLocation: { artifactLocation: artifact(p.file), ...(p.line === undefined ? {} : { region: { startLine: p.line } }) } }],
-  }),
+  ...(p.file === undefined
+    ? {}
+    : {
+        locations: [
+          { physicalLocation: { artifactLocation: artifact(p.file), ...(p.line === undefined ? {} : { region: { startLine: p.line } }) } },
+        ],
+      }),
 });
 
 export function formatSarif(report: Report, version: string): string {
@@ -53,23 +60,29 @@ export function formatSarif(report: Report, version: string): string {
     ruleIndex: RULE_INDEX.get(f.code)!,
     level: f.severity,
     message: { text: `${f.kind} ${objectRef(f)} ${issueText(f)}` },
-    locations: [{
-      physicalLocation: { artifactLocation: artifact(f.file), region: { startLine: f.line } },
-      logicalLocations: [{ name: f.name || '<unnamed>', fullyQualifiedName: `${f.kind}/${objectRef(f)}`, kind: 'resource' }],
-    }],
+    locations: [
+      {
+        physicalLocation: { artifactLocation: artifact(f.file), region: { startLine: f.line } },
+        logicalLocations: [{ name: f.name || '<unnamed>', fullyQualifiedName: `${f.kind}/${objectRef(f)}`, kind: 'resource' }],
+      },
+    ],
   }));
   const log = {
     $schema: SARIF_SCHEMA,
     version: '2.1.0',
-    runs: [{
-      tool: { driver: { name: 'egress-warden', version, semanticVersion: version, rules: CODES.map(rule) } },
-      originalUriBaseIds: { [ROOT]: { description: { text: 'the directory egress-warden check ran in' } } },
-      invocations: [{
-        executionSuccessful: report.problems.length === 0,
-        ...(report.problems.length ? { toolExecutionNotifications: report.problems.map(notification) } : {}),
-      }],
-      results,
-    }],
+    runs: [
+      {
+        tool: { driver: { name: 'egress-warden', version, semanticVersion: version, rules: CODES.map(rule) } },
+        originalUriBaseIds: { [ROOT]: { description: { text: 'the directory egress-warden check ran in' } } },
+        invocations: [
+          {
+            executionSuccessful: report.problems.length === 0,
+            ...(report.problems.length ? { toolExecutionNotifications: report.problems.map(notification) } : {}),
+          },
+        ],
+        results,
+      },
+    ],
   };
   return `${JSON.stringify(log, null, 2)}\n`;
 }

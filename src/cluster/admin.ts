@@ -37,7 +37,11 @@ export type AdminApi = {
   readonly servedChain: (host: string, port: number) => Promise<string[]>;
 };
 
-const pem = (raw: Buffer): string => `-----BEGIN CERTIFICATE-----\n${raw.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
+const pem = (raw: Buffer): string =>
+  `-----BEGIN CERTIFICATE-----\n${raw
+    .toString('base64')
+    .match(/.{1,64}/g)!
+    .join('\n')}\n-----END CERTIFICATE-----\n`;
 
 /** The PEM chain a TLS server presents; kube.ts's adminApi uses it for URL-registered webhooks. */
 export function servedChain(host: string, port: number): Promise<string[]> {

@@ -22,7 +22,10 @@ export type CidrSettings = {
  * `flags`: the flag values as typed, undefined when not given. A flag wins over its variable; a flag
  * given empty is a mistake (a template that filled in nothing), a variable set empty is unset.
  */
-export function readCidrSettings(flags: Partial<Record<CidrKind, string>>, env: Readonly<Record<string, string | undefined>>): CidrSettings {
+export function readCidrSettings(
+  flags: Partial<Record<CidrKind, string>>,
+  env: Readonly<Record<string, string | undefined>>,
+): CidrSettings {
   const problems: string[] = [];
   const read = (kind: CidrKind): ConfiguredCidrs | undefined => {
     const { flag, variable } = CIDR_SETTINGS[kind];

@@ -10,7 +10,15 @@ import { namespacedName, type KubeObject } from '../admission/types.ts';
 import { apiMessage, type ClusterApi } from './api.ts';
 import type { ConfiguredPair } from './cidr-settings.ts';
 import {
-  detectCidrs, podAddresses, rangeRows, sameCidrs, usesDefaults, verifyCidrs, type Addressed, type CidrDetection, type CidrInputs,
+  detectCidrs,
+  podAddresses,
+  rangeRows,
+  sameCidrs,
+  usesDefaults,
+  verifyCidrs,
+  type Addressed,
+  type CidrDetection,
+  type CidrInputs,
 } from './detect.ts';
 import { gatherStatic, type StaticInputs } from './gather.ts';
 import type { Compact } from './indexes.ts';
@@ -59,8 +67,12 @@ export function serviceIps(services: Iterable<Compact>): Addressed[] {
   return out;
 }
 
-export const cidrStatus = (d: CidrDetection, known: boolean, notes: readonly string[], verification: VerificationStatus | null): CidrStatus =>
-  ({ known, ranges: rangeRows(d), defaulted: usesDefaults(d), notes: [...d.notes, ...notes], verification });
+export const cidrStatus = (
+  d: CidrDetection,
+  known: boolean,
+  notes: readonly string[],
+  verification: VerificationStatus | null,
+): CidrStatus => ({ known, ranges: rangeRows(d), defaulted: usesDefaults(d), notes: [...d.notes, ...notes], verification });
 
 /** Its informer runs when the cluster serves ServiceCIDRs; detection then waits for it, and the dry-run probe is skipped. */
 const SERVICE_CIDRS = 'servicecidrs.networking.k8s.io';
@@ -101,7 +113,8 @@ export function cidrSources({ api, config, timing, log, life, informers, service
     if (!statics || !nodes || (watchingServiceCidrs && !serviceCidrs)) return undefined;
     const { failed: _, notes: __, retry: ___, ...found } = statics;
     return {
-      ...config, ...found,
+      ...config,
+      ...found,
       nodes: [...nodes.values()] as KubeObject[],
       ...(serviceCidrs ? { serviceCidrs: [...serviceCidrs.values()] as KubeObject[] } : {}),
     };
@@ -118,14 +131,20 @@ export function cidrSources({ api, config, timing, log, life, informers, service
       const v = verifyCidrs(detection.cidrs, pods, serviceIps());
       const examples = [...v.pods.outside, ...v.services.outside].slice(0, 10).map((o) => `${o.name} ${o.ip}`);
       verification = {
-        checkedPods: v.pods.checked, checkedServices: v.services.checked,
-        podsOutside: v.pods.outside.length, servicesOutside: v.services.outside.length, examples, unchecked: v.unchecked,
+        checkedPods: v.pods.checked,
+        checkedServices: v.services.checked,
+        podsOutside: v.pods.outside.length,
+        servicesOutside: v.services.outside.length,
+        examples,
+        unchecked: v.unchecked,
         at: new Date().toISOString(),
       };
       verifyNote = undefined;
       if (examples.length) {
-        log.warn({ podsOutside: verification.podsOutside, servicesOutside: verification.servicesOutside, examples },
-          'addresses outside the detected cluster CIDRs; set --pod-cidrs / --service-cidrs');
+        log.warn(
+          { podsOutside: verification.podsOutside, servicesOutside: verification.servicesOutside, examples },
+          'addresses outside the detected cluster CIDRs; set --pod-cidrs / --service-cidrs',
+        );
       }
     } catch (e) {
       if (life.ended()) return;
@@ -159,15 +178,22 @@ export function cidrSources({ api, config, timing, log, life, informers, service
       detection = next;
       dirty = false;
       if (!moved) return;
-      log.info({ ranges: rangeRows(next).map((r) => `${r.kind} ${r.cidr} (${r.origin})`), notes: next.notes },
-        first ? 'cluster CIDRs detected' : 'cluster CIDRs changed');
+      log.info(
+        { ranges: rangeRows(next).map((r) => `${r.kind} ${r.cidr} (${r.origin})`), notes: next.notes },
+        first ? 'cluster CIDRs detected' : 'cluster CIDRs changed',
+      );
       if (usesDefaults(next)) log.warn({ notes: next.notes }, 'no cluster source named some CIDRs; using defaults');
       queueMicrotask(first ? verifyLoop : () => void verify());
     },
     cidrs: () => (detection ?? preliminary).cidrs,
     detected: () => detection !== undefined,
     read: () => statics !== undefined,
-    status: () => cidrStatus(detection ?? preliminary, detection !== undefined,
-      [...(statics?.failed ?? []), ...(statics?.notes ?? []), ...(verifyNote ? [verifyNote] : [])], verification),
+    status: () =>
+      cidrStatus(
+        detection ?? preliminary,
+        detection !== undefined,
+        [...(statics?.failed ?? []), ...(statics?.notes ?? []), ...(verifyNote ? [verifyNote] : [])],
+        verification,
+      ),
   };
 }

@@ -57,7 +57,11 @@ export const DEFAULT_CIDRS: Readonly<Record<CidrKind, string>> = { pod: '10.244.
 export const DEFAULT_ORIGIN = 'default (kubeadm)';
 
 /** Splits a list the way Kubernetes settings write it: commas (kubeadm, kube-proxy) or spaces (Cilium). */
-export const splitList = (text: string): string[] => text.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean);
+export const splitList = (text: string): string[] =>
+  text
+    .split(/[\s,]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 /** Strict CIDRs from a list; each value that is not one is named. Bare IPs are not ranges and are refused. */
 export function parseCidrList(values: readonly string[], origin: string): { readonly cidrs: Cidr[]; readonly problems: string[] } {
@@ -71,7 +75,12 @@ export function parseCidrList(values: readonly string[], origin: string): { read
   return { cidrs, problems };
 }
 
-type Candidate = { readonly kind: CidrKind; readonly source: CidrSource; readonly ranges: readonly DetectedRange[]; readonly partial?: boolean };
+type Candidate = {
+  readonly kind: CidrKind;
+  readonly source: CidrSource;
+  readonly ranges: readonly DetectedRange[];
+  readonly partial?: boolean;
+};
 
 const ranges = (cidrs: readonly Cidr[], origin: string): DetectedRange[] => cidrs.map((cidr) => ({ cidr, origin }));
 
@@ -130,7 +139,13 @@ function fromKubeadm(cm: KubeObject | undefined, notes: string[]): Candidate[] {
 
 function fromKubeProxy(cm: KubeObject | undefined, notes: string[]): Candidate[] {
   const config = configMapYaml(cm, 'config.conf', notes);
-  return listSetting('pod', 'kube-proxy', config?.clusterCIDR, `${CIDR_CONFIGMAPS.namespace}/${CIDR_CONFIGMAPS.kubeProxy} clusterCIDR`, notes);
+  return listSetting(
+    'pod',
+    'kube-proxy',
+    config?.clusterCIDR,
+    `${CIDR_CONFIGMAPS.namespace}/${CIDR_CONFIGMAPS.kubeProxy} clusterCIDR`,
+    notes,
+  );
 }
 
 const VALID_RANGE = /valid IPs is ([0-9A-Fa-f.:]+\/\d{1,3})/g;
@@ -145,12 +160,16 @@ function fromDryRun(messages: readonly string[] | undefined, notes: string[]): C
   for (const m of messages ?? []) {
     const found = dryRunRanges(m);
     if (found.length) out.push(...found);
-    else if (m.includes('does not match the current range')) notes.push('dry-run Service create: the API server does not name its service range (Kubernetes 1.33+ allocator)');
+    else if (m.includes('does not match the current range'))
+      notes.push('dry-run Service create: the API server does not name its service range (Kubernetes 1.33+ allocator)');
     else if (m.includes('not in the valid range')) notes.push('dry-run Service create: the API server does not name its service range');
-    else if (m.includes('not configured on this cluster')) notes.push(`dry-run Service create: ${/IPv[46]/.exec(m)?.[0] ?? 'that family'} is not configured on this cluster`);
+    else if (m.includes('not configured on this cluster'))
+      notes.push(`dry-run Service create: ${/IPv[46]/.exec(m)?.[0] ?? 'that family'} is not configured on this cluster`);
     else notes.push(`dry-run Service create: unexpected answer: ${m.slice(0, 200)}`);
   }
-  return out.length ? [{ kind: 'service', source: 'dry-run', ranges: ranges(mergeCidrs(out), 'dry-run Service create (API server error message)') }] : [];
+  return out.length
+    ? [{ kind: 'service', source: 'dry-run', ranges: ranges(mergeCidrs(out), 'dry-run Service create (API server error message)') }]
+    : [];
 }
 
 function fromNodes(nodes: readonly KubeObject[] | undefined, notes: string[]): Candidate[] {
@@ -310,8 +329,14 @@ export function verifyCidrs(cidrs: ClusterCidrs, pods: Iterable<Addressed>, serv
     }
     return { checked, outside };
   };
-  const checkedPods = check(pods, cidrs.pod.map((r) => r.cidr));
-  const checkedServices = check(services, cidrs.service.map((r) => r.cidr));
+  const checkedPods = check(
+    pods,
+    cidrs.pod.map((r) => r.cidr),
+  );
+  const checkedServices = check(
+    services,
+    cidrs.service.map((r) => r.cidr),
+  );
   return {
     pods: checkedPods,
     services: checkedServices,
@@ -330,4 +355,6 @@ export type RangeRow = {
 };
 
 export const rangeRows = (d: CidrDetection): RangeRow[] =>
-  d.answers.flatMap((a) => a.ranges.map((r) => ({ kind: a.kind, family: a.family, cidr: r.cidr.text, source: a.source, origin: r.origin, partial: a.partial })));
+  d.answers.flatMap((a) =>
+    a.ranges.map((r) => ({ kind: a.kind, family: a.family, cidr: r.cidr.text, source: a.source, origin: r.origin, partial: a.partial })),
+  );

@@ -15,10 +15,16 @@ export type DiscoveryLoop = {
   readonly error: () => string | undefined;
 };
 
-export function discoveryLoop(api: ClusterApi, timing: Timing, log: Log, life: Lifetime, on: {
-  readonly found: (discovery: Discovery) => void;
-  readonly failed: () => void;
-}): DiscoveryLoop {
+export function discoveryLoop(
+  api: ClusterApi,
+  timing: Timing,
+  log: Log,
+  life: Lifetime,
+  on: {
+    readonly found: (discovery: Discovery) => void;
+    readonly failed: () => void;
+  },
+): DiscoveryLoop {
   let discovery: Discovery | undefined;
   let error: string | undefined;
 

@@ -52,13 +52,15 @@ async function attempt<T>(what: string, run: () => Promise<T>, n: Noted, absentI
  */
 export async function gatherStatic(api: ClusterApi, opts: { readonly dryRun: boolean } = { dryRun: true }): Promise<StaticInputs> {
   const n: Noted = { failed: [], notes: [], retry: false };
-  const cm = (name: string) => attempt(`${CIDR_CONFIGMAPS.namespace}/${name}`, () => api.getConfigMap(CIDR_CONFIGMAPS.namespace, name), n, true);
+  const cm = (name: string) =>
+    attempt(`${CIDR_CONFIGMAPS.namespace}/${name}`, () => api.getConfigMap(CIDR_CONFIGMAPS.namespace, name), n, true);
   const [kubeadmConfig, kubeProxy, ...probes] = await Promise.all([
     cm(CIDR_CONFIGMAPS.kubeadm),
     cm(CIDR_CONFIGMAPS.kubeProxy),
     ...(opts.dryRun ? DRY_RUN_PROBES : []).map(async (ip) => {
       const answer = await attempt(`dry-run Service create in ${api.namespace}`, async () => ({ message: await api.dryRunService(ip) }), n);
-      if (answer && answer.message === undefined) n.notes.push(`dry-run Service create: clusterIP ${ip} was accepted, so it names no range`);
+      if (answer && answer.message === undefined)
+        n.notes.push(`dry-run Service create: clusterIP ${ip} was accepted, so it names no range`);
       return answer?.message;
     }),
   ]);
@@ -90,7 +92,10 @@ const target = (kind: string, version: string): Target => {
   return { group: w.group, version, resource: w.resource, kind: w.kind };
 };
 
-export async function gatherAll(api: ClusterApi, config: { readonly podConfig?: ConfiguredCidrs; readonly serviceConfig?: ConfiguredCidrs }): Promise<Gathered> {
+export async function gatherAll(
+  api: ClusterApi,
+  config: { readonly podConfig?: ConfiguredCidrs; readonly serviceConfig?: ConfiguredCidrs },
+): Promise<Gathered> {
   const n: Noted = { failed: [], notes: [], retry: false };
   const discovery = await attempt('discovery', () => api.discover(), n);
   const scWatched = WATCHED.find((w) => w.kind === 'ServiceCIDR')!;
@@ -106,7 +111,9 @@ export async function gatherAll(api: ClusterApi, config: { readonly podConfig?: 
   const { failed, notes, retry: _, dryRun, ...configMaps } = statics;
   return {
     inputs: {
-      ...config, ...configMaps, dryRun,
+      ...config,
+      ...configMaps,
+      dryRun,
       ...(nodes ? { nodes } : {}),
       ...(serviceCidrs ? { serviceCidrs } : {}),
     },

@@ -96,6 +96,12 @@ export function incrementalSnapshot(base: ClusterSnapshot): IncrementalSnapshot 
     }
   };
 
-  const snapshot: ClusterSnapshot = { cidrs: base.cidrs, namespaces, httpRouteGroups: routeGroups, ...(lists as unknown as Pick<ClusterSnapshot, ListIndex>), mesh: base.mesh };
+  const snapshot: ClusterSnapshot = {
+    cidrs: base.cidrs,
+    namespaces,
+    httpRouteGroups: routeGroups,
+    ...(lists as unknown as Pick<ClusterSnapshot, ListIndex>),
+    mesh: base.mesh,
+  };
   return { snapshot, add };
 }

@@ -8,8 +8,16 @@ import { isPlainTcp, SERVICE_PORT_PROTOCOLS } from '../catalogue/protocols.ts';
 import { asArr, asInt, asObj, asStr, onlyStrs } from '../json.ts';
 import { NO_MESH_CONFIG } from './mesh-config.ts';
 import {
-  type ClusterCidrs, type ClusterSnapshot, type EgressPort, type NamespaceInfo, type ObjectRef, type ServiceEntryPort,
-  type ServicePort, type VirtualServiceRoute, boundToGatewaysOnly, egressKey,
+  type ClusterCidrs,
+  type ClusterSnapshot,
+  type EgressPort,
+  type NamespaceInfo,
+  type ObjectRef,
+  type ServiceEntryPort,
+  type ServicePort,
+  type VirtualServiceRoute,
+  boundToGatewaysOnly,
+  egressKey,
 } from './snapshot.ts';
 
 /** Everything one object contributes to the snapshot. */
@@ -44,7 +52,6 @@ const strs = (v: unknown, pooled = false): readonly string[] => {
 /** Annotation prefixes this project reads from namespaces; the rest is dropped to keep the index small. */
 const NAMESPACE_ANNOTATION_PREFIXES = [OWN_PREFIX, 'traffic.sidecar.istio.io/', 'openservicemesh.io/'];
 
-
 /** A Service port's protocol the way OSM and Istio read it: appProtocol first, then the name prefix. */
 export function servicePortProtocol(port: { readonly name?: unknown; readonly appProtocol?: unknown }): string {
   const app = asStr(port.appProtocol).toLowerCase();
@@ -67,13 +74,20 @@ export function compact(o: KubeObject): Compact | undefined {
       for (const [k, v] of Object.entries(asObj(o.metadata?.annotations))) {
         if (NAMESPACE_ANNOTATION_PREFIXES.some((p) => k.startsWith(p))) annotations[k] = v as string;
       }
-      return { kind: 'Namespace', namespace: { name: asStr(o.metadata?.name), labels: { ...asObj(o.metadata?.labels) } as Record<string, string>, annotations } };
+      return {
+        kind: 'Namespace',
+        namespace: { name: asStr(o.metadata?.name), labels: { ...asObj(o.metadata?.labels) } as Record<string, string>, annotations },
+      };
     }
     case 'networking.istio.io/ServiceEntry': {
       const { namespace, name } = refOf(o);
       const entry = {
-        namespace, name, hosts: strs(spec.hosts), exportTo: strs(spec.exportTo, true),
-        resolution: intern(asStr(spec.resolution) || 'NONE'), addresses: strs(spec.addresses),
+        namespace,
+        name,
+        hosts: strs(spec.hosts),
+        exportTo: strs(spec.exportTo, true),
+        resolution: intern(asStr(spec.resolution) || 'NONE'),
+        addresses: strs(spec.addresses),
       };
       const ports = asArr(spec.ports).map((v) => {
         const p = asObj(v);
@@ -105,7 +119,8 @@ export function compact(o: KubeObject): Compact | undefined {
       const ports: EgressPort[] = [];
       for (const s of asArr(spec.sources).map(asObj)) {
         const source = intern(namespacedName(asStr(s.namespace), asStr(s.name)));
-        for (const p of asArr(spec.ports).map(asObj)) ports.push({ egress, source, number: asInt(p.number), protocol: intern(asStr(p.protocol)) });
+        for (const p of asArr(spec.ports).map(asObj))
+          ports.push({ egress, source, number: asInt(p.number), protocol: intern(asStr(p.protocol)) });
       }
       return { kind: 'Egress', ports };
     }
@@ -114,7 +129,9 @@ export function compact(o: KubeObject): Compact | undefined {
       const clusterIPs = listed.filter((ip) => ip && ip !== 'None');
       const { namespace, name } = refOf(o);
       const service = { namespace, name, clusterIPs: clusterIPs.length ? clusterIPs : NONE };
-      const ports = asArr(spec.ports).map(asObj).map((p) => ({ service, port: asInt(p.port), name: intern(asStr(p.name)), protocol: intern(servicePortProtocol(p)) }));
+      const ports = asArr(spec.ports)
+        .map(asObj)
+        .map((p) => ({ service, port: asInt(p.port), name: intern(asStr(p.name)), protocol: intern(servicePortProtocol(p)) }));
       return { kind: 'Service', ports };
     }
     case 'specs.smi-spec.io/HTTPRouteGroup': {
@@ -137,18 +154,28 @@ export const isUnaddressedTcp = (p: ServiceEntryPort): boolean => p.entry.addres
 
 /** The snapshot indexes that map a key to a list of records. */
 export type ListIndex =
-  | 'serviceEntriesByHost' | 'serviceEntriesByPort' | 'unaddressedTcpServiceEntriesByPort'
-  | 'virtualServicesByHost' | 'egressesBySourcePort' | 'servicesByPort';
+  | 'serviceEntriesByHost'
+  | 'serviceEntriesByPort'
+  | 'unaddressedTcpServiceEntriesByPort'
+  | 'virtualServicesByHost'
+  | 'egressesBySourcePort'
+  | 'servicesByPort';
 
 export type ListIndexes = Record<ListIndex, Map<unknown, unknown[]>>;
 
 export const emptyListIndexes = (): ListIndexes => ({
-  serviceEntriesByHost: new Map(), serviceEntriesByPort: new Map(), unaddressedTcpServiceEntriesByPort: new Map(),
-  virtualServicesByHost: new Map(), egressesBySourcePort: new Map(), servicesByPort: new Map(),
+  serviceEntriesByHost: new Map(),
+  serviceEntriesByPort: new Map(),
+  unaddressedTcpServiceEntriesByPort: new Map(),
+  virtualServicesByHost: new Map(),
+  egressesBySourcePort: new Map(),
+  servicesByPort: new Map(),
 });
 
 /** The object a list-index record came from, for taking an object's records out again. */
-export const LIST_INDEX_OWNERS: Readonly<Record<ListIndex, { readonly kind: Compact['kind']; readonly owner: (record: unknown) => ObjectRef }>> = {
+export const LIST_INDEX_OWNERS: Readonly<
+  Record<ListIndex, { readonly kind: Compact['kind']; readonly owner: (record: unknown) => ObjectRef }>
+> = {
   serviceEntriesByHost: { kind: 'ServiceEntry', owner: (r) => (r as ServiceEntryPort).entry },
   serviceEntriesByPort: { kind: 'ServiceEntry', owner: (r) => (r as ServiceEntryPort).entry },
   unaddressedTcpServiceEntriesByPort: { kind: 'ServiceEntry', owner: (r) => (r as ServiceEntryPort).entry },
@@ -196,7 +223,13 @@ export function snapshotFromCompact(items: Iterable<Compact>, cidrs: ClusterCidr
     else if (c.kind === 'HTTPRouteGroup') routeGroups.set(c.ref, c.matches);
     else eachIndexEntry(c, put);
   }
-  return { cidrs, namespaces, httpRouteGroups: routeGroups, ...(lists as unknown as Pick<ClusterSnapshot, ListIndex>), mesh: NO_MESH_CONFIG };
+  return {
+    cidrs,
+    namespaces,
+    httpRouteGroups: routeGroups,
+    ...(lists as unknown as Pick<ClusterSnapshot, ListIndex>),
+    mesh: NO_MESH_CONFIG,
+  };
 }
 
 /** Build a snapshot from whole objects (state folders, `check` inputs, tests). Unknown kinds are ignored. */
@@ -225,7 +258,10 @@ export const INDEX_FIELDS: Readonly<Record<Compact['kind'], readonly (keyof Clus
  * `itemsOf(kind)` yields every current record of that kind.
  */
 export function rebuildSnapshot(
-  prev: ClusterSnapshot, changed: Iterable<Compact['kind']>, itemsOf: (kind: Compact['kind']) => Iterable<Compact>, cidrs: ClusterCidrs,
+  prev: ClusterSnapshot,
+  changed: Iterable<Compact['kind']>,
+  itemsOf: (kind: Compact['kind']) => Iterable<Compact>,
+  cidrs: ClusterCidrs,
 ): ClusterSnapshot {
   const next: Record<string, unknown> = { ...prev, cidrs };
   for (const kind of new Set(changed)) {

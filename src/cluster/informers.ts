@@ -48,7 +48,13 @@ function outageProbe(api: ClusterApi, life: Lifetime, probeMs: number, superviso
     life.later(async () => {
       probing = false;
       if (![...supervisors()].some((s) => s.outageVictim())) return;
-      if (await api.discover().then(() => true, () => false)) wake();
+      if (
+        await api.discover().then(
+          () => true,
+          () => false,
+        )
+      )
+        wake();
       probeSoon();
     }, probeMs);
   };
@@ -68,7 +74,15 @@ export type InformerOptions = {
 };
 
 /** One supervisor per watched resource, the outage probe, and the silence watchdog. */
-export function superviseInformers({ api, timing, log, life, changed, delivered, backoff: newBackoff = () => backoff(timing) }: InformerOptions): Informers {
+export function superviseInformers({
+  api,
+  timing,
+  log,
+  life,
+  changed,
+  delivered,
+  backoff: newBackoff = () => backoff(timing),
+}: InformerOptions): Informers {
   const supervisors = new Map<string, InformerSupervisor>();
   const probe = outageProbe(api, life, timing.probeMs, () => supervisors.values());
   const deps: SupervisorDeps = { api, timing, log, life, changed, delivered, waiting: probe.probeSoon, recovered: probe.wake };
@@ -105,7 +119,8 @@ export function superviseInformers({ api, timing, log, life, changed, delivered,
         const version = chooseVersion(w, discovery);
         const current = supervisors.get(resourceName(w));
         if (current && current.version === version) continue;
-        if (current) drop(current, version ? `served version changed to ${version}; switching` : 'resource no longer served; dropping its objects');
+        if (current)
+          drop(current, version ? `served version changed to ${version}; switching` : 'resource no longer served; dropping its objects');
         if (version) add(w, version);
       }
     },

@@ -51,7 +51,9 @@ function loadFiles(kc: k8s.KubeConfig, files: readonly string[]): void {
 }
 
 /** A kubeconfig picked the way kubectl does, with the namespace requests default to. */
-export type KubeSelection = { readonly kc: k8s.KubeConfig; readonly source: string; readonly namespace: string } | { readonly none: string };
+export type KubeSelection =
+  | { readonly kc: k8s.KubeConfig; readonly source: string; readonly namespace: string }
+  | { readonly none: string };
 
 /**
  * Picks the cluster the way kubectl does: --kubeconfig (a path list), KUBECONFIG, the in-cluster
@@ -59,7 +61,11 @@ export type KubeSelection = { readonly kc: k8s.KubeConfig; readonly source: stri
  * kubeconfig cannot be used. The namespace: the one given, else the service account's (in a pod),
  * else the current context's, else "default".
  */
-export function selectKubeConfig(opts: { readonly kubeconfig?: string | undefined; readonly env: Readonly<Record<string, string | undefined>>; readonly namespace?: string | undefined }): KubeSelection {
+export function selectKubeConfig(opts: {
+  readonly kubeconfig?: string | undefined;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly namespace?: string | undefined;
+}): KubeSelection {
   const kc = new k8s.KubeConfig();
   const files = (opts.kubeconfig ?? opts.env.KUBECONFIG ?? '').split(delimiter).filter(Boolean);
   const home = opts.env.HOME ?? opts.env.USERPROFILE;
@@ -86,27 +92,39 @@ export function selectKubeConfig(opts: { readonly kubeconfig?: string | undefine
 }
 
 /** The cluster as the informers and CIDR detection use it (see selectKubeConfig). */
-export function connectCluster(opts: { readonly kubeconfig?: string | undefined; readonly env: Readonly<Record<string, string | undefined>>; readonly namespace?: string | undefined }): Selection {
+export function connectCluster(opts: {
+  readonly kubeconfig?: string | undefined;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly namespace?: string | undefined;
+}): Selection {
   const found = selectKubeConfig(opts);
   if ('none' in found) return found;
   return { api: kubeApi(found.kc, found.namespace), source: found.source };
 }
 
-type Page = { readonly items?: readonly unknown[]; readonly metadata?: { readonly resourceVersion?: string; readonly _continue?: string; readonly continue?: string } };
+type Page = {
+  readonly items?: readonly unknown[];
+  readonly metadata?: { readonly resourceVersion?: string; readonly _continue?: string; readonly continue?: string };
+};
 
 type Shrink = (o: unknown, t: Target) => KubeObject;
 
 /** A Node's addresses kubelet gives host-network pods: CIDR verification drops them from the pod IPs. */
-const hostAddresses = (node: unknown) => asArr(asObj(asObj(node).status).addresses)
-  .map((a) => ({ type: asStr(asObj(a).type), address: asStr(asObj(a).address) }))
-  .filter((a) => HOST_ADDRESS_TYPES.has(a.type) && a.address);
+const hostAddresses = (node: unknown) =>
+  asArr(asObj(asObj(node).status).addresses)
+    .map((a) => ({ type: asStr(asObj(a).type), address: asStr(asObj(a).address) }))
+    .filter((a) => HOST_ADDRESS_TYPES.has(a.type) && a.address);
 
 /** Of each endpoint only its addresses and what it points at; conditions, topology and ports are not read. */
-const podEndpoints = (slice: unknown) => asArr(asObj(slice).endpoints).map((e) => {
-  const { addresses, targetRef } = asObj(e);
-  const ref = asObj(targetRef);
-  return { addresses: onlyStrs(addresses), ...(isObj(targetRef) ? { targetRef: { kind: asStr(ref.kind), namespace: asStr(ref.namespace), name: asStr(ref.name) } } : {}) };
-});
+const podEndpoints = (slice: unknown) =>
+  asArr(asObj(slice).endpoints).map((e) => {
+    const { addresses, targetRef } = asObj(e);
+    const ref = asObj(targetRef);
+    return {
+      addresses: onlyStrs(addresses),
+      ...(isObj(targetRef) ? { targetRef: { kind: asStr(ref.kind), namespace: asStr(ref.namespace), name: asStr(ref.name) } } : {}),
+    };
+  });
 
 /**
  * slim.ts's copy plus what CIDR verification reads: a Node's host addresses, and an EndpointSlice's
@@ -119,7 +137,13 @@ function slimForCidrs(o: unknown, t: Target): KubeObject {
     return addresses.length ? { ...small, status: { addresses } } : small;
   }
   if (t.kind === 'EndpointSlice') {
-    return { apiVersion: small.apiVersion, kind: small.kind, metadata: small.metadata, addressType: asStr(asObj(o).addressType), endpoints: podEndpoints(o) };
+    return {
+      apiVersion: small.apiVersion,
+      kind: small.kind,
+      metadata: small.metadata,
+      addressType: asStr(asObj(o).addressType),
+      endpoints: podEndpoints(o),
+    };
   }
   return small;
 }
@@ -133,10 +157,20 @@ class SlimWatch extends k8s.Watch {
     this.target = target;
     this.shrink = shrink;
   }
-  override watch(path: string, query: Record<string, string | number | boolean | undefined>, callback: (phase: string, obj: unknown, raw?: unknown) => void, done: (err: unknown) => void) {
-    return super.watch(path, query, (phase, obj, raw) => {
-      callback(phase, phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED' ? this.shrink(obj, this.target) : obj, raw);
-    }, done);
+  override watch(
+    path: string,
+    query: Record<string, string | number | boolean | undefined>,
+    callback: (phase: string, obj: unknown, raw?: unknown) => void,
+    done: (err: unknown) => void,
+  ) {
+    return super.watch(
+      path,
+      query,
+      (phase, obj, raw) => {
+        callback(phase, phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED' ? this.shrink(obj, this.target) : obj, raw);
+      },
+      done,
+    );
   }
 }
 
@@ -150,13 +184,19 @@ export function kubeApi(kc: k8s.KubeConfig, namespace: string): ClusterApi {
   const page = (t: Target, _continue: string | undefined): Promise<Page> => {
     const q = { limit: PAGE, ...(_continue ? { _continue } : {}) };
     switch (t.group ? `${resourceName(t)}/${t.version}` : t.resource) {
-      case 'namespaces': return core.listNamespace(q);
-      case 'nodes': return core.listNode(q);
-      case 'services': return core.listServiceForAllNamespaces(q);
-      case 'pods': return core.listPodForAllNamespaces(q);
-      case 'endpointslices.discovery.k8s.io/v1': return discoveryV1.listEndpointSliceForAllNamespaces(q);
+      case 'namespaces':
+        return core.listNamespace(q);
+      case 'nodes':
+        return core.listNode(q);
+      case 'services':
+        return core.listServiceForAllNamespaces(q);
+      case 'pods':
+        return core.listPodForAllNamespaces(q);
+      case 'endpointslices.discovery.k8s.io/v1':
+        return discoveryV1.listEndpointSliceForAllNamespaces(q);
       default:
-        if (t.group) return custom.listClusterCustomObject({ group: t.group, version: t.version, plural: t.resource, ...q }) as Promise<Page>;
+        if (t.group)
+          return custom.listClusterCustomObject({ group: t.group, version: t.version, plural: t.resource, ...q }) as Promise<Page>;
         throw new Error(`no list call for core resource ${t.resource}`);
     }
   };
@@ -183,17 +223,23 @@ export function kubeApi(kc: k8s.KubeConfig, namespace: string): ClusterApi {
     const out = new Map<string, string[]>();
     try {
       const { groups } = await apis.getAPIVersions();
-      await Promise.all(groups.filter((g) => wanted.has(g.name)).map(async (g) => {
-        const versions = [...new Set([g.preferredVersion?.version, ...g.versions.map((v) => v.version)].filter((v): v is string => !!v))];
-        const lists = await Promise.all(versions.map((version) => custom.getAPIResources({ group: g.name, version })));
-        lists.forEach((list, i) => {
-          for (const r of list.resources) {
-            if (r.name.includes('/')) continue; // subresources
-            const key = `${r.name}.${g.name}`;
-            out.set(key, [...(out.get(key) ?? []), versions[i]!]);
-          }
-        });
-      }));
+      await Promise.all(
+        groups
+          .filter((g) => wanted.has(g.name))
+          .map(async (g) => {
+            const versions = [
+              ...new Set([g.preferredVersion?.version, ...g.versions.map((v) => v.version)].filter((v): v is string => !!v)),
+            ];
+            const lists = await Promise.all(versions.map((version) => custom.getAPIResources({ group: g.name, version })));
+            lists.forEach((list, i) => {
+              for (const r of list.resources) {
+                if (r.name.includes('/')) continue; // subresources
+                const key = `${r.name}.${g.name}`;
+                out.set(key, [...(out.get(key) ?? []), versions[i]!]);
+              }
+            });
+          }),
+      );
     } catch (e) {
       throw toApiError(e);
     }
@@ -202,10 +248,15 @@ export function kubeApi(kc: k8s.KubeConfig, namespace: string): ClusterApi {
 
   const informer = (target: Target & { readonly watched: Watched }, on: InformerHandlers): Informer => {
     const shrink = target.watched.role === 'index' ? carrier : slimForCidrs;
-    const lw = new k8s.ListWatch<k8s.KubernetesObject>(collectionPath(target), new SlimWatch(kc, target, shrink), async () => {
-      const { items, resourceVersion } = await listAll(target, shrink);
-      return { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion }, items: items as k8s.KubernetesObject[] };
-    }, false);
+    const lw = new k8s.ListWatch<k8s.KubernetesObject>(
+      collectionPath(target),
+      new SlimWatch(kc, target, shrink),
+      async () => {
+        const { items, resourceVersion } = await listAll(target, shrink);
+        return { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion }, items: items as k8s.KubernetesObject[] };
+      },
+      false,
+    );
     lw.on('add', (o) => on.add(o as KubeObject));
     lw.on('update', (o) => on.update(o as KubeObject));
     lw.on('delete', (o) => on.delete(o as KubeObject));
@@ -231,7 +282,8 @@ export function kubeApi(kc: k8s.KubeConfig, namespace: string): ClusterApi {
         namespace,
         dryRun: 'All',
         body: {
-          apiVersion: 'v1', kind: 'Service',
+          apiVersion: 'v1',
+          kind: 'Service',
           metadata: { generateName: 'egress-warden-cidr-probe-' },
           spec: { type: 'ClusterIP', clusterIP, clusterIPs: [clusterIP], ports: [{ port: 443, protocol: 'TCP' }] },
         },
@@ -248,8 +300,10 @@ export function kubeApi(kc: k8s.KubeConfig, namespace: string): ClusterApi {
     try {
       const found = t.group
         ? await custom.getNamespacedCustomObject({ group: t.group, version: t.version, plural: t.resource, namespace: ns, name })
-        : t.resource === 'pods' ? await core.readNamespacedPod({ namespace: ns, name })
-          : t.resource === 'configmaps' ? await core.readNamespacedConfigMap({ namespace: ns, name })
+        : t.resource === 'pods'
+          ? await core.readNamespacedPod({ namespace: ns, name })
+          : t.resource === 'configmaps'
+            ? await core.readNamespacedConfigMap({ namespace: ns, name })
             : undefined;
       if (found === undefined) throw new Error(`no get call for core resource ${t.resource}`);
       // Models of built-in kinds come without apiVersion and kind, and serialize to their JSON field names.
@@ -271,7 +325,17 @@ export function kubeApi(kc: k8s.KubeConfig, namespace: string): ClusterApi {
     }
   };
 
-  return { server, namespace, discover, informer, list: async (t, as = 'slim') => (await listAll(t, as === 'judged' ? judged : slimForCidrs)).items, getConfigMap, dryRunService, get, readNamespace };
+  return {
+    server,
+    namespace,
+    discover,
+    informer,
+    list: async (t, as = 'slim') => (await listAll(t, as === 'judged' ? judged : slimForCidrs)).items,
+    getConfigMap,
+    dryRunService,
+    get,
+    readNamespace,
+  };
 }
 
 /** The reads and dry-run writes of `egress-warden doctor` (admin.ts). */
@@ -282,7 +346,7 @@ export function adminApi(kc: k8s.KubeConfig, namespace: string, source: string):
 
   const get = async (apiVersion: string, kind: string, name: string, ns?: string): Promise<KubeObject | undefined> => {
     try {
-      return await objects.read({ apiVersion, kind, metadata: { name, ...(ns ? { namespace: ns } : {}) } }) as KubeObject;
+      return (await objects.read({ apiVersion, kind, metadata: { name, ...(ns ? { namespace: ns } : {}) } })) as KubeObject;
     } catch (e) {
       const err = toApiError(e);
       if (err.status === 404) return undefined;
@@ -303,8 +367,11 @@ export function adminApi(kc: k8s.KubeConfig, namespace: string, source: string):
 
   const canI = async (q: AccessQuestion, user?: string): Promise<AccessAnswer> => {
     const resourceAttributes = {
-      group: q.group, resource: q.resource, verb: q.verb,
-      ...(q.namespace ? { namespace: q.namespace } : {}), ...(q.name ? { name: q.name } : {}),
+      group: q.group,
+      resource: q.resource,
+      verb: q.verb,
+      ...(q.namespace ? { namespace: q.namespace } : {}),
+      ...(q.name ? { name: q.name } : {}),
     };
     try {
       const status = user

@@ -20,13 +20,19 @@ export function lifetime(now: () => number = Date.now): Lifetime {
     now,
     later: (fn, ms) => {
       if (ended) return undefined;
-      const t = setTimeout(() => { timers.delete(t); fn(); }, ms);
+      const t = setTimeout(() => {
+        timers.delete(t);
+        fn();
+      }, ms);
       t.unref();
       timers.add(t);
       return t;
     },
     cancel: (t) => {
-      if (t) { clearTimeout(t); timers.delete(t); }
+      if (t) {
+        clearTimeout(t);
+        timers.delete(t);
+      }
     },
     ended: () => ended,
     end: () => {

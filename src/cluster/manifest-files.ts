@@ -140,7 +140,11 @@ function objectsOf(text: string, file: string, strictness: Strictness): { items:
 type Source = { readonly file: string; readonly text: () => string };
 
 /** Everything read from the sources, in order; a source that cannot be read is an error. */
-function collect(sources: Iterable<Source>, strictness: Strictness, errors: InputError[]): { items: InputItem[]; skipped: number; files: number } {
+function collect(
+  sources: Iterable<Source>,
+  strictness: Strictness,
+  errors: InputError[],
+): { items: InputItem[]; skipped: number; files: number } {
   const items: InputItem[] = [];
   let skipped = 0;
   let files = 0;
@@ -167,12 +171,20 @@ const fileSources = (path: string, errors: InputError[]): Source[] =>
 /** Reads files and directories (no stdin), synchronously: what a server does before it starts. */
 export function readPaths(paths: readonly string[], strictness: Strictness): Inputs {
   const errors: InputError[] = [];
-  const r = collect(paths.flatMap((p) => fileSources(p, errors)), strictness, errors);
+  const r = collect(
+    paths.flatMap((p) => fileSources(p, errors)),
+    strictness,
+    errors,
+  );
   return { items: r.items, skipped: r.skipped, files: r.files, errors };
 }
 
 /** Reads every path in order; `-` is stdin, read once. */
-export async function readInputs(paths: readonly string[], io: { readonly readStdin: () => Promise<string> }, strictness: Strictness): Promise<Inputs> {
+export async function readInputs(
+  paths: readonly string[],
+  io: { readonly readStdin: () => Promise<string> },
+  strictness: Strictness,
+): Promise<Inputs> {
   const items: InputItem[] = [];
   const errors: InputError[] = [];
   let skipped = 0;

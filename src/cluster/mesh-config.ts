@@ -55,14 +55,20 @@ export type MeshLocations = {
 };
 
 export const DEFAULT_MESH_LOCATIONS: MeshLocations = {
-  istioNamespace: MESH_OBJECTS.istioNamespace, istioConfigMap: MESH_OBJECTS.istioMeshConfigMap, injectorConfigMap: MESH_OBJECTS.istioInjector,
-  osmNamespace: MESH_OBJECTS.osmNamespace, osmMeshConfig: MESH_OBJECTS.osmMeshConfig,
+  istioNamespace: MESH_OBJECTS.istioNamespace,
+  istioConfigMap: MESH_OBJECTS.istioMeshConfigMap,
+  injectorConfigMap: MESH_OBJECTS.istioInjector,
+  osmNamespace: MESH_OBJECTS.osmNamespace,
+  osmMeshConfig: MESH_OBJECTS.osmMeshConfig,
 };
 
 /** The environment variables that move each location. */
 export const MESH_LOCATION_ENV: Readonly<Record<keyof MeshLocations, string>> = {
-  istioNamespace: 'EW_ISTIO_NAMESPACE', istioConfigMap: 'EW_ISTIO_CONFIGMAP', injectorConfigMap: 'EW_ISTIO_INJECTOR_CONFIGMAP',
-  osmNamespace: 'EW_OSM_NAMESPACE', osmMeshConfig: 'EW_OSM_MESHCONFIG',
+  istioNamespace: 'EW_ISTIO_NAMESPACE',
+  istioConfigMap: 'EW_ISTIO_CONFIGMAP',
+  injectorConfigMap: 'EW_ISTIO_INJECTOR_CONFIGMAP',
+  osmNamespace: 'EW_OSM_NAMESPACE',
+  osmMeshConfig: 'EW_OSM_MESHCONFIG',
 };
 
 export function meshLocations(env: Readonly<Record<string, string | undefined>>): MeshLocations {
@@ -124,9 +130,13 @@ function osmOf(meshConfig: KubeObject | undefined): OsmMeshConfig | undefined {
   const flags = asObj(spec.featureFlags);
   // OSM reads the object into Go structs: a missing bool is false, a missing list empty.
   const bool = (from: Readonly<Record<string, unknown>>, path: string, key: string): Sourced<boolean> =>
-    typeof from[key] === 'boolean' ? { value: from[key], from: `${where} spec.${path}.${key}` } : { value: false, from: `default false (unset in ${where})` };
+    typeof from[key] === 'boolean'
+      ? { value: from[key], from: `${where} spec.${path}.${key}` }
+      : { value: false, from: `default false (unset in ${where})` };
   const list = (key: string): Sourced<readonly string[]> =>
-    isObj(traffic) && Array.isArray(traffic[key]) ? { value: onlyStrs(traffic[key]), from: `${where} spec.traffic.${key}` } : { value: [], from: `default empty (unset in ${where})` };
+    isObj(traffic) && Array.isArray(traffic[key])
+      ? { value: onlyStrs(traffic[key]), from: `${where} spec.traffic.${key}` }
+      : { value: [], from: `default empty (unset in ${where})` };
   return {
     object: { namespace: asStr(meshConfig.metadata?.namespace), name: asStr(meshConfig.metadata?.name) },
     enableEgress: bool(traffic, 'traffic', 'enableEgress'),
@@ -154,17 +164,46 @@ export type MeshRow = { readonly mesh: 'istio' | 'osm'; readonly setting: string
 export function meshRows(m: MeshConfig): MeshRow[] {
   const rows: MeshRow[] = [];
   if (m.istio) {
-    rows.push({ mesh: 'istio', setting: 'outboundTrafficPolicy.mode', value: m.istio.outboundPolicy.value, from: m.istio.outboundPolicy.from });
-    rows.push({ mesh: 'istio', setting: 'includeOutboundIPRanges', value: m.istio.includeIPRanges.value || '(empty)', from: m.istio.includeIPRanges.from });
-    rows.push({ mesh: 'istio', setting: 'excludeOutboundIPRanges', value: m.istio.excludeIPRanges.value || '(empty)', from: m.istio.excludeIPRanges.from });
+    rows.push({
+      mesh: 'istio',
+      setting: 'outboundTrafficPolicy.mode',
+      value: m.istio.outboundPolicy.value,
+      from: m.istio.outboundPolicy.from,
+    });
+    rows.push({
+      mesh: 'istio',
+      setting: 'includeOutboundIPRanges',
+      value: m.istio.includeIPRanges.value || '(empty)',
+      from: m.istio.includeIPRanges.from,
+    });
+    rows.push({
+      mesh: 'istio',
+      setting: 'excludeOutboundIPRanges',
+      value: m.istio.excludeIPRanges.value || '(empty)',
+      from: m.istio.excludeIPRanges.from,
+    });
   }
   if (m.osm) {
     const o = m.osm;
     rows.push({ mesh: 'osm', setting: 'traffic.enableEgress', value: String(o.enableEgress.value), from: o.enableEgress.from });
-    rows.push({ mesh: 'osm', setting: 'featureFlags.enableEgressPolicy', value: String(o.enableEgressPolicy.value), from: o.enableEgressPolicy.from });
-    rows.push({ mesh: 'osm', setting: 'traffic.outboundIPRangeInclusionList', value: o.inclusions.value.join(',') || '(empty)', from: o.inclusions.from });
-    rows.push({ mesh: 'osm', setting: 'traffic.outboundIPRangeExclusionList', value: o.exclusions.value.join(',') || '(empty)', from: o.exclusions.from });
+    rows.push({
+      mesh: 'osm',
+      setting: 'featureFlags.enableEgressPolicy',
+      value: String(o.enableEgressPolicy.value),
+      from: o.enableEgressPolicy.from,
+    });
+    rows.push({
+      mesh: 'osm',
+      setting: 'traffic.outboundIPRangeInclusionList',
+      value: o.inclusions.value.join(',') || '(empty)',
+      from: o.inclusions.from,
+    });
+    rows.push({
+      mesh: 'osm',
+      setting: 'traffic.outboundIPRangeExclusionList',
+      value: o.exclusions.value.join(',') || '(empty)',
+      from: o.exclusions.from,
+    });
   }
   return rows;
 }
-

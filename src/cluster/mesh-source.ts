@@ -13,7 +13,12 @@ import type { Log, Timing } from './view-types.ts';
 /** Served versions of OSM's MeshConfig, the storage version first. */
 const MESHCONFIG_VERSIONS = ['v1alpha2', 'v1alpha3', 'v1alpha1'] as const;
 
-const meshConfigTarget = (version: string): Target => ({ group: OSM_MESHCONFIG_GROUP, version, resource: 'meshconfigs', kind: 'MeshConfig' });
+const meshConfigTarget = (version: string): Target => ({
+  group: OSM_MESHCONFIG_GROUP,
+  version,
+  resource: 'meshconfigs',
+  kind: 'MeshConfig',
+});
 
 export async function readMeshConfig(api: ClusterApi, loc: MeshLocations): Promise<MeshConfig> {
   const notes: string[] = [];
@@ -38,7 +43,12 @@ export async function readMeshConfig(api: ClusterApi, loc: MeshLocations): Promi
   if (get) {
     // 404 at a version means that version is not served (or the object is absent): try the next.
     for (const v of MESHCONFIG_VERSIONS) {
-      if (await tryRead(`MeshConfig ${loc.osmNamespace}/${loc.osmMeshConfig}`, () => get(meshConfigTarget(v), loc.osmNamespace, loc.osmMeshConfig))) break;
+      if (
+        await tryRead(`MeshConfig ${loc.osmNamespace}/${loc.osmMeshConfig}`, () =>
+          get(meshConfigTarget(v), loc.osmNamespace, loc.osmMeshConfig),
+        )
+      )
+        break;
     }
   }
   return meshConfigFrom(objects, loc, notes);
@@ -48,7 +58,12 @@ export type MeshSource = { readonly start: () => void; readonly current: () => M
 
 /** The view's copy of the settings: read at start and every regatherMs; `changed` asks for a publish. */
 export function meshSource(deps: {
-  readonly api: ClusterApi; readonly loc: MeshLocations; readonly timing: Timing; readonly log: Log; readonly life: Lifetime; readonly changed: () => void;
+  readonly api: ClusterApi;
+  readonly loc: MeshLocations;
+  readonly timing: Timing;
+  readonly log: Log;
+  readonly life: Lifetime;
+  readonly changed: () => void;
 }): MeshSource {
   let current = NO_MESH_CONFIG;
   const loop = async (): Promise<void> => {
@@ -62,7 +77,14 @@ export function meshSource(deps: {
     if (deps.life.ended()) return;
     if (JSON.stringify(next) !== JSON.stringify(current)) {
       current = next;
-      deps.log.info({ istio: next.istio?.outboundPolicy.value ?? 'absent', osm: next.osm ? { egress: next.osm.enableEgress.value, policy: next.osm.enableEgressPolicy.value } : 'absent', notes: next.notes }, 'mesh settings read');
+      deps.log.info(
+        {
+          istio: next.istio?.outboundPolicy.value ?? 'absent',
+          osm: next.osm ? { egress: next.osm.enableEgress.value, policy: next.osm.enableEgressPolicy.value } : 'absent',
+          notes: next.notes,
+        },
+        'mesh settings read',
+      );
       deps.changed();
     }
     deps.life.later(() => void loop(), deps.timing.regatherMs);

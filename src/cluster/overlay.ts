@@ -314,8 +314,10 @@ class LayeredLists<K, V> implements ReadonlyMap<K, readonly V[]> {
   readonly #seen: (p: Pending) => void;
   readonly #merged = new Map<K, Merged<V>>();
   constructor(
-    base: ReadonlyMap<K, readonly V[]>, added: ReadonlyMap<K, ReadonlyMap<Pending, readonly unknown[]>>,
-    mine: (record: V) => boolean, seen: (p: Pending) => void,
+    base: ReadonlyMap<K, readonly V[]>,
+    added: ReadonlyMap<K, ReadonlyMap<Pending, readonly unknown[]>>,
+    mine: (record: V) => boolean,
+    seen: (p: Pending) => void,
   ) {
     this.#base = base;
     this.#added = added;
@@ -371,17 +373,37 @@ const NO_RECORDS: ReadonlyMap<unknown, ReadonlyMap<Pending, readonly unknown[]>>
  * pending are wrapped, over the live layers: the cost is the number of index fields, not of entries.
  */
 function layerSnapshot(
-  base: ClusterSnapshot, layers: Layers, pendingOf: (kind: Compact['kind'], o: ObjectRef) => Pending | undefined, seen: (p: Pending) => void,
+  base: ClusterSnapshot,
+  layers: Layers,
+  pendingOf: (kind: Compact['kind'], o: ObjectRef) => Pending | undefined,
+  seen: (p: Pending) => void,
 ): ClusterSnapshot {
   const out: Record<string, unknown> = { ...base };
-  if (layers.namespaces.size) out.namespaces = new Layered(base.namespaces, layers.namespaces, (o) => o.info, (o) => seen(o.entry));
-  if (layers.httpRouteGroups.size) out.httpRouteGroups = new Layered(base.httpRouteGroups, layers.httpRouteGroups, (o) => o.matches, (o) => seen(o.entry));
+  if (layers.namespaces.size)
+    out.namespaces = new Layered(
+      base.namespaces,
+      layers.namespaces,
+      (o) => o.info,
+      (o) => seen(o.entry),
+    );
+  if (layers.httpRouteGroups.size)
+    out.httpRouteGroups = new Layered(
+      base.httpRouteGroups,
+      layers.httpRouteGroups,
+      (o) => o.matches,
+      (o) => seen(o.entry),
+    );
   for (const kind of layers.kinds.keys()) {
     if (kind === 'Namespace' || kind === 'HTTPRouteGroup') continue;
     for (const field of INDEX_FIELDS[kind] as readonly ListIndex[]) {
       const { owner } = LIST_INDEX_OWNERS[field];
       const mine = (record: unknown) => pendingOf(kind, owner(record)) !== undefined;
-      out[field] = new LayeredLists(base[field] as ReadonlyMap<unknown, readonly unknown[]>, layers.lists.get(field) ?? NO_RECORDS, mine, seen);
+      out[field] = new LayeredLists(
+        base[field] as ReadonlyMap<unknown, readonly unknown[]>,
+        layers.lists.get(field) ?? NO_RECORDS,
+        mine,
+        seen,
+      );
     }
   }
   return out as ClusterSnapshot;

@@ -41,7 +41,6 @@ export type PublisherDeps = {
   readonly built: () => void;
 };
 
-
 export function publisher({ timing, life, informers, cidrs, stateObjects, mesh, immediate, built }: PublisherDeps): Publisher {
   const dirty = new Set<Compact['kind']>();
   const stateByKind = new Map<Compact['kind'], Map<string, Compact>>();

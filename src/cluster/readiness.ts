@@ -69,13 +69,20 @@ export function readiness({ server, log, life, discovery, informers, cidrs, publ
       for (const w of waiters) w(true);
       waiters.clear();
     },
-    untilReady: (timeoutMs) => new Promise<boolean>((resolve) => {
-      if (ready()) return resolve(true);
-      // a caller waiting on readiness keeps the process alive, unlike the view's own timers
-      const t = setTimeout(() => { waiters.delete(done); resolve(false); }, timeoutMs);
-      const done = (ok: boolean) => { clearTimeout(t); resolve(ok); };
-      waiters.add(done);
-    }),
+    untilReady: (timeoutMs) =>
+      new Promise<boolean>((resolve) => {
+        if (ready()) return resolve(true);
+        // a caller waiting on readiness keeps the process alive, unlike the view's own timers
+        const t = setTimeout(() => {
+          waiters.delete(done);
+          resolve(false);
+        }, timeoutMs);
+        const done = (ok: boolean) => {
+          clearTimeout(t);
+          resolve(ok);
+        };
+        waiters.add(done);
+      }),
     status: () => {
       const why = reason();
       return {

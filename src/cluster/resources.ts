@@ -42,9 +42,20 @@ export type Watched = {
   readonly role: 'index' | 'cidr';
 };
 
-export const WATCHED: readonly Watched[] = ROWS.flatMap((r) => (r.watch
-  ? [{ group: r.group, resource: r.plural, kind: r.kind, ...(r.versions ? { versions: r.versions } : {}), optional: r.group !== '', role: r.watch.role }]
-  : []));
+export const WATCHED: readonly Watched[] = ROWS.flatMap((r) =>
+  r.watch
+    ? [
+        {
+          group: r.group,
+          resource: r.plural,
+          kind: r.kind,
+          ...(r.versions ? { versions: r.versions } : {}),
+          optional: r.group !== '',
+          role: r.watch.role,
+        },
+      ]
+    : [],
+);
 
 /** A resource at one version: what a list or an informer is opened on. */
 export type Target = { readonly group: string; readonly version: string; readonly resource: string; readonly kind: string };

@@ -71,7 +71,9 @@ export function judged(o: unknown, t: Target): KubeObject {
   if (t.kind === 'Pod') {
     out.spec = {
       ...pick(spec, ['hostNetwork', 'serviceAccountName']),
-      initContainers: Array.isArray(spec.initContainers) ? spec.initContainers.map((c) => pick(asObj(c), ['name', 'image', 'args', 'restartPolicy'])) : [],
+      initContainers: Array.isArray(spec.initContainers)
+        ? spec.initContainers.map((c) => pick(asObj(c), ['name', 'image', 'args', 'restartPolicy']))
+        : [],
       containers: Array.isArray(spec.containers) ? spec.containers.map((c) => pick(asObj(c), ['name', 'image', 'args'])) : [],
     };
   } else if (t.kind !== 'Namespace') {
@@ -98,5 +100,4 @@ export function carrier(o: unknown, t: Target): KubeObject {
 }
 
 /** The compact record of an object: the one a carrier brings, or computed from the whole object. */
-export const compactOf = (o: KubeObject): Compact | undefined =>
-  COMPACTED in o ? (o as Carrier)[COMPACTED] : compact(o);
+export const compactOf = (o: KubeObject): Compact | undefined => (COMPACTED in o ? (o as Carrier)[COMPACTED] : compact(o));

@@ -20,5 +20,11 @@ export type StateDir = {
 /** Never throws; a path that cannot be read, YAML that does not parse and a document that is not an object are errors. */
 export function loadStateDir(path: string): StateDir {
   const r = readPaths([path], 'strict');
-  return { objects: r.items.map((i) => i.object), located: r.items, errors: r.errors.map(showInputError), problems: r.errors, files: r.files };
+  return {
+    objects: r.items.map((i) => i.object),
+    located: r.items,
+    errors: r.errors.map(showInputError),
+    problems: r.errors,
+    files: r.files,
+  };
 }

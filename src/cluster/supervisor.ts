@@ -126,10 +126,15 @@ export class InformerSupervisor {
    */
   outageVictim(): boolean {
     const now = this.deps.life.now();
-    return !this.healthy && this.unreachable && this.waitingRun !== undefined && this.live(this.waitingRun)
-      && now - (this.failingSince ?? 0) < this.deps.timing.staleMs
+    return (
+      !this.healthy &&
+      this.unreachable &&
+      this.waitingRun !== undefined &&
+      this.live(this.waitingRun) &&
+      now - (this.failingSince ?? 0) < this.deps.timing.staleMs &&
       // a restart already due within the shortest wait is left to happen
-      && this.restartAt - now > this.deps.timing.restartMinMs;
+      this.restartAt - now > this.deps.timing.restartMinMs
+    );
   }
 
   /** The API server answers again: restart after the shortest wait (jittered), not the streak's. */
@@ -153,9 +158,15 @@ export class InformerSupervisor {
 
   status(): InformerStatus {
     return {
-      name: this.name, version: this.version, synced: this.publishedRun !== undefined, healthy: this.healthy,
-      restarts: this.restarts, relists: this.relists, lastEvent: iso(this.lastEvent),
-      objects: (this.publishedRun ?? this.run).items.size, ...(this.error ? { error: this.error } : {}),
+      name: this.name,
+      version: this.version,
+      synced: this.publishedRun !== undefined,
+      healthy: this.healthy,
+      restarts: this.restarts,
+      relists: this.relists,
+      lastEvent: iso(this.lastEvent),
+      objects: (this.publishedRun ?? this.run).items.size,
+      ...(this.error ? { error: this.error } : {}),
     };
   }
 

@@ -37,8 +37,16 @@ export type Timing = {
 };
 
 export const DEFAULT_TIMING: Timing = {
-  coalesceMs: 150, maxCoalesceMs: 1_000, restartMinMs: 1_000, restartMaxMs: 30_000,
-  silenceMs: 5 * 60_000, rediscoverMs: 60_000, regatherMs: 10 * 60_000, reverifyMs: 10 * 60_000, staleMs: 5 * 60_000, probeMs: 2_000,
+  coalesceMs: 150,
+  maxCoalesceMs: 1_000,
+  restartMinMs: 1_000,
+  restartMaxMs: 30_000,
+  silenceMs: 5 * 60_000,
+  rediscoverMs: 60_000,
+  regatherMs: 10 * 60_000,
+  reverifyMs: 10 * 60_000,
+  staleMs: 5 * 60_000,
+  probeMs: 2_000,
 };
 
 export type InformerStatus = {

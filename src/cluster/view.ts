@@ -79,7 +79,10 @@ function loadState(dir: string | undefined, log: Log): readonly KubeObject[] {
 }
 
 /** A view over configured/default CIDRs and the --state objects: ready at once, never changes. */
-export function staticClusterView(opts: Pick<ViewOptions, 'cidrs' | 'podCidrs' | 'serviceCidrs' | 'env' | 'stateDir' | 'log' | 'meshLocations'>, reason = NO_CLUSTER_REASON): ClusterView {
+export function staticClusterView(
+  opts: Pick<ViewOptions, 'cidrs' | 'podCidrs' | 'serviceCidrs' | 'env' | 'stateDir' | 'log' | 'meshLocations'>,
+  reason = NO_CLUSTER_REASON,
+): ClusterView {
   const detection = detectCidrs(configuredCidrs(opts));
   const objects = loadState(opts.stateDir, opts.log);
   const t0 = performance.now();
@@ -88,10 +91,20 @@ export function staticClusterView(opts: Pick<ViewOptions, 'cidrs' | 'podCidrs' |
   const buildMs = performance.now() - t0;
   const builtAt = new Date().toISOString();
   const rows = rangeRows(detection);
-  opts.log.warn({ podCidrs: rows.filter((r) => r.kind === 'pod').map((r) => `${r.cidr} (${r.origin})`),
-    serviceCidrs: rows.filter((r) => r.kind === 'service').map((r) => `${r.cidr} (${r.origin})`) }, reason);
+  opts.log.warn(
+    {
+      podCidrs: rows.filter((r) => r.kind === 'pod').map((r) => `${r.cidr} (${r.origin})`),
+      serviceCidrs: rows.filter((r) => r.kind === 'service').map((r) => `${r.cidr} (${r.origin})`),
+    },
+    reason,
+  );
   const status: ViewStatus = {
-    ready: true, reason, cluster: null, informers: [], absent: [], staleSeconds: 0,
+    ready: true,
+    reason,
+    cluster: null,
+    informers: [],
+    absent: [],
+    staleSeconds: 0,
     cidrs: cidrStatus(detection, true, [], null),
     snapshot: { generation: 1, builtAt, buildMs },
   };
@@ -113,15 +126,35 @@ export async function startClusterView(opts: ViewOptions): Promise<ClusterView> 
   }
   if (!api) return staticClusterView(opts);
   if (opts.informerFactory) api = { ...api, informer: opts.informerFactory };
-  return liveView(api, config, loadState(opts.stateDir, opts.log), opts.log, { ...DEFAULT_TIMING, ...opts.timing }, opts.meshLocations ?? meshLocations(opts.env), opts.observer);
+  return liveView(
+    api,
+    config,
+    loadState(opts.stateDir, opts.log),
+    opts.log,
+    { ...DEFAULT_TIMING, ...opts.timing },
+    opts.meshLocations ?? meshLocations(opts.env),
+    opts.observer,
+  );
 }
 
-function liveView(api: ClusterApi, config: ConfiguredPair, stateObjects: readonly KubeObject[], log: Log, timing: Timing, loc: MeshLocations, observer?: ViewObserver): ClusterView {
+function liveView(
+  api: ClusterApi,
+  config: ConfiguredPair,
+  stateObjects: readonly KubeObject[],
+  log: Log,
+  timing: Timing,
+  loc: MeshLocations,
+  observer?: ViewObserver,
+): ClusterView {
   const life = lifetime();
   // The parts reach each other only through these closures, and none is called before start below,
   // so a part may name one set up after it.
   const informers = superviseInformers({
-    api, timing, log, life, delivered: observer?.delivered,
+    api,
+    timing,
+    log,
+    life,
+    delivered: observer?.delivered,
     changed: (watched) => {
       if (watched.role === 'index') published.mark(watched.kind as Compact['kind']);
       else cidrs.changed();
@@ -129,14 +162,24 @@ function liveView(api: ClusterApi, config: ConfiguredPair, stateObjects: readonl
     },
   });
   const cidrs = cidrSources({
-    api, config, timing, log, life, informers,
+    api,
+    config,
+    timing,
+    log,
+    life,
+    informers,
     serviceIps: () => serviceIps(published.itemsOf('Service')),
     publish: () => published.schedule(),
   });
   // The meshes' settings never hold readiness back: a mesh that is not installed is the common case.
   const mesh = meshSource({ api, loc, timing, log, life, changed: () => published.schedule() });
   const published = publisher({
-    timing, life, informers, cidrs, stateObjects, mesh: mesh.current,
+    timing,
+    life,
+    informers,
+    cidrs,
+    stateObjects,
+    mesh: mesh.current,
     immediate: () => !ready.announced() && ready.waitingFor() === undefined,
     built: () => {
       observer?.published();

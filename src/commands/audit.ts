@@ -29,8 +29,11 @@ could not be read.`;
 const SYNC_TIMEOUT_MS = 60_000;
 
 const OPTIONS = {
-  kubeconfig: { type: 'string' }, namespace: { type: 'string', short: 'n' }, output: { type: 'string', short: 'o', default: 'text' },
-  'pod-cidrs': { type: 'string' }, 'service-cidrs': { type: 'string' },
+  kubeconfig: { type: 'string' },
+  namespace: { type: 'string', short: 'n' },
+  output: { type: 'string', short: 'o', default: 'text' },
+  'pod-cidrs': { type: 'string' },
+  'service-cidrs': { type: 'string' },
 } as const;
 
 /** The kinds the rules judge on the validating side, as the view watches them. */

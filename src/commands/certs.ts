@@ -21,10 +21,14 @@ token (mode 0600) when there is none: the API server calls /validate/<token> and
                (rotation without refused calls: docs/install.md#rotate-the-caller-token)`;
 
 const OPTIONS = {
-  dir: { type: 'string', default: 'certs' }, service: { type: 'string', default: 'egress-warden' },
-  namespace: { type: 'string', default: 'egress-warden' }, days: { type: 'string', default: '365' },
-  san: { type: 'string', multiple: true, default: [] as string[] }, force: { type: 'boolean', default: false },
-  'keep-ca': { type: 'boolean', default: false }, bundle: { type: 'boolean', default: false },
+  dir: { type: 'string', default: 'certs' },
+  service: { type: 'string', default: 'egress-warden' },
+  namespace: { type: 'string', default: 'egress-warden' },
+  days: { type: 'string', default: '365' },
+  san: { type: 'string', multiple: true, default: [] as string[] },
+  force: { type: 'boolean', default: false },
+  'keep-ca': { type: 'boolean', default: false },
+  bundle: { type: 'boolean', default: false },
   'new-token': { type: 'boolean', default: false },
 } as const;
 
@@ -33,7 +37,14 @@ const OPTIONS = {
  * configurations must survive a certificate renewal. An unusable file is not silently replaced.
  */
 async function tokenPlan(file: string, renew: boolean): Promise<'write' | 'keep' | { readonly error: string }> {
-  if (renew || !(await stat(file).then(() => true, () => false))) return 'write';
+  if (
+    renew ||
+    !(await stat(file).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return 'write';
   try {
     await readTokens(file);
     return 'keep';
@@ -47,9 +58,14 @@ export const runCerts: Command = async (argv, io) => {
   if (typeof run === 'number') return run;
   const { values, refuse } = run;
   const days = Number(values.days);
-  if (!Number.isInteger(days) || days < 1 || days > 3650) return refuse(`--days must be a whole number from 1 to 3650, got "${values.days}"`);
-  const existing = await stat(join(values.dir, FILES.cert)).then(() => true, () => false);
-  if (existing && !values.force && !values['keep-ca']) return refuse(`${join(values.dir, FILES.cert)} already exists; pass --force to replace it, or --keep-ca to renew it under the same CA`);
+  if (!Number.isInteger(days) || days < 1 || days > 3650)
+    return refuse(`--days must be a whole number from 1 to 3650, got "${values.days}"`);
+  const existing = await stat(join(values.dir, FILES.cert)).then(
+    () => true,
+    () => false,
+  );
+  if (existing && !values.force && !values['keep-ca'])
+    return refuse(`${join(values.dir, FILES.cert)} already exists; pass --force to replace it, or --keep-ca to renew it under the same CA`);
   const ca = values['keep-ca'] ? await loadCa(values.dir) : undefined;
   if (typeof ca === 'string') return refuse(`--keep-ca: ${ca}`);
   const previousCa = await readFile(join(values.dir, FILES.ca), 'utf8').catch(() => undefined);

@@ -41,21 +41,26 @@ Exit status: 0 passed, 1 findings that fail the check, 2 bad usage, unreadable i
 /** How long a live cluster gets to list everything the rules read. */
 const SYNC_TIMEOUT_MS = 30_000;
 
-
 const OUTPUTS = ['text', 'json', 'sarif', 'junit', 'github'] as const;
 type Output = (typeof OUTPUTS)[number];
 
 const isOutput = (s: string): s is Output => (OUTPUTS as readonly string[]).includes(s);
 
-const version = (): string => (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const version = (): string =>
+  (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 function render(report: Report, output: Output, failOn: FailOn): string {
   switch (output) {
-    case 'text': return formatText(report);
-    case 'json': return formatJson(report);
-    case 'sarif': return formatSarif(report, version());
-    case 'junit': return formatJunit(report, failOn);
-    case 'github': return formatGithub(report);
+    case 'text':
+      return formatText(report);
+    case 'json':
+      return formatJson(report);
+    case 'sarif':
+      return formatSarif(report, version());
+    case 'junit':
+      return formatJunit(report, failOn);
+    case 'github':
+      return formatGithub(report);
   }
 }
 
@@ -71,9 +76,14 @@ function unreadable(io: CommandIo, problems: readonly Problem[], output: Output,
 }
 
 const OPTIONS = {
-  state: { type: 'string' }, kubeconfig: { type: 'string' }, 'pod-cidrs': { type: 'string' }, 'service-cidrs': { type: 'string' },
-  namespace: { type: 'string', short: 'n', default: 'default' }, output: { type: 'string', short: 'o', default: 'text' },
-  mode: { type: 'string', default: 'enforce' }, 'fail-on': { type: 'string', default: 'error' },
+  state: { type: 'string' },
+  kubeconfig: { type: 'string' },
+  'pod-cidrs': { type: 'string' },
+  'service-cidrs': { type: 'string' },
+  namespace: { type: 'string', short: 'n', default: 'default' },
+  output: { type: 'string', short: 'o', default: 'text' },
+  mode: { type: 'string', default: 'enforce' },
+  'fail-on': { type: 'string', default: 'error' },
 } as const;
 
 export const runCheck: Command = async (argv, io) => {

@@ -40,13 +40,19 @@ function table(rows: readonly RangeRow[], all: readonly RangeRow[]): string {
 
 function verificationText(v: Verification): string {
   const outside = [...v.pods.outside.map((o) => ({ ...o, what: 'pod' })), ...v.services.outside.map((o) => ({ ...o, what: 'Service' }))];
-  const counts = [[v.pods.checked, 'pods'], [v.services.checked, 'Services']] as const;
+  const counts = [
+    [v.pods.checked, 'pods'],
+    [v.services.checked, 'Services'],
+  ] as const;
   const checked = counts.filter(([n]) => n > 0).map(([n, what]) => `${n} ${what}`);
   const said = [...(checked.length ? [`${checked.join(' and ')} checked`] : []), ...v.unchecked];
   if (!checked.length) return `verification: ${said.join('; ')}\n`;
   const head = `verification: ${said.join('; ')}; `;
   if (!outside.length) return `${head}every address is inside the detected ranges\n`;
-  const shown = outside.slice(0, 20).map((o) => `  ${o.what} ${o.name} ${o.ip}\n`).join('');
+  const shown = outside
+    .slice(0, 20)
+    .map((o) => `  ${o.what} ${o.name} ${o.ip}\n`)
+    .join('');
   const more = outside.length > 20 ? `  … and ${outside.length - 20} more\n` : '';
   return `${head}${v.pods.outside.length} pod and ${v.services.outside.length} Service addresses are OUTSIDE the detected ranges:\n${shown}${more}`;
 }
@@ -68,8 +74,10 @@ export function formatCidrsText(r: CidrsReport): string {
 }
 
 const OPTIONS = {
-  kubeconfig: { type: 'string' }, output: { type: 'string', short: 'o' },
-  'pod-cidrs': { type: 'string' }, 'service-cidrs': { type: 'string' },
+  kubeconfig: { type: 'string' },
+  output: { type: 'string', short: 'o' },
+  'pod-cidrs': { type: 'string' },
+  'service-cidrs': { type: 'string' },
 } as const;
 
 export function cidrsCommand(connect: Connect): Command {
@@ -94,8 +102,13 @@ export function cidrsCommand(connect: Connect): Command {
       const d = detectCidrs(config);
       const rows = rangeRows(d);
       report = {
-        cluster: null, pod: rows.filter((r) => r.kind === 'pod'), service: rows.filter((r) => r.kind === 'service'),
-        verification: null, failed: [], notes: [selection.none, ...d.notes], mesh: null,
+        cluster: null,
+        pod: rows.filter((r) => r.kind === 'pod'),
+        service: rows.filter((r) => r.kind === 'service'),
+        verification: null,
+        failed: [],
+        notes: [selection.none, ...d.notes],
+        mesh: null,
       };
     } else {
       const [g, mesh] = await Promise.all([gatherAll(selection.api, config), readMeshConfig(selection.api, meshLocations(io.env))]);
@@ -103,7 +116,8 @@ export function cidrsCommand(connect: Connect): Command {
       const rows = rangeRows(d);
       report = {
         cluster: selection.source,
-        pod: rows.filter((r) => r.kind === 'pod'), service: rows.filter((r) => r.kind === 'service'),
+        pod: rows.filter((r) => r.kind === 'pod'),
+        service: rows.filter((r) => r.kind === 'service'),
         verification: g.pods && g.services ? verifyCidrs(d.cidrs, g.pods, g.services) : null,
         failed: g.failed,
         notes: [...g.notes, ...d.notes],

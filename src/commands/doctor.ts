@@ -15,7 +15,14 @@ import { detectCidrs, rangeRows, usesDefaults } from '../cluster/detect.ts';
 import { gatherAll } from '../cluster/gather.ts';
 import { ACCESS, resourceName } from '../cluster/resources.ts';
 import {
-  DEFAULT_NAME, DEFAULT_NAMESPACE, NAMESPACES_WEBHOOK, renderInstallation, serviceHost, tlsSecretName, tokenSecretName, VALIDATE_WEBHOOK,
+  DEFAULT_NAME,
+  DEFAULT_NAMESPACE,
+  NAMESPACES_WEBHOOK,
+  renderInstallation,
+  serviceHost,
+  tlsSecretName,
+  tokenSecretName,
+  VALIDATE_WEBHOOK,
 } from '../manifests/install.ts';
 import { newToken, parseTokens, readTokens, tokenProblem } from '../token.ts';
 import { parseCommand } from './flags.ts';
@@ -50,8 +57,21 @@ export type Check = {
 
 export type DoctorReport = { readonly cluster: string; readonly checks: readonly Check[] };
 
-type Webhook = { readonly name?: string; readonly failurePolicy?: string; readonly clientConfig?: { readonly caBundle?: string; readonly url?: string; readonly service?: { readonly name?: string; readonly namespace?: string; readonly path?: string } }; readonly namespaceSelector?: Selector; readonly objectSelector?: Selector };
-type Selector = { readonly matchLabels?: Readonly<Record<string, string>>; readonly matchExpressions?: readonly { readonly key: string; readonly operator: string; readonly values?: readonly string[] }[] };
+type Webhook = {
+  readonly name?: string;
+  readonly failurePolicy?: string;
+  readonly clientConfig?: {
+    readonly caBundle?: string;
+    readonly url?: string;
+    readonly service?: { readonly name?: string; readonly namespace?: string; readonly path?: string };
+  };
+  readonly namespaceSelector?: Selector;
+  readonly objectSelector?: Selector;
+};
+type Selector = {
+  readonly matchLabels?: Readonly<Record<string, string>>;
+  readonly matchExpressions?: readonly { readonly key: string; readonly operator: string; readonly values?: readonly string[] }[];
+};
 type Configuration = KubeObject & { readonly webhooks?: readonly Webhook[] };
 
 const CERT_MANAGER_CRD = 'certificates.cert-manager.io';
@@ -60,17 +80,24 @@ const INJECT_CA_FROM = 'cert-manager.io/inject-ca-from';
 /** A label selector as the API server evaluates it. */
 export function selects(selector: Selector | undefined, labels: Readonly<Record<string, string>>): boolean {
   if (!selector) return true;
-  return Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v)
-    && (selector.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
+  return (
+    Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v) &&
+    (selector.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
       const has = Object.hasOwn(labels, key);
       switch (operator) {
-        case 'In': return has && values.includes(labels[key]!);
-        case 'NotIn': return !has || !values.includes(labels[key]!);
-        case 'Exists': return has;
-        case 'DoesNotExist': return !has;
-        default: return false;
+        case 'In':
+          return has && values.includes(labels[key]!);
+        case 'NotIn':
+          return !has || !values.includes(labels[key]!);
+        case 'Exists':
+          return has;
+        case 'DoesNotExist':
+          return !has;
+        default:
+          return false;
       }
-    });
+    })
+  );
 }
 
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
@@ -91,7 +118,8 @@ export function bundleCertificates(text: string): X509Certificate[] {
  * each certificate issued by the next, until one is in the bundle or signed by one of it.
  */
 export function chainTrusted(chain: readonly X509Certificate[], bundle: readonly X509Certificate[]): boolean {
-  const byBundle = (c: X509Certificate) => bundle.some((ca) => ca.fingerprint256 === c.fingerprint256 || (c.checkIssued(ca) && c.verify(ca.publicKey)));
+  const byBundle = (c: X509Certificate) =>
+    bundle.some((ca) => ca.fingerprint256 === c.fingerprint256 || (c.checkIssued(ca) && c.verify(ca.publicKey)));
   for (const [i, cert] of chain.entries()) {
     if (byBundle(cert)) return true;
     const next = chain[i + 1];
@@ -100,7 +128,8 @@ export function chainTrusted(chain: readonly X509Certificate[], bundle: readonly
   return false;
 }
 
-const describe = (c: X509Certificate) => `${c.subject.replace(/\n/g, ', ')}, issued by ${c.issuer.replace(/\n/g, ', ')}, valid until ${c.validTo}`;
+const describe = (c: X509Certificate) =>
+  `${c.subject.replace(/\n/g, ', ')}, issued by ${c.issuer.replace(/\n/g, ', ')}, valid until ${c.validTo}`;
 
 type Context = {
   readonly api: AdminApi;
@@ -114,14 +143,22 @@ type Context = {
 
 async function crdCheck(ctx: Context): Promise<Check> {
   const crds = JUDGED_KINDS.filter((k) => k.group !== '');
-  const present = await Promise.all(crds.map((k) => ctx.api.get('apiextensions.k8s.io/v1', 'CustomResourceDefinition', `${k.plural}.${k.group}`)));
+  const present = await Promise.all(
+    crds.map((k) => ctx.api.get('apiextensions.k8s.io/v1', 'CustomResourceDefinition', `${k.plural}.${k.group}`)),
+  );
   const missing = crds.filter((_, i) => !present[i]).map((k) => `${k.plural}.${k.group}`);
   if (missing.length === 0) return { name: 'CRDs', status: 'ok', summary: `${crds.map((k) => k.kind).join(', ')} are served` };
   const status: Status = missing.length === crds.length ? 'warn' : 'ok';
   return {
-    name: 'CRDs', status,
-    summary: missing.length === crds.length ? 'no Istio or OSM CRD is installed: only pods and namespaces will be reviewed' : `not installed: ${missing.join(', ')} (their objects cannot exist, so nothing is lost)`,
-    ...(status === 'warn' ? { fix: 'install the mesh first (istioctl install, osm install); egress-warden judges its objects once their CRDs exist' } : {}),
+    name: 'CRDs',
+    status,
+    summary:
+      missing.length === crds.length
+        ? 'no Istio or OSM CRD is installed: only pods and namespaces will be reviewed'
+        : `not installed: ${missing.join(', ')} (their objects cannot exist, so nothing is lost)`,
+    ...(status === 'warn'
+      ? { fix: 'install the mesh first (istioctl install, osm install); egress-warden judges its objects once their CRDs exist' }
+      : {}),
   };
 }
 
@@ -130,17 +167,25 @@ async function certManagerCheck(ctx: Context, wanted: boolean): Promise<Check | 
   const crd = await ctx.api.get('apiextensions.k8s.io/v1', 'CustomResourceDefinition', CERT_MANAGER_CRD);
   if (!crd) {
     return {
-      name: 'cert-manager', status: 'fail', summary: `cert-manager is not installed (no CRD ${CERT_MANAGER_CRD})`,
+      name: 'cert-manager',
+      status: 'fail',
+      summary: `cert-manager is not installed (no CRD ${CERT_MANAGER_CRD})`,
       fix: 'install cert-manager (https://cert-manager.io/docs/installation/) before `kubectl apply -k manifests/cert-manager`, or install with your own CA (docs/install.md#2b-install-with-your-own-certificate)',
     };
   }
   if (ctx.preflight) return { name: 'cert-manager', status: 'ok', summary: 'cert-manager is installed' };
   const cert = await ctx.api.get('cert-manager.io/v1', 'Certificate', tlsSecretName(ctx.name), ctx.namespace);
-  const ready = ((cert?.status as { conditions?: { type?: string; status?: string; message?: string }[] } | undefined)?.conditions ?? []).find((c) => c.type === 'Ready');
-  if (ready?.status === 'True') return { name: 'cert-manager', status: 'ok', summary: `Certificate ${ctx.namespace}/${tlsSecretName(ctx.name)} is Ready` };
+  const ready = (
+    (cert?.status as { conditions?: { type?: string; status?: string; message?: string }[] } | undefined)?.conditions ?? []
+  ).find((c) => c.type === 'Ready');
+  if (ready?.status === 'True')
+    return { name: 'cert-manager', status: 'ok', summary: `Certificate ${ctx.namespace}/${tlsSecretName(ctx.name)} is Ready` };
   return {
-    name: 'cert-manager', status: 'fail',
-    summary: cert ? `Certificate ${ctx.namespace}/${tlsSecretName(ctx.name)} is not Ready${ready?.message ? `: ${ready.message}` : ''}` : `no Certificate ${ctx.namespace}/${tlsSecretName(ctx.name)}`,
+    name: 'cert-manager',
+    status: 'fail',
+    summary: cert
+      ? `Certificate ${ctx.namespace}/${tlsSecretName(ctx.name)} is not Ready${ready?.message ? `: ${ready.message}` : ''}`
+      : `no Certificate ${ctx.namespace}/${tlsSecretName(ctx.name)}`,
     fix: `kubectl -n ${ctx.namespace} describe certificate ${tlsSecretName(ctx.name)}`,
   };
 }
@@ -151,14 +196,23 @@ function configurationCheck(ctx: Context, configs: readonly (Configuration | und
   if (missing.length === 0) {
     const policy = validating?.webhooks?.find((w) => w.name === VALIDATE_WEBHOOK)?.failurePolicy ?? 'Fail';
     return {
-      name: 'webhooks', status: 'ok',
+      name: 'webhooks',
+      status: 'ok',
       summary: `both configurations ${ctx.name} are registered; egress-object validation fails ${policy === 'Ignore' ? 'open (Ignore)' : 'closed (Fail)'}`,
-      ...(policy === 'Ignore' ? { details: ['once this report shows no failure, make validation fail closed: egress-warden manifests … --failure-policy Fail | kubectl apply -f -'] } : {}),
+      ...(policy === 'Ignore'
+        ? {
+            details: [
+              'once this report shows no failure, make validation fail closed: egress-warden manifests … --failure-policy Fail | kubectl apply -f -',
+            ],
+          }
+        : {}),
     };
   }
   if (ctx.preflight) return { name: 'webhooks', status: 'ok', summary: `not installed yet (${missing.join(', ')} ${ctx.name} absent)` };
   return {
-    name: 'webhooks', status: 'fail', summary: `${missing.join(' and ')} ${ctx.name} not found`,
+    name: 'webhooks',
+    status: 'fail',
+    summary: `${missing.join(' and ')} ${ctx.name} not found`,
     fix: 'apply the installation (docs/install.md), or pass the --name it was installed with',
   };
 }
@@ -168,16 +222,42 @@ function caBundleCheck(webhooks: readonly Webhook[], injected: string | undefine
   const without = webhooks.filter((w) => !w.clientConfig?.caBundle).map((w) => w.name);
   const byUrl = webhooks.every((w) => w.clientConfig?.url);
   if (without.length) {
-    if (byUrl) return { name: 'caBundle', status: 'warn', summary: `${without.join(', ')}: no caBundle, so the API server trusts only its system roots for the URL`, fix: 'pass the CA of your server: egress-warden manifests --url … --ca FILE' };
+    if (byUrl)
+      return {
+        name: 'caBundle',
+        status: 'warn',
+        summary: `${without.join(', ')}: no caBundle, so the API server trusts only its system roots for the URL`,
+        fix: 'pass the CA of your server: egress-warden manifests --url … --ca FILE',
+      };
     return {
-      name: 'caBundle', status: 'fail', summary: `no caBundle in ${without.join(', ')}: the API server cannot trust the server`,
-      fix: injected ? `cert-manager's cainjector fills it from ${injected}: check that cert-manager's cainjector runs and the Certificate is Ready` : 'render with --ca FILE (or --cert-manager) and apply again',
+      name: 'caBundle',
+      status: 'fail',
+      summary: `no caBundle in ${without.join(', ')}: the API server cannot trust the server`,
+      fix: injected
+        ? `cert-manager's cainjector fills it from ${injected}: check that cert-manager's cainjector runs and the Certificate is Ready`
+        : 'render with --ca FILE (or --cert-manager) and apply again',
     };
   }
-  if (bundles.size > 1) return { name: 'caBundle', status: 'warn', summary: 'the webhooks carry different caBundles', fix: 'apply both configurations from one rendering' };
+  if (bundles.size > 1)
+    return {
+      name: 'caBundle',
+      status: 'warn',
+      summary: 'the webhooks carry different caBundles',
+      fix: 'apply both configurations from one rendering',
+    };
   const certs = bundleCertificates(Buffer.from([...bundles][0]!, 'base64').toString('utf8'));
-  if (certs.length === 0) return { name: 'caBundle', status: 'fail', summary: 'caBundle holds no PEM certificate', fix: 'render with --ca FILE holding the CA certificate' };
-  return { name: 'caBundle', status: 'ok', summary: `set on every webhook (${certs.length} certificate${certs.length > 1 ? 's' : ''}${injected ? `, injected from ${injected}` : ''})` };
+  if (certs.length === 0)
+    return {
+      name: 'caBundle',
+      status: 'fail',
+      summary: 'caBundle holds no PEM certificate',
+      fix: 'render with --ca FILE holding the CA certificate',
+    };
+  return {
+    name: 'caBundle',
+    status: 'ok',
+    summary: `set on every webhook (${certs.length} certificate${certs.length > 1 ? 's' : ''}${injected ? `, injected from ${injected}` : ''})`,
+  };
 }
 
 async function servedCheck(ctx: Context, w: Webhook): Promise<Check> {
@@ -198,31 +278,50 @@ async function servedCheck(ctx: Context, w: Webhook): Promise<Check> {
       const secret = await ctx.api.get('v1', 'Secret', tlsSecretName(ctx.name), ctx.namespace);
       const crt = (secret?.data as Record<string, string> | undefined)?.['tls.crt'];
       if (!crt) {
-        return { name: 'certificate', status: 'fail', summary: `${where} holds no tls.crt`, fix: 'create the Secret (docs/install.md#2b-install-with-your-own-certificate) or check the cert-manager Certificate' };
+        return {
+          name: 'certificate',
+          status: 'fail',
+          summary: `${where} holds no tls.crt`,
+          fix: 'create the Secret (docs/install.md#2b-install-with-your-own-certificate) or check the cert-manager Certificate',
+        };
       }
       chain = bundleCertificates(Buffer.from(crt, 'base64').toString('utf8'));
     }
   } catch (e) {
-    if (apiStatus(e) === 403) return { name: 'certificate', status: 'skip', summary: `cannot read the served certificate: ${apiMessage(e)}` };
-    return { name: 'certificate', status: 'fail', summary: `cannot read the served certificate: ${apiMessage(e)}`, fix: 'start the server, or check the address in the webhook configuration' };
+    if (apiStatus(e) === 403)
+      return { name: 'certificate', status: 'skip', summary: `cannot read the served certificate: ${apiMessage(e)}` };
+    return {
+      name: 'certificate',
+      status: 'fail',
+      summary: `cannot read the served certificate: ${apiMessage(e)}`,
+      fix: 'start the server, or check the address in the webhook configuration',
+    };
   }
   const leaf = chain[0];
   if (!leaf) return { name: 'certificate', status: 'fail', summary: `${where}: no certificate` };
   const named = /^[\d.]+$|:/.test(host) ? leaf.checkIP(host) !== undefined : leaf.checkHost(host) !== undefined;
   const problems = [
-    ...(bundle.length && !chainTrusted(chain, bundle) ? [`it is not signed by a CA in caBundle (the API server refuses it: "x509: certificate signed by unknown authority")`] : []),
+    ...(bundle.length && !chainTrusted(chain, bundle)
+      ? [`it is not signed by a CA in caBundle (the API server refuses it: "x509: certificate signed by unknown authority")`]
+      : []),
     ...(!named ? [`it does not name ${host}, the name the API server dials`] : []),
     ...(new Date(leaf.validTo) < new Date() ? ['it has expired'] : []),
   ];
   if (problems.length) {
     return {
-      name: 'certificate', status: 'fail', summary: `the certificate served at ${where}: ${problems.join('; ')}`, details: [describe(leaf)],
+      name: 'certificate',
+      status: 'fail',
+      summary: `the certificate served at ${where}: ${problems.join('; ')}`,
+      details: [describe(leaf)],
       fix: 'serve a certificate from the CA in caBundle with that name (egress-warden certs --san …), or render caBundle from the serving CA (--ca)',
     };
   }
   const soon = new Date(leaf.validTo).getTime() - Date.now() < 14 * 86_400_000;
   return {
-    name: 'certificate', status: soon ? 'warn' : 'ok', summary: `served at ${where}, trusted by caBundle, names ${host}`, details: [describe(leaf)],
+    name: 'certificate',
+    status: soon ? 'warn' : 'ok',
+    summary: `served at ${where}, trusted by caBundle, names ${host}`,
+    details: [describe(leaf)],
     ...(soon ? { fix: 'it expires within 14 days: renew it (the server reloads the files without a restart)' } : {}),
   };
 }
@@ -258,7 +357,8 @@ async function serverTokens(ctx: Context, inCluster: boolean): Promise<ServerTok
     }
   }
   const where = `Secret ${ctx.namespace}/${tokenSecretName(ctx.name)}`;
-  if (!inCluster) return { unknown: 'the server runs outside the cluster: pass --token-file FILE (the file `serve --token-file` reads) to compare' };
+  if (!inCluster)
+    return { unknown: 'the server runs outside the cluster: pass --token-file FILE (the file `serve --token-file` reads) to compare' };
   let secret: KubeObject | undefined;
   try {
     secret = await ctx.api.get('v1', 'Secret', tokenSecretName(ctx.name), ctx.namespace);
@@ -288,16 +388,27 @@ async function tokenCheck(ctx: Context, webhooks: readonly Webhook[], inCluster:
   const rerender = `render the configurations with the server's token and apply them: egress-warden manifests --token-file token … | kubectl apply -f -${inCluster ? ` (the token: ${tokenFromSecret(ctx)})` : ''}`;
   const unknownPath = paths.filter((p) => p.endpoint === undefined);
   if (unknownPath.length) {
-    return { name: 'token', status: 'fail', summary: `${unknownPath.map((p) => `${p.name} calls ${p.path || 'no path'}`).join('; ')}: not an admission path of the server`, fix: 'apply the configurations from one `egress-warden manifests` rendering' };
+    return {
+      name: 'token',
+      status: 'fail',
+      summary: `${unknownPath.map((p) => `${p.name} calls ${p.path || 'no path'}`).join('; ')}: not an admission path of the server`,
+      fix: 'apply the configurations from one `egress-warden manifests` rendering',
+    };
   }
   const bare = paths.filter((p) => p.token === undefined);
   const server = await serverTokens(ctx, inCluster);
   if (bare.length === paths.length) {
     if ('tokens' in server) {
-      return { name: 'token', status: 'fail', summary: `no webhook path carries a caller token, but the server holds one (${server.from}): it refuses every call`, fix: rerender };
+      return {
+        name: 'token',
+        status: 'fail',
+        summary: `no webhook path carries a caller token, but the server holds one (${server.from}): it refuses every call`,
+        fix: rerender,
+      };
     }
     return {
-      name: 'token', status: 'warn',
+      name: 'token',
+      status: 'warn',
       summary: `caller authentication is off: no webhook path carries a token (${names(bare)}), so the server answers anyone who reaches it and read-your-writes is off`,
       fix: inCluster
         ? `render the installation without --no-token (Secret ${ctx.namespace}/${tokenSecretName(ctx.name)} and the token paths come together) and apply it`
@@ -305,31 +416,66 @@ async function tokenCheck(ctx: Context, webhooks: readonly Webhook[], inCluster:
     };
   }
   if (bare.length) {
-    return { name: 'token', status: 'fail', summary: `${names(bare)} call without a caller token while the others carry one: the server refuses one or the other`, fix: 'apply both configurations from one rendering with --token-file' };
+    return {
+      name: 'token',
+      status: 'fail',
+      summary: `${names(bare)} call without a caller token while the others carry one: the server refuses one or the other`,
+      fix: 'apply both configurations from one rendering with --token-file',
+    };
   }
-  if ('unknown' in server) return { name: 'token', status: 'ok', summary: 'every webhook path carries a caller token', details: [`not compared with the server's: ${server.unknown}`] };
-  if ('broken' in server) return { name: 'token', status: 'fail', summary: `the webhook paths carry a token, but ${server.broken}`, fix: 'apply the whole rendering (the Secret comes with it), or pass --token-file with the file the server reads' };
+  if ('unknown' in server)
+    return {
+      name: 'token',
+      status: 'ok',
+      summary: 'every webhook path carries a caller token',
+      details: [`not compared with the server's: ${server.unknown}`],
+    };
+  if ('broken' in server)
+    return {
+      name: 'token',
+      status: 'fail',
+      summary: `the webhook paths carry a token, but ${server.broken}`,
+      fix: 'apply the whole rendering (the Secret comes with it), or pass --token-file with the file the server reads',
+    };
   const refused = paths.filter((p) => !server.tokens.includes(p.token!));
   if (refused.length) {
-    return { name: 'token', status: 'fail', summary: `${names(refused)} call${refused.length === 1 ? 's' : ''} with a token that ${server.from} does not hold: the server refuses ${refused.length === 1 ? 'it' : 'them'}`, fix: rerender };
+    return {
+      name: 'token',
+      status: 'fail',
+      summary: `${names(refused)} call${refused.length === 1 ? 's' : ''} with a token that ${server.from} does not hold: the server refuses ${refused.length === 1 ? 'it' : 'them'}`,
+      fix: rerender,
+    };
   }
   const details = [
-    ...(server.tokens.length > 1 ? [`${server.from} holds ${server.tokens.length} tokens, a rotation in progress: once the webhooks carry the new one and the server has reloaded, remove the others (docs/install.md#rotate-the-caller-token)`] : []),
-    ...(new Set(paths.map((p) => p.token)).size > 1 ? ['the webhooks carry different tokens: apply both configurations from one rendering'] : []),
+    ...(server.tokens.length > 1
+      ? [
+          `${server.from} holds ${server.tokens.length} tokens, a rotation in progress: once the webhooks carry the new one and the server has reloaded, remove the others (docs/install.md#rotate-the-caller-token)`,
+        ]
+      : []),
+    ...(new Set(paths.map((p) => p.token)).size > 1
+      ? ['the webhooks carry different tokens: apply both configurations from one rendering']
+      : []),
   ];
-  return { name: 'token', status: 'ok', summary: `every webhook path carries a token the server holds (${server.from})`, ...(details.length ? { details } : {}) };
+  return {
+    name: 'token',
+    status: 'ok',
+    summary: `every webhook path carries a token the server holds (${server.from})`,
+    ...(details.length ? { details } : {}),
+  };
 }
 
 /** The label a --namespace-label install selects on, from the namespace webhook's objectSelector. */
 function requiredLabels(w: Webhook | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const e of w?.objectSelector?.matchExpressions ?? []) if (e.operator === 'In' && e.values?.[0] !== undefined) out[e.key] = e.values[0];
+  for (const e of w?.objectSelector?.matchExpressions ?? [])
+    if (e.operator === 'In' && e.values?.[0] !== undefined) out[e.key] = e.values[0];
   return { ...out, ...w?.objectSelector?.matchLabels };
 }
 
 async function reachCheck(ctx: Context, namespaces: Webhook | undefined): Promise<Check> {
   const probe: KubeObject = {
-    apiVersion: 'v1', kind: 'Namespace',
+    apiVersion: 'v1',
+    kind: 'Namespace',
     metadata: { name: `${ctx.name}-doctor-probe`, labels: requiredLabels(namespaces), annotations: { [BYPASS]: 'not-a-cidr' } },
   };
   let answer: string | undefined;
@@ -339,12 +485,19 @@ async function reachCheck(ctx: Context, namespaces: Webhook | undefined): Promis
     return { name: 'reachable', status: 'skip', summary: `the dry-run write could not be made: ${apiMessage(e)}` };
   }
   if (answer?.includes(`admission webhook "${NAMESPACES_WEBHOOK}" denied the request`)) {
-    return { name: 'reachable', status: 'ok', summary: 'the API server called the webhook and got its answer (a dry-run Namespace create with an invalid bypass annotation was denied)' };
+    return {
+      name: 'reachable',
+      status: 'ok',
+      summary:
+        'the API server called the webhook and got its answer (a dry-run Namespace create with an invalid bypass annotation was denied)',
+    };
   }
   if (answer === undefined) {
     return {
-      name: 'reachable', status: 'fail',
-      summary: 'the API server did not get an answer from the webhook: a dry-run write it must deny went through (failurePolicy Ignore let it pass)',
+      name: 'reachable',
+      status: 'fail',
+      summary:
+        'the API server did not get an answer from the webhook: a dry-run write it must deny went through (failurePolicy Ignore let it pass)',
       fix: `check that the server is ready (kubectl -n ${ctx.namespace} rollout status deployment/${ctx.name}), that the Service has endpoints, that a NetworkPolicy admits the API server, and the certificate and token checks above`,
     };
   }
@@ -353,13 +506,17 @@ async function reachCheck(ctx: Context, namespaces: Webhook | undefined): Promis
 
 /** The resource of each kind the installation creates, for the installer's own access review. */
 const RESOURCE_OF: Readonly<Record<string, { readonly group: string; readonly resource: string }>> = {
-  Namespace: { group: '', resource: 'namespaces' }, ServiceAccount: { group: '', resource: 'serviceaccounts' },
+  Namespace: { group: '', resource: 'namespaces' },
+  ServiceAccount: { group: '', resource: 'serviceaccounts' },
   ClusterRole: { group: 'rbac.authorization.k8s.io', resource: 'clusterroles' },
   ClusterRoleBinding: { group: 'rbac.authorization.k8s.io', resource: 'clusterrolebindings' },
-  Role: { group: 'rbac.authorization.k8s.io', resource: 'roles' }, RoleBinding: { group: 'rbac.authorization.k8s.io', resource: 'rolebindings' },
-  Issuer: { group: 'cert-manager.io', resource: 'issuers' }, Certificate: { group: 'cert-manager.io', resource: 'certificates' },
+  Role: { group: 'rbac.authorization.k8s.io', resource: 'roles' },
+  RoleBinding: { group: 'rbac.authorization.k8s.io', resource: 'rolebindings' },
+  Issuer: { group: 'cert-manager.io', resource: 'issuers' },
+  Certificate: { group: 'cert-manager.io', resource: 'certificates' },
   Secret: { group: '', resource: 'secrets' },
-  Deployment: { group: 'apps', resource: 'deployments' }, Service: { group: '', resource: 'services' },
+  Deployment: { group: 'apps', resource: 'deployments' },
+  Service: { group: '', resource: 'services' },
   PodDisruptionBudget: { group: 'policy', resource: 'poddisruptionbudgets' },
   NetworkPolicy: { group: 'networking.k8s.io', resource: 'networkpolicies' },
   ValidatingWebhookConfiguration: { group: 'admissionregistration.k8s.io', resource: 'validatingwebhookconfigurations' },
@@ -369,17 +526,34 @@ const RESOURCE_OF: Readonly<Record<string, { readonly group: string; readonly re
 /** Before an install: may you create every object of it? */
 async function installerAccessCheck(ctx: Context): Promise<Check> {
   const objects = renderInstallation({ name: ctx.name, namespace: ctx.namespace, certManager: ctx.certManager, tokens: [newToken()] });
-  const questions = [...new Map(objects.flatMap((o) => {
-    const r = RESOURCE_OF[o.kind ?? ''];
-    if (!r) return [];
-    const q: AccessQuestion = { ...r, verb: 'create', ...(o.metadata?.namespace ? { namespace: o.metadata.namespace } : {}) };
-    return [[JSON.stringify(q), q] as const];
-  })).values()];
+  const questions = [
+    ...new Map(
+      objects.flatMap((o) => {
+        const r = RESOURCE_OF[o.kind ?? ''];
+        if (!r) return [];
+        const q: AccessQuestion = { ...r, verb: 'create', ...(o.metadata?.namespace ? { namespace: o.metadata.namespace } : {}) };
+        return [[JSON.stringify(q), q] as const];
+      }),
+    ).values(),
+  ];
   try {
     const answers = await Promise.all(questions.map((q) => ctx.api.canI(q)));
-    const denied = questions.filter((_, i) => !answers[i]!.allowed).map((q) => `create ${resourceName(q)}${q.namespace ? ` in ${q.namespace}` : ''}`);
-    if (denied.length === 0) return { name: 'RBAC', status: 'ok', summary: `you may create every object of the installation (${questions.length} kinds and namespaces)` };
-    return { name: 'RBAC', status: 'fail', summary: `you may not create ${denied.length} of the installation's ${questions.length} kinds`, details: denied, fix: 'install as a cluster administrator' };
+    const denied = questions
+      .filter((_, i) => !answers[i]!.allowed)
+      .map((q) => `create ${resourceName(q)}${q.namespace ? ` in ${q.namespace}` : ''}`);
+    if (denied.length === 0)
+      return {
+        name: 'RBAC',
+        status: 'ok',
+        summary: `you may create every object of the installation (${questions.length} kinds and namespaces)`,
+      };
+    return {
+      name: 'RBAC',
+      status: 'fail',
+      summary: `you may not create ${denied.length} of the installation's ${questions.length} kinds`,
+      details: denied,
+      fix: 'install as a cluster administrator',
+    };
   } catch (e) {
     return { name: 'RBAC', status: 'skip', summary: `cannot ask: ${apiMessage(e)} (needs create on selfsubjectaccessreviews)` };
   }
@@ -388,23 +562,39 @@ async function installerAccessCheck(ctx: Context): Promise<Check> {
 async function accessCheck(ctx: Context, inCluster: boolean): Promise<Check> {
   const user = inCluster ? `system:serviceaccount:${ctx.namespace}:${ctx.name}` : undefined;
   const own = inCluster ? ctx.namespace : ctx.api.namespace;
-  const questions: AccessQuestion[] = ACCESS.flatMap((a) => a.verbs.flatMap((verb) => (a.resourceNames ?? [undefined]).map((name) => ({
-    group: a.group, resource: a.resource, verb,
-    ...(a.namespace === 'kube-system' ? { namespace: 'kube-system' } : a.namespace === 'self' ? { namespace: own } : {}),
-    ...(name ? { name } : {}),
-  }))));
+  const questions: AccessQuestion[] = ACCESS.flatMap((a) =>
+    a.verbs.flatMap((verb) =>
+      (a.resourceNames ?? [undefined]).map((name) => ({
+        group: a.group,
+        resource: a.resource,
+        verb,
+        ...(a.namespace === 'kube-system' ? { namespace: 'kube-system' } : a.namespace === 'self' ? { namespace: own } : {}),
+        ...(name ? { name } : {}),
+      })),
+    ),
+  );
   const who = user ?? 'you (the identity `serve` uses with this kubeconfig)';
   try {
     const answers = await Promise.all(questions.map((q) => ctx.api.canI(q, user)));
-    const denied = questions.filter((_, i) => !answers[i]!.allowed)
+    const denied = questions
+      .filter((_, i) => !answers[i]!.allowed)
       .map((q) => `${q.verb} ${resourceName(q)}${q.name ? `/${q.name}` : ''}${q.namespace ? ` in ${q.namespace}` : ''}`);
     if (denied.length === 0) return { name: 'RBAC', status: 'ok', summary: `${who}: all ${questions.length} permissions granted` };
     return {
-      name: 'RBAC', status: 'fail', summary: `${who}: ${denied.length} of ${questions.length} permissions missing`, details: denied,
-      fix: inCluster ? 'apply the ClusterRole, Roles and bindings from the same rendering as the Deployment' : 'grant them to your user, or run against a kubeconfig that has them',
+      name: 'RBAC',
+      status: 'fail',
+      summary: `${who}: ${denied.length} of ${questions.length} permissions missing`,
+      details: denied,
+      fix: inCluster
+        ? 'apply the ClusterRole, Roles and bindings from the same rendering as the Deployment'
+        : 'grant them to your user, or run against a kubeconfig that has them',
     };
   } catch (e) {
-    return { name: 'RBAC', status: 'skip', summary: `cannot ask for ${who}: ${apiMessage(e)} (needs create on ${user ? 'subjectaccessreviews' : 'selfsubjectaccessreviews'})` };
+    return {
+      name: 'RBAC',
+      status: 'skip',
+      summary: `cannot ask for ${who}: ${apiMessage(e)} (needs create on ${user ? 'subjectaccessreviews' : 'selfsubjectaccessreviews'})`,
+    };
   }
 }
 
@@ -429,7 +619,10 @@ async function namespaceCheck(ctx: Context, validate: Webhook | undefined): Prom
   const summary = `${all.length} namespaces, ${seen.length} sent to the webhooks (${[...modes].map(([m, k]) => `${k} ${m}`).join(', ') || 'none'})`;
   const details = [...unknown, ...(ignored.length ? [`opted out with ${IGNORE_LABEL}: ${ignored.join(', ')}`] : [])];
   return {
-    name: 'namespaces', status: unknown.length ? 'warn' : 'ok', summary, ...(details.length ? { details } : {}),
+    name: 'namespaces',
+    status: unknown.length ? 'warn' : 'ok',
+    summary,
+    ...(details.length ? { details } : {}),
     ...(unknown.length ? { fix: `label them ${MODE_LABEL}=enforce, warn or audit` } : {}),
   };
 }
@@ -440,7 +633,8 @@ async function cidrCheck(ctx: Context, probeNamespace: string): Promise<Check> {
   const rows = rangeRows(d).map((r) => `${r.kind.padEnd(7)} ${r.cidr.padEnd(20)} ${r.source}: ${r.origin}`);
   const guessed = usesDefaults(d);
   return {
-    name: 'CIDRs', status: guessed || g.failed.length ? 'warn' : 'ok',
+    name: 'CIDRs',
+    status: guessed || g.failed.length ? 'warn' : 'ok',
     summary: guessed ? 'some ranges are guessed defaults, not detected' : 'pod and service ranges detected',
     details: [...rows, ...g.failed.map((f) => `could not read: ${f}`)],
     ...(guessed ? { fix: 'set EW_POD_CIDRS / EW_SERVICE_CIDRS on the Deployment (docs/cluster-state.md)' } : {}),
@@ -448,10 +642,10 @@ async function cidrCheck(ctx: Context, probeNamespace: string): Promise<Check> {
 }
 
 export async function diagnose(ctx: Context): Promise<Check[]> {
-  const configs = await Promise.all([
+  const configs = (await Promise.all([
     ctx.api.get('admissionregistration.k8s.io/v1', 'ValidatingWebhookConfiguration', ctx.name),
     ctx.api.get('admissionregistration.k8s.io/v1', 'MutatingWebhookConfiguration', ctx.name),
-  ]) as (Configuration | undefined)[];
+  ])) as (Configuration | undefined)[];
   const webhooks = configs.flatMap((c) => c?.webhooks ?? []);
   const injected = configs.map((c) => c?.metadata?.annotations?.[INJECT_CA_FROM]).find(Boolean);
   const validate = webhooks.find((w) => w.name === VALIDATE_WEBHOOK);
@@ -465,10 +659,19 @@ export async function diagnose(ctx: Context): Promise<Check[]> {
     checks.push(caBundleCheck(webhooks, injected));
     if (validate) checks.push(await servedCheck(ctx, validate));
     checks.push(await tokenCheck(ctx, webhooks, inCluster));
-    checks.push(await reachCheck(ctx, webhooks.find((w) => w.name === NAMESPACES_WEBHOOK)));
+    checks.push(
+      await reachCheck(
+        ctx,
+        webhooks.find((w) => w.name === NAMESPACES_WEBHOOK),
+      ),
+    );
   }
   const access = ctx.preflight && !webhooks.length ? installerAccessCheck(ctx) : accessCheck(ctx, inCluster);
-  checks.push(await access, await namespaceCheck(ctx, validate), await cidrCheck(ctx, webhooks.length && inCluster ? ctx.namespace : ctx.api.namespace));
+  checks.push(
+    await access,
+    await namespaceCheck(ctx, validate),
+    await cidrCheck(ctx, webhooks.length && inCluster ? ctx.namespace : ctx.api.namespace),
+  );
   return checks.filter((c): c is Check => c !== undefined);
 }
 
@@ -483,16 +686,27 @@ export function formatDoctorText(r: DoctorReport): string {
     if (c.fix) lines.push(`${' '.repeat(width + 8)}fix: ${c.fix}`);
   }
   const count = (s: Status) => r.checks.filter((c) => c.status === s).length;
-  lines.push('', `${r.checks.length} checks: ${count('ok')} ok, ${count('warn')} warnings, ${count('fail')} failed, ${count('skip')} skipped`);
+  lines.push(
+    '',
+    `${r.checks.length} checks: ${count('ok')} ok, ${count('warn')} warnings, ${count('fail')} failed, ${count('skip')} skipped`,
+  );
   return `${lines.join('\n')}\n`;
 }
 
 const OPTIONS = {
-  name: { type: 'string' }, namespace: { type: 'string' }, 'cert-manager': { type: 'boolean' }, preflight: { type: 'boolean' },
-  kubeconfig: { type: 'string' }, output: { type: 'string', short: 'o' }, 'token-file': { type: 'string' },
+  name: { type: 'string' },
+  namespace: { type: 'string' },
+  'cert-manager': { type: 'boolean' },
+  preflight: { type: 'boolean' },
+  kubeconfig: { type: 'string' },
+  output: { type: 'string', short: 'o' },
+  'token-file': { type: 'string' },
 } as const;
 
-type Connect = (opts: { readonly kubeconfig?: string | undefined; readonly env: CommandIo['env'] }) => Promise<AdminApi | { readonly none: string }>;
+type Connect = (opts: {
+  readonly kubeconfig?: string | undefined;
+  readonly env: CommandIo['env'];
+}) => Promise<AdminApi | { readonly none: string }>;
 
 export function doctorCommand(connect: Connect): Command {
   return async (argv, io) => {
@@ -513,8 +727,12 @@ export function doctorCommand(connect: Connect): Command {
       return 1;
     }
     const checks = await diagnose({
-      api, name: values.name ?? DEFAULT_NAME, namespace: values.namespace ?? DEFAULT_NAMESPACE,
-      certManager: values['cert-manager'] ?? false, preflight: values.preflight ?? false, tokenFile: values['token-file'],
+      api,
+      name: values.name ?? DEFAULT_NAME,
+      namespace: values.namespace ?? DEFAULT_NAMESPACE,
+      certManager: values['cert-manager'] ?? false,
+      preflight: values.preflight ?? false,
+      tokenFile: values['token-file'],
     });
     const report: DoctorReport = { cluster: api.source, checks };
     io.out(output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatDoctorText(report));

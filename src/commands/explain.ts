@@ -32,9 +32,15 @@ environment: EW_ISTIO_NAMESPACE (istio-system), EW_OSM_NAMESPACE (osm-system) an
 exit status: 0 allowed or bypassed; 1 blocked; 2 bad usage or unreadable input`;
 
 const OPTIONS = {
-  from: { type: 'string' }, to: { type: 'string' }, 'service-account': { type: 'string' }, address: { type: 'string' },
-  kubeconfig: { type: 'string' }, state: { type: 'string' }, output: { type: 'string', short: 'o', default: 'text' },
-  'pod-cidrs': { type: 'string' }, 'service-cidrs': { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  'service-account': { type: 'string' },
+  address: { type: 'string' },
+  kubeconfig: { type: 'string' },
+  state: { type: 'string' },
+  output: { type: 'string', short: 'o', default: 'text' },
+  'pod-cidrs': { type: 'string' },
+  'service-cidrs': { type: 'string' },
 } as const;
 
 const SYNC_TIMEOUT_MS = 30_000;
@@ -86,7 +92,8 @@ export const runExplain: Command = async (argv, io) => {
   if (!values.to) return usage('--to SCHEME://HOST[:PORT] is required');
   const [namespace, podName, extra] = values.from.split('/');
   if (!namespace || extra !== undefined || podName === '') return usage(`--from must be NAMESPACE or NAMESPACE/POD, got "${values.from}"`);
-  if (values.kubeconfig !== undefined && (values.state !== undefined || positionals.length)) return usage('--kubeconfig reads the live cluster: give no --state or PATH with it');
+  if (values.kubeconfig !== undefined && (values.state !== undefined || positionals.length))
+    return usage('--kubeconfig reads the live cluster: give no --state or PATH with it');
   const dest = parseDestination(values.to, values.address);
   if ('problem' in dest) return usage(dest.problem);
   const { config, problems } = readCidrSettings({ pod: values['pod-cidrs'], service: values['service-cidrs'] }, io.env);
@@ -107,24 +114,33 @@ export const runExplain: Command = async (argv, io) => {
     const inputs = await readInputs(positionals, io, 'lenient');
     if (inputs.errors.length) return refuse(inputs.errors.map(showInputError).join('; '));
     objects.push(...inputs.items.map((i) => i.object));
-    const snapshot = { ...snapshotFromObjects(objects, offlineSnapshot(objects, config).cidrs), mesh: meshConfigFrom(objects, meshLocations(io.env)) };
+    const snapshot = {
+      ...snapshotFromObjects(objects, offlineSnapshot(objects, config).cidrs),
+      mesh: meshConfigFrom(objects, meshLocations(io.env)),
+    };
     cluster = {
       snapshot,
-      pod: async (ns, name) => objects.find((o) => o.kind === 'Pod' && (o.metadata?.namespace ?? 'default') === ns && o.metadata?.name === name),
+      pod: async (ns, name) =>
+        objects.find((o) => o.kind === 'Pod' && (o.metadata?.namespace ?? 'default') === ns && o.metadata?.name === name),
     };
   }
 
   let source: Source;
   if (podName !== undefined) {
     const pod = await cluster.pod(namespace, podName);
-    if (!pod) return refuse(`pod ${namespace}/${podName} not found (name a pod that does not exist yet as --from ${namespace} --service-account SA)`);
+    if (!pod)
+      return refuse(
+        `pod ${namespace}/${podName} not found (name a pod that does not exist yet as --from ${namespace} --service-account SA)`,
+      );
     source = existingPod({ ...pod, metadata: { ...pod.metadata, namespace } }, values['service-account']);
   } else {
     source = prospectivePod(namespace, values['service-account'] || 'default');
   }
   const e = explain(source, dest, cluster.snapshot);
-  io.out(values.output === 'json'
-    ? `${JSON.stringify({ ...e, fix: e.fix.length ? toYaml(e.fix) : null, fixObjects: e.fix }, null, 2)}\n`
-    : formatExplanation(e));
+  io.out(
+    values.output === 'json'
+      ? `${JSON.stringify({ ...e, fix: e.fix.length ? toYaml(e.fix) : null, fixObjects: e.fix }, null, 2)}\n`
+      : formatExplanation(e),
+  );
   return e.verdict === 'blocked' ? 1 : 0;
 };

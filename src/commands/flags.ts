@@ -14,8 +14,9 @@ export type CommandSpec<O extends ParseArgsOptionsConfig, P extends boolean> = {
   readonly positionals: P;
 };
 
-type Parsed<O extends ParseArgsOptionsConfig, P extends boolean> =
-  ReturnType<typeof parseArgs<{ options: O & typeof HELP_FLAG; strict: true; allowPositionals: P }>>;
+type Parsed<O extends ParseArgsOptionsConfig, P extends boolean> = ReturnType<
+  typeof parseArgs<{ options: O & typeof HELP_FLAG; strict: true; allowPositionals: P }>
+>;
 
 export type Invocation<O extends ParseArgsOptionsConfig, P extends boolean> = {
   readonly values: Parsed<O, P>['values'];
@@ -28,7 +29,9 @@ export type Invocation<O extends ParseArgsOptionsConfig, P extends boolean> = {
 
 /** The parsed invocation, or the exit status when the command is already over (--help, bad flags). */
 export function parseCommand<const O extends ParseArgsOptionsConfig, const P extends boolean>(
-  argv: readonly string[], io: CommandIo, spec: CommandSpec<O, P>,
+  argv: readonly string[],
+  io: CommandIo,
+  spec: CommandSpec<O, P>,
 ): Invocation<O, P> | number {
   const refuse = (message: string) => {
     io.err(`${spec.name}: ${message}\n`);

@@ -16,11 +16,18 @@ export type Command = (argv: readonly string[], io: CommandIo) => Promise<number
 export const USAGE = 2;
 
 /** An io that records what a command printed (tests, and programmatic use). */
-export function captureIo(stdin = '', env: Record<string, string | undefined> = {}): CommandIo & { readonly stdout: () => string; readonly stderr: () => string } {
+export function captureIo(
+  stdin = '',
+  env: Record<string, string | undefined> = {},
+): CommandIo & { readonly stdout: () => string; readonly stderr: () => string } {
   const out: string[] = [];
   const err: string[] = [];
   return {
-    out: (t) => void out.push(t), err: (t) => void err.push(t), readStdin: async () => stdin, env,
-    stdout: () => out.join(''), stderr: () => err.join(''),
+    out: (t) => void out.push(t),
+    err: (t) => void err.push(t),
+    readStdin: async () => stdin,
+    env,
+    stdout: () => out.join(''),
+    stderr: () => err.join(''),
   };
 }

@@ -9,7 +9,11 @@ import type { CommandIo } from './io.ts';
 
 /** The snapshot once every informer has synced, or why it could not be had. */
 export async function liveSnapshot(
-  command: string, kubeconfig: string | undefined, cidrs: ConfiguredPair, io: CommandIo, timeoutMs: number,
+  command: string,
+  kubeconfig: string | undefined,
+  cidrs: ConfiguredPair,
+  io: CommandIo,
+  timeoutMs: number,
 ): Promise<ClusterSnapshot | string> {
   const { startClusterView } = await import('../cluster/view.ts');
   // Informers retry on their own; each distinct complaint is worth one line, not one per retry.

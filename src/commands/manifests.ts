@@ -7,8 +7,19 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { TOKEN_FILE_NAME } from '../catalogue/endpoints.ts';
 import {
-  DEFAULT_NAME, DEFAULT_NAMESPACE, optionProblems, removalOrder, renderInstallation, renderKustomization, servicePathTokenProblem, serviceHost,
-  tlsSecretName, tokenSecretName, type FailurePolicy, type InstallOptions, type ManifestFile,
+  DEFAULT_NAME,
+  DEFAULT_NAMESPACE,
+  optionProblems,
+  removalOrder,
+  renderInstallation,
+  renderKustomization,
+  servicePathTokenProblem,
+  serviceHost,
+  tlsSecretName,
+  tokenSecretName,
+  type FailurePolicy,
+  type InstallOptions,
+  type ManifestFile,
 } from '../manifests/install.ts';
 import { renderChart } from '../manifests/helm.ts';
 import { newToken, parseTokens, readTokens, tokenProblem } from '../token.ts';
@@ -60,7 +71,8 @@ type Ca = { readonly pem: string; readonly notes: readonly string[] };
 /** The CERTIFICATE blocks of a CA file, checked and normalized, or why they cannot be used. */
 export function readCaBundle(text: string, file: string, now: Date): Ca | { readonly error: string } {
   const blocks = [...text.matchAll(PEM_BLOCK)];
-  if (blocks.some((b) => b[1]?.includes('PRIVATE KEY'))) return { error: `--ca ${file} holds a private key; pass the CA certificate (ca.crt)` };
+  if (blocks.some((b) => b[1]?.includes('PRIVATE KEY')))
+    return { error: `--ca ${file} holds a private key; pass the CA certificate (ca.crt)` };
   const certs = blocks.filter((b) => b[1] === 'CERTIFICATE').map((b) => b[0]);
   if (certs.length === 0) return { error: `--ca ${file} holds no PEM certificate` };
   const notes: string[] = [];
@@ -71,8 +83,10 @@ export function readCaBundle(text: string, file: string, now: Date): Ca | { read
     } catch {
       return { error: `--ca ${file}: certificate ${i + 1} does not parse` };
     }
-    if (new Date(cert.validTo) < now) notes.push(`--ca ${file}: certificate ${i + 1} (${cert.subject.replace(/\n/g, ', ')}) expired on ${cert.validTo}`);
-    if (!cert.ca && cert.issuer !== cert.subject) notes.push(`--ca ${file}: certificate ${i + 1} is not a CA; the API server trusts it only as the serving certificate itself`);
+    if (new Date(cert.validTo) < now)
+      notes.push(`--ca ${file}: certificate ${i + 1} (${cert.subject.replace(/\n/g, ', ')}) expired on ${cert.validTo}`);
+    if (!cert.ca && cert.issuer !== cert.subject)
+      notes.push(`--ca ${file}: certificate ${i + 1} is not a CA; the API server trusts it only as the serving certificate itself`);
   }
   return { pem: `${certs.join('\n')}\n`, notes };
 }
@@ -94,9 +108,10 @@ const OPTIONS = {
   'allow-from': { type: 'string', multiple: true },
 } as const;
 
-const URL_NEEDS_TOKEN = '--url registers a server outside the cluster, and the API server must call it with its caller token: '
-  + 'pass --token-file certs/token (written by `egress-warden certs`, read by `serve --token-file`), '
-  + 'or --no-token for a server run with `serve --insecure-no-token`';
+const URL_NEEDS_TOKEN =
+  '--url registers a server outside the cluster, and the API server must call it with its caller token: ' +
+  'pass --token-file certs/token (written by `egress-warden certs`, read by `serve --token-file`), ' +
+  'or --no-token for a server run with `serve --insecure-no-token`';
 
 /** The tokens of --token-file, or why they cannot be used. */
 async function tokensOf(file: string | undefined): Promise<readonly string[] | { readonly error: string } | undefined> {
@@ -120,7 +135,8 @@ export const runManifests: Command = async (argv, io) => {
   }
 
   const policy = flags['failure-policy'];
-  if (policy !== undefined && policy !== 'Fail' && policy !== 'Ignore') return refuse(`--failure-policy must be Fail or Ignore, got "${policy}"`);
+  if (policy !== undefined && policy !== 'Fail' && policy !== 'Ignore')
+    return refuse(`--failure-policy must be Fail or Ignore, got "${policy}"`);
   const label = flags['namespace-label'];
   const eq = label?.indexOf('=') ?? -1;
   if (label !== undefined && eq < 1) return refuse(`--namespace-label must be KEY=VALUE, got "${label}"`);
@@ -173,16 +189,20 @@ export const runManifests: Command = async (argv, io) => {
   if (options.url === undefined && caPem === undefined && !options.certManager) {
     const name = options.name ?? DEFAULT_NAME;
     const ns = options.namespace ?? DEFAULT_NAMESPACE;
-    io.err(`manifests: note: caBundle is left out; pass --ca or --cert-manager, and create Secret ${ns}/${tlsSecretName(name)} for ${serviceHost(name, ns)}\n`);
+    io.err(
+      `manifests: note: caBundle is left out; pass --ca or --cert-manager, and create Secret ${ns}/${tlsSecretName(name)} for ${serviceHost(name, ns)}\n`,
+    );
   }
 
   if (flags.write === undefined) {
     if (options.url === undefined && !options.tokens && !options.noToken) {
       const name = options.name ?? DEFAULT_NAME;
       const ns = options.namespace ?? DEFAULT_NAMESPACE;
-      io.err(`manifests: note: a new caller token was made for Secret ${ns}/${tokenSecretName(name)} and the webhook paths; `
-        + 'applied over a running install it replaces the token at once, and calls are refused until the pods see the new Secret: '
-        + 'pass --token-file to keep the token (docs/install.md#the-caller-token)\n');
+      io.err(
+        `manifests: note: a new caller token was made for Secret ${ns}/${tokenSecretName(name)} and the webhook paths; ` +
+          'applied over a running install it replaces the token at once, and calls are refused until the pods see the new Secret: ' +
+          'pass --token-file to keep the token (docs/install.md#the-caller-token)\n',
+      );
     }
     io.out(toYaml(renderInstallation(options.tokens || options.noToken ? options : { ...options, tokens: [newToken()] })));
     return 0;
@@ -220,8 +240,10 @@ async function keptToken(file: string, wanted: string | undefined, inServicePath
     return `${tokenProblem(e)}; remove it to get a new one`;
   }
   if (tokens.length !== 1 || text !== tokens[0]) {
-    return `${file} must hold exactly one token and no newline, because kustomize copies the whole file into the webhook paths: `
-      + `rewrite it with printf '%s' TOKEN > ${file}`;
+    return (
+      `${file} must hold exactly one token and no newline, because kustomize copies the whole file into the webhook paths: ` +
+      `rewrite it with printf '%s' TOKEN > ${file}`
+    );
   }
   const refused = inServicePath ? servicePathTokenProblem(tokens[0]!) : undefined;
   if (refused) return `${file}: ${refused} (or remove the file: --write then makes a new token)`;
@@ -231,7 +253,12 @@ async function keptToken(file: string, wanted: string | undefined, inServicePath
   return { exists: true };
 }
 
-async function writeFiles(files: readonly ManifestFile[], dir: string, io: CommandIo, refuse: (message: string) => number): Promise<number> {
+async function writeFiles(
+  files: readonly ManifestFile[],
+  dir: string,
+  io: CommandIo,
+  refuse: (message: string) => number,
+): Promise<number> {
   try {
     for (const f of files) {
       const path = join(dir, f.path);

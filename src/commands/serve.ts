@@ -47,7 +47,9 @@ async function readCallers(config: ServeConfig, hasClientCa: boolean): Promise<C
     // only the development default is generated: a named file that is missing is a broken mount
     read = await ensureTokens(tokenFile, config.tokenFile === undefined);
   } catch (e) {
-    throw new Error(`token: ${tokenProblem(e)}; pass --token-file with the file the webhook configurations' token came from, or --insecure-no-token`);
+    throw new Error(
+      `token: ${tokenProblem(e)}; pass --token-file with the file the webhook configurations' token came from, or --insecure-no-token`,
+    );
   }
   return { auth: { tokens: tokenSet(read.tokens), clientCertificates }, tokenFile, tokens: read.tokens, generated: read.generated };
 }
@@ -59,7 +61,11 @@ export type StartOptions = {
 };
 
 export async function startServer(config: ServeConfig, { env, logLevel = config.logLevel }: StartOptions): Promise<Server> {
-  const { pair, generated } = await ensureServingPair(config.certDir, { service: config.service, namespace: config.namespace ?? DEFAULT_CERT_NAMESPACE, days: 365 });
+  const { pair, generated } = await ensureServingPair(config.certDir, {
+    service: config.service,
+    namespace: config.namespace ?? DEFAULT_CERT_NAMESPACE,
+    days: 365,
+  });
   const clientCa = config.clientCa === undefined ? undefined : await loadClientCa(config.clientCa);
   const callers = await readCallers(config, clientCa !== undefined);
   const tlsPolicy: TlsPolicy = { minVersion: config.tlsMinVersion, ...(clientCa ? { clientCa } : {}) };
@@ -67,26 +73,42 @@ export async function startServer(config: ServeConfig, { env, logLevel = config.
   // Read-your-writes (docs/consistency.md): what this replica admitted, over what the informers show.
   const pending = overlay();
   const view = await startClusterView({
-    env, log: logger, kubeconfig: config.kubeconfig, noCluster: config.noCluster, namespace: config.namespace,
-    cidrs: config.cidrs, stateDir: config.stateDir,
+    env,
+    log: logger,
+    kubeconfig: config.kubeconfig,
+    noCluster: config.noCluster,
+    namespace: config.namespace,
+    cidrs: config.cidrs,
+    stateDir: config.stateDir,
     observer: { delivered: pending.delivered, published: pending.published },
   });
   const validate: Reviewer = notingPendingWrites(judgeWith(RULES, { strictUpdates: config.strictUpdates }), pending);
   const readThrough = admitPodReadingThrough(view.readNamespace ? { read: view.readNamespace, remember: pending.stored } : undefined);
   const mutate: Reviewer = (req, snapshot) => readThrough(req, pending.layer(snapshot));
-  const metrics = createMetrics(() => view.status(), true, () => ({ pending: pending.size(), callers: pending.callers() }));
+  const metrics = createMetrics(
+    () => view.status(),
+    true,
+    () => ({ pending: pending.size(), callers: pending.callers() }),
+  );
   // Only an authenticated caller's writes are remembered: anyone else could make the webhook believe anything.
   const validated = authenticates(callers.auth)
     ? (req: Parameters<typeof admittedWrite>[0], decision: Parameters<typeof admittedWrite>[1]) => {
-      const obj = admittedWrite(req, decision);
-      if (obj) pending.admitted(obj, callerOf(req));
-      return obj !== undefined;
-    }
+        const obj = admittedWrite(req, decision);
+        if (obj) pending.admitted(obj, callerOf(req));
+        return obj !== undefined;
+      }
     : undefined;
   let stopWatching = () => {};
   let stopTokens = () => {};
   const app = buildApp({
-    tls: pair, tlsPolicy, logger, cluster: view, validate, mutate, metrics, auth: callers.auth,
+    tls: pair,
+    tlsPolicy,
+    logger,
+    cluster: view,
+    validate,
+    mutate,
+    metrics,
+    auth: callers.auth,
     ...(validated ? { validated } : {}),
     reviewLog: { policy: config.logReviews },
     stop: async () => {
@@ -101,24 +123,34 @@ export async function startServer(config: ServeConfig, { env, logLevel = config.
     await app.close();
     throw e;
   }
-  if (generated) app.log.warn({ dir: config.certDir }, 'generated a development CA and serving certificate; use real certificates in a cluster');
+  if (generated)
+    app.log.warn({ dir: config.certDir }, 'generated a development CA and serving certificate; use real certificates in a cluster');
   announceCallers(app, config, callers);
   const { tokens, tokenFile } = callers;
   if (tokenFile && tokens && callers.auth.tokens) {
     const set = callers.auth.tokens;
-    stopTokens = watchTokens(tokenFile, tokens,
+    stopTokens = watchTokens(
+      tokenFile,
+      tokens,
       (next) => {
         set.replace(next);
-        app.log.info({ file: tokenFile, tokens: next.length, accepted: set.count() }, `caller tokens reloaded; tokens no longer in the file are accepted for ${TOKEN_GRACE_MS / 60_000} minutes more`);
+        app.log.info(
+          { file: tokenFile, tokens: next.length, accepted: set.count() },
+          `caller tokens reloaded; tokens no longer in the file are accepted for ${TOKEN_GRACE_MS / 60_000} minutes more`,
+        );
       },
-      (e) => app.log.warn({ err: e }, 'the caller token file changed but could not be read; keeping the tokens we have'));
+      (e) => app.log.warn({ err: e }, 'the caller token file changed but could not be read; keeping the tokens we have'),
+    );
   }
-  stopWatching = watchServingPair(config.certDir, pair,
+  stopWatching = watchServingPair(
+    config.certDir,
+    pair,
     (next) => {
       replaceCertificate(app, next, tlsPolicy);
       app.log.info({ fingerprint: next.fingerprint, notAfter: next.notAfter }, 'serving certificate reloaded');
     },
-    (e) => app.log.warn({ err: e }, 'certificate files changed but could not be loaded; keeping the current certificate'));
+    (e) => app.log.warn({ err: e }, 'certificate files changed but could not be loaded; keeping the current certificate'),
+  );
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
@@ -135,15 +167,26 @@ export async function startServer(config: ServeConfig, { env, logLevel = config.
 function announceCallers(app: FastifyInstance, config: ServeConfig, callers: Callers): void {
   const { auth, tokenFile, generated } = callers;
   if (!authenticates(auth)) {
-    app.log.warn('AUTHENTICATION IS OFF (--insecure-no-token): anyone who reaches this port gets verdicts on /validate and /mutate; read-your-writes is off, so objects applied together are judged apart');
+    app.log.warn(
+      'AUTHENTICATION IS OFF (--insecure-no-token): anyone who reaches this port gets verdicts on /validate and /mutate; read-your-writes is off, so objects applied together are judged apart',
+    );
     return;
   }
-  if (generated) app.log.warn({ file: tokenFile }, 'generated a caller token; register the webhooks with `egress-warden manifests --token-file` so the API server calls /validate/<token>');
-  app.log.info({
-    token: tokenFile ?? 'none (--insecure-no-token)',
-    clientCertificate: auth.clientCertificates ? { ca: config.clientCa, names: auth.clientCertificates.names.length ? auth.clientCertificates.names : 'any' } : 'not required',
-    tlsMinVersion: config.tlsMinVersion,
-  }, 'admission callers must authenticate');
+  if (generated)
+    app.log.warn(
+      { file: tokenFile },
+      'generated a caller token; register the webhooks with `egress-warden manifests --token-file` so the API server calls /validate/<token>',
+    );
+  app.log.info(
+    {
+      token: tokenFile ?? 'none (--insecure-no-token)',
+      clientCertificate: auth.clientCertificates
+        ? { ca: config.clientCa, names: auth.clientCertificates.names.length ? auth.clientCertificates.names : 'any' }
+        : 'not required',
+      tlsMinVersion: config.tlsMinVersion,
+    },
+    'admission callers must authenticate',
+  );
 }
 
 /** Listen, naming the address in the error (EADDRINUSE alone does not say which). */
@@ -183,7 +226,13 @@ export const runServe: Command = async (argv, io) => {
         resolve(1);
       }, DRAIN_LIMIT_MS);
       deadline.unref();
-      server.close().then(() => { clearTimeout(deadline); resolve(0); }, () => resolve(1));
+      server.close().then(
+        () => {
+          clearTimeout(deadline);
+          resolve(0);
+        },
+        () => resolve(1),
+      );
     };
     process.once('SIGTERM', shutdown);
     process.once('SIGINT', shutdown);

@@ -21,12 +21,24 @@ export type Capture =
 type Ranges = { readonly all: boolean; readonly cidrs: readonly Cidr[]; readonly text: string; readonly from: string };
 
 function ranges(text: string, from: string): Ranges {
-  const items = text.split(',').map((s) => s.trim()).filter(Boolean);
-  return { all: items.includes('*'), cidrs: items.map((s) => parseCidr(s)).filter((c): c is Cidr => c !== undefined), text: text || '(empty)', from };
+  const items = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  return {
+    all: items.includes('*'),
+    cidrs: items.map((s) => parseCidr(s)).filter((c): c is Cidr => c !== undefined),
+    text: text || '(empty)',
+    from,
+  };
 }
 
 /** The include and exclude ranges the pod's init container gets, each with where it came from. */
-function podRanges(source: Source, mesh: Mesh, snapshot: ClusterSnapshot): { readonly include: Ranges; readonly exclude: Ranges; readonly mode: string } {
+function podRanges(
+  source: Source,
+  mesh: Mesh,
+  snapshot: ClusterSnapshot,
+): { readonly include: Ranges; readonly exclude: Ranges; readonly mode: string } {
   const ns = snapshot.namespaces.get(source.namespace);
   const annotations = asObj(source.pod.metadata?.annotations);
   const keys = MESH_KEYS[mesh];
@@ -35,7 +47,11 @@ function podRanges(source: Source, mesh: Mesh, snapshot: ClusterSnapshot): { rea
   const mode = applied ? `${applied.mode} (${applied.modeFrom})` : 'as the pod and the mesh say';
   const side = (s: 'include' | 'exclude'): { text: string; from: string } | undefined => {
     const a = applied?.[s];
-    if (a) return { text: a.value, from: typeof a.from === 'string' ? a.from : `written by egress-warden (${Object.values(a.from).join(', ')})` };
+    if (a)
+      return {
+        text: a.value,
+        from: typeof a.from === 'string' ? a.from : `written by egress-warden (${Object.values(a.from).join(', ')})`,
+      };
     const own = annotations[keys[s]];
     return typeof own === 'string' ? { text: own, from: `pod annotation ${keys[s]}` } : undefined;
   };
@@ -54,7 +70,12 @@ function podRanges(source: Source, mesh: Mesh, snapshot: ClusterSnapshot): { rea
   }
   // OSM merges the pod's lists with the MeshConfig's; an empty inclusion list means everything.
   const o = snapshot.mesh.osm;
-  const merged = (own: { text: string; from: string } | undefined, global: readonly string[] | undefined, gFrom: string | undefined, empty: string): Ranges => {
+  const merged = (
+    own: { text: string; from: string } | undefined,
+    global: readonly string[] | undefined,
+    gFrom: string | undefined,
+    empty: string,
+  ): Ranges => {
     const parts = [own?.text, ...(global ?? [])].filter((s): s is string => !!s);
     const from = [own?.from, global?.length ? gFrom : undefined].filter(Boolean).join(' + ') || empty;
     return ranges(parts.join(','), from);
@@ -73,20 +94,30 @@ export function captureOf(source: Source, dest: Destination, snapshot: ClusterSn
   const ns = snapshot.namespaces.get(source.namespace);
   const { target } = meshOf(source.pod, source.namespace, ns);
   if ('skip' in target) {
-    return { mesh: null, captured: false, reasons: [{ step: 'sidecar', says: `no sidecar: ${target.skip}, so traffic leaves the pod directly` }] };
+    return {
+      mesh: null,
+      captured: false,
+      reasons: [{ step: 'sidecar', says: `no sidecar: ${target.skip}, so traffic leaves the pod directly` }],
+    };
   }
   const mesh = target.mesh;
-  const reasons: Reason[] = [{
-    step: 'sidecar',
-    says: `${mesh === 'istio' ? 'Istio' : 'OSM'} sidecar${target.injected ? ' (injected)' : source.exists ? ' (the injector selects this pod)' : ' (a new pod in this namespace gets one)'}`,
-  }];
+  const reasons: Reason[] = [
+    {
+      step: 'sidecar',
+      says: `${mesh === 'istio' ? 'Istio' : 'OSM'} sidecar${target.injected ? ' (injected)' : source.exists ? ' (the injector selects this pod)' : ' (a new pod in this namespace gets one)'}`,
+    },
+  ];
   const r = podRanges(source, mesh, snapshot);
   const shown = `include ${r.include.text} [${r.include.from}], exclude ${r.exclude.text} [${r.exclude.from}]; capture mode ${r.mode}`;
   const cluster = [...snapshot.cidrs.pod, ...snapshot.cidrs.service].map((d) => d.cidr);
   const done = (captured: boolean, why: string): Capture =>
     captured
       ? { mesh, captured: true, reasons: [...reasons, { step: 'capture', says: `captured: ${why} (${shown})` }] }
-      : { mesh, captured: false, reasons: [...reasons, { step: 'capture', says: `not captured: ${why} (${shown}); the connection leaves the pod directly` }] };
+      : {
+          mesh,
+          captured: false,
+          reasons: [...reasons, { step: 'capture', says: `not captured: ${why} (${shown}); the connection leaves the pod directly` }],
+        };
 
   if (mesh === 'istio' && !r.include.all && r.include.cidrs.length === 0) return done(false, 'the include list holds no range');
   if (dest.address !== undefined) {
@@ -100,12 +131,18 @@ export function captureOf(source: Source, dest: Destination, snapshot: ClusterSn
   const maybeExcluded = r.exclude.cidrs.filter((c) => !insideCluster(c, cluster));
   if (r.include.all) {
     if (maybeExcluded.length) {
-      reasons.push({ step: 'note', says: `${dest.host} is excluded if it resolves into ${maybeExcluded.map((c) => c.text).join(', ')}; give --address to decide` });
+      reasons.push({
+        step: 'note',
+        says: `${dest.host} is excluded if it resolves into ${maybeExcluded.map((c) => c.text).join(', ')}; give --address to decide`,
+      });
     }
     return done(true, 'every address is captured');
   }
   const beyondCluster = r.include.cidrs.filter((c) => !insideCluster(c, cluster));
   if (beyondCluster.length === 0) return done(false, `only the cluster's ranges are captured and ${dest.host} is outside the cluster`);
-  reasons.push({ step: 'note', says: `${dest.host} is captured only if it resolves into ${beyondCluster.map((c) => c.text).join(', ')}; give --address to decide` });
+  reasons.push({
+    step: 'note',
+    says: `${dest.host} is captured only if it resolves into ${beyondCluster.map((c) => c.text).join(', ')}; give --address to decide`,
+  });
   return done(true, `${beyondCluster.map((c) => c.text).join(', ')} may hold ${dest.host}`);
 }

@@ -52,4 +52,9 @@ export function candidateKeys(host: string): string[] {
 export const isClusterName = (host: string): boolean => /(^|\.)svc(\.cluster\.local)?$/.test(host) || host.endsWith('.cluster.local');
 
 /** "www-google-com": a name for generated objects. */
-export const slug = (host: string): string => host.replace(/^\*\./, 'wildcard.').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'destination';
+export const slug = (host: string): string =>
+  host
+    .replace(/^\*\./, 'wildcard.')
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40) || 'destination';

@@ -19,7 +19,12 @@ export type { Explanation, Reason, Source, Verdict } from './types.ts';
 
 /** A pod that does not exist yet: what a new pod of that ServiceAccount in that namespace would be. */
 export function prospectivePod(namespace: string, serviceAccount: string): Source {
-  const pod: KubeObject = { apiVersion: 'v1', kind: 'Pod', metadata: { namespace, name: '' }, spec: { serviceAccountName: serviceAccount, containers: [{ name: 'app' }] } };
+  const pod: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { namespace, name: '' },
+    spec: { serviceAccountName: serviceAccount, containers: [{ name: 'app' }] },
+  };
   return { pod, namespace, serviceAccount, exists: false };
 }
 
@@ -32,17 +37,27 @@ export function existingPod(pod: KubeObject, serviceAccount?: string): Source {
 
 export function explain(source: Source, dest: Destination, snapshot: ClusterSnapshot): Explanation {
   const base = {
-    from: { namespace: source.namespace, pod: source.exists ? asStr(source.pod.metadata?.name) : null, serviceAccount: source.serviceAccount },
+    from: {
+      namespace: source.namespace,
+      pod: source.exists ? asStr(source.pod.metadata?.name) : null,
+      serviceAccount: source.serviceAccount,
+    },
     to: { scheme: dest.scheme, host: dest.host, port: dest.port, address: dest.address ?? null },
   };
   const capture = captureOf(source, dest, snapshot);
   if (!capture.captured) {
     const reasons: Reason[] = [...capture.reasons];
     if (snapshot.mesh.istio?.outboundPolicy.value === 'REGISTRY_ONLY' && capture.mesh === 'istio') {
-      reasons.push({ step: 'mesh', says: `the mesh is REGISTRY_ONLY [${snapshot.mesh.istio.outboundPolicy.from}], but this traffic never reaches the sidecar: the lockdown does not apply to it` });
+      reasons.push({
+        step: 'mesh',
+        says: `the mesh is REGISTRY_ONLY [${snapshot.mesh.istio.outboundPolicy.from}], but this traffic never reaches the sidecar: the lockdown does not apply to it`,
+      });
     }
     if (capture.mesh === 'osm' && snapshot.mesh.osm && !snapshot.mesh.osm.enableEgress.value) {
-      reasons.push({ step: 'mesh', says: 'OSM egress is closed (enableEgress false), but this traffic never reaches the sidecar: no Egress policy applies to it' });
+      reasons.push({
+        step: 'mesh',
+        says: 'OSM egress is closed (enableEgress false), but this traffic never reaches the sidecar: no Egress policy applies to it',
+      });
     }
     return { ...base, verdict: 'bypassed', mesh: capture.mesh, reasons, fix: [] };
   }

@@ -45,7 +45,8 @@ function matchingPorts(snapshot: ClusterSnapshot, dest: Destination, namespace: 
 function clash(scheme: Destination['scheme'], cls: PortClass): string | undefined {
   if (cls === 'udp') return 'the port is UDP, which the sidecar does not proxy';
   if (scheme === 'http' && cls === 'tls') return 'the port is declared TLS/HTTPS, but plain HTTP carries no SNI to match it by';
-  if ((scheme === 'https' || scheme === 'tls') && cls === 'http') return 'the port is declared HTTP, but the client speaks TLS: Envoy\'s HTTP codec resets the connection';
+  if ((scheme === 'https' || scheme === 'tls') && cls === 'http')
+    return "the port is declared HTTP, but the client speaks TLS: Envoy's HTTP codec resets the connection";
   if (scheme === 'tcp' && cls === 'http') return 'the port is declared HTTP, but the client does not speak HTTP';
   if (scheme === 'tcp' && cls === 'tls') return 'the port is declared TLS/HTTPS, but the client sends no TLS ClientHello to match by SNI';
   return undefined;
@@ -58,7 +59,8 @@ export function serviceEntryFix(dest: Destination, namespace: string): KubeObjec
   const protocol = SCHEME_PROTOCOL[dest.scheme];
   const byAddress = dest.address !== undefined && dest.address === dest.host;
   return {
-    apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry',
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'ServiceEntry',
     metadata: { name: `${slug(dest.host)}-${dest.port}`, namespace },
     spec: {
       hosts: [byAddress ? `${slug(dest.host)}.external` : dest.host],
@@ -74,7 +76,10 @@ export function serviceEntryFix(dest: Destination, namespace: string): KubeObjec
 export function explainIstio(source: Source, dest: Destination, snapshot: ClusterSnapshot): MeshAnswer {
   const reasons: Reason[] = [];
   const config = snapshot.mesh.istio;
-  const policy = config?.outboundPolicy ?? { value: 'ALLOW_ANY' as const, from: snapshot.mesh.read ? 'default (no Istio mesh ConfigMap found)' : 'default (mesh settings not read)' };
+  const policy = config?.outboundPolicy ?? {
+    value: 'ALLOW_ANY' as const,
+    from: snapshot.mesh.read ? 'default (no Istio mesh ConfigMap found)' : 'default (mesh settings not read)',
+  };
   reasons.push({ step: 'mesh', says: `outbound traffic policy ${policy.value} [${policy.from}]` });
   const ns = source.namespace;
   const fix = [serviceEntryFix(dest, ns)];
@@ -84,7 +89,11 @@ export function explainIstio(source: Source, dest: Destination, snapshot: Cluste
     for (const r of snapshot.virtualServicesByHost.get(key) ?? []) {
       if (!exportedTo(r.service.exportTo, r.service.namespace, ns)) continue;
       if (r.port !== undefined && r.port !== dest.port) continue;
-      reasons.push({ step: 'route', says: `a ${r.type} route for ${key}${r.port ? ` on port ${r.port}` : ''}: used only on ${r.type === 'http' ? 'HTTP or sniffed' : r.type === 'tls' ? 'TLS/HTTPS' : 'TCP'} ports of a registered host`, objects: [`VirtualService ${r.service.namespace}/${r.service.name}`] });
+      reasons.push({
+        step: 'route',
+        says: `a ${r.type} route for ${key}${r.port ? ` on port ${r.port}` : ''}: used only on ${r.type === 'http' ? 'HTTP or sniffed' : r.type === 'tls' ? 'TLS/HTTPS' : 'TCP'} ports of a registered host`,
+        objects: [`VirtualService ${r.service.namespace}/${r.service.name}`],
+      });
     }
   }
 
@@ -97,16 +106,34 @@ export function explainIstio(source: Source, dest: Destination, snapshot: Cluste
     if (why) reasons.push({ step: 'conflict', says: `${what}; ${why}`, objects: [entryName(p)] });
     else {
       reasons.push({ step: 'match', says: `${what}, resolution ${p.entry.resolution}`, objects: [entryName(p)] });
-      if (cls === 'sniffed' && dest.scheme === 'tcp') reasons.push({ step: 'note', says: 'the protocol is sniffed: a server-first protocol (the server speaks first) stalls until the sniffing times out; set protocol TCP', objects: [entryName(p)] });
-      if (p.entry.resolution === 'NONE' && dest.address === undefined && p.entry.addresses.length === 0 && cls !== 'http' && cls !== 'sniffed' && cls !== 'tls') {
-        reasons.push({ step: 'note', says: 'resolution NONE without addresses: the connection goes to the address the client resolved, on a listener shared by every such entry on the port', objects: [entryName(p)] });
+      if (cls === 'sniffed' && dest.scheme === 'tcp')
+        reasons.push({
+          step: 'note',
+          says: 'the protocol is sniffed: a server-first protocol (the server speaks first) stalls until the sniffing times out; set protocol TCP',
+          objects: [entryName(p)],
+        });
+      if (
+        p.entry.resolution === 'NONE' &&
+        dest.address === undefined &&
+        p.entry.addresses.length === 0 &&
+        cls !== 'http' &&
+        cls !== 'sniffed' &&
+        cls !== 'tls'
+      ) {
+        reasons.push({
+          step: 'note',
+          says: 'resolution NONE without addresses: the connection goes to the address the client resolved, on a listener shared by every such entry on the port',
+          objects: [entryName(p)],
+        });
       }
       working.push(p);
     }
   }
 
   // Plain-TCP entries without addresses share 0.0.0.0:<port>: one of them takes every TCP connection on it.
-  const shared = (snapshot.unaddressedTcpServiceEntriesByPort.get(dest.port) ?? []).filter((p) => exportedTo(p.entry.exportTo, p.entry.namespace, ns));
+  const shared = (snapshot.unaddressedTcpServiceEntriesByPort.get(dest.port) ?? []).filter((p) =>
+    exportedTo(p.entry.exportTo, p.entry.namespace, ns),
+  );
   const others = shared.filter((p) => !working.includes(p));
   const ourTcp = working.filter((p) => isPlainTcp(p.protocol));
   if (others.length && (ourTcp.length || (!working.length && dest.scheme !== 'http'))) {
@@ -123,14 +150,23 @@ export function explainIstio(source: Source, dest: Destination, snapshot: Cluste
     return { verdict: 'allowed', reasons, fix: [] };
   }
   if (ports.length) {
-    reasons.push({ step: 'conflict', says: `every ServiceEntry for ${dest.host}:${dest.port} declares a protocol the client does not speak; ${policy.value === 'REGISTRY_ONLY' ? 'under REGISTRY_ONLY the connection fails' : 'the connection fails on the mismatched listener'}` });
+    reasons.push({
+      step: 'conflict',
+      says: `every ServiceEntry for ${dest.host}:${dest.port} declares a protocol the client does not speak; ${policy.value === 'REGISTRY_ONLY' ? 'under REGISTRY_ONLY the connection fails' : 'the connection fails on the mismatched listener'}`,
+    });
     return { verdict: 'blocked', reasons, fix };
   }
   if (policy.value === 'ALLOW_ANY') {
-    reasons.push({ step: 'match', says: `no ServiceEntry visible in ${ns} names ${dest.host}:${dest.port}; ALLOW_ANY sends it to PassthroughCluster` });
+    reasons.push({
+      step: 'match',
+      says: `no ServiceEntry visible in ${ns} names ${dest.host}:${dest.port}; ALLOW_ANY sends it to PassthroughCluster`,
+    });
     return { verdict: 'allowed', reasons, fix: [] };
   }
   const symptom = dest.scheme === 'http' ? 'envoy answers 502' : 'the connection is reset';
-  reasons.push({ step: 'match', says: `no ServiceEntry visible in ${ns} names ${dest.host}:${dest.port}; REGISTRY_ONLY sends it to BlackHoleCluster (${symptom})` });
+  reasons.push({
+    step: 'match',
+    says: `no ServiceEntry visible in ${ns} names ${dest.host}:${dest.port}; REGISTRY_ONLY sends it to BlackHoleCluster (${symptom})`,
+  });
   return { verdict: 'blocked', reasons, fix };
 }

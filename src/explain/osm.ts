@@ -23,8 +23,12 @@ export function egressFix(dest: Destination, source: Source): KubeObject {
   const protocol = SCHEME_PROTOCOL[dest.scheme];
   const byIp = protocol === 'tcp';
   return {
-    apiVersion: 'policy.openservicemesh.io/v1alpha1', kind: 'Egress',
-    metadata: { name: `${source.serviceAccount}-${slug(dest.host)}-${dest.port}`.slice(0, 63).replace(/-+$/, ''), namespace: source.namespace },
+    apiVersion: 'policy.openservicemesh.io/v1alpha1',
+    kind: 'Egress',
+    metadata: {
+      name: `${source.serviceAccount}-${slug(dest.host)}-${dest.port}`.slice(0, 63).replace(/-+$/, ''),
+      namespace: source.namespace,
+    },
     spec: {
       sources: [{ kind: 'ServiceAccount', name: source.serviceAccount, namespace: source.namespace }],
       ...(byIp ? (dest.address !== undefined ? { ipAddresses: [`${dest.address}/32`] } : {}) : { hosts: [dest.host] }),
@@ -34,16 +38,26 @@ export function egressFix(dest: Destination, source: Source): KubeObject {
 }
 
 const inRanges = (ipAddresses: readonly string[], address: string): boolean =>
-  containsAddress(ipAddresses.map((a) => parseIpOrCidr(a)?.cidr).filter((c) => c !== undefined), address);
+  containsAddress(
+    ipAddresses.map((a) => parseIpOrCidr(a)?.cidr).filter((c) => c !== undefined),
+    address,
+  );
 
 /** Whether one Egress port lets the destination through, and why (or why not). */
 function judge(p: EgressPort, dest: Destination): { readonly ok: boolean; readonly says: string } {
   const ranges = p.egress.ipAddresses;
   const byRange = (): { ok: boolean; says: string } => {
     if (ranges.length === 0) return { ok: true, says: `${p.protocol} on port ${p.number} for every IP` };
-    if (dest.address === undefined) return { ok: false, says: `${p.protocol} on port ${p.number} only for ${ranges.join(', ')}; ${dest.host}'s address is unknown (give --address)` };
+    if (dest.address === undefined)
+      return {
+        ok: false,
+        says: `${p.protocol} on port ${p.number} only for ${ranges.join(', ')}; ${dest.host}'s address is unknown (give --address)`,
+      };
     const inside = inRanges(ranges, dest.address);
-    return { ok: inside, says: `${p.protocol} on port ${p.number} for ${ranges.join(', ')}: ${dest.address} is ${inside ? 'inside' : 'outside'}` };
+    return {
+      ok: inside,
+      says: `${p.protocol} on port ${p.number} for ${ranges.join(', ')}: ${dest.address} is ${inside ? 'inside' : 'outside'}`,
+    };
   };
   switch (p.protocol) {
     case 'tcp':
@@ -51,19 +65,30 @@ function judge(p: EgressPort, dest: Destination): { readonly ok: boolean; readon
       return byRange();
     case 'http': {
       if (dest.scheme !== 'http') return { ok: false, says: `http on port ${p.number}, but the client speaks ${dest.scheme}` };
-      if (p.egress.hosts.length === 0) return { ok: false, says: `http on port ${p.number} without hosts: no routes, every request gets 404` };
-      if (!p.egress.hosts.some((h) => hostMatches(h, dest.host))) return { ok: false, says: `http on port ${p.number} for ${p.egress.hosts.join(', ')}, not ${dest.host}` };
-      if (ranges.length && dest.address !== undefined && !inRanges(ranges, dest.address)) return { ok: false, says: `http for ${dest.host}, but ${dest.address} is outside ${ranges.join(', ')}` };
-      return { ok: true, says: `http on port ${p.number} for ${dest.host} (its HTTPRouteGroup matches, if any, further limit paths and methods)` };
+      if (p.egress.hosts.length === 0)
+        return { ok: false, says: `http on port ${p.number} without hosts: no routes, every request gets 404` };
+      if (!p.egress.hosts.some((h) => hostMatches(h, dest.host)))
+        return { ok: false, says: `http on port ${p.number} for ${p.egress.hosts.join(', ')}, not ${dest.host}` };
+      if (ranges.length && dest.address !== undefined && !inRanges(ranges, dest.address))
+        return { ok: false, says: `http for ${dest.host}, but ${dest.address} is outside ${ranges.join(', ')}` };
+      return {
+        ok: true,
+        says: `http on port ${p.number} for ${dest.host} (its HTTPRouteGroup matches, if any, further limit paths and methods)`,
+      };
     }
     case 'https': {
-      if (dest.scheme !== 'https' && dest.scheme !== 'tls') return { ok: false, says: `https on port ${p.number}, matched by SNI, but the client speaks ${dest.scheme}` };
-      if (p.egress.hosts.length && !p.egress.hosts.some((h) => hostMatches(h, dest.host))) return { ok: false, says: `https on port ${p.number} for SNI ${p.egress.hosts.join(', ')}, not ${dest.host}` };
+      if (dest.scheme !== 'https' && dest.scheme !== 'tls')
+        return { ok: false, says: `https on port ${p.number}, matched by SNI, but the client speaks ${dest.scheme}` };
+      if (p.egress.hosts.length && !p.egress.hosts.some((h) => hostMatches(h, dest.host)))
+        return { ok: false, says: `https on port ${p.number} for SNI ${p.egress.hosts.join(', ')}, not ${dest.host}` };
       if (ranges.length) return byRange();
       return { ok: true, says: `https on port ${p.number}${p.egress.hosts.length ? ` for SNI ${dest.host}` : ' for any SNI'}` };
     }
     default:
-      return { ok: false, says: `protocol "${p.protocol}" builds no filter chain (OSM compares http, https, tcp and tcp-server-first case-sensitively)` };
+      return {
+        ok: false,
+        says: `protocol "${p.protocol}" builds no filter chain (OSM compares http, https, tcp and tcp-server-first case-sensitively)`,
+      };
   }
 }
 
@@ -72,19 +97,34 @@ export function explainOsm(source: Source, dest: Destination, snapshot: ClusterS
   const o = snapshot.mesh.osm;
   const sa = `${source.namespace}/${source.serviceAccount}`;
   if (!o) {
-    reasons.push({ step: 'mesh', says: snapshot.mesh.read ? 'no OSM MeshConfig found: its egress switches are unknown, so the Egress policies are judged as if enableEgress were false and enableEgressPolicy true' : 'mesh settings not read: judged as if enableEgress were false and enableEgressPolicy true' });
+    reasons.push({
+      step: 'mesh',
+      says: snapshot.mesh.read
+        ? 'no OSM MeshConfig found: its egress switches are unknown, so the Egress policies are judged as if enableEgress were false and enableEgressPolicy true'
+        : 'mesh settings not read: judged as if enableEgress were false and enableEgressPolicy true',
+    });
   } else {
-    reasons.push({ step: 'mesh', says: `enableEgress ${o.enableEgress.value} [${o.enableEgress.from}]; enableEgressPolicy ${o.enableEgressPolicy.value} [${o.enableEgressPolicy.from}]` });
+    reasons.push({
+      step: 'mesh',
+      says: `enableEgress ${o.enableEgress.value} [${o.enableEgress.from}]; enableEgressPolicy ${o.enableEgressPolicy.value} [${o.enableEgressPolicy.from}]`,
+    });
     if (o.enableEgress.value) {
-      reasons.push({ step: 'match', says: 'egress passthrough is on mesh-wide: every external destination is let through, Egress policies or not' });
+      reasons.push({
+        step: 'match',
+        says: 'egress passthrough is on mesh-wide: every external destination is let through, Egress policies or not',
+      });
       return { verdict: 'allowed', reasons, fix: [] };
     }
   }
   const fix = egressFix(dest, source);
   if (o && !o.enableEgressPolicy.value) {
-    reasons.push({ step: 'match', says: 'enableEgress is false and Egress policies are off (enableEgressPolicy false): nothing opens the way out' });
+    reasons.push({
+      step: 'match',
+      says: 'enableEgress is false and Egress policies are off (enableEgressPolicy false): nothing opens the way out',
+    });
     const patch: KubeObject = {
-      apiVersion: `${OSM_MESHCONFIG_GROUP}/v1alpha2`, kind: 'MeshConfig',
+      apiVersion: `${OSM_MESHCONFIG_GROUP}/v1alpha2`,
+      kind: 'MeshConfig',
       metadata: { ...o.object },
       spec: { featureFlags: { enableEgressPolicy: true } },
     };
@@ -93,14 +133,21 @@ export function explainOsm(source: Source, dest: Destination, snapshot: ClusterS
 
   const ports = snapshot.egressesBySourcePort.get(egressKey(sa, dest.port)) ?? [];
   if (ports.length === 0) {
-    reasons.push({ step: 'match', says: `no Egress lists ServiceAccount ${sa} with port ${dest.port}: the connection is refused (curl exits 7)` });
+    reasons.push({
+      step: 'match',
+      says: `no Egress lists ServiceAccount ${sa} with port ${dest.port}: the connection is refused (curl exits 7)`,
+    });
     return { verdict: 'blocked', reasons, fix: [fix] };
   }
   const serverFirst = ports.filter((p) => p.protocol === TCP_SERVER_FIRST);
   const allowing: EgressPort[] = [];
   for (const p of ports) {
     const j = judge(p, dest);
-    reasons.push({ step: j.ok ? 'match' : 'note', says: `${j.ok ? 'lets it through' : 'does not match'}: ${j.says}`, objects: [egressName(p)] });
+    reasons.push({
+      step: j.ok ? 'match' : 'note',
+      says: `${j.ok ? 'lets it through' : 'does not match'}: ${j.says}`,
+      objects: [egressName(p)],
+    });
     if (j.ok) allowing.push(p);
   }
   // tcp-server-first turns the inspectors off on the port: http and https chains there never match.

@@ -105,9 +105,18 @@ function checkCertificate(socket: TLSSocket | undefined, accepted: ClientCertifi
   if (verdict === undefined) {
     const presented = Object.keys(socket.getPeerCertificate() ?? {}).length > 0;
     if (!presented) verdict = { status: 401, reason: 'no-certificate', message: 'a client certificate is required on this path' };
-    else if (!socket.authorized) verdict = { status: 403, reason: 'certificate-not-accepted', message: 'client certificate not accepted: not signed by the configured client CA' };
+    else if (!socket.authorized)
+      verdict = {
+        status: 403,
+        reason: 'certificate-not-accepted',
+        message: 'client certificate not accepted: not signed by the configured client CA',
+      };
     else if (accepted.names.length && !namesOf(socket).some((n) => accepted.names.includes(n))) {
-      verdict = { status: 403, reason: 'certificate-not-accepted', message: 'client certificate not accepted: its names are not among the accepted client names' };
+      verdict = {
+        status: 403,
+        reason: 'certificate-not-accepted',
+        message: 'client certificate not accepted: its names are not among the accepted client names',
+      };
     } else verdict = null;
     certificateVerdicts.set(socket, verdict);
   }
@@ -117,8 +126,14 @@ function checkCertificate(socket: TLSSocket | undefined, accepted: ClientCertifi
 /** What is wrong with a caller of an admission path; undefined when it may be reviewed. */
 export function refusal(auth: CallerAuth, rest: string, socket: TLSSocket | undefined): Refusal | undefined {
   if (auth.tokens) {
-    if (rest === '') return { status: 401, reason: 'no-token', message: 'this path needs the caller token: register the webhook with its path followed by /<token>' };
-    if (rest.includes('/') || !auth.tokens.accepts(rest)) return { status: 403, reason: 'wrong-token', message: 'caller token not accepted' };
+    if (rest === '')
+      return {
+        status: 401,
+        reason: 'no-token',
+        message: 'this path needs the caller token: register the webhook with its path followed by /<token>',
+      };
+    if (rest.includes('/') || !auth.tokens.accepts(rest))
+      return { status: 403, reason: 'wrong-token', message: 'caller token not accepted' };
   }
   return auth.clientCertificates ? checkCertificate(socket, auth.clientCertificates) : undefined;
 }
@@ -138,7 +153,10 @@ export function callerGate(app: FastifyInstance, auth: CallerAuth, refused: Refu
     const no = refusal(auth, target.rest, request.raw.socket as TLSSocket);
     if (!no) return done();
     refused(target.path, no.reason, request.ip);
-    reply.code(no.status).type('application/json').send({ statusCode: no.status, error: no.status === 401 ? 'Unauthorized' : 'Forbidden', message: no.message });
+    reply
+      .code(no.status)
+      .type('application/json')
+      .send({ statusCode: no.status, error: no.status === 401 ? 'Unauthorized' : 'Forbidden', message: no.message });
   });
 }
 

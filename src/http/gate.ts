@@ -39,7 +39,11 @@ export function admissionGate(app: FastifyInstance, limits: GateLimits, shed: Sh
     if (reviews + 1 > limits.reviews || (reviews > 0 && bytes + size > limits.bytes)) {
       const why = `egress-warden is at its limit of ${limits.reviews} reviews or ${Math.round(limits.bytes / 1048576)} MiB of review bodies in flight (${reviews} reviews, ${Math.round(bytes / 1048576)} MiB); try again`;
       shed(target.path, why);
-      reply.code(429).header('retry-after', '1').type('application/json').send({ statusCode: 429, error: 'Too Many Requests', message: why });
+      reply
+        .code(429)
+        .header('retry-after', '1')
+        .type('application/json')
+        .send({ statusCode: 429, error: 'Too Many Requests', message: why });
       return;
     }
     reviews++;

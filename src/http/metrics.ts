@@ -12,7 +12,13 @@ export type StateSample = {
   readonly ready: boolean;
   /** seconds the snapshot has gone without an update from a failing informer (0 while all are healthy) */
   readonly staleSeconds?: number;
-  readonly informers: readonly { readonly name: string; readonly healthy: boolean; readonly synced: boolean; readonly objects: number; readonly restarts: number }[];
+  readonly informers: readonly {
+    readonly name: string;
+    readonly healthy: boolean;
+    readonly synced: boolean;
+    readonly objects: number;
+    readonly restarts: number;
+  }[];
 };
 
 /** Read-your-writes figures sampled at scrape time (cluster/overlay.ts). */
@@ -60,30 +66,41 @@ export function createMetrics(sample: () => StateSample, defaults = true, overla
       name: 'egress_warden_overlay_pending',
       help: 'Admitted writes the informers have not confirmed yet, which later reviews see (read-your-writes)',
       registers: [registry],
-      collect() { this.set(overlay().pending); },
+      collect() {
+        this.set(overlay().pending);
+      },
     });
     new Gauge({
       name: 'egress_warden_overlay_callers',
       help: 'Callers (users named by the API server) with admitted writes pending',
       registers: [registry],
-      collect() { this.set(overlay().callers); },
+      collect() {
+        this.set(overlay().callers);
+      },
     });
   }
   new Gauge({
     name: 'egress_warden_ready',
     help: '1 when every informer has synced and the cluster CIDRs are known',
     registers: [registry],
-    collect() { this.set(sample().ready ? 1 : 0); },
+    collect() {
+      this.set(sample().ready ? 1 : 0);
+    },
   });
   new Gauge({
     name: 'egress_warden_snapshot_stale_seconds',
     help: 'Seconds since an informer whose objects are served lost the API server; 0 while every informer is healthy',
     registers: [registry],
-    collect() { this.set(sample().staleSeconds ?? 0); },
+    collect() {
+      this.set(sample().staleSeconds ?? 0);
+    },
   });
   const perInformer = (name: string, help: string, value: (i: StateSample['informers'][number]) => number) =>
     new Gauge({
-      name, help, labelNames: ['informer'] as const, registers: [registry],
+      name,
+      help,
+      labelNames: ['informer'] as const,
+      registers: [registry],
       collect() {
         this.reset();
         for (const i of sample().informers) this.set({ informer: i.name }, value(i));

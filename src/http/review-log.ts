@@ -43,7 +43,8 @@ export function reviewLog(log: FastifyBaseLogger, { policy, summaryMs }: ReviewL
   let since = Date.now();
   const summary = () => {
     const now = Date.now();
-    if (total > 0) log.info({ seconds: Math.round((now - since) / 1e3), reviews: total, ...counts }, 'admission reviews since the last summary');
+    if (total > 0)
+      log.info({ seconds: Math.round((now - since) / 1e3), reviews: total, ...counts }, 'admission reviews since the last summary');
     counts = zero();
     total = 0;
     since = now;

@@ -57,7 +57,6 @@ const kindLabel = (kind: string): string => (KNOWN_KINDS.has(kind) ? kind : 'oth
 /** Leave this much of the API server's timeout for the answer to travel back. */
 const TIMEOUT_MARGIN_MS = 250;
 
-
 function reviewLabel(d: Decision): Extract<ReviewLabel, 'allowed' | 'warned' | 'denied' | 'error'> {
   if (!d.allowed) return d.code !== undefined && d.code >= 500 ? 'error' : 'denied';
   return d.warnings.length ? 'warned' : 'allowed';
@@ -67,13 +66,28 @@ function reviewLabel(d: Decision): Extract<ReviewLabel, 'allowed' | 'warned' | '
  * The one line a review writes. Absent fields are undefined rather than spread in: pino leaves
  * undefined out, and this object is built for every logged review.
  */
-function reviewLine(req: AdmissionRequest, peer: string, d: Decision, verdict: ReviewLabel, seconds: number, remembered: boolean, err: unknown) {
+function reviewLine(
+  req: AdmissionRequest,
+  peer: string,
+  d: Decision,
+  verdict: ReviewLabel,
+  seconds: number,
+  remembered: boolean,
+  err: unknown,
+) {
   const { errors, warnings } = d.findings;
   return {
-    uid: req.uid, user: typeof req.userInfo?.username === 'string' ? req.userInfo.username : undefined, peer,
-    kind: req.kind.kind, namespace: req.namespace ?? '',
+    uid: req.uid,
+    user: typeof req.userInfo?.username === 'string' ? req.userInfo.username : undefined,
+    peer,
+    kind: req.kind.kind,
+    namespace: req.namespace ?? '',
     name: req.name ?? req.object?.metadata?.name ?? req.object?.metadata?.generateName ?? '',
-    operation: req.operation, dryRun: req.dryRun === true, verdict, mode: d.mode, ms: Math.round(seconds * 1e6) / 1e3,
+    operation: req.operation,
+    dryRun: req.dryRun === true,
+    verdict,
+    mode: d.mode,
+    ms: Math.round(seconds * 1e6) / 1e3,
     findings: errors.length || warnings.length ? errors.concat(warnings).map((i) => i.code) : undefined,
     patched: d.patch.length || undefined,
     remembered: remembered || undefined,
@@ -140,7 +154,8 @@ export const admissionRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) 
       // A review that changed what later reviews see is always worth its line: it names who and from where.
       const notable = patched || remembered || decision.findings.errors.length > 0 || decision.findings.warnings.length > 0;
       const level = reviews.level(verdict, notable);
-      if (level !== undefined) request.log[level](reviewLine(req, request.ip, decision, verdict, seconds, remembered, undefined), 'admission review');
+      if (level !== undefined)
+        request.log[level](reviewLine(req, request.ip, decision, verdict, seconds, remembered, undefined), 'admission review');
     }
     return encodeReview(decoded.apiVersion, req.uid, decision);
   };
@@ -157,10 +172,16 @@ export const admissionRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) 
       metrics.observe(target.path, 'unknown', 'unknown', 'invalid', reply.elapsedTime / 1e3);
       reviews.count('invalid', false);
     }
-    const message = status === 415
-      ? `unsupported content type ${JSON.stringify(request.headers['content-type'] ?? '')}: send application/json`
-      : status === 413 ? `body larger than ${BODY_LIMIT} bytes` : error.message;
-    return reply.code(status).type('application/json').send({ statusCode: status, error: STATUS_CODES[status] ?? 'Error', message });
+    const message =
+      status === 415
+        ? `unsupported content type ${JSON.stringify(request.headers['content-type'] ?? '')}: send application/json`
+        : status === 413
+          ? `body larger than ${BODY_LIMIT} bytes`
+          : error.message;
+    return reply
+      .code(status)
+      .type('application/json')
+      .send({ statusCode: status, error: STATUS_CODES[status] ?? 'Error', message });
   });
 
   const schema = { response: { 200: reviewOut, '4xx': problemOut } };
@@ -173,7 +194,10 @@ export const admissionRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) 
     const target = admissionTarget(request.url);
     if (target) metrics.observe(target.path, 'unknown', 'unknown', 'invalid', reply.elapsedTime / 1e3);
     const what = target ? `${target.path}/…` : request.url.split('?')[0];
-    return reply.code(404).type('application/json').send({ statusCode: 404, error: 'Not Found', message: `no route ${request.method} ${what}` });
+    return reply
+      .code(404)
+      .type('application/json')
+      .send({ statusCode: 404, error: 'Not Found', message: `no route ${request.method} ${what}` });
   });
 
   app.get('/healthz', async () => ({ ok: true }));

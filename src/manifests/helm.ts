@@ -68,35 +68,56 @@ const GUARDS = [
 ].join('\n');
 
 function template(text: string): string {
-  return text
-    // the cainjector annotation exists only with cert-manager
-    .replace(/^( +)annotations:\n( +)cert-manager\.io\/inject-ca-from: .*\n/gm,
-      (block, indent: string) => `${indent}{{- if .Values.certManager.enabled }}\n${block}${indent}{{- end }}\n`)
-    .replace(/^( +)caBundle: xhelmcabundlex\n/gm,
-      (_, indent: string) => `${indent}{{- with .Values.caBundle }}\n${indent}caBundle: {{ . | quote }}\n${indent}{{- end }}\n`)
-    .replace(/^( +)from: xhelmfromx\n/gm,
-      (_, indent: string) => `${indent}{{- with .Values.networkPolicy.from }}\n${indent}from:\n${indent}  {{- toYaml . | nindent ${indent.length + 2} }}\n${indent}{{- end }}\n`)
-    .replaceAll(`${TOKEN_FILE_NAME}: ${tokenSecretData([TOKEN])}`, `${TOKEN_FILE_NAME}: {{ $tokens | b64enc }}`)
-    .replaceAll(TOKEN, '{{ $token }}')
-    .replaceAll(NAMESPACE, '{{ .Release.Namespace }}')
-    .replaceAll(NAME, '{{ .Release.Name }}')
-    .replaceAll(IMAGE, '{{ .Values.image }}')
-    .replaceAll(POLICY, '{{ .Values.failurePolicy }}');
+  return (
+    text
+      // the cainjector annotation exists only with cert-manager
+      .replace(
+        /^( +)annotations:\n( +)cert-manager\.io\/inject-ca-from: .*\n/gm,
+        (block, indent: string) => `${indent}{{- if .Values.certManager.enabled }}\n${block}${indent}{{- end }}\n`,
+      )
+      .replace(
+        /^( +)caBundle: xhelmcabundlex\n/gm,
+        (_, indent: string) => `${indent}{{- with .Values.caBundle }}\n${indent}caBundle: {{ . | quote }}\n${indent}{{- end }}\n`,
+      )
+      .replace(
+        /^( +)from: xhelmfromx\n/gm,
+        (_, indent: string) =>
+          `${indent}{{- with .Values.networkPolicy.from }}\n${indent}from:\n${indent}  {{- toYaml . | nindent ${indent.length + 2} }}\n${indent}{{- end }}\n`,
+      )
+      .replaceAll(`${TOKEN_FILE_NAME}: ${tokenSecretData([TOKEN])}`, `${TOKEN_FILE_NAME}: {{ $tokens | b64enc }}`)
+      .replaceAll(TOKEN, '{{ $token }}')
+      .replaceAll(NAMESPACE, '{{ .Release.Namespace }}')
+      .replaceAll(NAME, '{{ .Release.Name }}')
+      .replaceAll(IMAGE, '{{ .Values.image }}')
+      .replaceAll(POLICY, '{{ .Values.failurePolicy }}')
+  );
 }
 
 const FILE_OF: Readonly<Record<string, string>> = {
-  ServiceAccount: 'rbac.yaml', ClusterRole: 'rbac.yaml', ClusterRoleBinding: 'rbac.yaml', Role: 'rbac.yaml', RoleBinding: 'rbac.yaml',
-  Issuer: 'certificates.yaml', Certificate: 'certificates.yaml',
-  Deployment: 'deployment.yaml', Service: 'service.yaml', PodDisruptionBudget: 'pod-disruption-budget.yaml',
+  ServiceAccount: 'rbac.yaml',
+  ClusterRole: 'rbac.yaml',
+  ClusterRoleBinding: 'rbac.yaml',
+  Role: 'rbac.yaml',
+  RoleBinding: 'rbac.yaml',
+  Issuer: 'certificates.yaml',
+  Certificate: 'certificates.yaml',
+  Deployment: 'deployment.yaml',
+  Service: 'service.yaml',
+  PodDisruptionBudget: 'pod-disruption-budget.yaml',
   NetworkPolicy: 'network-policy.yaml',
   // the token Secret beside the configurations whose paths carry its token (TOKEN_VARIABLES)
-  Secret: 'webhooks.yaml', ValidatingWebhookConfiguration: 'webhooks.yaml', MutatingWebhookConfiguration: 'webhooks.yaml',
+  Secret: 'webhooks.yaml',
+  ValidatingWebhookConfiguration: 'webhooks.yaml',
+  MutatingWebhookConfiguration: 'webhooks.yaml',
 };
 
 /** Every webhook's caBundle set to the placeholder, which template() turns into an optional field. */
 function withCaPlaceholder(o: KubeObject): KubeObject {
   if (!o.kind?.endsWith('WebhookConfiguration')) return o;
-  const webhooks = (o.webhooks as { clientConfig: Record<string, unknown> }[]).map((w) => ({ ...w, clientConfig: { ...w.clientConfig, caBundle: CA_BUNDLE } }));
+  const webhooks = (o.webhooks as { clientConfig: Record<string, unknown> }[]).map((w) => ({
+    ...w,
+    clientConfig: { ...w.clientConfig, caBundle: CA_BUNDLE },
+  }));
   return { ...o, webhooks };
 }
 
@@ -114,7 +135,12 @@ function withFromPlaceholder(o: KubeObject): KubeObject {
  */
 export function renderChart(): ManifestFile[] {
   const objects = renderInstallation({
-    name: NAME, namespace: NAMESPACE, image: IMAGE, certManager: true, failurePolicy: POLICY as 'Fail', tokens: [TOKEN],
+    name: NAME,
+    namespace: NAMESPACE,
+    image: IMAGE,
+    certManager: true,
+    failurePolicy: POLICY as 'Fail',
+    tokens: [TOKEN],
   })
     .filter((o) => o.kind !== 'Namespace')
     .map(withCaPlaceholder)
@@ -129,9 +155,5 @@ export function renderChart(): ManifestFile[] {
     const text = path === 'certificates.yaml' ? `{{- if .Values.certManager.enabled }}\n${body}{{- end }}\n` : body;
     return { path: `templates/${path}`, text: HEADER + (path === 'webhooks.yaml' ? `${GUARDS}\n${TOKEN_VARIABLES}\n` : '') + text };
   });
-  return [
-    { path: 'Chart.yaml', text: HEADER + toYaml([CHART]) },
-    { path: 'values.yaml', text: VALUES },
-    ...templates,
-  ];
+  return [{ path: 'Chart.yaml', text: HEADER + toYaml([CHART]) }, { path: 'values.yaml', text: VALUES }, ...templates];
 }

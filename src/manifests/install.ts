@@ -84,15 +84,18 @@ export function optionProblems(o: InstallOptions): string[] {
   if (o.name !== undefined) {
     // the longest derived name is "<name>-selfsigned" (a DNS label in cert-manager's Secret handling)
     if (!DNS_LABEL.test(o.name) || o.name.length > 52) out.push(`--name: "${o.name}" is not a DNS label of at most 52 characters`);
-    else if (o.name >= ISTIO_INJECTOR) out.push(`--name: "${o.name}" sorts after ${ISTIO_INJECTOR}, so Istio would inject sidecars before the capture ranges are set`);
+    else if (o.name >= ISTIO_INJECTOR)
+      out.push(`--name: "${o.name}" sorts after ${ISTIO_INJECTOR}, so Istio would inject sidecars before the capture ranges are set`);
   }
   if (o.namespace !== undefined) {
     if (!DNS_LABEL.test(o.namespace)) out.push(`--namespace: "${o.namespace}" is not a DNS label`);
-    else if (SHARED_NAMESPACES.includes(o.namespace)) out.push(`--namespace: "${o.namespace}" is shared; egress-warden needs a namespace of its own`);
+    else if (SHARED_NAMESPACES.includes(o.namespace))
+      out.push(`--namespace: "${o.namespace}" is shared; egress-warden needs a namespace of its own`);
   }
   if (o.image !== undefined && (o.image.trim() === '' || /\s/.test(o.image))) out.push(`--image: "${o.image}" is not an image reference`);
   if (o.certManager && o.caPem !== undefined) out.push('--ca and --cert-manager exclude each other: cert-manager injects its own CA');
-  if (o.certManager && o.url !== undefined) out.push('--cert-manager needs the in-cluster Service; with --url pass the CA of your server with --ca');
+  if (o.certManager && o.url !== undefined)
+    out.push('--cert-manager needs the in-cluster Service; with --url pass the CA of your server with --ca');
   if (o.url !== undefined) {
     const u = URL.canParse(o.url) ? new URL(o.url) : undefined;
     if (!u) out.push(`--url: "${o.url}" is not a URL`);
@@ -116,8 +119,10 @@ const SERVICE_PATH_SEGMENT = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z
 /** Why a token cannot go into a webhook Service path, or undefined when it can. */
 export function servicePathTokenProblem(token: string): string | undefined {
   if (SERVICE_PATH_SEGMENT.test(token)) return undefined;
-  return 'the API server refuses it in a webhook Service path, where only lower-case letters, digits, "-" and "." are allowed '
-    + '(starting and ending with a letter or digit): make one with `openssl rand -hex 32`';
+  return (
+    'the API server refuses it in a webhook Service path, where only lower-case letters, digits, "-" and "." are allowed ' +
+    '(starting and ending with a letter or digit): make one with `openssl rand -hex 32`'
+  );
 }
 
 function tokenProblems(o: InstallOptions): string[] {
@@ -125,9 +130,14 @@ function tokenProblems(o: InstallOptions): string[] {
   if (o.noToken) return ['--token-file and --no-token exclude each other'];
   const [first] = o.tokens;
   if (first === undefined) return ['--token-file: the file holds no token'];
-  const malformed = o.tokens.filter((t) => !TOKEN_PATTERN.test(t)).map(() => '--token-file: a line is not a caller token (16 to 256 characters of A-Z a-z 0-9 . _ ~ -)');
+  const malformed = o.tokens
+    .filter((t) => !TOKEN_PATTERN.test(t))
+    .map(() => '--token-file: a line is not a caller token (16 to 256 characters of A-Z a-z 0-9 . _ ~ -)');
   const inPath = o.url === undefined ? servicePathTokenProblem(first) : undefined;
-  return [...malformed, ...(inPath && TOKEN_PATTERN.test(first) ? [`--token-file: the first token (the one in the paths): ${inPath}`] : [])];
+  return [
+    ...malformed,
+    ...(inPath && TOKEN_PATTERN.test(first) ? [`--token-file: the first token (the one in the paths): ${inPath}`] : []),
+  ];
 }
 
 function allowFromProblems(o: InstallOptions): string[] {
@@ -170,8 +180,9 @@ const resolve = (o: InstallOptions): Resolved => ({
 });
 
 /** The namespaces a webhook never sees (besides those labelled egress-warden.io/ignore). */
-export const excludedNamespaces = (namespace = DEFAULT_NAMESPACE): string[] =>
-  [...new Set([...CONTROL_PLANE_NAMESPACES, ...MESH_CONTROL_PLANE_NAMESPACES, namespace])];
+export const excludedNamespaces = (namespace = DEFAULT_NAMESPACE): string[] => [
+  ...new Set([...CONTROL_PLANE_NAMESPACES, ...MESH_CONTROL_PLANE_NAMESPACES, namespace]),
+];
 
 /** The TLS Secret the server mounts: tls.crt, tls.key and ca.crt. */
 export const tlsSecretName = (name = DEFAULT_NAME): string => `${name}-tls`;
@@ -218,7 +229,9 @@ export function policyRules(access: readonly Access[]): PolicyRule[] {
       continue;
     }
     rules.set(key, {
-      apiGroups: [a.group], resources: [a.resource], verbs: [...a.verbs],
+      apiGroups: [a.group],
+      resources: [a.resource],
+      verbs: [...a.verbs],
       ...(a.resourceNames ? { resourceNames: [...a.resourceNames] } : {}),
     });
   }
@@ -228,12 +241,15 @@ export function policyRules(access: readonly Access[]): PolicyRule[] {
 const labelsOf = (r: Resolved) => ({ 'app.kubernetes.io/name': 'egress-warden', 'app.kubernetes.io/instance': r.name });
 
 const meta = (r: Resolved, name: string, namespace?: string) => ({
-  name, ...(namespace ? { namespace } : {}), labels: labelsOf(r),
+  name,
+  ...(namespace ? { namespace } : {}),
+  labels: labelsOf(r),
 });
 
 function namespaceObject(r: Resolved): KubeObject {
   return {
-    apiVersion: 'v1', kind: 'Namespace',
+    apiVersion: 'v1',
+    kind: 'Namespace',
     metadata: {
       name: r.namespace,
       labels: {
@@ -251,23 +267,32 @@ function rbac(r: Resolved): KubeObject[] {
   const out: KubeObject[] = [
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(r, r.name, r.namespace) },
     {
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: meta(r, r.name),
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: meta(r, r.name),
       rules: policyRules(ACCESS.filter((a) => a.namespace === undefined)),
     },
     {
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: meta(r, r.name),
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: meta(r, r.name),
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: r.name },
       subjects: [subject],
     },
   ];
-  const scopes: readonly (readonly [Access['namespace'], string])[] = [['kube-system', 'kube-system'], ['self', r.namespace]];
+  const scopes: readonly (readonly [Access['namespace'], string])[] = [
+    ['kube-system', 'kube-system'],
+    ['self', r.namespace],
+  ];
   for (const [scope, namespace] of scopes) {
     const rules = policyRules(ACCESS.filter((a) => a.namespace === scope));
     if (rules.length === 0) continue;
     out.push(
       { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: meta(r, r.name, namespace), rules },
       {
-        apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: meta(r, r.name, namespace),
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: meta(r, r.name, namespace),
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: r.name },
         subjects: [subject],
       },
@@ -285,20 +310,32 @@ function certManagerObjects(r: Resolved): KubeObject[] {
   return [
     { apiVersion: 'cert-manager.io/v1', kind: 'Issuer', metadata: meta(r, selfSigned, r.namespace), spec: { selfSigned: {} } },
     {
-      apiVersion: 'cert-manager.io/v1', kind: 'Certificate', metadata: meta(r, ca, r.namespace),
+      apiVersion: 'cert-manager.io/v1',
+      kind: 'Certificate',
+      metadata: meta(r, ca, r.namespace),
       spec: {
-        isCA: true, commonName: ca, secretName: ca, duration: '87600h', renewBefore: '720h',
-        privateKey: key, issuerRef: issuerRef(selfSigned),
+        isCA: true,
+        commonName: ca,
+        secretName: ca,
+        duration: '87600h',
+        renewBefore: '720h',
+        privateKey: key,
+        issuerRef: issuerRef(selfSigned),
       },
     },
     { apiVersion: 'cert-manager.io/v1', kind: 'Issuer', metadata: meta(r, ca, r.namespace), spec: { ca: { secretName: ca } } },
     {
-      apiVersion: 'cert-manager.io/v1', kind: 'Certificate', metadata: meta(r, tlsSecretName(r.name), r.namespace),
+      apiVersion: 'cert-manager.io/v1',
+      kind: 'Certificate',
+      metadata: meta(r, tlsSecretName(r.name), r.namespace),
       spec: {
         secretName: tlsSecretName(r.name),
         dnsNames: [serviceHost(r.name, r.namespace), `${serviceHost(r.name, r.namespace)}.cluster.local`],
-        duration: '2160h', renewBefore: '720h', privateKey: key,
-        usages: ['digital signature', 'server auth'], issuerRef: issuerRef(ca),
+        duration: '2160h',
+        renewBefore: '720h',
+        privateKey: key,
+        usages: ['digital signature', 'server auth'],
+        issuerRef: issuerRef(ca),
       },
     },
   ];
@@ -311,7 +348,9 @@ const tokenArgs = (r: Resolved): string[] => (r.noToken ? ['--insecure-no-token'
 export const tokenSecretData = (tokens: readonly string[]): string => Buffer.from(tokens.join('\n'), 'utf8').toString('base64');
 
 const tokenSecret = (r: Resolved, tokens: readonly string[]): KubeObject => ({
-  apiVersion: 'v1', kind: 'Secret', metadata: meta(r, tokenSecretName(r.name), r.namespace),
+  apiVersion: 'v1',
+  kind: 'Secret',
+  metadata: meta(r, tokenSecretName(r.name), r.namespace),
   type: 'Opaque',
   data: { [TOKEN_FILE_NAME]: tokenSecretData(tokens) },
 });
@@ -319,14 +358,22 @@ const tokenSecret = (r: Resolved, tokens: readonly string[]): KubeObject => ({
 function deployment(r: Resolved): KubeObject {
   const labels = labelsOf(r);
   const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
-    httpGet: { path, port: 'https', scheme: 'HTTPS' }, periodSeconds, timeoutSeconds: 3, failureThreshold,
+    httpGet: { path, port: 'https', scheme: 'HTTPS' },
+    periodSeconds,
+    timeoutSeconds: 3,
+    failureThreshold,
   });
   const spread = (topologyKey: string) => ({
     // ScheduleAnyway: a spread constraint must never leave the webhook unschedulable on a small cluster
-    maxSkew: 1, topologyKey, whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: labels },
+    maxSkew: 1,
+    topologyKey,
+    whenUnsatisfiable: 'ScheduleAnyway',
+    labelSelector: { matchLabels: labels },
   });
   return {
-    apiVersion: 'apps/v1', kind: 'Deployment', metadata: meta(r, r.name, r.namespace),
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: meta(r, r.name, r.namespace),
     spec: {
       replicas: 2,
       revisionHistoryLimit: 5,
@@ -345,39 +392,46 @@ function deployment(r: Resolved): KubeObject {
           // preStop pause (10 s) + the server's own drain limit (25 s) must end before the kubelet's SIGKILL
           terminationGracePeriodSeconds: 40,
           securityContext: {
-            runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000,
+            runAsNonRoot: true,
+            runAsUser: 1000,
+            runAsGroup: 1000,
+            fsGroup: 1000,
             seccompProfile: { type: 'RuntimeDefault' },
           },
           topologySpreadConstraints: [spread('topology.kubernetes.io/zone'), spread('kubernetes.io/hostname')],
-          containers: [{
-            name: 'webhook',
-            image: r.image,
-            imagePullPolicy: 'IfNotPresent',
-            args: ['serve', '--port', String(SERVER_PORT), '--certs', CERT_DIR, ...tokenArgs(r)],
-            ports: [{ name: 'https', containerPort: SERVER_PORT, protocol: 'TCP' }],
-            env: [
-              { name: 'NODE_ENV', value: 'production' },
-              // the server's own namespace (dry-run Service probe, development certificate) whatever --namespace rendered
-              { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
-            ],
-            resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } },
-            startupProbe: probe('/healthz', 2, 60),
-            livenessProbe: probe('/healthz', 10, 3),
-            readinessProbe: probe('/readyz', 5, 2),
-            lifecycle: {
-              // keep serving while endpoints and kube-proxy forget this pod, so the API server stops
-              // sending reviews before the server is told to drain
-              preStop: { exec: { command: ['sleep', '10'] } },
+          containers: [
+            {
+              name: 'webhook',
+              image: r.image,
+              imagePullPolicy: 'IfNotPresent',
+              args: ['serve', '--port', String(SERVER_PORT), '--certs', CERT_DIR, ...tokenArgs(r)],
+              ports: [{ name: 'https', containerPort: SERVER_PORT, protocol: 'TCP' }],
+              env: [
+                { name: 'NODE_ENV', value: 'production' },
+                // the server's own namespace (dry-run Service probe, development certificate) whatever --namespace rendered
+                { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+              ],
+              resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } },
+              startupProbe: probe('/healthz', 2, 60),
+              livenessProbe: probe('/healthz', 10, 3),
+              readinessProbe: probe('/readyz', 5, 2),
+              lifecycle: {
+                // keep serving while endpoints and kube-proxy forget this pod, so the API server stops
+                // sending reviews before the server is told to drain
+                preStop: { exec: { command: ['sleep', '10'] } },
+              },
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                runAsNonRoot: true,
+                capabilities: { drop: ['ALL'] },
+              },
+              volumeMounts: [
+                { name: 'certs', mountPath: CERT_DIR, readOnly: true },
+                ...(r.noToken ? [] : [{ name: 'token', mountPath: TOKEN_DIR, readOnly: true }]),
+              ],
             },
-            securityContext: {
-              allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true,
-              capabilities: { drop: ['ALL'] },
-            },
-            volumeMounts: [
-              { name: 'certs', mountPath: CERT_DIR, readOnly: true },
-              ...(r.noToken ? [] : [{ name: 'token', mountPath: TOKEN_DIR, readOnly: true }]),
-            ],
-          }],
+          ],
           // both mounted as directories (no subPath) so that renewed certificates and rotated tokens
           // appear in place and are reloaded without a restart
           volumes: [
@@ -391,7 +445,9 @@ function deployment(r: Resolved): KubeObject {
 }
 
 const service = (r: Resolved): KubeObject => ({
-  apiVersion: 'v1', kind: 'Service', metadata: meta(r, r.name, r.namespace),
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: meta(r, r.name, r.namespace),
   spec: {
     selector: labelsOf(r),
     ports: [{ name: 'https', port: 443, targetPort: 'https', protocol: 'TCP' }],
@@ -399,7 +455,9 @@ const service = (r: Resolved): KubeObject => ({
 });
 
 const disruptionBudget = (r: Resolved): KubeObject => ({
-  apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: meta(r, r.name, r.namespace),
+  apiVersion: 'policy/v1',
+  kind: 'PodDisruptionBudget',
+  metadata: meta(r, r.name, r.namespace),
   spec: {
     minAvailable: 1,
     selector: { matchLabels: labelsOf(r) },
@@ -416,14 +474,18 @@ const disruptionBudget = (r: Resolved): KubeObject => ({
  * authenticates the API server.
  */
 const networkPolicy = (r: Resolved): KubeObject => ({
-  apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: meta(r, r.name, r.namespace),
+  apiVersion: 'networking.k8s.io/v1',
+  kind: 'NetworkPolicy',
+  metadata: meta(r, r.name, r.namespace),
   spec: {
     podSelector: { matchLabels: labelsOf(r) },
     policyTypes: ['Ingress'],
-    ingress: [{
-      ...(r.allowFrom ? { from: r.allowFrom.map((cidr) => ({ ipBlock: { cidr } })) } : {}),
-      ports: [{ protocol: 'TCP', port: SERVER_PORT }],
-    }],
+    ingress: [
+      {
+        ...(r.allowFrom ? { from: r.allowFrom.map((cidr) => ({ ipBlock: { cidr } })) } : {}),
+        ports: [{ protocol: 'TCP', port: SERVER_PORT }],
+      },
+    ],
   },
 });
 
@@ -444,7 +506,9 @@ const common = { admissionReviewVersions: ['v1'], sideEffects: 'None', matchPoli
 function validatingConfiguration(r: Resolved): KubeObject {
   const scope = scopeSelector(r.namespace, r.onlyLabelled);
   return {
-    apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata: configMetadata(r),
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingWebhookConfiguration',
+    metadata: configMetadata(r),
     webhooks: [
       {
         name: VALIDATE_WEBHOOK,
@@ -472,18 +536,22 @@ function validatingConfiguration(r: Resolved): KubeObject {
 
 function mutatingConfiguration(r: Resolved): KubeObject {
   return {
-    apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', metadata: configMetadata(r),
-    webhooks: [{
-      name: MUTATE_WEBHOOK,
-      clientConfig: clientConfig(r, 'mutate'),
-      rules: webhookRules('mutate'),
-      // a pod must never fail to start because the range computation is unavailable
-      failurePolicy: 'Ignore',
-      // called again when a later webhook (Istio's injector) changes the pod; our patch is idempotent
-      reinvocationPolicy: 'IfNeeded',
-      namespaceSelector: scopeSelector(r.namespace, r.onlyLabelled),
-      ...common,
-    }],
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'MutatingWebhookConfiguration',
+    metadata: configMetadata(r),
+    webhooks: [
+      {
+        name: MUTATE_WEBHOOK,
+        clientConfig: clientConfig(r, 'mutate'),
+        rules: webhookRules('mutate'),
+        // a pod must never fail to start because the range computation is unavailable
+        failurePolicy: 'Ignore',
+        // called again when a later webhook (Istio's injector) changes the pod; our patch is idempotent
+        reinvocationPolicy: 'IfNeeded',
+        namespaceSelector: scopeSelector(r.namespace, r.onlyLabelled),
+        ...common,
+      },
+    ],
   };
 }
 
@@ -523,14 +591,20 @@ const HEADER = '# Generated by `egress-warden manifests --write` from src/manife
 
 const FILE_OF: Readonly<Record<string, string>> = {
   Namespace: 'namespace.yaml',
-  ServiceAccount: 'rbac.yaml', ClusterRole: 'rbac.yaml', ClusterRoleBinding: 'rbac.yaml', Role: 'rbac.yaml', RoleBinding: 'rbac.yaml',
-  Issuer: 'certificates.yaml', Certificate: 'certificates.yaml',
+  ServiceAccount: 'rbac.yaml',
+  ClusterRole: 'rbac.yaml',
+  ClusterRoleBinding: 'rbac.yaml',
+  Role: 'rbac.yaml',
+  RoleBinding: 'rbac.yaml',
+  Issuer: 'certificates.yaml',
+  Certificate: 'certificates.yaml',
   Secret: 'token.yaml',
   Deployment: 'deployment.yaml',
   Service: 'service.yaml',
   PodDisruptionBudget: 'pod-disruption-budget.yaml',
   NetworkPolicy: 'network-policy.yaml',
-  ValidatingWebhookConfiguration: 'webhooks.yaml', MutatingWebhookConfiguration: 'webhooks.yaml',
+  ValidatingWebhookConfiguration: 'webhooks.yaml',
+  MutatingWebhookConfiguration: 'webhooks.yaml',
 };
 
 const KUSTOMIZATION_NOTE = [
@@ -561,19 +635,28 @@ const LOCAL_CONFIG = 'config.kubernetes.io/local-config';
 function tokenGenerators(r: Resolved, webhooks: readonly KubeObject[]): Record<string, unknown> {
   const name = tokenSecretName(r.name);
   const options = { disableNameSuffixHash: true };
-  const targets = webhooks.flatMap((config) => (config.webhooks as { name: string; clientConfig: { url?: string; service?: { path: string } } }[]).map((w) => {
-    const [field, value] = w.clientConfig.url !== undefined ? ['url', w.clientConfig.url] : ['service.path', w.clientConfig.service?.path ?? ''];
-    return {
-      select: { kind: config.kind, name: config.metadata?.name },
-      fieldPaths: [`webhooks.[name=${w.name}].clientConfig.${field}`],
-      options: { delimiter: '/', index: value.split('/').length },
-    };
-  }));
+  const targets = webhooks.flatMap((config) =>
+    (config.webhooks as { name: string; clientConfig: { url?: string; service?: { path: string } } }[]).map((w) => {
+      const [field, value] =
+        w.clientConfig.url !== undefined ? ['url', w.clientConfig.url] : ['service.path', w.clientConfig.service?.path ?? ''];
+      return {
+        select: { kind: config.kind, name: config.metadata?.name },
+        fieldPaths: [`webhooks.[name=${w.name}].clientConfig.${field}`],
+        options: { delimiter: '/', index: value.split('/').length },
+      };
+    }),
+  );
   return {
     ...(r.url === undefined
-      ? { secretGenerator: [{ name, namespace: r.namespace, type: 'Opaque', files: [TOKEN_FILE_NAME], options: { ...options, labels: labelsOf(r) } }] }
+      ? {
+          secretGenerator: [
+            { name, namespace: r.namespace, type: 'Opaque', files: [TOKEN_FILE_NAME], options: { ...options, labels: labelsOf(r) } },
+          ],
+        }
       : {}),
-    configMapGenerator: [{ name, namespace: r.namespace, files: [TOKEN_FILE_NAME], options: { ...options, annotations: { [LOCAL_CONFIG]: 'true' } } }],
+    configMapGenerator: [
+      { name, namespace: r.namespace, files: [TOKEN_FILE_NAME], options: { ...options, annotations: { [LOCAL_CONFIG]: 'true' } } },
+    ],
     replacements: [{ source: { kind: 'ConfigMap', name, fieldPath: `data.${TOKEN_FILE_NAME}` }, targets }],
   };
 }
@@ -598,12 +681,19 @@ export function renderKustomization(options: InstallOptions = {}): ManifestFile[
   const objects = renderInstallation({ ...options, tokens: undefined });
   const files = group(objects);
   const tokenFrom = resolve(options).noToken ? {} : tokenGenerators(resolve(options), objects.filter(isWebhookConfiguration));
-  const kustomization = (path: string, resources: readonly string[], note = '', extra: Record<string, unknown> = {}): ManifestFile =>
-    ({ path, text: HEADER + note + toYaml([{ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources, ...extra }]) });
+  const kustomization = (path: string, resources: readonly string[], note = '', extra: Record<string, unknown> = {}): ManifestFile => ({
+    path,
+    text: HEADER + note + toYaml([{ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources, ...extra }]),
+  });
   const complete = options.url !== undefined || options.certManager || options.caPem !== undefined;
   const out = [
     kustomization('kustomization.yaml', ['base'], complete ? '' : KUSTOMIZATION_NOTE),
-    kustomization('base/kustomization.yaml', files.map((f) => f.path), options.noToken ? '' : TOKEN_NOTE, tokenFrom),
+    kustomization(
+      'base/kustomization.yaml',
+      files.map((f) => f.path),
+      options.noToken ? '' : TOKEN_NOTE,
+      tokenFrom,
+    ),
     ...files.map((f) => ({ path: `base/${f.path}`, text: f.text })),
   ];
   if (complete) return out;

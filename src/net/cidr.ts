@@ -83,7 +83,6 @@ export function parseIpOrCidr(text: string): ParsedCidr | undefined {
 /** A bare IPv4 or IPv6 address, strictly. */
 export const isIp = (text: string): boolean => addressValue(text) !== undefined;
 
-
 const last = (c: Cidr): bigint => c.base | ((1n << BigInt(width(c.family) - c.bits)) - 1n);
 
 /** `outer` contains all of `inner`; false across families. */
@@ -123,7 +122,9 @@ export function mergeCidrs(ranges: readonly Cidr[]): Cidr[] {
   const sorted = [...ranges].sort(compareCidrs);
   const out: Cidr[] = [];
   let run: { family: Family; lo: bigint; hi: bigint } | undefined;
-  const flush = () => { if (run) out.push(...cover(run.family, run.lo, run.hi)); };
+  const flush = () => {
+    if (run) out.push(...cover(run.family, run.lo, run.hi));
+  };
   for (const c of sorted) {
     if (run && run.family === c.family && c.base <= run.hi + 1n) {
       if (last(c) > run.hi) run.hi = last(c);

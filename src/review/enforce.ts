@@ -100,7 +100,8 @@ export function enforce(raw: Result, mode: Mode): Decision {
   if (mode === 'audit') {
     const all = [...r.errors, ...r.warnings];
     return {
-      ...allow(mode), findings: r,
+      ...allow(mode),
+      findings: r,
       ...(all.length ? { auditAnnotations: { findings: listing(all, '; ', omitted) } } : {}),
     };
   }

@@ -25,7 +25,14 @@ export function admitPod(req: AdmissionRequest, snapshot: ClusterSnapshot): Deci
   const mode = modeOf(ns?.labels);
   const pod = req.object;
   const kind = judgedKind(req.kind);
-  if (kind?.webhook !== 'mutate' || req.kind.group !== kind.group || !(kind.operations as readonly string[]).includes(req.operation) || req.subResource || !pod || typeof pod !== 'object') {
+  if (
+    kind?.webhook !== 'mutate' ||
+    req.kind.group !== kind.group ||
+    !(kind.operations as readonly string[]).includes(req.operation) ||
+    req.subResource ||
+    !pod ||
+    typeof pod !== 'object'
+  ) {
     return allow(mode);
   }
   try {
@@ -57,7 +64,9 @@ const withWarning = (d: Decision, text: string): Decision => ({ ...d, warnings: 
 
 function within<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms); });
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
@@ -71,14 +80,21 @@ export function admitPodReadingThrough(source: NamespaceSource | undefined) {
   return (req: AdmissionRequest, snapshot: ClusterSnapshot): Decision | Promise<Decision> => {
     const namespace = req.namespace || req.object?.metadata?.namespace || '';
     // Without a cluster (no source) namespaces come only from --state: nothing to read through.
-    if (!source || req.operation !== 'CREATE' || req.subResource || !namespace || snapshot.namespaces.has(namespace)) return admitPod(req, snapshot);
-    const unknown = (why: string) => withWarning(admitPod(req, snapshot),
-      `egress-warden could not read namespace ${namespace} (${why}): its enforcement mode and capture settings were not applied to this pod`);
-    return within(source.read(namespace), source.timeoutMs ?? NAMESPACE_READ_MS).then((ns) => {
-      const c = ns && compact(ns);
-      if (!ns || c?.kind !== 'Namespace') return unknown('not found');
-      source.remember?.(ns);
-      return admitPod(req, withNamespace(snapshot, c.namespace));
-    }, (e: unknown) => unknown(errorText(e)));
+    if (!source || req.operation !== 'CREATE' || req.subResource || !namespace || snapshot.namespaces.has(namespace))
+      return admitPod(req, snapshot);
+    const unknown = (why: string) =>
+      withWarning(
+        admitPod(req, snapshot),
+        `egress-warden could not read namespace ${namespace} (${why}): its enforcement mode and capture settings were not applied to this pod`,
+      );
+    return within(source.read(namespace), source.timeoutMs ?? NAMESPACE_READ_MS).then(
+      (ns) => {
+        const c = ns && compact(ns);
+        if (!ns || c?.kind !== 'Namespace') return unknown('not found');
+        source.remember?.(ns);
+        return admitPod(req, withNamespace(snapshot, c.namespace));
+      },
+      (e: unknown) => unknown(errorText(e)),
+    );
   };
 }

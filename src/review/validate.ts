@@ -20,7 +20,10 @@ export type JudgeOptions = {
 };
 
 /** The validating rule of a group/Kind, with its name; undefined for kinds that are not validated. */
-export function ruleFor(gvk: { readonly group?: string; readonly kind?: string }, rules: Rules = RULES): { readonly name: ValidatingRuleName; readonly rule: Rule } | undefined {
+export function ruleFor(
+  gvk: { readonly group?: string; readonly kind?: string },
+  rules: Rules = RULES,
+): { readonly name: ValidatingRuleName; readonly rule: Rule } | undefined {
   const k = judgedKind(gvk);
   if (k === undefined || k.webhook === 'mutate') return undefined;
   return { name: k.rule, rule: rules[k.rule] };
@@ -38,14 +41,16 @@ export function judgeWith(rules: Rules, { strictUpdates = false }: JudgeOptions 
     if (!entry || !judges(req.kind, req.operation) || !obj || typeof obj !== 'object') return allow(DEFAULT_MODE);
     const namespace = req.namespace || obj.metadata?.namespace || '';
     // A Namespace carries its own mode; everything else takes the mode of the namespace it lives in.
-    const labels = req.kind.kind === 'Namespace' && req.kind.group === '' ? obj.metadata?.labels : snapshot.namespaces.get(namespace)?.labels;
+    const labels =
+      req.kind.kind === 'Namespace' && req.kind.group === '' ? obj.metadata?.labels : snapshot.namespaces.get(namespace)?.labels;
     const mode = modeOf(labels);
     const oldObject = req.operation === 'UPDATE' && req.oldObject && typeof req.oldObject === 'object' ? req.oldObject : undefined;
     const ratcheting = oldObject !== undefined && !strictUpdates;
     if (ratcheting && isBeingDeleted(obj)) return allow(mode);
     try {
       // Checked before the rule, so a pathological object costs a walk of its spec and no more.
-      const found = overBudget(obj) ?? entry.rule(obj, { snapshot, namespace, operation: req.operation, ...(oldObject ? { oldObject } : {}) });
+      const found =
+        overBudget(obj) ?? entry.rule(obj, { snapshot, namespace, operation: req.operation, ...(oldObject ? { oldObject } : {}) });
       if (!ratcheting || found.errors.length === 0) return enforce(found, mode);
       // The stored object, judged against the same cluster: what it already broke does not block.
       const before = overBudget(oldObject) ?? entry.rule(oldObject, { snapshot, namespace, operation: 'CREATE' });

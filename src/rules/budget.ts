@@ -16,7 +16,10 @@ type Frame = { readonly value: object; readonly up: Frame | undefined; readonly 
 function pathOf(frame: Frame | undefined, key?: string | number): string {
   const keys: (string | number)[] = key === undefined ? [] : [key];
   for (let f = frame; f; f = f.up) keys.push(f.key);
-  return keys.reverse().map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? k : `.${k}`)).join('');
+  return keys
+    .reverse()
+    .map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? k : `.${k}`))
+    .join('');
 }
 
 const tooLong = (what: string, n: number, max: number) =>
@@ -54,7 +57,8 @@ export function overBudget(obj: KubeObject): Result | undefined {
         if (problem) return problem;
       }
     }
-    if (values > SPEC_VALUES_MAX) return finding('EW001', 'spec', `more than ${count(SPEC_VALUES_MAX)} values, far more than any object the mesh accepts`);
+    if (values > SPEC_VALUES_MAX)
+      return finding('EW001', 'spec', `more than ${count(SPEC_VALUES_MAX)} values, far more than any object the mesh accepts`);
   }
   return undefined;
 }

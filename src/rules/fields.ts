@@ -114,9 +114,11 @@ export const notStringProblem = (what: string, v: unknown): string | undefined =
 
 // A number written as a string ("443") is a type mistake, not a range one: say so.
 export const portNumberProblem = (n: unknown): string | undefined =>
-  typeof n !== 'number' || !Number.isInteger(n) ? `port number must be an integer, got ${got(n)}`
-  : isPortNumber(n) ? undefined
-  : `port number ${n} must be in the range 1..65535`;
+  typeof n !== 'number' || !Number.isInteger(n)
+    ? `port number must be an integer, got ${got(n)}`
+    : isPortNumber(n)
+      ? undefined
+      : `port number ${n} must be in the range 1..65535`;
 
 /** A port number in 1..65535, under the caller's code. */
 export function checkPortNumber(n: unknown, path: string, code: Code): Result {
@@ -146,7 +148,11 @@ export type ExportToOptions = {
  * Istio's validateExportTo: messages in order, each naming the offending entry where Istio does.
  * Returns [index, message] pairs so callers can point at spec.exportTo[i].
  */
-export function exportToProblems(exportTo: readonly string[], namespace: string, opts: ExportToOptions = {}): Array<[number | undefined, string]> {
+export function exportToProblems(
+  exportTo: readonly string[],
+  namespace: string,
+  opts: ExportToOptions = {},
+): Array<[number | undefined, string]> {
   const out: Array<[number | undefined, string]> = [];
   if (exportTo.length === 0) return out;
   const seen = new Set<string>();
@@ -154,27 +160,41 @@ export function exportToProblems(exportTo: readonly string[], namespace: string,
     // "." stands for the object's own namespace, so ". + own name" is a duplicate
     const key = e === '.' && namespace ? namespace : e;
     if (seen.has(key)) {
-      out.push([i, key !== e ? `duplicate entries in exportTo: . and current namespace ${namespace}` : `duplicate entries in exportTo for entry ${e}`]);
+      out.push([
+        i,
+        key !== e ? `duplicate entries in exportTo: . and current namespace ${namespace}` : `duplicate entries in exportTo for entry ${e}`,
+      ]);
       return;
     }
     if (key === '~' && opts.allowNone) {
       seen.add(key);
       return;
     }
-    const p = key === '.' || key === '*' ? undefined
-      : key === '~' ? 'exportTo ~ (none) is not allowed for Istio configuration objects'
-      : isDns1123Label(key, { allowUpper: true }) ? undefined
-      : 'only .,*, or a valid DNS 1123 label is allowed as exportTo entry';
+    const p =
+      key === '.' || key === '*'
+        ? undefined
+        : key === '~'
+          ? 'exportTo ~ (none) is not allowed for Istio configuration objects'
+          : isDns1123Label(key, { allowUpper: true })
+            ? undefined
+            : 'only .,*, or a valid DNS 1123 label is allowed as exportTo entry';
     if (p) out.push([i, p]);
     else seen.add(key);
   });
-  if (seen.has('*') && exportTo.length > 1) out.push([undefined, 'cannot have both public (*) and non-public exportTo values for a resource']);
+  if (seen.has('*') && exportTo.length > 1)
+    out.push([undefined, 'cannot have both public (*) and non-public exportTo values for a resource']);
   if (seen.has('~') && exportTo.length > 1) out.push([undefined, 'cannot export service entry to no one (~) and someone']);
   return out;
 }
 
 /** exportTo as a Result under the caller's code; `path` is the list's path ("spec.exportTo"). */
-export function checkExportTo(exportTo: readonly string[], namespace: string, path: string, code: Code, opts: ExportToOptions = {}): Result {
+export function checkExportTo(
+  exportTo: readonly string[],
+  namespace: string,
+  path: string,
+  code: Code,
+  opts: ExportToOptions = {},
+): Result {
   const problems = exportToProblems(exportTo, namespace, opts);
   return problems.length ? mergeAll(problems.map(([i, m]) => finding(code, i === undefined ? path : `${path}[${i}]`, m))) : ok;
 }
@@ -267,14 +287,20 @@ export function coveringHosts(host: string): string[] {
  * Istio's metadata wrapper (validateMetadata): the first rejected annotation, with its message.
  * When it fires Istio validates nothing else.
  */
-export function istioMetadataProblem(meta: { readonly name?: unknown; readonly namespace?: unknown; readonly annotations?: unknown } | undefined, namespace: string): [key: string, message: string] | undefined {
+export function istioMetadataProblem(
+  meta: { readonly name?: unknown; readonly namespace?: unknown; readonly annotations?: unknown } | undefined,
+  namespace: string,
+): [key: string, message: string] | undefined {
   const ann = asObj(meta?.annotations);
   for (const key of ISTIO_REJECTED_ANNOTATIONS) {
     if (!Object.hasOwn(ann, key)) continue;
-    if (key === 'istio.io/dry-run') return [key, `${asStr(meta?.namespace) || namespace}/${asStr(meta?.name)} has unsupported annotation ${key}, please remove the annotation`];
+    if (key === 'istio.io/dry-run')
+      return [
+        key,
+        `${asStr(meta?.namespace) || namespace}/${asStr(meta?.name)} has unsupported annotation ${key}, please remove the annotation`,
+      ];
     if (key === 'internal.istio.io/webhook-always-reject') return [key, `${q(key)} annotation found, rejecting`];
     return [key, `${q(key)} annotation found, this may not be set by users`];
   }
   return undefined;
 }
-

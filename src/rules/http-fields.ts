@@ -129,7 +129,7 @@ function headerExpressionProblem(v: string): string | undefined {
         break;
       case 'string':
         if (ch === '"') state = 'inString';
-        else if (ch !== ' ') return 'invalid header configuration. Expecting \'"\'';
+        else if (ch !== ' ') return "invalid header configuration. Expecting '\"'";
         break;
       case 'inString':
         if (ch === '\\') {

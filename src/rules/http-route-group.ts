@@ -56,18 +56,26 @@ type Compiler = ReturnType<typeof compiler>;
 function checkRegex(pattern: string, at: string, what: string, re2: Compiler): Result {
   const problem = re2.problem(pattern);
   if (problem === undefined || problem === null) return ok;
-  return finding('EW352', at, `${what} ${describe(pattern)} is not valid RE2 (${cut(problem)}): Envoy rejects the route configuration, and every client whose Egress uses this group keeps stale routes`);
+  return finding(
+    'EW352',
+    at,
+    `${what} ${describe(pattern)} is not valid RE2 (${cut(problem)}): Envoy rejects the route configuration, and every client whose Egress uses this group keeps stale routes`,
+  );
 }
 
 function checkMethods(methods: unknown, at: string): Result {
   if (methods === undefined) return ok;
   if (!Array.isArray(methods)) return finding('EW353', at, `methods must be a list, got ${describe(methods)}`);
-  return mergeAll(methods.map((m, i): Result => {
-    if (typeof m === 'string' && HTTP_ROUTE_METHODS.includes(m)) return ok;
-    const upper = typeof m === 'string' ? m.toUpperCase() : '';
-    const hint = HTTP_ROUTE_METHODS.includes(upper) ? `write ${q(upper)}: methods are matched case-sensitively` : `use one of ${HTTP_ROUTE_METHODS.join(', ')}`;
-    return finding('EW353', `${at}[${i}]`, `${describe(m)} is not an HTTP method OSM's CRD allows; ${hint}`);
-  }));
+  return mergeAll(
+    methods.map((m, i): Result => {
+      if (typeof m === 'string' && HTTP_ROUTE_METHODS.includes(m)) return ok;
+      const upper = typeof m === 'string' ? m.toUpperCase() : '';
+      const hint = HTTP_ROUTE_METHODS.includes(upper)
+        ? `write ${q(upper)}: methods are matched case-sensitively`
+        : `use one of ${HTTP_ROUTE_METHODS.join(', ')}`;
+      return finding('EW353', `${at}[${i}]`, `${describe(m)} is not an HTTP method OSM's CRD allows; ${hint}`);
+    }),
+  );
 }
 
 function checkHeaders(headers: unknown, at: string, re2: Compiler): Result {
@@ -75,15 +83,27 @@ function checkHeaders(headers: unknown, at: string, re2: Compiler): Result {
   if (Array.isArray(headers)) {
     // OSM's CRD declares a list of maps, but smi-sdk-go v1alpha4 (which OSM decodes with) declares
     // HTTPHeaders as one map: the list cannot be decoded, and OSM's HTTPRouteGroup informer fails.
-    return finding('EW354', at, 'headers is a list: OSM reads SMI v1alpha4 headers as one map of header name to RE2 value and cannot decode a list, so its HTTPRouteGroup informer stops updating; remove the header matches');
+    return finding(
+      'EW354',
+      at,
+      'headers is a list: OSM reads SMI v1alpha4 headers as one map of header name to RE2 value and cannot decode a list, so its HTTPRouteGroup informer stops updating; remove the header matches',
+    );
   }
   if (!isObj(headers)) return finding('EW355', at, `headers must be a map of header name to RE2 value, got ${describe(headers)}`);
-  return mergeAll(Object.entries(headers).map(([name, value]): Result => {
-    const here = `${at}.${name}`;
-    if (name === '' || BAD_HEADER_NAME.test(name)) return finding('EW355', here, `header name ${describe(name)} is empty or holds NUL, CR or LF: Envoy rejects the route configuration`);
-    if (typeof value !== 'string') return finding('EW355', here, `the value of header ${q(name)} must be a string (an RE2 pattern), got ${describe(value)}`);
-    return checkRegex(value, here, `the value of header ${q(name)}`, re2);
-  }));
+  return mergeAll(
+    Object.entries(headers).map(([name, value]): Result => {
+      const here = `${at}.${name}`;
+      if (name === '' || BAD_HEADER_NAME.test(name))
+        return finding(
+          'EW355',
+          here,
+          `header name ${describe(name)} is empty or holds NUL, CR or LF: Envoy rejects the route configuration`,
+        );
+      if (typeof value !== 'string')
+        return finding('EW355', here, `the value of header ${q(name)} must be a string (an RE2 pattern), got ${describe(value)}`);
+      return checkRegex(value, here, `the value of header ${q(name)}`, re2);
+    }),
+  );
 }
 
 function checkMatch(m: unknown, at: string, re2: Compiler): Result {
@@ -91,9 +111,11 @@ function checkMatch(m: unknown, at: string, re2: Compiler): Result {
   const pathRegex = m.pathRegex;
   return merge(
     typeof m.name === 'string' && m.name !== '' ? ok : finding('EW350', `${at}.name`, 'a match needs a name (the CRD requires it)'),
-    pathRegex === undefined ? ok
-      : typeof pathRegex !== 'string' ? finding('EW352', `${at}.pathRegex`, `pathRegex must be a string (an RE2 pattern), got ${describe(pathRegex)}`)
-      : checkRegex(pathRegex, `${at}.pathRegex`, 'pathRegex', re2),
+    pathRegex === undefined
+      ? ok
+      : typeof pathRegex !== 'string'
+        ? finding('EW352', `${at}.pathRegex`, `pathRegex must be a string (an RE2 pattern), got ${describe(pathRegex)}`)
+        : checkRegex(pathRegex, `${at}.pathRegex`, 'pathRegex', re2),
     checkMethods(m.methods, `${at}.methods`),
     checkHeaders(m.headers, `${at}.headers`, re2),
   );
@@ -109,5 +131,14 @@ export const validateHttpRouteGroup: Rule = (o: KubeObject) => {
   const re2 = compiler();
   const found = mergeAll(matches.map((m, i) => checkMatch(m, `spec.matches[${i}]`, re2)));
   const skipped = re2.skipped();
-  return skipped === 0 ? found : merge(found, finding('EW356', 'spec.matches', `${skipped} more ${skipped === 1 ? 'pattern' : 'patterns'} not compiled: at most ${PATTERNS_COMPILED} are compiled per object`));
+  return skipped === 0
+    ? found
+    : merge(
+        found,
+        finding(
+          'EW356',
+          'spec.matches',
+          `${skipped} more ${skipped === 1 ? 'pattern' : 'patterns'} not compiled: at most ${PATTERNS_COMPILED} are compiled per object`,
+        ),
+      );
 };

@@ -9,8 +9,20 @@ import { destination, routeDestinations } from './destination.ts';
 import { got, isDns1123Label, labelProblems, portNumberProblem } from './fields.ts';
 import { gatewayNames } from './gateway-names.ts';
 import {
-  corsHeaderNameProblem, durationProblem, goFixed, goFloat, hasSubSecond, headerOperationNameProblem, headerValueProblem,
-  isAuthorityHeader, isJwtClaimRoute, matchHeaderNameProblem, regexProblem, setRequestHeaderNameProblem, stringMatchProblem, stringMatchValue,
+  corsHeaderNameProblem,
+  durationProblem,
+  goFixed,
+  goFloat,
+  hasSubSecond,
+  headerOperationNameProblem,
+  headerValueProblem,
+  isAuthorityHeader,
+  isJwtClaimRoute,
+  matchHeaderNameProblem,
+  regexProblem,
+  setRequestHeaderNameProblem,
+  stringMatchProblem,
+  stringMatchValue,
 } from './http-fields.ts';
 
 const KB = 1024;
@@ -21,21 +33,50 @@ const CORS_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', '
 
 /** gRPC status names istiod accepts for an abort. */
 const GRPC_STATUS = new Set([
-  'OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED',
-  'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED',
+  'OK',
+  'CANCELLED',
+  'UNKNOWN',
+  'INVALID_ARGUMENT',
+  'DEADLINE_EXCEEDED',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED',
+  'FAILED_PRECONDITION',
+  'ABORTED',
+  'OUT_OF_RANGE',
+  'UNIMPLEMENTED',
+  'INTERNAL',
+  'UNAVAILABLE',
+  'DATA_LOSS',
+  'UNAUTHENTICATED',
 ]);
 
 /** Envoy's x-envoy-retry-on and x-envoy-retry-grpc-on policies. */
 const RETRY_ON = new Set([
-  '5xx', 'gateway-error', 'reset', 'reset-before-request', 'connect-failure', 'retriable-4xx', 'refused-stream', 'retriable-status-codes',
-  'retriable-headers', 'envoy-ratelimited', 'http3-post-connect-failure', 'cancelled', 'deadline-exceeded', 'internal', 'resource-exhausted', 'unavailable',
+  '5xx',
+  'gateway-error',
+  'reset',
+  'reset-before-request',
+  'connect-failure',
+  'retriable-4xx',
+  'refused-stream',
+  'retriable-status-codes',
+  'retriable-headers',
+  'envoy-ratelimited',
+  'http3-post-connect-failure',
+  'cancelled',
+  'deadline-exceeded',
+  'internal',
+  'resource-exhausted',
+  'unavailable',
 ]);
 
 /** Status codes Go's net/http has a text for: a retryOn entry may be one of them. */
 const HTTP_STATUS_CODES = new Set([
-  100, 101, 102, 103, 200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301, 302, 303, 304, 305, 307, 308,
-  400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 418, 421, 422, 423, 424, 425, 426, 428, 429, 431, 451,
-  500, 501, 502, 503, 504, 505, 506, 507, 508, 510, 511,
+  100, 101, 102, 103, 200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301, 302, 303, 304, 305, 307, 308, 400, 401, 402, 403, 404,
+  405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 418, 421, 422, 423, 424, 425, 426, 428, 429, 431, 451, 500, 501, 502,
+  503, 504, 505, 506, 507, 508, 510, 511,
 ]);
 
 /** Set in the proto sense: present and not null (an empty object or list counts). */
@@ -68,11 +109,13 @@ export function httpRoute(raw: unknown, at: string, opts: HttpRouteOptions): Res
   if (present(raw.retries)) retries(asObj(raw.retries), `${at}.retries`, f);
   if (present(raw.rewrite)) f.add('EW240', `${at}.rewrite`, rewriteProblem(asObj(raw.rewrite)));
   f.add('EW230', at, authorityRewriteProblem(raw));
-  f.push(routeDestinations(asArr(raw.route), `${at}.route`, (d, dat) => {
-    const g = collector();
-    headerOperations(asObj(d.headers), `${dat}.headers`, g);
-    return g.result();
-  }));
+  f.push(
+    routeDestinations(asArr(raw.route), `${at}.route`, (d, dat) => {
+      const g = collector();
+      headerOperations(asObj(d.headers), `${dat}.headers`, g);
+      return g.result();
+    }),
+  );
   if (present(raw.timeout)) f.add('EW241', `${at}.timeout`, durationProblem(raw.timeout));
   return f.result();
 }
@@ -122,8 +165,10 @@ function matchRequests(matches: readonly unknown[], at: string, f: Findings): vo
       if (present(header) && asObj(header).regex !== '*') f.add('EW227', hat, stringMatchProblem(header, 'withoutHeaders'));
     }
     f.add('EW227', `${mat}.uri`, stringMatchProblem(raw.uri, 'uri', true));
-    for (const field of ['scheme', 'method', 'authority'] as const) f.add('EW227', `${mat}.${field}`, stringMatchProblem(raw[field], field));
-    for (const [name, qp] of Object.entries(asObj(raw.queryParams))) f.add('EW227', `${mat}.queryParams[${name}]`, stringMatchProblem(qp, 'queryParams'));
+    for (const field of ['scheme', 'method', 'authority'] as const)
+      f.add('EW227', `${mat}.${field}`, stringMatchProblem(raw[field], field));
+    for (const [name, qp] of Object.entries(asObj(raw.queryParams)))
+      f.add('EW227', `${mat}.queryParams[${name}]`, stringMatchProblem(qp, 'queryParams'));
   });
   matches.forEach((raw, j) => {
     if (!isObj(raw)) return;
@@ -136,7 +181,8 @@ function matchRequests(matches: readonly unknown[], at: string, f: Findings): vo
     if (present(raw.sourceNamespace) && raw.sourceNamespace !== '') {
       const ns = raw.sourceNamespace;
       if (typeof ns !== 'string') f.add('EW227', `${mat}.sourceNamespace`, `sourceNamespace must be a string, got ${got(ns)}`);
-      else if (!isDns1123Label(ns, { allowUpper: true })) f.add('EW227', `${mat}.sourceNamespace`, `sourceNamespace match ${ns} is invalid`);
+      else if (!isDns1123Label(ns, { allowUpper: true }))
+        f.add('EW227', `${mat}.sourceNamespace`, `sourceNamespace match ${ns} is invalid`);
     }
   });
 }
@@ -153,7 +199,11 @@ function headerOperations(headers: Obj, at: string, f: Findings): void {
       }
     }
     asArr(ops.remove).forEach((name, i) => {
-      f.add('EW229', `${at}.${side}.remove[${i}]`, typeof name === 'string' ? headerOperationNameProblem(name) : `header name must be a string, got ${got(name)}`);
+      f.add(
+        'EW229',
+        `${at}.${side}.remove[${i}]`,
+        typeof name === 'string' ? headerOperationNameProblem(name) : `header name must be a string, got ${got(name)}`,
+      );
     });
   }
 }
@@ -181,11 +231,16 @@ function corsPolicy(p: Obj, at: string, f: Findings): void {
     else f.add('EW231', oat, stringMatchProblem(o, 'corsPolicy.allowOrigins', true));
   });
   asArr(p.allowMethods).forEach((m, i) => {
-    if (typeof m !== 'string' || !CORS_METHODS.has(m)) f.add('EW231', `${at}.allowMethods[${i}]`, `${typeof m === 'string' ? q(m) : got(m)} is not a supported HTTP method`);
+    if (typeof m !== 'string' || !CORS_METHODS.has(m))
+      f.add('EW231', `${at}.allowMethods[${i}]`, `${typeof m === 'string' ? q(m) : got(m)} is not a supported HTTP method`);
   });
   for (const list of ['allowHeaders', 'exposeHeaders'] as const) {
     asArr(p[list]).forEach((h, i) => {
-      f.add('EW231', `${at}.${list}[${i}]`, typeof h === 'string' ? corsHeaderNameProblem(h) : `header name must be a string, got ${got(h)}`);
+      f.add(
+        'EW231',
+        `${at}.${list}[${i}]`,
+        typeof h === 'string' ? corsHeaderNameProblem(h) : `header name must be a string, got ${got(h)}`,
+      );
     });
   }
   if (present(p.maxAge)) {
@@ -216,7 +271,11 @@ function fault(fl: Obj, at: string, f: Findings): void {
     if (present(abort.grpcStatus)) {
       const s = abort.grpcStatus;
       if (typeof s !== 'string' || !GRPC_STATUS.has(s)) {
-        f.add('EW232', `${aat}.grpcStatus`, `gRPC status ${typeof s === 'string' ? q(s) : got(s)} is not supported. See https://github.com/grpc/grpc/blob/master/doc/statuscodes.md for a list of supported codes, for example 'NOT_FOUND'`);
+        f.add(
+          'EW232',
+          `${aat}.grpcStatus`,
+          `gRPC status ${typeof s === 'string' ? q(s) : got(s)} is not supported. See https://github.com/grpc/grpc/blob/master/doc/statuscodes.md for a list of supported codes, for example 'NOT_FOUND'`,
+        );
       }
     } else if (present(abort.http2Error)) f.add('EW232', `${aat}.http2Error`, 'HTTP/2 abort fault injection not supported yet');
     else if (present(abort.httpStatus)) f.add('EW232', `${aat}.httpStatus`, httpStatusProblem(abort.httpStatus));
@@ -237,7 +296,8 @@ function fault(fl: Obj, at: string, f: Findings): void {
 function mirrorPercents(r: Obj, at: string, f: Findings): void {
   if (present(r.mirrorPercent)) {
     const v = r.mirrorPercent;
-    if (typeof v === 'number' && v > 100) f.add('EW234', `${at}.mirrorPercent`, `mirror_percent must have a max value of 100 (it has ${v})`);
+    if (typeof v === 'number' && v > 100)
+      f.add('EW234', `${at}.mirrorPercent`, `mirror_percent must have a max value of 100 (it has ${v})`);
     f.add('EW235', `${at}.mirrorPercent`, 'using deprecated setting "mirrorPercent", use "mirrorPercentage" instead');
   }
   if (isObj(r.mirrorPercentage)) {
@@ -274,7 +334,8 @@ function redirectProblem(rd: Obj, matches: readonly unknown[]): string | undefin
     }
   }
   const hasPort = present(rd.port) || present(rd.derivePort);
-  if (!uri && !prefixRewrite && !asStr(rd.authority) && !hasPort && !asStr(rd.scheme)) return 'redirect must specify URI, authority, scheme, or port';
+  if (!uri && !prefixRewrite && !asStr(rd.authority) && !hasPort && !asStr(rd.scheme))
+    return 'redirect must specify URI, authority, scheme, or port';
   const code = typeof rd.redirectCode === 'number' ? rd.redirectCode : 0;
   if (code !== 0 && (code < 300 || code > 399)) return `${code} is not a valid redirect code, must be 3xx`;
   const scheme = asStr(rd.scheme);
@@ -313,7 +374,8 @@ function retries(rt: Obj, at: string, f: Findings): void {
   if (present(rt.perTryTimeout)) f.add('EW239', `${at}.perTryTimeout`, durationProblem(rt.perTryTimeout));
   if (retryOn !== '') {
     for (const policy of retryOn.split(',')) {
-      if (!HTTP_STATUS_CODES.has(atoi(policy)) && !RETRY_ON.has(policy)) f.add('EW239', `${at}.retryOn`, `${q(policy)} is not a valid retryOn policy`);
+      if (!HTTP_STATUS_CODES.has(atoi(policy)) && !RETRY_ON.has(policy))
+        f.add('EW239', `${at}.retryOn`, `${q(policy)} is not a valid retryOn policy`);
     }
   }
   if (present(rt.backoff)) f.add('EW239', `${at}.backoff`, durationProblem(rt.backoff));
@@ -330,7 +392,10 @@ function rewriteProblem(rw: Obj): string | undefined {
   if (!present(regex)) return undefined;
   const match = asStr(asObj(regex).match);
   const rewrite = asStr(asObj(regex).rewrite);
-  const p = !match || !rewrite ? 'UriRegexRewrite requires both Rewrite and Match fields to be specified' : regexProblem(match, 'HTTPRewrite.UriRegexRewrite.Match');
+  const p =
+    !match || !rewrite
+      ? 'UriRegexRewrite requires both Rewrite and Match fields to be specified'
+      : regexProblem(match, 'HTTPRewrite.UriRegexRewrite.Match');
   return p ? `UriRegexRewrite has errors: ${p}` : undefined;
 }
 
@@ -346,8 +411,13 @@ export function jwtClaimRoutes(http: readonly unknown[], gateways: readonly stri
       for (const field of ['headers', 'withoutHeaders'] as const) {
         for (const key of Object.keys(asObj(asObj(m)[field]))) {
           if (!isJwtClaimRoute(key)) continue;
-          out.push(finding('EW228', `spec.http[${i}].match[${j}].${field}[${key}]`,
-            `JWT claim based routing (key: ${key}) is only supported for gateway, found no gateways: [${gateways.join(' ')}]`));
+          out.push(
+            finding(
+              'EW228',
+              `spec.http[${i}].match[${j}].${field}[${key}]`,
+              `JWT claim based routing (key: ${key}) is only supported for gateway, found no gateways: [${gateways.join(' ')}]`,
+            ),
+          );
         }
       }
     });

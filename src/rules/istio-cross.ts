@@ -7,7 +7,15 @@
  * itself in `check`): entries of the same kind with the same namespace/name are never conflicts.
  */
 import { namespacedName, type KubeObject } from '../admission/types.ts';
-import { isHttp, isPlainTcp, isTls, nameContradictsProtocol, parseProtocol, protocolFromPortName, type Protocol } from '../catalogue/protocols.ts';
+import {
+  isHttp,
+  isPlainTcp,
+  isTls,
+  nameContradictsProtocol,
+  parseProtocol,
+  protocolFromPortName,
+  type Protocol,
+} from '../catalogue/protocols.ts';
 import { collector, ok, type Result } from '../catalogue/result.ts';
 import { boundToGatewaysOnly, sameObject, type ObjectRef, type ServiceEntryPort } from '../cluster/snapshot.ts';
 import { asArr, asObj, asStr, asStrs, isObj, q } from '../json.ts';
@@ -21,7 +29,6 @@ const ref = (o: ObjectRef): string => namespacedName(o.namespace, o.name);
 const shown = (protocol: string): string => protocol || 'unset';
 const unique = (list: readonly string[]): string[] => [...new Set(list)].sort();
 
-
 /** ServiceEntry ports of `host` (exact or covering wildcard) visible together with `scope`, minus `skip`. */
 function entryPortsFor(host: string, ctx: RuleContext, scope: Scope, skip?: ObjectRef): ServiceEntryPort[] {
   const out: ServiceEntryPort[] = [];
@@ -34,7 +41,13 @@ function entryPortsFor(host: string, ctx: RuleContext, scope: Scope, skip?: Obje
   return out;
 }
 
-type Port = { readonly index: number; readonly number: number; readonly name: string; readonly protocol: string; readonly parsed: Protocol | undefined };
+type Port = {
+  readonly index: number;
+  readonly number: number;
+  readonly name: string;
+  readonly protocol: string;
+  readonly parsed: Protocol | undefined;
+};
 
 const isTcpOrUnset = (protocol: string): boolean => protocol === '' || protocol === 'TCP';
 
@@ -57,7 +70,11 @@ function firstNames(list: readonly ServiceEntryPort[], keep: (p: ServiceEntryPor
 /** Cross-object checks for a ServiceEntry. */
 export function serviceEntryCross(obj: KubeObject, ctx: RuleContext): Result {
   const spec = asObj(obj.spec);
-  const me: Scope = { namespace: asStr(obj.metadata?.namespace) || ctx.namespace, name: asStr(obj.metadata?.name), exportTo: asStrs(spec.exportTo) };
+  const me: Scope = {
+    namespace: asStr(obj.metadata?.namespace) || ctx.namespace,
+    name: asStr(obj.metadata?.name),
+    exportTo: asStrs(spec.exportTo),
+  };
   const hosts = asStrs(spec.hosts).filter(Boolean);
   const addresses = asStrs(spec.addresses);
   const resolution = asStr(spec.resolution) || 'NONE';
@@ -73,7 +90,11 @@ export function serviceEntryCross(obj: KubeObject, ctx: RuleContext): Result {
   for (const p of ports) {
     const named = protocolFromPortName(p.name);
     if (named && p.parsed && nameContradictsProtocol(named, p.parsed)) {
-      c.add('EW403', `spec.ports[${p.index}].name`, `port name ${q(p.name)} suggests ${named} but protocol is ${p.parsed}; Istio uses the protocol`);
+      c.add(
+        'EW403',
+        `spec.ports[${p.index}].name`,
+        `port name ${q(p.name)} suggests ${named} but protocol is ${p.parsed}; Istio uses the protocol`,
+      );
     }
   }
 
@@ -81,7 +102,10 @@ export function serviceEntryCross(obj: KubeObject, ctx: RuleContext): Result {
   addresses.forEach((a, i) => {
     const parsed = parseIpOrCidr(a);
     if (!parsed || a.trim() !== a) return;
-    for (const [kind, ranges] of [['pod', ctx.snapshot.cidrs.pod], ['service', ctx.snapshot.cidrs.service]] as const) {
+    for (const [kind, ranges] of [
+      ['pod', ctx.snapshot.cidrs.pod],
+      ['service', ctx.snapshot.cidrs.service],
+    ] as const) {
       const hit = ranges.find((r) => overlaps(r.cidr, parsed.cidr));
       if (hit) c.add('EW406', `spec.addresses[${i}]`, `${a} overlaps the cluster ${kind} CIDR ${hit.cidr.text} (${hit.origin})`);
     }
@@ -100,7 +124,11 @@ export function serviceEntryCross(obj: KubeObject, ctx: RuleContext): Result {
       const clash = (byNumber.get(p.number) ?? []).filter((o) => o.protocol !== p.protocol);
       if (clash.length === 0) continue;
       const names = unique(clash.map((o) => `${ref(o.entry)} (${shown(o.protocol)})`)).join(', ');
-      c.add('EW404', `spec.ports[${p.index}].protocol`, `${host}:${p.number} is ${shown(p.protocol)} here but ${names}; Istio keeps one: use one protocol or narrow exportTo`);
+      c.add(
+        'EW404',
+        `spec.ports[${p.index}].protocol`,
+        `${host}:${p.number} is ${shown(p.protocol)} here but ${names}; Istio keeps one: use one protocol or narrow exportTo`,
+      );
     }
   }
 
@@ -114,11 +142,19 @@ export function serviceEntryCross(obj: KubeObject, ctx: RuleContext): Result {
       if (!isPlainTcp(p.protocol)) continue;
       const list = ctx.snapshot.unaddressedTcpServiceEntriesByPort.get(p.number) ?? [];
       if (list.length === 0) continue;
-      const peers = catchAll && isTcpOrUnset(p.protocol) ? firstNames(list, (o) => !sameObject(o.entry, me) && shareAudience(o.entry, me)) : '';
+      const peers =
+        catchAll && isTcpOrUnset(p.protocol) ? firstNames(list, (o) => !sameObject(o.entry, me) && shareAudience(o.entry, me)) : '';
       if (peers) {
-        c.add('EW405', `spec.ports[${p.index}]`, `${shown(p.protocol)} port ${p.number} with resolution NONE and no addresses captures ${peers}`);
+        c.add(
+          'EW405',
+          `spec.ports[${p.index}]`,
+          `${shown(p.protocol)} port ${p.number} with resolution NONE and no addresses captures ${peers}`,
+        );
       }
-      const captors = firstNames(list, (o) => o.entry.resolution === 'NONE' && isTcpOrUnset(o.protocol) && !sameObject(o.entry, me) && shareAudience(o.entry, me));
+      const captors = firstNames(
+        list,
+        (o) => o.entry.resolution === 'NONE' && isTcpOrUnset(o.protocol) && !sameObject(o.entry, me) && shareAudience(o.entry, me),
+      );
       if (captors) {
         c.add('EW405', `spec.ports[${p.index}]`, `port ${p.number} traffic is captured by ${captors} (resolution NONE, TCP, no addresses)`);
       }
@@ -135,17 +171,21 @@ export function serviceEntryCross(obj: KubeObject, ctx: RuleContext): Result {
       const vs = ref(r.service);
       if (r.type === 'tls') {
         if (r.port === undefined) {
-          if (allPorts.length && allPorts.every(isHttp)) c.add('EW401', `spec.hosts[${h}]`, `tls routes of VirtualService ${vs} are ignored: ${host} has only HTTP ports`);
+          if (allPorts.length && allPorts.every(isHttp))
+            c.add('EW401', `spec.hosts[${h}]`, `tls routes of VirtualService ${vs} are ignored: ${host} has only HTTP ports`);
         } else {
           for (const p of ports) {
-            if (p.number === r.port && isHttp(p.parsed)) c.add('EW401', `spec.ports[${p.index}].protocol`, `tls route of VirtualService ${vs} on this ${p.parsed} port is ignored`);
+            if (p.number === r.port && isHttp(p.parsed))
+              c.add('EW401', `spec.ports[${p.index}].protocol`, `tls route of VirtualService ${vs} on this ${p.parsed} port is ignored`);
           }
         }
       } else if (r.port === undefined) {
-        if (allPorts.length && allPorts.every(isTls)) c.add('EW402', `spec.hosts[${h}]`, `http routes of VirtualService ${vs} are ignored: ${host} has only HTTPS/TLS ports`);
+        if (allPorts.length && allPorts.every(isTls))
+          c.add('EW402', `spec.hosts[${h}]`, `http routes of VirtualService ${vs} are ignored: ${host} has only HTTPS/TLS ports`);
       } else {
         for (const p of ports) {
-          if (p.number === r.port && isTls(p.parsed)) c.add('EW402', `spec.ports[${p.index}].protocol`, `http route of VirtualService ${vs} on this ${p.parsed} port is ignored`);
+          if (p.number === r.port && isTls(p.parsed))
+            c.add('EW402', `spec.ports[${p.index}].protocol`, `http route of VirtualService ${vs} on this ${p.parsed} port is ignored`);
         }
       }
     }
@@ -157,7 +197,11 @@ export function serviceEntryCross(obj: KubeObject, ctx: RuleContext): Result {
 /** Cross-object checks for a VirtualService: its tls and http routes against the ServiceEntries of its hosts. */
 export function virtualServiceCross(obj: KubeObject, ctx: RuleContext): Result {
   const spec = asObj(obj.spec);
-  const me: Scope = { namespace: asStr(obj.metadata?.namespace) || ctx.namespace, name: asStr(obj.metadata?.name), exportTo: asStrs(spec.exportTo) };
+  const me: Scope = {
+    namespace: asStr(obj.metadata?.namespace) || ctx.namespace,
+    name: asStr(obj.metadata?.name),
+    exportTo: asStrs(spec.exportTo),
+  };
   const hosts = asStrs(spec.hosts).filter(Boolean);
   const vsGateways = asStrs(spec.gateways);
   const c = collector();
@@ -182,7 +226,11 @@ export function virtualServiceCross(obj: KubeObject, ctx: RuleContext): Result {
           if (port === undefined) {
             if (entryPorts.every((p) => wrong(parseProtocol(p.protocol)))) {
               const owners = unique(entryPorts.map((p) => ref(p.entry))).join(', ');
-              c.add(code, at, `ServiceEntry ${owners} gives ${host} only ${type === 'tls' ? 'HTTP' : 'HTTPS/TLS'} ports; ${type} route ignored`);
+              c.add(
+                code,
+                at,
+                `ServiceEntry ${owners} gives ${host} only ${type === 'tls' ? 'HTTP' : 'HTTPS/TLS'} ports; ${type} route ignored`,
+              );
             }
             continue;
           }

@@ -17,7 +17,11 @@ export function egressUnderMeshConfig(_obj: KubeObject, { snapshot }: Pick<RuleC
     return finding('EW349', 'spec', `this Egress restricts nothing: OSM lets all egress out (enableEgress true, ${osm.enableEgress.from})`);
   }
   if (!osm.enableEgressPolicy.value) {
-    return finding('EW348', 'spec', `OSM ignores this Egress: egress policy is off (enableEgressPolicy false, ${osm.enableEgressPolicy.from})`);
+    return finding(
+      'EW348',
+      'spec',
+      `OSM ignores this Egress: egress policy is off (enableEgressPolicy false, ${osm.enableEgressPolicy.from})`,
+    );
   }
   return ok;
 }
@@ -40,7 +44,10 @@ function inCluster(host: string, snapshot: RuleContext['snapshot']): boolean {
  * hosts, its route destinations) needs a ServiceEntry visible to its namespace. Gateway-bound
  * VirtualServices serve ingress and are left alone.
  */
-export function virtualServiceUnderMeshConfig(obj: KubeObject, { snapshot, namespace }: Pick<RuleContext, 'snapshot' | 'namespace'>): Result {
+export function virtualServiceUnderMeshConfig(
+  obj: KubeObject,
+  { snapshot, namespace }: Pick<RuleContext, 'snapshot' | 'namespace'>,
+): Result {
   const policy = snapshot.mesh.istio?.outboundPolicy;
   if (policy?.value !== 'REGISTRY_ONLY') return ok;
   const spec = asObj(obj.spec);
@@ -49,10 +56,12 @@ export function virtualServiceUnderMeshConfig(obj: KubeObject, { snapshot, names
   const ns = asStr(obj.metadata?.namespace) || namespace;
   const named: { host: string; at: string }[] = onlyStrs(spec.hosts).map((host, i) => ({ host, at: `spec.hosts[${i}]` }));
   for (const type of ['http', 'tls', 'tcp'] as const) {
-    asArr(spec[type]).forEach((route, r) => asArr(asObj(route).route).forEach((d, k) => {
-      const host = asStr(asObj(asObj(d).destination).host);
-      if (host) named.push({ host, at: `spec.${type}[${r}].route[${k}].destination.host` });
-    }));
+    asArr(spec[type]).forEach((route, r) =>
+      asArr(asObj(route).route).forEach((d, k) => {
+        const host = asStr(asObj(asObj(d).destination).host);
+        if (host) named.push({ host, at: `spec.${type}[${r}].route[${k}].destination.host` });
+      }),
+    );
   }
   const seen = new Set<string>();
   const findings: Result[] = [];
@@ -60,9 +69,17 @@ export function virtualServiceUnderMeshConfig(obj: KubeObject, { snapshot, names
     const h = host.toLowerCase();
     if (seen.has(h) || h === '*' || inCluster(h, snapshot) || isIpAddress(h)) continue;
     seen.add(h);
-    const registered = coveringHosts(h).some((key) => (snapshot.serviceEntriesByHost.get(key) ?? [])
-      .some((p) => exportedTo(p.entry.exportTo, p.entry.namespace, ns)));
-    if (!registered) findings.push(finding('EW407', at, `no ServiceEntry visible in ${ns} registers ${host}: under REGISTRY_ONLY (${policy.from}) its traffic goes to BlackHoleCluster`));
+    const registered = coveringHosts(h).some((key) =>
+      (snapshot.serviceEntriesByHost.get(key) ?? []).some((p) => exportedTo(p.entry.exportTo, p.entry.namespace, ns)),
+    );
+    if (!registered)
+      findings.push(
+        finding(
+          'EW407',
+          at,
+          `no ServiceEntry visible in ${ns} registers ${host}: under REGISTRY_ONLY (${policy.from}) its traffic goes to BlackHoleCluster`,
+        ),
+      );
   }
   return merge(...findings);
 }

@@ -10,8 +10,19 @@ import { isHttp, isTcp, isTls, parseProtocol } from '../catalogue/protocols.ts';
 import { finding, merge, mergeAll, ok, type Result } from '../catalogue/result.ts';
 import { asArr, asObj, asStr, asStrs, describe, isObj, q, type Obj } from '../json.ts';
 import {
-  checkExportTo, fqdnProblem, got, ipSubnetProblem, isCidrText, isDns1123Label, isIpAddress, istioMetadataProblem, labelProblems,
-  notStringProblem, partialWildcardProblem, portNumberProblem, wildcardDomainProblem,
+  checkExportTo,
+  fqdnProblem,
+  got,
+  ipSubnetProblem,
+  isCidrText,
+  isDns1123Label,
+  isIpAddress,
+  istioMetadataProblem,
+  labelProblems,
+  notStringProblem,
+  partialWildcardProblem,
+  portNumberProblem,
+  wildcardDomainProblem,
 } from './fields.ts';
 import { serviceEntryCross } from './istio-cross.ts';
 import type { Rule } from './rule.ts';
@@ -22,7 +33,8 @@ const UNIX_PREFIX = 'unix://';
 const shownNumber = (v: unknown): string => (typeof v === 'number' ? String(v) : got(v));
 
 /** "must be a string" for a field that is set to something else; unset (or null, which Go reads as "") is left to the other checks. */
-const typeProblem = (what: string, v: unknown): string | undefined => (v === undefined || v === null ? undefined : notStringProblem(what, v));
+const typeProblem = (what: string, v: unknown): string | undefined =>
+  v === undefined || v === null ? undefined : notStringProblem(what, v);
 
 /** ServiceEntry validation: Istio parity, then the cross-object checks. */
 export const validateServiceEntry: Rule = (obj, ctx) => {
@@ -37,7 +49,10 @@ export const validateServiceEntry: Rule = (obj, ctx) => {
  * HTTP, or bound to the wildcard: it then skips the port for every sidecar.
  */
 const SIDECAR_LISTENERS: ReadonlyMap<number, string> = new Map([
-  [15001, 'outbound capture'], [15006, 'inbound capture'], [15021, 'health check'], [15090, 'Prometheus stats'],
+  [15001, 'outbound capture'],
+  [15006, 'inbound capture'],
+  [15021, 'health check'],
+  [15090, 'Prometheus stats'],
 ]);
 
 /** An address Istio listens on as 0.0.0.0 plus a filter chain: a CIDR narrower than one address. */
@@ -57,7 +72,8 @@ export function sidecarListenerPorts(obj: KubeObject): Result {
   const exportTo = asStrs(spec.exportTo);
   if (exportTo.length === 1 && exportTo[0] === '~') return ok;
   const addresses = asStrs(spec.addresses);
-  const wildcard = ((spec.resolution ?? 'NONE') === 'NONE' && addresses.length === 0 && !isObj(spec.workloadSelector)) || addresses.some(isRange);
+  const wildcard =
+    ((spec.resolution ?? 'NONE') === 'NONE' && addresses.length === 0 && !isObj(spec.workloadSelector)) || addresses.some(isRange);
   const out: Result[] = [];
   asArr(spec.ports).forEach((raw, i) => {
     const port = asObj(raw);
@@ -68,7 +84,13 @@ export function sidecarListenerPorts(obj: KubeObject): Result {
     if (isHttp(protocol)) {
       out.push(finding('EW409', at, `sidecars skip ${protocol} port ${port.number}: it is their own ${listener} listener`));
     } else if (protocol !== 'UDP' && wildcard) {
-      out.push(finding('EW410', at, `0.0.0.0:${port.number} is the sidecar's ${listener} listener; every sidecar that sees this entry rejects its listeners`));
+      out.push(
+        finding(
+          'EW410',
+          at,
+          `0.0.0.0:${port.number} is the sidecar's ${listener} listener; every sidecar that sees this entry rejects its listeners`,
+        ),
+      );
     }
   });
   return mergeAll(out);
@@ -93,13 +115,18 @@ export function validateServiceEntryParity(obj: KubeObject, contextNamespace: st
       continue;
     }
     if (k === '') selectorErrors.push(finding('EW102', at, `empty key is not supported in selector: ${q(`${k}=${v}`)}`));
-    if (k.includes('*') || v.includes('*')) selectorErrors.push(finding('EW102', at, `wildcard is not supported in selector: ${q(`${k}=${v}`)}`));
+    if (k.includes('*') || v.includes('*'))
+      selectorErrors.push(finding('EW102', at, `wildcard is not supported in selector: ${q(`${k}=${v}`)}`));
   }
   if (selectorErrors.length) return mergeAll(selectorErrors);
 
   const out: Result[] = [];
-  const resolution = spec.resolution === undefined || spec.resolution === null ? 'NONE'
-    : typeof spec.resolution === 'string' ? spec.resolution : describe(spec.resolution);
+  const resolution =
+    spec.resolution === undefined || spec.resolution === null
+      ? 'NONE'
+      : typeof spec.resolution === 'string'
+        ? spec.resolution
+        : describe(spec.resolution);
   const hosts = asStrs(spec.hosts);
   const addresses = asStrs(spec.addresses);
   const endpointsSet = Array.isArray(spec.endpoints);
@@ -107,7 +134,9 @@ export function validateServiceEntryParity(obj: KubeObject, contextNamespace: st
   const ports = asArr(spec.ports);
 
   if (hasSelector && Object.keys(selectorLabels).length === 0) {
-    out.push(finding('EW103', 'spec.workloadSelector', 'workload selector specified without labels, will be applied to all services in namespace'));
+    out.push(
+      finding('EW103', 'spec.workloadSelector', 'workload selector specified without labels, will be applied to all services in namespace'),
+    );
   }
   if (hasSelector && endpointsSet) {
     out.push(finding('EW104', 'spec.endpoints', 'only one of WorkloadSelector or Endpoints is allowed in Service Entry'));
@@ -141,7 +170,8 @@ export function validateServiceEntryParity(obj: KubeObject, contextNamespace: st
   }
 
   // Istio allocates an address itself only for an entry that resolves, has none of its own and does not opt out.
-  const autoAllocation = resolution !== 'NONE' && asStr(obj.metadata?.labels?.[ISTIO_AUTOALLOCATE]).toLowerCase() !== 'false' && addresses.length === 0;
+  const autoAllocation =
+    resolution !== 'NONE' && asStr(obj.metadata?.labels?.[ISTIO_AUTOALLOCATE]).toLowerCase() !== 'false' && addresses.length === 0;
   const portNames = new Set<string>();
   const portNumbers = new Set<unknown>();
   ports.forEach((raw, i) => {
@@ -154,7 +184,8 @@ export function validateServiceEntryParity(obj: KubeObject, contextNamespace: st
     const protocol = asStr(raw.protocol);
     if (portNames.has(name)) out.push(finding('EW111', `${at}.name`, `service entry port name ${q(name)} already defined`));
     portNames.add(name);
-    if (portNumbers.has(raw.number)) out.push(finding('EW112', `${at}.number`, `service entry port ${shownNumber(raw.number)} already defined`));
+    if (portNumbers.has(raw.number))
+      out.push(finding('EW112', `${at}.number`, `service entry port ${shownNumber(raw.number)} already defined`));
     portNumbers.add(raw.number);
     if (raw.targetPort !== undefined && raw.targetPort !== null && raw.targetPort !== 0) {
       const p = portNumberProblem(raw.targetPort);
@@ -177,7 +208,8 @@ export function validateServiceEntryParity(obj: KubeObject, contextNamespace: st
   switch (resolution) {
     case 'NONE':
       if (endpoints.length) out.push(finding('EW117', 'spec.endpoints', 'no endpoints should be provided for resolution type none'));
-      if (hasSelector) out.push(finding('EW118', 'spec.workloadSelector', 'workloadSelector should not be set when resolution mode is NONE'));
+      if (hasSelector)
+        out.push(finding('EW118', 'spec.workloadSelector', 'workloadSelector should not be set when resolution mode is NONE'));
       break;
     case 'STATIC':
       endpoints.forEach((ep, i) => out.push(staticEndpoint(ep, `spec.endpoints[${i}]`, portNames)));
@@ -189,7 +221,13 @@ export function validateServiceEntryParity(obj: KubeObject, contextNamespace: st
         for (const [i, h] of hosts.entries()) {
           const p = fqdnProblem(h);
           if (!p) continue;
-          out.push(finding('EW125', `spec.hosts[${i}]`, `hosts must be FQDN or contain only prefix wildcards if no endpoints are provided for resolution mode ${resolution}, ${p}`));
+          out.push(
+            finding(
+              'EW125',
+              `spec.hosts[${i}]`,
+              `hosts must be FQDN or contain only prefix wildcards if no endpoints are provided for resolution mode ${resolution}, ${p}`,
+            ),
+          );
           break;
         }
       }
@@ -204,7 +242,14 @@ export function validateServiceEntryParity(obj: KubeObject, contextNamespace: st
             continue;
           }
           if (!isTcp(parseProtocol(p.protocol))) continue;
-          if (hosts.length > 1) out.push(finding('EW127', 'spec.hosts', 'service entry can not have more than one host specified simultaneously with address and tcp port'));
+          if (hosts.length > 1)
+            out.push(
+              finding(
+                'EW127',
+                'spec.hosts',
+                'service entry can not have more than one host specified simultaneously with address and tcp port',
+              ),
+            );
           break;
         }
       }
@@ -299,15 +344,28 @@ const DYNAMIC_DNS_PROTOCOLS = new Set(['HTTP', 'TLS', 'GRPC', 'HTTP2']);
 /** DYNAMIC_DNS: wildcard hosts resolved per request, so no addresses, no endpoints, L7 or SNI ports. */
 function dynamicDns(obj: KubeObject, spec: Obj, hosts: readonly string[], addresses: readonly string[], ports: readonly unknown[]): Result {
   const out: Result[] = [];
-  if (hosts.length === 0) out.push(finding('EW128', 'spec.hosts', 'at least one wildcard host must be provided for resolution type DYNAMIC_DNS'));
+  if (hosts.length === 0)
+    out.push(finding('EW128', 'spec.hosts', 'at least one wildcard host must be provided for resolution type DYNAMIC_DNS'));
   hosts.forEach((h, i) => {
     if (!h.startsWith('*')) out.push(finding('EW128', `spec.hosts[${i}]`, 'host must be wildcarded for resolution mode DYNAMIC_DNS'));
   });
   if (addresses.length) {
-    out.push(finding('EW129', 'spec.addresses', 'addresses cannot be set for resolution type DYNAMIC_DNS. HTTP route domains will only be generated from the hosts field values'));
+    out.push(
+      finding(
+        'EW129',
+        'spec.addresses',
+        'addresses cannot be set for resolution type DYNAMIC_DNS. HTTP route domains will only be generated from the hosts field values',
+      ),
+    );
   }
   if (asArr(spec.endpoints).length) {
-    out.push(finding('EW129', 'spec.endpoints', 'endpoints cannot be set for resolution type DYNAMIC_DNS. Destination IP address determined from hosts field values'));
+    out.push(
+      finding(
+        'EW129',
+        'spec.endpoints',
+        'endpoints cannot be set for resolution type DYNAMIC_DNS. Destination IP address determined from hosts field values',
+      ),
+    );
   }
   ports.forEach((p, i) => {
     if (!isObj(p)) {
@@ -316,12 +374,20 @@ function dynamicDns(obj: KubeObject, spec: Obj, hosts: readonly string[], addres
     }
     const proto = parseProtocol(p.protocol);
     if (!proto || !DYNAMIC_DNS_PROTOCOLS.has(proto)) {
-      out.push(finding('EW130', `spec.ports[${i}].protocol`, 'only HTTP, TLS, GRPC, and HTTP2 protocols are supported for resolution type DYNAMIC_DNS'));
+      out.push(
+        finding(
+          'EW130',
+          `spec.ports[${i}].protocol`,
+          'only HTTP, TLS, GRPC, and HTTP2 protocols are supported for resolution type DYNAMIC_DNS',
+        ),
+      );
     }
   });
   const waypoint = obj.metadata?.labels?.[ISTIO_USE_WAYPOINT];
   if (spec.location === 'MESH_INTERNAL' && waypoint !== undefined && waypoint !== 'none') {
-    out.push(finding('EW131', 'spec.location', 'location MESH_INTERNAL with resolution type DYNAMIC_DNS is not supported when using waypoints'));
+    out.push(
+      finding('EW131', 'spec.location', 'location MESH_INTERNAL with resolution type DYNAMIC_DNS is not supported when using waypoints'),
+    );
   }
   return mergeAll(out);
 }

@@ -18,7 +18,6 @@ import { egressKey, sameObject, type ClusterSnapshot, type EgressPort, type Obje
 import { asArr, asObj, asStr, onlyStrs } from '../json.ts';
 import { compareCidrs, parseCidrDetailed, type Cidr } from '../net/cidr.ts';
 
-
 /** One Egress port as OSM turns it into a filter chain. */
 export type EgressMatch = {
   /** as written; only the exact lower-case names build a chain */
@@ -130,9 +129,10 @@ function conflictOf(ours: EgressMatch, other: EgressMatch, where: string, chain:
   if (pair(TCP_SERVER_FIRST, 'http')) {
     return {
       code: 'EW420',
-      why: a === 'http'
-        ? `never matches: ${where} makes the port tcp-server-first, which turns off the HTTP inspector; use another port for one of them, or make this one tcp-server-first too`
-        : `turns off the HTTP inspector, so the http match of ${where} never applies; use another port for one of them, or make that one tcp-server-first too`,
+      why:
+        a === 'http'
+          ? `never matches: ${where} makes the port tcp-server-first, which turns off the HTTP inspector; use another port for one of them, or make this one tcp-server-first too`
+          : `turns off the HTTP inspector, so the http match of ${where} never applies; use another port for one of them, or make that one tcp-server-first too`,
     };
   }
   const ca = chain(ours);
@@ -140,9 +140,10 @@ function conflictOf(ours: EgressMatch, other: EgressMatch, where: string, chain:
   if (pair(TCP_SERVER_FIRST, 'https') && (hasNames(ca) || hasNames(cb))) {
     return {
       code: 'EW421',
-      why: a === 'https'
-        ? `never matches its hosts: ${where} makes the port tcp-server-first, which turns off the TLS inspector (no SNI is read)`
-        : `turns off the TLS inspector, so no SNI is read and the https hosts of ${where} never match`,
+      why:
+        a === 'https'
+          ? `never matches its hosts: ${where} makes the port tcp-server-first, which turns off the TLS inspector (no SNI is read)`
+          : `turns off the TLS inspector, so no SNI is read and the https hosts of ${where} never match`,
     };
   }
   if (!isTcpLike(a) || !isTcpLike(b)) return undefined;
@@ -153,22 +154,23 @@ function conflictOf(ours: EgressMatch, other: EgressMatch, where: string, chain:
   const name = shared(ca.nameKeys, cb.nameKeys);
   const withServerFirst = a === TCP_SERVER_FIRST || b === TCP_SERVER_FIRST;
   if (range !== undefined && name !== undefined) {
-    const on = [
-      range === '' ? 'neither lists ipAddresses' : `both list ${range}`,
-      ...(name === '' ? [] : [`both name host ${name}`]),
-    ].join(' and ');
+    const on = [range === '' ? 'neither lists ipAddresses' : `both list ${range}`, ...(name === '' ? [] : [`both name host ${name}`])].join(
+      ' and ',
+    );
     return {
       code: withServerFirst ? 'EW422' : 'EW424',
       why: `has the same listener match as ${b} in ${where} (${on}): Envoy rejects the whole outbound listener, so the client loses every egress and mesh route`,
     };
   }
   if (!withServerFirst || a === b) return undefined;
-  const how = ca.cidrs.length === 0 || cb.cidrs.length === 0 ? 'IPs on one side'
-    : anyOverlap(ca.cidrs, cb.cidrs) ? 'overlapping IPs'
-    : 'disjoint IPs';
+  const how =
+    ca.cidrs.length === 0 || cb.cidrs.length === 0
+      ? 'IPs on one side'
+      : anyOverlap(ca.cidrs, cb.cidrs)
+        ? 'overlapping IPs'
+        : 'disjoint IPs';
   return { code: 'EW423', why: `is ${b} in ${where} (${how}); OSM forbids it` };
 }
-
 
 /** Source ServiceAccounts of an Egress as "namespace/name", the key OSM selects policies by. */
 export function egressSources(spec: unknown): string[] {
@@ -261,9 +263,12 @@ export function egressConflicts(o: KubeObject, snapshot: ClusterSnapshot, namesp
       }
     }
     if (protocol === TCP_SERVER_FIRST) return summarized(out);
-    const breaks = protocol === 'http' ? 'http here never matches'
-      : protocol === 'https' && hosts.length ? 'no SNI is read, hosts never match'
-      : 'OSM docs forbid mixing it with tcp';
+    const breaks =
+      protocol === 'http'
+        ? 'http here never matches'
+        : protocol === 'https' && hosts.length
+          ? 'no SNI is read, hosts never match'
+          : 'OSM docs forbid mixing it with tcp';
     const services = new Set<string>();
     for (const s of snapshot.servicesByPort.get(number) ?? []) {
       if (s.protocol !== TCP_SERVER_FIRST || !inMesh(snapshot, s.service.namespace)) continue;

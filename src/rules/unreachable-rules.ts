@@ -22,7 +22,11 @@ const OVERLAP_COMPARISONS = 200_000;
 function canonical(v: unknown, depth = 0): string {
   if (depth > MATCH_DEPTH) return '"<deep>"';
   if (Array.isArray(v)) return `[${v.map((x) => canonical(x, depth + 1)).join(',')}]`;
-  if (isObj(v)) return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k], depth + 1)}`).join(',')}}`;
+  if (isObj(v))
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(v[k], depth + 1)}`)
+      .join(',')}}`;
   return JSON.stringify(v) ?? 'null';
 }
 
@@ -73,9 +77,16 @@ export function unreachableRules(routes: readonly unknown[], kind: Kind, path: s
         return;
       }
       duplicates++;
-      out.push(finding('EW222', `${at}.match[${j}]`, `virtualService rule ${rule} match ${named(kind, m, j)} is not used (duplicate/overlapping match in rule ${named(kind, routes[prior], prior)})`));
+      out.push(
+        finding(
+          'EW222',
+          `${at}.match[${j}]`,
+          `virtualService rule ${rule} match ${named(kind, m, j)} is not used (duplicate/overlapping match in rule ${named(kind, routes[prior], prior)})`,
+        ),
+      );
     });
-    if (duplicates === matches.length) out.push(finding('EW222', at, `virtualService rule ${rule} not used (all matches used by prior rules)`));
+    if (duplicates === matches.length)
+      out.push(finding('EW222', at, `virtualService rule ${rule} not used (all matches used by prior rules)`));
   });
   out.push(prefixOverlaps(prefixed));
   return mergeAll(out);
@@ -111,7 +122,10 @@ function prefixMatch(m: unknown, rule: string, match: string, at: string): Prefi
   const prefix = asStr(asObj(m.uri).prefix);
   if (!prefix) return undefined;
   return {
-    rule, match, at, prefix,
+    rule,
+    match,
+    at,
+    prefix,
     port: m.port ?? 0,
     // no method condition is counted as GET, as istiod does
     method: exactOrPrefix(m.method) || 'exact:GET',
@@ -138,7 +152,11 @@ function covers(a: PrefixMatch, b: PrefixMatch): boolean {
   if (a.port !== b.port) return false;
   if (a.method !== b.method && !a.method.startsWith(b.method)) return false;
   if (a.authority !== b.authority && !a.authority.startsWith(b.authority)) return false;
-  return sameConditions(a.headers, b.headers) && sameConditions(a.queryParams, b.queryParams) && sameConditions(a.withoutHeaders, b.withoutHeaders);
+  return (
+    sameConditions(a.headers, b.headers) &&
+    sameConditions(a.queryParams, b.queryParams) &&
+    sameConditions(a.withoutHeaders, b.withoutHeaders)
+  );
 }
 
 /**
@@ -172,7 +190,13 @@ function prefixOverlaps(list: readonly PrefixMatch[]): Result {
         if (++compared > OVERLAP_COMPARISONS || out.length >= OVERLAPS_SHOWN) return mergeAll(out);
         const a = list[i]!;
         if (covers(a, b)) {
-          out.push(finding('EW222', b.at, `virtualService rule ${b.rule} match ${b.match} of prefix ${b.prefix} is not used (duplicate/overlapping match in rule ${a.match} of prefix ${a.prefix} on ${a.rule})`));
+          out.push(
+            finding(
+              'EW222',
+              b.at,
+              `virtualService rule ${b.rule} match ${b.match} of prefix ${b.prefix} is not used (duplicate/overlapping match in rule ${a.match} of prefix ${a.prefix} on ${a.rule})`,
+            ),
+          );
         }
       }
       if (++compared > OVERLAP_COMPARISONS) return mergeAll(out);

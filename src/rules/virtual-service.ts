@@ -9,7 +9,15 @@ import { boundToGatewaysOnly } from '../cluster/snapshot.ts';
 import { asArr, asObj, asStr, asStrs, isObj, q, type Obj } from '../json.ts';
 import { routeDestinations } from './destination.ts';
 import {
-  checkExportTo, got, ipSubnetProblem, isIpAddress, istioMetadataProblem, labelProblems, portNumberProblem, wildcardDomainProblem, DOMAIN_MAX,
+  checkExportTo,
+  got,
+  ipSubnetProblem,
+  isIpAddress,
+  istioMetadataProblem,
+  labelProblems,
+  portNumberProblem,
+  wildcardDomainProblem,
+  DOMAIN_MAX,
 } from './fields.ts';
 import { gatewayNames } from './gateway-names.ts';
 import { httpRoute, jwtClaimRoutes } from './http-route.ts';
@@ -26,7 +34,8 @@ const shownHosts = (hosts: readonly string[]): string =>
   hosts.length > HOSTS_NAMED ? `${hosts.slice(0, HOSTS_NAMED).join(', ')}, …` : hosts.join(', ');
 
 /** VirtualService validation: Istio parity, then the cross-object checks. */
-export const validateVirtualService: Rule = (obj, ctx) => merge(validateVirtualServiceParity(obj, ctx.namespace), virtualServiceCross(obj, ctx));
+export const validateVirtualService: Rule = (obj, ctx) =>
+  merge(validateVirtualServiceParity(obj, ctx.namespace), virtualServiceCross(obj, ctx));
 
 /** What istiod's validating webhook says about a VirtualService. */
 export function validateVirtualServiceParity(obj: KubeObject, contextNamespace: string): Result {
@@ -75,7 +84,8 @@ export function validateVirtualServiceParity(obj: KubeObject, contextNamespace: 
   const index = hostIndex(hosts);
   if (allHostsValid) out.push(overlappingHosts(hosts, index));
 
-  if (http.length === 0 && tcp.length === 0 && tls.length === 0) out.push(finding('EW208', 'spec', 'http, tcp or tls must be provided in virtual service'));
+  if (http.length === 0 && tcp.length === 0 && tls.length === 0)
+    out.push(finding('EW208', 'spec', 'http, tcp or tls must be provided in virtual service'));
 
   http.forEach((r, i) => out.push(httpRoute(r, `spec.http[${i}]`, { delegate: hosts.length === 0 })));
   tls.forEach((r, i) => out.push(tlsRoute(r, `spec.tls[${i}]`, hosts, index, boundToGateway)));
@@ -165,7 +175,8 @@ function gatewayDomainProblem(sni: boolean, domain: string): string | undefined 
     const hostname = trim(parts[3]!);
     if (direction !== 'outbound') return `domain name ${q(domain)} invalid (label ${q(direction)} invalid)`;
     if (!/[0-9]/.test(port)) return `domain name ${q(domain)} invalid (label ${q(port)} invalid). should follow ${OUTBOUND_FORMAT} format`;
-    if (!/[a-zA-Z]/.test(hostname)) return `domain name ${q(domain)} invalid (label ${q(hostname)} invalid). should follow ${OUTBOUND_FORMAT} format`;
+    if (!/[a-zA-Z]/.test(hostname))
+      return `domain name ${q(domain)} invalid (label ${q(hostname)} invalid). should follow ${OUTBOUND_FORMAT} format`;
     return undefined;
   }
   return wildcardDomainProblem(domain);
@@ -201,10 +212,17 @@ function tlsMatch(raw: unknown, at: string, hosts: readonly string[], index: Hos
   if (!isObj(raw)) return finding('EW210', at, 'TLS match may not be null');
   const out: Result[] = [];
   const sniHosts = asArr(raw.sniHosts);
-  if (sniHosts.length === 0) out.push(finding('EW211', `${at}.sniHosts`, 'TLS match must have at least one SNI host: add sniHosts with the server names the route is for'));
+  if (sniHosts.length === 0)
+    out.push(
+      finding('EW211', `${at}.sniHosts`, 'TLS match must have at least one SNI host: add sniHosts with the server names the route is for'),
+    );
   sniHosts.forEach((s, k) => {
     const sat = `${at}.sniHosts[${k}]`;
-    out.push(typeof s === 'string' ? sniHost(s, sat, hosts, index, boundToGateway) : finding('EW213', sat, `SNI host must be a string, got ${got(s)}`));
+    out.push(
+      typeof s === 'string'
+        ? sniHost(s, sat, hosts, index, boundToGateway)
+        : finding('EW213', sat, `SNI host must be a string, got ${got(s)}`),
+    );
   });
   out.push(l4Match(raw, at, true));
   return mergeAll(out);

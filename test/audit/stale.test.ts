@@ -38,11 +38,13 @@ Stale('a node that joins with a new podCIDR makes exactly the pods in cluster ca
   const stale = stalePods([pod], snapshotWith([clusterNs], after));
   assert.is(stale.length, 1);
   assert.is(stale[0]!.name, 'web');
-  assert.equal(stale[0]!.changes, [{
-    where: 'traffic.sidecar.istio.io/includeOutboundIPRanges',
-    was: '10.96.0.0/12,10.244.1.0/24,10.244.2.0/24',
-    now: '10.96.0.0/12,10.244.1.0/24,10.244.2.0/23',
-  }]);
+  assert.equal(stale[0]!.changes, [
+    {
+      where: 'traffic.sidecar.istio.io/includeOutboundIPRanges',
+      was: '10.96.0.0/12,10.244.1.0/24,10.244.2.0/24',
+      now: '10.96.0.0/12,10.244.1.0/24,10.244.2.0/23',
+    },
+  ]);
   assert.match(stale[0]!.why, /restart it/);
 });
 

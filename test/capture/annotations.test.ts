@@ -1,6 +1,15 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { effectiveSettings, formatApplied, parseApplied, parseIstioRanges, parseOsmRanges, parseRangeList, readCaptureAnnotations, writtenByUs } from '../../src/capture/annotations.ts';
+import {
+  effectiveSettings,
+  formatApplied,
+  parseApplied,
+  parseIstioRanges,
+  parseOsmRanges,
+  parseRangeList,
+  readCaptureAnnotations,
+  writtenByUs,
+} from '../../src/capture/annotations.ts';
 import { BYPASS, CAPTURE, CAPTURE_RANGES } from '../../src/catalogue/keys.ts';
 import { accepts, clean, denies, warns } from '../support.ts';
 
@@ -12,7 +21,10 @@ const shop = { kind: 'namespace', name: 'shop' } as const;
 Annotations('reads a list separated by commas and spaces, bare addresses as single hosts', () => {
   const { ranges, bad } = parseRangeList(' 10.0.0.0/8, 192.0.2.1  2001:db8::1,,');
   assert.equal(bad, []);
-  assert.equal(ranges.map((r) => r.cidr.text), ['10.0.0.0/8', '192.0.2.1/32', '2001:db8::1/128']);
+  assert.equal(
+    ranges.map((r) => r.cidr.text),
+    ['10.0.0.0/8', '192.0.2.1/32', '2001:db8::1/128'],
+  );
 });
 
 Annotations('rejects the address forms Go rejects (inet_aton, leading zeros, prefix out of range)', () => {
@@ -44,7 +56,10 @@ Annotations('warns about host bits and about bypassing everything', () => {
 });
 
 Annotations('warns about an unknown egress-warden.io key and about the mode set as an annotation', () => {
-  const r = readCaptureAnnotations({ 'egress-warden.io/bypass-ip-range': '10.0.0.0/8', 'egress-warden.io/mode': 'warn', 'other.io/x': 'y' }, shop);
+  const r = readCaptureAnnotations(
+    { 'egress-warden.io/bypass-ip-range': '10.0.0.0/8', 'egress-warden.io/mode': 'warn', 'other.io/x': 'y' },
+    shop,
+  );
   warns(r.findings, 'EW512', 'metadata.annotations[egress-warden.io/bypass-ip-range]');
   warns(r.findings, 'EW512', 'metadata.annotations[egress-warden.io/mode]');
   assert.is(r.findings.warnings.length, 2);
@@ -64,7 +79,10 @@ Annotations('reports a capture annotation written as YAML null or a number, sayi
     assert.is(r.findings.errors.length, 1, JSON.stringify(r.findings));
     assert.match(r.findings.errors[0]!.message, `value on namespace shop must be a string, ${words}`);
   }
-  const eff = effectiveSettings(readCaptureAnnotations({ [BYPASS]: '10.0.0.0/8' }, shop).settings, readCaptureAnnotations({ [BYPASS]: null }, pod).settings);
+  const eff = effectiveSettings(
+    readCaptureAnnotations({ [BYPASS]: '10.0.0.0/8' }, shop).settings,
+    readCaptureAnnotations({ [BYPASS]: null }, pod).settings,
+  );
   assert.is(eff.bypass.state, 'invalid', 'an unreadable pod value still replaces the namespace value');
 });
 
@@ -106,7 +124,10 @@ Annotations("parses Istio's annotations with Istio's strict rules and words", ()
   };
   assert.is(ok('*', 'include')?.all, true);
   assert.equal(ok('', 'exclude')?.cidrs, []);
-  assert.equal(ok('10.96.0.2/24,fd00::/64', 'exclude')?.hostBits.map((h) => h.cidr.text), ['10.96.0.0/24']);
+  assert.equal(
+    ok('10.96.0.2/24,fd00::/64', 'exclude')?.hostBits.map((h) => h.cidr.text),
+    ['10.96.0.0/24'],
+  );
 });
 
 Annotations("parses OSM's annotations with OSM's trimming rules and words", () => {
@@ -122,7 +143,9 @@ Annotations("parses OSM's annotations with OSM's trimming rules and words", () =
 
 Annotations('the applied record round-trips and tells values this webhook wrote from kept ones', () => {
   const text = formatApplied({
-    mesh: 'istio', mode: 'cluster', modeFrom: 'pod',
+    mesh: 'istio',
+    mode: 'cluster',
+    modeFrom: 'pod',
     include: { value: '10.0.0.0/8', from: { '10.0.0.0/8': 'pod' } },
     exclude: { value: '192.0.2.0/24', from: 'pod traffic.sidecar.istio.io/excludeOutboundIPRanges' },
   });

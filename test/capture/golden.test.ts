@@ -40,7 +40,9 @@ const cases: readonly Case[] = [
       expected[expected.indexOf('-x') + 1] = '203.0.113.0/24';
       assert.equal(initArgs(pod), expected);
       assert.equal(applied(pod), {
-        mesh: 'istio', mode: 'all', modeFrom: 'default',
+        mesh: 'istio',
+        mode: 'all',
+        modeFrom: 'default',
         exclude: { value: '203.0.113.0/24', from: { '203.0.113.0/24': 'namespace shop' } },
       });
     },
@@ -62,23 +64,30 @@ const cases: readonly Case[] = [
     namespaces: [namespace('shop', ISTIO_NS, { 'egress-warden.io/outbound-capture': 'cluster' })],
     cidrs: DUAL,
     check: (pod) => {
-      assert.is(ann(pod, 'traffic.sidecar.istio.io/includeOutboundIPRanges'), '10.96.0.0/12,10.244.0.0/16,fd00:10:96::/112,fd00:10:244::/56');
+      assert.is(
+        ann(pod, 'traffic.sidecar.istio.io/includeOutboundIPRanges'),
+        '10.96.0.0/12,10.244.0.0/16,fd00:10:96::/112,fd00:10:244::/56',
+      );
       assert.equal(applied(pod).include, {
         value: '10.96.0.0/12,10.244.0.0/16,fd00:10:96::/112,fd00:10:244::/56',
         from: {
-          '10.96.0.0/12': 'service CIDR (kubeadm-config)', '10.244.0.0/16': 'pod CIDR (kubeadm-config)',
-          'fd00:10:96::/112': 'service CIDR (kubeadm-config)', 'fd00:10:244::/56': 'pod CIDR (kubeadm-config)',
+          '10.96.0.0/12': 'service CIDR (kubeadm-config)',
+          '10.244.0.0/16': 'pod CIDR (kubeadm-config)',
+          'fd00:10:96::/112': 'service CIDR (kubeadm-config)',
+          'fd00:10:244::/56': 'pod CIDR (kubeadm-config)',
         },
       });
     },
   },
   {
     name: 'capture-ranges-merged',
-    request: podReview(annotate(plainPod(), {
-      'egress-warden.io/outbound-capture': 'cluster',
-      'egress-warden.io/capture-ip-ranges': '192.168.128.0/17, 192.168.0.0/17 10.96.4.0/24 2001:db8::/32',
-      'egress-warden.io/bypass-ip-ranges': '198.51.100.7,2001:db8:ffff::/48',
-    })),
+    request: podReview(
+      annotate(plainPod(), {
+        'egress-warden.io/outbound-capture': 'cluster',
+        'egress-warden.io/capture-ip-ranges': '192.168.128.0/17, 192.168.0.0/17 10.96.4.0/24 2001:db8::/32',
+        'egress-warden.io/bypass-ip-ranges': '198.51.100.7,2001:db8:ffff::/48',
+      }),
+    ),
     namespaces: [namespace('shop', ISTIO_NS)],
     warns: ['EW506'],
     check: (pod) => {
@@ -89,9 +98,16 @@ const cases: readonly Case[] = [
   {
     name: 'native-sidecar',
     request: podReview(fixture('objects/pod-native-sidecar.json')),
-    namespaces: [namespace('shop', { 'istio.io/rev': 'default' }, {
-      'egress-warden.io/outbound-capture': 'cluster', 'egress-warden.io/bypass-ip-ranges': '169.254.169.254/32',
-    })],
+    namespaces: [
+      namespace(
+        'shop',
+        { 'istio.io/rev': 'default' },
+        {
+          'egress-warden.io/outbound-capture': 'cluster',
+          'egress-warden.io/bypass-ip-ranges': '169.254.169.254/32',
+        },
+      ),
+    ],
     check: (pod, original) => {
       const args = initArgs(pod);
       assert.is(args[args.indexOf('-i') + 1], '10.96.0.0/12,10.244.0.0/16');
@@ -113,13 +129,20 @@ const cases: readonly Case[] = [
   },
   {
     name: 'long-flag-spelling',
-    request: podReview((() => {
-      const pod = fixture('objects/pod-istio-init.json');
-      const args = initArgs(pod);
-      args.splice(args.indexOf('-i'), 4, '--istio-service-cidr=*', '--istio-service-exclude-cidr', '');
-      return pod;
-    })()),
-    namespaces: [namespace('shop', ISTIO_NS, { 'egress-warden.io/outbound-capture': 'cluster', 'egress-warden.io/bypass-ip-ranges': '203.0.113.0/24' })],
+    request: podReview(
+      (() => {
+        const pod = fixture('objects/pod-istio-init.json');
+        const args = initArgs(pod);
+        args.splice(args.indexOf('-i'), 4, '--istio-service-cidr=*', '--istio-service-exclude-cidr', '');
+        return pod;
+      })(),
+    ),
+    namespaces: [
+      namespace('shop', ISTIO_NS, {
+        'egress-warden.io/outbound-capture': 'cluster',
+        'egress-warden.io/bypass-ip-ranges': '203.0.113.0/24',
+      }),
+    ],
     check: (pod) => {
       const args = initArgs(pod);
       assert.ok(args.includes('--istio-service-cidr=10.96.0.0/12,10.244.0.0/16'));
@@ -129,8 +152,15 @@ const cases: readonly Case[] = [
   },
   {
     name: 'istio-user-include-wins',
-    request: podReview(annotate(fixture('objects/pod-istio-init.json'), { 'traffic.sidecar.istio.io/includeOutboundIPRanges': '10.0.0.0/8' })),
-    namespaces: [namespace('shop', ISTIO_NS, { 'egress-warden.io/outbound-capture': 'cluster', 'egress-warden.io/bypass-ip-ranges': '203.0.113.0/24' })],
+    request: podReview(
+      annotate(fixture('objects/pod-istio-init.json'), { 'traffic.sidecar.istio.io/includeOutboundIPRanges': '10.0.0.0/8' }),
+    ),
+    namespaces: [
+      namespace('shop', ISTIO_NS, {
+        'egress-warden.io/outbound-capture': 'cluster',
+        'egress-warden.io/bypass-ip-ranges': '203.0.113.0/24',
+      }),
+    ],
     warns: ['EW513'],
     check: (pod) => {
       assert.is(ann(pod, 'traffic.sidecar.istio.io/includeOutboundIPRanges'), '10.0.0.0/8');

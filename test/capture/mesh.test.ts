@@ -20,7 +20,12 @@ const OSM = 'openservicemesh.io/sidecar-injection';
 const TABLE: readonly [string, KubeObject, NamespaceView | undefined, string, string?][] = [
   ['namespace istio-injection=enabled', plainPod(), ns(ISTIO_NS), 'istio'],
   ['namespace istio.io/rev', plainPod(), ns({ 'istio.io/rev': 'canary' }), 'istio'],
-  ['namespace istio.io/rev next to istio-injection=disabled', plainPod(), ns({ 'istio.io/rev': 'canary', 'istio-injection': 'disabled' }), 'none'],
+  [
+    'namespace istio.io/rev next to istio-injection=disabled',
+    plainPod(),
+    ns({ 'istio.io/rev': 'canary', 'istio-injection': 'disabled' }),
+    'none',
+  ],
   ['pod label sidecar.istio.io/inject=true', label(plainPod(), { [INJECT]: 'true' }), ns(), 'istio'],
   ['pod label sidecar.istio.io/inject=true, namespace unknown', label(plainPod(), { [INJECT]: 'true' }), undefined, 'istio'],
   ['pod label sidecar.istio.io/inject=True (the selector compares exactly)', label(plainPod(), { [INJECT]: 'True' }), ns(), 'none'],
@@ -30,16 +35,31 @@ const TABLE: readonly [string, KubeObject, NamespaceView | undefined, string, st
   ['pod annotation sidecar.istio.io/inject=true in an injected namespace', plainPod({ [INJECT]: 'true' }), ns(ISTIO_NS), 'istio'],
   ['pod label istio.io/rev', label(plainPod(), { 'istio.io/rev': 'default' }), ns(), 'istio'],
   ['pod label istio.io/rev with the opt-out label', label(plainPod(), { 'istio.io/rev': 'default', [INJECT]: 'false' }), ns(), 'none'],
-  ['pod label istio.io/rev with the opt-out annotation', label(plainPod({ [INJECT]: 'false' }), { 'istio.io/rev': 'default' }), ns(), 'none'],
+  [
+    'pod label istio.io/rev with the opt-out annotation',
+    label(plainPod({ [INJECT]: 'false' }), { 'istio.io/rev': 'default' }),
+    ns(),
+    'none',
+  ],
   ['pod that already has istio-init', fixture('objects/pod-istio-init.json'), ns(), 'istio'],
   ['pod with a native istio-proxy sidecar', fixture('objects/pod-native-sidecar.json'), ns(), 'istio'],
   ['pod with istio-validation (CNI)', fixture('objects/pod-istio-cni.json'), ns(), 'istio'],
   ['pod opting out with sidecar.istio.io/inject=false', label(plainPod(), { [INJECT]: 'false' }), ns(ISTIO_NS), 'none'],
   ['opt-out annotation in an injected namespace', plainPod({ [INJECT]: 'false' }), ns(ISTIO_NS), 'none'],
   ['any value but a YAML true opts out in an injected namespace', label(plainPod(), { [INJECT]: 'maybe' }), ns(ISTIO_NS), 'none'],
-  ['an empty label leaves it to the namespace, over the annotation', label(plainPod({ [INJECT]: 'false' }), { [INJECT]: '' }), ns(ISTIO_NS), 'istio'],
+  [
+    'an empty label leaves it to the namespace, over the annotation',
+    label(plainPod({ [INJECT]: 'false' }), { [INJECT]: '' }),
+    ns(ISTIO_NS),
+    'istio',
+  ],
   ['label true wins over annotation false', label(plainPod({ [INJECT]: 'false' }), { [INJECT]: 'true' }), ns(), 'istio'],
-  ['namespace istio-injection=disabled beats the pod asking', label(plainPod(), { [INJECT]: 'true' }), ns({ 'istio-injection': 'disabled' }), 'none'],
+  [
+    'namespace istio-injection=disabled beats the pod asking',
+    label(plainPod(), { [INJECT]: 'true' }),
+    ns({ 'istio-injection': 'disabled' }),
+    'none',
+  ],
   ['namespace local-path-storage, which Istio never injects', plainPod(), ns(ISTIO_NS), 'none', 'local-path-storage'],
   ['namespace monitored by OSM with injection enabled', plainPod(), ns(OSM_NS, OSM_INJECT), 'osm'],
   ['namespace monitored by OSM without the injection annotation', plainPod(), ns(OSM_NS), 'none'],
@@ -49,7 +69,12 @@ const TABLE: readonly [string, KubeObject, NamespaceView | undefined, string, st
   ['pod asking OSM where the namespace annotation says disabled', plainPod({ [OSM]: 'yes' }), ns(OSM_NS, { [OSM]: 'disabled' }), 'osm'],
   ['pod opting out of OSM', plainPod({ [OSM]: 'disabled' }), ns(OSM_NS, OSM_INJECT), 'none'],
   ['OSM namespace with injection disabled', plainPod(), ns(OSM_NS, { [OSM]: 'disabled' }), 'none'],
-  ['OSM namespace labelled openservicemesh.io/ignore', plainPod(), ns({ ...OSM_NS, 'openservicemesh.io/ignore': 'true' }, OSM_INJECT), 'none'],
+  [
+    'OSM namespace labelled openservicemesh.io/ignore',
+    plainPod(),
+    ns({ ...OSM_NS, 'openservicemesh.io/ignore': 'true' }, OSM_INJECT),
+    'none',
+  ],
   ['OSM namespace labelled control-plane', plainPod(), ns({ ...OSM_NS, 'control-plane': 'x' }, OSM_INJECT), 'none'],
   ['Istio first when both meshes claim the pod', plainPod(), ns({ ...ISTIO_NS, ...OSM_NS }, OSM_INJECT), 'istio'],
   ['no mesh at all', plainPod(), ns({ record: 'yes' }), 'none'],
@@ -80,7 +105,9 @@ Mesh('reports unreadable injection values on the pod and on the namespace, namin
 });
 
 Mesh('ignores labels and annotations it does not read, whatever their value', () => {
-  const pod = label(plainPod({ 'example.com/replicas': 3 as unknown as string }), { 'app.kubernetes.io/managed': true as unknown as string });
+  const pod = label(plainPod({ 'example.com/replicas': 3 as unknown as string }), {
+    'app.kubernetes.io/managed': true as unknown as string,
+  });
   const d = meshOf(pod, 'shop', ns(ISTIO_NS, { 'example.com/x': null as unknown as string }));
   clean(d.findings);
   assert.is('mesh' in d.target && d.target.mesh, 'istio');

@@ -10,22 +10,28 @@ import { ISTIO_NS, namespace, plainPod, podReview, shopNamespace } from './pods.
 
 const Namespace = suite('capture/namespace-rule');
 
-
-const check = (ns: KubeObject, _operation: Operation = 'CREATE', snapshot: ClusterSnapshot = snapshotWith()) => validateNamespace(ns, { snapshot });
+const check = (ns: KubeObject, _operation: Operation = 'CREATE', snapshot: ClusterSnapshot = snapshotWith()) =>
+  validateNamespace(ns, { snapshot });
 
 /** The review the API server sends for a Namespace write. */
 const review = (ns: KubeObject, operation: Operation = 'CREATE', oldObject: KubeObject | null = null): AdmissionRequest => ({
   uid: '00000000-0000-4000-8000-000000000001',
   kind: { group: '', version: 'v1', kind: 'Namespace' },
   name: ns.metadata?.name ?? '',
-  operation, object: ns, oldObject,
+  operation,
+  object: ns,
+  oldObject,
 });
 
 /** A namespace whose metadata holds values YAML did not make strings. */
-const untyped = (annotations: Record<string, unknown>, labels: Record<string, unknown> = ISTIO_NS): KubeObject =>
-  ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels, annotations } as KubeObject['metadata'] });
+const untyped = (annotations: Record<string, unknown>, labels: Record<string, unknown> = ISTIO_NS): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'Namespace',
+  metadata: { name: 'shop', labels, annotations } as KubeObject['metadata'],
+});
 
-const annotated = (annotations: Record<string, string>, labels: Record<string, string> = ISTIO_NS) => namespace('shop', labels, annotations);
+const annotated = (annotations: Record<string, string>, labels: Record<string, string> = ISTIO_NS) =>
+  namespace('shop', labels, annotations);
 
 Namespace('accepts the annotation of review 011 (a bypass range outside the cluster)', () => {
   clean(check(shopNamespace(), 'UPDATE'));
@@ -36,7 +42,11 @@ Namespace('accepts a namespace without any of these annotations', () => {
 });
 
 Namespace('denies a typo in outbound-capture at kubectl annotate time', () => {
-  denies(check(annotated({ 'egress-warden.io/outbound-capture': 'clusterr' })), 'EW501', 'metadata.annotations[egress-warden.io/outbound-capture]');
+  denies(
+    check(annotated({ 'egress-warden.io/outbound-capture': 'clusterr' })),
+    'EW501',
+    'metadata.annotations[egress-warden.io/outbound-capture]',
+  );
 });
 
 Namespace('denies a CIDR list entry that does not parse', () => {
@@ -88,11 +98,17 @@ Namespace('on UPDATE, an invalid value that was already there warns instead of b
   assert.ok(v.allowed, v.message);
   warns(v.findings, 'EW502');
   assert.is(v.findings.warnings[0]!.preexisting, true);
-  assert.ok(v.warnings.some((w) => w.includes('pre-existing')), v.warnings.join('\n'));
+  assert.ok(
+    v.warnings.some((w) => w.includes('pre-existing')),
+    v.warnings.join('\n'),
+  );
   // a new invalid value, or the same one on a new namespace, still denies
-  assert.is(judge(review(annotated({ 'egress-warden.io/bypass-ip-ranges': '10.0.0.0/34' }), 'UPDATE', before), snapshotWith([before])).allowed, false);
+  assert.is(
+    judge(review(annotated({ 'egress-warden.io/bypass-ip-ranges': '10.0.0.0/34' }), 'UPDATE', before), snapshotWith([before])).allowed,
+    false,
+  );
   assert.is(judge(review(relabelled, 'CREATE'), snapshotWith()).allowed, false);
-})
+});
 
 Namespace('denies an annotation written as YAML null or a number with a clear finding, not an internal error', () => {
   for (const value of [null, 7]) {
@@ -100,7 +116,10 @@ Namespace('denies an annotation written as YAML null or a number with a clear fi
     denies(check(ns), 'EW518', 'metadata.annotations[egress-warden.io/outbound-capture]');
     const v = judge(review(ns), snapshotWith());
     assert.is(v.code, 403, v.message);
-    assert.match(v.message ?? '', '[EW518] metadata.annotations[egress-warden.io/outbound-capture]: value on namespace shop must be a string');
+    assert.match(
+      v.message ?? '',
+      '[EW518] metadata.annotations[egress-warden.io/outbound-capture]: value on namespace shop must be a string',
+    );
   }
   const empty = check(untyped({ 'egress-warden.io/bypass-ip-ranges': null }));
   denies(empty, 'EW518', 'metadata.annotations[egress-warden.io/bypass-ip-ranges]');
@@ -110,7 +129,11 @@ Namespace('denies an annotation written as YAML null or a number with a clear fi
 Namespace('denies an unquoted mode label or injection label, which would otherwise be read as absent', () => {
   denies(check(untyped({}, { 'egress-warden.io/mode': true })), 'EW518', 'metadata.labels[egress-warden.io/mode]');
   denies(check(untyped({}, { 'istio-injection': true })), 'EW518', 'metadata.labels[istio-injection]');
-  denies(check(untyped({ 'openservicemesh.io/sidecar-injection': true }, {})), 'EW518', 'metadata.annotations[openservicemesh.io/sidecar-injection]');
+  denies(
+    check(untyped({ 'openservicemesh.io/sidecar-injection': true }, {})),
+    'EW518',
+    'metadata.annotations[openservicemesh.io/sidecar-injection]',
+  );
 });
 
 Namespace('ignores labels and annotations it does not read, whatever their value', () => {

@@ -9,13 +9,34 @@ import { initArgs, plainPod } from './pods.ts';
 const PodPatch = suite('capture/pod-patch');
 
 const FORMS: readonly [string[], string[]][] = [
-  [['istio-iptables', '-i', '*', '-b', '*'], ['istio-iptables', '-i', 'V', '-b', '*']],
-  [['istio-iptables', '-i=*', '-b', '*'], ['istio-iptables', '-i=V', '-b', '*']],
-  [['istio-iptables', '--istio-service-cidr', '*'], ['istio-iptables', '--istio-service-cidr', 'V']],
-  [['istio-iptables', '--istio-service-cidr=*', '-x', ''], ['istio-iptables', '--istio-service-cidr=V', '-x', '']],
-  [['istio-iptables', '-i', '*', '--istio-service-cidr=10.0.0.0/8'], ['istio-iptables', '-i', 'V', '--istio-service-cidr=V']],
-  [['istio-iptables', '-p', '15001'], ['istio-iptables', '-p', '15001', '-i', 'V']],
-  [['istio-iptables', '-i'], ['istio-iptables', '-i', 'V']],
+  [
+    ['istio-iptables', '-i', '*', '-b', '*'],
+    ['istio-iptables', '-i', 'V', '-b', '*'],
+  ],
+  [
+    ['istio-iptables', '-i=*', '-b', '*'],
+    ['istio-iptables', '-i=V', '-b', '*'],
+  ],
+  [
+    ['istio-iptables', '--istio-service-cidr', '*'],
+    ['istio-iptables', '--istio-service-cidr', 'V'],
+  ],
+  [
+    ['istio-iptables', '--istio-service-cidr=*', '-x', ''],
+    ['istio-iptables', '--istio-service-cidr=V', '-x', ''],
+  ],
+  [
+    ['istio-iptables', '-i', '*', '--istio-service-cidr=10.0.0.0/8'],
+    ['istio-iptables', '-i', 'V', '--istio-service-cidr=V'],
+  ],
+  [
+    ['istio-iptables', '-p', '15001'],
+    ['istio-iptables', '-p', '15001', '-i', 'V'],
+  ],
+  [
+    ['istio-iptables', '-i'],
+    ['istio-iptables', '-i', 'V'],
+  ],
 ];
 
 for (const [before, after] of FORMS) {
@@ -30,12 +51,16 @@ PodPatch('does not mistake the value of another flag, or the exclude flag, for t
 
 PodPatch('a pod without annotations gets one add of the whole map', () => {
   const ops = patchPod(plainPod(), { annotations: { 'traffic.sidecar.istio.io/excludeOutboundIPRanges': '192.0.2.0/24' } });
-  assert.equal(ops, [{ op: 'add', path: '/metadata/annotations', value: { 'traffic.sidecar.istio.io/excludeOutboundIPRanges': '192.0.2.0/24' } }]);
+  assert.equal(ops, [
+    { op: 'add', path: '/metadata/annotations', value: { 'traffic.sidecar.istio.io/excludeOutboundIPRanges': '192.0.2.0/24' } },
+  ]);
 });
 
 PodPatch('escapes "/" in annotation keys and removes keys set to null', () => {
   const pod = plainPod({ 'egress-warden.io/applied': '{}', keep: 'me' });
-  const ops = patchPod(pod, { annotations: { 'egress-warden.io/applied': null, 'openservicemesh.io/outbound-ip-range-exclusion-list': '192.0.2.0/24' } });
+  const ops = patchPod(pod, {
+    annotations: { 'egress-warden.io/applied': null, 'openservicemesh.io/outbound-ip-range-exclusion-list': '192.0.2.0/24' },
+  });
   assert.equal(ops, [
     { op: 'remove', path: '/metadata/annotations/egress-warden.io~1applied' },
     { op: 'add', path: '/metadata/annotations/openservicemesh.io~1outbound-ip-range-exclusion-list', value: '192.0.2.0/24' },

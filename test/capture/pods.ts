@@ -11,8 +11,11 @@ export const reviewFixture = (name: string): AdmissionRequest => fixture<Review>
 export const shopNamespace = (): KubeObject => reviewFixture('011-validate-update-namespace.review-v1.json').object!;
 
 /** A Namespace with exactly these labels and annotations. */
-export const namespace = (name: string, labels: Record<string, string>, annotations: Record<string, string> = {}): KubeObject =>
-  ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name, ...labels }, annotations } });
+export const namespace = (name: string, labels: Record<string, string>, annotations: Record<string, string> = {}): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'Namespace',
+  metadata: { name, labels: { 'kubernetes.io/metadata.name': name, ...labels }, annotations },
+});
 
 export const ISTIO_NS = { 'istio-injection': 'enabled' };
 export const OSM_NS = { 'openservicemesh.io/monitored-by': 'osm' };
@@ -20,7 +23,11 @@ export const OSM_NS = { 'openservicemesh.io/monitored-by': 'osm' };
 export const OSM_INJECT = { 'openservicemesh.io/sidecar-injection': 'enabled' };
 
 /** A CREATE review for a pod, in `ns` unless the pod says otherwise. */
-export function podReview(pod: KubeObject, ns = pod.metadata?.namespace ?? 'shop', extra: Partial<AdmissionRequest> = {}): AdmissionRequest {
+export function podReview(
+  pod: KubeObject,
+  ns = pod.metadata?.namespace ?? 'shop',
+  extra: Partial<AdmissionRequest> = {},
+): AdmissionRequest {
   return {
     uid: '00000000-0000-4000-8000-000000000000',
     kind: { group: '', version: 'v1', kind: 'Pod' },
@@ -43,16 +50,22 @@ export function plainPod(annotations?: Record<string, string>): KubeObject {
 }
 
 /** A copy of `pod` with annotations added (or replaced, key by key). */
-export const annotate = (pod: KubeObject, annotations: Record<string, string>): KubeObject =>
-  ({ ...pod, metadata: { ...pod.metadata, annotations: { ...pod.metadata?.annotations, ...annotations } } });
+export const annotate = (pod: KubeObject, annotations: Record<string, string>): KubeObject => ({
+  ...pod,
+  metadata: { ...pod.metadata, annotations: { ...pod.metadata?.annotations, ...annotations } },
+});
 
 /** A copy of `pod` with labels added. */
-export const label = (pod: KubeObject, labels: Record<string, string>): KubeObject =>
-  ({ ...pod, metadata: { ...pod.metadata, labels: { ...pod.metadata?.labels, ...labels } } });
+export const label = (pod: KubeObject, labels: Record<string, string>): KubeObject => ({
+  ...pod,
+  metadata: { ...pod.metadata, labels: { ...pod.metadata?.labels, ...labels } },
+});
 
 /** A copy of `pod` with spec fields replaced. */
-export const withSpec = (pod: KubeObject, spec: Record<string, unknown>): KubeObject =>
-  ({ ...pod, spec: { ...(pod.spec as Record<string, unknown>), ...spec } });
+export const withSpec = (pod: KubeObject, spec: Record<string, unknown>): KubeObject => ({
+  ...pod,
+  spec: { ...(pod.spec as Record<string, unknown>), ...spec },
+});
 
 export const initArgs = (pod: KubeObject, index = 0): string[] =>
-  ((pod.spec as { initContainers: { args: string[] }[] }).initContainers[index]!.args);
+  (pod.spec as { initContainers: { args: string[] }[] }).initContainers[index]!.args;

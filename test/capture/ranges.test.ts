@@ -31,7 +31,8 @@ Ranges('all mode with no bypass plans nothing', () => {
 
 Ranges('cluster mode captures the cluster CIDRs plus capture-ip-ranges, merged and sorted IPv4 then IPv6', () => {
   const p = planRanges({
-    ...base, mode: 'cluster',
+    ...base,
+    mode: 'cluster',
     cluster: cidrsOf(['fd00:10:244::/56', '10.244.0.0/16'], ['10.96.0.0/12', 'fd00:10:96::/112']),
     capture: { cidrs: list('10.245.0.0/16 2001:db8::/32 10.244.128.0/17'), origin: pod },
   });
@@ -41,7 +42,8 @@ Ranges('cluster mode captures the cluster CIDRs plus capture-ip-ranges, merged a
 
 Ranges('records where every input range came from, naming each source once', () => {
   const p = planRanges({
-    ...base, mode: 'cluster',
+    ...base,
+    mode: 'cluster',
     cluster: { pod: [...KUBEADM.pod, ...cidrsOf(['10.244.0.0/16'], [], 'Node.spec.podCIDRs').pod], service: KUBEADM.service },
     capture: { cidrs: list('192.0.2.0/24'), origin: shop },
     bypass: { cidrs: list('198.51.100.0/24'), origin: pod },
@@ -68,7 +70,12 @@ Ranges('warns when a bypass range overlaps a cluster CIDR: in-cluster traffic wo
 });
 
 Ranges('warns when a bypass range overlaps an included capture range', () => {
-  const p = planRanges({ ...base, mode: 'cluster', capture: { cidrs: list('192.0.2.0/24'), origin: pod }, bypass: { cidrs: list('192.0.2.8/29'), origin: pod } });
+  const p = planRanges({
+    ...base,
+    mode: 'cluster',
+    capture: { cidrs: list('192.0.2.0/24'), origin: pod },
+    bypass: { cidrs: list('192.0.2.8/29'), origin: pod },
+  });
   warns(p.findings, 'EW506', 'metadata.annotations[egress-warden.io/bypass-ip-ranges]');
 });
 
@@ -79,14 +86,22 @@ Ranges('warns that capture-ip-ranges does nothing outside cluster mode', () => {
 });
 
 Ranges('cluster mode without known cluster CIDRs leaves the include list alone instead of capturing only the extras', () => {
-  const p = planRanges({ ...base, mode: 'cluster', cluster: { pod: [], service: [] }, capture: { cidrs: list('192.0.2.0/24'), origin: pod } });
+  const p = planRanges({
+    ...base,
+    mode: 'cluster',
+    cluster: { pod: [], service: [] },
+    capture: { cidrs: list('192.0.2.0/24'), origin: pod },
+  });
   warns(p.findings, 'EW511');
   assert.is(p.include, undefined);
 });
 
 Ranges('OSM gets IPv4 only, with a warning naming what was left out', () => {
   const p = planRanges({
-    ...base, mode: 'cluster', keys: MESH_KEYS.osm, ipv4Only: true,
+    ...base,
+    mode: 'cluster',
+    keys: MESH_KEYS.osm,
+    ipv4Only: true,
     cluster: cidrsOf(['10.244.0.0/16', 'fd00:10:244::/56'], ['10.96.0.0/12']),
     bypass: { cidrs: list('2001:db8::/32'), origin: pod },
   });
@@ -97,7 +112,13 @@ Ranges('OSM gets IPv4 only, with a warning naming what was left out', () => {
 });
 
 Ranges('an IPv6-only cluster under OSM has nothing to include', () => {
-  const p = planRanges({ ...base, mode: 'cluster', keys: MESH_KEYS.osm, ipv4Only: true, cluster: cidrsOf(['fd00:10:244::/56'], ['fd00:10:96::/112']) });
+  const p = planRanges({
+    ...base,
+    mode: 'cluster',
+    keys: MESH_KEYS.osm,
+    ipv4Only: true,
+    cluster: cidrsOf(['fd00:10:244::/56'], ['fd00:10:96::/112']),
+  });
   assert.is(p.include, undefined);
   warns(p.findings, 'EW511');
 });
@@ -117,7 +138,11 @@ Ranges('checks user-set exclusions like computed ones: host bits, everything, ov
   warns(p.findings, 'EW503', at);
   warns(p.findings, 'EW505', at);
   warns(p.findings, 'EW504', at);
-  const inc = planRanges({ ...base, user: { include: user('192.0.2.0/24', 'include') }, bypass: { cidrs: list('192.0.2.0/28'), origin: pod } });
+  const inc = planRanges({
+    ...base,
+    user: { include: user('192.0.2.0/24', 'include') },
+    bypass: { cidrs: list('192.0.2.0/28'), origin: pod },
+  });
   warns(inc.findings, 'EW506', 'metadata.annotations[egress-warden.io/bypass-ip-ranges]');
   const star = planRanges({ ...base, user: { include: user('*', 'include') }, bypass: { cidrs: list('192.0.2.0/28'), origin: pod } });
   clean(star.findings);

@@ -8,11 +8,17 @@ import { finding } from '../../src/catalogue/result.ts';
 const Findings = suite('catalogue/findings');
 
 const files = (dir: string): string[] =>
-  readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 
 Findings('every code the sources name is in the catalogue, and every catalogue code is named by a source', () => {
-  const named = new Set(files('src').filter((f) => !f.startsWith('src/catalogue/'))
-    .flatMap((f) => readFileSync(f, 'utf8').match(/'EW\d{3}'/g) ?? []).map((c) => c.slice(1, -1)));
+  const named = new Set(
+    files('src')
+      .filter((f) => !f.startsWith('src/catalogue/'))
+      .flatMap((f) => readFileSync(f, 'utf8').match(/'EW\d{3}'/g) ?? [])
+      .map((c) => c.slice(1, -1)),
+  );
   assert.equal([...named].sort(), [...CODES].sort());
 });
 
@@ -27,8 +33,14 @@ Findings('gives every code a severity, a one-line title, a meaning and a fix', (
 });
 
 Findings('files a finding as an error or a warning by the severity of its code', () => {
-  assert.equal(finding('EW105', 'spec.hosts', 'no hosts'), { errors: [{ code: 'EW105', path: 'spec.hosts', message: 'no hosts' }], warnings: [] });
-  assert.equal(finding('EW103', 'spec.workloadSelector', 'm'), { errors: [], warnings: [{ code: 'EW103', path: 'spec.workloadSelector', message: 'm' }] });
+  assert.equal(finding('EW105', 'spec.hosts', 'no hosts'), {
+    errors: [{ code: 'EW105', path: 'spec.hosts', message: 'no hosts' }],
+    warnings: [],
+  });
+  assert.equal(finding('EW103', 'spec.workloadSelector', 'm'), {
+    errors: [],
+    warnings: [{ code: 'EW103', path: 'spec.workloadSelector', message: 'm' }],
+  });
   assert.is(severityOf('EW599'), 'warning');
 });
 

@@ -30,13 +30,35 @@ Kinds('gives every validated kind its rule, and the mutated kind none', () => {
 
 Kinds('renders the webhook rules: every version of a CRD, the listed versions of a core kind, one rule per group', () => {
   assert.equal(webhookRules('validate'), [
-    { apiGroups: ['networking.istio.io'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources: ['serviceentries', 'virtualservices'], scope: 'Namespaced' },
-    { apiGroups: ['policy.openservicemesh.io'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources: ['egresses'], scope: 'Namespaced' },
+    {
+      apiGroups: ['networking.istio.io'],
+      apiVersions: ['*'],
+      operations: ['CREATE', 'UPDATE'],
+      resources: ['serviceentries', 'virtualservices'],
+      scope: 'Namespaced',
+    },
+    {
+      apiGroups: ['policy.openservicemesh.io'],
+      apiVersions: ['*'],
+      operations: ['CREATE', 'UPDATE'],
+      resources: ['egresses'],
+      scope: 'Namespaced',
+    },
     // SMI HTTPRouteGroups, which OSM's own webhook registration leaves out
-    { apiGroups: ['specs.smi-spec.io'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources: ['httproutegroups'], scope: 'Namespaced' },
+    {
+      apiGroups: ['specs.smi-spec.io'],
+      apiVersions: ['*'],
+      operations: ['CREATE', 'UPDATE'],
+      resources: ['httproutegroups'],
+      scope: 'Namespaced',
+    },
   ]);
-  assert.equal(webhookRules('namespaces'), [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['namespaces'], scope: 'Cluster' }]);
-  assert.equal(webhookRules('mutate'), [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'], scope: 'Namespaced' }]);
+  assert.equal(webhookRules('namespaces'), [
+    { apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['namespaces'], scope: 'Cluster' },
+  ]);
+  assert.equal(webhookRules('mutate'), [
+    { apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'], scope: 'Namespaced' },
+  ]);
 });
 
 Kinds.run();

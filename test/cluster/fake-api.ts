@@ -86,13 +86,23 @@ export function fakeApi(init: Record<string, KubeObject[]> = {}): Fake {
  * An EndpointSlice of `service` as the EndpointSlice controller writes it, one endpoint per pod
  * name → address; `targetKind` other than Pod for endpoints that point elsewhere.
  */
-export function endpointSlice(namespace: string, service: string, addressType: 'IPv4' | 'IPv6' | 'FQDN', pods: Record<string, string>, targetKind = 'Pod'): KubeObject {
+export function endpointSlice(
+  namespace: string,
+  service: string,
+  addressType: 'IPv4' | 'IPv6' | 'FQDN',
+  pods: Record<string, string>,
+  targetKind = 'Pod',
+): KubeObject {
   return {
-    apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
     metadata: { name: `${service}-${addressType.toLowerCase()}`, namespace, labels: { 'kubernetes.io/service-name': service } },
     addressType,
     endpoints: Object.entries(pods).map(([name, address]) => ({
-      addresses: [address], conditions: { ready: true }, nodeName: 'node-a', targetRef: { kind: targetKind, namespace, name },
+      addresses: [address],
+      conditions: { ready: true },
+      nodeName: 'node-a',
+      targetRef: { kind: targetKind, namespace, name },
     })),
     ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
   };
@@ -100,9 +110,12 @@ export function endpointSlice(namespace: string, service: string, addressType: '
 
 /** The `kubernetes` Service's slice: the API server's address, pointing at no pod. */
 export const apiServerSlice = (address: string): KubeObject => ({
-  apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
+  apiVersion: 'discovery.k8s.io/v1',
+  kind: 'EndpointSlice',
   metadata: { name: 'kubernetes', namespace: 'default', labels: { 'kubernetes.io/service-name': 'kubernetes' } },
-  addressType: 'IPv4', endpoints: [{ addresses: [address], conditions: { ready: true } }], ports: [{ name: 'https', port: 6443, protocol: 'TCP' }],
+  addressType: 'IPv4',
+  endpoints: [{ addresses: [address], conditions: { ready: true } }],
+  ports: [{ name: 'https', port: 6443, protocol: 'TCP' }],
 });
 
 export const serve = (fake: Fake, group: string, resource: string, versions: string[]) =>

@@ -25,38 +25,72 @@ export type FakeServer = {
   readonly close: () => Promise<void>;
 };
 
-const resource = (name: string, kind: string, namespaced: boolean) =>
-  ({ name, singularName: '', namespaced, kind, verbs: ['get', 'list', 'watch'] });
+const resource = (name: string, kind: string, namespaced: boolean) => ({
+  name,
+  singularName: '',
+  namespaced,
+  kind,
+  verbs: ['get', 'list', 'watch'],
+});
 
 const DISCOVERY: Record<string, unknown> = {
   '/apis': {
-    kind: 'APIGroupList', apiVersion: 'v1',
+    kind: 'APIGroupList',
+    apiVersion: 'v1',
     groups: [
-      { name: 'networking.k8s.io', versions: [{ groupVersion: 'networking.k8s.io/v1', version: 'v1' }], preferredVersion: { groupVersion: 'networking.k8s.io/v1', version: 'v1' } },
+      {
+        name: 'networking.k8s.io',
+        versions: [{ groupVersion: 'networking.k8s.io/v1', version: 'v1' }],
+        preferredVersion: { groupVersion: 'networking.k8s.io/v1', version: 'v1' },
+      },
       {
         name: 'networking.istio.io',
-        versions: [{ groupVersion: 'networking.istio.io/v1', version: 'v1' }, { groupVersion: 'networking.istio.io/v1beta1', version: 'v1beta1' }],
+        versions: [
+          { groupVersion: 'networking.istio.io/v1', version: 'v1' },
+          { groupVersion: 'networking.istio.io/v1beta1', version: 'v1beta1' },
+        ],
         preferredVersion: { groupVersion: 'networking.istio.io/v1', version: 'v1' },
       },
-      { name: 'apps', versions: [{ groupVersion: 'apps/v1', version: 'v1' }], preferredVersion: { groupVersion: 'apps/v1', version: 'v1' } },
+      {
+        name: 'apps',
+        versions: [{ groupVersion: 'apps/v1', version: 'v1' }],
+        preferredVersion: { groupVersion: 'apps/v1', version: 'v1' },
+      },
     ],
   },
   '/apis/networking.k8s.io/v1': {
-    kind: 'APIResourceList', apiVersion: 'v1', groupVersion: 'networking.k8s.io/v1',
-    resources: [resource('networkpolicies', 'NetworkPolicy', true), resource('servicecidrs', 'ServiceCIDR', false), resource('servicecidrs/status', 'ServiceCIDR', false)],
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: 'networking.k8s.io/v1',
+    resources: [
+      resource('networkpolicies', 'NetworkPolicy', true),
+      resource('servicecidrs', 'ServiceCIDR', false),
+      resource('servicecidrs/status', 'ServiceCIDR', false),
+    ],
   },
   '/apis/networking.istio.io/v1': {
-    kind: 'APIResourceList', apiVersion: 'v1', groupVersion: 'networking.istio.io/v1',
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: 'networking.istio.io/v1',
     resources: [resource('serviceentries', 'ServiceEntry', true)],
   },
   '/apis/networking.istio.io/v1beta1': {
-    kind: 'APIResourceList', apiVersion: 'v1', groupVersion: 'networking.istio.io/v1beta1',
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: 'networking.istio.io/v1beta1',
     resources: [resource('serviceentries', 'ServiceEntry', true), resource('virtualservices', 'VirtualService', true)],
   },
 };
 
-const status = (code: number, reason: string, message: string) =>
-  ({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code });
+const status = (code: number, reason: string, message: string) => ({
+  kind: 'Status',
+  apiVersion: 'v1',
+  metadata: {},
+  status: 'Failure',
+  message,
+  reason,
+  code,
+});
 
 export async function fakeApiServer(dryRunAnswers: Record<string, string>): Promise<FakeServer> {
   const collections = new Map<string, KubeObject[]>();
@@ -76,7 +110,11 @@ export async function fakeApiServer(dryRunAnswers: Record<string, string>): Prom
     const path = url.pathname;
     requests.push(`${req.method} ${path}${url.search}`);
     if (forbidden.has(path)) {
-      return send(res, 403, status(403, 'Forbidden', `${path} is forbidden: User "tester" cannot ${req.method === 'GET' ? 'read' : 'write'} it`));
+      return send(
+        res,
+        403,
+        status(403, 'Forbidden', `${path} is forbidden: User "tester" cannot ${req.method === 'GET' ? 'read' : 'write'} it`),
+      );
     }
     if (req.method === 'POST' && /^\/api\/v1\/namespaces\/[^/]+\/services$/.test(path)) {
       let text = '';
@@ -112,30 +150,47 @@ export async function fakeApiServer(dryRunAnswers: Record<string, string>): Prom
     const half = Math.ceil(items.length / 2);
     const page = second ? items.slice(half) : items.slice(0, half);
     const more = !second && items.length > 1;
-    send(res, 200, { kind: 'List', apiVersion: 'v1', metadata: { resourceVersion: String(rv), ...(more ? { continue: 'page-2' } : {}) }, items: page });
+    send(res, 200, {
+      kind: 'List',
+      apiVersion: 'v1',
+      metadata: { resourceVersion: String(rv), ...(more ? { continue: 'page-2' } : {}) },
+      items: page,
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const dir = mkdtempSync(join(tmpdir(), 'ew-kubeconfig-'));
   const kubeconfig = join(dir, 'config');
-  writeFileSync(kubeconfig, [
-    'apiVersion: v1', 'kind: Config', 'current-context: fake',
-    `clusters: [{name: fake, cluster: {server: "${url}", insecure-skip-tls-verify: true}}]`,
-    'users: [{name: tester, user: {token: not-a-secret}}]',
-    'contexts: [{name: fake, context: {cluster: fake, user: tester, namespace: egress-warden}}]', '',
-  ].join('\n'));
+  writeFileSync(
+    kubeconfig,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'current-context: fake',
+      `clusters: [{name: fake, cluster: {server: "${url}", insecure-skip-tls-verify: true}}]`,
+      'users: [{name: tester, user: {token: not-a-secret}}]',
+      'contexts: [{name: fake, context: {cluster: fake, user: tester, namespace: egress-warden}}]',
+      '',
+    ].join('\n'),
+  );
 
   return {
-    url, kubeconfig, collections, configMaps, forbidden, requests,
+    url,
+    kubeconfig,
+    collections,
+    configMaps,
+    forbidden,
+    requests,
     emit: (path, type, obj) => {
       rv++;
       const object = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(rv) } };
       for (const res of watches.get(path) ?? []) res.write(`${JSON.stringify({ type, object })}\n`);
     },
     watching: (path) => watches.get(path)?.size ?? 0,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -7,12 +7,20 @@ import type { ClusterSnapshot } from '../../src/cluster/snapshot.ts';
 import { cidrsOf } from '../support.ts';
 
 const se = (name: string, hosts: string[]): KubeObject => ({
-  apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name, namespace: 'shop' },
+  apiVersion: 'networking.istio.io/v1',
+  kind: 'ServiceEntry',
+  metadata: { name, namespace: 'shop' },
   spec: { hosts, ports: [{ number: 443, name: 'tls', protocol: 'tls' }] },
 });
 const egress: KubeObject = {
-  apiVersion: 'policy.openservicemesh.io/v1alpha1', kind: 'Egress', metadata: { name: 'db', namespace: 'shop' },
-  spec: { sources: [{ kind: 'ServiceAccount', name: 'app', namespace: 'shop' }], hosts: ['db.example.com'], ports: [{ number: 5432, protocol: 'tcp' }] },
+  apiVersion: 'policy.openservicemesh.io/v1alpha1',
+  kind: 'Egress',
+  metadata: { name: 'db', namespace: 'shop' },
+  spec: {
+    sources: [{ kind: 'ServiceAccount', name: 'app', namespace: 'shop' }],
+    hosts: ['db.example.com'],
+    ports: [{ number: 5432, protocol: 'tcp' }],
+  },
 };
 
 const Rebuild = suite('cluster/indexes rebuild');
@@ -21,12 +29,23 @@ Rebuild('rebuilds only the kinds that changed and shares the other indexes', () 
   const cidrs = cidrsOf(['10.244.0.0/16'], ['10.96.0.0/12']);
   const prev = snapshotFromObjects([se('gh', ['github.com']), egress], cidrs);
   const items: Compact[] = [compact(se('gh', ['api.github.com']))!, compact(se('npm', ['registry.npmjs.org']))!];
-  const next = rebuildSnapshot(prev, ['ServiceEntry'], (kind) => items.filter((c) => c.kind === kind), cidrsOf(['10.0.0.0/8'], ['10.96.0.0/12']));
+  const next = rebuildSnapshot(
+    prev,
+    ['ServiceEntry'],
+    (kind) => items.filter((c) => c.kind === kind),
+    cidrsOf(['10.0.0.0/8'], ['10.96.0.0/12']),
+  );
   assert.equal([...next.serviceEntriesByHost.keys()], ['api.github.com', 'registry.npmjs.org']);
-  assert.equal(next.serviceEntriesByPort.get(443)?.map((p) => p.protocol), ['TLS', 'TLS']);
+  assert.equal(
+    next.serviceEntriesByPort.get(443)?.map((p) => p.protocol),
+    ['TLS', 'TLS'],
+  );
   assert.is(next.egressesBySourcePort, prev.egressesBySourcePort);
   assert.is(next.namespaces, prev.namespaces);
-  assert.equal(next.cidrs.pod.map((r) => r.cidr.text), ['10.0.0.0/8']);
+  assert.equal(
+    next.cidrs.pod.map((r) => r.cidr.text),
+    ['10.0.0.0/8'],
+  );
   assert.equal([...prev.serviceEntriesByHost.keys()], ['github.com'], 'the previous snapshot is untouched');
 });
 
@@ -43,13 +62,20 @@ Rebuild.run();
 const Unaddressed = suite('cluster/indexes ServiceEntry ports on 0.0.0.0');
 
 const entry = (name: string, spec: Record<string, unknown>): KubeObject => ({
-  apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name, namespace: 'shop' }, spec: { hosts: [`${name}.example.com`], ...spec },
+  apiVersion: 'networking.istio.io/v1',
+  kind: 'ServiceEntry',
+  metadata: { name, namespace: 'shop' },
+  spec: { hosts: [`${name}.example.com`], ...spec },
 });
 const plain = entry('plain', {
   resolution: 'NONE',
   ports: [
-    { number: 5432, name: 'tcp', protocol: 'TCP' }, { number: 5433, name: 'db' }, { number: 443, name: 'tls', protocol: 'TLS' },
-    { number: 80, name: 'http', protocol: 'HTTP' }, { number: 27017, name: 'mongo', protocol: 'mongo' }, { number: 53, name: 'dns', protocol: 'UDP' },
+    { number: 5432, name: 'tcp', protocol: 'TCP' },
+    { number: 5433, name: 'db' },
+    { number: 443, name: 'tls', protocol: 'TLS' },
+    { number: 80, name: 'http', protocol: 'HTTP' },
+    { number: 27017, name: 'mongo', protocol: 'mongo' },
+    { number: 53, name: 'dns', protocol: 'UDP' },
   ],
 });
 const addressed = entry('addressed', { addresses: ['203.0.113.1'], ports: [{ number: 5432, name: 'tcp', protocol: 'TCP' }] });
@@ -58,21 +84,37 @@ const unaddressed = (s: ClusterSnapshot) =>
 
 Unaddressed('indexes only the ports of entries without addresses whose protocol is plain TCP or unset', () => {
   const s = snapshotFromObjects([plain, addressed], cidrsOf([], []));
-  assert.equal(unaddressed(s), [[5432, ['plain/tcp']], [5433, ['plain/db']], [27017, ['plain/mongo']]]);
+  assert.equal(unaddressed(s), [
+    [5432, ['plain/tcp']],
+    [5433, ['plain/db']],
+    [27017, ['plain/mongo']],
+  ]);
   assert.is(s.serviceEntriesByPort.get(5432)?.length, 2);
 });
 
 Unaddressed('rebuilds that index with the other ServiceEntry indexes', () => {
   const prev = snapshotFromObjects([plain, egress], cidrsOf([], []));
-  const next = rebuildSnapshot(prev, ['ServiceEntry'], () => [compact(addressed)!, compact(entry('plain', { ports: [{ number: 6379, name: 'redis', protocol: 'REDIS' }] }))!], prev.cidrs);
+  const next = rebuildSnapshot(
+    prev,
+    ['ServiceEntry'],
+    () => [compact(addressed)!, compact(entry('plain', { ports: [{ number: 6379, name: 'redis', protocol: 'REDIS' }] }))!],
+    prev.cidrs,
+  );
   assert.equal(unaddressed(next), [[6379, ['plain/redis']]]);
-  assert.is(rebuildSnapshot(next, ['Egress'], () => [], prev.cidrs).unaddressedTcpServiceEntriesByPort, next.unaddressedTcpServiceEntriesByPort);
+  assert.is(
+    rebuildSnapshot(next, ['Egress'], () => [], prev.cidrs).unaddressedTcpServiceEntriesByPort,
+    next.unaddressedTcpServiceEntriesByPort,
+  );
 });
 
 Unaddressed('grows that index one object at a time as it is built at once, replacing earlier versions', () => {
   const base = snapshotFromObjects([plain], cidrsOf([], []));
   const grown = incrementalSnapshot(base);
-  const later = [addressed, entry('plain', { addresses: ['203.0.113.2'], ports: [{ number: 5432, name: 'tcp', protocol: 'TCP' }] }), entry('mq', { ports: [{ number: 5672, name: 'amqp' }] })];
+  const later = [
+    addressed,
+    entry('plain', { addresses: ['203.0.113.2'], ports: [{ number: 5432, name: 'tcp', protocol: 'TCP' }] }),
+    entry('mq', { ports: [{ number: 5672, name: 'amqp' }] }),
+  ];
   for (const o of later) grown.add(o);
   assert.equal(unaddressed(grown.snapshot), unaddressed(snapshotFromObjects(later, cidrsOf([], []))));
   assert.equal(unaddressed(grown.snapshot), [[5672, ['mq/amqp']]]);

@@ -7,7 +7,12 @@ import { DEFAULT_TIMING, type Timing } from '../../src/cluster/view-types.ts';
 import { fakeApi, recordingLog, type Fake } from './fake-api.ts';
 import { manualClock, type ManualClock } from './manual-clock.ts';
 
-const service = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'shop' }, spec: { clusterIP: '10.96.0.10' } });
+const service = (name: string): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name, namespace: 'shop' },
+  spec: { clusterIP: '10.96.0.10' },
+});
 const refused = () => Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:443'), { code: 'ECONNREFUSED' });
 const forbidden = () => Object.assign(new Error('services is forbidden'), { status: 403 });
 
@@ -21,8 +26,12 @@ async function start(timing: Partial<Timing> = {}, backoff = minuteBackoff): Pro
   const clock = manualClock();
   const changed: string[] = [];
   const informers = superviseInformers({
-    api: fake.api, timing: { ...DEFAULT_TIMING, probeMs: 2_000, restartMinMs: 100, ...timing }, log: recordingLog(), life: clock,
-    changed: (w) => void changed.push(w.kind), backoff,
+    api: fake.api,
+    timing: { ...DEFAULT_TIMING, probeMs: 2_000, restartMinMs: 100, ...timing },
+    log: recordingLog(),
+    life: clock,
+    changed: (w) => void changed.push(w.kind),
+    backoff,
   });
   informers.start();
   await clock.settle();
@@ -88,17 +97,23 @@ Supervision('one informer syncing again wakes the others that wait for the same 
   assert.is(services(s)?.healthy, true, 'restarted at the shortest wait, 59 s before its back-off ends');
 });
 
-Supervision('readiness waits for an informer that never synced, and for one that failed longer ago than its objects are served', async () => {
-  const s = await start({ staleMs: 10_000 });
-  assert.is(s.informers.waitingFor(), undefined);
-  s.fake.informer('Service').on.error(forbidden());
-  await s.clock.advance(5_000);
-  assert.is(s.informers.waitingFor(), undefined, 'its last objects are still served');
-  assert.is(s.informers.staleMs(), 5_000);
-  await s.clock.advance(5_000);
-  assert.match(s.informers.waitingFor() ?? '', /^informer services \(v1\) failed 10 s ago, longer than the 10 s its last objects are served: services is forbidden; restarting$/);
-  assert.equal(s.informers.published('Service')?.size, 1, 'the last synced objects stay published');
-});
+Supervision(
+  'readiness waits for an informer that never synced, and for one that failed longer ago than its objects are served',
+  async () => {
+    const s = await start({ staleMs: 10_000 });
+    assert.is(s.informers.waitingFor(), undefined);
+    s.fake.informer('Service').on.error(forbidden());
+    await s.clock.advance(5_000);
+    assert.is(s.informers.waitingFor(), undefined, 'its last objects are still served');
+    assert.is(s.informers.staleMs(), 5_000);
+    await s.clock.advance(5_000);
+    assert.match(
+      s.informers.waitingFor() ?? '',
+      /^informer services \(v1\) failed 10 s ago, longer than the 10 s its last objects are served: services is forbidden; restarting$/,
+    );
+    assert.equal(s.informers.published('Service')?.size, 1, 'the last synced objects stay published');
+  },
+);
 
 Supervision('lists a silent informer again, keeping the old objects published until the new list syncs', async () => {
   const s = await start({ silenceMs: 60_000 });

@@ -8,9 +8,19 @@ const MeshConfig = suite('mesh settings: where each mesh keeps its egress mode, 
 const istio = (mesh: string, ns = 'istio-system'): KubeObject =>
   ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: ns, name: 'istio' }, data: { mesh } }) as KubeObject;
 const injector = (values: object): KubeObject =>
-  ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: 'istio-system', name: 'istio-sidecar-injector' }, data: { values: JSON.stringify(values) } }) as KubeObject;
+  ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { namespace: 'istio-system', name: 'istio-sidecar-injector' },
+    data: { values: JSON.stringify(values) },
+  }) as KubeObject;
 const osm = (spec: object): KubeObject =>
-  ({ apiVersion: 'config.openservicemesh.io/v1alpha2', kind: 'MeshConfig', metadata: { namespace: 'osm-system', name: 'osm-mesh-config' }, spec }) as KubeObject;
+  ({
+    apiVersion: 'config.openservicemesh.io/v1alpha2',
+    kind: 'MeshConfig',
+    metadata: { namespace: 'osm-system', name: 'osm-mesh-config' },
+    spec,
+  }) as KubeObject;
 
 MeshConfig('REGISTRY_ONLY in the istio ConfigMap is read and named by where it was set', () => {
   const m = meshConfigFrom([istio('outboundTrafficPolicy:\n  mode: REGISTRY_ONLY\n')], DEFAULT_MESH_LOCATIONS);
@@ -18,14 +28,17 @@ MeshConfig('REGISTRY_ONLY in the istio ConfigMap is read and named by where it w
   assert.is(m.osm, undefined);
 });
 
-MeshConfig('an istio ConfigMap without an outbound policy means Istio\'s default ALLOW_ANY, said to be a default', () => {
+MeshConfig("an istio ConfigMap without an outbound policy means Istio's default ALLOW_ANY, said to be a default", () => {
   const m = meshConfigFrom([istio('accessLogFile: /dev/stdout\n')], DEFAULT_MESH_LOCATIONS);
   assert.is(m.istio?.outboundPolicy.value, 'ALLOW_ANY');
   assert.match(m.istio!.outboundPolicy.from, /^default/);
 });
 
-MeshConfig('the injector\'s mesh-wide include and exclude ranges are read from its values', () => {
-  const m = meshConfigFrom([injector({ global: { proxy: { includeIPRanges: '10.0.0.0/8', excludeIPRanges: '10.1.0.0/16' } } })], DEFAULT_MESH_LOCATIONS);
+MeshConfig("the injector's mesh-wide include and exclude ranges are read from its values", () => {
+  const m = meshConfigFrom(
+    [injector({ global: { proxy: { includeIPRanges: '10.0.0.0/8', excludeIPRanges: '10.1.0.0/16' } } })],
+    DEFAULT_MESH_LOCATIONS,
+  );
   assert.is(m.istio?.includeIPRanges.value, '10.0.0.0/8');
   assert.is(m.istio?.excludeIPRanges.value, '10.1.0.0/16');
   assert.is(m.istio?.outboundPolicy.value, 'ALLOW_ANY');

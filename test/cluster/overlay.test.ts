@@ -9,14 +9,25 @@ import { snapshotWith } from '../support.ts';
 const Overlay = suite('cluster/overlay: writes this webhook admitted, over the published snapshot');
 
 const egress = (name: string, protocol: string, rv = ''): KubeObject => ({
-  apiVersion: 'policy.openservicemesh.io/v1alpha1', kind: 'Egress',
+  apiVersion: 'policy.openservicemesh.io/v1alpha1',
+  kind: 'Egress',
   metadata: { name, namespace: 'db', ...(rv ? { resourceVersion: rv } : {}) },
-  spec: { sources: [{ kind: 'ServiceAccount', name: 'app', namespace: 'db' }], ports: [{ number: 5432, protocol }], ...(protocol === 'http' ? { hosts: ['api.example.com'] } : {}) },
+  spec: {
+    sources: [{ kind: 'ServiceAccount', name: 'app', namespace: 'db' }],
+    ports: [{ number: 5432, protocol }],
+    ...(protocol === 'http' ? { hosts: ['api.example.com'] } : {}),
+  },
 });
 const review = (o: KubeObject): AdmissionRequest => ({
-  uid: 'u', kind: { group: 'policy.openservicemesh.io', version: 'v1alpha1', kind: 'Egress' }, operation: 'CREATE', namespace: 'db', name: o.metadata?.name ?? '', object: o,
+  uid: 'u',
+  kind: { group: 'policy.openservicemesh.io', version: 'v1alpha1', kind: 'Egress' },
+  operation: 'CREATE',
+  namespace: 'db',
+  name: o.metadata?.name ?? '',
+  object: o,
 });
-const ports = (s: ReturnType<typeof snapshotWith>) => (s.egressesBySourcePort.get(egressKey('db/app', 5432)) ?? []).map((p) => `${p.egress.name}:${p.protocol}`);
+const ports = (s: ReturnType<typeof snapshotWith>) =>
+  (s.egressesBySourcePort.get(egressKey('db/app', 5432)) ?? []).map((p) => `${p.egress.name}:${p.protocol}`);
 
 Overlay('an empty overlay hands back the published snapshot itself', () => {
   const base = snapshotWith([]);
@@ -84,7 +95,7 @@ Overlay('the pending count a scrape reads leaves out what expired since the last
   assert.is(o.callers(), 0);
 });
 
-Overlay('a caller past its own cap loses its oldest writes, never another caller\'s', () => {
+Overlay("a caller past its own cap loses its oldest writes, never another caller's", () => {
   const o = overlay(() => 0, 1_000, 2);
   o.admitted(egress('bob-1', 'tcp'), 'bob');
   for (const n of ['a', 'b', 'c', 'd']) o.admitted(egress(n, 'tcp'), 'alice');
@@ -105,7 +116,7 @@ Overlay('an object admitted again replaces its pending entry: one entry, its new
   t = 600;
   o.admitted(egress('pg', 'http'), 'alice');
   t = 1_100;
-  assert.equal(ports(o.layer(base)), ['pg:http'], 'bob\'s write expired, the readmitted one did not');
+  assert.equal(ports(o.layer(base)), ['pg:http'], "bob's write expired, the readmitted one did not");
   o.admitted(egress('pg', 'http'), 'carol');
   assert.is(o.callers(), 1, 'the entry moved to its newest caller');
 });
@@ -131,10 +142,20 @@ Overlay('a traced review says which pending objects it read, and only those', ()
   const o = overlay(() => 1_000);
   const base = snapshotWith([]);
   o.admitted(egress('pg', 'tcp-server-first'), 'alice');
-  o.admitted({ ...egress('elsewhere', 'tcp'), metadata: { name: 'elsewhere', namespace: 'other' }, spec: { sources: [{ kind: 'ServiceAccount', name: 'x', namespace: 'other' }], ports: [{ number: 9, protocol: 'tcp' }] } }, 'bob');
+  o.admitted(
+    {
+      ...egress('elsewhere', 'tcp'),
+      metadata: { name: 'elsewhere', namespace: 'other' },
+      spec: { sources: [{ kind: 'ServiceAccount', name: 'x', namespace: 'other' }], ports: [{ number: 9, protocol: 'tcp' }] },
+    },
+    'bob',
+  );
   const { value, read } = o.trace(() => judge(review(egress('api', 'http')), o.layer(base)));
   assert.is(value.allowed, false);
-  assert.equal(read.map((p) => p.ref.name), ['pg']);
+  assert.equal(
+    read.map((p) => p.ref.name),
+    ['pg'],
+  );
   assert.equal(o.trace(() => 1).read, []);
 });
 

@@ -1,7 +1,16 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DEFAULT_MESH_LOCATIONS } from '../../src/cluster/mesh-config.ts';
-import { ACCESS, CIDR_CONFIGMAPS, ENDPOINT_SLICES, PODS, WATCHED, chooseVersion, collectionPath, resourceName } from '../../src/cluster/resources.ts';
+import {
+  ACCESS,
+  CIDR_CONFIGMAPS,
+  ENDPOINT_SLICES,
+  PODS,
+  WATCHED,
+  chooseVersion,
+  collectionPath,
+  resourceName,
+} from '../../src/cluster/resources.ts';
 
 const Resources = suite('cluster/resources');
 
@@ -10,35 +19,58 @@ const grants = (group: string, resource: string, verb: string, namespace?: strin
 
 Resources('grants list and watch together, cluster-wide, on every watched resource', () => {
   for (const w of WATCHED) {
-    const rows = ACCESS.filter((a) => a.group === w.group && a.resource === w.resource && a.namespace === undefined && a.verbs.includes('watch'));
-    assert.equal(rows.map((a) => [...a.verbs]), [['list', 'watch']], resourceName(w));
+    const rows = ACCESS.filter(
+      (a) => a.group === w.group && a.resource === w.resource && a.namespace === undefined && a.verbs.includes('watch'),
+    );
+    assert.equal(
+      rows.map((a) => [...a.verbs]),
+      [['list', 'watch']],
+      resourceName(w),
+    );
   }
 });
 
 Resources('grants only what CIDR detection calls: list EndpointSlices, get two ConfigMaps, create Services in its own namespace', () => {
   assert.ok(grants(ENDPOINT_SLICES.group, ENDPOINT_SLICES.resource, 'list'));
   const cm = ACCESS.find((a) => a.resource === 'configmaps' && a.namespace === CIDR_CONFIGMAPS.namespace)!;
-  assert.equal([cm.verbs, cm.namespace, cm.resourceNames], [['get'], CIDR_CONFIGMAPS.namespace, [CIDR_CONFIGMAPS.kubeadm, CIDR_CONFIGMAPS.kubeProxy]]);
+  assert.equal(
+    [cm.verbs, cm.namespace, cm.resourceNames],
+    [['get'], CIDR_CONFIGMAPS.namespace, [CIDR_CONFIGMAPS.kubeadm, CIDR_CONFIGMAPS.kubeProxy]],
+  );
   assert.ok(grants('', 'services', 'create', 'self'));
 });
 
 Resources('holds no access that nothing uses', () => {
-  const used = new Set([...WATCHED.map((w) => `${w.group}/${w.resource}/*/list,watch`), 'discovery.k8s.io/endpointslices/*/list', `/namespaces/*/get`, `/configmaps/kube-system/get`, `/services/self/create`,
-    '/configmaps/*/get', 'config.openservicemesh.io/meshconfigs/*/get']);
+  const used = new Set([
+    ...WATCHED.map((w) => `${w.group}/${w.resource}/*/list,watch`),
+    'discovery.k8s.io/endpointslices/*/list',
+    `/namespaces/*/get`,
+    `/configmaps/kube-system/get`,
+    `/services/self/create`,
+    '/configmaps/*/get',
+    'config.openservicemesh.io/meshconfigs/*/get',
+  ]);
   for (const a of ACCESS) assert.ok(used.has(`${a.group}/${a.resource}/${a.namespace ?? '*'}/${a.verbs.join(',')}`), JSON.stringify(a));
   assert.is(ACCESS.length, used.size);
 });
 
-Resources('never reads pods, whose specs carry their environment and so Secrets: only the CLI reads them, with its user\'s credentials', () => {
-  assert.equal(ACCESS.filter((a) => a.group === PODS.group && a.resource === PODS.resource), []);
-  assert.not.ok(WATCHED.some((w) => w.kind === PODS.kind));
-});
+Resources(
+  "never reads pods, whose specs carry their environment and so Secrets: only the CLI reads them, with its user's credentials",
+  () => {
+    assert.equal(
+      ACCESS.filter((a) => a.group === PODS.group && a.resource === PODS.resource),
+      [],
+    );
+    assert.not.ok(WATCHED.some((w) => w.kind === PODS.kind));
+  },
+);
 
-Resources('reads the meshes\' settings by name only, under the names the meshes install them with', () => {
+Resources("reads the meshes' settings by name only, under the names the meshes install them with", () => {
   const byName = ACCESS.filter((a) => a.namespace === undefined && a.verbs.join() === 'get' && a.resourceNames !== undefined);
-  assert.equal(byName.map((a) => a.resourceNames), [
-    [DEFAULT_MESH_LOCATIONS.istioConfigMap, DEFAULT_MESH_LOCATIONS.injectorConfigMap], [DEFAULT_MESH_LOCATIONS.osmMeshConfig],
-  ]);
+  assert.equal(
+    byName.map((a) => a.resourceNames),
+    [[DEFAULT_MESH_LOCATIONS.istioConfigMap, DEFAULT_MESH_LOCATIONS.injectorConfigMap], [DEFAULT_MESH_LOCATIONS.osmMeshConfig]],
+  );
 });
 
 Resources('opens ServiceCIDRs on v1, else v1beta1, and CRDs on their preferred served version', () => {

@@ -19,8 +19,13 @@ const State = suite('cluster/state-dir');
 
 State('walks a folder recursively in name order and reads YAML, multi-document YAML and JSON', () => {
   const dir = folder({
-    'b.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: shop}\n',
-    'a/egress.json': JSON.stringify({ apiVersion: 'policy.openservicemesh.io/v1alpha1', kind: 'Egress', metadata: { name: 'db', namespace: 'shop' } }),
+    'b.yaml':
+      'apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: shop}\n',
+    'a/egress.json': JSON.stringify({
+      apiVersion: 'policy.openservicemesh.io/v1alpha1',
+      kind: 'Egress',
+      metadata: { name: 'db', namespace: 'shop' },
+    }),
     'a/deeper/se.yml': 'apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: gh, namespace: shop}\n',
     'README.md': '# not read',
     '.hidden/x.yaml': 'not: read',
@@ -30,23 +35,36 @@ State('walks a folder recursively in name order and reads YAML, multi-document Y
   assert.equal(s.errors, []);
   assert.is(s.files, 3);
   assert.equal(names(s.objects), ['ServiceEntry/gh', 'Egress/db', 'Namespace/shop', 'Service/api']);
-  assert.equal(s.located.map((l) => `${l.file.slice(dir.length + 1)}:${l.line}`), ['a/deeper/se.yml:1', 'a/egress.json:1', 'b.yaml:1', 'b.yaml:5']);
+  assert.equal(
+    s.located.map((l) => `${l.file.slice(dir.length + 1)}:${l.line}`),
+    ['a/deeper/se.yml:1', 'a/egress.json:1', 'b.yaml:1', 'b.yaml:5'],
+  );
 });
 
 State('orders names by bytes, not by locale, so every machine loads the same objects in the same order', () => {
   const ns = (name: string) => `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${name}}\n`;
   const dir = folder({ 'b.yaml': ns('b'), 'B.yaml': ns('upper-b'), 'a.yaml': ns('a'), '_x.yaml': ns('underscore'), 'Z/z.yaml': ns('z') });
-  assert.equal(names(loadStateDir(dir).objects), ['Namespace/upper-b', 'Namespace/z', 'Namespace/underscore', 'Namespace/a', 'Namespace/b']);
+  assert.equal(names(loadStateDir(dir).objects), [
+    'Namespace/upper-b',
+    'Namespace/z',
+    'Namespace/underscore',
+    'Namespace/a',
+    'Namespace/b',
+  ]);
 });
 
 State('expands List kinds, filling in the kind of items in typed lists', () => {
   const dir = folder({
     'list.yaml': 'apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Namespace\n  metadata: {name: a}\n',
-    'typed.yaml': 'apiVersion: networking.istio.io/v1\nkind: ServiceEntryList\nitems:\n- metadata: {name: gh, namespace: shop}\n  spec: {hosts: [github.com]}\n',
+    'typed.yaml':
+      'apiVersion: networking.istio.io/v1\nkind: ServiceEntryList\nitems:\n- metadata: {name: gh, namespace: shop}\n  spec: {hosts: [github.com]}\n',
   });
   const s = loadStateDir(dir);
   assert.equal(s.errors, []);
-  assert.equal(s.objects.map((o) => `${o.apiVersion} ${o.kind}/${o.metadata?.name}`), ['v1 Namespace/a', 'networking.istio.io/v1 ServiceEntry/gh']);
+  assert.equal(
+    s.objects.map((o) => `${o.apiVersion} ${o.kind}/${o.metadata?.name}`),
+    ['v1 Namespace/a', 'networking.istio.io/v1 ServiceEntry/gh'],
+  );
 });
 
 State('names the file and line of YAML that does not parse and of documents and list items that are not objects', () => {

@@ -9,21 +9,47 @@ import { startClusterView, staticClusterView, NO_CLUSTER_REASON, type ClusterVie
 import { fixture } from '../support.ts';
 import { apiServerSlice, endpointSlice, fakeApi, recordingLog, serve, until, type Fake } from './fake-api.ts';
 
-const FAST: Partial<Timing> = { coalesceMs: 5, maxCoalesceMs: 20, restartMinMs: 5, restartMaxMs: 40, silenceMs: 60_000, rediscoverMs: 60_000 };
+const FAST: Partial<Timing> = {
+  coalesceMs: 5,
+  maxCoalesceMs: 20,
+  restartMinMs: 5,
+  restartMaxMs: 40,
+  silenceMs: 60_000,
+  rediscoverMs: 60_000,
+};
 
 const se = (name: string, hosts: string[], port = 443, namespace = 'shop'): KubeObject => ({
-  apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name, namespace, resourceVersion: '1' },
+  apiVersion: 'networking.istio.io/v1',
+  kind: 'ServiceEntry',
+  metadata: { name, namespace, resourceVersion: '1' },
   spec: { hosts, location: 'MESH_EXTERNAL', resolution: 'DNS', ports: [{ number: port, name: `tls-${port}`, protocol: 'TLS' }] },
 });
 const egress = (name: string, sa: string, port: number): KubeObject => ({
-  apiVersion: 'policy.openservicemesh.io/v1alpha1', kind: 'Egress', metadata: { name, namespace: 'shop' },
-  spec: { sources: [{ kind: 'ServiceAccount', name: sa, namespace: 'shop' }], hosts: ['api.example.com'], ports: [{ number: port, protocol: 'tcp-server-first' }] },
+  apiVersion: 'policy.openservicemesh.io/v1alpha1',
+  kind: 'Egress',
+  metadata: { name, namespace: 'shop' },
+  spec: {
+    sources: [{ kind: 'ServiceAccount', name: sa, namespace: 'shop' }],
+    hosts: ['api.example.com'],
+    ports: [{ number: port, protocol: 'tcp-server-first' }],
+  },
 });
-const ns = (name: string, labels: Record<string, string> = {}): KubeObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } });
+const ns = (name: string, labels: Record<string, string> = {}): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'Namespace',
+  metadata: { name, labels },
+});
 const service = (name: string, ip: string): KubeObject => ({
-  apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'shop' }, spec: { clusterIP: ip, clusterIPs: [ip], ports: [{ name: 'http', port: 80 }] },
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name, namespace: 'shop' },
+  spec: { clusterIP: ip, clusterIPs: [ip], ports: [{ name: 'http', port: 80 }] },
 });
-const node = (name: string, podCIDRs: string[]): KubeObject => ({ ...fixture('cluster/node.json'), metadata: { name }, spec: { podCIDRs } });
+const node = (name: string, podCIDRs: string[]): KubeObject => ({
+  ...fixture('cluster/node.json'),
+  metadata: { name },
+  spec: { podCIDRs },
+});
 const serviceCidr = (cidrs: string[]): KubeObject => ({ ...fixture('cluster/servicecidr.json'), spec: { cidrs } });
 
 function cluster(): Fake {
@@ -59,7 +85,12 @@ View.after.each(async () => {
 
 View('carries the mesh settings in the snapshot, read from where Istio installs them, without waiting for them to be ready', async () => {
   const fake = cluster();
-  fake.configMaps.set('istio-system/istio', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: 'istio-system', name: 'istio' }, data: { mesh: 'outboundTrafficPolicy:\n  mode: REGISTRY_ONLY\n' } });
+  fake.configMaps.set('istio-system/istio', {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { namespace: 'istio-system', name: 'istio' },
+    data: { mesh: 'outboundTrafficPolicy:\n  mode: REGISTRY_ONLY\n' },
+  });
   const { view } = await start(fake);
   await until(() => view.current().mesh.istio?.outboundPolicy.value === 'REGISTRY_ONLY', 'the mesh settings in the snapshot');
   assert.is(view.current().mesh.osm, undefined);
@@ -74,15 +105,28 @@ View('builds compact indexes from the initial lists and turns ready once everyth
   assert.is(snap.serviceEntriesByPort.get(443)?.length, 2);
   assert.equal([...snap.egressesBySourcePort.keys()], ['shop/app#5432']);
   assert.equal(snap.namespaces.get('shop')?.labels, { 'egress-warden.io/mode': 'warn' });
-  assert.equal(snap.servicesByPort.get(80)?.map((p) => p.protocol), ['http']);
-  assert.equal(snap.cidrs.service.map((r) => `${r.cidr.text} ${r.origin}`), ['10.96.0.0/16 ServiceCIDR/kubernetes']);
-  assert.equal(snap.cidrs.pod.map((r) => r.cidr.text), ['10.244.0.0/23']);
+  assert.equal(
+    snap.servicesByPort.get(80)?.map((p) => p.protocol),
+    ['http'],
+  );
+  assert.equal(
+    snap.cidrs.service.map((r) => `${r.cidr.text} ${r.origin}`),
+    ['10.96.0.0/16 ServiceCIDR/kubernetes'],
+  );
+  assert.equal(
+    snap.cidrs.pod.map((r) => r.cidr.text),
+    ['10.244.0.0/23'],
+  );
   const s = view.status();
   assert.is(s.reason, 'ready');
   assert.equal([...s.absent].sort(), ['httproutegroups.specs.smi-spec.io', 'virtualservices.networking.istio.io']);
   assert.equal(s.informers.map((i) => `${i.name}@${i.version}=${i.objects}`).sort(), [
-    'egresses.policy.openservicemesh.io@v1alpha1=1', 'namespaces@v1=2', 'nodes@v1=2', 'servicecidrs.networking.k8s.io@v1=1',
-    'serviceentries.networking.istio.io@v1=2', 'services@v1=1',
+    'egresses.policy.openservicemesh.io@v1alpha1=1',
+    'namespaces@v1=2',
+    'nodes@v1=2',
+    'servicecidrs.networking.k8s.io@v1=1',
+    'serviceentries.networking.istio.io@v1=2',
+    'services@v1=1',
   ]);
   assert.ok(s.informers.every((i) => i.synced && i.healthy && i.restarts === 0));
 });
@@ -139,7 +183,10 @@ View('turns unready when a synced informer stays down longer than the staleness 
   await view.untilReady(2_000);
   fake.informer('Service').on.error(Object.assign(new Error('Forbidden'), { status: 403 }));
   assert.is(view.ready(), false);
-  assert.match(view.status().reason, /^informer services \(v1\) failed 0 s ago, longer than the 0 s its last objects are served: Forbidden; restarting$/);
+  assert.match(
+    view.status().reason,
+    /^informer services \(v1\) failed 0 s ago, longer than the 0 s its last objects are served: Forbidden; restarting$/,
+  );
   assert.is(view.current().servicesByPort.get(80)?.length, 1, 'the last snapshot keeps serving');
   await until(() => view.ready(), 'ready after the restart');
   assert.is(informer(view, 'services')?.restarts, 1);
@@ -151,7 +198,8 @@ View('waits longer after each failure in a row, jittered, and starts over once a
   fake.failures.set('Egress', [new Error('connect ECONNREFUSED'), new Error('connect ECONNREFUSED'), new Error('connect ECONNREFUSED')]);
   const { view, log } = await start(fake, { restartMinMs: 20, restartMaxMs: 60 });
   assert.ok(await view.untilReady(2_000), view.status().reason);
-  const waits = () => log.lines.filter((l) => l.msg === 'informer stopped; restarting').map((l) => (l.obj as { restartInMs: number }).restartInMs);
+  const waits = () =>
+    log.lines.filter((l) => l.msg === 'informer stopped; restarting').map((l) => (l.obj as { restartInMs: number }).restartInMs);
   const [first, second, third] = waits();
   assert.ok(first! >= 10 && first! <= 20 && second! >= 20 && second! <= 40 && third! >= 30 && third! <= 60, waits().join());
   await new Promise((r) => setTimeout(r, 80));
@@ -163,10 +211,14 @@ View('waits longer after each failure in a row, jittered, and starts over once a
 
 View('starts the informer of a CRD that appears later and drops it when it goes away', async () => {
   const fake = cluster();
-  fake.objects.set('VirtualService', [{
-    apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'gh', namespace: 'shop' },
-    spec: { hosts: ['github.com'], tls: [{ match: [{ port: 443, sniHosts: ['github.com'] }] }] },
-  }]);
+  fake.objects.set('VirtualService', [
+    {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'VirtualService',
+      metadata: { name: 'gh', namespace: 'shop' },
+      spec: { hosts: ['github.com'], tls: [{ match: [{ port: 443, sniHosts: ['github.com'] }] }] },
+    },
+  ]);
   const { view } = await start(fake, { rediscoverMs: 15 });
   await view.untilReady(2_000);
   assert.is(view.current().virtualServicesByHost.size, 0);
@@ -196,9 +248,22 @@ View('detects the CIDRs again when ServiceCIDRs or Nodes change', async () => {
   fake.informer('ServiceCIDR').on.add({ ...serviceCidr(['10.100.0.0/16']), metadata: { name: 'extra' } });
   fake.informer('Node').on.add(node('c', ['10.244.2.0/24']));
   await until(() => view.current().cidrs.service.length === 2, 'the second ServiceCIDR');
-  await until(() => view.current().cidrs.pod.map((r) => r.cidr.text).join() === '10.244.0.0/23,10.244.2.0/24', 'the third node');
+  await until(
+    () =>
+      view
+        .current()
+        .cidrs.pod.map((r) => r.cidr.text)
+        .join() === '10.244.0.0/23,10.244.2.0/24',
+    'the third node',
+  );
   assert.ok(log.lines.some((l) => l.msg === 'cluster CIDRs changed'));
-  assert.equal(view.status().cidrs.ranges.filter((r) => r.kind === 'service').map((r) => r.origin), ['ServiceCIDR/extra', 'ServiceCIDR/kubernetes']);
+  assert.equal(
+    view
+      .status()
+      .cidrs.ranges.filter((r) => r.kind === 'service')
+      .map((r) => r.origin),
+    ['ServiceCIDR/extra', 'ServiceCIDR/kubernetes'],
+  );
 });
 
 View('verifies the pod IPs of EndpointSlices and Service addresses against the detected ranges', async () => {
@@ -212,10 +277,13 @@ View('verifies the pod IPs of EndpointSlices and Service addresses against the d
   assert.ok(log.lines.some((l) => l.level === 'warn' && l.msg.startsWith('addresses outside the detected cluster CIDRs')));
 });
 
-View('does not count a host-network pod, whose address is its node\'s InternalIP, as outside the pod range', async () => {
+View("does not count a host-network pod, whose address is its node's InternalIP, as outside the pod range", async () => {
   const fake = cluster();
   // both nodes of cluster() report InternalIP 172.18.0.2 (test/fixtures/cluster/node.json)
-  fake.objects.set('EndpointSlice', [endpointSlice('monitoring', 'node-exporter', 'IPv4', { 'node-exporter-a': '172.18.0.2' }), endpointSlice('shop', 'api', 'IPv4', { web: '10.244.0.5' })]);
+  fake.objects.set('EndpointSlice', [
+    endpointSlice('monitoring', 'node-exporter', 'IPv4', { 'node-exporter-a': '172.18.0.2' }),
+    endpointSlice('shop', 'api', 'IPv4', { web: '10.244.0.5' }),
+  ]);
   const { view, log } = await start(fake);
   await view.untilReady(2_000);
   await until(() => view.status().cidrs.verification !== null, 'verification');
@@ -224,7 +292,7 @@ View('does not count a host-network pod, whose address is its node\'s InternalIP
   assert.not.ok(log.lines.some((l) => l.msg.startsWith('addresses outside')));
 });
 
-View('says when EndpointSlices name no pod IPs to verify the pod ranges against, skipping the API server\'s own endpoint', async () => {
+View("says when EndpointSlices name no pod IPs to verify the pod ranges against, skipping the API server's own endpoint", async () => {
   const fake = cluster();
   fake.objects.set('EndpointSlice', [apiServerSlice('192.168.49.2')]);
   const { view } = await start(fake);
@@ -238,10 +306,16 @@ View('notes, and logs, that the CIDRs are unverified when EndpointSlices cannot 
   const fake = cluster();
   const list = fake.api.list;
   const forbidden = Object.assign(new Error('endpointslices.discovery.k8s.io is forbidden'), { status: 403 });
-  const { view, log } = await start({ ...fake, api: { ...fake.api, list: async (t, as) => (t.kind === 'EndpointSlice' ? Promise.reject(forbidden) : list(t, as)) } });
+  const { view, log } = await start({
+    ...fake,
+    api: { ...fake.api, list: async (t, as) => (t.kind === 'EndpointSlice' ? Promise.reject(forbidden) : list(t, as)) },
+  });
   await view.untilReady(2_000);
   await until(() => view.status().cidrs.notes.some((n) => n.startsWith('verification:')), 'the verification note');
-  assert.ok(view.status().cidrs.notes.includes('verification: endpointslices.discovery.k8s.io is forbidden'), view.status().cidrs.notes.join('\n'));
+  assert.ok(
+    view.status().cidrs.notes.includes('verification: endpointslices.discovery.k8s.io is forbidden'),
+    view.status().cidrs.notes.join('\n'),
+  );
   assert.is(view.status().cidrs.verification, null);
   assert.ok(log.lines.some((l) => l.level === 'warn' && l.msg === 'could not list EndpointSlices to verify the detected CIDRs'));
 });
@@ -252,10 +326,15 @@ View('falls back to the kubeadm ConfigMap on clusters without ServiceCIDRs', asy
   fake.configMaps.set('kube-system/kubeadm-config', fixture('cluster/kubeadm-config.json'));
   const { view } = await start(fake);
   await view.untilReady(2_000);
-  assert.equal(view.status().cidrs.ranges.map((r) => `${r.kind} ${r.cidr} ${r.source}`), [
-    'pod 10.244.0.0/16 kubeadm-config', 'pod fd00:10:244::/56 kubeadm-config',
-    'service 10.96.0.0/16 kubeadm-config', 'service fd00:10:96::/112 kubeadm-config',
-  ]);
+  assert.equal(
+    view.status().cidrs.ranges.map((r) => `${r.kind} ${r.cidr} ${r.source}`),
+    [
+      'pod 10.244.0.0/16 kubeadm-config',
+      'pod fd00:10:244::/56 kubeadm-config',
+      'service 10.96.0.0/16 kubeadm-config',
+      'service fd00:10:96::/112 kubeadm-config',
+    ],
+  );
 });
 
 View('reads the service range from a dry-run create where the cluster has no ServiceCIDR API', async () => {
@@ -264,15 +343,24 @@ View('reads the service range from a dry-run create where the cluster has no Ser
   fake.dryRunMessage = fixture<Record<string, string>>('cluster/dry-run-messages.json')['bitmap-allocator'];
   const { view } = await start(fake);
   await view.untilReady(2_000);
-  assert.equal(view.status().cidrs.ranges.filter((r) => r.kind === 'service').map((r) => `${r.cidr} ${r.source}`), ['10.100.0.0/16 dry-run']);
+  assert.equal(
+    view
+      .status()
+      .cidrs.ranges.filter((r) => r.kind === 'service')
+      .map((r) => `${r.cidr} ${r.source}`),
+    ['10.100.0.0/16 dry-run'],
+  );
 });
 
 View('adds --state objects to the cluster snapshot; cluster objects win on the same name', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ew-state-'));
-  writeFileSync(join(dir, 'entries.yaml'), [
-    'apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: github, namespace: shop}\nspec: {hosts: [old.github.com], ports: [{number: 443, name: tls, protocol: TLS}]}',
-    'apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: local, namespace: shop}\nspec: {hosts: [local.example.com], ports: [{number: 80, name: http, protocol: HTTP}]}',
-  ].join('\n---\n'));
+  writeFileSync(
+    join(dir, 'entries.yaml'),
+    [
+      'apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: github, namespace: shop}\nspec: {hosts: [old.github.com], ports: [{number: 443, name: tls, protocol: TLS}]}',
+      'apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: local, namespace: shop}\nspec: {hosts: [local.example.com], ports: [{number: 80, name: http, protocol: HTTP}]}',
+    ].join('\n---\n'),
+  );
   const { view } = await start(cluster(), FAST, { stateDir: dir });
   await view.untilReady(2_000);
   assert.equal(hosts(view), ['files.pythonhosted.org', 'github.com', 'local.example.com', 'pypi.org']);
@@ -282,7 +370,13 @@ View('confirms a pending write once its informer delivered it and a snapshot hol
   const fake = cluster();
   const pending = overlay();
   const log = recordingLog();
-  const view = await startClusterView({ env: {}, log, api: fake.api, timing: FAST, observer: { delivered: pending.delivered, published: pending.published } });
+  const view = await startClusterView({
+    env: {},
+    log,
+    api: fake.api,
+    timing: FAST,
+    observer: { delivered: pending.delivered, published: pending.published },
+  });
   views.push(view);
   await view.untilReady(2_000);
   const written = { ...se('npm', ['registry.npmjs.org']), metadata: { name: 'npm', namespace: 'shop' } };
@@ -307,7 +401,9 @@ View('stops its informers and timers', async () => {
 View('stays stopped: a discovery that fails after stop() is neither retried nor logged', async () => {
   const fake = cluster();
   let fail: (e: Error) => void = () => {};
-  fake.discoveryGate = new Promise<void>((_, reject) => { fail = reject; });
+  fake.discoveryGate = new Promise<void>((_, reject) => {
+    fail = reject;
+  });
   const { view, log } = await start(fake, { restartMinMs: 1, rediscoverMs: 1 });
   assert.is(fake.discoveries, 1);
   await view.stop();
@@ -315,7 +411,10 @@ View('stays stopped: a discovery that fails after stop() is neither retried nor 
   fail(new Error('connection reset by peer'));
   await new Promise((r) => setTimeout(r, 30));
   assert.is(fake.discoveries, 1, 'no discovery after stop()');
-  assert.equal(log.lines.slice(logged).map((l) => l.msg), []);
+  assert.equal(
+    log.lines.slice(logged).map((l) => l.msg),
+    [],
+  );
 });
 
 // ---
@@ -328,15 +427,24 @@ NoCluster('is ready at once on the documented defaults and says why', () => {
   assert.ok(view.ready());
   const s = view.status();
   assert.equal([s.reason, s.cluster, s.cidrs.defaulted], [NO_CLUSTER_REASON, null, true]);
-  assert.equal(s.cidrs.ranges.map((r) => `${r.kind} ${r.cidr} ${r.origin}`), ['pod 10.244.0.0/16 default (kubeadm)', 'service 10.96.0.0/12 default (kubeadm)']);
+  assert.equal(
+    s.cidrs.ranges.map((r) => `${r.kind} ${r.cidr} ${r.origin}`),
+    ['pod 10.244.0.0/16 default (kubeadm)', 'service 10.96.0.0/12 default (kubeadm)'],
+  );
   assert.ok(log.lines.some((l) => l.level === 'warn' && l.msg === NO_CLUSTER_REASON));
 });
 
 NoCluster('uses configured ranges from options or environment, naming where they came from', async () => {
-  const view = await startClusterView({ env: { EW_SERVICE_CIDRS: '172.20.0.0/16' }, log: recordingLog(), noCluster: true, podCidrs: ['10.1.0.0/16', 'fd00:1::/56'] });
-  assert.equal(view.status().cidrs.ranges.map((r) => `${r.kind} ${r.cidr} ${r.origin}`), [
-    'pod 10.1.0.0/16 --pod-cidrs', 'pod fd00:1::/56 --pod-cidrs', 'service 172.20.0.0/16 EW_SERVICE_CIDRS',
-  ]);
+  const view = await startClusterView({
+    env: { EW_SERVICE_CIDRS: '172.20.0.0/16' },
+    log: recordingLog(),
+    noCluster: true,
+    podCidrs: ['10.1.0.0/16', 'fd00:1::/56'],
+  });
+  assert.equal(
+    view.status().cidrs.ranges.map((r) => `${r.kind} ${r.cidr} ${r.origin}`),
+    ['pod 10.1.0.0/16 --pod-cidrs', 'pod fd00:1::/56 --pod-cidrs', 'service 172.20.0.0/16 EW_SERVICE_CIDRS'],
+  );
 });
 
 NoCluster('refuses configured values that are not CIDRs', async () => {
@@ -350,7 +458,10 @@ NoCluster('refuses configured values that are not CIDRs', async () => {
 
 NoCluster('serves --state objects so cross-object checks work offline', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ew-state-'));
-  writeFileSync(join(dir, 'egress.json'), JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [egress('db', 'app', 5432), ns('shop')] }));
+  writeFileSync(
+    join(dir, 'egress.json'),
+    JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [egress('db', 'app', 5432), ns('shop')] }),
+  );
   const view = staticClusterView({ env: {}, log: recordingLog(), stateDir: dir });
   assert.equal([...view.current().egressesBySourcePort.keys()], ['shop/app#5432']);
   assert.ok(view.current().namespaces.has('shop'));

@@ -8,8 +8,15 @@ import { accepted, create, eventually, getJson, hasCrd, kubectl, must, webhookSu
 const { E2E, test, ctx } = webhookSuite('e2e/availability: the failure policies with the server down');
 
 const serviceEntry = (name: string, ns: string) => ({
-  apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name, namespace: ns },
-  spec: { hosts: ['api.example.com'], location: 'MESH_EXTERNAL', resolution: 'DNS', ports: [{ number: 443, name: 'tls', protocol: 'TLS' }] },
+  apiVersion: 'networking.istio.io/v1',
+  kind: 'ServiceEntry',
+  metadata: { name, namespace: ns },
+  spec: {
+    hosts: ['api.example.com'],
+    location: 'MESH_EXTERNAL',
+    resolution: 'DNS',
+    ports: [{ number: 443, name: 'tls', protocol: 'TLS' }],
+  },
 });
 
 test('with the server down and failurePolicy Fail, writes to selected namespaces fail naming the webhook, other namespaces are untouched', async () => {
@@ -35,9 +42,15 @@ test('with failurePolicy Ignore, writes succeed while the server is down and pod
   must(['apply', '-f', '-'], ctx.hook.render('Ignore'));
   try {
     await ctx.hook.stop();
-    await eventually('the API server applies failurePolicy Ignore', () => (create(serviceEntry('while-down', ns)).code === 0 ? true : undefined));
-    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'while-down', namespace: ns },
-      spec: { containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10' }] } };
+    await eventually('the API server applies failurePolicy Ignore', () =>
+      create(serviceEntry('while-down', ns)).code === 0 ? true : undefined,
+    );
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'while-down', namespace: ns },
+      spec: { containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10' }] },
+    };
     await eventually('the pod is stored', () => (create(pod).code === 0 ? true : undefined));
     const stored = getJson(['pod', 'while-down', '-n', ns]);
     assert.is(stored.metadata.annotations?.['egress-warden.io/applied'], undefined);

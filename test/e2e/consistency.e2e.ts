@@ -13,7 +13,22 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startBalancer, type Spread } from '../support/balancer.ts';
 import { freePort } from '../support/control-plane.ts';
-import { cli, denial, E2E_LABEL, hasCrd, kubectl, must, ourWarnings, runId, sleep, startWebhook, untilCalled, type Obj, type Run, type Webhook } from '../support/kube.ts';
+import {
+  cli,
+  denial,
+  E2E_LABEL,
+  hasCrd,
+  kubectl,
+  must,
+  ourWarnings,
+  runId,
+  sleep,
+  startWebhook,
+  untilCalled,
+  type Obj,
+  type Run,
+  type Webhook,
+} from '../support/kube.ts';
 
 const E2E = suite('e2e/consistency: objects applied together are judged together');
 const test = process.env.KUBECONFIG ? E2E : E2E.skip;
@@ -46,16 +61,22 @@ function writeFile(path: string, docs: readonly Obj[]): string {
 }
 
 const egress = (name: string, ns: string, port: number, protocol: string, extra: Obj = {}) => ({
-  apiVersion: 'policy.openservicemesh.io/v1alpha1', kind: 'Egress', metadata: { name, namespace: ns },
+  apiVersion: 'policy.openservicemesh.io/v1alpha1',
+  kind: 'Egress',
+  metadata: { name, namespace: ns },
   spec: {
     sources: [{ kind: 'ServiceAccount', name: 'default', namespace: ns }],
     ...(protocol === 'tcp-server-first' ? { ipAddresses: ['203.0.113.0/24'] } : { hosts: ['api.example.com'] }),
-    ports: [{ number: port, protocol }], ...extra,
+    ports: [{ number: port, protocol }],
+    ...extra,
   },
 });
 
 /** A tcp-server-first Egress and an http one on the same client and port: the second is EW420. */
-const conflictingPair = (ns: string, i: number) => [egress(`pg-${i}`, ns, 5000 + i, 'tcp-server-first'), egress(`api-${i}`, ns, 5000 + i, 'http')];
+const conflictingPair = (ns: string, i: number) => [
+  egress(`pg-${i}`, ns, 5000 + i, 'tcp-server-first'),
+  egress(`api-${i}`, ns, 5000 + i, 'http'),
+];
 
 const stored = (kind: string, name: string, ns: string) => kubectl(['get', kind, name, '-n', ns]).code === 0;
 
@@ -84,7 +105,10 @@ test(`a conflicting Egress pair in one kustomization (kubectl apply -k) is denie
     const k = join(dir, `kustomize-${i}`);
     mkdirSync(k);
     writeFile(join(k, 'pair.yaml'), conflictingPair(ns, i));
-    writeFileSync(join(k, 'kustomization.yaml'), 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- pair.yaml\n');
+    writeFileSync(
+      join(k, 'kustomization.yaml'),
+      'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- pair.yaml\n',
+    );
     const r = kubectl(['apply', '-k', k]);
     if (!deniedTogether(r, ns, i)) slipped.push(i);
   }
@@ -96,17 +120,28 @@ test(`a Namespace and a Pod in one file give the pod its namespace's capture set
   for (let i = 0; i < RUNS; i++) {
     const ns = `${hook.name}-np-${i}`;
     extraNamespaces.push(ns);
-    const r = kubectl(['apply', '-f', writeFile(join(dir, `ns-pod-${i}.yaml`), [
-      {
-        apiVersion: 'v1', kind: 'Namespace',
-        metadata: {
-          name: ns, labels: { ...hook.selector, 'istio-injection': 'enabled' },
-          annotations: { 'egress-warden.io/outbound-capture': 'cluster', 'egress-warden.io/bypass-ip-ranges': '203.0.113.0/24' },
+    const r = kubectl([
+      'apply',
+      '-f',
+      writeFile(join(dir, `ns-pod-${i}.yaml`), [
+        {
+          apiVersion: 'v1',
+          kind: 'Namespace',
+          metadata: {
+            name: ns,
+            labels: { ...hook.selector, 'istio-injection': 'enabled' },
+            annotations: { 'egress-warden.io/outbound-capture': 'cluster', 'egress-warden.io/bypass-ip-ranges': '203.0.113.0/24' },
+          },
         },
-      },
-      // no ServiceAccount of its own: the namespace's default one may not exist yet
-      { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'app', namespace: ns }, spec: { automountServiceAccountToken: false, containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10' }] } },
-    ])]);
+        // no ServiceAccount of its own: the namespace's default one may not exist yet
+        {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: 'app', namespace: ns },
+          spec: { automountServiceAccountToken: false, containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10' }] },
+        },
+      ]),
+    ]);
     if (r.code !== 0) {
       wrong.push(`${i}: ${r.stderr.trim()}`);
       continue;
@@ -122,27 +157,60 @@ test(`a Namespace and a Pod in one file give the pod its namespace's capture set
 test('a ServiceEntry and a TLS VirtualService in one file get the EW401 warning', () => {
   if (!hasCrd('serviceentries.networking.istio.io') || !hasCrd('virtualservices.networking.istio.io')) return;
   const ns = hook.namespace('istio');
-  const r = kubectl(['apply', '-f', writeFile(join(dir, 'se-vs.yaml'), [
-    {
-      apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: 'api', namespace: ns },
-      spec: { hosts: ['api.example.com'], location: 'MESH_EXTERNAL', resolution: 'DNS', ports: [{ number: 443, name: 'http', protocol: 'HTTP' }] },
-    },
-    {
-      apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'api', namespace: ns },
-      spec: { hosts: ['api.example.com'], tls: [{ match: [{ port: 443, sniHosts: ['api.example.com'] }], route: [{ destination: { host: 'api.example.com', port: { number: 443 } } }] }] },
-    },
-  ])]);
+  const r = kubectl([
+    'apply',
+    '-f',
+    writeFile(join(dir, 'se-vs.yaml'), [
+      {
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'ServiceEntry',
+        metadata: { name: 'api', namespace: ns },
+        spec: {
+          hosts: ['api.example.com'],
+          location: 'MESH_EXTERNAL',
+          resolution: 'DNS',
+          ports: [{ number: 443, name: 'http', protocol: 'HTTP' }],
+        },
+      },
+      {
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'VirtualService',
+        metadata: { name: 'api', namespace: ns },
+        spec: {
+          hosts: ['api.example.com'],
+          tls: [
+            {
+              match: [{ port: 443, sniHosts: ['api.example.com'] }],
+              route: [{ destination: { host: 'api.example.com', port: { number: 443 } } }],
+            },
+          ],
+        },
+      },
+    ]),
+  ]);
   assert.is(r.code, 0, r.stderr);
-  assert.ok(ourWarnings(r.stderr).some((l) => l.includes('[EW401]')), `no EW401 warning:\n${r.stderr}`);
+  assert.ok(
+    ourWarnings(r.stderr).some((l) => l.includes('[EW401]')),
+    `no EW401 warning:\n${r.stderr}`,
+  );
 });
 
 test('an HTTPRouteGroup and the Egress that references it in one file get no "not found" warning', () => {
   if (!hasCrd('egresses.policy.openservicemesh.io') || !hasCrd('httproutegroups.specs.smi-spec.io')) return;
   const ns = hook.namespace('routes');
-  const r = kubectl(['apply', '-f', writeFile(join(dir, 'routes.yaml'), [
-    { apiVersion: 'specs.smi-spec.io/v1alpha4', kind: 'HTTPRouteGroup', metadata: { name: 'routes', namespace: ns }, spec: { matches: [{ name: 'all', pathRegex: '.*', methods: ['*'] }] } },
-    egress('web', ns, 80, 'http', { matches: [{ apiGroup: 'specs.smi-spec.io/v1alpha4', kind: 'HTTPRouteGroup', name: 'routes' }] }),
-  ])]);
+  const r = kubectl([
+    'apply',
+    '-f',
+    writeFile(join(dir, 'routes.yaml'), [
+      {
+        apiVersion: 'specs.smi-spec.io/v1alpha4',
+        kind: 'HTTPRouteGroup',
+        metadata: { name: 'routes', namespace: ns },
+        spec: { matches: [{ name: 'all', pathRegex: '.*', methods: ['*'] }] },
+      },
+      egress('web', ns, 80, 'http', { matches: [{ apiGroup: 'specs.smi-spec.io/v1alpha4', kind: 'HTTPRouteGroup', name: 'routes' }] }),
+    ]),
+  ]);
   assert.is(r.code, 0, r.stderr);
   assert.equal(ourWarnings(r.stderr), []);
 });
@@ -153,15 +221,20 @@ type Server = { readonly port: number; readonly child: ChildProcess };
 
 async function serveReplica(certDir: string): Promise<Server> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['src/cli.ts', 'serve', '--port', String(port), '--certs', certDir, '--host', '127.0.0.1', '--log-level', 'warn'], { env: process.env, stdio: 'ignore' });
-  const ready = () => new Promise<boolean>((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path: '/readyz', ca: readFileSync(join(certDir, 'ca.crt')), timeout: 2000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
+  const child = spawn(
+    process.execPath,
+    ['src/cli.ts', 'serve', '--port', String(port), '--certs', certDir, '--host', '127.0.0.1', '--log-level', 'warn'],
+    { env: process.env, stdio: 'ignore' },
+  );
+  const ready = () =>
+    new Promise<boolean>((resolve) => {
+      const req = request({ host: '127.0.0.1', port, path: '/readyz', ca: readFileSync(join(certDir, 'ca.crt')), timeout: 2000 }, (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      });
+      req.on('error', () => resolve(false));
+      req.end();
     });
-    req.on('error', () => resolve(false));
-    req.end();
-  });
   const deadline = Date.now() + 60_000;
   while (!(await ready())) {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`replica on ${port} did not become ready`);
@@ -181,18 +254,37 @@ test(`two replicas behind one URL: how often a conflicting pair slips through ($
     assert.is(certs.status, 0, certs.stderr);
     servers.push(await serveReplica(certDir), await serveReplica(certDir));
     for (const spread of ['connection', 'request'] as Spread[]) {
-      const balancer = await startBalancer(spread, certDir, servers.map((s) => s.port));
+      const balancer = await startBalancer(
+        spread,
+        certDir,
+        servers.map((s) => s.port),
+      );
       const config = `${name}-${spread}`;
       try {
-        const manifests = cli(['manifests', '--name', config, '--url', `https://127.0.0.1:${balancer.port}`, '--ca', join(certDir, 'ca.crt'),
-          '--token-file', join(certDir, 'token'),
-          '--namespace-label', `${E2E_LABEL}=${config}`, '--failure-policy', 'Fail']);
+        const manifests = cli([
+          'manifests',
+          '--name',
+          config,
+          '--url',
+          `https://127.0.0.1:${balancer.port}`,
+          '--ca',
+          join(certDir, 'ca.crt'),
+          '--token-file',
+          join(certDir, 'token'),
+          '--namespace-label',
+          `${E2E_LABEL}=${config}`,
+          '--failure-policy',
+          'Fail',
+        ]);
         assert.is(manifests.status, 0, manifests.stderr);
         must(['apply', '-f', '-'], manifests.stdout);
         await untilCalled(config);
         const ns = `${config}-pairs`;
         extraNamespaces.push(ns);
-        must(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { [E2E_LABEL]: config } } }));
+        must(
+          ['apply', '-f', '-'],
+          JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { [E2E_LABEL]: config } } }),
+        );
         let slipped = 0;
         for (let i = 0; i < RUNS; i++) {
           const r = kubectl(['apply', '-f', writeFile(join(dir, `replicas-${spread}-${i}.yaml`), conflictingPair(ns, i))]);

@@ -36,7 +36,9 @@ function readyz(): Promise<Probe> {
     const req = request({ host: '127.0.0.1', port, path: '/readyz', ca: readFileSync(join(certDir, 'ca.crt')), timeout: 2_000 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
-      res.on('data', (d: string) => { body += d; });
+      res.on('data', (d: string) => {
+        body += d;
+      });
       res.on('end', () => {
         const cluster = (JSON.parse(body) as { cluster?: { staleSeconds?: number; reason?: string } }).cluster ?? {};
         resolve({ at, status: res.statusCode ?? 0, stale: cluster.staleSeconds ?? -1, reason: cluster.reason ?? '' });
@@ -65,10 +67,17 @@ async function setUp(assets: string): Promise<void> {
   plane = await startControlPlane({ assets, crds: ALL_CRDS() });
   certDir = mkdtempSync(join(tmpdir(), 'ew-outage-'));
   port = await freePort();
-  server = spawn(process.execPath, ['src/cli.ts', 'serve', '--port', String(port), '--host', '127.0.0.1', '--certs', certDir, '--kubeconfig', plane.kubeconfig],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
-  server.stdout!.on('data', (d: Buffer) => { output += d.toString(); });
-  server.stderr!.on('data', (d: Buffer) => { output += d.toString(); });
+  server = spawn(
+    process.execPath,
+    ['src/cli.ts', 'serve', '--port', String(port), '--host', '127.0.0.1', '--certs', certDir, '--kubeconfig', plane.kubeconfig],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  server.stdout!.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
+  server.stderr!.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
   const deadline = Date.now() + 60_000;
   while ((await readyz()).status !== 200) {
     if (Date.now() > deadline) throw new Error(`the webhook never became ready\n${output.slice(-3000)}`);
@@ -82,7 +91,7 @@ E2E.after(async () => {
   if (certDir) rmSync(certDir, { recursive: true, force: true });
 });
 
-test('stays ready on its snapshot through a 22 s outage, shows its age, and is ready on a fresh snapshot within 10 s of the API server\'s return', async () => {
+test("stays ready on its snapshot through a 22 s outage, shows its age, and is ready on a fresh snapshot within 10 s of the API server's return", async () => {
   const probes: Probe[] = [];
   let probing = true;
   const prober = (async () => {
@@ -110,13 +119,17 @@ test('stays ready on its snapshot through a 22 s outage, shows its age, and is r
     const during = probes.filter((p) => p.at > killedAt + 2_000 && p.at < backAt);
     const firstReady = probes.find((p) => p.at >= backAt && p.status === 200);
     const maxStale = Math.max(...during.map((p) => p.stale));
-    const figures = `outage ${((backAt - killedAt) / 1000).toFixed(1)} s (API server ready again after the restart); ` +
+    const figures =
+      `outage ${((backAt - killedAt) / 1000).toFixed(1)} s (API server ready again after the restart); ` +
       `${during.filter((p) => p.status === 200).length} of ${during.length} probes during it were 200, snapshot age up to ${maxStale} s; ` +
       `first 200 after the return ${firstReady ? `${Math.round(firstReady.at - backAt)} ms` : 'never'}; ` +
       `fresh snapshot (staleSeconds 0) ${fresh ? `${((fresh.at - backAt) / 1000).toFixed(1)} s` : 'not within 60 s'} after the return`;
     process.stdout.write(`  outage: ${figures}\n`);
     assert.ok(during.length >= 50, figures);
-    assert.ok(during.every((p) => p.status === 200), `${figures}\n${JSON.stringify(during.filter((p) => p.status !== 200).slice(0, 3))}`);
+    assert.ok(
+      during.every((p) => p.status === 200),
+      `${figures}\n${JSON.stringify(during.filter((p) => p.status !== 200).slice(0, 3))}`,
+    );
     assert.ok(maxStale >= 15, figures);
     assert.ok(firstReady && firstReady.at - backAt <= RECOVERY_LIMIT_MS, figures);
     assert.ok(fresh, `${figures}\n${output.slice(-2000)}`);

@@ -13,10 +13,16 @@ import { cli, create, eventually, getJson, hasCrd, keepWriting, must, sleep, ser
 const { E2E, test, ctx } = webhookSuite('e2e/renewal: the documented certificate renewal and CA roll fail no write');
 
 const serviceEntry = (name: string, ns: string) => ({
-  apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name, namespace: ns },
-  spec: { hosts: ['api.example.com'], location: 'MESH_EXTERNAL', resolution: 'DNS', ports: [{ number: 443, name: 'tls', protocol: 'TLS' }] },
+  apiVersion: 'networking.istio.io/v1',
+  kind: 'ServiceEntry',
+  metadata: { name, namespace: ns },
+  spec: {
+    hosts: ['api.example.com'],
+    location: 'MESH_EXTERNAL',
+    resolution: 'DNS',
+    ports: [{ number: 443, name: 'tls', protocol: 'TLS' }],
+  },
 });
-
 
 /** The Secret update: the new pair replaces the served one, each file swapped in whole. */
 function swapServingPair(from: string): string {
@@ -27,10 +33,23 @@ function swapServingPair(from: string): string {
   return new X509Certificate(readFileSync(join(from, 'tls.crt'))).fingerprint256;
 }
 
-const caBundleOf = () => Buffer.from(getJson(['validatingwebhookconfiguration', ctx.hook.name]).webhooks[0].clientConfig.caBundle, 'base64').toString();
+const caBundleOf = () =>
+  Buffer.from(getJson(['validatingwebhookconfiguration', ctx.hook.name]).webhooks[0].clientConfig.caBundle, 'base64').toString();
 
-const render = (ca: string) => cli(['manifests', '--name', ctx.hook.name, '--url', ctx.hook.url, '--ca', ca, '--token-file', join(ctx.hook.certDir, 'token'),
-  '--namespace-label', `egress-warden.io/e2e=${ctx.hook.name}`]).stdout;
+const render = (ca: string) =>
+  cli([
+    'manifests',
+    '--name',
+    ctx.hook.name,
+    '--url',
+    ctx.hook.url,
+    '--ca',
+    ca,
+    '--token-file',
+    join(ctx.hook.certDir, 'token'),
+    '--namespace-label',
+    `egress-warden.io/e2e=${ctx.hook.name}`,
+  ]).stdout;
 
 /** Runs `steps` while writes keep going; asserts none failed. */
 async function underWrites(ns: string, what: string, steps: (writes: (n: number) => Promise<unknown>) => Promise<void>): Promise<void> {
@@ -61,7 +80,9 @@ test('certs --keep-ca renews the serving certificate without touching caBundle, 
       assert.is(statSync(join(work, 'ca.key')).mode & 0o777, 0o600);
       const renewed = swapServingPair(work);
       assert.is.not(renewed, before);
-      await eventually('new connections get the renewed certificate', async () => ((await servedFingerprint(ctx.hook.port)) === renewed ? true : undefined));
+      await eventually('new connections get the renewed certificate', async () =>
+        (await servedFingerprint(ctx.hook.port)) === renewed ? true : undefined,
+      );
       await writes(5);
     });
     assert.is(caBundleOf(), bundleBefore);
@@ -89,7 +110,9 @@ test('certs --force --bundle rolls to a new CA through an old+new caBundle, and 
       await writes(3);
       // 3. serve the new certificate
       const next = swapServingPair(work);
-      await eventually('new connections get the new certificate', async () => ((await servedFingerprint(ctx.hook.port)) === next ? true : undefined));
+      await eventually('new connections get the new certificate', async () =>
+        (await servedFingerprint(ctx.hook.port)) === next ? true : undefined,
+      );
       await writes(5);
       // 4. trust only the new CA
       must(['apply', '-f', '-'], render(join(work, 'ca.crt')));

@@ -46,7 +46,9 @@ async function main(): Promise<number> {
     }
     const started = Date.now();
     plane = await startControlPlane({ assets, controllerManager: true, crds: ALL_CRDS() });
-    say(`control plane ${plane.server} (etcd, kube-apiserver, kube-controller-manager from ${assets}) ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+    say(
+      `control plane ${plane.server} (etcd, kube-apiserver, kube-controller-manager from ${assets}) ready in ${((Date.now() - started) / 1000).toFixed(1)}s`,
+    );
     env.KUBECONFIG = plane.kubeconfig;
     env.EW_E2E_CLUSTER = 'envtest';
     env.EW_E2E_SERVICE_RANGE = plane.serviceClusterIpRange;

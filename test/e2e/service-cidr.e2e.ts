@@ -34,14 +34,29 @@ test('the view reads the default ServiceCIDR and follows one added later', async
   try {
     assert.ok(await view.untilReady(60_000), JSON.stringify(view.status(), null, 2));
     const serviceRows = () => (view.status() as unknown as { cidrs: { ranges: Row[] } }).cidrs.ranges.filter((r) => r.kind === 'service');
-    await eventually('the default ServiceCIDR is detected', () => (serviceRows().some((r) => r.cidr === '10.120.0.0/16') ? true : undefined));
-    assert.equal(serviceRows().map((r) => [r.cidr, r.source, r.origin]), [['10.120.0.0/16', 'ServiceCIDR', 'ServiceCIDR/kubernetes']]);
+    await eventually('the default ServiceCIDR is detected', () =>
+      serviceRows().some((r) => r.cidr === '10.120.0.0/16') ? true : undefined,
+    );
+    assert.equal(
+      serviceRows().map((r) => [r.cidr, r.source, r.origin]),
+      [['10.120.0.0/16', 'ServiceCIDR', 'ServiceCIDR/kubernetes']],
+    );
 
-    const extra = { apiVersion: 'networking.k8s.io/v1beta1', kind: 'ServiceCIDR', metadata: { name: 'extra' }, spec: { cidrs: ['10.121.0.0/16'] } };
+    const extra = {
+      apiVersion: 'networking.k8s.io/v1beta1',
+      kind: 'ServiceCIDR',
+      metadata: { name: 'extra' },
+      spec: { cidrs: ['10.121.0.0/16'] },
+    };
     const r = spawnSync('kubectl', ['--kubeconfig', kubeconfig, 'create', '-f', '-'], { input: JSON.stringify(extra), encoding: 'utf8' });
     assert.is(r.status, 0, r.stderr);
     await eventually('the added ServiceCIDR is detected', () => (serviceRows().some((x) => x.cidr === '10.121.0.0/16') ? true : undefined));
-    assert.equal(serviceRows().map((x) => x.origin).sort(), ['ServiceCIDR/extra', 'ServiceCIDR/kubernetes']);
+    assert.equal(
+      serviceRows()
+        .map((x) => x.origin)
+        .sort(),
+      ['ServiceCIDR/extra', 'ServiceCIDR/kubernetes'],
+    );
   } finally {
     await view.stop();
   }

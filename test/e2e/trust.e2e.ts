@@ -10,7 +10,21 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as assert from 'uvu/assert';
 import { byReason, gained, post, refusals, review, type ReviewRequest } from '../support/forge.ts';
-import { accepted, apply, create, denial, denied, getJson, hasCrd, kubectl, must, ourWarnings, webhookSuite, type Obj, type Run } from '../support/kube.ts';
+import {
+  accepted,
+  apply,
+  create,
+  denial,
+  denied,
+  getJson,
+  hasCrd,
+  kubectl,
+  must,
+  ourWarnings,
+  webhookSuite,
+  type Obj,
+  type Run,
+} from '../support/kube.ts';
 
 const { E2E, test, ctx } = webhookSuite('e2e/trust: forged reviews change nothing');
 
@@ -55,7 +69,9 @@ async function withToken(r: ReviewRequest): Promise<Obj> {
 
 /** An Egress for the namespace's default ServiceAccount: two on one port conflict when one is tcp-server-first. */
 const egress = (name: string, ns: string, port: number, protocol: string) => ({
-  apiVersion: 'policy.openservicemesh.io/v1alpha1', kind: 'Egress', metadata: { name, namespace: ns },
+  apiVersion: 'policy.openservicemesh.io/v1alpha1',
+  kind: 'Egress',
+  metadata: { name, namespace: ns },
   spec: {
     sources: [{ kind: 'ServiceAccount', name: 'default', namespace: ns }],
     ...(protocol === 'tcp-server-first' ? { ipAddresses: ['203.0.113.0/24'] } : { hosts: ['api.example.com'] }),
@@ -64,12 +80,16 @@ const egress = (name: string, ns: string, port: number, protocol: string) => ({
 });
 
 const serviceEntry = (name: string, ns: string, protocol: string) => ({
-  apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name, namespace: ns },
+  apiVersion: 'networking.istio.io/v1',
+  kind: 'ServiceEntry',
+  metadata: { name, namespace: ns },
   spec: { hosts: ['api.example.com'], location: 'MESH_EXTERNAL', resolution: 'DNS', ports: [{ number: 443, name: 'tls', protocol }] },
 });
 
 const pod = (name: string, ns: string) => ({
-  apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns },
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, namespace: ns },
   // no token mount: the namespace's default ServiceAccount may not exist yet
   spec: { automountServiceAccountToken: false, containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10' }] },
 });
@@ -81,7 +101,11 @@ const tcpServerFirstConflict = /\[EW42\d\]/;
 
 function allowedWithoutConflict(r: Run): void {
   accepted(r);
-  assert.equal(ourWarnings(r.stderr).filter((l) => tcpServerFirstConflict.test(l)), [], r.stderr);
+  assert.equal(
+    ourWarnings(r.stderr).filter((l) => tcpServerFirstConflict.test(l)),
+    [],
+    r.stderr,
+  );
 }
 
 const deniedForConflict = (r: Run) => denied(r, 'validate.egress-warden.io', tcpServerFirstConflict);
@@ -90,7 +114,8 @@ const deniedForConflict = (r: Run) => denied(r, 'validate.egress-warden.io', tcp
 function namespaceWith(name: string, change: { labels?: Record<string, string>; annotations?: Record<string, string> }): Obj {
   const ns = getJson(['namespace', name]);
   return {
-    apiVersion: 'v1', kind: 'Namespace',
+    apiVersion: 'v1',
+    kind: 'Namespace',
     metadata: {
       ...ns.metadata,
       labels: { ...ns.metadata.labels, ...change.labels },
@@ -109,10 +134,13 @@ function podCapture(ns: string): { applied: string; excluded: string[] } {
   accepted(r);
   const a = (getJson(['pod', 'app', '-n', ns]).metadata.annotations ?? {}) as Record<string, string>;
   assert.ok(a['egress-warden.io/applied'], `pod in ${ns} not mutated: ${JSON.stringify(a)}`);
-  return { applied: a['egress-warden.io/applied']!.replaceAll(ns, '<namespace>'), excluded: (a['traffic.sidecar.istio.io/excludeOutboundIPRanges'] ?? '').split(',') };
+  return {
+    applied: a['egress-warden.io/applied']!.replaceAll(ns, '<namespace>'),
+    excluded: (a['traffic.sidecar.istio.io/excludeOutboundIPRanges'] ?? '').split(','),
+  };
 }
 
-test('a forged CREATE of a tcp-server-first Egress for another team\'s ServiceAccount is refused, and that team\'s http Egress on the port is allowed', async () => {
+test("a forged CREATE of a tcp-server-first Egress for another team's ServiceAccount is refused, and that team's http Egress on the port is allowed", async () => {
   if (!hasCrd(OSM_EGRESS)) return;
   const team = ctx.hook.namespace('team');
   await forge({ operation: 'CREATE', resource: 'egresses', object: egress('pg', team, 5432, 'tcp-server-first') });
@@ -122,7 +150,12 @@ test('a forged CREATE of a tcp-server-first Egress for another team\'s ServiceAc
 test('the same CREATE sent with the caller token is remembered, and the http Egress is denied: what the forger was after', async () => {
   if (!hasCrd(OSM_EGRESS)) return;
   const team = ctx.hook.namespace('control');
-  const answer = await withToken({ operation: 'CREATE', resource: 'egresses', username: 'system:serviceaccount:team:deployer', object: egress('pg', team, 5432, 'tcp-server-first') });
+  const answer = await withToken({
+    operation: 'CREATE',
+    resource: 'egresses',
+    username: 'system:serviceaccount:team:deployer',
+    object: egress('pg', team, 5432, 'tcp-server-first'),
+  });
   assert.is(answer.response.allowed, true, JSON.stringify(answer));
   // a dry run: the object must not be stored, the verdict is the same
   deniedForConflict(apply(egress('api', team, 5432, 'http'), '--dry-run=server'));
@@ -141,10 +174,20 @@ test('forged Namespace reviews (an UPDATE bypassing 0.0.0.0/0, a "ConfigMap" car
   const ns = ctx.hook.namespace('capture', CAPTURED, CAPTURE_SETTINGS);
   const control = ctx.hook.namespace('capture-control', CAPTURED, CAPTURE_SETTINGS);
   const current = getJson(['namespace', ns]);
-  await forge({ operation: 'UPDATE', resource: 'namespaces', namespace: ns, object: namespaceWith(ns, { annotations: { 'egress-warden.io/bypass-ip-ranges': '0.0.0.0/0' } }), oldObject: current });
   await forge({
-    operation: 'UPDATE', kind: { group: '', version: 'v1', kind: 'ConfigMap' }, resource: 'configmaps', namespace: ns,
-    object: namespaceWith(ns, { annotations: { 'egress-warden.io/outbound-capture': 'not-a-mode' } }), oldObject: current,
+    operation: 'UPDATE',
+    resource: 'namespaces',
+    namespace: ns,
+    object: namespaceWith(ns, { annotations: { 'egress-warden.io/bypass-ip-ranges': '0.0.0.0/0' } }),
+    oldObject: current,
+  });
+  await forge({
+    operation: 'UPDATE',
+    kind: { group: '', version: 'v1', kind: 'ConfigMap' },
+    resource: 'configmaps',
+    namespace: ns,
+    object: namespaceWith(ns, { annotations: { 'egress-warden.io/outbound-capture': 'not-a-mode' } }),
+    oldObject: current,
   });
   const forged = podCapture(ns);
   const expected = podCapture(control);
@@ -155,7 +198,13 @@ test('forged Namespace reviews (an UPDATE bypassing 0.0.0.0/0, a "ConfigMap" car
 test('a forged Namespace labelled egress-warden.io/mode=audit is refused, and an invalid ServiceEntry there is still denied', async () => {
   if (!hasCrd(ISTIO_SERVICE_ENTRY)) return;
   const ns = ctx.hook.namespace('mode');
-  await forge({ operation: 'UPDATE', resource: 'namespaces', namespace: ns, object: namespaceWith(ns, { labels: { 'egress-warden.io/mode': 'audit' } }), oldObject: getJson(['namespace', ns]) });
+  await forge({
+    operation: 'UPDATE',
+    resource: 'namespaces',
+    namespace: ns,
+    object: namespaceWith(ns, { labels: { 'egress-warden.io/mode': 'audit' } }),
+    oldObject: getJson(['namespace', ns]),
+  });
   denied(apply(serviceEntry('bad', ns, 'FOO')), 'validate.egress-warden.io', /\[EW1\d\d\] spec\.ports\[0\]\.protocol/);
 });
 
@@ -180,8 +229,14 @@ test('with the caller token, a review of kind ConfigMap carrying a Namespace (au
   const ns = ctx.hook.namespace('token-kind', CAPTURED, CAPTURE_SETTINGS);
   const control = ctx.hook.namespace('token-kind-control', CAPTURED, CAPTURE_SETTINGS);
   await withToken({
-    operation: 'UPDATE', kind: { group: '', version: 'v1', kind: 'ConfigMap' }, resource: 'configmaps', namespace: ns,
-    object: namespaceWith(ns, { labels: { 'egress-warden.io/mode': 'audit' }, annotations: { 'egress-warden.io/bypass-ip-ranges': '0.0.0.0/0' } }),
+    operation: 'UPDATE',
+    kind: { group: '', version: 'v1', kind: 'ConfigMap' },
+    resource: 'configmaps',
+    namespace: ns,
+    object: namespaceWith(ns, {
+      labels: { 'egress-warden.io/mode': 'audit' },
+      annotations: { 'egress-warden.io/bypass-ip-ranges': '0.0.0.0/0' },
+    }),
     oldObject: getJson(['namespace', ns]),
   });
   denied(apply(serviceEntry('bad', ns, 'FOO'), '--dry-run=server'), 'validate.egress-warden.io', /\[EW1\d\d\]/);
@@ -194,11 +249,19 @@ test(`a conflicting tcp-server-first and http Egress pair in one kubectl apply -
   const slipped: string[] = [];
   for (let i = 0; i < RUNS; i++) {
     // one file of two documents, as a user writes it; kubectl sends them in order, a few ms apart
-    const file = [egress(`pg-${i}`, ns, 6000 + i, 'tcp-server-first'), egress(`api-${i}`, ns, 6000 + i, 'http')].map((d) => `---\n${JSON.stringify(d)}\n`).join('');
+    const file = [egress(`pg-${i}`, ns, 6000 + i, 'tcp-server-first'), egress(`api-${i}`, ns, 6000 + i, 'http')]
+      .map((d) => `---\n${JSON.stringify(d)}\n`)
+      .join('');
     const r = kubectl(['apply', '-f', '-'], file);
-    if (r.code === 0 || !r.stderr.includes(denial('validate.egress-warden.io')) || !tcpServerFirstConflict.test(r.stderr)) slipped.push(`${i}: ${r.stderr.trim() || 'both applied'}`);
+    if (r.code === 0 || !r.stderr.includes(denial('validate.egress-warden.io')) || !tcpServerFirstConflict.test(r.stderr))
+      slipped.push(`${i}: ${r.stderr.trim() || 'both applied'}`);
   }
-  const names = new Set(must(['get', 'egress', '-n', ns, '-o', 'name']).split('\n').filter(Boolean).map((n) => n.replace(/^.*\//, '')));
+  const names = new Set(
+    must(['get', 'egress', '-n', ns, '-o', 'name'])
+      .split('\n')
+      .filter(Boolean)
+      .map((n) => n.replace(/^.*\//, '')),
+  );
   for (let i = 0; i < RUNS; i++) if (names.has(`pg-${i}`) && names.has(`api-${i}`)) slipped.push(`${i}: both stored`);
   assert.equal(slipped, [], `pairs not denied together:\n${slipped.join('\n')}`);
 });

@@ -6,7 +6,17 @@
  */
 import * as assert from 'uvu/assert';
 import {
-  accepted, apply, denied, eventually, getJson, hasCrd, kubectl, must, ourWarnings, webhookSuite, type Obj,
+  accepted,
+  apply,
+  denied,
+  eventually,
+  getJson,
+  hasCrd,
+  kubectl,
+  must,
+  ourWarnings,
+  webhookSuite,
+  type Obj,
 } from '../support/kube.ts';
 
 const { E2E, test, ctx } = webhookSuite('e2e/updates: existing violations never block deletion or unrelated edits');
@@ -15,14 +25,26 @@ const FINALIZER = 'example.com/cleanup';
 
 /** Port name `https_443` (EW115: not a protocol prefix Istio knows) and a wildcard host with DNS resolution (EW125). */
 const invalidServiceEntry = (name: string, ns: string) => ({
-  apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry',
+  apiVersion: 'networking.istio.io/v1',
+  kind: 'ServiceEntry',
   metadata: { name, namespace: ns, finalizers: [FINALIZER] },
-  spec: { hosts: ['*.example.com'], location: 'MESH_EXTERNAL', resolution: 'DNS', ports: [{ number: 443, name: 'https_443', protocol: 'HTTPS' }] },
+  spec: {
+    hosts: ['*.example.com'],
+    location: 'MESH_EXTERNAL',
+    resolution: 'DNS',
+    ports: [{ number: 443, name: 'https_443', protocol: 'HTTPS' }],
+  },
 });
 
 const egress = (name: string, ns: string, protocol: string) => ({
-  apiVersion: 'policy.openservicemesh.io/v1alpha1', kind: 'Egress', metadata: { name, namespace: ns },
-  spec: { sources: [{ kind: 'ServiceAccount', name: 'default', namespace: ns }], hosts: ['db.example.com'], ports: [{ number: 5432, protocol }] },
+  apiVersion: 'policy.openservicemesh.io/v1alpha1',
+  kind: 'Egress',
+  metadata: { name, namespace: ns },
+  spec: {
+    sources: [{ kind: 'ServiceAccount', name: 'default', namespace: ns }],
+    hosts: ['db.example.com'],
+    ports: [{ number: 5432, protocol }],
+  },
 });
 
 /**
@@ -45,7 +67,8 @@ const finalize = (kind: string, name: string, ns: string) =>
   kubectl(['patch', kind, name, '-n', ns, '--type=json', '-p', '[{"op":"remove","path":"/metadata/finalizers"}]']);
 
 /** The webhook denies a new invalid ServiceEntry in this namespace (dry run). */
-const seDenied = (ns: string) => kubectl(['create', '--dry-run=server', '-f', '-'], JSON.stringify(invalidServiceEntry('probe', ns))).code !== 0;
+const seDenied = (ns: string) =>
+  kubectl(['create', '--dry-run=server', '-f', '-'], JSON.stringify(invalidServiceEntry('probe', ns))).code !== 0;
 
 test('an invalid ServiceEntry stored before the webhook selected its namespace takes label and annotation edits, with a warning', async () => {
   if (!hasCrd('serviceentries.networking.istio.io')) return;
@@ -53,11 +76,17 @@ test('an invalid ServiceEntry stored before the webhook selected its namespace t
   accepted(apply(invalidServiceEntry('legacy', ns)));
   await enforce(() => seDenied(ns));
 
-  for (const edit of [['label', 'serviceentry', 'legacy', '-n', ns, 'team=payments'], ['annotate', 'serviceentry', 'legacy', '-n', ns, 'touched=1']]) {
+  for (const edit of [
+    ['label', 'serviceentry', 'legacy', '-n', ns, 'team=payments'],
+    ['annotate', 'serviceentry', 'legacy', '-n', ns, 'touched=1'],
+  ]) {
     const r = kubectl(edit);
     accepted(r);
     const warnings = ourWarnings(r.stderr);
-    assert.ok(warnings.some((l) => /\[EW115\].*pre-existing/.test(l)), `expected the pre-existing EW115 as a warning, got:\n${r.stderr}`);
+    assert.ok(
+      warnings.some((l) => /\[EW115\].*pre-existing/.test(l)),
+      `expected the pre-existing EW115 as a warning, got:\n${r.stderr}`,
+    );
   }
   assert.is(getJson(['serviceentry', 'legacy', '-n', ns]).metadata.labels.team, 'payments');
   must(['patch', 'serviceentry', 'legacy', '-n', ns, '--type=json', '-p', '[{"op":"remove","path":"/metadata/finalizers"}]']);
@@ -99,7 +128,11 @@ test('a namespace holding an invalid object with a finalizer is deleted once the
   await enforce(() => seDenied(ns));
   must(['delete', 'namespace', ns, '--wait=false']);
   // the namespace controller deletes the object, which waits for its finalizer
-  await eventually('the object is being deleted', () => (getJson(['serviceentry', 'doomed', '-n', ns]).metadata.deletionTimestamp ? true : undefined), 60);
+  await eventually(
+    'the object is being deleted',
+    () => (getJson(['serviceentry', 'doomed', '-n', ns]).metadata.deletionTimestamp ? true : undefined),
+    60,
+  );
   const r = finalize('serviceentry', 'doomed', ns);
   assert.is(r.code, 0, `removing the finalizer was refused:\n${r.stderr}`);
   await eventually('the namespace is gone', () => (kubectl(['get', 'namespace', ns]).code !== 0 ? true : undefined), 90);
@@ -110,7 +143,17 @@ test('the status subresource of an invalid object is never sent to the webhook',
   const { ns, enforce } = unselectedNamespace('status');
   accepted(apply(invalidServiceEntry('legacy', ns)));
   await enforce(() => seDenied(ns));
-  const r = kubectl(['patch', 'serviceentry', 'legacy', '-n', ns, '--subresource=status', '--type=merge', '-p', '{"status":{"observedGeneration":1}}']);
+  const r = kubectl([
+    'patch',
+    'serviceentry',
+    'legacy',
+    '-n',
+    ns,
+    '--subresource=status',
+    '--type=merge',
+    '-p',
+    '{"status":{"observedGeneration":1}}',
+  ]);
   accepted(r);
   assert.equal(ourWarnings(r.stderr), [], 'a status write was judged');
   finalize('serviceentry', 'legacy', ns);
@@ -126,7 +169,10 @@ test('a conflicting Egress pair stored together accepts metadata edits on both o
   for (const name of ['pg-tcp', 'pg-http']) {
     const r = kubectl(['annotate', 'egress', name, '-n', ns, 'touch=1']);
     accepted(r);
-    assert.ok(ourWarnings(r.stderr).some((l) => /\[EW42\d\].*pre-existing/.test(l)), `expected the pre-existing conflict as a warning on ${name}, got:\n${r.stderr}`);
+    assert.ok(
+      ourWarnings(r.stderr).some((l) => /\[EW42\d\].*pre-existing/.test(l)),
+      `expected the pre-existing conflict as a warning on ${name}, got:\n${r.stderr}`,
+    );
   }
   const stored = getJson(['egress', 'pg-http', '-n', ns]) as Obj;
   assert.is(stored.metadata.annotations.touch, '1');

@@ -6,8 +6,20 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startInjector, type Injector } from '../support/injector.ts';
 import {
-  accepted, acceptedCleanly, apply, create, denied, eventually, getJson, hasCrd, kubectl, must, ourWarnings, startWebhook,
-  type Obj, type Webhook,
+  accepted,
+  acceptedCleanly,
+  apply,
+  create,
+  denied,
+  eventually,
+  getJson,
+  hasCrd,
+  kubectl,
+  must,
+  ourWarnings,
+  startWebhook,
+  type Obj,
+  type Webhook,
 } from '../support/kube.ts';
 
 const E2E = suite('e2e/webhook: admission through a real API server');
@@ -28,12 +40,16 @@ E2E.after(async () => {
 });
 
 const serviceEntry = (name: string, ns: string, protocol: string, portName = 'tls') => ({
-  apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name, namespace: ns },
+  apiVersion: 'networking.istio.io/v1',
+  kind: 'ServiceEntry',
+  metadata: { name, namespace: ns },
   spec: { hosts: ['api.example.com'], location: 'MESH_EXTERNAL', resolution: 'DNS', ports: [{ number: 443, name: portName, protocol }] },
 });
 
 const virtualService = (name: string, ns: string, sniHost: string) => ({
-  apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name, namespace: ns },
+  apiVersion: 'networking.istio.io/v1',
+  kind: 'VirtualService',
+  metadata: { name, namespace: ns },
   spec: {
     hosts: ['api.example.com'],
     tls: [{ match: [{ port: 443, sniHosts: [sniHost] }], route: [{ destination: { host: 'api.example.com', port: { number: 443 } } }] }],
@@ -41,12 +57,20 @@ const virtualService = (name: string, ns: string, sniHost: string) => ({
 });
 
 const egress = (name: string, ns: string, protocol: string) => ({
-  apiVersion: 'policy.openservicemesh.io/v1alpha1', kind: 'Egress', metadata: { name, namespace: ns },
-  spec: { sources: [{ kind: 'ServiceAccount', name: 'default', namespace: ns }], hosts: ['httpbin.org'], ports: [{ number: 80, protocol }] },
+  apiVersion: 'policy.openservicemesh.io/v1alpha1',
+  kind: 'Egress',
+  metadata: { name, namespace: ns },
+  spec: {
+    sources: [{ kind: 'ServiceAccount', name: 'default', namespace: ns }],
+    hosts: ['httpbin.org'],
+    ports: [{ number: 80, protocol }],
+  },
 });
 
 const pod = (name: string, ns: string, annotations: Record<string, string>) => ({
-  apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns, annotations },
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, namespace: ns, annotations },
   spec: { containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10' }] },
 });
 
@@ -74,8 +98,14 @@ test('a denial reads in kubectl as the API server forwards it: the webhook, the 
   acceptedCleanly(apply(serviceEntry('good', ns, 'TLS')));
   const r = apply(serviceEntry('bad', ns, 'FOO'));
   denied(r, 'validate.egress-warden.io', /\[EW1\d\d\] spec\.ports\[0\]\.protocol/);
-  const line = r.stderr.trim().split('\n').find((l) => l.includes('denied the request'))!;
-  assert.match(line, /^Error from server: error when creating "STDIN": admission webhook "validate\.egress-warden\.io" denied the request: \[EW1\d\d\] spec\.ports\[0\]\.protocol: .*FOO/);
+  const line = r.stderr
+    .trim()
+    .split('\n')
+    .find((l) => l.includes('denied the request'))!;
+  assert.match(
+    line,
+    /^Error from server: error when creating "STDIN": admission webhook "validate\.egress-warden\.io" denied the request: \[EW1\d\d\] spec\.ports\[0\]\.protocol: .*FOO/,
+  );
   assert.is(kubectl(['get', 'serviceentry', 'bad', '-n', ns]).code, 1, 'a denied object must not be stored');
 });
 
@@ -97,11 +127,16 @@ test('a TLS VirtualService whose SNI host is not one of its hosts is denied, and
 
   const warnNs = hook.namespace('warn', { 'egress-warden.io/mode': 'warn' });
   // the server learns the namespace's mode from its informer
-  await eventually('the warn mode applies', () => (apply(virtualService('bad', warnNs, 'other.example.com'), '--dry-run=server').code === 0 ? true : undefined));
+  await eventually('the warn mode applies', () =>
+    apply(virtualService('bad', warnNs, 'other.example.com'), '--dry-run=server').code === 0 ? true : undefined,
+  );
   const r = apply(virtualService('bad', warnNs, 'other.example.com'));
   accepted(r);
   const warnings = ourWarnings(r.stderr);
-  assert.ok(warnings.some((l) => /^Warning: \[EW2\d\d\] spec\.tls\[0\]/.test(l)), `expected a warning, got:\n${r.stderr}`);
+  assert.ok(
+    warnings.some((l) => /^Warning: \[EW2\d\d\] spec\.tls\[0\]/.test(l)),
+    `expected a warning, got:\n${r.stderr}`,
+  );
   assert.is(kubectl(['get', 'virtualservice', 'bad', '-n', warnNs]).code, 0, 'the object was not stored');
 });
 
@@ -117,13 +152,18 @@ test('a pod is stored with its bypass range in the mesh annotations and in istio
   injector = await startInjector(`istio-sidecar-injector-${hook.name}`, hook.selector);
   const annotations = { 'egress-warden.io/bypass-ip-ranges': '203.0.113.0/24' };
   // the server learns the namespace's labels from its informer, the API server the new configuration asynchronously
-  await eventually('the pod is mutated and injected', () => {
-    const r = create(pod('probe', ns, annotations), '--dry-run=server', '-o', 'json');
-    if (r.code !== 0) throw new Error(r.stderr);
-    const p = JSON.parse(r.stdout) as Obj;
-    if (!p.metadata?.annotations?.['egress-warden.io/applied'] || !p.spec.initContainers?.length) throw new Error(`not yet: ${JSON.stringify(p.metadata.annotations)} ${JSON.stringify(p.spec.initContainers)}`);
-    return true;
-  }, 60);
+  await eventually(
+    'the pod is mutated and injected',
+    () => {
+      const r = create(pod('probe', ns, annotations), '--dry-run=server', '-o', 'json');
+      if (r.code !== 0) throw new Error(r.stderr);
+      const p = JSON.parse(r.stdout) as Obj;
+      if (!p.metadata?.annotations?.['egress-warden.io/applied'] || !p.spec.initContainers?.length)
+        throw new Error(`not yet: ${JSON.stringify(p.metadata.annotations)} ${JSON.stringify(p.spec.initContainers)}`);
+      return true;
+    },
+    60,
+  );
   accepted(create(pod('bypass', ns, annotations)));
   const stored = getJson(['pod', 'bypass', '-n', ns]);
   const a = stored.metadata.annotations as Record<string, string>;
@@ -140,7 +180,7 @@ test('a pod whose bypass annotation is not a CIDR list is denied with the key an
   denied(r, 'mutate.egress-warden.io', /\[EW5\d\d\][^\n]*egress-warden\.io\/bypass-ip-ranges[^\n]*not-a-cidr/);
 });
 
-test('the server\'s metrics count the reviews the API server sent', async () => {
+test("the server's metrics count the reviews the API server sent", async () => {
   const r = await hook.get('/metrics');
   assert.is(r.status, 200);
   const validate = r.body.split('\n').filter((l) => l.startsWith('egress_warden_') && l.includes('route="/validate"'));

@@ -75,9 +75,14 @@ export type FuzzSummary = {
   readonly durationMs: number;
   readonly latencyMs: { readonly p50: number; readonly p99: number; readonly max: number };
   readonly memory: {
-    readonly rssBefore: number; readonly rssAfter: number;
-    readonly heapBefore: number; readonly heapAfter: number; readonly heapLimitMiB: number;
-    readonly nativeBefore: number; readonly nativeAfter: number; readonly nativeLimitMiB: number;
+    readonly rssBefore: number;
+    readonly rssAfter: number;
+    readonly heapBefore: number;
+    readonly heapAfter: number;
+    readonly heapLimitMiB: number;
+    readonly nativeBefore: number;
+    readonly nativeAfter: number;
+    readonly nativeLimitMiB: number;
     readonly ok: boolean;
   };
   /**
@@ -90,10 +95,13 @@ export type FuzzSummary = {
 };
 
 export function loadSeedlings(dir = 'test/fixtures/reviews'): Seedling[] {
-  return readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((name) => {
-    const { url, headers, review } = JSON.parse(readFileSync(join(dir, name), 'utf8')) as Omit<Seedling, 'name'>;
-    return { name: name.replace(/\.json$/, ''), url, headers, review };
-  });
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((name) => {
+      const { url, headers, review } = JSON.parse(readFileSync(join(dir, name), 'utf8')) as Omit<Seedling, 'name'>;
+      return { name: name.replace(/\.json$/, ''), url, headers, review };
+    });
 }
 
 /** A full collection; without --expose-gc the flag is set at run time and the function fetched from a fresh context. */
@@ -122,15 +130,24 @@ const mib = (n: number) => (n / MiB).toFixed(1);
 function failureOf(c: FuzzCase, why: string): Failure {
   const text = typeof c.body === 'string' ? c.body : c.body.toString('latin1');
   return {
-    index: c.index, why, steps: c.steps, method: c.method, path: c.path, headers: c.headers,
-    bytes: Buffer.byteLength(c.body), preview: text.length > 300 ? `${text.slice(0, 300)}…` : text,
+    index: c.index,
+    why,
+    steps: c.steps,
+    method: c.method,
+    path: c.path,
+    headers: c.headers,
+    bytes: Buffer.byteLength(c.body),
+    preview: text.length > 300 ? `${text.slice(0, 300)}…` : text,
   };
 }
 
 function save(dir: string, c: FuzzCase, why: string): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `case-${c.seed}-${c.index}.body`), c.body);
-  writeFileSync(join(dir, `case-${c.seed}-${c.index}.json`), `${JSON.stringify({ seed: c.seed, index: c.index, why, method: c.method, path: c.path, headers: c.headers, steps: c.steps }, null, 2)}\n`);
+  writeFileSync(
+    join(dir, `case-${c.seed}-${c.index}.json`),
+    `${JSON.stringify({ seed: c.seed, index: c.index, why, method: c.method, path: c.path, headers: c.headers, steps: c.steps }, null, 2)}\n`,
+  );
 }
 
 export async function fuzz(opts: FuzzOptions): Promise<FuzzSummary> {
@@ -140,7 +157,10 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzSummary> {
   const warmup = Math.min(opts.cases, Math.max(opts.warmup ?? DEFAULT_WARMUP, Math.round(opts.cases * WARMUP_SHARE)));
   const seedlings = loadSeedlings();
   const dir = mkdtempSync(join(tmpdir(), 'ew-fuzz-'));
-  const server = await startServer(readServeConfig(['--port', '0', '--host', '127.0.0.1', '--certs', dir, '--no-cluster'], {}), { env: {}, logLevel: false });
+  const server = await startServer(readServeConfig(['--port', '0', '--host', '127.0.0.1', '--certs', dir, '--no-cluster'], {}), {
+    env: {},
+    logLevel: false,
+  });
   const ca = readFileSync(join(dir, 'ca.crt'), 'utf8');
   const token = tokenOf(server);
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
@@ -171,7 +191,10 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzSummary> {
         if (opts.saveDir) save(opts.saveDir, c, why);
         opts.progress?.(`FAIL seed=${opts.seed} case=${c.index}: ${why}\n  ${c.steps.join('; ')}`);
       }
-      if (ran % 10_000 === 0) opts.progress?.(`${ran} cases, ${failures.length} failures, ${((Date.now() - started) / 1000).toFixed(1)} s, rss ${mib(process.memoryUsage().rss)} MiB`);
+      if (ran % 10_000 === 0)
+        opts.progress?.(
+          `${ran} cases, ${failures.length} failures, ${((Date.now() - started) / 1000).toFixed(1)} s, rss ${mib(process.memoryUsage().rss)} MiB`,
+        );
     }
   };
   const phase = (limit: number) => Promise.all(Array.from({ length: concurrency }, () => worker(limit)));
@@ -185,12 +208,22 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzSummary> {
     const health = await exchange(server.url, { method: 'GET', path: '/healthz', headers: {} }, { ca, agent, timeoutMs: 5_000 });
     const page = await exchange(server.url, { method: 'GET', path: '/metrics', headers: {} }, { ca, agent, timeoutMs: 30_000 });
     return {
-      seed: opts.seed, planned: opts.cases, ran, failures, statuses, durationMs,
+      seed: opts.seed,
+      planned: opts.cases,
+      ran,
+      failures,
+      statuses,
+      durationMs,
       latencyMs: { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: quantile(latencies, 1) },
       memory: {
-        rssBefore: before.rss, rssAfter: after.rss,
-        heapBefore: before.heap, heapAfter: after.heap, heapLimitMiB,
-        nativeBefore: before.native, nativeAfter: after.native, nativeLimitMiB,
+        rssBefore: before.rss,
+        rssAfter: after.rss,
+        heapBefore: before.heap,
+        heapAfter: after.heap,
+        heapLimitMiB,
+        nativeBefore: before.native,
+        nativeAfter: after.native,
+        nativeLimitMiB,
         ok: after.heap - before.heap <= heapLimitMiB * MiB && after.native - before.native <= nativeLimitMiB * MiB,
       },
       metrics: metricsFigures(page.ok ? page.body : '', token),
@@ -207,19 +240,32 @@ const distinct = (text: string, label: string): number =>
   new Set([...text.matchAll(new RegExp(`[{,]${label}="((?:[^"\\\\]|\\\\.)*)"`, 'g'))].map((m) => m[1])).size;
 
 function metricsFigures(text: string, token: string): FuzzSummary['metrics'] {
-  const requests = text.split('\n').filter((l) => l.startsWith('egress_warden_admission_requests_total{')).join('\n');
-  return { bytes: Buffer.byteLength(text), kinds: distinct(requests, 'kind'), routes: distinct(requests, 'route'), showsToken: text.includes(token) };
+  const requests = text
+    .split('\n')
+    .filter((l) => l.startsWith('egress_warden_admission_requests_total{'))
+    .join('\n');
+  return {
+    bytes: Buffer.byteLength(text),
+    kinds: distinct(requests, 'kind'),
+    routes: distinct(requests, 'route'),
+    showsToken: text.includes(token),
+  };
 }
 
 /** One line that says everything needed to judge and to replay the run. */
 export function summaryLine(s: FuzzSummary): string {
-  const statuses = Object.entries(s.statuses).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}:${v}`).join(' ');
+  const statuses = Object.entries(s.statuses)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k}:${v}`)
+    .join(' ');
   const m = s.memory;
-  return `fuzz seed=${s.seed} cases=${s.ran}/${s.planned} failures=${s.failures.length} duration=${(s.durationMs / 1000).toFixed(1)}s `
-    + `p50=${s.latencyMs.p50.toFixed(1)}ms p99=${s.latencyMs.p99.toFixed(1)}ms max=${s.latencyMs.max.toFixed(1)}ms `
-    + `rss=${mib(m.rssBefore)}->${mib(m.rssAfter)}MiB heap=${mib(m.heapBefore)}->${mib(m.heapAfter)}MiB (limit +${m.heapLimitMiB}) `
-    + `outside-heap=${mib(m.nativeBefore)}->${mib(m.nativeAfter)}MiB (limit +${m.nativeLimitMiB}) `
-    + `metrics=${mib(s.metrics.bytes)}MiB/${s.metrics.kinds}kinds/${s.metrics.routes}routes${s.metrics.showsToken ? '/SHOWS-THE-TOKEN' : ''} alive=${s.alive} statuses[${statuses}]`;
+  return (
+    `fuzz seed=${s.seed} cases=${s.ran}/${s.planned} failures=${s.failures.length} duration=${(s.durationMs / 1000).toFixed(1)}s ` +
+    `p50=${s.latencyMs.p50.toFixed(1)}ms p99=${s.latencyMs.p99.toFixed(1)}ms max=${s.latencyMs.max.toFixed(1)}ms ` +
+    `rss=${mib(m.rssBefore)}->${mib(m.rssAfter)}MiB heap=${mib(m.heapBefore)}->${mib(m.heapAfter)}MiB (limit +${m.heapLimitMiB}) ` +
+    `outside-heap=${mib(m.nativeBefore)}->${mib(m.nativeAfter)}MiB (limit +${m.nativeLimitMiB}) ` +
+    `metrics=${mib(s.metrics.bytes)}MiB/${s.metrics.kinds}kinds/${s.metrics.routes}routes${s.metrics.showsToken ? '/SHOWS-THE-TOKEN' : ''} alive=${s.alive} statuses[${statuses}]`
+  );
 }
 
 /** Whether the run passed: no failing case, memory within bounds, the server still up, the token kept off the metrics page. */
@@ -235,9 +281,15 @@ export function describeFailure(seed: number, f: Failure): string {
 }
 
 /** One case, sent alone to a fresh server, with its full body and answer: what a failure report needs. */
-export async function replay(seed: number, index: number): Promise<{ readonly c: FuzzCase; readonly answer: Answer; readonly why: string | undefined }> {
+export async function replay(
+  seed: number,
+  index: number,
+): Promise<{ readonly c: FuzzCase; readonly answer: Answer; readonly why: string | undefined }> {
   const dir = mkdtempSync(join(tmpdir(), 'ew-fuzz-'));
-  const server = await startServer(readServeConfig(['--port', '0', '--host', '127.0.0.1', '--certs', dir, '--no-cluster'], {}), { env: {}, logLevel: false });
+  const server = await startServer(readServeConfig(['--port', '0', '--host', '127.0.0.1', '--certs', dir, '--no-cluster'], {}), {
+    env: {},
+    logLevel: false,
+  });
   try {
     const c = generateCase(seed, index, loadSeedlings());
     const token = tokenOf(server);

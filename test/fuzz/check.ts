@@ -13,10 +13,16 @@ import type { FuzzCase } from './mutate.ts';
 
 export type Answer =
   | {
-    readonly ok: true; readonly status: number; readonly contentType: string; readonly body: string; readonly ms: number;
-    /** SHA-256 fingerprint of the server certificate, and whether the connection had served a request before */
-    readonly fingerprint?: string; readonly reused?: boolean; readonly connection?: string;
-  }
+      readonly ok: true;
+      readonly status: number;
+      readonly contentType: string;
+      readonly body: string;
+      readonly ms: number;
+      /** SHA-256 fingerprint of the server certificate, and whether the connection had served a request before */
+      readonly fingerprint?: string;
+      readonly reused?: boolean;
+      readonly connection?: string;
+    }
   | { readonly ok: false; readonly error: string; readonly ms: number };
 
 /** What the request itself says its answer must echo. */
@@ -53,7 +59,8 @@ function callerOf(path: string, token: string | undefined): Pick<Expectation, 'a
   if (token === undefined) return { authorized: ROUTES.includes(pathname), refused: undefined };
   for (const route of ROUTES) {
     if (pathname === route || pathname === `${route}/`) return { authorized: false, refused: 401 };
-    if (pathname.startsWith(`${route}/`)) return pathname === `${route}/${token}` ? { authorized: true, refused: undefined } : { authorized: false, refused: 403 };
+    if (pathname.startsWith(`${route}/`))
+      return pathname === `${route}/${token}` ? { authorized: true, refused: undefined } : { authorized: false, refused: 403 };
   }
   return { authorized: false, refused: undefined };
 }
@@ -88,7 +95,8 @@ function parseJson(body: string): { value: unknown } | undefined {
 function checkReview(answer: unknown, expected: Expectation): string | undefined {
   if (!isRecord(answer)) return 'the 200 body is not a JSON object';
   if (answer.kind !== 'AdmissionReview') return `the 200 body has kind ${JSON.stringify(answer.kind)}, not AdmissionReview`;
-  if (typeof answer.apiVersion !== 'string' || !VERSIONS.has(answer.apiVersion)) return `the 200 body has apiVersion ${JSON.stringify(answer.apiVersion)}`;
+  if (typeof answer.apiVersion !== 'string' || !VERSIONS.has(answer.apiVersion))
+    return `the 200 body has apiVersion ${JSON.stringify(answer.apiVersion)}`;
   if (expected.apiVersion !== undefined && answer.apiVersion !== expected.apiVersion) {
     return `answered in ${answer.apiVersion} to a review sent in ${expected.apiVersion}`;
   }
@@ -104,7 +112,8 @@ function checkReview(answer: unknown, expected: Expectation): string | undefined
       return 'a denial without status.code and status.message';
     }
   }
-  if (r.warnings !== undefined && !(Array.isArray(r.warnings) && r.warnings.every((w) => typeof w === 'string'))) return 'response.warnings is not a list of strings';
+  if (r.warnings !== undefined && !(Array.isArray(r.warnings) && r.warnings.every((w) => typeof w === 'string')))
+    return 'response.warnings is not a list of strings';
   if (r.patch !== undefined || r.patchType !== undefined) {
     if (r.patchType !== 'JSONPatch' || typeof r.patch !== 'string') return 'a patch without patchType JSONPatch';
     const ops = parseJson(Buffer.from(r.patch, 'base64').toString('utf8'))?.value;
@@ -123,7 +132,8 @@ export function judgeAnswer(c: FuzzCase, a: Answer, expected: Expectation = expe
   if (expected.refused !== undefined && a.status !== expected.refused) {
     return `status ${a.status} to a caller ${expected.refused === 401 ? 'without the token' : 'with a wrong token'}, not ${expected.refused}: ${short(a.body)}`;
   }
-  if (expected.authorized && (a.status === 401 || a.status === 403)) return `status ${a.status} to the right caller token: ${short(a.body)}`;
+  if (expected.authorized && (a.status === 401 || a.status === 403))
+    return `status ${a.status} to the right caller token: ${short(a.body)}`;
   if (a.status === 200) {
     if (!expected.authorized) return `reviewed without the caller token: ${short(a.body)}`;
     if (c.pristine || expected.json) {

@@ -17,7 +17,11 @@ export type Outgoing = {
 /** The certificate each connection was set up with; Node reports it only for the first request on a socket. */
 const peers = new WeakMap<TLSSocket, string>();
 
-export function exchange(base: string, out: Outgoing, opts: { readonly ca: string | string[]; readonly agent?: Agent | false; readonly timeoutMs?: number }): Promise<Answer> {
+export function exchange(
+  base: string,
+  out: Outgoing,
+  opts: { readonly ca: string | string[]; readonly agent?: Agent | false; readonly timeoutMs?: number },
+): Promise<Answer> {
   const started = performance.now();
   const ms = () => performance.now() - started;
   return new Promise((resolve) => {
@@ -46,11 +50,18 @@ export function exchange(base: string, out: Outgoing, opts: { readonly ca: strin
       const fingerprint = peers.get(socket) ?? socket.getPeerX509Certificate?.()?.fingerprint256 ?? '';
       if (fingerprint) peers.set(socket, fingerprint);
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => settle({
-        ok: true, status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''),
-        body: Buffer.concat(chunks).toString('utf8'), ms: ms(),
-        fingerprint, reused: req.reusedSocket, connection: String(res.headers.connection ?? ''),
-      }));
+      res.on('end', () =>
+        settle({
+          ok: true,
+          status: res.statusCode ?? 0,
+          contentType: String(res.headers['content-type'] ?? ''),
+          body: Buffer.concat(chunks).toString('utf8'),
+          ms: ms(),
+          fingerprint,
+          reused: req.reusedSocket,
+          connection: String(res.headers.connection ?? ''),
+        }),
+      );
       res.on('error', (e) => settle({ ok: false, error: `${(e as NodeJS.ErrnoException).code ?? ''} ${e.message}`.trim(), ms: ms() }));
     }
     const timeoutMs = opts.timeoutMs ?? 15_000;

@@ -45,18 +45,119 @@ const isContainer = (v: unknown): v is Container => typeof v === 'object' && v !
 const isRecord = (v: unknown): v is { [key: string]: Json } => isContainer(v) && !Array.isArray(v);
 
 const STRINGS: readonly string[] = [
-  '', ' ', '*', '*.', '.', '..', '-', 'a-', '-a', 'a'.repeat(64), 'a'.repeat(254), 'a.'.repeat(130),
-  '0.0.0.0/0', '::/0', '10.0.0.0/8', '10.0.0.1/33', '10.0.0.1/8', '256.1.1.1', '1.2.3', '01.02.03.04', '10.96.0.1',
-  '10.244.0.0/16', '192.168.0.0/16,10.0.0.0/8', 'fe80::1%eth0', '::ffff:10.0.0.1', '2001:db8::/129', ':::', '1.2.3.4/-1',
-  'http', 'HTTP', 'HTTPS', 'TLS', 'TCP', 'tcp', 'GRPC', 'Mongo', 'MySQL', 'UDP', 'MESH_EXTERNAL', 'MESH_INTERNAL',
-  'DNS', 'STATIC', 'NONE', 'DNS_ROUND_ROBIN', 'CREATE', 'create', 'PATCH', '443', '0', '-1', '65536', '1e3', '0x1bb',
-  'NaN', 'Infinity', 'true', 'false', 'null', 'undefined', '__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty',
+  '',
+  ' ',
+  '*',
+  '*.',
+  '.',
+  '..',
+  '-',
+  'a-',
+  '-a',
+  'a'.repeat(64),
+  'a'.repeat(254),
+  'a.'.repeat(130),
+  '0.0.0.0/0',
+  '::/0',
+  '10.0.0.0/8',
+  '10.0.0.1/33',
+  '10.0.0.1/8',
+  '256.1.1.1',
+  '1.2.3',
+  '01.02.03.04',
+  '10.96.0.1',
+  '10.244.0.0/16',
+  '192.168.0.0/16,10.0.0.0/8',
+  'fe80::1%eth0',
+  '::ffff:10.0.0.1',
+  '2001:db8::/129',
+  ':::',
+  '1.2.3.4/-1',
+  'http',
+  'HTTP',
+  'HTTPS',
+  'TLS',
+  'TCP',
+  'tcp',
+  'GRPC',
+  'Mongo',
+  'MySQL',
+  'UDP',
+  'MESH_EXTERNAL',
+  'MESH_INTERNAL',
+  'DNS',
+  'STATIC',
+  'NONE',
+  'DNS_ROUND_ROBIN',
+  'CREATE',
+  'create',
+  'PATCH',
+  '443',
+  '0',
+  '-1',
+  '65536',
+  '1e3',
+  '0x1bb',
+  'NaN',
+  'Infinity',
+  'true',
+  'false',
+  'null',
+  'undefined',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
   // biome-ignore lint/suspicious/noTemplateCurlyInString: a log-injection probe, a literal on purpose
-  '${jndi:ldap://x}', '%s%s%s%n', '{{.}}', '\\', '"', '\u0000', '\u0000\u0001\u001f', 'é', 'e\u0301', '🦀', '👩‍👩‍👧‍👦',
-  '\u202eevil', '\u200b', '\ufeff', '\ud800', '\udfff', '\uffff', 'ﾟ', '𝔘𝔫𝔦', '漢字漢字', 'a\nb', 'a\r\nb', 'a\tb',
-  'kube-system', 'istio-system', 'default', 'all', 'cluster', 'off', 'enforce', 'warn', 'audit', 'admission.k8s.io/v1',
-  'admission.k8s.io/v1beta1', 'AdmissionReview', 'networking.istio.io', 'policy.openservicemesh.io', 'v1', 'v1alpha3', 'Pod',
-  'ServiceEntry', 'VirtualService', 'Egress', 'Namespace', 'istio-proxy', 'istio-init', 'osm-init', 'envoy',
+  '${jndi:ldap://x}',
+  '%s%s%s%n',
+  '{{.}}',
+  '\\',
+  '"',
+  '\u0000',
+  '\u0000\u0001\u001f',
+  'é',
+  'e\u0301',
+  '🦀',
+  '👩‍👩‍👧‍👦',
+  '\u202eevil',
+  '\u200b',
+  '\ufeff',
+  '\ud800',
+  '\udfff',
+  '\uffff',
+  'ﾟ',
+  '𝔘𝔫𝔦',
+  '漢字漢字',
+  'a\nb',
+  'a\r\nb',
+  'a\tb',
+  'kube-system',
+  'istio-system',
+  'default',
+  'all',
+  'cluster',
+  'off',
+  'enforce',
+  'warn',
+  'audit',
+  'admission.k8s.io/v1',
+  'admission.k8s.io/v1beta1',
+  'AdmissionReview',
+  'networking.istio.io',
+  'policy.openservicemesh.io',
+  'v1',
+  'v1alpha3',
+  'Pod',
+  'ServiceEntry',
+  'VirtualService',
+  'Egress',
+  'Namespace',
+  'istio-proxy',
+  'istio-init',
+  'osm-init',
+  'envoy',
 ];
 
 const UNICODE: readonly string[] = STRINGS.filter((x) => /[^\x20-\x7e]/.test(x));
@@ -64,33 +165,96 @@ const UNICODE: readonly string[] = STRINGS.filter((x) => /[^\x20-\x7e]/.test(x))
 const NUMBERS: readonly number[] = [0, -0, 1, -1, 0.5, 80, 443, 65535, 65536, 2 ** 31, -(2 ** 31), 2 ** 53, 1e21, 1e-7, Number.MAX_VALUE];
 
 /** Number spellings JSON allows that JavaScript cannot hold exactly, or at all. */
-const RAW_NUMBERS: readonly string[] = ['1e309', '-1e309', '1e-400', '-0.0', '123456789012345678901234567890', '9007199254740993', '0.1e1', '1E+2'];
+const RAW_NUMBERS: readonly string[] = [
+  '1e309',
+  '-1e309',
+  '1e-400',
+  '-0.0',
+  '123456789012345678901234567890',
+  '9007199254740993',
+  '0.1e1',
+  '1E+2',
+];
 
 const ANNOTATIONS: readonly string[] = [
-  'egress-warden.io/outbound-capture', 'egress-warden.io/bypass-ip-ranges', 'egress-warden.io/capture-ip-ranges',
-  'egress-warden.io/applied', 'egress-warden.io/mode', 'egress-warden.io/ignore', 'egress-warden.io/typo',
-  'traffic.sidecar.istio.io/includeOutboundIPRanges', 'traffic.sidecar.istio.io/excludeOutboundIPRanges',
-  'openservicemesh.io/outbound-ip-range-inclusion-list', 'openservicemesh.io/outbound-ip-range-exclusion-list',
-  'openservicemesh.io/sidecar-injection', 'sidecar.istio.io/inject', 'sidecar.istio.io/status', 'istio.io/rev',
-  'networking.istio.io/enable-autoallocate-ip', 'internal.istio.io/parents',
+  'egress-warden.io/outbound-capture',
+  'egress-warden.io/bypass-ip-ranges',
+  'egress-warden.io/capture-ip-ranges',
+  'egress-warden.io/applied',
+  'egress-warden.io/mode',
+  'egress-warden.io/ignore',
+  'egress-warden.io/typo',
+  'traffic.sidecar.istio.io/includeOutboundIPRanges',
+  'traffic.sidecar.istio.io/excludeOutboundIPRanges',
+  'openservicemesh.io/outbound-ip-range-inclusion-list',
+  'openservicemesh.io/outbound-ip-range-exclusion-list',
+  'openservicemesh.io/sidecar-injection',
+  'sidecar.istio.io/inject',
+  'sidecar.istio.io/status',
+  'istio.io/rev',
+  'networking.istio.io/enable-autoallocate-ip',
+  'internal.istio.io/parents',
 ];
 
 const ANNOTATION_VALUES: readonly string[] = [
-  'all', 'cluster', 'off', 'ALL', '', '*', ' , ', '10.0.0.0/8', '10.0.0.0/8,*', '0.0.0.0/0', '::/0,0.0.0.0/0',
-  '10.244.0.0/16, 10.96.0.0/12', '10.0.0.1/33', '10.0.0.5/8', 'garbage', '2001:db8::/32', 'enabled', 'true', 'false',
-  '{"initContainers":["istio-init"]}', 'warn', 'audit', 'enforce',
+  'all',
+  'cluster',
+  'off',
+  'ALL',
+  '',
+  '*',
+  ' , ',
+  '10.0.0.0/8',
+  '10.0.0.0/8,*',
+  '0.0.0.0/0',
+  '::/0,0.0.0.0/0',
+  '10.244.0.0/16, 10.96.0.0/12',
+  '10.0.0.1/33',
+  '10.0.0.5/8',
+  'garbage',
+  '2001:db8::/32',
+  'enabled',
+  'true',
+  'false',
+  '{"initContainers":["istio-init"]}',
+  'warn',
+  'audit',
+  'enforce',
 ];
 
 /** Envelope fields the codec and the rules read first: hit them more often than a random node. */
 const HOT_PATHS: readonly (readonly string[])[] = [
-  [], ['apiVersion'], ['kind'], ['request'], ['request', 'uid'], ['request', 'kind'], ['request', 'kind', 'kind'],
-  ['request', 'kind', 'group'], ['request', 'kind', 'version'], ['request', 'operation'], ['request', 'object'],
-  ['request', 'oldObject'], ['request', 'namespace'], ['request', 'name'], ['request', 'dryRun'], ['request', 'userInfo'],
-  ['request', 'options'], ['request', 'resource'], ['request', 'subResource'], ['request', 'object', 'metadata'],
-  ['request', 'object', 'metadata', 'annotations'], ['request', 'object', 'metadata', 'labels'],
-  ['request', 'object', 'metadata', 'name'], ['request', 'object', 'metadata', 'namespace'], ['request', 'object', 'spec'],
-  ['request', 'object', 'kind'], ['request', 'object', 'apiVersion'], ['request', 'object', 'spec', 'hosts'],
-  ['request', 'object', 'spec', 'ports'], ['request', 'object', 'spec', 'addresses'], ['request', 'object', 'spec', 'containers'],
+  [],
+  ['apiVersion'],
+  ['kind'],
+  ['request'],
+  ['request', 'uid'],
+  ['request', 'kind'],
+  ['request', 'kind', 'kind'],
+  ['request', 'kind', 'group'],
+  ['request', 'kind', 'version'],
+  ['request', 'operation'],
+  ['request', 'object'],
+  ['request', 'oldObject'],
+  ['request', 'namespace'],
+  ['request', 'name'],
+  ['request', 'dryRun'],
+  ['request', 'userInfo'],
+  ['request', 'options'],
+  ['request', 'resource'],
+  ['request', 'subResource'],
+  ['request', 'object', 'metadata'],
+  ['request', 'object', 'metadata', 'annotations'],
+  ['request', 'object', 'metadata', 'labels'],
+  ['request', 'object', 'metadata', 'name'],
+  ['request', 'object', 'metadata', 'namespace'],
+  ['request', 'object', 'spec'],
+  ['request', 'object', 'kind'],
+  ['request', 'object', 'apiVersion'],
+  ['request', 'object', 'spec', 'hosts'],
+  ['request', 'object', 'spec', 'ports'],
+  ['request', 'object', 'spec', 'addresses'],
+  ['request', 'object', 'spec', 'containers'],
   ['request', 'object', 'spec', 'initContainers'],
 ];
 
@@ -160,8 +324,7 @@ function hotSlot(r: Rng, root: { body: Json }): Slot | undefined {
   return { holder, key, path };
 }
 
-const target = (r: Rng, root: { body: Json }): Slot =>
-  (r.chance(0.45) ? hotSlot(r, root) : undefined) ?? r.pick(slots(root));
+const target = (r: Rng, root: { body: Json }): Slot => (r.chance(0.45) ? hotSlot(r, root) : undefined) ?? r.pick(slots(root));
 
 function dig(value: Json | undefined, ...keys: string[]): Json | undefined {
   let v = value;
@@ -170,7 +333,9 @@ function dig(value: Json | undefined, ...keys: string[]): Json | undefined {
 }
 
 const read = (s: Slot): Json | undefined => (s.holder as Record<string | number, Json>)[s.key];
-const write = (s: Slot, v: Json): void => { (s.holder as Record<string | number, Json>)[s.key] = v; };
+const write = (s: Slot, v: Json): void => {
+  (s.holder as Record<string | number, Json>)[s.key] = v;
+};
 
 function remove(s: Slot): void {
   if (Array.isArray(s.holder)) s.holder.splice(s.key as number, 1);
@@ -181,16 +346,27 @@ const typeOf = (v: Json | undefined): string => (v === null ? 'null' : Array.isA
 
 function randomValue(r: Rng, depth = 2): Json {
   switch (r.int(depth > 0 ? 7 : 5)) {
-    case 0: return null;
-    case 1: return r.chance(0.5);
-    case 2: return r.pick(NUMBERS);
+    case 0:
+      return null;
+    case 1:
+      return r.chance(0.5);
+    case 2:
+      return r.pick(NUMBERS);
     case 3:
-    case 4: return r.pick(STRINGS);
-    case 5: return Array.from({ length: r.int(4) }, () => randomValue(r, depth - 1));
+    case 4:
+      return r.pick(STRINGS);
+    case 5:
+      return Array.from({ length: r.int(4) }, () => randomValue(r, depth - 1));
     default: {
       const o: Record<string, Json> = {};
       // defineProperty: a "__proto__" key must become a key, not the object's prototype
-      for (let i = r.int(4); i > 0; i--) Object.defineProperty(o, r.pick(STRINGS), { value: randomValue(r, depth - 1), enumerable: true, writable: true, configurable: true });
+      for (let i = r.int(4); i > 0; i--)
+        Object.defineProperty(o, r.pick(STRINGS), {
+          value: randomValue(r, depth - 1),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       return o;
     }
   }
@@ -203,7 +379,14 @@ function otherType(r: Rng, current: Json | undefined): Json {
   }
 }
 
-const ALPHABETS: readonly string[] = ['a', 'abcdefghijklmnopqrstuvwxyz0123456789-.', '"\\\n\t', 'é漢🦀\u200b', '\u0000\u0001\u001f', '\ud800x'];
+const ALPHABETS: readonly string[] = [
+  'a',
+  'abcdefghijklmnopqrstuvwxyz0123456789-.',
+  '"\\\n\t',
+  'é漢🦀\u200b',
+  '\u0000\u0001\u001f',
+  '\ud800x',
+];
 
 function hugeString(r: Rng, max: number): string {
   const alphabet = [...r.pick(ALPHABETS)];
@@ -216,15 +399,19 @@ function hugeString(r: Rng, max: number): string {
 function deepNesting(r: Rng): { raw: string; what: string } {
   const depth = r.logInt(16, 60_000);
   switch (r.int(3)) {
-    case 0: return { raw: '['.repeat(depth) + ']'.repeat(depth), what: `${depth} nested arrays` };
-    case 1: return { raw: `${'{"a":'.repeat(depth)}null${'}'.repeat(depth)}`, what: `${depth} nested objects` };
-    default: return { raw: `${'[{"x":'.repeat(depth)}0${'}]'.repeat(depth)}`, what: `${depth} nested arrays of objects` };
+    case 0:
+      return { raw: '['.repeat(depth) + ']'.repeat(depth), what: `${depth} nested arrays` };
+    case 1:
+      return { raw: `${'{"a":'.repeat(depth)}null${'}'.repeat(depth)}`, what: `${depth} nested objects` };
+    default:
+      return { raw: `${'[{"x":'.repeat(depth)}0${'}]'.repeat(depth)}`, what: `${depth} nested arrays of objects` };
   }
 }
 
 function wideValue(r: Rng): { raw: string; what: string } {
   const n = r.logInt(100, 50_000);
-  if (r.chance(0.5)) return { raw: `[${Array.from({ length: n }, (_, i) => (i % 7 === 0 ? '"x"' : '0')).join(',')}]`, what: `an array of ${n} items` };
+  if (r.chance(0.5))
+    return { raw: `[${Array.from({ length: n }, (_, i) => (i % 7 === 0 ? '"x"' : '0')).join(',')}]`, what: `an array of ${n} items` };
   return { raw: `{${Array.from({ length: n }, (_, i) => `"k${i}":${i}`).join(',')}}`, what: `an object of ${n} keys` };
 }
 
@@ -236,7 +423,9 @@ function walk(value: Json, visit: (v: Json, set: (next: Json) => void) => void):
     const keys: (string | number)[] = Array.isArray(c) ? c.map((_, i) => i) : Object.keys(c);
     for (const k of keys) {
       const v = (c as Record<string | number, Json>)[k]!;
-      visit(v, (next) => { (c as Record<string | number, Json>)[k] = next; });
+      visit(v, (next) => {
+        (c as Record<string | number, Json>)[k] = next;
+      });
       if (isContainer(v)) stack.push(v);
     }
   }
@@ -245,128 +434,250 @@ function walk(value: Json, visit: (v: Json, set: (next: Json) => void) => void):
 type ValueMutation = (r: Rng, root: { body: Json }, raw: RawText, others: readonly Seedling[]) => string;
 
 const VALUE_MUTATIONS: readonly (readonly [number, ValueMutation])[] = [
-  [10, (r, root) => { const s = target(r, root); remove(s); return `removed ${s.path}`; }],
-  [8, (r, root) => { const s = target(r, root); write(s, null); return `set ${s.path} to null`; }],
-  [12, (r, root) => {
-    const s = target(r, root);
-    const v = otherType(r, read(s));
-    write(s, v);
-    return `set ${s.path} (${typeOf(read(s))}) to ${typeOf(v)} ${JSON.stringify(v)?.slice(0, 60)}`;
-  }],
-  [10, (r, root) => { const s = target(r, root); const v = r.pick(STRINGS); write(s, v); return `set ${s.path} to ${JSON.stringify(v)}`; }],
+  [
+    10,
+    (r, root) => {
+      const s = target(r, root);
+      remove(s);
+      return `removed ${s.path}`;
+    },
+  ],
+  [
+    8,
+    (r, root) => {
+      const s = target(r, root);
+      write(s, null);
+      return `set ${s.path} to null`;
+    },
+  ],
+  [
+    12,
+    (r, root) => {
+      const s = target(r, root);
+      const v = otherType(r, read(s));
+      write(s, v);
+      return `set ${s.path} (${typeOf(read(s))}) to ${typeOf(v)} ${JSON.stringify(v)?.slice(0, 60)}`;
+    },
+  ],
+  [
+    10,
+    (r, root) => {
+      const s = target(r, root);
+      const v = r.pick(STRINGS);
+      write(s, v);
+      return `set ${s.path} to ${JSON.stringify(v)}`;
+    },
+  ],
   // A value never seen before: whatever the server keys on it (caches, metric labels) must stay bounded.
-  [4, (r, root) => {
-    const s = hotSlot(r, root) ?? target(r, root);
-    const v = `${r.pick(STRINGS)}-${r.int(1e9).toString(36)}${r.chance(0.2) ? 'x'.repeat(r.logInt(100, 10_000)) : ''}`;
-    write(s, v);
-    return `set ${s.path} to the unique string ${JSON.stringify(v.slice(0, 60))}`;
-  }],
-  [4, (r, root) => {
-    const s = target(r, root);
-    const v = r.pick(['0', '443', '-1', '1e3', '0x10', 'NaN', '3.0', ' 80 ', '65536']);
-    write(s, v);
-    return `set ${s.path} to the number-like string ${JSON.stringify(v)}`;
-  }],
-  [5, (_r, root) => {
-    let n = 0;
-    walk(root.body, (v, set) => { if (typeof v === 'number') { set(String(v)); n++; } });
-    return `turned ${n} numbers into strings`;
-  }],
-  [3, (_r, root) => {
-    let n = 0;
-    walk(root.body, (v, set) => { if (typeof v === 'string' && v !== '' && Number.isFinite(Number(v))) { set(Number(v)); n++; } });
-    return `turned ${n} numeric strings into numbers`;
-  }],
-  [3, (_r, root) => {
-    let n = 0;
-    walk(root.body, (v, set) => { if (typeof v === 'boolean') { set(String(v)); n++; } });
-    return `turned ${n} booleans into strings`;
-  }],
-  [3, (r, root) => {
-    const s = target(r, root);
-    const v = hugeString(r, r.chance(0.1) ? 4 * 1024 * 1024 : 512 * 1024);
-    write(s, v);
-    return `set ${s.path} to a string of ${v.length} characters`;
-  }],
-  [5, (r, root, raw) => { const s = target(r, root); const d = deepNesting(r); write(s, raw.value(d.raw)); return `set ${s.path} to ${d.what}`; }],
-  [3, (r, root, raw) => { const s = target(r, root); const w = wideValue(r); write(s, raw.value(w.raw)); return `set ${s.path} to ${w.what}`; }],
-  [6, (r, root) => {
-    const s = target(r, root);
-    const v = Array.from({ length: 1 + r.int(4) }, () => r.pick(UNICODE)).join('');
-    write(s, v);
-    return `set ${s.path} to unicode ${JSON.stringify(v)}`;
-  }],
-  [4, (r, root) => {
-    const strings: { v: string; set: (next: Json) => void }[] = [];
-    walk(root.body, (v, set) => { if (typeof v === 'string') strings.push({ v, set }); });
-    if (!strings.length) return 'found no string to garble';
-    const { v, set } = r.pick(strings);
-    const at = r.int(v.length + 1);
-    const next = v.slice(0, at) + r.pick(STRINGS) + v.slice(at + r.int(3));
-    set(next);
-    return `garbled a string ${JSON.stringify(v.slice(0, 40))} into ${JSON.stringify(next.slice(0, 60))}`;
-  }],
-  [3, (r, root, raw) => { const s = target(r, root); const n = r.pick(RAW_NUMBERS); write(s, raw.value(n)); return `set ${s.path} to the number ${n}`; }],
-  [3, (r, root) => { const s = target(r, root); const v = r.pick<Json>([{}, [], '', 0, false]); write(s, v); return `emptied ${s.path} to ${JSON.stringify(v)}`; }],
-  [3, (r, root) => {
-    const s = target(r, root);
-    const v = read(s);
-    if (Array.isArray(v)) { write(s, Object.fromEntries(v.map((x, i) => [String(i), x]))); return `turned the array ${s.path} into an object`; }
-    if (isRecord(v)) { write(s, Object.values(v)); return `turned the object ${s.path} into an array`; }
-    write(s, [v ?? null]);
-    return `wrapped ${s.path} in an array`;
-  }],
-  [3, (r, root, raw) => {
-    const objects = slots(root).filter((s) => isRecord(read(s)));
-    if (!objects.length) return 'found no object for a prototype key';
-    const s = r.pick(objects);
-    const entry = r.pick(['"__proto__":{"polluted":true}', '"constructor":{"prototype":{"polluted":true}}', '"__proto__":null']);
-    (read(s) as Record<string, Json>)[raw.key(entry)] = 0;
-    return `added ${entry} to ${s.path}`;
-  }],
-  [7, (r, root, raw) => {
-    const objects = slots(root).filter((s) => { const v = read(s); return isRecord(v) && Object.keys(v).length > 0; });
-    if (!objects.length) return 'found no object for a duplicate key';
-    const request = objects.find((s) => s.path === 'request');
-    const s = request && r.chance(0.5) ? request : r.pick(objects);
-    const obj = read(s) as Record<string, Json>;
-    const key = s === request && r.chance(0.7) ? 'uid' : r.pick(Object.keys(obj));
-    const dup = key === 'uid' ? (r.chance(0.7) ? `dup-${r.int(1e9)}` : randomValue(r)) : randomValue(r);
-    const entry = `${JSON.stringify(key)}:${JSON.stringify(dup)}`;
-    if (r.chance(0.5)) {
+  [
+    4,
+    (r, root) => {
+      const s = hotSlot(r, root) ?? target(r, root);
+      const v = `${r.pick(STRINGS)}-${r.int(1e9).toString(36)}${r.chance(0.2) ? 'x'.repeat(r.logInt(100, 10_000)) : ''}`;
+      write(s, v);
+      return `set ${s.path} to the unique string ${JSON.stringify(v.slice(0, 60))}`;
+    },
+  ],
+  [
+    4,
+    (r, root) => {
+      const s = target(r, root);
+      const v = r.pick(['0', '443', '-1', '1e3', '0x10', 'NaN', '3.0', ' 80 ', '65536']);
+      write(s, v);
+      return `set ${s.path} to the number-like string ${JSON.stringify(v)}`;
+    },
+  ],
+  [
+    5,
+    (_r, root) => {
+      let n = 0;
+      walk(root.body, (v, set) => {
+        if (typeof v === 'number') {
+          set(String(v));
+          n++;
+        }
+      });
+      return `turned ${n} numbers into strings`;
+    },
+  ],
+  [
+    3,
+    (_r, root) => {
+      let n = 0;
+      walk(root.body, (v, set) => {
+        if (typeof v === 'string' && v !== '' && Number.isFinite(Number(v))) {
+          set(Number(v));
+          n++;
+        }
+      });
+      return `turned ${n} numeric strings into numbers`;
+    },
+  ],
+  [
+    3,
+    (_r, root) => {
+      let n = 0;
+      walk(root.body, (v, set) => {
+        if (typeof v === 'boolean') {
+          set(String(v));
+          n++;
+        }
+      });
+      return `turned ${n} booleans into strings`;
+    },
+  ],
+  [
+    3,
+    (r, root) => {
+      const s = target(r, root);
+      const v = hugeString(r, r.chance(0.1) ? 4 * 1024 * 1024 : 512 * 1024);
+      write(s, v);
+      return `set ${s.path} to a string of ${v.length} characters`;
+    },
+  ],
+  [
+    5,
+    (r, root, raw) => {
+      const s = target(r, root);
+      const d = deepNesting(r);
+      write(s, raw.value(d.raw));
+      return `set ${s.path} to ${d.what}`;
+    },
+  ],
+  [
+    3,
+    (r, root, raw) => {
+      const s = target(r, root);
+      const w = wideValue(r);
+      write(s, raw.value(w.raw));
+      return `set ${s.path} to ${w.what}`;
+    },
+  ],
+  [
+    6,
+    (r, root) => {
+      const s = target(r, root);
+      const v = Array.from({ length: 1 + r.int(4) }, () => r.pick(UNICODE)).join('');
+      write(s, v);
+      return `set ${s.path} to unicode ${JSON.stringify(v)}`;
+    },
+  ],
+  [
+    4,
+    (r, root) => {
+      const strings: { v: string; set: (next: Json) => void }[] = [];
+      walk(root.body, (v, set) => {
+        if (typeof v === 'string') strings.push({ v, set });
+      });
+      if (!strings.length) return 'found no string to garble';
+      const { v, set } = r.pick(strings);
+      const at = r.int(v.length + 1);
+      const next = v.slice(0, at) + r.pick(STRINGS) + v.slice(at + r.int(3));
+      set(next);
+      return `garbled a string ${JSON.stringify(v.slice(0, 40))} into ${JSON.stringify(next.slice(0, 60))}`;
+    },
+  ],
+  [
+    3,
+    (r, root, raw) => {
+      const s = target(r, root);
+      const n = r.pick(RAW_NUMBERS);
+      write(s, raw.value(n));
+      return `set ${s.path} to the number ${n}`;
+    },
+  ],
+  [
+    3,
+    (r, root) => {
+      const s = target(r, root);
+      const v = r.pick<Json>([{}, [], '', 0, false]);
+      write(s, v);
+      return `emptied ${s.path} to ${JSON.stringify(v)}`;
+    },
+  ],
+  [
+    3,
+    (r, root) => {
+      const s = target(r, root);
+      const v = read(s);
+      if (Array.isArray(v)) {
+        write(s, Object.fromEntries(v.map((x, i) => [String(i), x])));
+        return `turned the array ${s.path} into an object`;
+      }
+      if (isRecord(v)) {
+        write(s, Object.values(v));
+        return `turned the object ${s.path} into an array`;
+      }
+      write(s, [v ?? null]);
+      return `wrapped ${s.path} in an array`;
+    },
+  ],
+  [
+    3,
+    (r, root, raw) => {
+      const objects = slots(root).filter((s) => isRecord(read(s)));
+      if (!objects.length) return 'found no object for a prototype key';
+      const s = r.pick(objects);
+      const entry = r.pick(['"__proto__":{"polluted":true}', '"constructor":{"prototype":{"polluted":true}}', '"__proto__":null']);
+      (read(s) as Record<string, Json>)[raw.key(entry)] = 0;
+      return `added ${entry} to ${s.path}`;
+    },
+  ],
+  [
+    7,
+    (r, root, raw) => {
+      const objects = slots(root).filter((s) => {
+        const v = read(s);
+        return isRecord(v) && Object.keys(v).length > 0;
+      });
+      if (!objects.length) return 'found no object for a duplicate key';
+      const request = objects.find((s) => s.path === 'request');
+      const s = request && r.chance(0.5) ? request : r.pick(objects);
+      const obj = read(s) as Record<string, Json>;
+      const key = s === request && r.chance(0.7) ? 'uid' : r.pick(Object.keys(obj));
+      const dup = key === 'uid' ? (r.chance(0.7) ? `dup-${r.int(1e9)}` : randomValue(r)) : randomValue(r);
+      const entry = `${JSON.stringify(key)}:${JSON.stringify(dup)}`;
+      if (r.chance(0.5)) {
+        obj[raw.key(entry)] = 0;
+        return `repeated key ${JSON.stringify(key)} in ${s.path} after the original, as ${JSON.stringify(dup)}`;
+      }
+      const copy = { ...obj };
+      for (const k of Object.keys(obj)) delete obj[k];
       obj[raw.key(entry)] = 0;
-      return `repeated key ${JSON.stringify(key)} in ${s.path} after the original, as ${JSON.stringify(dup)}`;
-    }
-    const copy = { ...obj };
-    for (const k of Object.keys(obj)) delete obj[k];
-    obj[raw.key(entry)] = 0;
-    Object.assign(obj, copy);
-    return `repeated key ${JSON.stringify(key)} in ${s.path} before the original, as ${JSON.stringify(dup)}`;
-  }],
-  [6, (r, root) => {
-    const meta = dig(root.body, 'request', 'object', 'metadata');
-    if (!isRecord(meta)) return 'found no object metadata to annotate';
-    const where = r.chance(0.8) ? 'annotations' : 'labels';
-    if (!isRecord(meta[where])) meta[where] = {};
-    const key = r.pick(ANNOTATIONS);
-    const value = r.chance(0.1)
-      ? Array.from({ length: r.logInt(10, 20_000) }, (_, i) => `10.${(i >> 8) & 255}.${i & 255}.0/24`).join(',')
-      : r.pick(ANNOTATION_VALUES);
-    (meta[where] as Record<string, Json>)[key] = value;
-    return `set metadata.${where}[${key}] to ${JSON.stringify(value.slice(0, 60))}`;
-  }],
-  [6, (r, root, _raw, others) => {
-    const donor = r.pick(others);
-    const donorSlots = slots({ body: structuredClone(donor.review) as Json }).filter((s) => s.path !== '(body)');
-    const from = r.pick(donorSlots);
-    const here = slots(root).find((s) => s.path === from.path);
-    if (here) write(here, read(from) ?? null);
-    else if (isRecord(root.body)) {
-      const request = (root.body as Record<string, Json>).request;
-      if (isRecord(request) && typeof from.key === 'string') request[from.key] = read(from) ?? null;
-    }
-    return `grafted ${from.path} from ${donor.name}`;
-  }],
+      Object.assign(obj, copy);
+      return `repeated key ${JSON.stringify(key)} in ${s.path} before the original, as ${JSON.stringify(dup)}`;
+    },
+  ],
+  [
+    6,
+    (r, root) => {
+      const meta = dig(root.body, 'request', 'object', 'metadata');
+      if (!isRecord(meta)) return 'found no object metadata to annotate';
+      const where = r.chance(0.8) ? 'annotations' : 'labels';
+      if (!isRecord(meta[where])) meta[where] = {};
+      const key = r.pick(ANNOTATIONS);
+      const value = r.chance(0.1)
+        ? Array.from({ length: r.logInt(10, 20_000) }, (_, i) => `10.${(i >> 8) & 255}.${i & 255}.0/24`).join(',')
+        : r.pick(ANNOTATION_VALUES);
+      (meta[where] as Record<string, Json>)[key] = value;
+      return `set metadata.${where}[${key}] to ${JSON.stringify(value.slice(0, 60))}`;
+    },
+  ],
+  [
+    6,
+    (r, root, _raw, others) => {
+      const donor = r.pick(others);
+      const donorSlots = slots({ body: structuredClone(donor.review) as Json }).filter((s) => s.path !== '(body)');
+      const from = r.pick(donorSlots);
+      const here = slots(root).find((s) => s.path === from.path);
+      if (here) write(here, read(from) ?? null);
+      else if (isRecord(root.body)) {
+        const request = (root.body as Record<string, Json>).request;
+        if (isRecord(request) && typeof from.key === 'string') request[from.key] = read(from) ?? null;
+      }
+      return `grafted ${from.path} from ${donor.name}`;
+    },
+  ],
 ];
 
 const VALUE_WEIGHT = VALUE_MUTATIONS.reduce((sum, [w]) => sum + w, 0);
@@ -380,25 +691,66 @@ function valueMutation(r: Rng): ValueMutation {
   return VALUE_MUTATIONS[0]![1];
 }
 
-const GARBAGE: readonly string[] = ['{', '}', '[', ']', ',', ':', '"', '\\', 'null', ',,', '\u0000', '/*x*/', "'", 'NaN', '-', '.', 'e', '\n', '\ufeff', 'undefined', '\\u12'];
+const GARBAGE: readonly string[] = [
+  '{',
+  '}',
+  '[',
+  ']',
+  ',',
+  ':',
+  '"',
+  '\\',
+  'null',
+  ',,',
+  '\u0000',
+  '/*x*/',
+  "'",
+  'NaN',
+  '-',
+  '.',
+  'e',
+  '\n',
+  '\ufeff',
+  'undefined',
+  '\\u12',
+];
 
 type TextMutation = (r: Rng, text: string) => { text: string; what: string };
 
 const TEXT_MUTATIONS: readonly TextMutation[] = [
-  (r, t) => { const at = r.int(t.length); return { text: t.slice(0, at), what: `truncated to ${at} of ${t.length} characters` }; },
-  (r, t) => { const cut = r.logInt(1, Math.max(1, Math.min(t.length, 64))); return { text: t.slice(0, t.length - cut), what: `cut the last ${cut} characters` }; },
-  (r, t) => { const at = r.int(t.length); const n = r.logInt(1, 200); return { text: t.slice(0, at) + t.slice(at + n), what: `deleted ${n} characters at ${at}` }; },
-  (r, t) => { const at = r.int(t.length + 1); const g = r.pick(GARBAGE); return { text: t.slice(0, at) + g + t.slice(at), what: `inserted ${JSON.stringify(g)} at ${at}` }; },
+  (r, t) => {
+    const at = r.int(t.length);
+    return { text: t.slice(0, at), what: `truncated to ${at} of ${t.length} characters` };
+  },
+  (r, t) => {
+    const cut = r.logInt(1, Math.max(1, Math.min(t.length, 64)));
+    return { text: t.slice(0, t.length - cut), what: `cut the last ${cut} characters` };
+  },
+  (r, t) => {
+    const at = r.int(t.length);
+    const n = r.logInt(1, 200);
+    return { text: t.slice(0, at) + t.slice(at + n), what: `deleted ${n} characters at ${at}` };
+  },
+  (r, t) => {
+    const at = r.int(t.length + 1);
+    const g = r.pick(GARBAGE);
+    return { text: t.slice(0, at) + g + t.slice(at), what: `inserted ${JSON.stringify(g)} at ${at}` };
+  },
   (r, t) => {
     const from = r.int(t.length);
     const piece = t.slice(from, from + r.logInt(1, 500));
     const at = r.int(t.length + 1);
     return { text: t.slice(0, at) + piece + t.slice(at), what: `copied ${piece.length} characters from ${from} to ${at}` };
   },
-  (r, t) => { const g = r.pick([' x', '}', ',', '{}', '\n\n', '\u0000', ' null', `,${t.slice(0, 20)}`]); return { text: t + g, what: `appended ${JSON.stringify(g)}` }; },
+  (r, t) => {
+    const g = r.pick([' x', '}', ',', '{}', '\n\n', '\u0000', ' null', `,${t.slice(0, 20)}`]);
+    return { text: t + g, what: `appended ${JSON.stringify(g)}` };
+  },
   (r, t) => {
     const pad = r.pick([' ', '\n', '\t', '\r\n']).repeat(r.logInt(1, 200_000));
-    return r.chance(0.5) ? { text: pad + t, what: `prefixed ${pad.length} whitespace characters` } : { text: t + pad, what: `suffixed ${pad.length} whitespace characters` };
+    return r.chance(0.5)
+      ? { text: pad + t, what: `prefixed ${pad.length} whitespace characters` }
+      : { text: t + pad, what: `suffixed ${pad.length} whitespace characters` };
   },
   (_r, t) => ({ text: `\ufeff${t}`, what: 'prefixed a byte order mark' }),
   (r, t) => {
@@ -406,24 +758,40 @@ const TEXT_MUTATIONS: readonly TextMutation[] = [
     if (!m) return { text: t, what: 'found no uid to repeat' };
     const dup = `"uid":${JSON.stringify(r.chance(0.8) ? `dup-${r.int(1e9)}` : r.pick(STRINGS))}`;
     const before = r.chance(0.5);
-    const text = before ? `${t.slice(0, m.index) + dup},${t.slice(m.index)}` : `${t.slice(0, m.index + m[0].length)},${dup}${t.slice(m.index + m[0].length)}`;
+    const text = before
+      ? `${t.slice(0, m.index) + dup},${t.slice(m.index)}`
+      : `${t.slice(0, m.index + m[0].length)},${dup}${t.slice(m.index + m[0].length)}`;
     return { text, what: `repeated the uid key ${before ? 'before' : 'after'} the original as ${dup}` };
   },
   (r, t) => {
     const quote = r.chance(0.5);
-    return quote ? { text: t.replaceAll('"', "'"), what: 'swapped double quotes for single quotes' } : { text: t.replace(/}$/, ',}'), what: 'added a trailing comma' };
+    return quote
+      ? { text: t.replaceAll('"', "'"), what: 'swapped double quotes for single quotes' }
+      : { text: t.replace(/}$/, ',}'), what: 'added a trailing comma' };
   },
 ];
 
 type ByteMutation = (r: Rng, bytes: Buffer) => { bytes: Buffer; what: string };
 
-const BAD_BYTES: readonly number[][] = [[0xff], [0xc3], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xc0, 0xaf], [0xe2, 0x82], [0x00], [0x80, 0x80]];
+const BAD_BYTES: readonly number[][] = [
+  [0xff],
+  [0xc3],
+  [0xed, 0xa0, 0x80],
+  [0xf4, 0x90, 0x80, 0x80],
+  [0xc0, 0xaf],
+  [0xe2, 0x82],
+  [0x00],
+  [0x80, 0x80],
+];
 
 const BYTE_MUTATIONS: readonly ByteMutation[] = [
   (r, b) => {
     const at = r.int(b.length + 1);
     const bad = r.pick(BAD_BYTES);
-    return { bytes: Buffer.concat([b.subarray(0, at), Buffer.from(bad), b.subarray(at)]), what: `inserted bytes ${Buffer.from(bad).toString('hex')} at ${at}` };
+    return {
+      bytes: Buffer.concat([b.subarray(0, at), Buffer.from(bad), b.subarray(at)]),
+      what: `inserted bytes ${Buffer.from(bad).toString('hex')} at ${at}`,
+    };
   },
   (r, b) => {
     if (b.length === 0) return { bytes: Buffer.from([0xff]), what: 'sent the single byte ff' };
@@ -437,11 +805,34 @@ const BYTE_MUTATIONS: readonly ByteMutation[] = [
 ];
 
 const CONTENT_TYPES: readonly string[] = [
-  'application/json; charset=utf-8', 'application/json;charset=UTF-8', 'Application/JSON', 'text/plain', 'application/x-www-form-urlencoded',
-  'application/json-patch+json', 'application/jsonx', 'application/yaml', 'multipart/form-data; boundary=x', '*/*', 'application/json; charset=latin1',
+  'application/json; charset=utf-8',
+  'application/json;charset=UTF-8',
+  'Application/JSON',
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'application/json-patch+json',
+  'application/jsonx',
+  'application/yaml',
+  'multipart/form-data; boundary=x',
+  '*/*',
+  'application/json; charset=latin1',
 ];
 
-const TIMEOUTS: readonly string[] = ['5s', '10s', '30s', '1ms', '0s', '1m30s', 'abc', '-1s', '1e3s', '999999999h', '1.5s', '', '5s&timeout=1ms'];
+const TIMEOUTS: readonly string[] = [
+  '5s',
+  '10s',
+  '30s',
+  '1ms',
+  '0s',
+  '1m30s',
+  'abc',
+  '-1s',
+  '1e3s',
+  '999999999h',
+  '1.5s',
+  '',
+  '5s&timeout=1ms',
+];
 
 /** Where a path takes the server's caller token, and what each slot becomes. */
 export const TOKEN_SLOTS = {
@@ -450,7 +841,12 @@ export const TOKEN_SLOTS = {
   '{token/2}': (token: string) => token.slice(0, Math.floor(token.length / 2)),
 } as const satisfies Readonly<Record<string, (token: string) => string>>;
 
-const TOKEN_SLOT_PATTERN = new RegExp(Object.keys(TOKEN_SLOTS).map((k) => k.replace(/[{}/]/g, '\\$&')).join('|'), 'g');
+const TOKEN_SLOT_PATTERN = new RegExp(
+  Object.keys(TOKEN_SLOTS)
+    .map((k) => k.replace(/[{}/]/g, '\\$&'))
+    .join('|'),
+  'g',
+);
 
 /** The case as sent to a server whose caller token is `token`. */
 export function addressed(c: FuzzCase, token: string): FuzzCase {
@@ -472,7 +868,10 @@ const TOKEN_MUTATIONS: readonly ((r: Rng, route: string) => { path: string; what
   (r, route) => ({ path: `${route}/${randomToken(r, 43)}`, what: 'a wrong token' }),
   (_r, route) => ({ path: `${route}/{TOKEN}`, what: 'the token in upper case' }),
   (_r, route) => ({ path: `${route}/{token/2}`, what: 'half the token' }),
-  (r, route) => ({ path: `${route}/{token}${r.pick(['x', '.', '~', '%2F', '%00', '%20', 'é'])}`, what: 'the token with something after it' }),
+  (r, route) => ({
+    path: `${route}/{token}${r.pick(['x', '.', '~', '%2F', '%00', '%20', 'é'])}`,
+    what: 'the token with something after it',
+  }),
   (r, route) => ({ path: `${route}/{token}/${r.pick(['', 'x', '{token}', '..'])}`, what: 'the token and another path segment' }),
   // up to 8,000 characters: the request line stays under Node's header limit, so the caller gate answers
   (r, route) => ({ path: `${route}/${randomToken(r, r.logInt(44, 8_000))}`, what: 'an over-long token' }),
@@ -482,18 +881,49 @@ const TOKEN_MUTATIONS: readonly ((r: Rng, route: string) => { path: string; what
 
 function httpMutation(r: Rng, c: { method: string; path: string; headers: Record<string, string> }): string {
   switch (r.int(8)) {
-    case 0: { c.path = `${r.pick(ROUTES)}?timeout=${r.pick(TIMEOUTS)}`; return `path ${c.path}`; }
-    case 1: { c.path = r.pick(['/validate/', '/Validate', '//validate', '/validate%zz', `/validate%${r.int(1e6)}`, '/validate/../mutate', '/admit', '/', '/validate;x']); return `path ${c.path}`; }
-    case 2: { c.method = r.pick(['GET', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']); return `method ${c.method}`; }
-    case 3: { c.headers['content-type'] = r.pick(CONTENT_TYPES); return `content-type ${c.headers['content-type']}`; }
-    case 4: { delete c.headers['content-type']; return 'no content-type'; }
-    case 5: { c.headers['transfer-encoding'] = 'chunked'; return 'chunked transfer encoding'; }
+    case 0: {
+      c.path = `${r.pick(ROUTES)}?timeout=${r.pick(TIMEOUTS)}`;
+      return `path ${c.path}`;
+    }
+    case 1: {
+      c.path = r.pick([
+        '/validate/',
+        '/Validate',
+        '//validate',
+        '/validate%zz',
+        `/validate%${r.int(1e6)}`,
+        '/validate/../mutate',
+        '/admit',
+        '/',
+        '/validate;x',
+      ]);
+      return `path ${c.path}`;
+    }
+    case 2: {
+      c.method = r.pick(['GET', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+      return `method ${c.method}`;
+    }
+    case 3: {
+      c.headers['content-type'] = r.pick(CONTENT_TYPES);
+      return `content-type ${c.headers['content-type']}`;
+    }
+    case 4: {
+      delete c.headers['content-type'];
+      return 'no content-type';
+    }
+    case 5: {
+      c.headers['transfer-encoding'] = 'chunked';
+      return 'chunked transfer encoding';
+    }
     case 6: {
       const m = r.pick(TOKEN_MUTATIONS)(r, r.pick(['/validate', '/mutate']));
       c.path = r.chance(0.5) ? `${m.path}${m.path.includes('?') ? '&' : '?'}timeout=${r.pick(TIMEOUTS)}` : m.path;
       return `caller token: ${m.what}: ${c.path}`;
     }
-    default: { c.path = c.path.startsWith('/validate') ? c.path.replace('/validate', '/mutate') : c.path.replace('/mutate', '/validate'); return `sent to the other route: ${c.path}`; }
+    default: {
+      c.path = c.path.startsWith('/validate') ? c.path.replace('/validate', '/mutate') : c.path.replace('/mutate', '/validate');
+      return `sent to the other route: ${c.path}`;
+    }
   }
 }
 
@@ -503,11 +933,22 @@ function randomReview(r: Rng): Json {
   const request: Record<string, Json> = {
     uid: field([`${r.int(1e9)}-${r.int(1e9)}`, 'u', '00000000-0000-0000-0000-000000000000']),
     kind: r.chance(0.8)
-      ? { group: field(['', 'networking.istio.io', 'policy.openservicemesh.io']), version: field(['v1', 'v1alpha1', 'v1beta1']), kind: field(['Pod', 'ServiceEntry', 'VirtualService', 'Egress', 'Namespace', 'ConfigMap']) }
+      ? {
+          group: field(['', 'networking.istio.io', 'policy.openservicemesh.io']),
+          version: field(['v1', 'v1alpha1', 'v1beta1']),
+          kind: field(['Pod', 'ServiceEntry', 'VirtualService', 'Egress', 'Namespace', 'ConfigMap']),
+        }
       : randomValue(r),
     operation: field(['CREATE', 'UPDATE', 'DELETE', 'CONNECT']),
     namespace: field(['default', 'shop', '']),
-    object: r.chance(0.8) ? { apiVersion: field(['v1', 'networking.istio.io/v1']), kind: field(['Pod', 'ServiceEntry']), metadata: { name: field(['x']), annotations: randomValue(r) }, spec: randomValue(r, 3) } : randomValue(r, 3),
+    object: r.chance(0.8)
+      ? {
+          apiVersion: field(['v1', 'networking.istio.io/v1']),
+          kind: field(['Pod', 'ServiceEntry']),
+          metadata: { name: field(['x']), annotations: randomValue(r) },
+          spec: randomValue(r, 3),
+        }
+      : randomValue(r, 3),
   };
   if (r.chance(0.3)) request.oldObject = randomValue(r, 3);
   return { apiVersion: field(['admission.k8s.io/v1', 'admission.k8s.io/v1beta1']), kind: field(['AdmissionReview']), request };
@@ -527,7 +968,13 @@ export function generateCase(seed: number, index: number, seedlings: readonly Se
   if (roll < 0.031) {
     const text = JSON.stringify(origin.review);
     const pad = ' '.repeat(BODY_LIMIT + 1 + r.int(64 * 1024) - text.length);
-    return { ...base, ...http, body: text + pad, steps: [`${origin.name} padded past the body limit to ${text.length + pad.length} bytes`], pristine: false };
+    return {
+      ...base,
+      ...http,
+      body: text + pad,
+      steps: [`${origin.name} padded past the body limit to ${text.length + pad.length} bytes`],
+      pristine: false,
+    };
   }
   if (roll < 0.08) {
     const steps = ['a random review'];
@@ -537,7 +984,15 @@ export function generateCase(seed: number, index: number, seedlings: readonly Se
       body = m.text;
       steps.push(m.what);
     }
-    return { ...base, method: 'POST', path: `${r.pick(ROUTES)}?timeout=10s`, headers: { 'content-type': 'application/json' }, body, steps, pristine: false };
+    return {
+      ...base,
+      method: 'POST',
+      path: `${r.pick(ROUTES)}?timeout=10s`,
+      headers: { 'content-type': 'application/json' },
+      body,
+      steps,
+      pristine: false,
+    };
   }
   if (roll < 0.09) {
     const n = r.logInt(1, 64 * 1024);

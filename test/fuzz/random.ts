@@ -52,7 +52,8 @@ export function rng(seed: number): Rng {
 /** A seed from the command line or environment: decimal or 0x-hex, 32 bits. */
 export function parseSeed(text: string): number {
   const n = /^0x[0-9a-f]+$/i.test(text) ? Number.parseInt(text.slice(2), 16) : /^\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isSafeInteger(n) || n < 0 || n > 0xffffffff) throw new Error(`seed must be an integer 0..4294967295 (decimal or 0x hex), got "${text}"`);
+  if (!Number.isSafeInteger(n) || n < 0 || n > 0xffffffff)
+    throw new Error(`seed must be an integer 0..4294967295 (decimal or 0x hex), got "${text}"`);
   return n;
 }
 

@@ -6,7 +6,17 @@
  * `--case I` replays case I of the seed alone and prints its body and the answer.
  */
 import { parseArgs } from 'node:util';
-import { describeFailure, DEFAULT_CONCURRENCY, DEFAULT_HEAP_GROWTH_MIB, DEFAULT_NATIVE_GROWTH_MIB, DEFAULT_WARMUP, fuzz, passed, replay, summaryLine } from './campaign.ts';
+import {
+  describeFailure,
+  DEFAULT_CONCURRENCY,
+  DEFAULT_HEAP_GROWTH_MIB,
+  DEFAULT_NATIVE_GROWTH_MIB,
+  DEFAULT_WARMUP,
+  fuzz,
+  passed,
+  replay,
+  summaryLine,
+} from './campaign.ts';
 import { freshSeed, parseSeed } from './random.ts';
 
 const USAGE = `usage: node --expose-gc test/fuzz/run.ts [--cases 10000] [--seconds 300] [--seed N|0xHEX] [--concurrency ${DEFAULT_CONCURRENCY}]
@@ -25,8 +35,15 @@ async function main(argv: string[]): Promise<number> {
     ({ values } = parseArgs({
       args: argv,
       options: {
-        cases: { type: 'string' }, seconds: { type: 'string' }, seed: { type: 'string' }, concurrency: { type: 'string' },
-        warmup: { type: 'string' }, 'heap-growth-mib': { type: 'string' }, 'native-growth-mib': { type: 'string' }, save: { type: 'string' }, case: { type: 'string' },
+        cases: { type: 'string' },
+        seconds: { type: 'string' },
+        seed: { type: 'string' },
+        concurrency: { type: 'string' },
+        warmup: { type: 'string' },
+        'heap-growth-mib': { type: 'string' },
+        'native-growth-mib': { type: 'string' },
+        save: { type: 'string' },
+        case: { type: 'string' },
         help: { type: 'boolean' },
       },
       strict: true,
@@ -60,20 +77,29 @@ async function main(argv: string[]): Promise<number> {
 
   if (values.case !== undefined) {
     const { c, answer, why } = await replay(seed, count(values.case, 0, '--case'));
-    process.stdout.write(`seed=${seed} case=${c.index}\nsteps: ${c.steps.join('; ')}\n${c.method} ${c.path} ${JSON.stringify(c.headers)}\n`);
-    process.stdout.write(`body (${Buffer.byteLength(c.body)} bytes): ${JSON.stringify((typeof c.body === 'string' ? c.body : c.body.toString('latin1')).slice(0, 4000))}\n`);
+    process.stdout.write(
+      `seed=${seed} case=${c.index}\nsteps: ${c.steps.join('; ')}\n${c.method} ${c.path} ${JSON.stringify(c.headers)}\n`,
+    );
+    process.stdout.write(
+      `body (${Buffer.byteLength(c.body)} bytes): ${JSON.stringify((typeof c.body === 'string' ? c.body : c.body.toString('latin1')).slice(0, 4000))}\n`,
+    );
     process.stdout.write(`answer: ${answer.ok ? `${answer.status} ${answer.body.slice(0, 2000)}` : answer.error}\n`);
     process.stdout.write(why === undefined ? 'verdict: acceptable\n' : `verdict: FAIL ${why}\n`);
     return why === undefined ? 0 : 1;
   }
 
-  process.stdout.write(`fuzz seed=${seed} (replay the run with --seed ${seed}) cases=${options.cases} seconds=${options.seconds} concurrency=${options.concurrency}\n`);
-  if (!(globalThis as { gc?: unknown }).gc) process.stdout.write('fuzz: run with node --expose-gc for the memory check; enabling it at run time\n');
+  process.stdout.write(
+    `fuzz seed=${seed} (replay the run with --seed ${seed}) cases=${options.cases} seconds=${options.seconds} concurrency=${options.concurrency}\n`,
+  );
+  if (!(globalThis as { gc?: unknown }).gc)
+    process.stdout.write('fuzz: run with node --expose-gc for the memory check; enabling it at run time\n');
   const inFlight = new Set<number>();
   // The server runs in this process: if it crashes, the cases on the wire are the suspects.
   const crashed = (e: unknown) => {
-    process.stdout.write(`fuzz seed=${seed}: the process crashed with cases ${[...inFlight].join(', ')} in flight `
-      + `(replay each with --seed ${seed} --case I)\n${(e as Error)?.stack ?? String(e)}\n`);
+    process.stdout.write(
+      `fuzz seed=${seed}: the process crashed with cases ${[...inFlight].join(', ')} in flight ` +
+        `(replay each with --seed ${seed} --case I)\n${(e as Error)?.stack ?? String(e)}\n`,
+    );
     process.exit(1);
   };
   process.on('uncaughtException', crashed);
@@ -81,7 +107,10 @@ async function main(argv: string[]): Promise<number> {
   const summary = await fuzz({ ...options, inFlight, progress: (line) => process.stdout.write(`${line}\n`) });
   for (const f of summary.failures.slice(0, 20)) process.stdout.write(`${describeFailure(seed, f)}\n`);
   if (summary.failures.length > 20) process.stdout.write(`… and ${summary.failures.length - 20} more failures\n`);
-  if (!summary.memory.ok) process.stdout.write(`memory grew past its limit (heap +${summary.memory.heapLimitMiB} MiB, outside the heap +${summary.memory.nativeLimitMiB} MiB)\n`);
+  if (!summary.memory.ok)
+    process.stdout.write(
+      `memory grew past its limit (heap +${summary.memory.heapLimitMiB} MiB, outside the heap +${summary.memory.nativeLimitMiB} MiB)\n`,
+    );
   if (!summary.alive) process.stdout.write('the server stopped answering /healthz\n');
   if (summary.metrics.showsToken) process.stdout.write('the caller token shows on the metrics page\n');
   process.stdout.write(`${summaryLine(summary)}\n`);

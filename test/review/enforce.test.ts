@@ -50,11 +50,15 @@ Enforce('fails validation closed and mutation open when the review cannot finish
 });
 
 Enforce('a denial lists a repeated finding once, caps the list and says how many were left out', () => {
-  const repeated = mergeAll(Array.from({ length: 10_000 }, (_, i) => finding('EW112', `spec.ports[${i}].number`, 'service entry port 443 already defined')));
+  const repeated = mergeAll(
+    Array.from({ length: 10_000 }, (_, i) => finding('EW112', `spec.ports[${i}].number`, 'service entry port 443 already defined')),
+  );
   const one = enforce(repeated, 'enforce');
   assert.is(one.message, '[EW112] spec.ports[0].number: service entry port 443 already defined (and at 9,999 more paths)');
   assert.is(one.findings.errors.length, 1);
-  const distinct = mergeAll(Array.from({ length: 5_000 }, (_, i) => finding('EW106', `spec.hosts[${i}]`, `domain name "${'x'.repeat(2_000)}${i}" invalid`)));
+  const distinct = mergeAll(
+    Array.from({ length: 5_000 }, (_, i) => finding('EW106', `spec.hosts[${i}]`, `domain name "${'x'.repeat(2_000)}${i}" invalid`)),
+  );
   const many = enforce(distinct, 'enforce');
   assert.ok(many.message!.length <= DENIAL_CHARS_MAX, `${many.message!.length} characters`);
   assert.match(many.message!, /\n… and 4,9\d\d more findings$/);

@@ -5,26 +5,34 @@ import { shortenLine } from '../../src/review/line.ts';
 const Line = suite('review/line: one finding on one line');
 
 Line('leaves a line that fits alone, on one line', () => {
-  assert.is(shortenLine('[EW103] spec.workloadSelector: selects every workload', 120), '[EW103] spec.workloadSelector: selects every workload');
+  assert.is(
+    shortenLine('[EW103] spec.workloadSelector: selects every workload', 120),
+    '[EW103] spec.workloadSelector: selects every workload',
+  );
   assert.is(shortenLine('[EW103] p: two\nlines', 120), '[EW103] p: two lines');
 });
 
-Line('cuts a long host in its middle and keeps the field, the other object\'s name and the fix whole', () => {
-  const line = '[EW404] spec.ports[0].protocol: payments-gateway.internal.eu-west-1.example.com:443 is TLS here but shop/legacy (HTTP); use one protocol';
+Line("cuts a long host in its middle and keeps the field, the other object's name and the fix whole", () => {
+  const line =
+    '[EW404] spec.ports[0].protocol: payments-gateway.internal.eu-west-1.example.com:443 is TLS here but shop/legacy (HTTP); use one protocol';
   const short = shortenLine(line, 120);
   assert.ok(short.length <= 120, `${short.length}: ${short}`);
-  assert.match(short, /^\[EW404\] spec\.ports\[0\]\.protocol: payments-gateway\.…1\.example\.com:443 is TLS here but shop\/legacy \(HTTP\); use one protocol$/);
+  assert.match(
+    short,
+    /^\[EW404\] spec\.ports\[0\]\.protocol: payments-gateway\.…1\.example\.com:443 is TLS here but shop\/legacy \(HTTP\); use one protocol$/,
+  );
 });
 
 Line('when the name and the fix leave little room, gives up the middle before the name rather than the name', () => {
-  const line = '[EW404] spec.ports[0].protocol: payments-gateway.internal.eu-west-1.example.com:443 is TLS here but shop/payments-legacy (HTTP); Istio keeps one: use one protocol or narrow exportTo';
+  const line =
+    '[EW404] spec.ports[0].protocol: payments-gateway.internal.eu-west-1.example.com:443 is TLS here but shop/payments-legacy (HTTP); Istio keeps one: use one protocol or narrow exportTo';
   const short = shortenLine(line, 120);
   assert.ok(short.length <= 120, `${short.length}: ${short}`);
   assert.ok(short.startsWith('[EW404] spec.ports['), short);
   assert.ok(short.endsWith(' shop/payments-legacy (HTTP); Istio keeps one: use one protocol or narrow exportTo'), short);
 });
 
-Line('keeps the other object\'s name and the fix when only short words are left to cut', () => {
+Line("keeps the other object's name and the fix when only short words are left to cut", () => {
   const line = `[EW404] spec.ports[0].protocol: ${'a b c d e f g h '.repeat(8)}but shop/other (HTTP); Istio keeps one: use one protocol or narrow exportTo`;
   const short = shortenLine(line, 120);
   assert.ok(short.length <= 120, short);

@@ -4,7 +4,18 @@ import type { Decision } from '../../src/admission/decision.ts';
 import type { AdmissionRequest, KubeObject } from '../../src/admission/types.ts';
 import { admitPod } from '../../src/review/mutate.ts';
 import {
-  ISTIO_NS, OSM_INJECT, OSM_NS, annotate, initArgs, label, namespace, plainPod, podReview, reviewFixture, shopNamespace, withSpec,
+  ISTIO_NS,
+  OSM_INJECT,
+  OSM_NS,
+  annotate,
+  initArgs,
+  label,
+  namespace,
+  plainPod,
+  podReview,
+  reviewFixture,
+  shopNamespace,
+  withSpec,
 } from '../capture/pods.ts';
 import { cidrsOf, denies, fixture, snapshotWith, warns } from '../support.ts';
 
@@ -92,7 +103,10 @@ AdmitPod("denies a user-set Istio annotation Istio would reject, in Istio's word
 });
 
 AdmitPod("denies a user-set OSM annotation OSM would reject, in OSM's words", () => {
-  const v = admit(plainPod({ 'openservicemesh.io/outbound-ip-range-exclusion-list': '10.0.0.0/8,' }), namespace('shop', OSM_NS, OSM_INJECT));
+  const v = admit(
+    plainPod({ 'openservicemesh.io/outbound-ip-range-exclusion-list': '10.0.0.0/8,' }),
+    namespace('shop', OSM_NS, OSM_INJECT),
+  );
   assert.not.ok(v.allowed);
   denies(v.findings, 'EW508');
   assert.match(v.message ?? '', `Invalid IP range '' specified for annotation 'openservicemesh.io/outbound-ip-range-exclusion-list'`);
@@ -103,7 +117,10 @@ AdmitPod('warn mode allows an invalid value with a warning, and patches nothing 
   const v = admit(plainPod({ 'egress-warden.io/bypass-ip-ranges': '192.0.2.0/33' }), ns);
   assert.ok(v.allowed);
   assert.is(v.mode, 'warn');
-  assert.ok(v.warnings.some((w) => w.startsWith('[EW502]')), v.warnings.join('\n'));
+  assert.ok(
+    v.warnings.some((w) => w.startsWith('[EW502]')),
+    v.warnings.join('\n'),
+  );
   assert.ok(touched(v).includes('/metadata/annotations/traffic.sidecar.istio.io~1includeOutboundIPRanges'));
   assert.not.ok(touched(v).includes('/metadata/annotations/traffic.sidecar.istio.io~1excludeOutboundIPRanges'));
   const bad = admit(plainPod({ 'egress-warden.io/outbound-capture': 'everything' }), ns);
@@ -132,7 +149,10 @@ AdmitPod('warns about host bits, overlaps with cluster CIDRs and excluding every
   const v = admit(plainPod({ 'egress-warden.io/bypass-ip-ranges': '192.0.2.9/24 10.96.0.1 ::/0' }));
   assert.ok(v.allowed);
   for (const code of ['EW503', 'EW504', 'EW505']) warns(v.findings, code);
-  assert.ok(v.warnings.every((w) => w.length <= 120 && !w.endsWith('…')), v.warnings.join('\n'));
+  assert.ok(
+    v.warnings.every((w) => w.length <= 120 && !w.endsWith('…')),
+    v.warnings.join('\n'),
+  );
   assert.ok(v.patch.length > 0);
 });
 
@@ -158,7 +178,11 @@ AdmitPod('leaves a custom istio-init that does not run istio-iptables alone, say
 
 AdmitPod('under istio-cni a "*" copied by Istio is the mesh default, while one set before injection is the user\'s', () => {
   const cni: KubeObject = fixture('objects/pod-istio-cni.json');
-  assert.ok(touched(admit(cni, namespace('shop', ISTIO_NS, CLUSTER))).includes('/metadata/annotations/traffic.sidecar.istio.io~1includeOutboundIPRanges'));
+  assert.ok(
+    touched(admit(cni, namespace('shop', ISTIO_NS, CLUSTER))).includes(
+      '/metadata/annotations/traffic.sidecar.istio.io~1includeOutboundIPRanges',
+    ),
+  );
   const before = admit(plainPod({ 'traffic.sidecar.istio.io/includeOutboundIPRanges': '*' }), namespace('shop', ISTIO_NS, CLUSTER));
   assert.not.ok(touched(before).includes('/metadata/annotations/traffic.sidecar.istio.io~1includeOutboundIPRanges'));
   warns(before.findings, 'EW513');
@@ -178,7 +202,11 @@ AdmitPod('a reinvocation after the cluster CIDRs changed rewrites the values thi
 
 AdmitPod('a failure inside the mutation admits the pod unchanged with a warning naming the failure', () => {
   const pod = plainPod(CLUSTER);
-  Object.defineProperty(pod, 'spec', { get: () => { throw new RangeError('spec went away'); } });
+  Object.defineProperty(pod, 'spec', {
+    get: () => {
+      throw new RangeError('spec went away');
+    },
+  });
   const v = admit(pod);
   assert.ok(v.allowed);
   assert.equal(v.patch, []);
@@ -209,21 +237,26 @@ AdmitPod('denies a mesh capture annotation on the pod that is a number, and in w
   const v = admit(pod);
   assert.not.ok(v.allowed);
   denies(v.findings, 'EW518', 'metadata.annotations[traffic.sidecar.istio.io/excludeOutboundIPRanges]');
-  const lenient = admit(pod, namespace('shop', { ...ISTIO_NS, 'egress-warden.io/mode': 'warn' }, { 'egress-warden.io/bypass-ip-ranges': '192.0.2.0/24' }));
+  const lenient = admit(
+    pod,
+    namespace('shop', { ...ISTIO_NS, 'egress-warden.io/mode': 'warn' }, { 'egress-warden.io/bypass-ip-ranges': '192.0.2.0/24' }),
+  );
   assert.ok(lenient.allowed);
   assert.ok(touched(lenient).includes('/metadata/annotations/traffic.sidecar.istio.io~1includeOutboundIPRanges'));
   assert.not.ok(touched(lenient).includes('/metadata/annotations/traffic.sidecar.istio.io~1excludeOutboundIPRanges'));
 });
 
 AdmitPod('ignores pod labels and annotations it does not read, whatever their value', () => {
-  const pod = label(plainPod({ ...CLUSTER, 'example.com/replicas': 3 as unknown as string }), { 'example.com/canary': true as unknown as string });
+  const pod = label(plainPod({ ...CLUSTER, 'example.com/replicas': 3 as unknown as string }), {
+    'example.com/canary': true as unknown as string,
+  });
   const v = admit(pod);
   assert.ok(v.allowed, v.message);
   assert.equal(v.findings.errors, []);
   assert.ok(v.patch.length > 0);
 });
 
-AdmitPod('an applied record this webhook could not have written is read as the user\'s value, not as an internal error', () => {
+AdmitPod("an applied record this webhook could not have written is read as the user's value, not as an internal error", () => {
   const pod = plainPod({
     ...CLUSTER,
     'traffic.sidecar.istio.io/includeOutboundIPRanges': '10.0.0.0/8',
@@ -232,7 +265,10 @@ AdmitPod('an applied record this webhook could not have written is read as the u
   const v = admit(pod);
   assert.ok(v.allowed, v.message);
   warns(v.findings, 'EW513', 'metadata.annotations[traffic.sidecar.istio.io/includeOutboundIPRanges]');
-  assert.not.ok(v.findings.warnings.some((w) => w.code === 'EW599'), v.warnings.join('\n'));
+  assert.not.ok(
+    v.findings.warnings.some((w) => w.code === 'EW599'),
+    v.warnings.join('\n'),
+  );
   assert.not.ok(touched(v).includes('/metadata/annotations/traffic.sidecar.istio.io~1includeOutboundIPRanges'));
 });
 

@@ -29,8 +29,11 @@ const clone = <T>(o: T): T => structuredClone(o);
 const update = (object: Obj, oldObject: Obj): AdmissionRequest => ({
   uid: '00000000-0000-4000-8000-00000000000a',
   kind: { group: object.apiVersion.split('/')[0], version: object.apiVersion.split('/')[1], kind: object.kind },
-  namespace: object.metadata.namespace, name: object.metadata.name,
-  operation: 'UPDATE', object: object as KubeObject, oldObject: oldObject as KubeObject,
+  namespace: object.metadata.namespace,
+  name: object.metadata.name,
+  operation: 'UPDATE',
+  object: object as KubeObject,
+  oldObject: oldObject as KubeObject,
 });
 
 const codes = (lines: readonly string[]) => lines.map((l) => /^\[(EW\d{3})\]/.exec(l)?.[1] ?? l);
@@ -42,7 +45,10 @@ Ratchet('a label edit on a stored invalid ServiceEntry is admitted, its findings
   const d = judge(update(after, before), snapshotWith([before as KubeObject]));
   assert.ok(d.allowed, d.message);
   assert.equal(codes(d.warnings).slice(0, 2).sort(), ['EW115', 'EW125']);
-  assert.ok(d.warnings.slice(0, 2).every((w) => w.includes(PREEXISTING)), d.warnings.join('\n'));
+  assert.ok(
+    d.warnings.slice(0, 2).every((w) => w.includes(PREEXISTING)),
+    d.warnings.join('\n'),
+  );
   assert.match(d.warnings.at(-1)!, /2 pre-existing findings did not block this update; fix them/);
 });
 
@@ -72,12 +78,20 @@ Ratchet('a pre-existing finding stays pre-existing when its port moves within th
   after.spec.ports.unshift({ name: 'http', number: 80, protocol: 'HTTP' });
   const d = judge(update(after, before), snapshotWith([before as KubeObject]));
   assert.ok(d.allowed, d.message);
-  assert.ok(d.warnings.some((w) => w.startsWith('[EW115] spec.ports[1].name') && w.includes(PREEXISTING)), d.warnings.join('\n'));
+  assert.ok(
+    d.warnings.some((w) => w.startsWith('[EW115] spec.ports[1].name') && w.includes(PREEXISTING)),
+    d.warnings.join('\n'),
+  );
 });
 
 Ratchet('a second copy of a pre-existing violation makes it worse and is denied', () => {
-  const r = ratchet(finding('EW115', 'spec.ports[0].name', 'invalid port name: a_b'),
-    merge(finding('EW115', 'spec.ports[0].name', 'invalid port name: a_b'), finding('EW115', 'spec.ports[1].name', 'invalid port name: a_b')));
+  const r = ratchet(
+    finding('EW115', 'spec.ports[0].name', 'invalid port name: a_b'),
+    merge(
+      finding('EW115', 'spec.ports[0].name', 'invalid port name: a_b'),
+      finding('EW115', 'spec.ports[1].name', 'invalid port name: a_b'),
+    ),
+  );
   assert.is(r.result.errors.length, 1);
   assert.is(r.preexisting, 1);
 });
@@ -112,14 +126,23 @@ Ratchet('an annotation edit on one of two conflicting Egresses stored together i
   const tcp = egress('pg-tcp', 'tcp-server-first');
   const http = egress('pg-http', 'http');
   const snapshot = snapshotWith([tcp as KubeObject, http as KubeObject]);
-  for (const [stored, other] of [[tcp, http], [http, tcp]] as const) {
-    assert.is(judge({ ...update(stored, stored), operation: 'CREATE', oldObject: null }, snapshotWith([other as KubeObject])).allowed, false,
-      `${stored.metadata.name} alone is denied against the other`);
+  for (const [stored, other] of [
+    [tcp, http],
+    [http, tcp],
+  ] as const) {
+    assert.is(
+      judge({ ...update(stored, stored), operation: 'CREATE', oldObject: null }, snapshotWith([other as KubeObject])).allowed,
+      false,
+      `${stored.metadata.name} alone is denied against the other`,
+    );
     const touched = clone(stored);
     touched.metadata.annotations = { touch: '1' };
     const d = judge(update(touched, stored), snapshot);
     assert.ok(d.allowed, `${stored.metadata.name}: ${d.message}`);
-    assert.ok(d.warnings.some((w) => /^\[EW42\d\]/.test(w) && w.includes(PREEXISTING)), d.warnings.join('\n'));
+    assert.ok(
+      d.warnings.some((w) => /^\[EW42\d\]/.test(w) && w.includes(PREEXISTING)),
+      d.warnings.join('\n'),
+    );
   }
 });
 
@@ -132,7 +155,7 @@ Ratchet('in audit mode pre-existing findings stay silent', () => {
   assert.equal(d.warnings, []);
 });
 
-Ratchet('an UPDATE of a pod never fails because of its namespace\'s annotations', () => {
+Ratchet("an UPDATE of a pod never fails because of its namespace's annotations", () => {
   const ns = namespace('shop', ISTIO_NS, { 'egress-warden.io/bypass-ip-ranges': 'not-a-cidr' });
   const pod = plainPod();
   assert.is(admitPod(podReview(pod, 'shop'), snapshotWith([ns])).allowed, false, 'a new pod is denied for the invalid namespace value');
@@ -143,7 +166,11 @@ Ratchet('an UPDATE of a pod never fails because of its namespace\'s annotations'
 
 Ratchet('no webhook rule names a subresource, so status writes are never intercepted', () => {
   for (const webhook of ['validate', 'namespaces', 'mutate'] as const) {
-    for (const rule of webhookRules(webhook)) assert.ok(rule.resources.every((r) => !r.includes('/')), JSON.stringify(rule));
+    for (const rule of webhookRules(webhook))
+      assert.ok(
+        rule.resources.every((r) => !r.includes('/')),
+        JSON.stringify(rule),
+      );
   }
 });
 

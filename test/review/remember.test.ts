@@ -7,15 +7,28 @@ import { admittedWrite, callerOf } from '../../src/review/remember.ts';
 const Remember = suite('review/remember: only writes the API server could have sent change what later reviews see');
 
 const egress: KubeObject = {
-  apiVersion: 'policy.openservicemesh.io/v1alpha1', kind: 'Egress', metadata: { name: 'pg', namespace: 'db' },
+  apiVersion: 'policy.openservicemesh.io/v1alpha1',
+  kind: 'Egress',
+  metadata: { name: 'pg', namespace: 'db' },
   spec: { sources: [{ kind: 'ServiceAccount', name: 'app', namespace: 'db' }], ports: [{ number: 5432, protocol: 'tcp-server-first' }] },
 };
-const namespace: KubeObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', annotations: { 'egress-warden.io/bypass-ip-ranges': '0.0.0.0/0' } } };
+const namespace: KubeObject = {
+  apiVersion: 'v1',
+  kind: 'Namespace',
+  metadata: { name: 'shop', annotations: { 'egress-warden.io/bypass-ip-ranges': '0.0.0.0/0' } },
+};
 const EGRESS = { group: 'policy.openservicemesh.io', version: 'v1alpha1', kind: 'Egress' };
 const NAMESPACE = { group: '', version: 'v1', kind: 'Namespace' };
 
 const review = (over: Partial<AdmissionRequest> = {}): AdmissionRequest => ({
-  uid: 'u', kind: EGRESS, operation: 'CREATE', namespace: 'db', name: 'pg', object: egress, userInfo: { username: 'alice' }, ...over,
+  uid: 'u',
+  kind: EGRESS,
+  operation: 'CREATE',
+  namespace: 'db',
+  name: 'pg',
+  object: egress,
+  userInfo: { username: 'alice' },
+  ...over,
 });
 const allowed: Decision = allow('enforce');
 
@@ -40,7 +53,13 @@ Remember('a DELETE or CONNECT is never remembered: the API server sends neither 
 });
 
 Remember('an object whose kind or group is not the request kind is not remembered', () => {
-  assert.is(admittedWrite(review({ kind: { group: '', version: 'v1', kind: 'ConfigMap' }, namespace: 'shop', name: 'shop', object: namespace }), allowed), undefined);
+  assert.is(
+    admittedWrite(
+      review({ kind: { group: '', version: 'v1', kind: 'ConfigMap' }, namespace: 'shop', name: 'shop', object: namespace }),
+      allowed,
+    ),
+    undefined,
+  );
   assert.is(admittedWrite(review({ kind: NAMESPACE, namespace: 'db', object: egress }), allowed), undefined);
   assert.is(admittedWrite(review({ object: { ...egress, apiVersion: 'example.com/v1alpha1' } }), allowed), undefined);
 });

@@ -1,10 +1,33 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { collector } from '../../src/catalogue/result.ts';
-import { isHttp, isTcp, isTls, nameContradictsProtocol, parseProtocol, protocolFromPortName, routeClass } from '../../src/catalogue/protocols.ts';
 import {
-  checkExportTo, checkHost, checkPortNumber, coveringHosts, exportToProblems, fqdnProblem, got, hostSubsetOf, hostsOverlap,
-  ipSubnetProblem, isDns1123Label, istioMetadataProblem, labelProblems, partialWildcardProblem, portNumberProblem, shareAudience, visibleFrom,
+  isHttp,
+  isTcp,
+  isTls,
+  nameContradictsProtocol,
+  parseProtocol,
+  protocolFromPortName,
+  routeClass,
+} from '../../src/catalogue/protocols.ts';
+import {
+  checkExportTo,
+  checkHost,
+  checkPortNumber,
+  coveringHosts,
+  exportToProblems,
+  fqdnProblem,
+  got,
+  hostSubsetOf,
+  hostsOverlap,
+  ipSubnetProblem,
+  isDns1123Label,
+  istioMetadataProblem,
+  labelProblems,
+  partialWildcardProblem,
+  portNumberProblem,
+  shareAudience,
+  visibleFrom,
   wildcardDomainProblem,
 } from '../../src/rules/fields.ts';
 import { accepts, denies, messageOf } from '../support.ts';
@@ -13,8 +36,16 @@ const Fields = suite('rules/fields');
 
 Fields('tells Kubernetes DNS labels from Istio ones, which may be upper case', () => {
   const table: ReadonlyArray<[string, boolean, boolean]> = [
-    ['http', true, true], ['tcp-db-1', true, true], ['HTTP', false, true], ['-http', false, false], ['http-', false, false],
-    ['', false, false], ['a_b', false, false], ['a.b', false, false], ['a'.repeat(63), true, true], ['a'.repeat(64), false, false],
+    ['http', true, true],
+    ['tcp-db-1', true, true],
+    ['HTTP', false, true],
+    ['-http', false, false],
+    ['http-', false, false],
+    ['', false, false],
+    ['a_b', false, false],
+    ['a.b', false, false],
+    ['a'.repeat(63), true, true],
+    ['a'.repeat(64), false, false],
   ];
   for (const [label, lower, upper] of table) {
     assert.is(isDns1123Label(label), lower, `kubernetes ${label}`);
@@ -61,10 +92,19 @@ Fields('checks hosts under the caller code, with or without wildcards', () => {
 
 Fields('parses IPs and CIDRs as strictly as Go does', () => {
   const table: ReadonlyArray<[string, string | undefined]> = [
-    ['10.0.0.1', undefined], ['10.0.0.7/24', undefined], ['2001:db8::1', undefined], ['2001:db8::/32', undefined], ['fe80::1%eth0', undefined],
-    ['10.0.0.256', '10.0.0.256 is not a valid IP'], ['010.0.0.1', '010.0.0.1 is not a valid IP'], ['0x0a.0.0.1', '0x0a.0.0.1 is not a valid IP'],
-    ['10.0.0.0/33', '10.0.0.0/33 is not a valid CIDR block'], ['10.0.0.0/08', '10.0.0.0/08 is not a valid CIDR block'],
-    [' 10.0.0.0/8', ' 10.0.0.0/8 is not a valid CIDR block'], ['10.0.0.0/8/8', '10.0.0.0/8/8 is not a valid IP'], ['fe80::1%', 'fe80::1% is not a valid IP'],
+    ['10.0.0.1', undefined],
+    ['10.0.0.7/24', undefined],
+    ['2001:db8::1', undefined],
+    ['2001:db8::/32', undefined],
+    ['fe80::1%eth0', undefined],
+    ['10.0.0.256', '10.0.0.256 is not a valid IP'],
+    ['010.0.0.1', '010.0.0.1 is not a valid IP'],
+    ['0x0a.0.0.1', '0x0a.0.0.1 is not a valid IP'],
+    ['10.0.0.0/33', '10.0.0.0/33 is not a valid CIDR block'],
+    ['10.0.0.0/08', '10.0.0.0/08 is not a valid CIDR block'],
+    [' 10.0.0.0/8', ' 10.0.0.0/8 is not a valid CIDR block'],
+    ['10.0.0.0/8/8', '10.0.0.0/8/8 is not a valid IP'],
+    ['fe80::1%', 'fe80::1% is not a valid IP'],
   ];
   for (const [text, problem] of table) assert.is(ipSubnetProblem(text), problem, text);
 });
@@ -77,20 +117,26 @@ Fields('checks port numbers in 1..65535', () => {
 
 Fields('says what type a port number has when it is not an integer', () => {
   const table: ReadonlyArray<[unknown, string | undefined]> = [
-    [443, undefined], [0, 'port number 0 must be in the range 1..65535'], ['443', 'port number must be an integer, got string "443"'],
-    [1.5, 'port number must be an integer, got number 1.5'], [null, 'port number must be an integer, got null'],
-    [[443], 'port number must be an integer, got a list of 1'], [JSON.parse('{"toString":1}'), 'port number must be an integer, got an object'],
+    [443, undefined],
+    [0, 'port number 0 must be in the range 1..65535'],
+    ['443', 'port number must be an integer, got string "443"'],
+    [1.5, 'port number must be an integer, got number 1.5'],
+    [null, 'port number must be an integer, got null'],
+    [[443], 'port number must be an integer, got a list of 1'],
+    [JSON.parse('{"toString":1}'), 'port number must be an integer, got an object'],
   ];
   for (const [n, problem] of table) assert.is(portNumberProblem(n), problem, JSON.stringify(n));
 });
 
 Fields('names the type of a value that should have been a string', () => {
   assert.is(messageOf(checkHost(42, 'spec.hosts[1]', { code: 'EW106' }), 'EW106'), 'host must be a string, got number 42');
-  assert.equal(labelProblems({ app: JSON.parse('{"toString":1}'), tier: 'web' }), ['invalid tag value for "app": must be a string, got an object']);
+  assert.equal(labelProblems({ app: JSON.parse('{"toString":1}'), tier: 'web' }), [
+    'invalid tag value for "app": must be a string, got an object',
+  ]);
   assert.is(got('x'.repeat(100)), `string "${'x'.repeat(64)}…"`);
 });
 
-Fields('collects each finding once, files it by its code\'s severity, and counts those past the limit in one last finding', () => {
+Fields("collects each finding once, files it by its code's severity, and counts those past the limit in one last finding", () => {
   const c = collector(2);
   c.add('EW401', 'a', 'm');
   c.add('EW401', 'a', 'm');
@@ -100,7 +146,10 @@ Fields('collects each finding once, files it by its code\'s severity, and counts
   c.skip(5, 'EW422');
   assert.ok(c.full());
   const r = c.result((more) => ['spec', `${more} more`]);
-  assert.equal(r.warnings.map((i) => i.code), ['EW401', 'EW402']);
+  assert.equal(
+    r.warnings.map((i) => i.code),
+    ['EW401', 'EW402'],
+  );
   assert.equal(r.errors, [{ code: 'EW420', path: 'spec', message: '7 more' }]);
   assert.equal(collector().result(), { errors: [], warnings: [] });
 });
@@ -171,8 +220,10 @@ Fields('validates label keys and values like Kubernetes', () => {
 
 Fields('finds the first annotation istiod rejects', () => {
   assert.is(istioMetadataProblem({ annotations: { team: 'a' } }, 'shop'), undefined);
-  assert.equal(istioMetadataProblem({ name: 'x', annotations: { 'istio.io/dry-run': 'true' } }, 'shop'),
-    ['istio.io/dry-run', 'shop/x has unsupported annotation istio.io/dry-run, please remove the annotation']);
+  assert.equal(istioMetadataProblem({ name: 'x', annotations: { 'istio.io/dry-run': 'true' } }, 'shop'), [
+    'istio.io/dry-run',
+    'shop/x has unsupported annotation istio.io/dry-run, please remove the annotation',
+  ]);
 });
 
 Fields.run();
@@ -191,7 +242,10 @@ Protocol('classifies protocols as Istio does', () => {
   assert.ok(isHttp('GRPC') && isHttp('HTTP_PROXY') && !isHttp('HTTPS'));
   assert.ok(isTls('HTTPS') && isTls('TLS') && !isTls('TCP'));
   assert.ok(isTcp('TLS') && isTcp('MySQL') && !isTcp('UDP') && !isTcp(undefined));
-  assert.equal(['HTTP2', 'TLS', 'Redis', 'UDP', undefined].map((p) => routeClass(p as never)), ['http', 'tls', 'tcp', 'udp', 'sniffed']);
+  assert.equal(
+    ['HTTP2', 'TLS', 'Redis', 'UDP', undefined].map((p) => routeClass(p as never)),
+    ['http', 'tls', 'tcp', 'udp', 'sniffed'],
+  );
 });
 
 Protocol('reads the protocol a port name announces', () => {

@@ -17,7 +17,8 @@ const se = (v: Variant = {}) => variant('objects/service-entry.valid.json', v);
 const vs = (v: Variant = {}) => variant('objects/virtual-service.valid.json', v);
 
 const ctx = (snapshot: ClusterSnapshot, operation: Operation = 'CREATE') => ({ snapshot, namespace: 'shop', operation });
-const checkSE = (o: KubeObject, cluster: readonly KubeObject[] = [], op?: Operation) => validateServiceEntry(o, ctx(snapshotWith(cluster), op));
+const checkSE = (o: KubeObject, cluster: readonly KubeObject[] = [], op?: Operation) =>
+  validateServiceEntry(o, ctx(snapshotWith(cluster), op));
 const checkVS = (o: KubeObject, cluster: readonly KubeObject[] = []) => validateVirtualService(o, ctx(snapshotWith(cluster)));
 
 const message = messageOf;
@@ -38,24 +39,53 @@ Cross('does not warn when the tls route targets an HTTPS port', () => {
 });
 
 Cross('warns when a tls route without port meets a host with only HTTP ports', () => {
-  const r = checkVS(vs({ spec: { http: undefined, tls: [{ match: [{ sniHosts: ['httpbin.org'] }], route: [{ destination: { host: 'httpbin.org' } }] }] } }),
-    [se({ spec: { ports: [port('http', 80, 'HTTP')] } })]);
+  const r = checkVS(
+    vs({ spec: { http: undefined, tls: [{ match: [{ sniHosts: ['httpbin.org'] }], route: [{ destination: { host: 'httpbin.org' } }] }] } }),
+    [se({ spec: { ports: [port('http', 80, 'HTTP')] } })],
+  );
   warns(r, 'EW401', 'spec.tls[0].match[0]');
 });
 
 Cross('ignores tls matches bound to a gateway only', () => {
-  const r = checkVS(vs({ spec: { tls: [{ match: [{ gateways: ['istio-system/egress'], port: 443, sniHosts: ['httpbin.org'] }], route: [{ destination: { host: 'httpbin.org' } }] }] } }), [httpOn443()]);
+  const r = checkVS(
+    vs({
+      spec: {
+        tls: [
+          {
+            match: [{ gateways: ['istio-system/egress'], port: 443, sniHosts: ['httpbin.org'] }],
+            route: [{ destination: { host: 'httpbin.org' } }],
+          },
+        ],
+      },
+    }),
+    [httpOn443()],
+  );
   without(r, 'EW401');
 });
 
 Cross('finds ServiceEntries through a covering wildcard host', () => {
-  const wildcard = se({ meta: { name: 'all-httpbin' }, spec: { hosts: ['*.httpbin.org'], resolution: 'NONE', ports: [port('http', 443, 'HTTP')] } });
-  const r = checkVS(vs({ spec: { hosts: ['eu.httpbin.org'], http: undefined, tls: [{ match: [{ port: 443, sniHosts: ['eu.httpbin.org'] }], route: [{ destination: { host: 'eu.httpbin.org' } }] }] } }), [wildcard]);
+  const wildcard = se({
+    meta: { name: 'all-httpbin' },
+    spec: { hosts: ['*.httpbin.org'], resolution: 'NONE', ports: [port('http', 443, 'HTTP')] },
+  });
+  const r = checkVS(
+    vs({
+      spec: {
+        hosts: ['eu.httpbin.org'],
+        http: undefined,
+        tls: [{ match: [{ port: 443, sniHosts: ['eu.httpbin.org'] }], route: [{ destination: { host: 'eu.httpbin.org' } }] }],
+      },
+    }),
+    [wildcard],
+  );
   warns(r, 'EW401');
 });
 
 Cross('ignores ServiceEntries that no namespace sees together with the VirtualService', () => {
-  const elsewhere = se({ meta: { name: 'httpbin-plain', namespace: 'billing' }, spec: { exportTo: ['.'], ports: [port('http-443', 443, 'HTTP')] } });
+  const elsewhere = se({
+    meta: { name: 'httpbin-plain', namespace: 'billing' },
+    spec: { exportTo: ['.'], ports: [port('http-443', 443, 'HTTP')] },
+  });
   without(checkVS(vs({ spec: { exportTo: ['.'] } }), [elsewhere]), 'EW401');
 });
 
@@ -77,7 +107,11 @@ Cross('warns when an http route targets a port a ServiceEntry declares HTTPS', (
 
 Cross('warns when an http route without port meets a host with only TLS ports', () => {
   const tlsOnly = se({ spec: { ports: [port('tls', 443, 'TLS')] } });
-  warns(checkVS(vs({ spec: { http: [{ route: [{ destination: { host: 'httpbin.org' } }] }], tls: undefined } }), [tlsOnly]), 'EW402', 'spec.http[0]');
+  warns(
+    checkVS(vs({ spec: { http: [{ route: [{ destination: { host: 'httpbin.org' } }] }], tls: undefined } }), [tlsOnly]),
+    'EW402',
+    'spec.http[0]',
+  );
 });
 
 Cross('does not warn when an http route without port meets a host with an HTTP port', () => {
@@ -91,21 +125,36 @@ Cross('warns from the ServiceEntry side when an existing http route targets its 
 
 Cross('does not warn from the ServiceEntry side about a VirtualService bound only to a gateway', () => {
   // bookinfo's bookinfo-gateway VirtualService: sidecars never use it, so the entry's ports do not matter to it
-  const gatewayOnly = vs({ meta: { name: 'bookinfo' }, spec: { hosts: ['*'], gateways: ['bookinfo-gateway'], tls: undefined,
-    http: [{ match: [{ uri: { prefix: '/productpage' } }], route: [{ destination: { host: 'productpage', port: { number: 9080 } } }] }] } });
+  const gatewayOnly = vs({
+    meta: { name: 'bookinfo' },
+    spec: {
+      hosts: ['*'],
+      gateways: ['bookinfo-gateway'],
+      tls: undefined,
+      http: [{ match: [{ uri: { prefix: '/productpage' } }], route: [{ destination: { host: 'productpage', port: { number: 9080 } } }] }],
+    },
+  });
   const tlsOnly = se({ spec: { hosts: ['api.example.com'], ports: [port('tls', 443, 'TLS')] } });
   without(checkSE(tlsOnly, [gatewayOnly]), 'EW402');
   without(checkVS(gatewayOnly, [tlsOnly]), 'EW402');
 });
 
 Cross('from the ServiceEntry side, skips gateway-only matches of a mesh VirtualService and keeps its mesh matches', () => {
-  const route = vs({ spec: { gateways: ['mesh', 'istio-system/egress'], tls: undefined, http: [
-    { match: [{ port: 443, gateways: ['istio-system/egress'] }], route: [{ destination: { host: 'httpbin.org' } }] },
-  ] } });
+  const route = vs({
+    spec: {
+      gateways: ['mesh', 'istio-system/egress'],
+      tls: undefined,
+      http: [{ match: [{ port: 443, gateways: ['istio-system/egress'] }], route: [{ destination: { host: 'httpbin.org' } }] }],
+    },
+  });
   without(checkSE(se(), [route]), 'EW402');
-  const meshToo = vs({ spec: { gateways: ['mesh', 'istio-system/egress'], tls: undefined, http: [
-    { match: [{ port: 443, gateways: ['mesh'] }], route: [{ destination: { host: 'httpbin.org' } }] },
-  ] } });
+  const meshToo = vs({
+    spec: {
+      gateways: ['mesh', 'istio-system/egress'],
+      tls: undefined,
+      http: [{ match: [{ port: 443, gateways: ['mesh'] }], route: [{ destination: { host: 'httpbin.org' } }] }],
+    },
+  });
   warns(checkSE(se(), [meshToo]), 'EW402', 'spec.ports[1].protocol');
 });
 
@@ -131,12 +180,16 @@ for (const [name, protocol, contradicts] of namingCases) {
 }
 
 // EW404: same host and port, different protocols
-const legacy = (v: Variant = {}) => se({ meta: { name: 'httpbin-legacy', ...v.meta }, spec: { ports: [port('tls', 443, 'TLS')], ...v.spec } });
+const legacy = (v: Variant = {}) =>
+  se({ meta: { name: 'httpbin-legacy', ...v.meta }, spec: { ports: [port('tls', 443, 'TLS')], ...v.spec } });
 
 Cross('warns when another ServiceEntry declares the same host and port with another protocol, naming it', () => {
   const r = checkSE(se(), [legacy()]);
   warns(r, 'EW404', 'spec.ports[1].protocol');
-  assert.is(message(r, 'EW404'), 'httpbin.org:443 is HTTPS here but shop/httpbin-legacy (TLS); Istio keeps one: use one protocol or narrow exportTo');
+  assert.is(
+    message(r, 'EW404'),
+    'httpbin.org:443 is HTTPS here but shop/httpbin-legacy (TLS); Istio keeps one: use one protocol or narrow exportTo',
+  );
 });
 
 Cross('does not warn when the other ServiceEntry declares the same protocol in another case', () => {
@@ -154,8 +207,13 @@ Cross('does not treat the previous version of the same ServiceEntry as a conflic
 });
 
 // EW405: catch-all TCP port
-const catchAll = (v: Variant = {}) => se({ meta: { name: 'tcp-catch-all', ...v.meta }, spec: { hosts: ['postgres.internal'], resolution: 'NONE', ports: [port('tcp', 5432, 'TCP')], ...v.spec } });
-const db = (v: Variant = {}) => se({ meta: { name: 'db', ...v.meta }, spec: { hosts: ['db.example.com'], ports: [port('tcp-postgres', 5432, 'TCP')], ...v.spec } });
+const catchAll = (v: Variant = {}) =>
+  se({
+    meta: { name: 'tcp-catch-all', ...v.meta },
+    spec: { hosts: ['postgres.internal'], resolution: 'NONE', ports: [port('tcp', 5432, 'TCP')], ...v.spec },
+  });
+const db = (v: Variant = {}) =>
+  se({ meta: { name: 'db', ...v.meta }, spec: { hosts: ['db.example.com'], ports: [port('tcp-postgres', 5432, 'TCP')], ...v.spec } });
 
 Cross('warns when a NONE entry without addresses takes a TCP port another entry uses', () => {
   const r = checkSE(catchAll(), [db()]);
@@ -176,18 +234,33 @@ Cross('does not warn when the NONE entry has addresses', () => {
 });
 
 Cross('does not warn about entries told apart by SNI or sniffing on the same port', () => {
-  without(checkSE(catchAll(), [db({ spec: { ports: [port('https', 5432, 'HTTPS')] } }), db({ meta: { name: 'web' }, spec: { ports: [port('http', 5432, 'HTTP')] } })]), 'EW405');
+  without(
+    checkSE(catchAll(), [
+      db({ spec: { ports: [port('https', 5432, 'HTTPS')] } }),
+      db({ meta: { name: 'web' }, spec: { ports: [port('http', 5432, 'HTTP')] } }),
+    ]),
+    'EW405',
+  );
 });
 
 Cross('names at most three captured entries', () => {
   const many = ['a', 'b', 'c', 'd', 'e'].map((n) => db({ meta: { name: n } }));
-  assert.is(message(checkSE(catchAll(), many), 'EW405'), 'TCP port 5432 with resolution NONE and no addresses captures shop/a, shop/b, shop/c, …');
+  assert.is(
+    message(checkSE(catchAll(), many), 'EW405'),
+    'TCP port 5432 with resolution NONE and no addresses captures shop/a, shop/b, shop/c, …',
+  );
 });
 
 Cross('finds the one capturing entry among 5,000 entries with addresses on the same port', () => {
   const one = db();
-  const addressed = Array.from({ length: 5_000 }, (_, i): KubeObject =>
-    ({ ...one, metadata: { ...one.metadata, name: `db-${i}` }, spec: { ...(one.spec as object), addresses: [`203.0.113.${i % 250}`] } }));
+  const addressed = Array.from(
+    { length: 5_000 },
+    (_, i): KubeObject => ({
+      ...one,
+      metadata: { ...one.metadata, name: `db-${i}` },
+      spec: { ...(one.spec as object), addresses: [`203.0.113.${i % 250}`] },
+    }),
+  );
   const r = checkSE(db({ meta: { name: 'new' } }), [...addressed, catchAll()]);
   warns(r, 'EW405', 'spec.ports[0]');
   assert.is(message(r, 'EW405'), 'port 5432 traffic is captured by shop/tcp-catch-all (resolution NONE, TCP, no addresses)');
@@ -199,8 +272,10 @@ Cross('does not warn about an HTTP port under resolution NONE', () => {
 
 // EW406: addresses inside the cluster
 Cross('warns about an address inside the service CIDR, naming the range and its origin', () => {
-  const r = validateServiceEntry(se({ spec: { resolution: 'STATIC', addresses: ['10.96.0.10'], endpoints: [{ address: '203.0.113.10' }] } }),
-    ctx(snapshotWith([], cidrsOf(['10.244.0.0/16'], ['10.96.0.0/12'], 'ServiceCIDR/kubernetes'))));
+  const r = validateServiceEntry(
+    se({ spec: { resolution: 'STATIC', addresses: ['10.96.0.10'], endpoints: [{ address: '203.0.113.10' }] } }),
+    ctx(snapshotWith([], cidrsOf(['10.244.0.0/16'], ['10.96.0.0/12'], 'ServiceCIDR/kubernetes'))),
+  );
   warns(r, 'EW406', 'spec.addresses[0]');
   assert.is(message(r, 'EW406'), '10.96.0.10 overlaps the cluster service CIDR 10.96.0.0/12 (ServiceCIDR/kubernetes)');
 });

@@ -10,28 +10,54 @@ import type { ClusterSnapshot } from '../../src/cluster/snapshot.ts';
 import { parseCidr } from '../../src/net/cidr.ts';
 import { RULES } from '../../src/review/rules.ts';
 
-const MeshMode = suite('findings that depend on the mesh\'s own settings');
+const MeshMode = suite("findings that depend on the mesh's own settings");
 
-const cidrs = { pod: [{ cidr: parseCidr('10.244.0.0/16')!, origin: 'test' }], service: [{ cidr: parseCidr('10.96.0.0/12')!, origin: 'test' }] };
-const withMesh = (objects: KubeObject[]): ClusterSnapshot => ({ ...snapshotFromObjects(objects, cidrs), mesh: meshConfigFrom(objects, DEFAULT_MESH_LOCATIONS) });
+const cidrs = {
+  pod: [{ cidr: parseCidr('10.244.0.0/16')!, origin: 'test' }],
+  service: [{ cidr: parseCidr('10.96.0.0/12')!, origin: 'test' }],
+};
+const withMesh = (objects: KubeObject[]): ClusterSnapshot => ({
+  ...snapshotFromObjects(objects, cidrs),
+  mesh: meshConfigFrom(objects, DEFAULT_MESH_LOCATIONS),
+});
 const codes = (r: Result) => [...r.errors, ...r.warnings].map((i) => i.code);
 
 const meshConfig = (spec: object): KubeObject =>
-  ({ apiVersion: 'config.openservicemesh.io/v1alpha2', kind: 'MeshConfig', metadata: { namespace: 'osm-system', name: 'osm-mesh-config' }, spec }) as KubeObject;
+  ({
+    apiVersion: 'config.openservicemesh.io/v1alpha2',
+    kind: 'MeshConfig',
+    metadata: { namespace: 'osm-system', name: 'osm-mesh-config' },
+    spec,
+  }) as KubeObject;
 const istio = (mode: string): KubeObject =>
-  ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: 'istio-system', name: 'istio' }, data: { mesh: `outboundTrafficPolicy:\n  mode: ${mode}\n` } }) as KubeObject;
+  ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { namespace: 'istio-system', name: 'istio' },
+    data: { mesh: `outboundTrafficPolicy:\n  mode: ${mode}\n` },
+  }) as KubeObject;
 const egress = {
-  apiVersion: 'policy.openservicemesh.io/v1alpha1', kind: 'Egress', metadata: { namespace: 'curl', name: 'httpbin' },
-  spec: { sources: [{ kind: 'ServiceAccount', name: 'curl', namespace: 'curl' }], hosts: ['httpbin.org'], ports: [{ number: 80, protocol: 'http' }] },
+  apiVersion: 'policy.openservicemesh.io/v1alpha1',
+  kind: 'Egress',
+  metadata: { namespace: 'curl', name: 'httpbin' },
+  spec: {
+    sources: [{ kind: 'ServiceAccount', name: 'curl', namespace: 'curl' }],
+    hosts: ['httpbin.org'],
+    ports: [{ number: 80, protocol: 'http' }],
+  },
 } as KubeObject;
 const judgeEgress = (snapshot: ClusterSnapshot) => codes(RULES.egress(egress, { snapshot, namespace: 'curl', operation: 'CREATE' }));
 
-MeshMode('an Egress while OSM\'s egress policy is off is warned to have no effect (EW348)', () => {
-  assert.equal(judgeEgress(withMesh([meshConfig({ traffic: { enableEgress: false }, featureFlags: { enableEgressPolicy: false } })])), ['EW348']);
+MeshMode("an Egress while OSM's egress policy is off is warned to have no effect (EW348)", () => {
+  assert.equal(judgeEgress(withMesh([meshConfig({ traffic: { enableEgress: false }, featureFlags: { enableEgressPolicy: false } })])), [
+    'EW348',
+  ]);
 });
 
-MeshMode('an Egress while OSM\'s egress is open to all is warned to restrict nothing (EW349)', () => {
-  assert.equal(judgeEgress(withMesh([meshConfig({ traffic: { enableEgress: true }, featureFlags: { enableEgressPolicy: true } })])), ['EW349']);
+MeshMode("an Egress while OSM's egress is open to all is warned to restrict nothing (EW349)", () => {
+  assert.equal(judgeEgress(withMesh([meshConfig({ traffic: { enableEgress: true }, featureFlags: { enableEgressPolicy: true } })])), [
+    'EW349',
+  ]);
 });
 
 MeshMode('an Egress with egress closed and policy on, or with no MeshConfig known, gets no mesh finding', () => {
@@ -41,25 +67,43 @@ MeshMode('an Egress with egress closed and policy on, or with no MeshConfig know
 });
 
 const namespace = (labels: Record<string, string>, mode: string): KubeObject =>
-  ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels, annotations: { 'egress-warden.io/outbound-capture': mode } } }) as KubeObject;
+  ({
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: 'shop', labels, annotations: { 'egress-warden.io/outbound-capture': mode } },
+  }) as KubeObject;
 
-MeshMode('an Istio namespace switched to cluster capture in a REGISTRY_ONLY mesh is warned that external traffic escapes the lockdown (EW519)', () => {
-  const r = validateNamespace(namespace({ 'istio-injection': 'enabled' }, 'cluster'), { snapshot: withMesh([istio('REGISTRY_ONLY')]) });
-  assert.equal(codes(r), ['EW520']);
-  assert.match(r.warnings[0]!.message, /REGISTRY_ONLY/);
-  assert.equal(r.errors, []);
-});
+MeshMode(
+  'an Istio namespace switched to cluster capture in a REGISTRY_ONLY mesh is warned that external traffic escapes the lockdown (EW519)',
+  () => {
+    const r = validateNamespace(namespace({ 'istio-injection': 'enabled' }, 'cluster'), { snapshot: withMesh([istio('REGISTRY_ONLY')]) });
+    assert.equal(codes(r), ['EW520']);
+    assert.match(r.warnings[0]!.message, /REGISTRY_ONLY/);
+    assert.equal(r.errors, []);
+  },
+);
 
 MeshMode('cluster capture under ALLOW_ANY, capture all under REGISTRY_ONLY, or a namespace Istio does not inject: no EW519', () => {
-  assert.equal(codes(validateNamespace(namespace({ 'istio-injection': 'enabled' }, 'cluster'), { snapshot: withMesh([istio('ALLOW_ANY')]) })), []);
-  assert.equal(codes(validateNamespace(namespace({ 'istio-injection': 'enabled' }, 'all'), { snapshot: withMesh([istio('REGISTRY_ONLY')]) })), []);
+  assert.equal(
+    codes(validateNamespace(namespace({ 'istio-injection': 'enabled' }, 'cluster'), { snapshot: withMesh([istio('ALLOW_ANY')]) })),
+    [],
+  );
+  assert.equal(
+    codes(validateNamespace(namespace({ 'istio-injection': 'enabled' }, 'all'), { snapshot: withMesh([istio('REGISTRY_ONLY')]) })),
+    [],
+  );
   assert.equal(codes(validateNamespace(namespace({}, 'cluster'), { snapshot: withMesh([istio('REGISTRY_ONLY')]) })), []);
 });
 
 MeshMode('a pod asking for cluster capture in a REGISTRY_ONLY Istio mesh is warned, and still mutated', () => {
   const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: { 'istio-injection': 'enabled' } } } as KubeObject;
   const snapshot = withMesh([istio('REGISTRY_ONLY'), ns]);
-  const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { namespace: 'shop', name: 'p', annotations: { 'egress-warden.io/outbound-capture': 'cluster' } }, spec: { containers: [{ name: 'app' }] } } as KubeObject;
+  const pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { namespace: 'shop', name: 'p', annotations: { 'egress-warden.io/outbound-capture': 'cluster' } },
+    spec: { containers: [{ name: 'app' }] },
+  } as KubeObject;
   const plan = planPod(pod, 'shop', snapshot.namespaces.get('shop'), snapshot);
   assert.equal(codes(plan.findings), ['EW520']);
   assert.ok(plan.build?.().patch.length);
@@ -67,12 +111,22 @@ MeshMode('a pod asking for cluster capture in a REGISTRY_ONLY Istio mesh is warn
 
 const vs = (spec: object): KubeObject =>
   ({ apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { namespace: 'shop', name: 'httpbin' }, spec }) as KubeObject;
-const judgeVs = (v: KubeObject, snapshot: ClusterSnapshot) => RULES['virtual-service'](v, { snapshot, namespace: 'shop', operation: 'CREATE' });
+const judgeVs = (v: KubeObject, snapshot: ClusterSnapshot) =>
+  RULES['virtual-service'](v, { snapshot, namespace: 'shop', operation: 'CREATE' });
 const httpbinRoute = vs({ hosts: ['httpbin.org'], http: [{ timeout: '3s', route: [{ destination: { host: 'httpbin.org' } }] }] });
-const httpbinEntry = (exportTo: string[] = []) => ({
-  apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { namespace: 'shop', name: 'httpbin' },
-  spec: { hosts: ['httpbin.org'], exportTo, location: 'MESH_EXTERNAL', resolution: 'DNS', ports: [{ number: 80, name: 'http', protocol: 'HTTP' }] },
-}) as KubeObject;
+const httpbinEntry = (exportTo: string[] = []) =>
+  ({
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'ServiceEntry',
+    metadata: { namespace: 'shop', name: 'httpbin' },
+    spec: {
+      hosts: ['httpbin.org'],
+      exportTo,
+      location: 'MESH_EXTERNAL',
+      resolution: 'DNS',
+      ports: [{ number: 80, name: 'http', protocol: 'HTTP' }],
+    },
+  }) as KubeObject;
 
 MeshMode('a VirtualService for an external host no ServiceEntry registers, under REGISTRY_ONLY, is warned once per host (EW407)', () => {
   const r = judgeVs(httpbinRoute, withMesh([istio('REGISTRY_ONLY')]));
@@ -85,7 +139,11 @@ MeshMode('no EW407 with a visible ServiceEntry, under ALLOW_ANY, for in-cluster 
   assert.equal(codes(judgeVs(httpbinRoute, withMesh([istio('ALLOW_ANY')]))), []);
   const internal = vs({ hosts: ['reviews'], http: [{ route: [{ destination: { host: 'reviews.bookinfo.svc.cluster.local' } }] }] });
   assert.equal(codes(judgeVs(internal, withMesh([istio('REGISTRY_ONLY')]))), []);
-  const ingress = vs({ hosts: ['httpbin.org'], gateways: ['istio-system/ingress'], http: [{ route: [{ destination: { host: 'httpbin.org' } }] }] });
+  const ingress = vs({
+    hosts: ['httpbin.org'],
+    gateways: ['istio-system/ingress'],
+    http: [{ route: [{ destination: { host: 'httpbin.org' } }] }],
+  });
   assert.equal(codes(judgeVs(ingress, withMesh([istio('REGISTRY_ONLY')]))), []);
 });
 

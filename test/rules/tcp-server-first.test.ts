@@ -14,25 +14,118 @@ const m = (protocol: string, ipAddresses: string[] = [], hosts: string[] = []): 
 
 const Verdicts = suite('rules/tcp-server-first verdict table');
 
-type Row = { readonly name: string; readonly a: EgressMatch; readonly b: EgressMatch; readonly verdict: string | undefined; readonly severity?: 'error' | 'warning' };
+type Row = {
+  readonly name: string;
+  readonly a: EgressMatch;
+  readonly b: EgressMatch;
+  readonly verdict: string | undefined;
+  readonly severity?: 'error' | 'warning';
+};
 
 const rows: readonly Row[] = [
-  { name: 'denies tcp-server-first with http', a: m('tcp-server-first'), b: m('http', [], ['api.example.com']), verdict: 'EW420', severity: 'error' },
-  { name: 'denies tcp-server-first with https that has hosts', a: m('tcp-server-first', ['203.0.113.0/24']), b: m('https', [], ['api.example.com']), verdict: 'EW421', severity: 'error' },
-  { name: 'denies tcp-server-first with tcp when neither lists ipAddresses', a: m('tcp-server-first'), b: m('tcp'), verdict: 'EW422', severity: 'error' },
-  { name: 'denies tcp-server-first with tcp sharing a CIDR entry', a: m('tcp-server-first', ['10.0.0.0/24', '10.9.0.0/16']), b: m('tcp', ['10.0.0.0/24']), verdict: 'EW422', severity: 'error' },
-  { name: 'denies a shared CIDR entry once host bits are cleared', a: m('tcp-server-first', ['10.0.0.5/24']), b: m('tcp', ['10.0.0.0/24']), verdict: 'EW422', severity: 'error' },
-  { name: 'denies tcp-server-first with https without hosts and without IPs', a: m('tcp-server-first'), b: m('https'), verdict: 'EW422', severity: 'error' },
-  { name: 'treats unparsable entries as dropped, the way OSM opens the port to every IP', a: m('tcp-server-first', ['10.0.0.300/24']), b: m('tcp'), verdict: 'EW422', severity: 'error' },
-  { name: 'warns about tcp-server-first with tcp where only one side lists IPs', a: m('tcp-server-first', ['10.0.0.0/24']), b: m('tcp'), verdict: 'EW423', severity: 'warning' },
-  { name: 'warns about tcp-server-first with tcp on disjoint IPs', a: m('tcp-server-first', ['10.0.0.0/24']), b: m('tcp', ['10.1.0.0/24']), verdict: 'EW423', severity: 'warning' },
-  { name: 'warns about tcp-server-first with tcp on overlapping but distinct CIDRs', a: m('tcp-server-first', ['10.0.0.0/8']), b: m('tcp', ['10.1.0.0/16']), verdict: 'EW423', severity: 'warning' },
+  {
+    name: 'denies tcp-server-first with http',
+    a: m('tcp-server-first'),
+    b: m('http', [], ['api.example.com']),
+    verdict: 'EW420',
+    severity: 'error',
+  },
+  {
+    name: 'denies tcp-server-first with https that has hosts',
+    a: m('tcp-server-first', ['203.0.113.0/24']),
+    b: m('https', [], ['api.example.com']),
+    verdict: 'EW421',
+    severity: 'error',
+  },
+  {
+    name: 'denies tcp-server-first with tcp when neither lists ipAddresses',
+    a: m('tcp-server-first'),
+    b: m('tcp'),
+    verdict: 'EW422',
+    severity: 'error',
+  },
+  {
+    name: 'denies tcp-server-first with tcp sharing a CIDR entry',
+    a: m('tcp-server-first', ['10.0.0.0/24', '10.9.0.0/16']),
+    b: m('tcp', ['10.0.0.0/24']),
+    verdict: 'EW422',
+    severity: 'error',
+  },
+  {
+    name: 'denies a shared CIDR entry once host bits are cleared',
+    a: m('tcp-server-first', ['10.0.0.5/24']),
+    b: m('tcp', ['10.0.0.0/24']),
+    verdict: 'EW422',
+    severity: 'error',
+  },
+  {
+    name: 'denies tcp-server-first with https without hosts and without IPs',
+    a: m('tcp-server-first'),
+    b: m('https'),
+    verdict: 'EW422',
+    severity: 'error',
+  },
+  {
+    name: 'treats unparsable entries as dropped, the way OSM opens the port to every IP',
+    a: m('tcp-server-first', ['10.0.0.300/24']),
+    b: m('tcp'),
+    verdict: 'EW422',
+    severity: 'error',
+  },
+  {
+    name: 'warns about tcp-server-first with tcp where only one side lists IPs',
+    a: m('tcp-server-first', ['10.0.0.0/24']),
+    b: m('tcp'),
+    verdict: 'EW423',
+    severity: 'warning',
+  },
+  {
+    name: 'warns about tcp-server-first with tcp on disjoint IPs',
+    a: m('tcp-server-first', ['10.0.0.0/24']),
+    b: m('tcp', ['10.1.0.0/24']),
+    verdict: 'EW423',
+    severity: 'warning',
+  },
+  {
+    name: 'warns about tcp-server-first with tcp on overlapping but distinct CIDRs',
+    a: m('tcp-server-first', ['10.0.0.0/8']),
+    b: m('tcp', ['10.1.0.0/16']),
+    verdict: 'EW423',
+    severity: 'warning',
+  },
   { name: 'denies tcp and https without hosts and without IPs', a: m('tcp'), b: m('https'), verdict: 'EW424', severity: 'error' },
-  { name: 'denies two tcp matches that share a CIDR entry but are not identical', a: m('tcp', ['10.0.0.0/24']), b: m('tcp', ['10.0.0.0/24', '10.1.0.0/24']), verdict: 'EW424', severity: 'error' },
-  { name: 'denies two https matches that share a host but list different hosts', a: m('https', [], ['api.example.com']), b: m('https', [], ['api.example.com', 'b.example.com']), verdict: 'EW424', severity: 'error' },
-  { name: 'allows identical tcp matches, which OSM deduplicates', a: m('tcp', ['10.0.0.0/24']), b: m('tcp', ['10.0.0.0/24']), verdict: undefined },
-  { name: 'allows two tcp-server-first matches without IPs, which OSM deduplicates', a: m('tcp-server-first'), b: m('tcp-server-first'), verdict: undefined },
-  { name: 'allows tcp with https that has hosts (SNI tells them apart)', a: m('tcp'), b: m('https', [], ['api.example.com']), verdict: undefined },
+  {
+    name: 'denies two tcp matches that share a CIDR entry but are not identical',
+    a: m('tcp', ['10.0.0.0/24']),
+    b: m('tcp', ['10.0.0.0/24', '10.1.0.0/24']),
+    verdict: 'EW424',
+    severity: 'error',
+  },
+  {
+    name: 'denies two https matches that share a host but list different hosts',
+    a: m('https', [], ['api.example.com']),
+    b: m('https', [], ['api.example.com', 'b.example.com']),
+    verdict: 'EW424',
+    severity: 'error',
+  },
+  {
+    name: 'allows identical tcp matches, which OSM deduplicates',
+    a: m('tcp', ['10.0.0.0/24']),
+    b: m('tcp', ['10.0.0.0/24']),
+    verdict: undefined,
+  },
+  {
+    name: 'allows two tcp-server-first matches without IPs, which OSM deduplicates',
+    a: m('tcp-server-first'),
+    b: m('tcp-server-first'),
+    verdict: undefined,
+  },
+  {
+    name: 'allows tcp with https that has hosts (SNI tells them apart)',
+    a: m('tcp'),
+    b: m('https', [], ['api.example.com']),
+    verdict: undefined,
+  },
   { name: 'allows tcp with http on the same port', a: m('tcp'), b: m('http', [], ['api.example.com']), verdict: undefined },
   { name: 'ignores an upper-case protocol, which builds no chain at all', a: m('tcp-server-first'), b: m('HTTP'), verdict: undefined },
 ];
@@ -71,8 +164,11 @@ function service(namespace: string, name: string, ports: Record<string, unknown>
   return { apiVersion: 'v1', kind: 'Service', metadata: { namespace, name }, spec: { clusterIP: '10.96.0.20', ports } };
 }
 
-const mesh = (name: string): KubeObject =>
-  ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'openservicemesh.io/monitored-by': 'osm' } } });
+const mesh = (name: string): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'Namespace',
+  metadata: { name, labels: { 'openservicemesh.io/monitored-by': 'osm' } },
+});
 const outside = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: {} } });
 
 const judgeIn = (o: KubeObject, snapshot: ClusterSnapshot, operation: 'CREATE' | 'UPDATE' = 'CREATE'): Result =>
@@ -81,14 +177,20 @@ const judgeIn = (o: KubeObject, snapshot: ClusterSnapshot, operation: 'CREATE' |
 const pgServerFirst = egress('db', 'pg', { sources: [sa('shop', 'curl')], ports: [{ number: 5432, protocol: 'tcp-server-first' }] });
 
 Sets('denies http on a port another namespace made tcp-server-first for the same client', () => {
-  const r = judgeIn(egress('shop', 'web', { hosts: ['api.example.com'], ports: [{ number: 5432, protocol: 'http' }] }), snapshotWith([pgServerFirst]));
+  const r = judgeIn(
+    egress('shop', 'web', { hosts: ['api.example.com'], ports: [{ number: 5432, protocol: 'http' }] }),
+    snapshotWith([pgServerFirst]),
+  );
   denies(r, 'EW420', 'spec.ports[0]');
   assert.match(r.errors[0]!.message, 'http port 5432 of shop/curl never matches: Egress db/pg makes the port tcp-server-first');
 });
 
 Sets('denies a new tcp-server-first Egress that would break an existing https Egress', () => {
   const https = egress('shop', 'api', { hosts: ['api.example.com'], ports: [{ number: 443, protocol: 'https' }] });
-  const r = judgeIn(egress('db', 'odd', { sources: [sa('shop', 'curl')], ports: [{ number: 443, protocol: 'tcp-server-first' }] }), snapshotWith([https]));
+  const r = judgeIn(
+    egress('db', 'odd', { sources: [sa('shop', 'curl')], ports: [{ number: 443, protocol: 'tcp-server-first' }] }),
+    snapshotWith([https]),
+  );
   denies(r, 'EW421', 'spec.ports[0]');
   assert.match(r.errors[0]!.message, 'Egress shop/api');
 });
@@ -99,8 +201,15 @@ Sets('denies tcp next to tcp-server-first with neither listing ipAddresses', () 
 });
 
 Sets('warns only when tcp and tcp-server-first use disjoint ipAddresses', () => {
-  const a = egress('db', 'pg', { sources: [sa('shop', 'curl')], ports: [{ number: 5432, protocol: 'tcp-server-first' }], ipAddresses: ['203.0.113.0/24'] });
-  const r = judgeIn(egress('shop', 'pg-b', { ports: [{ number: 5432, protocol: 'tcp' }], ipAddresses: ['198.51.100.0/24'] }), snapshotWith([a]));
+  const a = egress('db', 'pg', {
+    sources: [sa('shop', 'curl')],
+    ports: [{ number: 5432, protocol: 'tcp-server-first' }],
+    ipAddresses: ['203.0.113.0/24'],
+  });
+  const r = judgeIn(
+    egress('shop', 'pg-b', { ports: [{ number: 5432, protocol: 'tcp' }], ipAddresses: ['198.51.100.0/24'] }),
+    snapshotWith([a]),
+  );
   accepts(r);
   warns(r, 'EW423', 'spec.ports[0]');
 });
@@ -111,22 +220,38 @@ Sets('denies tcp and https with no hosts and no IPs on the same port', () => {
 });
 
 Sets('finds the conflict through any of several sources', () => {
-  const r = judgeIn(egress('shop', 'web', {
-    hosts: ['api.example.com'],
-    sources: [sa('shop', 'other'), sa('shop', 'curl')],
-    ports: [{ number: 80, protocol: 'http' }, { number: 5432, protocol: 'http' }],
-  }), snapshotWith([pgServerFirst]));
+  const r = judgeIn(
+    egress('shop', 'web', {
+      hosts: ['api.example.com'],
+      sources: [sa('shop', 'other'), sa('shop', 'curl')],
+      ports: [
+        { number: 80, protocol: 'http' },
+        { number: 5432, protocol: 'http' },
+      ],
+    }),
+    snapshotWith([pgServerFirst]),
+  );
   denies(r, 'EW420', 'spec.ports[1]');
   assert.is(r.errors.length, 1);
   assert.match(r.errors[0]!.message, 'of shop/curl');
 });
 
 Sets('allows the same port for a different client', () => {
-  clean(judgeIn(egress('shop', 'web', { hosts: ['api.example.com'], sources: [sa('shop', 'other')], ports: [{ number: 5432, protocol: 'http' }] }), snapshotWith([pgServerFirst])));
+  clean(
+    judgeIn(
+      egress('shop', 'web', { hosts: ['api.example.com'], sources: [sa('shop', 'other')], ports: [{ number: 5432, protocol: 'http' }] }),
+      snapshotWith([pgServerFirst]),
+    ),
+  );
 });
 
 Sets('allows a different port for the same client', () => {
-  clean(judgeIn(egress('shop', 'web', { hosts: ['api.example.com'], ports: [{ number: 5433, protocol: 'http' }] }), snapshotWith([pgServerFirst])));
+  clean(
+    judgeIn(
+      egress('shop', 'web', { hosts: ['api.example.com'], ports: [{ number: 5433, protocol: 'http' }] }),
+      snapshotWith([pgServerFirst]),
+    ),
+  );
 });
 
 Sets('does not count the previous version of the object on UPDATE', () => {
@@ -136,7 +261,11 @@ Sets('does not count the previous version of the object on UPDATE', () => {
 
 Sets('still sees a third object when updating one of two', () => {
   const raw = egress('shop', 'raw', { ports: [{ number: 5432, protocol: 'tcp' }] });
-  const updated = egress('db', 'pg', { sources: [sa('shop', 'curl')], ports: [{ number: 5432, protocol: 'tcp-server-first' }], ipAddresses: ['10.0.0.0/8'] });
+  const updated = egress('db', 'pg', {
+    sources: [sa('shop', 'curl')],
+    ports: [{ number: 5432, protocol: 'tcp-server-first' }],
+    ipAddresses: ['10.0.0.0/8'],
+  });
   const r = judgeIn(updated, snapshotWith([pgServerFirst, raw]), 'UPDATE');
   accepts(r);
   warns(r, 'EW423', 'spec.ports[0]');
@@ -148,18 +277,42 @@ Sets('ignores an existing Egress whose protocol OSM would not apply', () => {
 });
 
 Sets('denies two ports of one Egress that break each other', () => {
-  const r = judgeIn(egress('shop', 'both', { hosts: ['api.example.com'], ports: [{ number: 5432, protocol: 'http' }, { number: 5432, protocol: 'tcp-server-first' }] }), snapshotWith());
+  const r = judgeIn(
+    egress('shop', 'both', {
+      hosts: ['api.example.com'],
+      ports: [
+        { number: 5432, protocol: 'http' },
+        { number: 5432, protocol: 'tcp-server-first' },
+      ],
+    }),
+    snapshotWith(),
+  );
   denies(r, 'EW420', 'spec.ports[1]');
   assert.match(r.errors.find((e) => e.code === 'EW420')!.message, 'the http match of spec.ports[0] never applies');
 });
 
 Sets('denies tcp and tcp-server-first on one port of one Egress without IPs', () => {
-  denies(judgeIn(egress('shop', 'both', { ports: [{ number: 3306, protocol: 'tcp' }, { number: 3306, protocol: 'tcp-server-first' }] }), snapshotWith()), 'EW422', 'spec.ports[1]');
+  denies(
+    judgeIn(
+      egress('shop', 'both', {
+        ports: [
+          { number: 3306, protocol: 'tcp' },
+          { number: 3306, protocol: 'tcp-server-first' },
+        ],
+      }),
+      snapshotWith(),
+    ),
+    'EW422',
+    'spec.ports[1]',
+  );
 });
 
 Sets('warns about http on a port that an in-mesh Service declares tcp-server-first', () => {
   const svc = service('db', 'mysql', [{ name: 'mysql', port: 3306, appProtocol: 'tcp-server-first' }]);
-  const r = judgeIn(egress('shop', 'web', { hosts: ['api.example.com'], ports: [{ number: 3306, protocol: 'http' }] }), snapshotWith([mesh('db'), svc]));
+  const r = judgeIn(
+    egress('shop', 'web', { hosts: ['api.example.com'], ports: [{ number: 3306, protocol: 'http' }] }),
+    snapshotWith([mesh('db'), svc]),
+  );
   accepts(r);
   warns(r, 'EW425', 'spec.ports[0]');
   assert.match(r.warnings[0]!.message, 'Service db/mysql');
@@ -172,7 +325,12 @@ Sets('reads a tcp-server-first Service port from its name prefix', () => {
 
 Sets('ignores tcp-server-first Services in namespaces outside the mesh', () => {
   const svc = service('legacy', 'mysql', [{ name: 'mysql', port: 3306, appProtocol: 'tcp-server-first' }]);
-  clean(judgeIn(egress('shop', 'web', { hosts: ['api.example.com'], ports: [{ number: 3306, protocol: 'http' }] }), snapshotWith([outside('legacy'), svc])));
+  clean(
+    judgeIn(
+      egress('shop', 'web', { hosts: ['api.example.com'], ports: [{ number: 3306, protocol: 'http' }] }),
+      snapshotWith([outside('legacy'), svc]),
+    ),
+  );
 });
 
 Sets('does not warn when the Egress port is itself tcp-server-first like the Service', () => {
@@ -181,8 +339,15 @@ Sets('does not warn when the Egress port is itself tcp-server-first like the Ser
 });
 
 Sets('reports one finding per conflict even when the other object lists the client twice', () => {
-  const twice = egress('db', 'pg', { sources: [sa('shop', 'curl'), sa('shop', 'curl')], ports: [{ number: 5432, protocol: 'tcp-server-first' }] });
-  const r = egressConflicts(egress('shop', 'web', { hosts: ['api.example.com'], ports: [{ number: 5432, protocol: 'http' }] }), snapshotWith([twice]), 'shop');
+  const twice = egress('db', 'pg', {
+    sources: [sa('shop', 'curl'), sa('shop', 'curl')],
+    ports: [{ number: 5432, protocol: 'tcp-server-first' }],
+  });
+  const r = egressConflicts(
+    egress('shop', 'web', { hosts: ['api.example.com'], ports: [{ number: 5432, protocol: 'http' }] }),
+    snapshotWith([twice]),
+    'shop',
+  );
   assert.is(r.errors.length, 1);
 });
 
@@ -197,7 +362,11 @@ Sets('judges a set of objects: only the ones in conflict are flagged', () => {
   for (const o of objects) clean(judgeIn(o, snapshot, 'UPDATE'));
   const newcomer = egress('shop', 'mixed', {
     hosts: ['api.example.com'],
-    ports: [{ number: 443, protocol: 'https' }, { number: 5432, protocol: 'http' }, { number: 6379, protocol: 'tcp' }],
+    ports: [
+      { number: 443, protocol: 'https' },
+      { number: 5432, protocol: 'http' },
+      { number: 6379, protocol: 'tcp' },
+    ],
     ipAddresses: ['203.0.113.9/32'],
   });
   const r = judgeIn(newcomer, snapshot);
@@ -217,11 +386,24 @@ const repeated = (n: number, port: Record<string, unknown>) => Array.from({ leng
 const listenerOnly = (r: Result): Result => ({ ...r, errors: r.errors.filter((e) => e.code !== 'EW325') });
 
 Scale('names only the first earlier port of each protocol when ports repeat', () => {
-  const r = judgeIn(egress('shop', 'dup', {
-    hosts: ['api.example.com'],
-    ports: [{ number: 80, protocol: 'http' }, { number: 80, protocol: 'http' }, { number: 80, protocol: 'tcp-server-first' }],
-  }), snapshotWith());
-  assert.equal(r.errors.map((e) => [e.code, e.path]), [['EW325', 'spec.ports[1]'], ['EW420', 'spec.ports[2]']]);
+  const r = judgeIn(
+    egress('shop', 'dup', {
+      hosts: ['api.example.com'],
+      ports: [
+        { number: 80, protocol: 'http' },
+        { number: 80, protocol: 'http' },
+        { number: 80, protocol: 'tcp-server-first' },
+      ],
+    }),
+    snapshotWith(),
+  );
+  assert.equal(
+    r.errors.map((e) => [e.code, e.path]),
+    [
+      ['EW325', 'spec.ports[1]'],
+      ['EW420', 'spec.ports[2]'],
+    ],
+  );
   assert.match(r.errors[1]!.message, 'the http match of spec.ports[0] never applies');
 });
 
@@ -230,15 +412,24 @@ Scale('judges an Egress with 20,000 ports numbered 80, listing 50 conflicts and 
   // the repeated http port is also one EW325 (routes built twice), left out here
   const r = listenerOnly(judgeIn(egress('shop', 'huge', { hosts: ['api.example.com'], ports }), snapshotWith()));
   assert.is(r.errors.length, 51);
-  assert.equal(r.errors.slice(0, 50).map((e) => e.path), Array.from({ length: 50 }, (_, i) => `spec.ports[${i + 1}]`));
+  assert.equal(
+    r.errors.slice(0, 50).map((e) => e.path),
+    Array.from({ length: 50 }, (_, i) => `spec.ports[${i + 1}]`),
+  );
   assert.ok(r.errors.slice(0, 50).every((e) => e.code === 'EW420'));
   assert.equal(r.errors[50], { code: 'EW420', path: 'spec.ports', message: '19949 more listener conflicts not listed' });
 });
 
 Scale('judges 5,000 ports against 1,000 conflicting Egresses of the same client with bounded findings', () => {
   const others = Array.from({ length: 1_000 }, (_, i) =>
-    egress('db', `pg-${i}`, { sources: [sa('shop', 'curl')], ports: [{ number: 5432, protocol: 'tcp-server-first' }] }));
-  const r = listenerOnly(judgeIn(egress('shop', 'web', { hosts: ['api.example.com'], ports: repeated(5_000, { number: 5432, protocol: 'http' }) }), snapshotWith(others)));
+    egress('db', `pg-${i}`, { sources: [sa('shop', 'curl')], ports: [{ number: 5432, protocol: 'tcp-server-first' }] }),
+  );
+  const r = listenerOnly(
+    judgeIn(
+      egress('shop', 'web', { hosts: ['api.example.com'], ports: repeated(5_000, { number: 5432, protocol: 'http' }) }),
+      snapshotWith(others),
+    ),
+  );
   assert.is(r.errors.length, 51);
   assert.match(r.errors[0]!.message, 'http port 5432 of shop/curl never matches: Egress db/pg-0 makes the port tcp-server-first');
   assert.equal(r.errors[50], { code: 'EW420', path: 'spec.ports', message: `${5_000 * 1_000 - 50} more listener conflicts not listed` });
@@ -254,9 +445,15 @@ Scale('keeps the summary an error when only warnings fit in the list', () => {
 
 Scale('tells overlapping from disjoint IP lists without comparing every pair', () => {
   const ips = (n: number, third: number) => Array.from({ length: n }, (_, i) => `10.${third}.${i >> 8}.${i & 255}/32`);
-  assert.match(egressConflict(m('tcp-server-first', ips(5_000, 1)), m('tcp', [...ips(5_000, 2), '10.1.0.0/16']), 'Egress x/y')!.why, 'overlapping IPs');
+  assert.match(
+    egressConflict(m('tcp-server-first', ips(5_000, 1)), m('tcp', [...ips(5_000, 2), '10.1.0.0/16']), 'Egress x/y')!.why,
+    'overlapping IPs',
+  );
   assert.match(egressConflict(m('tcp-server-first', ips(5_000, 1)), m('tcp', ips(5_000, 2)), 'Egress x/y')!.why, 'disjoint IPs');
-  assert.match(egressConflict(m('tcp-server-first', ['10.0.0.0/8']), m('tcp', ['10.255.255.255/32']), 'Egress x/y')!.why, 'overlapping IPs');
+  assert.match(
+    egressConflict(m('tcp-server-first', ['10.0.0.0/8']), m('tcp', ['10.255.255.255/32']), 'Egress x/y')!.why,
+    'overlapping IPs',
+  );
   assert.match(egressConflict(m('tcp-server-first', ['10.0.0.0/8']), m('tcp', ['::a00:0/104']), 'Egress x/y')!.why, 'disjoint IPs');
 });
 

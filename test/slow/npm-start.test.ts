@@ -23,11 +23,17 @@ const alive = (pid: number): boolean => {
 Start('SIGTERM to the npm start process drains and stops the server: nothing of the process group is left', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ew-npm-start-'));
   const npm = spawn('npm', ['start', '--', '--no-cluster', '--port', '0', '--host', '127.0.0.1', '--certs', join(dir, 'certs')], {
-    detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_loglevel: 'silent' },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, npm_config_loglevel: 'silent' },
   });
   let output = '';
-  npm.stdout.on('data', (d: Buffer) => { output += d.toString(); });
-  npm.stderr.on('data', (d: Buffer) => { output += d.toString(); });
+  npm.stdout.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
+  npm.stderr.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
   const group = npm.pid!;
   try {
     const deadline = Date.now() + 60_000;

@@ -17,7 +17,7 @@ import { callerPath, TOKEN_FILE_NAME } from '../../src/catalogue/endpoints.ts';
 import { exchange } from '../fuzz/client.ts';
 import { fixture } from '../support.ts';
 
-const Worst = suite('worst case: objects at the API server\'s 3 MiB limit, eight at a time');
+const Worst = suite("worst case: objects at the API server's 3 MiB limit, eight at a time");
 
 const MEMORY_LIMIT_MIB = 512;
 const WEBHOOK_TIMEOUT_MS = 3_000;
@@ -36,13 +36,26 @@ function serviceEntry(uid: string, spec: (s: any) => void): Buffer {
 
 const SHAPES: Readonly<Record<string, (s: any) => void>> = {
   // The object of the report: 70,000 copies of one port.
-  '70,000 identical ports': (s) => { s.ports = Array.from({ length: 70_000 }, () => ({ number: 443, name: 'https', protocol: 'TLS' })); },
+  '70,000 identical ports': (s) => {
+    s.ports = Array.from({ length: 70_000 }, () => ({ number: 443, name: 'https', protocol: 'TLS' }));
+  },
   // Just under the list budget, so every rule runs and reports each duplicate.
-  '4,096 identical ports': (s) => { s.ports = Array.from({ length: 4_096 }, () => ({ number: 443, name: 'https-port-with-a-long-name', protocol: 'TLS', note: 'x'.repeat(640) })); },
+  '4,096 identical ports': (s) => {
+    s.ports = Array.from({ length: 4_096 }, () => ({
+      number: 443,
+      name: 'https-port-with-a-long-name',
+      protocol: 'TLS',
+      note: 'x'.repeat(640),
+    }));
+  },
   // One host of 3 MiB, dotted so every label is checked.
-  'a 3 MiB dotted host': (s) => { s.hosts = [`${'a.'.repeat(1_500_000)}com`]; },
+  'a 3 MiB dotted host': (s) => {
+    s.hosts = [`${'a.'.repeat(1_500_000)}com`];
+  },
   // 4,000 distinct bad hosts: distinct findings, which the answer caps.
-  '4,000 distinct invalid hosts': (s) => { s.hosts = Array.from({ length: 4_000 }, (_, i) => `bad_host_${i}.${'x'.repeat(600)}.example.com`); },
+  '4,000 distinct invalid hosts': (s) => {
+    s.hosts = Array.from({ length: 4_000 }, (_, i) => `bad_host_${i}.${'x'.repeat(600)}.example.com`);
+  },
 };
 
 const peakRssMib = (pid: number): number => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
@@ -69,9 +82,17 @@ let log = '';
 Worst.before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ew-worst-'));
   // The Deployment's heap is what Node picks under a 512 MiB limit; the same cap here.
-  child = spawn(process.execPath, ['--max-old-space-size=384', 'src/cli.ts', 'serve', '--port', '0', '--host', '127.0.0.1', '--certs', dir, '--no-cluster'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.on('data', (d: Buffer) => { log += d.toString(); });
-  child.stderr!.on('data', (d: Buffer) => { log += d.toString(); });
+  child = spawn(
+    process.execPath,
+    ['--max-old-space-size=384', 'src/cli.ts', 'serve', '--port', '0', '--host', '127.0.0.1', '--certs', dir, '--no-cluster'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  child.stdout!.on('data', (d: Buffer) => {
+    log += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    log += d.toString();
+  });
   url = await until(() => /"url":"(https:[^"]+)"/.exec(log)?.[1], 'the server to listen', 15_000);
   ca = readFileSync(join(dir, 'ca.crt'), 'utf8');
   validate = callerPath('validate', readFileSync(join(dir, TOKEN_FILE_NAME), 'utf8').trim());
@@ -94,8 +115,17 @@ for (const [name, shape] of Object.entries(SHAPES)) {
     const messages: number[] = [];
     try {
       for (let round = 0; round < 2; round++) {
-        const answers = await Promise.all(bodies.slice(round * 8, round * 8 + 8).map((body) =>
-          exchange(url, { method: 'POST', path: `${validate}?timeout=3s`, headers: { 'content-type': 'application/json' }, body }, { ca, agent, timeoutMs: 15_000 })));
+        const answers = await Promise.all(
+          bodies
+            .slice(round * 8, round * 8 + 8)
+            .map((body) =>
+              exchange(
+                url,
+                { method: 'POST', path: `${validate}?timeout=3s`, headers: { 'content-type': 'application/json' }, body },
+                { ca, agent, timeoutMs: 15_000 },
+              ),
+            ),
+        );
         for (const a of answers) {
           assert.ok(a.ok, a.ok ? '' : a.error);
           if (!a.ok) continue;
@@ -115,8 +145,10 @@ for (const [name, shape] of Object.entries(SHAPES)) {
     const lines = log.slice(logBefore).split('\n').filter(Boolean);
     const longestLine = Math.max(...lines.map((l) => l.length));
     if (process.env.WORST_REPORT) {
-      console.log(`${name}: body ${(size / MIB).toFixed(2)} MiB; answered in ${Math.round(Math.min(...times))}-${Math.round(Math.max(...times))} ms; ` +
-        `message ${Math.min(...messages)}-${Math.max(...messages)} chars; RSS ${Math.round(rssBefore)} MiB before, peak so far ${Math.round(peak)} MiB; longest log line ${longestLine} bytes`);
+      console.log(
+        `${name}: body ${(size / MIB).toFixed(2)} MiB; answered in ${Math.round(Math.min(...times))}-${Math.round(Math.max(...times))} ms; ` +
+          `message ${Math.min(...messages)}-${Math.max(...messages)} chars; RSS ${Math.round(rssBefore)} MiB before, peak so far ${Math.round(peak)} MiB; longest log line ${longestLine} bytes`,
+      );
     }
     assert.ok(Math.max(...times) < WEBHOOK_TIMEOUT_MS, `slowest answer ${Math.round(Math.max(...times))} ms`);
     assert.ok(peak < MEMORY_LIMIT_MIB, `peak RSS ${Math.round(peak)} MiB`);

@@ -30,22 +30,40 @@ function serve(spread: Spread, certDir: string, backends: number[]): void {
     counts[i]!++;
     return backends[i]!;
   };
-  const server = spread === 'connection'
-    ? createTcp((client) => {
-      const upstream = connect(pick(), host);
-      client.pipe(upstream).pipe(client);
-      const end = () => { client.destroy(); upstream.destroy(); };
-      client.on('error', end);
-      upstream.on('error', end);
-    })
-    : createHttps({ cert: readFileSync(join(certDir, 'tls.crt')), key: readFileSync(join(certDir, 'tls.key')) }, (req, res) => {
-      const up = httpsRequest({ host, port: pick(), path: req.url, method: req.method, headers: req.headers, ca: readFileSync(join(certDir, 'ca.crt')), agent: false }, (r) => {
-        res.writeHead(r.statusCode ?? 502, r.headers);
-        r.pipe(res);
-      });
-      up.on('error', (e) => { res.writeHead(502); res.end(e.message); });
-      req.pipe(up);
-    });
+  const server =
+    spread === 'connection'
+      ? createTcp((client) => {
+          const upstream = connect(pick(), host);
+          client.pipe(upstream).pipe(client);
+          const end = () => {
+            client.destroy();
+            upstream.destroy();
+          };
+          client.on('error', end);
+          upstream.on('error', end);
+        })
+      : createHttps({ cert: readFileSync(join(certDir, 'tls.crt')), key: readFileSync(join(certDir, 'tls.key')) }, (req, res) => {
+          const up = httpsRequest(
+            {
+              host,
+              port: pick(),
+              path: req.url,
+              method: req.method,
+              headers: req.headers,
+              ca: readFileSync(join(certDir, 'ca.crt')),
+              agent: false,
+            },
+            (r) => {
+              res.writeHead(r.statusCode ?? 502, r.headers);
+              r.pipe(res);
+            },
+          );
+          up.on('error', (e) => {
+            res.writeHead(502);
+            res.end(e.message);
+          });
+          req.pipe(up);
+        });
   server.listen(0, host, () => {
     const address = server.address();
     process.stdout.write(`${JSON.stringify({ port: typeof address === 'object' && address ? address.port : 0 })}\n`);
@@ -57,7 +75,9 @@ function serve(spread: Spread, certDir: string, backends: number[]): void {
 
 /** A balancer over https://127.0.0.1:<backend> servers that share the certificate in certDir. */
 export async function startBalancer(spread: Spread, certDir: string, backends: readonly number[]): Promise<Balancer> {
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'serve', spread, certDir, ...backends.map(String)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'serve', spread, certDir, ...backends.map(String)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   child.stdout!.setEncoding('utf8');
   let buffered = '';
   const waiting: ((line: string) => void)[] = [];

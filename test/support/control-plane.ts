@@ -70,7 +70,11 @@ export type ControlPlane = {
 
 /** The folder holding the stand-in Istio, OSM and SMI CRDs this project's tests install. */
 export const CRD_DIR = join(import.meta.dirname, '..', 'fixtures', 'crds');
-export const ALL_CRDS = (): string[] => readdirSync(CRD_DIR).filter((f) => f.endsWith('.yaml')).sort().map((f) => join(CRD_DIR, f));
+export const ALL_CRDS = (): string[] =>
+  readdirSync(CRD_DIR)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((f) => join(CRD_DIR, f));
 
 const PID_FILE = 'pids';
 const STOP_GRACE_MS = 2_000;
@@ -130,13 +134,18 @@ export function reapAbandoned(root = tmpdir()): string[] {
 }
 
 /** GET over HTTPS that never throws: status 0 and the error's message when the request failed. */
-export function httpsGet(url: string, opts: { readonly ca: string | Buffer; readonly token?: string }): Promise<{ status: number; body: string }> {
+export function httpsGet(
+  url: string,
+  opts: { readonly ca: string | Buffer; readonly token?: string },
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve) => {
     const headers = opts.token ? { authorization: `Bearer ${opts.token}` } : {};
     const req = request(url, { ca: opts.ca, headers, timeout: 2_000 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
-      res.on('data', (d: string) => { body += d; });
+      res.on('data', (d: string) => {
+        body += d;
+      });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     });
     req.on('error', (e) => resolve({ status: 0, body: e.message }));
@@ -175,7 +184,13 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     return c;
   };
 
-  const logs = () => components.map((c) => `--- ${c.name} (pid ${c.child.pid}, exit ${c.child.exitCode ?? c.child.signalCode ?? 'running'})\n${c.tail.slice(-40).join('\n')}`).join('\n');
+  const logs = () =>
+    components
+      .map(
+        (c) =>
+          `--- ${c.name} (pid ${c.child.pid}, exit ${c.child.exitCode ?? c.child.signalCode ?? 'running'})\n${c.tail.slice(-40).join('\n')}`,
+      )
+      .join('\n');
 
   const kill = () => {
     if (stopped) return;
@@ -216,55 +231,91 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     // webhook plugins' kubeconfig, whose user "*" is used for every webhook host it calls.
     const client = await clientCertificates(WEBHOOK_CLIENT_NAME);
     const webhookClient: WebhookClient = {
-      caFile: join(pki, 'webhook-client-ca.crt'), caKeyFile: join(pki, 'webhook-client-ca.key'),
-      certFile: join(pki, 'webhook-client.crt'), keyFile: join(pki, 'webhook-client.key'), name: client.name,
+      caFile: join(pki, 'webhook-client-ca.crt'),
+      caKeyFile: join(pki, 'webhook-client-ca.key'),
+      certFile: join(pki, 'webhook-client.crt'),
+      keyFile: join(pki, 'webhook-client.key'),
+      name: client.name,
     };
     writeFileSync(webhookClient.caFile, client.caCert);
     writeFileSync(webhookClient.caKeyFile, client.caKey, { mode: 0o600 });
     writeFileSync(webhookClient.certFile, client.cert);
     writeFileSync(webhookClient.keyFile, client.key, { mode: 0o600 });
     const webhookKubeconfig = join(pki, 'webhook-client.kubeconfig');
-    writeFileSync(webhookKubeconfig, [
-      'apiVersion: v1', 'kind: Config',
-      'users:', "- name: '*'", '  user:',
-      `    client-certificate-data: ${Buffer.from(client.cert).toString('base64')}`,
-      `    client-key-data: ${Buffer.from(client.key).toString('base64')}`, '',
-    ].join('\n'), { mode: 0o600 });
+    writeFileSync(
+      webhookKubeconfig,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'users:',
+        "- name: '*'",
+        '  user:',
+        `    client-certificate-data: ${Buffer.from(client.cert).toString('base64')}`,
+        `    client-key-data: ${Buffer.from(client.key).toString('base64')}`,
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
     const admissionConfig = join(pki, 'admission.yaml');
-    writeFileSync(admissionConfig, [
-      'apiVersion: apiserver.config.k8s.io/v1', 'kind: AdmissionConfiguration', 'plugins:',
-      ...['ValidatingAdmissionWebhook', 'MutatingAdmissionWebhook'].flatMap((plugin) => [
-        `- name: ${plugin}`, '  configuration:',
-        '    apiVersion: apiserver.config.k8s.io/v1', '    kind: WebhookAdmissionConfiguration', `    kubeConfigFile: ${webhookKubeconfig}`,
-      ]), '',
-    ].join('\n'));
+    writeFileSync(
+      admissionConfig,
+      [
+        'apiVersion: apiserver.config.k8s.io/v1',
+        'kind: AdmissionConfiguration',
+        'plugins:',
+        ...['ValidatingAdmissionWebhook', 'MutatingAdmissionWebhook'].flatMap((plugin) => [
+          `- name: ${plugin}`,
+          '  configuration:',
+          '    apiVersion: apiserver.config.k8s.io/v1',
+          '    kind: WebhookAdmissionConfiguration',
+          `    kubeConfigFile: ${webhookKubeconfig}`,
+        ]),
+        '',
+      ].join('\n'),
+    );
 
     const adminToken = randomBytes(24).toString('hex');
     const kcmToken = randomBytes(24).toString('hex');
-    writeFileSync(join(pki, 'tokens.csv'), `${[
-      `${adminToken},admin,admin,"system:masters"`,
-      `${kcmToken},system:kube-controller-manager,kcm,"system:authenticated"`,
-    ].join('\n')}\n`, { mode: 0o600 });
+    writeFileSync(
+      join(pki, 'tokens.csv'),
+      `${[`${adminToken},admin,admin,"system:masters"`, `${kcmToken},system:kube-controller-manager,kcm,"system:authenticated"`].join(
+        '\n',
+      )}\n`,
+      { mode: 0o600 },
+    );
 
     const [etcdPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
     const etcdUrl = `http://127.0.0.1:${etcdPort}`;
     const etcd = run('etcd', [
-      '--name=default', `--data-dir=${join(dir, 'etcd')}`,
-      `--listen-client-urls=${etcdUrl}`, `--advertise-client-urls=${etcdUrl}`,
-      `--listen-peer-urls=http://127.0.0.1:${peerPort}`, `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
-      `--initial-cluster=default=http://127.0.0.1:${peerPort}`, '--log-level=warn',
+      '--name=default',
+      `--data-dir=${join(dir, 'etcd')}`,
+      `--listen-client-urls=${etcdUrl}`,
+      `--advertise-client-urls=${etcdUrl}`,
+      `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
+      `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
+      `--initial-cluster=default=http://127.0.0.1:${peerPort}`,
+      '--log-level=warn',
     ]);
 
     const serviceClusterIpRange = opts.serviceClusterIpRange ?? '10.112.0.0/16';
     const server = `https://127.0.0.1:${apiPort}`;
     const apiserverArgs = [
-      `--etcd-servers=${etcdUrl}`, `--cert-dir=${pki}`,
-      '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1', `--secure-port=${apiPort}`,
-      `--tls-cert-file=${join(pki, 'apiserver.crt')}`, `--tls-private-key-file=${join(pki, 'apiserver.key')}`,
-      `--token-auth-file=${join(pki, 'tokens.csv')}`, '--authorization-mode=RBAC',
-      `--service-account-key-file=${join(pki, 'sa.pub')}`, `--service-account-signing-key-file=${join(pki, 'sa.key')}`,
-      '--service-account-issuer=https://kubernetes.default.svc', `--service-cluster-ip-range=${serviceClusterIpRange}`,
-      '--allow-privileged=true', '--v=1', `--admission-control-config-file=${admissionConfig}`,
+      `--etcd-servers=${etcdUrl}`,
+      `--cert-dir=${pki}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      `--secure-port=${apiPort}`,
+      `--tls-cert-file=${join(pki, 'apiserver.crt')}`,
+      `--tls-private-key-file=${join(pki, 'apiserver.key')}`,
+      `--token-auth-file=${join(pki, 'tokens.csv')}`,
+      '--authorization-mode=RBAC',
+      `--service-account-key-file=${join(pki, 'sa.pub')}`,
+      `--service-account-signing-key-file=${join(pki, 'sa.key')}`,
+      '--service-account-issuer=https://kubernetes.default.svc',
+      `--service-cluster-ip-range=${serviceClusterIpRange}`,
+      '--allow-privileged=true',
+      '--v=1',
+      `--admission-control-config-file=${admissionConfig}`,
       // the Endpoints of Service kubernetes cannot hold a loopback address: do not maintain them
       '--endpoint-reconciler-type=none',
       ...(opts.serviceCidrs ? ['--runtime-config=networking.k8s.io/v1beta1=true', '--feature-gates=MultiCIDRServiceAllocator=true'] : []),
@@ -280,7 +331,10 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         for (const c of [etcd, apiserver]) {
           if (c.child.exitCode !== null) throw new Error(`control plane: ${c.name} exited with ${c.child.exitCode}\n${logs()}`);
         }
-        if (Date.now() > deadline) throw new Error(`control plane: kube-apiserver not ready after ${opts.startTimeoutSeconds ?? 90}s (last: ${r.status} ${r.body.slice(0, 300)})\n${logs()}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `control plane: kube-apiserver not ready after ${opts.startTimeoutSeconds ?? 90}s (last: ${r.status} ${r.body.slice(0, 300)})\n${logs()}`,
+          );
         await sleep(100);
       }
     };
@@ -296,20 +350,36 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       await apiserverReady();
     };
 
-    const kubeconfigFor = (user: string, token: string) => [
-      'apiVersion: v1', 'kind: Config',
-      'clusters:', '- name: envtest', '  cluster:', `    server: ${server}`,
-      `    certificate-authority-data: ${Buffer.from(ca).toString('base64')}`,
-      'users:', `- name: ${user}`, '  user:', `    token: ${token}`,
-      'contexts:', '- name: envtest', '  context:', '    cluster: envtest', `    user: ${user}`,
-      'current-context: envtest', '',
-    ].join('\n');
+    const kubeconfigFor = (user: string, token: string) =>
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters:',
+        '- name: envtest',
+        '  cluster:',
+        `    server: ${server}`,
+        `    certificate-authority-data: ${Buffer.from(ca).toString('base64')}`,
+        'users:',
+        `- name: ${user}`,
+        '  user:',
+        `    token: ${token}`,
+        'contexts:',
+        '- name: envtest',
+        '  context:',
+        '    cluster: envtest',
+        `    user: ${user}`,
+        'current-context: envtest',
+        '',
+      ].join('\n');
     const kubeconfig = join(dir, 'kubeconfig');
     writeFileSync(kubeconfig, kubeconfigFor('admin', adminToken), { mode: 0o600 });
 
     const kubectl = (args: readonly string[]) => {
-      const r = spawnSync(existsSync(join(opts.assets, 'kubectl')) ? join(opts.assets, 'kubectl') : 'kubectl',
-        ['--kubeconfig', kubeconfig, '--request-timeout=30s', ...args], { encoding: 'utf8', timeout: 90_000 });
+      const r = spawnSync(
+        existsSync(join(opts.assets, 'kubectl')) ? join(opts.assets, 'kubectl') : 'kubectl',
+        ['--kubeconfig', kubeconfig, '--request-timeout=30s', ...args],
+        { encoding: 'utf8', timeout: 90_000 },
+      );
       if (r.error) throw r.error;
       if (r.status !== 0) throw new Error(`control plane: kubectl ${args.join(' ')}: ${r.stderr}`);
       return r.stdout;
@@ -325,18 +395,29 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       const kcmConfig = join(dir, 'kcm.kubeconfig');
       writeFileSync(kcmConfig, kubeconfigFor('kcm', adminToken), { mode: 0o600 });
       run('kube-controller-manager', [
-        `--kubeconfig=${kcmConfig}`, `--authentication-kubeconfig=${kcmConfig}`, `--authorization-kubeconfig=${kcmConfig}`,
-        '--bind-address=127.0.0.1', `--secure-port=${await freePort()}`, `--cert-dir=${join(dir, 'kcm')}`,
-        `--service-account-private-key-file=${join(pki, 'sa.key')}`, `--root-ca-file=${join(pki, 'ca.crt')}`,
-        `--service-cluster-ip-range=${serviceClusterIpRange}`, '--leader-elect=false', '--use-service-account-credentials=false',
+        `--kubeconfig=${kcmConfig}`,
+        `--authentication-kubeconfig=${kcmConfig}`,
+        `--authorization-kubeconfig=${kcmConfig}`,
+        '--bind-address=127.0.0.1',
+        `--secure-port=${await freePort()}`,
+        `--cert-dir=${join(dir, 'kcm')}`,
+        `--service-account-private-key-file=${join(pki, 'sa.key')}`,
+        `--root-ca-file=${join(pki, 'ca.crt')}`,
+        `--service-cluster-ip-range=${serviceClusterIpRange}`,
+        '--leader-elect=false',
+        '--use-service-account-credentials=false',
         '--controllers=*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-service,-route,-persistentvolume-binder,-attachdetach',
         '--v=1',
       ]);
       // The default ServiceAccount appears once its controller runs; pods are refused until then.
       const until = Date.now() + 60_000;
-      while (spawnSync('kubectl', ['--kubeconfig', kubeconfig, 'get', 'serviceaccount', 'default', '-n', 'default'], { encoding: 'utf8' }).status !== 0) {
+      while (
+        spawnSync('kubectl', ['--kubeconfig', kubeconfig, 'get', 'serviceaccount', 'default', '-n', 'default'], { encoding: 'utf8' })
+          .status !== 0
+      ) {
         const kcm = components.at(-1)!;
-        if (kcm.child.exitCode !== null) throw new Error(`control plane: kube-controller-manager exited with ${kcm.child.exitCode}\n${logs()}`);
+        if (kcm.child.exitCode !== null)
+          throw new Error(`control plane: kube-controller-manager exited with ${kcm.child.exitCode}\n${logs()}`);
         if (Date.now() > until) throw new Error(`control plane: no default ServiceAccount after 60s\n${logs()}`);
         await sleep(250);
       }

@@ -24,15 +24,26 @@ export type PostOptions = {
 export function post(url: string, body: unknown, opts: PostOptions): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const payload = JSON.stringify(body);
-    const req = request(url, {
-      method: 'POST', agent: false, ca: opts.ca, cert: opts.cert, key: opts.key, timeout: 10_000,
-      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => { text += d; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        agent: false,
+        ca: opts.ca,
+        cert: opts.cert,
+        key: opts.key,
+        timeout: 10_000,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => {
+          text += d;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
     req.on('error', reject);
     req.on('timeout', () => req.destroy(new Error(`POST ${url}: no answer within 10 s`)));
     req.end(payload);
@@ -55,7 +66,7 @@ export type ReviewRequest = {
 /** The group, version and kind an object declares. */
 export function gvkOf(obj: Obj): { group: string; version: string; kind: string } {
   const apiVersion = String(obj.apiVersion);
-  const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') as [string, string] : ['', apiVersion];
+  const [group, version] = apiVersion.includes('/') ? (apiVersion.split('/') as [string, string]) : ['', apiVersion];
   return { group, version, kind: String(obj.kind) };
 }
 
@@ -66,15 +77,24 @@ export function review(r: ReviewRequest): Obj {
   const namespace = r.namespace ?? subject.metadata?.namespace;
   const options = r.operation === 'DELETE' ? 'DeleteOptions' : r.operation === 'CREATE' ? 'CreateOptions' : 'UpdateOptions';
   return {
-    apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview',
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
     request: {
-      uid: randomUUID(), kind, requestKind: kind,
+      uid: randomUUID(),
+      kind,
+      requestKind: kind,
       resource: { group: kind.group, version: kind.version, resource: r.resource },
       requestResource: { group: kind.group, version: kind.version, resource: r.resource },
-      name: subject.metadata?.name, ...(namespace ? { namespace } : {}),
+      name: subject.metadata?.name,
+      ...(namespace ? { namespace } : {}),
       operation: r.operation,
-      userInfo: { username: r.username ?? 'system:serviceaccount:intruder:default', groups: ['system:serviceaccounts', 'system:authenticated'] },
-      object: r.object ?? null, oldObject: r.oldObject ?? null, dryRun: false,
+      userInfo: {
+        username: r.username ?? 'system:serviceaccount:intruder:default',
+        groups: ['system:serviceaccounts', 'system:authenticated'],
+      },
+      object: r.object ?? null,
+      oldObject: r.oldObject ?? null,
+      dryRun: false,
       options: { apiVersion: 'meta.k8s.io/v1', kind: options },
     },
   };

@@ -15,7 +15,25 @@ export type Injector = { readonly name: string; readonly close: () => Promise<vo
 const ISTIO_INIT = {
   name: 'istio-init',
   image: 'docker.io/istio/proxyv2:1.24.0',
-  args: ['istio-iptables', '-p', '15001', '-z', '15006', '-u', '1337', '-m', 'REDIRECT', '-i', '*', '-x', '', '-b', '*', '-d', '15090,15021,15020'],
+  args: [
+    'istio-iptables',
+    '-p',
+    '15001',
+    '-z',
+    '15006',
+    '-u',
+    '1337',
+    '-m',
+    'REDIRECT',
+    '-i',
+    '*',
+    '-x',
+    '',
+    '-b',
+    '*',
+    '-d',
+    '15090,15021,15020',
+  ],
 };
 
 /** The webhook server itself; run in a child process, since the tests block their own event loop on kubectl. */
@@ -24,19 +42,31 @@ async function serve(): Promise<void> {
   const server = createServer({ cert: pems.cert, key: pems.key }, (req, res) => {
     let body = '';
     req.setEncoding('utf8');
-    req.on('data', (d: string) => { body += d; });
+    req.on('data', (d: string) => {
+      body += d;
+    });
     req.on('end', () => {
       const review = JSON.parse(body) as { request: { uid: string; object: { spec?: { initContainers?: unknown[] } } } };
       const has = (review.request.object.spec?.initContainers ?? []) as { name?: string }[];
-      const patch = has.some((c) => c.name === 'istio-init') ? [] : [
-        has.length ? { op: 'add', path: '/spec/initContainers/-', value: ISTIO_INIT } : { op: 'add', path: '/spec/initContainers', value: [ISTIO_INIT] },
-      ];
+      const patch = has.some((c) => c.name === 'istio-init')
+        ? []
+        : [
+            has.length
+              ? { op: 'add', path: '/spec/initContainers/-', value: ISTIO_INIT }
+              : { op: 'add', path: '/spec/initContainers', value: [ISTIO_INIT] },
+          ];
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({
-        apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview',
-        response: { uid: review.request.uid, allowed: true,
-          ...(patch.length ? { patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64') } : {}) },
-      }));
+      res.end(
+        JSON.stringify({
+          apiVersion: 'admission.k8s.io/v1',
+          kind: 'AdmissionReview',
+          response: {
+            uid: review.request.uid,
+            allowed: true,
+            ...(patch.length ? { patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64') } : {}),
+          },
+        }),
+      );
     });
   });
   server.listen(0, '127.0.0.1', () => {
@@ -60,16 +90,27 @@ export async function startInjector(name: string, selector: Readonly<Record<stri
     });
   });
   const { port, ca } = await ready;
-  must(['apply', '-f', '-'], JSON.stringify({
-    apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', metadata: { name },
-    webhooks: [{
-      name: 'sidecar-injector.istio.io',
-      clientConfig: { url: `https://127.0.0.1:${port}/inject`, caBundle: Buffer.from(ca).toString('base64') },
-      rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }],
-      namespaceSelector: { matchLabels: { ...selector, 'istio-injection': 'enabled' } },
-      failurePolicy: 'Fail', sideEffects: 'None', admissionReviewVersions: ['v1'], reinvocationPolicy: 'Never', timeoutSeconds: 5,
-    }],
-  }));
+  must(
+    ['apply', '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'MutatingWebhookConfiguration',
+      metadata: { name },
+      webhooks: [
+        {
+          name: 'sidecar-injector.istio.io',
+          clientConfig: { url: `https://127.0.0.1:${port}/inject`, caBundle: Buffer.from(ca).toString('base64') },
+          rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }],
+          namespaceSelector: { matchLabels: { ...selector, 'istio-injection': 'enabled' } },
+          failurePolicy: 'Fail',
+          sideEffects: 'None',
+          admissionReviewVersions: ['v1'],
+          reinvocationPolicy: 'Never',
+          timeoutSeconds: 5,
+        },
+      ],
+    }),
+  );
   return {
     name,
     close: async () => {

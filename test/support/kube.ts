@@ -26,7 +26,10 @@ const KUBECTL_TIMEOUT_MS = 90_000;
 
 export function kubectl(args: readonly string[], input?: string): Run {
   const r = spawnSync('kubectl', ['--request-timeout=30s', ...args], {
-    input, encoding: 'utf8', timeout: KUBECTL_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024,
+    input,
+    encoding: 'utf8',
+    timeout: KUBECTL_TIMEOUT_MS,
+    maxBuffer: 64 * 1024 * 1024,
   });
   if (r.error) throw r.error;
   return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
@@ -59,7 +62,8 @@ export async function eventually<T>(what: string, probe: () => T | undefined | P
     } catch (e) {
       last = e;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${seconds}s waiting until ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${seconds}s waiting until ${what}${last ? `: ${(last as Error).message}` : ''}`);
     await sleep(250);
   }
 }
@@ -81,7 +85,9 @@ export function keepWriting(obj: Obj) {
         const c = spawn('kubectl', ['create', '--dry-run=server', '-f', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
         let stderr = '';
         c.stderr.setEncoding('utf8');
-        c.stderr.on('data', (d: string) => { stderr += d; });
+        c.stderr.on('data', (d: string) => {
+          stderr += d;
+        });
         c.on('close', (code) => resolve({ code: code ?? 1, stderr }));
         c.stdin.end(body);
       });
@@ -182,11 +188,16 @@ export async function startWebhook(opts: WebhookOptions = {}): Promise<Webhook> 
   const start = async () => {
     output = '';
     const c = spawn(node, ['src/cli.ts', 'serve', '--port', String(port), '--certs', certDir, '--host', host, ...(opts.serveArgs ?? [])], {
-      env: process.env, stdio: ['ignore', 'pipe', 'pipe'],
+      env: process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     child = c;
-    c.stdout?.on('data', (d: Buffer) => { output += d.toString(); });
-    c.stderr?.on('data', (d: Buffer) => { output += d.toString(); });
+    c.stdout?.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    c.stderr?.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
     const deadline = Date.now() + 60_000;
     while ((await get('/readyz')).status !== 200) {
       if (c.exitCode !== null) throw new Error(`the server exited with ${c.exitCode}:\n${output}`);
@@ -209,8 +220,21 @@ export async function startWebhook(opts: WebhookOptions = {}): Promise<Webhook> 
 
   const render = (failurePolicy = opts.failurePolicy ?? 'Fail') => {
     // `certs --dir` wrote the token beside the certificates, where `serve --certs` reads it
-    const r = cli(['manifests', '--name', name, '--url', url, '--ca', join(certDir, 'ca.crt'), '--token-file', join(certDir, 'token'),
-      '--namespace-label', `${E2E_LABEL}=${name}`, '--failure-policy', failurePolicy]);
+    const r = cli([
+      'manifests',
+      '--name',
+      name,
+      '--url',
+      url,
+      '--ca',
+      join(certDir, 'ca.crt'),
+      '--token-file',
+      join(certDir, 'token'),
+      '--namespace-label',
+      `${E2E_LABEL}=${name}`,
+      '--failure-policy',
+      failurePolicy,
+    ]);
     if (r.status !== 0) throw new Error(`manifests failed: ${r.stderr}`);
     return r.stdout;
   };
@@ -218,9 +242,14 @@ export async function startWebhook(opts: WebhookOptions = {}): Promise<Webhook> 
   const namespace = (suffix: string, labels: Record<string, string> = {}, annotations: Record<string, string> = {}) => {
     const ns = `${name}-${suffix}`;
     namespaces.push(ns);
-    must(['apply', '-f', '-'], JSON.stringify({
-      apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { ...selector, ...labels }, annotations },
-    }));
+    must(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: ns, labels: { ...selector, ...labels }, annotations },
+      }),
+    );
     return ns;
   };
 
@@ -252,12 +281,26 @@ export async function untilCalled(name: string): Promise<void> {
   // a name of its own each time: the probe of an earlier call may still be terminating, and would
   // vanish under this one's feet
   const probe = `${name}-probe-${randomBytes(2).toString('hex')}`;
-  must(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: probe, labels: { [E2E_LABEL]: name } } }));
+  must(
+    ['apply', '-f', '-'],
+    JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: probe, labels: { [E2E_LABEL]: name } } }),
+  );
   try {
-    await eventually(`the API server calls webhook ${name}`, () => {
-      const r = kubectl(['annotate', '--dry-run=server', '--overwrite', 'namespace', probe, 'egress-warden.io/bypass-ip-ranges=not-a-cidr']);
-      return r.code !== 0 && r.stderr.includes(denial('namespaces.egress-warden.io')) ? true : undefined;
-    }, 60);
+    await eventually(
+      `the API server calls webhook ${name}`,
+      () => {
+        const r = kubectl([
+          'annotate',
+          '--dry-run=server',
+          '--overwrite',
+          'namespace',
+          probe,
+          'egress-warden.io/bypass-ip-ranges=not-a-cidr',
+        ]);
+        return r.code !== 0 && r.stderr.includes(denial('namespaces.egress-warden.io')) ? true : undefined;
+      },
+      60,
+    );
   } finally {
     kubectl(['delete', 'namespace', probe, '--ignore-not-found', '--wait=false']);
   }

@@ -10,18 +10,29 @@ export type Ending = { readonly ms: number; readonly answer: string };
 /** Resolves when the server closes the socket (or the test gives up after `limitMs`). */
 function ending(socket: Socket, started: number, limitMs: number, stop: () => void): Promise<Ending> {
   let answer = '';
-  socket.on('data', (d: Buffer) => { answer += d.toString('latin1'); });
+  socket.on('data', (d: Buffer) => {
+    answer += d.toString('latin1');
+  });
   return new Promise((resolve) => {
-    const give = setTimeout(() => { stop(); socket.destroy(); resolve({ ms: Infinity, answer }); }, limitMs);
-    socket.once('close', () => { clearTimeout(give); stop(); resolve({ ms: performance.now() - started, answer }); });
+    const give = setTimeout(() => {
+      stop();
+      socket.destroy();
+      resolve({ ms: Infinity, answer });
+    }, limitMs);
+    socket.once('close', () => {
+      clearTimeout(give);
+      stop();
+      resolve({ ms: performance.now() - started, answer });
+    });
     socket.on('error', () => {});
   });
 }
 
-const secure = (port: number, ca: string): Promise<TLSSocket> => new Promise((resolve, reject) => {
-  const s = tls({ host: '127.0.0.1', port, ca, servername: 'localhost' }, () => resolve(s));
-  s.once('error', reject);
-});
+const secure = (port: number, ca: string): Promise<TLSSocket> =>
+  new Promise((resolve, reject) => {
+    const s = tls({ host: '127.0.0.1', port, ca, servername: 'localhost' }, () => resolve(s));
+    s.once('error', reject);
+  });
 
 /** A TCP connection that sends nothing at all, not even a TLS hello. */
 export function silentTcp(port: number, limitMs: number): Promise<Ending> {
@@ -72,10 +83,16 @@ export async function idleAfterRequest(port: number, ca: string, limitMs: number
 }
 
 /** GETs sent one after another on one TLS connection; the raw answers, and whether the server closed it. */
-export async function requestsOnOneConnection(port: number, ca: string, n: number): Promise<{ readonly answers: string[]; readonly closed: boolean }> {
+export async function requestsOnOneConnection(
+  port: number,
+  ca: string,
+  n: number,
+): Promise<{ readonly answers: string[]; readonly closed: boolean }> {
   const s = await secure(port, ca);
   let closed = false;
-  s.once('close', () => { closed = true; });
+  s.once('close', () => {
+    closed = true;
+  });
   s.on('error', () => {});
   const answers: string[] = [];
   for (let i = 0; i < n && !closed; i++) {
@@ -83,7 +100,10 @@ export async function requestsOnOneConnection(port: number, ca: string, n: numbe
       let text = '';
       const on = (d: Buffer) => {
         text += d.toString('latin1');
-        if (/\r\n\r\n[\s\S]*\}/.test(text)) { s.off('data', on); resolve(text); }
+        if (/\r\n\r\n[\s\S]*\}/.test(text)) {
+          s.off('data', on);
+          resolve(text);
+        }
       };
       s.on('data', on);
       s.once('close', () => resolve(text));

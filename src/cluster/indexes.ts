@@ -223,6 +223,7 @@ export function snapshotFromCompact(items: Iterable<Compact>, cidrs: ClusterCidr
     else if (c.kind === 'HTTPRouteGroup') routeGroups.set(c.ref, c.matches);
     else eachIndexEntry(c, put);
   }
+  freezeLists(lists);
   return {
     cidrs,
     namespaces,
@@ -230,6 +231,14 @@ export function snapshotFromCompact(items: Iterable<Compact>, cidrs: ClusterCidr
     ...(lists as unknown as Pick<ClusterSnapshot, ListIndex>),
     mesh: NO_MESH_CONFIG,
   };
+}
+
+/**
+ * A published snapshot's lists never change; frozen, they say so, and rules may index them once
+ * per snapshot (tcp-server-first.ts). `check` and read-your-writes build their own lists to grow.
+ */
+function freezeLists(lists: ListIndexes): void {
+  for (const index of Object.values(lists)) for (const list of index.values()) Object.freeze(list);
 }
 
 /** Build a snapshot from whole objects (state folders, `check` inputs, tests). Unknown kinds are ignored. */

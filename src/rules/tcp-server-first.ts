@@ -207,6 +207,86 @@ function summarized(list: readonly Verdict[]): Verdicts {
 }
 
 /**
+ * The match and chain of a snapshot record, per protocol. Records are immutable and shared by
+ * every review of a snapshot, so a record's CIDRs are parsed once, not once per review that meets it.
+ */
+const recordMatches = new WeakMap<EgressPort['egress'], Map<string, EgressMatch>>();
+const recordChains = new WeakMap<EgressMatch, Chain>();
+
+function other(e: EgressPort): EgressMatch {
+  let byProtocol = recordMatches.get(e.egress);
+  if (!byProtocol) recordMatches.set(e.egress, (byProtocol = new Map()));
+  let m = byProtocol.get(e.protocol);
+  if (!m) {
+    byProtocol.set(e.protocol, (m = { protocol: e.protocol, ipAddresses: e.egress.ipAddresses, hosts: e.egress.hosts }));
+    recordChains.set(m, chainOf(m));
+  }
+  return m;
+}
+
+/**
+ * Where the records of one client and port stand, for finding the few a match can conflict with: a
+ * pair conflicts only when one side is tcp-server-first, or when both are tcp-like and share a
+ * range key and a name key (conflictOf). Built once per list of a published snapshot, whose lists
+ * are frozen; the lists `check` and read-your-writes grow are scanned whole.
+ */
+type BucketIndex = {
+  readonly serverFirst: readonly number[];
+  /** positions of the http, https and tcp records */
+  readonly others: readonly number[];
+  /** `${rangeKey}\0${nameKey}` → positions of tcp-like records with that key */
+  readonly byKey: ReadonlyMap<string, readonly number[]>;
+};
+
+const bucketIndexes = new WeakMap<readonly EgressPort[], BucketIndex>();
+/** Below this many records a list is scanned whole: the index would cost more than it saves. */
+const INDEXED_FROM = 16;
+/** A match with more key pairs than this is compared with every record instead. */
+const MAX_KEY_PAIRS = 256;
+
+const keyPairs = (c: Chain): string[] | undefined => {
+  if (c.rangeKeys.size * c.nameKeys.size > MAX_KEY_PAIRS) return undefined;
+  const out: string[] = [];
+  for (const r of c.rangeKeys) for (const n of c.nameKeys) out.push(`${r}\0${n}`);
+  return out;
+};
+
+function bucketIndex(bucket: readonly EgressPort[]): BucketIndex | undefined {
+  if (bucket.length < INDEXED_FROM || !Object.isFrozen(bucket)) return undefined;
+  let index = bucketIndexes.get(bucket);
+  if (index) return index;
+  const serverFirst: number[] = [];
+  const others: number[] = [];
+  const byKey = new Map<string, number[]>();
+  for (let i = 0; i < bucket.length; i++) {
+    const m = other(bucket[i]!);
+    if (!EGRESS_PROTOCOLS.includes(m.protocol)) continue;
+    (m.protocol === TCP_SERVER_FIRST ? serverFirst : others).push(i);
+    if (!isTcpLike(m.protocol)) continue;
+    const pairs = keyPairs(recordChains.get(m)!);
+    // a record with too many pairs to file is a candidate for every match
+    for (const k of pairs ?? ['*']) {
+      const list = byKey.get(k);
+      if (list) list.push(i);
+      else byKey.set(k, [i]);
+    }
+  }
+  bucketIndexes.set(bucket, (index = { serverFirst, others, byKey }));
+  return index;
+}
+
+/** The records of `bucket` that can conflict with `ours`, in the list's order: all of them when the list is not indexed. */
+function candidates(bucket: readonly EgressPort[], ours: EgressMatch, chain: Chain): readonly EgressPort[] {
+  const index = bucketIndex(bucket);
+  if (!index || !EGRESS_PROTOCOLS.includes(ours.protocol)) return bucket;
+  const pairs = isTcpLike(ours.protocol) ? keyPairs(chain) : [];
+  if (pairs === undefined) return bucket;
+  const at = new Set<number>(ours.protocol === TCP_SERVER_FIRST ? index.others : index.serverFirst);
+  for (const k of [...pairs, '*']) for (const i of index.byKey.get(k) ?? []) at.add(i);
+  return [...at].sort((a, b) => a - b).map((i) => bucket[i]!);
+}
+
+/**
  * Every listener conflict the Egress `o` would cause: against the other ports of `o` itself,
  * against Egress objects of the snapshot that list the same client and port (the previous version
  * of `o` excluded), and against in-mesh Services whose port is tcp-server-first.
@@ -227,7 +307,7 @@ export function egressConflicts(o: KubeObject, snapshot: ClusterSnapshot, namesp
   // snapshot record shares its Egress (hosts, ipAddresses) with the other ports of that Egress.
   const chains = new Map<EgressMatch, Chain>();
   const chain = (m: EgressMatch): Chain => {
-    let c = chains.get(m);
+    let c = chains.get(m) ?? recordChains.get(m);
     if (!c) chains.set(m, (c = chainOf(m)));
     return c;
   };
@@ -235,14 +315,6 @@ export function egressConflicts(o: KubeObject, snapshot: ClusterSnapshot, namesp
   const own = (protocol: string): EgressMatch => {
     let m = ownMatches.get(protocol);
     if (!m) ownMatches.set(protocol, (m = { protocol, ipAddresses, hosts }));
-    return m;
-  };
-  const otherMatches = new Map<EgressPort['egress'], Map<string, EgressMatch>>();
-  const other = (e: EgressPort): EgressMatch => {
-    let byProtocol = otherMatches.get(e.egress);
-    if (!byProtocol) otherMatches.set(e.egress, (byProtocol = new Map()));
-    let m = byProtocol.get(e.protocol);
-    if (!m) byProtocol.set(e.protocol, (m = { protocol: e.protocol, ipAddresses: e.egress.ipAddresses, hosts: e.egress.hosts }));
     return m;
   };
 
@@ -253,7 +325,8 @@ export function egressConflicts(o: KubeObject, snapshot: ClusterSnapshot, namesp
     for (const source of sources) {
       // a record repeats when its Egress lists the client or the port twice
       const seen = new Set<string>();
-      for (const e of snapshot.egressesBySourcePort.get(egressKey(source, number)) ?? []) {
+      const bucket = snapshot.egressesBySourcePort.get(egressKey(source, number)) ?? [];
+      for (const e of candidates(bucket, ours, chain(ours))) {
         if (sameObject(e.egress, self)) continue;
         const id = `${e.egress.namespace}/${e.egress.name}#${e.protocol}`;
         if (seen.has(id)) continue;

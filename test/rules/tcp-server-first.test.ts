@@ -385,6 +385,38 @@ const repeated = (n: number, port: Record<string, unknown>) => Array.from({ leng
 /** The listener conflicts of a result, without the findings about the same http port listed twice (EW325). */
 const listenerOnly = (r: Result): Result => ({ ...r, errors: r.errors.filter((e) => e.code !== 'EW325') });
 
+Scale('finds through the per-snapshot index of a long list exactly what a scan of the whole list finds', () => {
+  // one client and port, every protocol, shared and distinct hosts and ranges, an Egress repeated
+  const shapes: Spec[] = [
+    { ports: [{ number: 443, protocol: 'https' }], hosts: ['a.example.com'] },
+    { ports: [{ number: 443, protocol: 'https' }], hosts: ['b.example.com', 'a.example.com'] },
+    { ports: [{ number: 443, protocol: 'https' }], hosts: [] },
+    { ports: [{ number: 443, protocol: 'tcp' }], ipAddresses: ['203.0.113.0/24'] },
+    { ports: [{ number: 443, protocol: 'tcp' }], ipAddresses: ['203.0.113.7/32', '198.51.100.0/24'] },
+    { ports: [{ number: 443, protocol: 'tcp' }] },
+    { ports: [{ number: 443, protocol: 'http' }], hosts: ['c.example.com'] },
+    { ports: [{ number: 443, protocol: 'tcp-server-first' }], ipAddresses: ['198.51.100.0/24'] },
+    { ports: [{ number: 443, protocol: 'tcp-server-first' }] },
+    { ports: [{ number: 443, protocol: 'tls' }], hosts: ['d.example.com'] },
+  ];
+  const stored = Array.from({ length: 60 }, (_, i) =>
+    egress('shop', `e-${i}`, { sources: [sa('shop', 'curl')], ...shapes[i % shapes.length]! }),
+  );
+  const frozen = snapshotWith(stored);
+  const bucket = [...frozen.egressesBySourcePort.values()][0]!;
+  assert.ok(Object.isFrozen(bucket) && bucket.length === 60);
+  // the same records in lists that are not frozen: scanned whole
+  const thawed: ClusterSnapshot = {
+    ...frozen,
+    egressesBySourcePort: new Map([...frozen.egressesBySourcePort].map(([k, v]) => [k, [...v]])),
+  };
+  for (const shape of shapes) {
+    const o = egress('shop', 'new', { sources: [sa('shop', 'curl')], ...shape });
+    assert.equal(judgeIn(o, frozen), judgeIn(o, thawed), JSON.stringify(shape));
+    assert.equal(egressConflicts(stored[3]!, frozen, 'shop'), egressConflicts(stored[3]!, thawed, 'shop'));
+  }
+});
+
 Scale('names only the first earlier port of each protocol when ports repeat', () => {
   const r = judgeIn(
     egress('shop', 'dup', {

@@ -7,6 +7,11 @@ import { parseArgs } from 'node:util';
 import { TOKEN_GRACE_MS } from './catalogue/endpoints.ts';
 import { readCidrSettings, type ConfiguredPair } from './cluster/cidr-settings.ts';
 import { DEFAULT_REVIEW_LOG_POLICY, REVIEW_LOG_POLICIES, type ReviewLogPolicy } from './log.ts';
+import { REPORT_FORMATS, type ReportFormat } from './catalogue/resources.ts';
+
+/** Seconds between passes of the continuous audit over every stored object. */
+export const DEFAULT_AUDIT_INTERVAL_S = 300;
+const DEFAULT_REPORTS: readonly ReportFormat[] = ['policyreport'];
 
 export type ServeConfig = Readonly<{
   port: number;
@@ -41,6 +46,10 @@ export type ServeConfig = Readonly<{
   clientNames: readonly string[];
   /** --tls-min-version / EW_TLS_MIN_VERSION */
   tlsMinVersion: 'TLSv1.2' | 'TLSv1.3';
+  /** --reports / EW_REPORTS: the report formats the leader writes; empty: none */
+  reports: readonly ReportFormat[];
+  /** --audit-interval / EW_AUDIT_INTERVAL: milliseconds between full audit passes; 0: no continuous audit, no leader election */
+  auditIntervalMs: number;
 }>;
 
 /**
@@ -67,6 +76,8 @@ const SETTINGS = {
   'client-ca': { type: 'string', env: 'EW_CLIENT_CA', usage: '[--client-ca FILE]' },
   'client-names': { type: 'string', env: 'EW_CLIENT_NAMES', usage: '[--client-names LIST]' },
   'tls-min-version': { type: 'string', env: 'EW_TLS_MIN_VERSION', usage: '[--tls-min-version 1.2|1.3]' },
+  reports: { type: 'string', env: 'EW_REPORTS', usage: '[--reports policyreport,openreports|none]' },
+  'audit-interval': { type: 'string', env: 'EW_AUDIT_INTERVAL', usage: '[--audit-interval 300]' },
 } as const satisfies Readonly<Record<string, { readonly type: 'string' | 'boolean'; readonly env?: string; readonly usage?: string }>>;
 
 type SettingName = keyof typeof SETTINGS;
@@ -112,6 +123,10 @@ presents one through its AdmissionConfiguration); --client-names limits it to th
 --namespace is also where the dry-run Service probe goes (default: POD_NAMESPACE, then the pod's
 ServiceAccount namespace, then the kubeconfig context's namespace).
 --strict-updates denies an UPDATE for findings the stored object already had (default: only for new ones).
+--reports names the reports the elected replica writes from the continuous audit of stored objects:
+policyreport (wgpolicyk8s.io PolicyReports, the default), openreports (openreports.io Reports), both
+(comma-separated) or none. --audit-interval is the number of seconds between passes over every stored
+object (default ${DEFAULT_AUDIT_INTERVAL_S}; changes are judged as they come); 0 turns the audit and leader election off.
 --log-reviews changes logs denials, warnings, findings, patched pods and errors at info and other reviews
 at debug; all logs every review at info; none only the summary of reviews written every minute.
 environment (an empty variable counts as unset): ${ENVIRONMENT.join(', ')}`;
@@ -188,6 +203,14 @@ export function serveConfig(
   if (clientNames.length && clientCa === undefined) throw new Error(`config: ${named('client-names')} needs ${named('client-ca')}`);
   const tlsText = setting('tls-min-version') ?? '1.2';
   if (tlsText !== '1.2' && tlsText !== '1.3') throw new Error(`config: ${named('tls-min-version')} must be 1.2 or 1.3, got "${tlsText}"`);
+  const reportsText = setting('reports') ?? DEFAULT_REPORTS.join(',');
+  const reports = reportsText === 'none' ? [] : [...new Set(reportsText.split(',').map((f) => f.trim()))];
+  const unknownFormat = reports.find((f) => !(REPORT_FORMATS as readonly string[]).includes(f));
+  if (unknownFormat !== undefined)
+    throw new Error(`config: ${named('reports')} takes ${REPORT_FORMATS.join(', ')} (comma-separated) or none, got "${unknownFormat}"`);
+  const intervalText = setting('audit-interval') ?? String(DEFAULT_AUDIT_INTERVAL_S);
+  if (!/^\d+$/.test(intervalText) || Number(intervalText) > 86_400)
+    throw new Error(`config: ${named('audit-interval')} must be whole seconds from 0 to 86400, got "${intervalText}"`);
   const { config: cidrs, problems } = readCidrSettings({ pod: values['pod-cidrs'], service: values['service-cidrs'] }, env);
   if (problems.length) throw new Error(`config: ${problems.join('; ')}`);
   return Object.freeze({
@@ -208,5 +231,7 @@ export function serveConfig(
     clientCa,
     clientNames,
     tlsMinVersion: tlsText === '1.3' ? 'TLSv1.3' : 'TLSv1.2',
+    reports: reports as ReportFormat[],
+    auditIntervalMs: Number(intervalText) * 1000,
   });
 }

@@ -45,6 +45,9 @@ const SECTIONS: readonly Section[] = [
   },
 ];
 
+/** The group of a code as docs/codes.md heads it, without its code range ("ServiceEntry"); reports file results under it. */
+export const categoryOf = (code: Code): string => SECTIONS.find((s) => s.codes(code))?.heading.replace(/\s*\([^()]*\)$/, '') ?? '';
+
 export function renderCodesDoc(): string {
   const unsorted = CODES.filter((c) => !SECTIONS.some((s) => s.codes(c)));
   if (unsorted.length) throw new Error(`docs: no section for ${unsorted.join(', ')}`);

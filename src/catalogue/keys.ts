@@ -19,6 +19,14 @@ export const CAPTURE_RANGES = 'egress-warden.io/capture-ip-ranges';
 /** Pod annotation written by the mutation: what was applied and why. */
 export const APPLIED = 'egress-warden.io/applied';
 
+/** On a report that holds only part of its results: how many it leaves out (its summary still counts them). */
+export const OMITTED_RESULTS = 'egress-warden.io/omitted-results';
+
+/** The label on every object the server writes (reports), so it lists its own and nobody else's. */
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+export const MANAGED_BY = 'egress-warden';
+export const MANAGED_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
+
 /** Set by the API server on every namespace (immutable, equal to the name). */
 export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 /** The kubelet marks the API copy of a static pod with this annotation. */

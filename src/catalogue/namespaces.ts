@@ -29,6 +29,12 @@ export const MESH_OBJECTS = {
   osmMeshConfig: 'osm-mesh-config',
 } as const;
 
+/**
+ * The server's own objects: the Lease its replicas elect a leader with (in its own namespace), and
+ * the reports the leader writes (one per namespace, and one cluster-scoped).
+ */
+export const OWN_OBJECTS = { lease: 'egress-warden', report: 'egress-warden' } as const;
+
 /** Namespaces shared with other software: the webhook refuses to be installed into one. */
 export const SHARED_NAMESPACES: readonly string[] = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 

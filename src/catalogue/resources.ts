@@ -4,7 +4,7 @@
  * reads of CIDR detection and the RBAC of the installation (cluster/resources.ts) are derived
  * from these rows, so a kind, its version and its permissions are written once.
  */
-import { MESH_OBJECTS } from './namespaces.ts';
+import { MESH_OBJECTS, OWN_OBJECTS } from './namespaces.ts';
 
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
 
@@ -48,6 +48,10 @@ export type Resource = {
   /** the server's permissions besides list and watch of a watched resource */
   readonly grants?: readonly Grant[];
 };
+
+/** The report formats the elected replica can write (serve --reports): wgpolicyk8s.io PolicyReports, openreports.io Reports. */
+export const REPORT_FORMATS = ['policyreport', 'openreports'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
 /** Where kubeadm and kube-proxy keep their network settings. */
 export const CIDR_CONFIGMAPS = { namespace: 'kube-system', kubeadm: 'kubeadm-config', kubeProxy: 'kube-proxy' } as const;
@@ -171,9 +175,9 @@ export const RESOURCES = [
       },
       // The mesh's namespace is configurable, so these are granted by name in every namespace, not by a Role in one.
       {
-        verbs: ['get'],
+        verbs: ['get', 'list', 'watch'],
         resourceNames: [MESH_OBJECTS.istioMeshConfigMap, MESH_OBJECTS.istioInjector],
-        why: "Istio's mesh config (outbound traffic policy) and its injector's default capture ranges",
+        why: "Istio's mesh config (outbound traffic policy) and its injector's default capture ranges, watched by name",
       },
     ],
   },
@@ -182,6 +186,73 @@ export const RESOURCES = [
     kind: 'MeshConfig',
     plural: 'meshconfigs',
     scope: 'Namespaced',
-    grants: [{ verbs: ['get'], resourceNames: [MESH_OBJECTS.osmMeshConfig], why: "OSM's MeshConfig (egress and egress policy switches)" }],
+    grants: [
+      {
+        verbs: ['get', 'list', 'watch'],
+        resourceNames: [MESH_OBJECTS.osmMeshConfig],
+        why: "OSM's MeshConfig (egress and egress policy switches), watched by name",
+      },
+    ],
+  },
+  {
+    group: 'coordination.k8s.io',
+    kind: 'Lease',
+    plural: 'leases',
+    versions: ['v1'],
+    scope: 'Namespaced',
+    grants: [
+      {
+        verbs: ['get', 'update'],
+        namespace: 'self',
+        resourceNames: [OWN_OBJECTS.lease],
+        why: 'leader election: one replica writes reports and Events',
+      },
+      // RBAC cannot confine create to a name: the name is not known before the object exists.
+      { verbs: ['create'], namespace: 'self', why: 'leader election: the first replica creates the Lease' },
+    ],
+  },
+  {
+    group: 'wgpolicyk8s.io',
+    kind: 'PolicyReport',
+    plural: 'policyreports',
+    versions: ['v1alpha2'],
+    scope: 'Namespaced',
+    grants: [{ verbs: ['get', 'list', 'create', 'update', 'delete'], why: 'continuous audit results, one report per namespace' }],
+  },
+  {
+    group: 'wgpolicyk8s.io',
+    kind: 'ClusterPolicyReport',
+    plural: 'clusterpolicyreports',
+    versions: ['v1alpha2'],
+    scope: 'Cluster',
+    grants: [{ verbs: ['get', 'list', 'create', 'update', 'delete'], why: 'continuous audit results of cluster-scoped objects' }],
+  },
+  {
+    group: 'openreports.io',
+    kind: 'Report',
+    plural: 'reports',
+    versions: ['v1alpha1'],
+    scope: 'Namespaced',
+    grants: [
+      { verbs: ['get', 'list', 'create', 'update', 'delete'], why: 'continuous audit results as OpenReports (--reports openreports)' },
+    ],
+  },
+  {
+    group: 'openreports.io',
+    kind: 'ClusterReport',
+    plural: 'clusterreports',
+    versions: ['v1alpha1'],
+    scope: 'Cluster',
+    grants: [
+      { verbs: ['get', 'list', 'create', 'update', 'delete'], why: 'continuous audit results of cluster-scoped objects as OpenReports' },
+    ],
+  },
+  {
+    group: 'events.k8s.io',
+    kind: 'Event',
+    plural: 'events',
+    versions: ['v1'],
+    scope: 'Namespaced',
+    grants: [{ verbs: ['create'], why: 'a warning Event on an object that conflicts with one admitted by another replica' }],
   },
 ] as const satisfies readonly Resource[];

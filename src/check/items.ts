@@ -92,6 +92,13 @@ function engineFindings(req: AdmissionRequest, snapshot: ClusterSnapshot): Resul
 }
 
 /**
+ * What the webhook says of a stored object of a validated kind, judged as a create against a
+ * snapshot that holds it and everything else the cluster stores: the findings of `audit`.
+ */
+export const storedFindings = (obj: KubeObject, snapshot: ClusterSnapshot): Result =>
+  engineFindings(requestFor(obj, objectGvk(obj), 0), snapshot);
+
+/**
  * Validates every item against `state`, the `context` objects (--state: added, never validated) and
  * all the other items. An object declared more than once (same kind, namespace and name) counts
  * once, in its last declaration, as `kubectl apply` leaves it.

@@ -59,4 +59,12 @@ export type ClusterApi = {
   readonly get?: (target: Target, namespace: string, name: string) => Promise<KubeObject | undefined>;
   /** a Namespace as the API server holds it now, slimmed; undefined when it does not exist */
   readonly readNamespace?: (name: string) => Promise<KubeObject | undefined>;
+  /**
+   * Watches one named object (it need not exist): `changed` on every event, the first of them as soon
+   * as the watch is open; `ended` once, when the watch closes for any reason (the server's timeout
+   * too), with the error if there was one. Absent on seams that watch nothing by name.
+   */
+  readonly watchNamed?: (target: Target, namespace: string, name: string, on: NamedWatchHandlers) => { readonly stop: () => void };
 };
+
+export type NamedWatchHandlers = { readonly changed: () => void; readonly ended: (err: unknown) => void };

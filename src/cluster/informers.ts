@@ -3,6 +3,7 @@
  * scratch after a silence, switched or dropped when the served version of an optional resource
  * changes, and restarted together when the API server comes back after an outage.
  */
+import type { KubeObject } from '../admission/types.ts';
 import type { ClusterApi, Discovery } from './api.ts';
 import { backoff, type Backoff } from './backoff.ts';
 import type { Lifetime } from './lifetime.ts';
@@ -19,6 +20,8 @@ export type Informers = {
   readonly has: (name: string) => boolean;
   /** the items of the last synced run of a kind's informer, "namespace/name" → Compact (index role) or the slim object */
   readonly published: (kind: string) => ReadonlyMap<string, unknown> | undefined;
+  /** of an audited kind, what the rules read of each object of the last synced run, "namespace/name" → object */
+  readonly stored: (kind: string) => ReadonlyMap<string, KubeObject> | undefined;
   /**
    * the first informer readiness waits for, or undefined when all have synced and are healthy or
    * failed less than timing.staleMs ago (their last synced objects are still served)
@@ -69,6 +72,8 @@ export type InformerOptions = {
   /** a published run's items changed, or an informer was dropped */
   readonly changed: (watched: Watched) => void;
   readonly delivered?: Delivered | undefined;
+  /** a new run's items replaced a kind's published ones */
+  readonly replaced?: ((kind: string) => void) | undefined;
   /** a fresh failure streak per informer; jittered restartDelay by default */
   readonly backoff?: () => Backoff;
 };
@@ -81,11 +86,12 @@ export function superviseInformers({
   life,
   changed,
   delivered,
+  replaced,
   backoff: newBackoff = () => backoff(timing),
 }: InformerOptions): Informers {
   const supervisors = new Map<string, InformerSupervisor>();
   const probe = outageProbe(api, life, timing.probeMs, () => supervisors.values());
-  const deps: SupervisorDeps = { api, timing, log, life, changed, delivered, waiting: probe.probeSoon, recovered: probe.wake };
+  const deps: SupervisorDeps = { api, timing, log, life, changed, delivered, replaced, waiting: probe.probeSoon, recovered: probe.wake };
 
   const add = (watched: Watched, version: string) => {
     const supervisor = new InformerSupervisor(watched, version, newBackoff(), deps);
@@ -126,6 +132,7 @@ export function superviseInformers({
     },
     has: (name) => supervisors.has(name),
     published: (kind) => ofKind(kind)?.published,
+    stored: (kind) => ofKind(kind)?.stored,
     waitingFor: () => {
       for (const s of supervisors.values()) {
         const why = s.holdsReadiness();

@@ -8,7 +8,7 @@ import { delimiter, join } from 'node:path';
 import type { KubeObject } from '../admission/types.ts';
 import { asArr, asObj, asStr, isObj, onlyStrs } from '../json.ts';
 import { servedChain, type AccessAnswer, type AccessQuestion, type AdminApi } from './admin.ts';
-import type { ApiError, ClusterApi, Discovery, Informer, InformerHandlers } from './api.ts';
+import type { ApiError, ClusterApi, Discovery, Informer, InformerHandlers, NamedWatchHandlers } from './api.ts';
 import { HOST_ADDRESS_TYPES } from './detect.ts';
 import { WATCHED, apiVersionOf, collectionPath, resourceName, type Target, type Watched } from './resources.ts';
 import { carrier, judged, slim } from './slim.ts';
@@ -247,7 +247,7 @@ export function kubeApi(kc: k8s.KubeConfig, namespace: string): ClusterApi {
   };
 
   const informer = (target: Target & { readonly watched: Watched }, on: InformerHandlers): Informer => {
-    const shrink = target.watched.role === 'index' ? carrier : slimForCidrs;
+    const shrink: Shrink = target.watched.role === 'cidr' ? slimForCidrs : target.watched.audited ? (o, t) => carrier(o, t, true) : carrier;
     const lw = new k8s.ListWatch<k8s.KubernetesObject>(
       collectionPath(target),
       new SlimWatch(kc, target, shrink),
@@ -325,9 +325,36 @@ export function kubeApi(kc: k8s.KubeConfig, namespace: string): ClusterApi {
     }
   };
 
+  const watchNamed = (t: Target, ns: string, name: string, on: NamedWatchHandlers): { readonly stop: () => void } => {
+    const base = t.group ? `/apis/${t.group}/${t.version}` : `/api/${t.version}`;
+    let request: AbortController | undefined;
+    let stopped = false;
+    let ended = false;
+    const end = (err: unknown) => {
+      if (ended || stopped) return;
+      ended = true;
+      on.ended(err ? toApiError(err) : undefined);
+    };
+    new k8s.Watch(kc)
+      .watch(`${base}/namespaces/${ns}/${t.resource}`, { fieldSelector: `metadata.name=${name}` }, () => on.changed(), end)
+      .then((r) => {
+        request = r;
+        if (stopped) r.abort();
+        // the watch is open: what changed while it was not is read now
+        else on.changed();
+      }, end);
+    return {
+      stop: () => {
+        stopped = true;
+        request?.abort();
+      },
+    };
+  };
+
   return {
     server,
     namespace,
+    watchNamed,
     discover,
     informer,
     list: async (t, as = 'slim') => (await listAll(t, as === 'judged' ? judged : slimForCidrs)).items,

@@ -1,13 +1,14 @@
 /**
- * Reads the meshes' settings from the API server: once for a command, and again now and then for
- * the webhook's view. A mesh that is not installed answers 404 everywhere, which is an answer; a
+ * Reads the meshes' settings from the API server: once for a command, and on every change for the
+ * webhook's view. A mesh that is not installed answers 404 everywhere, which is an answer; a
  * read that fails otherwise is a note, and the settings read so far stay.
  */
 import type { KubeObject } from '../admission/types.ts';
 import { apiMessage, apiStatus, type ClusterApi } from './api.ts';
+import { backoff } from './backoff.ts';
 import type { Lifetime } from './lifetime.ts';
 import { meshConfigFrom, NO_MESH_CONFIG, OSM_MESHCONFIG_GROUP, type MeshConfig, type MeshLocations } from './mesh-config.ts';
-import type { Target } from './resources.ts';
+import { CONFIG_MAPS, type Target } from './resources.ts';
 import type { Log, Timing } from './view-types.ts';
 
 /** Served versions of OSM's MeshConfig, the storage version first. */
@@ -54,9 +55,13 @@ export async function readMeshConfig(api: ClusterApi, loc: MeshLocations): Promi
   return meshConfigFrom(objects, loc, notes);
 }
 
-export type MeshSource = { readonly start: () => void; readonly current: () => MeshConfig };
+export type MeshSource = { readonly start: () => void; readonly current: () => MeshConfig; readonly stop: () => void };
 
-/** The view's copy of the settings: read at start and every regatherMs; `changed` asks for a publish. */
+/**
+ * The view's copy of the settings. The three objects are watched by name, so a change reaches the
+ * next snapshot within a read of it; they are also read every regatherMs, in case a watch missed
+ * one. Reads never overlap: a change during a read is followed by one more. `changed` asks for a publish.
+ */
 export function meshSource(deps: {
   readonly api: ClusterApi;
   readonly loc: MeshLocations;
@@ -65,29 +70,89 @@ export function meshSource(deps: {
   readonly life: Lifetime;
   readonly changed: () => void;
 }): MeshSource {
+  const { api, loc, timing, log, life } = deps;
   let current = NO_MESH_CONFIG;
-  const loop = async (): Promise<void> => {
-    if (deps.life.ended()) return;
+  let reading = false;
+  let again = false;
+  const watches: { stop: () => void }[] = [];
+
+  const readOnce = async (): Promise<void> => {
     let next: MeshConfig;
     try {
-      next = await readMeshConfig(deps.api, deps.loc);
+      next = await readMeshConfig(api, loc);
     } catch (e) {
       next = { ...current, notes: [`mesh settings: ${apiMessage(e)}`] };
     }
-    if (deps.life.ended()) return;
-    if (JSON.stringify(next) !== JSON.stringify(current)) {
-      current = next;
-      deps.log.info(
-        {
-          istio: next.istio?.outboundPolicy.value ?? 'absent',
-          osm: next.osm ? { egress: next.osm.enableEgress.value, policy: next.osm.enableEgressPolicy.value } : 'absent',
-          notes: next.notes,
-        },
-        'mesh settings read',
-      );
-      deps.changed();
-    }
-    deps.life.later(() => void loop(), deps.timing.regatherMs);
+    if (life.ended() || JSON.stringify(next) === JSON.stringify(current)) return;
+    current = next;
+    log.info(
+      {
+        istio: next.istio?.outboundPolicy.value ?? 'absent',
+        osm: next.osm ? { egress: next.osm.enableEgress.value, policy: next.osm.enableEgressPolicy.value } : 'absent',
+        notes: next.notes,
+      },
+      'mesh settings read',
+    );
+    deps.changed();
   };
-  return { start: () => void loop(), current: () => current };
+
+  const read = async (): Promise<void> => {
+    if (reading) {
+      again = true;
+      return;
+    }
+    reading = true;
+    do {
+      again = false;
+      if (!life.ended()) await readOnce();
+    } while (again && !life.ended());
+    reading = false;
+  };
+
+  const poll = (): void => {
+    void read();
+    life.later(poll, timing.regatherMs);
+  };
+
+  /** Keeps a watch on one object open: reopened after the server closes it, with back-off after a failure. */
+  const follow = (target: Target, namespace: string, name: string): void => {
+    const watchNamed = api.watchNamed;
+    if (!watchNamed) return;
+    const streak = backoff(timing);
+    let failing = false;
+    const open = (): void => {
+      if (life.ended()) return;
+      const openedAt = life.now();
+      const watch = watchNamed(target, namespace, name, {
+        changed: () => {
+          failing = false;
+          void read();
+        },
+        ended: (err) => {
+          const at = watches.indexOf(watch);
+          if (at >= 0) watches.splice(at, 1);
+          if (err && !failing)
+            log.warn({ object: `${namespace}/${name}`, err: apiMessage(err).split('\n')[0] }, 'mesh settings watch failed; retrying');
+          failing = err !== undefined;
+          if (!err) streak.synced(openedAt);
+          life.later(open, err ? streak.failed(life.now()) : timing.restartMinMs);
+        },
+      });
+      watches.push(watch);
+    };
+    open();
+  };
+
+  return {
+    start: () => {
+      poll();
+      follow(CONFIG_MAPS, loc.istioNamespace, loc.istioConfigMap);
+      follow(CONFIG_MAPS, loc.istioNamespace, loc.injectorConfigMap);
+      follow(meshConfigTarget(MESHCONFIG_VERSIONS[0]), loc.osmNamespace, loc.osmMeshConfig);
+    },
+    current: () => current,
+    stop: () => {
+      for (const w of watches.splice(0)) w.stop();
+    },
+  };
 }

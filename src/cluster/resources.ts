@@ -40,6 +40,8 @@ export type Watched = {
   readonly optional: boolean;
   /** 'cidr' objects feed CIDR detection; 'index' objects become compact records in the snapshot */
   readonly role: 'index' | 'cidr';
+  /** judged by a validating webhook: the stored objects are audited too, so the view keeps what the rules read of them */
+  readonly audited: boolean;
 };
 
 export const WATCHED: readonly Watched[] = ROWS.flatMap((r) =>
@@ -52,10 +54,14 @@ export const WATCHED: readonly Watched[] = ROWS.flatMap((r) =>
           ...(r.versions ? { versions: r.versions } : {}),
           optional: r.group !== '',
           role: r.watch.role,
+          audited: r.webhook === 'validate' || r.webhook === 'namespaces',
         },
       ]
     : [],
 );
+
+/** The watched kinds a validating webhook judges: what the continuous audit and `audit` judge in the cluster. */
+export const AUDITED: readonly Watched[] = WATCHED.filter((w) => w.audited);
 
 /** A resource at one version: what a list or an informer is opened on. */
 export type Target = { readonly group: string; readonly version: string; readonly resource: string; readonly kind: string };
@@ -83,6 +89,17 @@ export const PODS: Target = fixedTarget('Pod');
 
 /** Listed for CIDR verification (pod IPs of the pods behind Services), never watched. */
 export const ENDPOINT_SLICES: Target = fixedTarget('EndpointSlice');
+
+/** The meshes' settings, watched by name. */
+export const CONFIG_MAPS: Target = fixedTarget('ConfigMap');
+
+/** Written by the leader of the replicas (leader election, reports, Events). */
+export const LEASES: Target = fixedTarget('Lease');
+export const POLICY_REPORTS: Target = fixedTarget('PolicyReport');
+export const CLUSTER_POLICY_REPORTS: Target = fixedTarget('ClusterPolicyReport');
+export const OPEN_REPORTS: Target = fixedTarget('Report');
+export const OPEN_CLUSTER_REPORTS: Target = fixedTarget('ClusterReport');
+export const EVENTS: Target = fixedTarget('Event');
 
 export { CIDR_CONFIGMAPS } from '../catalogue/resources.ts';
 

@@ -61,7 +61,7 @@ export function slim(o: unknown, t: Target): KubeObject {
 export function judged(o: unknown, t: Target): KubeObject {
   const src = asObj(o);
   const m = asObj(src.metadata);
-  const metadata: Fields = pick(m, ['name', 'namespace', 'resourceVersion', 'labels', 'deletionTimestamp']);
+  const metadata: Fields = pick(m, ['name', 'namespace', 'uid', 'resourceVersion', 'labels', 'deletionTimestamp']);
   if (m.annotations) {
     const { [LAST_APPLIED]: _, ...rest } = asObj(m.annotations) as Record<string, string>;
     metadata.annotations = rest;
@@ -84,20 +84,32 @@ export function judged(o: unknown, t: Target): KubeObject {
 
 /** Where a carrier keeps its compact record (a symbol: no API field can collide with it). */
 export const COMPACTED: unique symbol = Symbol('compacted');
+/** Where a carrier of an audited kind keeps what the rules read of the object. */
+export const JUDGED: unique symbol = Symbol('judged');
 
-type Carrier = KubeObject & { readonly [COMPACTED]: Compact | undefined };
+type Carrier = KubeObject & { readonly [COMPACTED]: Compact | undefined; readonly [JUDGED]?: KubeObject };
 
 /**
  * For indexed kinds the informer cache needs only identity and resourceVersion; the compact record
- * rides along, so the cache and the view share one copy instead of the cache holding the spec.
+ * rides along, so the cache and the view share one copy instead of the cache holding the spec. Of
+ * an audited kind (`judged` set) the rules' copy rides along too, for the continuous audit.
  */
-export function carrier(o: unknown, t: Target): KubeObject {
+export function carrier(o: unknown, t: Target, keepJudged = false): KubeObject {
   const full = slim(o, t);
   const m = full.metadata ?? {};
   const metadata = { name: m.name, namespace: m.namespace, resourceVersion: m.resourceVersion };
-  const out: Carrier = { apiVersion: full.apiVersion, kind: full.kind, metadata, [COMPACTED]: compact(full) };
+  const out: Carrier = {
+    apiVersion: full.apiVersion,
+    kind: full.kind,
+    metadata,
+    [COMPACTED]: compact(full),
+    ...(keepJudged ? { [JUDGED]: judged(o, t) } : {}),
+  };
   return out;
 }
+
+/** What the rules read of a delivered object: the copy a carrier brings, or the object itself. */
+export const judgedOf = (o: KubeObject): KubeObject => (JUDGED in o ? ((o as Carrier)[JUDGED] ?? o) : o);
 
 /** The compact record of an object: the one a carrier brings, or computed from the whole object. */
 export const compactOf = (o: KubeObject): Compact | undefined => (COMPACTED in o ? (o as Carrier)[COMPACTED] : compact(o));

@@ -8,7 +8,7 @@ import { apiMessage, apiStatus, type ClusterApi, type Informer, type InformerHan
 import type { Backoff } from './backoff.ts';
 import type { Lifetime } from './lifetime.ts';
 import { resourceName, type Target, type Watched } from './resources.ts';
-import { compactOf } from './slim.ts';
+import { compactOf, judgedOf } from './slim.ts';
 import { iso, type InformerStatus, type Log, type Timing } from './view-types.ts';
 
 /** Told of every object an index informer delivers (read-your-writes confirms pending writes with it). */
@@ -23,6 +23,8 @@ export type SupervisorDeps = {
   /** the published items changed, or the informer was dropped */
   readonly changed: (watched: Watched) => void;
   readonly delivered?: Delivered | undefined;
+  /** a new run's items replaced the published ones (the first sync, a relist): objects may have gone without a delete */
+  readonly replaced?: ((kind: string) => void) | undefined;
   /** this informer failed and waits out its back-off (the set starts asking whether the API server is back) */
   readonly waiting: () => void;
   /** this informer synced again after failing: the API server is back */
@@ -32,12 +34,15 @@ export type SupervisorDeps = {
 /** One list+watch of the informer: its items, and whether it was stopped on purpose. */
 class Run {
   readonly items = new Map<string, unknown>();
+  /** of an audited kind: "namespace/name" → what the rules read of the object */
+  readonly stored: Map<string, KubeObject> | undefined;
   readonly informer: Informer;
   errors = 0;
   /** stopped on purpose: client-node reports the aborted watch as an error, which is not one */
   stopped = false;
 
   constructor(api: ClusterApi, target: Target & { readonly watched: Watched }, on: (run: Run) => InformerHandlers) {
+    this.stored = target.watched.audited ? new Map() : undefined;
     this.informer = api.informer(target, on(this));
   }
 
@@ -92,6 +97,11 @@ export class InformerSupervisor {
   /** the items of the last synced run, "namespace/name" → Compact (index role) or the slim object (cidr role) */
   get published(): ReadonlyMap<string, unknown> | undefined {
     return this.publishedRun?.items;
+  }
+
+  /** of an audited kind, what the rules read of each object of the last synced run */
+  get stored(): ReadonlyMap<string, KubeObject> | undefined {
+    return this.publishedRun?.stored;
   }
 
   start(): void {
@@ -189,9 +199,11 @@ export class InformerSupervisor {
   private put(run: Run, o: KubeObject): void {
     if (!this.live(run)) return;
     this.lastEvent = this.lastSeen = this.deps.life.now();
+    const key = objectKey(o);
     const value = this.watched.role === 'index' ? compactOf(o) : o;
-    if (value === undefined) run.items.delete(objectKey(o));
-    else run.items.set(objectKey(o), value);
+    if (value === undefined) run.items.delete(key);
+    else run.items.set(key, value);
+    run.stored?.set(key, judgedOf(o));
     this.tell(o, o.metadata?.resourceVersion);
     if (this.publishedRun === run) this.deps.changed(this.watched);
   }
@@ -200,6 +212,7 @@ export class InformerSupervisor {
     if (!this.live(run)) return;
     this.lastEvent = this.lastSeen = this.deps.life.now();
     this.tell(o, undefined);
+    run.stored?.delete(objectKey(o));
     if (run.items.delete(objectKey(o)) && this.publishedRun === run) this.deps.changed(this.watched);
   }
 
@@ -262,6 +275,7 @@ export class InformerSupervisor {
     if (this.publishedRun !== run) {
       this.publishedRun = run;
       this.deps.log.info({ informer: this.name, version: this.version, objects: run.items.size }, 'informer synced');
+      this.deps.replaced?.(this.watched.kind);
     }
     this.deps.changed(this.watched);
   }

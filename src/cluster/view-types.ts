@@ -110,6 +110,8 @@ export type ClusterView = {
   readonly stop: () => Promise<void>;
   /** a Namespace as the API server holds it now (read-through); absent without a cluster */
   readonly readNamespace?: (name: string) => Promise<KubeObject | undefined>;
+  /** of an audited kind, what the rules read of each stored object, "namespace/name" → object; absent without a cluster */
+  readonly stored?: (kind: string) => ReadonlyMap<string, KubeObject> | undefined;
 };
 
 export const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());

@@ -56,6 +56,8 @@ export type ViewOptions = {
 export type ViewObserver = {
   readonly delivered: Delivered;
   readonly published: () => void;
+  /** a kind's objects were listed again (first sync, relist): some may have gone without a delete */
+  readonly replaced?: (kind: string) => void;
 };
 
 export const NO_CLUSTER_REASON = 'no cluster: using configured/default CIDRs';
@@ -155,6 +157,7 @@ function liveView(
     log,
     life,
     delivered: observer?.delivered,
+    replaced: observer?.replaced,
     changed: (watched) => {
       if (watched.role === 'index') published.mark(watched.kind as Compact['kind']);
       else cidrs.changed();
@@ -207,10 +210,12 @@ function liveView(
     status: ready.status,
     untilReady: ready.untilReady,
     ...(api.readNamespace ? { readNamespace: api.readNamespace } : {}),
+    stored: informers.stored,
     stop: async () => {
       if (life.ended()) return;
       life.end();
       ready.stop();
+      mesh.stop();
       await informers.stop();
     },
   };

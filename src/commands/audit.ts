@@ -4,9 +4,8 @@
  */
 import type { KubeObject } from '../admission/types.ts';
 import { audit, formatAuditJson, formatAuditText, inNamespace } from '../audit/audit.ts';
-import { JUDGED_KINDS } from '../catalogue/kinds.ts';
 import { readCidrSettings } from '../cluster/cidr-settings.ts';
-import { PODS, WATCHED, chooseVersion } from '../cluster/resources.ts';
+import { AUDITED, PODS, chooseVersion } from '../cluster/resources.ts';
 import { parseCommand } from './flags.ts';
 import { liveSnapshot } from './live.ts';
 import { USAGE, type Command } from './io.ts';
@@ -35,9 +34,6 @@ const OPTIONS = {
   'pod-cidrs': { type: 'string' },
   'service-cidrs': { type: 'string' },
 } as const;
-
-/** The kinds the rules judge on the validating side, as the view watches them. */
-const AUDITED = WATCHED.filter((w) => JUDGED_KINDS.some((k) => k.webhook !== 'mutate' && k.group === w.group && k.kind === w.kind));
 
 export const runAudit: Command = async (argv, io) => {
   const run = parseCommand(argv, io, { name: 'audit', help: HELP, options: OPTIONS, positionals: false });

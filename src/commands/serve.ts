@@ -10,7 +10,7 @@ import { DEFAULT_CERT_NAMESPACE, SERVE_OPTIONS, SERVE_USAGE, serveConfig, type S
 import { ensureServingPair, loadClientCa, watchServingPair } from '../tls.ts';
 import { ensureTokens, watchTokens, tokenProblem } from '../token.ts';
 import { authenticates, tokenSet, UNAUTHENTICATED, type CallerAuth } from '../http/caller.ts';
-import { createMetrics } from '../http/metrics.ts';
+import { createMetrics, type Metrics } from '../http/metrics.ts';
 import type { Reviewer } from '../http/routes.ts';
 import { admittedWrite, callerOf } from '../review/remember.ts';
 import { RULES } from '../review/rules.ts';
@@ -21,6 +21,7 @@ import { overlay } from '../cluster/overlay.ts';
 import { startClusterView } from '../cluster/view.ts';
 import { createLogger, flushLog } from '../log.ts';
 import { parseCommand } from './flags.ts';
+import { startAudit, type RunningAudit } from './serve-audit.ts';
 import { USAGE, type Command } from './io.ts';
 
 /** How long in-flight reviews get to finish after SIGTERM before the process exits anyway. */
@@ -72,6 +73,8 @@ export async function startServer(config: ServeConfig, { env, logLevel = config.
   const logger = createLogger(logLevel);
   // Read-your-writes (docs/consistency.md): what this replica admitted, over what the informers show.
   const pending = overlay();
+  // The audit needs the view, and the view tells the audit what changed: it is bound once both exist.
+  let running: RunningAudit | undefined;
   const view = await startClusterView({
     env,
     log: logger,
@@ -80,15 +83,28 @@ export async function startServer(config: ServeConfig, { env, logLevel = config.
     namespace: config.namespace,
     cidrs: config.cidrs,
     stateDir: config.stateDir,
-    observer: { delivered: pending.delivered, published: pending.published },
+    observer: {
+      delivered: (kind, namespace, name, resourceVersion) => {
+        pending.delivered(kind, namespace, name, resourceVersion);
+        running?.background.auditor.changed(kind, namespace, name);
+      },
+      published: () => {
+        pending.published();
+        running?.background.auditor.published();
+      },
+      replaced: (kind) => running?.background.auditor.replaced(kind),
+    },
   });
+  let metrics: Metrics | undefined;
+  running = await startAudit(config, env, view, logger, () => metrics);
   const validate: Reviewer = notingPendingWrites(judgeWith(RULES, { strictUpdates: config.strictUpdates }), pending);
   const readThrough = admitPodReadingThrough(view.readNamespace ? { read: view.readNamespace, remember: pending.stored } : undefined);
   const mutate: Reviewer = (req, snapshot) => readThrough(req, pending.layer(snapshot));
-  const metrics = createMetrics(
+  metrics = createMetrics(
     () => view.status(),
     true,
     () => ({ pending: pending.size(), callers: pending.callers() }),
+    running ? () => running?.background.sample() : undefined,
   );
   // Only an authenticated caller's writes are remembered: anyone else could make the webhook believe anything.
   const validated = authenticates(callers.auth)
@@ -114,6 +130,7 @@ export async function startServer(config: ServeConfig, { env, logLevel = config.
     stop: async () => {
       stopWatching();
       stopTokens();
+      await running?.stop();
       await view.stop();
     },
   });
@@ -155,7 +172,8 @@ export async function startServer(config: ServeConfig, { env, logLevel = config.
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   const close = async () => {
-    await app.close();
+    // the Lease is released at once, not after the in-flight reviews drained: another replica takes over meanwhile
+    await Promise.all([running?.stop(), app.close()]);
     await flushLog(logger);
   };
   const token = callers.auth.tokens ? callers.tokens?.[0] : undefined;

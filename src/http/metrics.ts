@@ -24,16 +24,47 @@ export type StateSample = {
 /** Read-your-writes figures sampled at scrape time (cluster/overlay.ts). */
 export type OverlaySample = { readonly pending: number; readonly callers: number };
 
+/** One label set of the stored objects' findings, with how many findings carry it. */
+export type StoredFindingCount = {
+  readonly code: string;
+  readonly severity: string;
+  readonly kind: string;
+  readonly namespace: string;
+  readonly count: number;
+};
+
+/** The continuous audit's figures sampled at scrape time (audit/background.ts); absent without a cluster. */
+export type AuditSample = {
+  readonly leader: boolean;
+  /** the findings of stored objects as of the last pass; empty on a replica that does not lead */
+  readonly findings: () => Iterable<StoredFindingCount>;
+  /** seconds since the epoch when the last full pass ended, undefined before the first */
+  readonly lastFullPassEnd: number | undefined;
+};
+
 export type Metrics = {
   /** a caller refused before its request was read (caller.ts) */
   readonly refused: (route: string, reason: string) => void;
   readonly observe: (route: string, kind: string, operation: string, verdict: ReviewLabel, seconds: number) => void;
-  readonly findings: (route: string, severity: 'error' | 'warning', code: string, mode: string) => void;
+  readonly findings: (route: string, severity: 'error' | 'warning', code: string, mode: string, operation: string) => void;
+  /** a pass of the continuous audit ended */
+  readonly auditPass: (full: boolean, seconds: number) => void;
+  /** a report write ended (the writer counts each attempt) */
+  readonly reportWrite: (format: string, outcome: string) => void;
+  /** a warning Event about a stored object was created, dropped by the rate limit, or failed */
+  readonly event: (outcome: 'created' | 'dropped' | 'failed') => void;
+  /** this replica gained or lost the lead */
+  readonly leadership: (leading: boolean) => void;
   readonly text: () => Promise<string>;
   readonly contentType: string;
 };
 
-export function createMetrics(sample: () => StateSample, defaults = true, overlay?: () => OverlaySample): Metrics {
+export function createMetrics(
+  sample: () => StateSample,
+  defaults = true,
+  overlay?: () => OverlaySample,
+  audit?: () => AuditSample | undefined,
+): Metrics {
   const registry = new Registry();
   if (defaults) collectDefaultMetrics({ register: registry, prefix: 'egress_warden_' });
   const requests = new Counter({
@@ -51,10 +82,67 @@ export function createMetrics(sample: () => StateSample, defaults = true, overla
   });
   const findings = new Counter({
     name: 'egress_warden_findings_total',
-    help: 'Findings reported, by rule code, severity and the namespace enforcement mode (audit findings land here)',
-    labelNames: ['route', 'severity', 'code', 'mode'] as const,
+    help: 'Findings of admission reviews, by route, rule code, severity, the namespace enforcement mode and the operation',
+    labelNames: ['route', 'severity', 'code', 'mode', 'operation'] as const,
     registers: [registry],
   });
+  // Named after Gatekeeper's audit metrics, which the operators of these clusters already chart.
+  const passes = new Histogram({
+    name: 'egress_warden_audit_duration_seconds',
+    help: 'Time one pass of the continuous audit took: full (every stored object) or incremental (what a change touches)',
+    labelNames: ['pass'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+    registers: [registry],
+  });
+  const reportWrites = new Counter({
+    name: 'egress_warden_report_writes_total',
+    help: 'Report writes by format (policyreport, openreports) and outcome (created, updated, deleted, failed)',
+    labelNames: ['format', 'outcome'] as const,
+    registers: [registry],
+  });
+  const events = new Counter({
+    name: 'egress_warden_audit_events_total',
+    help: 'Warning Events about stored objects that gained errors, by outcome (created, dropped by the rate limit, failed)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const transitions = new Counter({
+    name: 'egress_warden_leader_transitions_total',
+    help: 'Times this replica gained or lost the lead (the Lease that elects the one replica writing reports)',
+    registers: [registry],
+  });
+  if (audit) {
+    new Gauge({
+      name: 'egress_warden_leader',
+      help: '1 on the replica that leads: the one that audits stored objects and writes reports and Events',
+      registers: [registry],
+      collect() {
+        this.set(audit()?.leader ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'egress_warden_audit_findings',
+      help: 'Findings of stored objects as of the last audit pass, by code, severity, kind and namespace (only the leader reports them)',
+      labelNames: ['code', 'severity', 'kind', 'namespace'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        const a = audit();
+        if (!a) return;
+        for (const f of a.findings()) this.set({ code: f.code, severity: f.severity, kind: f.kind, namespace: f.namespace }, f.count);
+      },
+    });
+    new Gauge({
+      name: 'egress_warden_audit_last_run_end_time',
+      help: 'When the last full audit pass ended, in seconds since the epoch; absent before the first',
+      registers: [registry],
+      collect() {
+        this.reset();
+        const end = audit()?.lastFullPassEnd;
+        if (end !== undefined) this.set(end);
+      },
+    });
+  }
   const refused = new Counter({
     name: 'egress_warden_refused_requests_total',
     help: 'Calls of an admission path refused before review: no caller token, a wrong one, or no accepted client certificate',
@@ -127,8 +215,20 @@ export function createMetrics(sample: () => StateSample, defaults = true, overla
     refused(route, reason) {
       refused.inc({ route, reason });
     },
-    findings(route, severity, code, mode) {
-      findings.inc({ route, severity, code, mode });
+    findings(route, severity, code, mode, operation) {
+      findings.inc({ route, severity, code, mode, operation });
+    },
+    auditPass(full, seconds) {
+      passes.observe({ pass: full ? 'full' : 'incremental' }, seconds);
+    },
+    reportWrite(format, outcome) {
+      reportWrites.inc({ format, outcome });
+    },
+    event(outcome) {
+      events.inc({ outcome });
+    },
+    leadership() {
+      transitions.inc();
     },
     text: () => registry.metrics(),
     contentType: registry.contentType,

@@ -143,8 +143,8 @@ export const admissionRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) 
     const verdict = reviewLabel(decision);
     const mode = decision.mode ?? DEFAULT_MODE;
     metrics.observe(route, kindLabel(req.kind.kind), req.operation, verdict, seconds);
-    for (const i of decision.findings.errors) metrics.findings(route, 'error', i.code, mode);
-    for (const i of decision.findings.warnings) metrics.findings(route, 'warning', i.code, mode);
+    for (const i of decision.findings.errors) metrics.findings(route, 'error', i.code, mode, req.operation);
+    for (const i of decision.findings.warnings) metrics.findings(route, 'warning', i.code, mode, req.operation);
     const patched = decision.patch.length > 0;
     reviews.count(verdict, patched);
     if (failure !== undefined) {

@@ -1,6 +1,6 @@
 /** A ClusterApi of plain objects: informers the test drives by hand, discovery it edits. */
 import type { KubeObject } from '../../src/admission/types.ts';
-import type { ClusterApi, InformerHandlers } from '../../src/cluster/api.ts';
+import type { ClusterApi, InformerHandlers, NamedWatchHandlers } from '../../src/cluster/api.ts';
 import type { Log } from '../../src/cluster/view.ts';
 import { resourceName, type Target } from '../../src/cluster/resources.ts';
 
@@ -29,6 +29,10 @@ export type Fake = {
   discoveryGate: Promise<void> | undefined;
   /** the newest informer of a kind */
   readonly informer: (kind: string) => FakeInformer;
+  /** open watches of named objects, "namespace/name" → their handlers */
+  readonly namedWatches: Map<string, NamedWatchHandlers[]>;
+  /** tells the watchers of an object that it changed */
+  readonly touch: (namespace: string, name: string) => void;
 };
 
 export function fakeApi(init: Record<string, KubeObject[]> = {}): Fake {
@@ -41,6 +45,10 @@ export function fakeApi(init: Record<string, KubeObject[]> = {}): Fake {
     dryRunMessage: undefined,
     discoveries: 0,
     discoveryGate: undefined,
+    namedWatches: new Map(),
+    touch: (namespace, name) => {
+      for (const on of fake.namedWatches.get(`${namespace}/${name}`) ?? []) on.changed();
+    },
     informer: (kind) => {
       const found = fake.informers.filter((i) => i.target.kind === kind).at(-1);
       if (!found) throw new Error(`no informer for ${kind}`);
@@ -75,6 +83,18 @@ export function fakeApi(init: Record<string, KubeObject[]> = {}): Fake {
         };
       },
       list: async (t) => fake.objects.get(t.kind) ?? [],
+      watchNamed: (_t, namespace, name, on) => {
+        const key = `${namespace}/${name}`;
+        fake.namedWatches.set(key, [...(fake.namedWatches.get(key) ?? []), on]);
+        queueMicrotask(() => on.changed());
+        return {
+          stop: () =>
+            fake.namedWatches.set(
+              key,
+              (fake.namedWatches.get(key) ?? []).filter((h) => h !== on),
+            ),
+        };
+      },
       getConfigMap: async (ns, name) => fake.configMaps.get(`${ns}/${name}`),
       dryRunService: async () => fake.dryRunMessage,
     },

@@ -175,7 +175,14 @@ Kube('runs informers that list, then follow watch events, caching only identity 
       version: 'v1',
       resource: 'serviceentries',
       kind: 'ServiceEntry',
-      watched: { group: 'networking.istio.io', resource: 'serviceentries', kind: 'ServiceEntry', optional: true, role: 'index' },
+      watched: {
+        group: 'networking.istio.io',
+        resource: 'serviceentries',
+        kind: 'ServiceEntry',
+        optional: true,
+        role: 'index',
+        audited: false,
+      },
     },
     {
       add: (o) => seen.push(`add ${o.metadata?.name} ${JSON.stringify(o.metadata)}`),

@@ -47,8 +47,15 @@ Resources('holds no access that nothing uses', () => {
     `/namespaces/*/get`,
     `/configmaps/kube-system/get`,
     `/services/self/create`,
-    '/configmaps/*/get',
-    'config.openservicemesh.io/meshconfigs/*/get',
+    '/configmaps/*/get,list,watch',
+    'config.openservicemesh.io/meshconfigs/*/get,list,watch',
+    'coordination.k8s.io/leases/self/get,update',
+    'coordination.k8s.io/leases/self/create',
+    'wgpolicyk8s.io/policyreports/*/get,list,create,update,delete',
+    'wgpolicyk8s.io/clusterpolicyreports/*/get,list,create,update,delete',
+    'openreports.io/reports/*/get,list,create,update,delete',
+    'openreports.io/clusterreports/*/get,list,create,update,delete',
+    'events.k8s.io/events/*/create',
   ]);
   for (const a of ACCESS) assert.ok(used.has(`${a.group}/${a.resource}/${a.namespace ?? '*'}/${a.verbs.join(',')}`), JSON.stringify(a));
   assert.is(ACCESS.length, used.size);
@@ -65,8 +72,8 @@ Resources(
   },
 );
 
-Resources("reads the meshes' settings by name only, under the names the meshes install them with", () => {
-  const byName = ACCESS.filter((a) => a.namespace === undefined && a.verbs.join() === 'get' && a.resourceNames !== undefined);
+Resources("reads and watches the meshes' settings by name only, under the names the meshes install them with", () => {
+  const byName = ACCESS.filter((a) => a.namespace === undefined && a.verbs.join() === 'get,list,watch' && a.resourceNames !== undefined);
   assert.equal(
     byName.map((a) => a.resourceNames),
     [[DEFAULT_MESH_LOCATIONS.istioConfigMap, DEFAULT_MESH_LOCATIONS.injectorConfigMap], [DEFAULT_MESH_LOCATIONS.osmMeshConfig]],

@@ -83,6 +83,24 @@ View.after.each(async () => {
   views = [];
 });
 
+View('a mesh ConfigMap switched to REGISTRY_ONLY reaches the snapshot on its watch event, without waiting for the next read', async () => {
+  const fake = cluster();
+  const { view } = await start(fake, { regatherMs: 3_600_000 });
+  await view.untilReady(2_000);
+  await until(() => fake.namedWatches.get('istio-system/istio')?.length === 1, 'the watch on the mesh ConfigMap');
+  assert.is(view.current().mesh.istio, undefined);
+  fake.configMaps.set('istio-system/istio', {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'istio', namespace: 'istio-system' },
+    data: { mesh: 'outboundTrafficPolicy:\n  mode: REGISTRY_ONLY\n' },
+  });
+  fake.touch('istio-system', 'istio');
+  await until(() => view.current().mesh.istio?.outboundPolicy.value === 'REGISTRY_ONLY', 'the new mesh settings in the snapshot');
+  await view.stop();
+  assert.is(fake.namedWatches.get('istio-system/istio')?.length, 0, 'stopping the view closes its watches');
+});
+
 View('carries the mesh settings in the snapshot, read from where Istio installs them, without waiting for them to be ready', async () => {
   const fake = cluster();
   fake.configMaps.set('istio-system/istio', {

@@ -161,6 +161,8 @@ export type Webhook = {
   readonly render: (failurePolicy?: 'Fail' | 'Ignore') => string;
   readonly start: () => Promise<void>;
   readonly stop: () => Promise<void>;
+  /** kills the server with SIGKILL, as a crash or an OOM kill would: no shutdown, nothing released */
+  readonly crash: () => Promise<void>;
   /** stops the server, removes the configurations and namespaces it selected, deletes its certificates */
   readonly dispose: () => Promise<void>;
   /** a namespace selected by this webhook, removed by dispose() */
@@ -218,6 +220,15 @@ export async function startWebhook(opts: WebhookOptions = {}): Promise<Webhook> 
     }
   };
 
+  const crash = async () => {
+    const c = child;
+    child = undefined;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    const exited = new Promise<void>((r) => c.once('exit', () => r()));
+    c.kill('SIGKILL');
+    await exited;
+  };
+
   const render = (failurePolicy = opts.failurePolicy ?? 'Fail') => {
     // `certs --dir` wrote the token beside the certificates, where `serve --certs` reads it
     const r = cli([
@@ -270,7 +281,7 @@ export async function startWebhook(opts: WebhookOptions = {}): Promise<Webhook> 
     await dispose();
     throw e;
   }
-  return { name, selector, port, url, certDir, ca, logs: () => output, get, render, start, stop, dispose, namespace };
+  return { name, selector, port, url, certDir, ca, logs: () => output, get, render, start, stop, crash, dispose, namespace };
 }
 
 /**

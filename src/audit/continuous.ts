@@ -187,13 +187,25 @@ export function continuousAudit({ source, life, log, fullPassMs, sliceMs = 1, pa
     return true;
   };
 
-  const allIds = (): Set<StoredId> => {
-    const ids = new Set<StoredId>(verdicts.keys());
-    for (const kind of source.kinds) for (const key of source.stored(kind)?.keys() ?? []) ids.add(idOf(kind, key));
-    return ids;
+  /** the id of a stored object, kept per object so a pass over unchanged objects builds no strings */
+  const ids = new WeakMap<KubeObject, StoredId>();
+  const idFor = (kind: string, key: string, obj: KubeObject): StoredId => {
+    let id = ids.get(obj);
+    if (id === undefined) ids.set(obj, (id = idOf(kind, key)));
+    return id;
   };
 
-  /** true when the pass ended in an error */
+  /** every stored object, then every judged one that is stored no more */
+  const allIds = (): StoredId[] => {
+    const out: StoredId[] = [];
+    for (const kind of source.kinds) for (const [key, obj] of source.stored(kind) ?? []) out.push(idFor(kind, key, obj));
+    for (const id of verdicts.keys()) {
+      const { kind, key } = splitId(id);
+      if (!source.stored(kind)?.has(key)) out.push(id);
+    }
+    return out;
+  };
+
   const run = async (): Promise<boolean> => {
     running = true;
     try {
@@ -206,12 +218,13 @@ export function continuousAudit({ source, life, log, fullPassMs, sliceMs = 1, pa
         full = false;
         const self = new Set(dirty);
         dirty.clear();
-        let ids: Set<StoredId>;
+        let ids: StoredId[] | Set<StoredId>;
         if (isFull) ids = allIds();
         else {
-          ids = new Set(self);
+          const touched = new Set(self);
+          ids = touched;
           // related as they were, and as they are after the change
-          for (const id of self) related.related(id, ids);
+          for (const id of self) related.related(id, touched);
           for (const id of self) {
             const { kind, key } = splitId(id);
             const obj = source.stored(kind)?.get(key);
@@ -219,7 +232,7 @@ export function continuousAudit({ source, life, log, fullPassMs, sliceMs = 1, pa
               related.set(id, relatedKeys(obj));
               indexed.set(id, obj);
             }
-            related.related(id, ids);
+            related.related(id, touched);
           }
         }
         judgedWith = basis;
@@ -240,7 +253,8 @@ export function continuousAudit({ source, life, log, fullPassMs, sliceMs = 1, pa
             slice = performance.now();
           }
         }
-        last = { full: isFull, objects: ids.size, ms: performance.now() - t0, namespaces, newErrors: laterOfPairs(gained, source) };
+        const objects = Array.isArray(ids) ? ids.length : ids.size;
+        last = { full: isFull, objects, ms: performance.now() - t0, namespaces, newErrors: laterOfPairs(gained, source) };
         passed(last);
       }
       return false;

@@ -2,9 +2,11 @@
  * Objects applied together are judged together: a file or kustomization holding two objects that
  * conflict is denied every time, although the second reaches the webhook before any informer has
  * delivered the first (read-your-writes, docs/consistency.md). With two replicas behind one URL,
- * the suite measures how often a pair slips through and prints it; it asserts nothing about that.
+ * the suite measures how often a pair slips through and prints it, and asserts that every pair that
+ * slipped lands in its namespace's PolicyReport, with a warning Event on the later object.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -17,6 +19,7 @@ import {
   cli,
   denial,
   E2E_LABEL,
+  eventually,
   hasCrd,
   kubectl,
   must,
@@ -215,7 +218,7 @@ test('an HTTPRouteGroup and the Egress that references it in one file get no "no
   assert.equal(ourWarnings(r.stderr), []);
 });
 
-// ---- several replicas: measured, not asserted
+// ---- several replicas: the slips are measured; that each is reported is asserted
 
 type Server = { readonly port: number; readonly child: ChildProcess };
 
@@ -243,7 +246,7 @@ async function serveReplica(certDir: string): Promise<Server> {
   return { port, child };
 }
 
-test(`two replicas behind one URL: how often a conflicting pair slips through (${RUNS} runs per balancing)`, async () => {
+test(`two replicas behind one URL: how often a conflicting pair slips through (${RUNS} runs per balancing), and every pair that slips is reported`, async () => {
   if (!hasCrd('egresses.policy.openservicemesh.io')) return;
   const name = runId('ew-replicas');
   const certDir = mkdtempSync(join(tmpdir(), `${name}-`));
@@ -285,12 +288,37 @@ test(`two replicas behind one URL: how often a conflicting pair slips through ($
           ['apply', '-f', '-'],
           JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { [E2E_LABEL]: config } } }),
         );
-        let slipped = 0;
+        const slipped: number[] = [];
         for (let i = 0; i < RUNS; i++) {
           const r = kubectl(['apply', '-f', writeFile(join(dir, `replicas-${spread}-${i}.yaml`), conflictingPair(ns, i))]);
-          if (!deniedTogether(r, ns, i)) slipped++;
+          if (!deniedTogether(r, ns, i)) slipped.push(i);
         }
-        report.push(`${spread} balancing: ${slipped}/${RUNS} pairs slipped through (backend calls ${(await balancer.counts()).join('/')})`);
+        const t0 = performance.now();
+        report.push(
+          `${spread} balancing: ${slipped.length}/${RUNS} pairs slipped through (backend calls ${(await balancer.counts()).join('/')})`,
+        );
+        if (slipped.length && hasCrd('policyreports.wgpolicyk8s.io')) {
+          await eventually('every slipped pair in the PolicyReport', () => {
+            const got = kubectl(['get', 'policyreports.wgpolicyk8s.io', 'egress-warden', '-n', ns, '-o', 'json']);
+            if (got.code !== 0) return undefined;
+            const named = new Set(
+              ((JSON.parse(got.stdout) as Obj).results as Obj[]).filter((x) => x.rule === 'EW420').map((x) => x.resources[0].name),
+            );
+            return slipped.every((i) => named.has(`pg-${i}`) && named.has(`api-${i}`)) ? true : undefined;
+          });
+          report.push(
+            `  every slipped pair was in the PolicyReport ${((performance.now() - t0) / 1000).toFixed(1)} s after the last write`,
+          );
+          const warned = await eventually('a warning Event on the later object of each slipped pair', () => {
+            const events = (JSON.parse(must(['get', 'events.events.k8s.io', '-n', ns, '-o', 'json'])) as Obj).items as Obj[];
+            const on = new Set(events.filter((e) => e.reason === 'AdmittedWithErrors').map((e) => e.regarding.name));
+            return slipped.every((i) => on.has(`api-${i}`)) ? on : undefined;
+          });
+          assert.not.ok(
+            slipped.some((i) => warned.has(`pg-${i}`)),
+            'the earlier object of a pair gets no Event: it was admitted cleanly',
+          );
+        }
       } finally {
         kubectl(['delete', 'validatingwebhookconfiguration,mutatingwebhookconfiguration', config, '--ignore-not-found']);
         await balancer.close();

@@ -143,10 +143,14 @@ export function continuousAudit({ source, life, log, fullPassMs, sliceMs = 1, pa
     else byNamespace.set(verdict.ref.namespace, new Set([id]));
   };
 
-  /** Judges one object; true when its findings changed. */
-  const judgeOne = (id: StoredId, snapshot: ClusterSnapshot, now: number, namespaces: Set<string>): boolean => {
-    const { kind, key } = splitId(id);
-    const obj = source.stored(kind)?.get(key);
+  /** Judges one object (undefined: it is stored no more); true when its findings changed. */
+  const judgeOne = (
+    id: StoredId,
+    obj: KubeObject | undefined,
+    snapshot: ClusterSnapshot,
+    now: number,
+    namespaces: Set<string>,
+  ): boolean => {
     const old = verdicts.get(id);
     if (!obj) {
       related.delete(id);
@@ -195,14 +199,16 @@ export function continuousAudit({ source, life, log, fullPassMs, sliceMs = 1, pa
     return id;
   };
 
-  /** every stored object, then every judged one that is stored no more */
-  const allIds = (): StoredId[] => {
-    const out: StoredId[] = [];
-    for (const kind of source.kinds) for (const [key, obj] of source.stored(kind) ?? []) out.push(idFor(kind, key, obj));
-    for (const id of verdicts.keys()) {
-      const { kind, key } = splitId(id);
-      if (!source.stored(kind)?.has(key)) out.push(id);
-    }
+  const storedObject = (id: StoredId): KubeObject | undefined => {
+    const { kind, key } = splitId(id);
+    return source.stored(kind)?.get(key);
+  };
+
+  /** every stored object with its id, then every judged one that is stored no more (without one) */
+  const everything = (): [StoredId, KubeObject | undefined][] => {
+    const out: [StoredId, KubeObject | undefined][] = [];
+    for (const kind of source.kinds) for (const [key, obj] of source.stored(kind) ?? []) out.push([idFor(kind, key, obj), obj]);
+    for (const id of verdicts.keys()) if (!storedObject(id)) out.push([id, undefined]);
     return out;
   };
 
@@ -218,31 +224,30 @@ export function continuousAudit({ source, life, log, fullPassMs, sliceMs = 1, pa
         full = false;
         const self = new Set(dirty);
         dirty.clear();
-        let ids: StoredId[] | Set<StoredId>;
-        if (isFull) ids = allIds();
+        let ids: [StoredId, KubeObject | undefined][];
+        if (isFull) ids = everything();
         else {
           const touched = new Set(self);
-          ids = touched;
           // related as they were, and as they are after the change
           for (const id of self) related.related(id, touched);
           for (const id of self) {
-            const { kind, key } = splitId(id);
-            const obj = source.stored(kind)?.get(key);
+            const obj = storedObject(id);
             if (obj && indexed.get(id) !== obj) {
               related.set(id, relatedKeys(obj));
               indexed.set(id, obj);
             }
             related.related(id, touched);
           }
+          ids = [...touched].map((id) => [id, storedObject(id)]);
         }
         judgedWith = basis;
         const namespaces = new Set<string>();
         const gained: StoredVerdict[] = [];
         let slice = performance.now();
-        for (const id of ids) {
+        for (const [id, obj] of ids) {
           if (!active) return false;
           const before = verdicts.get(id);
-          const changed = judgeOne(id, snapshot, now, namespaces);
+          const changed = judgeOne(id, obj, snapshot, now, namespaces);
           if (changed && self.has(id) && !isFull) {
             const after = verdicts.get(id);
             const known = new Set(before?.findings.filter((f) => f.severity === 'error').map((f) => f.code));
@@ -253,7 +258,7 @@ export function continuousAudit({ source, life, log, fullPassMs, sliceMs = 1, pa
             slice = performance.now();
           }
         }
-        const objects = Array.isArray(ids) ? ids.length : ids.size;
+        const objects = ids.length;
         last = { full: isFull, objects, ms: performance.now() - t0, namespaces, newErrors: laterOfPairs(gained, source) };
         passed(last);
       }

@@ -6,10 +6,14 @@
  */
 import type { KubeObject } from '../admission/types.ts';
 import {
+  ISTIO_DATAPLANE_MODE,
   ISTIO_INJECT,
   ISTIO_INJECTION,
+  ISTIO_INTERCEPTION_MODE,
   ISTIO_REV,
   ISTIO_STATUS,
+  ISTIO_TEMPLATES,
+  ISTIO_USE_WAYPOINT,
   MIRROR_ANNOTATION,
   OSM_CONTROL_PLANE,
   OSM_IGNORE,
@@ -17,7 +21,7 @@ import {
   OSM_SIDECAR_INJECTION,
 } from '../catalogue/keys.ts';
 import { ISTIO_IGNORED_NAMESPACE, NEVER_MESHED } from '../catalogue/namespaces.ts';
-import { merge, ok, type Result } from '../catalogue/result.ts';
+import { finding, merge, ok, type Result } from '../catalogue/result.ts';
 import { asArr, asObj, type Obj } from '../json.ts';
 import { stringValues, type Origin } from './annotations.ts';
 
@@ -34,7 +38,7 @@ export type IstioInit = {
 export type MeshTarget =
   | { readonly mesh: 'istio'; readonly inits: readonly IstioInit[]; readonly cni: boolean; readonly injected: boolean }
   | { readonly mesh: 'osm'; readonly injected: boolean }
-  | { readonly skip: string };
+  | { readonly skip: string; readonly ambient?: { readonly from: string; readonly waypoint?: string } };
 
 /** The target, and the findings about label and annotation values the decision could not read (EW518). */
 export type MeshDecision = { readonly target: MeshTarget; readonly findings: Result };
@@ -100,13 +104,79 @@ function istioWebhookCalled(s: Seen): boolean {
 }
 
 /**
- * Istio's injectRequired under the default policy (enabled): the label, else the deprecated
- * annotation; empty leaves it to the policy, a YAML true injects, any other value opts out.
+ * Istio's injectRequired under the default policy (enabled), as at istio/istio 86c9f01: the label,
+ * else the deprecated annotation; exactly "false" opts out, and every other value leaves it to the
+ * policy, which injects ("true" and "" silently, anything else with a warning in istiod's log).
  */
 function istioInjectRequired(s: Seen): boolean {
-  const v = (s.podLabel[ISTIO_INJECT] ?? s.podAnnotation[ISTIO_INJECT] ?? '').toLowerCase();
-  return v === '' || v === 'y' || v === 'yes' || v === 'true' || v === 'on';
+  return (s.podLabel[ISTIO_INJECT] ?? s.podAnnotation[ISTIO_INJECT]) !== 'false';
 }
+
+/** EW521 for a sidecar.istio.io/inject value the injector reads as "use the default". */
+function injectValueFindings(s: Seen): Result {
+  const onLabel = s.podLabel[ISTIO_INJECT];
+  const v = onLabel ?? s.podAnnotation[ISTIO_INJECT];
+  if (v === undefined || v === '' || v === 'true' || v === 'false') return ok;
+  const path = `metadata.${onLabel !== undefined ? 'labels' : 'annotations'}[${ISTIO_INJECT}]`;
+  return finding('EW521', path, `"${v}" is neither "true" nor "false": Istio's injector ignores it and injects by the namespace default`);
+}
+
+/** Istio's injection templates that set up no traffic capture: gateways, proxyless gRPC. */
+const NON_CAPTURING_TEMPLATES = new Set(['gateway', 'grpc-agent', 'grpc-simple']);
+
+/**
+ * Why Istio's data plane will not capture this Istio-injected pod, or undefined when it will (istio-init,
+ * or the CNI plugin with istio-validation). Decided, before injection, from what the template reads
+ * (interceptionMode, the templates) and, after it, from the init containers the injector recorded
+ * in its status annotation (or, without one, those the pod has).
+ */
+function istioNotCaptured(
+  podAnnotation: Readonly<Record<string, string>>,
+  names: ReadonlySet<string>,
+  status: unknown,
+): string | undefined {
+  if (podAnnotation[ISTIO_INTERCEPTION_MODE] === 'NONE')
+    return `${ISTIO_INTERCEPTION_MODE} is NONE: Istio's template adds no istio-init and nothing captures the pod's traffic`;
+  const templates = (podAnnotation[ISTIO_TEMPLATES] ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+  if (templates.length && templates.every((t) => NON_CAPTURING_TEMPLATES.has(t)))
+    return `injection template ${templates.join(', ')} sets up no traffic capture (a gateway or a proxyless gRPC pod)`;
+  const injected = names.has('istio-proxy') || status !== undefined;
+  if (!injected) return undefined;
+  const inits = Array.isArray(asObj(status).initContainers) ? (asObj(status).initContainers as unknown[]) : undefined;
+  const initNames = inits ? new Set(inits.filter((n): n is string => typeof n === 'string')) : names;
+  if ([...ISTIO_INITS].some((n) => initNames.has(n))) return undefined;
+  return "Istio injected no istio-init or istio-validation: nothing captures the pod's traffic (a gateway, proxyless or custom template)";
+}
+
+/**
+ * Ambient: ztunnel captures every pod of the namespace (or the pod) that is not kept out, and sends
+ * it through the waypoint the pod or namespace names. Undefined when the pod is not in ambient mode.
+ */
+function ambient(podLabels: Obj, nsLabels: Obj, namespace: string): { readonly from: string; readonly waypoint?: string } | undefined {
+  const pod = podLabels[ISTIO_DATAPLANE_MODE];
+  if (pod === 'none') return undefined;
+  const from =
+    pod === 'ambient'
+      ? `pod label ${ISTIO_DATAPLANE_MODE}=ambient`
+      : nsLabels[ISTIO_DATAPLANE_MODE] === 'ambient'
+        ? `namespace ${namespace} label ${ISTIO_DATAPLANE_MODE}=ambient`
+        : undefined;
+  if (!from) return undefined;
+  const waypoint = podLabels[ISTIO_USE_WAYPOINT] ?? nsLabels[ISTIO_USE_WAYPOINT];
+  return { from, ...(typeof waypoint === 'string' && waypoint !== 'none' ? { waypoint } : {}) };
+}
+
+const parseStatus = (text: string | undefined): unknown => {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return {};
+  }
+};
 
 function istioWants(s: Seen, namespace: string, names: ReadonlySet<string>): boolean {
   // A sidecar that is already there decides: Istio ran before this webhook (or this is a reinvocation).
@@ -142,7 +212,14 @@ export function meshOf(pod: KubeObject, namespace: string, ns: NamespaceView | u
   const podLabels = asObj(pod.metadata?.labels);
   const nsLabels = asObj(ns?.labels);
   const podLabel = stringValues(podLabels, [ISTIO_INJECT], { field: 'labels', origin: POD });
-  const podAnnotation = stringValues(podAnnotations, [ISTIO_INJECT, OSM_SIDECAR_INJECTION], { field: 'annotations', origin: POD });
+  const podAnnotation = stringValues(
+    podAnnotations,
+    [ISTIO_INJECT, OSM_SIDECAR_INJECTION, ISTIO_INTERCEPTION_MODE, ISTIO_TEMPLATES, ISTIO_STATUS],
+    {
+      field: 'annotations',
+      origin: POD,
+    },
+  );
   const nsLabel = stringValues(nsLabels, NAMESPACE_LABELS_READ, { field: 'labels', origin: inNamespace });
   const nsAnnotation = stringValues(ns?.annotations, NAMESPACE_ANNOTATIONS_READ, { field: 'annotations', origin: inNamespace });
   const findings = merge(podLabel.findings, podAnnotation.findings, nsLabel.findings, nsAnnotation.findings);
@@ -159,6 +236,9 @@ export function meshOf(pod: KubeObject, namespace: string, ns: NamespaceView | u
   const all = [...containersOf(rawInits), ...containersOf(spec.containers)];
   const names = new Set(all.map((c) => c.name).filter((n): n is string => typeof n === 'string'));
   if (istioWants(seen, namespace, names)) {
+    const injectFindings = merge(findings, injectValueFindings(seen));
+    const notCaptured = istioNotCaptured(podAnnotation.values, names, parseStatus(podAnnotation.values[ISTIO_STATUS]));
+    if (notCaptured) return { target: { skip: notCaptured }, findings: injectFindings };
     const found: IstioInit[] = [];
     rawInits.forEach((raw, index) => {
       const c = asObj(raw) as Container;
@@ -170,8 +250,17 @@ export function meshOf(pod: KubeObject, namespace: string, ns: NamespaceView | u
       cni: names.has('istio-validation'),
       injected: names.has('istio-proxy') || has(podAnnotations, ISTIO_STATUS),
     };
-    return { target, findings };
+    return { target, findings: injectFindings };
   }
   if (osmWants(seen, names)) return { target: { mesh: 'osm', injected: names.has(OSM_INIT) }, findings };
+  const inAmbient = ambient(podLabels, nsLabels, namespace);
+  if (inAmbient)
+    return {
+      target: {
+        skip: `ambient mode (${inAmbient.from}): ztunnel captures all outbound traffic, and per-pod outbound ranges do not apply`,
+        ambient: inAmbient,
+      },
+      findings,
+    };
   return { target: { skip: 'no Istio or OSM sidecar will be injected' }, findings };
 }

@@ -8,7 +8,8 @@ import type { KubeObject } from '../admission/types.ts';
 import { APPLIED, BYPASS, CAPTURE, CAPTURE_RANGES, MESH_KEYS, type Mesh, type Side } from '../catalogue/keys.ts';
 import { finding, merge, ok, type Issue, type Result } from '../catalogue/result.ts';
 import type { ClusterSnapshot, NamespaceInfo } from '../cluster/snapshot.ts';
-import { asObj } from '../json.ts';
+import { asArr, asObj } from '../json.ts';
+import type { Cidr } from '../net/cidr.ts';
 import {
   annotationPath,
   effectiveSettings,
@@ -16,6 +17,7 @@ import {
   formatMeshRanges,
   originText,
   parseApplied,
+  parseIstioRanges,
   parseMeshRanges,
   readCaptureAnnotations,
   stringValues,
@@ -26,7 +28,7 @@ import {
 } from './annotations.ts';
 import { lockdownBypass } from './lockdown.ts';
 import { meshOf, type IstioInit } from './mesh.ts';
-import { patchPod } from './pod-patch.ts';
+import { EXCLUDE_FLAG, flagValue, patchPod } from './pod-patch.ts';
 import { planRanges, rangeInput, type Plan, type PlannedSide, type UserValue } from './ranges.ts';
 
 export type PodPlan = {
@@ -54,7 +56,7 @@ function appliedSide(p: PlannedSide | undefined): AppliedSide | undefined {
 /** What capture would do to `pod` in `namespace` (ns: that namespace as the snapshot holds it). */
 export function planPod(pod: KubeObject, namespace: string, ns: NamespaceInfo | undefined, snapshot: ClusterSnapshot): PodPlan {
   const { target, findings: meshFindings } = meshOf(pod, namespace, ns);
-  if ('skip' in target) return { findings: meshFindings };
+  if ('skip' in target) return withdrawn(pod, meshFindings);
   const podAnnotations = asObj(pod.metadata?.annotations);
   const fromNamespace = readCaptureAnnotations(ns?.annotations, { kind: 'namespace', name: namespace });
   const fromPod = readCaptureAnnotations(podAnnotations, { kind: 'pod' });
@@ -106,6 +108,7 @@ export function planPod(pod: KubeObject, namespace: string, ns: NamespaceInfo | 
     cluster: snapshot.cidrs,
     capture: rangeInput(settings.capture),
     bypass: rangeInput(settings.bypass),
+    ...(target.mesh === 'istio' ? { meshExclude: meshWideExcludes(pod, target.inits, previous, user.exclude, snapshot) } : {}),
     user,
     keys,
     ipv4Only: target.mesh === 'osm',
@@ -124,7 +127,63 @@ export function planPod(pod: KubeObject, namespace: string, ns: NamespaceInfo | 
   );
   const lockdown = target.mesh === 'istio' ? lockdownBypass(capture, modeFrom, snapshot) : ok;
   const findings = merge(settingFindings, ...userFindings, plan.findings, lateFindings, lockdown);
+  // istio-init replaced by a template that runs no istio-iptables, and no CNI: nothing reads what
+  // would be written (the CNI plugin skips a pod with an istio-init), so nothing is written
+  if (target.mesh === 'istio' && !target.cni && target.inits.length > 0 && rewritable.length === 0) return withdrawn(pod, findings);
   return { findings, build: () => build(pod, target.mesh, { capture, modeFrom, plan, computed, ours, podAnnotations, rewritable }) };
+}
+
+/** Where a mesh-wide exclude range came from, in the applied record. */
+const MESH_WIDE = 'Istio mesh-wide exclude';
+
+/**
+ * The ranges Istio's operator excludes for every pod: values.global.proxy.excludeIPRanges from the
+ * injector config, and what the injected istio-init's -x carries that neither this webhook nor a pod
+ * annotation put there. Merged into a computed exclude list, so a bypass never drops them (the
+ * cloud metadata address, typically).
+ */
+function meshWideExcludes(
+  pod: KubeObject,
+  inits: readonly IstioInit[],
+  previous: ReturnType<typeof parseApplied>,
+  userExclude: UserValue | undefined,
+  snapshot: ClusterSnapshot,
+): { cidr: Cidr; from: string }[] {
+  const out: { cidr: Cidr; from: string }[] = [];
+  const add = (text: string, from: string) => {
+    const parsed = parseIstioRanges(text, 'exclude');
+    if ('ok' in parsed) for (const cidr of parsed.ok.cidrs) out.push({ cidr, from: `${MESH_WIDE} (${from})` });
+  };
+  const configured = snapshot.mesh.istio?.excludeIPRanges;
+  if (configured?.value) add(configured.value, configured.from);
+  // what an earlier call recorded as mesh-wide stays so, though it now sits in a -x this webhook wrote
+  const recorded = previous?.exclude && typeof previous.exclude.from === 'object' ? previous.exclude.from : {};
+  for (const [range, from] of Object.entries(recorded)) if (from.startsWith(MESH_WIDE)) add(range, from.slice(MESH_WIDE.length + 2, -1));
+  if (userExclude) return out;
+  const containers = asArr(asObj(pod.spec).initContainers);
+  for (const init of inits.filter((i) => i.rewritable)) {
+    const x = flagValue(asArr(asObj(containers[init.index]).args), EXCLUDE_FLAG);
+    if (x && x !== previous?.exclude?.value) add(x, `${init.name} -x as injected`);
+  }
+  return out;
+}
+
+/**
+ * A pod this webhook wrote capture annotations on before its data plane was known (the first call,
+ * before Istio's injector), that nothing captures after all: what it wrote is taken back, so no
+ * annotation or record claims ranges that are never applied. Values someone else wrote stay.
+ */
+function withdrawn(pod: KubeObject, findings: Result): PodPlan {
+  const podAnnotations = asObj(pod.metadata?.annotations);
+  const previous = parseApplied(podAnnotations[APPLIED]);
+  if (!previous) return { findings };
+  const annotations: Record<string, string | null> = { [APPLIED]: null };
+  const keys = MESH_KEYS[previous.mesh];
+  for (const side of SIDES) {
+    const value = podAnnotations[keys[side]];
+    if (typeof value === 'string' && writtenByUs(previous, side, value)) annotations[keys[side]] = null;
+  }
+  return { findings, build: () => ({ patch: patchPod(pod, { annotations }) }) };
 }
 
 type Built = {

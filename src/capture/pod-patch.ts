@@ -50,6 +50,18 @@ export function setFlag(args: readonly string[], flag: Flag, value: string): str
   return out;
 }
 
+/** The value a flag is given (the last occurrence wins, as pflag reads it), or undefined when it is absent. */
+export function flagValue(args: readonly unknown[], flag: Flag): string | undefined {
+  let value: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (typeof a !== 'string' || a === '--') break;
+    if (a === flag.short || a === flag.long) value = typeof args[i + 1] === 'string' ? (args[++i] as string) : undefined;
+    else if (a.startsWith(`${flag.short}=`) || a.startsWith(`${flag.long}=`)) value = a.slice(a.indexOf('=') + 1);
+  }
+  return value;
+}
+
 type Mutable = { metadata?: { annotations?: Record<string, string> }; spec?: { initContainers?: { args?: unknown }[] } };
 
 /**

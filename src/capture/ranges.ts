@@ -34,6 +34,12 @@ export type PlanInput = {
   readonly cluster: ClusterCidrs;
   readonly capture?: RangeInput | undefined;
   readonly bypass?: RangeInput | undefined;
+  /**
+   * Ranges the mesh operator excludes for every pod (Istio's values.global.proxy.excludeIPRanges, as
+   * the injector config holds them or the injected istio-init already carries them): kept in a
+   * computed exclude list, never replaced by it
+   */
+  readonly meshExclude?: readonly { readonly cidr: Cidr; readonly from: string }[];
   readonly user?: { readonly include?: UserValue | undefined; readonly exclude?: UserValue | undefined };
   /** the keys the plan is written to, for the field paths of findings about the written value */
   readonly keys: Readonly<Record<Side, string>>;
@@ -123,7 +129,9 @@ export function planRanges(input: PlanInput): Plan {
   }
   const bypass = families(bypassSources, ipv4Only, keys.exclude);
   findings.push(bypass.findings);
-  let exclude = computed(bypass.kept);
+  // Without a bypass nothing is computed, and the mesh's own exclude list is left where it is.
+  const meshWide = bypass.kept.length ? families(input.meshExclude ?? [], ipv4Only, keys.exclude).kept : [];
+  let exclude = computed([...bypass.kept, ...meshWide]);
 
   const user = input.user ?? {};
   findings.push(userChecks(user.include, 'include', ipv4Only), userChecks(user.exclude, 'exclude', ipv4Only));

@@ -966,6 +966,13 @@ export const FINDINGS = {
       "Istio's mesh config sets `outboundTrafficPolicy.mode: REGISTRY_ONLY`, and `egress-warden.io/outbound-capture: cluster` on this namespace or pod captures only the cluster's ranges: connections to external addresses leave the pod without the sidecar, so the lockdown (and every ServiceEntry, VirtualService and telemetry for them) does not apply. This may be intended; it is a warning.",
     fix: 'Use capture mode `all` (the default) to keep external traffic under the registry, or accept that these pods reach any external address directly.',
   },
+  EW521: {
+    severity: 'warning',
+    title: "a sidecar.istio.io/inject value Istio's injector does not accept",
+    meaning:
+      'Istio\'s injector accepts exactly `"true"` and `"false"` in the `sidecar.istio.io/inject` label (and the deprecated annotation): any other value, such as `yes`, `no` or `False`, is ignored with a warning in istiod\'s log, and the pod gets the namespace\'s default, which injects (`injectRequired` in `pkg/kube/inject/inject.go`). egress-warden follows the injector, so such a pod is treated as injected.',
+    fix: 'Write `"true"` or `"false"`.',
+  },
   EW599: {
     severity: 'warning',
     title: 'an unexpected internal error (a bug) while computing the pod patch: the pod is admitted unchanged',

@@ -43,8 +43,14 @@ export const MESH_KEYS: Readonly<Record<Mesh, Readonly<Record<Side, string>>>> =
 
 /** Istio: pod label (or deprecated annotation) that opts a pod in or out of injection. */
 export const ISTIO_INJECT = 'sidecar.istio.io/inject';
-/** Istio: written by the injector on the pods it injected. */
+/** Istio: written by the injector on the pods it injected (JSON, listing the containers it added). */
 export const ISTIO_STATUS = 'sidecar.istio.io/status';
+/** Istio: pod annotation choosing how the sidecar intercepts traffic (REDIRECT, TPROXY, NONE). */
+export const ISTIO_INTERCEPTION_MODE = 'sidecar.istio.io/interceptionMode';
+/** Istio: pod annotation naming the injection templates (sidecar, gateway, grpc-agent, ...). */
+export const ISTIO_TEMPLATES = 'inject.istio.io/templates';
+/** Istio: namespace or pod label putting pods in ambient mode (ambient) or keeping one out (none). */
+export const ISTIO_DATAPLANE_MODE = 'istio.io/dataplane-mode';
 /** Istio: revision label on a namespace or pod. */
 export const ISTIO_REV = 'istio.io/rev';
 /** Istio: namespace label that turns injection on (enabled) or off. */

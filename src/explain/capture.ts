@@ -12,7 +12,7 @@ import type { ClusterSnapshot } from '../cluster/snapshot.ts';
 import { asObj } from '../json.ts';
 import { contains, containsAddress, isAll, parseCidr, type Cidr } from '../net/cidr.ts';
 import { isClusterName, type Destination } from './destination.ts';
-import type { Reason, Source } from './types.ts';
+import type { MeshAnswer, Reason, Source } from './types.ts';
 
 export type Capture =
   | { readonly mesh: Mesh; readonly captured: true; readonly reasons: readonly Reason[] }
@@ -89,6 +89,37 @@ function podRanges(
 }
 
 const insideCluster = (c: Cidr, cluster: readonly Cidr[]): boolean => cluster.some((k) => contains(k, c));
+
+/**
+ * A pod in ambient mode: ztunnel captures its traffic whatever ranges are set, and ztunnel does not
+ * enforce outboundTrafficPolicy (istio/istio#54281), so REGISTRY_ONLY does not block it; a waypoint,
+ * when one is named, is where policy for it applies.
+ */
+export function ambientOf(source: Source, snapshot: ClusterSnapshot): (MeshAnswer & { readonly mesh: 'istio' }) | undefined {
+  const { target } = meshOf(source.pod, source.namespace, snapshot.namespaces.get(source.namespace));
+  if (!('skip' in target) || !target.ambient) return undefined;
+  const reasons: Reason[] = [
+    {
+      step: 'sidecar',
+      says: `no sidecar: ambient mode [${target.ambient.from}]; ztunnel captures all outbound traffic, and per-pod outbound ranges do not apply`,
+    },
+  ];
+  const policy = snapshot.mesh.istio?.outboundPolicy;
+  if (policy?.value === 'REGISTRY_ONLY')
+    reasons.push({
+      step: 'mesh',
+      says: `the mesh is REGISTRY_ONLY [${policy.from}], but ztunnel does not enforce it (istio/istio#54281): the destination is not blocked for lack of a ServiceEntry`,
+    });
+  reasons.push(
+    target.ambient.waypoint
+      ? {
+          step: 'route',
+          says: `traffic goes through waypoint ${target.ambient.waypoint} (istio.io/use-waypoint), where AuthorizationPolicies attached to it apply`,
+        }
+      : { step: 'route', says: 'no waypoint is named (istio.io/use-waypoint): only L4 AuthorizationPolicies enforced by ztunnel apply' },
+  );
+  return { mesh: 'istio', verdict: 'allowed', reasons, fix: [] };
+}
 
 export function captureOf(source: Source, dest: Destination, snapshot: ClusterSnapshot): Capture {
   const ns = snapshot.namespaces.get(source.namespace);

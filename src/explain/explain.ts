@@ -7,7 +7,7 @@
 import type { KubeObject } from '../admission/types.ts';
 import type { ClusterSnapshot } from '../cluster/snapshot.ts';
 import { asObj, asStr } from '../json.ts';
-import { captureOf } from './capture.ts';
+import { ambientOf, captureOf } from './capture.ts';
 import type { Destination } from './destination.ts';
 import { explainIstio } from './istio.ts';
 import { explainOsm } from './osm.ts';
@@ -44,6 +44,8 @@ export function explain(source: Source, dest: Destination, snapshot: ClusterSnap
     },
     to: { scheme: dest.scheme, host: dest.host, port: dest.port, address: dest.address ?? null },
   };
+  const ambient = ambientOf(source, snapshot);
+  if (ambient) return { ...base, ...ambient };
   const capture = captureOf(source, dest, snapshot);
   if (!capture.captured) {
     const reasons: Reason[] = [...capture.reasons];

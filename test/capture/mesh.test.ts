@@ -46,7 +46,32 @@ const TABLE: readonly [string, KubeObject, NamespaceView | undefined, string, st
   ['pod with istio-validation (CNI)', fixture('objects/pod-istio-cni.json'), ns(), 'istio'],
   ['pod opting out with sidecar.istio.io/inject=false', label(plainPod(), { [INJECT]: 'false' }), ns(ISTIO_NS), 'none'],
   ['opt-out annotation in an injected namespace', plainPod({ [INJECT]: 'false' }), ns(ISTIO_NS), 'none'],
-  ['any value but a YAML true opts out in an injected namespace', label(plainPod(), { [INJECT]: 'maybe' }), ns(ISTIO_NS), 'none'],
+  // injectRequired (pkg/kube/inject/inject.go): only "true" and "false" are read; the rest falls back to the default
+  [
+    'a value other than "true" or "false" injects by the namespace default (injectRequired)',
+    label(plainPod(), { [INJECT]: 'no' }),
+    ns(ISTIO_NS),
+    'istio',
+  ],
+  ['"False" is not "false": injected by the namespace default (injectRequired)', plainPod({ [INJECT]: 'False' }), ns(ISTIO_NS), 'istio'],
+  // the injection template (injection-template.yaml) emits no istio-init under interceptionMode NONE
+  ['interceptionMode NONE: nothing captures', plainPod({ 'sidecar.istio.io/interceptionMode': 'NONE' }), ns(ISTIO_NS), 'none'],
+  ['a gateway template: nothing captures', plainPod({ 'inject.istio.io/templates': 'gateway' }), ns(ISTIO_NS), 'none'],
+  ['a proxyless gRPC template: nothing captures', plainPod({ 'inject.istio.io/templates': 'grpc-agent' }), ns(ISTIO_NS), 'none'],
+  [
+    'a sidecar template next to a gateway one: captured',
+    plainPod({ 'inject.istio.io/templates': 'sidecar,gateway' }),
+    ns(ISTIO_NS),
+    'istio',
+  ],
+  // ztunnel captures ambient pods (cni/pkg/iptables); a pod labelled none is kept out
+  ['a namespace in ambient mode: left to ztunnel', plainPod(), ns({ 'istio.io/dataplane-mode': 'ambient' }), 'none'],
+  [
+    'a sidecar-injected pod in an ambient namespace: the sidecar captures',
+    plainPod(),
+    ns({ ...ISTIO_NS, 'istio.io/dataplane-mode': 'ambient' }),
+    'istio',
+  ],
   [
     'an empty label leaves it to the namespace, over the annotation',
     label(plainPod({ [INJECT]: 'false' }), { [INJECT]: '' }),
@@ -132,6 +157,28 @@ Mesh('finds the Istio init containers whose args carry the ranges, and which one
   assert.equal('inits' in c && c.inits, [{ index: 0, name: 'istio-init', rewritable: false }]);
   const cni = meshOf(fixture('objects/pod-istio-cni.json'), 'shop', undefined).target;
   assert.ok('cni' in cni && cni.cni && cni.injected);
+});
+
+Mesh('warns about a sidecar.istio.io/inject value the injector ignores, naming where it is (injectRequired)', () => {
+  const d = meshOf(label(plainPod(), { [INJECT]: 'yes' }), 'shop', ns(ISTIO_NS));
+  assert.equal(
+    d.findings.warnings.map((w) => [w.code, w.path]),
+    [['EW521', `metadata.labels[${INJECT}]`]],
+  );
+  clean(meshOf(label(plainPod(), { [INJECT]: 'true' }), 'shop', ns(ISTIO_NS)).findings);
+});
+
+Mesh('an injected pod whose status lists no istio-init or istio-validation is captured by nothing (gateway, proxyless)', () => {
+  const gateway = withSpec(
+    annotate(plainPod(), { 'sidecar.istio.io/status': JSON.stringify({ initContainers: null, containers: ['istio-proxy'] }) }),
+    {
+      containers: [{ name: 'istio-proxy', args: ['proxy', 'router'] }],
+    },
+  );
+  const t = meshOf(gateway, 'shop', ns(ISTIO_NS)).target;
+  assert.ok('skip' in t && t.skip.includes('no istio-init or istio-validation'), JSON.stringify(t));
+  const cni = meshOf(fixture('objects/pod-istio-cni.json'), 'shop', ns(ISTIO_NS)).target;
+  assert.ok('mesh' in cni);
 });
 
 Mesh('tells whether OSM already injected osm-init', () => {

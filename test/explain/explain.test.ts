@@ -77,6 +77,18 @@ Explain('the fix applied makes the same question allowed', () => {
   assert.equal(e.fix, []);
 });
 
+Explain('a pod in an ambient namespace is on ztunnel: REGISTRY_ONLY does not block it, and the waypoint it uses is named', () => {
+  const mesh = ns('mesh', { 'istio.io/dataplane-mode': 'ambient', 'istio.io/use-waypoint': 'egress-waypoint' });
+  const e = explain(prospectivePod('mesh', 'app'), to('http://httpbin.org'), snap([istioMesh('REGISTRY_ONLY'), mesh]));
+  assert.is(e.verdict, 'allowed');
+  assert.is(e.mesh, 'istio');
+  const said = e.reasons.map((r) => r.says).join('\n');
+  assert.match(said, 'ztunnel captures all outbound traffic');
+  assert.match(said, 'ztunnel does not enforce it (istio/istio#54281)');
+  assert.match(said, 'waypoint egress-waypoint');
+  assert.equal(e.fix, []);
+});
+
 Explain('ALLOW_ANY lets an unregistered host through PassthroughCluster', () => {
   assert.is(explain(prospectivePod('shop', 'x'), to('https://example.com'), snap([istioMesh('ALLOW_ANY'), shop])).verdict, 'allowed');
 });

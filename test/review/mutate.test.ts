@@ -29,6 +29,7 @@ function admit(pod: KubeObject, ns: KubeObject | null = namespace('shop', ISTIO_
 }
 
 const touched = (v: Decision) => v.patch.map((o) => o.path);
+const admitPodReview = (pod: KubeObject, ns: KubeObject) => admitPod(podReview(pod), snapshotWith([ns]));
 const unchanged = (v: Decision) => {
   assert.ok(v.allowed, v.message);
   assert.equal(v.patch, []);
@@ -198,6 +199,34 @@ AdmitPod('a reinvocation after the cluster CIDRs changed rewrites the values thi
   const later = admitPod(podReview(pod), snapshotWith([ns], cidrsOf(['10.0.0.0/14'], ['10.96.0.0/12'])));
   assert.ok(touched(later).includes('/metadata/annotations/traffic.sidecar.istio.io~1includeOutboundIPRanges'));
   assert.equal(later.findings.warnings, [], 'its own earlier value is not mistaken for a user choice');
+});
+
+AdmitPod('a pod that turns out to be a gateway when Istio reinvokes the webhook loses what this webhook wrote before', () => {
+  const ns = namespace('shop', ISTIO_NS, CLUSTER);
+  // first call: before Istio's injector, the data plane is not known yet
+  const first = admitPod(podReview(plainPod({ 'egress-warden.io/bypass-ip-ranges': '203.0.113.0/24' })), snapshotWith([ns]));
+  const include = 'traffic.sidecar.istio.io/includeOutboundIPRanges';
+  const written = Object.fromEntries(
+    first.patch
+      .filter((o) => o.op === 'add' && o.path.startsWith('/metadata/annotations/'))
+      .map((o) => [o.path.slice('/metadata/annotations/'.length).replace(/~1/g, '/'), (o as { value: string }).value]),
+  );
+  assert.ok(written[include] && first.applied);
+  // reinvoked: Istio injected its gateway template, which captures nothing
+  const gateway = withSpec(
+    annotate(plainPod({ 'egress-warden.io/bypass-ip-ranges': '203.0.113.0/24', 'example.com/kept': 'yes' }), {
+      ...written,
+      'sidecar.istio.io/status': JSON.stringify({ initContainers: null, containers: ['istio-proxy'] }),
+    }),
+    { containers: [{ name: 'istio-proxy', args: ['proxy', 'router'] }] },
+  );
+  const later = admitPodReview(gateway, ns);
+  assert.equal(touched(later).sort(), [
+    '/metadata/annotations/egress-warden.io~1applied',
+    '/metadata/annotations/traffic.sidecar.istio.io~1excludeOutboundIPRanges',
+    '/metadata/annotations/traffic.sidecar.istio.io~1includeOutboundIPRanges',
+  ]);
+  assert.ok(later.patch.every((o) => o.op === 'remove'));
 });
 
 AdmitPod('a failure inside the mutation admits the pod unchanged with a warning naming the failure', () => {

@@ -25,6 +25,7 @@ import {
   type AppliedSide,
   type CaptureMode,
   type CaptureSettings,
+  type MeshValue,
 } from './annotations.ts';
 import { lockdownBypass } from './lockdown.ts';
 import { meshOf, type IstioInit } from './mesh.ts';
@@ -77,6 +78,8 @@ export function planPod(pod: KubeObject, namespace: string, ns: NamespaceInfo | 
   const own = stringValues(podAnnotations, [keys.include, keys.exclude, APPLIED], { field: 'annotations', origin: { kind: 'pod' } });
   const previous = parseApplied(own.values[APPLIED]);
   const user: { include?: UserValue; exclude?: UserValue } = {};
+  /** user values rewritten to the form both of Istio's parsers read */
+  const tidied: { include?: string; exclude?: string } = {};
   const ours = new Set<Side>();
   const blocked = new Set<Side>();
   const userFindings: Result[] = [own.findings];
@@ -95,7 +98,18 @@ export function planPod(pod: KubeObject, namespace: string, ns: NamespaceInfo | 
     // Under istio-cni, Istio's template copies its defaults onto the pod; "*" is the mesh default, not a choice.
     if (target.mesh === 'istio' && target.cni && target.injected && side === 'include' && value === '*') continue;
     const parsed = parseMeshRanges(target.mesh, value, side);
-    if ('problem' in parsed) {
+    const tidy = 'problem' in parsed && target.mesh === 'istio' ? tidyRanges(value, side) : undefined;
+    if (tidy) {
+      user[side] = { ...tidy.ok, key };
+      tidied[side] = tidy.value;
+      userFindings.push(
+        finding(
+          'EW522',
+          annotationPath(key),
+          `written as "${tidy.value}": istio-iptables skips spaces and empty items, but the istio-cni plugin reads every item strictly and would fail the pod's network set-up`,
+        ),
+      );
+    } else if ('problem' in parsed) {
       blocked.add(side);
       userFindings.push(finding(target.mesh === 'istio' ? 'EW507' : 'EW508', annotationPath(key), parsed.problem));
     } else {
@@ -130,7 +144,26 @@ export function planPod(pod: KubeObject, namespace: string, ns: NamespaceInfo | 
   // istio-init replaced by a template that runs no istio-iptables, and no CNI: nothing reads what
   // would be written (the CNI plugin skips a pod with an istio-init), so nothing is written
   if (target.mesh === 'istio' && !target.cni && target.inits.length > 0 && rewritable.length === 0) return withdrawn(pod, findings);
-  return { findings, build: () => build(pod, target.mesh, { capture, modeFrom, plan, computed, ours, podAnnotations, rewritable }) };
+  return {
+    findings,
+    build: () => build(pod, target.mesh, { capture, modeFrom, plan, computed, ours, tidied, podAnnotations, rewritable }),
+  };
+}
+
+/**
+ * An Istio range list both of Istio's parsers read, when the only fault was spaces or empty items
+ * (istio-iptables drops them, tools/common/config; the CNI plugin splits on "," and parses each item
+ * strictly, cni/pkg/plugin/sidecar_redirect.go). A list that still does not parse has no safe reading.
+ */
+function tidyRanges(value: string, side: Side): { readonly value: string; readonly ok: MeshValue } | undefined {
+  const tidy = value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)
+    .join(',');
+  if (tidy === value) return undefined;
+  const parsed = parseIstioRanges(tidy, side);
+  return 'ok' in parsed ? { value: tidy, ok: parsed.ok } : undefined;
 }
 
 /** Where a mesh-wide exclude range came from, in the applied record. */
@@ -192,11 +225,12 @@ type Built = {
   readonly plan: Plan;
   readonly computed: readonly Side[];
   readonly ours: ReadonlySet<Side>;
+  readonly tidied: { readonly include?: string; readonly exclude?: string };
   readonly podAnnotations: Readonly<Record<string, unknown>>;
   readonly rewritable: readonly IstioInit[];
 };
 
-function build(pod: KubeObject, mesh: Mesh, { capture, modeFrom, plan, computed, ours, podAnnotations, rewritable }: Built) {
+function build(pod: KubeObject, mesh: Mesh, { capture, modeFrom, plan, computed, ours, tidied, podAnnotations, rewritable }: Built) {
   const keys = MESH_KEYS[mesh];
   const annotations: Record<string, string | null> = {};
   const args: { include?: string; exclude?: string } = {};
@@ -206,6 +240,8 @@ function build(pod: KubeObject, mesh: Mesh, { capture, modeFrom, plan, computed,
       annotations[keys[side]] = args[side] = formatMeshRanges(p.cidrs);
     } else if (ours.has(side)) {
       annotations[keys[side]] = null; // written by an earlier invocation, no longer computed
+    } else if (tidied[side] !== undefined) {
+      annotations[keys[side]] = args[side] = tidied[side];
     }
   }
   let applied: string | undefined;

@@ -973,6 +973,13 @@ export const FINDINGS = {
       'Istio\'s injector accepts exactly `"true"` and `"false"` in the `sidecar.istio.io/inject` label (and the deprecated annotation): any other value, such as `yes`, `no` or `False`, is ignored with a warning in istiod\'s log, and the pod gets the namespace\'s default, which injects (`injectRequired` in `pkg/kube/inject/inject.go`). egress-warden follows the injector, so such a pod is treated as injected.',
     fix: 'Write `"true"` or `"false"`.',
   },
+  EW522: {
+    severity: 'warning',
+    title: "an Istio capture range list with spaces or empty items, rewritten in the form both of Istio's parsers read",
+    meaning:
+      'istio-iptables (the istio-init container) skips spaces and empty items in `traffic.sidecar.istio.io/includeOutboundIPRanges` and `excludeOutboundIPRanges`, so `10.0.0.1/32, 10.0.0.2/32,` works there; the istio-cni plugin splits the value on `,` and parses every item strictly, so the same value fails the pod\'s network set-up ("redirect failed due to bad params") and the pod never starts. egress-warden writes the value back without the spaces and empty items, and keeps the ranges as written.',
+    fix: 'Write the ranges separated by `,` alone, with no trailing comma.',
+  },
   EW599: {
     severity: 'warning',
     title: 'an unexpected internal error (a bug) while computing the pod patch: the pod is admitted unchanged',

@@ -96,11 +96,27 @@ AdmitPod('a pod value replaces an invalid namespace value, so the pod is allowed
   assert.ok(touched(v).includes('/metadata/annotations/traffic.sidecar.istio.io~1excludeOutboundIPRanges'));
 });
 
-AdmitPod("denies a user-set Istio annotation Istio would reject, in Istio's words", () => {
-  const v = admit(plainPod({ 'traffic.sidecar.istio.io/excludeOutboundIPRanges': '10.0.0.0/8, 192.168.0.0/16' }));
+AdmitPod(
+  'rewrites an Istio range list with spaces and a trailing comma to what istio-iptables and the CNI plugin both read, with a warning',
+  () => {
+    const key = 'traffic.sidecar.istio.io/excludeOutboundIPRanges';
+    const v = admit(plainPod({ [key]: '10.0.0.0/8, 192.168.0.0/16,' }));
+    assert.ok(v.allowed, v.message);
+    warns(v.findings, 'EW522', `metadata.annotations[${key}]`);
+    assert.equal(
+      v.patch.filter((o) => o.path === `/metadata/annotations/${key.replace('/', '~1')}`),
+      [{ op: 'replace', path: `/metadata/annotations/${key.replace('/', '~1')}`, value: '10.0.0.0/8,192.168.0.0/16' }],
+    );
+  },
+);
+
+AdmitPod("denies an Istio range list no tidying makes valid, in Istio's words", () => {
+  const v = admit(plainPod({ 'traffic.sidecar.istio.io/excludeOutboundIPRanges': '10.0.0.0/8, 192.168.0.0/33' }));
   assert.not.ok(v.allowed);
   denies(v.findings, 'EW507', 'metadata.annotations[traffic.sidecar.istio.io/excludeOutboundIPRanges]');
-  assert.match(v.message ?? '', `excludeIPRanges invalid: failed parsing cidr ' 192.168.0.0/16'`);
+  assert.match(v.message ?? '', `excludeIPRanges invalid: failed parsing cidr ' 192.168.0.0/33'`);
+  const star = admit(plainPod({ 'traffic.sidecar.istio.io/excludeOutboundIPRanges': '*' }));
+  denies(star.findings, 'EW507');
 });
 
 AdmitPod("denies a user-set OSM annotation OSM would reject, in OSM's words", () => {

@@ -32,6 +32,8 @@ const COMMANDS: Record<string, { readonly about: string; readonly load: () => Pr
 const HELP = `egress-warden: admission webhook for Istio and OSM egress objects and sidecar capture ranges
 
 usage: egress-warden <command> [flags]   (egress-warden help <command> for its flags)
+       egress-warden help EWnnn            (what a finding code means and how to fix it)
+       egress-warden --version
 
 commands:
 ${Object.entries(COMMANDS)
@@ -51,6 +53,12 @@ const io: CommandIo = {
 };
 
 const [first, ...operands] = process.argv.slice(2);
+if (first === 'help' && operands[0] !== undefined && /^EW\d{3}$/i.test(operands[0])) {
+  const { codeHelp, isCode } = await import('./commands/code-help.ts');
+  if (isCode(operands[0])) process.exit(codeHelp(operands[0], io));
+  io.err(`egress-warden: no finding code ${operands[0]}\n`);
+  process.exit(2);
+}
 // `help CMD` is `CMD --help`: the command prints its own flags
 const [name, rest] = first === 'help' && operands[0] !== undefined ? [operands[0], ['--help']] : [first, operands];
 if (name === undefined || name === 'help' || name === '--help' || name === '-h') {

@@ -50,6 +50,8 @@ export type ServeConfig = Readonly<{
   reports: readonly ReportFormat[];
   /** --audit-interval / EW_AUDIT_INTERVAL: milliseconds between full audit passes; 0: no continuous audit, no leader election */
   auditIntervalMs: number;
+  /** --docs-url / EW_DOCS_URL: the URL of docs/codes.md that denials and warnings point to; unset: `egress-warden help EWnnn` */
+  docsUrl: string | undefined;
 }>;
 
 /**
@@ -78,6 +80,7 @@ const SETTINGS = {
   'tls-min-version': { type: 'string', env: 'EW_TLS_MIN_VERSION', usage: '[--tls-min-version 1.2|1.3]' },
   reports: { type: 'string', env: 'EW_REPORTS', usage: '[--reports policyreport,openreports|none]' },
   'audit-interval': { type: 'string', env: 'EW_AUDIT_INTERVAL', usage: '[--audit-interval 300]' },
+  'docs-url': { type: 'string', env: 'EW_DOCS_URL', usage: '[--docs-url URL]' },
 } as const satisfies Readonly<Record<string, { readonly type: 'string' | 'boolean'; readonly env?: string; readonly usage?: string }>>;
 
 type SettingName = keyof typeof SETTINGS;
@@ -127,6 +130,8 @@ ServiceAccount namespace, then the kubeconfig context's namespace).
 policyreport (wgpolicyk8s.io PolicyReports, the default), openreports (openreports.io Reports), both
 (comma-separated) or none. --audit-interval is the number of seconds between passes over every stored
 object (default ${DEFAULT_AUDIT_INTERVAL_S}; changes are judged as they come); 0 turns the audit and leader election off.
+--docs-url is the URL of docs/codes.md that every denial and warning points to (its #ewNNN anchor);
+without it they point to \`egress-warden help EWnnn\`, which prints the page offline.
 --log-reviews changes logs denials, warnings, findings, patched pods and errors at info and other reviews
 at debug; all logs every review at info; none only the summary of reviews written every minute.
 environment (an empty variable counts as unset): ${ENVIRONMENT.join(', ')}`;
@@ -211,6 +216,9 @@ export function serveConfig(
   const intervalText = setting('audit-interval') ?? String(DEFAULT_AUDIT_INTERVAL_S);
   if (!/^\d+$/.test(intervalText) || Number(intervalText) > 86_400)
     throw new Error(`config: ${named('audit-interval')} must be whole seconds from 0 to 86400, got "${intervalText}"`);
+  const docsUrl = setting('docs-url');
+  if (docsUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(docsUrl))
+    throw new Error(`config: ${named('docs-url')} must be an http(s) URL of docs/codes.md, got "${docsUrl}"`);
   const { config: cidrs, problems } = readCidrSettings({ pod: values['pod-cidrs'], service: values['service-cidrs'] }, env);
   if (problems.length) throw new Error(`config: ${problems.join('; ')}`);
   return Object.freeze({
@@ -233,5 +241,6 @@ export function serveConfig(
     tlsMinVersion: tlsText === '1.3' ? 'TLSv1.3' : 'TLSv1.2',
     reports: reports as ReportFormat[],
     auditIntervalMs: Number(intervalText) * 1000,
+    docsUrl,
   });
 }

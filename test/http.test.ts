@@ -53,6 +53,18 @@ HTTP('answers every recorded API server review with its uid, in the version it w
   }
 });
 
+HTTP('denies with Status reason Forbidden, so kubectl prints "Error from server (Forbidden)", and points to the code\'s page', async () => {
+  const review = base();
+  review.request.object.spec.ports = [{ number: 443, name: 'https_443', protocol: 'HTTPS' }];
+  const r = (await postJson(`${server.url}${server.paths.validate}`, ca, review)).json().response;
+  assert.is(r.allowed, false);
+  assert.equal(
+    { status: r.status.status, code: r.status.code, reason: r.status.reason },
+    { status: 'Failure', code: 403, reason: 'Forbidden' },
+  );
+  assert.match(r.status.message, /\[EW115\] spec\.ports\[0\]\.name: .* \(egress-warden help EW115\)/);
+});
+
 HTTP('allows a DELETE review whose object is null', async () => {
   const { review } = fixture<Recorded>('reviews/010-validate-delete-serviceentry.review-v1.json');
   assert.is(review.request.object, null);

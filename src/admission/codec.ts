@@ -40,11 +40,33 @@ export function decodeReview(body: unknown): Decoded {
   return { ok: true, apiVersion: body.apiVersion as string, request: req as unknown as AdmissionRequest };
 }
 
+/**
+ * The Status reason of a denial's HTTP code, as the API server names them: kubectl prints it
+ * ("Error from server (Forbidden)"), and GitOps tools classify a failed apply by it.
+ */
+const REASONS: Readonly<Record<number, string>> = {
+  400: 'BadRequest',
+  403: 'Forbidden',
+  422: 'Invalid',
+  429: 'TooManyRequests',
+  500: 'InternalError',
+};
+
 export function encodeReview(apiVersion: string, uid: string, a: Decision): AdmissionReview {
+  const code = a.code ?? 403;
   const response: AdmissionResponse = {
     uid,
     allowed: a.allowed,
-    ...(a.allowed ? {} : { status: { code: a.code ?? 403, message: a.message ?? 'denied by egress-warden' } }),
+    ...(a.allowed
+      ? {}
+      : {
+          status: {
+            status: 'Failure' as const,
+            code,
+            reason: REASONS[code] ?? 'Forbidden',
+            message: a.message ?? 'denied by egress-warden',
+          },
+        }),
     ...(a.warnings.length ? { warnings: [...a.warnings] } : {}),
     ...(a.auditAnnotations && Object.keys(a.auditAnnotations).length ? { auditAnnotations: { ...a.auditAnnotations } } : {}),
     ...(a.patch.length ? { patchType: 'JSONPatch' as const, patch: Buffer.from(JSON.stringify(a.patch)).toString('base64') } : {}),

@@ -46,7 +46,7 @@ export type AdmissionRequest = {
 export type AdmissionResponse = {
   readonly uid: string;
   readonly allowed: boolean;
-  readonly status?: { readonly code: number; readonly message: string };
+  readonly status?: { readonly status: 'Failure'; readonly code: number; readonly reason: string; readonly message: string };
   readonly warnings?: readonly string[];
   readonly auditAnnotations?: Readonly<Record<string, string>>;
   readonly patchType?: 'JSONPatch';

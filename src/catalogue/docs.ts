@@ -3,7 +3,7 @@
  * its anchor is the code's docs slug.
  * Pure; `npm run docs` writes the file and a test fails when the checked-in copy differs.
  */
-import { CODES, FINDINGS, type Code } from './findings.ts';
+import { CODES, docsSlug, FINDINGS, type Code } from './findings.ts';
 
 type Section = { readonly heading: string; readonly codes: (code: Code) => boolean; readonly intro: string };
 
@@ -44,6 +44,17 @@ const SECTIONS: readonly Section[] = [
     intro: 'The egress-warden.io capture annotations on pods and namespaces, and the mesh annotations a pod sets itself.',
   },
 ];
+
+/**
+ * How a denial or a warning points to its code's page: a URL when a docs site is configured
+ * (serve --docs-url), else the command that prints the page offline from the installed package.
+ */
+export type Pointer = (code: Code) => string;
+export const offlinePointer: Pointer = (code) => `egress-warden help ${code}`;
+export const urlPointer =
+  (codesPage: string): Pointer =>
+  (code) =>
+    `${codesPage.replace(/#.*$/, '')}#${docsSlug(code)}`;
 
 /** The group of a code as docs/codes.md heads it, without its code range ("ServiceEntry"); reports file results under it. */
 export const categoryOf = (code: Code): string => SECTIONS.find((s) => s.codes(code))?.heading.replace(/\s*\([^()]*\)$/, '') ?? '';

@@ -27,7 +27,7 @@ export const FINDINGS = {
     severity: 'error',
     title: 'the object is far larger than anything the mesh accepts; it was not reviewed',
     meaning:
-      "A list in the spec holds more than 4,096 items (the longest list any Istio CRD accepts), a string is longer than 64 KiB, or the spec holds more than 250,000 values. Istio's own CRDs accept at most 256 hosts, addresses and ports and 4096 endpoints in a ServiceEntry, and names of at most 256 characters, so no object this large can be a working configuration. The webhook refuses it without running the rules, so that one object cannot stall or exhaust the webhook for every other write (see [reliability](reliability.md#bounded-work-per-review)).",
+      "A list in the spec holds more than 4,096 items (the longest list any Istio CRD accepts), a string is longer than 64 KiB (a VirtualService `directResponse` body: longer than 1,398,104 characters, the base64 text of the 1 MiB istiod accepts), or the spec holds more than 250,000 values. Istio's own CRDs accept at most 256 hosts, addresses and ports and 4096 endpoints in a ServiceEntry, and names of at most 256 characters, so no object this large can be a working configuration. The webhook refuses it without running the rules, so that one object cannot stall or exhaust the webhook for every other write (see [reliability](reliability.md#bounded-work-per-review)).",
     fix: 'Split the object, or remove the repeated items; the message names the first list or string over the limit.',
   },
   EW101: {
@@ -437,8 +437,8 @@ export const FINDINGS = {
     severity: 'error',
     title: 'invalid corsPolicy',
     meaning:
-      'A `corsPolicy` entry istiod refuses: an allowed origin without a value or with an invalid regex, a method Go does not name (`GET`, `HEAD`, `POST`, `PUT`, `PATCH`, `DELETE`, `CONNECT`, `OPTIONS`, `TRACE` or `*`), a header name that is not a token or `*`, or a `maxAge` that is not a whole number of seconds of at least 1ms.',
-    fix: 'Use upper-case method names, token header names, and `maxAge` in whole seconds such as `"86400s"`.',
+      'A `corsPolicy` entry istiod refuses: an allowed origin without a value or with an invalid regex, a method Go does not name (`GET`, `HEAD`, `POST`, `PUT`, `PATCH`, `DELETE`, `CONNECT`, `OPTIONS`, `TRACE` or `*`), a header name that is not a token or `*`, or a `maxAge` that istiod cannot read as a Go duration (`"1d"` or a bare number), that is under 1ms, or that has a fraction of a second.',
+    fix: 'Use upper-case method names, token header names, and `maxAge` in whole seconds, such as `"24h"` or `"86400s"`.',
   },
   EW232: {
     severity: 'error',
@@ -457,7 +457,7 @@ export const FINDINGS = {
     severity: 'error',
     title: 'invalid mirror, mirrors or mirror percentage',
     meaning:
-      'A `mirrors` entry that is null or has no `destination`, or a mirror percentage (`mirrorPercent`, `mirrorPercentage`, `mirrors[].percentage`) above 100 or below 0.',
+      'A `mirrors` entry that is null or has no `destination`, a mirror percentage (`mirrorPercent`, `mirrorPercentage`, `mirrors[].percentage`) above 100 or below 0, or a `mirrorPercent` that is not a whole number (a UInt32Value istiod cannot decode).',
     fix: 'Give every mirror a destination, and a percentage from 0 to 100.',
   },
   EW235: {
@@ -470,7 +470,7 @@ export const FINDINGS = {
     severity: 'error',
     title: 'invalid redirect',
     meaning:
-      'A `redirect` with both `uri` and `prefixRewrite`, a `prefixRewrite` while a match uses a non-prefix `uri`, none of `uri`, `prefixRewrite`, `authority`, `scheme` or a port, a `redirectCode` outside 300..399, a scheme other than `http`/`https`, or a port outside 1..65535. istiod reports the first of these only.',
+      'A `redirect` with both `uri` and `prefixRewrite`, a `prefixRewrite` while a match uses a non-prefix `uri`, none of `uri`, `prefixRewrite`, `authority`, `scheme` or a port, a `redirectCode` outside 300..399, a scheme other than `http`/`https`, or a port outside 1..65535; or a negative `port`, or a `derivePort` other than `FROM_PROTOCOL_DEFAULT`/`FROM_REQUEST_PORT`, which istiod cannot decode. istiod reports the first of these only.',
     fix: 'Say where to redirect (uri, authority, scheme or port) with a 3xx code.',
   },
   EW237: {
@@ -503,8 +503,8 @@ export const FINDINGS = {
     severity: 'error',
     title: 'invalid http route timeout',
     meaning:
-      'A route `timeout` that is not a duration istiod can read (seconds with an `s` suffix, such as `"1.5s"`; `"1m"` is refused), is under 1ms, or is not in whole milliseconds.',
-    fix: 'Write the timeout in seconds with an `s` suffix, such as `"30s"` or `"0.5s"`.',
+      'A route `timeout` that is not a duration istiod can read (Go\'s duration syntax, such as `"1.5s"`, `"1m"` or `"1h30m"`; `"1d"`, `"30"` or a number is refused), is under 1ms, or is not in whole milliseconds.',
+    fix: 'Write the timeout as a Go duration with a unit, such as `"30s"`, `"500ms"` or `"1m"`.',
   },
   EW301: {
     severity: 'error',
@@ -821,10 +821,11 @@ export const FINDINGS = {
   },
   EW423: {
     severity: 'warning',
-    title: 'tcp-server-first and tcp on the same port for the same client with distinct IP matches: works, OSM docs forbid it',
+    title:
+      "tcp-server-first and tcp on the same port for the same client with distinct IP matches: works, but OSM's docs ask for separate ports",
     meaning:
-      "`tcp-server-first` and `tcp` on the same port for the same client, with distinct IP matches. Envoy accepts this, but OSM's docs forbid it.",
-    fix: "Use another port for one of the two, as OSM's docs ask.",
+      "`tcp-server-first` and `tcp` (or `https` without hosts) on the same port for the same client, with distinct IP matches. OSM accepts this and builds a filter chain for each. Both proxy to the original destination through the port's cluster, and neither uses the TLS and HTTP inspectors that `tcp-server-first` turns off on the port, so both work. Only OSM's egress guide says a server-first port must not be shared with other protocols.",
+    fix: "Nothing breaks; to follow OSM's docs, use another port for one of the two, or `tcp-server-first` for both.",
   },
   EW424: {
     severity: 'error',
@@ -837,7 +838,7 @@ export const FINDINGS = {
     severity: 'warning',
     title: 'an in-mesh Service makes the port tcp-server-first, which breaks this Egress port for mesh clients',
     meaning:
-      "An in-mesh Service declares the port `tcp-server-first` (through `appProtocol: tcp-server-first` or a port name `tcp-server-first-…`). This breaks this Egress's `http` / `https` port for mesh clients that reach that Service.",
+      "An in-mesh Service declares the port `tcp-server-first` (through `appProtocol: tcp-server-first` or a port name `tcp-server-first-…`). This breaks this Egress's `http` / `https` port for mesh clients that reach that Service. A `tcp` port (or `https` without hosts) still works, as it needs no protocol detection; OSM's docs ask for a port of its own.",
     fix: 'Use another port, or stop declaring the Service port tcp-server-first.',
   },
   EW501: {

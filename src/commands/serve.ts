@@ -2,6 +2,7 @@
  * `egress-warden serve`: certificates, cluster state, the HTTPS server, and a graceful exit.
  * The wiring lives here so that everything it wires stays free of I/O.
  */
+import { offlinePointer, urlPointer } from '../catalogue/docs.ts';
 import type { FastifyInstance } from 'fastify';
 import { join } from 'node:path';
 import { buildApp, replaceCertificate, type TlsPolicy } from '../app.ts';
@@ -97,8 +98,12 @@ export async function startServer(config: ServeConfig, { env, logLevel = config.
   });
   let metrics: Metrics | undefined;
   running = await startAudit(config, env, view, logger, () => metrics);
-  const validate: Reviewer = notingPendingWrites(judgeWith(RULES, { strictUpdates: config.strictUpdates }), pending);
-  const readThrough = admitPodReadingThrough(view.readNamespace ? { read: view.readNamespace, remember: pending.stored } : undefined);
+  const pointer = config.docsUrl ? urlPointer(config.docsUrl) : offlinePointer;
+  const validate: Reviewer = notingPendingWrites(judgeWith(RULES, { strictUpdates: config.strictUpdates, pointer }), pending);
+  const readThrough = admitPodReadingThrough(
+    view.readNamespace ? { read: view.readNamespace, remember: pending.stored } : undefined,
+    pointer,
+  );
   const mutate: Reviewer = (req, snapshot) => readThrough(req, pending.layer(snapshot));
   metrics = createMetrics(
     () => view.status(),

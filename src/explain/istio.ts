@@ -11,7 +11,7 @@ import type { ClusterSnapshot, ServiceEntryPort } from '../cluster/snapshot.ts';
 import { containsAddress, parseIpOrCidr } from '../net/cidr.ts';
 import { exportedTo } from '../rules/mesh-mode.ts';
 import { candidateKeys, hostMatches, slug, type Destination } from './destination.ts';
-import type { MeshAnswer, Reason, Source } from './types.ts';
+import type { FixOption, MeshAnswer, Reason, Source } from './types.ts';
 
 type PortClass = 'http' | 'tls' | 'tcp' | 'sniffed' | 'udp';
 
@@ -82,7 +82,9 @@ export function explainIstio(source: Source, dest: Destination, snapshot: Cluste
   };
   reasons.push({ step: 'mesh', says: `outbound traffic policy ${policy.value} [${policy.from}]` });
   const ns = source.namespace;
-  const fix = [serviceEntryFix(dest, ns)];
+  const fix: FixOption[] = [
+    { objects: [serviceEntryFix(dest, ns)], what: `a ServiceEntry for ${dest.host}:${dest.port} ${SCHEME_PROTOCOL[dest.scheme]}` },
+  ];
 
   // VirtualServices: shown for what they do on this port, never a registration.
   for (const key of candidateKeys(dest.host)) {
@@ -154,7 +156,13 @@ export function explainIstio(source: Source, dest: Destination, snapshot: Cluste
       step: 'conflict',
       says: `every ServiceEntry for ${dest.host}:${dest.port} declares a protocol the client does not speak; ${policy.value === 'REGISTRY_ONLY' ? 'under REGISTRY_ONLY the connection fails' : 'the connection fails on the mismatched listener'}`,
     });
-    return { verdict: 'blocked', reasons, fix };
+    // A second entry for the host and port would not help: Istio keeps the older one (EW404).
+    reasons.push({
+      step: 'fix',
+      says: `declare port ${dest.port} ${SCHEME_PROTOCOL[dest.scheme]} in the ServiceEntry that registers ${dest.host} (a second entry for the host and port is ignored while the first exists), or have the client speak the port's protocol`,
+      objects: [...new Set(ports.map(entryName))],
+    });
+    return { verdict: 'blocked', reasons, fix: [] };
   }
   if (policy.value === 'ALLOW_ANY') {
     reasons.push({

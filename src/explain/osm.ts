@@ -8,20 +8,19 @@
  */
 import { TCP_SERVER_FIRST } from '../catalogue/protocols.ts';
 import type { KubeObject } from '../admission/types.ts';
-import { OSM_MESHCONFIG_GROUP } from '../cluster/mesh-config.ts';
+import { OSM_MESHCONFIG_GROUP, type MeshConfig } from '../cluster/mesh-config.ts';
 import { egressKey, type ClusterSnapshot, type EgressPort } from '../cluster/snapshot.ts';
 import { containsAddress, parseIpOrCidr } from '../net/cidr.ts';
 import { hostMatches, slug, type Destination } from './destination.ts';
-import type { MeshAnswer, Reason, Source } from './types.ts';
+import type { FixOption, MeshAnswer, Reason, Source } from './types.ts';
 
 const egressName = (p: EgressPort): string => `Egress ${p.egress.namespace}/${p.egress.name}`;
 
 const SCHEME_PROTOCOL: Readonly<Record<Destination['scheme'], string>> = { http: 'http', https: 'https', tls: 'https', tcp: 'tcp' };
 
-/** An Egress that lets the ServiceAccount reach exactly the destination. */
-export function egressFix(dest: Destination, source: Source): KubeObject {
-  const protocol = SCHEME_PROTOCOL[dest.scheme];
-  const byIp = protocol === 'tcp';
+/** An Egress that lets the ServiceAccount reach exactly the destination with `protocol` (by default what the client speaks). */
+export function egressFix(dest: Destination, source: Source, protocol: string = SCHEME_PROTOCOL[dest.scheme]): KubeObject {
+  const byIp = protocol === 'tcp' || protocol === TCP_SERVER_FIRST;
   return {
     apiVersion: 'policy.openservicemesh.io/v1alpha1',
     kind: 'Egress',
@@ -35,6 +34,41 @@ export function egressFix(dest: Destination, source: Source): KubeObject {
       ports: [{ number: dest.port, protocol }],
     },
   };
+}
+
+/**
+ * The Egress options, best first: one for what the client speaks, then a tcp-server-first one,
+ * which is what the webhook admits beside a tcp-server-first match already on the port (an http or
+ * https match there never applies: EW420, EW421). `before` goes first in each (a MeshConfig change).
+ */
+function egressOptions(dest: Destination, source: Source, before: readonly KubeObject[] = [], mesh?: MeshConfig): FixOption[] {
+  const sa = `${source.namespace}/${source.serviceAccount}`;
+  const protocol = SCHEME_PROTOCOL[dest.scheme];
+  const on = `${sa} to ${dest.host}:${dest.port}`;
+  const withMesh = mesh ? { mesh } : {};
+  const options: FixOption[] = [
+    {
+      objects: [...before, egressFix(dest, source)],
+      what: `${protocol === 'http' ? 'an' : 'a'} ${protocol} Egress for ${on}`,
+      ...withMesh,
+    },
+  ];
+  if (protocol !== TCP_SERVER_FIRST) {
+    const gives = [
+      'it matches by destination IP, not by host name',
+      ...(dest.scheme === 'http' ? ['HTTPRouteGroup matches do not apply to it'] : []),
+      dest.address === undefined
+        ? `without --address it opens port ${dest.port} to every IP for ${sa}; give --address to narrow it`
+        : `it opens ${dest.address}/32 only`,
+    ];
+    options.push({
+      objects: [...before, egressFix(dest, source, TCP_SERVER_FIRST)],
+      what: `a tcp-server-first Egress for ${on}`,
+      note: gives.join('; '),
+      ...withMesh,
+    });
+  }
+  return options;
 }
 
 const inRanges = (ipAddresses: readonly string[], address: string): boolean =>
@@ -116,7 +150,6 @@ export function explainOsm(source: Source, dest: Destination, snapshot: ClusterS
       return { verdict: 'allowed', reasons, fix: [] };
     }
   }
-  const fix = egressFix(dest, source);
   if (o && !o.enableEgressPolicy.value) {
     reasons.push({
       step: 'match',
@@ -128,7 +161,12 @@ export function explainOsm(source: Source, dest: Destination, snapshot: ClusterS
       metadata: { ...o.object },
       spec: { featureFlags: { enableEgressPolicy: true } },
     };
-    return { verdict: 'blocked', reasons, fix: [patch, fix] };
+    // The webhook watches the MeshConfig: the Egress beside the change is judged as it will be once policy is on.
+    const after: MeshConfig = {
+      ...snapshot.mesh,
+      osm: { ...o, enableEgressPolicy: { value: true, from: 'the proposed MeshConfig change' } },
+    };
+    return { verdict: 'blocked', reasons, fix: egressOptions(dest, source, [patch], after) };
   }
 
   const ports = snapshot.egressesBySourcePort.get(egressKey(sa, dest.port)) ?? [];
@@ -137,7 +175,7 @@ export function explainOsm(source: Source, dest: Destination, snapshot: ClusterS
       step: 'match',
       says: `no Egress lists ServiceAccount ${sa} with port ${dest.port}: the connection is refused (curl exits 7)`,
     });
-    return { verdict: 'blocked', reasons, fix: [fix] };
+    return { verdict: 'blocked', reasons, fix: egressOptions(dest, source) };
   }
   const serverFirst = ports.filter((p) => p.protocol === TCP_SERVER_FIRST);
   const allowing: EgressPort[] = [];
@@ -153,14 +191,15 @@ export function explainOsm(source: Source, dest: Destination, snapshot: ClusterS
   // tcp-server-first turns the inspectors off on the port: http and https chains there never match.
   const inspected = allowing.filter((p) => p.protocol === 'http' || p.protocol === 'https');
   if (serverFirst.length && inspected.length && inspected.length === allowing.length) {
+    const kinds = inspected.map((p) => p.protocol).join('/');
     reasons.push({
       step: 'conflict',
-      says: `port ${dest.port} also has a tcp-server-first match, which turns off the TLS and HTTP inspectors there: the ${inspected.map((p) => p.protocol).join('/')} match never sees a host or SNI`,
+      says: `port ${dest.port} also has a tcp-server-first match, which turns off the TLS and HTTP inspectors there: the ${kinds} match never sees a host or SNI; move one of them to another port, or make the ${kinds} match tcp-server-first too`,
       objects: [...new Set([...serverFirst, ...inspected].map(egressName))],
     });
     return { verdict: 'blocked', reasons, fix: [] };
   }
   if (allowing.length) return { verdict: 'allowed', reasons, fix: [] };
   reasons.push({ step: 'match', says: `no Egress for ${sa} on port ${dest.port} covers ${dest.scheme}://${dest.host}` });
-  return { verdict: 'blocked', reasons, fix: [fix] };
+  return { verdict: 'blocked', reasons, fix: egressOptions(dest, source) };
 }

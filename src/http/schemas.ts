@@ -19,7 +19,7 @@ export const reviewOut = {
         allowed: { type: 'boolean' },
         status: {
           type: 'object',
-          properties: { code: { type: 'integer' }, message: { type: 'string' } },
+          properties: { status: { type: 'string' }, code: { type: 'integer' }, reason: { type: 'string' }, message: { type: 'string' } },
         },
         warnings: { type: 'array', items: { type: 'string' } },
         auditAnnotations: { type: 'object', additionalProperties: { type: 'string' } },

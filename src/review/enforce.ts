@@ -5,31 +5,41 @@
  */
 import { allow, failed, type Decision } from '../admission/decision.ts';
 import { DENIAL_CHARS_MAX, FINDING_MESSAGE_MAX, FINDINGS_SHOWN_MAX } from '../catalogue/budget.ts';
+import { offlinePointer, type Pointer } from '../catalogue/docs.ts';
 import type { Mode } from '../catalogue/modes.ts';
 import { demote, PREEXISTING, show, type Issue, type Result } from '../catalogue/result.ts';
 import { shortenLine } from './line.ts';
 import { preexistingNote } from './ratchet.ts';
 
-/** Kubernetes asks for warnings of at most 120 characters and drops those past 4096 in total. */
-const WARNING_MAX = 120;
-/** The API server cuts a warning past this many characters. */
+/**
+ * The API server cuts a warning past this many characters, and drops warnings past 4096 in all.
+ * Kubernetes asks for 120 where possible; a finding is cut only past 256, because what a cut loses
+ * (a host, the other object's name, the fix) is what the warning exists to give.
+ */
 export const WARNING_LIMIT = 256;
 const WARNINGS_TOTAL = 4096;
 
 /** A pre-existing finding: the line is cut without its marker, which then goes back after the field, whole. */
-function marked(i: Issue): string {
-  const short = shortenLine(show({ code: i.code, path: i.path, message: i.message }), WARNING_MAX - PREEXISTING.length);
+function marked(i: Issue, max: number): string {
+  const short = shortenLine(show({ code: i.code, path: i.path, message: i.message }), max - PREEXISTING.length);
   // after `[CODE] field: `, or after `[CODE] ` when the cut took the field's colon
   const field = short.indexOf(': ');
   const at = field >= 0 ? field + 2 : short.indexOf('] ') + 2;
   return `${short.slice(0, at)}${PREEXISTING}${short.slice(at)}`;
 }
 
-export function formatWarnings(issues: readonly Issue[]): string[] {
+/** One warning: the finding, whole where it fits, then where its code's page is. */
+function warningLine(i: Issue, pointer: Pointer): string {
+  const tail = ` (${pointer(i.code)})`;
+  const max = WARNING_LIMIT - tail.length;
+  return `${i.preexisting ? marked(i, max) : shortenLine(show(i), max)}${tail}`;
+}
+
+export function formatWarnings(issues: readonly Issue[], pointer: Pointer = offlinePointer): string[] {
   const out: string[] = [];
   let total = 0;
   for (const i of issues) {
-    const text = i.preexisting ? marked(i) : shortenLine(show(i), WARNING_MAX);
+    const text = warningLine(i, pointer);
     if (total + text.length > WARNINGS_TOTAL) break;
     total += text.length;
     out.push(text);
@@ -81,11 +91,11 @@ export function condense(r: Result): { readonly findings: Result; readonly omitt
 }
 
 /** Lines joined and capped at DENIAL_CHARS_MAX, saying how many findings did not fit. */
-function listing(issues: readonly Issue[], separator: string, omitted: number): string {
+function listing(issues: readonly Issue[], separator: string, omitted: number, pointer?: Pointer): string {
   let text = '';
   let shown = 0;
   for (const i of issues) {
-    const line = show(i);
+    const line = pointer ? `${show(i)} (${pointer(i.code)})` : show(i);
     if (text.length + separator.length + line.length > DENIAL_CHARS_MAX - 64) break;
     text += (shown ? separator : '') + line;
     shown++;
@@ -94,8 +104,8 @@ function listing(issues: readonly Issue[], separator: string, omitted: number): 
   return more ? `${text}${separator}… and ${more.toLocaleString('en-US')} more findings` : text;
 }
 
-/** Folds findings into a decision under a mode. */
-export function enforce(raw: Result, mode: Mode): Decision {
+/** Folds findings into a decision under a mode; denials and warnings point to their codes' pages. */
+export function enforce(raw: Result, mode: Mode, pointer: Pointer = offlinePointer): Decision {
   const { findings: r, omitted } = condense(raw);
   if (mode === 'audit') {
     const all = [...r.errors, ...r.warnings];
@@ -108,9 +118,11 @@ export function enforce(raw: Result, mode: Mode): Decision {
   const shown = mode === 'warn' ? demote(r) : r;
   // Findings an update kept from the stored object (ratchet.ts) get one line saying what to do about them.
   const preexisting = raw.warnings.filter((i) => i.preexisting).length;
-  const warnings = preexisting ? [...formatWarnings(shown.warnings), preexistingNote(preexisting)] : formatWarnings(shown.warnings);
+  const warnings = preexisting
+    ? [...formatWarnings(shown.warnings, pointer), preexistingNote(preexisting)]
+    : formatWarnings(shown.warnings, pointer);
   if (shown.errors.length === 0) return { ...allow(mode), warnings, findings: r };
-  return { allowed: false, code: 403, message: listing(shown.errors, '\n', omitted), warnings, patch: [], mode, findings: r };
+  return { allowed: false, code: 403, message: listing(shown.errors, '\n', omitted, pointer), warnings, patch: [], mode, findings: r };
 }
 
 /**

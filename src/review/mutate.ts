@@ -2,6 +2,7 @@
  * POST /mutate: the capture plan of a Pod, under the namespace's enforcement mode exactly as on
  * the validating side. A denial carries no patch, and a failure in capture never blocks a pod.
  */
+import { offlinePointer, type Pointer } from '../catalogue/docs.ts';
 import { allow, type Decision } from '../admission/decision.ts';
 import type { AdmissionRequest, KubeObject } from '../admission/types.ts';
 import { planPod } from '../capture/plan-pod.ts';
@@ -19,7 +20,7 @@ import { enforce, formatWarnings } from './enforce.ts';
  * kind are mutated (Pod CREATE: init containers are immutable after creation, so a patch on UPDATE
  * could only make the API server refuse the update), and never a subresource.
  */
-export function admitPod(req: AdmissionRequest, snapshot: ClusterSnapshot): Decision {
+export function admitPod(req: AdmissionRequest, snapshot: ClusterSnapshot, pointer: Pointer = offlinePointer): Decision {
   const namespace = req.namespace || req.object?.metadata?.namespace || '';
   const ns = snapshot.namespaces.get(namespace);
   const mode = modeOf(ns?.labels);
@@ -37,7 +38,7 @@ export function admitPod(req: AdmissionRequest, snapshot: ClusterSnapshot): Deci
   }
   try {
     const plan = planPod(pod, namespace, ns, snapshot);
-    const decision = enforce(plan.findings, mode);
+    const decision = enforce(plan.findings, mode, pointer);
     if (!decision.allowed || !plan.build) return decision;
     const { patch, applied } = plan.build();
     return { ...decision, patch, ...(applied !== undefined ? { applied } : {}) };
@@ -45,7 +46,7 @@ export function admitPod(req: AdmissionRequest, snapshot: ClusterSnapshot): Deci
     // Every input problem is a finding; what lands here is a bug, named for the bug report.
     const failure = e instanceof Error ? `${e.name}: ${e.message}` : `thrown ${describe(e)}`;
     const findings = finding('EW599', 'metadata', `internal error, pod admitted unchanged: ${failure}`);
-    return { ...allow(mode), warnings: formatWarnings(findings.warnings), findings };
+    return { ...allow(mode), warnings: formatWarnings(findings.warnings, pointer), findings };
   }
 }
 
@@ -76,15 +77,15 @@ function within<T>(p: Promise<T>, ms: number): Promise<T> {
  * reach us before the informer has the Namespace, and the pod's init containers cannot change later.
  * Only that case is asynchronous. If the namespace still cannot be known, the pod says so.
  */
-export function admitPodReadingThrough(source: NamespaceSource | undefined) {
+export function admitPodReadingThrough(source: NamespaceSource | undefined, pointer: Pointer = offlinePointer) {
   return (req: AdmissionRequest, snapshot: ClusterSnapshot): Decision | Promise<Decision> => {
     const namespace = req.namespace || req.object?.metadata?.namespace || '';
     // Without a cluster (no source) namespaces come only from --state: nothing to read through.
     if (!source || req.operation !== 'CREATE' || req.subResource || !namespace || snapshot.namespaces.has(namespace))
-      return admitPod(req, snapshot);
+      return admitPod(req, snapshot, pointer);
     const unknown = (why: string) =>
       withWarning(
-        admitPod(req, snapshot),
+        admitPod(req, snapshot, pointer),
         `egress-warden could not read namespace ${namespace} (${why}): its enforcement mode and capture settings were not applied to this pod`,
       );
     return within(source.read(namespace), source.timeoutMs ?? NAMESPACE_READ_MS).then(
@@ -92,7 +93,7 @@ export function admitPodReadingThrough(source: NamespaceSource | undefined) {
         const c = ns && compact(ns);
         if (!ns || c?.kind !== 'Namespace') return unknown('not found');
         source.remember?.(ns);
-        return admitPod(req, withNamespace(snapshot, c.namespace));
+        return admitPod(req, withNamespace(snapshot, c.namespace), pointer);
       },
       (e: unknown) => unknown(errorText(e)),
     );

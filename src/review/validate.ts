@@ -2,6 +2,7 @@
  * POST /validate: gate, look up, run, enforce. Rules are looked up by group/Kind, never by version:
  * a new CRD version must not silently skip validation (Istio's FindByGroupKind).
  */
+import { offlinePointer, type Pointer } from '../catalogue/docs.ts';
 import { allow, failed, type Decision } from '../admission/decision.ts';
 import type { AdmissionRequest } from '../admission/types.ts';
 import { judgedKind, judges, type ValidatingRuleName } from '../catalogue/kinds.ts';
@@ -17,6 +18,8 @@ import { RULES, type Rules } from './rules.ts';
 export type JudgeOptions = {
   /** judge every UPDATE as if the object were new (no ratcheting): `serve --strict-updates` */
   readonly strictUpdates?: boolean;
+  /** where denials and warnings point for their codes' pages (serve --docs-url) */
+  readonly pointer?: Pointer;
 };
 
 /** The validating rule of a group/Kind, with its name; undefined for kinds that are not validated. */
@@ -34,7 +37,7 @@ export function ruleFor(
  * name instead of crashing the server. An UPDATE is denied only for what it introduces (see
  * ratchet.ts), unless `strictUpdates`; an object being deleted is not judged at all.
  */
-export function judgeWith(rules: Rules, { strictUpdates = false }: JudgeOptions = {}) {
+export function judgeWith(rules: Rules, { strictUpdates = false, pointer = offlinePointer }: JudgeOptions = {}) {
   return (req: AdmissionRequest, snapshot: ClusterSnapshot): Decision => {
     const entry = ruleFor(req.kind, rules);
     const obj = req.object;
@@ -51,10 +54,10 @@ export function judgeWith(rules: Rules, { strictUpdates = false }: JudgeOptions 
       // Checked before the rule, so a pathological object costs a walk of its spec and no more.
       const found =
         overBudget(obj) ?? entry.rule(obj, { snapshot, namespace, operation: req.operation, ...(oldObject ? { oldObject } : {}) });
-      if (!ratcheting || found.errors.length === 0) return enforce(found, mode);
+      if (!ratcheting || found.errors.length === 0) return enforce(found, mode, pointer);
       // The stored object, judged against the same cluster: what it already broke does not block.
       const before = overBudget(oldObject) ?? entry.rule(oldObject, { snapshot, namespace, operation: 'CREATE' });
-      return enforce(ratchet(before, found).result, mode);
+      return enforce(ratchet(before, found).result, mode, pointer);
     } catch (e) {
       return failed(`internal error in rule ${entry.name}: ${errorText(e)}`, mode);
     }

@@ -2,10 +2,11 @@
  * The size gate in front of every validating rule: an object whose spec is far beyond anything the
  * mesh accepts is refused with one finding, before a rule spends time (and memory for findings)
  * proportional to its size. Only `spec` is walked: metadata is bounded by the API server itself
- * (names of at most 253 characters, 256 KiB of annotations).
+ * (names of at most 253 characters, 256 KiB of annotations). The limits are what the mesh accepts,
+ * field by field where a field goes further, so that nothing the mesh accepts is refused here.
  */
 import type { KubeObject } from '../admission/types.ts';
-import { LIST_ITEMS_MAX, SPEC_VALUES_MAX, STRING_CHARS_MAX } from '../catalogue/budget.ts';
+import { DIRECT_RESPONSE_BODY_CHARS_MAX, LIST_ITEMS_MAX, SPEC_VALUES_MAX, STRING_CHARS_MAX } from '../catalogue/budget.ts';
 import { finding, type Result } from '../catalogue/result.ts';
 
 const count = (n: number): string => n.toLocaleString('en-US');
@@ -22,6 +23,28 @@ function pathOf(frame: Frame | undefined, key?: string | number): string {
     .join('');
 }
 
+/**
+ * Whether `key` of `up` is a VirtualService direct response body, `spec.http[i].directResponse.body.string`
+ * or `.bytes`: the one string istiod accepts far past the general limit. Matched by path alone; in
+ * other kinds the path names no field, and the API server prunes unknown fields before any webhook.
+ */
+function isDirectResponseBody(up: Frame, key: string | number): boolean {
+  const body = up;
+  const response = body.up;
+  const route = response?.up;
+  const http = route?.up;
+  const spec = http?.up;
+  return (
+    (key === 'string' || key === 'bytes') &&
+    body.key === 'body' &&
+    response?.key === 'directResponse' &&
+    typeof route?.key === 'number' &&
+    http?.key === 'http' &&
+    spec?.key === 'spec' &&
+    spec.up === undefined
+  );
+}
+
 const tooLong = (what: string, n: number, max: number) =>
   `${what} of ${count(n)} ${what === 'a list' ? 'items' : 'characters'} is longer than any the mesh accepts (at most ${count(max)} are reviewed)`;
 
@@ -34,7 +57,10 @@ export function overBudget(obj: KubeObject): Result | undefined {
   const child = (up: Frame, key: string | number, v: unknown): Result | undefined => {
     values++;
     if (typeof v === 'string') {
-      if (v.length > STRING_CHARS_MAX) return finding('EW001', pathOf(up, key), tooLong('a string', v.length, STRING_CHARS_MAX));
+      if (v.length > STRING_CHARS_MAX) {
+        const max = isDirectResponseBody(up, key) ? DIRECT_RESPONSE_BODY_CHARS_MAX : STRING_CHARS_MAX;
+        if (v.length > max) return finding('EW001', pathOf(up, key), tooLong('a string', v.length, max));
+      }
     } else if (typeof v === 'object' && v !== null) {
       stack.push({ value: v, up, key });
     }

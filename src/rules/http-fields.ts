@@ -19,35 +19,131 @@ const HEADER_VALUE_BAD = /[\u0000-\u0008\u000A-\u001F\u007F]/;
 
 const NANOS_PER_MS = 1_000_000n;
 const NANOS_PER_S = 1_000_000_000n;
-// Proto JSON's Duration: seconds with up to nine fractional digits and an "s" suffix.
-const PROTO_DURATION = /^(-)?(\d+)(?:\.(\d{1,9}))?s$/;
+const TWO_63 = 1n << 63n;
+const UINT64_MASK = (1n << 64n) - 1n;
 
-/** A Duration as proto JSON writes it, in nanoseconds; undefined when istiod cannot decode it. */
-export function parseDuration(v: unknown): bigint | undefined {
-  if (typeof v !== 'string') return undefined;
-  const m = PROTO_DURATION.exec(v);
-  if (!m) return undefined;
-  const nanos = BigInt(m[2]!) * NANOS_PER_S + BigInt((m[3] ?? '').padEnd(9, '0'));
-  return m[1] ? -nanos : nanos;
+/** Go's time.ParseDuration units, in nanoseconds (both micro signs, U+00B5 and U+03BC). */
+const DURATION_UNITS: ReadonlyMap<string, bigint> = new Map([
+  ['ns', 1n],
+  ['us', 1_000n],
+  ['\u00b5s', 1_000n],
+  ['\u03bcs', 1_000n],
+  ['ms', NANOS_PER_MS],
+  ['s', NANOS_PER_S],
+  ['m', 60n * NANOS_PER_S],
+  ['h', 3_600n * NANOS_PER_S],
+]);
+
+const isDigit = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '9';
+
+/** Go's time.quote: ASCII as is (with `"` and `\` escaped), every other byte as \xNN. */
+function goQuote(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    if (c < 0x20 || c >= 0x80) for (const b of Buffer.from(ch, 'utf8')) out += `\\x${b.toString(16).padStart(2, '0')}`;
+    else out += ch === '"' || ch === '\\' ? `\\${ch}` : ch;
+  }
+  return `${out}"`;
+}
+
+/**
+ * Go's time.ParseDuration, step for step: a signed sequence of decimal numbers, each with an
+ * optional fraction and a unit ("300ms", "-1.5h", "2h45m", "24h", "86400s"), or a bare "0". The
+ * fraction goes through float64 as in Go, so sub-nanosecond digits are dropped the same way; a
+ * total beyond int64 nanoseconds is refused. Returns nanoseconds, or Go's error text.
+ */
+export function goParseDuration(orig: string): bigint | string {
+  const invalid = (): string => `time: invalid duration ${goQuote(orig)}`;
+  let s = orig;
+  let neg = false;
+  if (s[0] === '-' || s[0] === '+') {
+    neg = s[0] === '-';
+    s = s.slice(1);
+  }
+  if (s === '0') return 0n;
+  if (s === '') return invalid();
+  let d = 0n;
+  while (s !== '') {
+    if (s[0] !== '.' && !isDigit(s[0])) return invalid();
+    let i = 0;
+    let v = 0n;
+    for (; isDigit(s[i]); i++) {
+      if (v > TWO_63 / 10n) return invalid();
+      v = v * 10n + BigInt(s.charCodeAt(i) - 48);
+      if (v > TWO_63) return invalid();
+    }
+    const pre = i > 0;
+    s = s.slice(i);
+    let f = 0n;
+    let scale = 1;
+    let post = false;
+    if (s[0] === '.') {
+      // leadingFraction: digits past int64 precision are read but no longer counted
+      let j = 1;
+      let overflow = false;
+      for (; isDigit(s[j]); j++) {
+        if (overflow) continue;
+        const y = f * 10n + BigInt(s.charCodeAt(j) - 48);
+        if (f > (TWO_63 - 1n) / 10n || y > TWO_63) overflow = true;
+        else {
+          f = y;
+          scale *= 10;
+        }
+      }
+      post = j > 1;
+      s = s.slice(j);
+    }
+    if (!pre && !post) return invalid();
+    let k = 0;
+    while (k < s.length && s[k] !== '.' && !isDigit(s[k])) k++;
+    if (k === 0) return `time: missing unit in duration ${goQuote(orig)}`;
+    const u = s.slice(0, k);
+    s = s.slice(k);
+    const unit = DURATION_UNITS.get(u);
+    if (unit === undefined) return `time: unknown unit ${goQuote(u)} in duration ${goQuote(orig)}`;
+    if (v > TWO_63 / unit) return invalid();
+    v *= unit;
+    if (f > 0n) {
+      v += BigInt(Math.trunc(Number(f) * (Number(unit) / scale)));
+      if (v > TWO_63) return invalid();
+    }
+    // Go adds in uint64: 2^63 + 2^63 wraps to 0, and the parse goes on from there
+    d = (d + v) & UINT64_MASK;
+    if (d > TWO_63) return invalid();
+  }
+  if (neg) return -d;
+  return d > TWO_63 - 1n ? invalid() : d;
+}
+
+/**
+ * A Duration as istiod decodes it, in nanoseconds, or why it cannot. istiod's webhook decodes the
+ * spec with the legacy jsonpb unmarshaler (protomarshal.ApplyJSON), whose google.protobuf.Duration
+ * is a JSON string read by time.ParseDuration ("bad Duration: …"), not proto JSON's "1.5s" only;
+ * the CRD's `duration(self) >= duration('1ms')` rule parses it the same way.
+ */
+export function parseDuration(v: unknown): bigint | string {
+  if (typeof v !== 'string') return `duration must be a string such as "30s" or "1m", got ${got(v)}`;
+  const d = goParseDuration(v);
+  return typeof d === 'string' ? `bad Duration: ${d}` : d;
 }
 
 /** Istio's ValidateDuration: at least 1ms, in whole milliseconds; and decodable at all. */
 export function durationProblem(v: unknown): string | undefined {
   const nanos = parseDuration(v);
-  if (nanos === undefined) {
-    return typeof v === 'string'
-      ? `invalid duration ${q(v)}: write seconds with an "s" suffix, such as "1.5s"`
-      : `duration must be a string such as "1.5s", got ${got(v)}`;
-  }
+  if (typeof nanos === 'string') return nanos;
   if (nanos < NANOS_PER_MS) return 'duration must be greater than 1ms';
   if (nanos % NANOS_PER_MS !== 0n) return 'only durations to ms precision are supported';
   return undefined;
 }
 
-/** Whether a duration has a fraction of a second (CORS maxAge is sent in seconds). */
+/**
+ * validateCORSPolicy's `MaxAge.Nanos > 0`: jsonpb stores the nanoseconds as the remainder of the
+ * total by a second, truncated toward zero as Go's `%` is, so a negative duration never has them.
+ */
 export const hasSubSecond = (v: unknown): boolean => {
   const nanos = parseDuration(v);
-  return nanos !== undefined && nanos % NANOS_PER_S !== 0n;
+  return typeof nanos === 'bigint' && nanos % NANOS_PER_S > 0n;
 };
 
 /** The `@request.auth.claims.<a>.<b>` / `@request.auth.claims[a][b]` header names of JWT claim routing. */
@@ -260,6 +356,27 @@ export const stringMatchValue = (sm: unknown): string => {
   for (const t of MATCH_TYPES) if (typeof sm[t] === 'string') return sm[t];
   return '';
 };
+
+const UINT32_MAX = 4_294_967_295;
+const INT32_MIN = -2_147_483_648;
+const INT32_MAX = 2_147_483_647;
+
+/**
+ * A number jsonpb must decode into a proto uint32 (ports, mirrorPercent): Go's encoding/json
+ * refuses a fraction, a negative number and anything past 2^32 - 1, so istiod cannot read the spec.
+ */
+export const uint32Problem = (n: number): string | undefined =>
+  Number.isInteger(n) && n >= 0 && n <= UINT32_MAX ? undefined : `json: cannot unmarshal number ${n} into Go value of type uint32`;
+
+/**
+ * A proto enum as jsonpb decodes it (unmarshalSingularValue): a string must be one of the value
+ * names, exactly; a number may be any int32, as proto3 enums are open.
+ */
+export function enumProblem(v: unknown, names: readonly string[], enumName: string): string | undefined {
+  if (typeof v === 'string') return names.includes(v) ? undefined : `unknown value ${q(q(v))} for enum ${enumName}`;
+  if (typeof v === 'number' && Number.isInteger(v) && v >= INT32_MIN && v <= INT32_MAX) return undefined;
+  return `enum ${enumName} must be one of ${names.join(', ')}, got ${got(v)}`;
+}
 
 /** Go's %v for a float64: shortest digits, exponent form ("1e-05", "1.5e+06") below 1e-4 and from 1e6. */
 export function goFloat(n: number): string {

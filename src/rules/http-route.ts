@@ -3,6 +3,7 @@
  * combines (route, redirect, directResponse, delegate), its matches, header operations, CORS,
  * fault injection, mirrors, redirect, direct response, retries, rewrite and timeout.
  */
+import { DIRECT_RESPONSE_BODY_BYTES_MAX } from '../catalogue/budget.ts';
 import { collector, finding, mergeAll, ok, type Result } from '../catalogue/result.ts';
 import { asArr, asObj, asStr, isObj, q, type Obj } from '../json.ts';
 import { destination, routeDestinations } from './destination.ts';
@@ -11,6 +12,7 @@ import { gatewayNames } from './gateway-names.ts';
 import {
   corsHeaderNameProblem,
   durationProblem,
+  enumProblem,
   goFixed,
   goFloat,
   hasSubSecond,
@@ -23,10 +25,11 @@ import {
   setRequestHeaderNameProblem,
   stringMatchProblem,
   stringMatchValue,
+  uint32Problem,
 } from './http-fields.ts';
 
-const KB = 1024;
-const MB = 1024 * KB;
+/** Past this, istiod warns that a direct response body may slow the control plane. */
+const BODY_WARN_BYTES = 100 * 1024;
 
 /** Methods a CORS policy may allow (the ones Go's net/http names, and "*"). */
 const CORS_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', '*']);
@@ -78,6 +81,9 @@ const HTTP_STATUS_CODES = new Set([
   405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 418, 421, 422, 423, 424, 425, 426, 428, 429, 431, 451, 500, 501, 502,
   503, 504, 505, 506, 507, 508, 510, 511,
 ]);
+
+/** HTTPRedirect.derive_port's values. */
+const REDIRECT_PORT_SELECTION = ['FROM_PROTOCOL_DEFAULT', 'FROM_REQUEST_PORT'];
 
 /** Set in the proto sense: present and not null (an empty object or list counts). */
 const present = (v: unknown): boolean => v !== undefined && v !== null;
@@ -296,7 +302,15 @@ function fault(fl: Obj, at: string, f: Findings): void {
 function mirrorPercents(r: Obj, at: string, f: Findings): void {
   if (present(r.mirrorPercent)) {
     const v = r.mirrorPercent;
-    if (typeof v === 'number' && v > 100)
+    // a UInt32Value: what jsonpb cannot decode, istiod refuses before any check
+    const undecodable =
+      typeof v === 'number'
+        ? uint32Problem(v)
+        : typeof v === 'string'
+          ? undefined
+          : `mirrorPercent must be a whole number from 0 to 100, got ${got(v)}`;
+    if (undecodable) f.add('EW234', `${at}.mirrorPercent`, undecodable);
+    else if (typeof v === 'number' && v > 100)
       f.add('EW234', `${at}.mirrorPercent`, `mirror_percent must have a max value of 100 (it has ${v})`);
     f.add('EW235', `${at}.mirrorPercent`, 'using deprecated setting "mirrorPercent", use "mirrorPercentage" instead');
   }
@@ -322,8 +336,16 @@ function mirrors(list: readonly unknown[], at: string, f: Findings): void {
   });
 }
 
-/** validateHTTPRedirect: the first problem only, as istiod reports it. */
+/**
+ * validateHTTPRedirect: the first problem only, as istiod reports it. A port or derivePort jsonpb
+ * cannot decode comes first: istiod refuses the spec before validating it.
+ */
 function redirectProblem(rd: Obj, matches: readonly unknown[]): string | undefined {
+  if (typeof rd.port === 'number' && rd.port < 0) return uint32Problem(rd.port);
+  if (present(rd.derivePort)) {
+    const p = enumProblem(rd.derivePort, REDIRECT_PORT_SELECTION, 'istio.networking.v1alpha3.HTTPRedirect.RedirectPortSelection');
+    if (p) return p;
+  }
   const uri = asStr(rd.uri);
   const prefixRewrite = asStr(rd.prefixRewrite);
   if (uri && prefixRewrite) return 'redirect may only specify one of uri or prefix_rewrite';
@@ -354,8 +376,9 @@ function bodySize(body: Obj): number {
 function directResponse(dr: Obj, at: string, f: Findings): void {
   if (isObj(dr.body)) {
     const size = bodySize(dr.body);
-    if (size > MB) f.add('EW237', `${at}.body`, 'large direct_responses may impact control plane performance, must be less than 1MB');
-    else if (size > 100 * KB) f.add('EW238', `${at}.body`, 'large direct_responses may impact control plane performance');
+    if (size > DIRECT_RESPONSE_BODY_BYTES_MAX)
+      f.add('EW237', `${at}.body`, 'large direct_responses may impact control plane performance, must be less than 1MB');
+    else if (size > BODY_WARN_BYTES) f.add('EW238', `${at}.body`, 'large direct_responses may impact control plane performance');
   }
   f.add('EW237', `${at}.status`, httpStatusProblem(dr.status));
 }

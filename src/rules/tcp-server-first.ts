@@ -169,7 +169,13 @@ function conflictOf(ours: EgressMatch, other: EgressMatch, where: string, chain:
       : anyOverlap(ca.cidrs, cb.cidrs)
         ? 'overlapping IPs'
         : 'disjoint IPs';
-  return { code: 'EW423', why: `is ${b} in ${where} (${how}); OSM forbids it` };
+  // OSM's own code accepts the pair (its webhook checks only spec.matches): each side is a tcp_proxy
+  // chain to the port's original-destination cluster, and the inspectors tcp-server-first turns
+  // off are ones a chain without SNI never reads. Only OSM's egress guide says not to share the port.
+  return {
+    code: 'EW423',
+    why: `is ${b} in ${where} (${how}): OSM proxies both to the original destination and neither needs protocol detection, so both work; OSM's docs still ask for a port of its own`,
+  };
 }
 
 /** Source ServiceAccounts of an Egress as "namespace/name", the key OSM selects policies by. */
@@ -341,7 +347,7 @@ export function egressConflicts(o: KubeObject, snapshot: ClusterSnapshot, namesp
         ? 'http here never matches'
         : protocol === 'https' && hosts.length
           ? 'no SNI is read, hosts never match'
-          : 'OSM docs forbid mixing it with tcp';
+          : "it works, as this match needs no protocol detection, but OSM's docs ask for a port of its own";
     const services = new Set<string>();
     for (const s of snapshot.servicesByPort.get(number) ?? []) {
       if (s.protocol !== TCP_SERVER_FIRST || !inMesh(snapshot, s.service.namespace)) continue;

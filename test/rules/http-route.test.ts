@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import type { KubeObject } from '../../src/admission/types.ts';
 import { CODES } from '../../src/catalogue/findings.ts';
 import type { Result } from '../../src/catalogue/result.ts';
-import { goFloat, headerValueProblem, re2Problem } from '../../src/rules/http-fields.ts';
+import { goFloat, goParseDuration, headerValueProblem, re2Problem } from '../../src/rules/http-fields.ts';
 import { validateVirtualService } from '../../src/rules/virtual-service.ts';
 import { accepts, clean, fixture, snapshotWith, warns, ruleCases, type RuleCase } from '../support.ts';
 
@@ -433,6 +433,27 @@ const cases: RuleCase[] = [
     message: 'max_age duration is accurate only to seconds precision',
   },
   {
+    it: 'validateCORSPolicy: accepts maxAge "24h", the example of the VirtualService reference (jsonpb reads Go durations)',
+    code: 'EW231',
+    verdict: 'passes',
+    obj: () => route({ corsPolicy: { allowOrigins: [{ exact: 'https://example.com' }], allowMethods: ['POST', 'GET'], maxAge: '24h' } }),
+  },
+  {
+    it: 'validateCORSPolicy: denies a maxAge of 1h30m0.5s, which has nanos past the second',
+    code: 'EW231',
+    verdict: 'denies',
+    path: 'spec.http[0].corsPolicy.maxAge',
+    obj: () => route({ corsPolicy: { maxAge: '1h30m0.5s' } }),
+    message: 'max_age duration is accurate only to seconds precision',
+  },
+  {
+    it: 'validateCORSPolicy: denies a maxAge written as a number of seconds, which jsonpb cannot read as a Duration',
+    code: 'EW231',
+    verdict: 'denies',
+    obj: () => route({ corsPolicy: { maxAge: 86400 } }),
+    message: 'duration must be a string such as "30s" or "1m", got number 86400',
+  },
+  {
     it: 'validateCORSPolicy: accepts a full policy',
     code: 'EW231',
     verdict: 'passes',
@@ -509,6 +530,20 @@ const cases: RuleCase[] = [
     message: 'duration must be greater than 1ms',
   },
   {
+    it: 'validateHTTPFaultInjectionDelay: accepts a fixedDelay of "100ms"',
+    code: 'EW232',
+    verdict: 'passes',
+    obj: () => route({ fault: { delay: { percentage: { value: 10 }, fixedDelay: '100ms' } } }),
+  },
+  {
+    it: 'validateHTTPFaultInjectionDelay: denies a fixedDelay without a unit, which time.ParseDuration refuses',
+    code: 'EW232',
+    verdict: 'denies',
+    path: 'spec.http[0].fault.delay.fixedDelay',
+    obj: () => route({ fault: { delay: { fixedDelay: '5' } } }),
+    message: 'bad Duration: time: missing unit in duration "5"',
+  },
+  {
     it: 'validateHTTPFaultInjection: accepts an abort and a delay',
     code: 'EW232',
     verdict: 'passes',
@@ -538,6 +573,28 @@ const cases: RuleCase[] = [
     path: 'spec.http[0].mirrorPercent',
     obj: () => route({ mirror: { host: 'shadow' }, mirrorPercent: 101 }),
     message: 'mirror_percent must have a max value of 100 (it has 101)',
+  },
+  {
+    it: 'jsonpb (UInt32Value): denies a negative mirrorPercent, which istiod cannot decode',
+    code: 'EW234',
+    verdict: 'denies',
+    path: 'spec.http[0].mirrorPercent',
+    obj: () => route({ mirror: { host: 'shadow' }, mirrorPercent: -5 }),
+    message: 'json: cannot unmarshal number -5 into Go value of type uint32',
+  },
+  {
+    it: 'jsonpb (UInt32Value): denies a mirrorPercent with a fraction, which istiod cannot decode',
+    code: 'EW234',
+    verdict: 'denies',
+    obj: () => route({ mirror: { host: 'shadow' }, mirrorPercent: 12.5 }),
+    message: 'json: cannot unmarshal number 12.5 into Go value of type uint32',
+  },
+  {
+    it: 'jsonpb (UInt32Value): denies a mirrorPercent written as an object, the way mirrorPercentage is',
+    code: 'EW234',
+    verdict: 'denies',
+    obj: () => route({ mirror: { host: 'shadow' }, mirrorPercent: { value: 50 } }),
+    message: 'mirrorPercent must be a whole number from 0 to 100, got an object',
   },
   {
     it: 'validateHTTPRoute: denies a negative mirrorPercentage',
@@ -641,6 +698,27 @@ const cases: RuleCase[] = [
     obj: () => only({ redirect: { port: 70000 } }),
   },
   {
+    it: 'jsonpb (uint32): denies a negative redirect port, which istiod cannot decode',
+    code: 'EW236',
+    verdict: 'denies',
+    path: 'spec.http[0].redirect',
+    obj: () => only({ redirect: { port: -1 } }),
+    message: 'json: cannot unmarshal number -1 into Go value of type uint32',
+  },
+  {
+    it: 'jsonpb (enum): denies a derivePort that is not a RedirectPortSelection name',
+    code: 'EW236',
+    verdict: 'denies',
+    obj: () => only({ redirect: { derivePort: 'FROM_REQUEST' } }),
+    message: 'unknown value "\\"FROM_REQUEST\\"" for enum istio.networking.v1alpha3.HTTPRedirect.RedirectPortSelection',
+  },
+  {
+    it: 'jsonpb (enum): accepts derivePort FROM_REQUEST_PORT by name and by number, as proto3 enums are open',
+    code: 'EW236',
+    verdict: 'passes',
+    obj: () => vs({ http: [{ redirect: { derivePort: 'FROM_REQUEST_PORT' } }, { redirect: { derivePort: 1 } }] }),
+  },
+  {
     it: 'validateHTTPRedirect: accepts a scheme and port redirect, and derivePort alone',
     code: 'EW236',
     verdict: 'passes',
@@ -722,11 +800,18 @@ const cases: RuleCase[] = [
     message: '" reset" is not a valid retryOn policy',
   },
   {
-    it: 'ValidateHTTPRetry: denies a perTryTimeout in minutes, which istiod cannot read',
+    it: 'ValidateHTTPRetry: accepts a perTryTimeout in minutes and a backoff in ms, which jsonpb reads with time.ParseDuration',
+    code: 'EW239',
+    verdict: 'passes',
+    obj: () => route({ retries: { attempts: 3, perTryTimeout: '1m', backoff: '25ms' } }),
+  },
+  {
+    it: 'ValidateHTTPRetry: denies a perTryTimeout in days, a unit time.ParseDuration does not know',
     code: 'EW239',
     verdict: 'denies',
-    obj: () => route({ retries: { attempts: 3, perTryTimeout: '1m' } }),
-    message: 'invalid duration "1m": write seconds with an "s" suffix, such as "1.5s"',
+    path: 'spec.http[0].retries.perTryTimeout',
+    obj: () => route({ retries: { attempts: 3, perTryTimeout: '1d' } }),
+    message: 'bad Duration: time: unknown unit "d" in duration "1d"',
   },
   {
     it: 'ValidateHTTPRetry: accepts policies and status codes',
@@ -797,6 +882,39 @@ const cases: RuleCase[] = [
     message: 'only durations to ms precision are supported',
   },
   { it: 'ValidateDuration: accepts seconds with a fraction', code: 'EW241', verdict: 'passes', obj: () => route({ timeout: '0.5s' }) },
+  {
+    it: 'ValidateDuration: accepts a timeout of "1h30m" and of "1m", as jsonpb reads them',
+    code: 'EW241',
+    verdict: 'passes',
+    obj: () =>
+      vs({
+        http: [
+          { route: to(), timeout: '1h30m' },
+          { route: to(), timeout: '1m' },
+        ],
+      }),
+  },
+  {
+    it: 'ValidateDuration: denies a timeout of "1500us", finer than milliseconds',
+    code: 'EW241',
+    verdict: 'denies',
+    obj: () => route({ timeout: '1500us' }),
+    message: 'only durations to ms precision are supported',
+  },
+  {
+    it: 'ValidateDuration: denies a negative timeout that time.ParseDuration reads',
+    code: 'EW241',
+    verdict: 'denies',
+    obj: () => route({ timeout: '-1m' }),
+    message: 'duration must be greater than 1ms',
+  },
+  {
+    it: 'ValidateDuration: denies a timeout past the int64 nanoseconds time.ParseDuration can hold',
+    code: 'EW241',
+    verdict: 'denies',
+    obj: () => route({ timeout: '3000000h' }),
+    message: 'bad Duration: time: invalid duration "3000000h"',
+  },
 
   // validateHTTPRouteDestinations
   {
@@ -1013,6 +1131,117 @@ HTTP("ValidateHTTPRetry: agrees with Istio's TestValidateHTTPRetry table", () =>
       JSON.stringify(retries),
     );
   }
+});
+
+const NS = 1n;
+const US = 1_000n * NS;
+const MS = 1_000n * US;
+const SEC = 1_000n * MS;
+const MIN = 60n * SEC;
+const HOUR = 60n * MIN;
+const MAX_NS = (1n << 63n) - 1n;
+const MIN_NS = -(1n << 63n);
+
+HTTP("time.ParseDuration: agrees with Go's TestParseDuration table (src/time/time_test.go)", () => {
+  const table: Array<[string, bigint]> = [
+    ['0', 0n],
+    ['5s', 5n * SEC],
+    ['30s', 30n * SEC],
+    ['1478s', 1478n * SEC],
+    ['-5s', -5n * SEC],
+    ['+5s', 5n * SEC],
+    ['-0', 0n],
+    ['+0', 0n],
+    ['5.0s', 5n * SEC],
+    ['5.6s', 5n * SEC + 600n * MS],
+    ['5.s', 5n * SEC],
+    ['.5s', 500n * MS],
+    ['1.0s', SEC],
+    ['1.00s', SEC],
+    ['1.004s', SEC + 4n * MS],
+    ['1.0040s', SEC + 4n * MS],
+    ['100.00100s', 100n * SEC + MS],
+    ['10ns', 10n * NS],
+    ['11us', 11n * US],
+    ['12\u00b5s', 12n * US],
+    ['12\u03bcs', 12n * US],
+    ['13ms', 13n * MS],
+    ['14s', 14n * SEC],
+    ['15m', 15n * MIN],
+    ['16h', 16n * HOUR],
+    ['3h30m', 3n * HOUR + 30n * MIN],
+    ['10.5s4m', 4n * MIN + 10n * SEC + 500n * MS],
+    ['-2m3.4s', -(2n * MIN + 3n * SEC + 400n * MS)],
+    ['1h2m3s4ms5us6ns', HOUR + 2n * MIN + 3n * SEC + 4n * MS + 5n * US + 6n * NS],
+    ['39h9m14.425s', 39n * HOUR + 9n * MIN + 14n * SEC + 425n * MS],
+    ['52763797000ns', 52763797000n * NS],
+    ['0.3333333333333333333h', 20n * MIN],
+    ['9007199254740993ns', (1n << 53n) + 1n],
+    ['9223372036854775807ns', MAX_NS],
+    ['9223372036854775.807us', MAX_NS],
+    ['9223372036s854ms775us807ns', MAX_NS],
+    ['-9223372036854775808ns', MIN_NS],
+    ['-9223372036854775.808us', MIN_NS],
+    ['-9223372036s854ms775us808ns', MIN_NS],
+    ['-2562047h47m16.854775808s', MIN_NS],
+    ['0.100000000000000000000h', 6n * MIN],
+    ['0.830103483285477580700h', 49n * MIN + 48n * SEC + 372539827n * NS],
+    // Go sums in uint64, so two halves of 2^64 wrap to 0 and the rest still counts
+    ['9223372036854775808ns9223372036854775808ns1s', SEC],
+  ];
+  for (const [text, nanos] of table) assert.is(goParseDuration(text), nanos, text);
+});
+
+HTTP("time.ParseDuration: agrees with Go's TestParseDurationErrors table, with Go's messages", () => {
+  const table: Array<[string, string]> = [
+    ['', 'time: invalid duration ""'],
+    ['3', 'time: missing unit in duration "3"'],
+    ['-', 'time: invalid duration "-"'],
+    ['s', 'time: invalid duration "s"'],
+    ['.', 'time: invalid duration "."'],
+    ['-.', 'time: invalid duration "-."'],
+    ['.s', 'time: invalid duration ".s"'],
+    ['+.s', 'time: invalid duration "+.s"'],
+    ['1d', 'time: unknown unit "d" in duration "1d"'],
+    ['\uFFFD', 'time: invalid duration "\\xef\\xbf\\xbd"'],
+    ['\uFFFD hello \uFFFD world', 'time: invalid duration "\\xef\\xbf\\xbd hello \\xef\\xbf\\xbd world"'],
+    ['9223372036854775810ns', 'time: invalid duration "9223372036854775810ns"'],
+    ['9223372036854775808ns', 'time: invalid duration "9223372036854775808ns"'],
+    ['-9223372036854775809ns', 'time: invalid duration "-9223372036854775809ns"'],
+    ['9223372036854776us', 'time: invalid duration "9223372036854776us"'],
+    ['3000000h', 'time: invalid duration "3000000h"'],
+    ['9223372036854775.808us', 'time: invalid duration "9223372036854775.808us"'],
+    ['9223372036854ms775us808ns', 'time: invalid duration "9223372036854ms775us808ns"'],
+    [' 5s', 'time: invalid duration " 5s"'],
+    ['5S', 'time: unknown unit "S" in duration "5S"'],
+  ];
+  for (const [text, error] of table) assert.is(goParseDuration(text), error, text);
+});
+
+HTTP('ValidateDuration: every duration field istiod decodes with jsonpb takes Go durations such as "24h", "1m" and "250ms"', () => {
+  clean(
+    run(
+      vs({
+        http: [
+          {
+            route: to(),
+            timeout: '1m',
+            retries: { attempts: 2, perTryTimeout: '30s', backoff: '250ms' },
+            corsPolicy: { allowOrigins: [{ exact: 'https://example.com' }], maxAge: '24h' },
+            fault: { delay: { percentage: { value: 1 }, fixedDelay: '1.5s' } },
+          },
+        ],
+      }),
+    ),
+  );
+});
+
+HTTP('validateCORSPolicy: a negative maxAge is only too short, as jsonpb gives it no positive nanos (MaxAge.Nanos > 0)', () => {
+  const r = run(route({ corsPolicy: { maxAge: '-1.5s' } }));
+  assert.equal(
+    r.errors.filter((e) => e.code === 'EW231').map((e) => e.message),
+    ['duration must be greater than 1ms'],
+  );
 });
 
 HTTP('RE2 checks: rejects what Go rejects and accepts what Go accepts', () => {

@@ -902,7 +902,10 @@ SE('refuses a ServiceEntry with more ports than any mesh accepts with one findin
   const ports = Array.from({ length: 100_000 }, (_, i) => ({ name: `tcp-${i}`, number: 1 + (i % 65_535), protocol: 'TCP' }));
   const v = judge({ ...review, object: se({ resolution: 'NONE', ports }) }, snapshotWith());
   assert.is(v.code, 403);
-  assert.is(v.message, '[EW001] spec.ports: a list of 100,000 items is longer than any the mesh accepts (at most 4,096 are reviewed)');
+  assert.is(
+    v.message,
+    '[EW001] spec.ports: a list of 100,000 items is longer than any the mesh accepts (at most 4,096 are reviewed) (egress-warden help EW001)',
+  );
   assert.equal(v.warnings, []);
 });
 
@@ -912,8 +915,8 @@ SE('folds a finding repeated at many paths into one line with a count', () => {
   assert.is(
     v.message,
     [
-      '[EW111] spec.ports[1].name: service entry port name "tls" already defined (and at 3,998 more paths)',
-      '[EW112] spec.ports[1].number: service entry port 443 already defined (and at 3,998 more paths)',
+      '[EW111] spec.ports[1].name: service entry port name "tls" already defined (and at 3,998 more paths) (egress-warden help EW111)',
+      '[EW112] spec.ports[1].number: service entry port 443 already defined (and at 3,998 more paths) (egress-warden help EW112)',
     ].join('\n'),
   );
 });

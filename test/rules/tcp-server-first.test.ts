@@ -146,6 +146,22 @@ Verdicts('explains what breaks from the side being validated', () => {
   assert.match(egressConflict(m('tcp'), m('tcp-server-first'), 'Egress db/pg')!.why, 'Envoy rejects the whole outbound listener');
 });
 
+Verdicts(
+  'EW423 says what OSM does, not that OSM forbids it: lds getEgressFilterChainsForMatches builds a tcp_proxy chain for each, and getFilterMatchPredicateForTrafficMatches turns off only detection neither needs',
+  () => {
+    for (const [ours, theirs] of [
+      [m('tcp', ['10.1.0.0/24']), m('tcp-server-first', ['10.0.0.0/24'])],
+      [m('tcp-server-first', ['10.0.0.0/24']), m('https')],
+    ] as const) {
+      const c = egressConflict(ours, theirs, 'Egress db/pg')!;
+      assert.is(c.code, 'EW423');
+      assert.not.match(c.why, 'forbid');
+      assert.match(c.why, 'OSM proxies both to the original destination and neither needs protocol detection, so both work');
+      assert.match(c.why, "OSM's docs still ask for a port of its own");
+    }
+  },
+);
+
 Verdicts.run();
 
 // ---
@@ -322,6 +338,19 @@ Sets('reads a tcp-server-first Service port from its name prefix', () => {
   const svc = service('db', 'mysql', [{ name: 'tcp-server-first-mysql', port: 3306 }]);
   warns(judgeIn(egress('shop', 'raw', { ports: [{ number: 3306, protocol: 'tcp' }] }), snapshotWith([svc])), 'EW425', 'spec.ports[0]');
 });
+
+Sets(
+  "warns about tcp next to an in-mesh tcp-server-first Service port as working, as OSM's getFilterMatchPredicateForTrafficMatches only turns detection off",
+  () => {
+    const svc = service('db', 'mysql', [{ name: 'mysql', port: 3306, appProtocol: 'tcp-server-first' }]);
+    const r = judgeIn(egress('shop', 'raw', { ports: [{ number: 3306, protocol: 'tcp' }] }), snapshotWith([mesh('db'), svc]));
+    warns(r, 'EW425', 'spec.ports[0]');
+    assert.is(
+      r.warnings[0]!.message,
+      "Service db/mysql makes port 3306 tcp-server-first: it works, as this match needs no protocol detection, but OSM's docs ask for a port of its own",
+    );
+  },
+);
 
 Sets('ignores tcp-server-first Services in namespaces outside the mesh', () => {
   const svc = service('legacy', 'mysql', [{ name: 'mysql', port: 3306, appProtocol: 'tcp-server-first' }]);

@@ -29,7 +29,7 @@ import {
 } from './annotations.ts';
 import { lockdownBypass } from './lockdown.ts';
 import { meshOf, type IstioInit } from './mesh.ts';
-import { EXCLUDE_FLAG, flagValue, patchPod } from './pod-patch.ts';
+import { EXCLUDE_FLAG, flagValue, INCLUDE_FLAG, patchPod } from './pod-patch.ts';
 import { planRanges, rangeInput, type Plan, type PlannedSide, type UserValue } from './ranges.ts';
 
 export type PodPlan = {
@@ -140,7 +140,8 @@ export function planPod(pod: KubeObject, namespace: string, ns: NamespaceInfo | 
       : []),
   );
   const lockdown = target.mesh === 'istio' ? lockdownBypass(capture, modeFrom, snapshot) : ok;
-  const findings = merge(settingFindings, ...userFindings, plan.findings, lateFindings, lockdown);
+  const replaced = target.mesh === 'istio' && computed.includes('include') ? replacedInclude(pod, target.inits, previous, snapshot) : ok;
+  const findings = merge(settingFindings, ...userFindings, plan.findings, lateFindings, lockdown, replaced);
   // istio-init replaced by a template that runs no istio-iptables, and no CNI: nothing reads what
   // would be written (the CNI plugin skips a pod with an istio-init), so nothing is written
   if (target.mesh === 'istio' && !target.cni && target.inits.length > 0 && rewritable.length === 0) return withdrawn(pod, findings);
@@ -199,6 +200,33 @@ function meshWideExcludes(
     if (x && x !== previous?.exclude?.value) add(x, `${init.name} -x as injected`);
   }
   return out;
+}
+
+/**
+ * EW523 when capture mode cluster replaces an include list the mesh operator narrowed for every pod
+ * (values.global.proxy.includeIPRanges other than "*", in the injector config or the injected -i):
+ * the namespace's choice wins, but the operator's list is not dropped without a word.
+ */
+function replacedInclude(
+  pod: KubeObject,
+  inits: readonly IstioInit[],
+  previous: ReturnType<typeof parseApplied>,
+  snapshot: ClusterSnapshot,
+): Result {
+  const narrowed = (v: string | undefined) => v !== undefined && v !== '' && v !== '*';
+  const configured = snapshot.mesh.istio?.includeIPRanges;
+  const containers = asArr(asObj(pod.spec).initContainers);
+  const injected = inits
+    .filter((i) => i.rewritable)
+    .map((i) => ({ value: flagValue(asArr(asObj(containers[i.index]).args), INCLUDE_FLAG), from: `${i.name} -i as injected` }))
+    .find((x) => narrowed(x.value) && x.value !== previous?.include?.value);
+  const mesh = injected ?? (configured && narrowed(configured.value) ? { value: configured.value, from: configured.from } : undefined);
+  if (!mesh) return ok;
+  return finding(
+    'EW523',
+    annotationPath(CAPTURE),
+    `capture mode cluster replaces the mesh-wide include list ${mesh.value} [${mesh.from}] with the cluster's ranges`,
+  );
 }
 
 /**

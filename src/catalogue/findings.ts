@@ -981,6 +981,13 @@ export const FINDINGS = {
       'istio-iptables (the istio-init container) skips spaces and empty items in `traffic.sidecar.istio.io/includeOutboundIPRanges` and `excludeOutboundIPRanges`, so `10.0.0.1/32, 10.0.0.2/32,` works there; the istio-cni plugin splits the value on `,` and parses every item strictly, so the same value fails the pod\'s network set-up ("redirect failed due to bad params") and the pod never starts. egress-warden writes the value back without the spaces and empty items, and keeps the ranges as written.',
     fix: 'Write the ranges separated by `,` alone, with no trailing comma.',
   },
+  EW523: {
+    severity: 'warning',
+    title: 'capture mode cluster replaces an include list the mesh operator narrowed for every pod',
+    meaning:
+      "Istio's operator narrowed what every sidecar captures (`values.global.proxy.includeIPRanges` other than `*`, in the injector's config or in the injected istio-init's `-i`), and `egress-warden.io/outbound-capture: cluster` on this namespace or pod writes the cluster's pod and service ranges instead. The namespace's choice wins; the warning names the list it replaces, so that nothing the operator set is dropped silently.",
+    fix: "If the operator's list must stay, add its ranges with `egress-warden.io/capture-ip-ranges`, or use capture mode `all` and leave the include list to the mesh.",
+  },
   EW599: {
     severity: 'warning',
     title: 'an unexpected internal error (a bug) while computing the pod patch: the pod is admitted unchanged',

@@ -121,6 +121,18 @@ export function ambientOf(source: Source, snapshot: ClusterSnapshot): (MeshAnswe
   return { mesh: 'istio', verdict: 'allowed', reasons, fix: [] };
 }
 
+/** Which part of the data plane sets up the capture, as the pod shows it. */
+const plane = (
+  t: { readonly mesh: 'istio'; readonly cni: boolean; readonly inits: readonly unknown[] } | { readonly mesh: 'osm' },
+): string =>
+  t.mesh === 'osm'
+    ? '; osm-init sets up the capture'
+    : t.cni
+      ? '; the istio-cni plugin sets up the capture from the pod annotations'
+      : t.inits.length
+        ? '; istio-init sets up the capture from its -i/-x args'
+        : '';
+
 export function captureOf(source: Source, dest: Destination, snapshot: ClusterSnapshot): Capture {
   const ns = snapshot.namespaces.get(source.namespace);
   const { target } = meshOf(source.pod, source.namespace, ns);
@@ -135,7 +147,7 @@ export function captureOf(source: Source, dest: Destination, snapshot: ClusterSn
   const reasons: Reason[] = [
     {
       step: 'sidecar',
-      says: `${mesh === 'istio' ? 'Istio' : 'OSM'} sidecar${target.injected ? ' (injected)' : source.exists ? ' (the injector selects this pod)' : ' (a new pod in this namespace gets one)'}`,
+      says: `${mesh === 'istio' ? 'Istio' : 'OSM'} sidecar${target.injected ? ' (injected)' : source.exists ? ' (the injector selects this pod)' : ' (a new pod in this namespace gets one)'}${plane(target)}`,
     },
   ];
   const r = podRanges(source, mesh, snapshot);

@@ -122,4 +122,12 @@ Goldens(
   },
 );
 
+Goldens('capture mode cluster names the include list the operator narrowed for every pod when it replaces it (EW523)', () => {
+  const g = pods.find((p) => p.golden === 'traffic-params.yaml.injected')!;
+  const m = mutated(g, CLUSTER);
+  const w = m.plan.findings.warnings.find((i) => i.code === 'EW523');
+  assert.ok(w, JSON.stringify(m.plan.findings));
+  assert.match(w!.message, '127.0.0.1/24,10.96.0.1/24 [istio-init -i as injected]');
+});
+
 Goldens.run();

@@ -246,6 +246,7 @@ export function parseDocuments(
   }
   let events: Event[];
   let values: unknown[];
+  let parsed = false;
   try {
     events = parseEvents(text, {});
     const quoted = goFlowScalars(text, events);
@@ -253,10 +254,13 @@ export function parseDocuments(
       text = quoted;
       events = parseEvents(text, {});
     }
+    parsed = true;
     values = constructFromEvents(events, { source: text, schema: KUBECTL_SCHEMA, maxAliases: MAX_ALIASES });
   } catch (e) {
-    if (e instanceof YAMLException) return { error: { line: (e.mark?.line ?? 0) + 1, message: e.reason } };
-    throw e;
+    if (!(e instanceof YAMLException)) throw e;
+    const error = { line: (e.mark?.line ?? 0) + 1, message: e.reason };
+    // Once the events are read every bracket and quote is closed: only a syntax error can be an unclosed one.
+    return { error: (parsed ? undefined : unclosedAt(text, error.line)) ?? error };
   }
   const lines = lineIndex(text);
   // Events are dropped once values are built (they are most of the garbage of a large run) and
@@ -281,6 +285,169 @@ export function parseDocuments(
     docs.push({ value, line, lineOf });
   }
   return { docs };
+}
+
+// --- unclosed brackets and quotes
+
+/** A `[`, `{` or quote left open, and where that shows: a line, the end of the document, or a closing bracket of the other kind. */
+type Unclosed = {
+  readonly open: '[' | '{' | '"' | "'";
+  /** 1-based line of the opening character */
+  readonly line: number;
+  /** 1-based line by which it should have been closed: where block structure resumes, a document marker, or a wrong closing bracket */
+  readonly until?: number;
+  /** the closing bracket of the other kind that ends it, when that is what happens */
+  readonly closedBy?: ']' | '}';
+};
+
+const NAMES = { '[': 'flow sequence', '{': 'flow mapping', '"': 'double-quoted string', "'": 'single-quoted string' } as const;
+const CLOSERS = { '[': ']', '{': '}', '"': '"', "'": "'" } as const;
+
+/** The message of an unclosed bracket or quote, naming the line it was opened on. */
+function unclosedMessage(u: Unclosed): string {
+  const q = (c: string) => (c === '"' ? `'"'` : `"${c}"`);
+  const head = `unclosed ${NAMES[u.open]}: ${q(u.open)} on line ${u.line}`;
+  if (u.closedBy) return `${head} is closed by ${q(u.closedBy)} on line ${u.until}`;
+  return `${head} has no matching ${q(CLOSERS[u.open])} before ${u.until === undefined ? 'the end of the document' : `line ${u.until}`}`;
+}
+
+/**
+ * js-yaml reports a bracket or quote left open where it gives up, often a line later and in terms
+ * of what it found there ("deficient indentation", "missed comma between flow collection
+ * entries"). When an unclosed one explains the error at `line` (it is opened at or before that
+ * line and not closed by then), the error is reported at its opening line instead.
+ */
+function unclosedAt(text: string, line: number): ParseFailure | undefined {
+  const u = findUnclosed(text);
+  if (!u || u.line > line || (u.until !== undefined && u.until < line)) return undefined;
+  return { line: u.line, message: unclosedMessage(u) };
+}
+
+const isBlank = (c: string | undefined): boolean => c === undefined || c === ' ' || c === '\t';
+
+/**
+ * The first bracket or quote that a YAML text leaves open, found by a scan that knows just enough
+ * YAML to skip what cannot hold one: comments, quoted strings and block scalars. In a flow
+ * collection or a quoted string that spans lines, every continuation line must be indented more
+ * than the block node holding it. The first line that is not (and is not a closing bracket) is
+ * where it should have been closed, unless it is closed later in the document: then it is only
+ * indented too little, and the parser's own message says so.
+ */
+function findUnclosed(text: string): Unclosed | undefined {
+  const lines = text.split('\n');
+  const stack: Array<{ readonly open: '[' | '{'; readonly line: number }> = [];
+  /** lines indented this much or less end an open collection */
+  let limit = -1;
+  let quote: { readonly open: '"' | "'"; readonly line: number; readonly limit: number } | undefined;
+  /** what was open at the first line that should have closed it, and that line */
+  let pending: Unclosed | undefined;
+  /** content lines of a block scalar are indented more than this */
+  let blockScalar: number | undefined;
+  /** whether the document has a node yet: a collection at its very start is its root, whose lines may sit anywhere */
+  let started = false;
+  let nodeStart = true;
+  const open = (): Unclosed => (quote ? { open: quote.open, line: quote.line } : { open: stack.at(-1)!.open, line: stack.at(-1)!.line });
+  const ended = (line?: number): Unclosed => pending ?? { ...open(), ...(line === undefined ? {} : { until: line }) };
+  for (let n = 0; n < lines.length; n++) {
+    const raw = lines[n]!.endsWith('\r') ? lines[n]!.slice(0, -1) : lines[n]!;
+    const body = raw.trimStart();
+    const indent = raw.length - body.length;
+    const marker = /^(?:---|\.\.\.)(?:[ \t]|$)/.test(raw);
+    if (blockScalar !== undefined) {
+      if (body === '' || (indent > blockScalar && !marker)) continue;
+      blockScalar = undefined;
+    }
+    let col = indent;
+    if (quote) {
+      if (marker) return ended(n + 1);
+      if (!pending && body !== '' && indent <= quote.limit) pending = { ...open(), until: n + 1 };
+      col = 0;
+    } else {
+      if (body === '' || body.startsWith('#')) continue;
+      if (stack.length > 0) {
+        if (marker) return ended(n + 1);
+        if (!pending && indent <= limit && body[0] !== ']' && body[0] !== '}') pending = { ...open(), until: n + 1 };
+      } else {
+        if (raw.startsWith('%')) continue;
+        if (marker) {
+          started = false;
+          col = 3;
+        }
+        nodeStart = true;
+      }
+    }
+    /** column of the node a block scalar or a flow collection on this line belongs to */
+    let owner = indent;
+    let key = indent;
+    for (; col < raw.length; col++) {
+      const c = raw[col]!;
+      if (quote) {
+        if (quote.open === '"' && c === '\\') col++;
+        else if (c === "'" && quote.open === "'" && raw[col + 1] === "'") col++;
+        else if (c === quote.open) {
+          quote = undefined;
+          if (stack.length === 0) pending = undefined;
+          nodeStart = false;
+          // `"key":value` in a flow mapping: the colon after a quoted key is an indicator
+          if (stack.length > 0 && raw[col + 1] === ':') {
+            col++;
+            nodeStart = true;
+          }
+        }
+        continue;
+      }
+      if (c === ' ' || c === '\t') continue;
+      if (c === '#' && isBlank(raw[col - 1])) break;
+      if (nodeStart && (c === '"' || c === "'")) {
+        if (stack.length === 0) key = col;
+        quote = { open: c, line: n + 1, limit: stack.length > 0 ? limit : owner };
+        started = true;
+        continue;
+      }
+      if (nodeStart && (c === '&' || c === '!')) {
+        while (col + 1 < raw.length && !isBlank(raw[col + 1])) col++;
+        continue;
+      }
+      if (stack.length === 0) {
+        if (nodeStart && (c === '[' || c === '{')) {
+          limit = !started ? -1 : col === indent ? indent - 1 : owner;
+          stack.push({ open: c, line: n + 1 });
+          started = true;
+          continue;
+        }
+        if (nodeStart && (c === '|' || c === '>')) {
+          blockScalar = owner;
+          break;
+        }
+        if ((c === '-' || c === '?' || c === ':') && isBlank(raw[col + 1])) {
+          owner = c === ':' ? key : col;
+          nodeStart = true;
+          started = true;
+          continue;
+        }
+        if (nodeStart) key = col;
+        nodeStart = false;
+        started = true;
+        continue;
+      }
+      if (c === '[' || c === '{') {
+        stack.push({ open: c, line: n + 1 });
+        nodeStart = true;
+      } else if (c === ']' || c === '}') {
+        const top = stack.pop()!;
+        if (CLOSERS[top.open] !== c) return pending ?? { open: top.open, line: top.line, until: n + 1, closedBy: c };
+        if (stack.length === 0) pending = undefined;
+        nodeStart = false;
+      } else if (c === ',') {
+        nodeStart = true;
+      } else if ((c === ':' || c === '?') && (isBlank(raw[col + 1]) || ',[]{}'.includes(raw[col + 1]!))) {
+        nodeStart = true;
+      } else {
+        nodeStart = false;
+      }
+    }
+  }
+  return quote || stack.length > 0 ? ended() : undefined;
 }
 
 /** One JSON document, its field lines found by the exact parser only when asked; undefined if it is not JSON. */

@@ -17,6 +17,7 @@ import * as assert from 'uvu/assert';
 import { runCheck } from '../src/commands/check.ts';
 import { captureIo } from '../src/commands/io.ts';
 import { CODES } from '../src/catalogue/findings.ts';
+import { UNREAD } from '../src/check/report.ts';
 
 const DIR = 'test/fixtures/check';
 
@@ -79,18 +80,28 @@ Formats('SARIF lists every code as a rule with its title, help, fix and docs sec
   assert.ok(run.invocations[0].executionSuccessful);
 });
 
-Formats('SARIF of stdin and of a YAML syntax error is valid too, the error as a notification of a failed run', async () => {
+Formats('SARIF of stdin and of a YAML syntax error is valid too, the error a result at its file and line', async () => {
   const stdin = await check(
     ['-', '-o', 'sarif'],
     'apiVersion: policy.openservicemesh.io/v1alpha1\nkind: Egress\nmetadata: {name: x}\nspec: {}\n',
   );
   validSarif(stdin.out);
-  const broken = await check([`${DIR}/syntax-error.yaml`, '-o', 'sarif']);
-  assert.is(broken.code, 2);
+  const broken = await check([`${DIR}/syntax-error.yaml`, `${DIR}/good`, '-o', 'sarif']);
+  assert.is(broken.code, 1);
   validSarif(broken.out);
   const run = JSON.parse(broken.out).runs[0];
-  assert.is(run.invocations[0].executionSuccessful, false);
-  assert.equal(run.invocations[0].toolExecutionNotifications[0].locations[0].physicalLocation.region, { startLine: 8 });
+  const result = run.results.find((x: { ruleId: string }) => x.ruleId === UNREAD);
+  assert.is(result.level, 'error');
+  assert.equal(result.locations[0].physicalLocation, {
+    artifactLocation: { uri: `${DIR}/syntax-error.yaml`, uriBaseId: '%SRCROOT%' },
+    region: { startLine: 8 },
+  });
+  // the other files were judged: the run did its job
+  assert.ok(run.invocations[0].executionSuccessful);
+  const nothing = await check([`${DIR}/state-loose`, '--state', `${DIR}/syntax-error.yaml`, '-o', 'sarif']);
+  assert.is(nothing.code, 2);
+  validSarif(nothing.out);
+  assert.is(JSON.parse(nothing.out).runs[0].invocations[0].executionSuccessful, false);
 });
 
 Formats('JUnit: one test case per object, a failure per object with errors, as GitLab and Jenkins read it', async () => {
@@ -106,15 +117,19 @@ Formats('JUnit: one test case per object, a failure per object with errors, as G
   assert.match(r.out, 'docs/codes.md#ew111');
   const good = await check([`${DIR}/good`, '-o', 'junit']);
   assert.is(good.code, 0);
-  assert.match(good.out, /tests="3" failures="0"/);
+  assert.match(good.out, /tests="4" failures="0" errors="0" skipped="1"/);
+  assert.match(
+    good.out,
+    `<testcase classname="${DIR}/good/configmap.yaml" name="ConfigMap settings" file="${DIR}/good/configmap.yaml" line="1">\n      <skipped message="ConfigMap: a kind egress-warden does not check"/>`,
+  );
   assert.not.match(good.out, '<failure');
 });
 
-Formats('JUnit escapes XML and reports unreadable input as an error case', async () => {
+Formats('JUnit escapes XML and reports a file that cannot be read as an error case', async () => {
   const r = await check([`${DIR}/syntax-error.yaml`, '-o', 'junit']);
-  assert.is(r.code, 2);
-  assert.match(r.out, /<testsuite name="egress-warden check" tests="1" failures="0" errors="1"/);
-  assert.match(r.out, `<error type="input" message="`);
+  assert.is(r.code, 1);
+  assert.match(r.out, /<testsuite name="egress-warden check" tests="1" failures="0" errors="1" skipped="0"/);
+  assert.match(r.out, `<error type="${UNREAD}" message="bad indentation of a mapping entry">`);
   assert.match(r.out, `${DIR}/syntax-error.yaml:8: `);
   const odd = await check(['-', '-o', 'junit'], 'apiVersion: v1\nkind: Pod\nmetadata: {name: "a<b>&\\"c", namespace: x}\nspec: {}\n');
   assert.match(odd.out, 'name="Pod x/a&lt;b&gt;&amp;&quot;c"');
@@ -194,13 +209,96 @@ Formats('no input fails with a clear message: an empty directory, an empty file,
   assert.equal(JSON.parse(json.out).problems, [{ file: '<stdin>', message: 'no input: the input is empty' }]);
 });
 
-Formats('a YAML syntax error with -o json prints JSON naming the file and line', async () => {
+Formats("a YAML syntax error with -o json is a finding naming the file and line, beside the other files' findings", async () => {
   const r = await check([`${DIR}/bad`, `${DIR}/syntax-error.yaml`, '-o', 'json']);
-  assert.is(r.code, 2);
+  assert.is(r.code, 1);
   const report = JSON.parse(r.out);
-  assert.equal(report.findings, []);
-  assert.is(report.problems[0].file, `${DIR}/syntax-error.yaml`);
-  assert.is(report.problems[0].line, 8);
+  assert.equal(report.problems, []);
+  assert.equal(report.findings[0], {
+    file: `${DIR}/syntax-error.yaml`,
+    line: 8,
+    kind: '',
+    namespace: '',
+    name: '',
+    severity: 'error',
+    code: UNREAD,
+    path: '',
+    message: 'bad indentation of a mapping entry',
+    docs: `docs/codes.md#${UNREAD.toLowerCase()}`,
+  });
+  assert.is(report.findings.length, 4);
+});
+
+type Counts = { objects: number; errors: number; warnings: number; skipped: number };
+
+/** The counts of a text or GitHub summary line. */
+function countsOf(line: string): Counts {
+  const m = /(\d+) objects? checked: (\d+) errors?, (\d+) warnings?, (\d+) skipped$/.exec(line);
+  assert.ok(m, line);
+  return { objects: Number(m[1]), errors: Number(m[2]), warnings: Number(m[3]), skipped: Number(m[4]) };
+}
+
+Formats('text, JSON, SARIF, JUnit and GitHub outputs agree on the numbers of objects, errors, warnings and skipped items', async () => {
+  const args = [`${DIR}/bad`, `${DIR}/good`, `${DIR}/list`, `${DIR}/multi-doc.yaml`, `${DIR}/syntax-error.yaml`, '-'];
+  const stdin = 'apiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: shop}\n---\nreplicas: 3\n';
+  const out = async (format: string) => (await check([...args, '-o', format], stdin)).out;
+  const json = JSON.parse(await out('json'));
+  const want: Counts = json.summary;
+  assert.equal(want, { objects: 9, errors: 5, warnings: 0, skipped: 5 });
+  assert.is(json.skipped.length, want.skipped);
+
+  const text = (await out('text')).split('\n');
+  assert.equal(countsOf(text.find((l) => l.includes(' checked: '))!), want);
+
+  const github = (await out('github')).split('\n');
+  assert.equal(countsOf(github.find((l) => l.startsWith('egress-warden: '))!), want);
+  assert.is(github.filter((l) => l.startsWith('::error ')).length, want.errors);
+  assert.is(github.filter((l) => l.startsWith('::warning ')).length, want.warnings);
+
+  const run = JSON.parse(await out('sarif')).runs[0];
+  assert.equal(run.properties.summary, want);
+  assert.is(run.results.filter((r: { level: string }) => r.level === 'error').length, want.errors);
+  assert.is(run.results.filter((r: { level: string }) => r.level === 'warning').length, want.warnings);
+  assert.is(run.invocations[0].toolExecutionNotifications.filter((n: { level: string }) => n.level === 'note').length, want.skipped);
+
+  const junit = await out('junit');
+  for (const [k, v] of Object.entries(want)) assert.match(junit, `<property name="egress-warden.${k}" value="${v}"/>`);
+  assert.match(junit, new RegExp(`<testsuite [^>]*skipped="${want.skipped}"`));
+  assert.is(junit.match(/<skipped /g)?.length, want.skipped);
+  assert.match(junit, `<system-out>${text.find((l) => l.includes(' checked: '))}</system-out>`);
+});
+
+Formats('summaries say "1 object", "1 error" and "1 warning" in the singular, in text and GitHub output alike', async () => {
+  const one = `apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: a, namespace: shop}
+spec: {hosts: [api.example.com], resolution: DNS, ports: [{number: 443, name: http, protocol: HTTP}]}
+---
+apiVersion: policy.openservicemesh.io/v1alpha1
+kind: Egress
+metadata: {name: b, namespace: ci}
+spec: {sources: [], hosts: [b.example.com], ports: [{number: 80, protocol: HTTP}]}
+`;
+  const text = await check(['-'], one);
+  assert.match(text.out, /^2 objects checked: 1 error, 1 warning, 0 skipped$/m);
+  const github = await check([`${DIR}/bad/egress.json`, '-o', 'github']);
+  assert.match(github.out, /^egress-warden: 1 object checked: 1 error, 0 warnings, 0 skipped$/m);
+});
+
+Formats('text names what was skipped: each kind with its files and lines, and documents that are not Kubernetes objects', async () => {
+  const r = await check([`${DIR}/list`, `${DIR}/multi-doc.yaml`, `${DIR}/good`]);
+  const skipped = r.out.split('\n').filter((l) => l.startsWith('  skipped '));
+  assert.equal(skipped, [
+    `  skipped 1 Service object (a kind egress-warden does not check): ${DIR}/list/list.yaml:4`,
+    `  skipped 1 ConfigMap object (a kind egress-warden does not check): ${DIR}/good/configmap.yaml:1`,
+    `  skipped 1 document that is not a Kubernetes object: ${DIR}/multi-doc.yaml:9`,
+  ]);
+  const many = Array.from({ length: 7 }, (_, i) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c${i}}\n`).join('---\n');
+  const r7 = await check(['-', `${DIR}/good/egress.yaml`], many);
+  assert.match(
+    r7.out,
+    '  skipped 7 ConfigMap objects (a kind egress-warden does not check): <stdin>:1, <stdin>:5, <stdin>:9, <stdin>:13, <stdin>:17, and 2 more\n',
+  );
 });
 
 Formats.run();

@@ -6,6 +6,7 @@ import { captureIo } from '../src/commands/io.ts';
 import { incrementalSnapshot } from '../src/cluster/incremental.ts';
 import { snapshotFromObjects } from '../src/cluster/indexes.ts';
 import type { ClusterSnapshot } from '../src/cluster/snapshot.ts';
+import { UNREAD } from '../src/check/report.ts';
 import { readInputs } from '../src/cluster/manifest-files.ts';
 import { loadStateDir } from '../src/cluster/state-dir.ts';
 import { parseDocuments } from '../src/yaml.ts';
@@ -81,10 +82,14 @@ ${namespace ? `  namespace: ${namespace}\n` : ''}spec:
 
 const Check = suite('commands/check');
 
-Check('passes manifests the webhook would admit: exit 0 and only a summary line', async () => {
+Check('passes manifests the webhook would admit: exit 0, a summary line and what was skipped', async () => {
   const r = await check([`${DIR}/good`]);
   assert.is(r.code, 0, r.out + r.err);
-  assert.is(r.out, '3 objects checked: 0 errors, 0 warnings, 1 skipped\n');
+  assert.is(
+    r.out,
+    '3 objects checked: 0 errors, 0 warnings, 1 skipped\n' +
+      `  skipped 1 ConfigMap object (a kind egress-warden does not check): ${DIR}/good/configmap.yaml:1\n`,
+  );
 });
 
 Check('fails on errors: exit 1, one line per finding naming file, field line, object, code and path', async () => {
@@ -148,7 +153,7 @@ Check("checks the pod template of a workload as the Pod its controller would cre
 
 Check('writes JSON with stable field names for every finding and the summary', async () => {
   const { report } = await checkJson([`${DIR}/bad/egress.json`]);
-  assert.equal(Object.keys(report), ['findings', 'problems', 'summary']);
+  assert.equal(Object.keys(report), ['findings', 'skipped', 'problems', 'summary']);
   assert.equal(Object.keys(report.summary), ['objects', 'errors', 'warnings', 'skipped']);
   assert.equal(report.findings[0], {
     file: `${DIR}/bad/egress.json`,
@@ -191,17 +196,19 @@ Check('ignores the mode label of namespaces: a warn namespace still fails the ch
   assert.is(r.code, 1);
 });
 
-Check('exits 2 naming the file and line of a YAML syntax error, and checks nothing', async () => {
+Check('reports a YAML syntax error as an error at its file and line, judges the other files, and exits 1', async () => {
   const r = await check([`${DIR}/bad`, `${DIR}/syntax-error.yaml`]);
-  assert.is(r.code, 2);
-  assert.is(r.out, '');
-  assert.match(r.err, `check: ${DIR}/syntax-error.yaml:8: `);
+  assert.is(r.code, 1);
+  assert.match(r.out, `${DIR}/syntax-error.yaml:8: error [${UNREAD}] bad indentation of a mapping entry\n`);
+  assert.match(r.out, `${DIR}/bad/service-entry.yaml:16: error ServiceEntry shop/mirror [EW111] `);
+  assert.match(r.out, /^3 objects checked: 4 errors, 0 warnings, 0 skipped$/m);
 });
 
-Check('exits 2 for a path that does not exist', async () => {
-  const r = await check([`${DIR}/good`, `${DIR}/missing.yaml`]);
-  assert.is(r.code, 2);
-  assert.match(r.err, `check: ${DIR}/missing.yaml: no such file or directory`);
+Check('reports a path that does not exist as an error naming it, and still judges the other paths', async () => {
+  const { code, report } = await checkJson([`${DIR}/good`, `${DIR}/missing.yaml`]);
+  assert.is(code, 1);
+  has(report, { file: `${DIR}/missing.yaml`, severity: 'error', code: UNREAD, message: 'no such file or directory' });
+  assert.equal(report.summary, { objects: 3, errors: 1, warnings: 0, skipped: 1 });
 });
 
 Check('exits 2 on bad usage: no input, an unknown flag, an unknown output or mode', async () => {

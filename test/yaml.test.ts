@@ -120,3 +120,91 @@ Yaml('field lines are kept when a flow scalar is read the go-yaml way', () => {
 });
 
 Yaml.run();
+
+// ---
+
+const Errors = suite('yaml: syntax errors name their cause and its line');
+
+const errorOf = (text: string) => {
+  const r = parseDocuments(text);
+  assert.ok('error' in r, JSON.stringify(r));
+  return r.error;
+};
+
+/** Errors where js-yaml names the line it gave up on, and what the reader says instead. */
+const UNCLOSED: ReadonlyArray<{ readonly yaml: string; readonly jsYaml: string; readonly line: number; readonly message: string }> = [
+  {
+    yaml: 'spec:\n  hosts: [a.example.com, b.example.com\n  location: MESH_EXTERNAL\n',
+    jsYaml: 'deficient indentation, line 3',
+    line: 2,
+    message: 'unclosed flow sequence: "[" on line 2 has no matching "]" before line 3',
+  },
+  {
+    yaml: 'metadata:\n  labels: {app: web, tier: front\n  name: web\n',
+    jsYaml: 'deficient indentation, line 3',
+    line: 2,
+    message: 'unclosed flow mapping: "{" on line 2 has no matching "}" before line 3',
+  },
+  {
+    yaml: 'spec:\n  ports: [{number: 80}, {number: 443]\n',
+    jsYaml: 'missed comma between flow collection entries, line 2',
+    line: 2,
+    message: 'unclosed flow mapping: "{" on line 2 is closed by "]" on line 2',
+  },
+  {
+    yaml: '{\n  "kind": "Egress",\n  "spec": {\n    "hosts": ["a"]\n  }\n',
+    jsYaml: 'unexpected end of the stream within a flow collection, line 6',
+    line: 1,
+    message: 'unclosed flow mapping: "{" on line 1 has no matching "}" before the end of the document',
+  },
+  {
+    yaml: '- [a, b\n- c\n---\nkind: Other\n',
+    jsYaml: 'deficient indentation, line 2',
+    line: 1,
+    message: 'unclosed flow sequence: "[" on line 1 has no matching "]" before line 2',
+  },
+  {
+    yaml: 'metadata:\n  name: "web\n  namespace: shop\nspec: {}\n',
+    jsYaml: 'deficient indentation, line 3',
+    line: 2,
+    message: `unclosed double-quoted string: '"' on line 2 has no matching '"' before line 3`,
+  },
+];
+
+for (const row of UNCLOSED) {
+  Errors(`names the unclosed bracket or quote and its line where js-yaml says "${row.jsYaml}": ${JSON.stringify(row.yaml)}`, () => {
+    assert.equal(errorOf(row.yaml), { line: row.line, message: row.message });
+  });
+}
+
+Errors("keeps the parser's own message when a bracket is closed but indented too little", () => {
+  assert.equal(errorOf('spec:\n  hosts: [a,\n  b]\n'), { line: 3, message: 'deficient indentation' });
+  assert.equal(errorOf('spec:\n  hosts: [\n    a,\n  ]\n'), { line: 4, message: 'deficient indentation' });
+});
+
+Errors("keeps the parser's own message for an error before the unclosed bracket, or of another kind", () => {
+  assert.equal(errorOf('a:\n\t- b\nc: [d\n'), { line: 2, message: 'tab characters must not be used in indentation' });
+  assert.equal(errorOf('resolution: DNS: STATIC\nhosts: [a\n'), errorOf('resolution: DNS: STATIC\nhosts: [a]\n'));
+});
+
+Errors('brackets in quoted strings, comments and block scalars are not taken for unclosed ones', () => {
+  const text = `# see [docs
+metadata:
+  annotations:
+    note: "[x"   # {
+    other: 'it''s ['
+    script: |
+      if [ -f x
+      then {
+  labels: {a: "]", b: c}
+spec: [1,
+`;
+  assert.equal(errorOf(text), {
+    line: 10,
+    message: 'unclosed flow sequence: "[" on line 10 has no matching "]" before the end of the document',
+  });
+  const ok = parseDocuments(text.replace('spec: [1,', 'spec: [1]'));
+  assert.ok('docs' in ok, JSON.stringify(ok));
+});
+
+Errors.run();

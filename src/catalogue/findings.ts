@@ -30,6 +30,13 @@ export const FINDINGS = {
       "A list in the spec holds more than 4,096 items (the longest list any Istio CRD accepts), a string is longer than 64 KiB (a VirtualService `directResponse` body: longer than 1,398,104 characters, the base64 text of the 1 MiB istiod accepts), or the spec holds more than 250,000 values. Istio's own CRDs accept at most 256 hosts, addresses and ports and 4096 endpoints in a ServiceEntry, and names of at most 256 characters, so no object this large can be a working configuration. The webhook refuses it without running the rules, so that one object cannot stall or exhaust the webhook for every other write (see [reliability](reliability.md#bounded-work-per-review)).",
     fix: 'Split the object, or remove the repeated items; the message names the first list or string over the limit.',
   },
+  EW002: {
+    severity: 'error',
+    title: 'a file that cannot be read or parsed: nothing in it was checked',
+    meaning:
+      '`egress-warden check` could not read the file, or not as YAML or JSON: a path that does not exist or cannot be opened, a YAML syntax error (an unclosed `[`, `{` or quote is reported at the line it is opened on), a key written twice, a file over the input limits (10 MiB per file, 100 MiB and 250,000 documents and List items in all), or a symbolic link that is broken or loops. Nothing in the file is judged; the other files are. A symbolic link that loops back into a folder that is read anyway is reported as a warning.',
+    fix: 'Fix the YAML at the line given, or the path or link; split a file over the limits, or check fewer files in one run.',
+  },
   EW101: {
     severity: 'error',
     title: 'annotation istiod rejects on a ServiceEntry (istio.io/dry-run, internal.istio.io/*)',

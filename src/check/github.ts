@@ -1,8 +1,9 @@
 /**
  * GitHub Actions workflow commands: each finding becomes an annotation on its file and line in the
- * pull request (`::error file=…,line=…,title=…::message`), then the summary is printed as text.
+ * pull request (`::error file=…,line=…,title=…::message`), then the summary and what was skipped
+ * are printed as text, in the words of the text format.
  */
-import { docsLink, issueText, objectRef, title, type Report } from './report.ts';
+import { docsLink, issueText, objectRef, skippedLines, summaryLine, title, type Report } from './report.ts';
 
 /** Escaping of the runner's command parser (actions/toolkit, command.ts). */
 const data = (s: string): string => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
@@ -16,11 +17,10 @@ export function formatGithub(report: Report): string {
   }
   for (const f of report.findings) {
     const heading = `[${f.code}] ${title(f.code)}`;
-    const body = `${f.kind} ${objectRef(f)} ${issueText(f)} (${docsLink(f.code)})`;
+    const body =
+      f.object === undefined ? `${issueText(f)} (${docsLink(f.code)})` : `${f.kind} ${objectRef(f)} ${issueText(f)} (${docsLink(f.code)})`;
     lines.push(`::${f.severity} file=${property(f.file)},line=${f.line},title=${property(heading)}::${data(body)}`);
   }
-  const s = report.summary;
-  if (report.problems.length === 0)
-    lines.push(`egress-warden: ${s.objects} objects checked: ${s.errors} errors, ${s.warnings} warnings, ${s.skipped} skipped`);
+  if (report.problems.length === 0) lines.push(`egress-warden: ${summaryLine(report.summary)}`, ...skippedLines(report.skipped));
   return `${lines.join('\n')}\n`;
 }

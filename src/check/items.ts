@@ -13,7 +13,7 @@ import { asObj, isObj } from '../json.ts';
 import { admitPod } from '../review/mutate.ts';
 import { judge } from '../review/validate.ts';
 import { demote, finding, type Issue, type Result, type Severity } from '../catalogue/result.ts';
-import type { CheckedObject, Finding, Report } from './report.ts';
+import { summarize, type CheckedObject, type Finding, type Report, type Skipped } from './report.ts';
 
 export type CheckOptions = {
   /** namespace given to objects that name none */
@@ -119,17 +119,21 @@ export function checkItems(
   });
   const findings: Finding[] = [];
   const checked: CheckedObject[] = [];
-  let objects = 0;
-  let skipped = 0;
-  let errors = 0;
-  let warnings = 0;
+  const skipped: Skipped[] = [];
   placedItems.forEach(({ item, gvk, obj }, n) => {
     const template = templatePod(obj, gvk);
     if (!judgedKind(gvk) && !template) {
-      skipped++;
+      // as written: a kind the rules do not know may be cluster-scoped, and then has no namespace
+      const { name, namespace } = item.object.metadata ?? {};
+      skipped.push({
+        file: item.file,
+        line: item.line,
+        kind: gvk.kind,
+        ...(namespace ? { namespace } : {}),
+        ...(name === undefined ? {} : { name }),
+      });
       return;
     }
-    objects++;
     const req = requestFor(obj, gvk, n);
     const raw = template
       ? under(template.at, podFindings(requestFor(template.pod, { group: '', version: 'v1', kind: 'Pod' }, n), live.snapshot))
@@ -149,8 +153,6 @@ export function checkItems(
       findings.push({ object, ...base, line: item.lineOf(i.path), severity, code: i.code, path: i.path, message: i.message });
     r.errors.forEach(add('error'));
     r.warnings.forEach(add('warning'));
-    errors += r.errors.length;
-    warnings += r.warnings.length;
   });
-  return { findings, checked, problems: [], summary: { objects, errors, warnings, skipped } };
+  return { findings, checked, skipped, problems: [], summary: summarize(findings, checked, skipped) };
 }

@@ -1,11 +1,13 @@
 /**
  * SARIF 2.1.0 (OASIS), as GitHub code scanning and other SARIF viewers read it: one run whose
  * driver lists every finding code as a rule (id, title, help with the meaning, the fix and the
- * code's section in docs/codes.md), one result per finding at its file and line, and input that
- * could not be read as tool execution notifications of a run that did not succeed.
+ * code's section in docs/codes.md), one result per finding at its file and line (a file that was
+ * not read too, so code scanning shows it on the file), each skipped document or object as a
+ * note, the summary's counts as the run's properties, and what stopped the check as tool
+ * execution notifications of a run that did not succeed.
  */
 import { CODES, FINDINGS, type Code } from '../catalogue/findings.ts';
-import { docsLink, issueText, objectRef, type Problem, type Report } from './report.ts';
+import { docsLink, issueText, objectRef, skippedWhy, type Problem, type Report, type Skipped } from './report.ts';
 
 export const SARIF_SCHEMA = 'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json';
 
@@ -42,31 +44,35 @@ function rule(code: Code) {
   };
 }
 
-const notification = (p: Problem) => ({
-  level: 'error',
-  message: { text: p.message },
-  ...(p.file === undefined
+const located = (file: string | undefined, line: number | undefined) =>
+  file === undefined
     ? {}
     : {
         locations: [
-          { physicalLocation: { artifactLocation: artifact(p.file), ...(p.line === undefined ? {} : { region: { startLine: p.line } }) } },
+          { physicalLocation: { artifactLocation: artifact(file), ...(line === undefined ? {} : { region: { startLine: line } }) } },
         ],
-      }),
-});
+      };
+
+const notification = (p: Problem) => ({ level: 'error', message: { text: p.message }, ...located(p.file, p.line) });
+
+const skippedNote = (s: Skipped) => ({ level: 'note', message: { text: `skipped: ${skippedWhy(s)}` }, ...located(s.file, s.line) });
 
 export function formatSarif(report: Report, version: string): string {
   const results = report.findings.map((f) => ({
     ruleId: f.code,
     ruleIndex: RULE_INDEX.get(f.code)!,
     level: f.severity,
-    message: { text: `${f.kind} ${objectRef(f)} ${issueText(f)}` },
+    message: { text: f.object === undefined ? issueText(f) : `${f.kind} ${objectRef(f)} ${issueText(f)}` },
     locations: [
       {
         physicalLocation: { artifactLocation: artifact(f.file), region: { startLine: f.line } },
-        logicalLocations: [{ name: f.name || '<unnamed>', fullyQualifiedName: `${f.kind}/${objectRef(f)}`, kind: 'resource' }],
+        ...(f.object === undefined
+          ? {}
+          : { logicalLocations: [{ name: f.name || '<unnamed>', fullyQualifiedName: `${f.kind}/${objectRef(f)}`, kind: 'resource' }] }),
       },
     ],
   }));
+  const notifications = [...report.problems.map(notification), ...report.skipped.map(skippedNote)];
   const log = {
     $schema: SARIF_SCHEMA,
     version: '2.1.0',
@@ -77,10 +83,11 @@ export function formatSarif(report: Report, version: string): string {
         invocations: [
           {
             executionSuccessful: report.problems.length === 0,
-            ...(report.problems.length ? { toolExecutionNotifications: report.problems.map(notification) } : {}),
+            ...(notifications.length ? { toolExecutionNotifications: notifications } : {}),
           },
         ],
         results,
+        properties: { summary: report.summary },
       },
     ],
   };

@@ -8,11 +8,21 @@ import type { KubeObject } from '../admission/types.ts';
 import { formatGithub } from '../check/github.ts';
 import { checkItems } from '../check/items.ts';
 import { formatJunit } from '../check/junit.ts';
-import { formatJson, formatText, problemReport, showProblem, type FailOn, type Problem, type Report } from '../check/report.ts';
+import {
+  formatJson,
+  formatText,
+  problemReport,
+  showProblem,
+  summarize,
+  unreadFinding,
+  type FailOn,
+  type Problem,
+  type Report,
+} from '../check/report.ts';
 import { formatSarif } from '../check/sarif.ts';
 import { offlineSnapshot } from '../check/state.ts';
 import { readCidrSettings } from '../cluster/cidr-settings.ts';
-import { readInputs } from '../cluster/manifest-files.ts';
+import { readInputs, showInputError, type ReadLimits } from '../cluster/manifest-files.ts';
 import type { ClusterSnapshot } from '../cluster/snapshot.ts';
 import { loadStateDir } from '../cluster/state-dir.ts';
 import { parseCommand } from './flags.ts';
@@ -36,10 +46,21 @@ PATH is a file or a directory (read recursively: .yaml, .yml, .json); - reads st
                     cluster ranges for pod capture checks (default: EW_POD_CIDRS, EW_SERVICE_CIDRS,
                     else from ServiceCIDR, Node and kube-system ConfigMap objects read, else
                     kubeadm's 10.244.0.0/16 and 10.96.0.0/12)
-Exit status: 0 passed, 1 findings that fail the check, 2 bad usage, unreadable input or no input.`;
+A file that cannot be read or parsed, or is over the limits (10 MiB per file, 100 MiB and 250,000
+documents in all), is an error finding; the other files are still checked.
+Exit status: 0 passed, 1 findings that fail the check (a file not read is one), 2 bad usage, no
+input, a --state or --kubeconfig that cannot be read.`;
 
 /** How long a live cluster gets to list everything the rules read. */
 const SYNC_TIMEOUT_MS = 30_000;
+
+/**
+ * The whole set is held at once (the objects, their lines, the indexes of the cross-object checks),
+ * so what is read is bounded: at these limits a run needs at most about 1 GiB of heap, which Node
+ * takes by default with 4 GiB of memory (a quarter of it). A rendered chart or a CRD bundle is a few
+ * MiB and a large repository some 10,000 objects in 2,000 files, far under them.
+ */
+const LIMITS: ReadLimits = { fileBytes: 10 * 2 ** 20, totalBytes: 100 * 2 ** 20, documents: 250_000 };
 
 const OUTPUTS = ['text', 'json', 'sarif', 'junit', 'github'] as const;
 type Output = (typeof OUTPUTS)[number];
@@ -107,14 +128,21 @@ export const runCheck: Command = async (argv, io) => {
     if (s.problems.length) return unreadable(io, s.problems, output, failOn);
     stateObjects = s.objects;
   }
-  const inputs = await readInputs(positionals, io, 'lenient');
-  if (inputs.errors.length) return unreadable(io, inputs.errors, output, failOn);
-  // A wrong path, an empty file or an empty stdin must not pass the gate as "0 objects checked".
-  const named = positionals.map((p) => (p === '-' ? '<stdin>' : p)).join(' ');
-  if (inputs.files === 0) return unreadable(io, [{ file: named, message: 'no input: no .yaml, .yml or .json file found' }], output, failOn);
-  if (inputs.items.length === 0) {
-    const why = inputs.skipped ? `${inputs.skipped} documents read, none a Kubernetes object (apiVersion and kind)` : 'the input is empty';
-    return unreadable(io, [{ file: named, message: `no input: ${why}` }], output, failOn);
+  const inputs = await readInputs(positionals, io, 'lenient', LIMITS);
+  // A file that cannot be read is reported where it is and the rest is still judged; only when
+  // nothing at all was found is there no report to give.
+  if (inputs.errors.length === 0) {
+    // A wrong path, an empty file or an empty stdin must not pass the gate as "0 objects checked".
+    const named = positionals.map((p) => (p === '-' ? '<stdin>' : p)).join(' ');
+    const why =
+      inputs.files === 0
+        ? 'no .yaml, .yml or .json file found'
+        : inputs.items.length === 0
+          ? inputs.skipped
+            ? `${inputs.skipped} documents read, none a Kubernetes object (apiVersion and kind)`
+            : 'the input is empty'
+          : undefined;
+    if (why !== undefined) return unreadable(io, [...inputs.warnings, { file: named, message: `no input: ${why}` }], output, failOn);
   }
 
   let state: ClusterSnapshot;
@@ -127,7 +155,18 @@ export const runCheck: Command = async (argv, io) => {
   }
 
   const checked = checkItems(inputs.items, state, { namespace: values.namespace, mode: values.mode }, stateObjects);
-  const report = { ...checked, summary: { ...checked.summary, skipped: checked.summary.skipped + inputs.skipped } };
+  const unread = [...inputs.errors.map((e) => unreadFinding(e, 'error')), ...inputs.warnings.map((w) => unreadFinding(w, 'warning'))];
+  const findings = [...unread, ...checked.findings];
+  const skipped = [...checked.skipped, ...inputs.skippedDocuments];
+  const report: Report = {
+    findings,
+    checked: checked.checked,
+    skipped,
+    problems: [],
+    summary: summarize(findings, checked.checked, skipped),
+  };
+  // stdout may go to a report file: the log of a CI step still says which files were not read
+  if (output !== 'text') for (const e of [...inputs.errors, ...inputs.warnings]) io.err(`check: ${showInputError(e)}\n`);
   io.out(render(report, output, failOn));
   const failing = report.summary.errors + (failOn === 'warning' ? report.summary.warnings : 0);
   return failing > 0 ? 1 : 0;

@@ -92,7 +92,7 @@ test('a namespace annotated with a bypass list that is not CIDRs is denied at ku
   assert.is(getJson(['namespace', ns]).metadata.annotations['egress-warden.io/bypass-ip-ranges'], '203.0.113.0/24');
 });
 
-test('a denial reads in kubectl as the API server forwards it: the webhook, the code, the field path and the message', () => {
+test("a denial reads in kubectl as the API server forwards it: Forbidden, the webhook, the code, the field path, the message and the code's page", () => {
   if (!hasCrd('serviceentries.networking.istio.io')) return;
   const ns = hook.namespace('deny');
   acceptedCleanly(apply(serviceEntry('good', ns, 'TLS')));
@@ -104,7 +104,7 @@ test('a denial reads in kubectl as the API server forwards it: the webhook, the 
     .find((l) => l.includes('denied the request'))!;
   assert.match(
     line,
-    /^Error from server: error when creating "STDIN": admission webhook "validate\.egress-warden\.io" denied the request: \[EW1\d\d\] spec\.ports\[0\]\.protocol: .*FOO/,
+    /^Error from server \(Forbidden\): error when creating "STDIN": admission webhook "validate\.egress-warden\.io" denied the request: \[EW1\d\d\] spec\.ports\[0\]\.protocol: .*FOO.* \(egress-warden help EW1\d\d\)$/,
   );
   assert.is(kubectl(['get', 'serviceentry', 'bad', '-n', ns]).code, 1, 'a denied object must not be stored');
 });

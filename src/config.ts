@@ -4,9 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { DOCS_URL_ENV } from './catalogue/docs.ts';
 import { TOKEN_GRACE_MS } from './catalogue/endpoints.ts';
 import { readCidrSettings, type ConfiguredPair } from './cluster/cidr-settings.ts';
-import { DEFAULT_REVIEW_LOG_POLICY, REVIEW_LOG_POLICIES, type ReviewLogPolicy } from './log.ts';
+import { DEFAULT_REVIEW_LOG_POLICY, LOG_FORMATS, REVIEW_LOG_POLICIES, type LogFormat, type ReviewLogPolicy } from './log.ts';
 import { REPORT_FORMATS, type ReportFormat } from './catalogue/resources.ts';
 
 /** Seconds between passes of the continuous audit over every stored object. */
@@ -32,6 +33,8 @@ export type ServeConfig = Readonly<{
   logLevel: string;
   /** which reviews write a log line (src/http/review-log.ts) */
   logReviews: ReviewLogPolicy;
+  /** --log-format / EW_LOG_FORMAT: JSON lines (default) or text for a terminal */
+  logFormat: LogFormat;
   /** run without a cluster even when a kubeconfig is found */
   noCluster: boolean;
   /** judge every UPDATE as if the object were new, instead of denying only what it introduces */
@@ -70,6 +73,7 @@ const SETTINGS = {
   state: { type: 'string', env: 'EW_STATE', usage: '[--state DIR]' },
   'log-level': { type: 'string', env: 'EW_LOG_LEVEL', usage: '[--log-level info]' },
   'log-reviews': { type: 'string', env: 'EW_LOG_REVIEWS', usage: '[--log-reviews changes|all|none]' },
+  'log-format': { type: 'string', env: 'EW_LOG_FORMAT', usage: '[--log-format json|text]' },
   service: { type: 'string', usage: '[--service egress-warden]' },
   namespace: { type: 'string', env: 'POD_NAMESPACE', usage: '[--namespace egress-warden]' },
   'strict-updates': { type: 'boolean', env: 'EW_STRICT_UPDATES', usage: '[--strict-updates]' },
@@ -80,7 +84,7 @@ const SETTINGS = {
   'tls-min-version': { type: 'string', env: 'EW_TLS_MIN_VERSION', usage: '[--tls-min-version 1.2|1.3]' },
   reports: { type: 'string', env: 'EW_REPORTS', usage: '[--reports policyreport,openreports|none]' },
   'audit-interval': { type: 'string', env: 'EW_AUDIT_INTERVAL', usage: '[--audit-interval 300]' },
-  'docs-url': { type: 'string', env: 'EW_DOCS_URL', usage: '[--docs-url URL]' },
+  'docs-url': { type: 'string', env: DOCS_URL_ENV, usage: '[--docs-url URL]' },
 } as const satisfies Readonly<Record<string, { readonly type: 'string' | 'boolean'; readonly env?: string; readonly usage?: string }>>;
 
 type SettingName = keyof typeof SETTINGS;
@@ -208,6 +212,9 @@ export function serveConfig(
   if (clientNames.length && clientCa === undefined) throw new Error(`config: ${named('client-names')} needs ${named('client-ca')}`);
   const tlsText = setting('tls-min-version') ?? '1.2';
   if (tlsText !== '1.2' && tlsText !== '1.3') throw new Error(`config: ${named('tls-min-version')} must be 1.2 or 1.3, got "${tlsText}"`);
+  const logFormat = setting('log-format') ?? 'json';
+  if (!(LOG_FORMATS as readonly string[]).includes(logFormat))
+    throw new Error(`config: ${named('log-format')} must be one of ${LOG_FORMATS.join(', ')}, got "${logFormat}"`);
   const reportsText = setting('reports') ?? DEFAULT_REPORTS.join(',');
   const reports = reportsText === 'none' ? [] : [...new Set(reportsText.split(',').map((f) => f.trim()))];
   const unknownFormat = reports.find((f) => !(REPORT_FORMATS as readonly string[]).includes(f));
@@ -233,6 +240,7 @@ export function serveConfig(
     stateDir: setting('state'),
     logLevel,
     logReviews: logReviews as ReviewLogPolicy,
+    logFormat: logFormat as LogFormat,
     strictUpdates: values['strict-updates'] ?? strictText === 'true',
     tokenFile,
     insecureNoToken,

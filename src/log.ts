@@ -19,9 +19,38 @@ export const REVIEW_LOG_POLICIES = ['changes', 'all', 'none'] as const;
 export type ReviewLogPolicy = (typeof REVIEW_LOG_POLICIES)[number];
 export const DEFAULT_REVIEW_LOG_POLICY: ReviewLogPolicy = 'changes';
 
-export const createLogger = (level: string | false): Logger => {
+/** `serve --log-format`: JSON lines for log collectors (the default), or text for a terminal. */
+export const LOG_FORMATS = ['json', 'text'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+const LEVELS: Readonly<Record<number, string>> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+const OWN = new Set(['level', 'time', 'msg', 'service', 'pid', 'hostname']);
+
+/** One JSON log line as a person reads it: time, level, message, then the fields as key=value. */
+export function textLine(json: string): string {
+  let o: Record<string, unknown>;
+  try {
+    o = JSON.parse(json) as Record<string, unknown>;
+  } catch {
+    return json.endsWith('\n') ? json : `${json}\n`;
+  }
+  const time = typeof o.time === 'number' ? new Date(o.time).toISOString().slice(11, 23) : '';
+  const level = LEVELS[o.level as number] ?? String(o.level ?? '');
+  const fields = Object.entries(o)
+    .filter(([k]) => !OWN.has(k))
+    .map(([k, v]) => `${k}=${typeof v === 'string' && !/[\s"]/.test(v) ? v : JSON.stringify(v)}`);
+  return `${[time, level.padEnd(5), String(o.msg ?? ''), ...fields].filter(Boolean).join(' ')}\n`;
+}
+
+export const createLogger = (level: string | false, format: LogFormat = 'json'): Logger => {
   const options = { level: level === false ? 'silent' : level, base: { service: 'egress-warden' } };
-  return level === false || level === 'silent' ? pino(options) : pino(options, pino.destination({ dest: 1, sync: false }));
+  if (level === false || level === 'silent') return pino(options);
+  if (format === 'text') {
+    // a terminal, not a collector: each line is written as it comes, readable
+    const out = pino.destination({ dest: 1, sync: true });
+    return pino(options, { write: (line: string) => out.write(textLine(line)) });
+  }
+  return pino(options, pino.destination({ dest: 1, sync: false }));
 };
 
 /** Resolves once every line written so far has reached stdout. */

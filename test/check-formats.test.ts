@@ -55,6 +55,16 @@ Formats('SARIF output is valid against the SARIF 2.1.0 JSON schema', async () =>
   assert.not.ok(sarifValidator()(broken));
 });
 
+Formats('SARIF rules carry an absolute helpUri when a docs URL is known, and stay valid', async () => {
+  const url = 'https://docs.example.com/egress-warden/codes.md';
+  const r = await check([`${DIR}/bad`, '-o', 'sarif', '--docs-url', url]);
+  validSarif(r.out);
+  const rules = JSON.parse(r.out).runs[0].tool.driver.rules as { id: string; helpUri?: string }[];
+  assert.is(rules.find((x) => x.id === 'EW111')?.helpUri, `${url}#ew111`);
+  const without = JSON.parse((await check([`${DIR}/bad`, '-o', 'sarif'])).out).runs[0].tool.driver.rules as { helpUri?: string }[];
+  assert.ok(without.every((x) => x.helpUri === undefined));
+});
+
 Formats('SARIF lists every code as a rule with its title, help, fix and docs section, and each result at its file and line', async () => {
   const r = await check([`${DIR}/bad`, '-o', 'sarif']);
   const log = JSON.parse(r.out);

@@ -19,6 +19,7 @@ type Values = {
   caBundle: string;
   certManager: { enabled: boolean };
   networkPolicy: { from: unknown[] };
+  docsUrl: string;
 };
 type Release = { Name: string; Namespace: string };
 /** What `lookup` finds: Secret data by "namespace/name". */
@@ -29,6 +30,7 @@ const DEFAULTS: Values = {
   caBundle: '',
   certManager: { enabled: false },
   networkPolicy: { from: [] },
+  docsUrl: '',
 };
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -42,7 +44,7 @@ const truthy = (v: unknown): boolean =>
 /**
  * Helm's rendering of one template file, for exactly the constructs the generator writes (helm is
  * not installed here): the two guards, the caller token variables (`lookup`, `dig`, `b64dec`,
- * `randAlphaNum | lower`, `ternary`, `splitList | first | trim`, `b64enc`), `if` / `with` blocks with
+ * `randAlphaNum | lower`, `ternary`, `splitList | first | trim`, `b64enc`, `quote`), `if` / `with` blocks with
  * whitespace trimming, `toYaml . | nindent N`, and the value substitutions. A variable used in a file
  * that does not define it fails, as Helm's parser does.
  */
@@ -112,7 +114,9 @@ function helmTemplate(text: string, values: Values, release: Release, cluster: C
           .join('\n')}`,
     );
   });
-  return out.replace(/\{\{ (\.[\w.]+) \}\}/g, (_, path: string) => String(lookup(path)));
+  return out
+    .replace(/\{\{ (\.[\w.]+) \| quote \}\}/g, (_, path: string) => JSON.stringify(String(lookup(path))))
+    .replace(/\{\{ (\.[\w.]+) \}\}/g, (_, path: string) => String(lookup(path)));
 }
 
 function render(
@@ -163,6 +167,15 @@ Helm('the checked-in chart is exactly what the generator writes, with no stale f
       e.isDirectory() ? onDisk(join(dir, e.name)) : [relative(CHART, join(dir, e.name))],
     );
   assert.equal(onDisk(CHART).sort(), files.map((f) => f.path).sort());
+});
+
+Helm('docsUrl reaches the server as EW_DOCS_URL, which its denials and warnings point to', () => {
+  const objects = render({ ...DEFAULTS, docsUrl: 'https://docs.example.com/egress-warden/codes.md' });
+  const deployment = objects.find((o) => o.kind === 'Deployment') as {
+    spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } };
+  };
+  const env = deployment.spec.template.spec.containers[0]!.env.find((e) => e.name === 'EW_DOCS_URL');
+  assert.is(env?.value, 'https://docs.example.com/egress-warden/codes.md');
 });
 
 Helm('with default values the chart renders the same objects as `manifests` with the same token, Namespace aside', () => {

@@ -50,6 +50,8 @@ const SECTIONS: readonly Section[] = [
  * (serve --docs-url), else the command that prints the page offline from the installed package.
  */
 export type Pointer = (code: Code) => string;
+/** The variable serve reads --docs-url from; the installation sets it (Helm: values.docsUrl). */
+export const DOCS_URL_ENV = 'EW_DOCS_URL';
 export const offlinePointer: Pointer = (code) => `egress-warden help ${code}`;
 export const urlPointer =
   (codesPage: string): Pointer =>

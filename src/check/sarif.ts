@@ -6,6 +6,7 @@
  * note, the summary's counts as the run's properties, and what stopped the check as tool
  * execution notifications of a run that did not succeed.
  */
+import { urlPointer } from '../catalogue/docs.ts';
 import { CODES, FINDINGS, type Code } from '../catalogue/findings.ts';
 import { docsLink, issueText, objectRef, skippedWhy, type Problem, type Report, type Skipped } from './report.ts';
 
@@ -27,10 +28,12 @@ function artifact(file: string): { uri: string; uriBaseId?: string } {
 
 const RULE_INDEX: ReadonlyMap<Code, number> = new Map(CODES.map((c, i) => [c, i]));
 
-function rule(code: Code) {
+function rule(code: Code, docsUrl: string | undefined) {
   const f = FINDINGS[code];
   const docs = docsLink(code);
   return {
+    // an absolute page for viewers that link it; without a docs site, the help text says where the page is
+    ...(docsUrl ? { helpUri: urlPointer(docsUrl)(code) } : {}),
     id: code,
     name: code,
     shortDescription: { text: f.title },
@@ -57,7 +60,7 @@ const notification = (p: Problem) => ({ level: 'error', message: { text: p.messa
 
 const skippedNote = (s: Skipped) => ({ level: 'note', message: { text: `skipped: ${skippedWhy(s)}` }, ...located(s.file, s.line) });
 
-export function formatSarif(report: Report, version: string): string {
+export function formatSarif(report: Report, version: string, docsUrl?: string): string {
   const results = report.findings.map((f) => ({
     ruleId: f.code,
     ruleIndex: RULE_INDEX.get(f.code)!,
@@ -78,7 +81,7 @@ export function formatSarif(report: Report, version: string): string {
     version: '2.1.0',
     runs: [
       {
-        tool: { driver: { name: 'egress-warden', version, semanticVersion: version, rules: CODES.map(rule) } },
+        tool: { driver: { name: 'egress-warden', version, semanticVersion: version, rules: CODES.map((c) => rule(c, docsUrl)) } },
         originalUriBaseIds: { [ROOT]: { description: { text: 'the directory egress-warden check ran in' } } },
         invocations: [
           {

@@ -3,6 +3,7 @@
  * cluster. This file reads the arguments, the files and (with --kubeconfig) the live cluster; the
  * engine in check/ judges the set and renders the report.
  */
+import { DOCS_URL_ENV } from '../catalogue/docs.ts';
 import { readFileSync } from 'node:fs';
 import type { KubeObject } from '../admission/types.ts';
 import { formatGithub } from '../check/github.ts';
@@ -31,7 +32,7 @@ import { USAGE, type Command, type CommandIo } from './io.ts';
 
 const HELP = `usage: egress-warden check [PATH ...] [-] [--state DIR] [--kubeconfig FILE] [--namespace NS]
                           [--output text|json|sarif|junit|github] [--fail-on error|warning]
-                          [--mode enforce|warn] [--pod-cidrs LIST] [--service-cidrs LIST]
+                          [--mode enforce|warn] [--pod-cidrs LIST] [--service-cidrs LIST] [--docs-url URL]
 Validates ServiceEntry, VirtualService, Egress, Namespace and Pod manifests (and the pod templates of
 workloads) with the webhook's rules.
 PATH is a file or a directory (read recursively: .yaml, .yml, .json); - reads stdin.
@@ -42,6 +43,7 @@ PATH is a file or a directory (read recursively: .yaml, .yml, .json); - reads st
                     (workflow annotations); written to stdout whatever the exit status
   --fail-on         error (default): errors fail the check; warning: warnings fail it too
   --mode            enforce (default): errors are errors; warn: errors are reported as warnings
+  --docs-url URL    the URL of docs/codes.md: SARIF rules get an absolute helpUri (default: EW_DOCS_URL)
   --pod-cidrs, --service-cidrs
                     cluster ranges for pod capture checks (default: EW_POD_CIDRS, EW_SERVICE_CIDRS,
                     else from ServiceCIDR, Node and kube-system ConfigMap objects read, else
@@ -70,14 +72,14 @@ const isOutput = (s: string): s is Output => (OUTPUTS as readonly string[]).incl
 const version = (): string =>
   (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-function render(report: Report, output: Output, failOn: FailOn): string {
+function render(report: Report, output: Output, failOn: FailOn, docsUrl?: string): string {
   switch (output) {
     case 'text':
       return formatText(report);
     case 'json':
       return formatJson(report);
     case 'sarif':
-      return formatSarif(report, version());
+      return formatSarif(report, version(), docsUrl);
     case 'junit':
       return formatJunit(report, failOn);
     case 'github':
@@ -105,6 +107,7 @@ const OPTIONS = {
   output: { type: 'string', short: 'o', default: 'text' },
   mode: { type: 'string', default: 'enforce' },
   'fail-on': { type: 'string', default: 'error' },
+  'docs-url': { type: 'string' },
 } as const;
 
 export const runCheck: Command = async (argv, io) => {
@@ -167,7 +170,7 @@ export const runCheck: Command = async (argv, io) => {
   };
   // stdout may go to a report file: the log of a CI step still says which files were not read
   if (output !== 'text') for (const e of [...inputs.errors, ...inputs.warnings]) io.err(`check: ${showInputError(e)}\n`);
-  io.out(render(report, output, failOn));
+  io.out(render(report, output, failOn, values['docs-url'] ?? (io.env[DOCS_URL_ENV] || undefined)));
   const failing = report.summary.errors + (failOn === 'warning' ? report.summary.warnings : 0);
   return failing > 0 ? 1 : 0;
 };

@@ -71,7 +71,7 @@ export async function startServer(config: ServeConfig, { env, logLevel = config.
   const clientCa = config.clientCa === undefined ? undefined : await loadClientCa(config.clientCa);
   const callers = await readCallers(config, clientCa !== undefined);
   const tlsPolicy: TlsPolicy = { minVersion: config.tlsMinVersion, ...(clientCa ? { clientCa } : {}) };
-  const logger = createLogger(logLevel);
+  const logger = createLogger(logLevel, config.logFormat);
   // Read-your-writes (docs/consistency.md): what this replica admitted, over what the informers show.
   const pending = overlay();
   // The audit needs the view, and the view tells the audit what changed: it is bound once both exist.

@@ -7,6 +7,7 @@
 import type { KubeObject } from '../admission/types.ts';
 import { TOKEN_FILE_NAME } from '../catalogue/endpoints.ts';
 import { toYaml } from '../yaml.ts';
+import { DOCS_URL_ENV } from '../catalogue/docs.ts';
 import { DEFAULT_IMAGE, DEFAULT_NAME, ISTIO_INJECTOR, renderInstallation, tokenSecretData, type ManifestFile } from './install.ts';
 
 /** Placeholders: plain YAML scalars that no real value contains. */
@@ -40,6 +41,9 @@ caBundle: ""
 certManager:
   # issue the serving certificate with cert-manager (installed first) and let its cainjector fill caBundle
   enabled: false
+# URL of docs/codes.md that every denial and warning points to (its #ewNNN anchor); empty: they point
+# to \`egress-warden help EWnnn\`, which prints the page from the installed package.
+docsUrl: ""
 networkPolicy:
   # NetworkPolicyPeers admitted to the server's port, e.g. [{ipBlock: {cidr: 10.0.0.0/28}}]. The default,
   # [], admits any source: the API server calls from addresses that differ by platform, and a list that
@@ -90,6 +94,7 @@ function template(text: string): string {
       .replaceAll(NAME, '{{ .Release.Name }}')
       .replaceAll(IMAGE, '{{ .Values.image }}')
       .replaceAll(POLICY, '{{ .Values.failurePolicy }}')
+      .replace(new RegExp(`(- name: ${DOCS_URL_ENV}\\n\\s+value: )''`), '$1{{ .Values.docsUrl | quote }}')
   );
 }
 

@@ -5,6 +5,7 @@
  * code cannot drift apart.
  */
 import type { KubeObject } from '../admission/types.ts';
+import { DOCS_URL_ENV } from '../catalogue/docs.ts';
 import { callerPath, endpointOf, TOKEN_FILE_NAME, TOKEN_PATTERN, WEBHOOK_TIMEOUT_SECONDS } from '../catalogue/endpoints.ts';
 import { IGNORE_LABEL, NAMESPACE_NAME_LABEL } from '../catalogue/keys.ts';
 import { webhookRules, type Webhook } from '../catalogue/kinds.ts';
@@ -410,6 +411,8 @@ function deployment(r: Resolved): KubeObject {
                 { name: 'NODE_ENV', value: 'production' },
                 // the server's own namespace (dry-run Service probe, development certificate) whatever --namespace rendered
                 { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+                // where denials and warnings point for a code's page; empty: `egress-warden help EWnnn` (serve --docs-url)
+                { name: DOCS_URL_ENV, value: '' },
               ],
               resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } },
               startupProbe: probe('/healthz', 2, 60),

@@ -99,6 +99,17 @@ Doctor('preflight with --cert-manager on a cluster without cert-manager fails an
   assert.match(r.out, /ok\s+RBAC\s+you may create every object of the installation/);
 });
 
+Doctor('preflight counts only the namespaces the installation would send to the webhooks', async () => {
+  const ns = (name: string, labels: Record<string, string> = {}): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name, labels: { 'kubernetes.io/metadata.name': name, ...labels } },
+  });
+  const fresh = ['default', 'kube-system', 'kube-public', 'kube-node-lease', 'istio-system'].map((n) => ns(n));
+  const r = await doctor(fakeCluster([...MESH_CRDS, ...fresh, ns('legacy', { 'egress-warden.io/ignore': '' })]), '--preflight');
+  assert.match(r.out, /namespaces\s+6 namespaces, 2 would be sent to the webhooks \(2 enforce\)/);
+});
+
 Doctor('preflight says which objects of the installation you may not create', async () => {
   const r = await doctor(fakeCluster(MESH_CRDS, { allowed: false }), '--preflight');
   assert.is(r.code, 1);

@@ -51,15 +51,27 @@ function rangeChanges(pod: KubeObject, patch: readonly { op: string; path: strin
       if (RANGE_KEYS.has(key)) out.push({ where: key, was: was(key), now: op.op === 'remove' ? null : asStr(op.value) });
       continue;
     }
-    const init = /^\/spec\/initContainers\/(\d+)\/args/.exec(op.path);
+    const init = /^\/spec\/initContainers\/(\d+)\/args(?:\/(\d+))?$/.exec(op.path);
     if (init) {
       const i = Number(init[1]);
       const args = (pod.spec as { initContainers?: { args?: unknown }[] } | undefined)?.initContainers?.[i]?.args;
-      out.push({
-        where: `initContainers[${i}].args`,
-        was: Array.isArray(args) ? args.join(' ') : null,
-        now: op.op === 'remove' ? null : JSON.stringify(op.value),
-      });
+      const list = Array.isArray(args) ? args : undefined;
+      if (init[2] !== undefined) {
+        // one argument replaced: that argument on both sides, named by the flag before it
+        const at = Number(init[2]);
+        const flag = typeof list?.[at - 1] === 'string' ? ` ${list[at - 1]}` : '';
+        out.push({
+          where: `initContainers[${i}].args[${at}]${flag}`,
+          was: typeof list?.[at] === 'string' ? (list[at] as string) : null,
+          now: op.op === 'remove' ? null : asStr(op.value),
+        });
+      } else {
+        out.push({
+          where: `initContainers[${i}].args`,
+          was: list ? list.join(' ') : null,
+          now: op.op === 'remove' ? null : Array.isArray(op.value) ? op.value.join(' ') : asStr(op.value),
+        });
+      }
     }
   }
   return out;

@@ -19,6 +19,7 @@ import {
   DEFAULT_NAMESPACE,
   NAMESPACES_WEBHOOK,
   renderInstallation,
+  scopeSelector,
   serviceHost,
   tlsSecretName,
   tokenSecretName,
@@ -606,7 +607,10 @@ async function namespaceCheck(ctx: Context, validate: Webhook | undefined): Prom
     return { name: 'namespaces', status: 'skip', summary: `cannot list namespaces: ${apiMessage(e)}` };
   }
   const labelsOf = (n: KubeObject) => (n.metadata?.labels ?? {}) as Record<string, string>;
-  const seen = validate ? all.filter((n) => selects(validate.namespaceSelector, labelsOf(n))) : all;
+  // Before an installation (--preflight), the selector it would be given: the control plane, the
+  // meshes' namespaces, its own and those labelled to be ignored are never sent.
+  const selector = validate ? validate.namespaceSelector : scopeSelector(ctx.namespace);
+  const seen = all.filter((n) => selects(selector, labelsOf(n)));
   const modes = new Map<string, number>();
   const unknown: string[] = [];
   for (const n of seen) {
@@ -616,7 +620,7 @@ async function namespaceCheck(ctx: Context, validate: Webhook | undefined): Prom
     modes.set(m, (modes.get(m) ?? 0) + 1);
   }
   const ignored = all.filter((n) => Object.hasOwn(labelsOf(n), IGNORE_LABEL)).map((n) => n.metadata?.name ?? '');
-  const summary = `${all.length} namespaces, ${seen.length} sent to the webhooks (${[...modes].map(([m, k]) => `${k} ${m}`).join(', ') || 'none'})`;
+  const summary = `${all.length} namespaces, ${seen.length} ${validate ? 'sent' : 'would be sent'} to the webhooks (${[...modes].map(([m, k]) => `${k} ${m}`).join(', ') || 'none'})`;
   const details = [...unknown, ...(ignored.length ? [`opted out with ${IGNORE_LABEL}: ${ignored.join(', ')}`] : [])];
   return {
     name: 'namespaces',

@@ -5,7 +5,7 @@ import type { KubeObject } from '../../src/admission/types.ts';
 import { stalePods } from '../../src/audit/stale.ts';
 import type { ClusterCidrs } from '../../src/cluster/snapshot.ts';
 import { admitPod } from '../../src/review/mutate.ts';
-import { ISTIO_NS, namespace, plainPod, podReview } from '../capture/pods.ts';
+import { ISTIO_NS, namespace, plainPod, podReview, withSpec } from '../capture/pods.ts';
 import { cidrsOf, snapshotWith, warns } from '../support.ts';
 
 const Stale = suite('audit/stale: pods whose capture ranges went stale');
@@ -20,6 +20,13 @@ const named = (name: string): KubeObject => {
   const pod = plainPod();
   return { ...pod, metadata: { ...pod.metadata, name, namespace: 'shop' } };
 };
+
+/** `pod` as the API server stores it after the webhook mutated it under `cidrs`. */
+function storedAfterMutation(pod: KubeObject, ns: KubeObject, cidrs: ClusterCidrs): KubeObject {
+  const d = admitPod(podReview(pod, 'shop'), snapshotWith([ns], cidrs));
+  assert.ok(d.allowed, d.message);
+  return jsonpatch.applyPatch(structuredClone(pod), structuredClone(d.patch) as jsonpatch.Operation[]).newDocument as KubeObject;
+}
 
 /** The pod as the API server stores it after the webhook mutated it under `cidrs`. */
 function created(name: string, ns: KubeObject, cidrs: ClusterCidrs): KubeObject {
@@ -73,6 +80,21 @@ Stale('a pod mutated with a pod range known only from node podCIDRs gets a warni
   assert.match(d.applied ?? '', /partial/);
   const whole = admitPod(podReview(plainPod(), 'shop'), snapshotWith([clusterNs], cidrsOf(['10.244.0.0/16'], ['10.96.0.0/12'])));
   assert.not.ok(whole.findings.warnings.some((w) => w.code === 'EW519'));
+});
+
+Stale('a stale istio-init shows the one argument that changes, named by its flag, on both sides', () => {
+  const ns = namespace('shop', ISTIO_NS, CLUSTER);
+  const pod = withSpec(named('init'), {
+    initContainers: [{ name: 'istio-init', args: ['istio-iptables', '-i', '10.96.0.0/12,10.244.0.0/16', '-x', ''] }],
+  });
+  const [stale] = stalePods(
+    [storedAfterMutation(pod, ns, cidrsOf(['10.244.0.0/16'], ['10.96.0.0/12']))],
+    snapshotWith([ns], cidrsOf(['10.244.0.0/16', '10.245.0.0/16'], ['10.96.0.0/12'])),
+  );
+  const arg = stale!.changes.find((c) => c.where.startsWith('initContainers[0].args'))!;
+  assert.is(arg.where, 'initContainers[0].args[2] -i');
+  assert.is(arg.was, '10.96.0.0/12,10.244.0.0/16');
+  assert.is(arg.now, '10.96.0.0/12,10.244.0.0/15');
 });
 
 Stale.run();

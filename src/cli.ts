@@ -34,6 +34,7 @@ const HELP = `egress-warden: admission webhook for Istio and OSM egress objects 
 usage: egress-warden <command> [flags]   (egress-warden help <command> for its flags)
        egress-warden help EWnnn            (what a finding code means and how to fix it)
        egress-warden --version
+       egress-warden completion bash|zsh|fish   (a shell completion script)
 
 commands:
 ${Object.entries(COMMANDS)
@@ -58,6 +59,10 @@ if (first === 'help' && operands[0] !== undefined && /^EW\d{3}$/i.test(operands[
   if (isCode(operands[0])) process.exit(codeHelp(operands[0], io));
   io.err(`egress-warden: no finding code ${operands[0]}\n`);
   process.exit(2);
+}
+if (first === 'completion') {
+  const { runCompletion } = await import('./commands/completion.ts');
+  process.exit(await runCompletion(operands, io, COMMANDS));
 }
 // `help CMD` is `CMD --help`: the command prints its own flags
 const [name, rest] = first === 'help' && operands[0] !== undefined ? [operands[0], ['--help']] : [first, operands];

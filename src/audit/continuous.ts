@@ -6,7 +6,7 @@
  * milliseconds, so admission keeps its latency during a full pass. Same engine as `audit` and admission
  * (storedFindings), so a stored object's findings are what admission would say about it.
  */
-import { objectKey, type KubeObject } from '../admission/types.ts';
+import { namespacedName, type KubeObject } from '../admission/types.ts';
 import type { Issue } from '../catalogue/result.ts';
 import { storedFindings } from '../check/items.ts';
 import type { Lifetime } from '../cluster/lifetime.ts';
@@ -293,7 +293,7 @@ export function continuousAudit({ source, life, log, fullPassMs, sliceMs = 1, pa
   return {
     changed: (kind, namespace, name) => {
       if (!active || !source.kinds.includes(kind)) return;
-      dirty.add(idOf(kind, objectKey({ metadata: { namespace, name } })));
+      dirty.add(idOf(kind, namespacedName(namespace, name)));
     },
     replaced: (kind) => {
       if (active && source.kinds.includes(kind)) full = true;
@@ -346,7 +346,7 @@ export function continuousAudit({ source, life, log, fullPassMs, sliceMs = 1, pa
 function laterOfPairs(gained: readonly StoredVerdict[], source: AuditSource): StoredVerdict[] {
   if (gained.length < 2) return [...gained];
   const version = (v: StoredVerdict) => {
-    const o = source.stored(v.ref.kind)?.get(objectKey({ metadata: { namespace: v.ref.namespace, name: v.ref.name } }));
+    const o = source.stored(v.ref.kind)?.get(namespacedName(v.ref.namespace, v.ref.name));
     const rv = o?.metadata?.resourceVersion;
     return typeof rv === 'string' && /^\d+$/.test(rv) ? BigInt(rv) : 0n;
   };

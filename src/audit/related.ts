@@ -8,7 +8,7 @@
  * cluster ranges) is caught by the periodic full pass, or by the full pass a mesh or range change starts.
  */
 import type { KubeObject } from '../admission/types.ts';
-import { TCP_SERVER_FIRST } from '../catalogue/protocols.ts';
+import { isPlainTcp, TCP_SERVER_FIRST } from '../catalogue/protocols.ts';
 import { asArr, asObj, asStr, onlyStrs } from '../json.ts';
 
 export type Keys = { readonly offers: readonly string[]; readonly reads: readonly string[] };
@@ -39,8 +39,6 @@ function destinationHosts(spec: Record<string, unknown>): string[] {
   return out;
 }
 
-const isPlainTcp = (protocol: string) => protocol === '' || protocol === 'TCP';
-
 export function relatedKeys(o: KubeObject): Keys {
   const namespace = o.metadata?.namespace ?? '';
   const name = o.metadata?.name ?? '';
@@ -62,7 +60,7 @@ export function relatedKeys(o: KubeObject): Keys {
       if (onlyStrs(spec.addresses).length === 0) {
         for (const p of asArr(spec.ports)) {
           const port = asObj(p);
-          if (isPlainTcp(asStr(port.protocol).toUpperCase())) offers.push(`tcpport:${String(port.number)}`);
+          if (isPlainTcp(asStr(port.protocol))) offers.push(`tcpport:${String(port.number)}`);
         }
       }
       break;

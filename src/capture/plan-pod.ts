@@ -29,7 +29,7 @@ import {
 } from './annotations.ts';
 import { lockdownBypass } from './lockdown.ts';
 import { meshOf, type IstioInit } from './mesh.ts';
-import { EXCLUDE_FLAG, flagValue, INCLUDE_FLAG, patchPod } from './pod-patch.ts';
+import { EXCLUDE_FLAG, flagValue, INCLUDE_FLAG, patchPod, type Flag } from './pod-patch.ts';
 import { planRanges, rangeInput, type Plan, type PlannedSide, type UserValue } from './ranges.ts';
 
 export type PodPlan = {
@@ -194,12 +194,16 @@ function meshWideExcludes(
   const recorded = previous?.exclude && typeof previous.exclude.from === 'object' ? previous.exclude.from : {};
   for (const [range, from] of Object.entries(recorded)) if (from.startsWith(MESH_WIDE)) add(range, from.slice(MESH_WIDE.length + 2, -1));
   if (userExclude) return out;
-  const containers = asArr(asObj(pod.spec).initContainers);
-  for (const init of inits.filter((i) => i.rewritable)) {
-    const x = flagValue(asArr(asObj(containers[init.index]).args), EXCLUDE_FLAG);
-    if (x && x !== previous?.exclude?.value) add(x, `${init.name} -x as injected`);
-  }
+  for (const x of injectedValues(pod, inits, EXCLUDE_FLAG)) if (x.value && x.value !== previous?.exclude?.value) add(x.value, x.from);
   return out;
+}
+
+/** What each istio-init that runs istio-iptables was given for a flag, as injected, and where. */
+function injectedValues(pod: KubeObject, inits: readonly IstioInit[], flag: Flag): { value: string | undefined; from: string }[] {
+  const containers = asArr(asObj(pod.spec).initContainers);
+  return inits
+    .filter((i) => i.rewritable)
+    .map((i) => ({ value: flagValue(asArr(asObj(containers[i.index]).args), flag), from: `${i.name} ${flag.short} as injected` }));
 }
 
 /**
@@ -215,11 +219,7 @@ function replacedInclude(
 ): Result {
   const narrowed = (v: string | undefined) => v !== undefined && v !== '' && v !== '*';
   const configured = snapshot.mesh.istio?.includeIPRanges;
-  const containers = asArr(asObj(pod.spec).initContainers);
-  const injected = inits
-    .filter((i) => i.rewritable)
-    .map((i) => ({ value: flagValue(asArr(asObj(containers[i.index]).args), INCLUDE_FLAG), from: `${i.name} -i as injected` }))
-    .find((x) => narrowed(x.value) && x.value !== previous?.include?.value);
+  const injected = injectedValues(pod, inits, INCLUDE_FLAG).find((x) => narrowed(x.value) && x.value !== previous?.include?.value);
   const mesh = injected ?? (configured && narrowed(configured.value) ? { value: configured.value, from: configured.from } : undefined);
   if (!mesh) return ok;
   return finding(

@@ -160,6 +160,22 @@ Continuous('a change judges only the objects it relates to, not the whole cluste
   assert.is(c.passes.at(-1)?.objects, 2, 'the new Egress and the one it conflicts with');
 });
 
+Continuous(
+  'unaddressed ports on 0.0.0.0 relate whatever their TCP-like protocol (isPlainTcp): a Mongo entry re-judges the other',
+  async () => {
+    const mongo = (name: string, host: string): KubeObject => ({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'ServiceEntry',
+      metadata: { name, namespace: 'shop', resourceVersion: '1' },
+      spec: { hosts: [host], location: 'MESH_EXTERNAL', resolution: 'NONE', ports: [{ number: 27017, name: 'mongo', protocol: 'MONGO' }] },
+    });
+    const c = cluster([mongo('a', 'a.example.org')]);
+    await c.start();
+    await c.write(mongo('b', 'b.example.org'));
+    assert.is(c.passes.at(-1)?.objects, 2, 'the new entry and the one sharing 0.0.0.0:27017');
+  },
+);
+
 Continuous('a mesh switched to REGISTRY_ONLY re-judges everything, and a finding keeps the time it was first seen', async () => {
   const c = cluster([virtualService('vs', 'api.example.com')]);
   await c.start();

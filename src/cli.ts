@@ -45,9 +45,15 @@ ${Object.entries(COMMANDS)
 const io: CommandIo = {
   out: (t) => void process.stdout.write(t),
   err: (t) => void process.stderr.write(t),
-  readStdin: async () => {
+  readStdin: async (maxBytes = Number.POSITIVE_INFINITY) => {
     const chunks: Buffer[] = [];
-    for await (const c of process.stdin) chunks.push(c as Buffer);
+    let bytes = 0;
+    for await (const c of process.stdin) {
+      chunks.push(c as Buffer);
+      bytes += (c as Buffer).length;
+      // leaving the loop closes stdin: the writer gets EPIPE instead of filling memory here
+      if (bytes > maxBytes) break;
+    }
     return Buffer.concat(chunks).toString('utf8');
   },
   env: process.env,

@@ -6,6 +6,8 @@
  * Symbolic links are made in a temporary folder, never kept among the fixtures: a loop there would
  * trap every tool that walks test/.
  */
+import { spawn } from 'node:child_process';
+import type { Writable } from 'node:stream';
 import { copyFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -190,10 +192,40 @@ Limits('a file over 10 MiB is an error naming the file and the limit, is not rea
   });
 });
 
-Limits('stdin over 10 MiB is refused in the same words, with its exact size when it is just over', async () => {
+Limits('stdin over 10 MiB is refused in the same words, as more than the limit, since reading stops there', async () => {
   const r = await check(['-'], `# ${'x'.repeat(10 * MIB)}\n`);
   assert.is(r.code, 1);
-  assert.match(r.out, '<stdin>:1: error [EW000] not read: 10,485,763 bytes, over the limit of 10 MiB per file\n'.replace('EW000', UNREAD));
+  assert.match(r.out, '<stdin>:1: error [EW000] not read: more than 10 MiB, over the limit of 10 MiB per file\n'.replace('EW000', UNREAD));
+});
+
+/** Resolves when the pipe takes more, or is closed by the reader. */
+function writable(pipe: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      pipe.off('drain', done).off('close', done);
+      resolve();
+    };
+    pipe.on('drain', done).on('close', done);
+  });
+}
+
+Limits('a command piping 64 MiB into check - is cut off just past 10 MiB, not read to the end', async () => {
+  const child = spawn(process.execPath, ['src/cli.ts', 'check', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c));
+  let written = 0;
+  const chunk = Buffer.alloc(MIB, 'x');
+  chunk.write('# ');
+  child.stdin.on('error', () => {}); // EPIPE once check stops reading: what the writer should see
+  const status = new Promise<number | null>((resolve) => child.on('close', resolve));
+  for (let i = 0; i < 64 && child.stdin.writable; i++) {
+    if (!child.stdin.write(chunk)) await writable(child.stdin);
+    written += MIB;
+  }
+  child.stdin.end();
+  assert.is(await status, 1);
+  assert.match(out, `not read: more than 10 MiB, over the limit of 10 MiB per file`);
+  assert.ok(written < 64 * MIB, `all ${written / MIB} MiB were taken in`);
 });
 
 const limits = (l: Partial<ReadLimits>): ReadLimits => ({ fileBytes: 1000, totalBytes: 1000, documents: 1000, ...l });

@@ -216,8 +216,12 @@ function objectsOf(
   return seen > room ? { items: [], skipped: [], errors, over: seen } : { items, skipped, errors };
 }
 
-/** A file or stdin: its size in bytes, then its content, read only when it is within the limits. */
-type Source = { readonly file: string; readonly size: () => number; readonly data: () => Buffer | string };
+/**
+ * A file or stdin: its size in bytes, then its content, read only when it is within the limits.
+ * `cut`: reading stopped past the limit per file (stdin has no size before it is read), so the
+ * size is only a lower bound.
+ */
+type Source = { readonly file: string; readonly size: () => number; readonly data: () => Buffer | string; readonly cut?: boolean };
 
 const MIB = 2 ** 20;
 
@@ -290,11 +294,11 @@ function take(
   used: { readonly bytes: number; readonly documents: number },
   limits: ReadLimits | undefined,
 ): { readonly text: string; readonly bytes: number } | { readonly refused: string; readonly last: boolean } {
-  const before = limits && refuse(s.size(), used.bytes, limits);
+  const before = limits && refuse(s.size(), used.bytes, limits, s.cut);
   if (before) return before;
   const data = s.data();
   const bytes = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-  const now = limits && refuse(bytes, used.bytes, limits);
+  const now = limits && refuse(bytes, used.bytes, limits, s.cut);
   if (now) return now;
   const text = typeof data === 'string' ? data : data.toString('utf8');
   const documents = limits ? markers(text) : 0;
@@ -303,10 +307,13 @@ function take(
   return { text, bytes };
 }
 
-function refuse(bytes: number, used: number, limits: ReadLimits): { refused: string; last: boolean } | undefined {
+function refuse(bytes: number, used: number, limits: ReadLimits, cut = false): { refused: string; last: boolean } | undefined {
   const limit = size(limits.fileBytes);
   if (bytes > limits.fileBytes)
-    return { refused: `not read: ${size(bytes, limits.fileBytes)}, over the limit of ${limit} per file`, last: false };
+    return {
+      refused: `not read: ${cut ? `more than ${limit}` : size(bytes, limits.fileBytes)}, over the limit of ${limit} per file`,
+      last: false,
+    };
   if (used + bytes <= limits.totalBytes) return undefined;
   return {
     refused: `not read: ${size(bytes)} here and ${size(used)} before this file, over the limit of ${size(limits.totalBytes)} in all`,
@@ -328,10 +335,10 @@ export function readPaths(paths: readonly string[], strictness: Strictness, limi
   );
 }
 
-/** Reads every path in order; `-` is stdin, read once. */
+/** Reads every path in order; `-` is stdin, read once, and no further than one byte past the limit per file. */
 export async function readInputs(
   paths: readonly string[],
-  io: { readonly readStdin: () => Promise<string> },
+  io: { readonly readStdin: (maxBytes?: number) => Promise<string> },
   strictness: Strictness,
   limits?: ReadLimits,
 ): Promise<Inputs> {
@@ -346,8 +353,9 @@ export async function readInputs(
     if (stdinRead) continue;
     stdinRead = true;
     try {
-      const text = await io.readStdin();
-      sources.push({ file: STDIN, size: () => Buffer.byteLength(text), data: () => text });
+      const text = await io.readStdin(limits?.fileBytes);
+      const bytes = Buffer.byteLength(text);
+      sources.push({ file: STDIN, size: () => bytes, data: () => text, cut: limits !== undefined && bytes > limits.fileBytes });
     } catch (e) {
       found.errors.push({ file: STDIN, message: reason(e) });
     }

@@ -25,6 +25,11 @@ export type IstioMeshConfig = {
 export type OsmMeshConfig = {
   /** where the MeshConfig was found */
   readonly object: { readonly namespace: string; readonly name: string };
+  /**
+   * The object as stored, apiVersion and spec whole: a change proposed to it must carry every field,
+   * as `kubectl apply` of a partial object drops the fields it leaves out that an earlier apply set.
+   */
+  readonly stored: { readonly apiVersion: string; readonly spec: Readonly<Record<string, unknown>> };
   /** spec.traffic.enableEgress: every destination the policies do not name is let through */
   readonly enableEgress: Sourced<boolean>;
   /** spec.featureFlags.enableEgressPolicy: Egress objects take effect */
@@ -139,6 +144,7 @@ function osmOf(meshConfig: KubeObject | undefined): OsmMeshConfig | undefined {
       : { value: [], from: `default empty (unset in ${where})` };
   return {
     object: { namespace: asStr(meshConfig.metadata?.namespace), name: asStr(meshConfig.metadata?.name) },
+    stored: { apiVersion: asStr(meshConfig.apiVersion), spec },
     enableEgress: bool(traffic, 'traffic', 'enableEgress'),
     enableEgressPolicy: bool(flags, 'featureFlags', 'enableEgressPolicy'),
     inclusions: list('outboundIPRangeInclusionList'),

@@ -4,7 +4,15 @@
  * so both commands see the same objects in the same order and fail on the same problems.
  */
 import type { KubeObject } from '../admission/types.ts';
-import { readPaths, showInputError, type InputError, type InputItem } from './manifest-files.ts';
+import { readPaths, showInputError, type InputError, type InputItem, type ReadLimits } from './manifest-files.ts';
+
+/**
+ * What a state folder may hold. A dump of a cluster of 100,000 ServiceEntries and Egresses is about
+ * 65 MB of JSON; these limits take four times that, and refuse a folder whose objects could not be
+ * held in a webhook's memory at all before reading it, instead of failing later for lack of memory.
+ * `kubectl get -o yaml` writes one file, so one file may hold the whole set.
+ */
+export const STATE_LIMITS: ReadLimits = { fileBytes: 256 * 2 ** 20, totalBytes: 256 * 2 ** 20, documents: 1_000_000 };
 
 export type StateDir = {
   readonly objects: readonly KubeObject[];
@@ -17,9 +25,12 @@ export type StateDir = {
   readonly files: number;
 };
 
-/** Never throws; a path that cannot be read, YAML that does not parse and a document that is not an object are errors. */
-export function loadStateDir(path: string): StateDir {
-  const r = readPaths([path], 'strict');
+/**
+ * Never throws; a path that cannot be read, YAML that does not parse, a document that is not an
+ * object and a set over STATE_LIMITS are errors.
+ */
+export function loadStateDir(path: string, limits: ReadLimits = STATE_LIMITS): StateDir {
+  const r = readPaths([path], 'strict', limits);
   return {
     objects: r.items.map((i) => i.object),
     located: r.items,

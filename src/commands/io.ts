@@ -5,7 +5,11 @@
 export type CommandIo = {
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
-  readonly readStdin: () => Promise<string>;
+  /**
+   * All of stdin, or, given `maxBytes`, as much as shows it is longer than that: reading stops
+   * there, so input over a limit is refused without being held in memory.
+   */
+  readonly readStdin: (maxBytes?: number) => Promise<string>;
   readonly env: Readonly<Record<string, string | undefined>>;
 };
 
@@ -25,7 +29,7 @@ export function captureIo(
   return {
     out: (t) => void out.push(t),
     err: (t) => void err.push(t),
-    readStdin: async () => stdin,
+    readStdin: async (maxBytes) => (maxBytes !== undefined && Buffer.byteLength(stdin) > maxBytes ? stdin.slice(0, maxBytes + 1) : stdin),
     env,
     stdout: () => out.join(''),
     stderr: () => err.join(''),

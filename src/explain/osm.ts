@@ -11,6 +11,7 @@ import type { KubeObject } from '../admission/types.ts';
 import { OSM_MESHCONFIG_GROUP, type MeshConfig } from '../cluster/mesh-config.ts';
 import { egressKey, type ClusterSnapshot, type EgressPort } from '../cluster/snapshot.ts';
 import { containsAddress, parseIpOrCidr } from '../net/cidr.ts';
+import { isObj } from '../json.ts';
 import { hostMatches, slug, type Destination } from './destination.ts';
 import type { FixOption, MeshAnswer, Reason, Source } from './types.ts';
 
@@ -155,11 +156,13 @@ export function explainOsm(source: Source, dest: Destination, snapshot: ClusterS
       step: 'match',
       says: 'enableEgress is false and Egress policies are off (enableEgressPolicy false): nothing opens the way out',
     });
+    // The stored object whole with the one switch turned: applied, a partial object would unset the rest.
+    const flags = o.stored.spec.featureFlags;
     const patch: KubeObject = {
-      apiVersion: `${OSM_MESHCONFIG_GROUP}/v1alpha2`,
+      apiVersion: o.stored.apiVersion || `${OSM_MESHCONFIG_GROUP}/v1alpha2`,
       kind: 'MeshConfig',
       metadata: { ...o.object },
-      spec: { featureFlags: { enableEgressPolicy: true } },
+      spec: { ...o.stored.spec, featureFlags: { ...(isObj(flags) ? flags : {}), enableEgressPolicy: true } },
     };
     // The webhook watches the MeshConfig: the Egress beside the change is judged as it will be once policy is on.
     const after: MeshConfig = {

@@ -87,4 +87,14 @@ State('reads a single file as well as a folder, and reports a path that does not
   assert.equal(loadStateDir(join(dir, 'missing')).errors, [`${join(dir, 'missing')}: no such file or directory`]);
 });
 
+State('refuses a state set over its limits by name, and reads none of the files past the limit in all', () => {
+  const ns = (name: string) => `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${name}}\n`;
+  const dir = folder({ 'a.yaml': ns('first'), 'b.yaml': ns('second'), 'c.yaml': ns('third') });
+  const s = loadStateDir(dir, { fileBytes: 1000, totalBytes: 100, documents: 1000 });
+  assert.equal(names(s.objects), ['Namespace/first']);
+  assert.equal(s.errors, [
+    `${join(dir, 'b.yaml')}: not read: 56 bytes here and 55 bytes before this file, over the limit of 100 bytes in all; the file after it was not read either`,
+  ]);
+});
+
 State.run();

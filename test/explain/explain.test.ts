@@ -304,6 +304,31 @@ Explain('OSM: with egress policy off, the Egress beside the MeshConfig change is
   assert.equal(checked(e.fix, [osmMesh(false, true), osmNs]), { errors: 0, warnings: 0, codes: [] });
 });
 
+Explain('OSM: the MeshConfig change carries the stored object whole, so applying it unsets nothing else', () => {
+  const stored = osmMesh(false, false);
+  const spec = stored.spec as { traffic: object; featureFlags: object };
+  const mesh = {
+    ...stored,
+    spec: {
+      ...spec,
+      traffic: { ...spec.traffic, outboundIPRangeExclusionList: ['169.254.169.254/32'] },
+      featureFlags: { ...spec.featureFlags, enableRetryPolicy: true },
+      sidecar: { logLevel: 'error' },
+    },
+  } as KubeObject;
+  const e = explain(prospectivePod('curl', 'curl'), to('http://httpbin.org'), snap([mesh, osmNs]));
+  assert.equal(e.fix[0], {
+    apiVersion: 'config.openservicemesh.io/v1alpha2',
+    kind: 'MeshConfig',
+    metadata: { namespace: 'osm-system', name: 'osm-mesh-config' },
+    spec: {
+      traffic: { enableEgress: false, outboundIPRangeExclusionList: ['169.254.169.254/32'] },
+      featureFlags: { enableEgressPolicy: true, enableRetryPolicy: true },
+      sidecar: { logLevel: 'error' },
+    },
+  });
+});
+
 Explain(
   'Istio: a ServiceEntry declaring another protocol for the host gets no second entry, but the advice to change it, naming it',
   () => {

@@ -315,9 +315,12 @@ Webhooks('egress objects are validated on create and update in every version, fa
   assert.equal(
     w.rules.map((r) => [r.apiGroups, r.resources, r.apiVersions, r.operations]),
     [
-      [['networking.istio.io'], ['serviceentries', 'virtualservices'], ['*'], ['CREATE', 'UPDATE']],
+      [['networking.istio.io'], ['serviceentries', 'virtualservices', 'sidecars'], ['*'], ['CREATE', 'UPDATE']],
       [['policy.openservicemesh.io'], ['egresses'], ['*'], ['CREATE', 'UPDATE']],
       [['specs.smi-spec.io'], ['httproutegroups'], ['*'], ['CREATE', 'UPDATE']],
+      [['security.istio.io'], ['authorizationpolicies'], ['*'], ['CREATE', 'UPDATE']],
+      [['gateway.networking.k8s.io'], ['httproutes', 'grpcroutes', 'tlsroutes', 'tcproutes'], ['*'], ['CREATE', 'UPDATE']],
+      [['policy.linkerd.io'], ['egressnetworks'], ['*'], ['CREATE', 'UPDATE']],
     ],
   );
   assert.equal(

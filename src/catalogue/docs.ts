@@ -43,6 +43,29 @@ const SECTIONS: readonly Section[] = [
     codes: (c) => c.startsWith('EW5'),
     intro: 'The egress-warden.io capture annotations on pods and namespaces, and the mesh annotations a pod sets itself.',
   },
+  {
+    heading: 'Istio Sidecar scoping (EW601-EW613)',
+    codes: (c) => c.startsWith('EW60') || c.startsWith('EW61'),
+    intro:
+      '`networking.istio.io` Sidecar egress listeners and outboundTrafficPolicy as istiod checks them (`ValidateSidecar`), and the Sidecars of a namespace read together.',
+  },
+  {
+    heading: 'Ambient egress through waypoints (EW621-EW631)',
+    codes: (c) => c.startsWith('EW62') || c.startsWith('EW63'),
+    intro:
+      'ServiceEntries bound to a waypoint by `istio.io/use-waypoint` (on the entry or its namespace), and AuthorizationPolicies attached to ServiceEntries: what ambient mode accepts and then routes around the waypoint.',
+  },
+  {
+    heading: 'Gateway API routes for mesh egress (EW641-EW651)',
+    codes: (c) => c.startsWith('EW64') || c.startsWith('EW65'),
+    intro:
+      'HTTPRoute, GRPCRoute, TLSRoute and TCPRoute whose parentRefs name an Istio ServiceEntry or a Linkerd EgressNetwork; other routes are left alone. Istio reports these only in the route status.',
+  },
+  {
+    heading: 'Linkerd EgressNetwork (EW661-EW665)',
+    codes: (c) => c.startsWith('EW66'),
+    intro: "`policy.linkerd.io` EgressNetwork (Linkerd 2.17+): Linkerd's own admission checks, and the overlap it reports only afterwards.",
+  },
 ];
 
 /**

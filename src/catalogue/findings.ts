@@ -1001,6 +1001,277 @@ export const FINDINGS = {
     meaning: 'An unexpected internal error (a bug) while computing the patch: the pod was admitted unchanged. The message names the error.',
     fix: 'Report the bug with the message; the pod was admitted unchanged.',
   },
+  EW601: {
+    severity: 'error',
+    title: 'a Sidecar that configures nothing',
+    meaning:
+      'The Sidecar has no `egress`, `ingress`, `outboundTrafficPolicy` or `inboundConnectionPool`: istiod refuses it ("sidecar: empty configuration provided", `ValidateSidecar`).',
+    fix: 'Add the egress listeners (`hosts`) or the outboundTrafficPolicy the Sidecar is meant to set, or delete it.',
+  },
+  EW602: {
+    severity: 'error',
+    title: 'Sidecar workloadSelector label with an empty key, a wildcard or a value that is not a string',
+    meaning:
+      '`workloadSelector` label with an empty key, a `*` in its key or value, or a value that is not a string: istiod refuses the Sidecar (`ValidateAlphaWorkloadSelector`).',
+    fix: 'Give every workloadSelector label a non-empty key without `*` and a string value.',
+  },
+  EW603: {
+    severity: 'warning',
+    title: 'Sidecar workloadSelector without labels applies to every workload in the namespace',
+    meaning:
+      'A `workloadSelector` without labels selects every workload of the namespace, like a Sidecar without a selector, which most likely is not what was meant (istiod warns the same, `ValidateSidecar`).',
+    fix: 'Add labels to the workloadSelector, or remove it if the Sidecar is meant for the whole namespace.',
+  },
+  EW604: {
+    severity: 'error',
+    title: 'a Sidecar egress listener that is null or has no hosts',
+    meaning:
+      'An `egress` listener must list at least one host in `namespace/dnsName` form; istiod refuses a listener without hosts ("egress listener must contain at least one host") and a null one (`ValidateSidecar`).',
+    fix: 'List the hosts the workloads reach, such as `./*` (this namespace), `istio-system/*` or `*/api.example.com`.',
+  },
+  EW605: {
+    severity: 'error',
+    title: 'a Sidecar egress host that is not namespace/dnsName, or whose namespace or name is invalid',
+    meaning:
+      "Every `egress[].hosts` entry is `namespace/dnsName`: the namespace is where the *configuration* (ServiceEntry, VirtualService, Service) lives, not where the clients run; `.` is the Sidecar's own namespace, `*` any namespace, `~` none; the name is a fully qualified name, `*`, or a leading wildcard (`*.example.com`), never a short name or a partial wildcard. istiod refuses anything else (`ValidateNamespaceSlashWildcardHostname`).",
+    fix: 'Write the host as `<namespace of the ServiceEntry>/<host>`, for instance `egress/api.example.com`, `./*` or `*/api.example.com`.',
+  },
+  EW606: {
+    severity: 'error',
+    title: 'a Sidecar egress listener without a port that is not the last one, or more than one',
+    meaning:
+      'The egress listener without `port` catches every port not named by another listener; istiod accepts one, and only as the last listener ("the egress listener with empty port should be the last listener in the list", `ValidateSidecar`).',
+    fix: 'Move the listener without a port to the end of `egress`, and merge the hosts of a second one into it.',
+  },
+  EW607: {
+    severity: 'error',
+    title: 'a Sidecar egress port, bind or captureMode istiod refuses',
+    meaning:
+      'An egress listener `port` with a number outside 1..65535 (0 only with a `unix://` bind), an invalid name or protocol, a number used by another listener, a `targetPort` (no effect on Sidecars), a `bind` that is not an IP address, or a unix-socket listener with a captureMode other than DEFAULT or NONE (`validateSidecarEgressPortBindAndCaptureMode`).',
+    fix: 'Give each listener its own port number in 1..65535, a DNS-1123 name and a valid protocol; bind to an IP or a `unix://` path.',
+  },
+  EW608: {
+    severity: 'warning',
+    title: 'a Sidecar egress host listed twice, or covered by a namespace wildcard of the same listener',
+    meaning:
+      'The same `namespace/host` appears twice in one listener, or `ns/*` already imports it: istiod warns ("duplicated egress host") and uses the broader entry (`ValidateSidecar`).',
+    fix: 'Keep one entry per host; drop hosts already covered by `ns/*`.',
+  },
+  EW609: {
+    severity: 'warning',
+    title: 'a Sidecar egress listener with */* and other hosts',
+    meaning:
+      '`*/*` imports every host of every namespace, so the other hosts of the listener change nothing and the Sidecar scopes nothing on that listener (istiod warns: "`*/*` host select all resources, no other hosts can be added").',
+    fix: 'Remove `*/*` to scope the listener to the hosts listed, or remove the other hosts.',
+  },
+  EW610: {
+    severity: 'error',
+    title: 'a Sidecar outboundTrafficPolicy istiod refuses',
+    meaning:
+      '`outboundTrafficPolicy.mode` must be `REGISTRY_ONLY` or `ALLOW_ANY`: `ALLOW_ANY_DYNAMIC_DNS` exists only in MeshConfig ("sidecar: ALLOW_ANY_DYNAMIC_DNS mode is only supported in MeshConfig", `validateSidecarOutboundTrafficPolicy`); `egressProxy` needs mode ALLOW_ANY, a fully qualified host and a port.',
+    fix: 'Use REGISTRY_ONLY or ALLOW_ANY here (set ALLOW_ANY_DYNAMIC_DNS in the mesh config), and give egressProxy a host and port under ALLOW_ANY.',
+  },
+  EW611: {
+    severity: 'warning',
+    title: 'a second Sidecar without workloadSelector in the namespace: istiod uses only one',
+    meaning:
+      "A namespace takes one Sidecar without a `workloadSelector` as its default. With two, istiod uses the oldest and ignores the other, without saying so on the object (istioctl analyze IST0111). The other's egress hosts and outboundTrafficPolicy never apply.",
+    fix: 'Merge the two into one Sidecar, or give one a workloadSelector.',
+  },
+  EW612: {
+    severity: 'warning',
+    title: 'a Sidecar whose workloadSelector selects pods another Sidecar selects too',
+    meaning:
+      'Every pod this Sidecar selects is also selected by another Sidecar of the namespace (one selector is contained in the other). A pod gets one Sidecar, the oldest, and istiod does not say which (istioctl analyze IST0110).',
+    fix: 'Make the selectors disjoint (add a label that tells the workloads apart), or merge the two Sidecars.',
+  },
+  EW613: {
+    severity: 'warning',
+    title: 'a Sidecar egress host that imports no ServiceEntry: the entry for it lives in another namespace or is not exported here',
+    meaning:
+      "In `namespace/host` the namespace is where the ServiceEntry lives (istio/istio#13319). The ServiceEntries that register this host live in other namespaces, or are not exported (`exportTo`) to the Sidecar's namespace, so the listener imports nothing for the host: under REGISTRY_ONLY its traffic goes to BlackHoleCluster, otherwise around every rule for it (istio/istio#36712, #13087).",
+    fix: 'Write the namespace of the ServiceEntry (the message names it) or `*/host`, and export the ServiceEntry to this namespace.',
+  },
+  EW621: {
+    severity: 'warning',
+    title: 'a DYNAMIC_DNS MESH_INTERNAL ServiceEntry in a namespace that uses a waypoint: the waypoint skips it',
+    meaning:
+      'The ServiceEntry\'s namespace carries `istio.io/use-waypoint`, so the entry is bound to that waypoint; istiod admits it (its `usesWaypoint` reads only the entry\'s own labels) and then leaves it out of the waypoint ("DYNAMIC_DNS is supported only for MESH_EXTERNAL services; skipping waypoint service", `findWaypointResources`). Labelled on the entry itself, istiod refuses it (EW131).',
+    fix: 'Use location MESH_EXTERNAL, a resolution other than DYNAMIC_DNS, or label the entry `istio.io/use-waypoint: none`.',
+  },
+  EW622: {
+    severity: 'warning',
+    title: 'a ServiceEntry on a waypoint without addresses where istiod allocates none: ztunnel never sends its traffic to the waypoint',
+    meaning:
+      'ztunnel redirects traffic to a waypoint by destination address. Without `addresses`, the entry gets one only from istiod\'s IP auto-allocation, which skips resolution NONE, entries labelled `networking.istio.io/enable-autoallocate-ip: "false"` and wildcard hosts (except DYNAMIC_DNS) (`ShouldV2AutoAllocateIP`). The entry is Accepted and its traffic goes straight out, around the waypoint and its policies (istio/istio#54981, #54896, #53620).',
+    fix: 'Add `addresses`, or use resolution DNS/STATIC with exact hosts and leave auto-allocation on (PILOT_ENABLE_IP_AUTOALLOCATE, the default).',
+  },
+  EW623: {
+    severity: 'warning',
+    title: 'a ServiceEntry on a waypoint whose ports are all TCP: its traffic is reported not to pass the waypoint',
+    meaning:
+      'Plain TCP (or unset-protocol) ports of a ServiceEntry bound to a waypoint are reported to reach the destination without traversing the waypoint, while TLS and HTTP ports of the same setup do (istio/istio#59576, open): AuthorizationPolicies attached to the waypoint or the entry do not see that traffic.',
+    fix: 'Declare the port as TLS or HTTPS when the traffic is TLS, and check with `istioctl ztunnel-config` that the connection goes through the waypoint.',
+  },
+  EW624: {
+    severity: 'warning',
+    title: 'a ServiceEntry on a waypoint with a narrowed exportTo: ztunnel does not honour exportTo',
+    meaning:
+      "ztunnel sends traffic for the entry's addresses to its waypoint from every namespace, whatever `exportTo` says (istio/istio#55163, open), and a waypoint in another namespace serves the entry regardless. `exportTo` does not confine who reaches the destination in ambient mode.",
+    fix: 'Confine access with an AuthorizationPolicy whose targetRefs name the ServiceEntry (or the waypoint), and keep exportTo for the sidecars.',
+  },
+  EW625: {
+    severity: 'warning',
+    title: 'istio.io/use-waypoint names a waypoint Gateway that does not exist',
+    meaning:
+      'The ServiceEntry (or its namespace) names a waypoint (`istio.io/use-waypoint`, namespace from `istio.io/use-waypoint-namespace`) for which no Gateway exists: istiod marks the binding not ready (`ReportWaypointIsNotReady`, `fetchWaypointForTarget`) and the traffic goes straight out, around every policy the waypoint would enforce.',
+    fix: 'Create the waypoint (`istioctl waypoint apply -n <namespace> --name <name>`), or fix the label.',
+  },
+  EW626: {
+    severity: 'warning',
+    title: 'istio.io/use-waypoint names a Gateway that is not of class istio-waypoint',
+    meaning:
+      'The Gateway the label names has a `gatewayClassName` other than `istio-waypoint`, so istiod deploys no waypoint for it and nothing captures the traffic the label sends there.',
+    fix: "Name a Gateway of class `istio-waypoint`, or change the Gateway's class.",
+  },
+  EW627: {
+    severity: 'warning',
+    title: 'the waypoint does not serve service traffic (istio.io/waypoint-for is workload or none)',
+    meaning:
+      'A ServiceEntry is service traffic; a waypoint serves it only when its `istio.io/waypoint-for` label (on the Gateway, else its GatewayClass, default `service`) is `service` or `all`. Otherwise istiod refuses the binding (`ReportWaypointUnsupportedTrafficType`, `fetchWaypointForService`) and the traffic bypasses the waypoint.',
+    fix: 'Label the waypoint Gateway `istio.io/waypoint-for: service` (or `all`), or use a waypoint that serves services.',
+  },
+  EW628: {
+    severity: 'warning',
+    title: "the waypoint's allowedRoutes do not admit the ServiceEntry's namespace",
+    meaning:
+      "A waypoint in another namespace serves only namespaces its HBONE listener's `allowedRoutes.namespaces` admits (`Same` by default; `All`, or a `Selector` on namespace labels). istiod refuses the binding (`ReportWaypointAttachmentDenied`, `AllowsAttachmentFromNamespace`) and the traffic bypasses the waypoint.",
+    fix: "Set the waypoint listener's `allowedRoutes.namespaces.from` to `All`, or to a `Selector` matching this namespace.",
+  },
+  EW630: {
+    severity: 'warning',
+    title: 'an AuthorizationPolicy targetRef names a ServiceEntry that does not exist',
+    meaning:
+      "An AuthorizationPolicy attached by `targetRefs` to a ServiceEntry (group `networking.istio.io`) applies at that entry's waypoint. No ServiceEntry of that name exists in the policy's namespace, so the policy applies nowhere (istiod reports it only in the policy's status).",
+    fix: "Fix the name, or create the ServiceEntry in the policy's namespace.",
+  },
+  EW631: {
+    severity: 'warning',
+    title: 'an AuthorizationPolicy targetRef names a ServiceEntry that is bound to no waypoint',
+    meaning:
+      'A policy attached to a ServiceEntry is enforced by the waypoint the entry uses. Neither the entry nor its namespace carries `istio.io/use-waypoint` (or it says `none`), so no proxy enforces the policy.',
+    fix: 'Label the ServiceEntry (or its namespace) `istio.io/use-waypoint: <waypoint>`.',
+  },
+  EW641: {
+    severity: 'error',
+    title: 'a Hostname backendRef with a namespace',
+    meaning:
+      'A backendRef of `group: networking.istio.io, kind: Hostname` names a host of the mesh registry, which has no namespace; istiod refuses the backend ("namespace may not be set with Hostname type", `buildDestination`) and reports it only in the route\'s status: the rule never forwards.',
+    fix: 'Remove `namespace` from the backendRef.',
+  },
+  EW642: {
+    severity: 'error',
+    title: 'a Service backendRef named with a hostname',
+    meaning:
+      'A Service backendRef takes the Service\'s name; a name with a dot is a hostname, which istiod refuses ("the name of the Service must be used, not the hostname", `buildDestination`) in the route\'s status only.',
+    fix: "Use the Service's name and namespace, or `group: networking.istio.io, kind: Hostname` for a ServiceEntry host.",
+  },
+  EW643: {
+    severity: 'warning',
+    title: "a Hostname backendRef names a host no ServiceEntry visible from the route's namespace declares",
+    meaning:
+      "istiod resolves a Hostname backendRef in the mesh registry as seen from the route's namespace; no ServiceEntry exported there declares the host, so the backend is not found (`InvalidDestinationNotFound`, `buildDestination`) and the rule answers 500.",
+    fix: "Create a ServiceEntry for the host exported to the route's namespace, or fix the host.",
+  },
+  EW644: {
+    severity: 'warning',
+    title: 'a route parentRef names a ServiceEntry that does not exist',
+    meaning:
+      'A route whose `parentRefs` names a ServiceEntry applies to that entry\'s hosts. No ServiceEntry of that name exists, so istiod marks the parent not accepted ("parent service entry … not found", `referenceAllowed`) and the route applies to nothing.',
+    fix: 'Fix the parentRef name or namespace, or create the ServiceEntry.',
+  },
+  EW645: {
+    severity: 'warning',
+    title: 'a route parentRef names an EgressNetwork that does not exist',
+    meaning:
+      "No Linkerd EgressNetwork of that name exists in the parentRef's namespace: the route attaches to nothing, and the traffic follows the trafficPolicy of whichever EgressNetwork matches.",
+    fix: 'Fix the parentRef name or namespace, or create the EgressNetwork.',
+  },
+  EW646: {
+    severity: 'error',
+    title: 'a route parentRef to an EgressNetwork without a port',
+    meaning:
+      'Linkerd refuses an HTTPRoute, GRPCRoute, TLSRoute or TCPRoute whose parent is an EgressNetwork without `port` ("cannot target an EgressNetwork without specifying a port", policy-controller admission).',
+    fix: 'Set `port` on the parentRef to the destination port (443, 80…).',
+  },
+  EW647: {
+    severity: 'error',
+    title: 'a Service backendRef without a port in a route to an EgressNetwork',
+    meaning:
+      'Linkerd refuses a Service backendRef without `port` ("cannot reference a Service without a port", policy-controller admission).',
+    fix: 'Set `port` on the backendRef.',
+  },
+  EW648: {
+    severity: 'error',
+    title: 'a TLSRoute or TCPRoute to an EgressNetwork with other than exactly one rule',
+    meaning:
+      'Linkerd accepts TLSRoutes and TCPRoutes with exactly one rule ("TlsRoute supports a single rule only", policy-controller admission).',
+    fix: 'Keep one rule, and split the others into routes of their own.',
+  },
+  EW649: {
+    severity: 'warning',
+    title: 'a mesh egress route with nothing to route',
+    meaning:
+      "Toward a ServiceEntry, a rule without backendRefs (or with weight 0 only) and without a redirect answers HTTP 500, or refuses TLS and TCP connections (Istio, per the Gateway API). Toward an EgressNetwork, a route without rules matches nothing and the EgressNetwork's trafficPolicy decides (linkerd/linkerd2#13425).",
+    fix: 'Add backendRefs (a Hostname backendRef for the ServiceEntry host), or the rules the route is meant to carry.',
+  },
+  EW650: {
+    severity: 'warning',
+    title: 'a route parentRef port the ServiceEntry does not declare',
+    meaning:
+      'A parentRef `port` narrows the route to that port of the ServiceEntry (istiod adds a port match); the entry declares no such port, so the route never matches.',
+    fix: 'Use a port the ServiceEntry declares, or add it to the ServiceEntry.',
+  },
+  EW651: {
+    severity: 'warning',
+    title: "a route whose kind does not fit the protocol of the ServiceEntry's ports: it is ignored",
+    meaning:
+      "istiod turns an HTTPRoute or GRPCRoute into http routes, a TLSRoute into tls routes and a TCPRoute into tcp routes of the ServiceEntry's hosts; the sidecar uses http routes only on HTTP ports, tls routes on HTTPS/TLS ports, and ignores the others without a word (the route-level form of EW401/EW402).",
+    fix: 'Use the route kind that fits the port (TLSRoute for TLS and HTTPS, HTTPRoute for HTTP), or fix the ServiceEntry port protocol.',
+  },
+  EW661: {
+    severity: 'error',
+    title: 'an EgressNetwork with an empty networks list',
+    meaning:
+      'Linkerd refuses `networks: []` ("at least one network must be specified", policy-controller admission). Leaving `networks` out means every address outside the cluster networks.',
+    fix: 'List the networks, or remove `networks` to cover every address outside the cluster.',
+  },
+  EW662: {
+    severity: 'error',
+    title: 'an EgressNetwork cidr or except that is not a CIDR or IP address',
+    meaning: 'Each `networks[].cidr` and each `except` item must be a CIDR or an IP address; Linkerd cannot read the object otherwise.',
+    fix: 'Write a CIDR such as `203.0.113.0/24`, or a single address.',
+  },
+  EW663: {
+    severity: 'error',
+    title: 'an EgressNetwork except outside its cidr, or covering all of it',
+    meaning:
+      'Each `except` must lie inside its network\'s `cidr` and leave part of it: Linkerd refuses "cidr … does not include exception …" and "cidr … is completely negated by exception …" (`validate_networks`).',
+    fix: 'Move the exception under the network that contains it, or remove the network it negates entirely.',
+  },
+  EW664: {
+    severity: 'error',
+    title: 'an EgressNetwork trafficPolicy other than Allow or Deny',
+    meaning: '`trafficPolicy` is required and is `Allow` or `Deny` (case-sensitive); Linkerd cannot read the object otherwise.',
+    fix: 'Set `trafficPolicy: Allow` or `trafficPolicy: Deny`.',
+  },
+  EW665: {
+    severity: 'error',
+    title: "an EgressNetwork network overlapping the cluster's pod or service range",
+    meaning:
+      'Linkerd admits it and only later sets `Accepted=False` (`EgressReasonNetworkOverlap`, "networks overlap with clusterNetworks"); its outbound index still matches the overlapping addresses that are not Services, so pod-to-pod traffic by IP from this namespace falls under the EgressNetwork\'s trafficPolicy. egress-warden denies it at admission, against the detected pod and service CIDRs.',
+    fix: "Narrow the network, or add the cluster's ranges as `except` items (the message names the range).",
+  },
 } as const satisfies Readonly<Record<string, FindingSpec>>;
 
 /** A finding code; a code missing from FINDINGS does not type-check. */

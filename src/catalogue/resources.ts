@@ -139,6 +139,74 @@ export const RESOURCES = [
     rule: 'http-route-group',
     watch: { role: 'index', why: 'Egress matches that name an HTTPRouteGroup' },
   },
+  // The newer egress kinds are judged at admission and by `check`; they are not watched yet, so
+  // `audit` and the continuous audit do not read them, and the rules that compare them with other
+  // objects of these kinds know them only in `check` (rules/egress-records.ts).
+  {
+    group: 'networking.istio.io',
+    kind: 'Sidecar',
+    plural: 'sidecars',
+    scope: 'Namespaced',
+    operations: ['CREATE', 'UPDATE'],
+    webhook: 'validate',
+    rule: 'sidecar',
+  },
+  {
+    // Only those attached to ServiceEntries by targetRefs are judged.
+    group: 'security.istio.io',
+    kind: 'AuthorizationPolicy',
+    plural: 'authorizationpolicies',
+    scope: 'Namespaced',
+    operations: ['CREATE', 'UPDATE'],
+    webhook: 'validate',
+    rule: 'authorization-policy',
+  },
+  {
+    // Gateway API routes: only those whose parentRefs name a ServiceEntry or an EgressNetwork are judged.
+    group: 'gateway.networking.k8s.io',
+    kind: 'HTTPRoute',
+    plural: 'httproutes',
+    scope: 'Namespaced',
+    operations: ['CREATE', 'UPDATE'],
+    webhook: 'validate',
+    rule: 'egress-route',
+  },
+  {
+    group: 'gateway.networking.k8s.io',
+    kind: 'GRPCRoute',
+    plural: 'grpcroutes',
+    scope: 'Namespaced',
+    operations: ['CREATE', 'UPDATE'],
+    webhook: 'validate',
+    rule: 'egress-route',
+  },
+  {
+    group: 'gateway.networking.k8s.io',
+    kind: 'TLSRoute',
+    plural: 'tlsroutes',
+    scope: 'Namespaced',
+    operations: ['CREATE', 'UPDATE'],
+    webhook: 'validate',
+    rule: 'egress-route',
+  },
+  {
+    group: 'gateway.networking.k8s.io',
+    kind: 'TCPRoute',
+    plural: 'tcproutes',
+    scope: 'Namespaced',
+    operations: ['CREATE', 'UPDATE'],
+    webhook: 'validate',
+    rule: 'egress-route',
+  },
+  {
+    group: 'policy.linkerd.io',
+    kind: 'EgressNetwork',
+    plural: 'egressnetworks',
+    scope: 'Namespaced',
+    operations: ['CREATE', 'UPDATE'],
+    webhook: 'validate',
+    rule: 'egress-network',
+  },
   {
     // Judged, never read by the server: `audit` and `explain` read pods with the user's own credentials.
     group: '',

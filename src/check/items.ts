@@ -11,7 +11,9 @@ import type { InputItem } from '../cluster/manifest-files.ts';
 import type { ClusterSnapshot } from '../cluster/snapshot.ts';
 import { asObj, isObj } from '../json.ts';
 import { admitPod } from '../review/mutate.ts';
-import { judge } from '../review/validate.ts';
+import { recordsOf, snapshotLookup, type EgressLookup } from '../rules/egress-records.ts';
+import { rulesWith } from '../review/rules.ts';
+import { judge, judgeWith } from '../review/validate.ts';
 import { demote, finding, type Issue, type Result, type Severity } from '../catalogue/result.ts';
 import { summarize, type CheckedObject, type Finding, type Report, type Skipped } from './report.ts';
 
@@ -83,9 +85,11 @@ const under = (at: string, r: Result): Result => {
 /** Findings of a Pod: the mutating webhook's checks (capture annotations, mesh ranges); its patch is not needed here. */
 const podFindings = (req: AdmissionRequest, snapshot: ClusterSnapshot): Result => admitPod(req, snapshot).findings;
 
+type Judge = typeof judge;
+
 /** Findings of a kind the engine validates. */
-function engineFindings(req: AdmissionRequest, snapshot: ClusterSnapshot): Result {
-  const v = judge(req, snapshot);
+function engineFindings(req: AdmissionRequest, snapshot: ClusterSnapshot, judgeOne: Judge = judge): Result {
+  const v = judgeOne(req, snapshot);
   // A denial without findings is a rule that threw: the webhook would deny the object.
   if (!v.allowed && v.findings.errors.length === 0) return finding('EW000', '', v.message ?? 'the rule failed');
   return v.findings;
@@ -117,6 +121,16 @@ export function checkItems(
     live.add(obj);
     return { item, gvk, obj };
   });
+  // The newer egress kinds are compared with the objects of the set (the snapshot does not hold them);
+  // ServiceEntries the set does not declare are still found in the snapshot.
+  const known = recordsOf([...context, ...placedItems.map((p) => p.obj)]);
+  const judgeSet = judgeWith(
+    rulesWith((s): EgressLookup => {
+      const stored = snapshotLookup(s).serviceEntry!;
+      const declared = known.serviceEntry;
+      return { ...known, serviceEntry: (ns, name) => declared?.(ns, name) ?? stored(ns, name) };
+    }),
+  );
   const findings: Finding[] = [];
   const checked: CheckedObject[] = [];
   const skipped: Skipped[] = [];
@@ -139,7 +153,7 @@ export function checkItems(
       ? under(template.at, podFindings(requestFor(template.pod, { group: '', version: 'v1', kind: 'Pod' }, n), live.snapshot))
       : isPodKind(gvk)
         ? podFindings(req, live.snapshot)
-        : engineFindings(req, live.snapshot);
+        : engineFindings(req, live.snapshot, judgeSet);
     const r = opts.mode === 'warn' ? demote(raw) : raw;
     const m = obj.metadata;
     const base = {

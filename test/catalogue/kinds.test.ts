@@ -34,7 +34,8 @@ Kinds('renders the webhook rules: every version of a CRD, the listed versions of
       apiGroups: ['networking.istio.io'],
       apiVersions: ['*'],
       operations: ['CREATE', 'UPDATE'],
-      resources: ['serviceentries', 'virtualservices'],
+      // Sidecars scope what a namespace reaches (rules/sidecar.ts)
+      resources: ['serviceentries', 'virtualservices', 'sidecars'],
       scope: 'Namespaced',
     },
     {
@@ -50,6 +51,29 @@ Kinds('renders the webhook rules: every version of a CRD, the listed versions of
       apiVersions: ['*'],
       operations: ['CREATE', 'UPDATE'],
       resources: ['httproutegroups'],
+      scope: 'Namespaced',
+    },
+    // AuthorizationPolicies attached to ServiceEntries (ambient egress)
+    {
+      apiGroups: ['security.istio.io'],
+      apiVersions: ['*'],
+      operations: ['CREATE', 'UPDATE'],
+      resources: ['authorizationpolicies'],
+      scope: 'Namespaced',
+    },
+    // Gateway API routes: the rule judges only those whose parents are a ServiceEntry or an EgressNetwork
+    {
+      apiGroups: ['gateway.networking.k8s.io'],
+      apiVersions: ['*'],
+      operations: ['CREATE', 'UPDATE'],
+      resources: ['httproutes', 'grpcroutes', 'tlsroutes', 'tcproutes'],
+      scope: 'Namespaced',
+    },
+    {
+      apiGroups: ['policy.linkerd.io'],
+      apiVersions: ['*'],
+      operations: ['CREATE', 'UPDATE'],
+      resources: ['egressnetworks'],
       scope: 'Namespaced',
     },
   ]);

@@ -25,7 +25,7 @@ export type SidecarRecord = {
   readonly selector: Readonly<Record<string, string>> | undefined;
   /** RFC 3339, as stored; "" when unknown (objects read from files) */
   readonly created: string;
-  /** outboundTrafficPolicy.mode as written; "" when unset */
+  /** outboundTrafficPolicy.mode as written (REGISTRY_ONLY, the zero value, when the policy omits it); "" without a policy */
   readonly outboundPolicy: string;
 };
 
@@ -80,7 +80,7 @@ export function sidecarRecord(o: KubeObject): SidecarRecord {
     ...ref(o),
     selector: isObj(spec.workloadSelector) ? labelMap(spec.workloadSelector.labels) : undefined,
     created: asStr(o.metadata?.creationTimestamp),
-    outboundPolicy: asStr(asObj(spec.outboundTrafficPolicy).mode),
+    outboundPolicy: isObj(spec.outboundTrafficPolicy) ? asStr(spec.outboundTrafficPolicy.mode) || 'REGISTRY_ONLY' : '',
   };
 }
 

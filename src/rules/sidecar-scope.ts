@@ -1,0 +1,50 @@
+/**
+ * Which Sidecar decides a pod's egress, and the outbound traffic policy that follows: istiod's
+ * getSidecarScope (pilot/pkg/model/push_context.go). Sidecars with a selector matching the pod come
+ * first, then the namespace's one without selector, each group oldest first (sortConfigByCreationTime);
+ * then the selector-less Sidecar of the mesh root namespace; then nothing. The chosen Sidecar's
+ * outboundTrafficPolicy wins over the mesh config's; without one, the mesh config's applies.
+ *
+ * For `explain` and the REGISTRY_ONLY findings, which today read the mesh config alone.
+ */
+import type { Sourced } from '../cluster/mesh-config.ts';
+import type { SidecarRecord } from './egress-records.ts';
+
+/** A Sidecar's creation time orders it; ties by name, then namespace, as istiod breaks them. */
+function byAge(a: SidecarRecord, b: SidecarRecord): number {
+  if (a.created !== b.created) return a.created < b.created ? -1 : 1;
+  if (a.name !== b.name) return a.name < b.name ? -1 : 1;
+  return a.namespace < b.namespace ? -1 : a.namespace > b.namespace ? 1 : 0;
+}
+
+const matches = (selector: Readonly<Record<string, string>>, labels: Readonly<Record<string, string>>): boolean =>
+  Object.entries(selector).every(([k, v]) => labels[k] === v);
+
+/**
+ * The Sidecar istiod applies to a pod with `podLabels` in a namespace holding `sidecars`; `root` are
+ * the Sidecars of the mesh root namespace (istio-system unless configured). Undefined: none applies.
+ */
+export function decidingSidecar(
+  podLabels: Readonly<Record<string, string>>,
+  sidecars: readonly SidecarRecord[],
+  root: readonly SidecarRecord[] = [],
+): SidecarRecord | undefined {
+  const sorted = [...sidecars].sort(byAge);
+  return (
+    sorted.find((s) => s.selector !== undefined && matches(s.selector, podLabels)) ??
+    sorted.find((s) => s.selector === undefined) ??
+    [...root].sort(byAge).find((s) => s.selector === undefined)
+  );
+}
+
+/** The outbound traffic policy a pod lives under, and what decided it. */
+export function outboundPolicyFor(
+  sidecar: SidecarRecord | undefined,
+  mesh: Sourced<'ALLOW_ANY' | 'REGISTRY_ONLY'> | undefined,
+): Sourced<'ALLOW_ANY' | 'REGISTRY_ONLY'> | undefined {
+  // istiod reads an unset mode in a set outboundTrafficPolicy as the enum's zero value, REGISTRY_ONLY
+  if (sidecar?.outboundPolicy === 'REGISTRY_ONLY' || sidecar?.outboundPolicy === 'ALLOW_ANY') {
+    return { value: sidecar.outboundPolicy, from: `Sidecar ${sidecar.namespace}/${sidecar.name} spec.outboundTrafficPolicy.mode` };
+  }
+  return mesh;
+}

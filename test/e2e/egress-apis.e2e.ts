@@ -1,0 +1,197 @@
+/**
+ * The newer egress kinds as a user applies them through a real API server: each broken example of
+ * docs/egress-apis.md is denied, or admitted with the warning kubectl prints, and its fix is admitted.
+ * The stand-in CRDs keep any field, so what is denied here is denied by egress-warden alone.
+ */
+import * as assert from 'uvu/assert';
+import { accepted, acceptedCleanly, apply, denied, hasCrd, kubectl, ourWarnings, webhookSuite } from '../support/kube.ts';
+
+const { E2E, test, ctx } = webhookSuite('e2e/egress-apis: Sidecars, ambient ServiceEntries, mesh egress routes and EgressNetworks');
+
+const WEBHOOK = 'validate.egress-warden.io';
+const serviceRange = process.env.EW_E2E_SERVICE_RANGE ?? '10.112.0.0/16';
+
+const sidecar = (name: string, ns: string, spec: Record<string, unknown>) => ({
+  apiVersion: 'networking.istio.io/v1',
+  kind: 'Sidecar',
+  metadata: { name, namespace: ns },
+  spec,
+});
+const serviceEntry = (name: string, ns: string, spec: Record<string, unknown>, labels: Record<string, string> = {}) => ({
+  apiVersion: 'networking.istio.io/v1',
+  kind: 'ServiceEntry',
+  metadata: { name, namespace: ns, labels },
+  spec: { hosts: [`${name}.example.com`], location: 'MESH_EXTERNAL', resolution: 'DNS', ...spec },
+});
+const egressNetwork = (name: string, ns: string, spec: Record<string, unknown>) => ({
+  apiVersion: 'policy.linkerd.io/v1alpha1',
+  kind: 'EgressNetwork',
+  metadata: { name, namespace: ns },
+  spec: { trafficPolicy: 'Allow', ...spec },
+});
+const route = (kind: string, name: string, ns: string, spec: Record<string, unknown>) => ({
+  apiVersion: kind === 'TLSRoute' || kind === 'TCPRoute' ? 'gateway.networking.k8s.io/v1alpha2' : 'gateway.networking.k8s.io/v1',
+  kind,
+  metadata: { name, namespace: ns },
+  spec,
+});
+
+test("a Sidecar egress host without a namespace is denied with istiod's words (ValidateSidecar); namespace/host is admitted", () => {
+  if (!hasCrd('sidecars.networking.istio.io')) return;
+  const ns = ctx.hook.namespace('sidecar');
+  denied(
+    apply(sidecar('default', ns, { egress: [{ hosts: ['api.example.com'] }], outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } })),
+    WEBHOOK,
+    /\[EW605\] spec\.egress\[0\]\.hosts\[0\]: host must be of form namespace\/dnsName/,
+  );
+  denied(
+    apply(sidecar('default', ns, { outboundTrafficPolicy: { mode: 'ALLOW_ANY_DYNAMIC_DNS' } })),
+    WEBHOOK,
+    /\[EW610\] spec\.outboundTrafficPolicy\.mode: sidecar: ALLOW_ANY_DYNAMIC_DNS mode is only supported in MeshConfig/,
+  );
+  acceptedCleanly(
+    apply(sidecar('default', ns, { egress: [{ hosts: ['./*', '*/api.example.com'] }], outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } })),
+  );
+});
+
+test('a Sidecar host whose ServiceEntry lives in another namespace is admitted with the namespace to write (istio#13319)', async () => {
+  if (!hasCrd('sidecars.networking.istio.io')) return;
+  const registry = ctx.hook.namespace('registry');
+  const clients = ctx.hook.namespace('clients');
+  accepted(apply(serviceEntry('partner', registry, { ports: [{ number: 443, name: 'tls', protocol: 'TLS' }] })));
+  const broken = sidecar('default', clients, { egress: [{ hosts: [`${clients}/partner.example.com`] }] });
+  // the entry reaches the webhook's snapshot through its informer (or at once, through read-your-writes)
+  const r = apply(broken, '--dry-run=server');
+  accepted(r);
+  const line = ourWarnings(r.stderr).find((l) => l.includes('[EW613]')) ?? '';
+  assert.match(line, new RegExp(`partner\\.example\\.com is registered by ServiceEntry ${registry}/partner, not in ${clients}`), r.stderr);
+  acceptedCleanly(apply(sidecar('default', clients, { egress: [{ hosts: [`${registry}/partner.example.com`] }] })));
+});
+
+test('a ServiceEntry on a waypoint without addresses and without auto-allocation is admitted with the warning (ShouldV2AutoAllocateIP)', () => {
+  const ns = ctx.hook.namespace('ambient');
+  const waypoint = { 'istio.io/use-waypoint': 'egress-waypoint' };
+  const r = apply(serviceEntry('legacy', ns, { resolution: 'NONE', ports: [{ number: 443, name: 'tls', protocol: 'TLS' }] }, waypoint));
+  accepted(r);
+  assert.match(
+    ourWarnings(r.stderr).join('\n'),
+    /\[EW622\] spec\.addresses: no addresses and none auto-allocated: traffic bypasses waypoint/,
+    r.stderr,
+  );
+  acceptedCleanly(
+    apply(
+      serviceEntry(
+        'legacy',
+        ns,
+        { resolution: 'NONE', addresses: ['203.0.113.10'], ports: [{ number: 443, name: 'tls', protocol: 'TLS' }] },
+        waypoint,
+      ),
+    ),
+  );
+  // istiod's own usesWaypoint rejection, on the entry's own label
+  denied(
+    apply(
+      serviceEntry(
+        'dyn',
+        ns,
+        {
+          hosts: ['*.dyn.example.com'],
+          resolution: 'DYNAMIC_DNS',
+          location: 'MESH_INTERNAL',
+          ports: [{ number: 443, name: 'tls', protocol: 'TLS' }],
+        },
+        waypoint,
+      ),
+    ),
+    WEBHOOK,
+    /\[EW131\] spec\.location/,
+  );
+});
+
+test('an AuthorizationPolicy attached to a ServiceEntry that does not exist is admitted with the warning', () => {
+  if (!hasCrd('authorizationpolicies.security.istio.io')) return;
+  const ns = ctx.hook.namespace('authz');
+  accepted(apply(serviceEntry('api', ns, { ports: [{ number: 443, name: 'tls', protocol: 'TLS' }] }, { 'istio.io/use-waypoint': 'wp' })));
+  const policy = (name: string) => ({
+    apiVersion: 'security.istio.io/v1',
+    kind: 'AuthorizationPolicy',
+    metadata: { name: 'allow-api', namespace: ns },
+    spec: { targetRefs: [{ group: 'networking.istio.io', kind: 'ServiceEntry', name }], action: 'ALLOW', rules: [{}] },
+  });
+  const r = apply(policy('apii'));
+  accepted(r);
+  assert.match(
+    ourWarnings(r.stderr).join('\n'),
+    new RegExp(`\\[EW630\\] spec\\.targetRefs\\[0\\]\\.name: ServiceEntry ${ns}/apii not found`),
+    r.stderr,
+  );
+  acceptedCleanly(apply(policy('api')));
+});
+
+test("routes to a ServiceEntry: a Hostname backend with a namespace is denied (buildDestination), a TLS port's HTTPRoute warned", () => {
+  if (!hasCrd('httproutes.gateway.networking.k8s.io')) return;
+  const ns = ctx.hook.namespace('gamma');
+  accepted(
+    apply(
+      serviceEntry('api', ns, {
+        ports: [
+          { number: 443, name: 'tls', protocol: 'TLS' },
+          { number: 80, name: 'http', protocol: 'HTTP' },
+        ],
+      }),
+    ),
+  );
+  const backend = { group: 'networking.istio.io', kind: 'Hostname', name: 'api.example.com', port: 80 };
+  const parent = (port: number) => ({ group: 'networking.istio.io', kind: 'ServiceEntry', name: 'api', port });
+  denied(
+    apply(route('HTTPRoute', 'api', ns, { parentRefs: [parent(80)], rules: [{ backendRefs: [{ ...backend, namespace: ns }] }] })),
+    WEBHOOK,
+    /\[EW641\] spec\.rules\[0\]\.backendRefs\[0\]\.namespace: namespace may not be set with Hostname type/,
+  );
+  const r = apply(route('HTTPRoute', 'api', ns, { parentRefs: [parent(443)], rules: [{ backendRefs: [backend] }] }));
+  accepted(r);
+  assert.match(
+    ourWarnings(r.stderr).join('\n'),
+    new RegExp(`\\[EW651\\] spec\\.parentRefs\\[0\\]\\.port: HTTPRoute is ignored on port 443 of ${ns}/api: it is TLS`),
+    r.stderr,
+  );
+  acceptedCleanly(apply(route('HTTPRoute', 'api', ns, { parentRefs: [parent(80)], rules: [{ backendRefs: [backend] }] })));
+  // a route for an ingress Gateway is none of egress-warden's business
+  acceptedCleanly(
+    apply(route('HTTPRoute', 'ingress', ns, { parentRefs: [{ name: 'public' }], rules: [{ backendRefs: [{ name: 'a.b' }] }] })),
+  );
+});
+
+test('a route to an EgressNetwork without a port is denied, as Linkerd denies it; with the port it is admitted', () => {
+  if (!hasCrd('tlsroutes.gateway.networking.k8s.io') || !hasCrd('egressnetworks.policy.linkerd.io')) return;
+  const ns = ctx.hook.namespace('linkerd-route');
+  const tls = (port?: number) =>
+    route('TLSRoute', 'partner', ns, {
+      parentRefs: [{ group: 'policy.linkerd.io', kind: 'EgressNetwork', name: 'internet', ...(port ? { port } : {}) }],
+      hostnames: ['partner.example.com'],
+      rules: [{ backendRefs: [{ group: 'policy.linkerd.io', kind: 'EgressNetwork', name: 'internet' }] }],
+    });
+  denied(apply(tls()), WEBHOOK, /\[EW646\] spec\.parentRefs\[0\]: cannot target an EgressNetwork without specifying a port/);
+  accepted(apply(tls(443)));
+});
+
+test("an EgressNetwork overlapping the cluster's service range is denied, which Linkerd only flags afterwards (EgressReasonNetworkOverlap)", () => {
+  if (!hasCrd('egressnetworks.policy.linkerd.io')) return;
+  const ns = ctx.hook.namespace('linkerd');
+  const r = apply(egressNetwork('internet', ns, { trafficPolicy: 'Deny', networks: [{ cidr: '0.0.0.0/0' }] }));
+  denied(r, WEBHOOK, /\[EW665\] spec\.networks\[0\]\.cidr: 0\.0\.0\.0\/0 overlaps the cluster service range/);
+  assert.is(kubectl(['get', 'egressnetwork', 'internet', '-n', ns]).code, 1, 'a denied EgressNetwork must not be stored');
+  denied(apply(egressNetwork('empty', ns, { networks: [] })), WEBHOOK, /\[EW661\] spec\.networks: at least one network must be specified/);
+  denied(
+    apply(egressNetwork('outside', ns, { networks: [{ cidr: '203.0.113.0/24', except: ['198.51.100.0/24'] }] })),
+    WEBHOOK,
+    /\[EW663\] spec\.networks\[0\]\.except\[0\]: cidr "203\.0\.113\.0\/24" does not include exception "198\.51\.100\.0\/24"/,
+  );
+  acceptedCleanly(
+    apply(
+      egressNetwork('internet', ns, { trafficPolicy: 'Deny', networks: [{ cidr: '0.0.0.0/0', except: [serviceRange, '10.0.0.0/8'] }] }),
+    ),
+  );
+});
+
+E2E.run();

@@ -106,7 +106,7 @@ function checkSources(spec: Obj): Result {
               `${at}.name`,
               name === undefined || name === ''
                 ? 'source name (the ServiceAccount) is required'
-                : `source name ${describe(name)} is not a valid ServiceAccount name`,
+                : `source name ${describe(name, 253)} is not a valid ServiceAccount name`,
             ),
         typeof ns === 'string' && isDns1123Label(ns)
           ? ok
@@ -218,11 +218,7 @@ function checkHosts(spec: Obj, protocols: ReadonlySet<string>): Result {
     if (http && !https && typeof h === 'string' && isIpAddress(h)) return ok;
     const partial = https && typeof h === 'string' ? partialWildcardProblem(h) : undefined;
     return partial
-      ? finding(
-          'EW341',
-          at,
-          `${partial} on an https port: Envoy rejects the listener ("partial wildcards are not supported in server_names")`,
-        )
+      ? finding('EW341', at, `${partial} on an https port: Envoy rejects the listener (no partial wildcards in server_names)`)
       : checkHost(h, at, { code: 'EW340' });
   });
   return merge(

@@ -8,7 +8,7 @@
 import type { Code } from '../catalogue/findings.ts';
 import { ISTIO_REJECTED_ANNOTATIONS } from '../catalogue/keys.ts';
 import { finding, mergeAll, ok, type Result } from '../catalogue/result.ts';
-import { asObj, asStr, describe, q } from '../json.ts';
+import { asObj, describe, q } from '../json.ts';
 import { isIp, parseCidrDetailed } from '../net/cidr.ts';
 
 export const DNS1123_LABEL_MAX = 63;
@@ -287,18 +287,14 @@ export function coveringHosts(host: string): string[] {
  * Istio's metadata wrapper (validateMetadata): the first rejected annotation, with its message.
  * When it fires Istio validates nothing else.
  */
-export function istioMetadataProblem(
-  meta: { readonly name?: unknown; readonly namespace?: unknown; readonly annotations?: unknown } | undefined,
-  namespace: string,
-): [key: string, message: string] | undefined {
+export function istioMetadataProblem(meta: { readonly annotations?: unknown } | undefined): [key: string, message: string] | undefined {
   const ann = asObj(meta?.annotations);
   for (const key of ISTIO_REJECTED_ANNOTATIONS) {
     if (!Object.hasOwn(ann, key)) continue;
     if (key === 'istio.io/dry-run')
-      return [
-        key,
-        `${asStr(meta?.namespace) || namespace}/${asStr(meta?.name)} has unsupported annotation ${key}, please remove the annotation`,
-      ];
+      // istiod prefixes the object's own namespace/name, which the review already names: at 63
+      // characters each it crowded the annotation out of a 256-character warning
+      return [key, `unsupported annotation ${key}, please remove the annotation`];
     if (key === 'internal.istio.io/webhook-always-reject') return [key, `${q(key)} annotation found, rejecting`];
     return [key, `${q(key)} annotation found, this may not be set by users`];
   }

@@ -124,11 +124,7 @@ export function serviceEntryCross(obj: KubeObject, ctx: RuleContext): Result {
       const clash = (byNumber.get(p.number) ?? []).filter((o) => o.protocol !== p.protocol);
       if (clash.length === 0) continue;
       const names = unique(clash.map((o) => `${ref(o.entry)} (${shown(o.protocol)})`)).join(', ');
-      c.add(
-        'EW404',
-        `spec.ports[${p.index}].protocol`,
-        `${host}:${p.number} is ${shown(p.protocol)} here but ${names}; Istio keeps one: use one protocol or narrow exportTo`,
-      );
+      c.add('EW404', `spec.ports[${p.index}].protocol`, `${host}:${p.number} is ${shown(p.protocol)} here but ${names}; Istio keeps one`);
     }
   }
 

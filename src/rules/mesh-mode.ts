@@ -73,13 +73,7 @@ export function virtualServiceUnderMeshConfig(
       (snapshot.serviceEntriesByHost.get(key) ?? []).some((p) => exportedTo(p.entry.exportTo, p.entry.namespace, ns)),
     );
     if (!registered)
-      findings.push(
-        finding(
-          'EW407',
-          at,
-          `no ServiceEntry visible in ${ns} registers ${host}: under REGISTRY_ONLY (${policy.from}) its traffic goes to BlackHoleCluster`,
-        ),
-      );
+      findings.push(finding('EW407', at, `no ServiceEntry registers ${host}: REGISTRY_ONLY (${policy.from}) sends it to BlackHoleCluster`));
   }
   return merge(...findings);
 }

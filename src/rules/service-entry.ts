@@ -99,7 +99,7 @@ export function sidecarListenerPorts(obj: KubeObject): Result {
 /** What istiod's validating webhook says about a ServiceEntry, and nothing more. */
 export function validateServiceEntryParity(obj: KubeObject, contextNamespace: string): Result {
   const namespace = asStr(obj.metadata?.namespace) || contextNamespace;
-  const meta = istioMetadataProblem(obj.metadata, namespace);
+  const meta = istioMetadataProblem(obj.metadata);
   if (meta) return finding('EW101', `metadata.annotations[${meta[0]}]`, meta[1]);
 
   const spec = asObj(obj.spec);

@@ -112,8 +112,9 @@ const hasNames = (c: Chain): boolean => !c.nameKeys.has('');
 /**
  * The verdict for two matches of the same client on the same port: `ours` belongs to the object
  * being validated, `other` to another Egress (or another port of the same one), named by
- * `where` ("Egress shop/db", "spec.ports[0]"). Severities are symmetric; the wording completes a sentence about
- * `ours` ("tcp port 5432 of shop/curl …").
+ * `where` ("Egress shop/db", "spec.ports[0]"). Severities are symmetric; the wording completes a sentence
+ * about `ours` ("tcp port 5432 …"), short enough that two names of 127 characters and the port
+ * still fit in one 256-character warning.
  */
 export function egressConflict(ours: EgressMatch, other: EgressMatch, where: string): Conflict | undefined {
   return conflictOf(ours, other, where, chainOf);
@@ -131,8 +132,8 @@ function conflictOf(ours: EgressMatch, other: EgressMatch, where: string, chain:
       code: 'EW420',
       why:
         a === 'http'
-          ? `never matches: ${where} makes the port tcp-server-first, which turns off the HTTP inspector; use another port for one of them, or make this one tcp-server-first too`
-          : `turns off the HTTP inspector, so the http match of ${where} never applies; use another port for one of them, or make that one tcp-server-first too`,
+          ? `never matches: ${where} makes the port tcp-server-first; use another port`
+          : `turns off the http match of ${where}; use another port`,
     };
   }
   const ca = chain(ours);
@@ -142,8 +143,8 @@ function conflictOf(ours: EgressMatch, other: EgressMatch, where: string, chain:
       code: 'EW421',
       why:
         a === 'https'
-          ? `never matches its hosts: ${where} makes the port tcp-server-first, which turns off the TLS inspector (no SNI is read)`
-          : `turns off the TLS inspector, so no SNI is read and the https hosts of ${where} never match`,
+          ? `never matches its hosts: ${where} makes the port tcp-server-first`
+          : `means no SNI is read for the https hosts of ${where}`,
     };
   }
   if (!isTcpLike(a) || !isTcpLike(b)) return undefined;
@@ -154,12 +155,10 @@ function conflictOf(ours: EgressMatch, other: EgressMatch, where: string, chain:
   const name = shared(ca.nameKeys, cb.nameKeys);
   const withServerFirst = a === TCP_SERVER_FIRST || b === TCP_SERVER_FIRST;
   if (range !== undefined && name !== undefined) {
-    const on = [range === '' ? 'neither lists ipAddresses' : `both list ${range}`, ...(name === '' ? [] : [`both name host ${name}`])].join(
-      ' and ',
-    );
+    const on = [range === '' ? 'no ipAddresses' : `both list ${range}`, ...(name === '' ? [] : [`both name host ${name}`])].join(' and ');
     return {
       code: withServerFirst ? 'EW422' : 'EW424',
-      why: `has the same listener match as ${b} in ${where} (${on}): Envoy rejects the whole outbound listener, so the client loses every egress and mesh route`,
+      why: `matches like ${b} in ${where} (${on}): Envoy rejects the listener`,
     };
   }
   if (!withServerFirst || a === b) return undefined;
@@ -174,7 +173,7 @@ function conflictOf(ours: EgressMatch, other: EgressMatch, where: string, chain:
   // off are ones a chain without SNI never reads. Only OSM's egress guide says not to share the port.
   return {
     code: 'EW423',
-    why: `is ${b} in ${where} (${how}): OSM proxies both to the original destination and neither needs protocol detection, so both work; OSM's docs still ask for a port of its own`,
+    why: `works with ${b} in ${where} (${how}); use separate ports`,
   };
 }
 
@@ -324,6 +323,10 @@ export function egressConflicts(o: KubeObject, snapshot: ClusterSnapshot, namesp
     return m;
   };
 
+  // The other Egress is what a conflict names; the client only when this Egress has several, as
+  // two names of 127 characters leave no room for the rest of a 256-character warning.
+  const client = (source: string): string => (sources.length > 1 ? ` for ${source}` : '');
+
   /** What the cluster says about every port of this number and protocol. */
   const fromCluster = (number: number, protocol: string): Verdicts => {
     const out: Verdict[] = [];
@@ -338,7 +341,7 @@ export function egressConflicts(o: KubeObject, snapshot: ClusterSnapshot, namesp
         if (seen.has(id)) continue;
         seen.add(id);
         const c = conflictOf(ours, other(e), `Egress ${e.egress.namespace}/${e.egress.name}`, chain);
-        if (c) out.push({ code: c.code, message: `${protocol} port ${number} of ${source} ${c.why}` });
+        if (c) out.push({ code: c.code, message: `${protocol} port ${number}${client(source)} ${c.why}` });
       }
     }
     if (protocol === TCP_SERVER_FIRST) return summarized(out);
@@ -347,7 +350,7 @@ export function egressConflicts(o: KubeObject, snapshot: ClusterSnapshot, namesp
         ? 'http here never matches'
         : protocol === 'https' && hosts.length
           ? 'no SNI is read, hosts never match'
-          : "it works, as this match needs no protocol detection, but OSM's docs ask for a port of its own";
+          : 'it still works';
     const services = new Set<string>();
     for (const s of snapshot.servicesByPort.get(number) ?? []) {
       if (s.protocol !== TCP_SERVER_FIRST || !inMesh(snapshot, s.service.namespace)) continue;

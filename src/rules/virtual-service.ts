@@ -40,7 +40,7 @@ export const validateVirtualService: Rule = (obj, ctx) =>
 /** What istiod's validating webhook says about a VirtualService. */
 export function validateVirtualServiceParity(obj: KubeObject, contextNamespace: string): Result {
   const namespace = asStr(obj.metadata?.namespace) || contextNamespace;
-  const meta = istioMetadataProblem(obj.metadata, namespace);
+  const meta = istioMetadataProblem(obj.metadata);
   if (meta) return finding('EW201', `metadata.annotations[${meta[0]}]`, meta[1]);
 
   const spec = asObj(obj.spec);

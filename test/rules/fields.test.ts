@@ -219,10 +219,10 @@ Fields('validates label keys and values like Kubernetes', () => {
 });
 
 Fields('finds the first annotation istiod rejects', () => {
-  assert.is(istioMetadataProblem({ annotations: { team: 'a' } }, 'shop'), undefined);
-  assert.equal(istioMetadataProblem({ name: 'x', annotations: { 'istio.io/dry-run': 'true' } }, 'shop'), [
+  assert.is(istioMetadataProblem({ annotations: { team: 'a' } }), undefined);
+  assert.equal(istioMetadataProblem({ annotations: { 'istio.io/dry-run': 'true' } }), [
     'istio.io/dry-run',
-    'shop/x has unsupported annotation istio.io/dry-run, please remove the annotation',
+    'unsupported annotation istio.io/dry-run, please remove the annotation',
   ]);
 });
 

@@ -7,7 +7,8 @@ import { buildApp } from '../src/app.ts';
 import { emptySnapshot } from '../src/cluster/snapshot.ts';
 import { startServer, type Server } from '../src/commands/serve.ts';
 import { readServeConfig } from '../src/config.ts';
-import { UNAUTHENTICATED } from '../src/http/caller.ts';
+import type { TLSSocket } from 'node:tls';
+import { refusal, tokenSet, UNAUTHENTICATED } from '../src/http/caller.ts';
 import { createMetrics } from '../src/http/metrics.ts';
 import { createLogger } from '../src/log.ts';
 import { admitPod } from '../src/review/mutate.ts';
@@ -285,3 +286,23 @@ HTTP('reports liveness, readiness and Prometheus metrics', async () => {
 });
 
 HTTP.run();
+
+const Connections = suite('http: a connection proves its caller token once');
+
+Connections('a connection that proved a token is refused once the token leaves the file and its grace ends', () => {
+  let now = 0;
+  const tokens = tokenSet(['A'.repeat(43)], () => now, 1_000);
+  const auth = { tokens, clientCertificates: undefined };
+  const connection = {} as TLSSocket;
+  assert.is(refusal(auth, 'A'.repeat(43), connection), undefined);
+  assert.is(refusal(auth, 'A'.repeat(43), connection), undefined, 'again, from what the connection proved');
+  assert.is(refusal(auth, 'B'.repeat(43), connection)?.reason, 'wrong-token', 'another token on the same connection');
+  assert.is(refusal(auth, 'A'.repeat(43), connection), undefined);
+  tokens.replace(['C'.repeat(43)]);
+  assert.is(refusal(auth, 'A'.repeat(43), connection), undefined, 'in grace');
+  now = 1_000;
+  assert.is(refusal(auth, 'A'.repeat(43), connection)?.reason, 'wrong-token', 'after grace');
+  assert.is(refusal(auth, 'C'.repeat(43), connection), undefined);
+});
+
+Connections.run();

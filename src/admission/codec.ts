@@ -53,35 +53,35 @@ const REASONS: Readonly<Record<number, string>> = {
 };
 
 export function encodeReview(apiVersion: string, uid: string, a: Decision): AdmissionReview {
-  const code = a.code ?? 403;
-  const response: AdmissionResponse = {
-    uid,
-    allowed: a.allowed,
-    ...(a.allowed
-      ? {}
-      : {
-          status: {
-            status: 'Failure' as const,
-            code,
-            reason: REASONS[code] ?? 'Forbidden',
-            message: a.message ?? 'denied by egress-warden',
-          },
-        }),
-    ...(a.warnings.length ? { warnings: [...a.warnings] } : {}),
-    ...(a.auditAnnotations && Object.keys(a.auditAnnotations).length ? { auditAnnotations: { ...a.auditAnnotations } } : {}),
-    ...(a.patch.length ? { patchType: 'JSONPatch' as const, patch: Buffer.from(JSON.stringify(a.patch)).toString('base64') } : {}),
-  };
+  // Fields are set one by one, not spread in: this runs for every answer.
+  const response: { -readonly [K in keyof AdmissionResponse]: AdmissionResponse[K] } = { uid, allowed: a.allowed };
+  if (!a.allowed) {
+    const code = a.code ?? 403;
+    response.status = { status: 'Failure', code, reason: REASONS[code] ?? 'Forbidden', message: a.message ?? 'denied by egress-warden' };
+  }
+  if (a.warnings.length) response.warnings = [...a.warnings];
+  if (a.auditAnnotations && Object.keys(a.auditAnnotations).length) response.auditAnnotations = { ...a.auditAnnotations };
+  if (a.patch.length) {
+    response.patchType = 'JSONPatch';
+    response.patch = Buffer.from(JSON.stringify(a.patch)).toString('base64');
+  }
   return { apiVersion, kind: 'AdmissionReview', response };
 }
+
+const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+let lastTimeout: { readonly text: string; readonly ms: number } | undefined;
 
 /**
  * The `?timeout=` the API server appends ("5s", "10s", "500ms", "1m30s"), in milliseconds.
  * Undefined when absent or unreadable.
  */
 export function parseTimeout(value: unknown): number | undefined {
-  if (typeof value !== 'string' || !/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(value)) return undefined;
-  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  if (typeof value !== 'string') return undefined;
+  // A webhook configuration has one timeoutSeconds, so the API server sends the same value every time.
+  if (value === lastTimeout?.text) return lastTimeout.ms;
+  if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(value)) return undefined;
   let total = 0;
-  for (const [, n, , u] of value.matchAll(/(\d+(\.\d+)?)(ms|s|m|h)/g)) total += Number(n) * unit[u!]!;
+  for (const [, n, , u] of value.matchAll(/(\d+(\.\d+)?)(ms|s|m|h)/g)) total += Number(n) * UNITS[u!]!;
+  lastTimeout = { text: value, ms: total };
   return total;
 }

@@ -5,7 +5,7 @@
  * configurations carry, and optionally a client certificate from the CA the API server's
  * AdmissionConfiguration presents. Probes and metrics need neither.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import { ENDPOINT_NAMES, ENDPOINTS, TOKEN_GRACE_MS, type EndpointPath } from '../catalogue/endpoints.ts';
@@ -17,16 +17,26 @@ export type TokenSet = {
   readonly replace: (tokens: readonly string[]) => void;
   /** tokens accepted now, current and in grace */
   readonly count: () => number;
+  /**
+   * Changes whenever the accepted tokens do (a reload, a retired token's grace ending): a verdict
+   * remembered under one epoch holds only while the epoch stays.
+   */
+  readonly epoch: () => number;
 };
 
-const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+const digest = (s: string): Buffer => hash('sha256', s, 'buffer');
 
 export function tokenSet(initial: readonly string[], now: () => number = Date.now, graceMs = TOKEN_GRACE_MS): TokenSet {
   let current = initial.map(digest);
   let retiring: { readonly hash: Buffer; readonly until: number }[] = [];
+  let epoch = 0;
   const live = () => {
+    if (retiring.length === 0) return current;
     const t = now();
-    if (retiring.some((r) => r.until <= t)) retiring = retiring.filter((r) => r.until > t);
+    if (retiring.some((r) => r.until <= t)) {
+      retiring = retiring.filter((r) => r.until > t);
+      epoch++;
+    }
     return retiring.length ? [...current, ...retiring.map((r) => r.hash)] : current;
   };
   return {
@@ -43,9 +53,30 @@ export function tokenSet(initial: readonly string[], now: () => number = Date.no
       const gone = current.filter((h) => !next.some((n) => n.equals(h)));
       retiring = [...retiring.filter((r) => !next.some((n) => n.equals(r.hash))), ...gone.map((hash) => ({ hash, until }))];
       current = next;
+      epoch++;
     },
     count: () => live().length,
+    epoch: () => {
+      live();
+      return epoch;
+    },
   };
+}
+
+/**
+ * The token each connection last proved, and under which epoch of the set. The API server sends
+ * thousands of reviews over one keep-alive connection, all with the same path: hashing the token of
+ * each cost more than the rules of a ServiceEntry. A candidate is compared only with what the same
+ * connection sent before, so the comparison's time tells a caller nothing it did not send itself.
+ */
+const provenTokens = new WeakMap<object, { readonly token: string; readonly epoch: number }>();
+
+function tokenAccepted(tokens: TokenSet, candidate: string, connection: object | undefined): boolean {
+  const proven = connection && provenTokens.get(connection);
+  if (proven && proven.token === candidate && proven.epoch === tokens.epoch()) return true;
+  if (!tokens.accepts(candidate)) return false;
+  if (connection) provenTokens.set(connection, { token: candidate, epoch: tokens.epoch() });
+  return true;
 }
 
 export type ClientCertificates = {
@@ -132,7 +163,7 @@ export function refusal(auth: CallerAuth, rest: string, socket: TLSSocket | unde
         reason: 'no-token',
         message: 'this path needs the caller token: register the webhook with its path followed by /<token>',
       };
-    if (rest.includes('/') || !auth.tokens.accepts(rest))
+    if (rest.includes('/') || !tokenAccepted(auth.tokens, rest, socket))
       return { status: 403, reason: 'wrong-token', message: 'caller token not accepted' };
   }
   return auth.clientCertificates ? checkCertificate(socket, auth.clientCertificates) : undefined;

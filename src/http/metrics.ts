@@ -3,6 +3,7 @@
  * global one), so tests and several servers in one process never share counters.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { countedCounter, countedHistogram } from './counted.ts';
 
 /** The `verdict` label of the request counter: how a review ended, as a bounded label value. */
 export type ReviewLabel = 'allowed' | 'warned' | 'denied' | 'error' | 'invalid' | 'shed';
@@ -67,24 +68,22 @@ export function createMetrics(
 ): Metrics {
   const registry = new Registry();
   if (defaults) collectDefaultMetrics({ register: registry, prefix: 'egress_warden_' });
-  const requests = new Counter({
+  // Counted once or more per review: these keep their figures in plain numbers (counted.ts).
+  const requests = countedCounter(registry, {
     name: 'egress_warden_admission_requests_total',
     help: 'Admission reviews answered, by route, object kind, operation and verdict',
-    labelNames: ['route', 'kind', 'operation', 'verdict'] as const,
-    registers: [registry],
+    labelNames: ['route', 'kind', 'operation', 'verdict'],
   });
-  const duration = new Histogram({
+  const duration = countedHistogram(registry, {
     name: 'egress_warden_admission_duration_seconds',
     help: 'Time from request received to answer sent',
-    labelNames: ['route', 'kind', 'operation'] as const,
+    labelNames: ['route', 'kind', 'operation'],
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [registry],
   });
-  const findings = new Counter({
+  const findings = countedCounter(registry, {
     name: 'egress_warden_findings_total',
     help: 'Findings of admission reviews, by route, rule code, severity, the namespace enforcement mode and the operation',
-    labelNames: ['route', 'severity', 'code', 'mode', 'operation'] as const,
-    registers: [registry],
+    labelNames: ['route', 'severity', 'code', 'mode', 'operation'],
   });
   // Named after Gatekeeper's audit metrics, which the operators of these clusters already chart.
   const passes = new Histogram({
@@ -197,26 +196,16 @@ export function createMetrics(
   perInformer('egress_warden_informer_healthy', '1 when the informer is running and has synced', (i) => (i.healthy && i.synced ? 1 : 0));
   perInformer('egress_warden_informer_objects', 'Objects held in the index, per informer', (i) => i.objects);
   perInformer('egress_warden_informer_restarts', 'Times the informer was restarted after an error', (i) => i.restarts);
-  // prom-client hashes a label object on every call; the label sets here are few and fixed, so
-  // each gets its child once and the hot path only increments.
-  const counters = new Map<string, { inc: () => void }>();
-  const timers = new Map<string, { observe: (v: number) => void }>();
   return {
     observe(route, kind, operation, verdict, seconds) {
-      const timerKey = `${route}\0${kind}\0${operation}`;
-      const countKey = `${timerKey}\0${verdict}`;
-      let counter = counters.get(countKey);
-      if (!counter) counters.set(countKey, (counter = requests.labels(route, kind, operation, verdict)));
-      let timer = timers.get(timerKey);
-      if (!timer) timers.set(timerKey, (timer = duration.labels(route, kind, operation)));
-      counter.inc();
-      timer.observe(seconds);
+      requests.labels(route, kind, operation, verdict).inc();
+      duration.labels(route, kind, operation).observe(seconds);
     },
     refused(route, reason) {
       refused.inc({ route, reason });
     },
     findings(route, severity, code, mode, operation) {
-      findings.inc({ route, severity, code, mode, operation });
+      findings.labels(route, severity, code, mode, operation).inc();
     },
     auditPass(full, seconds) {
       passes.observe({ pass: full ? 'full' : 'incremental' }, seconds);

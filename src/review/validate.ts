@@ -5,7 +5,7 @@
 import { offlinePointer, type Pointer } from '../catalogue/docs.ts';
 import { allow, failed, type Decision } from '../admission/decision.ts';
 import type { AdmissionRequest } from '../admission/types.ts';
-import { judgedKind, judges, type ValidatingRuleName } from '../catalogue/kinds.ts';
+import { judgedKind, type ValidatingRuleName } from '../catalogue/kinds.ts';
 import { DEFAULT_MODE, modeOf } from '../catalogue/modes.ts';
 import { errorText } from '../json.ts';
 import type { ClusterSnapshot } from '../cluster/snapshot.ts';
@@ -39,9 +39,14 @@ export function ruleFor(
  */
 export function judgeWith(rules: Rules, { strictUpdates = false, pointer = offlinePointer }: JudgeOptions = {}) {
   return (req: AdmissionRequest, snapshot: ClusterSnapshot): Decision => {
-    const entry = ruleFor(req.kind, rules);
+    // the kind's row is looked up once: ruleFor and judges would each look it up again
+    const row = judgedKind(req.kind);
     const obj = req.object;
-    if (!entry || !judges(req.kind, req.operation) || !obj || typeof obj !== 'object') return allow(DEFAULT_MODE);
+    if (row === undefined || row.webhook === 'mutate' || !(row.operations as readonly string[]).includes(req.operation)) {
+      return allow(DEFAULT_MODE);
+    }
+    if (!obj || typeof obj !== 'object') return allow(DEFAULT_MODE);
+    const entry = { name: row.rule, rule: rules[row.rule] };
     const namespace = req.namespace || obj.metadata?.namespace || '';
     // A Namespace carries its own mode; everything else takes the mode of the namespace it lives in.
     const labels =

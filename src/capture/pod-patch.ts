@@ -1,9 +1,9 @@
 /**
- * The pod patch: clone the parts of the pod this webhook may change, change them, diff. The diff
- * takes care of what hand-written patches get wrong: a missing annotations map (one `add` of the
- * whole map) and "/" in annotation keys (escaped as "~1").
+ * The pod patch: the JSON Patch operations that write capture annotations and istio-iptables args,
+ * including what hand-written patches get wrong: a missing annotations map (one `add` of the whole
+ * map) and "/" in annotation keys (escaped as "~1").
  */
-import jsonpatch from 'fast-json-patch'; // CJS: default import, never `{ compare }`
+import jsonpatch from 'fast-json-patch'; // CJS: default import, never `{ escapePathComponent }`
 import type { Operation } from 'fast-json-patch';
 import type { KubeObject } from '../admission/types.ts';
 import { isObj } from '../json.ts';
@@ -62,40 +62,55 @@ export function flagValue(args: readonly unknown[], flag: Flag): string | undefi
   return value;
 }
 
-type Mutable = { metadata?: { annotations?: Record<string, string> }; spec?: { initContainers?: { args?: unknown }[] } };
+/** A JSON Pointer segment: "~" and "/" escaped (RFC 6901), as in annotation keys like "traffic.sidecar.istio.io/…". */
+const segment = (key: string): string => jsonpatch.escapePathComponent(key);
 
 /**
- * Only metadata.annotations and spec.initContainers are projected and cloned: the diff of that
- * projection has the same paths as a diff of the whole pod, at a fraction of the cost for pods
- * carrying managedFields and last-applied-configuration.
+ * The operations that set the annotations and the istio-iptables args, written directly: the pod is
+ * only read, never cloned. They are the operations, in the order, that a diff (fast-json-patch's
+ * compare) of the pod before and after the change gives, so the patches answered stay the same:
+ * init containers first, last index first; then the annotations, replaced or removed in reverse
+ * order of the map, then added in the order they are set; a missing map is added whole.
  */
 export function patchPod(pod: KubeObject, changes: PodChanges): Operation[] {
+  const ops: Operation[] = [];
   const spec = isObj(pod.spec) ? pod.spec : undefined;
-  const current = pod.metadata?.annotations;
-  const before: Mutable = {
-    metadata: isObj(current) ? { annotations: { ...current } as Record<string, string> } : {},
-    ...(spec && Array.isArray(spec.initContainers) ? { spec: { initContainers: spec.initContainers as { args?: unknown }[] } } : {}),
-  };
-  // Copy only what changes below (the annotations map, each init container's own fields): a deep
-  // clone of the projection was a sixth of the cost of a whole review.
-  const after: Mutable = {
-    metadata: { ...before.metadata },
-    ...(before.spec?.initContainers ? { spec: { initContainers: before.spec.initContainers.map((c) => (isObj(c) ? { ...c } : c)) } } : {}),
-  };
-  const annotations = { ...after.metadata?.annotations };
-  for (const [key, value] of Object.entries(changes.annotations)) {
-    if (value === null) delete annotations[key];
-    else annotations[key] = value;
-  }
-  if (Object.keys(annotations).length || after.metadata?.annotations) after.metadata = { ...after.metadata, annotations };
-  const inits = after.spec?.initContainers ?? [];
+  const inits = spec && Array.isArray(spec.initContainers) ? (spec.initContainers as unknown[]) : undefined;
+  const rewritten = new Map<number, string[]>();
   for (const index of changes.args?.containers ?? []) {
-    const c = inits[index];
-    if (!c || !Array.isArray(c.args)) continue;
-    let args = c.args.map(String);
+    const c = inits?.[index];
+    if (!isObj(c) || !Array.isArray(c.args)) continue;
+    let args = rewritten.get(index) ?? c.args.map(String);
     if (changes.args?.include !== undefined) args = setFlag(args, INCLUDE_FLAG, changes.args.include);
     if (changes.args?.exclude !== undefined) args = setFlag(args, EXCLUDE_FLAG, changes.args.exclude);
-    c.args = args;
+    rewritten.set(index, args);
   }
-  return jsonpatch.compare(before, after);
+  for (const index of [...rewritten.keys()].sort((a, b) => b - a)) {
+    const before = (inits![index] as { args: unknown[] }).args;
+    const after = rewritten.get(index)!;
+    const at = `/spec/initContainers/${index}/args/`;
+    // setFlag only replaces items and appends: nothing is ever removed
+    for (let i = before.length - 1; i >= 0; i--) if (before[i] !== after[i]) ops.push({ op: 'replace', path: at + i, value: after[i] });
+    for (let i = before.length; i < after.length; i++) ops.push({ op: 'add', path: at + i, value: after[i] });
+  }
+
+  const current = pod.metadata?.annotations;
+  if (!isObj(current)) {
+    const set: Record<string, string> = {};
+    for (const [key, value] of Object.entries(changes.annotations)) if (value !== null) set[key] = value;
+    if (Object.keys(set).length) ops.push({ op: 'add', path: '/metadata/annotations', value: set });
+    return ops;
+  }
+  const keys = Object.keys(current);
+  for (let i = keys.length - 1; i >= 0; i--) {
+    const key = keys[i]!;
+    if (!Object.hasOwn(changes.annotations, key)) continue;
+    const value = changes.annotations[key];
+    if (value === null) ops.push({ op: 'remove', path: `/metadata/annotations/${segment(key)}` });
+    else if (value !== current[key]) ops.push({ op: 'replace', path: `/metadata/annotations/${segment(key)}`, value });
+  }
+  for (const [key, value] of Object.entries(changes.annotations)) {
+    if (value !== null && !Object.hasOwn(current, key)) ops.push({ op: 'add', path: `/metadata/annotations/${segment(key)}`, value });
+  }
+  return ops;
 }

@@ -97,26 +97,52 @@ function overridden(user: UserValue | undefined, planned: PlannedSide | undefine
   return value === user.value ? ok : finding('EW513', annotationPath(user.key), `overrides computed ${value}`);
 }
 
+/** What the cluster's own ranges give a plan: the same for every pod until the cluster CIDRs change. */
+type ClusterPart = {
+  readonly sources: readonly Sourced[];
+  readonly inCluster: { readonly kept: readonly Sourced[]; readonly findings: Result };
+  /** the include list of cluster mode when the pod and namespace add no ranges of their own */
+  readonly include: PlannedSide | undefined;
+};
+
+/** Per cluster CIDRs (one object per snapshot), per mesh family rule and include key. */
+const clusterParts = new WeakMap<ClusterCidrs, Map<string, ClusterPart>>();
+
+function clusterPart(cluster: ClusterCidrs, ipv4Only: boolean, includeKey: string): ClusterPart {
+  let byKey = clusterParts.get(cluster);
+  if (!byKey) clusterParts.set(cluster, (byKey = new Map()));
+  const key = `${ipv4Only}|${includeKey}`;
+  let part = byKey.get(key);
+  if (!part) {
+    const sources: Sourced[] = [
+      ...cluster.pod.map((r) => ({ cidr: r.cidr, from: `pod CIDR (${r.origin})` })),
+      ...cluster.service.map((r) => ({ cidr: r.cidr, from: `service CIDR (${r.origin})` })),
+    ];
+    const inCluster = families(sources, ipv4Only, includeKey);
+    part = { sources, inCluster, include: computed(inCluster.kept) };
+    byKey.set(key, part);
+  }
+  return part;
+}
+
 export function planRanges(input: PlanInput): Plan {
   const { mode, cluster, ipv4Only, keys } = input;
   const findings: Result[] = [];
-  const clusterSources: Sourced[] = [
-    ...cluster.pod.map((r) => ({ cidr: r.cidr, from: `pod CIDR (${r.origin})` })),
-    ...cluster.service.map((r) => ({ cidr: r.cidr, from: `service CIDR (${r.origin})` })),
-  ];
+  const part = clusterPart(cluster, ipv4Only, keys.include);
+  const clusterSources = part.sources;
   const captureSources = sourced(input.capture);
   const bypassSources = sourced(input.bypass);
 
   let include: PlannedSide | undefined;
   if (mode === 'cluster') {
-    const inCluster = families(clusterSources, ipv4Only, keys.include);
+    const inCluster = part.inCluster;
     const extra = families(captureSources, ipv4Only, keys.include);
     findings.push(merge(inCluster.findings, extra.findings));
     // Capturing only the extra ranges would stop capturing in-cluster traffic: the mesh itself.
     if (inCluster.kept.length === 0) {
       findings.push(finding('EW511', annotationPath(CAPTURE), `no ${ipv4Only ? 'IPv4 ' : ''}cluster CIDRs known: include left as is`));
     } else {
-      include = computed([...inCluster.kept, ...extra.kept]);
+      include = extra.kept.length ? computed([...inCluster.kept, ...extra.kept]) : part.include;
       // Node podCIDRs are slices: a node that joins later brings a range this pod will not capture.
       if (cluster.pod.some((r) => r.partial)) {
         findings.push(

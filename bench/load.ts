@@ -12,6 +12,8 @@ export type LoadOptions = {
   /** the server's pid, for its CPU time */
   readonly pid: number;
   readonly body: Buffer;
+  /** requests each connection sends in turn, each to its own path on `url`'s server; `body` is then unused */
+  readonly mix?: readonly { readonly path: string; readonly body: Buffer }[] | undefined;
   readonly connections: number;
   readonly seconds: number;
 };
@@ -48,6 +50,9 @@ export async function measure(o: LoadOptions): Promise<Measure> {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: o.body,
+    ...(o.mix
+      ? { requests: o.mix.map((r) => ({ method: 'POST', path: r.path, headers: { 'content-type': 'application/json' }, body: r.body })) }
+      : {}),
     skipAggregateResult: true,
   });
   instance.on('response', (client: object, status: number, _bytes: number, ms: number) => {

@@ -28,6 +28,11 @@ export type Scenario = {
    * measured: the bench fills them in through the admission path before each measured run
    */
   readonly pendingWrites?: number;
+  /**
+   * requests sent in turn on every connection instead of `path` and `body` alone (a mixed load);
+   * `path` and `body` are then the first of them, the one whose answer is checked
+   */
+  readonly mix?: readonly { readonly path: string; readonly body: Buffer }[];
 };
 
 /** The namespace every bench review lives in; the state folder labels it for Istio injection and cluster capture. */
@@ -132,6 +137,21 @@ export function scenarios(): Scenario[] {
     // An Istio-injected pod (istio-init with -i '*') in the cluster-capture namespace: the answer carries a patch.
     scenario('/mutate Pod (Istio, cluster capture)', derive('012-mutate-create-pod.review-v1.json', 'app', undefined), 'patched'),
   ];
+}
+
+/**
+ * What a rollout sends: pod creates to /mutate and, for every seven of them, three writes of egress
+ * objects to /validate (the valid ServiceEntry, the VirtualService and the Egress of `scenarios()`).
+ */
+export function rollout(list: readonly Scenario[]): Scenario {
+  const [serviceEntry, , virtualService, egress, pod] = list;
+  if (!serviceEntry || !virtualService || !egress || !pod) throw new Error('rollout: expected the five reviews of scenarios()');
+  const order = [pod, pod, serviceEntry, pod, pod, virtualService, pod, pod, egress, pod];
+  return {
+    ...pod,
+    name: 'Mixed: 70% /mutate Pod, 30% ServiceEntry, VirtualService, Egress',
+    mix: order.map((s) => ({ path: s.path, body: s.body })),
+  };
 }
 
 /** `s` measured while the server holds `count` pending writes: the same body, another row. */

@@ -40,16 +40,12 @@ export function authorizationPolicyTargets(
   return mergeAll(
     serviceEntryTargets(obj).map(({ name, at }) => {
       const found = entry(namespace, name);
-      if (!found) return finding('EW630', at, `ServiceEntry ${namespace}/${name} not found: this policy applies nowhere`);
+      if (!found) return finding('EW630', at, `ServiceEntry ${name} not found in this namespace: the policy applies nowhere`);
       if (!found.labelsKnown) return ok;
       const labels = found.useWaypoint === undefined ? {} : { [ISTIO_USE_WAYPOINT]: found.useWaypoint };
       return useWaypoint(labels, namespace, namespaceLabels)
         ? ok
-        : finding(
-            'EW631',
-            at,
-            `ServiceEntry ${namespace}/${name} uses no waypoint: nothing enforces this policy; label it istio.io/use-waypoint`,
-          );
+        : finding('EW631', at, `ServiceEntry ${name} uses no waypoint: nothing enforces this policy; label it istio.io/use-waypoint`);
     }),
   );
 }

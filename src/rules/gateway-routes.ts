@@ -93,11 +93,7 @@ function checkBackends(
           !(snapshot.serviceEntriesByHost.get(name) ?? []).some((p) => visibleFrom(p.entry.exportTo, p.entry.namespace, namespace))
         ) {
           out.push(
-            finding(
-              'EW643',
-              `${at}.name`,
-              `no ServiceEntry visible in ${namespace} declares ${name}: backend not found, the rule answers 500`,
-            ),
+            finding('EW643', `${at}.name`, `no ServiceEntry visible here declares ${name}: backend not found, the rule answers 500`),
           );
         }
         return;

@@ -38,8 +38,9 @@ export function useWaypoint(
   return undefined;
 }
 
-const described = (b: WaypointBinding): string =>
-  `waypoint ${b.namespace}/${b.name}${b.from === 'namespace' ? ' (from the namespace label)' : ''}`;
+/** The waypoint as messages name it: its namespace only when it is not the object's own. */
+const described = (b: WaypointBinding, own: string): string =>
+  `waypoint ${b.namespace === own ? b.name : `${b.namespace}/${b.name}`}${b.from === 'namespace' ? ' (from the namespace label)' : ''}`;
 
 /** Whether istiod allocates an address for an entry without one (ShouldV2AutoAllocateIP, keepHost). */
 function autoAllocated(obj: KubeObject): boolean {
@@ -58,11 +59,15 @@ export function serviceEntryOnWaypoint(obj: KubeObject, snapshot: ClusterSnapsho
   const spec = asObj(obj.spec);
   const out: Result[] = [];
   if (binding.from === 'namespace' && spec.resolution === 'DYNAMIC_DNS' && spec.location === 'MESH_INTERNAL') {
-    out.push(finding('EW621', 'spec.location', `${described(binding)} skips DYNAMIC_DNS with MESH_INTERNAL; use MESH_EXTERNAL`));
+    out.push(finding('EW621', 'spec.location', `${described(binding, namespace)} skips DYNAMIC_DNS with MESH_INTERNAL; use MESH_EXTERNAL`));
   }
   if (onlyStrs(spec.addresses).length === 0 && !autoAllocated(obj)) {
     out.push(
-      finding('EW622', 'spec.addresses', `no addresses and none auto-allocated: traffic bypasses ${described(binding)}; add addresses`),
+      finding(
+        'EW622',
+        'spec.addresses',
+        `no addresses and none auto-allocated: traffic bypasses ${described(binding, namespace)}; add addresses`,
+      ),
     );
   }
   const ports = asArr(spec.ports).map(asObj);
@@ -71,7 +76,7 @@ export function serviceEntryOnWaypoint(obj: KubeObject, snapshot: ClusterSnapsho
       finding(
         'EW623',
         'spec.ports',
-        `TCP-only ports: traffic is reported to bypass ${described(binding)} (istio#59576); declare TLS if it is TLS`,
+        `TCP-only ports: traffic is reported to bypass ${described(binding, namespace)} (istio#59576); declare TLS if it is TLS`,
       ),
     );
   }
@@ -81,7 +86,7 @@ export function serviceEntryOnWaypoint(obj: KubeObject, snapshot: ClusterSnapsho
       finding(
         'EW624',
         'spec.exportTo',
-        `ztunnel ignores exportTo (istio#55163): all namespaces reach ${described(binding)}; use an AuthorizationPolicy`,
+        `ztunnel ignores exportTo (istio#55163): all namespaces reach ${described(binding, namespace)}; use an AuthorizationPolicy`,
       ),
     );
   }
@@ -105,13 +110,13 @@ export function waypointServes(
   at: string,
 ): Result {
   if (!waypoint) {
-    return finding('EW625', at, `${described(binding)} does not exist: traffic bypasses it; create it or fix the label`);
+    return finding('EW625', at, `${described(binding, namespace)} does not exist: traffic bypasses it; create it or fix the label`);
   }
   if (waypoint.gatewayClassName !== WAYPOINT_CLASS) {
     return finding(
       'EW626',
       at,
-      `Gateway ${binding.namespace}/${binding.name} is of class ${waypoint.gatewayClassName || '(none)'}, not ${WAYPOINT_CLASS}`,
+      `${described(binding, namespace)} is a Gateway of class ${waypoint.gatewayClassName || '(none)'}, not ${WAYPOINT_CLASS}`,
     );
   }
   const serves = waypoint.waypointFor ?? 'service';
@@ -119,7 +124,7 @@ export function waypointServes(
     return finding(
       'EW627',
       at,
-      `${described(binding)} has ${ISTIO_WAYPOINT_FOR}: ${serves}; it serves no service traffic: label it service or all`,
+      `${described(binding, namespace)} has ${ISTIO_WAYPOINT_FOR}: ${serves}; it serves no service traffic: label it service or all`,
     );
   }
   const from = waypoint.from ?? 'Same';
@@ -127,7 +132,5 @@ export function waypointServes(
     from === 'All' ||
     (from === 'Same' && waypoint.namespace === namespace) ||
     (from === 'Selector' && (waypoint.selector === undefined || selects(waypoint.selector, namespaceLabels ?? {})));
-  return admitted
-    ? ok
-    : finding('EW628', at, `${described(binding)} admits routes from ${from} namespaces, not from ${namespace}: set allowedRoutes`);
+  return admitted ? ok : finding('EW628', at, `${described(binding, namespace)} rejects this namespace: fix allowedRoutes`);
 }

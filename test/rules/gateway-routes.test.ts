@@ -208,7 +208,7 @@ Routes("the Hostname backend must be exported to the route's namespace (GetServi
     {},
   );
   warns(r, 'EW643');
-  assert.match(messageOf(r, 'EW643'), /no ServiceEntry visible in shop declares hidden\.example\.com/);
+  assert.match(messageOf(r, 'EW643'), /no ServiceEntry visible here declares hidden\.example\.com/);
 });
 
 Routes("the webhook's rule finds the parent ServiceEntry in the snapshot, and knows nothing yet of EgressNetworks", () => {

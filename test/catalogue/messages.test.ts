@@ -16,11 +16,12 @@ import { FINDINGS, type Code } from '../../src/catalogue/findings.ts';
 import type { Issue } from '../../src/catalogue/result.ts';
 import { snapshotFromObjects } from '../../src/cluster/indexes.ts';
 import { DEFAULT_MESH_LOCATIONS, meshConfigFrom } from '../../src/cluster/mesh-config.ts';
-import type { ClusterSnapshot } from '../../src/cluster/snapshot.ts';
+import type { ClusterCidrs, ClusterSnapshot } from '../../src/cluster/snapshot.ts';
+import { parseCidr } from '../../src/net/cidr.ts';
 import { WARNING_LIMIT } from '../../src/review/enforce.ts';
 import { admitPod } from '../../src/review/mutate.ts';
 import { judge } from '../../src/review/validate.ts';
-import { cidrsOf } from '../support.ts';
+import { cidrsOf, fixture } from '../support.ts';
 
 const Messages = suite('catalogue/messages');
 
@@ -92,6 +93,40 @@ const osmMesh = (spec: Obj): KubeObject =>
     spec,
   }) as KubeObject;
 
+// capture: a namespace and a pod of it, both with long values
+const CAPTURE = 'egress-warden.io/outbound-capture';
+const BYPASS = 'egress-warden.io/bypass-ip-ranges';
+const EXTRA = 'egress-warden.io/capture-ip-ranges';
+const ISTIO_EXCLUDE = 'traffic.sidecar.istio.io/excludeOutboundIPRanges';
+const OSM_EXCLUDE = 'openservicemesh.io/outbound-ip-range-exclusion-list';
+const ISTIO_NS = { 'istio-injection': 'enabled' };
+const OSM_NS = { 'openservicemesh.io/monitored-by': 'osm' };
+const OSM_INJECT = { 'openservicemesh.io/sidecar-injection': 'enabled' };
+/** The namespace under review: review() gives it the mode of the run. */
+const nsUnder = (annotations: Record<string, unknown>, labels: Record<string, string> = ISTIO_NS): KubeObject =>
+  ({
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: NS, labels, annotations },
+  }) as KubeObject;
+/** The namespace a pod row's pod lives in. */
+const podNamespace = (labels: Record<string, string> = ISTIO_NS, annotations: Record<string, string> = {}): KubeObject =>
+  ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS, labels, annotations } }) as KubeObject;
+/** A Deployment's pod in NS: `fixture` is one of test/fixtures/objects/pod-*.json. */
+function pod(annotations: Record<string, string>, more: Obj = {}, file = 'objects/pod-deployment.json'): KubeObject {
+  const p = fixture(file) as { metadata: Obj; spec: Obj };
+  return {
+    ...p,
+    metadata: { ...p.metadata, namespace: NS, generateName: `${NAME}-`, annotations, ...(more.labels ? { labels: more.labels } : {}) },
+    spec: { ...p.spec, ...((more.spec as Obj) ?? {}) },
+  } as KubeObject;
+}
+const cluster = (mode = 'cluster') => ({ [CAPTURE]: mode });
+const partialPods: ClusterCidrs = {
+  pod: [{ cidr: parseCidr('10.244.0.0/24')!, origin: 'Node podCIDRs', partial: true }],
+  service: [{ cidr: parseCidr('10.96.0.0/12')!, origin: 'ServiceCIDR kubernetes' }],
+};
+
 // --- one row per code
 
 type Row = {
@@ -101,6 +136,14 @@ type Row = {
   readonly stored?: readonly KubeObject[];
   /** what the line must carry whole: the value that is wrong, the other object's name */
   readonly keep: readonly string[];
+  /** the cluster ranges, when not kubeadm's defaults */
+  readonly cidrs?: ClusterCidrs;
+  /**
+   * A message owned outside src/rules that still loses what `keep` names, with the wording asked
+   * of its owner: the row then asserts the loss, so that the fix shows up as a failing row to turn
+   * into an ordinary one.
+   */
+  readonly pending?: string;
 };
 
 const ROWS: Partial<Record<Code, Row>> = {
@@ -414,6 +457,71 @@ const ROWS: Partial<Record<Code, Row>> = {
     ],
     keep: [ref(OTHER), '3306'],
   },
+  // capture annotations (src/capture), through the namespace rule and the pod mutation
+  EW501: { judged: nsUnder({ [CAPTURE]: 'cluster-only-for-settlement' }), keep: ['cluster-only-for-settlement'] },
+  EW502: {
+    judged: nsUnder({ [BYPASS]: '203.0.113.0/24,198.51.100.0/24,192.0.2.256/24' }),
+    keep: ['192.0.2.256/24'],
+  },
+  EW503: { judged: nsUnder({ [BYPASS]: '203.0.113.77/24' }), keep: ['203.0.113.77/24'] },
+  EW504: { judged: nsUnder({ [BYPASS]: '10.96.0.10/32' }), keep: ['10.96.0.10/32', '10.96.0.0/12'] },
+  EW505: { judged: nsUnder({ [BYPASS]: '0.0.0.0/0' }), keep: ['0.0.0.0/0'] },
+  EW506: {
+    judged: pod({ ...cluster(), [EXTRA]: '192.0.2.0/24', [BYPASS]: '192.0.2.8/29' }),
+    stored: [podNamespace()],
+    keep: ['192.0.2.8/29', '192.0.2.0/24'],
+  },
+  EW507: {
+    judged: pod({ [ISTIO_EXCLUDE]: '10.0.0.0/8, 192.168.0.0/33' }),
+    stored: [podNamespace()],
+    keep: ['192.168.0.0/33'],
+    pending:
+      "src/capture/annotations.ts parseIstioRanges: drop Istio's \"invalid value '<list>' for annotation '<key>': \" prefix, which the field already names",
+  },
+  EW508: { judged: pod({ [OSM_EXCLUDE]: '10.0.0.0/8,' }), stored: [podNamespace(OSM_NS, OSM_INJECT)], keep: [OSM_EXCLUDE] },
+  EW509: {
+    judged: pod({ ...cluster(), [BYPASS]: '2001:db8:5e77::/48' }),
+    stored: [podNamespace(OSM_NS, OSM_INJECT)],
+    keep: ['2001:db8:5e77::/48'],
+  },
+  EW510: { judged: nsUnder({ [EXTRA]: '192.0.2.0/24' }), keep: [] },
+  EW511: { judged: pod(cluster()), stored: [podNamespace()], cidrs: { pod: [], service: [] }, keep: [] },
+  EW512: { judged: nsUnder({ 'egress-warden.io/bypass-ranges': '192.0.2.0/24' }), keep: [] },
+  EW513: {
+    judged: pod({ ...cluster(), 'traffic.sidecar.istio.io/includeOutboundIPRanges': '10.0.0.0/8' }),
+    stored: [podNamespace()],
+    keep: ['10.96.0.0/12,10.244.0.0/16'],
+  },
+  EW514: {
+    judged: pod(cluster(), { spec: { initContainers: [{ name: 'osm-init', command: ['/bin/sh', '-c', 'iptables-restore'] }] } }),
+    stored: [podNamespace(OSM_NS, OSM_INJECT)],
+    keep: [],
+  },
+  EW515: { judged: nsUnder({ [ISTIO_EXCLUDE]: '192.0.2.0/24' }), keep: [] },
+  EW516: {
+    judged: { ...nsUnder({}), metadata: { name: NS, labels: { ...ISTIO_NS, 'egress-warden.io/mode': 'Warn' } } } as KubeObject,
+    keep: ['Warn'],
+  },
+  EW517: {
+    judged: pod(cluster(), { spec: { initContainers: [{ name: 'istio-init', command: ['/bin/sh', '-c', 'setup'], args: ['x'] }] } }),
+    stored: [podNamespace()],
+    keep: [],
+  },
+  EW518: { judged: nsUnder({ [CAPTURE]: true }), keep: [] },
+  EW519: { judged: pod(cluster()), stored: [podNamespace()], cidrs: partialPods, keep: [] },
+  EW520: { judged: nsUnder(cluster()), stored: [istioMesh('REGISTRY_ONLY')], keep: ['istio-system/istio'] },
+  EW521: { judged: pod({}, { labels: { 'sidecar.istio.io/inject': 'yes' } }), stored: [podNamespace()], keep: ['yes'] },
+  EW522: { judged: pod({ [ISTIO_EXCLUDE]: '10.0.0.0/8, 192.168.0.0/16,' }), stored: [podNamespace()], keep: [] },
+  EW523: {
+    judged: (() => {
+      const p = pod(cluster(), {}, 'objects/pod-istio-init.json') as { spec: { initContainers: { args: string[] }[] } };
+      const args = p.spec.initContainers[0]!.args;
+      args[args.indexOf('-i') + 1] = '10.0.0.0/8,172.16.0.0/12';
+      return p as unknown as KubeObject;
+    })(),
+    stored: [podNamespace()],
+    keep: ['10.0.0.0/8,172.16.0.0/12'],
+  },
 };
 
 /** Codes no rule in src/rules emits, each with where it comes from and where its wording is tested. */
@@ -421,6 +529,7 @@ const NOT_FROM_A_RULE: Readonly<Partial<Record<Code, string>>> = {
   EW000: 'a rule that threw: review/validate.ts and check/items.ts name the rule and its error (test/review)',
   EW001: 'the size gate before the rules (rules/budget.ts): test/rules/budget.test.ts renders it',
   EW002: 'a file check cannot read: check/report.ts, with the file and line in the report (test/check-inputs.test.ts)',
+  EW599: 'an internal error while computing a pod patch: review/mutate.ts (test/review/mutate.test.ts renders it)',
 };
 
 // --- the review, as the webhook runs it
@@ -435,13 +544,24 @@ const enforceNamespace: KubeObject = {
   metadata: { name: NS, labels: { 'openservicemesh.io/monitored-by': 'osm' } },
 } as KubeObject;
 
+const MODE = 'egress-warden.io/mode';
+
+/** The row's objects in `ns`'s enforcement mode: a pod's own namespace takes that mode too. */
 function review(row: Row, ns: KubeObject): Decision {
-  const objects = [ns, ...(row.stored ?? [])];
+  const mode = ns.metadata?.labels?.[MODE];
+  const own = (o: KubeObject) => o.kind === 'Namespace' && o.metadata?.name === NS;
+  // a mode the row sets itself (EW516's invalid one) is what the row is about
+  const inMode = (o: KubeObject) =>
+    own(o) && mode && o.metadata?.labels?.[MODE] === undefined
+      ? ({ ...o, metadata: { ...o.metadata, labels: { ...o.metadata?.labels, [MODE]: mode } } } as KubeObject)
+      : o;
+  const stored = (row.stored ?? []).map(inMode);
+  const objects = stored.some(own) ? stored : [ns, ...stored];
   const snapshot: ClusterSnapshot = {
-    ...snapshotFromObjects(objects, cidrsOf(['10.244.0.0/16'], ['10.96.0.0/12'])),
+    ...snapshotFromObjects(objects, row.cidrs ?? cidrsOf(['10.244.0.0/16'], ['10.96.0.0/12'])),
     mesh: meshConfigFrom(objects, DEFAULT_MESH_LOCATIONS),
   };
-  const obj = row.judged;
+  const obj = inMode(row.judged);
   const req: AdmissionRequest = {
     uid: 'u',
     kind: objectGvk(obj),
@@ -460,7 +580,7 @@ function lost(line: string, code: Code, issue: Issue, keep: readonly string[]): 
   return line.length > WARNING_LIMIT ? [...missing, `${line.length} characters`] : missing;
 }
 
-const ruleCodes = (Object.keys(FINDINGS) as Code[]).filter((c) => !(c in NOT_FROM_A_RULE) && c < 'EW500');
+const ruleCodes = (Object.keys(FINDINGS) as Code[]).filter((c) => !(c in NOT_FROM_A_RULE) && c < 'EW600');
 
 Messages('every code a rule emits has a row, and the codes without one say where they come from', () => {
   // Codes from EW600 on are added with their rules, and their rows live with those rules' tests.
@@ -470,6 +590,16 @@ Messages('every code a rule emits has a row, and the codes without one say where
 
 for (const code of Object.keys(ROWS) as Code[]) {
   const row = ROWS[code]!;
+  if (row.pending) {
+    Messages(`${code} still loses its values in a 256-character warning, until ${row.pending}`, () => {
+      const d = review(row, warnNamespace);
+      const issue = findingsOf(d).find((i) => i.code === code);
+      assert.ok(issue, `no ${code} among ${JSON.stringify(findingsOf(d))}`);
+      const line = (d.warnings ?? []).find((w) => w.startsWith(`[${code}]`)) ?? '';
+      assert.ok(lost(line, code, issue, row.keep).length > 0, `${code} keeps its values now: drop \`pending\` from its row`);
+    });
+    continue;
+  }
   Messages(`${code} keeps its code, field, values and page pointer within 256 characters as a warning`, () => {
     const d = review(row, warnNamespace);
     const issue = findingsOf(d).find((i) => i.code === code);

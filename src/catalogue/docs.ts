@@ -62,7 +62,7 @@ const SECTIONS: readonly Section[] = [
       'HTTPRoute, GRPCRoute, TLSRoute and TCPRoute whose parentRefs name an Istio ServiceEntry or a Linkerd EgressNetwork; other routes are left alone. Istio reports these only in the route status.',
   },
   {
-    heading: 'Linkerd EgressNetwork (EW661-EW665)',
+    heading: 'Linkerd EgressNetwork (EW661-EW666)',
     codes: (c) => c.startsWith('EW66'),
     intro: "`policy.linkerd.io` EgressNetwork (Linkerd 2.17+): Linkerd's own admission checks, and the overlap it reports only afterwards.",
   },

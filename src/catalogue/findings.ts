@@ -1272,6 +1272,13 @@ export const FINDINGS = {
       'Linkerd admits it and only later sets `Accepted=False` (`EgressReasonNetworkOverlap`, "networks overlap with clusterNetworks"); its outbound index still matches the overlapping addresses that are not Services, so pod-to-pod traffic by IP from this namespace falls under the EgressNetwork\'s trafficPolicy. egress-warden denies it at admission, against the detected pod and service CIDRs.',
     fix: "Narrow the network, or add the cluster's ranges as `except` items (the message names the range).",
   },
+  EW666: {
+    severity: 'warning',
+    title: 'an EgressNetwork outside the global egress namespace: its namespace stops using the global ones',
+    meaning:
+      "Linkerd considers only the EgressNetworks of a pod's own namespace once that namespace has any, and the global egress namespace's (`linkerd-egress` by default, `--global-egress-network-namespace`) only when it has none (`resolve_egress_network`). This EgressNetwork therefore takes every address, not only its own networks, out of the global EgressNetworks for the pods of its namespace: a global `trafficPolicy: Deny` stops applying to them, and addresses none of the namespace's networks match leave as plain external traffic.",
+    fix: 'Create the EgressNetwork in the global egress namespace, or repeat in this namespace the global EgressNetworks its pods still need.',
+  },
 } as const satisfies Readonly<Record<string, FindingSpec>>;
 
 /** A finding code; a code missing from FINDINGS does not type-check. */

@@ -10,6 +10,7 @@ import { asStr } from '../json.ts';
 import { authorizationPolicyTargets } from '../rules/authorization-policy.ts';
 import { validateEgress } from '../rules/egress.ts';
 import { validateEgressNetwork } from '../rules/egress-network.ts';
+import { LINKERD_GLOBAL_EGRESS_NAMESPACE, shadowsGlobalNetworks } from '../rules/egress-network-scope.ts';
 import { snapshotLookup, type EgressLookup } from '../rules/egress-records.ts';
 import { validateEgressRoute } from '../rules/gateway-routes.ts';
 import { validateHttpRouteGroup } from '../rules/http-route-group.ts';
@@ -57,7 +58,10 @@ export function rulesWith(lookupOf: LookupOf): Rules {
     'http-route-group': validateHttpRouteGroup,
     namespace: validateNamespace,
     sidecar: (obj, ctx) => validateSidecar(obj, ctx, lookupOf(ctx.snapshot).sidecars?.(ns(obj, ctx.namespace))),
-    'egress-network': validateEgressNetwork,
+    'egress-network': (obj, ctx) => {
+      const global = lookupOf(ctx.snapshot).egressNetworksIn?.(LINKERD_GLOBAL_EGRESS_NAMESPACE);
+      return merge(validateEgressNetwork(obj, ctx), shadowsGlobalNetworks(ns(obj, ctx.namespace), global));
+    },
     'egress-route': (obj, ctx) => validateEgressRoute(obj, ctx.snapshot, ctx.namespace, lookupOf(ctx.snapshot)),
     'authorization-policy': (obj, ctx) => {
       const namespace = ns(obj, ctx.namespace);

@@ -41,7 +41,14 @@ export type WaypointRecord = {
   readonly selector: Readonly<Record<string, string>> | undefined;
 };
 
-export type EgressNetworkRecord = { readonly namespace: string; readonly name: string; readonly trafficPolicy: string };
+export type EgressNetworkRecord = {
+  readonly namespace: string;
+  readonly name: string;
+  readonly trafficPolicy: string;
+  /** as written; undefined: every address outside the cluster networks */
+  readonly networks: readonly { readonly cidr: string; readonly except: readonly string[] }[] | undefined;
+  readonly created: string;
+};
 
 export type ServiceEntryPortRecord = { readonly number: number; readonly name: string; readonly protocol: string };
 
@@ -61,6 +68,8 @@ export type EgressLookup = {
   readonly sidecars?: (namespace: string) => readonly SidecarRecord[];
   readonly waypoint?: (namespace: string, name: string) => WaypointRecord | undefined;
   readonly egressNetwork?: (namespace: string, name: string) => EgressNetworkRecord | undefined;
+  /** the EgressNetworks of one namespace */
+  readonly egressNetworksIn?: (namespace: string) => readonly EgressNetworkRecord[];
   readonly serviceEntry?: (namespace: string, name: string) => ServiceEntryRecord | undefined;
 };
 
@@ -99,6 +108,18 @@ export function waypointRecord(o: KubeObject): WaypointRecord {
     waypointFor: o.metadata?.labels?.[ISTIO_WAYPOINT_FOR],
     from: from === 'All' || from === 'Same' || from === 'Selector' ? from : from === undefined ? undefined : 'Same',
     selector: asArr(sel.matchExpressions).length ? undefined : labelMap(sel.matchLabels),
+  };
+}
+
+export function egressNetworkRecord(o: KubeObject): EgressNetworkRecord {
+  const spec = asObj(o.spec);
+  return {
+    ...ref(o),
+    trafficPolicy: asStr(spec.trafficPolicy),
+    networks: Array.isArray(spec.networks)
+      ? spec.networks.map(asObj).map((n) => ({ cidr: asStr(n.cidr), except: onlyStrs(n.except) }))
+      : undefined,
+    created: asStr(o.metadata?.creationTimestamp),
   };
 }
 
@@ -142,7 +163,7 @@ export function recordsOf(objects: readonly KubeObject[]): EgressLookup {
         break;
       }
       case 'policy.linkerd.io/EgressNetwork': {
-        const r = { ...ref(o), trafficPolicy: asStr(asObj(o.spec).trafficPolicy) };
+        const r = egressNetworkRecord(o);
         networks.set(key(r.namespace, r.name), r);
         break;
       }
@@ -156,7 +177,12 @@ export function recordsOf(objects: readonly KubeObject[]): EgressLookup {
   return {
     ...(sidecars.size ? { sidecars: (ns: string) => [...(sidecars.get(ns)?.values() ?? [])] } : {}),
     ...(waypoints.size ? { waypoint: (ns: string, name: string) => waypoints.get(key(ns, name)) } : {}),
-    ...(networks.size ? { egressNetwork: (ns: string, name: string) => networks.get(key(ns, name)) } : {}),
+    ...(networks.size
+      ? {
+          egressNetwork: (ns: string, name: string) => networks.get(key(ns, name)),
+          egressNetworksIn: (ns: string) => [...networks.values()].filter((n) => n.namespace === ns),
+        }
+      : {}),
     ...(entries.size ? { serviceEntry: (ns: string, name: string) => entries.get(key(ns, name)) } : {}),
   };
 }

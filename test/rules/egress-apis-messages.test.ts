@@ -168,6 +168,11 @@ const ROWS: Readonly<Record<string, Row>> = {
   },
   EW664: { judged: network({ trafficPolicy: 'allow' }), keep: ['"allow"'] },
   EW665: { judged: network({ networks: [{ cidr: '10.0.0.0/8' }] }), keep: ['10.0.0.0/8', '10.244.0.0/16', 'except'] },
+  EW666: {
+    judged: network({ networks: [{ cidr: '203.0.113.0/24' }] }),
+    stored: [{ ...network({ trafficPolicy: 'Deny' }), metadata: { name: OTHER, namespace: 'linkerd-egress' } }],
+    keep: [`linkerd-egress/${OTHER}`, 'Deny'],
+  },
 };
 
 const namespace = (name: string, mode: string, labels: Obj = {}): KubeObject => ({

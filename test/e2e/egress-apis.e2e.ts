@@ -4,7 +4,7 @@
  * The stand-in CRDs keep any field, so what is denied here is denied by egress-warden alone.
  */
 import * as assert from 'uvu/assert';
-import { accepted, acceptedCleanly, apply, denied, hasCrd, kubectl, ourWarnings, webhookSuite } from '../support/kube.ts';
+import { accepted, acceptedCleanly, apply, denied, eventually, hasCrd, kubectl, ourWarnings, webhookSuite } from '../support/kube.ts';
 
 const { E2E, test, ctx } = webhookSuite('e2e/egress-apis: Sidecars, ambient ServiceEntries, mesh egress routes and EgressNetworks');
 
@@ -160,6 +160,75 @@ test("routes to a ServiceEntry: a Hostname backend with a namespace is denied (b
   acceptedCleanly(
     apply(route('HTTPRoute', 'ingress', ns, { parentRefs: [{ name: 'public' }], rules: [{ backendRefs: [{ name: 'a.b' }] }] })),
   );
+});
+
+test('the other broken routes: each is denied or warned with its code, and Istio ingress routes are not looked at', () => {
+  if (!hasCrd('grpcroutes.gateway.networking.k8s.io') || !hasCrd('tcproutes.gateway.networking.k8s.io')) return;
+  const ns = ctx.hook.namespace('routes');
+  accepted(apply(serviceEntry('db', ns, { addresses: ['203.0.113.20'], ports: [{ number: 5432, name: 'tcp', protocol: 'TCP' }] })));
+  const parent = (port?: number, name = 'db') => ({ group: 'networking.istio.io', kind: 'ServiceEntry', name, ...(port ? { port } : {}) });
+  const host = (name: string) => ({ group: 'networking.istio.io', kind: 'Hostname', name, port: 5432 });
+  const cases: { obj: Record<string, unknown>; code: string; deny?: boolean }[] = [
+    {
+      obj: route('GRPCRoute', 'svc-host', ns, {
+        parentRefs: [parent(5432)],
+        rules: [{ backendRefs: [{ name: 'db.example.com', port: 5432 }] }],
+      }),
+      code: 'EW642',
+      deny: true,
+    },
+    {
+      obj: route('TCPRoute', 'unknown-host', ns, { parentRefs: [parent(5432)], rules: [{ backendRefs: [host('dbb.example.com')] }] }),
+      code: 'EW643',
+    },
+    {
+      obj: route('TCPRoute', 'no-parent', ns, { parentRefs: [parent(5432, 'dbb')], rules: [{ backendRefs: [host('db.example.com')] }] }),
+      code: 'EW644',
+    },
+    { obj: route('TCPRoute', 'no-backend', ns, { parentRefs: [parent(5432)], rules: [{ backendRefs: [] }] }), code: 'EW649' },
+    {
+      obj: route('TCPRoute', 'wrong-port', ns, { parentRefs: [parent(5433)], rules: [{ backendRefs: [host('db.example.com')] }] }),
+      code: 'EW650',
+    },
+    {
+      obj: route('GRPCRoute', 'grpc-on-tcp', ns, { parentRefs: [parent(5432)], rules: [{ backendRefs: [host('db.example.com')] }] }),
+      code: 'EW651',
+    },
+  ];
+  for (const c of cases) {
+    const r = apply(c.obj);
+    if (c.deny) denied(r, WEBHOOK, new RegExp(`\\[${c.code}\\] `));
+    else {
+      accepted(r);
+      assert.ok(
+        ourWarnings(r.stderr).some((l) => l.includes(`[${c.code}]`)),
+        `${c.code} expected for ${(c.obj.metadata as { name: string }).name}:\n${r.stderr}`,
+      );
+    }
+  }
+  acceptedCleanly(apply(route('TCPRoute', 'db', ns, { parentRefs: [parent(5432)], rules: [{ backendRefs: [host('db.example.com')] }] })));
+});
+
+test('an ambient ServiceEntry with TCP-only ports and a narrowed exportTo is admitted with both warnings', async () => {
+  const ns = ctx.hook.namespace('ambient-tcp', { 'istio.io/use-waypoint': 'egress-waypoint' });
+  const entry = serviceEntry('pg', ns, {
+    addresses: ['203.0.113.30'],
+    exportTo: ['.'],
+    ports: [{ number: 5432, name: 'tcp', protocol: 'TCP' }],
+  });
+  // the waypoint comes from the namespace's label, which reaches the webhook through its informer
+  const r = await eventually('the namespace label in the snapshot', () => {
+    const dry = apply(entry, '--dry-run=server');
+    return ourWarnings(dry.stderr).some((l) => l.includes('[EW623]')) ? dry : undefined;
+  });
+  accepted(r);
+  const lines = ourWarnings(r.stderr).join('\n');
+  assert.match(
+    lines,
+    /\[EW623\] spec\.ports: TCP-only ports: traffic is reported to bypass waypoint egress-waypoint \(from the namespace label\)/,
+    r.stderr,
+  );
+  assert.match(lines, /\[EW624\] spec\.exportTo: ztunnel ignores exportTo/, r.stderr);
 });
 
 test('a route to an EgressNetwork without a port is denied, as Linkerd denies it; with the port it is admitted', () => {

@@ -1,6 +1,7 @@
 /**
  * Istio's own HTTP-route test tables (pkg/config/validation/validation_test.go and
- * virtualservice_test.go at istio 86c9f01), row for row, judged through validateVirtualService:
+ * virtualservice_test.go at istio 86c9f01, and the agent/validation_test.go tables of the shared
+ * checks a VirtualService reaches), row for row, judged through validateVirtualService:
  * each Go input is written as the stored VirtualService that carries it, and the row's verdict
  * (valid, invalid, and the warning where the Istio row states one) must be istiod's.
  *
@@ -59,6 +60,16 @@ const NOT_REACHED: ReadonlyArray<{ table: string; rows: number; why: string }> =
     why: 'ValidateStrictHTTPHeaderName checks RequestAuthentication outputClaimToHeaders only',
   },
   { table: 'TestValidatePortName', rows: 4, why: 'ValidatePortName checks ServiceEntry, Gateway and Sidecar port names only' },
+  {
+    table: 'TestValidateWildcardDomain',
+    rows: 1,
+    why: '"*" alone: a VirtualService reaches the function only where another check refuses "*" first (a mesh host, a destination host)',
+  },
+  {
+    table: 'TestValidateWildcardDomainForVirtualServiceBoundToGateway',
+    rows: 1,
+    why: '"1.1.1.1": an IP is accepted as a host and warned about as an SNI host before the domain check can refuse it',
+  },
 ];
 
 const headerName = (name: string) => routed({ match: [{ headers: { [name]: { exact: 'v' } } }] });
@@ -486,6 +497,97 @@ table('TestValidateVirtualService', [
   ['invalid wildcard as sni host', false, () => sni('foo.*.com'), false],
 ]);
 
+// agent/validation_test.go: the shared checks a VirtualService reaches
+
+// agent.ValidatePort is reached through a destination's port selector (validatePortSelector)
+const destPort = (number: number) => http({ route: [{ destination: { host: 'foo.bar', port: { number } } }] });
+table('TestValidatePort', [
+  ['0', false, () => destPort(0)],
+  ['65536', false, () => destPort(65536)],
+  ['-1', false, () => destPort(-1)],
+  ['100', true, () => destPort(100)],
+  ['1000', true, () => destPort(1000)],
+  ['65535', true, () => destPort(65535)],
+]);
+
+// agent.ValidateDuration is reached through the route timeout; a Go Duration whose seconds and
+// nanos differ in sign is written as the length AsDuration makes of it
+const timeout = (t: string) => routed({ timeout: t });
+table('TestValidateDuration', [
+  ['{Seconds: 1}', true, () => timeout('1s')],
+  ['{Seconds: 1, Nanos: -1}', false, () => timeout('0.999999999s')],
+  ['{Seconds: -11, Nanos: -1}', false, () => timeout('-11.000000001s')],
+  ['{Nanos: 1}', false, () => timeout('0.000000001s')],
+  ['{Seconds: 1, Nanos: 1}', false, () => timeout('1.000000001s')],
+]);
+
+// agent.ValidateFQDN is reached through a gateway named without a namespace (validateGatewayNames)
+const gateway = (name: string) => vs({ gateways: [name], http: [{ route: [dest('foo.baz')] }] });
+table('TestValidateFQDN', [
+  ['long FQDN', false, () => gateway('x'.repeat(256))],
+  ['empty FQDN', false, () => gateway('')],
+  ['standard FQDN', true, () => gateway('istio.io')],
+  ['unambiguous FQDN', true, () => gateway('istio.io.')],
+  ['standard kubernetes FQDN', true, () => gateway('istio-pilot.istio-system.svc.cluster.local')],
+  ['unambiguous kubernetes FQDN', true, () => gateway('istio-pilot.istio-system.svc.cluster.local.')],
+]);
+
+// agent.ValidateWildcardDomain is reached through a destination host (validateDestination)
+const destHost = (host: string) => http({ route: [dest(host)] });
+table('TestValidateWildcardDomain', [
+  ['empty', false, () => destHost('')],
+  ['too long', false, () => destHost('x'.repeat(256))],
+  ['happy', true, () => destHost('x'.repeat(63))],
+  ['wildcard multi-segment', true, () => destHost('*.bar.com')],
+  ['wildcard single segment', true, () => destHost('*foo')],
+  ['wildcard prefix', true, () => destHost('*foo.bar.com')],
+  ['wildcard prefix dash', true, () => destHost('*-foo.bar.com')],
+  ['bad wildcard foo.*.com', false, () => destHost('foo.*.com')],
+  ['bad wildcard foo*.bar.com', false, () => destHost('foo*.bar.com')],
+  ['IP address', false, () => destHost('1.1.1.1')],
+]);
+
+// agent.ValidateWildcardDomainForVirtualServiceBoundToGateway is reached through the hosts of a
+// VirtualService bound to a gateway; `sni` adds a tls route that matches the host by SNI
+const bound = (host: string, sni: boolean) =>
+  vs({
+    hosts: [host],
+    gateways: ['ns1/gateway'],
+    ...(sni ? { tls: [{ match: [{ sniHosts: [host] }], route: [dest('foo.baz')] }] } : { http: [{ route: [dest('foo.baz')] }] }),
+  });
+table('TestValidateWildcardDomainForVirtualServiceBoundToGateway', [
+  ['empty', false, () => bound('', false)],
+  ['too long', false, () => bound('x'.repeat(256), false)],
+  ['happy', true, () => bound('x'.repeat(63), false)],
+  ['wildcard', true, () => bound('*', false)],
+  ['wildcard multi-segment', true, () => bound('*.bar.com', false)],
+  ['wildcard single segment', true, () => bound('*foo', false)],
+  ['wildcard prefix', true, () => bound('*foo.bar.com', false)],
+  ['wildcard prefix dash', true, () => bound('*-foo.bar.com', false)],
+  ['bad wildcard foo.*.com', false, () => bound('foo.*.com', false)],
+  ['bad wildcard foo*.bar.com', false, () => bound('foo*.bar.com', false)],
+  ['SNI domain', true, () => bound('outbound_.80_._.e2e.foobar.mesh', true)],
+  ['happy outbound.com', true, () => bound('outbound.com', true)],
+  ['invalid SNI domain neverbound_', false, () => bound('neverbound_.80_._.e2e.foobar.mesh', true)],
+  ['invalid SNI domain thisIsNotAPort', false, () => bound('outbound_.thisIsNotAPort_._.e2e.foobar.mesh', true)],
+  ['invalid SNI domain outbound_.80_._', false, () => bound('outbound_.80_._', true)],
+]);
+
+// agent.ValidateIPSubnet, and ValidateIPAddress under it, are reached through a tcp match's destinationSubnets
+const subnet = (s: string) => vs({ tcp: [{ match: [{ destinationSubnets: [s] }], route: [dest('foo.baz')] }] });
+table('TestValidationIPSubnet', [
+  ['valid ipv4 subnet', true, () => subnet('1.1.1.1/24')],
+  ['invalid ipv4 subnet', false, () => subnet('1.1.1.1/48')],
+  ['valid ipv6 subnet', true, () => subnet('2001:1::1/64')],
+  ['invalid ipv6 subnet', false, () => subnet('2001:1::1/132')],
+]);
+table('TestValidationIPAddress', [
+  ['valid ipv4 address', true, () => subnet('1.1.1.1')],
+  ['invalid ipv4 address', false, () => subnet('1.1.A.1')],
+  ['valid ipv6 subnet', true, () => subnet('2001:1::1')],
+  ['invalid ipv6 address', false, () => subnet('2001:1:G::1')],
+]);
+
 const run = (o: KubeObject): Result => validateVirtualService(o, { snapshot: snapshotWith(), namespace: 'shop', operation: 'CREATE' });
 const show = (r: Result) => JSON.stringify([...r.errors, ...r.warnings].map((i) => `[${i.code}] ${i.path}: ${i.message}`));
 /** istiod's warnings are the VirtualService's own codes; EW4xx are this project's cross-object checks. */
@@ -522,10 +624,17 @@ Tables('every row of the tables is ported or listed as not reached by a VirtualS
     TestValidateDelegateHTTPRoute: 24,
     TestValidateChainingVirtualService: 8,
     TestValidateVirtualService: 26,
+    TestValidatePort: 6,
+    TestValidateDuration: 5,
+    TestValidateFQDN: 6,
+    TestValidateWildcardDomain: 10,
+    TestValidateWildcardDomainForVirtualServiceBoundToGateway: 15,
+    TestValidationIPSubnet: 4,
+    TestValidationIPAddress: 4,
   });
   assert.is(
     NOT_REACHED.reduce((n, t) => n + t.rows, 0),
-    9,
+    11,
   );
 });
 

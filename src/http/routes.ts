@@ -14,7 +14,7 @@ import type { ClusterSnapshot } from '../cluster/snapshot.ts';
 import { fallback } from '../review/enforce.ts';
 import { admissionTarget, type CallerAuth } from './caller.ts';
 import type { Metrics, ReviewLabel } from './metrics.ts';
-import { DEFAULT_REVIEW_LOG_POLICY } from '../log.ts';
+import { DEFAULT_REVIEW_LOG_POLICY, plainLineWriter } from '../log.ts';
 import { reviewLog, SUMMARY_EVERY_MS, type ReviewLogOptions } from './review-log.ts';
 import { problemOut, reviewOut } from './schemas.ts';
 import { errorText } from '../json.ts';
@@ -98,6 +98,8 @@ function reviewLine(
 export const admissionRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
   const { cluster, metrics } = deps;
   const reviews = reviewLog(app.log, { policy: DEFAULT_REVIEW_LOG_POLICY, summaryMs: SUMMARY_EVERY_MS, ...deps.reviewLog });
+  // requests share the process logger (app.ts), so one writer serves every review's line
+  const writeLine = plainLineWriter(app.log);
   app.addHook('onClose', (_app, done) => {
     reviews.stop();
     done();
@@ -155,7 +157,7 @@ export const admissionRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) 
       const notable = patched || remembered || decision.findings.errors.length > 0 || decision.findings.warnings.length > 0;
       const level = reviews.level(verdict, notable);
       if (level !== undefined)
-        request.log[level](reviewLine(req, request.ip, decision, verdict, seconds, remembered, undefined), 'admission review');
+        writeLine(level, reviewLine(req, request.ip, decision, verdict, seconds, remembered, undefined), 'admission review');
     }
     return encodeReview(decoded.apiVersion, req.uid, decision);
   };

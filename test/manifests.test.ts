@@ -320,7 +320,7 @@ Webhooks('egress objects are validated on create and update in every version, fa
       [['specs.smi-spec.io'], ['httproutegroups'], ['*'], ['CREATE', 'UPDATE']],
       [['security.istio.io'], ['authorizationpolicies'], ['*'], ['CREATE', 'UPDATE']],
       [['gateway.networking.k8s.io'], ['httproutes', 'grpcroutes', 'tlsroutes', 'tcproutes'], ['*'], ['CREATE', 'UPDATE']],
-      [['policy.linkerd.io'], ['egressnetworks'], ['*'], ['CREATE', 'UPDATE']],
+      [['policy.linkerd.io'], ['egressnetworks', 'httproutes'], ['*'], ['CREATE', 'UPDATE']],
     ],
   );
   assert.equal(

@@ -208,6 +208,16 @@ export const RESOURCES = [
     rule: 'egress-network',
   },
   {
+    // Linkerd's own HTTPRoute, which its admission holds to the same EgressNetwork parent rules.
+    group: 'policy.linkerd.io',
+    kind: 'HTTPRoute',
+    plural: 'httproutes',
+    scope: 'Namespaced',
+    operations: ['CREATE', 'UPDATE'],
+    webhook: 'validate',
+    rule: 'egress-route',
+  },
+  {
     // Judged, never read by the server: `audit` and `explain` read pods with the user's own credentials.
     group: '',
     kind: 'Pod',

@@ -73,7 +73,8 @@ Kinds('renders the webhook rules: every version of a CRD, the listed versions of
       apiGroups: ['policy.linkerd.io'],
       apiVersions: ['*'],
       operations: ['CREATE', 'UPDATE'],
-      resources: ['egressnetworks'],
+      // Linkerd's own HTTPRoute too: its admission applies the same EgressNetwork parent rules
+      resources: ['egressnetworks', 'httproutes'],
       scope: 'Namespaced',
     },
   ]);

@@ -4,6 +4,7 @@ import type { KubeObject } from '../../src/admission/types.ts';
 import { recordsOf, snapshotLookup } from '../../src/rules/egress-records.ts';
 import { validateEgressRoute } from '../../src/rules/gateway-routes.ts';
 import { RULES } from '../../src/review/rules.ts';
+import { ruleFor } from '../../src/review/validate.ts';
 import { clean, denies, messageOf, ruleCases, snapshotWith, warns, without } from '../support.ts';
 
 const Routes = suite("rules/gateway-routes: mesh egress routes as istiod's buildDestination and Linkerd's admission read them");
@@ -220,3 +221,17 @@ Routes("the webhook's rule finds the parent ServiceEntry in the snapshot, and kn
 });
 
 Routes.run();
+
+const LinkerdRoute = suite("rules/gateway-routes: Linkerd's own HTTPRoute (policy.linkerd.io), held to the same EgressNetwork rules");
+
+LinkerdRoute('is judged by the same rule, and denied without a parent port as Linkerd denies it (Validate<HttpRouteSpec>)', () => {
+  const entry = ruleFor({ group: 'policy.linkerd.io', kind: 'HTTPRoute' });
+  assert.is(entry?.name, 'egress-route');
+  const linkerdRoute = {
+    ...route('HTTPRoute', [enParent('internet')], [{ matches: [{ path: { value: '/' } }] }]),
+    apiVersion: 'policy.linkerd.io/v1beta3',
+  };
+  denies(entry!.rule(linkerdRoute, { snapshot, namespace: 'shop', operation: 'CREATE' }), 'EW646');
+});
+
+LinkerdRoute.run();

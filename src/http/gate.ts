@@ -48,8 +48,9 @@ export function admissionGate(app: FastifyInstance, limits: GateLimits, shed: Sh
     }
     reviews++;
     bytes += size;
-    // 'close' comes once per response, whether it was sent, timed out or the client went away.
-    reply.raw.once('close', () => {
+    // 'close' comes once per response, whether it was sent, timed out or the client went away:
+    // `on` is enough, and spares the wrapper `once` builds for every request.
+    reply.raw.on('close', () => {
       reviews--;
       bytes -= size;
     });

@@ -8,8 +8,14 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import type { KubeObject } from '../../src/admission/types.ts';
+import { checkItems } from '../../src/check/items.ts';
+import { readPaths } from '../../src/cluster/manifest-files.ts';
+import { DEFAULT_MESH_LOCATIONS, meshConfigFrom } from '../../src/cluster/mesh-config.ts';
+import { emptySnapshot } from '../../src/cluster/snapshot.ts';
 import { runCheck } from '../../src/commands/check.ts';
 import { captureIo } from '../../src/commands/io.ts';
+import { cidrsOf } from '../support.ts';
 
 const Examples = suite('rules/istio-examples');
 
@@ -53,5 +59,34 @@ for (const file of files) {
     assert.equal(warnings, EXPECTED_WARNINGS[file] ?? [], shown);
   });
 }
+
+/**
+ * In a mesh with outboundTrafficPolicy REGISTRY_ONLY, the examples whose external hosts no
+ * ServiceEntry of the example registers are warned about (EW407): such a mesh sends that traffic to
+ * BlackHoleCluster, as istio.io's egress task says. The reference shows these VirtualServices
+ * alone; a real mesh needs the ServiceEntry too.
+ */
+const REGISTRY_ONLY_WARNINGS = [
+  'virtual-service-redirect-prefix.yaml spec.hosts[0] EW407 example.com',
+  'virtual-service-two-domains.yaml spec.hosts[0] EW407 reviews.com',
+  'virtual-service-two-domains.yaml spec.http[0].route[0].destination.host EW407 dev.reviews.com',
+];
+
+Examples('in a REGISTRY_ONLY mesh the examples draw no error, and warnings only for external hosts no ServiceEntry registers', () => {
+  const istio = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { namespace: 'istio-system', name: 'istio' },
+    data: { mesh: 'outboundTrafficPolicy:\n  mode: REGISTRY_ONLY\n' },
+  } as KubeObject;
+  const state = { ...emptySnapshot(cidrsOf(['10.244.0.0/16'], ['10.96.0.0/12'])), mesh: meshConfigFrom([istio], DEFAULT_MESH_LOCATIONS) };
+  const found: string[] = [];
+  for (const file of files) {
+    const report = checkItems(readPaths([join(DIR, file)], 'lenient').items, state, { namespace: 'default', mode: 'enforce' });
+    assert.is(report.summary.errors, 0, file);
+    for (const f of report.findings) found.push(`${file} ${f.path} ${f.code} ${/registers (\S+):/.exec(f.message)?.[1] ?? f.message}`);
+  }
+  assert.equal(found, REGISTRY_ONLY_WARNINGS);
+});
 
 Examples.run();

@@ -1,7 +1,7 @@
 /**
- * Every catalogue code a rule emits, rendered as the webhook renders it, with the long names real
- * clusters have: a 63-character namespace and object names, a host over 60 characters, long port
- * names. Each object goes through the whole review in a namespace in `warn` mode, where every
+ * Every catalogue code below EW600 that a rule (src/rules) or the capture planning (src/capture)
+ * emits, rendered as the webhook renders it, with the long names real clusters have: a
+ * 63-character namespace and object names, a host over 60 characters, long port names. Each object goes through the whole review in a namespace in `warn` mode, where every
  * finding (errors included) becomes one admission warning: the API server cuts those past 256
  * characters, so the line must keep, within 256, the code, the field, the other object's name, the
  * value that is wrong and the pointer to the code's page. The same finding in `enforce` mode must

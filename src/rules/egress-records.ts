@@ -7,7 +7,7 @@
  * `check` builds the lookup from the objects it reads (recordsOf); `serve` will build it from
  * informers. The records depend only on json.ts, so they can move into cluster/snapshot.ts as they are.
  */
-import { objectGroupKind, type KubeObject } from '../admission/types.ts';
+import type { KubeObject } from '../admission/types.ts';
 import { ISTIO_USE_WAYPOINT } from '../catalogue/keys.ts';
 import type { ClusterSnapshot } from '../cluster/snapshot.ts';
 import { asArr, asInt, asObj, asStr, isObj, onlyStrs } from '../json.ts';
@@ -142,38 +142,61 @@ export function serviceEntryRecord(o: KubeObject): ServiceEntryRecord {
  * waypoints. Objects of the same kind, namespace and name count once, the last one, as
  * `kubectl apply` leaves them.
  */
+/** The group (as the apiVersion prefix) of each kind the lookup holds. */
+const GROUP_PREFIX: Readonly<Record<string, string>> = {
+  Sidecar: 'networking.istio.io/',
+  Gateway: 'gateway.networking.k8s.io/',
+  EgressNetwork: 'policy.linkerd.io/',
+  ServiceEntry: 'networking.istio.io/',
+};
+
 export function recordsOf(objects: readonly KubeObject[]): EgressLookup {
   const sidecars = new Map<string, Map<string, SidecarRecord>>();
   const waypoints = new Map<string, WaypointRecord>();
   const networks = new Map<string, EgressNetworkRecord>();
-  const entries = new Map<string, ServiceEntryRecord>();
+  // `audit` hands over every stored ServiceEntry and judges no kind that asks for them by name:
+  // their records are built on the first question only.
+  const entryObjects: KubeObject[] = [];
+  let entries: Map<string, ServiceEntryRecord> | undefined;
   const key = (ns: string, name: string) => `${ns}/${name}`;
   for (const o of objects) {
-    switch (objectGroupKind(o)) {
-      case 'networking.istio.io/Sidecar': {
+    // read without building strings: audit hands over every stored object
+    const kind = o.kind ?? '';
+    const prefix = Object.hasOwn(GROUP_PREFIX, kind) ? GROUP_PREFIX[kind] : undefined;
+    if (prefix === undefined || !o.apiVersion?.startsWith(prefix)) continue;
+    switch (kind) {
+      case 'Sidecar': {
         const r = sidecarRecord(o);
         let byName = sidecars.get(r.namespace);
         if (!byName) sidecars.set(r.namespace, (byName = new Map()));
         byName.set(r.name, r);
         break;
       }
-      case 'gateway.networking.k8s.io/Gateway': {
+      case 'Gateway': {
         const r = waypointRecord(o);
         waypoints.set(key(r.namespace, r.name), r);
         break;
       }
-      case 'policy.linkerd.io/EgressNetwork': {
+      case 'EgressNetwork': {
         const r = egressNetworkRecord(o);
         networks.set(key(r.namespace, r.name), r);
         break;
       }
-      case 'networking.istio.io/ServiceEntry': {
-        const r = serviceEntryRecord(o);
-        entries.set(key(r.namespace, r.name), r);
+      case 'ServiceEntry':
+        entryObjects.push(o);
         break;
-      }
     }
   }
+  const entry = (ns: string, name: string): ServiceEntryRecord | undefined => {
+    if (!entries) {
+      entries = new Map();
+      for (const o of entryObjects) {
+        const r = serviceEntryRecord(o);
+        entries.set(key(r.namespace, r.name), r);
+      }
+    }
+    return entries.get(key(ns, name));
+  };
   return {
     ...(sidecars.size ? { sidecars: (ns: string) => [...(sidecars.get(ns)?.values() ?? [])] } : {}),
     ...(waypoints.size ? { waypoint: (ns: string, name: string) => waypoints.get(key(ns, name)) } : {}),
@@ -183,7 +206,7 @@ export function recordsOf(objects: readonly KubeObject[]): EgressLookup {
           egressNetworksIn: (ns: string) => [...networks.values()].filter((n) => n.namespace === ns),
         }
       : {}),
-    ...(entries.size ? { serviceEntry: (ns: string, name: string) => entries.get(key(ns, name)) } : {}),
+    ...(entryObjects.length ? { serviceEntry: entry } : {}),
   };
 }
 

@@ -1089,7 +1089,7 @@ export const FINDINGS = {
     severity: 'warning',
     title: 'a Sidecar egress host that imports no ServiceEntry: the entry for it lives in another namespace or is not exported here',
     meaning:
-      "In `namespace/host` the namespace is where the ServiceEntry lives (istio/istio#13319). The ServiceEntries that register this host live in other namespaces, or are not exported (`exportTo`) to the Sidecar's namespace, so the listener imports nothing for the host: under REGISTRY_ONLY its traffic goes to BlackHoleCluster, otherwise around every rule for it (istio/istio#36712, #13087).",
+      "In `namespace/host` the namespace is where the ServiceEntry lives (istio/istio#13319). The ServiceEntries that register this host live in other namespaces, or are not exported (`exportTo`) to the Sidecar's namespace, so the listener imports nothing for the host: under REGISTRY_ONLY its traffic goes to BlackHoleCluster, otherwise around every rule for it (istio/istio#36712, #13087). A VirtualService of the namespace written for the host is imported instead, with its destinations from any namespace, and is not reported.",
     fix: 'Write the namespace of the ServiceEntry (the message names it) or `*/host`, and export the ServiceEntry to this namespace.',
   },
   EW621: {

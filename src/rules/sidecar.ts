@@ -214,6 +214,10 @@ export function egressHostsWithoutEntry(obj: KubeObject, snapshot: ClusterSnapsh
       const entries = coveringHosts(name).flatMap((k) => snapshot.serviceEntriesByHost.get(k) ?? []);
       if (!entries.length) return;
       const here = entries.filter((p) => p.entry.namespace === ns);
+      // A VirtualService of `ns` for the host is imported instead, and istiod infers its
+      // destinations from any namespace that declares them (SidecarScope, "infer more possible destinations").
+      const routed = coveringHosts(name).some((k) => (snapshot.virtualServicesByHost.get(k) ?? []).some((r) => r.service.namespace === ns));
+      if (routed) return;
       const at = `spec.egress[${i}].hosts[${j}]`;
       if (here.length) {
         const hidden = here.find((p) => !visibleFrom(p.entry.exportTo, p.entry.namespace, namespace));

@@ -235,3 +235,24 @@ Sidecar("reports istiod's errors alone, without the cross-object warnings", () =
 });
 
 Sidecar.run();
+
+const Imports = suite('rules/sidecar: hosts imported through a VirtualService of the namespace written');
+
+Imports(
+  'says nothing when a VirtualService of that namespace routes the host: istiod infers its destination from any namespace (convertToSidecarScope)',
+  () => {
+    const vs: KubeObject = {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'VirtualService',
+      metadata: { name: 'api', namespace: 'shop' },
+      spec: {
+        hosts: ['api.example.com'],
+        tls: [{ match: [{ port: 443, sniHosts: ['api.example.com'] }], route: [{ destination: { host: 'api.example.com' } }] }],
+      },
+    };
+    const objects = [entry('egress', 'api', 'api.example.com'), vs];
+    without(validateSidecar(sidecar({ egress: [{ hosts: ['shop/api.example.com'] }] }), ctx(objects)), 'EW613');
+  },
+);
+
+Imports.run();

@@ -1131,7 +1131,7 @@ export const FINDINGS = {
     severity: 'warning',
     title: 'istio.io/use-waypoint names a Gateway that is not of class istio-waypoint',
     meaning:
-      'The Gateway the label names has a `gatewayClassName` other than `istio-waypoint`, so istiod deploys no waypoint for it and nothing captures the traffic the label sends there.',
+      'The Gateway the label names has a `gatewayClassName` other than `istio-waypoint` (or `istio-agentgateway-waypoint`): istiod deploys no waypoint for it, so the bound traffic either goes to a Gateway that does not serve HBONE (`gatewayToWaypointTransform` takes any Gateway with addresses) or waits for a waypoint that never becomes ready.',
     fix: "Name a Gateway of class `istio-waypoint`, or change the Gateway's class.",
   },
   EW627: {

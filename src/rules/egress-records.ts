@@ -17,6 +17,8 @@ export const ISTIO_USE_WAYPOINT_NAMESPACE = 'istio.io/use-waypoint-namespace';
 /** Istio: which traffic a waypoint serves (service, workload, all, none), on the Gateway or its GatewayClass. */
 export const ISTIO_WAYPOINT_FOR = 'istio.io/waypoint-for';
 export const WAYPOINT_CLASS = 'istio-waypoint';
+/** The GatewayClasses istiod deploys waypoints for (constants.WaypointGatewayClassName, AgentgatewayWaypointClassName). */
+export const WAYPOINT_CLASSES: readonly string[] = [WAYPOINT_CLASS, 'istio-agentgateway-waypoint'];
 
 export type SidecarRecord = {
   readonly namespace: string;

@@ -10,7 +10,13 @@ import { isPlainTcp } from '../catalogue/protocols.ts';
 import { finding, mergeAll, ok, type Result } from '../catalogue/result.ts';
 import type { ClusterSnapshot } from '../cluster/snapshot.ts';
 import { asArr, asObj, asStr, onlyStrs } from '../json.ts';
-import { ISTIO_USE_WAYPOINT_NAMESPACE, ISTIO_WAYPOINT_FOR, WAYPOINT_CLASS, type WaypointRecord } from './egress-records.ts';
+import {
+  ISTIO_USE_WAYPOINT_NAMESPACE,
+  ISTIO_WAYPOINT_FOR,
+  WAYPOINT_CLASS,
+  WAYPOINT_CLASSES,
+  type WaypointRecord,
+} from './egress-records.ts';
 
 /** The waypoint an object uses, and where the label was read. */
 export type WaypointBinding = { readonly namespace: string; readonly name: string; readonly from: 'object' | 'namespace' };
@@ -112,7 +118,7 @@ export function waypointServes(
   if (!waypoint) {
     return finding('EW625', at, `${described(binding, namespace)} does not exist: traffic bypasses it; create it or fix the label`);
   }
-  if (waypoint.gatewayClassName !== WAYPOINT_CLASS) {
+  if (!WAYPOINT_CLASSES.includes(waypoint.gatewayClassName)) {
     return finding(
       'EW626',
       at,

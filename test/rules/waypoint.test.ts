@@ -134,6 +134,8 @@ Waypoint('warns when the waypoint does not exist: istiod reports it not ready (f
 
 Waypoint('warns when the Gateway is not of class istio-waypoint', () => {
   warns(serves(gateway('egress-waypoint', 'egress', { cls: 'istio' })), 'EW626');
+  // istiod also deploys waypoints of its agentgateway class (constants.AgentgatewayWaypointClassName)
+  clean(serves(gateway('egress-waypoint', 'egress', { cls: 'istio-agentgateway-waypoint' })));
 });
 
 Waypoint('warns when the waypoint serves workloads only (ReportWaypointUnsupportedTrafficType)', () => {

@@ -167,7 +167,7 @@ export function validateEgressRoute(obj: KubeObject, snapshot: ClusterSnapshot, 
   const parents = egressParents(obj, contextNamespace);
   if (!parents.length) return ok;
   const kind = asStr(obj.kind) as RouteKind;
-  if (!(kind in ROUTE_CLASS)) return ok;
+  if (!Object.hasOwn(ROUTE_CLASS, kind)) return ok;
   const namespace = asStr(obj.metadata?.namespace) || contextNamespace;
   const rules = asArr(asObj(obj.spec).rules).map(asObj);
   const toEgressNetwork = parents.some((p) => p.kind === 'EgressNetwork');

@@ -57,7 +57,7 @@ function checkNetwork(raw: unknown, at: string, cluster: readonly { cidr: Cidr; 
       finding(
         'EW665',
         `${at}.cidr`,
-        `${cidr.text} overlaps the cluster ${c.kind} range ${c.cidr.text} (${c.origin}); Linkerd marks it Accepted=False; add it to except`,
+        `${cidr.text} overlaps the cluster ${c.kind} range ${c.cidr.text} (${c.origin}): Linkerd sets Accepted=False; add ${c.cidr.text} to except`,
       ),
     );
   }

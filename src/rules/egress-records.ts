@@ -29,6 +29,8 @@ export type SidecarRecord = {
   readonly created: string;
   /** outboundTrafficPolicy.mode as written (REGISTRY_ONLY, the zero value, when the policy omits it); "" without a policy */
   readonly outboundPolicy: string;
+  /** the egress listeners: port number (undefined: the catch-all) and hosts as written */
+  readonly egress: readonly { readonly port: number | undefined; readonly hosts: readonly string[] }[];
 };
 
 export type WaypointRecord = {
@@ -92,6 +94,9 @@ export function sidecarRecord(o: KubeObject): SidecarRecord {
     selector: isObj(spec.workloadSelector) ? labelMap(spec.workloadSelector.labels) : undefined,
     created: asStr(o.metadata?.creationTimestamp),
     outboundPolicy: isObj(spec.outboundTrafficPolicy) ? asStr(spec.outboundTrafficPolicy.mode) || 'REGISTRY_ONLY' : '',
+    egress: asArr(spec.egress)
+      .map(asObj)
+      .map((l) => ({ port: isObj(l.port) ? asInt(l.port.number) : undefined, hosts: onlyStrs(l.hosts) })),
   };
 }
 

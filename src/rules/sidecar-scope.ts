@@ -9,6 +9,7 @@
  */
 import type { Sourced } from '../cluster/mesh-config.ts';
 import type { SidecarRecord } from './egress-records.ts';
+import { hostsOverlap } from './fields.ts';
 
 /** A Sidecar's creation time orders it; ties by name, then namespace, as istiod breaks them. */
 function byAge(a: SidecarRecord, b: SidecarRecord): number {
@@ -47,4 +48,38 @@ export function outboundPolicyFor(
     return { value: sidecar.outboundPolicy, from: `Sidecar ${sidecar.namespace}/${sidecar.name} spec.outboundTrafficPolicy.mode` };
   }
   return mesh;
+}
+
+/** What a Sidecar imports for one destination: the listener that serves the port, and whether it imports the entry's host. */
+export type SidecarImport = {
+  /** index in spec.egress; undefined: no listener serves the port (neither its own nor a catch-all) */
+  readonly listener: number | undefined;
+  readonly imported: boolean;
+  /** the host to add to that listener when it is not imported: `<entry namespace>/<host>` */
+  readonly fix: string;
+};
+
+/** Whether one `namespace/dnsName` entry of a Sidecar in `own` imports `host` declared in `namespace`. */
+function importsHost(entry: string, own: string, namespace: string, host: string): boolean {
+  const slash = entry.indexOf('/');
+  if (slash < 0) return false;
+  const ns = entry.slice(0, slash);
+  const name = entry.slice(slash + 1);
+  if (ns.startsWith('~')) return false;
+  if (ns !== '*' && (ns === '.' ? own : ns) !== namespace) return false;
+  return name === '*' || hostsOverlap(name, host);
+}
+
+/**
+ * The Sidecar's import of `host` on `port`, declared by a ServiceEntry (or VirtualService) in
+ * `namespace` (SidecarScope: the listener of the port, else the catch-all, selects services by
+ * config namespace and host).
+ */
+export function sidecarImport(sidecar: SidecarRecord, namespace: string, host: string, port: number): SidecarImport {
+  const fix = `${namespace}/${host}`;
+  const own = sidecar.egress.findIndex((l) => l.port === port);
+  const index = own >= 0 ? own : sidecar.egress.findIndex((l) => l.port === undefined);
+  if (index < 0) return { listener: undefined, imported: false, fix };
+  const imported = sidecar.egress[index]!.hosts.some((h) => importsHost(h, sidecar.namespace, namespace, host));
+  return { listener: index, imported, fix };
 }

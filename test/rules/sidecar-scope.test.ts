@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { KubeObject } from '../../src/admission/types.ts';
 import { sidecarRecord } from '../../src/rules/egress-records.ts';
-import { decidingSidecar, outboundPolicyFor } from '../../src/rules/sidecar-scope.ts';
+import { decidingSidecar, outboundPolicyFor, sidecarImport } from '../../src/rules/sidecar-scope.ts';
 
 const Scope = suite("rules/sidecar-scope: the Sidecar that decides a pod's egress (getSidecarScope)");
 
@@ -50,3 +50,34 @@ Scope("the Sidecar's outboundTrafficPolicy overrides the mesh config, and says w
 });
 
 Scope.run();
+
+const Import = suite('rules/sidecar-scope: what the deciding Sidecar imports for a destination (SidecarScope egress listeners)');
+
+Import("imports a host by the ServiceEntry's namespace, on the port's listener or else the catch-all, and names the host to add", () => {
+  const s = sidecar('default', '', {
+    egress: [
+      { port: { number: 443, name: 'tls', protocol: 'TLS' }, hosts: ['egress/api.example.com'] },
+      { hosts: ['./*', 'istio-system/*'] },
+    ],
+  });
+  assert.equal(sidecarImport(s, 'egress', 'api.example.com', 443), { listener: 0, imported: true, fix: 'egress/api.example.com' });
+  // the namespace in the host is the config's: the same host declared in partners is not imported on 443
+  assert.equal(sidecarImport(s, 'partners', 'api.example.com', 443), { listener: 0, imported: false, fix: 'partners/api.example.com' });
+  // port 80 falls to the catch-all, which imports the Sidecar's own namespace only
+  assert.is(sidecarImport(s, 'shop', 'web.example.com', 80).imported, true);
+  assert.equal(sidecarImport(s, 'egress', 'web.example.com', 80), { listener: 1, imported: false, fix: 'egress/web.example.com' });
+});
+
+Import('*/ and wildcard names import across namespaces; ~ imports nothing; no listener for the port imports nothing', () => {
+  const wild = sidecar('w', '', { egress: [{ hosts: ['*/*.example.com'] }] });
+  assert.is(sidecarImport(wild, 'egress', 'api.example.com', 443).imported, true);
+  assert.is(sidecarImport(wild, 'egress', 'api.example.org', 443).imported, false);
+  assert.is(sidecarImport(sidecar('n', '', { egress: [{ hosts: ['~/*'] }] }), 'shop', 'api.example.com', 443).imported, false);
+  assert.equal(sidecarImport(sidecar('p', '', { egress: [{ port: { number: 80 }, hosts: ['*/*'] }] }), 'egress', 'api.example.com', 443), {
+    listener: undefined,
+    imported: false,
+    fix: 'egress/api.example.com',
+  });
+});
+
+Import.run();

@@ -36,7 +36,7 @@ const waypoint = (cls: string): KubeObject => ({
   spec: { gatewayClassName: cls, listeners: [{ name: 'mesh', port: 15008, protocol: 'HBONE' }] },
 });
 
-Check('two Sidecars without selector in one file: each is told of the other (IST0111), in either order', () => {
+Check('two Sidecars without selector in one file: each is told of the other (getSidecarScope, IST0111), in either order', () => {
   const a = sidecar('a', { egress: [{ hosts: ['./*'] }] });
   const b = sidecar('b', { egress: [{ hosts: ['*/*'] }] });
   assert.equal(codes([a, b]), ['Sidecar/a EW611', 'Sidecar/b EW611']);
@@ -50,7 +50,7 @@ Check('a ServiceEntry on a waypoint is checked against the Gateways of the set (
   assert.equal(codes([entry]), []);
 });
 
-Check('a route to a ServiceEntry and an EgressNetwork declared in the same set', () => {
+Check('a route to a ServiceEntry and an EgressNetwork declared in the same set (referenceAllowed, Linkerd outbound index)', () => {
   const network: KubeObject = {
     apiVersion: 'policy.linkerd.io/v1alpha1',
     kind: 'EgressNetwork',

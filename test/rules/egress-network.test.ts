@@ -30,7 +30,7 @@ ruleCases(
   EgressNetwork,
   [
     {
-      it: 'denies networks: [] as Linkerd does: "at least one network must be specified"',
+      it: 'denies networks: [] as Linkerd does: "at least one network must be specified" (Validate<EgressNetworkSpec>)',
       obj: () => network({ networks: [] }),
       code: 'EW661',
       verdict: 'denies',
@@ -53,7 +53,7 @@ ruleCases(
       message: 'cidr "203.0.113.0/24" is completely negated by exception "203.0.113.0/24"',
     },
     {
-      it: 'denies an exception wider than its cidr as a complete negation, as Linkerd checks that first',
+      it: 'denies an exception wider than its cidr as a complete negation, as Linkerd checks that first (validate_networks)',
       obj: () => network({ networks: [{ cidr: '203.0.113.0/25', except: ['203.0.113.0/24'] }] }),
       code: 'EW663',
       verdict: 'denies',
@@ -67,20 +67,20 @@ ruleCases(
       path: 'spec.networks[0].cidr',
     },
     {
-      it: "denies an IPv4 address with a leading zero, which Rust's parser refuses",
+      it: "denies an IPv4 address with a leading zero, which Rust's parser refuses (Cidr::from_str)",
       obj: () => network({ networks: [{ cidr: '203.0.113.07' }] }),
       code: 'EW662',
       verdict: 'denies',
     },
     {
-      it: 'denies a trafficPolicy in the wrong case: the enum is Allow|Deny',
+      it: 'denies a trafficPolicy in the wrong case: the enum is Allow|Deny (TrafficPolicy)',
       obj: () => network({ trafficPolicy: 'allow' }),
       code: 'EW664',
       verdict: 'denies',
       path: 'spec.trafficPolicy',
     },
     {
-      it: 'denies a missing trafficPolicy',
+      it: 'denies a missing trafficPolicy (EgressNetworkSpec.traffic_policy is required)',
       obj: () => ({ ...network({}), spec: { networks: [{ cidr: '203.0.113.0/24' }] } }),
       code: 'EW664',
       verdict: 'denies',
@@ -90,16 +90,19 @@ ruleCases(
   run,
 );
 
-EgressNetwork('denies a network overlapping the pod range, which Linkerd admits and flags later as EgressReasonNetworkOverlap', () => {
-  const r = run(network({ trafficPolicy: 'Deny', networks: [{ cidr: '10.0.0.0/8' }] }));
-  denies(r, 'EW665', 'spec.networks[0].cidr');
-  const m = messageOf(r, 'EW665');
-  assert.match(m, /10\.0\.0\.0\/8 overlaps the cluster pod range 10\.244\.0\.0\/16 \(test\)/);
-  assert.match(m, /except/);
-  assert.ok(m.length <= 120, m);
-  // the service range is inside 10/8 too: both are named
-  assert.is(r.errors.filter((e) => e.code === 'EW665').length, 2);
-});
+EgressNetwork(
+  'denies a network overlapping the pod range, which Linkerd admits and flags later as EgressReasonNetworkOverlap (network_condition)',
+  () => {
+    const r = run(network({ trafficPolicy: 'Deny', networks: [{ cidr: '10.0.0.0/8' }] }));
+    denies(r, 'EW665', 'spec.networks[0].cidr');
+    const m = messageOf(r, 'EW665');
+    assert.match(m, /10\.0\.0\.0\/8 overlaps the cluster pod range 10\.244\.0\.0\/16 \(test\)/);
+    assert.match(m, /except/);
+    assert.ok(m.length <= 120, m);
+    // the service range is inside 10/8 too: both are named
+    assert.is(r.errors.filter((e) => e.code === 'EW665').length, 2);
+  },
+);
 
 EgressNetwork('admits an overlapping network whose exceptions hold each cluster range, as Network::intersect reads it', () => {
   accepts(run(network({ networks: [{ cidr: '10.0.0.0/8', except: ['10.244.0.0/16', '10.96.0.0/12'] }] })));
@@ -107,7 +110,7 @@ EgressNetwork('admits an overlapping network whose exceptions hold each cluster 
   denies(run(network({ networks: [{ cidr: '10.0.0.0/8', except: ['10.244.0.0/17', '10.96.0.0/12'] }] })), 'EW665');
 });
 
-EgressNetwork('says nothing of overlap when the cluster ranges are not known', () => {
+EgressNetwork('says nothing of overlap when the cluster ranges are not known (network_condition has nothing to compare)', () => {
   clean(validateEgressNetwork(network({ networks: [{ cidr: '10.0.0.0/8' }] }), { ...ctx, snapshot: snapshotWith([], cidrsOf([], [])) }));
 });
 

@@ -51,11 +51,11 @@ const network = {
 const lookup = { ...snapshotLookup(snapshot), ...recordsOf([...objects, network]) };
 const run = (o: KubeObject) => validateEgressRoute(o, snapshot, 'shop', lookup);
 
-Routes('admits an HTTPRoute on an HTTP ServiceEntry port with a Hostname backend the registry knows', () => {
+Routes('admits an HTTPRoute on an HTTP ServiceEntry port with a Hostname backend the registry knows (buildDestination)', () => {
   clean(run(route('HTTPRoute', [seParent('web', 80)])));
 });
 
-Routes('leaves routes of ingress Gateways and Services alone, whatever they hold', () => {
+Routes('leaves routes of ingress Gateways and Services alone, whatever they hold (toInternalParentReference)', () => {
   clean(run(route('HTTPRoute', [{ name: 'public-gateway' }], [])));
   clean(run(route('HTTPRoute', [{ kind: 'Service', group: '', name: 'reviews' }], [{ backendRefs: [{ name: 'reviews.shop.svc' }] }])));
 });
@@ -100,7 +100,7 @@ ruleCases(
       message: 'ServiceEntry shop/web has no port 8080 (declared: 80)',
     },
     {
-      it: 'warns on an HTTPRoute on a TLS port: sidecars use http routes on HTTP ports only',
+      it: 'warns on an HTTPRoute on a TLS port: sidecars use http routes on HTTP ports only (convertHTTPRoute)',
       obj: () => route('HTTPRoute', [seParent('api', 443)]),
       code: 'EW651',
       verdict: 'warns',
@@ -108,14 +108,14 @@ ruleCases(
       message: 'HTTPRoute is ignored on port 443 of shop/api: it is TLS',
     },
     {
-      it: 'warns on a TLSRoute on a ServiceEntry whose ports are all HTTP',
+      it: 'warns on a TLSRoute on a ServiceEntry whose ports are all HTTP (convertTLSRoute)',
       obj: () => route('TLSRoute', [seParent('web')], [{ backendRefs: [hostname('web.example.com', { port: 80 })] }]),
       code: 'EW651',
       verdict: 'warns',
       path: 'spec.parentRefs[0]',
     },
     {
-      it: 'admits a TCPRoute on a TLS port: tcp routes apply on TLS ports',
+      it: 'admits a TCPRoute on a TLS port: tcp routes apply on TLS ports (convertTCPRoute)',
       obj: () => route('TCPRoute', [seParent('api', 443)], [{ backendRefs: [hostname('api.example.com', { port: 443 })] }]),
       code: 'EW651',
       verdict: 'passes',
@@ -129,7 +129,7 @@ ruleCases(
       message: 'no backendRefs with weight: this rule answers HTTP 500',
     },
     {
-      it: 'admits a rule without backendRefs that redirects',
+      it: 'admits a rule without backendRefs that redirects (convertHTTPRoute: vs.Redirect)',
       obj: () =>
         route('HTTPRoute', [seParent('web', 80)], [{ filters: [{ type: 'RequestRedirect', requestRedirect: { scheme: 'https' } }] }]),
       code: 'EW649',
@@ -172,13 +172,13 @@ ruleCases(
       path: 'spec.rules',
     },
     {
-      it: 'admits a route to an EgressNetwork whose rule has matches and no backendRefs: Linkerd forwards to the original destination',
+      it: 'admits a route to an EgressNetwork whose rule has matches and no backendRefs: Linkerd forwards to the original destination (outbound route index)',
       obj: () => route('HTTPRoute', [enParent('internet', 80)], [{ matches: [{ path: { value: '/' } }] }]),
       code: 'EW649',
       verdict: 'passes',
     },
     {
-      it: 'warns on a parentRef to an EgressNetwork that does not exist',
+      it: 'warns on a parentRef to an EgressNetwork that does not exist (outbound index: no parent)',
       obj: () => route('HTTPRoute', [enParent('internett', 80)], [{ matches: [{ path: { value: '/' } }] }]),
       code: 'EW645',
       verdict: 'warns',
@@ -188,7 +188,7 @@ ruleCases(
   run,
 );
 
-Routes('keeps every message within 120 characters for usual names', () => {
+Routes('keeps every message within 120 characters for usual names (buildDestination, referenceAllowed)', () => {
   const r = run(
     route(
       'HTTPRoute',
@@ -212,13 +212,16 @@ Routes("the Hostname backend must be exported to the route's namespace (GetServi
   assert.match(messageOf(r, 'EW643'), /no ServiceEntry visible here declares hidden\.example\.com/);
 });
 
-Routes("the webhook's rule finds the parent ServiceEntry in the snapshot, and knows nothing yet of EgressNetworks", () => {
-  const ctx = { snapshot, namespace: 'shop', operation: 'CREATE' as const };
-  warns(RULES['egress-route'](route('HTTPRoute', [seParent('api', 443)]), ctx), 'EW651');
-  warns(RULES['egress-route'](route('HTTPRoute', [seParent('nothere', 443)]), ctx), 'EW644');
-  without(RULES['egress-route'](route('HTTPRoute', [enParent('nothere', 80)], [{ matches: [{}] }]), ctx), 'EW645');
-  denies(RULES['egress-route'](route('HTTPRoute', [enParent('nothere')], [{ matches: [{}] }]), ctx), 'EW646');
-});
+Routes(
+  "the webhook's rule finds the parent ServiceEntry in the snapshot, and knows nothing yet of EgressNetworks (referenceAllowed)",
+  () => {
+    const ctx = { snapshot, namespace: 'shop', operation: 'CREATE' as const };
+    warns(RULES['egress-route'](route('HTTPRoute', [seParent('api', 443)]), ctx), 'EW651');
+    warns(RULES['egress-route'](route('HTTPRoute', [seParent('nothere', 443)]), ctx), 'EW644');
+    without(RULES['egress-route'](route('HTTPRoute', [enParent('nothere', 80)], [{ matches: [{}] }]), ctx), 'EW645');
+    denies(RULES['egress-route'](route('HTTPRoute', [enParent('nothere')], [{ matches: [{}] }]), ctx), 'EW646');
+  },
+);
 
 Routes.run();
 

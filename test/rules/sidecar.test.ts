@@ -15,16 +15,19 @@ const sidecar = (spec: Record<string, unknown>, name = 'default', extra: Record<
 });
 const parity = (o: KubeObject) => validateSidecarParity(o, 'shop');
 
-Sidecar('admits the usual namespace Sidecar: its own namespace, istio-system and one external host, under REGISTRY_ONLY', () => {
-  clean(
-    parity(
-      sidecar({
-        egress: [{ hosts: ['./*', 'istio-system/*', 'egress/api.example.com', '*/*.googleapis.com', '~/*'] }],
-        outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' },
-      }),
-    ),
-  );
-});
+Sidecar(
+  'admits the usual namespace Sidecar: its own namespace, istio-system and one external host, under REGISTRY_ONLY (ValidateSidecar)',
+  () => {
+    clean(
+      parity(
+        sidecar({
+          egress: [{ hosts: ['./*', 'istio-system/*', 'egress/api.example.com', '*/*.googleapis.com', '~/*'] }],
+          outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' },
+        }),
+      ),
+    );
+  },
+);
 
 ruleCases(
   Sidecar,
@@ -115,7 +118,7 @@ ruleCases(
       message: 'duplicated egress host: egress/api.example.com',
     },
     {
-      it: 'reads "." as the Sidecar\'s own namespace when looking for duplicates',
+      it: 'reads "." as the Sidecar\'s own namespace when looking for duplicates (ValidateSidecar)',
       obj: () => sidecar({ egress: [{ hosts: ['./api.example.com', 'shop/api.example.com'] }] }),
       code: 'EW608',
       verdict: 'warns',
@@ -182,14 +185,17 @@ Sidecar(
   },
 );
 
-Sidecar("warns when the ServiceEntry in the namespace written is not exported to the Sidecar's namespace", () => {
-  const r = validateSidecar(
-    sidecar({ egress: [{ hosts: ['egress/api.example.com'] }] }),
-    ctx([entry('egress', 'api', 'api.example.com', ['.'])]),
-  );
-  warns(r, 'EW613');
-  assert.match(messageOf(r, 'EW613'), /ServiceEntry egress\/api is not exported to shop/);
-});
+Sidecar(
+  "warns when the ServiceEntry in the namespace written is not exported to the Sidecar's namespace (selectServices after exportTo)",
+  () => {
+    const r = validateSidecar(
+      sidecar({ egress: [{ hosts: ['egress/api.example.com'] }] }),
+      ctx([entry('egress', 'api', 'api.example.com', ['.'])]),
+    );
+    warns(r, 'EW613');
+    assert.match(messageOf(r, 'EW613'), /ServiceEntry egress\/api is not exported to shop/);
+  },
+);
 
 Sidecar(
   'says nothing for hosts no ServiceEntry declares, a wildcard namespace, or an entry found through a covering wildcard in the namespace',
@@ -204,7 +210,7 @@ Sidecar(
   },
 );
 
-Sidecar('warns on a second Sidecar without workloadSelector: istiod honours only the oldest (istioctl analyze IST0111)', () => {
+Sidecar('warns on a second Sidecar without workloadSelector: istiod honours only the oldest (getSidecarScope, IST0111)', () => {
   const older = sidecarRecord(sidecar({ egress: [{ hosts: ['./*'] }] }, 'first', { creationTimestamp: '2026-01-02T03:04:05Z' }));
   const r = validateSidecar(sidecar({ egress: [{ hosts: ['*/*'] }] }, 'second'), ctx([]), [older]);
   warns(r, 'EW611', 'spec');
@@ -216,7 +222,7 @@ Sidecar('warns on a second Sidecar without workloadSelector: istiod honours only
   without(validateSidecar(sidecar({ egress: [{ hosts: ['*/*'] }] }, 'first'), ctx([]), [older]), 'EW611');
 });
 
-Sidecar('warns when one workloadSelector contains the other: a pod gets one of them (istioctl analyze IST0110)', () => {
+Sidecar('warns when one workloadSelector contains the other: a pod gets one of them (getSidecarScope, IST0110)', () => {
   const web = sidecarRecord(sidecar({ workloadSelector: { labels: { app: 'web' } }, egress: [{ hosts: ['./*'] }] }, 'web'));
   const canary = sidecar({ workloadSelector: { labels: { app: 'web', track: 'canary' } }, egress: [{ hosts: ['./*'] }] }, 'web-canary');
   warns(sidecarsOfNamespace(canary, [web]), 'EW612', 'spec.workloadSelector');
@@ -224,11 +230,11 @@ Sidecar('warns when one workloadSelector contains the other: a pod gets one of t
   clean(sidecarsOfNamespace(api, [web]));
 });
 
-Sidecar('does not compare with other Sidecars when none are known', () => {
+Sidecar('does not compare with other Sidecars when none are known (getSidecarScope needs them)', () => {
   clean(validateSidecar(sidecar({ egress: [{ hosts: ['*/*'] }] }, 'second'), ctx([])));
 });
 
-Sidecar("reports istiod's errors alone, without the cross-object warnings", () => {
+Sidecar("reports istiod's errors alone, without the cross-object warnings (ValidateSidecar first)", () => {
   const r = validateSidecar(sidecar({ egress: [{ hosts: ['shop/api'] }] }), ctx([entry('egress', 'api', 'api.example.com')]));
   denies(r, 'EW605');
   assert.is(r.warnings.length, 0);

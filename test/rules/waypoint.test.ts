@@ -55,7 +55,7 @@ const gateway = (
 const snap = (...objects: KubeObject[]) => snapshotWith([namespace('egress'), namespace('shop'), ...objects]);
 const onWaypoint = (o: KubeObject, objects: KubeObject[] = []) => serviceEntryOnWaypoint(o, snap(...objects), 'egress');
 
-Waypoint('admits a DNS ServiceEntry with an exact host on a waypoint: istiod allocates its address', () => {
+Waypoint('admits a DNS ServiceEntry with an exact host on a waypoint: istiod allocates its address (ShouldV2AutoAllocateIP)', () => {
   clean(onWaypoint(entry({})));
 });
 
@@ -120,7 +120,7 @@ Waypoint('warns that ztunnel ignores a narrowed exportTo (istio#55163)', () => {
   without(onWaypoint(entry({ exportTo: ['*'] })), 'EW624');
 });
 
-Waypoint('says nothing for an entry bound to no waypoint', () => {
+Waypoint('says nothing for an entry bound to no waypoint (GetUseWaypoint)', () => {
   clean(onWaypoint(entry({ resolution: 'NONE', exportTo: ['.'], ports: [{ number: 5432, name: 'tcp', protocol: 'TCP' }] }, {})));
 });
 
@@ -132,7 +132,7 @@ Waypoint('warns when the waypoint does not exist: istiod reports it not ready (f
   warns(serves(undefined), 'EW625', 'metadata.labels[istio.io/use-waypoint]');
 });
 
-Waypoint('warns when the Gateway is not of class istio-waypoint', () => {
+Waypoint('warns when the Gateway is not of class istio-waypoint (WaypointGatewayClassName)', () => {
   warns(serves(gateway('egress-waypoint', 'egress', { cls: 'istio' })), 'EW626');
   // istiod also deploys waypoints of its agentgateway class (constants.AgentgatewayWaypointClassName)
   clean(serves(gateway('egress-waypoint', 'egress', { cls: 'istio-agentgateway-waypoint' })));
@@ -150,16 +150,19 @@ Waypoint("warns when a waypoint in another namespace does not admit the entry's 
   warns(serves(gateway('egress-waypoint', 'egress', { from: 'Selector', selector: { egress: 'yes' } }), 'shop', {}), 'EW628');
 });
 
-Waypoint('the ServiceEntry rule adds the waypoint checks to what it says today, and asks about the waypoint only when it is known', () => {
-  const se = entry({ resolution: 'NONE' });
-  const snapshot = snap();
-  const ctx = { snapshot, namespace: 'egress', operation: 'CREATE' as const };
-  const today = RULES['service-entry'](se, ctx);
-  warns(today, 'EW622');
-  without(today, 'EW625');
-  const withGateways = rulesWith(() => recordsOf([gateway('other', 'egress')]))['service-entry'](se, ctx);
-  warns(withGateways, 'EW625');
-});
+Waypoint(
+  'the ServiceEntry rule adds the waypoint checks to what it says today, and asks about the waypoint only when it is known (fetchWaypointForService)',
+  () => {
+    const se = entry({ resolution: 'NONE' });
+    const snapshot = snap();
+    const ctx = { snapshot, namespace: 'egress', operation: 'CREATE' as const };
+    const today = RULES['service-entry'](se, ctx);
+    warns(today, 'EW622');
+    without(today, 'EW625');
+    const withGateways = rulesWith(() => recordsOf([gateway('other', 'egress')]))['service-entry'](se, ctx);
+    warns(withGateways, 'EW625');
+  },
+);
 
 const AuthorizationPolicy = suite('rules/authorization-policy: targetRefs to a ServiceEntry (validatePolicyTargetReference)');
 
@@ -171,20 +174,26 @@ const policy = (targetRefs: unknown[]): KubeObject => ({
 });
 const seRef = (name: string) => ({ group: 'networking.istio.io', kind: 'ServiceEntry', name });
 
-AuthorizationPolicy('warns when the ServiceEntry it names does not exist: the policy applies nowhere', () => {
-  const known = recordsOf([entry({})]);
-  const r = authorizationPolicyTargets(policy([seRef('apii')]), 'egress', known.serviceEntry, {});
-  warns(r, 'EW630', 'spec.targetRefs[0].name');
-  clean(authorizationPolicyTargets(policy([seRef('api')]), 'egress', known.serviceEntry, {}));
-});
+AuthorizationPolicy(
+  'warns when the ServiceEntry it names does not exist: the policy applies nowhere (validatePolicyTargetReference: same namespace)',
+  () => {
+    const known = recordsOf([entry({})]);
+    const r = authorizationPolicyTargets(policy([seRef('apii')]), 'egress', known.serviceEntry, {});
+    warns(r, 'EW630', 'spec.targetRefs[0].name');
+    clean(authorizationPolicyTargets(policy([seRef('api')]), 'egress', known.serviceEntry, {}));
+  },
+);
 
-AuthorizationPolicy('warns when the ServiceEntry uses no waypoint: nothing enforces the policy, unless its namespace names one', () => {
-  const known = recordsOf([entry({}, {})]);
-  warns(authorizationPolicyTargets(policy([seRef('api')]), 'egress', known.serviceEntry, {}), 'EW631');
-  clean(authorizationPolicyTargets(policy([seRef('api')]), 'egress', known.serviceEntry, { 'istio.io/use-waypoint': 'wp' }));
-});
+AuthorizationPolicy(
+  'warns when the ServiceEntry uses no waypoint: nothing enforces the policy, unless its namespace names one (GetUseWaypoint)',
+  () => {
+    const known = recordsOf([entry({}, {})]);
+    warns(authorizationPolicyTargets(policy([seRef('api')]), 'egress', known.serviceEntry, {}), 'EW631');
+    clean(authorizationPolicyTargets(policy([seRef('api')]), 'egress', known.serviceEntry, { 'istio.io/use-waypoint': 'wp' }));
+  },
+);
 
-AuthorizationPolicy('leaves other targets alone, and says nothing when ServiceEntries are not known', () => {
+AuthorizationPolicy('leaves other targets alone, and says nothing when ServiceEntries are not known (allowedTargetRefs)', () => {
   const known = recordsOf([entry({})]);
   clean(
     authorizationPolicyTargets(
@@ -197,7 +206,7 @@ AuthorizationPolicy('leaves other targets alone, and says nothing when ServiceEn
   clean(authorizationPolicyTargets(policy([seRef('missing')]), 'egress', undefined, {}));
 });
 
-AuthorizationPolicy("the webhook's rule finds the ServiceEntry in the snapshot, where labels are not kept", () => {
+AuthorizationPolicy("the webhook's rule finds the ServiceEntry in the snapshot, where labels are not kept (referenceAllowed)", () => {
   const snapshot = snapshotWith([namespace('egress'), entry({}, {})]);
   const ctx = { snapshot, namespace: 'egress', operation: 'CREATE' as const };
   clean(RULES['authorization-policy'](policy([seRef('api')]), ctx));

@@ -7,9 +7,12 @@
  *
  * For `explain` and the REGISTRY_ONLY findings, which today read the mesh config alone.
  */
-import type { Sourced } from '../cluster/mesh-config.ts';
+import type { ClusterSnapshot } from '../cluster/snapshot.ts';
 import type { SidecarRecord } from './egress-records.ts';
 import { hostsOverlap } from './fields.ts';
+
+/** The mesh's outbound traffic policy and where it was read, as the snapshot carries it. */
+export type OutboundPolicy = NonNullable<ClusterSnapshot['mesh']['istio']>['outboundPolicy'];
 
 /** A Sidecar's creation time orders it; ties by name, then namespace, as istiod breaks them. */
 function byAge(a: SidecarRecord, b: SidecarRecord): number {
@@ -39,10 +42,7 @@ export function decidingSidecar(
 }
 
 /** The outbound traffic policy a pod lives under, and what decided it. */
-export function outboundPolicyFor(
-  sidecar: SidecarRecord | undefined,
-  mesh: Sourced<'ALLOW_ANY' | 'REGISTRY_ONLY'> | undefined,
-): Sourced<'ALLOW_ANY' | 'REGISTRY_ONLY'> | undefined {
+export function outboundPolicyFor(sidecar: SidecarRecord | undefined, mesh: OutboundPolicy | undefined): OutboundPolicy | undefined {
   // istiod reads an unset mode in a set outboundTrafficPolicy as the enum's zero value, REGISTRY_ONLY
   if (sidecar?.outboundPolicy === 'REGISTRY_ONLY' || sidecar?.outboundPolicy === 'ALLOW_ANY') {
     return { value: sidecar.outboundPolicy, from: `Sidecar ${sidecar.namespace}/${sidecar.name} spec.outboundTrafficPolicy.mode` };

@@ -343,6 +343,47 @@ spec:
   has(report, { kind: 'Pod', name: 'web', line: 14, severity: 'error' });
 });
 
+Check("applies the mesh settings of --state as the webhook does: REGISTRY_ONLY and OSM's egress flags reach the findings", async () => {
+  const inputs = `${DIR}/mesh-settings/inputs`;
+  const { report } = await checkJson([inputs, '--state', `${DIR}/mesh-settings/state`]);
+  const said = report.findings.map((f) => `${f.kind} ${f.code} ${f.path}`);
+  assert.ok(said.includes('VirtualService EW407 spec.hosts[0]'), said.join('\n'));
+  assert.ok(said.includes('Egress EW348 spec'), said.join('\n'));
+  const registryOnly = report.findings.find((f) => f.code === 'EW407')!;
+  assert.match(registryOnly.message, 'ConfigMap istio-system/istio mesh.outboundTrafficPolicy.mode');
+  // without the settings nothing says the mesh is locked down
+  const bare = await checkJson([inputs]);
+  assert.equal(
+    bare.report.findings.filter((f) => ['EW407', 'EW348', 'EW349'].includes(f.code)),
+    [],
+  );
+});
+
+Check("applies the live cluster's mesh settings with --kubeconfig: a REGISTRY_ONLY mesh reports the unregistered host", async () => {
+  const server = await fakeApiServer({});
+  try {
+    for (const path of ['/api/v1/namespaces', '/api/v1/nodes', '/api/v1/services', '/apis/discovery.k8s.io/v1/endpointslices'])
+      server.collections.set(path, []);
+    server.collections.set('/apis/networking.k8s.io/v1/servicecidrs', []);
+    server.collections.set('/apis/networking.istio.io/v1/serviceentries', []);
+    server.collections.set('/apis/networking.istio.io/v1beta1/virtualservices', []);
+    const [istio] = (await readInputs([`${DIR}/mesh-settings/state/meshes.yaml`], captureIo(), 'lenient')).items;
+    server.configMaps.set('istio-system/istio', istio!.object);
+    const { report, err } = await checkJson([`${DIR}/mesh-settings/inputs`, '--kubeconfig', server.kubeconfig]);
+    assert.ok(
+      report.findings.some((f) => f.code === 'EW407' && f.message.includes('ConfigMap istio-system/istio')),
+      `${err}${JSON.stringify(report.findings)}`,
+    );
+  } finally {
+    await server.close();
+  }
+});
+
+Check('reads a MeshConfig checked with the manifests as part of the set, whatever the order', async () => {
+  const { report } = await checkJson([`${DIR}/mesh-settings/inputs`, `${DIR}/mesh-settings/state`]);
+  assert.ok(report.findings.some((f) => f.kind === 'Egress' && f.code === 'EW348'));
+});
+
 Check.run();
 
 // ---

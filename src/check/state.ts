@@ -1,11 +1,14 @@
 /**
- * The cluster an offline check runs against: no live objects, and the cluster CIDRs the operator
+ * The cluster an offline check runs against: no live objects, the cluster CIDRs the operator
  * configured, else from the ServiceCIDR, Node and kube-system ConfigMap objects read, else kubeadm's
- * defaults, exactly as the webhook detects them.
+ * defaults, exactly as the webhook detects them; and the meshes' settings among the objects read,
+ * as `serve --state` and `explain` read them, so that the findings that depend on REGISTRY_ONLY or
+ * on OSM's MeshConfig (EW407, EW348, EW349) are the same offline as at admission.
  */
 import { objectGroupKind, type KubeObject } from '../admission/types.ts';
 import type { ConfiguredPair } from '../cluster/cidr-settings.ts';
 import { detectCidrs, type CidrInputs } from '../cluster/detect.ts';
+import { meshConfigFrom, type MeshLocations } from '../cluster/mesh-config.ts';
 import { CIDR_CONFIGMAPS } from '../cluster/resources.ts';
 import { emptySnapshot, type ClusterCidrs, type ClusterSnapshot } from '../cluster/snapshot.ts';
 
@@ -27,6 +30,11 @@ function cidrsOf(objects: readonly KubeObject[], configured: ConfiguredPair): Cl
   return detectCidrs(inputs).cidrs;
 }
 
-/** `objects`: everything read (--state and the inputs), searched for CIDR sources only. */
-export const offlineSnapshot = (objects: readonly KubeObject[], configured: ConfiguredPair): ClusterSnapshot =>
-  emptySnapshot(cidrsOf(objects, configured));
+/**
+ * `objects`: everything read (--state and the inputs), searched for CIDR sources and the meshes'
+ * settings only; `mesh`: where the meshes keep their settings (meshLocations of the environment).
+ */
+export const offlineSnapshot = (objects: readonly KubeObject[], configured: ConfiguredPair, mesh: MeshLocations): ClusterSnapshot => ({
+  ...emptySnapshot(cidrsOf(objects, configured)),
+  mesh: meshConfigFrom(objects, mesh),
+});

@@ -24,10 +24,11 @@ import { formatSarif } from '../check/sarif.ts';
 import { offlineSnapshot } from '../check/state.ts';
 import { readCidrSettings } from '../cluster/cidr-settings.ts';
 import { readInputs, showInputError, type ReadLimits } from '../cluster/manifest-files.ts';
+import { meshLocations } from '../cluster/mesh-config.ts';
 import type { ClusterSnapshot } from '../cluster/snapshot.ts';
 import { loadStateDir } from '../cluster/state-dir.ts';
 import { parseCommand } from './flags.ts';
-import { liveSnapshot } from './live.ts';
+import { liveCluster } from './live.ts';
 import { USAGE, type Command, type CommandIo } from './io.ts';
 
 const HELP = `usage: egress-warden check [PATH ...] [-] [--state DIR] [--kubeconfig FILE] [--namespace NS]
@@ -36,7 +37,8 @@ const HELP = `usage: egress-warden check [PATH ...] [-] [--state DIR] [--kubecon
 Validates ServiceEntry, VirtualService, Egress, Namespace and Pod manifests (and the pod templates of
 workloads) with the webhook's rules.
 PATH is a file or a directory (read recursively: .yaml, .yml, .json); - reads stdin.
-  --state DIR       objects already in the cluster (same formats), used for cross-object checks only
+  --state DIR       objects already in the cluster (same formats), used for cross-object checks and
+                    the meshes' settings (Istio's mesh ConfigMap, OSM's MeshConfig) only
   --kubeconfig FILE take the objects already in the cluster from that cluster (read-only)
   -n, --namespace   namespace of objects that name none (default: default)
   -o, --output      text (default), json, sarif (code scanning), junit (GitLab, Jenkins) or github
@@ -150,11 +152,14 @@ export const runCheck: Command = async (argv, io) => {
 
   let state: ClusterSnapshot;
   if (values.kubeconfig !== undefined) {
-    const live = await liveSnapshot('check', values.kubeconfig, config, io, SYNC_TIMEOUT_MS);
-    if (typeof live === 'string') return unreadable(io, [{ message: live }], output, failOn);
-    state = live;
+    const live = await liveCluster('check', values.kubeconfig, config, io, SYNC_TIMEOUT_MS);
+    if ('none' in live) return unreadable(io, [{ message: live.none }], output, failOn);
+    if ('problem' in live) return unreadable(io, [{ message: live.problem }], output, failOn);
+    // The view reads the meshes' settings in the background without waiting for them: read them now.
+    const { readMeshConfig } = await import('../cluster/mesh-source.ts');
+    state = { ...live.snapshot, mesh: await readMeshConfig(live.api, meshLocations(io.env)) };
   } else {
-    state = offlineSnapshot([...stateObjects, ...inputs.items.map((i) => i.object)], config);
+    state = offlineSnapshot([...stateObjects, ...inputs.items.map((i) => i.object)], config, meshLocations(io.env));
   }
 
   const checked = checkItems(inputs.items, state, { namespace: values.namespace, mode: values.mode }, stateObjects);

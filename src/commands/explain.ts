@@ -9,7 +9,7 @@ import { offlineSnapshot } from '../check/state.ts';
 import { readCidrSettings, type ConfiguredPair } from '../cluster/cidr-settings.ts';
 import { snapshotFromObjects } from '../cluster/indexes.ts';
 import { readInputs, showInputError, type InputError } from '../cluster/manifest-files.ts';
-import { meshConfigFrom, meshLocations } from '../cluster/mesh-config.ts';
+import { meshLocations } from '../cluster/mesh-config.ts';
 import { PODS } from '../cluster/resources.ts';
 import type { ClusterSnapshot } from '../cluster/snapshot.ts';
 import { loadStateDir } from '../cluster/state-dir.ts';
@@ -90,10 +90,8 @@ async function fileCluster(
   const inputs = await readInputs(paths, io, 'lenient');
   if (inputs.errors.length) return inputs.errors;
   for (const i of inputs.items) objects.push(i.object);
-  const snapshot = {
-    ...snapshotFromObjects(objects, offlineSnapshot(objects, cidrs).cidrs),
-    mesh: meshConfigFrom(objects, meshLocations(io.env)),
-  };
+  const offline = offlineSnapshot(objects, cidrs, meshLocations(io.env));
+  const snapshot = { ...snapshotFromObjects(objects, offline.cidrs), mesh: offline.mesh };
   return {
     snapshot,
     pod: async (ns, name) =>

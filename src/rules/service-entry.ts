@@ -26,6 +26,7 @@ import {
 } from './fields.ts';
 import { serviceEntryCross } from './istio-cross.ts';
 import type { Rule } from './rule.ts';
+import { namesWaypoint } from './waypoint.ts';
 
 const UNIX_PREFIX = 'unix://';
 
@@ -383,8 +384,8 @@ function dynamicDns(obj: KubeObject, spec: Obj, hosts: readonly string[], addres
       );
     }
   });
-  const waypoint = obj.metadata?.labels?.[ISTIO_USE_WAYPOINT];
-  if (spec.location === 'MESH_INTERNAL' && waypoint !== undefined && waypoint !== 'none') {
+  // usesWaypoint reads the entry's own label only: a namespace label is EW621 (waypoint.ts)
+  if (spec.location === 'MESH_INTERNAL' && namesWaypoint(obj.metadata?.labels?.[ISTIO_USE_WAYPOINT])) {
     out.push(
       finding('EW131', 'spec.location', 'location MESH_INTERNAL with resolution type DYNAMIC_DNS is not supported when using waypoints'),
     );

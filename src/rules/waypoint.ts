@@ -22,8 +22,19 @@ import {
 export type WaypointBinding = { readonly namespace: string; readonly name: string; readonly from: 'object' | 'namespace' };
 
 /**
- * Istio's GetUseWaypoint over the object, then its namespace: the object's label wins, "none" opts
- * out, `istio.io/use-waypoint-namespace` (read from the same labels) moves the waypoint.
+ * Whether an `istio.io/use-waypoint` value names a waypoint: istiod's usesWaypoint
+ * (pkg/config/validation) and waypointConfigured (gateway conversion) read an empty value and "none"
+ * in any case as no waypoint. Its ambient binding (GetUseWaypoint) opts out on "none" exactly and
+ * otherwise looks for a Gateway of that name; "" or "None" names none that can exist (Gateway names
+ * are lower-case DNS names), so traffic uses no waypoint there too. The one reading for every rule.
+ */
+export const namesWaypoint = (value: unknown): value is string =>
+  typeof value === 'string' && value !== '' && value.toLowerCase() !== 'none';
+
+/**
+ * Istio's GetUseWaypoint over the object, then its namespace: the object's label wins, even one that
+ * names no waypoint (namesWaypoint); `istio.io/use-waypoint-namespace` (read from the same labels)
+ * moves the waypoint.
  */
 export function useWaypoint(
   labels: Readonly<Record<string, unknown>> | undefined,
@@ -36,8 +47,7 @@ export function useWaypoint(
   ] as const) {
     const value = set?.[ISTIO_USE_WAYPOINT];
     if (value === undefined) continue;
-    // istiod reads "none" exactly here, and an empty value as no waypoint when routes are attached (waypointConfigured)
-    if (value === 'none' || typeof value !== 'string' || value === '') return undefined;
+    if (!namesWaypoint(value)) return undefined;
     const ns = set?.[ISTIO_USE_WAYPOINT_NAMESPACE];
     return { namespace: typeof ns === 'string' && ns ? ns : namespace, name: value, from };
   }

@@ -621,6 +621,23 @@ const cases: Case[] = [
       ),
   },
   {
+    it: 'accepts DYNAMIC_DNS with MESH_INTERNAL when the waypoint label is "None" or "NONE" (usesWaypoint compares with EqualFold)',
+    code: 'EW131',
+    verdict: 'passes',
+    obj: () =>
+      se(
+        { resolution: 'DYNAMIC_DNS', hosts: ['*.httpbin.org'], location: 'MESH_INTERNAL' },
+        { labels: { 'istio.io/use-waypoint': 'NONE' } },
+      ),
+  },
+  {
+    it: 'accepts DYNAMIC_DNS with MESH_INTERNAL when the waypoint label is empty (usesWaypoint: val != "")',
+    code: 'EW131',
+    verdict: 'passes',
+    obj: () =>
+      se({ resolution: 'DYNAMIC_DNS', hosts: ['*.httpbin.org'], location: 'MESH_INTERNAL' }, { labels: { 'istio.io/use-waypoint': '' } }),
+  },
+  {
     it: 'denies an unknown resolution',
     code: 'EW132',
     verdict: 'denies',

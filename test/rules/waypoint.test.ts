@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import type { KubeObject } from '../../src/admission/types.ts';
 import { authorizationPolicyTargets } from '../../src/rules/authorization-policy.ts';
 import { recordsOf, waypointRecord } from '../../src/rules/egress-records.ts';
-import { serviceEntryOnWaypoint, useWaypoint, waypointServes } from '../../src/rules/waypoint.ts';
+import { namesWaypoint, serviceEntryOnWaypoint, useWaypoint, waypointServes } from '../../src/rules/waypoint.ts';
 import { RULES, rulesWith } from '../../src/review/rules.ts';
 import { clean, messageOf, snapshotWith, warns, without } from '../support.ts';
 
@@ -54,6 +54,28 @@ const gateway = (
 });
 const snap = (...objects: KubeObject[]) => snapshotWith([namespace('egress'), namespace('shop'), ...objects]);
 const onWaypoint = (o: KubeObject, objects: KubeObject[] = []) => serviceEntryOnWaypoint(o, snap(...objects), 'egress');
+
+Waypoint('reads a use-waypoint value as istiod\'s usesWaypoint does: empty and "none" in any case name no waypoint', () => {
+  // pkg/config/validation/validation.go usesWaypoint: ok && val != "" && !strings.EqualFold(val, "none")
+  const cases: [unknown, boolean][] = [
+    ['egress-waypoint', true],
+    ['none', false],
+    ['None', false],
+    ['NONE', false],
+    ['', false],
+    ['nonexistent', true],
+    [undefined, false],
+  ];
+  for (const [value, uses] of cases) assert.is(namesWaypoint(value), uses, `istio.io/use-waypoint: ${JSON.stringify(value)}`);
+});
+
+Waypoint('an entry labelled "None" uses no waypoint and the namespace\'s label is not read: nothing is warned for it', () => {
+  const nsLabels = { 'istio.io/use-waypoint': 'egress-waypoint' };
+  assert.is(useWaypoint({ 'istio.io/use-waypoint': 'None' }, 'egress', nsLabels), undefined);
+  assert.is(useWaypoint({ 'istio.io/use-waypoint': '' }, 'egress', nsLabels), undefined);
+  assert.equal(useWaypoint({}, 'egress', nsLabels), { namespace: 'egress', name: 'egress-waypoint', from: 'namespace' });
+  clean(onWaypoint(entry({ addresses: [], resolution: 'NONE' }, { 'istio.io/use-waypoint': 'None' })));
+});
 
 Waypoint('admits a DNS ServiceEntry with an exact host on a waypoint: istiod allocates its address (ShouldV2AutoAllocateIP)', () => {
   clean(onWaypoint(entry({})));

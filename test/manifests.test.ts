@@ -4,6 +4,7 @@ import { join, relative } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { KubeObject } from '../src/admission/types.ts';
+import { JUDGED_KINDS } from '../src/catalogue/kinds.ts';
 import { ACCESS, WATCHED, type Access } from '../src/cluster/resources.ts';
 import { captureIo } from '../src/commands/io.ts';
 import { runManifests } from '../src/commands/manifests.ts';
@@ -52,6 +53,7 @@ type Webhook = {
   objectSelector?: Selector;
   clientConfig: { caBundle?: string; url?: string; service?: { name: string; namespace: string; path: string; port: number } };
   rules: { apiGroups: string[]; apiVersions: string[]; operations: string[]; resources: string[] }[];
+  matchConditions?: { name: string; expression: string }[];
 };
 type Any = Record<string, any>;
 
@@ -329,6 +331,38 @@ Webhooks('egress objects are validated on create and update in every version, fa
   );
   assert.is(webhook(renderInstallation({ tokens: [TOKEN] }), VALIDATE_WEBHOOK).clientConfig.service?.path, `/validate/${TOKEN}`);
   assert.is(webhook(renderInstallation({ failurePolicy: 'Fail' }), VALIDATE_WEBHOOK).failurePolicy, 'Fail');
+});
+
+Webhooks('routes and AuthorizationPolicies are sent only when they reference a ServiceEntry or an EgressNetwork; Sidecars always', () => {
+  const conditions = webhook(renderInstallation(), VALIDATE_WEBHOOK).matchConditions ?? [];
+  assert.equal(
+    conditions.map((c) => c.name),
+    ['authorization-policy-references', 'egress-route-references'],
+  );
+  const [policy, routes] = conditions.map((c) => c.expression);
+  // each condition is derived from the rows that carry sentWhen: their resources, fields and kinds
+  for (const row of JUDGED_KINDS) {
+    const when = 'sentWhen' in row ? row.sentWhen : undefined;
+    const expression = row.rule === 'authorization-policy' ? policy! : routes!;
+    if (!when) continue;
+    assert.ok(expression.includes(`request.resource.group == '${row.group}'`), `${row.kind}: no group`);
+    assert.ok(expression.includes(`'${row.plural}'`), `${row.kind}: no resource`);
+    for (const { field } of when.refs) assert.ok(expression.includes(`object.spec.${field}`), `${row.kind}: no ${field}`);
+    for (const t of when.naming)
+      assert.ok(expression.includes(`.group == '${t.group}' && `) && expression.includes(`.kind == '${t.kind}'`));
+  }
+  assert.not.ok(
+    conditions.some((c) => c.expression.includes("'sidecars'")),
+    'Sidecars are all judged',
+  );
+  // requests of any other resource pass every condition: each starts by letting them through
+  for (const c of conditions) assert.match(c.expression, /^!\(\(request\.resource\.group == /);
+  // a field of another shape is no reference, never an evaluation error that failurePolicy Fail would turn into a denial
+  assert.match(
+    routes!,
+    "type(object.spec.parentRefs) == list && object.spec.parentRefs.exists(r, (type(r) == map && 'group' in r && 'kind' in r",
+  );
+  assert.match(policy!, "type(object.spec.targetRef) == map && 'group' in object.spec.targetRef");
 });
 
 Webhooks('namespace annotations are validated without ever blocking a namespace change', () => {

@@ -3,7 +3,7 @@
  * webhook registrations in the manifests, the rule lookup and its operation gate and the metric
  * kind labels are derived from them. Adding a kind is one row there plus its rule.
  */
-import { RESOURCES, type Operation, type Resource, type Webhook } from './resources.ts';
+import { RESOURCES, type Operation, type Resource, type SentWhen, type Webhook } from './resources.ts';
 
 export type { Operation, Webhook };
 
@@ -53,4 +53,51 @@ export function webhookRules(webhook: Webhook) {
     else rules.push({ apiGroups: [k.group], apiVersions, operations: [...k.operations], resources: [k.plural], scope: k.scope });
   }
   return rules;
+}
+
+/** A CEL string literal of a name from the table (group, kind, resource, field): none holds a quote. */
+const lit = (s: string): string => `'${s}'`;
+
+/** CEL: `v` is a reference naming one of `naming`. Type-guarded: a field of any other shape is no reference, never an error. */
+function namesOneOf(v: string, naming: SentWhen['naming']): string {
+  const kinds = naming.map((t) => `(${v}.group == ${lit(t.group)} && ${v}.kind == ${lit(t.kind)})`).join(' || ');
+  return `(type(${v}) == map && 'group' in ${v} && 'kind' in ${v} && (${kinds}))`;
+}
+
+/** CEL: the object has a reference, in one of the fields, naming one of the kinds. */
+function referencesOneOf(when: SentWhen): string {
+  const fields = when.refs.map(({ field, list }) => {
+    const at = `object.spec.${field}`;
+    return list
+      ? `(${lit(field)} in object.spec && type(${at}) == list && ${at}.exists(r, ${namesOneOf('r', when.naming)}))`
+      : `(${lit(field)} in object.spec && ${namesOneOf(at, when.naming)})`;
+  });
+  return `'spec' in object && type(object.spec) == map && (${fields.join(' || ')})`;
+}
+
+/**
+ * The matchConditions of a webhook registration: for each rule whose rows say which objects it
+ * judges (sentWhen), requests for those rows' resources are sent only when the object references
+ * one of the kinds named; every other request passes the condition. A condition that fails to
+ * evaluate falls to the failure policy, so each is written never to fail on a stored object's shape.
+ */
+export function webhookMatchConditions(webhook: Webhook): { name: string; expression: string }[] {
+  const byRule = new Map<string, { when: SentWhen; rows: JudgedKindRow[] }>();
+  for (const k of JUDGED_KINDS) {
+    if (k.webhook !== webhook || !('sentWhen' in k)) continue;
+    const entry = byRule.get(k.rule);
+    if (entry && entry.when !== k.sentWhen) throw new Error(`kinds: rule ${k.rule} has rows that disagree on sentWhen`);
+    if (entry) entry.rows.push(k);
+    else byRule.set(k.rule, { when: k.sentWhen, rows: [k] });
+  }
+  return [...byRule].map(([rule, { when, rows }]) => {
+    const groups = [...new Set(rows.map((r) => r.group))];
+    const resources = groups
+      .map((g) => {
+        const plurals = rows.filter((r) => r.group === g).map((r) => lit(r.plural));
+        return `(request.resource.group == ${lit(g)} && request.resource.resource in [${plurals.join(', ')}])`;
+      })
+      .join(' || ');
+    return { name: `${rule}-references`, expression: `!(${resources}) || (${referencesOneOf(when)})` };
+  });
 }

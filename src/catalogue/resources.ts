@@ -21,6 +21,38 @@ export type Grant = {
   readonly why: string;
 };
 
+/** The group and kind an object reference names. */
+export type RefTarget = { readonly group: string; readonly kind: string };
+
+/**
+ * Which objects of a judged kind the webhook is sent: those with a reference, in one of `refs`
+ * (spec fields: a list of references, or a single one), to one of the `naming` kinds. The rule
+ * judges nothing else of the kind, and the registration's matchConditions spare the others the
+ * round trip (and a down webhook's failure policy).
+ */
+export type SentWhen = {
+  readonly refs: readonly { readonly field: string; readonly list: boolean }[];
+  readonly naming: readonly RefTarget[];
+};
+
+export const SERVICE_ENTRY_REF: RefTarget = { group: 'networking.istio.io', kind: 'ServiceEntry' };
+export const EGRESS_NETWORK_REF: RefTarget = { group: 'policy.linkerd.io', kind: 'EgressNetwork' };
+
+/** Gateway API and Linkerd routes used for mesh egress: a parentRef to a ServiceEntry or an EgressNetwork. */
+export const EGRESS_ROUTE_PARENTS: SentWhen = {
+  refs: [{ field: 'parentRefs', list: true }],
+  naming: [SERVICE_ENTRY_REF, EGRESS_NETWORK_REF],
+};
+
+/** AuthorizationPolicies attached to a ServiceEntry (ambient egress), by targetRefs or the older single targetRef. */
+export const SERVICE_ENTRY_TARGETS: SentWhen = {
+  refs: [
+    { field: 'targetRefs', list: true },
+    { field: 'targetRef', list: false },
+  ],
+  naming: [SERVICE_ENTRY_REF],
+};
+
 export type Resource = {
   /** "" for core kinds */
   readonly group: string;
@@ -39,6 +71,8 @@ export type Resource = {
   readonly webhook?: Webhook;
   /** the rule that judges it, named in denials of a rule that failed */
   readonly rule?: string;
+  /** judged only when it references these kinds; unset: every object of the kind is sent */
+  readonly sentWhen?: SentWhen;
   /**
    * Kept in an informer, with list and watch permission and why: 'index' objects become compact
    * records in the snapshot (the kinds the rules compare across objects among them), 'cidr'
@@ -160,6 +194,7 @@ export const RESOURCES = [
     operations: ['CREATE', 'UPDATE'],
     webhook: 'validate',
     rule: 'authorization-policy',
+    sentWhen: SERVICE_ENTRY_TARGETS,
   },
   {
     // Gateway API routes: only those whose parentRefs name a ServiceEntry or an EgressNetwork are judged.
@@ -170,6 +205,7 @@ export const RESOURCES = [
     operations: ['CREATE', 'UPDATE'],
     webhook: 'validate',
     rule: 'egress-route',
+    sentWhen: EGRESS_ROUTE_PARENTS,
   },
   {
     group: 'gateway.networking.k8s.io',
@@ -179,6 +215,7 @@ export const RESOURCES = [
     operations: ['CREATE', 'UPDATE'],
     webhook: 'validate',
     rule: 'egress-route',
+    sentWhen: EGRESS_ROUTE_PARENTS,
   },
   {
     group: 'gateway.networking.k8s.io',
@@ -188,6 +225,7 @@ export const RESOURCES = [
     operations: ['CREATE', 'UPDATE'],
     webhook: 'validate',
     rule: 'egress-route',
+    sentWhen: EGRESS_ROUTE_PARENTS,
   },
   {
     group: 'gateway.networking.k8s.io',
@@ -197,6 +235,7 @@ export const RESOURCES = [
     operations: ['CREATE', 'UPDATE'],
     webhook: 'validate',
     rule: 'egress-route',
+    sentWhen: EGRESS_ROUTE_PARENTS,
   },
   {
     group: 'policy.linkerd.io',
@@ -216,6 +255,7 @@ export const RESOURCES = [
     operations: ['CREATE', 'UPDATE'],
     webhook: 'validate',
     rule: 'egress-route',
+    sentWhen: EGRESS_ROUTE_PARENTS,
   },
   {
     // Judged, never read by the server: `audit` and `explain` read pods with the user's own credentials.

@@ -8,7 +8,7 @@ import type { KubeObject } from '../admission/types.ts';
 import { DOCS_URL_ENV } from '../catalogue/docs.ts';
 import { callerPath, endpointOf, TOKEN_FILE_NAME, TOKEN_PATTERN, WEBHOOK_TIMEOUT_SECONDS } from '../catalogue/endpoints.ts';
 import { IGNORE_LABEL, NAMESPACE_NAME_LABEL } from '../catalogue/keys.ts';
-import { webhookRules, type Webhook } from '../catalogue/kinds.ts';
+import { webhookMatchConditions, webhookRules, type Webhook } from '../catalogue/kinds.ts';
 import { CONTROL_PLANE_NAMESPACES, MESH_CONTROL_PLANE_NAMESPACES, MESH_OBJECTS, SHARED_NAMESPACES } from '../catalogue/namespaces.ts';
 import { ACCESS, type Access } from '../cluster/resources.ts';
 import { parseCidrDetailed } from '../net/cidr.ts';
@@ -517,6 +517,10 @@ function validatingConfiguration(r: Resolved): KubeObject {
         name: VALIDATE_WEBHOOK,
         clientConfig: clientConfig(r, 'validate'),
         rules: webhookRules('validate'),
+        // Routes and AuthorizationPolicies are judged only when they reference an egress object:
+        // the others (every ingress and Service route of the cluster) never reach the webhook, nor
+        // its failure policy when it is down.
+        matchConditions: webhookMatchConditions('validate'),
         failurePolicy: r.failurePolicy,
         namespaceSelector: scope,
         ...common,

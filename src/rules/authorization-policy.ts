@@ -6,20 +6,30 @@
  */
 import type { KubeObject } from '../admission/types.ts';
 import { ISTIO_USE_WAYPOINT } from '../catalogue/keys.ts';
+import { SERVICE_ENTRY_REF, SERVICE_ENTRY_TARGETS } from '../catalogue/resources.ts';
 import { finding, mergeAll, ok, type Result } from '../catalogue/result.ts';
 import { asArr, asObj, asStr, isObj } from '../json.ts';
 import type { ServiceEntryRecord } from './egress-records.ts';
 import { useWaypoint } from './waypoint.ts';
 
-export const ISTIO_NETWORKING = 'networking.istio.io';
+export const ISTIO_NETWORKING = SERVICE_ENTRY_REF.group;
 
-/** The targetRefs naming a ServiceEntry, with their paths (targetRef, the deprecated single form, too). */
+/**
+ * The targetRefs naming a ServiceEntry, with their paths (targetRef, the deprecated single form,
+ * too): the fields and kind the resource table says the webhook is sent for (SERVICE_ENTRY_TARGETS).
+ */
 export function serviceEntryTargets(obj: KubeObject): { readonly name: string; readonly at: string }[] {
   const spec = asObj(obj.spec);
-  const refs: { ref: unknown; at: string }[] = asArr(spec.targetRefs).map((ref, i) => ({ ref, at: `spec.targetRefs[${i}]` }));
-  if (isObj(spec.targetRef)) refs.push({ ref: spec.targetRef, at: 'spec.targetRef' });
+  const refs: { ref: unknown; at: string }[] = SERVICE_ENTRY_TARGETS.refs.flatMap(({ field, list }) =>
+    list
+      ? asArr(spec[field]).map((ref, i) => ({ ref, at: `spec.${field}[${i}]` }))
+      : isObj(spec[field])
+        ? [{ ref: spec[field], at: `spec.${field}` }]
+        : [],
+  );
+  const [target] = SERVICE_ENTRY_TARGETS.naming;
   return refs
-    .filter(({ ref }) => isObj(ref) && ref.kind === 'ServiceEntry' && ref.group === ISTIO_NETWORKING && !asStr(ref.namespace))
+    .filter(({ ref }) => isObj(ref) && ref.kind === target?.kind && ref.group === target?.group && !asStr(ref.namespace))
     .map(({ ref, at }) => ({ name: asStr(asObj(ref).name), at: `${at}.name` }))
     .filter((t) => t.name !== '');
 }

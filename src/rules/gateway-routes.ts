@@ -10,14 +10,15 @@
  */
 import type { KubeObject } from '../admission/types.ts';
 import { parseProtocol, routeClass, type RouteClass } from '../catalogue/protocols.ts';
+import { EGRESS_NETWORK_REF, EGRESS_ROUTE_PARENTS, SERVICE_ENTRY_REF } from '../catalogue/resources.ts';
 import { finding, mergeAll, ok, type Result } from '../catalogue/result.ts';
 import type { ClusterSnapshot } from '../cluster/snapshot.ts';
 import { asArr, asObj, asStr, isObj, type Obj } from '../json.ts';
 import type { EgressLookup, ServiceEntryRecord } from './egress-records.ts';
 import { visibleFrom } from './fields.ts';
 
-export const ISTIO_GROUP = 'networking.istio.io';
-export const LINKERD_GROUP = 'policy.linkerd.io';
+export const ISTIO_GROUP = SERVICE_ENTRY_REF.group;
+export const LINKERD_GROUP = EGRESS_NETWORK_REF.group;
 
 type RouteKind = 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute' | 'TCPRoute';
 
@@ -35,15 +36,11 @@ export function egressParents(obj: KubeObject, contextNamespace: string): Parent
   const out: Parent[] = [];
   asArr(asObj(obj.spec).parentRefs).forEach((raw, i) => {
     if (!isObj(raw)) return;
-    const kind =
-      raw.group === ISTIO_GROUP && raw.kind === 'ServiceEntry'
-        ? 'ServiceEntry'
-        : raw.group === LINKERD_GROUP && raw.kind === 'EgressNetwork'
-          ? 'EgressNetwork'
-          : undefined;
-    if (!kind) return;
+    // the kinds the resource table says routes are sent to the webhook for
+    const target = EGRESS_ROUTE_PARENTS.naming.find((t) => raw.group === t.group && raw.kind === t.kind);
+    if (!target) return;
     out.push({
-      kind,
+      kind: target.kind as Parent['kind'],
       namespace: asStr(raw.namespace) || namespace,
       name: asStr(raw.name),
       port: typeof raw.port === 'number' ? raw.port : undefined,

@@ -162,6 +162,57 @@ test("routes to a ServiceEntry: a Hostname backend with a namespace is denied (b
   );
 });
 
+test('with the webhook down (failurePolicy Fail), a route to a Service, a malformed route and a plain AuthorizationPolicy still apply: only egress writes are sent', async () => {
+  if (!hasCrd('httproutes.gateway.networking.k8s.io') || !hasCrd('authorizationpolicies.security.istio.io')) return;
+  const ns = ctx.hook.namespace('sent');
+  const policy = (name: string, spec: Record<string, unknown>) => ({
+    apiVersion: 'security.istio.io/v1',
+    kind: 'AuthorizationPolicy',
+    metadata: { name, namespace: ns },
+    spec,
+  });
+  const toEntry = { group: 'networking.istio.io', kind: 'ServiceEntry', name: 'api', port: 443 };
+  const down = /failed calling webhook "validate\.egress-warden\.io"/;
+  await ctx.hook.stop();
+  try {
+    // the matchConditions keep these away from the webhook: nothing to call, nothing to fail
+    accepted(apply(route('HTTPRoute', 'to-service', ns, { parentRefs: [{ group: '', kind: 'Service', name: 'web', port: 80 }] })));
+    accepted(apply(route('GRPCRoute', 'to-gateway', ns, { parentRefs: [{ name: 'public' }] })));
+    // a shape the conditions cannot read is no reference, never an evaluation error that Fail would deny
+    accepted(apply(route('TCPRoute', 'odd', ns, { parentRefs: 'api' })));
+    accepted(apply(route('TLSRoute', 'odd-items', ns, { parentRefs: ['api', 7, { group: 1 }] })));
+    accepted(apply(policy('workloads', { selector: { matchLabels: { app: 'web' } }, action: 'ALLOW' })));
+    // the writes the rules judge are still sent: with the webhook down, Fail denies them
+    for (const r of [
+      apply(route('HTTPRoute', 'to-entry', ns, { parentRefs: [toEntry] })),
+      apply(
+        route('TCPRoute', 'to-network', ns, {
+          parentRefs: [{ group: 'policy.linkerd.io', kind: 'EgressNetwork', name: 'all', port: 5432 }],
+        }),
+      ),
+      apply(policy('on-entry', { targetRefs: [{ group: 'networking.istio.io', kind: 'ServiceEntry', name: 'api' }] })),
+      apply(policy('on-entry-single', { targetRef: { group: 'networking.istio.io', kind: 'ServiceEntry', name: 'api' } })),
+      apply(sidecar('default', ns, { egress: [{ hosts: ['./*'] }] })),
+    ]) {
+      assert.is.not(r.code, 0, `admitted with the webhook down: ${r.stdout}`);
+      assert.match(r.stderr, down);
+    }
+  } finally {
+    await ctx.hook.start();
+  }
+  // and once it is back, a route to a ServiceEntry is judged
+  denied(
+    apply(
+      route('HTTPRoute', 'to-entry', ns, {
+        parentRefs: [toEntry],
+        rules: [{ backendRefs: [{ group: 'networking.istio.io', kind: 'Hostname', name: 'api.example.com', namespace: ns }] }],
+      }),
+    ),
+    WEBHOOK,
+    /\[EW641\]/,
+  );
+});
+
 test('the other broken routes: each is denied or warned with its code, and Istio ingress routes are not looked at', () => {
   if (!hasCrd('grpcroutes.gateway.networking.k8s.io') || !hasCrd('tcproutes.gateway.networking.k8s.io')) return;
   const ns = ctx.hook.namespace('routes');

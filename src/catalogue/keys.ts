@@ -57,6 +57,10 @@ export const ISTIO_REV = 'istio.io/rev';
 export const ISTIO_INJECTION = 'istio-injection';
 /** Istio: ServiceEntry label that turns IP auto-allocation off ("false"). */
 export const ISTIO_AUTOALLOCATE = 'networking.istio.io/enable-autoallocate-ip';
+/** Linkerd: pod or namespace annotation asking its injector for a proxy ("enabled"; "disabled" on a pod opts out). */
+export const LINKERD_INJECT = 'linkerd.io/inject';
+/** Linkerd: the proxy container its injector adds: an injected pod carries it. */
+export const LINKERD_PROXY_CONTAINER = 'linkerd-proxy';
 /** Istio: label naming the waypoint of a ServiceEntry ("none" for none). */
 export const ISTIO_USE_WAYPOINT = 'istio.io/use-waypoint';
 /** Istio: annotations istiod refuses on any configuration object. */

@@ -4,6 +4,8 @@
  * own engine judges the fix it proposes.
  */
 import type { KubeObject } from '../admission/types.ts';
+import { MESH_OBJECTS } from '../catalogue/namespaces.ts';
+import { apiStatus, type ClusterApi, type Discovery } from '../cluster/api.ts';
 import { storedFindings } from '../check/items.ts';
 import { offlineSnapshot } from '../check/state.ts';
 import { readCidrSettings, type ConfiguredPair } from '../cluster/cidr-settings.ts';
@@ -13,7 +15,17 @@ import { meshLocations } from '../cluster/mesh-config.ts';
 import { PODS } from '../cluster/resources.ts';
 import type { ClusterSnapshot } from '../cluster/snapshot.ts';
 import { loadStateDir } from '../cluster/state-dir.ts';
-import { existingPod, explain, parseDestination, prospectivePod, type Explanation, type Source } from '../explain/explain.ts';
+import {
+  egressObjectsOf,
+  existingPod,
+  explain,
+  EXPLAIN_KINDS,
+  parseDestination,
+  prospectivePod,
+  type EgressObjects,
+  type Explanation,
+  type Source,
+} from '../explain/explain.ts';
 import { errorText } from '../json.ts';
 import { toYaml } from '../yaml.ts';
 import { parseCommand } from './flags.ts';
@@ -59,7 +71,12 @@ const SYNC_TIMEOUT_MS = 30_000;
 const PROBLEMS_SHOWN = 5;
 const PROBLEM_CHARS_MAX = 300;
 
-type Cluster = { readonly snapshot: ClusterSnapshot; readonly pod: (namespace: string, name: string) => Promise<KubeObject | undefined> };
+type Cluster = {
+  readonly snapshot: ClusterSnapshot;
+  readonly pod: (namespace: string, name: string) => Promise<KubeObject | undefined>;
+  /** the newer egress kinds and the Namespace explained from, which the snapshot does not hold */
+  readonly egress: (namespace: string) => Promise<EgressObjects>;
+};
 
 /** Why the input could not be read: the first few problems, one a line, and how many more there were. */
 function unreadable(io: CommandIo, problems: readonly InputError[]): number {
@@ -96,7 +113,50 @@ async function fileCluster(
     snapshot,
     pod: async (ns, name) =>
       objects.find((o) => o.kind === 'Pod' && (o.metadata?.namespace ?? 'default') === ns && o.metadata?.name === name),
+    egress: async (ns) => egressObjectsOf(objects, ns),
   };
+}
+
+/**
+ * Sidecars, ServiceEntries (with their labels), Gateways and EgressNetworks listed from the cluster
+ * with the user's credentials, each at the version it is served; a kind whose CRD is not installed is
+ * a note, not an error. The Sidecars a pod of `namespace` may get are read whole: istiod keeps the
+ * oldest, and a fix that changes one carries it whole.
+ */
+async function liveEgressObjects(api: ClusterApi, namespace: string): Promise<EgressObjects> {
+  const notes: string[] = [];
+  const objects: KubeObject[] = [];
+  let served: Discovery;
+  try {
+    served = await api.discover();
+  } catch (e) {
+    return egressObjectsOf([], namespace, [`Sidecars, waypoints and EgressNetworks not read: discovery failed (${errorText(e)})`]);
+  }
+  const absent: string[] = [];
+  for (const k of EXPLAIN_KINDS) {
+    const version = served.get(`${k.plural}.${k.group}`)?.[0];
+    if (!version) {
+      absent.push(`${k.kind} (${k.group})`);
+      continue;
+    }
+    const target = { group: k.group, version, resource: k.plural, kind: k.kind };
+    try {
+      const listed = await api.list(target, 'judged');
+      const whole = k.kind === 'Sidecar' && api.get ? api.get : undefined;
+      for (const o of listed) {
+        const ns = o.metadata?.namespace;
+        const wanted = whole && (ns === namespace || ns === MESH_OBJECTS.istioNamespace);
+        objects.push((wanted && (await whole(target, ns ?? '', o.metadata?.name ?? ''))) || o);
+      }
+    } catch (e) {
+      const status = apiStatus(e);
+      if (status === 404) absent.push(`${k.kind} (${k.group})`);
+      else notes.push(`${k.kind} objects not read: ${status === 403 ? 'forbidden (RBAC)' : errorText(e)}`);
+    }
+  }
+  if (absent.length) notes.unshift(`not installed in this cluster, so none read: ${absent.join(', ')}`);
+  const ns = api.readNamespace ? await api.readNamespace(namespace).catch(() => undefined) : undefined;
+  return egressObjectsOf(ns ? [...objects, ns] : objects, namespace, notes);
 }
 
 /** The live cluster, found as every command finds it, or why there is none and the exit status that says so. */
@@ -117,7 +177,7 @@ async function clusterOnline(
   // Read now rather than taken from the view, which reads them in the background.
   const { readMeshConfig } = await import('../cluster/mesh-source.ts');
   const mesh = await readMeshConfig(live.api, meshLocations(io.env));
-  return { snapshot: { ...live.snapshot, mesh }, pod: (ns, name) => get(PODS, ns, name) };
+  return { snapshot: { ...live.snapshot, mesh }, pod: (ns, name) => get(PODS, ns, name), egress: (ns) => liveEgressObjects(live.api, ns) };
 }
 
 export function formatExplanation(e: Explanation): string {
@@ -174,7 +234,7 @@ async function run(argv: readonly string[], io: CommandIo): Promise<number> {
   } else {
     source = prospectivePod(namespace, values['service-account'] || 'default');
   }
-  const e = explain(source, dest, cluster.snapshot, storedFindings);
+  const e = explain(source, dest, cluster.snapshot, storedFindings, await cluster.egress(namespace));
   io.out(
     values.output === 'json'
       ? `${JSON.stringify({ ...e, fix: e.fix.length ? toYaml(e.fix) : null, fixObjects: e.fix }, null, 2)}\n`

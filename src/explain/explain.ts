@@ -2,21 +2,27 @@
  * `explain`: will this pod reach this destination, and if not, why. Pure over the cluster snapshot
  * (with the meshes' settings) and the pod: first whether the sidecar captures the traffic at all,
  * then the injecting mesh's own answer, whose fix is offered only once the webhook's rules admit it
- * (admit.ts). What is not modelled (Sidecar resources, egress gateways, AuthorizationPolicy,
- * DestinationRules) is said in docs/explain.md, not guessed at here.
+ * (admit.ts). Istio Sidecars scope what a sidecar pod sees, ambient pods are read for the
+ * waypoints of the destination's ServiceEntries, Linkerd pods for the EgressNetwork that decides.
+ * What is not modelled (egress gateways, AuthorizationPolicy rules, DestinationRules) is said in
+ * docs/explain.md, not guessed at here.
  */
 import type { KubeObject } from '../admission/types.ts';
 import type { ClusterSnapshot } from '../cluster/snapshot.ts';
 import { asObj, asStr } from '../json.ts';
 import { chooseFix } from './admit.ts';
+import { ambientEgress } from './ambient.ts';
 import { ambientOf, captureOf } from './capture.ts';
 import type { Destination } from './destination.ts';
+import { NO_EGRESS_OBJECTS, type EgressObjects } from './egress-objects.ts';
 import { explainIstio } from './istio.ts';
+import { explainLinkerd, linkerdInjected } from './linkerd.ts';
 import { explainOsm } from './osm.ts';
 import type { Admission, Explanation, Reason, Source } from './types.ts';
 
 export type { Destination } from './destination.ts';
 export { parseDestination } from './destination.ts';
+export { egressObjectsOf, EXPLAIN_KINDS, NO_EGRESS_OBJECTS, type EgressObjects } from './egress-objects.ts';
 export type { Admission, Explanation, Reason, Source, Verdict } from './types.ts';
 
 /** A pod that does not exist yet: what a new pod of that ServiceAccount in that namespace would be. */
@@ -37,8 +43,17 @@ export function existingPod(pod: KubeObject, serviceAccount?: string): Source {
   return { pod, namespace, serviceAccount: sa, exists: true };
 }
 
-/** `admission` is the webhook's engine: no fix is offered that it would deny. */
-export function explain(source: Source, dest: Destination, snapshot: ClusterSnapshot, admission: Admission): Explanation {
+/**
+ * `admission` is the webhook's engine: no fix is offered that it would deny. `egress` holds what
+ * was read of the newer egress kinds (Sidecars, waypoints, EgressNetworks) and the source namespace.
+ */
+export function explain(
+  source: Source,
+  dest: Destination,
+  snapshot: ClusterSnapshot,
+  admission: Admission,
+  egress: EgressObjects = NO_EGRESS_OBJECTS,
+): Explanation {
   const base = {
     from: {
       namespace: source.namespace,
@@ -47,8 +62,25 @@ export function explain(source: Source, dest: Destination, snapshot: ClusterSnap
     },
     to: { scheme: dest.scheme, host: dest.host, port: dest.port, address: dest.address ?? null },
   };
+  const notes: Reason[] = egress.notes.map((says) => ({ step: 'note', says }));
+  const linkerd = linkerdInjected(source.pod, egress.namespace);
+  if (linkerd) {
+    const answer = explainLinkerd(source, dest, egress, linkerd);
+    const chosen = chooseFix(answer.fix, snapshot, admission);
+    return {
+      ...base,
+      verdict: answer.verdict,
+      mesh: 'linkerd',
+      reasons: [...notes, ...answer.reasons, ...chosen.reasons],
+      fix: chosen.fix,
+    };
+  }
   const ambient = ambientOf(source, snapshot);
-  if (ambient) return { ...base, ...ambient, fix: [] };
+  if (ambient) {
+    const more = ambientEgress(source, dest, snapshot, egress);
+    const chosen = chooseFix(more.fix, snapshot, admission);
+    return { ...base, ...ambient, reasons: [...notes, ...ambient.reasons, ...more.reasons, ...chosen.reasons], fix: chosen.fix };
+  }
   const capture = captureOf(source, dest, snapshot);
   if (!capture.captured) {
     const reasons: Reason[] = [...capture.reasons];
@@ -66,13 +98,13 @@ export function explain(source: Source, dest: Destination, snapshot: ClusterSnap
     }
     return { ...base, verdict: 'bypassed', mesh: capture.mesh, reasons, fix: [] };
   }
-  const answer = capture.mesh === 'istio' ? explainIstio(source, dest, snapshot) : explainOsm(source, dest, snapshot);
+  const answer = capture.mesh === 'istio' ? explainIstio(source, dest, snapshot, egress) : explainOsm(source, dest, snapshot);
   const chosen = chooseFix(answer.fix, snapshot, admission);
   return {
     ...base,
     verdict: answer.verdict,
     mesh: capture.mesh,
-    reasons: [...capture.reasons, ...answer.reasons, ...chosen.reasons],
+    reasons: [...notes, ...capture.reasons, ...answer.reasons, ...chosen.reasons],
     fix: chosen.fix,
   };
 }

@@ -20,7 +20,7 @@ export type Explanation = {
   readonly verdict: Verdict;
   readonly from: { readonly namespace: string; readonly pod: string | null; readonly serviceAccount: string };
   readonly to: { readonly scheme: string; readonly host: string; readonly port: number; readonly address: string | null };
-  readonly mesh: 'istio' | 'osm' | null;
+  readonly mesh: 'istio' | 'osm' | 'linkerd' | null;
   readonly reasons: readonly Reason[];
   /**
    * objects that would make it work, ready for `kubectl apply -f -`, that the webhook's rules admit

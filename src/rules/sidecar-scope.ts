@@ -77,6 +77,8 @@ function importsHost(entry: string, own: string, namespace: string, host: string
  */
 export function sidecarImport(sidecar: SidecarRecord, namespace: string, host: string, port: number): SidecarImport {
   const fix = `${namespace}/${host}`;
+  // a Sidecar without egress listeners gets istiod's default one, */* (initSidecarScopeInternalIndexes)
+  if (sidecar.egress.length === 0) return { listener: undefined, imported: true, fix };
   const own = sidecar.egress.findIndex((l) => l.port === port);
   const index = own >= 0 ? own : sidecar.egress.findIndex((l) => l.port === undefined);
   if (index < 0) return { listener: undefined, imported: false, fix };

@@ -5,7 +5,7 @@
  */
 import type { KubeObject } from '../admission/types.ts';
 import { MESH_OBJECTS } from '../catalogue/namespaces.ts';
-import { apiStatus, type ClusterApi, type Discovery } from '../cluster/api.ts';
+import { apiStatus, type ClusterApi } from '../cluster/api.ts';
 import { storedFindings } from '../check/items.ts';
 import { offlineSnapshot } from '../check/state.ts';
 import { readCidrSettings, type ConfiguredPair } from '../cluster/cidr-settings.ts';
@@ -126,37 +126,39 @@ async function fileCluster(
 async function liveEgressObjects(api: ClusterApi, namespace: string): Promise<EgressObjects> {
   const notes: string[] = [];
   const objects: KubeObject[] = [];
-  let served: Discovery;
-  try {
-    served = await api.discover();
-  } catch (e) {
-    return egressObjectsOf([], namespace, [`Sidecars, waypoints and EgressNetworks not read: discovery failed (${errorText(e)})`]);
-  }
   const absent: string[] = [];
+  const read: string[] = [];
   for (const k of EXPLAIN_KINDS) {
-    const version = served.get(`${k.plural}.${k.group}`)?.[0];
-    if (!version) {
-      absent.push(`${k.kind} (${k.group})`);
-      continue;
+    // the versions in order: one not served answers 404 (so does a CRD that is not installed)
+    let listed: { objects: KubeObject[]; version: string } | undefined;
+    let problem: string | undefined;
+    for (const version of k.versions) {
+      try {
+        listed = { objects: await api.list({ group: k.group, version, resource: k.plural, kind: k.kind }, 'judged'), version };
+        break;
+      } catch (e) {
+        const status = apiStatus(e);
+        if (status === 404) continue;
+        problem = status === 403 ? 'forbidden (RBAC)' : errorText(e);
+        break;
+      }
     }
-    const target = { group: k.group, version, resource: k.plural, kind: k.kind };
-    try {
-      const listed = await api.list(target, 'judged');
+    if (problem !== undefined) notes.push(`${k.kind} (${k.group}) not read: ${problem}`);
+    else if (!listed) absent.push(`${k.kind} (${k.group})`);
+    else {
+      read.push(k.kind);
+      const target = { group: k.group, version: listed.version, resource: k.plural, kind: k.kind };
       const whole = k.kind === 'Sidecar' && api.get ? api.get : undefined;
-      for (const o of listed) {
+      for (const o of listed.objects) {
         const ns = o.metadata?.namespace;
         const wanted = whole && (ns === namespace || ns === MESH_OBJECTS.istioNamespace);
         objects.push((wanted && (await whole(target, ns ?? '', o.metadata?.name ?? ''))) || o);
       }
-    } catch (e) {
-      const status = apiStatus(e);
-      if (status === 404) absent.push(`${k.kind} (${k.group})`);
-      else notes.push(`${k.kind} objects not read: ${status === 403 ? 'forbidden (RBAC)' : errorText(e)}`);
     }
   }
   if (absent.length) notes.unshift(`not installed in this cluster, so none read: ${absent.join(', ')}`);
   const ns = api.readNamespace ? await api.readNamespace(namespace).catch(() => undefined) : undefined;
-  return egressObjectsOf(ns ? [...objects, ns] : objects, namespace, notes);
+  return egressObjectsOf(ns ? [...objects, ns] : objects, namespace, notes, read);
 }
 
 /** The live cluster, found as every command finds it, or why there is none and the exit status that says so. */

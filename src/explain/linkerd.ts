@@ -11,7 +11,7 @@ import { asArr, asObj, asStr } from '../json.ts';
 import { containsAddress, parseCidr, type Cidr } from '../net/cidr.ts';
 import type { EgressNetworkRecord } from '../rules/egress-records.ts';
 import { decidingEgressNetwork, LINKERD_GLOBAL_EGRESS_NAMESPACE } from '../rules/egress-network-scope.ts';
-import { slug, type Destination } from './destination.ts';
+import { hostMatches, slug, type Destination } from './destination.ts';
 import type { EgressObjects } from './egress-objects.ts';
 import type { FixOption, MeshAnswer, Reason, Source } from './types.ts';
 
@@ -39,9 +39,38 @@ const networksShown = (n: EgressNetworkRecord): string =>
     ? 'every address outside the cluster networks'
     : n.networks.map((x) => `${x.cidr}${x.except.length ? ` except ${x.except.join(', ')}` : ''}`).join('; ');
 
+/** The route kind that carries what the client speaks. */
+const routeKindFor = (dest: Destination): 'HTTPRoute' | 'TLSRoute' | 'TCPRoute' =>
+  dest.scheme === 'http' ? 'HTTPRoute' : dest.scheme === 'tcp' ? 'TCPRoute' : 'TLSRoute';
+
+/**
+ * A route attached to the EgressNetwork (in its namespace, or the client's) of the kind the client
+ * speaks, on the port (or every port), for the host (or any host): Linkerd lets such traffic through a Deny network.
+ */
+function attachedRoute(routes: readonly KubeObject[], n: EgressNetworkRecord, dest: Destination, client: string): KubeObject | undefined {
+  const kinds = dest.scheme === 'http' ? ['HTTPRoute', 'GRPCRoute'] : [routeKindFor(dest)];
+  return routes.find((r) => {
+    const own = asStr(r.metadata?.namespace);
+    if (!kinds.includes(asStr(r.kind)) || (own !== n.namespace && own !== client)) return false;
+    const spec = asObj(r.spec);
+    const hostnames = asArr(spec.hostnames).map(asStr);
+    if (hostnames.length && !hostnames.some((h) => hostMatches(h, dest.host))) return false;
+    return asArr(spec.parentRefs).some((p) => {
+      const ref = asObj(p);
+      return (
+        ref.kind === 'EgressNetwork' &&
+        ref.group === 'policy.linkerd.io' &&
+        ref.name === n.name &&
+        (asStr(ref.namespace) || own) === n.namespace &&
+        (ref.port === undefined || ref.port === dest.port)
+      );
+    });
+  });
+}
+
 /** A route attached to the EgressNetwork that lets exactly the destination through it. */
 export function egressRouteFix(n: EgressNetworkRecord, dest: Destination): KubeObject {
-  const kind = dest.scheme === 'http' ? 'HTTPRoute' : dest.scheme === 'tcp' ? 'TCPRoute' : 'TLSRoute';
+  const kind = routeKindFor(dest);
   const named = !/^[0-9.:]+$/.test(dest.host);
   return {
     apiVersion: kind === 'HTTPRoute' ? 'gateway.networking.k8s.io/v1' : 'gateway.networking.k8s.io/v1alpha2',
@@ -100,6 +129,14 @@ export function explainLinkerd(source: Source, dest: Destination, egress: Egress
     });
     const everything = denying.find((n) => n.networks === undefined || n.networks.some((x) => parseCidr(x.cidr)?.bits === 0));
     if (!everything) return { verdict: 'allowed', reasons, fix: [] };
+    const through = attachedRoute(egress.routes, everything, dest, ns);
+    if (through) {
+      reasons.push({
+        step: 'match',
+        says: `${through.kind} ${through.metadata?.namespace}/${through.metadata?.name} attached to ${networkName(everything)} matches ${dest.host}:${dest.port}: the connection goes out through it`,
+      });
+      return { verdict: 'allowed', reasons, fix: [] };
+    }
     reasons.push({
       step: 'match',
       says: `${networkName(everything)} (Deny) holds ${networksShown(everything)}: ${dest.host} is refused unless a route attached to it matches`,
@@ -136,12 +173,22 @@ export function explainLinkerd(source: Source, dest: Destination, egress: Egress
     });
     return { verdict: 'allowed', reasons, fix: [] };
   }
+  const route = attachedRoute(egress.routes, deciding, dest, ns);
+  if (route) {
+    const routeName = `${route.kind} ${route.metadata?.namespace}/${route.metadata?.name}`;
+    reasons.push({
+      step: 'match',
+      says: `${name} (Deny) holds ${dest.address}, and ${routeName} attached to it matches ${dest.host}:${dest.port}: the connection goes out through the route`,
+      objects: [name, routeName],
+    });
+    return { verdict: 'allowed', reasons, fix: [] };
+  }
   reasons.push({
     step: 'match',
     says: `${name} (Deny) holds ${dest.address} (${networksShown(deciding)}): the proxy refuses the connection unless a route attached to it matches`,
     objects: [name],
   });
-  const kind = dest.scheme === 'http' ? 'HTTPRoute' : dest.scheme === 'tcp' ? 'TCPRoute' : 'TLSRoute';
+  const kind = routeKindFor(dest);
   const fix: FixOption[] = [
     { objects: [egressRouteFix(deciding, dest)], what: `a ${kind} for ${dest.host}:${dest.port} attached to ${name}` },
     {

@@ -3,7 +3,9 @@
  * under REGISTRY_ONLY (blocked with a ServiceEntry fix, allowed once it is applied, HTTPS by SNI, a
  * namespace capturing only cluster traffic), and OSM with egress policy on (the ServiceAccount an
  * Egress names, another one, a tcp-server-first match breaking the port, and one that leaves only a
- * tcp-server-first fix admissible). The cluster is found from KUBECONFIG, as every command finds it;
+ * tcp-server-first fix admissible); then the newer egress kinds: a Sidecar hiding another namespace's
+ * ServiceEntry, an ambient ServiceEntry whose waypoint is missing, and a Linkerd Deny EgressNetwork.
+ * The cluster is found from KUBECONFIG, as every command finds it;
  * every fix explain prints is applied with kubectl through a running webhook, which must admit it
  * without a finding.
  */
@@ -297,6 +299,108 @@ test('the webhook reads the MeshConfig: an Egress created while egress policy is
   } finally {
     await hook.dispose();
   }
+});
+
+test("a Sidecar that does not import another namespace's ServiceEntry: blocked; the fix is the whole Sidecar with the host added, admitted, after which it is allowed", () => {
+  if (!hasCrd('sidecars.networking.istio.io')) return;
+  const scoped = `${id}-scoped`;
+  const registry = `${id}-registry`;
+  namespace(scoped, { ...hook!.selector, 'istio-injection': 'enabled' });
+  namespace(registry, hook!.selector);
+  must(
+    ['apply', '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'ServiceEntry',
+      metadata: { name: 'partner', namespace: registry },
+      spec: {
+        hosts: ['api.partner.example'],
+        location: 'MESH_EXTERNAL',
+        resolution: 'DNS',
+        ports: [{ number: 443, name: 'tls', protocol: 'TLS' }],
+      },
+    }),
+  );
+  must(
+    ['apply', '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'Sidecar',
+      metadata: { name: 'default', namespace: scoped, labels: { team: 'shop' } },
+      spec: { egress: [{ hosts: ['./*', 'istio-system/*'] }] },
+    }),
+  );
+  const before = explain('--from', scoped, '--service-account', 'app', '--to', 'https://api.partner.example');
+  assert.is(before.verdict, 'blocked', JSON.stringify(before.reasons));
+  assert.is(before.code, 1);
+  assert.match(says(before, 'mesh'), `Sidecar ${scoped}/default decides this pod's egress`);
+  assert.match(says(before, 'conflict'), `spec.egress[0].hosts has no ${registry}/api.partner.example`);
+  assert.match(before.fix ?? '', 'kind: Sidecar');
+  assert.match(before.fix ?? '', 'team: shop');
+  applyFix(before);
+  const after = explain('--from', scoped, '--service-account', 'app', '--to', 'https://api.partner.example');
+  assert.is(after.verdict, 'allowed', JSON.stringify(after.reasons));
+});
+
+test('an ambient pod: REGISTRY_ONLY is not enforced by ztunnel; the waypoint its ServiceEntry names does not exist, and the Gateway printed is admitted and then serves', () => {
+  if (!hasCrd('serviceentries.networking.istio.io') || !hasCrd('gateways.gateway.networking.k8s.io')) return;
+  const ambient = `${id}-ambient`;
+  namespace(ambient, { ...hook!.selector, 'istio.io/dataplane-mode': 'ambient' });
+  must(
+    ['apply', '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'ServiceEntry',
+      metadata: { name: 'api', namespace: ambient, labels: { 'istio.io/use-waypoint': 'egress-waypoint' } },
+      spec: {
+        hosts: ['api.ambient.example'],
+        addresses: ['240.240.0.10'],
+        location: 'MESH_EXTERNAL',
+        resolution: 'DNS',
+        ports: [{ number: 443, name: 'tls', protocol: 'TLS' }],
+      },
+    }),
+  );
+  const before = explain('--from', ambient, '--to', 'https://api.ambient.example');
+  assert.is(before.verdict, 'allowed', JSON.stringify(before.reasons));
+  assert.match(says(before, 'sidecar'), 'ztunnel captures all outbound traffic');
+  assert.match(says(before, 'mesh'), 'ztunnel does not enforce it (istio/istio#54281)');
+  assert.match(
+    says(before, 'conflict'),
+    `ServiceEntry ${ambient}/api uses waypoint ${ambient}/egress-waypoint`,
+    JSON.stringify(before.reasons),
+  );
+  assert.match(says(before, 'conflict'), '[EW625]');
+  assert.match(before.fix ?? '', 'gatewayClassName: istio-waypoint');
+  applyFix(before);
+  const after = explain('--from', ambient, '--to', 'https://api.ambient.example');
+  assert.match(says(after, 'route'), 'which exists and serves service traffic');
+  assert.is(after.fix, null);
+});
+
+test('a Linkerd-injected namespace with a Deny EgressNetwork: blocked for its address; the TLSRoute printed is admitted, after which it is allowed', () => {
+  if (!hasCrd('egressnetworks.policy.linkerd.io') || !hasCrd('tlsroutes.gateway.networking.k8s.io')) return;
+  const meshed = `${id}-linkerd`;
+  namespace(meshed, hook!.selector, { 'linkerd.io/inject': 'enabled' });
+  must(
+    ['apply', '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'policy.linkerd.io/v1alpha1',
+      kind: 'EgressNetwork',
+      metadata: { name: 'partners', namespace: meshed },
+      spec: { trafficPolicy: 'Deny', networks: [{ cidr: '203.0.113.0/24' }] },
+    }),
+  );
+  const ask = () => explain('--from', meshed, '--to', 'https://api.partner.example', '--address', '203.0.113.7');
+  const before = ask();
+  assert.is(before.verdict, 'blocked', JSON.stringify(before.reasons));
+  assert.match(says(before, 'sidecar'), `Linkerd proxy [namespace ${meshed} annotation linkerd.io/inject=enabled]`);
+  assert.match(says(before, 'match'), `EgressNetwork ${meshed}/partners (Deny) holds 203.0.113.7`);
+  assert.match(before.fix ?? '', 'kind: TLSRoute');
+  applyFix(before);
+  const after = ask();
+  assert.is(after.verdict, 'allowed', JSON.stringify(after.reasons));
+  assert.match(says(after, 'match'), `TLSRoute ${meshed}/api-partner-example-443 attached to it matches`);
 });
 
 E2E.run();

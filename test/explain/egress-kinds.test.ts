@@ -205,6 +205,23 @@ Kinds(
   },
 );
 
+Kinds('read from a cluster that holds no Gateway, the missing waypoint is reported; from files without one, it is not guessed at', () => {
+  const objects = [ambientNs, waypointEntry];
+  const snapshot = { ...snapshotFromObjects(objects, cidrs), mesh: meshConfigFrom(objects, DEFAULT_MESH_LOCATIONS) };
+  const live = explain(
+    prospectivePod('apps', 'app'),
+    to('https://api.example.com'),
+    snapshot,
+    storedFindings,
+    egressObjectsOf(objects, 'apps', [], ['Gateway', 'ServiceEntry']),
+  );
+  says(live, '[EW625]');
+  assert.is(live.fix[0]?.kind, 'Gateway');
+  const files = ask(prospectivePod('apps', 'app'), to('https://api.example.com'), objects);
+  says(files, 'no Gateway was read, so whether it exists and serves service traffic is not known');
+  assert.equal(files.fix, []);
+});
+
 Kinds('an ambient pod whose waypoint serves workloads only: the fix is the stored Gateway relabelled for service traffic', () => {
   const gateway: KubeObject = {
     apiVersion: 'gateway.networking.k8s.io/v1',
@@ -259,6 +276,13 @@ Kinds('a Linkerd pod to an address a global Deny EgressNetwork holds is blocked;
     },
   ]);
   admitted(e, objects);
+  // applied, the route lets the connection out
+  const after = ask(prospectivePod('payments', 'api'), to('https://api.stripe.com', '203.0.113.7'), [...objects, ...e.fix]);
+  assert.is(after.verdict, 'allowed');
+  says(after, 'TLSRoute linkerd-egress/api-stripe-com-443 attached to it matches api.stripe.com:443');
+  // a route for another host does not
+  const other = ask(prospectivePod('payments', 'api'), to('https://evil.example', '203.0.113.7'), [...objects, ...e.fix]);
+  assert.is(other.verdict, 'blocked');
 });
 
 Kinds(

@@ -37,7 +37,8 @@ const HELP = `usage: egress-warden explain --from NAMESPACE[/POD] --to SCHEME://
                             [--kubeconfig FILE | --state DIR] [PATH ...] [--pod-cidrs LIST] [--service-cidrs LIST]
 Says whether traffic from the pod to the destination is captured by its sidecar, what the mesh's
 egress mode does with it, which objects let it through or break it, and the smallest manifest
-that would make it work and that the webhook admits.
+that would make it work and that the webhook admits. It names the Istio Sidecar that decides, an
+ambient pod's waypoint, and a Linkerd pod's EgressNetwork.
   --from NS/POD     an existing pod; NS alone (with --service-account) is a pod that does not exist yet
   --to URL          http://, https://, tls:// or tcp://HOST[:PORT] (http 80 and https 443 by default)
   --service-account the pod's ServiceAccount (default: the pod's, else "default")

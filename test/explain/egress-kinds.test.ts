@@ -6,6 +6,9 @@ import type { InputItem } from '../../src/cluster/manifest-files.ts';
 import { snapshotFromObjects } from '../../src/cluster/indexes.ts';
 import { DEFAULT_MESH_LOCATIONS, meshConfigFrom } from '../../src/cluster/mesh-config.ts';
 import { parseCidr } from '../../src/net/cidr.ts';
+import { runExplain } from '../../src/commands/explain.ts';
+import { captureIo } from '../../src/commands/io.ts';
+import { fakeApiServer } from '../cluster/fake-apiserver.ts';
 import {
   egressObjectsOf,
   existingPod,
@@ -328,6 +331,49 @@ Kinds('a Linkerd pod to a Deny network over TCP: the fix is a TCPRoute with one 
     ['TCPRoute', 5432, 1, undefined],
   );
   admitted(e, objects);
+});
+
+Kinds('live, the Sidecars are listed from the cluster and a kind whose CRD is not installed is a note, not an error', async () => {
+  const server = await fakeApiServer({});
+  try {
+    for (const path of [
+      '/api/v1/nodes',
+      '/api/v1/services',
+      '/apis/discovery.k8s.io/v1/endpointslices',
+      '/apis/networking.k8s.io/v1/servicecidrs',
+    ])
+      server.collections.set(path, []);
+    server.collections.set('/api/v1/namespaces', [shop, namespace('egress')]);
+    server.collections.set('/apis/networking.istio.io/v1beta1/virtualservices', []);
+    const partner = entry('partner', 'egress', 'api.partner.example');
+    server.collections.set('/apis/networking.istio.io/v1/serviceentries', [partner]);
+    server.collections.set('/apis/networking.istio.io/v1/sidecars', [sidecar('shop', { egress: [{ hosts: ['./*'] }] })]);
+    server.configMaps.set('istio-system/istio', registryOnly);
+    const io = captureIo();
+    const code = await runExplain(
+      [
+        '--from',
+        'shop',
+        '--service-account',
+        'app',
+        '--to',
+        'https://api.partner.example',
+        '--kubeconfig',
+        server.kubeconfig,
+        '-o',
+        'json',
+      ],
+      io,
+    );
+    const answer = JSON.parse(io.stdout()) as Explanation & { fix: string };
+    assert.is(code, 1, io.stderr());
+    assert.is(answer.verdict, 'blocked');
+    says(answer, 'not installed in this cluster, so none read: Gateway (gateway.networking.k8s.io), EgressNetwork (policy.linkerd.io)');
+    says(answer, "Sidecar shop/default decides this pod's egress");
+    assert.match(answer.fix, 'egress/api.partner.example');
+  } finally {
+    await server.close();
+  }
 });
 
 Kinds.run();

@@ -27,14 +27,27 @@ export function pendingNote(codes: readonly string[], read: readonly Pending[], 
   return `egress-warden: ${codes.map((c) => `[${c}]`).join(' ')} rests on ${objects}, known only from a write admitted ${ago} ms ago and not yet in the cluster view`;
 }
 
+/** Whether a pending write is an earlier version of the object under review. */
+function isReviewed(p: Pending, req: AdmissionRequest): boolean {
+  const name = req.name || req.object?.metadata?.name;
+  if (p.kind !== req.kind.kind || p.ref.name !== name) return false;
+  // a Namespace is filed without one; every other kind under the namespace the review names
+  return p.ref.namespace === (p.kind === 'Namespace' ? '' : req.namespace || req.object?.metadata?.namespace || '');
+}
+
 /** `judge` over the overlay's layering of each snapshot, whose findings say when they rest on pending writes. */
 export function notingPendingWrites(judge: Judge, pending: Pick<Overlay, 'layer' | 'trace'>, now: () => number = Date.now): Judge {
   return (req, base) => {
     const layered = pending.layer(base);
     if (layered === base) return judge(req, base);
-    const { value: decision, read } = pending.trace(() => judge(req, layered));
+    const { value: decision, read: all } = pending.trace(() => judge(req, layered));
     const r = decision.findings;
-    if (read.length === 0 || (r.errors.length === 0 && r.warnings.length === 0) || (decision.code ?? 0) >= 500) return decision;
+    if (all.length === 0 || (r.errors.length === 0 && r.warnings.length === 0) || (decision.code ?? 0) >= 500) return decision;
+    // The reviewed object's own earlier write is read whenever it is applied again, and the rules
+    // skip an object's own records (sameObject): no finding rests on it, and a second review to
+    // find that out was most of what re-applying an object with a warning cost.
+    const read = all.filter((p) => !isReviewed(p, req));
+    if (read.length === 0) return decision;
     const before = judge(req, base).findings;
     const known = new Set([...before.errors, ...before.warnings].map(show));
     const fresh = [...r.errors, ...r.warnings].filter((i: Issue) => !known.has(show(i)));

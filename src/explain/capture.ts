@@ -11,6 +11,7 @@ import { planPod } from '../capture/plan-pod.ts';
 import type { ClusterSnapshot } from '../cluster/snapshot.ts';
 import { asObj } from '../json.ts';
 import { contains, containsAddress, isAll, parseCidr, type Cidr } from '../net/cidr.ts';
+import { namesWaypoint } from '../rules/waypoint.ts';
 import { isClusterName, type Destination } from './destination.ts';
 import type { MeshAnswer, Reason, Source } from './types.ts';
 
@@ -110,11 +111,13 @@ export function ambientOf(source: Source, snapshot: ClusterSnapshot): (MeshAnswe
       step: 'mesh',
       says: `the mesh is REGISTRY_ONLY [${policy.from}], but ztunnel does not enforce it (istio/istio#54281): the destination is not blocked for lack of a ServiceEntry`,
     });
+  // the pod's label read as the rules read every use-waypoint value: "" and "None" name none
+  const waypoint = namesWaypoint(target.ambient.waypoint) ? target.ambient.waypoint : undefined;
   reasons.push(
-    target.ambient.waypoint
+    waypoint
       ? {
           step: 'route',
-          says: `traffic goes through waypoint ${target.ambient.waypoint} (istio.io/use-waypoint), where AuthorizationPolicies attached to it apply`,
+          says: `traffic goes through waypoint ${waypoint} (istio.io/use-waypoint), where AuthorizationPolicies attached to it apply`,
         }
       : { step: 'route', says: 'no waypoint is named (istio.io/use-waypoint): only L4 AuthorizationPolicies enforced by ztunnel apply' },
   );

@@ -239,6 +239,17 @@ Kinds('an ambient pod whose waypoint serves workloads only: the fix is the store
   admitted(e, objects);
 });
 
+Kinds('an ambient pod labelled use-waypoint "None" is said to use no waypoint, as the rules read the label', () => {
+  const pod: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'web-1', namespace: 'apps', labels: { 'istio.io/use-waypoint': 'None' } },
+    spec: { containers: [{ name: 'app' }] },
+  };
+  const e = ask(existingPod(pod), to('https://elsewhere.example'), [ambientNs]);
+  says(e, 'no waypoint is named (istio.io/use-waypoint)');
+});
+
 Kinds('an ambient ServiceEntry labelled "None" uses no waypoint, as istiod reads it', () => {
   const e = ask(prospectivePod('apps', 'app'), to('https://api.example.com'), [
     ambientNs,

@@ -218,7 +218,9 @@ export function parseIstioRanges(value: string, side: Side): { readonly ok: Mesh
     const parsed = problem ? undefined : parseIpOrCidr(item);
     if (!parsed)
       return {
-        problem: `invalid value '${value}' for annotation '${MESH_KEYS.istio[side]}': ${name} invalid: failed parsing cidr '${item}': ${problem}`,
+        // Istio's words without its "invalid value '<list>' for annotation '<key>'" prefix: the
+        // finding's field names the annotation, and the whole list crowded the bad item out of a warning.
+        problem: `${name} invalid: failed parsing cidr '${item}': ${problem}`,
       };
     cidrs.push(parsed.cidr);
     if (parsed.hostBitsSet) hostBits.push({ text: item, cidr: parsed.cidr });

@@ -50,12 +50,18 @@ export function shortenLine(text: string, max: number): string {
     }
   };
 
-  /** Cuts the middle of the text before `at` (a word index), keeping that word and all after it whole. */
-  const cutBefore = (at: number): string | undefined => {
-    if (at <= 0) return undefined;
-    const head = original.slice(0, at).join(' ');
+  /**
+   * Cuts the middle of the text before the word at `at`, keeping that word and every word after it
+   * whole, and `[CODE] field:` too when `keepField` (a field cut in its middle no longer says where
+   * the finding is, so that is tried first).
+   */
+  const cutBefore = (at: number, keepField: boolean): string | undefined => {
+    const from = keepField ? 2 : 0;
+    if (at <= from) return undefined;
+    const lead = keepField ? `${original[0]} ${original[1]} ` : '';
     const tail = ` ${words.slice(at).join(' ')}`;
-    return tail.length <= max - HEAD_MIN ? `${cutMiddle(head, max - tail.length)}${tail}` : undefined;
+    const room = max - lead.length - tail.length;
+    return room >= HEAD_MIN ? `${lead}${cutMiddle(original.slice(from, at).join(' '), room)}${tail}` : undefined;
   };
 
   if (cutWords(false, WORD_MIN) || cutWords(false, WORD_FLOOR)) return words.join(' ');
@@ -63,7 +69,7 @@ export function shortenLine(text: string, max: number): string {
   // fix (the words after the last "; ").
   const firstRef = kept.findIndex((k, i) => k && i >= 2);
   const fix = words.findLastIndex((_, i) => i > 0 && words[i - 1]!.endsWith(';'));
-  const cut = cutBefore(firstRef) ?? cutBefore(fix);
+  const cut = cutBefore(firstRef, true) ?? cutBefore(firstRef, false) ?? cutBefore(fix, true) ?? cutBefore(fix, false);
   if (cut !== undefined) return cut;
   if (cutWords(true, WORD_MIN)) return words.join(' ');
   return cutMiddle(words.join(' '), max);

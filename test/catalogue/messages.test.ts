@@ -481,8 +481,6 @@ const ROWS: Partial<Record<Code, Row>> = {
     judged: pod({ [ISTIO_EXCLUDE]: '10.0.0.0/8, 192.168.0.0/33' }),
     stored: [podNamespace()],
     keep: ['192.168.0.0/33'],
-    pending:
-      "src/capture/annotations.ts parseIstioRanges: drop Istio's \"invalid value '<list>' for annotation '<key>': \" prefix, which the field already names",
   },
   EW508: { judged: pod({ [OSM_EXCLUDE]: '10.0.0.0/8,' }), stored: [podNamespace(OSM_NS, OSM_INJECT)], keep: [OSM_EXCLUDE] },
   EW509: {

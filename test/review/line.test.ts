@@ -40,6 +40,15 @@ Line("keeps the other object's name and the fix when only short words are left t
   assert.ok(short.endsWith('shop/other (HTTP); Istio keeps one: use one protocol or narrow exportTo'), short);
 });
 
+Line('keeps the field whole when the name and the fix leave room for it', () => {
+  const field = 'spec.http[12].route[3].destination.port.number:';
+  const line = `[EW425] ${field} ${'several short words here '.repeat(6)}as in shop/other; use another port`;
+  const short = shortenLine(line, 120);
+  assert.ok(short.length <= 120, short);
+  assert.ok(short.startsWith(`[EW425] ${field} several`), short);
+  assert.ok(short.endsWith('as in shop/other; use another port'), short);
+});
+
 Line('cuts names of objects only when nothing else is left, and then in their middle', () => {
   const name = `shop/${'x'.repeat(60)}-end`;
   const short = shortenLine(`[EW405] spec.ports[0]: captured by ${name}`, 60);

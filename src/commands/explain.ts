@@ -4,7 +4,6 @@
  * own engine judges the fix it proposes.
  */
 import type { KubeObject } from '../admission/types.ts';
-import { MESH_OBJECTS } from '../catalogue/namespaces.ts';
 import { apiStatus, type ClusterApi } from '../cluster/api.ts';
 import { storedFindings } from '../check/items.ts';
 import { offlineSnapshot } from '../check/state.ts';
@@ -114,7 +113,7 @@ async function fileCluster(
     snapshot,
     pod: async (ns, name) =>
       objects.find((o) => o.kind === 'Pod' && (o.metadata?.namespace ?? 'default') === ns && o.metadata?.name === name),
-    egress: async (ns) => egressObjectsOf(objects, ns),
+    egress: async (ns) => ({ ...egressObjectsOf(objects, ns), rootNamespace: meshLocations(io.env).istioNamespace }),
   };
 }
 
@@ -124,7 +123,7 @@ async function fileCluster(
  * a note, not an error. The Sidecars a pod of `namespace` may get are read whole: istiod keeps the
  * oldest, and a fix that changes one carries it whole.
  */
-async function liveEgressObjects(api: ClusterApi, namespace: string): Promise<EgressObjects> {
+async function liveEgressObjects(api: ClusterApi, namespace: string, root: string): Promise<EgressObjects> {
   const notes: string[] = [];
   const objects: KubeObject[] = [];
   const absent: string[] = [];
@@ -152,14 +151,14 @@ async function liveEgressObjects(api: ClusterApi, namespace: string): Promise<Eg
       const whole = k.kind === 'Sidecar' && api.get ? api.get : undefined;
       for (const o of listed.objects) {
         const ns = o.metadata?.namespace;
-        const wanted = whole && (ns === namespace || ns === MESH_OBJECTS.istioNamespace);
+        const wanted = whole && (ns === namespace || ns === root);
         objects.push((wanted && (await whole(target, ns ?? '', o.metadata?.name ?? ''))) || o);
       }
     }
   }
   if (absent.length) notes.unshift(`not installed in this cluster, so none read: ${absent.join(', ')}`);
   const ns = api.readNamespace ? await api.readNamespace(namespace).catch(() => undefined) : undefined;
-  return egressObjectsOf(ns ? [...objects, ns] : objects, namespace, notes, read);
+  return { ...egressObjectsOf(ns ? [...objects, ns] : objects, namespace, notes, read), rootNamespace: root };
 }
 
 /** The live cluster, found as every command finds it, or why there is none and the exit status that says so. */
@@ -180,7 +179,11 @@ async function clusterOnline(
   // Read now rather than taken from the view, which reads them in the background.
   const { readMeshConfig } = await import('../cluster/mesh-source.ts');
   const mesh = await readMeshConfig(live.api, meshLocations(io.env));
-  return { snapshot: { ...live.snapshot, mesh }, pod: (ns, name) => get(PODS, ns, name), egress: (ns) => liveEgressObjects(live.api, ns) };
+  return {
+    snapshot: { ...live.snapshot, mesh },
+    pod: (ns, name) => get(PODS, ns, name),
+    egress: (ns) => liveEgressObjects(live.api, ns, meshLocations(io.env).istioNamespace),
+  };
 }
 
 export function formatExplanation(e: Explanation): string {

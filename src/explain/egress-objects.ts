@@ -18,6 +18,8 @@ export type EgressObjects = {
   readonly namespace?: KubeObject;
   /** what could not be read ("EgressNetworks: the CRD is not installed") */
   readonly notes: readonly string[];
+  /** Istio's root namespace, whose Sidecar without selector applies to namespaces that have none (istio-system unless moved) */
+  readonly rootNamespace?: string;
 };
 
 export const NO_EGRESS_OBJECTS: EgressObjects = { lookup: NOTHING_KNOWN, stored: () => undefined, routes: [], notes: [] };

@@ -106,7 +106,7 @@ function howChosen(s: SidecarRecord, podNamespace: string): string {
       .join(',')} selects the pod`;
   return s.namespace === podNamespace
     ? "the namespace's Sidecar without workloadSelector"
-    : "the mesh root namespace's Sidecar (no Sidecar in the namespace)";
+    : "the mesh root namespace's Sidecar: the namespace has none";
 }
 
 /**
@@ -157,7 +157,7 @@ export function explainIstio(
   const ns = source.namespace;
   // istiod's getSidecarScope: the pod's own, else the namespace's, else the mesh root namespace's
   const sidecars = egress.lookup.sidecars;
-  const root = MESH_OBJECTS.istioNamespace;
+  const root = egress.rootNamespace ?? MESH_OBJECTS.istioNamespace;
   const podLabels = asObj(source.pod.metadata?.labels) as Readonly<Record<string, string>>;
   const sidecar = sidecars ? decidingSidecar(podLabels, sidecars(ns), ns === root ? [] : sidecars(root)) : undefined;
   const policy = outboundPolicyFor(sidecar, meshPolicy) ?? meshPolicy;

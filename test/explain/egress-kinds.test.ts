@@ -156,6 +156,24 @@ Kinds(
   },
 );
 
+Kinds("a namespace without a Sidecar gets the mesh root namespace's, wherever Istio is installed", () => {
+  const objects = [
+    shop,
+    sidecar('istio-system', { outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } }),
+    sidecar('istio-1-24', { outboundTrafficPolicy: { mode: 'ALLOW_ANY' } }),
+  ];
+  const snapshot = { ...snapshotFromObjects(objects, cidrs), mesh: meshConfigFrom(objects, DEFAULT_MESH_LOCATIONS) };
+  const byDefault = ask(prospectivePod('shop', 'app'), to('https://api.new.example'), objects);
+  says(byDefault, "Sidecar istio-system/default decides this pod's egress (the mesh root namespace's Sidecar: the namespace has none)");
+  assert.is(byDefault.verdict, 'blocked');
+  const moved = explain(prospectivePod('shop', 'app'), to('https://api.new.example'), snapshot, storedFindings, {
+    ...egressObjectsOf(objects, 'shop'),
+    rootNamespace: 'istio-1-24',
+  });
+  says(moved, 'Sidecar istio-1-24/default decides');
+  assert.is(moved.verdict, 'allowed');
+});
+
 Kinds('no ServiceEntry and a Sidecar that imports only istio-system: the fix is a ServiceEntry where the Sidecar looks', () => {
   const objects = [registryOnly, shop, sidecar('shop', { egress: [{ hosts: ['istio-system/*'] }] })];
   const e = ask(prospectivePod('shop', 'app'), to('https://api.new.example'), objects);

@@ -14,6 +14,7 @@ import {
   ISTIO_STATUS,
   ISTIO_TEMPLATES,
   ISTIO_USE_WAYPOINT,
+  namesWaypoint,
   MIRROR_ANNOTATION,
   OSM_CONTROL_PLANE,
   OSM_IGNORE,
@@ -166,7 +167,7 @@ function ambient(podLabels: Obj, nsLabels: Obj, namespace: string): { readonly f
         : undefined;
   if (!from) return undefined;
   const waypoint = podLabels[ISTIO_USE_WAYPOINT] ?? nsLabels[ISTIO_USE_WAYPOINT];
-  return { from, ...(typeof waypoint === 'string' && waypoint !== 'none' ? { waypoint } : {}) };
+  return { from, ...(namesWaypoint(waypoint) ? { waypoint } : {}) };
 }
 
 const parseStatus = (text: string | undefined): unknown => {

@@ -61,8 +61,17 @@ export const ISTIO_AUTOALLOCATE = 'networking.istio.io/enable-autoallocate-ip';
 export const LINKERD_INJECT = 'linkerd.io/inject';
 /** Linkerd: the proxy container its injector adds: an injected pod carries it. */
 export const LINKERD_PROXY_CONTAINER = 'linkerd-proxy';
-/** Istio: label naming the waypoint of a ServiceEntry ("none" for none). */
+/** Istio: label naming the waypoint of a ServiceEntry, a pod or a namespace ("none" for none). */
 export const ISTIO_USE_WAYPOINT = 'istio.io/use-waypoint';
+/**
+ * Whether an `istio.io/use-waypoint` value names a waypoint: istiod's usesWaypoint
+ * (pkg/config/validation) and waypointConfigured (gateway conversion) read an empty value and "none"
+ * in any case as no waypoint. Its ambient binding (GetUseWaypoint) opts out on "none" exactly and
+ * otherwise looks for a Gateway of that name; "" or "None" names none that can exist (Gateway names
+ * are lower-case DNS names), so traffic uses no waypoint there too. The one reading for every rule.
+ */
+export const namesWaypoint = (value: unknown): value is string =>
+  typeof value === 'string' && value !== '' && value.toLowerCase() !== 'none';
 /** Istio: annotations istiod refuses on any configuration object. */
 export const ISTIO_REJECTED_ANNOTATIONS: readonly string[] = [
   'istio.io/dry-run',

@@ -11,7 +11,7 @@ import { planPod } from '../capture/plan-pod.ts';
 import type { ClusterSnapshot } from '../cluster/snapshot.ts';
 import { asObj } from '../json.ts';
 import { contains, containsAddress, isAll, parseCidr, type Cidr } from '../net/cidr.ts';
-import { namesWaypoint } from '../rules/waypoint.ts';
+import { namesWaypoint } from '../catalogue/keys.ts';
 import { isClusterName, type Destination } from './destination.ts';
 import type { MeshAnswer, Reason, Source } from './types.ts';
 

@@ -26,7 +26,7 @@ import {
 } from './fields.ts';
 import { serviceEntryCross } from './istio-cross.ts';
 import type { Rule } from './rule.ts';
-import { namesWaypoint } from './waypoint.ts';
+import { namesWaypoint } from '../catalogue/keys.ts';
 
 const UNIX_PREFIX = 'unix://';
 

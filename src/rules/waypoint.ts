@@ -5,7 +5,7 @@
  * The entry's own-label DYNAMIC_DNS case istiod rejects is EW131 (service-entry.ts).
  */
 import type { KubeObject } from '../admission/types.ts';
-import { ISTIO_AUTOALLOCATE, ISTIO_USE_WAYPOINT } from '../catalogue/keys.ts';
+import { ISTIO_AUTOALLOCATE, ISTIO_USE_WAYPOINT, namesWaypoint } from '../catalogue/keys.ts';
 import { isPlainTcp } from '../catalogue/protocols.ts';
 import { finding, mergeAll, ok, type Result } from '../catalogue/result.ts';
 import type { ClusterSnapshot } from '../cluster/snapshot.ts';
@@ -20,16 +20,6 @@ import {
 
 /** The waypoint an object uses, and where the label was read. */
 export type WaypointBinding = { readonly namespace: string; readonly name: string; readonly from: 'object' | 'namespace' };
-
-/**
- * Whether an `istio.io/use-waypoint` value names a waypoint: istiod's usesWaypoint
- * (pkg/config/validation) and waypointConfigured (gateway conversion) read an empty value and "none"
- * in any case as no waypoint. Its ambient binding (GetUseWaypoint) opts out on "none" exactly and
- * otherwise looks for a Gateway of that name; "" or "None" names none that can exist (Gateway names
- * are lower-case DNS names), so traffic uses no waypoint there too. The one reading for every rule.
- */
-export const namesWaypoint = (value: unknown): value is string =>
-  typeof value === 'string' && value !== '' && value.toLowerCase() !== 'none';
 
 /**
  * Istio's GetUseWaypoint over the object, then its namespace: the object's label wins, even one that

@@ -186,4 +186,13 @@ Mesh('tells whether OSM already injected osm-init', () => {
   assert.equal(meshOf(pod, 'shop', ns()).target, { mesh: 'osm', injected: true });
 });
 
+Mesh('an ambient pod names a waypoint only as istiod reads use-waypoint: empty and any case of none name none', () => {
+  const waypointOf = (value: string) => {
+    const t = meshOf(plainPod(), 'apps', ns({ 'istio.io/dataplane-mode': 'ambient', 'istio.io/use-waypoint': value })).target;
+    return 'ambient' in t ? t.ambient?.waypoint : 'not ambient';
+  };
+  assert.is(waypointOf('egress-waypoint'), 'egress-waypoint');
+  for (const none of ['none', 'None', 'NONE', '']) assert.is(waypointOf(none), undefined, JSON.stringify(none));
+});
+
 Mesh.run();

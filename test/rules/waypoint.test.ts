@@ -3,7 +3,8 @@ import * as assert from 'uvu/assert';
 import type { KubeObject } from '../../src/admission/types.ts';
 import { authorizationPolicyTargets } from '../../src/rules/authorization-policy.ts';
 import { recordsOf, waypointRecord } from '../../src/rules/egress-records.ts';
-import { namesWaypoint, serviceEntryOnWaypoint, useWaypoint, waypointServes } from '../../src/rules/waypoint.ts';
+import { namesWaypoint } from '../../src/catalogue/keys.ts';
+import { serviceEntryOnWaypoint, useWaypoint, waypointServes } from '../../src/rules/waypoint.ts';
 import { RULES, rulesWith } from '../../src/review/rules.ts';
 import { clean, messageOf, snapshotWith, warns, without } from '../support.ts';
 
@@ -228,11 +229,13 @@ AuthorizationPolicy('leaves other targets alone, and says nothing when ServiceEn
   clean(authorizationPolicyTargets(policy([seRef('missing')]), 'egress', undefined, {}));
 });
 
-AuthorizationPolicy("the webhook's rule finds the ServiceEntry in the snapshot, where labels are not kept (referenceAllowed)", () => {
-  const snapshot = snapshotWith([namespace('egress'), entry({}, {})]);
-  const ctx = { snapshot, namespace: 'egress', operation: 'CREATE' as const };
-  clean(RULES['authorization-policy'](policy([seRef('api')]), ctx));
+AuthorizationPolicy("the webhook's rule finds the ServiceEntry and its waypoint label in the snapshot (referenceAllowed, GetUseWaypoint)", () => {
+  const unbound = snapshotWith([namespace('egress'), entry({}, {})]);
+  const ctx = { snapshot: unbound, namespace: 'egress', operation: 'CREATE' as const };
+  warns(RULES['authorization-policy'](policy([seRef('api')]), ctx), 'EW631');
   warns(RULES['authorization-policy'](policy([seRef('nope')]), ctx), 'EW630');
+  const bound = snapshotWith([namespace('egress'), entry({})]);
+  clean(RULES['authorization-policy'](policy([seRef('api')]), { ...ctx, snapshot: bound }));
 });
 
 Waypoint.run();

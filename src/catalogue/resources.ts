@@ -173,9 +173,9 @@ export const RESOURCES = [
     rule: 'http-route-group',
     watch: { role: 'index', why: 'Egress matches that name an HTTPRouteGroup' },
   },
-  // The newer egress kinds are judged at admission and by `check`; they are not watched yet, so
-  // `audit` and the continuous audit do not read them, and the rules that compare them with other
-  // objects of these kinds know them only in `check` (rules/egress-records.ts).
+  // The newer egress kinds. Sidecars, EgressNetworks and waypoint Gateways are watched: the rules
+  // compare an object with the others of its kind (cluster/egress-records.ts), and a CRD that is
+  // not installed leaves its kind known and empty (docs/cluster-state.md).
   {
     group: 'networking.istio.io',
     kind: 'Sidecar',
@@ -184,6 +184,15 @@ export const RESOURCES = [
     operations: ['CREATE', 'UPDATE'],
     webhook: 'validate',
     rule: 'sidecar',
+    watch: { role: 'index', why: 'the Sidecars of a namespace judged together; egress hosts against ServiceEntries' },
+  },
+  {
+    // Not judged: read as the waypoints that ServiceEntries name with istio.io/use-waypoint.
+    group: 'gateway.networking.k8s.io',
+    kind: 'Gateway',
+    plural: 'gateways',
+    scope: 'Namespaced',
+    watch: { role: 'index', why: 'waypoints that ambient ServiceEntries name (istio.io/use-waypoint)' },
   },
   {
     // Only those attached to ServiceEntries by targetRefs are judged.
@@ -245,6 +254,7 @@ export const RESOURCES = [
     operations: ['CREATE', 'UPDATE'],
     webhook: 'validate',
     rule: 'egress-network',
+    watch: { role: 'index', why: 'the parents of mesh egress routes; namespaced EgressNetworks against the global ones' },
   },
   {
     // Linkerd's own HTTPRoute, which its admission holds to the same EgressNetwork parent rules.

@@ -7,8 +7,8 @@
  * the same view to every call is correct; the base snapshot itself is never modified.
  */
 import type { KubeObject } from '../admission/types.ts';
-import { compact, eachIndexEntry, emptyListIndexes, LIST_INDEX_OWNERS, refOf, type ListIndex } from './indexes.ts';
-import type { ClusterSnapshot, NamespaceInfo, ObjectRef } from './snapshot.ts';
+import { compact, eachIndexEntry, emptyListIndexes, isEgressRecordKind, LIST_INDEX_OWNERS, refOf, type ListIndex } from './indexes.ts';
+import type { ClusterSnapshot, EgressRecordKind, NamespaceInfo, ObjectRef } from './snapshot.ts';
 
 export type IncrementalSnapshot = {
   /** The live view: reflects every `add` so far. */
@@ -25,6 +25,8 @@ const identity = (kind: string, ref: ObjectRef): string => `${kind}|${ref.namesp
 export function incrementalSnapshot(base: ClusterSnapshot): IncrementalSnapshot {
   const namespaces = new Map<string, NamespaceInfo>(base.namespaces);
   const routeGroups = new Map<string, number>(base.httpRouteGroups);
+  // an object added makes its kind known, as files do (snapshotFromCompact)
+  const known = new Set<EgressRecordKind>(base.knownKinds);
   const lists = emptyListIndexes();
   for (const index of Object.keys(lists) as ListIndex[]) lists[index] = new Map(base[index] as ReadonlyMap<unknown, unknown[]>);
 
@@ -91,6 +93,7 @@ export function incrementalSnapshot(base: ClusterSnapshot): IncrementalSnapshot 
     else if (c.kind === 'HTTPRouteGroup') routeGroups.set(c.ref, c.matches);
     else {
       const ref = refOf(obj);
+      if (isEgressRecordKind(c.kind)) known.add(c.kind);
       remove(c.kind, ref);
       eachIndexEntry(c, (index, key, record) => place(c.kind, ref, lists[index], key, record));
     }
@@ -102,6 +105,7 @@ export function incrementalSnapshot(base: ClusterSnapshot): IncrementalSnapshot 
     httpRouteGroups: routeGroups,
     ...(lists as unknown as Pick<ClusterSnapshot, ListIndex>),
     mesh: base.mesh,
+    knownKinds: known,
   };
   return { snapshot, add };
 }

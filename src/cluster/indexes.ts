@@ -3,10 +3,21 @@
  * objects becomes a ClusterSnapshot. Pure; used by the informer layer, `--state` and `check`.
  */
 import { objectGroupKind, type KubeObject, namespacedName } from '../admission/types.ts';
-import { OWN_PREFIX } from '../catalogue/keys.ts';
+import { ISTIO_USE_WAYPOINT, OWN_PREFIX } from '../catalogue/keys.ts';
 import { isPlainTcp, SERVICE_PORT_PROTOCOLS } from '../catalogue/protocols.ts';
 import { asArr, asInt, asObj, asStr, onlyStrs } from '../json.ts';
 import { NO_MESH_CONFIG } from './mesh-config.ts';
+import {
+  EGRESS_RECORD_GROUPS,
+  egressNetworkRecord,
+  sidecarRecord,
+  waypointRecord,
+  type EgressNetworkRecord,
+  type EgressRecordKind,
+  type ServiceEntryRecord,
+  type SidecarRecord,
+  type WaypointRecord,
+} from './egress-records.ts';
 import {
   type ClusterCidrs,
   type ClusterSnapshot,
@@ -23,11 +34,14 @@ import {
 /** Everything one object contributes to the snapshot. */
 export type Compact =
   | { readonly kind: 'Namespace'; readonly namespace: NamespaceInfo }
-  | { readonly kind: 'ServiceEntry'; readonly ports: readonly ServiceEntryPort[] }
+  | { readonly kind: 'ServiceEntry'; readonly ports: readonly ServiceEntryPort[]; readonly entry: ServiceEntryRecord }
   | { readonly kind: 'VirtualService'; readonly routes: readonly VirtualServiceRoute[] }
   | { readonly kind: 'Egress'; readonly ports: readonly EgressPort[] }
   | { readonly kind: 'Service'; readonly ports: readonly ServicePort[] }
-  | { readonly kind: 'HTTPRouteGroup'; readonly ref: string; readonly matches: number };
+  | { readonly kind: 'HTTPRouteGroup'; readonly ref: string; readonly matches: number }
+  | { readonly kind: 'Sidecar'; readonly sidecar: SidecarRecord }
+  | { readonly kind: 'Gateway'; readonly waypoint: WaypointRecord }
+  | { readonly kind: 'EgressNetwork'; readonly network: EgressNetworkRecord };
 
 // Records are held for every object in the cluster, so repeated values are stored once: strings
 // that recur across objects (namespaces, protocols, port names, sources) come from a pool, and
@@ -93,8 +107,24 @@ export function compact(o: KubeObject): Compact | undefined {
         const p = asObj(v);
         return { entry, number: asInt(p.number), name: intern(asStr(p.name)), protocol: intern(asStr(p.protocol).toUpperCase()) };
       });
-      return { kind: 'ServiceEntry', ports };
+      // the by-name record shares the hosts and the port records: an entry costs one more small object
+      const label = o.metadata?.labels?.[ISTIO_USE_WAYPOINT];
+      const byName: ServiceEntryRecord = {
+        namespace,
+        name,
+        hosts: entry.hosts,
+        ports,
+        ...(typeof label === 'string' ? { useWaypoint: intern(label) } : {}),
+        labelsKnown: true,
+      };
+      return { kind: 'ServiceEntry', ports, entry: byName };
     }
+    case 'networking.istio.io/Sidecar':
+      return { kind: 'Sidecar', sidecar: { ...sidecarRecord(o), namespace: refOf(o).namespace } };
+    case 'gateway.networking.k8s.io/Gateway':
+      return { kind: 'Gateway', waypoint: { ...waypointRecord(o), namespace: refOf(o).namespace } };
+    case 'policy.linkerd.io/EgressNetwork':
+      return { kind: 'EgressNetwork', network: { ...egressNetworkRecord(o), namespace: refOf(o).namespace } };
     case 'networking.istio.io/VirtualService': {
       const { namespace, name } = refOf(o);
       const service = { namespace, name, hosts: strs(spec.hosts), exportTo: strs(spec.exportTo, true) };
@@ -159,7 +189,11 @@ export type ListIndex =
   | 'unaddressedTcpServiceEntriesByPort'
   | 'virtualServicesByHost'
   | 'egressesBySourcePort'
-  | 'servicesByPort';
+  | 'servicesByPort'
+  | 'sidecarsByNamespace'
+  | 'waypointsByName'
+  | 'egressNetworksByNamespace'
+  | 'serviceEntriesByName';
 
 export type ListIndexes = Record<ListIndex, Map<unknown, unknown[]>>;
 
@@ -170,6 +204,10 @@ export const emptyListIndexes = (): ListIndexes => ({
   virtualServicesByHost: new Map(),
   egressesBySourcePort: new Map(),
   servicesByPort: new Map(),
+  sidecarsByNamespace: new Map(),
+  waypointsByName: new Map(),
+  egressNetworksByNamespace: new Map(),
+  serviceEntriesByName: new Map(),
 });
 
 /** The object a list-index record came from, for taking an object's records out again. */
@@ -182,6 +220,10 @@ export const LIST_INDEX_OWNERS: Readonly<
   virtualServicesByHost: { kind: 'VirtualService', owner: (r) => (r as VirtualServiceRoute).service },
   egressesBySourcePort: { kind: 'Egress', owner: (r) => (r as EgressPort).egress },
   servicesByPort: { kind: 'Service', owner: (r) => (r as ServicePort).service },
+  sidecarsByNamespace: { kind: 'Sidecar', owner: (r) => r as SidecarRecord },
+  waypointsByName: { kind: 'Gateway', owner: (r) => r as WaypointRecord },
+  egressNetworksByNamespace: { kind: 'EgressNetwork', owner: (r) => r as EgressNetworkRecord },
+  serviceEntriesByName: { kind: 'ServiceEntry', owner: (r) => r as ServiceEntryRecord },
 };
 
 /**
@@ -196,6 +238,16 @@ export function eachIndexEntry(c: Compact, put: (index: ListIndex, key: unknown,
         if (isUnaddressedTcp(p)) put('unaddressedTcpServiceEntriesByPort', p.number, p);
         for (const h of p.entry.hosts) put('serviceEntriesByHost', h, p);
       }
+      put('serviceEntriesByName', c.entry.name, c.entry);
+      break;
+    case 'Sidecar':
+      put('sidecarsByNamespace', c.sidecar.namespace, c.sidecar);
+      break;
+    case 'Gateway':
+      put('waypointsByName', c.waypoint.name, c.waypoint);
+      break;
+    case 'EgressNetwork':
+      put('egressNetworksByNamespace', c.network.namespace, c.network);
       break;
     case 'VirtualService':
       for (const r of c.routes) for (const h of r.service.hosts) put('virtualServicesByHost', h, r);
@@ -212,16 +264,27 @@ export function eachIndexEntry(c: Compact, put: (index: ListIndex, key: unknown,
   }
 }
 
-/** Build a snapshot from compacted objects. */
+/** Whether a kind's records are looked up by name or namespace (known or not: ClusterSnapshot.knownKinds). */
+export const isEgressRecordKind = (kind: string): kind is EgressRecordKind => Object.hasOwn(EGRESS_RECORD_GROUPS, kind);
+
+/**
+ * Build a snapshot from compacted objects. The kinds of records among them are known: objects read
+ * from files say nothing of a kind they hold none of. The informers' publisher says which kinds
+ * are known in a cluster (publisher.ts).
+ */
 export function snapshotFromCompact(items: Iterable<Compact>, cidrs: ClusterCidrs): ClusterSnapshot {
   const namespaces = new Map<string, NamespaceInfo>();
   const routeGroups = new Map<string, number>();
   const lists = emptyListIndexes();
+  const known = new Set<EgressRecordKind>();
   const put = (index: ListIndex, key: unknown, record: unknown) => push(lists[index], key, record);
   for (const c of items) {
     if (c.kind === 'Namespace') namespaces.set(c.namespace.name, c.namespace);
     else if (c.kind === 'HTTPRouteGroup') routeGroups.set(c.ref, c.matches);
-    else eachIndexEntry(c, put);
+    else {
+      if (isEgressRecordKind(c.kind)) known.add(c.kind);
+      eachIndexEntry(c, put);
+    }
   }
   freezeLists(lists);
   return {
@@ -230,6 +293,7 @@ export function snapshotFromCompact(items: Iterable<Compact>, cidrs: ClusterCidr
     httpRouteGroups: routeGroups,
     ...(lists as unknown as Pick<ClusterSnapshot, ListIndex>),
     mesh: NO_MESH_CONFIG,
+    knownKinds: known,
   };
 }
 
@@ -254,11 +318,14 @@ export function snapshotFromObjects(objects: Iterable<KubeObject>, cidrs: Cluste
 /** The snapshot fields each kind fills. */
 export const INDEX_FIELDS: Readonly<Record<Compact['kind'], readonly (keyof ClusterSnapshot)[]>> = {
   Namespace: ['namespaces'],
-  ServiceEntry: ['serviceEntriesByHost', 'serviceEntriesByPort', 'unaddressedTcpServiceEntriesByPort'],
+  ServiceEntry: ['serviceEntriesByHost', 'serviceEntriesByPort', 'unaddressedTcpServiceEntriesByPort', 'serviceEntriesByName'],
   VirtualService: ['virtualServicesByHost'],
   Egress: ['egressesBySourcePort'],
   Service: ['servicesByPort'],
   HTTPRouteGroup: ['httpRouteGroups'],
+  Sidecar: ['sidecarsByNamespace'],
+  Gateway: ['waypointsByName'],
+  EgressNetwork: ['egressNetworksByNamespace'],
 };
 
 /**
@@ -273,9 +340,17 @@ export function rebuildSnapshot(
   cidrs: ClusterCidrs,
 ): ClusterSnapshot {
   const next: Record<string, unknown> = { ...prev, cidrs };
+  const known = new Set(prev.knownKinds);
   for (const kind of new Set(changed)) {
+    // a kind without indexes (watched only for the audit) has nothing to rebuild
+    if (!Object.hasOwn(INDEX_FIELDS, kind)) continue;
     const part = snapshotFromCompact(itemsOf(kind), cidrs);
     for (const field of INDEX_FIELDS[kind]) next[field] = part[field];
+    if (isEgressRecordKind(kind)) {
+      if (part.knownKinds.has(kind)) known.add(kind);
+      else known.delete(kind);
+    }
   }
+  next.knownKinds = known;
   return next as ClusterSnapshot;
 }

@@ -20,6 +20,12 @@ export type Informers = {
   readonly has: (name: string) => boolean;
   /** the items of the last synced run of a kind's informer, "namespace/name" → Compact (index role) or the slim object */
   readonly published: (kind: string) => ReadonlyMap<string, unknown> | undefined;
+  /**
+   * whether the cluster's objects of a kind are all known: its informer synced (with objects or
+   * none), or discovery answered and the cluster does not serve the resource (its CRD is not
+   * installed, so no object of it exists)
+   */
+  readonly known: (kind: string) => boolean;
   /** of an audited kind, what the rules read of each object of the last synced run, "namespace/name" → object */
   readonly stored: (kind: string) => ReadonlyMap<string, KubeObject> | undefined;
   /**
@@ -113,6 +119,8 @@ export function superviseInformers({
   };
 
   const ofKind = (kind: string) => [...supervisors.values()].find((s) => s.watched.kind === kind);
+  /** optional resources the last discovery answer did not list; undefined before the first answer */
+  let unserved: Set<string> | undefined;
 
   return {
     start: () => {
@@ -120,18 +128,30 @@ export function superviseInformers({
       life.later(watchdog, watchdogEvery);
     },
     follow: (discovery) => {
+      const before = unserved;
+      unserved = new Set();
       for (const w of WATCHED) {
         if (!w.optional) continue;
         const version = chooseVersion(w, discovery);
+        if (!version) unserved.add(resourceName(w));
+        // a kind learned to be absent (or present again) is known (or not) from the next snapshot
+        const learned = !version !== (before?.has(resourceName(w)) ?? false);
         const current = supervisors.get(resourceName(w));
         if (current && current.version === version) continue;
         if (current)
           drop(current, version ? `served version changed to ${version}; switching` : 'resource no longer served; dropping its objects');
+        else if (learned && w.role === 'index') changed(w);
         if (version) add(w, version);
       }
     },
     has: (name) => supervisors.has(name),
     published: (kind) => ofKind(kind)?.published,
+    known: (kind) => {
+      const s = ofKind(kind);
+      if (s) return s.published !== undefined;
+      const w = WATCHED.find((x) => x.kind === kind);
+      return w !== undefined && unserved?.has(resourceName(w)) === true;
+    },
     stored: (kind) => ofKind(kind)?.stored,
     waitingFor: () => {
       for (const s of supervisors.values()) {

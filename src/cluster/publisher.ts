@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { objectKey, type KubeObject } from '../admission/types.ts';
 import type { CidrSources } from './cidr-sources.ts';
 import { compact, rebuildSnapshot, snapshotFromObjects, type Compact } from './indexes.ts';
+import { EGRESS_RECORD_KINDS, type EgressRecordKind } from './egress-records.ts';
 import type { Informers } from './informers.ts';
 import type { Lifetime } from './lifetime.ts';
 import type { MeshConfig } from './mesh-config.ts';
@@ -30,7 +31,7 @@ export type Publisher = {
 export type PublisherDeps = {
   readonly timing: Timing;
   readonly life: Lifetime;
-  readonly informers: Pick<Informers, 'published'>;
+  readonly informers: Pick<Informers, 'published'> & Partial<Pick<Informers, 'known'>>;
   readonly cidrs: Pick<CidrSources, 'refresh' | 'cidrs'>;
   readonly stateObjects: readonly KubeObject[];
   /** the meshes' settings as last read */
@@ -65,13 +66,20 @@ export function publisher({ timing, life, informers, cidrs, stateObjects, mesh, 
     if (state) for (const [key, c] of state) if (!live?.has(key)) yield c;
   }
 
+  /** A kind is known from its informer (synced, or its CRD not installed), or from --state objects of it. */
+  function knownKinds(): ReadonlySet<EgressRecordKind> {
+    const known = new Set<EgressRecordKind>();
+    for (const kind of EGRESS_RECORD_KINDS) if (informers.known?.(kind) || stateByKind.get(kind)?.size) known.add(kind);
+    return known;
+  }
+
   function publish(): void {
     life.cancel(timer);
     timer = undefined;
     if (life.ended()) return;
     const t0 = performance.now();
     cidrs.refresh();
-    snapshot = { ...rebuildSnapshot(snapshot, dirty, itemsOf, cidrs.cidrs()), mesh: mesh() };
+    snapshot = { ...rebuildSnapshot(snapshot, dirty, itemsOf, cidrs.cidrs()), mesh: mesh(), knownKinds: knownKinds() };
     dirty.clear();
     buildMs = performance.now() - t0;
     builtAt = Date.now();

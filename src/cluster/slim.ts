@@ -19,6 +19,23 @@ const pick = (from: Obj, keys: readonly string[]): Fields => {
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
+/** Kinds whose records read labels (use-waypoint, waypoint-for) or the creation time (the oldest Sidecar wins). */
+const LABELLED: ReadonlySet<string> = new Set(['ServiceEntry', 'Gateway']);
+const DATED: ReadonlySet<string> = new Set(['Sidecar', 'EgressNetwork']);
+
+/**
+ * RFC 3339 as the API server writes it: LIST items are models whose timestamps are Dates, WATCH
+ * objects hold the string; records compare them as strings, so both must read the same.
+ */
+export const rfc3339 = (v: unknown): string | undefined =>
+  v instanceof Date
+    ? Number.isNaN(v.getTime())
+      ? undefined
+      : v.toISOString().replace(/\.\d{3}Z$/, 'Z')
+    : typeof v === 'string'
+      ? v
+      : undefined;
+
 /**
  * A small copy of a listed or watched object, stamped with apiVersion and kind (list items of
  * built-in kinds come without them). Reads only plain fields, so generated models (LIST) and raw
@@ -28,6 +45,11 @@ export function slim(o: unknown, t: Target): KubeObject {
   const src = asObj(o);
   const m = asObj(src.metadata);
   const metadata: Fields = pick(m, ['name', 'namespace', 'resourceVersion']);
+  if (LABELLED.has(t.kind) && m.labels) metadata.labels = { ...asObj(m.labels) };
+  if (DATED.has(t.kind)) {
+    const created = rfc3339(m.creationTimestamp);
+    if (created) metadata.creationTimestamp = created;
+  }
   if (t.kind === 'Namespace') {
     if (m.labels) metadata.labels = { ...asObj(m.labels) };
     if (m.annotations) {
@@ -62,6 +84,11 @@ export function judged(o: unknown, t: Target): KubeObject {
   const src = asObj(o);
   const m = asObj(src.metadata);
   const metadata: Fields = pick(m, ['name', 'namespace', 'uid', 'resourceVersion', 'labels', 'deletionTimestamp']);
+  // the Sidecar rule names the older of two Sidecars by its creation time
+  if (DATED.has(t.kind)) {
+    const created = rfc3339(m.creationTimestamp);
+    if (created) metadata.creationTimestamp = created;
+  }
   if (m.annotations) {
     const { [LAST_APPLIED]: _, ...rest } = asObj(m.annotations) as Record<string, string>;
     metadata.annotations = rest;

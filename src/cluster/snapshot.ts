@@ -3,7 +3,11 @@
  * (what the rules need), never whole objects, so memory stays flat as clusters grow.
  */
 import type { Cidr } from '../net/cidr.ts';
+import type { EgressNetworkRecord, EgressRecordKind, ServiceEntryRecord, SidecarRecord, WaypointRecord } from './egress-records.ts';
 import { NO_MESH_CONFIG, type MeshConfig } from './mesh-config.ts';
+
+// The records of the newer egress kinds are part of the snapshot; rules reach them through here.
+export * from './egress-records.ts';
 
 /** A detected range with where it came from, e.g. "ServiceCIDR/kubernetes", "config", "default (kubeadm)". */
 export type DetectedRange = {
@@ -89,6 +93,21 @@ export type ClusterSnapshot = {
   readonly httpRouteGroups: ReadonlyMap<string, number>;
   /** the meshes' own egress settings (mesh-config.ts); `read: false` when nothing could be read */
   readonly mesh: MeshConfig;
+  /** Istio Sidecars by namespace */
+  readonly sidecarsByNamespace: ReadonlyMap<string, readonly SidecarRecord[]>;
+  /** Gateway API Gateways (read as waypoints) by name; names rarely repeat across namespaces, and no key string is built */
+  readonly waypointsByName: ReadonlyMap<string, readonly WaypointRecord[]>;
+  /** Linkerd EgressNetworks by namespace */
+  readonly egressNetworksByNamespace: ReadonlyMap<string, readonly EgressNetworkRecord[]>;
+  /** every ServiceEntry (with or without ports) by name, with its use-waypoint label */
+  readonly serviceEntriesByName: ReadonlyMap<string, readonly ServiceEntryRecord[]>;
+  /**
+   * The kinds whose records above are the whole of what the cluster holds (docs/cluster-state.md):
+   * an informer that synced (even with no object), a CRD that discovery says is not installed, or
+   * objects of the kind read from files. A rule reports an object of a kind missing only when it
+   * is known here; of any other kind it says nothing.
+   */
+  readonly knownKinds: ReadonlySet<EgressRecordKind>;
 };
 
 export const egressKey = (source: string, port: number): string => `${source}#${port}`;
@@ -102,6 +121,7 @@ export const boundToGatewaysOnly = (gateways: readonly string[]): boolean => gat
 export const sameObject = (a: ObjectRef, b: ObjectRef): boolean => a.namespace === b.namespace && a.name === b.name;
 
 const none = new Map<never, never>();
+const noKinds: ReadonlySet<never> = new Set();
 
 export const emptySnapshot = (cidrs: ClusterCidrs = { pod: [], service: [] }): ClusterSnapshot => ({
   cidrs,
@@ -114,4 +134,9 @@ export const emptySnapshot = (cidrs: ClusterCidrs = { pod: [], service: [] }): C
   servicesByPort: none,
   httpRouteGroups: none,
   mesh: NO_MESH_CONFIG,
+  sidecarsByNamespace: none,
+  waypointsByName: none,
+  egressNetworksByNamespace: none,
+  serviceEntriesByName: none,
+  knownKinds: noKinds,
 });

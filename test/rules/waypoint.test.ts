@@ -229,14 +229,17 @@ AuthorizationPolicy('leaves other targets alone, and says nothing when ServiceEn
   clean(authorizationPolicyTargets(policy([seRef('missing')]), 'egress', undefined, {}));
 });
 
-AuthorizationPolicy("the webhook's rule finds the ServiceEntry and its waypoint label in the snapshot (referenceAllowed, GetUseWaypoint)", () => {
-  const unbound = snapshotWith([namespace('egress'), entry({}, {})]);
-  const ctx = { snapshot: unbound, namespace: 'egress', operation: 'CREATE' as const };
-  warns(RULES['authorization-policy'](policy([seRef('api')]), ctx), 'EW631');
-  warns(RULES['authorization-policy'](policy([seRef('nope')]), ctx), 'EW630');
-  const bound = snapshotWith([namespace('egress'), entry({})]);
-  clean(RULES['authorization-policy'](policy([seRef('api')]), { ...ctx, snapshot: bound }));
-});
+AuthorizationPolicy(
+  "the webhook's rule finds the ServiceEntry and its waypoint label in the snapshot (referenceAllowed, GetUseWaypoint)",
+  () => {
+    const unbound = snapshotWith([namespace('egress'), entry({}, {})]);
+    const ctx = { snapshot: unbound, namespace: 'egress', operation: 'CREATE' as const };
+    warns(RULES['authorization-policy'](policy([seRef('api')]), ctx), 'EW631');
+    warns(RULES['authorization-policy'](policy([seRef('nope')]), ctx), 'EW630');
+    const bound = snapshotWith([namespace('egress'), entry({})]);
+    clean(RULES['authorization-policy'](policy([seRef('api')]), { ...ctx, snapshot: bound }));
+  },
+);
 
 Waypoint.run();
 AuthorizationPolicy.run();

@@ -13,7 +13,7 @@ import type { Lifetime } from '../cluster/lifetime.ts';
 import type { ClusterSnapshot } from '../cluster/snapshot.ts';
 import type { Log } from '../cluster/view-types.ts';
 import { errorText } from '../json.ts';
-import { RelatedIndex, relatedKeys } from './related.ts';
+import { keysOfChange, namespacesUsingWaypoint, RelatedIndex, relatedKeys } from './related.ts';
 import type { ReportedFinding, ResourceRef } from './reports.ts';
 
 /** "Kind|namespace/name" */
@@ -121,6 +121,8 @@ export function continuousAudit({ source, life, log, fullPassMs, sliceMs = 1, pa
   /** the object each id's related keys were read from */
   const indexed = new Map<StoredId, KubeObject>();
   const dirty = new Set<StoredId>();
+  /** keys offered by objects of kinds nobody judges (a Gateway) that changed */
+  const dirtyKeys = new Set<string>();
   let full = false;
   let running = false;
   let active = false;
@@ -215,7 +217,7 @@ export function continuousAudit({ source, life, log, fullPassMs, sliceMs = 1, pa
   const run = async (): Promise<boolean> => {
     running = true;
     try {
-      while (active && (full || dirty.size > 0)) {
+      while (active && (full || dirty.size > 0 || dirtyKeys.size > 0)) {
         const snapshot = source.current();
         const t0 = performance.now();
         const now = life.now();
@@ -224,10 +226,16 @@ export function continuousAudit({ source, life, log, fullPassMs, sliceMs = 1, pa
         full = false;
         const self = new Set(dirty);
         dirty.clear();
+        const keys = [...dirtyKeys];
+        dirtyKeys.clear();
         let ids: [StoredId, KubeObject | undefined][];
         if (isFull) ids = everything();
         else {
           const touched = new Set(self);
+          for (const k of keys) {
+            related.touching(k, touched);
+            for (const ns of namespacesUsingWaypoint(k, snapshot)) related.touching(`ns:${ns}`, touched);
+          }
           // related as they were, and as they are after the change
           for (const id of self) related.related(id, touched);
           for (const id of self) {
@@ -279,7 +287,7 @@ export function continuousAudit({ source, life, log, fullPassMs, sliceMs = 1, pa
       scheduled = undefined;
       void run().then((failed) => {
         // a change that arrived while the pass ran, or the pass to try again
-        if (active && (full || dirty.size > 0)) schedule(failed ? RETRY_AFTER_FAILURE_MS : 0);
+        if (active && (full || dirty.size > 0 || dirtyKeys.size > 0)) schedule(failed ? RETRY_AFTER_FAILURE_MS : 0);
       });
     }, wait);
   };
@@ -292,8 +300,9 @@ export function continuousAudit({ source, life, log, fullPassMs, sliceMs = 1, pa
 
   return {
     changed: (kind, namespace, name) => {
-      if (!active || !source.kinds.includes(kind)) return;
-      dirty.add(idOf(kind, namespacedName(namespace, name)));
+      if (!active) return;
+      if (source.kinds.includes(kind)) dirty.add(idOf(kind, namespacedName(namespace, name)));
+      else for (const k of keysOfChange(kind, namespace, name)) dirtyKeys.add(k);
     },
     replaced: (kind) => {
       if (active && source.kinds.includes(kind)) full = true;
@@ -322,6 +331,7 @@ export function continuousAudit({ source, life, log, fullPassMs, sliceMs = 1, pa
       verdicts.clear();
       byNamespace.clear();
       dirty.clear();
+      dirtyKeys.clear();
       last = undefined;
       judgedWith = undefined;
       related = new RelatedIndex<StoredId>();

@@ -6,10 +6,23 @@
  * When an object changes, the objects to judge again are those that offer or read what it offers,
  * and those that offer what it reads. A fact no key names (a Service's ports, the mesh settings, the
  * cluster ranges) is caught by the periodic full pass, or by the full pass a mesh or range change starts.
+ *
+ * The newer egress kinds: a ServiceEntry offers itself by name (`se:`), which the routes whose
+ * parentRefs name it and the AuthorizationPolicies targeting it read, and reads the waypoint its own
+ * label names (`wp:`); an EgressNetwork offers itself (`en:`) to routes, and the EgressNetworks of a
+ * namespace (`ens:`) to those of other namespaces that the global ones concern; the Sidecars of a
+ * namespace offer `sidecars:` to one another and read the hosts they import. A Gateway is judged by
+ * nobody: its change names the key it would offer (keysOfChange), and the namespaces whose
+ * use-waypoint label names it (namespacesUsingWaypoint) are judged again with what they hold.
  */
 import type { KubeObject } from '../admission/types.ts';
+import { ISTIO_USE_WAYPOINT, namesWaypoint } from '../catalogue/keys.ts';
 import { isPlainTcp, TCP_SERVER_FIRST } from '../catalogue/protocols.ts';
-import { asArr, asObj, asStr, onlyStrs } from '../json.ts';
+import { ISTIO_USE_WAYPOINT_NAMESPACE, type ClusterSnapshot } from '../cluster/snapshot.ts';
+import { asArr, asObj, asStr, isObj, onlyStrs } from '../json.ts';
+import { serviceEntryTargets } from '../rules/authorization-policy.ts';
+import { LINKERD_GLOBAL_EGRESS_NAMESPACE } from '../rules/egress-network-scope.ts';
+import { egressParents } from '../rules/gateway-routes.ts';
 
 export type Keys = { readonly offers: readonly string[]; readonly reads: readonly string[] };
 
@@ -87,9 +100,63 @@ export function relatedKeys(o: KubeObject): Keys {
     case 'HTTPRouteGroup':
       offers.push(`hrg:${namespace}/${name}`);
       break;
+    case 'Sidecar': {
+      offers.push(`sidecars:${namespace}`);
+      const imported: string[] = [];
+      for (const l of asArr(spec.egress)) {
+        for (const h of onlyStrs(asObj(l).hosts)) {
+          const dns = h.slice(h.indexOf('/') + 1);
+          if (dns && dns !== '*') imported.push(dns);
+        }
+      }
+      hosts(imported, false);
+      break;
+    }
+    case 'EgressNetwork':
+      offers.push(`en:${namespace}/${name}`, `ens:${namespace}`);
+      if (namespace !== LINKERD_GLOBAL_EGRESS_NAMESPACE) reads.push(`ens:${LINKERD_GLOBAL_EGRESS_NAMESPACE}`);
+      break;
+    case 'AuthorizationPolicy':
+      for (const t of serviceEntryTargets(o)) reads.push(`se:${namespace}/${t.name}`);
+      break;
+    case 'HTTPRoute':
+    case 'GRPCRoute':
+    case 'TLSRoute':
+    case 'TCPRoute': {
+      for (const p of egressParents(o, namespace)) reads.push(`${p.kind === 'EgressNetwork' ? 'en' : 'se'}:${p.namespace}/${p.name}`);
+      const backends: string[] = [];
+      for (const rule of asArr(spec.rules)) {
+        for (const b of asArr(asObj(rule).backendRefs)) if (isObj(b) && b.kind === 'Hostname') backends.push(asStr(b.name));
+      }
+      hosts(backends.filter(Boolean), false);
+      break;
+    }
+  }
+  if (o.kind === 'ServiceEntry') {
+    offers.push(`se:${namespace}/${name}`);
+    const labels = o.metadata?.labels;
+    const waypoint = labels?.[ISTIO_USE_WAYPOINT];
+    if (namesWaypoint(waypoint)) reads.push(`wp:${asStr(labels?.[ISTIO_USE_WAYPOINT_NAMESPACE]) || namespace}/${waypoint}`);
   }
   if (namespace) reads.push(`ns:${namespace}`);
   return { offers, reads };
+}
+
+/** The keys a change of a kind nobody judges touches (a Gateway: the waypoint it is); none for other kinds. */
+export function keysOfChange(kind: string, namespace: string, name: string): string[] {
+  return kind === 'Gateway' ? [`wp:${namespace}/${name}`] : [];
+}
+
+/** The namespaces whose istio.io/use-waypoint label names the waypoint a `wp:` key names. */
+export function namespacesUsingWaypoint(key: string, snapshot: ClusterSnapshot): string[] {
+  if (!key.startsWith('wp:')) return [];
+  const out: string[] = [];
+  for (const [ns, info] of snapshot.namespaces) {
+    const waypoint = info.labels[ISTIO_USE_WAYPOINT];
+    if (!namesWaypoint(waypoint)) continue;
+    if (key === `wp:${asStr(info.labels[ISTIO_USE_WAYPOINT_NAMESPACE]) || ns}/${waypoint}`) out.push(ns);
+  }
+  return out;
 }
 
 /** Objects by the keys they offer and read, so the objects a change touches are found without a scan. */
@@ -122,6 +189,12 @@ export class RelatedIndex<Id> {
       for (const other of this.reading.get(k) ?? []) into.add(other);
     }
     for (const k of keys.reads) for (const other of this.offering.get(k) ?? []) into.add(other);
+  }
+
+  /** the objects that offer or read `key` */
+  touching(key: string, into: Set<Id>): void {
+    for (const other of this.offering.get(key) ?? []) into.add(other);
+    for (const other of this.reading.get(key) ?? []) into.add(other);
   }
 
   get size(): number {

@@ -76,9 +76,11 @@ export type Resource = {
   /**
    * Kept in an informer, with list and watch permission and why: 'index' objects become compact
    * records in the snapshot (the kinds the rules compare across objects among them), 'cidr'
-   * objects feed CIDR detection. Core kinds exist on every cluster; others are looked up in discovery.
+   * objects feed CIDR detection, 'audit' objects are only judged where they are stored (the
+   * continuous audit, `audit`): no rule reads them from other objects. Core kinds exist on every
+   * cluster; others are looked up in discovery.
    */
-  readonly watch?: { readonly role: 'index' | 'cidr'; readonly why: string };
+  readonly watch?: { readonly role: 'index' | 'cidr' | 'audit'; readonly why: string };
   /** the server's permissions besides list and watch of a watched resource */
   readonly grants?: readonly Grant[];
 };
@@ -204,6 +206,7 @@ export const RESOURCES = [
     webhook: 'validate',
     rule: 'authorization-policy',
     sentWhen: SERVICE_ENTRY_TARGETS,
+    watch: { role: 'audit', why: 'stored policies on ServiceEntries judged by the continuous audit' },
   },
   {
     // Gateway API routes: only those whose parentRefs name a ServiceEntry or an EgressNetwork are judged.
@@ -215,6 +218,8 @@ export const RESOURCES = [
     webhook: 'validate',
     rule: 'egress-route',
     sentWhen: EGRESS_ROUTE_PARENTS,
+
+    watch: { role: 'audit', why: 'stored mesh egress routes judged by the continuous audit' },
   },
   {
     group: 'gateway.networking.k8s.io',
@@ -225,6 +230,8 @@ export const RESOURCES = [
     webhook: 'validate',
     rule: 'egress-route',
     sentWhen: EGRESS_ROUTE_PARENTS,
+
+    watch: { role: 'audit', why: 'stored mesh egress routes judged by the continuous audit' },
   },
   {
     group: 'gateway.networking.k8s.io',
@@ -235,6 +242,8 @@ export const RESOURCES = [
     webhook: 'validate',
     rule: 'egress-route',
     sentWhen: EGRESS_ROUTE_PARENTS,
+
+    watch: { role: 'audit', why: 'stored mesh egress routes judged by the continuous audit' },
   },
   {
     group: 'gateway.networking.k8s.io',
@@ -245,6 +254,8 @@ export const RESOURCES = [
     webhook: 'validate',
     rule: 'egress-route',
     sentWhen: EGRESS_ROUTE_PARENTS,
+
+    watch: { role: 'audit', why: 'stored mesh egress routes judged by the continuous audit' },
   },
   {
     group: 'policy.linkerd.io',
@@ -257,7 +268,8 @@ export const RESOURCES = [
     watch: { role: 'index', why: 'the parents of mesh egress routes; namespaced EgressNetworks against the global ones' },
   },
   {
-    // Linkerd's own HTTPRoute, which its admission holds to the same EgressNetwork parent rules.
+    // Linkerd's own HTTPRoute, which its admission holds to the same EgressNetwork parent rules. Not
+    // watched: the informers and the audit tell kinds apart by name, and Gateway API's HTTPRoute has it.
     group: 'policy.linkerd.io',
     kind: 'HTTPRoute',
     plural: 'httproutes',

@@ -97,7 +97,20 @@ export function superviseInformers({
 }: InformerOptions): Informers {
   const supervisors = new Map<string, InformerSupervisor>();
   const probe = outageProbe(api, life, timing.probeMs, () => supervisors.values());
-  const deps: SupervisorDeps = { api, timing, log, life, changed, delivered, replaced, waiting: probe.probeSoon, recovered: probe.wake };
+  // An audited-only kind changes no index; it is told as an index kind so that a snapshot is
+  // published after it (the publisher rebuilds nothing for it), which is when the audit judges.
+  const told = (w: Watched) => changed(w.role === 'audit' ? { ...w, role: 'index' } : w);
+  const deps: SupervisorDeps = {
+    api,
+    timing,
+    log,
+    life,
+    changed: told,
+    delivered,
+    replaced,
+    waiting: probe.probeSoon,
+    recovered: probe.wake,
+  };
 
   const add = (watched: Watched, version: string) => {
     const supervisor = new InformerSupervisor(watched, version, newBackoff(), deps);
@@ -109,7 +122,7 @@ export function superviseInformers({
     supervisors.delete(supervisor.name);
     void supervisor.stop();
     log.info({ informer: supervisor.name, version: supervisor.version }, why);
-    changed(supervisor.watched);
+    told(supervisor.watched);
   };
 
   const watchdogEvery = Math.max(1, Math.floor(timing.silenceMs / 4));

@@ -38,8 +38,8 @@ export type Watched = {
   readonly versions?: readonly string[];
   /** core kinds exist on every cluster; optional ones are looked up in discovery every minute */
   readonly optional: boolean;
-  /** 'cidr' objects feed CIDR detection; 'index' objects become compact records in the snapshot */
-  readonly role: 'index' | 'cidr';
+  /** 'cidr' objects feed CIDR detection; 'index' objects become compact records in the snapshot; 'audit' objects are only judged */
+  readonly role: 'index' | 'cidr' | 'audit';
   /** judged by a validating webhook: the stored objects are audited too, so the view keeps what the rules read of them */
   readonly audited: boolean;
 };

@@ -218,7 +218,7 @@ export class InformerSupervisor {
 
   // only a published run's deliveries reach the next snapshot
   private tell(o: KubeObject, rv: unknown): void {
-    if (this.deps.delivered && this.watched.role === 'index' && this.publishedRun === this.run) {
+    if (this.deps.delivered && this.watched.role !== 'cidr' && this.publishedRun === this.run) {
       this.deps.delivered(this.watched.kind, o.metadata?.namespace ?? '', o.metadata?.name ?? '', typeof rv === 'string' ? rv : undefined);
     }
   }

@@ -138,10 +138,15 @@ View('builds compact indexes from the initial lists and turns ready once everyth
   const s = view.status();
   assert.is(s.reason, 'ready');
   assert.equal([...s.absent].sort(), [
+    'authorizationpolicies.security.istio.io',
     'egressnetworks.policy.linkerd.io',
     'gateways.gateway.networking.k8s.io',
+    'grpcroutes.gateway.networking.k8s.io',
     'httproutegroups.specs.smi-spec.io',
+    'httproutes.gateway.networking.k8s.io',
     'sidecars.networking.istio.io',
+    'tcproutes.gateway.networking.k8s.io',
+    'tlsroutes.gateway.networking.k8s.io',
     'virtualservices.networking.istio.io',
   ]);
   // a kind whose CRD is not installed has no object: known, and empty; ServiceEntries were listed

@@ -78,15 +78,20 @@ test('a ServiceEntry on a waypoint without addresses and without auto-allocation
     /\[EW622\] spec\.addresses: no addresses and none auto-allocated: traffic bypasses waypoint/,
     r.stderr,
   );
-  acceptedCleanly(
-    apply(
-      serviceEntry(
-        'legacy',
-        ns,
-        { resolution: 'NONE', addresses: ['203.0.113.10'], ports: [{ number: 443, name: 'tls', protocol: 'TLS' }] },
-        waypoint,
-      ),
+  // with addresses, only the missing waypoint is left to say (EW625: the cluster has no such Gateway)
+  const fixed = apply(
+    serviceEntry(
+      'legacy',
+      ns,
+      { resolution: 'NONE', addresses: ['203.0.113.10'], ports: [{ number: 443, name: 'tls', protocol: 'TLS' }] },
+      waypoint,
     ),
+  );
+  accepted(fixed);
+  assert.equal(
+    ourWarnings(fixed.stderr).map((l) => /\[(EW\d+)\]/.exec(l)?.[1]),
+    ['EW625'],
+    fixed.stderr,
   );
   // istiod's own usesWaypoint rejection, on the entry's own label
   denied(
@@ -312,6 +317,63 @@ test("an EgressNetwork overlapping the cluster's service range is denied, which 
       egressNetwork('internet', ns, { trafficPolicy: 'Deny', networks: [{ cidr: '0.0.0.0/0', except: [serviceRange, '10.0.0.0/8'] }] }),
     ),
   );
+});
+
+test('a ServiceEntry naming a waypoint that does not exist is warned (EW625); once the Gateway is applied, the same entry is admitted cleanly', async () => {
+  if (!hasCrd('gateways.gateway.networking.k8s.io')) return;
+  const ns = ctx.hook.namespace('waypoint');
+  const entry = serviceEntry(
+    'partner',
+    ns,
+    { addresses: ['203.0.113.40'], ports: [{ number: 443, name: 'tls', protocol: 'TLS' }] },
+    { 'istio.io/use-waypoint': 'egress-waypoint' },
+  );
+  // the webhook knows the cluster's Gateways from its informer: a cluster with none has no waypoint
+  const missing = apply(entry);
+  accepted(missing);
+  assert.match(
+    ourWarnings(missing.stderr).join('\n'),
+    /\[EW625\] metadata\.labels\[istio\.io\/use-waypoint\]: waypoint egress-waypoint does not exist/,
+    missing.stderr,
+  );
+  // Gateways are not sent to the webhook: this one reaches its snapshot through the informer alone
+  accepted(
+    apply({
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'Gateway',
+      metadata: { name: 'egress-waypoint', namespace: ns, labels: { 'istio.io/waypoint-for': 'service' } },
+      spec: { gatewayClassName: 'istio-waypoint', listeners: [{ name: 'mesh', port: 15008, protocol: 'HBONE' }] },
+    }),
+  );
+  const again = await eventually('the waypoint Gateway in the snapshot', () => {
+    const r = apply(entry);
+    return r.code === 0 && !ourWarnings(r.stderr).some((l) => l.includes('[EW625]')) ? r : undefined;
+  });
+  acceptedCleanly(again);
+});
+
+test('a route whose parent EgressNetwork does not exist is warned (EW645); one whose EgressNetwork exists is not', async () => {
+  if (!hasCrd('tcproutes.gateway.networking.k8s.io') || !hasCrd('egressnetworks.policy.linkerd.io')) return;
+  const ns = ctx.hook.namespace('linkerd-parent');
+  const tcp = (name: string, network: string) =>
+    route('TCPRoute', name, ns, {
+      parentRefs: [{ group: 'policy.linkerd.io', kind: 'EgressNetwork', name: network, port: 5432 }],
+      rules: [{ backendRefs: [{ group: 'policy.linkerd.io', kind: 'EgressNetwork', name: network }] }],
+    });
+  accepted(apply(egressNetwork('partners', ns, { networks: [{ cidr: '203.0.113.0/24' }] })));
+  const orphan = apply(tcp('orphan', 'nowhere'));
+  accepted(orphan);
+  assert.match(
+    ourWarnings(orphan.stderr).join('\n'),
+    new RegExp(`\\[EW645\\] spec\\.parentRefs\\[0\\]\\.name: EgressNetwork ${ns}/nowhere not found`),
+    orphan.stderr,
+  );
+  // the EgressNetwork is known from the write just admitted, or from the informer
+  const attached = await eventually('the EgressNetwork in the snapshot', () => {
+    const r = apply(tcp('db', 'partners'), '--dry-run=server');
+    return r.code === 0 && !ourWarnings(r.stderr).some((l) => l.includes('[EW645]')) ? r : undefined;
+  });
+  acceptedCleanly(attached);
 });
 
 E2E.run();

@@ -32,6 +32,8 @@ const run = runId('ew-rep');
 const home = `${run}-home`;
 /** objects stored while no webhook judged them */
 const bank = `${run}-bank`;
+/** the newer egress kinds */
+const mesh = `${run}-mesh`;
 const replicas: Webhook[] = [];
 
 const egress = (name: string, port: number, protocol: string): Obj => ({
@@ -87,7 +89,7 @@ E2E.after(async () => {
   if (!live) return;
   await Promise.all(replicas.map((r) => r.dispose()));
   kubectl(['delete', 'configmap', 'istio', '-n', 'istio-system', '--ignore-not-found']);
-  kubectl(['delete', 'namespace', home, bank, '--ignore-not-found', '--wait=false']);
+  kubectl(['delete', 'namespace', home, bank, mesh, '--ignore-not-found', '--wait=false']);
 });
 
 test('objects stored while no webhook ran appear in a PolicyReport and a Report in their namespace within 30 s', async () => {
@@ -160,6 +162,69 @@ test('a conflicting object that slipped in is reported within 5 s, with a warnin
   });
   assert.is(event.type, 'Warning');
   assert.match(event.note, /\[EW420\]/);
+});
+
+test('a route without its EgressNetwork and an entry without its waypoint are reported, and leave the report once those are created', async () => {
+  if (!hasCrd('policyreports.wgpolicyk8s.io') || !hasCrd('tcproutes.gateway.networking.k8s.io')) return;
+  if (!hasCrd('egressnetworks.policy.linkerd.io') || !hasCrd('gateways.gateway.networking.k8s.io')) return;
+  must(['create', 'namespace', mesh]);
+  must(['label', 'namespace', mesh, `${E2E_LABEL}=${run}`]);
+  const objects = [
+    {
+      apiVersion: 'gateway.networking.k8s.io/v1alpha2',
+      kind: 'TCPRoute',
+      metadata: { name: 'db', namespace: mesh },
+      spec: {
+        parentRefs: [{ group: 'policy.linkerd.io', kind: 'EgressNetwork', name: 'partners', port: 5432 }],
+        rules: [{ backendRefs: [{ group: 'policy.linkerd.io', kind: 'EgressNetwork', name: 'partners' }] }],
+      },
+    },
+    {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'ServiceEntry',
+      metadata: { name: 'partner', namespace: mesh, labels: { 'istio.io/use-waypoint': 'egress-waypoint' } },
+      spec: {
+        hosts: ['partner.example.com'],
+        addresses: ['203.0.113.50'],
+        location: 'MESH_EXTERNAL',
+        resolution: 'STATIC',
+        endpoints: [{ address: '203.0.113.50' }],
+        ports: [{ number: 443, name: 'tls', protocol: 'TLS' }],
+      },
+    },
+  ];
+  must(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
+  await eventually('EW645 and EW625 in the PolicyReport', () => {
+    const r = report('policyreports.wgpolicyk8s.io', mesh);
+    return flagged(r, 'EW645').includes('db') && flagged(r, 'EW625').includes('partner') ? true : undefined;
+  });
+  // neither the EgressNetwork's write nor the Gateway's changes the route or the entry: the audit
+  // judges them again because they read what was created
+  must(
+    ['apply', '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [
+        {
+          apiVersion: 'policy.linkerd.io/v1alpha1',
+          kind: 'EgressNetwork',
+          metadata: { name: 'partners', namespace: mesh },
+          spec: { trafficPolicy: 'Allow', networks: [{ cidr: '203.0.113.0/24' }] },
+        },
+        {
+          apiVersion: 'gateway.networking.k8s.io/v1',
+          kind: 'Gateway',
+          metadata: { name: 'egress-waypoint', namespace: mesh, labels: { 'istio.io/waypoint-for': 'service' } },
+          spec: { gatewayClassName: 'istio-waypoint', listeners: [{ name: 'mesh', port: 15008, protocol: 'HBONE' }] },
+        },
+      ],
+    }),
+  );
+  await eventually('EW645 and EW625 gone from the report', () => {
+    const r = report('policyreports.wgpolicyk8s.io', mesh);
+    return flagged(r, 'EW645').length === 0 && flagged(r, 'EW625').length === 0 ? true : undefined;
+  });
 });
 
 test('a mesh ConfigMap switched to REGISTRY_ONLY changes admission within 2 s, without a restart', async () => {

@@ -1,14 +1,17 @@
 /**
  * Findings that depend on the mesh's own settings (cluster/mesh-config.ts), not on the object
  * alone: an OSM Egress that the MeshConfig makes pointless, an external host a VirtualService names
- * that a REGISTRY_ONLY mesh will not let out. Silent when the settings were not read
+ * that a REGISTRY_ONLY mesh (or the namespace's Sidecar) will not let out. Silent when the settings were not read
  * or the mesh is not installed: absence of evidence is no finding.
  */
 import type { KubeObject } from '../admission/types.ts';
+import { MESH_OBJECTS } from '../catalogue/namespaces.ts';
 import { finding, merge, ok, type Result } from '../catalogue/result.ts';
 import { asArr, asObj, asStr, onlyStrs } from '../json.ts';
+import { snapshotLookup } from './egress-records.ts';
 import { coveringHosts, isIpAddress } from './fields.ts';
 import type { RuleContext } from './rule.ts';
+import { decidingSidecar, type OutboundPolicy, outboundPolicyFor } from './sidecar-scope.ts';
 
 export function egressUnderMeshConfig(_obj: KubeObject, { snapshot }: Pick<RuleContext, 'snapshot'>): Result {
   const osm = snapshot.mesh.osm;
@@ -40,6 +43,20 @@ function inCluster(host: string, snapshot: RuleContext['snapshot']): boolean {
 }
 
 /**
+ * The outbound policy of a namespace's workloads: its Sidecar without selector, else the mesh root
+ * namespace's (istiod's getSidecarScope), overrides the mesh config's, either way. Sidecars with a
+ * selector apply to some pods only and are left to `explain`, which asks about one pod.
+ */
+function namespacePolicy(snapshot: RuleContext['snapshot'], namespace: string): OutboundPolicy | undefined {
+  const mesh = snapshot.mesh.istio?.outboundPolicy;
+  const sidecars = snapshotLookup(snapshot).sidecars;
+  if (!sidecars) return mesh;
+  const everyPod = (ns: string) => sidecars(ns).filter((s) => s.selector === undefined);
+  const root = MESH_OBJECTS.istioNamespace;
+  return outboundPolicyFor(decidingSidecar({}, everyPod(namespace), namespace === root ? [] : everyPod(root)), mesh);
+}
+
+/**
  * Under REGISTRY_ONLY a VirtualService alone opens nothing: every external host it names (its
  * hosts, its route destinations) needs a ServiceEntry visible to its namespace. Gateway-bound
  * VirtualServices serve ingress and are left alone.
@@ -48,12 +65,12 @@ export function virtualServiceUnderMeshConfig(
   obj: KubeObject,
   { snapshot, namespace }: Pick<RuleContext, 'snapshot' | 'namespace'>,
 ): Result {
-  const policy = snapshot.mesh.istio?.outboundPolicy;
-  if (policy?.value !== 'REGISTRY_ONLY') return ok;
   const spec = asObj(obj.spec);
   const gateways = onlyStrs(spec.gateways);
   if (gateways.length && !gateways.includes('mesh')) return ok;
   const ns = asStr(obj.metadata?.namespace) || namespace;
+  const policy = namespacePolicy(snapshot, ns);
+  if (policy?.value !== 'REGISTRY_ONLY') return ok;
   const named: { host: string; at: string }[] = onlyStrs(spec.hosts).map((host, i) => ({ host, at: `spec.hosts[${i}]` }));
   for (const type of ['http', 'tls', 'tcp'] as const) {
     asArr(spec[type]).forEach((route, r) =>

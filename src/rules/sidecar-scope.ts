@@ -5,7 +5,7 @@
  * then the selector-less Sidecar of the mesh root namespace; then nothing. The chosen Sidecar's
  * outboundTrafficPolicy wins over the mesh config's; without one, the mesh config's applies.
  *
- * For `explain` and the REGISTRY_ONLY findings, which today read the mesh config alone.
+ * For `explain` and the REGISTRY_ONLY finding of VirtualServices (EW407, mesh-mode.ts).
  */
 import type { ClusterSnapshot } from '../cluster/snapshot.ts';
 import type { SidecarRecord } from './egress-records.ts';

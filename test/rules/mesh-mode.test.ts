@@ -151,4 +151,23 @@ MeshMode('a ServiceEntry exported to another namespace only does not register th
   assert.equal(codes(judgeVs(httpbinRoute, withMesh([istio('REGISTRY_ONLY'), { ...httpbinEntry(['other']) }]))), ['EW407']);
 });
 
+const sidecar = (namespace: string, mode: string, selector?: object): KubeObject =>
+  ({
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'Sidecar',
+    metadata: { namespace, name: 'default', creationTimestamp: '2026-01-01T00:00:00Z' },
+    spec: { ...(selector ? { workloadSelector: { labels: selector } } : {}), outboundTrafficPolicy: { mode } },
+  }) as KubeObject;
+
+MeshMode("the namespace's Sidecar decides EW407 over the mesh config, as getSidecarScope does", () => {
+  const underSidecar = judgeVs(httpbinRoute, withMesh([istio('ALLOW_ANY'), sidecar('shop', 'REGISTRY_ONLY')]));
+  assert.equal(codes(underSidecar), ['EW407']);
+  assert.match(underSidecar.warnings[0]!.message, 'REGISTRY_ONLY (Sidecar shop/default spec.outboundTrafficPolicy.mode)');
+  assert.equal(codes(judgeVs(httpbinRoute, withMesh([istio('REGISTRY_ONLY'), sidecar('shop', 'ALLOW_ANY')]))), []);
+  // the mesh root namespace's Sidecar applies to namespaces without their own
+  assert.equal(codes(judgeVs(httpbinRoute, withMesh([istio('ALLOW_ANY'), sidecar('istio-system', 'REGISTRY_ONLY')]))), ['EW407']);
+  // one with a selector applies to some pods only: the namespace stays under the mesh's ALLOW_ANY
+  assert.equal(codes(judgeVs(httpbinRoute, withMesh([istio('ALLOW_ANY'), sidecar('shop', 'REGISTRY_ONLY', { app: 'x' })]))), []);
+});
+
 MeshMode.run();

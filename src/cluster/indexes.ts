@@ -114,7 +114,7 @@ export function compact(o: KubeObject): Compact | undefined {
         name,
         hosts: entry.hosts,
         ports,
-        ...(typeof label === 'string' ? { useWaypoint: intern(label) } : {}),
+        useWaypoint: typeof label === 'string' ? intern(label) : undefined,
         labelsKnown: true,
       };
       return { kind: 'ServiceEntry', ports, entry: byName };

@@ -13,7 +13,7 @@ import type { Lifetime } from '../cluster/lifetime.ts';
 import type { ClusterSnapshot } from '../cluster/snapshot.ts';
 import type { Log } from '../cluster/view-types.ts';
 import { errorText } from '../json.ts';
-import { keysOfChange, namespacesUsingWaypoint, RelatedIndex, relatedKeys } from './related.ts';
+import { keysOfChange, namespacesUsingWaypoint, READ_ONLY_KINDS, RelatedIndex, relatedKeys } from './related.ts';
 import type { ReportedFinding, ResourceRef } from './reports.ts';
 
 /** "Kind|namespace/name" */
@@ -305,7 +305,8 @@ export function continuousAudit({ source, life, log, fullPassMs, sliceMs = 1, pa
       else for (const k of keysOfChange(kind, namespace, name)) dirtyKeys.add(k);
     },
     replaced: (kind) => {
-      if (active && source.kinds.includes(kind)) full = true;
+      // a relist may drop objects without a delete; of a kind only read, nobody knows which keys went
+      if (active && (source.kinds.includes(kind) || READ_ONLY_KINDS.includes(kind))) full = true;
     },
     published: () => {
       if (!active) return;

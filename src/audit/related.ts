@@ -142,6 +142,9 @@ export function relatedKeys(o: KubeObject): Keys {
   return { offers, reads };
 }
 
+/** Kinds nobody judges whose objects others' verdicts read. */
+export const READ_ONLY_KINDS: readonly string[] = ['Gateway'];
+
 /** The keys a change of a kind nobody judges touches (a Gateway: the waypoint it is); none for other kinds. */
 export function keysOfChange(kind: string, namespace: string, name: string): string[] {
   return kind === 'Gateway' ? [`wp:${namespace}/${name}`] : [];

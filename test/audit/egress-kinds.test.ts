@@ -107,6 +107,11 @@ function cluster(objects: KubeObject[]) {
       auditor.published();
       await clock.advance(0);
     },
+    relisted: async (kind: string) => {
+      auditor.replaced(kind);
+      auditor.published();
+      await clock.advance(0);
+    },
     codesOf: (kind: string, name: string) =>
       [...auditor.verdicts().values()]
         .filter((v) => v.ref.kind === kind && v.ref.name === name)
@@ -128,6 +133,17 @@ Audit('a waypoint Gateway created after its ServiceEntry clears EW625 on the ent
   assert.is(last.objects, 1, 'only the entry bound to the Gateway is judged again');
   await c.write(waypoint('egress-waypoint'), true);
   assert.ok(c.codesOf('ServiceEntry', 'api').includes('EW625'));
+});
+
+Audit('a relist of the Gateways judges everything again: a Gateway gone without a delete event is not missed', async () => {
+  const c = cluster([namespace('egress'), entry('api', { 'istio.io/use-waypoint': 'egress-waypoint' })]);
+  await c.start();
+  const before = c.passes.length;
+  await c.relisted('Gateway');
+  assert.ok(
+    c.passes.slice(before).some((p) => p.full),
+    'a full pass follows',
+  );
 });
 
 Audit('a Gateway named by a namespace label re-judges the ServiceEntries of that namespace', async () => {

@@ -136,4 +136,19 @@ Supervision('drops an optional informer whose resource is no longer served, and 
   assert.ok(s.changed.includes('ServiceEntry'));
 });
 
+Supervision('a kind is known once its informer synced, or once discovery says its CRD is not installed; not before', async () => {
+  const s = await start();
+  assert.not.ok(s.informers.known('Gateway'), 'before discovery answers, nothing is known of an optional kind');
+  s.changed.length = 0;
+  s.informers.follow(new Map([['sidecars.networking.istio.io', ['v1']]]));
+  assert.ok(s.informers.known('Gateway'), 'not served: no Gateway can exist');
+  assert.ok(s.changed.includes('Gateway'), 'the view learns it and publishes the kind as known');
+  assert.not.ok(s.informers.known('Sidecar'), 'served, not synced yet');
+  await s.clock.settle();
+  assert.ok(s.informers.known('Sidecar'), 'synced with no object');
+  s.changed.length = 0;
+  s.informers.follow(new Map([['sidecars.networking.istio.io', ['v1']]]));
+  assert.not.ok(s.changed.includes('Gateway'), 'told once, not at every discovery');
+});
+
 Supervision.run();

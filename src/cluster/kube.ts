@@ -11,7 +11,7 @@ import { servedChain, type AccessAnswer, type AccessQuestion, type AdminApi } fr
 import type { ApiError, ClusterApi, Discovery, Informer, InformerHandlers, NamedWatchHandlers } from './api.ts';
 import { HOST_ADDRESS_TYPES } from './detect.ts';
 import { WATCHED, apiVersionOf, collectionPath, resourceName, type Target, type Watched } from './resources.ts';
-import { carrier, judged, slim } from './slim.ts';
+import { carrier, judged, referencesJudged, slim } from './slim.ts';
 
 const SERVICE_ACCOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
 const PAGE = 500;
@@ -247,7 +247,13 @@ export function kubeApi(kc: k8s.KubeConfig, namespace: string): ClusterApi {
   };
 
   const informer = (target: Target & { readonly watched: Watched }, on: InformerHandlers): Informer => {
-    const shrink: Shrink = target.watched.role === 'cidr' ? slimForCidrs : target.watched.audited ? (o, t) => carrier(o, t, true) : carrier;
+    const { sentWhen } = target.watched;
+    const shrink: Shrink =
+      target.watched.role === 'cidr'
+        ? slimForCidrs
+        : target.watched.audited
+          ? (o, t) => carrier(o, t, !sentWhen || referencesJudged(o, sentWhen))
+          : carrier;
     const lw = new k8s.ListWatch<k8s.KubernetesObject>(
       collectionPath(target),
       new SlimWatch(kc, target, shrink),

@@ -3,7 +3,7 @@
  * the permissions it needs, from which the ClusterRole/Roles in manifests/ are rendered, so
  * permissions and code cannot drift apart.
  */
-import { RESOURCES, type Resource } from '../catalogue/resources.ts';
+import { RESOURCES, type Resource, type SentWhen } from '../catalogue/resources.ts';
 
 export type Access = {
   readonly group: string;
@@ -42,6 +42,8 @@ export type Watched = {
   readonly role: 'index' | 'cidr' | 'audit';
   /** judged by a validating webhook: the stored objects are audited too, so the view keeps what the rules read of them */
   readonly audited: boolean;
+  /** of an audited kind judged only when it references these kinds: the others need no copy */
+  readonly sentWhen?: SentWhen;
 };
 
 export const WATCHED: readonly Watched[] = ROWS.flatMap((r) =>
@@ -55,6 +57,7 @@ export const WATCHED: readonly Watched[] = ROWS.flatMap((r) =>
           optional: r.group !== '',
           role: r.watch.role,
           audited: r.webhook === 'validate' || r.webhook === 'namespaces',
+          ...(r.sentWhen ? { sentWhen: r.sentWhen } : {}),
         },
       ]
     : [],

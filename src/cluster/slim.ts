@@ -4,7 +4,8 @@
  * size of real objects, and the caches would otherwise hold every one of them.
  */
 import type { KubeObject } from '../admission/types.ts';
-import { asObj, type Obj } from '../json.ts';
+import type { SentWhen } from '../catalogue/resources.ts';
+import { asArr, asObj, isObj, type Obj } from '../json.ts';
 import { compact, type Compact } from './indexes.ts';
 import { apiVersionOf, type Target } from './resources.ts';
 
@@ -107,6 +108,17 @@ export function judged(o: unknown, t: Target): KubeObject {
     out.spec = spec;
   }
   return out as KubeObject;
+}
+
+/**
+ * Whether an object references one of the kinds its rule judges it for (the registration's
+ * matchConditions, read the same way): every ingress route of a cluster is watched for the audit,
+ * and only the mesh egress ones need their spec kept.
+ */
+export function referencesJudged(o: unknown, when: SentWhen): boolean {
+  const spec = asObj(asObj(o).spec);
+  const names = (r: unknown) => isObj(r) && when.naming.some((t) => r.group === t.group && r.kind === t.kind);
+  return when.refs.some(({ field, list }) => (list ? asArr(spec[field]).some(names) : names(spec[field])));
 }
 
 /** Where a carrier keeps its compact record (a symbol: no API field can collide with it). */

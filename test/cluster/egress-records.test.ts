@@ -9,7 +9,8 @@ import type { AdmissionRequest, KubeObject } from '../../src/admission/types.ts'
 import { incrementalSnapshot } from '../../src/cluster/incremental.ts';
 import { compact, rebuildSnapshot, snapshotFromObjects, type Compact } from '../../src/cluster/indexes.ts';
 import { overlay } from '../../src/cluster/overlay.ts';
-import { carrier, compactOf } from '../../src/cluster/slim.ts';
+import { WATCHED } from '../../src/cluster/resources.ts';
+import { carrier, compactOf, judgedOf, referencesJudged } from '../../src/cluster/slim.ts';
 import { snapshotLookup } from '../../src/rules/egress-records.ts';
 import { judge } from '../../src/review/validate.ts';
 import { cidrsOf } from '../support.ts';
@@ -169,6 +170,20 @@ Records('an admitted EgressNetwork is seen by the next review of a route naming 
   assert.ok(codes(judge(routeReview, o.layer(base))).includes('EW645'));
   o.admitted(network('n', 'egress'), 'alice');
   assert.ok(!codes(judge(routeReview, o.layer(base))).includes('EW645'), 'the pending EgressNetwork is the parent');
+});
+
+Records('of the routes watched for the audit, only those naming a ServiceEntry or an EgressNetwork keep their spec', () => {
+  const routes = WATCHED.find((w) => w.kind === 'TCPRoute' && w.group === 'gateway.networking.k8s.io')!;
+  assert.is(routes.role, 'audit');
+  const when = routes.sentWhen!;
+  const to = (parentRefs: unknown) => ({ apiVersion: 'gateway.networking.k8s.io/v1alpha2', kind: 'TCPRoute', spec: { parentRefs } });
+  assert.ok(referencesJudged(to([{ name: 'public' }, { group: 'policy.linkerd.io', kind: 'EgressNetwork', name: 'n' }]), when));
+  assert.ok(referencesJudged(to([{ group: 'networking.istio.io', kind: 'ServiceEntry', name: 'api' }]), when));
+  assert.not.ok(referencesJudged(to([{ name: 'public' }]), when), 'an ingress route');
+  assert.not.ok(referencesJudged(to('api'), when), 'a shape the rules read as no reference');
+  const t = { group: routes.group, version: 'v1alpha2', resource: routes.resource, kind: routes.kind };
+  const ingress = to([{ name: 'public' }]);
+  assert.is(judgedOf(carrier(ingress, t, referencesJudged(ingress, when))).spec, undefined);
 });
 
 Records.run();

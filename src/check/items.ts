@@ -102,6 +102,35 @@ function engineFindings(req: AdmissionRequest, snapshot: ClusterSnapshot, judgeO
 export const storedFindings = (obj: KubeObject, snapshot: ClusterSnapshot): Result =>
   engineFindings(requestFor(obj, objectGvk(obj), 0), snapshot);
 
+type Named = { readonly namespace: string; readonly name: string };
+
+/** One object per namespace and name: the set's first, then the stored ones it does not replace. */
+function unionByName<R extends Named>(first: readonly R[], then: readonly R[]): readonly R[] {
+  if (first.length === 0) return then;
+  const names = new Set(first.map((r) => r.name));
+  return [...first, ...then.filter((r) => !names.has(r.name))];
+}
+
+/** `over` where it knows the object, else `under`; a kind neither knows stays unknown. */
+function layered(over: EgressLookup, under: EgressLookup): EgressLookup {
+  const point = <R>(a?: (ns: string, name: string) => R | undefined, b?: (ns: string, name: string) => R | undefined) =>
+    a && b ? (ns: string, name: string) => a(ns, name) ?? b(ns, name) : (a ?? b);
+  const list = <R extends Named>(a?: (ns: string) => readonly R[], b?: (ns: string) => readonly R[]) =>
+    a && b ? (ns: string) => unionByName(a(ns), b(ns)) : (a ?? b);
+  const out: { -readonly [K in keyof EgressLookup]: EgressLookup[K] } = {};
+  const sidecars = list(over.sidecars, under.sidecars);
+  const waypoint = point(over.waypoint, under.waypoint);
+  const egressNetwork = point(over.egressNetwork, under.egressNetwork);
+  const egressNetworksIn = list(over.egressNetworksIn, under.egressNetworksIn);
+  const serviceEntry = point(over.serviceEntry, under.serviceEntry);
+  if (sidecars) out.sidecars = sidecars;
+  if (waypoint) out.waypoint = waypoint;
+  if (egressNetwork) out.egressNetwork = egressNetwork;
+  if (egressNetworksIn) out.egressNetworksIn = egressNetworksIn;
+  if (serviceEntry) out.serviceEntry = serviceEntry;
+  return out;
+}
+
 /**
  * Validates every item against `state`, the `context` objects (--state: added, never validated) and
  * all the other items. An object declared more than once (same kind, namespace and name) counts
@@ -121,16 +150,11 @@ export function checkItems(
     live.add(obj);
     return { item, gvk, obj };
   });
-  // The newer egress kinds are compared with the objects of the set (the snapshot does not hold them);
-  // ServiceEntries the set does not declare are still found in the snapshot.
+  // The newer egress kinds are compared with the objects of the set first, then with what the
+  // snapshot holds: `audit` hands over the judged kinds only, and its snapshot knows the cluster's
+  // waypoint Gateways from the informers.
   const known = recordsOf([...context, ...placedItems.map((p) => p.obj)]);
-  const judgeSet = judgeWith(
-    rulesWith((s): EgressLookup => {
-      const stored = snapshotLookup(s).serviceEntry!;
-      const declared = known.serviceEntry;
-      return { ...known, serviceEntry: (ns, name) => declared?.(ns, name) ?? stored(ns, name) };
-    }),
-  );
+  const judgeSet = judgeWith(rulesWith((s) => layered(known, snapshotLookup(s))));
   const findings: Finding[] = [];
   const checked: CheckedObject[] = [];
   const skipped: Skipped[] = [];

@@ -10,10 +10,25 @@ import { parseCommand } from './flags.ts';
 import { liveSnapshot } from './live.ts';
 import { USAGE, type Command } from './io.ts';
 
+/** `text` broken at spaces into lines of at most 100 characters, each after `indent`. */
+function wrap(text: string, indent: string): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && indent.length + line.length + 1 + word.length > 100) {
+      lines.push(indent + line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  return [...lines, indent + line].join('\n');
+}
+
 const HELP = `usage: egress-warden audit [--kubeconfig FILE] [-n NAMESPACE] [--output text|json]
                           [--pod-cidrs LIST] [--service-cidrs LIST]
-Judges every ServiceEntry, VirtualService, Egress and Namespace the cluster stores with the webhook's
-rules, each against all the others, and lists the pods whose sidecar capture ranges differ from what
+Judges every object of these kinds the cluster stores with the webhook's rules, each against all
+the others:
+${wrap(AUDITED.map((w) => w.kind).join(', '), '  ')}
+Then lists the pods whose sidecar capture ranges differ from what
 the webhook would write now (restart them to apply the current ranges).
   --kubeconfig FILE  the cluster (default: KUBECONFIG, in-cluster, ~/.kube/config)
   -n, --namespace    report only this namespace

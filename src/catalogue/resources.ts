@@ -218,7 +218,6 @@ export const RESOURCES = [
     webhook: 'validate',
     rule: 'egress-route',
     sentWhen: EGRESS_ROUTE_PARENTS,
-
     watch: { role: 'audit', why: 'stored mesh egress routes judged by the continuous audit' },
   },
   {
@@ -230,7 +229,6 @@ export const RESOURCES = [
     webhook: 'validate',
     rule: 'egress-route',
     sentWhen: EGRESS_ROUTE_PARENTS,
-
     watch: { role: 'audit', why: 'stored mesh egress routes judged by the continuous audit' },
   },
   {
@@ -242,7 +240,6 @@ export const RESOURCES = [
     webhook: 'validate',
     rule: 'egress-route',
     sentWhen: EGRESS_ROUTE_PARENTS,
-
     watch: { role: 'audit', why: 'stored mesh egress routes judged by the continuous audit' },
   },
   {
@@ -254,7 +251,6 @@ export const RESOURCES = [
     webhook: 'validate',
     rule: 'egress-route',
     sentWhen: EGRESS_ROUTE_PARENTS,
-
     watch: { role: 'audit', why: 'stored mesh egress routes judged by the continuous audit' },
   },
   {

@@ -11,9 +11,7 @@ import type { InputItem } from '../cluster/manifest-files.ts';
 import type { ClusterSnapshot } from '../cluster/snapshot.ts';
 import { asObj, isObj } from '../json.ts';
 import { admitPod } from '../review/mutate.ts';
-import { recordsOf, snapshotLookup, type EgressLookup } from '../rules/egress-records.ts';
-import { rulesWith } from '../review/rules.ts';
-import { judge, judgeWith } from '../review/validate.ts';
+import { judge } from '../review/validate.ts';
 import { demote, finding, type Issue, type Result, type Severity } from '../catalogue/result.ts';
 import { summarize, type CheckedObject, type Finding, type Report, type Skipped } from './report.ts';
 
@@ -85,11 +83,9 @@ const under = (at: string, r: Result): Result => {
 /** Findings of a Pod: the mutating webhook's checks (capture annotations, mesh ranges); its patch is not needed here. */
 const podFindings = (req: AdmissionRequest, snapshot: ClusterSnapshot): Result => admitPod(req, snapshot).findings;
 
-type Judge = typeof judge;
-
 /** Findings of a kind the engine validates. */
-function engineFindings(req: AdmissionRequest, snapshot: ClusterSnapshot, judgeOne: Judge = judge): Result {
-  const v = judgeOne(req, snapshot);
+function engineFindings(req: AdmissionRequest, snapshot: ClusterSnapshot): Result {
+  const v = judge(req, snapshot);
   // A denial without findings is a rule that threw: the webhook would deny the object.
   if (!v.allowed && v.findings.errors.length === 0) return finding('EW000', '', v.message ?? 'the rule failed');
   return v.findings;
@@ -101,35 +97,6 @@ function engineFindings(req: AdmissionRequest, snapshot: ClusterSnapshot, judgeO
  */
 export const storedFindings = (obj: KubeObject, snapshot: ClusterSnapshot): Result =>
   engineFindings(requestFor(obj, objectGvk(obj), 0), snapshot);
-
-type Named = { readonly namespace: string; readonly name: string };
-
-/** One object per namespace and name: the set's first, then the stored ones it does not replace. */
-function unionByName<R extends Named>(first: readonly R[], then: readonly R[]): readonly R[] {
-  if (first.length === 0) return then;
-  const names = new Set(first.map((r) => r.name));
-  return [...first, ...then.filter((r) => !names.has(r.name))];
-}
-
-/** `over` where it knows the object, else `under`; a kind neither knows stays unknown. */
-function layered(over: EgressLookup, under: EgressLookup): EgressLookup {
-  const point = <R>(a?: (ns: string, name: string) => R | undefined, b?: (ns: string, name: string) => R | undefined) =>
-    a && b ? (ns: string, name: string) => a(ns, name) ?? b(ns, name) : (a ?? b);
-  const list = <R extends Named>(a?: (ns: string) => readonly R[], b?: (ns: string) => readonly R[]) =>
-    a && b ? (ns: string) => unionByName(a(ns), b(ns)) : (a ?? b);
-  const out: { -readonly [K in keyof EgressLookup]: EgressLookup[K] } = {};
-  const sidecars = list(over.sidecars, under.sidecars);
-  const waypoint = point(over.waypoint, under.waypoint);
-  const egressNetwork = point(over.egressNetwork, under.egressNetwork);
-  const egressNetworksIn = list(over.egressNetworksIn, under.egressNetworksIn);
-  const serviceEntry = point(over.serviceEntry, under.serviceEntry);
-  if (sidecars) out.sidecars = sidecars;
-  if (waypoint) out.waypoint = waypoint;
-  if (egressNetwork) out.egressNetwork = egressNetwork;
-  if (egressNetworksIn) out.egressNetworksIn = egressNetworksIn;
-  if (serviceEntry) out.serviceEntry = serviceEntry;
-  return out;
-}
 
 /**
  * Validates every item against `state`, the `context` objects (--state: added, never validated) and
@@ -150,11 +117,6 @@ export function checkItems(
     live.add(obj);
     return { item, gvk, obj };
   });
-  // The newer egress kinds are compared with the objects of the set first, then with what the
-  // snapshot holds: `audit` hands over the judged kinds only, and its snapshot knows the cluster's
-  // waypoint Gateways from the informers.
-  const known = recordsOf([...context, ...placedItems.map((p) => p.obj)]);
-  const judgeSet = judgeWith(rulesWith((s) => layered(known, snapshotLookup(s))));
   const findings: Finding[] = [];
   const checked: CheckedObject[] = [];
   const skipped: Skipped[] = [];
@@ -177,7 +139,7 @@ export function checkItems(
       ? under(template.at, podFindings(requestFor(template.pod, { group: '', version: 'v1', kind: 'Pod' }, n), live.snapshot))
       : isPodKind(gvk)
         ? podFindings(req, live.snapshot)
-        : engineFindings(req, live.snapshot, judgeSet);
+        : engineFindings(req, live.snapshot);
     const r = opts.mode === 'warn' ? demote(raw) : raw;
     const m = obj.metadata;
     const base = {

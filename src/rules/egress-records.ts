@@ -4,8 +4,9 @@
  * the snapshot's (cluster/egress-records.ts); a lookup member that is absent means "not known", and
  * a rule then says nothing rather than report a missing object.
  *
- * The webhook and the audits read the snapshot (snapshotLookup); `check` and `explain` the objects
- * they read (recordsOf).
+ * The webhook, the audits and `check` (through the snapshot it grows from its files) read the
+ * snapshot (snapshotLookup); `explain`, which also needs the stored objects whole for its fixes,
+ * the objects it read (recordsOf).
  */
 import type { KubeObject } from '../admission/types.ts';
 import {
@@ -50,23 +51,23 @@ export type EgressLookup = {
 
 export const NOTHING_KNOWN: EgressLookup = Object.freeze({});
 
-/**
- * The lookup of everything in `objects`: what `check` knows. A kind is known only when `objects`
- * hold at least one object of it: a set of files without any Gateway says nothing of the cluster's
- * waypoints. Objects of the same kind, namespace and name count once, the last one, as
- * `kubectl apply` leaves them.
- */
 /** The group (as the apiVersion prefix) of each kind the lookup holds. */
 const GROUP_PREFIX: Readonly<Record<string, string>> = Object.fromEntries(
   Object.entries(EGRESS_RECORD_GROUPS).map(([kind, group]) => [kind, `${group}/`]),
 );
 
+/**
+ * The lookup of everything in `objects`: what `explain` knows. A kind is known only when `objects`
+ * hold at least one object of it: a set of files without any Gateway says nothing of the cluster's
+ * waypoints. Objects of the same kind, namespace and name count once, the last one, as
+ * `kubectl apply` leaves them.
+ */
 export function recordsOf(objects: readonly KubeObject[]): EgressLookup {
   const sidecars = new Map<string, Map<string, SidecarRecord>>();
   const waypoints = new Map<string, WaypointRecord>();
   const networks = new Map<string, EgressNetworkRecord>();
-  // `audit` hands over every stored ServiceEntry and judges no kind that asks for them by name:
-  // their records are built on the first question only.
+  // A cluster's worth of ServiceEntries may be handed over and none asked for by name: their
+  // records are built on the first question only.
   const entryObjects: KubeObject[] = [];
   let entries: Map<string, ServiceEntryRecord> | undefined;
   const key = (ns: string, name: string) => `${ns}/${name}`;

@@ -41,10 +41,11 @@ export type Pending = {
   /** who wrote it: the username of the admission request */
   readonly caller: string;
   /** the resourceVersion the admitted request carried ("" on CREATE): the informer must go past it */
-  readonly rv: string;
+  rv: string;
   /** read from the API server rather than admitted: delivering that very resourceVersion confirms it */
   readonly stored: boolean;
-  readonly at: number;
+  /** when it was last admitted; the same object admitted again only moves this */
+  at: number;
   /** the informer delivered a newer version; gone after the next build */
   delivered: boolean;
 };
@@ -52,8 +53,12 @@ export type Pending = {
 export type Traced<T> = { readonly value: T; readonly read: readonly Pending[] };
 
 export type Overlay = {
-  /** a write this webhook allowed, by `caller` (review/remember.ts decides which writes qualify) */
-  readonly admitted: (obj: KubeObject, caller: string) => void;
+  /**
+   * A write this webhook allowed, by `caller` (review/remember.ts decides which writes qualify).
+   * True when later reviews see something they did not: false for an object that cannot be filed,
+   * and for the same object written again unchanged by the same caller, which only stays longer.
+   */
+  readonly admitted: (obj: KubeObject, caller: string) => boolean;
   /** an object read from the API server (read-through) that the snapshot lacks */
   readonly stored: (obj: KubeObject) => void;
   /** an informer delivered an object of a kind (add, update or delete) */
@@ -94,117 +99,177 @@ type Layers = {
   readonly kinds: Map<Compact['kind'], number>;
 };
 
-/** A first-in, first-out queue whose items may have left by other ways: readers skip those. */
-type Queue = { items: Pending[]; head: number };
+/**
+ * Whether two compact records hold the same values: plain objects, arrays and primitives compared
+ * all the way down. Anything else counts as different, which only costs filing the record again.
+ * (node:util's isDeepStrictEqual took longer than the review it would save.)
+ */
+function sameRecord(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameRecord(a[i], b[i])) return false;
+    return true;
+  }
+  if (Object.getPrototypeOf(a) !== Object.prototype || Object.getPrototypeOf(b) !== Object.prototype) return false;
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  let n = 0;
+  for (const k in x) {
+    if (!Object.hasOwn(y, k) || !sameRecord(x[k], y[k])) return false;
+    n++;
+  }
+  for (const _ in y) n--;
+  return n === 0;
+}
 
-/** Adds `p`; true when the queue dropped what it had read (once that was most of it, so it stays as long as what it holds). */
-const enqueue = (q: Queue, p: Pending): boolean => {
-  q.items.push(p);
-  if (q.head <= 1_024 || q.head * 2 <= q.items.length) return false;
-  q.items = q.items.slice(q.head);
-  q.head = 0;
-  return true;
-};
+/** One place in an age order; `prev` is older. */
+type Link = { readonly entry: Pending; prev: Link | undefined; next: Link | undefined };
+
+/**
+ * Pending entries oldest first, as a doubly linked list: an entry that leaves (replaced, confirmed,
+ * expired, evicted) is taken out at once wherever it is. A queue that kept a replaced entry until
+ * its turn came held every version of an object admitted again and again: the caller's queue,
+ * read only when the caller reached its limit, grew with each write, and the garbage collector
+ * copied all of it out of the young generation.
+ */
+class AgeOrder {
+  #oldest: Link | undefined;
+  #newest: Link | undefined;
+  size = 0;
+  get oldest(): Pending | undefined {
+    return this.#oldest?.entry;
+  }
+  push(entry: Pending): Link {
+    const link: Link = { entry, prev: this.#newest, next: undefined };
+    if (this.#newest) this.#newest.next = link;
+    else this.#oldest = link;
+    this.#newest = link;
+    this.size++;
+    return link;
+  }
+  remove(link: Link): void {
+    if (link.prev) link.prev.next = link.next;
+    else this.#oldest = link.next;
+    if (link.next) link.next.prev = link.prev;
+    else this.#newest = link.prev;
+    // a link that left may have been promoted to the old generation; left pointing at its
+    // neighbours it would keep each young link after it alive through the next scavenges
+    link.prev = undefined;
+    link.next = undefined;
+    this.size--;
+  }
+}
+
+/** Where a pending entry is held besides `entries`: both age orders, and its records in the list layers. */
+type Placed = { readonly age: Link; readonly mine: Link; readonly records: readonly Filed[] };
+
+/** Emptied keys of the list layers are dropped after this many entries left, or more than are pending. */
+const SWEEP_EVERY = 1_024;
 
 export function overlay(now: () => number = Date.now, ttlMs = OVERLAY_TTL_MS, perCaller = OVERLAY_PER_CALLER, max = OVERLAY_MAX): Overlay {
   // An object admitted again replaces its entry in place: V8's Map takes time in proportion to its
-  // size when one key is deleted and set again and again, so age order is kept in queues instead.
+  // size when one key is deleted and set again and again, so age order is kept apart from it.
   const entries = new Map<string, Pending>();
-  const ages: Queue = { items: [], head: 0 };
-  const callers = new Map<string, { count: number; readonly queue: Queue }>();
-  const filed = new Map<Pending, readonly Filed[]>();
+  const ages = new AgeOrder();
+  const callers = new Map<string, AgeOrder>();
+  const placed = new Map<Pending, Placed>();
   const layers: Layers = { namespaces: new Map(), httpRouteGroups: new Map(), lists: new Map(), kinds: new Map() };
   let version = 0;
+  let left = 0;
   let cached: { base: ClusterSnapshot; version: number; layered: ClusterSnapshot } | undefined;
   let sink: Set<Pending> | undefined;
   const touched = (p: Pending) => sink?.add(p);
-  const current = (p: Pending) => entries.get(p.key) === p;
 
-  /** The oldest entry of a queue still pending. */
-  const oldest = (q: Queue): Pending | undefined => {
-    while (q.head < q.items.length && !current(q.items[q.head]!)) q.head++;
-    return q.items[q.head];
+  /** Drops the keys no pending object files at any more. */
+  const sweep = () => {
+    left = 0;
+    for (const byKey of layers.lists.values()) for (const [k, here] of byKey) if (here.size === 0) byKey.delete(k);
   };
 
   /** Takes `e` out of every layer; `replaced`: its key is about to be filed again, in place. */
   const unfile = (e: Pending, replaced = false) => {
-    if (!current(e)) return;
+    const where = placed.get(e);
+    if (!where) return;
+    placed.delete(e);
     if (!replaced) entries.delete(e.key);
+    ages.remove(where.age);
     const mine = callers.get(e.caller);
-    if (mine && --mine.count === 0) callers.delete(e.caller);
+    if (mine) {
+      mine.remove(where.mine);
+      if (mine.size === 0) callers.delete(e.caller);
+    }
     const n = (layers.kinds.get(e.kind) ?? 1) - 1;
     if (n === 0) layers.kinds.delete(e.kind);
     else layers.kinds.set(e.kind, n);
     if (!replaced && e.compact.kind === 'Namespace') layers.namespaces.delete(e.ref.name);
     else if (!replaced && e.compact.kind === 'HTTPRouteGroup') layers.httpRouteGroups.delete(e.compact.ref);
-    for (const f of filed.get(e) ?? []) {
-      const here = layers.lists.get(f.index)?.get(f.key);
-      // an emptied key stays (the next version of the object most likely files there again) until the next sweep
-      here?.delete(e);
-    }
-    filed.delete(e);
+    // an emptied key stays (the next version of the object most likely files there again) until the next sweep
+    for (const f of where.records) layers.lists.get(f.index)?.get(f.key)?.delete(e);
+    if (++left > SWEEP_EVERY && left > entries.size) sweep();
     version++;
-  };
-
-  /** Drops the keys no pending object files at any more. */
-  const sweep = () => {
-    for (const byKey of layers.lists.values()) for (const [k, here] of byKey) if (here.size === 0) byKey.delete(k);
   };
 
   const file = (e: Pending) => {
     entries.set(e.key, e);
-    if (enqueue(ages, e)) sweep();
-    const mine = callers.get(e.caller) ?? { count: 0, queue: { items: [], head: 0 } };
-    callers.set(e.caller, mine);
-    mine.count++;
-    enqueue(mine.queue, e);
+    let mine = callers.get(e.caller);
+    if (!mine) callers.set(e.caller, (mine = new AgeOrder()));
+    const links = { age: ages.push(e), mine: mine.push(e) };
     layers.kinds.set(e.kind, (layers.kinds.get(e.kind) ?? 0) + 1);
     const c = e.compact;
+    const records: Filed[] = [];
     if (c.kind === 'Namespace') layers.namespaces.set(e.ref.name, { info: c.namespace, entry: e });
     else if (c.kind === 'HTTPRouteGroup') layers.httpRouteGroups.set(c.ref, { matches: c.matches, entry: e });
-    else {
-      const records: Filed[] = [];
+    else
       eachIndexEntry(c, (index, k, record) => {
         let byKey = layers.lists.get(index);
         if (!byKey) layers.lists.set(index, (byKey = new Map<unknown, Map<Pending, unknown[]>>()));
         let here = byKey.get(k);
         if (!here) byKey.set(k, (here = new Map<Pending, unknown[]>()));
-        const mine = here.get(e);
-        if (mine) mine.push(record);
+        const held = here.get(e);
+        if (held) held.push(record);
         else {
           here.set(e, [record]);
           records.push({ index, key: k, record });
         }
       });
-      filed.set(e, records);
-    }
+    placed.set(e, { ...links, records });
     version++;
+  };
+
+  const renew = (e: Pending, rv: string) => {
+    const where = placed.get(e);
+    const mine = callers.get(e.caller);
+    if (!where || !mine) return;
+    ages.remove(where.age);
+    mine.remove(where.mine);
+    placed.set(e, { age: ages.push(e), mine: mine.push(e), records: where.records });
+    e.at = now();
+    e.rv = rv;
+    e.delivered = false;
   };
 
   const expire = () => {
     const cutoff = now() - ttlMs;
-    for (let e = oldest(ages); e !== undefined && e.at <= cutoff; e = oldest(ages)) unfile(e);
+    for (let e = ages.oldest; e !== undefined && e.at <= cutoff; e = ages.oldest) unfile(e);
   };
 
   /** Room for one more entry of `caller`: its own oldest first, else the largest holder's. */
   const makeRoom = (caller: string) => {
     const mine = callers.get(caller);
-    if (mine && mine.count >= perCaller) {
-      const e = oldest(mine.queue);
-      if (e) unfile(e);
-    }
+    if (mine && mine.size >= perCaller && mine.oldest) unfile(mine.oldest);
     if (entries.size < max) return;
-    let largest: { count: number; readonly queue: Queue } | undefined;
-    for (const c of callers.values()) if (!largest || c.count > largest.count) largest = c;
-    const e = largest && oldest(largest.queue);
-    if (e) unfile(e);
+    let largest: AgeOrder | undefined;
+    for (const c of callers.values()) if (!largest || c.size > largest.size) largest = c;
+    if (largest?.oldest) unfile(largest.oldest);
   };
 
-  const add = (obj: KubeObject, caller: string, stored: boolean) => {
+  const add = (obj: KubeObject, caller: string, stored: boolean): boolean => {
     // a review may carry anything the decoder let through; only a well-formed object can be filed
-    if (typeof obj.apiVersion !== 'string' || typeof obj.kind !== 'string' || typeof obj.metadata?.name !== 'string') return;
+    if (typeof obj.apiVersion !== 'string' || typeof obj.kind !== 'string' || typeof obj.metadata?.name !== 'string') return false;
     const c = compact(obj);
-    if (!c) return;
+    if (!c) return false;
     const ref = c.kind === 'Namespace' ? { namespace: '', name: c.namespace.name } : refOf(obj);
     const key = keyOf(c.kind, ref.namespace, ref.name);
     expire();
@@ -213,14 +278,23 @@ export function overlay(now: () => number = Date.now, ttlMs = OVERLAY_TTL_MS, pe
       makeRoom(caller);
       previous = entries.get(key);
     }
-    if (previous) unfile(previous, true);
     const rv = typeof obj.metadata?.resourceVersion === 'string' ? obj.metadata.resourceVersion : '';
+    if (previous?.caller === caller && previous.stored === stored && sameRecord(previous.compact, c)) {
+      // The same object again (a re-apply, a sync that changed nothing): reviews would see what they
+      // see now, so the last layering still holds; only the entry's age and resourceVersion move.
+      renew(previous, rv);
+      return false;
+    }
+    if (previous) unfile(previous, true);
     file({ key, kind: c.kind, ref, compact: c, caller, rv, stored, at: now(), delivered: false });
+    return true;
   };
 
   return {
     admitted: (obj, caller) => add(obj, caller, false),
-    stored: (obj) => add(obj, READ_THROUGH_CALLER, true),
+    stored: (obj) => {
+      add(obj, READ_THROUGH_CALLER, true);
+    },
     delivered: (kind, namespace, name, rv) => {
       const e = entries.get(keyOf(kind, namespace, name));
       if (e && !e.delivered && confirms(rv, e.rv, e.stored)) e.delivered = true;

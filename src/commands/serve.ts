@@ -115,8 +115,7 @@ export async function startServer(config: ServeConfig, { env, logLevel = config.
   const validated = authenticates(callers.auth)
     ? (req: Parameters<typeof admittedWrite>[0], decision: Parameters<typeof admittedWrite>[1]) => {
         const obj = admittedWrite(req, decision);
-        if (obj) pending.admitted(obj, callerOf(req));
-        return obj !== undefined;
+        return obj !== undefined && pending.admitted(obj, callerOf(req));
       }
     : undefined;
   let stopWatching = () => {};

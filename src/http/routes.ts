@@ -40,7 +40,8 @@ export type RouteDeps = {
   readonly auth: CallerAuth;
   /**
    * Told of every /validate decision of an authenticated caller, for read-your-writes
-   * (commands/serve.ts); true when it changed what later reviews see.
+   * (commands/serve.ts); true when it changed what later reviews see (an object written again
+   * unchanged by the same caller does not).
    */
   readonly validated?: (req: AdmissionRequest, decision: Decision) => boolean;
   /** which reviews get a log line (default: changes, summary every minute) */

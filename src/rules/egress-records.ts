@@ -10,6 +10,7 @@
  */
 import type { KubeObject } from '../admission/types.ts';
 import {
+  derived,
   EGRESS_RECORD_GROUPS,
   egressNetworkRecord,
   serviceEntryRecord,
@@ -124,20 +125,20 @@ export function recordsOf(objects: readonly KubeObject[]): EgressLookup {
 
 const NO_RECORDS: readonly never[] = Object.freeze([]);
 
-const lookups = new WeakMap<ClusterSnapshot, EgressLookup>();
+const LOOKUP = Symbol('egress lookup');
 
 /**
  * What the snapshot holds: ServiceEntries by name always (the rules have always compared with the
  * snapshot's entries), the other kinds only when the snapshot knows them (knownKinds). Built once
  * per snapshot: every review of a kind asks for it.
  */
-export function snapshotLookup(snapshot: ClusterSnapshot): EgressLookup {
-  const found = lookups.get(snapshot);
-  if (found) return found;
+export const snapshotLookup = (snapshot: ClusterSnapshot): EgressLookup => derived(snapshot, LOOKUP, lookupOf);
+
+function lookupOf(snapshot: ClusterSnapshot): EgressLookup {
   const known = (kind: EgressRecordKind) => snapshot.knownKinds.has(kind);
   const named = <R extends { readonly namespace: string }>(list: readonly R[] | undefined, namespace: string) =>
     list?.find((r) => r.namespace === namespace);
-  const lookup: EgressLookup = {
+  return {
     ...(known('Sidecar') ? { sidecars: (ns: string) => snapshot.sidecarsByNamespace.get(ns) ?? NO_RECORDS } : {}),
     ...(known('Gateway') ? { waypoint: (ns: string, name: string) => named(snapshot.waypointsByName.get(name), ns) } : {}),
     ...(known('EgressNetwork')
@@ -148,6 +149,4 @@ export function snapshotLookup(snapshot: ClusterSnapshot): EgressLookup {
       : {}),
     serviceEntry: (ns: string, name: string) => named(snapshot.serviceEntriesByName.get(name), ns),
   };
-  lookups.set(snapshot, lookup);
-  return lookup;
 }

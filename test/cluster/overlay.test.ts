@@ -1,8 +1,11 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AdmissionRequest, KubeObject } from '../../src/admission/types.ts';
 import { overlay } from '../../src/cluster/overlay.ts';
 import { egressKey } from '../../src/cluster/snapshot.ts';
+import { snapshotLookup } from '../../src/rules/egress-records.ts';
 import { judge } from '../../src/review/validate.ts';
 import { snapshotWith } from '../support.ts';
 
@@ -188,6 +191,70 @@ Overlay('an object that is not well formed is not filed', () => {
   o.admitted({ apiVersion: { x: 1 } as unknown as string, kind: 'Namespace', metadata: { name: 'shop' } }, 'alice');
   o.admitted({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 7 as unknown as string } }, 'alice');
   assert.is(o.size(), 0);
+});
+
+Overlay('the same object admitted again unchanged changes nothing reviews see, and only stays longer', () => {
+  let t = 0;
+  const o = overlay(() => t, 1_000);
+  const base = snapshotWith([]);
+  assert.is(o.admitted(egress('pg', 'tcp'), 'alice'), true, 'a new write changes what reviews see');
+  const before = o.layer(base);
+  t = 600;
+  assert.is(o.admitted(egress('pg', 'tcp'), 'alice'), false, 'the same write again does not');
+  assert.is(o.layer(base), before, 'the layering of the last review still holds');
+  t = 1_100;
+  assert.equal(ports(o.layer(base)), ['pg:tcp'], 'it ages from its last admission');
+  assert.is(o.admitted(egress('pg', 'tcp-server-first'), 'alice'), true, 'a changed object does');
+  assert.is(o.admitted(egress('pg', 'tcp-server-first'), 'bob'), true, 'so does the same object from another caller');
+  assert.is(o.admitted({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 7 as unknown as string } }, 'alice'), false);
+});
+
+Overlay('an object written again unchanged is confirmed only by a version newer than its last write', () => {
+  const o = overlay();
+  o.admitted(egress('pg', 'tcp'), 'alice');
+  o.delivered('Egress', 'db', 'pg', '5');
+  o.admitted(egress('pg', 'tcp', '5'), 'alice');
+  o.published();
+  assert.is(o.size(), 1, 'the delivery before the second write confirms nothing of it');
+  o.delivered('Egress', 'db', 'pg', '6');
+  o.published();
+  assert.is(o.size(), 0);
+});
+
+Overlay('an object admitted again and again holds on to none of its earlier versions', async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const o = overlay();
+  const base = snapshotWith([]);
+  o.admitted(egress('other', 'tcp'), 'alice');
+  o.admitted(egress('pg', 'tcp-server-first'), 'alice');
+  const pendingPg = () => o.trace(() => judge(review(egress('api', 'http')), o.layer(base))).read.find((p) => p.ref.name === 'pg');
+  const first = new WeakRef(pendingPg()!);
+  assert.ok(first.deref(), 'the review read the pending write');
+  for (let i = 0; i < 2_000; i++) o.admitted(egress('pg', i % 2 ? 'tcp-server-first' : 'tcp'), 'alice');
+  o.layer(base); // the next review's layering replaces the one that read the first version
+  // a WeakRef keeps its target until the current job ends
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  gc();
+  assert.is(first.deref(), undefined);
+  assert.is(o.size(), 2);
+});
+
+Overlay('a layered snapshot answers lookups by name of its own, not those of the snapshot under it', () => {
+  const o = overlay();
+  const base = snapshotWith([]);
+  assert.is(snapshotLookup(base).serviceEntry?.('db', 'api'), undefined);
+  o.admitted(
+    {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'ServiceEntry',
+      metadata: { name: 'api', namespace: 'db' },
+      spec: { hosts: ['api.example.com'] },
+    },
+    'alice',
+  );
+  assert.equal(snapshotLookup(o.layer(base)).serviceEntry?.('db', 'api')?.hosts, ['api.example.com']);
+  assert.is(snapshotLookup(base).serviceEntry?.('db', 'api'), undefined, 'the published snapshot is never changed');
 });
 
 Overlay.run();

@@ -110,7 +110,6 @@ export function buildApp({ tls, logger, stop, connections, gate, tlsPolicy, ...d
     routerOptions: { maxParamLength: 16_384 },
     keepAliveTimeout: limits.keepAliveMs,
     requestTimeout: limits.requestMs,
-    maxRequestsPerSocket: limits.requestsPerConnection,
     forceCloseConnections: 'idle',
     // One log line per review, written by the route with the review's uid, instead of two generic ones.
     logController: new LogController({ disableRequestLogging: true }),
@@ -151,9 +150,16 @@ export function buildApp({ tls, logger, stop, connections, gate, tlsPolicy, ...d
     closing = true;
     done();
   });
+  // Each connection's share of answers is counted here rather than by Node's maxRequestsPerSocket,
+  // which only announces the close: a client that sends again on the connection is answered 503
+  // from then on. An answer that carries `connection: close` makes Node end the connection after it.
+  const answered = new WeakMap<object, number>();
   // Callback style: an async hook costs a promise on every answer, this is the hot path.
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    if (closing) reply.header('connection', 'close');
+  app.addHook('onSend', (request, reply, payload, done) => {
+    const socket = request.raw.socket;
+    const count = (answered.get(socket) ?? 0) + 1;
+    answered.set(socket, count);
+    if (closing || count >= limits.requestsPerConnection) reply.header('connection', 'close');
     done(null, payload);
   });
   if (stop) app.addHook('onClose', stop);

@@ -232,8 +232,17 @@ function size(bytes: number, limit?: number): string {
   return `${Number.isInteger(m) ? m : m.toFixed(1)} MiB`;
 }
 
+/** A file's objects as it is read; a reader given one keeps none of them (`Inputs.items` stays empty). */
+export type EachFile = (items: readonly InputItem[]) => void;
+
 /** Everything read from the sources, in order; a source that cannot be read is an error. */
-function collect(sources: readonly Source[], strictness: Strictness, limits: ReadLimits | undefined, found: Found): Inputs {
+function collect(
+  sources: readonly Source[],
+  strictness: Strictness,
+  limits: ReadLimits | undefined,
+  found: Found,
+  each?: EachFile,
+): Inputs {
   const items: InputItem[] = [];
   const skipped: SkippedDocument[] = [];
   let files = 0;
@@ -262,7 +271,8 @@ function collect(sources: readonly Source[], strictness: Strictness, limits: Rea
     used.bytes += r.bytes;
     used.documents += documents;
     files++;
-    for (const it of read.items) items.push(it);
+    if (each) each(read.items);
+    else for (const it of read.items) items.push(it);
     for (const e of read.errors) found.errors.push(e);
     for (const d of read.skipped) skipped.push(d);
   }
@@ -324,14 +334,18 @@ function refuse(bytes: number, used: number, limits: ReadLimits, cut = false): {
 const fileSources = (path: string, found: Found): Source[] =>
   filesOf(path, found).map((file) => ({ file, size: () => statSync(file).size, data: () => readFileSync(file) }));
 
-/** Reads files and directories (no stdin), synchronously: what a server does before it starts. */
-export function readPaths(paths: readonly string[], strictness: Strictness, limits?: ReadLimits): Inputs {
+/**
+ * Reads files and directories (no stdin), synchronously: what a server does before it starts.
+ * With `each`, every file's objects go to it as the file is read, and none is kept.
+ */
+export function readPaths(paths: readonly string[], strictness: Strictness, limits?: ReadLimits, each?: EachFile): Inputs {
   const found: Found = { errors: [], warnings: [] };
   return collect(
     paths.flatMap((p) => fileSources(p, found)),
     strictness,
     limits,
     found,
+    each,
   );
 }
 

@@ -86,6 +86,10 @@ export function meshLocations(env: Readonly<Record<string, string | undefined>>)
 }
 
 export const OSM_MESHCONFIG_GROUP = 'config.openservicemesh.io';
+const CONFIG_MAP = '/ConfigMap';
+const OSM_MESHCONFIG = `${OSM_MESHCONFIG_GROUP}/MeshConfig`;
+/** The group/Kinds (objectGroupKind) meshConfigFrom reads its settings from. */
+export const MESH_CONFIG_KINDS: ReadonlySet<string> = new Set([CONFIG_MAP, OSM_MESHCONFIG]);
 
 const at = (o: KubeObject): string => namespacedName(asStr(o.metadata?.namespace), asStr(o.metadata?.name));
 
@@ -156,11 +160,11 @@ function osmOf(meshConfig: KubeObject | undefined): OsmMeshConfig | undefined {
 export function meshConfigFrom(objects: readonly KubeObject[], loc: MeshLocations, notes: readonly string[] = []): MeshConfig {
   const said = [...notes];
   const istio = istioOf(
-    find(objects, '/ConfigMap', loc.istioNamespace, loc.istioConfigMap),
-    find(objects, '/ConfigMap', loc.istioNamespace, loc.injectorConfigMap),
+    find(objects, CONFIG_MAP, loc.istioNamespace, loc.istioConfigMap),
+    find(objects, CONFIG_MAP, loc.istioNamespace, loc.injectorConfigMap),
     said,
   );
-  const osm = osmOf(find(objects, `${OSM_MESHCONFIG_GROUP}/MeshConfig`, loc.osmNamespace, loc.osmMeshConfig));
+  const osm = osmOf(find(objects, OSM_MESHCONFIG, loc.osmNamespace, loc.osmMeshConfig));
   return { read: true, ...(istio ? { istio } : {}), ...(osm ? { osm } : {}), notes: said };
 }
 

@@ -6,21 +6,21 @@
  * publisher.ts, readiness.ts.
  */
 import { performance } from 'node:perf_hooks';
-import type { KubeObject } from '../admission/types.ts';
+import { objectGroupKind, type KubeObject } from '../admission/types.ts';
 import type { ClusterApi, InformerFactory } from './api.ts';
 import { cidrSources, cidrStatus, serviceIps } from './cidr-sources.ts';
 import { readCidrSettings, type ConfiguredPair } from './cidr-settings.ts';
 import { detectCidrs, rangeRows } from './detect.ts';
 import { discoveryLoop } from './discovery.ts';
-import { snapshotFromObjects, type Compact } from './indexes.ts';
+import { compact, snapshotFromCompact, type Compact } from './indexes.ts';
 import { superviseInformers } from './informers.ts';
 import type { Delivered } from './supervisor.ts';
 import { lifetime } from './lifetime.ts';
-import { meshConfigFrom, meshLocations, NO_MESH_CONFIG, type MeshLocations } from './mesh-config.ts';
+import { MESH_CONFIG_KINDS, meshConfigFrom, meshLocations, NO_MESH_CONFIG, type MeshLocations } from './mesh-config.ts';
 import { meshSource } from './mesh-source.ts';
 import { publisher } from './publisher.ts';
 import { readiness } from './readiness.ts';
-import { loadStateDir } from './state-dir.ts';
+import { loadStateDir, visitStateDir } from './state-dir.ts';
 import { DEFAULT_TIMING, type ClusterView, type Env, type Log, type Timing, type ViewStatus } from './view-types.ts';
 
 export { DEFAULT_TIMING } from './view-types.ts';
@@ -80,16 +80,37 @@ function loadState(dir: string | undefined, log: Log): readonly KubeObject[] {
   return state.objects;
 }
 
+/**
+ * The compact records of the --state objects, read file by file, and the few whole objects the
+ * meshes' settings are read from (ConfigMaps, OSM MeshConfigs).
+ */
+function compactState(
+  dir: string | undefined,
+  log: Log,
+): { readonly records: readonly Compact[]; readonly meshObjects: readonly KubeObject[] } {
+  const records: Compact[] = [];
+  const meshObjects: KubeObject[] = [];
+  if (!dir) return { records, meshObjects };
+  const state = visitStateDir(dir, (o) => {
+    const c = compact(o);
+    if (c) records.push(c);
+    else if (MESH_CONFIG_KINDS.has(objectGroupKind(o))) meshObjects.push(o);
+  });
+  if (state.errors.length) throw new Error(`state: ${state.errors.join('; ')}`);
+  log.info({ dir, files: state.files, objects: state.objects }, 'loaded cluster objects from the state folder');
+  return { records, meshObjects };
+}
+
 /** A view over configured/default CIDRs and the --state objects: ready at once, never changes. */
 export function staticClusterView(
   opts: Pick<ViewOptions, 'cidrs' | 'podCidrs' | 'serviceCidrs' | 'env' | 'stateDir' | 'log' | 'meshLocations'>,
   reason = NO_CLUSTER_REASON,
 ): ClusterView {
   const detection = detectCidrs(configuredCidrs(opts));
-  const objects = loadState(opts.stateDir, opts.log);
+  const state = compactState(opts.stateDir, opts.log);
   const t0 = performance.now();
-  const mesh = opts.stateDir ? meshConfigFrom(objects, opts.meshLocations ?? meshLocations(opts.env)) : NO_MESH_CONFIG;
-  const snapshot = { ...snapshotFromObjects(objects, detection.cidrs), mesh };
+  const mesh = opts.stateDir ? meshConfigFrom(state.meshObjects, opts.meshLocations ?? meshLocations(opts.env)) : NO_MESH_CONFIG;
+  const snapshot = { ...snapshotFromCompact(state.records, detection.cidrs), mesh };
   const buildMs = performance.now() - t0;
   const builtAt = new Date().toISOString();
   const rows = rangeRows(detection);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { loadStateDir } from '../../src/cluster/state-dir.ts';
+import { loadStateDir, visitStateDir } from '../../src/cluster/state-dir.ts';
 
 const folder = (files: Record<string, string>): string => {
   const dir = mkdtempSync(join(tmpdir(), 'ew-state-'));
@@ -95,6 +95,25 @@ State('refuses a state set over its limits by name, and reads none of the files 
   assert.equal(s.errors, [
     `${join(dir, 'b.yaml')}: not read: 56 bytes here and 55 bytes before this file, over the limit of 100 bytes in all; the file after it was not read either`,
   ]);
+});
+
+State('serve visits the objects file by file, in the same order and with the same problems as a full read', () => {
+  const dir = folder({
+    'a.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata: {name: first}\n---\njust: a map\n',
+    'b.json': JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'second' } }],
+    }),
+  });
+  const seen: { kind?: string; metadata?: { name?: string } }[] = [];
+  const visited = visitStateDir(dir, (o) => void seen.push(o));
+  const whole = loadStateDir(dir);
+  assert.equal(names(seen), names(whole.objects));
+  assert.is(visited.objects, 2);
+  assert.is(visited.files, 2);
+  assert.equal(visited.errors, whole.errors);
+  assert.is(visited.errors.length, 1);
 });
 
 State.run();

@@ -498,5 +498,22 @@ NoCluster('serves --state objects so cross-object checks work offline', () => {
   assert.ok(view.current().namespaces.has('shop'));
 });
 
+NoCluster("reads the meshes' settings from --state ConfigMaps next to the objects it indexes", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ew-state-'));
+  writeFileSync(join(dir, 'a-egress.json'), JSON.stringify(egress('db', 'app', 5432)));
+  writeFileSync(
+    join(dir, 'b-mesh.json'),
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'istio', namespace: 'istio-system' },
+      data: { mesh: 'outboundTrafficPolicy:\n  mode: REGISTRY_ONLY\n' },
+    }),
+  );
+  const view = staticClusterView({ env: {}, log: recordingLog(), stateDir: dir });
+  assert.is(view.current().mesh.istio?.outboundPolicy.value, 'REGISTRY_ONLY');
+  assert.equal([...view.current().egressesBySourcePort.keys()], ['shop/app#5432']);
+});
+
 View.run();
 NoCluster.run();

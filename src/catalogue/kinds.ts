@@ -25,11 +25,17 @@ export type ValidatingRuleName = Exclude<JudgedKindRow, { readonly webhook: 'mut
 /** "group/Kind", the version-agnostic key (Istio's FindByGroupKind): a new version must not skip a rule. */
 export const groupKind = (g: { readonly group?: string; readonly kind?: string }): string => `${g.group ?? ''}/${g.kind ?? ''}`;
 
-const BY_GROUP_KIND: ReadonlyMap<string, JudgedKindRow> = new Map(JUDGED_KINDS.map((k) => [groupKind(k), k]));
+// by group, then kind: a review asks several times, and a "group/Kind" key would be a new string each time
+const BY_GROUP = new Map<string, Map<string, JudgedKindRow>>();
+for (const k of JUDGED_KINDS) {
+  let kinds = BY_GROUP.get(k.group);
+  if (!kinds) BY_GROUP.set(k.group, (kinds = new Map()));
+  kinds.set(k.kind, k);
+}
 
 /** The row of a group/Kind, whatever its version; undefined for kinds this webhook does not judge. */
 export const judgedKind = (g: { readonly group?: string; readonly kind?: string }): JudgedKindRow | undefined =>
-  BY_GROUP_KIND.get(groupKind(g));
+  BY_GROUP.get(g.group ?? '')?.get(g.kind ?? '');
 
 /** Whether this operation on this group/Kind is judged (the webhook registrations send no others). */
 export function judges(g: { readonly group?: string; readonly kind?: string }, operation: string): boolean {

@@ -9,6 +9,8 @@ declare module 'autocannon' {
       connections?: number;
       duration?: number;
       pipelining?: number;
+      /** close and reopen each connection after this many requests */
+      reconnectRate?: number;
       timeout?: number;
       method?: string;
       headers?: Record<string, string>;

@@ -281,6 +281,7 @@ export async function runSideBySide(o: SideBySideOptions): Promise<SideBySide> {
         fmt.ms(one.b.p50 - one.a.p50),
         fmt.int(one.a.rps),
         fmt.int(one.b.rps),
+        String(one.a.failures + one.b.failures),
       ]);
     }
     const main = table(
@@ -327,9 +328,10 @@ export async function runSideBySide(o: SideBySideOptions): Promise<SideBySide> {
         'added at p50 ms',
         'baseline req/s',
         'egress-warden req/s',
+        'failures',
       ],
       alone,
-      numericFrom(1, 9),
+      numericFrom(1, 10),
     );
     const pending = pendingTable(valid!, pendingRow, runs, single);
     return {

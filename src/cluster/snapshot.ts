@@ -115,16 +115,17 @@ export const egressKey = (source: string, port: number): string => `${source}#${
 /**
  * A value worked out from a snapshot, once, and kept on the snapshot object itself. Not in a
  * WeakMap keyed by snapshots: the overlay lays a new snapshot over the published one for the
- * review after each admitted write, and V8's young-generation collector keeps a WeakMap's young
- * keys alive with all they reach, which copied every such snapshot into the old generation (a
- * fifth of a review's time went to collecting them). The property is not enumerable, so a snapshot
+ * review after each admitted write, and in V8 a WeakMap entry with a young key survived the
+ * young-generation collections with all it reached, which copied every such snapshot into the old
+ * generation (a fifth of a review's time went to collecting them). The property is not enumerable, so a snapshot
  * spread into another (`{ ...base, namespaces }`) does not take the old one's values along.
  */
 export function derived<T>(snapshot: ClusterSnapshot, key: symbol, build: (snapshot: ClusterSnapshot) => T): T {
   const held = (snapshot as unknown as Record<symbol, T | undefined>)[key];
   if (held !== undefined) return held;
   const value = build(snapshot);
-  Object.defineProperty(snapshot, key, { value, enumerable: false });
+  // a frozen snapshot (none is, but a test or a caller may freeze one) is worked out each time
+  if (Object.isExtensible(snapshot)) Object.defineProperty(snapshot, key, { value, enumerable: false });
   return value;
 }
 

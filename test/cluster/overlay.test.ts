@@ -255,6 +255,8 @@ Overlay('a layered snapshot answers lookups by name of its own, not those of the
   );
   assert.equal(snapshotLookup(o.layer(base)).serviceEntry?.('db', 'api')?.hosts, ['api.example.com']);
   assert.is(snapshotLookup(base).serviceEntry?.('db', 'api'), undefined, 'the published snapshot is never changed');
+  const frozen = Object.freeze(o.layer(snapshotWith([])));
+  assert.equal(snapshotLookup(frozen).serviceEntry?.('db', 'api')?.hosts, ['api.example.com'], 'a frozen snapshot is answered too');
 });
 
 Overlay.run();

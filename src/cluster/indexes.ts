@@ -315,6 +315,31 @@ export function snapshotFromObjects(objects: Iterable<KubeObject>, cidrs: Cluste
   return snapshotFromCompact(items, cidrs);
 }
 
+/**
+ * Whether two compact records hold the same values: plain objects, arrays and primitives compared
+ * all the way down. Anything else counts as different, which only costs filing the record again.
+ * (node:util's isDeepStrictEqual took longer than the review it would save.)
+ */
+export function sameRecord(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameRecord(a[i], b[i])) return false;
+    return true;
+  }
+  if (Object.getPrototypeOf(a) !== Object.prototype || Object.getPrototypeOf(b) !== Object.prototype) return false;
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  let n = 0;
+  for (const k in x) {
+    if (!Object.hasOwn(y, k) || !sameRecord(x[k], y[k])) return false;
+    n++;
+  }
+  for (const _ in y) n--;
+  return n === 0;
+}
+
 /** The snapshot fields each kind fills. */
 export const INDEX_FIELDS: Readonly<Record<Compact['kind'], readonly (keyof ClusterSnapshot)[]>> = {
   Namespace: ['namespaces'],

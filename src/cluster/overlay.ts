@@ -16,7 +16,8 @@
  * a review costs the same with 5,000 pending writes as with one.
  */
 import type { KubeObject } from '../admission/types.ts';
-import { compact, eachIndexEntry, INDEX_FIELDS, LIST_INDEX_OWNERS, refOf, type Compact, type ListIndex } from './indexes.ts';
+import { AgeOrder, type Link } from './age-order.ts';
+import { compact, eachIndexEntry, INDEX_FIELDS, LIST_INDEX_OWNERS, refOf, sameRecord, type Compact, type ListIndex } from './indexes.ts';
 import type { ClusterSnapshot, NamespaceInfo, ObjectRef } from './snapshot.ts';
 
 /**
@@ -99,71 +100,8 @@ type Layers = {
   readonly kinds: Map<Compact['kind'], number>;
 };
 
-/**
- * Whether two compact records hold the same values: plain objects, arrays and primitives compared
- * all the way down. Anything else counts as different, which only costs filing the record again.
- * (node:util's isDeepStrictEqual took longer than the review it would save.)
- */
-function sameRecord(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!sameRecord(a[i], b[i])) return false;
-    return true;
-  }
-  if (Object.getPrototypeOf(a) !== Object.prototype || Object.getPrototypeOf(b) !== Object.prototype) return false;
-  const x = a as Record<string, unknown>;
-  const y = b as Record<string, unknown>;
-  let n = 0;
-  for (const k in x) {
-    if (!Object.hasOwn(y, k) || !sameRecord(x[k], y[k])) return false;
-    n++;
-  }
-  for (const _ in y) n--;
-  return n === 0;
-}
-
-/** One place in an age order; `prev` is older. */
-type Link = { readonly entry: Pending; prev: Link | undefined; next: Link | undefined };
-
-/**
- * Pending entries oldest first, as a doubly linked list: an entry that leaves (replaced, confirmed,
- * expired, evicted) is taken out at once wherever it is. A queue that kept a replaced entry until
- * its turn came held every version of an object admitted again and again: the caller's queue,
- * read only when the caller reached its limit, grew with each write, and the garbage collector
- * copied all of it out of the young generation.
- */
-class AgeOrder {
-  #oldest: Link | undefined;
-  #newest: Link | undefined;
-  size = 0;
-  get oldest(): Pending | undefined {
-    return this.#oldest?.entry;
-  }
-  push(entry: Pending): Link {
-    const link: Link = { entry, prev: this.#newest, next: undefined };
-    if (this.#newest) this.#newest.next = link;
-    else this.#oldest = link;
-    this.#newest = link;
-    this.size++;
-    return link;
-  }
-  remove(link: Link): void {
-    if (link.prev) link.prev.next = link.next;
-    else this.#oldest = link.next;
-    if (link.next) link.next.prev = link.prev;
-    else this.#newest = link.prev;
-    // a link that left may have been promoted to the old generation; left pointing at its
-    // neighbours it would keep each young link after it alive through the next scavenges
-    link.prev = undefined;
-    link.next = undefined;
-    this.size--;
-  }
-}
-
 /** Where a pending entry is held besides `entries`: both age orders, and its records in the list layers. */
-type Placed = { readonly age: Link; readonly mine: Link; readonly records: readonly Filed[] };
+type Placed = { readonly age: Link<Pending>; readonly mine: Link<Pending>; readonly records: readonly Filed[] };
 
 /** Emptied keys of the list layers are dropped after this many entries left, or more than are pending. */
 const SWEEP_EVERY = 1_024;
@@ -172,8 +110,8 @@ export function overlay(now: () => number = Date.now, ttlMs = OVERLAY_TTL_MS, pe
   // An object admitted again replaces its entry in place: V8's Map takes time in proportion to its
   // size when one key is deleted and set again and again, so age order is kept apart from it.
   const entries = new Map<string, Pending>();
-  const ages = new AgeOrder();
-  const callers = new Map<string, AgeOrder>();
+  const ages = new AgeOrder<Pending>();
+  const callers = new Map<string, AgeOrder<Pending>>();
   const placed = new Map<Pending, Placed>();
   const layers: Layers = { namespaces: new Map(), httpRouteGroups: new Map(), lists: new Map(), kinds: new Map() };
   let version = 0;
@@ -214,7 +152,7 @@ export function overlay(now: () => number = Date.now, ttlMs = OVERLAY_TTL_MS, pe
   const file = (e: Pending) => {
     entries.set(e.key, e);
     let mine = callers.get(e.caller);
-    if (!mine) callers.set(e.caller, (mine = new AgeOrder()));
+    if (!mine) callers.set(e.caller, (mine = new AgeOrder<Pending>()));
     const links = { age: ages.push(e), mine: mine.push(e) };
     layers.kinds.set(e.kind, (layers.kinds.get(e.kind) ?? 0) + 1);
     const c = e.compact;
@@ -260,7 +198,7 @@ export function overlay(now: () => number = Date.now, ttlMs = OVERLAY_TTL_MS, pe
     const mine = callers.get(caller);
     if (mine && mine.size >= perCaller && mine.oldest) unfile(mine.oldest);
     if (entries.size < max) return;
-    let largest: AgeOrder | undefined;
+    let largest: AgeOrder<Pending> | undefined;
     for (const c of callers.values()) if (!largest || c.size > largest.size) largest = c;
     if (largest?.oldest) unfile(largest.oldest);
   };

@@ -1,15 +1,12 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { objectKey, type KubeObject } from '../../src/admission/types.ts';
+import type { KubeObject } from '../../src/admission/types.ts';
 import { audit } from '../../src/audit/audit.ts';
-import { continuousAudit, type Auditor, type Pass } from '../../src/audit/continuous.ts';
 import { snapshotFromObjects } from '../../src/cluster/indexes.ts';
 import { DEFAULT_MESH_LOCATIONS, meshConfigFrom } from '../../src/cluster/mesh-config.ts';
-import type { ClusterSnapshot } from '../../src/cluster/snapshot.ts';
-import { recordingLog } from '../cluster/fake-api.ts';
-import { manualClock } from '../cluster/manual-clock.ts';
 import { parseCidr } from '../../src/net/cidr.ts';
 import { RETRY_AFTER_FAILURE_MS } from '../../src/audit/continuous.ts';
+import { auditedCluster } from './harness.ts';
 
 const KINDS = ['Namespace', 'ServiceEntry', 'VirtualService', 'Egress', 'HTTPRouteGroup'];
 // real ranges hold bigints, which the audit must fingerprint without JSON's help
@@ -47,62 +44,20 @@ const registryOnly: KubeObject = {
   data: { mesh: 'outboundTrafficPolicy:\n  mode: REGISTRY_ONLY\n' },
 };
 
-/** A cluster the test edits: stored objects by kind, and the snapshot the view would publish from them. */
+/** A cluster the test edits, whose snapshot also carries the mesh settings read from `mesh`. */
 function cluster(objects: KubeObject[] = [], mesh: KubeObject[] = []) {
-  const stored = new Map<string, Map<string, KubeObject>>(KINDS.map((k) => [k, new Map()]));
   let meshObjects = mesh;
-  let snapshot: ClusterSnapshot;
-  const publish = () => {
-    const all = [...stored.values()].flatMap((m) => [...m.values()]);
-    snapshot = { ...snapshotFromObjects(all, CIDRS), mesh: meshConfigFrom(meshObjects, DEFAULT_MESH_LOCATIONS) };
-  };
-  for (const o of objects) stored.get(o.kind!)!.set(objectKey(o), o);
-  publish();
-  const passes: Pass[] = [];
-  const clock = manualClock();
-  let auditor!: Auditor;
-  const c = {
-    clock,
-    passes,
-    source: { current: () => snapshot, stored: (kind: string) => stored.get(kind), kinds: KINDS },
-    get auditor() {
-      return auditor;
-    },
-    start: async (sliceMs?: number) => {
-      auditor = continuousAudit({
-        source: c.source,
-        life: clock,
-        log: recordingLog(),
-        fullPassMs: 60_000,
-        ...(sliceMs !== undefined ? { sliceMs } : {}),
-        passed: (p) => void passes.push(p),
-      });
-      auditor.start();
-      await clock.advance(0);
-    },
-    /** an informer event: the object stored (or deleted), a snapshot published */
-    write: async (o: KubeObject, deleted = false) => {
-      const m = stored.get(o.kind!)!;
-      if (deleted) m.delete(objectKey(o));
-      else m.set(objectKey(o), o);
-      auditor.changed(o.kind!, o.metadata?.namespace ?? '', o.metadata?.name ?? '');
-      publish();
-      auditor.published();
-      await clock.advance(0);
-    },
+  const c = auditedCluster(KINDS, objects, (all) => ({
+    ...snapshotFromObjects(all, CIDRS),
+    mesh: meshConfigFrom(meshObjects, DEFAULT_MESH_LOCATIONS),
+  }));
+  return Object.assign(c, {
+    /** the mesh's settings changed, and a snapshot was published */
     mesh: async (objs: KubeObject[]) => {
       meshObjects = objs;
-      publish();
-      auditor.published();
-      await clock.advance(0);
+      await c.republished();
     },
-    codesOf: (kind: string, name: string) =>
-      [...auditor.verdicts().values()]
-        .filter((v) => v.ref.kind === kind && v.ref.name === name)
-        .flatMap((v) => v.findings.map((f) => f.code))
-        .sort(),
-  };
-  return c;
+  });
 }
 
 const Continuous = suite('audit/continuous: stored objects judged as the cluster changes');

@@ -4,13 +4,11 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { objectKey, type KubeObject } from '../../src/admission/types.ts';
-import { continuousAudit, type Auditor, type Pass } from '../../src/audit/continuous.ts';
+import type { KubeObject } from '../../src/admission/types.ts';
 import { snapshotFromObjects } from '../../src/cluster/indexes.ts';
-import type { ClusterSnapshot, EgressRecordKind } from '../../src/cluster/snapshot.ts';
-import { recordingLog } from '../cluster/fake-api.ts';
-import { manualClock } from '../cluster/manual-clock.ts';
+import type { EgressRecordKind } from '../../src/cluster/snapshot.ts';
 import { cidrsOf } from '../support.ts';
+import { auditedCluster } from './harness.ts';
 
 /** What serve audits of these kinds; Gateways are watched, not judged. */
 const AUDITED = ['Namespace', 'ServiceEntry', 'AuthorizationPolicy', 'TCPRoute', 'Sidecar', 'EgressNetwork'];
@@ -69,56 +67,11 @@ const sidecar = (name: string, created: string): KubeObject => ({
 });
 
 /** Stored objects by kind, and the snapshot a view with synced informers of every kind publishes. */
-function cluster(objects: KubeObject[]) {
-  const stored = new Map<string, Map<string, KubeObject>>();
-  const put = (o: KubeObject) => {
-    const m = stored.get(o.kind!) ?? new Map<string, KubeObject>();
-    stored.set(o.kind!, m);
-    m.set(objectKey(o), o);
-  };
-  objects.forEach(put);
-  let snapshot!: ClusterSnapshot;
-  const publish = () => {
-    const all = [...stored.values()].flatMap((m) => [...m.values()]);
-    snapshot = { ...snapshotFromObjects(all, cidrsOf(['10.244.0.0/16'], ['10.96.0.0/12'])), knownKinds: KNOWN };
-  };
-  publish();
-  const clock = manualClock();
-  const passes: Pass[] = [];
-  let auditor!: Auditor;
-  return {
-    passes,
-    start: async () => {
-      auditor = continuousAudit({
-        source: { current: () => snapshot, stored: (kind) => stored.get(kind), kinds: AUDITED },
-        life: clock,
-        log: recordingLog(),
-        fullPassMs: 60_000,
-        passed: (p) => void passes.push(p),
-      });
-      auditor.start();
-      await clock.advance(0);
-    },
-    write: async (o: KubeObject, deleted = false) => {
-      if (deleted) stored.get(o.kind!)?.delete(objectKey(o));
-      else put(o);
-      auditor.changed(o.kind!, o.metadata?.namespace ?? '', o.metadata?.name ?? '');
-      publish();
-      auditor.published();
-      await clock.advance(0);
-    },
-    relisted: async (kind: string) => {
-      auditor.replaced(kind);
-      auditor.published();
-      await clock.advance(0);
-    },
-    codesOf: (kind: string, name: string) =>
-      [...auditor.verdicts().values()]
-        .filter((v) => v.ref.kind === kind && v.ref.name === name)
-        .flatMap((v) => v.findings.map((f) => f.code))
-        .sort(),
-  };
-}
+const cluster = (objects: KubeObject[]) =>
+  auditedCluster(AUDITED, objects, (all) => ({
+    ...snapshotFromObjects(all, cidrsOf(['10.244.0.0/16'], ['10.96.0.0/12'])),
+    knownKinds: KNOWN,
+  }));
 
 const Audit = suite('audit/continuous: the newer egress kinds judged again when what they read changes');
 

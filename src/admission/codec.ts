@@ -52,6 +52,19 @@ const REASONS: Readonly<Record<number, string>> = {
   500: 'InternalError',
 };
 
+// The last patch encoded, and its encoding: remembered pod decisions (review/mutate.ts) share their
+// patch, so a rollout's pods are encoded once. One slot: nothing is held past the next patch.
+let lastPatch: Decision['patch'] | undefined;
+let lastPatchText = '';
+
+function patchText(patch: Decision['patch']): string {
+  if (patch !== lastPatch) {
+    lastPatchText = Buffer.from(JSON.stringify(patch)).toString('base64');
+    lastPatch = patch;
+  }
+  return lastPatchText;
+}
+
 export function encodeReview(apiVersion: string, uid: string, a: Decision): AdmissionReview {
   // Fields are set one by one, not spread in: this runs for every answer.
   const response: { -readonly [K in keyof AdmissionResponse]: AdmissionResponse[K] } = { uid, allowed: a.allowed };
@@ -63,7 +76,7 @@ export function encodeReview(apiVersion: string, uid: string, a: Decision): Admi
   if (a.auditAnnotations && Object.keys(a.auditAnnotations).length) response.auditAnnotations = { ...a.auditAnnotations };
   if (a.patch.length) {
     response.patchType = 'JSONPatch';
-    response.patch = Buffer.from(JSON.stringify(a.patch)).toString('base64');
+    response.patch = patchText(a.patch);
   }
   return { apiVersion, kind: 'AdmissionReview', response };
 }

@@ -6,38 +6,43 @@ import { offlinePointer, type Pointer } from '../catalogue/docs.ts';
 import { allow, type Decision } from '../admission/decision.ts';
 import type { AdmissionRequest, KubeObject } from '../admission/types.ts';
 import { planPod } from '../capture/plan-pod.ts';
+import { captureInputs } from '../capture/pod-inputs.ts';
 import { judgedKind } from '../catalogue/kinds.ts';
-import { modeOf } from '../catalogue/modes.ts';
+import { modeOf, type Mode } from '../catalogue/modes.ts';
 import { finding } from '../catalogue/result.ts';
 import { compact } from '../cluster/indexes.ts';
 import { withNamespace } from '../cluster/overlay.ts';
-import type { ClusterSnapshot } from '../cluster/snapshot.ts';
+import { derived, type ClusterSnapshot, type NamespaceInfo } from '../cluster/snapshot.ts';
 import { describe, errorText } from '../json.ts';
 import { enforce, formatWarnings } from './enforce.ts';
 
-/**
- * The mutation for one admission request. Only the operations the catalogue lists for a mutated
- * kind are mutated (Pod CREATE: init containers are immutable after creation, so a patch on UPDATE
- * could only make the API server refuse the update), and never a subresource.
- */
-export function admitPod(req: AdmissionRequest, snapshot: ClusterSnapshot, pointer: Pointer = offlinePointer): Decision {
+/** The namespace a pod request is for, and the pod when its mutation is this webhook's business. */
+function podRequest(req: AdmissionRequest, snapshot: ClusterSnapshot) {
   const namespace = req.namespace || req.object?.metadata?.namespace || '';
   const ns = snapshot.namespaces.get(namespace);
   const mode = modeOf(ns?.labels);
   const pod = req.object;
   const kind = judgedKind(req.kind);
-  if (
-    kind?.webhook !== 'mutate' ||
-    req.kind.group !== kind.group ||
-    !(kind.operations as readonly string[]).includes(req.operation) ||
-    req.subResource ||
-    !pod ||
-    typeof pod !== 'object'
-  ) {
-    return allow(mode);
-  }
+  const mutated =
+    kind?.webhook === 'mutate' &&
+    req.kind.group === kind.group &&
+    (kind.operations as readonly string[]).includes(req.operation) &&
+    !req.subResource &&
+    pod !== null &&
+    typeof pod === 'object';
+  return { namespace, ns, mode, pod: mutated ? pod : undefined };
+}
+
+function decide(
+  pod: KubeObject,
+  namespace: string,
+  ns: NamespaceInfo | undefined,
+  mode: Mode,
+  snapshot: ClusterSnapshot,
+  pointer: Pointer,
+): Decision {
   try {
-    const plan = planPod(pod, namespace, ns, snapshot);
+    const plan = planPod(captureInputs(pod), namespace, ns, snapshot);
     const decision = enforce(plan.findings, mode, pointer);
     if (!decision.allowed || !plan.build) return decision;
     const { patch, applied } = plan.build();
@@ -48,6 +53,50 @@ export function admitPod(req: AdmissionRequest, snapshot: ClusterSnapshot, point
     const findings = finding('EW599', 'metadata', `internal error, pod admitted unchanged: ${failure}`);
     return { ...allow(mode), warnings: formatWarnings(findings.warnings, pointer), findings };
   }
+}
+
+/**
+ * The mutation for one admission request. Only the operations the catalogue lists for a mutated
+ * kind are mutated (Pod CREATE: init containers are immutable after creation, so a patch on UPDATE
+ * could only make the API server refuse the update), and never a subresource. The plan sees only
+ * the pod's capture inputs (pod-inputs.ts), on every path: that is what makes remembering it sound.
+ */
+export function admitPod(req: AdmissionRequest, snapshot: ClusterSnapshot, pointer: Pointer = offlinePointer): Decision {
+  const { namespace, ns, mode, pod } = podRequest(req, snapshot);
+  return pod ? decide(pod, namespace, ns, mode, snapshot, pointer) : allow(mode);
+}
+
+/** Decisions remembered per snapshot: enough for the distinct pod templates of a rollout. */
+export const REMEMBERED_PODS = 256;
+/** Capture inputs longer than this (in JSON) are planned each time: the memory stays bounded. */
+export const REMEMBERED_POD_CHARS = 8_192;
+
+/**
+ * admitPod, remembering each decision for the snapshot it was made against, by the pod's namespace
+ * and capture inputs. The replicas of a ReplicaSet reach the webhook identical, so a rollout plans
+ * each pod template once per cluster state instead of once per pod. Decisions are immutable and
+ * shared; the remembered ones go with their snapshot.
+ */
+export function rememberingAdmitPod(pointer: Pointer = offlinePointer) {
+  const held = Symbol('pod decisions');
+  return (req: AdmissionRequest, snapshot: ClusterSnapshot): Decision => {
+    const { namespace, ns, mode, pod } = podRequest(req, snapshot);
+    if (!pod) return allow(mode);
+    let key: string;
+    try {
+      key = JSON.stringify([namespace, captureInputs(pod)]);
+    } catch {
+      return decide(pod, namespace, ns, mode, snapshot, pointer); // which names the failure
+    }
+    if (key.length > REMEMBERED_POD_CHARS) return decide(pod, namespace, ns, mode, snapshot, pointer);
+    const memo = derived(snapshot, held, () => new Map<string, Decision>());
+    const known = memo.get(key);
+    if (known) return known;
+    const decision = decide(pod, namespace, ns, mode, snapshot, pointer);
+    if (memo.size >= REMEMBERED_PODS) memo.clear();
+    memo.set(key, decision);
+    return decision;
+  };
 }
 
 /** How long a pod's review waits for its namespace from the API server: well inside the webhook's 3 s timeout. */
@@ -78,11 +127,12 @@ function within<T>(p: Promise<T>, ms: number): Promise<T> {
  * Only that case is asynchronous. If the namespace still cannot be known, the pod says so.
  */
 export function admitPodReadingThrough(source: NamespaceSource | undefined, pointer: Pointer = offlinePointer) {
+  const admit = rememberingAdmitPod(pointer);
   return (req: AdmissionRequest, snapshot: ClusterSnapshot): Decision | Promise<Decision> => {
     const namespace = req.namespace || req.object?.metadata?.namespace || '';
     // Without a cluster (no source) namespaces come only from --state: nothing to read through.
     if (!source || req.operation !== 'CREATE' || req.subResource || !namespace || snapshot.namespaces.has(namespace))
-      return admitPod(req, snapshot, pointer);
+      return admit(req, snapshot);
     const unknown = (why: string) =>
       withWarning(
         admitPod(req, snapshot, pointer),

@@ -28,6 +28,15 @@ export class AgeOrder<T> {
     this.size++;
     return link;
   }
+  /** `link` becomes the newest, in place: renewing an entry allocates nothing for the collector to promote. */
+  renew(link: Link<T>): void {
+    if (link === this.#newest) return;
+    this.remove(link);
+    link.prev = this.#newest;
+    this.#newest!.next = link; // not empty: `link` was in it and was not the newest
+    this.#newest = link;
+    this.size++;
+  }
   remove(link: Link<T>): void {
     if (link.prev) link.prev.next = link.next;
     else this.#oldest = link.next;

@@ -318,26 +318,34 @@ export function snapshotFromObjects(objects: Iterable<KubeObject>, cidrs: Cluste
 /**
  * Whether two compact records hold the same values: plain objects, arrays and primitives compared
  * all the way down. Anything else counts as different, which only costs filing the record again.
- * (node:util's isDeepStrictEqual took longer than the review it would save.)
+ * (node:util's isDeepStrictEqual took longer than the review it would save.) Records share parts
+ * (a ServiceEntry's ports each point at its entry, and its by-name record holds the same ports), so
+ * a pair of objects found equal once is not compared again.
  */
-export function sameRecord(a: unknown, b: unknown): boolean {
+export const sameRecord = (a: unknown, b: unknown): boolean => same(a, b, []);
+
+/** `equal`: pairs of objects already found equal, side by side. */
+function same(a: unknown, b: unknown, equal: object[]): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   if (Array.isArray(a)) {
     if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!sameRecord(a[i], b[i])) return false;
+    for (let i = 0; i < a.length; i++) if (!same(a[i], b[i], equal)) return false;
     return true;
   }
+  for (let i = 0; i < equal.length; i += 2) if (equal[i] === a && equal[i + 1] === b) return true;
   if (Object.getPrototypeOf(a) !== Object.prototype || Object.getPrototypeOf(b) !== Object.prototype) return false;
   const x = a as Record<string, unknown>;
   const y = b as Record<string, unknown>;
   let n = 0;
   for (const k in x) {
-    if (!Object.hasOwn(y, k) || !sameRecord(x[k], y[k])) return false;
+    if (!Object.hasOwn(y, k) || !same(x[k], y[k], equal)) return false;
     n++;
   }
   for (const _ in y) n--;
-  return n === 0;
+  if (n !== 0) return false;
+  equal.push(a, b);
+  return true;
 }
 
 /** The snapshot fields each kind fills. */

@@ -180,9 +180,8 @@ export function overlay(now: () => number = Date.now, ttlMs = OVERLAY_TTL_MS, pe
     const where = placed.get(e);
     const mine = callers.get(e.caller);
     if (!where || !mine) return;
-    ages.remove(where.age);
-    mine.remove(where.mine);
-    placed.set(e, { age: ages.push(e), mine: mine.push(e), records: where.records });
+    ages.renew(where.age);
+    mine.renew(where.mine);
     e.at = now();
     e.rv = rv;
     e.delivered = false;

@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: egress-warden next to a bare-Fastify baseline in the same run, a review with
  * 5,000 pending writes against none (read-your-writes), its cost against cluster size, and the rule
- * engine alone. Prints markdown and writes bench/results.md.
+ * engine alone. Prints markdown and writes bench/results.md; the sections of parts not run this time
+ * are kept from the file, marked with the run that measured them.
  * A measurement, not a test: nothing here passes or fails on the figures.
  *
  *   npm run bench                 3 alternating rounds of 5 s, sizes 0 / 10,000 / 100,000
@@ -10,7 +11,7 @@
  *   options: --rounds N --duration S --connections C --parts rules,http,scale --out FILE
  */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { arch, cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -93,6 +94,13 @@ const machine = () =>
   ].join('\n');
 
 const sections: string[] = [];
+/** the part each section belongs to, by its heading (the order in which they are pushed below) */
+const HEADINGS: readonly (readonly [string, Part])[] = [
+  ['## /validate and /mutate', 'http'],
+  ['## A review with', 'http'],
+  ['## Cost against cluster size', 'scale'],
+  ['## Rule engine alone', 'rules'],
+];
 const started = performance.now();
 log(`bench: ${quick ? 'quick' : 'full'} run; parts ${[...parts].join(', ')}`);
 
@@ -179,6 +187,38 @@ ${pending}
   process.stdout.write(`${sections.at(-1)}\n`);
 }
 
+/**
+ * The sections of the parts this run did not measure, from the file it replaces, each marked with
+ * the run that did (once: a section kept again keeps its first mark).
+ */
+function keptSections(file: string): { readonly heading: string; readonly text: string }[] {
+  if (!existsSync(file)) return [];
+  const old = readFileSync(file, 'utf8');
+  const field = (name: string) => old.match(new RegExp(`^- ${name}: (.*)$`, 'm'))?.[1] ?? 'unknown';
+  const mark = `_Kept from the run of ${field('Date')} at commit ${field('Commit')} (${field('Command')}): the latest run did not measure it._`;
+  return old
+    .split(/^(?=## )/m)
+    .slice(1)
+    .flatMap((chunk) => {
+      const row = HEADINGS.find(([h]) => chunk.startsWith(h));
+      if (!row || parts.has(row[1])) return [];
+      const text = chunk.replace(/^_Total bench time: .*$\n?/m, '').trimEnd();
+      const [title, ...rest] = text.split('\n');
+      return [
+        {
+          heading: row[0],
+          text: rest.join('\n').trimStart().startsWith('_Kept from the run of') ? `${text}\n` : `${title}\n\n${mark}\n${rest.join('\n')}\n`,
+        },
+      ];
+    });
+}
+
+const kept = keptSections(out);
+const ordered = HEADINGS.flatMap(([h]) => [
+  ...sections.filter((t) => t.startsWith(h)),
+  ...kept.filter((k) => k.heading === h).map((k) => k.text),
+]);
+
 const document = `# egress-warden benchmark results
 
 ${machine()}
@@ -187,7 +227,7 @@ The machine has ${cpus().length} cores shared by the servers and the load genera
 figures are low and noisy; read them relative to the baseline measured in the same run. This is a
 measurement, not a test: no figure fails the run. Targets are those of DESIGN.md ("Targets").
 
-${sections.join('\n')}
+${ordered.join('\n')}
 _Total bench time: ${((performance.now() - started) / 1000).toFixed(0)} s._
 `;
 writeFileSync(out, document);

@@ -2,9 +2,10 @@
  * The process logger: JSON lines on stdout (pino, the logger Fastify is built on). Created before
  * the server so the cluster view can log while it starts.
  *
- * Lines are written asynchronously: a synchronous write per line held the event loop for every
- * review. What is still buffered goes out on `flushLog`, and pino writes it synchronously when the
- * process exits, also after an uncaught error, so the last lines before a shutdown or a crash stay.
+ * Lines are written asynchronously and in batches: a synchronous write per line held the event loop
+ * for every review. What is still buffered goes out on `flushLog`, and pino writes it synchronously
+ * when the process exits, also after an uncaught error, so the last lines before a shutdown or a
+ * crash stay.
  */
 import { pino, type Logger } from 'pino';
 
@@ -50,8 +51,16 @@ export const createLogger = (level: string | false, format: LogFormat = 'json'):
     const out = pino.destination({ dest: 1, sync: true });
     return pino(options, { write: (line: string) => out.write(textLine(line)) });
   }
-  return pino(options, pino.destination({ dest: 1, sync: false }));
+  return pino(options, pino.destination({ dest: 1, sync: false, minLength: LOG_BATCH_BYTES, periodicFlush: LOG_FLUSH_MS }));
 };
+
+/**
+ * Lines are written to stdout in batches of this many bytes or more: a write per line cost a
+ * patched pod's review (which always has its line) a fifth of its time.
+ */
+export const LOG_BATCH_BYTES = 4096;
+/** A batch that has not filled is written after at most this long: a quiet webhook's lines still come out at once. */
+export const LOG_FLUSH_MS = 100;
 
 /** Resolves once every line written so far has reached stdout. */
 export const flushLog = (logger: Logger): Promise<void> => new Promise((resolve) => logger.flush(() => resolve()));

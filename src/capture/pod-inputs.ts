@@ -1,9 +1,9 @@
 /**
- * The parts of a pod the capture plan reads: its labels and annotations, spec.hostNetwork, and the
- * names and args of its containers. The webhook plans from this copy and nothing else, so two pods
- * with equal copies (the replicas of one ReplicaSet, which reach the mutating webhook before the
- * API server names them) get the same plan in the same namespace and cluster, and the copy's JSON
- * can name that plan.
+ * The parts of a pod the capture plan reads: its labels and annotations, spec.hostNetwork, the names
+ * of its containers and the args of its init containers. The webhook plans from this copy and
+ * nothing else, so two pods with equal copies (the replicas of one ReplicaSet, which reach the
+ * mutating webhook before the API server names them) get the same plan in the same namespace and
+ * cluster, and the copy's JSON can name that plan.
  */
 import type { KubeObject } from '../admission/types.ts';
 import { isObj } from '../json.ts';

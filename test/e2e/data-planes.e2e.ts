@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as assert from 'uvu/assert';
-import { accepted, create, eventually, getJson, ourWarnings, webhookSuite, type Obj } from '../support/kube.ts';
+import { accepted, apply, create, eventually, getJson, must, ourWarnings, webhookSuite, type Obj } from '../support/kube.ts';
 
 const { E2E, test, ctx } = webhookSuite('e2e/data-planes: capture written only where a data plane reads it');
 
@@ -105,6 +105,53 @@ test("a pod whose istio-init carries the operator's mesh-wide excludes keeps the
   assert.is(pod.metadata.annotations[EXCLUDE], x);
   const applied = JSON.parse(pod.metadata.annotations[APPLIED]) as { exclude: { from: Record<string, string> } };
   assert.match(applied.exclude.from['10.96.0.0/24']!, 'Istio mesh-wide exclude');
+});
+
+/** A Deployment of `replicas` plain pods: the ReplicaSet controller creates them, each through the webhook. */
+const web = (replicas: number): Obj => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name: 'web', namespace: ns },
+  spec: {
+    replicas,
+    selector: { matchLabels: { app: 'web' } },
+    template: {
+      metadata: { labels: { app: 'web' } },
+      spec: { automountServiceAccountToken: false, containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10' }] },
+    },
+  },
+});
+
+const replicasOf = (count: number) =>
+  eventually(
+    `${count} replicas stored`,
+    () => {
+      const items = getJson(['pods', '-n', ns, '-l', 'app=web']).items as Obj[];
+      return items.length === count ? items : undefined;
+    },
+    60,
+  );
+
+// Last in this file: it changes the namespace's bypass range.
+test('every replica a ReplicaSet creates gets the capture annotations, and replicas created after the namespace changed get the new range', async () => {
+  accepted(apply(web(3)));
+  const first = await replicasOf(3);
+  for (const p of first) assert.ok(String(p.metadata.annotations?.[EXCLUDE]).split(',').includes(BYPASS), JSON.stringify(p.metadata));
+  assert.is(new Set(first.map((p) => p.metadata.annotations?.[APPLIED])).size, 1, 'the replicas got the same record');
+
+  const next = '198.51.100.0/24';
+  must(['annotate', 'namespace', ns, '--overwrite', `egress-warden.io/bypass-ip-ranges=${next}`]);
+  await eventually('the new bypass range reaches the webhook', () => {
+    const r = create(plain('probe-next', ns), '--dry-run=server', '-o', 'json');
+    return r.code === 0 && String((JSON.parse(r.stdout) as Obj).metadata.annotations?.[EXCLUDE]).includes(next) ? true : undefined;
+  });
+  accepted(apply(web(5)));
+  const added = (await replicasOf(5)).filter((p) => !first.some((f) => f.metadata.name === p.metadata.name));
+  assert.is(added.length, 2);
+  for (const p of added) {
+    const exclude = String(p.metadata.annotations?.[EXCLUDE]).split(',');
+    assert.ok(exclude.includes(next) && !exclude.includes(BYPASS), exclude.join(','));
+  }
 });
 
 E2E.run();

@@ -96,11 +96,44 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * Starts `node <args>` from the repository root and waits until GET /healthz answers 200.
  * The process's output is kept to explain a failed start.
  */
-export async function startServer(label: string, args: readonly string[], port: number, timeoutMs = 300_000): Promise<ServerProcess> {
+/** How a process is run: node's flags before the script, and environment variables set on top of this process's. */
+export type Runtime = { readonly nodeFlags: readonly string[]; readonly env: Readonly<Record<string, string>> };
+
+export const NODE_DEFAULTS: Runtime = { nodeFlags: [], env: {} };
+
+/**
+ * The runtime settings the container image gives the server: the environment its Dockerfile sets
+ * (ENV) and node's flags in its ENTRYPOINT. Read from the Dockerfile, which owns them, so the bench
+ * measures memory the way the Deployment runs.
+ */
+export function imageRuntime(dockerfile = readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8')): Runtime {
+  const env: Record<string, string> = {};
+  for (const line of dockerfile.split('\n')) {
+    const m = /^ENV\s+(.*)$/.exec(line.trim());
+    if (!m) continue;
+    for (const pair of m[1]!.split(/\s+/)) {
+      const eq = pair.indexOf('=');
+      if (eq > 0) env[pair.slice(0, eq)] = pair.slice(eq + 1);
+    }
+  }
+  const entry = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(dockerfile)?.[1];
+  const words = entry ? (JSON.parse(entry) as string[]) : [];
+  const nodeFlags =
+    words[0] === 'node' ? words.slice(1).filter((w, i, all) => w.startsWith('--') && all.slice(0, i).every((x) => x.startsWith('--'))) : [];
+  return { nodeFlags, env };
+}
+
+export async function startServer(
+  label: string,
+  args: readonly string[],
+  port: number,
+  timeoutMs = 300_000,
+  runtime: Runtime = NODE_DEFAULTS,
+): Promise<ServerProcess> {
   const t0 = performance.now();
-  const env = { ...process.env };
+  const env = { ...process.env, ...runtime.env };
   delete env.KUBECONFIG; // the bench measures the no-cluster server; never reach for a real cluster
-  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...runtime.nodeFlags, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   let output = '';
   const keep = (c: Buffer) => {

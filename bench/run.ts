@@ -15,7 +15,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { arch, cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ROOT } from './processes.ts';
+import { imageRuntime, ROOT } from './processes.ts';
 import { runRules } from './rules.ts';
 import { runScale } from './scale.ts';
 import { OVERLAY_TTL_MS } from '../src/cluster/overlay.ts';
@@ -147,7 +147,8 @@ if (parts.has('scale')) {
   sections.push(`## Cost against cluster size
 
 One egress-warden process per size, started with \`--state\` on a folder of generated ServiceEntries
-and OSM Egresses (half each, over 200 team namespaces; \`bench/generate.ts\`). All of them run at
+and OSM Egresses (half each, over 200 team namespaces; \`bench/generate.ts\`), run as the container
+image runs it: with the Dockerfile's environment and node flags (${[...Object.entries(imageRuntime().env).map(([k, v]) => `${k}=${v}`), ...imageRuntime().nodeFlags].map((x) => `\`${x}\``).join(', ')}). All of them run at
 the same time and are loaded in turn within each round, with the same reviews as above. "p99 vs empty"
 compares with the 0-object server. "State seen by the rules" sends a ServiceEntry that clashes with a
 generated one and looks for the cross-object warning. RSS and peak RSS are the server's VmRSS / VmHWM

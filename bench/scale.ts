@@ -16,7 +16,7 @@ import { snapshotFromObjects } from '../src/cluster/indexes.ts';
 import { loadStateDir } from '../src/cluster/state-dir.ts';
 import { BENCH_CIDRS, generateObjects, writeState } from './generate.ts';
 import { measure, type Measure } from './load.ts';
-import { freePort, get, memoryOf, post, startServer, type ServerProcess } from './processes.ts';
+import { freePort, get, imageRuntime, memoryOf, post, startServer, type ServerProcess } from './processes.ts';
 import { reviewOf, scenarios, type Scenario } from './reviews.ts';
 import { addressed, describeAnswer, tokenPath, wardenArgs, warmUp, writeBenchToken } from './side-by-side.ts';
 import { fmt, median, numericFrom, table } from './stats.ts';
@@ -128,10 +128,13 @@ function prepare(size: number, list: readonly Scenario[], o: ScaleOptions): Prep
 /** Starts the server of one size alone (its start time is not shared with another start) and checks what it loaded. */
 async function launch(p: Prepared): Promise<void> {
   const port = await freePort();
+  // as the image runs it: the memory figures are the deployed server's
   const server = await startServer(
     `egress-warden (${fmt.int(p.size)})`,
     wardenArgs(port, join(p.work, 'certs'), join(p.work, 'state')),
     port,
+    undefined,
+    imageRuntime(),
   );
   p.server = server;
   try {

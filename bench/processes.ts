@@ -92,10 +92,6 @@ export function post(url: string, body: Buffer): Promise<{ status: number; json:
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/**
- * Starts `node <args>` from the repository root and waits until GET /healthz answers 200.
- * The process's output is kept to explain a failed start.
- */
 /** How a process is run: node's flags before the script, and environment variables set on top of this process's. */
 export type Runtime = { readonly nodeFlags: readonly string[]; readonly env: Readonly<Record<string, string>> };
 
@@ -123,6 +119,10 @@ export function imageRuntime(dockerfile = readFileSync(new URL('../Dockerfile', 
   return { nodeFlags, env };
 }
 
+/**
+ * Starts `node <args>` from the repository root, with `runtime`'s node flags and environment, and
+ * waits until GET /healthz answers 200. The process's output is kept to explain a failed start.
+ */
 export async function startServer(
   label: string,
   args: readonly string[],

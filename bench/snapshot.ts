@@ -71,7 +71,7 @@ const egressObject = (i: number, rv = 500_000 + i): KubeObject => ({
   },
 });
 const cidrs = cidrsOf(['10.244.0.0/16'], ['10.96.0.0/12']);
-/** An object as a watch delivers it: parsed from the API server's JSON, every string its own. */
+/** An object as a watch delivers it: parsed from the API server's JSON, not built from literals whose strings are shared constants. */
 const delivered = (o: KubeObject): KubeObject => JSON.parse(JSON.stringify(o)) as KubeObject;
 
 function rate(fn: (i: number) => unknown): string {

@@ -117,8 +117,9 @@ export const egressKey = (source: string, port: number): string => `${source}#${
  * WeakMap keyed by snapshots: the overlay lays a new snapshot over the published one for the
  * review after each admitted write, and in V8 a WeakMap entry with a young key survived the
  * young-generation collections with all it reached, which copied every such snapshot into the old
- * generation (a fifth of a review's time went to collecting them). The property is not enumerable, so a snapshot
- * spread into another (`{ ...base, namespaces }`) does not take the old one's values along.
+ * generation (a fifth of a review's time went to collecting them). The property is not enumerable,
+ * so a snapshot spread into another (`{ ...base, namespaces }`) does not take the old one's values
+ * along.
  */
 export function derived<T>(snapshot: ClusterSnapshot, key: symbol, build: (snapshot: ClusterSnapshot) => T): T {
   const held = (snapshot as unknown as Record<symbol, T | undefined>)[key];

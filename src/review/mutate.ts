@@ -33,8 +33,9 @@ function podRequest(req: AdmissionRequest, snapshot: ClusterSnapshot) {
   return { namespace, ns, mode, pod: mutated ? pod : undefined };
 }
 
+/** The decision for a pod's capture inputs; `inputs` is called inside the guard, so what it throws is named too. */
 function decide(
-  pod: KubeObject,
+  inputs: () => KubeObject,
   namespace: string,
   ns: NamespaceInfo | undefined,
   mode: Mode,
@@ -42,7 +43,7 @@ function decide(
   pointer: Pointer,
 ): Decision {
   try {
-    const plan = planPod(captureInputs(pod), namespace, ns, snapshot);
+    const plan = planPod(inputs(), namespace, ns, snapshot);
     const decision = enforce(plan.findings, mode, pointer);
     if (!decision.allowed || !plan.build) return decision;
     const { patch, applied } = plan.build();
@@ -63,7 +64,7 @@ function decide(
  */
 export function admitPod(req: AdmissionRequest, snapshot: ClusterSnapshot, pointer: Pointer = offlinePointer): Decision {
   const { namespace, ns, mode, pod } = podRequest(req, snapshot);
-  return pod ? decide(pod, namespace, ns, mode, snapshot, pointer) : allow(mode);
+  return pod ? decide(() => captureInputs(pod), namespace, ns, mode, snapshot, pointer) : allow(mode);
 }
 
 /** Decisions remembered per snapshot: enough for the distinct pod templates of a rollout. */
@@ -82,17 +83,19 @@ export function rememberingAdmitPod(pointer: Pointer = offlinePointer) {
   return (req: AdmissionRequest, snapshot: ClusterSnapshot): Decision => {
     const { namespace, ns, mode, pod } = podRequest(req, snapshot);
     if (!pod) return allow(mode);
+    let inputs: KubeObject;
     let key: string;
     try {
-      key = JSON.stringify([namespace, captureInputs(pod)]);
+      inputs = captureInputs(pod);
+      key = JSON.stringify([namespace, inputs]);
     } catch {
-      return decide(pod, namespace, ns, mode, snapshot, pointer); // which names the failure
+      return decide(() => captureInputs(pod), namespace, ns, mode, snapshot, pointer); // which names the failure
     }
-    if (key.length > REMEMBERED_POD_CHARS) return decide(pod, namespace, ns, mode, snapshot, pointer);
+    if (key.length > REMEMBERED_POD_CHARS) return decide(() => inputs, namespace, ns, mode, snapshot, pointer);
     const memo = derived(snapshot, held, () => new Map<string, Decision>());
     const known = memo.get(key);
     if (known) return known;
-    const decision = decide(pod, namespace, ns, mode, snapshot, pointer);
+    const decision = decide(() => inputs, namespace, ns, mode, snapshot, pointer);
     if (memo.size >= REMEMBERED_PODS) memo.clear();
     memo.set(key, decision);
     return decision;

@@ -141,6 +141,12 @@ ${r.pending}
   process.stdout.write(`${sections.at(-1)}\n`);
 }
 
+/** The image's environment and node flags, as the scale section names them. */
+function imageSettings(): string {
+  const { env, nodeFlags } = imageRuntime();
+  return [...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...nodeFlags].map((x) => `\`${x}\``).join(', ');
+}
+
 if (parts.has('scale')) {
   log('bench: scale');
   const markdown = await runScale({ sizes, rounds, seconds, warmupSeconds, connections, builds: quick ? 1 : 3, log });
@@ -148,7 +154,7 @@ if (parts.has('scale')) {
 
 One egress-warden process per size, started with \`--state\` on a folder of generated ServiceEntries
 and OSM Egresses (half each, over 200 team namespaces; \`bench/generate.ts\`), run as the container
-image runs it: with the Dockerfile's environment and node flags (${[...Object.entries(imageRuntime().env).map(([k, v]) => `${k}=${v}`), ...imageRuntime().nodeFlags].map((x) => `\`${x}\``).join(', ')}). All of them run at
+image runs it: with the Dockerfile's environment and node flags (${imageSettings()}). All of them run at
 the same time and are loaded in turn within each round, with the same reviews as above. "p99 vs empty"
 compares with the 0-object server. "State seen by the rules" sends a ServiceEntry that clashes with a
 generated one and looks for the cross-object warning. RSS and peak RSS are the server's VmRSS / VmHWM
@@ -204,13 +210,11 @@ function keptSections(file: string): { readonly heading: string; readonly text: 
       const row = HEADINGS.find(([h]) => chunk.startsWith(h));
       if (!row || parts.has(row[1])) return [];
       const text = chunk.replace(/^_Total bench time: .*$\n?/m, '').trimEnd();
-      const [title, ...rest] = text.split('\n');
-      return [
-        {
-          heading: row[0],
-          text: rest.join('\n').trimStart().startsWith('_Kept from the run of') ? `${text}\n` : `${title}\n\n${mark}\n${rest.join('\n')}\n`,
-        },
-      ];
+      const [title, ...lines] = text.split('\n');
+      const rest = lines.join('\n');
+      // a section kept before already names its run
+      const marked = rest.trimStart().startsWith('_Kept from the run of');
+      return [{ heading: row[0], text: marked ? `${text}\n` : `${title}\n\n${mark}\n${rest}\n` }];
     });
 }
 

@@ -12,6 +12,7 @@ import type { Overlay, Pending } from '../cluster/overlay.ts';
 import type { ClusterSnapshot } from '../cluster/snapshot.ts';
 import { WARNING_LIMIT } from './enforce.ts';
 import { shortenLine } from './line.ts';
+import { rememberingReviews, type Judged } from './remembered-reviews.ts';
 
 type Judge = (req: AdmissionRequest, snapshot: ClusterSnapshot) => Decision;
 
@@ -35,29 +36,43 @@ function isReviewed(p: Pending, req: AdmissionRequest): boolean {
   return p.ref.namespace === (p.kind === 'Namespace' ? '' : req.namespace || req.object?.metadata?.namespace || '');
 }
 
-/** `judge` over the overlay's layering of each snapshot, whose findings say when they rest on pending writes. */
+/**
+ * `judge` over the overlay's layering of each snapshot, whose findings say when they rest on pending
+ * writes. Decisions that carry no such note are remembered for the layering they were made against
+ * (remembered-reviews.ts): an unchanged re-apply only renews its pending write, which leaves the
+ * layering as it was.
+ */
 export function notingPendingWrites(judge: Judge, pending: Pick<Overlay, 'layer' | 'trace'>, now: () => number = Date.now): Judge {
-  return (req, base) => {
-    const layered = pending.layer(base);
-    if (layered === base) return judge(req, base);
+  const remember = rememberingReviews();
+  const noting = (req: AdmissionRequest, base: ClusterSnapshot, layered: ClusterSnapshot): Judged => {
+    if (layered === base) return { decision: judge(req, base), repeatable: true };
     const { value: decision, read: all } = pending.trace(() => judge(req, layered));
     const r = decision.findings;
-    if (all.length === 0 || (r.errors.length === 0 && r.warnings.length === 0) || (decision.code ?? 0) >= 500) return decision;
+    const unnoted = { decision, repeatable: true };
+    if (all.length === 0 || (r.errors.length === 0 && r.warnings.length === 0) || (decision.code ?? 0) >= 500) return unnoted;
     // The reviewed object's own earlier write is read whenever it is applied again, and the rules
     // skip an object's own records (sameObject): no finding rests on it, and a second review to
     // find that out was most of what re-applying an object with a warning cost.
     const read = all.filter((p) => !isReviewed(p, req));
-    if (read.length === 0) return decision;
+    if (read.length === 0) return unnoted;
     const before = judge(req, base).findings;
     const known = new Set([...before.errors, ...before.warnings].map(show));
     const fresh = [...r.errors, ...r.warnings].filter((i: Issue) => !known.has(show(i)));
-    if (fresh.length === 0) return decision;
+    if (fresh.length === 0) return unnoted;
+    // the note says how long ago the write was admitted: the same review a moment later says otherwise
+    const noted = (d: Decision): Judged => ({ decision: d, repeatable: false });
     const note = pendingNote([...new Set(fresh.map((i) => i.code))], read, now());
     // audit mode shows nothing; elsewhere the note goes where the findings went
-    if (decision.mode === 'audit') return decision;
+    if (decision.mode === 'audit') return noted(decision);
     // long object names must not push the note past what the API server keeps of a warning
-    return decision.allowed
-      ? { ...decision, warnings: [...decision.warnings, shortenLine(note, WARNING_LIMIT)] }
-      : { ...decision, message: `${decision.message ?? ''}\n${note}` };
+    return noted(
+      decision.allowed
+        ? { ...decision, warnings: [...decision.warnings, shortenLine(note, WARNING_LIMIT)] }
+        : { ...decision, message: `${decision.message ?? ''}\n${note}` },
+    );
+  };
+  return (req, base) => {
+    const layered = pending.layer(base);
+    return remember(req, layered, () => noting(req, base, layered));
   };
 }

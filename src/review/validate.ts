@@ -12,6 +12,7 @@ import type { ClusterSnapshot } from '../cluster/snapshot.ts';
 import { overBudget } from '../rules/budget.ts';
 import type { Rule } from '../rules/rule.ts';
 import { enforce } from './enforce.ts';
+import { judgeInputs } from './judge-inputs.ts';
 import { isBeingDeleted, ratchet } from './ratchet.ts';
 import { RULES, type Rules } from './rules.ts';
 
@@ -35,24 +36,26 @@ export function ruleFor(
 /**
  * The validation of one request with the given rules. A throwing rule denies with code 500 and its
  * name instead of crashing the server. An UPDATE is denied only for what it introduces (see
- * ratchet.ts), unless `strictUpdates`; an object being deleted is not judged at all.
+ * ratchet.ts), unless `strictUpdates`; an object being deleted is not judged at all. The rules see
+ * only the objects' judge inputs (judge-inputs.ts).
  */
 export function judgeWith(rules: Rules, { strictUpdates = false, pointer = offlinePointer }: JudgeOptions = {}) {
   return (req: AdmissionRequest, snapshot: ClusterSnapshot): Decision => {
     // the kind's row is looked up once: ruleFor and judges would each look it up again
     const row = judgedKind(req.kind);
-    const obj = req.object;
     if (row === undefined || row.webhook === 'mutate' || !(row.operations as readonly string[]).includes(req.operation)) {
       return allow(DEFAULT_MODE);
     }
-    if (!obj || typeof obj !== 'object') return allow(DEFAULT_MODE);
+    if (!req.object || typeof req.object !== 'object') return allow(DEFAULT_MODE);
+    const obj = judgeInputs(req.object);
     const entry = { name: row.rule, rule: rules[row.rule] };
     const namespace = req.namespace || obj.metadata?.namespace || '';
     // A Namespace carries its own mode; everything else takes the mode of the namespace it lives in.
     const labels =
       req.kind.kind === 'Namespace' && req.kind.group === '' ? obj.metadata?.labels : snapshot.namespaces.get(namespace)?.labels;
     const mode = modeOf(labels);
-    const oldObject = req.operation === 'UPDATE' && req.oldObject && typeof req.oldObject === 'object' ? req.oldObject : undefined;
+    const oldObject =
+      req.operation === 'UPDATE' && req.oldObject && typeof req.oldObject === 'object' ? judgeInputs(req.oldObject) : undefined;
     const ratcheting = oldObject !== undefined && !strictUpdates;
     if (ratcheting && isBeingDeleted(obj)) return allow(mode);
     try {

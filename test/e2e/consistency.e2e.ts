@@ -198,6 +198,25 @@ test('a ServiceEntry and a TLS VirtualService in one file get the EW401 warning'
   );
 });
 
+test('an object reviewed again and again unchanged follows the cluster: its denial lifts when the object it clashed with goes', async () => {
+  if (!hasCrd('egresses.policy.openservicemesh.io')) return;
+  const ns = hook.namespace('again');
+  const file = writeFile(join(dir, 'again-api.yaml'), [egress('api', ns, 5100, 'http')]);
+  const dryRun = () => kubectl(['apply', '--dry-run=server', '-f', file]);
+  const denied = (r: Run) => r.code !== 0 && r.stderr.includes(denial('validate.egress-warden.io')) && r.stderr.includes('[EW420]');
+  must(['apply', '-f', writeFile(join(dir, 'again-pg.yaml'), [egress('pg', ns, 5100, 'tcp-server-first')])]);
+  // the server-side dry run of an unchanged object, as GitOps tools send it on every sync
+  for (let i = 0; i < 4; i++) {
+    const r = dryRun();
+    assert.ok(denied(r), `dry run ${i + 1}: ${r.code} ${r.stderr}`);
+  }
+  must(['delete', 'egress', 'pg', '-n', ns]);
+  await eventually('the dry run is allowed once the informer has the deletion', () => (dryRun().code === 0 ? true : undefined));
+  assert.is(dryRun().code, 0, 'and stays allowed');
+  must(['apply', '-f', join(dir, 'again-pg.yaml')]);
+  await eventually('the dry run is denied again once the informer has the new object', () => (denied(dryRun()) ? true : undefined));
+});
+
 test('an HTTPRouteGroup and the Egress that references it in one file get no "not found" warning', () => {
   if (!hasCrd('egresses.policy.openservicemesh.io') || !hasCrd('httproutegroups.specs.smi-spec.io')) return;
   const ns = hook.namespace('routes');

@@ -12,7 +12,7 @@
  */
 import type { Decision } from '../admission/decision.ts';
 import type { AdmissionRequest } from '../admission/types.ts';
-import { derived, type ClusterSnapshot } from '../cluster/snapshot.ts';
+import type { ClusterSnapshot } from '../cluster/snapshot.ts';
 import { judgeInputs } from './judge-inputs.ts';
 
 /** Objects remembered per snapshot; past it the memo starts again. */
@@ -53,9 +53,12 @@ function keyOf(req: AdmissionRequest): string | undefined {
  * Decisions are immutable and shared; the remembered ones go with their snapshot.
  */
 export function rememberingReviews() {
-  const held = Symbol('validating decisions');
+  // One snapshot's memo at a time: reviews follow the snapshot, and one gone stays gone (a new
+  // layering is a new object). A property on each snapshot cost a microsecond on every new layering.
+  let held: { readonly snapshot: ClusterSnapshot; readonly memo: Map<string, Seen> } | undefined;
   return (req: AdmissionRequest, snapshot: ClusterSnapshot, review: () => Judged): Decision => {
-    const memo = derived(snapshot, held, () => new Map<string, Seen>());
+    if (held?.snapshot !== snapshot) held = { snapshot, memo: new Map() };
+    const memo = held.memo;
     const object = `${req.operation}\u0000${req.kind.group}\u0000${req.kind.kind}\u0000${req.namespace ?? ''}\u0000${req.name ?? ''}`;
     const seen = memo.get(object);
     if (!seen) {

@@ -15,7 +15,14 @@ declare module 'autocannon' {
       method?: string;
       headers?: Record<string, string>;
       body?: string | Buffer;
-      requests?: ReadonlyArray<{ method?: string; path?: string; headers?: Record<string, string>; body?: string | Buffer }>;
+      requests?: ReadonlyArray<{
+        method?: string;
+        path?: string;
+        headers?: Record<string, string>;
+        body?: string | Buffer;
+        /** called before each request of this step is written; returns the request to write */
+        setupRequest?: (request: object, context: object) => object;
+      }>;
       tlsOptions?: ConnectionOptions;
       skipAggregateResult?: boolean;
     };

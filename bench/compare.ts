@@ -5,10 +5,11 @@
  * after a second `=`. The servers and the baseline take turns within each round, and the table
  * gives medians of the rounds, per server CPU-second too.
  *
- *   npx node bench/compare.ts [--review N|mixed] [--rounds R] [--seconds S] DIR[=LABEL[=FLAGS]] ...
+ *   npx node bench/compare.ts [--review N|mixed|new] [--rounds R] [--seconds S] DIR[=LABEL[=FLAGS]] ...
  *   npx node bench/compare.ts --review 0 /tmp/before=before . "=quiet=--log-reviews none"
  *
- * N is the scenario's index in bench/reviews.ts (0: valid ServiceEntry, 4: /mutate Pod).
+ * N is the scenario's index in bench/reviews.ts (0: valid ServiceEntry, 4: /mutate Pod); `new` is a
+ * valid ServiceEntry with its own name and host on every review, which nothing remembered answers.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { writeState } from './generate.ts';
 import { measure, type Measure } from './load.ts';
 import { freePort, ROOT, startServer, type ServerProcess } from './processes.ts';
-import { rollout, scenarios } from './reviews.ts';
+import { newObjectEachReview, rollout, scenarios } from './reviews.ts';
 import { addressed, writeBenchToken } from './side-by-side.ts';
 import { fmt, median, table } from './stats.ts';
 
@@ -30,7 +31,7 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
 });
 if (positionals.length === 0) {
-  process.stderr.write('usage: node bench/compare.ts [--review N|mixed] [--rounds R] [--seconds S] DIR[=LABEL[=FLAGS]] ...\n');
+  process.stderr.write('usage: node bench/compare.ts [--review N|mixed|new] [--rounds R] [--seconds S] DIR[=LABEL[=FLAGS]] ...\n');
   process.exit(2);
 }
 
@@ -39,7 +40,9 @@ const certs = join(work, 'certs');
 const state = join(work, 'state');
 writeState(state, 0);
 const token = writeBenchToken(certs);
-const s = addressed(values.review === 'mixed' ? rollout(scenarios()) : scenarios()[Number(values.review)]!, token);
+const picked =
+  values.review === 'mixed' ? rollout(scenarios()) : values.review === 'new' ? newObjectEachReview() : scenarios()[Number(values.review)]!;
+const s = addressed(picked, token);
 
 const servers: { readonly label: string; readonly process: ServerProcess }[] = [];
 try {
@@ -56,7 +59,7 @@ try {
   servers.unshift({ label: 'baseline', process: baseline });
 
   const run = (p: ServerProcess, seconds: number) =>
-    measure({ url: p.url + s.path, pid: p.pid, body: s.body, mix: s.mix, connections: 64, seconds });
+    measure({ url: p.url + s.path, pid: p.pid, body: s.body, mix: s.mix, each: s.each, connections: 64, seconds });
   for (const { process: p } of servers) await run(p, 2);
   const results = new Map<string, Measure[]>(servers.map((x) => [x.label, []]));
   for (let r = 0; r < Number(values.rounds); r++) {

@@ -15,6 +15,8 @@ export type LoadOptions = {
   readonly body: Buffer;
   /** requests each connection sends in turn, each to its own path on `url`'s server; `body` is then unused */
   readonly mix?: readonly { readonly path: string; readonly body: Buffer }[] | undefined;
+  /** the body of the n-th request, counted over all connections; `body` is then unused */
+  readonly each?: ((n: number) => Buffer) | undefined;
   readonly connections: number;
   readonly seconds: number;
 };
@@ -48,6 +50,8 @@ export async function measure(o: LoadOptions): Promise<Measure> {
   const seen = new WeakSet<object>();
   let answered = 0;
   let bad = 0;
+  let sent = 0;
+  const each = o.each;
   const serverCpu0 = cpuMsOf(o.pid);
   const clientCpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -64,6 +68,7 @@ export async function measure(o: LoadOptions): Promise<Measure> {
     ...(o.mix
       ? { requests: o.mix.map((r) => ({ method: 'POST', path: r.path, headers: { 'content-type': 'application/json' }, body: r.body })) }
       : {}),
+    ...(each ? { requests: [{ setupRequest: (req: object) => ({ ...req, body: each(sent++) }) }] } : {}),
     skipAggregateResult: true,
   });
   instance.on('response', (client: object, status: number, _bytes: number, ms: number) => {

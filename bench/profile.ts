@@ -6,7 +6,8 @@
  *
  *   npx node bench/profile.ts [--baseline] [--review N] [--seconds S] [--under name,name] [--top K] [--keep DIR]
  *
- * N is the scenario's index in bench/reviews.ts (0: valid ServiceEntry, 4: /mutate Pod), or `mixed` (rollout).
+ * N is the scenario's index in bench/reviews.ts (0: valid ServiceEntry, 4: /mutate Pod), `mixed` (rollout), or
+ * `new` (a valid ServiceEntry with its own name and host on every review).
  */
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { writeState } from './generate.ts';
 import { measure } from './load.ts';
 import { freePort, startServer } from './processes.ts';
-import { rollout, scenarios } from './reviews.ts';
+import { newObjectEachReview, rollout, scenarios } from './reviews.ts';
 import { addressed, wardenArgs, writeBenchToken } from './side-by-side.ts';
 
 const { values } = parseArgs({
@@ -39,7 +40,9 @@ const state = join(work, 'state');
 const profiles = values.keep ?? join(work, 'prof');
 writeState(state, 0);
 const token = writeBenchToken(certs);
-const s = addressed(values.review === 'mixed' ? rollout(scenarios()) : scenarios()[Number(values.review)]!, token);
+const picked =
+  values.review === 'mixed' ? rollout(scenarios()) : values.review === 'new' ? newObjectEachReview() : scenarios()[Number(values.review)]!;
+const s = addressed(picked, token);
 const port = await freePort();
 const prof = [`--cpu-prof`, `--cpu-prof-dir=${profiles}`];
 if (values.baseline) await (await startServer('egress-warden', wardenArgs(port, certs, state), port)).stop(); // writes the certificate
@@ -47,12 +50,13 @@ const server = values.baseline
   ? await startServer('baseline', [...prof, 'bench/servers/baseline.ts', '--port', String(port), '--certs', certs], port)
   : await startServer('egress-warden', [...prof, ...wardenArgs(port, certs, state)], port);
 // warm-up, then the measured run: only the whole profile is kept, the warm-up is a small part of it
-await measure({ url: server.url + s.path, pid: server.pid, body: s.body, mix: s.mix, connections: 64, seconds: 2 });
+await measure({ url: server.url + s.path, pid: server.pid, body: s.body, mix: s.mix, each: s.each, connections: 64, seconds: 2 });
 const m = await measure({
   url: server.url + s.path,
   pid: server.pid,
   body: s.body,
   mix: s.mix,
+  each: s.each,
   connections: 64,
   seconds: Number(values.seconds),
 });

@@ -33,6 +33,11 @@ export type Scenario = {
    * `path` and `body` are then the first of them, the one whose answer is checked
    */
   readonly mix?: readonly { readonly path: string; readonly body: Buffer }[];
+  /**
+   * the body of the n-th request, when each request carries its own (`body` is the first of them);
+   * the load generator builds it, at no cost to the server
+   */
+  readonly each?: (n: number) => Buffer;
 };
 
 /** The namespace every bench review lives in; the state folder labels it for Istio injection and cluster capture. */
@@ -152,6 +157,32 @@ export function rollout(list: readonly Scenario[]): Scenario {
     name: 'Mixed: 70% /mutate Pod, 30% ServiceEntry, VirtualService, Egress',
     mix: order.map((s) => ({ path: s.path, body: s.body })),
   };
+}
+
+/**
+ * A valid ServiceEntry for another partner API on every review, on every connection alike: its own
+ * name and host, counting up. No review repeats one before it, so nothing the server remembers
+ * answers it and each one is judged and remembered as a new pending write, as a stream of distinct
+ * writes (a large `kubectl apply -f`, a namespace's objects created together) is.
+ */
+export function newObjectEachReview(): Scenario {
+  const mark = 'n0mark0n';
+  const spec = {
+    hosts: [`${mark}.partners.example.com`],
+    location: 'MESH_EXTERNAL',
+    resolution: 'DNS',
+    exportTo: ['.'],
+    ports: [{ name: 'https', number: 443, protocol: 'HTTPS' }],
+  };
+  const f = derive('003-validate-create-serviceentry.review-v1.json', `partner-${mark}`, spec);
+  const parts = JSON.stringify(f.review)
+    .split(mark)
+    .map((part) => Buffer.from(part));
+  const each = (n: number) => {
+    const at = Buffer.from(`r${n}`);
+    return Buffer.concat(parts.flatMap((part, i) => (i === 0 ? [part] : [at, part])));
+  };
+  return { ...scenario('ServiceEntry (valid), a new object on every review', f, 'allowed'), body: each(0), each };
 }
 
 /** `s` measured while the server holds `count` pending writes: the same body, another row. */

@@ -13,7 +13,7 @@ import { writeState } from './generate.ts';
 import { measure, type Measure } from './load.ts';
 import { fill, PENDING_WRITES, pendingOn, pendingReviews } from './pending.ts';
 import { freePort, memoryOf, post, startServer, type ServerProcess } from './processes.ts';
-import { rollout, scenarios, withPendingWrites, type Scenario } from './reviews.ts';
+import { newObjectEachReview, rollout, scenarios, withPendingWrites, type Scenario } from './reviews.ts';
 import { fmt, median, numericFrom, table } from './stats.ts';
 
 export type SideBySideOptions = {
@@ -115,7 +115,8 @@ export async function runSideBySide(o: SideBySideOptions): Promise<SideBySide> {
   const [valid, ...rest] = reviews;
   // the row with pending writes right after the row without, so both see the same machine
   const pendingRow = withPendingWrites(valid!, PENDING_WRITES);
-  const list = [valid!, pendingRow, ...rest, rollout(reviews)];
+  // and the same kind of write as a stream of new objects, which nothing remembered answers
+  const list = [valid!, pendingRow, addressed(newObjectEachReview(), token), ...rest, rollout(reviews)];
   const fillBodies = pendingReviews(PENDING_WRITES);
   const notes: string[] = [];
   let warden: ServerProcess | undefined;
@@ -165,7 +166,15 @@ export async function runSideBySide(o: SideBySideOptions): Promise<SideBySide> {
     /** Measures `s` on egress-warden; a row with pending writes gets them first, and must still hold them all after. */
     const onWarden = async (s: Scenario, connections: number, into: PendingRun[]): Promise<Measure> => {
       const start = s.pendingWrites ? await filled() : { fillMs: 0, before: await drained(s) };
-      const m = await measure({ url: wardenUrl + s.path, pid: warden!.pid, body: s.body, mix: s.mix, connections, seconds: o.seconds });
+      const m = await measure({
+        url: wardenUrl + s.path,
+        pid: warden!.pid,
+        body: s.body,
+        mix: s.mix,
+        each: s.each,
+        connections,
+        seconds: o.seconds,
+      });
       const after = await pendingOn(wardenUrl);
       into.push({ ...start, after });
       if (!s.pendingWrites && start.before >= PENDING_WRITES / 100)
@@ -194,6 +203,7 @@ export async function runSideBySide(o: SideBySideOptions): Promise<SideBySide> {
           pid: baseline.pid,
           body: s.body,
           mix: s.mix,
+          each: s.each,
           connections: o.connections,
           seconds: o.seconds,
         });
@@ -225,6 +235,7 @@ export async function runSideBySide(o: SideBySideOptions): Promise<SideBySide> {
         pid: baseline.pid,
         body: s.body,
         mix: s.mix,
+        each: s.each,
         connections: 1,
         seconds: o.seconds,
       });

@@ -5,9 +5,8 @@
  * CPU; the first snapshot that has everything is published at once.
  */
 import { performance } from 'node:perf_hooks';
-import { objectKey, type KubeObject } from '../admission/types.ts';
 import type { CidrSources } from './cidr-sources.ts';
-import { compact, rebuildSnapshot, snapshotFromObjects, type Compact } from './indexes.ts';
+import { rebuildSnapshot, snapshotFromObjects, type Compact } from './indexes.ts';
 import { EGRESS_RECORD_KINDS, type EgressRecordKind } from './egress-records.ts';
 import type { Informers } from './informers.ts';
 import type { Lifetime } from './lifetime.ts';
@@ -33,7 +32,8 @@ export type PublisherDeps = {
   readonly life: Lifetime;
   readonly informers: Pick<Informers, 'published'> & Partial<Pick<Informers, 'known'>>;
   readonly cidrs: Pick<CidrSources, 'refresh' | 'cidrs'>;
-  readonly stateObjects: readonly KubeObject[];
+  /** the --state objects' records, by kind, namespace and name */
+  readonly stateRecords: readonly { readonly key: string; readonly compact: Compact }[];
   /** the meshes' settings as last read */
   readonly mesh: () => MeshConfig;
   /** whether to publish without waiting (the first snapshot, once every input is in) */
@@ -42,14 +42,12 @@ export type PublisherDeps = {
   readonly built: () => void;
 };
 
-export function publisher({ timing, life, informers, cidrs, stateObjects, mesh, immediate, built }: PublisherDeps): Publisher {
+export function publisher({ timing, life, informers, cidrs, stateRecords, mesh, immediate, built }: PublisherDeps): Publisher {
   const dirty = new Set<Compact['kind']>();
   const stateByKind = new Map<Compact['kind'], Map<string, Compact>>();
-  for (const o of stateObjects) {
-    const c = compact(o);
-    if (!c) continue;
+  for (const { key, compact: c } of stateRecords) {
     const m = stateByKind.get(c.kind) ?? new Map<string, Compact>();
-    m.set(objectKey(o), c);
+    m.set(key, c);
     stateByKind.set(c.kind, m);
     dirty.add(c.kind);
   }

@@ -6,7 +6,7 @@
  * publisher.ts, readiness.ts.
  */
 import { performance } from 'node:perf_hooks';
-import { objectGroupKind, type KubeObject } from '../admission/types.ts';
+import { objectGroupKind, objectKey, type KubeObject } from '../admission/types.ts';
 import type { ClusterApi, InformerFactory } from './api.ts';
 import { cidrSources, cidrStatus, serviceIps } from './cidr-sources.ts';
 import { readCidrSettings, type ConfiguredPair } from './cidr-settings.ts';
@@ -20,7 +20,7 @@ import { MESH_CONFIG_KINDS, meshConfigFrom, meshLocations, NO_MESH_CONFIG, type 
 import { meshSource } from './mesh-source.ts';
 import { publisher } from './publisher.ts';
 import { readiness } from './readiness.ts';
-import { loadStateDir, visitStateDir } from './state-dir.ts';
+import { visitStateDir } from './state-dir.ts';
 import { DEFAULT_TIMING, type ClusterView, type Env, type Log, type Timing, type ViewStatus } from './view-types.ts';
 
 export { DEFAULT_TIMING } from './view-types.ts';
@@ -72,28 +72,24 @@ export function configuredCidrs(opts: Pick<ViewOptions, 'cidrs' | 'podCidrs' | '
   return config;
 }
 
-function loadState(dir: string | undefined, log: Log): readonly KubeObject[] {
-  if (!dir) return [];
-  const state = loadStateDir(dir);
-  if (state.errors.length) throw new Error(`state: ${state.errors.join('; ')}`);
-  log.info({ dir, files: state.files, objects: state.objects.length }, 'loaded cluster objects from the state folder');
-  return state.objects;
-}
+/** A --state object's compact record, under the object's kind, namespace and name. */
+export type StateRecord = { readonly key: string; readonly compact: Compact };
 
 /**
- * The compact records of the --state objects, read file by file, and the few whole objects the
- * meshes' settings are read from (ConfigMaps, OSM MeshConfigs).
+ * The compact records of the --state objects, read file by file so that only one file's objects are
+ * whole at a time, and the few whole objects the meshes' settings are read from (ConfigMaps, OSM
+ * MeshConfigs).
  */
 function compactState(
   dir: string | undefined,
   log: Log,
-): { readonly records: readonly Compact[]; readonly meshObjects: readonly KubeObject[] } {
-  const records: Compact[] = [];
+): { readonly records: readonly StateRecord[]; readonly meshObjects: readonly KubeObject[] } {
+  const records: StateRecord[] = [];
   const meshObjects: KubeObject[] = [];
   if (!dir) return { records, meshObjects };
   const state = visitStateDir(dir, (o) => {
     const c = compact(o);
-    if (c) records.push(c);
+    if (c) records.push({ key: objectKey(o), compact: c });
     else if (MESH_CONFIG_KINDS.has(objectGroupKind(o))) meshObjects.push(o);
   });
   if (state.errors.length) throw new Error(`state: ${state.errors.join('; ')}`);
@@ -110,7 +106,13 @@ export function staticClusterView(
   const state = compactState(opts.stateDir, opts.log);
   const t0 = performance.now();
   const mesh = opts.stateDir ? meshConfigFrom(state.meshObjects, opts.meshLocations ?? meshLocations(opts.env)) : NO_MESH_CONFIG;
-  const snapshot = { ...snapshotFromCompact(state.records, detection.cidrs), mesh };
+  const snapshot = {
+    ...snapshotFromCompact(
+      state.records.map((r) => r.compact),
+      detection.cidrs,
+    ),
+    mesh,
+  };
   const buildMs = performance.now() - t0;
   const builtAt = new Date().toISOString();
   const rows = rangeRows(detection);
@@ -152,7 +154,8 @@ export async function startClusterView(opts: ViewOptions): Promise<ClusterView> 
   return liveView(
     api,
     config,
-    loadState(opts.stateDir, opts.log),
+    // with a cluster the meshes' settings come from it, not from --state
+    compactState(opts.stateDir, opts.log).records,
     opts.log,
     { ...DEFAULT_TIMING, ...opts.timing },
     opts.meshLocations ?? meshLocations(opts.env),
@@ -163,7 +166,7 @@ export async function startClusterView(opts: ViewOptions): Promise<ClusterView> 
 function liveView(
   api: ClusterApi,
   config: ConfiguredPair,
-  stateObjects: readonly KubeObject[],
+  stateRecords: readonly StateRecord[],
   log: Log,
   timing: Timing,
   loc: MeshLocations,
@@ -202,7 +205,7 @@ function liveView(
     life,
     informers,
     cidrs,
-    stateObjects,
+    stateRecords,
     mesh: mesh.current,
     immediate: () => !ready.announced() && ready.waitingFor() === undefined,
     built: () => {

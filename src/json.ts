@@ -34,3 +34,34 @@ export function describe(v: unknown, max = 64): string {
 
 /** What went wrong, from anything thrown: an Error's message, else the value itself described. */
 export const errorText = (e: unknown): string => (e instanceof Error ? e.message : `thrown ${describe(e)}`);
+
+/**
+ * Whether two parsed JSON values are equal, object keys in the same order (what a reader that
+ * walks them in order sees alike). Values nested too deep to walk count as different.
+ */
+export function sameJson(a: unknown, b: unknown): boolean {
+  try {
+    return same(a, b);
+  } catch {
+    return false;
+  }
+}
+
+function same(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!same(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  for (let i = 0; i < ka.length; i++) {
+    const k = ka[i]!;
+    if (k !== kb[i] || !same((a as Obj)[k], (b as Obj)[k])) return false;
+  }
+  return true;
+}

@@ -13,7 +13,7 @@ import { finding } from '../catalogue/result.ts';
 import { compact } from '../cluster/indexes.ts';
 import { withNamespace } from '../cluster/overlay.ts';
 import { derived, type ClusterSnapshot, type NamespaceInfo } from '../cluster/snapshot.ts';
-import { describe, errorText } from '../json.ts';
+import { asArr, describe, errorText, isObj, sameJson } from '../json.ts';
 import { enforce, formatWarnings } from './enforce.ts';
 
 /** The namespace a pod request is for, and the pod when its mutation is this webhook's business. */
@@ -73,10 +73,36 @@ export const REMEMBERED_PODS = 256;
 export const REMEMBERED_POD_CHARS = 8_192;
 
 /**
- * admitPod, remembering each decision for the snapshot it was made against, by the pod's namespace
- * and capture inputs. The replicas of a ReplicaSet reach the webhook identical, so a rollout plans
- * each pod template once per cluster state instead of once per pod. Decisions are immutable and
- * shared; the remembered ones go with their snapshot.
+ * The pods a pod may repeat: the replicas of its controller (ReplicaSet, StatefulSet, Job), else
+ * those of its generateName, else of its name. Only a candidate: a pod repeats one only when their
+ * capture inputs are equal.
+ */
+function templateOf(pod: KubeObject): string {
+  const meta = isObj(pod.metadata) ? pod.metadata : undefined;
+  const owner = asArr(meta?.ownerReferences).find((o) => isObj(o) && o.controller === true);
+  if (isObj(owner) && typeof owner.uid === 'string') return `owner\u0000${owner.uid}`;
+  const generated = typeof meta?.generateName === 'string' ? meta.generateName : '';
+  return generated ? `generated\u0000${generated}` : `named\u0000${typeof meta?.name === 'string' ? meta.name : ''}`;
+}
+
+type Planned = { readonly inputs: KubeObject; readonly decision: Decision };
+
+/** Whether capture inputs are small enough to keep; inputs nested past what JSON.stringify walks are not. */
+function withinKeep(inputs: KubeObject): boolean {
+  try {
+    return JSON.stringify(inputs).length <= REMEMBERED_POD_CHARS;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * admitPod, remembering each template's last decision for the snapshot it was made against. The
+ * replicas of a ReplicaSet reach the webhook identical, so a rollout plans each pod template once
+ * per cluster state instead of once per pod. A pod is answered from the one before it of the same
+ * controller (or generateName) and namespace when their capture inputs are equal, compared value by
+ * value: building a JSON key of them cost a third of the plan. Decisions are immutable and shared;
+ * the remembered ones go with their snapshot.
  */
 export function rememberingAdmitPod(pointer: Pointer = offlinePointer) {
   const held = Symbol('pod decisions');
@@ -84,20 +110,20 @@ export function rememberingAdmitPod(pointer: Pointer = offlinePointer) {
     const { namespace, ns, mode, pod } = podRequest(req, snapshot);
     if (!pod) return allow(mode);
     let inputs: KubeObject;
-    let key: string;
+    let slot: string;
     try {
       inputs = captureInputs(pod);
-      key = JSON.stringify([namespace, inputs]);
+      slot = `${namespace}\u0000${templateOf(pod)}`;
     } catch {
       return decide(() => captureInputs(pod), namespace, ns, mode, snapshot, pointer); // which names the failure
     }
-    if (key.length > REMEMBERED_POD_CHARS) return decide(() => inputs, namespace, ns, mode, snapshot, pointer);
-    const memo = derived(snapshot, held, () => new Map<string, Decision>());
-    const known = memo.get(key);
-    if (known) return known;
+    const memo = derived(snapshot, held, () => new Map<string, Planned>());
+    const known = memo.get(slot);
+    if (known && sameJson(known.inputs, inputs)) return known.decision;
     const decision = decide(() => inputs, namespace, ns, mode, snapshot, pointer);
-    if (memo.size >= REMEMBERED_PODS) memo.clear();
-    memo.set(key, decision);
+    if (!withinKeep(inputs)) return decision;
+    if (!known && memo.size >= REMEMBERED_PODS) memo.clear();
+    memo.set(slot, { inputs, decision });
     return decision;
   };
 }

@@ -64,6 +64,42 @@ Remembered('the same pod in another namespace, or after the namespace changed, i
   assert.not.equal(again.patch, inShop.patch, "the namespace's new bypass range is in the patch");
 });
 
+/** `pod` as a replica of another ReplicaSet: its own owner, generateName and template hash. */
+function ofReplicaSet(pod: KubeObject, rs: string): KubeObject {
+  const copy = structuredClone(pod) as { metadata: Record<string, unknown> };
+  copy.metadata.generateName = `${rs}-`;
+  copy.metadata.labels = { ...(copy.metadata.labels as Record<string, string>), 'pod-template-hash': rs };
+  copy.metadata.ownerReferences = [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs, uid: `uid-${rs}`, controller: true }];
+  return copy as KubeObject;
+}
+
+Remembered('the replicas of two rollouts arriving interleaved are each answered from their own template', () => {
+  const review = rememberingAdmitPod();
+  const snapshot = snapshotWith([shop()]);
+  const web = ofReplicaSet(plainPod(CLUSTER), 'web-1');
+  const api = ofReplicaSet(annotate(plainPod(CLUSTER), { 'egress-warden.io/bypass-ip-ranges': '192.0.2.0/24' }), 'api-1');
+  const first = [review(podReview(web), snapshot), review(podReview(api), snapshot)];
+  for (let n = 2; n < 6; n++) {
+    assert.is(review(podReview(replica(web, n)), snapshot), first[0], `web replica ${n}`);
+    assert.is(review(podReview(replica(api, n)), snapshot), first[1], `api replica ${n}`);
+  }
+  assert.equal(first[0], admitPod(podReview(web), snapshot));
+  assert.equal(first[1], admitPod(podReview(api), snapshot));
+});
+
+Remembered('a pod of the same ReplicaSet whose capture inputs differ is planned for itself, and the template after it too', () => {
+  const review = rememberingAdmitPod();
+  const snapshot = snapshotWith([shop()]);
+  const web = plainPod(CLUSTER);
+  const edited = annotate(web, { 'egress-warden.io/bypass-ip-ranges': '192.0.2.0/24' });
+  const a = review(podReview(web), snapshot);
+  const b = review(podReview(edited), snapshot);
+  const c = review(podReview(web), snapshot);
+  assert.equal(b, admitPod(podReview(edited), snapshot));
+  assert.not.equal(b.patch, a.patch);
+  assert.equal(c, a);
+});
+
 Remembered('a pod with capture inputs past the size limit is planned every time, and answered alike', () => {
   const review = rememberingAdmitPod();
   const snapshot = snapshotWith([shop()]);

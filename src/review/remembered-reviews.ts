@@ -6,13 +6,14 @@
  * the objects' judge inputs (judge-inputs.ts), so equal inputs against the same snapshot get the same
  * decision.
  *
- * A review is keyed only from the second time its object (kind, namespace, name, operation) is seen
- * in a snapshot: building the key costs about what a small object's review does, and most writes
- * are seen once.
+ * Each object (kind, namespace, name, operation) holds the inputs it was last judged with, compared
+ * value by value with the next review's. They are kept only from the second time the object is seen
+ * in a snapshot: sizing them takes a JSON.stringify, and most writes are seen once.
  */
 import type { Decision } from '../admission/decision.ts';
-import type { AdmissionRequest } from '../admission/types.ts';
+import type { AdmissionRequest, KubeObject } from '../admission/types.ts';
 import type { ClusterSnapshot } from '../cluster/snapshot.ts';
+import { sameJson } from '../json.ts';
 import { judgeInputs } from './judge-inputs.ts';
 
 /** Objects remembered per snapshot; past it the memo starts again. */
@@ -23,28 +24,20 @@ export const REMEMBERED_REVIEW_CHARS = 8_192;
 /** What a review decided, and whether the same inputs would get it again in the same snapshot. */
 export type Judged = { readonly decision: Decision; readonly repeatable: boolean };
 
-/** One object seen in a snapshot: from its second review on, the key of the inputs last judged, and their decision. */
-type Seen = { key: string; decision: Decision | undefined };
+/** One object seen in a snapshot: from its second review on, the inputs last judged, and their decision. */
+type Seen = { inputs: Inputs | undefined; decision: Decision | undefined };
+
+/** What judging reads of a request besides the kind, operation, namespace and name: the objects' judge inputs. */
+type Inputs = readonly [object: KubeObject | null, oldObject: KubeObject | null];
 
 const inputsOf = (o: AdmissionRequest['object']) => (o && typeof o === 'object' ? judgeInputs(o) : null);
 
-/** Everything judging reads of a request, as one string; undefined when it is too long to keep. */
-function keyOf(req: AdmissionRequest): string | undefined {
+/** Whether inputs are small enough to keep; inputs nested past what JSON.stringify walks are not. */
+function withinKeep(inputs: Inputs): boolean {
   try {
-    const old = req.operation === 'UPDATE' ? inputsOf(req.oldObject) : null;
-    const key = JSON.stringify([
-      req.kind.group,
-      req.kind.kind,
-      req.operation,
-      req.namespace ?? '',
-      req.name ?? '',
-      inputsOf(req.object),
-      old,
-    ]);
-    return key.length > REMEMBERED_REVIEW_CHARS ? undefined : key;
+    return JSON.stringify(inputs).length <= REMEMBERED_REVIEW_CHARS;
   } catch {
-    // an object nested past what JSON.stringify can walk is judged as it comes
-    return undefined;
+    return false;
   }
 }
 
@@ -63,14 +56,15 @@ export function rememberingReviews() {
     const seen = memo.get(object);
     if (!seen) {
       if (memo.size >= REMEMBERED_REVIEWS) memo.clear();
-      memo.set(object, { key: '', decision: undefined });
+      memo.set(object, { inputs: undefined, decision: undefined });
       return review().decision;
     }
-    const key = keyOf(req);
-    if (key !== undefined && seen.decision && seen.key === key) return seen.decision;
+    const inputs: Inputs = [inputsOf(req.object), req.operation === 'UPDATE' ? inputsOf(req.oldObject) : null];
+    if (seen.decision && sameJson(seen.inputs, inputs)) return seen.decision;
     const { decision, repeatable } = review();
-    seen.key = key ?? '';
-    seen.decision = key !== undefined && repeatable ? decision : undefined;
+    const kept = repeatable && withinKeep(inputs);
+    seen.inputs = kept ? inputs : undefined;
+    seen.decision = kept ? decision : undefined;
     return decision;
   };
 }

@@ -161,7 +161,8 @@ function served(
     const mutate = admitPodReadingThrough(undefined);
     return { review: () => mutate(c.req, o.layer(snapshot)) as Decision, overlay: o };
   }
-  const validate: Reviewer = notingPendingWrites(judge, o);
+  // every review judged: serve would answer a review repeated unchanged from what it remembers
+  const validate: Reviewer = notingPendingWrites(judge, o, Date.now, false);
   if (shape === 'read') return { review: () => validate(c.req, snapshot), overlay: o };
   const ring = shape === 'stream' ? Array.from({ length: RING }, (_, i) => variant(c.req, i)) : [c.req];
   let next = 0;

@@ -180,7 +180,8 @@ this loop over one object.
 ${markdown}
 
 The same reviews on the ${ruleObjects.toLocaleString('en-US')}-object snapshot through the reviewer \`serve\` runs (\`notingPendingWrites(judge, overlay)\`
-for validation, the pod mutation over \`overlay.layer(snapshot)\`), with nothing pending and with
+for validation, judging every review where \`serve\` would answer a repeated one from what it remembers;
+the pod mutation over \`overlay.layer(snapshot)\`), with nothing pending and with
 ${PENDING_WRITES.toLocaleString('en-US')} pending writes of every kind the snapshot indexes. A review either only reads the overlay, or
 its write is then admitted as \`serve\` admits every allowed write, so each review meets a layering
 changed by the one before it: the same object every time (a re-apply), or a new object every time

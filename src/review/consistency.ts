@@ -40,10 +40,15 @@ function isReviewed(p: Pending, req: AdmissionRequest): boolean {
  * `judge` over the overlay's layering of each snapshot, whose findings say when they rest on pending
  * writes. Decisions that carry no such note are remembered for the layering they were made against
  * (remembered-reviews.ts): an unchanged re-apply only renews its pending write, which leaves the
- * layering as it was.
+ * layering as it was. `remember: false` judges every review, for measuring what judging costs.
  */
-export function notingPendingWrites(judge: Judge, pending: Pick<Overlay, 'layer' | 'trace'>, now: () => number = Date.now): Judge {
-  const remember = rememberingReviews();
+export function notingPendingWrites(
+  judge: Judge,
+  pending: Pick<Overlay, 'layer' | 'trace'>,
+  now: () => number = Date.now,
+  remember = true,
+): Judge {
+  const remembered = rememberingReviews();
   const noting = (req: AdmissionRequest, base: ClusterSnapshot, layered: ClusterSnapshot): Judged => {
     if (layered === base) return { decision: judge(req, base), repeatable: true };
     const { value: decision, read: all } = pending.trace(() => judge(req, layered));
@@ -73,6 +78,6 @@ export function notingPendingWrites(judge: Judge, pending: Pick<Overlay, 'layer'
   };
   return (req, base) => {
     const layered = pending.layer(base);
-    return remember(req, layered, () => noting(req, base, layered));
+    return remember ? remembered(req, layered, () => noting(req, base, layered)) : noting(req, base, layered).decision;
   };
 }

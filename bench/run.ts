@@ -155,7 +155,9 @@ if (parts.has('scale')) {
 One egress-warden process per size, started with \`--state\` on a folder of generated ServiceEntries
 and OSM Egresses (half each, over 200 team namespaces; \`bench/generate.ts\`), run as the container
 image runs it: with the Dockerfile's environment and node flags (${imageSettings()}). All of them run at
-the same time and are loaded in turn within each round, with the same reviews as above. "p99 vs empty"
+the same time and are loaded in turn within each round: new ServiceEntries (one new object per review,
+which every review judges against the loaded indexes), then the valid ServiceEntry and the Egress of
+the side-by-side part, which the server answers from what it remembers once it has judged them. "p99 vs empty"
 compares with the 0-object server. "State seen by the rules" sends a ServiceEntry that clashes with a
 generated one and looks for the cross-object warning. RSS and peak RSS are the server's VmRSS / VmHWM
 from /proc; heap used is V8's, from the server's /metrics. The in-process columns time

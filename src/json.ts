@@ -36,6 +36,18 @@ export function describe(v: unknown, max = 64): string {
 export const errorText = (e: unknown): string => (e instanceof Error ? e.message : `thrown ${describe(e)}`);
 
 /**
+ * Whether a parsed JSON value serializes to at most `chars` characters; a value nested past what
+ * JSON.stringify can walk does not.
+ */
+export function fitsJson(value: unknown, chars: number): boolean {
+  try {
+    return JSON.stringify(value).length <= chars;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Whether two parsed JSON values are equal, object keys in the same order (what a reader that
  * walks them in order sees alike). Values nested too deep to walk count as different.
  */

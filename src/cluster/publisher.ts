@@ -27,13 +27,15 @@ export type Publisher = {
   readonly buildMs: () => number;
 };
 
+/** A --state object's compact record, under the object's kind, namespace and name. */
+export type StateRecord = { readonly key: string; readonly compact: Compact };
+
 export type PublisherDeps = {
   readonly timing: Timing;
   readonly life: Lifetime;
   readonly informers: Pick<Informers, 'published'> & Partial<Pick<Informers, 'known'>>;
   readonly cidrs: Pick<CidrSources, 'refresh' | 'cidrs'>;
-  /** the --state objects' records, by kind, namespace and name */
-  readonly stateRecords: readonly { readonly key: string; readonly compact: Compact }[];
+  readonly stateRecords: readonly StateRecord[];
   /** the meshes' settings as last read */
   readonly mesh: () => MeshConfig;
   /** whether to publish without waiting (the first snapshot, once every input is in) */

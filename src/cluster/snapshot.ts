@@ -131,6 +131,20 @@ export function derived<T>(snapshot: ClusterSnapshot, key: symbol, build: (snaps
 }
 
 /**
+ * A map of values worked out for the snapshot reviews run against now, started afresh when a review
+ * comes with another one. One snapshot at a time: reviews follow the newest snapshot (or layering of
+ * it, cluster/overlay.ts), and one replaced never comes back. Unlike `derived`, it defines no
+ * property on each snapshot, which cost a microsecond on every new layering.
+ */
+export function currentSnapshotMemo<V>(): (snapshot: ClusterSnapshot) => Map<string, V> {
+  let held: { readonly snapshot: ClusterSnapshot; readonly memo: Map<string, V> } | undefined;
+  return (snapshot) => {
+    if (held?.snapshot !== snapshot) held = { snapshot, memo: new Map() };
+    return held.memo;
+  };
+}
+
+/**
  * Whether gateways bind a VirtualService (or one of its matches) to gateways only, so that sidecars
  * never use it: istiod's isGateway, a non-empty list without "mesh".
  */

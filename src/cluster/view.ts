@@ -18,7 +18,7 @@ import type { Delivered } from './supervisor.ts';
 import { lifetime } from './lifetime.ts';
 import { MESH_CONFIG_KINDS, meshConfigFrom, meshLocations, NO_MESH_CONFIG, type MeshLocations } from './mesh-config.ts';
 import { meshSource } from './mesh-source.ts';
-import { publisher } from './publisher.ts';
+import { publisher, type StateRecord } from './publisher.ts';
 import { readiness } from './readiness.ts';
 import { visitStateDir } from './state-dir.ts';
 import { DEFAULT_TIMING, type ClusterView, type Env, type Log, type Timing, type ViewStatus } from './view-types.ts';
@@ -71,9 +71,6 @@ export function configuredCidrs(opts: Pick<ViewOptions, 'cidrs' | 'podCidrs' | '
   if (problems.length) throw new Error(`config: ${problems.join('; ')}`);
   return config;
 }
-
-/** A --state object's compact record, under the object's kind, namespace and name. */
-export type StateRecord = { readonly key: string; readonly compact: Compact };
 
 /**
  * The compact records of the --state objects, read file by file so that only one file's objects are

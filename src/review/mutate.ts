@@ -12,8 +12,8 @@ import { modeOf, type Mode } from '../catalogue/modes.ts';
 import { finding } from '../catalogue/result.ts';
 import { compact } from '../cluster/indexes.ts';
 import { withNamespace } from '../cluster/overlay.ts';
-import { derived, type ClusterSnapshot, type NamespaceInfo } from '../cluster/snapshot.ts';
-import { asArr, describe, errorText, isObj, sameJson } from '../json.ts';
+import { currentSnapshotMemo, type ClusterSnapshot, type NamespaceInfo } from '../cluster/snapshot.ts';
+import { asArr, describe, errorText, fitsJson, isObj, sameJson } from '../json.ts';
 import { enforce, formatWarnings } from './enforce.ts';
 
 /** The namespace a pod request is for, and the pod when its mutation is this webhook's business. */
@@ -87,15 +87,6 @@ function templateOf(pod: KubeObject): string {
 
 type Planned = { readonly inputs: KubeObject; readonly decision: Decision };
 
-/** Whether capture inputs are small enough to keep; inputs nested past what JSON.stringify walks are not. */
-function withinKeep(inputs: KubeObject): boolean {
-  try {
-    return JSON.stringify(inputs).length <= REMEMBERED_POD_CHARS;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * admitPod, remembering each template's last decision for the snapshot it was made against. The
  * replicas of a ReplicaSet reach the webhook identical, so a rollout plans each pod template once
@@ -105,7 +96,7 @@ function withinKeep(inputs: KubeObject): boolean {
  * the remembered ones go with their snapshot.
  */
 export function rememberingAdmitPod(pointer: Pointer = offlinePointer) {
-  const held = Symbol('pod decisions');
+  const memoOf = currentSnapshotMemo<Planned>();
   return (req: AdmissionRequest, snapshot: ClusterSnapshot): Decision => {
     const { namespace, ns, mode, pod } = podRequest(req, snapshot);
     if (!pod) return allow(mode);
@@ -117,11 +108,11 @@ export function rememberingAdmitPod(pointer: Pointer = offlinePointer) {
     } catch {
       return decide(() => captureInputs(pod), namespace, ns, mode, snapshot, pointer); // which names the failure
     }
-    const memo = derived(snapshot, held, () => new Map<string, Planned>());
+    const memo = memoOf(snapshot);
     const known = memo.get(slot);
     if (known && sameJson(known.inputs, inputs)) return known.decision;
     const decision = decide(() => inputs, namespace, ns, mode, snapshot, pointer);
-    if (!withinKeep(inputs)) return decision;
+    if (!fitsJson(inputs, REMEMBERED_POD_CHARS)) return decision;
     if (!known && memo.size >= REMEMBERED_PODS) memo.clear();
     memo.set(slot, { inputs, decision });
     return decision;

@@ -12,8 +12,8 @@
  */
 import type { Decision } from '../admission/decision.ts';
 import type { AdmissionRequest, KubeObject } from '../admission/types.ts';
-import type { ClusterSnapshot } from '../cluster/snapshot.ts';
-import { sameJson } from '../json.ts';
+import { currentSnapshotMemo, type ClusterSnapshot } from '../cluster/snapshot.ts';
+import { fitsJson, sameJson } from '../json.ts';
 import { judgeInputs } from './judge-inputs.ts';
 
 /** Objects remembered per snapshot; past it the memo starts again. */
@@ -32,26 +32,14 @@ type Inputs = readonly [object: KubeObject | null, oldObject: KubeObject | null]
 
 const inputsOf = (o: AdmissionRequest['object']) => (o && typeof o === 'object' ? judgeInputs(o) : null);
 
-/** Whether inputs are small enough to keep; inputs nested past what JSON.stringify walks are not. */
-function withinKeep(inputs: Inputs): boolean {
-  try {
-    return JSON.stringify(inputs).length <= REMEMBERED_REVIEW_CHARS;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * `review` with its repeatable decisions remembered for the snapshot they were made against.
  * Decisions are immutable and shared; the remembered ones go with their snapshot.
  */
 export function rememberingReviews() {
-  // One snapshot's memo at a time: reviews follow the snapshot, and one gone stays gone (a new
-  // layering is a new object). A property on each snapshot cost a microsecond on every new layering.
-  let held: { readonly snapshot: ClusterSnapshot; readonly memo: Map<string, Seen> } | undefined;
+  const memoOf = currentSnapshotMemo<Seen>();
   return (req: AdmissionRequest, snapshot: ClusterSnapshot, review: () => Judged): Decision => {
-    if (held?.snapshot !== snapshot) held = { snapshot, memo: new Map() };
-    const memo = held.memo;
+    const memo = memoOf(snapshot);
     const object = `${req.operation}\u0000${req.kind.group}\u0000${req.kind.kind}\u0000${req.namespace ?? ''}\u0000${req.name ?? ''}`;
     const seen = memo.get(object);
     if (!seen) {
@@ -62,7 +50,7 @@ export function rememberingReviews() {
     const inputs: Inputs = [inputsOf(req.object), req.operation === 'UPDATE' ? inputsOf(req.oldObject) : null];
     if (seen.decision && sameJson(seen.inputs, inputs)) return seen.decision;
     const { decision, repeatable } = review();
-    const kept = repeatable && withinKeep(inputs);
+    const kept = repeatable && fitsJson(inputs, REMEMBERED_REVIEW_CHARS);
     seen.inputs = kept ? inputs : undefined;
     seen.decision = kept ? decision : undefined;
     return decision;

@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { writeState } from './generate.ts';
 import { measure, type Measure } from './load.ts';
 import { freePort, ROOT, startServer, type ServerProcess } from './processes.ts';
-import { newObjectEachReview, rollout, scenarios } from './reviews.ts';
+import { namedReview } from './reviews.ts';
 import { addressed, writeBenchToken } from './side-by-side.ts';
 import { fmt, median, table } from './stats.ts';
 
@@ -40,9 +40,7 @@ const certs = join(work, 'certs');
 const state = join(work, 'state');
 writeState(state, 0);
 const token = writeBenchToken(certs);
-const picked =
-  values.review === 'mixed' ? rollout(scenarios()) : values.review === 'new' ? newObjectEachReview() : scenarios()[Number(values.review)]!;
-const s = addressed(picked, token);
+const s = addressed(namedReview(values.review), token);
 
 const servers: { readonly label: string; readonly process: ServerProcess }[] = [];
 try {

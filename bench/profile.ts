@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { writeState } from './generate.ts';
 import { measure } from './load.ts';
 import { freePort, startServer } from './processes.ts';
-import { newObjectEachReview, rollout, scenarios } from './reviews.ts';
+import { namedReview } from './reviews.ts';
 import { addressed, wardenArgs, writeBenchToken } from './side-by-side.ts';
 
 const { values } = parseArgs({
@@ -40,9 +40,7 @@ const state = join(work, 'state');
 const profiles = values.keep ?? join(work, 'prof');
 writeState(state, 0);
 const token = writeBenchToken(certs);
-const picked =
-  values.review === 'mixed' ? rollout(scenarios()) : values.review === 'new' ? newObjectEachReview() : scenarios()[Number(values.review)]!;
-const s = addressed(picked, token);
+const s = addressed(namedReview(values.review), token);
 const port = await freePort();
 const prof = [`--cpu-prof`, `--cpu-prof-dir=${profiles}`];
 if (values.baseline) await (await startServer('egress-warden', wardenArgs(port, certs, state), port)).stop(); // writes the certificate

@@ -185,6 +185,18 @@ export function newObjectEachReview(): Scenario {
   return { ...scenario('ServiceEntry (valid), a new object on every review', f, 'allowed'), body: each(0), each };
 }
 
+/**
+ * The review a bench command names with `--review`: a scenario's index in `scenarios()`, `mixed`
+ * (the rollout) or `new` (a new object on every review).
+ */
+export function namedReview(name: string): Scenario {
+  if (name === 'mixed') return rollout(scenarios());
+  if (name === 'new') return newObjectEachReview();
+  const s = scenarios()[Number(name)];
+  if (!s) throw new Error(`--review ${name}: expected 0-4, mixed or new`);
+  return s;
+}
+
 /** `s` measured while the server holds `count` pending writes: the same body, another row. */
 export const withPendingWrites = (s: Scenario, count: number): Scenario => ({
   ...s,

@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { MEMORY_LIMIT_MIB } from '../src/manifests/install.ts';
+import { memoryCgroup } from './cgroup.ts';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -16,6 +18,8 @@ export type ServerProcess = {
   readonly pid: number;
   /** spawn to first healthy answer, in milliseconds */
   readonly startMs: number;
+  /** the memory limit it runs under, or why it has none */
+  readonly memoryLimit: string;
   readonly stop: () => Promise<void>;
 };
 
@@ -93,14 +97,19 @@ export function post(url: string, body: Buffer): Promise<{ status: number; json:
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** How a process is run: node's flags before the script, and environment variables set on top of this process's. */
-export type Runtime = { readonly nodeFlags: readonly string[]; readonly env: Readonly<Record<string, string>> };
+export type Runtime = {
+  readonly nodeFlags: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  /** the container's memory limit, in bytes, set on the process through a memory cgroup (bench/cgroup.ts) */
+  readonly memoryLimitBytes?: number;
+};
 
 export const NODE_DEFAULTS: Runtime = { nodeFlags: [], env: {} };
 
 /**
- * The runtime settings the container image gives the server: the environment its Dockerfile sets
- * (ENV) and node's flags in its ENTRYPOINT. Read from the Dockerfile, which owns them, so the bench
- * measures memory the way the Deployment runs.
+ * The runtime settings the Deployment gives the server: the environment its image's Dockerfile sets
+ * (ENV), node's flags in that ENTRYPOINT and the container's memory limit. Read from their owners,
+ * the Dockerfile and the install, so the bench measures memory the way the Deployment runs.
  */
 export function imageRuntime(dockerfile = readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8')): Runtime {
   const env: Record<string, string> = {};
@@ -116,7 +125,7 @@ export function imageRuntime(dockerfile = readFileSync(new URL('../Dockerfile', 
   const words = entry ? (JSON.parse(entry) as string[]) : [];
   const nodeFlags =
     words[0] === 'node' ? words.slice(1).filter((w, i, all) => w.startsWith('--') && all.slice(0, i).every((x) => x.startsWith('--'))) : [];
-  return { nodeFlags, env };
+  return { nodeFlags, env, memoryLimitBytes: MEMORY_LIMIT_MIB * 2 ** 20 };
 }
 
 /**
@@ -133,7 +142,23 @@ export async function startServer(
   const t0 = performance.now();
   const env = { ...process.env, ...runtime.env };
   delete env.KUBECONFIG; // the bench measures the no-cluster server; never reach for a real cluster
-  const child = spawn(process.execPath, [...runtime.nodeFlags, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const cgroup = runtime.memoryLimitBytes === undefined ? 'none' : memoryCgroup(runtime.memoryLimitBytes);
+  const node = [process.execPath, ...runtime.nodeFlags, ...args];
+  // the shell enters the cgroup and becomes node, which keeps its pid and reads the limit as it starts
+  const child =
+    typeof cgroup === 'string'
+      ? spawn(node[0]!, node.slice(1), { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('/bin/sh', ['-c', 'echo $$ > "$0" && exec "$@"', cgroup.procs, ...node], {
+          cwd: ROOT,
+          env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+  const memoryLimit =
+    typeof cgroup !== 'string'
+      ? `${runtime.memoryLimitBytes! / 2 ** 20} MiB (memory cgroup)`
+      : cgroup === 'none'
+        ? 'none'
+        : `none (${cgroup})`;
   running.add(child);
   let output = '';
   const keep = (c: Buffer) => {
@@ -146,6 +171,7 @@ export async function startServer(
     child.once('exit', (code) => {
       exited = code;
       running.delete(child);
+      if (typeof cgroup !== 'string') cgroup.remove();
       resolve();
     }),
   );
@@ -171,7 +197,7 @@ export async function startServer(
     await exit;
     clearTimeout(killer);
   };
-  return { label, url, pid: child.pid!, startMs, stop };
+  return { label, url, pid: child.pid!, startMs, memoryLimit, stop };
 }
 
 /** Resident and peak resident memory of a process, in bytes (VmRSS, VmHWM). */

@@ -154,7 +154,9 @@ if (parts.has('scale')) {
 
 One egress-warden process per size, started with \`--state\` on a folder of generated ServiceEntries
 and OSM Egresses (half each, over 200 team namespaces; \`bench/generate.ts\`), run as the container
-image runs it: with the Dockerfile's environment and node flags (${imageSettings()}). All of them run at
+image runs it: with the Dockerfile's environment and node flags (${imageSettings()}), each in a memory
+cgroup of the Deployment's limit where this machine lets the bench make one (Node sizes V8's heap from
+that limit; the "memory limit" column says whether it was set). All of them run at
 the same time and are loaded in turn within each round: new ServiceEntries (one new object per review,
 which every review judges against the loaded indexes), then the valid ServiceEntry and the Egress of
 the side-by-side part, which the server answers from what it remembers once it has judged them. "p99 vs empty"

@@ -229,6 +229,7 @@ export async function runScale(o: ScaleOptions): Promise<string> {
     fmt.mb(r.after.rss),
     fmt.mb(r.after.heap),
     fmt.mb(r.after.peak),
+    r.server!.memoryLimit,
     r.stateSeen,
   ]);
   const memoryTable = table(
@@ -244,6 +245,7 @@ export async function runScale(o: ScaleOptions): Promise<string> {
       'RSS after load (MB)',
       'heap used after load (MB)',
       'peak RSS (MB)',
+      'memory limit',
       'state seen by the rules',
     ],
     memoryRows,

@@ -23,6 +23,11 @@ export const CERT_DIR = '/etc/egress-warden/certs';
 /** Where the Deployment mounts Secret <name>-token: a directory, so that a rotated token reaches the file. */
 export const TOKEN_DIR = '/etc/egress-warden/token';
 export const TOKEN_FILE = `${TOKEN_DIR}/${TOKEN_FILE_NAME}`;
+/**
+ * The container's memory limit. Node sizes V8's heap from it (about 294 MB of heap under 512 MiB),
+ * so the bench runs its memory-measured servers under the same limit.
+ */
+export const MEMORY_LIMIT_MIB = 512;
 
 export const VALIDATE_WEBHOOK = 'validate.egress-warden.io';
 export const NAMESPACES_WEBHOOK = 'namespaces.egress-warden.io';
@@ -414,7 +419,7 @@ function deployment(r: Resolved): KubeObject {
                 // where denials and warnings point for a code's page; empty: `egress-warden help EWnnn` (serve --docs-url)
                 { name: DOCS_URL_ENV, value: '' },
               ],
-              resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } },
+              resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: `${MEMORY_LIMIT_MIB}Mi` } },
               startupProbe: probe('/healthz', 2, 60),
               livenessProbe: probe('/healthz', 10, 3),
               readinessProbe: probe('/readyz', 5, 2),

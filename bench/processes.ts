@@ -200,6 +200,21 @@ export async function startServer(
   return { label, url, pid: child.pid!, startMs, memoryLimit, stop };
 }
 
+export type Memory = { readonly rss: number; readonly peak: number; readonly heap: number };
+
+/** RSS and peak from /proc, and the V8 heap in use from the server's own /metrics; bytes. */
+export async function serverMemory(server: ServerProcess): Promise<Memory> {
+  const { rss, peak } = memoryOf(server.pid);
+  let heap = Number.NaN;
+  try {
+    const text = (await get(`${server.url}/metrics`)).body;
+    heap = Number(/^\w*nodejs_heap_size_used_bytes (\d+(?:\.\d+)?)/m.exec(text)?.[1] ?? Number.NaN);
+  } catch {
+    // no metrics: the column stays empty
+  }
+  return { rss, peak, heap };
+}
+
 /** Resident and peak resident memory of a process, in bytes (VmRSS, VmHWM). */
 export function memoryOf(pid: number): { rss: number; peak: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');

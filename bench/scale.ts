@@ -16,7 +16,7 @@ import { snapshotFromObjects } from '../src/cluster/indexes.ts';
 import { loadStateDir } from '../src/cluster/state-dir.ts';
 import { BENCH_CIDRS, generateObjects, writeState } from './generate.ts';
 import { measure, type Measure } from './load.ts';
-import { freePort, get, imageRuntime, memoryOf, post, startServer, type ServerProcess } from './processes.ts';
+import { freePort, get, imageRuntime, post, serverMemory, startServer, type Memory, type ServerProcess } from './processes.ts';
 import { newObjectEachReview, reviewOf, scenarios, type Scenario } from './reviews.ts';
 import { addressed, describeAnswer, tokenPath, wardenArgs, warmUp, writeBenchToken } from './side-by-side.ts';
 import { fmt, median, numericFrom, table } from './stats.ts';
@@ -68,8 +68,6 @@ type Prepared = {
   readonly runs: Map<Scenario, Measure[]>;
 };
 
-type Memory = { rss: number; peak: number; heap: number };
-
 const NO_MEMORY: Memory = { rss: Number.NaN, peak: Number.NaN, heap: Number.NaN };
 
 function timeBuild(objects: readonly KubeObject[], builds: number): number {
@@ -89,19 +87,6 @@ function timeParse(dir: string): number {
   const ms = performance.now() - t0;
   if (loaded.errors.length) throw new Error(`generated state does not load: ${loaded.errors.slice(0, 3).join('; ')}`);
   return ms;
-}
-
-/** RSS and peak from /proc, and the V8 heap in use from the server's own /metrics. */
-async function memory(server: ServerProcess): Promise<Memory> {
-  const { rss, peak } = memoryOf(server.pid);
-  let heap = Number.NaN;
-  try {
-    const text = (await get(`${server.url}/metrics`)).body;
-    heap = Number(/^\w*nodejs_heap_size_used_bytes (\d+(?:\.\d+)?)/m.exec(text)?.[1] ?? Number.NaN);
-  } catch {
-    // no metrics: the column stays empty
-  }
-  return { rss, peak, heap };
 }
 
 /** The state folder and the in-process timings for one size; no server yet. */
@@ -148,7 +133,7 @@ async function launch(p: Prepared): Promise<void> {
     const warned = JSON.stringify(probe.json?.response?.warnings ?? []).includes('EW404');
     p.stateSeen = warned ? 'yes (EW404 on a clashing probe)' : `no (probe: ${describeAnswer(probe.status, probe.json)})`;
   }
-  p.idle = await memory(server);
+  p.idle = await serverMemory(server);
 }
 
 export async function runScale(o: ScaleOptions): Promise<string> {
@@ -193,7 +178,7 @@ export async function runScale(o: ScaleOptions): Promise<string> {
         }
       }
     }
-    for (const p of results) p.after = await memory(p.server!);
+    for (const p of results) p.after = await serverMemory(p.server!);
   } finally {
     for (const p of results) {
       await p.server?.stop();

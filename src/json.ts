@@ -11,8 +11,14 @@ export const asArr = (v: unknown): readonly unknown[] => (Array.isArray(v) ? v :
 export const asStr = (v: unknown): string => (typeof v === 'string' ? v : '');
 /** A list of strings; other items become "" so that indexes (and field paths) stay aligned. */
 export const asStrs = (v: unknown): string[] => asArr(v).map(asStr);
-/** Only the string items of a list. */
-export const onlyStrs = (v: unknown): string[] => asArr(v).filter((x): x is string => typeof x === 'string');
+/**
+ * Only the string items of a list, in a new array of exactly their number: snapshot records keep
+ * these for every stored object, and `filter` leaves room for 16 more items in each.
+ */
+export const onlyStrs = (v: unknown): string[] => {
+  const items = asArr(v);
+  return (items.every((x) => typeof x === 'string') ? items.slice() : items.filter((x) => typeof x === 'string')) as string[];
+};
 export const asInt = (v: unknown): number => (typeof v === 'number' && Number.isInteger(v) ? v : 0);
 
 /** Go's %q for the plain strings messages quote. */

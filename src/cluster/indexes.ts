@@ -44,8 +44,8 @@ export type Compact =
   | { readonly kind: 'EgressNetwork'; readonly network: EgressNetworkRecord };
 
 // Records are held for every object in the cluster, so repeated values are stored once: strings
-// that recur across objects (namespaces, protocols, port names, sources) come from a pool, and
-// every empty list is the same frozen array.
+// that recur across objects (namespaces, protocols, port names, sources) come from a pool, lists of
+// one such string are shared, and every empty list is the same frozen array.
 const NONE: readonly string[] = Object.freeze([]);
 const POOL_MAX = 200_000;
 const pool = new Map<string, string>();
@@ -58,9 +58,22 @@ export function intern(s: string): string {
   return s;
 }
 
+const singles = new Map<string, readonly string[]>();
+
+/** One frozen list per pooled string: most objects export to ['.'] or ['*']. */
+function single(s: string): readonly string[] {
+  const found = singles.get(s);
+  if (found !== undefined) return found;
+  const list = Object.freeze([s]);
+  if (singles.size < POOL_MAX) singles.set(s, list);
+  return list;
+}
+
 const strs = (v: unknown, pooled = false): readonly string[] => {
   const out = onlyStrs(v);
-  return out.length === 0 ? NONE : pooled ? out.map(intern) : out;
+  if (out.length === 0) return NONE;
+  if (!pooled) return out;
+  return out.length === 1 ? single(intern(out[0]!)) : out.map(intern);
 };
 
 /** Annotation prefixes this project reads from namespaces; the rest is dropped to keep the index small. */

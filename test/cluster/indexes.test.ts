@@ -122,3 +122,31 @@ Unaddressed('grows that index one object at a time as it is built at once, repla
 });
 
 Unaddressed.run();
+
+const Records = suite('cluster/indexes records held for every stored object');
+
+Records('ServiceEntries that export to the same namespaces share one frozen list, and their hosts fit them exactly', () => {
+  const withExport = (name: string, exportTo: string[]): KubeObject => {
+    const o = se(name, [`${name}.example.com`]);
+    return { ...o, spec: { ...(o.spec as object), exportTo } };
+  };
+  const entryOf = (o: KubeObject) => {
+    const c = compact(o);
+    if (c?.kind !== 'ServiceEntry') throw new Error('expected a ServiceEntry record');
+    return c.ports[0]!.entry;
+  };
+  const a = entryOf(withExport('a', ['.']));
+  const b = entryOf(withExport('b', ['.']));
+  assert.is(a.exportTo, b.exportTo);
+  assert.equal(a.exportTo, ['.']);
+  assert.ok(Object.isFrozen(a.exportTo));
+  assert.equal(entryOf(withExport('c', ['.', 'istio-system'])).exportTo, ['.', 'istio-system']);
+  assert.equal(a.hosts, ['a.example.com']);
+  const mixed = se('d', []);
+  assert.equal(entryOf({ ...mixed, spec: { ...(mixed.spec as object), hosts: ['d.example.com', 7, null, 'e.example.com'] } }).hosts, [
+    'd.example.com',
+    'e.example.com',
+  ]);
+});
+
+Records.run();

@@ -87,21 +87,44 @@ function confirms(rv: string | undefined, than: string, orEqual: boolean): boole
   return orEqual ? BigInt(rv) >= BigInt(than) : BigInt(rv) > BigInt(than);
 }
 
-/** A pending object's records in the list indexes, kept to take them out again. */
-type Filed = { readonly index: ListIndex; readonly key: unknown; readonly record: unknown };
+/** One pending object's records at a key of a list index. */
+type One = { readonly entry: Pending; readonly records: unknown[] };
+/**
+ * What a key of a list index holds: most keys (a host, a name) are one pending object's, and a Map
+ * per key would hold several hundred bytes for every pending write; a key several objects share (a
+ * port) holds their records by object. NOBODY marks a key whose objects have all left.
+ */
+type Held = One | Map<Pending, unknown[]>;
+/** A key whose pending objects all left, kept until the next sweep; every write checks for it first. */
+const NOBODY = new Map<Pending, unknown[]>();
+
+const isOne = (h: Held): h is One => !(h instanceof Map);
+
+/** A key's pending objects, each with its records there, in the order they were filed. */
+function* heldEntries(h: Held): Generator<readonly [Pending, readonly unknown[]]> {
+  if (isOne(h)) yield [h.entry, h.records];
+  else yield* h;
+}
+
+const heldSize = (h: Held): number => (isOne(h) ? 1 : h.size);
 
 /** The live layers every layered snapshot reads: changed entry by entry, never rebuilt. */
 type Layers = {
   readonly namespaces: Map<string, { readonly info: NamespaceInfo; readonly entry: Pending }>;
   readonly httpRouteGroups: Map<string, { readonly matches: number; readonly entry: Pending }>;
   /** per index and key, each pending object's records there, in the order they were filed */
-  readonly lists: Map<ListIndex, Map<unknown, Map<Pending, unknown[]>>>;
+  readonly lists: Map<ListIndex, Map<unknown, Held>>;
   /** pending entries per kind: which indexes need wrapping */
   readonly kinds: Map<Compact['kind'], number>;
 };
 
 /** Where a pending entry is held besides `entries`: both age orders, and its records in the list layers. */
-type Placed = { readonly age: Link<Pending>; readonly mine: Link<Pending>; readonly records: readonly Filed[] };
+type Placed = {
+  readonly age: Link<Pending>;
+  readonly mine: Link<Pending>;
+  /** the list index and key of each place its records are filed at, in pairs: index, key, index, key… */
+  readonly filed: readonly unknown[];
+};
 
 /** Emptied keys of the list layers are dropped after this many entries left, or more than are pending. */
 const SWEEP_EVERY = 1_024;
@@ -123,7 +146,7 @@ export function overlay(now: () => number = Date.now, ttlMs = OVERLAY_TTL_MS, pe
   /** Drops the keys no pending object files at any more. */
   const sweep = () => {
     left = 0;
-    for (const byKey of layers.lists.values()) for (const [k, here] of byKey) if (here.size === 0) byKey.delete(k);
+    for (const byKey of layers.lists.values()) for (const [k, here] of byKey) if (heldSize(here) === 0) byKey.delete(k);
   };
 
   /** Takes `e` out of every layer; `replaced`: its key is about to be filed again, in place. */
@@ -144,7 +167,14 @@ export function overlay(now: () => number = Date.now, ttlMs = OVERLAY_TTL_MS, pe
     if (!replaced && e.compact.kind === 'Namespace') layers.namespaces.delete(e.ref.name);
     else if (!replaced && e.compact.kind === 'HTTPRouteGroup') layers.httpRouteGroups.delete(e.compact.ref);
     // an emptied key stays (the next version of the object most likely files there again) until the next sweep
-    for (const f of where.records) layers.lists.get(f.index)?.get(f.key)?.delete(e);
+    const { filed } = where;
+    for (let i = 0; i < filed.length; i += 2) {
+      const byKey = layers.lists.get(filed[i] as ListIndex);
+      const here = byKey?.get(filed[i + 1]);
+      if (here === undefined || here === NOBODY) continue;
+      if (!isOne(here)) here.delete(e);
+      else if (here.entry === e) byKey!.set(filed[i + 1], NOBODY);
+    }
     if (++left > SWEEP_EVERY && left > entries.size) sweep();
     version++;
   };
@@ -156,23 +186,39 @@ export function overlay(now: () => number = Date.now, ttlMs = OVERLAY_TTL_MS, pe
     const links = { age: ages.push(e), mine: mine.push(e) };
     layers.kinds.set(e.kind, (layers.kinds.get(e.kind) ?? 0) + 1);
     const c = e.compact;
-    const records: Filed[] = [];
+    const filed: unknown[] = [];
     if (c.kind === 'Namespace') layers.namespaces.set(e.ref.name, { info: c.namespace, entry: e });
     else if (c.kind === 'HTTPRouteGroup') layers.httpRouteGroups.set(c.ref, { matches: c.matches, entry: e });
     else
       eachIndexEntry(c, (index, k, record) => {
         let byKey = layers.lists.get(index);
-        if (!byKey) layers.lists.set(index, (byKey = new Map<unknown, Map<Pending, unknown[]>>()));
-        let here = byKey.get(k);
-        if (!here) byKey.set(k, (here = new Map<Pending, unknown[]>()));
-        const held = here.get(e);
-        if (held) held.push(record);
-        else {
+        if (!byKey) layers.lists.set(index, (byKey = new Map<unknown, Held>()));
+        const here = byKey.get(k);
+        if (here === undefined || here === NOBODY) byKey.set(k, { entry: e, records: [record] });
+        else if (isOne(here)) {
+          if (here.entry === e) {
+            here.records.push(record);
+            return;
+          }
+          byKey.set(
+            k,
+            new Map([
+              [here.entry, here.records],
+              [e, [record]],
+            ]),
+          );
+        } else {
+          const held = here.get(e);
+          if (held) {
+            held.push(record);
+            return;
+          }
           here.set(e, [record]);
-          records.push({ index, key: k, record });
         }
+        filed.push(index, k);
       });
-    placed.set(e, { ...links, records });
+    // copied: the list grew by push, which leaves room for 16 more
+    placed.set(e, { ...links, filed: filed.slice() });
     version++;
   };
 
@@ -320,16 +366,11 @@ type Merged<V> = { readonly list: readonly V[]; readonly from: readonly Pending[
  */
 class LayeredLists<K, V> implements ReadonlyMap<K, readonly V[]> {
   readonly #base: ReadonlyMap<K, readonly V[]>;
-  readonly #added: ReadonlyMap<K, ReadonlyMap<Pending, readonly unknown[]>>;
+  readonly #added: ReadonlyMap<K, Held>;
   readonly #mine: (record: V) => boolean;
   readonly #seen: (p: Pending) => void;
   readonly #merged = new Map<K, Merged<V>>();
-  constructor(
-    base: ReadonlyMap<K, readonly V[]>,
-    added: ReadonlyMap<K, ReadonlyMap<Pending, readonly unknown[]>>,
-    mine: (record: V) => boolean,
-    seen: (p: Pending) => void,
-  ) {
+  constructor(base: ReadonlyMap<K, readonly V[]>, added: ReadonlyMap<K, Held>, mine: (record: V) => boolean, seen: (p: Pending) => void) {
     this.#base = base;
     this.#added = added;
     this.#mine = mine;
@@ -341,10 +382,14 @@ class LayeredLists<K, V> implements ReadonlyMap<K, readonly V[]> {
       const from = this.#base.get(key) ?? [];
       const kept = from.some(this.#mine) ? from.filter((r) => !this.#mine(r)) : from;
       const extra = this.#added.get(key);
-      if (extra?.size) {
+      if (extra !== undefined && heldSize(extra) > 0) {
         const list = [...kept];
-        for (const records of extra.values()) for (const r of records) list.push(r as V);
-        m = { list, from: [...extra.keys()] };
+        const pending: Pending[] = [];
+        for (const [p, records] of heldEntries(extra)) {
+          pending.push(p);
+          for (const r of records) list.push(r as V);
+        }
+        m = { list, from: pending };
       } else m = { list: kept, from: [] };
       this.#merged.set(key, m);
     }
@@ -377,7 +422,7 @@ class LayeredLists<K, V> implements ReadonlyMap<K, readonly V[]> {
   }
 }
 
-const NO_RECORDS: ReadonlyMap<unknown, ReadonlyMap<Pending, readonly unknown[]>> = new Map();
+const NO_RECORDS: ReadonlyMap<unknown, Held> = new Map();
 
 /**
  * The snapshot as it would be with the pending objects stored. Only the indexes of the kinds

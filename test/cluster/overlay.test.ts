@@ -173,6 +173,25 @@ Overlay('an entry that leaves is gone from the indexes at once, with the others 
   assert.equal(ports(o.layer(base)), ['api:tcp']);
 });
 
+Overlay('a key one pending object held, then two, then none, then another, shows exactly the objects pending there', () => {
+  const o = overlay();
+  const base = snapshotWith([]);
+  o.admitted(egress('pg', 'tcp', '5'), 'alice');
+  assert.equal(ports(o.layer(base)), ['pg:tcp']);
+  o.admitted(egress('api', 'tcp', '5'), 'bob');
+  assert.equal(ports(o.layer(base)), ['pg:tcp', 'api:tcp'], 'filed in the order they came');
+  o.delivered('Egress', 'db', 'pg', '6');
+  o.published();
+  assert.equal(ports(o.layer(base)), ['api:tcp']);
+  o.delivered('Egress', 'db', 'api', '6');
+  o.published();
+  assert.is(o.layer(base), base, 'nothing pending');
+  o.admitted(egress('cache', 'tcp', '7'), 'carol');
+  assert.equal(ports(o.layer(base)), ['cache:tcp']);
+  o.admitted(egress('cache', 'http', '8'), 'carol');
+  assert.equal(ports(o.layer(base)), ['cache:http'], 'its newer version replaces it at the key it held alone');
+});
+
 Overlay('namespaces and HTTPRouteGroups are layered too', () => {
   const o = overlay();
   const base = snapshotWith([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'old' } }]);

@@ -16,9 +16,11 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 
 FROM ${NODE_IMAGE}
 # Memory at 100,000 stored objects (docs/benchmark.md#memory-bytes-per-stored-object): glibc keeps
-# the freed buffers of large reads unless big allocations go to mmap, which this threshold pins;
-# with V8's semi-spaces capped at 8 MB below, resident memory stays near 300 MB instead of 480-600 MB
-# under the Deployment's 512 MiB limit, at no measured cost in reviews per CPU-second.
+# the freed buffers of large reads unless big allocations go to mmap, which this threshold pins.
+# With V8's semi-spaces capped at 8 MB below, a container run without a memory limit stays near
+# 300 MB instead of 480-600 MB. Under the Deployment's 512 MiB limit Node sizes V8 from the limit
+# and both change little (docs/benchmark.md#memory-under-the-deployments-limit); they cost nothing
+# measured in reviews per CPU-second.
 ENV NODE_ENV=production MALLOC_MMAP_THRESHOLD_=131072
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules

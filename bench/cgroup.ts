@@ -42,10 +42,13 @@ export function memoryCgroup(limitBytes: number): MemoryCgroup | string {
   if (typeof own === 'string') return own;
   if (!existsSync(own.dir)) return `${own.dir} is not mounted`;
   // empty ones that an interrupted run left behind
-  try {
-    for (const name of readdirSync(own.dir)) if (name.startsWith(PREFIX)) rmdirSync(join(own.dir, name));
-  } catch {
-    // still in use, or not ours to remove
+  for (const name of readdirSync(own.dir)) {
+    if (!name.startsWith(PREFIX)) continue;
+    try {
+      rmdirSync(join(own.dir, name));
+    } catch {
+      // a server still runs in it, or it is not ours to remove
+    }
   }
   const dir = join(own.dir, `${PREFIX}${process.pid}-${made++}`);
   try {

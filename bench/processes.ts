@@ -20,6 +20,8 @@ export type ServerProcess = {
   readonly startMs: number;
   /** the memory limit it runs under, or why it has none */
   readonly memoryLimit: string;
+  /** how it ended ("exit code 1", "signal SIGKILL"), while the bench still runs; undefined while it runs */
+  readonly ended: () => string | undefined;
   readonly stop: () => Promise<void>;
 };
 
@@ -167,9 +169,11 @@ export async function startServer(
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   let exited: number | null | undefined;
+  let ended: string | undefined;
   const exit = new Promise<void>((resolve) =>
-    child.once('exit', (code) => {
+    child.once('exit', (code, signal) => {
       exited = code;
+      ended = signal ? `signal ${signal}` : `exit code ${code}`;
       running.delete(child);
       if (typeof cgroup !== 'string') cgroup.remove();
       resolve();
@@ -197,13 +201,14 @@ export async function startServer(
     await exit;
     clearTimeout(killer);
   };
-  return { label, url, pid: child.pid!, startMs, memoryLimit, stop };
+  return { label, url, pid: child.pid!, startMs, memoryLimit, ended: () => ended, stop };
 }
 
 export type Memory = { readonly rss: number; readonly peak: number; readonly heap: number };
 
 /** RSS and peak from /proc, and the V8 heap in use from the server's own /metrics; bytes. */
 export async function serverMemory(server: ServerProcess): Promise<Memory> {
+  if (server.ended() !== undefined) return { rss: Number.NaN, peak: Number.NaN, heap: Number.NaN };
   const { rss, peak } = memoryOf(server.pid);
   let heap = Number.NaN;
   try {
@@ -236,7 +241,12 @@ function clockTicks(): number {
 
 /** User + system CPU time a process has used so far, in milliseconds. */
 export function cpuMsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return Number.NaN; // it ended during the run: the caller reads how (ServerProcess.ended)
+  }
   // fields after the command name, which is in parentheses and may contain spaces
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks();

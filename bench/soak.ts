@@ -58,6 +58,7 @@ export async function runSoak(o: SoakOptions): Promise<Soak> {
   const windows: Window[] = [];
   let started: Memory | undefined;
   let limit = '';
+  let ended: string | undefined;
   try {
     writeState(join(work, 'state'), o.size);
     const token = writeBenchToken(join(work, 'certs'));
@@ -94,8 +95,13 @@ export async function runSoak(o: SoakOptions): Promise<Soak> {
         connections: o.connections,
         seconds: o.windowSeconds,
       });
-      const memory = await serverMemory(server);
       const at = (performance.now() - t0) / 60_000;
+      ended = server.ended();
+      if (ended !== undefined) {
+        o.log(`soak ${at.toFixed(1).padStart(5)} min: the server ended (${ended})`);
+        break;
+      }
+      const memory = await serverMemory(server);
       windows.push({ at, load: label, rps: m.rps, failures: m.failures, memory });
       o.log(
         `soak ${at.toFixed(1).padStart(5)} min ${label.padEnd(12)} ${fmt.int(m.rps).padStart(7)} req/s  RSS ${fmt.mb(memory.rss)} MB  heap ${fmt.mb(memory.heap)} MB${m.failures ? `  ${m.failures} failures` : ''}`,
@@ -118,7 +124,9 @@ export async function runSoak(o: SoakOptions): Promise<Soak> {
   const markdown = [
     `${fmt.int(o.size)} objects through \`--state\`, memory limit ${limit}; RSS ${fmt.mb(started?.rss ?? Number.NaN)} MB after start. ` +
       `Highest RSS in the first half ${fmt.mb(first)} MB, in the second ${fmt.mb(second)} MB, peak ${fmt.mb(Math.max(...windows.map((w) => w.memory.peak)))} MB: ` +
-      `**${verdict}**.`,
+      (ended === undefined
+        ? `**${verdict}**.`
+        : `**the server ended (${ended}${ended === 'signal SIGKILL' ? ', most likely killed at the memory limit' : ''}) after ${fmt.int(windows.length)} window${windows.length === 1 ? '' : 's'}**.`),
     '',
     table(['minutes', 'load', 'req/s', 'failures', 'RSS (MB)', 'heap used (MB)', 'peak RSS (MB)'], rows, new Set([0, 2, 3, 4, 5, 6])),
   ].join('\n');

@@ -71,3 +71,29 @@ export function memoryCgroup(limitBytes: number): MemoryCgroup | string {
   }
   return { procs: join(dir, 'cgroup.procs'), remove };
 }
+
+/** A command to spawn, in a memory cgroup where one could be made. */
+export type Limited = {
+  readonly file: string;
+  readonly args: readonly string[];
+  /** the limit it runs under, or why it has none */
+  readonly limit: string;
+  /** removes the cgroup; call once the process has exited */
+  readonly done: () => void;
+};
+
+/**
+ * `command` as a process under a memory limit of `limitBytes` (none when undefined). The shell
+ * enters the cgroup and becomes the command, which keeps its pid and reads the limit as it starts.
+ */
+export function underMemoryLimit(command: readonly string[], limitBytes: number | undefined): Limited {
+  const [file, ...args] = command as [string, ...string[]];
+  const cgroup = limitBytes === undefined ? 'none' : memoryCgroup(limitBytes);
+  if (typeof cgroup === 'string') return { file, args, limit: cgroup === 'none' ? 'none' : `none (${cgroup})`, done: () => {} };
+  return {
+    file: '/bin/sh',
+    args: ['-c', 'echo $$ > "$0" && exec "$@"', cgroup.procs, ...command],
+    limit: `${limitBytes! / 2 ** 20} MiB (memory cgroup)`,
+    done: cgroup.remove,
+  };
+}

@@ -8,7 +8,7 @@ import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { MEMORY_LIMIT_MIB } from '../src/manifests/install.ts';
-import { memoryCgroup } from './cgroup.ts';
+import { underMemoryLimit } from './cgroup.ts';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -144,23 +144,9 @@ export async function startServer(
   const t0 = performance.now();
   const env = { ...process.env, ...runtime.env };
   delete env.KUBECONFIG; // the bench measures the no-cluster server; never reach for a real cluster
-  const cgroup = runtime.memoryLimitBytes === undefined ? 'none' : memoryCgroup(runtime.memoryLimitBytes);
-  const node = [process.execPath, ...runtime.nodeFlags, ...args];
-  // the shell enters the cgroup and becomes node, which keeps its pid and reads the limit as it starts
-  const child =
-    typeof cgroup === 'string'
-      ? spawn(node[0]!, node.slice(1), { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn('/bin/sh', ['-c', 'echo $$ > "$0" && exec "$@"', cgroup.procs, ...node], {
-          cwd: ROOT,
-          env,
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-  const memoryLimit =
-    typeof cgroup !== 'string'
-      ? `${runtime.memoryLimitBytes! / 2 ** 20} MiB (memory cgroup)`
-      : cgroup === 'none'
-        ? 'none'
-        : `none (${cgroup})`;
+  const limited = underMemoryLimit([process.execPath, ...runtime.nodeFlags, ...args], runtime.memoryLimitBytes);
+  const child = spawn(limited.file, limited.args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const memoryLimit = limited.limit;
   running.add(child);
   let output = '';
   const keep = (c: Buffer) => {
@@ -175,7 +161,7 @@ export async function startServer(
       exited = code;
       ended = signal ? `signal ${signal}` : `exit code ${code}`;
       running.delete(child);
-      if (typeof cgroup !== 'string') cgroup.remove();
+      limited.done();
       resolve();
     }),
   );

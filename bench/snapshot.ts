@@ -1,7 +1,9 @@
 /**
  * Snapshot cost at scale: 100,000 ServiceEntries plus 100,000 Egresses.
  *   node --expose-gc bench/snapshot.ts [count]
- * Each phase runs in its own process so RSS figures are not polluted by the other:
+ * Each phase runs in its own process so RSS figures are not polluted by the other, as the
+ * Deployment runs the server: the image's settings, under the container's memory limit where this
+ * machine lets the bench set one (bench/cgroup.ts):
  *   indexes  compaction and index build from whole objects, memory the records and snapshot hold,
  *            one-kind rebuild, index lookups per second;
  *   view     the cluster view fed by informers that cache what kube.ts caches (identity + compact
@@ -19,6 +21,8 @@ import { carrier } from '../src/cluster/slim.ts';
 import { egressKey } from '../src/cluster/snapshot.ts';
 import { startClusterView } from '../src/cluster/view.ts';
 import { cidrsOf } from '../test/support.ts';
+import { underMemoryLimit } from './cgroup.ts';
+import { imageRuntime } from './processes.ts';
 
 const N = Number(process.argv[2] ?? 100_000);
 const phase = process.env.BENCH_PHASE;
@@ -196,15 +200,30 @@ if (phase === 'indexes' || phase === 'view') {
   if (keep.length < 0) process.stdout.write('');
 } else {
   const self = fileURLToPath(import.meta.url);
+  // as the Deployment runs the server: the image's settings, under the container's memory limit
+  const runtime = imageRuntime();
+  let limit = '';
   const run = (p: string): unknown => {
-    const r = spawnSync(process.execPath, ['--expose-gc', self, String(N)], {
-      env: { ...process.env, BENCH_PHASE: p },
+    const limited = underMemoryLimit([process.execPath, ...runtime.nodeFlags, '--expose-gc', self, String(N)], runtime.memoryLimitBytes);
+    limit = limited.limit;
+    const r = spawnSync(limited.file, limited.args, {
+      env: { ...process.env, ...runtime.env, BENCH_PHASE: p },
       encoding: 'utf8',
       maxBuffer: 1 << 24,
     });
-    if (r.status !== 0) throw new Error(`${p} phase failed: ${r.stderr}`);
+    limited.done();
+    if (r.status !== 0) throw new Error(`${p} phase failed (${r.signal ?? `exit code ${r.status}`}): ${r.stderr}`);
     return JSON.parse(r.stdout);
   };
-  const report = { objects: `${N} ServiceEntries + ${N} Egresses`, node: process.version, indexes: run('indexes'), view: run('view') };
+  const indexResult = run('indexes');
+  const viewResult = run('view');
+  const report = {
+    objects: `${N} ServiceEntries + ${N} Egresses`,
+    node: process.version,
+    runtime: [...Object.entries(runtime.env).map(([k, v]) => `${k}=${v}`), ...runtime.nodeFlags].join(' '),
+    'memory limit': limit,
+    indexes: indexResult,
+    view: viewResult,
+  };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 }

@@ -38,7 +38,10 @@ Runtime('a memory-measured server runs in a memory cgroup beside the bench, on c
   const v1 = ['12:pids:/user.slice', '4:memory:/process_api/abc', '1:name=systemd:/', '0::/'].join('\n');
   assert.equal(memoryCgroupDir(v1), { dir: '/sys/fs/cgroup/memory/process_api/abc', v2: false });
   assert.equal(memoryCgroupDir('5:cpu,memory:/k8s/pod1\n'), { dir: '/sys/fs/cgroup/memory/k8s/pod1', v2: false });
-  assert.equal(memoryCgroupDir('0::/user.slice/session-1.scope\n'), { dir: '/sys/fs/cgroup/user.slice/session-1.scope', v2: true });
+  assert.equal(memoryCgroupDir('0::/user.slice/user-1000.slice/app.scope\n'), {
+    dir: '/sys/fs/cgroup/user.slice/user-1000.slice/app.scope',
+    v2: true,
+  });
   assert.type(memoryCgroupDir('3:cpu:/\n'), 'string');
 });
 

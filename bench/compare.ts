@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeState } from './generate.ts';
-import { measure, type Measure } from './load.ts';
+import { measureScenario, type Measure } from './load.ts';
 import { freePort, ROOT, startServer, type ServerProcess } from './processes.ts';
 import { namedReview } from './reviews.ts';
 import { addressed, writeBenchToken } from './side-by-side.ts';
@@ -56,8 +56,7 @@ try {
   const baseline = await startServer('baseline', [join(ROOT, 'bench/servers/baseline.ts'), '--port', String(port), '--certs', certs], port);
   servers.unshift({ label: 'baseline', process: baseline });
 
-  const run = (p: ServerProcess, seconds: number) =>
-    measure({ url: p.url + s.path, pid: p.pid, body: s.body, mix: s.mix, each: s.each, connections: 64, seconds });
+  const run = (p: ServerProcess, seconds: number) => measureScenario(p, s, 64, seconds);
   for (const { process: p } of servers) await run(p, 2);
   const results = new Map<string, Measure[]>(servers.map((x) => [x.label, []]));
   for (let r = 0; r < Number(values.rounds); r++) {

@@ -6,6 +6,7 @@
 import autocannon from 'autocannon';
 import { CONNECTION_LIMITS } from '../src/app.ts';
 import { cpuMsOf } from './processes.ts';
+import type { Scenario } from './reviews.ts';
 import { percentile, Samples } from './stats.ts';
 
 export type LoadOptions = {
@@ -93,3 +94,11 @@ export async function measure(o: LoadOptions): Promise<Measure> {
     clientCpu: ((client.user + client.system) / 1000 / wallMs) * 100,
   };
 }
+
+/** `s` on the server at `url` (its process `pid`): its path, its body, mix or bodies one by one. */
+export const measureScenario = (
+  server: { readonly url: string; readonly pid: number },
+  s: Pick<Scenario, 'path' | 'body' | 'mix' | 'each'>,
+  connections: number,
+  seconds: number,
+): Promise<Measure> => measure({ url: server.url + s.path, pid: server.pid, body: s.body, mix: s.mix, each: s.each, connections, seconds });

@@ -130,6 +130,9 @@ export function imageRuntime(dockerfile = readFileSync(new URL('../Dockerfile', 
   return { nodeFlags, env, memoryLimitBytes: MEMORY_LIMIT_MIB * 2 ** 20 };
 }
 
+/** A runtime's environment settings (NAME=value) and node flags, as a report names them. */
+export const runtimeSettings = (r: Runtime): string[] => [...Object.entries(r.env).map(([k, v]) => `${k}=${v}`), ...r.nodeFlags];
+
 /**
  * Starts `node <args>` from the repository root, with `runtime`'s node flags and environment, and
  * waits until GET /healthz answers 200. The process's output is kept to explain a failed start.
@@ -146,7 +149,6 @@ export async function startServer(
   delete env.KUBECONFIG; // the bench measures the no-cluster server; never reach for a real cluster
   const limited = underMemoryLimit([process.execPath, ...runtime.nodeFlags, ...args], runtime.memoryLimitBytes);
   const child = spawn(limited.file, limited.args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const memoryLimit = limited.limit;
   running.add(child);
   let output = '';
   const keep = (c: Buffer) => {
@@ -187,7 +189,7 @@ export async function startServer(
     await exit;
     clearTimeout(killer);
   };
-  return { label, url, pid: child.pid!, startMs, memoryLimit, ended: () => ended, stop };
+  return { label, url, pid: child.pid!, startMs, memoryLimit: limited.limit, ended: () => ended, stop };
 }
 
 export type Memory = { readonly rss: number; readonly peak: number; readonly heap: number };

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeState } from './generate.ts';
-import { measure } from './load.ts';
+import { measureScenario } from './load.ts';
 import { freePort, startServer } from './processes.ts';
 import { namedReview } from './reviews.ts';
 import { addressed, wardenArgs, writeBenchToken } from './side-by-side.ts';
@@ -48,16 +48,8 @@ const server = values.baseline
   ? await startServer('baseline', [...prof, 'bench/servers/baseline.ts', '--port', String(port), '--certs', certs], port)
   : await startServer('egress-warden', [...prof, ...wardenArgs(port, certs, state)], port);
 // warm-up, then the measured run: only the whole profile is kept, the warm-up is a small part of it
-await measure({ url: server.url + s.path, pid: server.pid, body: s.body, mix: s.mix, each: s.each, connections: 64, seconds: 2 });
-const m = await measure({
-  url: server.url + s.path,
-  pid: server.pid,
-  body: s.body,
-  mix: s.mix,
-  each: s.each,
-  connections: 64,
-  seconds: Number(values.seconds),
-});
+await measureScenario(server, s, 64, 2);
+const m = await measureScenario(server, s, 64, Number(values.seconds));
 await server.stop();
 process.stdout.write(`${s.name}: ${Math.round(m.rps)} req/s under the profiler, server CPU ${Math.round(m.serverCpu)}%\n`);
 

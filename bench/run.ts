@@ -16,7 +16,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { arch, cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { imageRuntime, ROOT } from './processes.ts';
+import { imageRuntime, ROOT, runtimeSettings } from './processes.ts';
 import { runRules } from './rules.ts';
 import { runScale } from './scale.ts';
 import { OVERLAY_TTL_MS } from '../src/cluster/overlay.ts';
@@ -148,8 +148,9 @@ ${r.pending}
 
 /** The image's environment and node flags, as the scale section names them. */
 function imageSettings(): string {
-  const { env, nodeFlags } = imageRuntime();
-  return [...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...nodeFlags].map((x) => `\`${x}\``).join(', ');
+  return runtimeSettings(imageRuntime())
+    .map((x) => `\`${x}\``)
+    .join(', ');
 }
 
 if (parts.has('scale')) {

@@ -15,7 +15,7 @@ import type { KubeObject } from '../src/admission/types.ts';
 import { snapshotFromObjects } from '../src/cluster/indexes.ts';
 import { loadStateDir } from '../src/cluster/state-dir.ts';
 import { BENCH_CIDRS, generateObjects, writeState } from './generate.ts';
-import { measure, type Measure } from './load.ts';
+import { measureScenario, type Measure } from './load.ts';
 import { freePort, get, imageRuntime, post, serverMemory, startServer, type Memory, type ServerProcess } from './processes.ts';
 import { newObjectEachReview, reviewOf, scenarios, type Scenario } from './reviews.ts';
 import { addressed, describeAnswer, tokenPath, wardenArgs, warmUp, writeBenchToken } from './side-by-side.ts';
@@ -163,14 +163,7 @@ export async function runScale(o: ScaleOptions): Promise<string> {
       for (const s of list) {
         for (const p of results) {
           const server = p.server!;
-          const m = await measure({
-            url: server.url + tokenPath(s.path, p.token),
-            pid: server.pid,
-            body: s.body,
-            each: s.each,
-            connections: o.connections,
-            seconds: o.seconds,
-          });
+          const m = await measureScenario(server, addressed(s, p.token), o.connections, o.seconds);
           p.runs.get(s)!.push(m);
           o.log(
             `scale ${fmt.int(p.size).padStart(7)} round ${round}/${o.rounds} ${s.name.padEnd(22)} ${fmt.int(m.rps).padStart(7)} req/s  p50 ${fmt.ms(m.p50)} ms  p99 ${fmt.ms(m.p99)} ms${m.failures ? `  ${m.failures} failures` : ''}`,

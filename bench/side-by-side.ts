@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { callerPath, TOKEN_FILE_NAME, type EndpointName } from '../src/catalogue/endpoints.ts';
 import { OVERLAY_TTL_MS } from '../src/cluster/overlay.ts';
 import { writeState } from './generate.ts';
-import { measure, type Measure } from './load.ts';
+import { measureScenario, type Measure } from './load.ts';
 import { fill, PENDING_WRITES, pendingOn, pendingReviews } from './pending.ts';
 import { freePort, memoryOf, post, startServer, type ServerProcess } from './processes.ts';
 import { newObjectEachReview, rollout, scenarios, withPendingWrites, type Scenario } from './reviews.ts';
@@ -166,15 +166,7 @@ export async function runSideBySide(o: SideBySideOptions): Promise<SideBySide> {
     /** Measures `s` on egress-warden; a row with pending writes gets them first, and must still hold them all after. */
     const onWarden = async (s: Scenario, connections: number, into: PendingRun[]): Promise<Measure> => {
       const start = s.pendingWrites ? await filled() : { fillMs: 0, before: await drained(s) };
-      const m = await measure({
-        url: wardenUrl + s.path,
-        pid: warden!.pid,
-        body: s.body,
-        mix: s.mix,
-        each: s.each,
-        connections,
-        seconds: o.seconds,
-      });
+      const m = await measureScenario(warden!, s, connections, o.seconds);
       const after = await pendingOn(wardenUrl);
       into.push({ ...start, after });
       if (!s.pendingWrites && start.before >= PENDING_WRITES / 100)
@@ -198,15 +190,7 @@ export async function runSideBySide(o: SideBySideOptions): Promise<SideBySide> {
     for (let round = 1; round <= o.rounds; round++) {
       for (const s of list) {
         const r = runs.get(s)!;
-        const a = await measure({
-          url: baseline.url + s.path,
-          pid: baseline.pid,
-          body: s.body,
-          mix: s.mix,
-          each: s.each,
-          connections: o.connections,
-          seconds: o.seconds,
-        });
+        const a = await measureScenario(baseline, s, o.connections, o.seconds);
         r.a.push(a);
         const b = await onWarden(s, o.connections, r.pending);
         r.b.push(b);
@@ -230,15 +214,7 @@ export async function runSideBySide(o: SideBySideOptions): Promise<SideBySide> {
     // One connection: no queueing, so the latency is the service time of one review.
     const single = new Map<Scenario, { a: Measure; b: Measure; pending: PendingRun[] }>();
     for (const s of list) {
-      const a = await measure({
-        url: baseline.url + s.path,
-        pid: baseline.pid,
-        body: s.body,
-        mix: s.mix,
-        each: s.each,
-        connections: 1,
-        seconds: o.seconds,
-      });
+      const a = await measureScenario(baseline, s, 1, o.seconds);
       const pending: PendingRun[] = [];
       const b = await onWarden(s, 1, pending);
       single.set(s, { a, b, pending });

@@ -22,7 +22,7 @@ import { egressKey } from '../src/cluster/snapshot.ts';
 import { startClusterView } from '../src/cluster/view.ts';
 import { cidrsOf } from '../test/support.ts';
 import { underMemoryLimit } from './cgroup.ts';
-import { imageRuntime } from './processes.ts';
+import { imageRuntime, runtimeSettings } from './processes.ts';
 
 const N = Number(process.argv[2] ?? 100_000);
 const phase = process.env.BENCH_PHASE;
@@ -202,10 +202,8 @@ if (phase === 'indexes' || phase === 'view') {
   const self = fileURLToPath(import.meta.url);
   // as the Deployment runs the server: the image's settings, under the container's memory limit
   const runtime = imageRuntime();
-  let limit = '';
-  const run = (p: string): unknown => {
+  const run = (p: string): { readonly result: unknown; readonly limit: string } => {
     const limited = underMemoryLimit([process.execPath, ...runtime.nodeFlags, '--expose-gc', self, String(N)], runtime.memoryLimitBytes);
-    limit = limited.limit;
     const r = spawnSync(limited.file, limited.args, {
       env: { ...process.env, ...runtime.env, BENCH_PHASE: p },
       encoding: 'utf8',
@@ -213,17 +211,17 @@ if (phase === 'indexes' || phase === 'view') {
     });
     limited.done();
     if (r.status !== 0) throw new Error(`${p} phase failed (${r.signal ?? `exit code ${r.status}`}): ${r.stderr}`);
-    return JSON.parse(r.stdout);
+    return { result: JSON.parse(r.stdout), limit: limited.limit };
   };
-  const indexResult = run('indexes');
-  const viewResult = run('view');
+  const indexRun = run('indexes');
+  const viewRun = run('view');
   const report = {
     objects: `${N} ServiceEntries + ${N} Egresses`,
     node: process.version,
-    runtime: [...Object.entries(runtime.env).map(([k, v]) => `${k}=${v}`), ...runtime.nodeFlags].join(' '),
-    'memory limit': limit,
-    indexes: indexResult,
-    view: viewResult,
+    runtime: runtimeSettings(runtime).join(' '),
+    'memory limit': viewRun.limit,
+    indexes: indexRun.result,
+    view: viewRun.result,
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 }

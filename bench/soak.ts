@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeState } from './generate.ts';
-import { measure } from './load.ts';
+import { measureScenario } from './load.ts';
 import { freePort, imageRuntime, serverMemory, startServer, type Memory, type ServerProcess } from './processes.ts';
 import { newObjectEachReview, rollout, scenarios } from './reviews.ts';
 import { addressed, wardenArgs, warmUp, writeBenchToken } from './side-by-side.ts';
@@ -57,7 +57,6 @@ export async function runSoak(o: SoakOptions): Promise<Soak> {
   let server: ServerProcess | undefined;
   const windows: Window[] = [];
   let started: Memory | undefined;
-  let limit = '';
   let ended: string | undefined;
   try {
     writeState(join(work, 'state'), o.size);
@@ -81,20 +80,11 @@ export async function runSoak(o: SoakOptions): Promise<Soak> {
       o.connections,
     );
     started = await serverMemory(server);
-    limit = server.memoryLimit;
-    o.log(`soak: ${fmt.int(o.size)} objects, memory limit ${limit}, RSS ${fmt.mb(started.rss)} MB after start`);
+    o.log(`soak: ${fmt.int(o.size)} objects, memory limit ${server.memoryLimit}, RSS ${fmt.mb(started.rss)} MB after start`);
     const t0 = performance.now();
     for (let i = 0; performance.now() - t0 < o.minutes * 60_000; i++) {
       const { label, scenario } = loads[i % loads.length]!;
-      const m = await measure({
-        url: server.url + scenario.path,
-        pid: server.pid,
-        body: scenario.body,
-        mix: scenario.mix,
-        each: scenario.each,
-        connections: o.connections,
-        seconds: o.windowSeconds,
-      });
+      const m = await measureScenario(server, scenario, o.connections, o.windowSeconds);
       const at = (performance.now() - t0) / 60_000;
       ended = server.ended();
       if (ended !== undefined) {
@@ -122,7 +112,7 @@ export async function runSoak(o: SoakOptions): Promise<Soak> {
     fmt.mb(w.memory.peak),
   ]);
   const markdown = [
-    `${fmt.int(o.size)} objects through \`--state\`, memory limit ${limit}; RSS ${fmt.mb(started?.rss ?? Number.NaN)} MB after start. ` +
+    `${fmt.int(o.size)} objects through \`--state\`, memory limit ${server?.memoryLimit ?? 'unknown'}; RSS ${fmt.mb(started?.rss ?? Number.NaN)} MB after start. ` +
       `Highest RSS in the first half ${fmt.mb(first)} MB, in the second ${fmt.mb(second)} MB, peak ${fmt.mb(Math.max(...windows.map((w) => w.memory.peak)))} MB: ` +
       (ended === undefined
         ? `**${verdict}**.`
